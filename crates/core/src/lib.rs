@@ -1,0 +1,13 @@
+//! The shared vocabulary of Scrutineer.
+//!
+//! Every engine turns its raw input into [`Finding`]s: a titled, scored claim with the
+//! evidence behind it and the framework techniques (DISARM for information operations,
+//! MITRE ATT&CK for intrusions) that let an analyst share it in the terms of their field.
+//! This crate does no I/O; it is plain data plus a few helpers.
+
+mod finding;
+mod technique;
+pub mod time;
+
+pub use finding::{Engine, Evidence, Finding, FindingId, ParseEnumError, Severity, TimeSpan};
+pub use technique::{Framework, Technique};

@@ -1,0 +1,1 @@
+//! Readers: see the module docs of each format.

@@ -1,0 +1,99 @@
+use anyhow::{Context as _, bail};
+use clap::Subcommand;
+use scrutineer_core::{Engine, Severity};
+use scrutineer_store::FindingFilter;
+
+use crate::ui::{Context, print_table, truncate};
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsCommand {
+    /// List findings, most severe first.
+    List {
+        /// Only this engine's findings (influence, infra, ballots, audit).
+        #[arg(long)]
+        engine: Option<Engine>,
+        /// Only findings of this kind (e.g. coordinated_network).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only findings at least this severe (info, low, medium, high, critical).
+        #[arg(long)]
+        min_severity: Option<Severity>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+    },
+    /// Show one finding in full: evidence, techniques, time span.
+    Show {
+        /// The finding's id, or a unique prefix of it.
+        id: String,
+    },
+}
+
+pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
+    match cmd {
+        FindingsCommand::List { engine, kind, min_severity, limit } => {
+            let store = ctx.open_store("read", "findings")?;
+            let filter = FindingFilter { engine, kind, min_severity, run_id: None, limit: Some(limit) };
+            let findings = store.findings(&filter).context("listing findings")?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&findings)?);
+                return Ok(());
+            }
+            if findings.is_empty() {
+                ctx.note(format!("no findings in {}", ctx.store_path.display()));
+                return Ok(());
+            }
+            let rows: Vec<Vec<String>> = findings
+                .iter()
+                .map(|f| {
+                    vec![
+                        f.id.0.clone(),
+                        f.severity.to_string(),
+                        format!("{:.2}", f.confidence),
+                        f.kind.clone(),
+                        truncate(&f.title, 70),
+                    ]
+                })
+                .collect();
+            print_table(&["id", "severity", "conf", "kind", "title"], &rows);
+            Ok(())
+        }
+        FindingsCommand::Show { id } => {
+            let store = ctx.open_store("read", &format!("finding {id}"))?;
+            let Some(f) = store.finding(&id).context("reading the finding")? else {
+                bail!("no finding with id or unique prefix '{id}' in {}", ctx.store_path.display());
+            };
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&f)?);
+                return Ok(());
+            }
+            println!("{}  [{}]", f.title, f.id);
+            println!("engine:     {}  kind: {}", f.engine, f.kind);
+            println!("severity:   {}  confidence: {:.2}", f.severity, f.confidence);
+            if let Some(scope) = &f.scope {
+                println!("scope:      {scope}");
+            }
+            if let Some(span) = f.time_span {
+                println!("time span:  {} .. {}", span.start.to_rfc3339(), span.end.to_rfc3339());
+            }
+            if !f.techniques.is_empty() {
+                println!("techniques:");
+                for t in &f.techniques {
+                    println!("  - {t}");
+                }
+            }
+            if !f.summary.is_empty() {
+                println!("\n{}\n", f.summary);
+            }
+            println!("evidence ({} items):", f.evidence.len());
+            for e in &f.evidence {
+                println!("  - [{}] {}", e.kind, e.description);
+                if !e.data.is_null() {
+                    println!("      {}", truncate(&e.data.to_string(), 300));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+

@@ -1,0 +1,60 @@
+//! `scrutineer`: the command-line front of the engines. Argument parsing and wiring
+//! only; the work happens in the engine crates.
+
+mod cmd;
+mod ui;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Watch elections for interference: coordinated influence operations, attacks on
+/// election infrastructure, and manufactured or altered mail ballots.
+#[derive(Debug, Parser)]
+#[command(name = "scrutineer", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// The embedded store (an SQLite file) that findings are written to and read from.
+    #[arg(long, global = true, env = "SCRUTINEER_STORE", default_value = "scrutineer.db")]
+    pub store: PathBuf,
+    /// Print no progress bars or notes; only results and errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print results as JSON instead of tables, for scripts.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Who is running the command, for the store's access log (defaults to $USER).
+    #[arg(long, global = true, env = "SCRUTINEER_ACTOR")]
+    pub actor: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Information operations: find coordinated networks of accounts in social-media data.
+    #[command(subcommand)]
+    Influence(cmd::influence::InfluenceCommand),
+    /// Read the findings in the store.
+    #[command(subcommand)]
+    Findings(cmd::findings::FindingsCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let ctx = ui::Context::new(&cli);
+    let result = match cli.command {
+        Command::Influence(c) => cmd::influence::run(&ctx, c),
+        Command::Findings(c) => cmd::findings::run(&ctx, c),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            for cause in err.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

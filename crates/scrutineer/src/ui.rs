@@ -1,0 +1,119 @@
+//! What every command shares: the store path, output mode, progress bars and the
+//! access log.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use scrutineer_store::Store;
+
+use crate::Cli;
+
+pub struct Context {
+    pub store_path: PathBuf,
+    pub quiet: bool,
+    pub json: bool,
+    pub actor: String,
+}
+
+impl Context {
+    pub fn new(cli: &Cli) -> Context {
+        let actor = cli
+            .actor
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .or_else(|| std::env::var("LOGNAME").ok())
+            .unwrap_or_else(|| "unknown".to_owned());
+        Context { store_path: cli.store.clone(), quiet: cli.quiet, json: cli.json, actor }
+    }
+
+    /// Opens the store and records in its access log that `action` touched `target`.
+    pub fn open_store(&self, action: &str, target: &str) -> anyhow::Result<Store> {
+        let store = Store::open(&self.store_path)
+            .with_context(|| format!("opening the store {}", self.store_path.display()))?;
+        store
+            .log_access(&self.actor, action, target)
+            .with_context(|| format!("writing the access log of {}", self.store_path.display()))?;
+        Ok(store)
+    }
+
+    /// A byte-count progress bar for reading `path`, hidden when quiet or not on a terminal.
+    pub fn file_progress(&self, path: &Path) -> ProgressBar {
+        let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+        let bar = ProgressBar::with_draw_target(Some(len), self.draw_target());
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner:.green} {msg:30!} [{bar:30.cyan/blue}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.set_message(path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        bar
+    }
+
+    /// A spinner for a stage whose length is unknown.
+    pub fn stage(&self, message: &str) -> ProgressBar {
+        let bar = ProgressBar::with_draw_target(None, self.draw_target());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner:.green} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.set_message(message.to_owned());
+        bar.enable_steady_tick(Duration::from_millis(120));
+        bar
+    }
+
+    fn draw_target(&self) -> ProgressDrawTarget {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        }
+    }
+
+    /// A note for a person, on stderr so that stdout stays machine-readable.
+    pub fn note(&self, message: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}", message.as_ref());
+        }
+    }
+}
+
+/// Prints rows as an aligned plain-text table.
+pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(cell.chars().count());
+            }
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let parts: Vec<String> = cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{:<width$}", c, width = widths.get(i).copied().unwrap_or(0)))
+            .collect();
+        println!("{}", parts.join("  ").trim_end());
+    };
+    line(headers.to_vec());
+    line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect());
+    for row in rows {
+        line(row.iter().map(String::as_str).collect());
+    }
+}
+
+/// Shortens text for a table cell.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}

@@ -1,0 +1,520 @@
+//! The embedded store: one SQLite file holding every engine's findings, the runs that
+//! produced them and an access log of who read or wrote what.
+//!
+//! This is the only crate that writes SQL. Engines never depend on it: the binary and
+//! the server hand findings over. Schema changes are append-only migrations keyed by
+//! SQLite's `user_version`, so an older store file is upgraded in place when opened.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use scrutineer_core::{Engine, Evidence, Finding, FindingId, Severity, Technique, TimeSpan};
+
+/// Errors from the store, naming the file they concern.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open store {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("store {path}: migration to schema version {version} failed: {source}")]
+    Migrate { path: PathBuf, version: usize, source: rusqlite::Error },
+    #[error("store {path} has schema version {found}, newer than this build understands ({known}); upgrade scrutineer")]
+    TooNew { path: PathBuf, found: usize, known: usize },
+    #[error("store query failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store holds a malformed {column} for finding {id}: {source}")]
+    Corrupt { id: String, column: &'static str, source: serde_json::Error },
+    #[error("store holds an unknown {column} '{value}' for finding {id}")]
+    UnknownValue { id: String, column: &'static str, value: String },
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Migrations in order; entry `i` takes the schema from version `i` to `i + 1`.
+/// Never edit a released entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: runs, findings, access log.
+    "CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        engine TEXT NOT NULL,
+        command TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        summary TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE TABLE findings (
+        id TEXT PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id),
+        engine TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        title TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        severity_rank INTEGER NOT NULL,
+        confidence REAL NOT NULL,
+        span_start TEXT,
+        span_end TEXT,
+        scope TEXT,
+        techniques TEXT NOT NULL,
+        evidence TEXT NOT NULL,
+        recorded_at TEXT NOT NULL
+    );
+    CREATE INDEX findings_engine ON findings(engine, severity_rank DESC, confidence DESC);
+    CREATE INDEX findings_run ON findings(run_id);
+    CREATE TABLE access_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL
+    );",
+];
+
+/// A run of one engine command, recorded so that every finding can be traced to the
+/// invocation that produced it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRecord {
+    pub id: i64,
+    pub engine: Engine,
+    pub command: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub summary: serde_json::Value,
+}
+
+/// One row of the access log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessRecord {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+}
+
+/// Which findings to list.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    pub engine: Option<Engine>,
+    pub kind: Option<String>,
+    pub min_severity: Option<Severity>,
+    pub run_id: Option<i64>,
+    pub limit: Option<usize>,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let conn = Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        Store::init(conn, path)
+    }
+
+    /// A store that lives in memory only, for tests and dry runs.
+    pub fn open_in_memory() -> Result<Store> {
+        let path = PathBuf::from(":memory:");
+        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        Store::init(conn, path)
+    }
+
+    fn init(conn: Connection, path: PathBuf) -> Result<Store> {
+        // WAL lets the dashboard read while an engine writes; NORMAL sync is durable
+        // across application crashes, which is what findings need (the ballot ledger
+        // keeps its own fsync policy).
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let mut store = Store { conn, path };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        Ok(usize::try_from(v).unwrap_or(0))
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let current = self.schema_version()?;
+        if current > MIGRATIONS.len() {
+            return Err(StoreError::TooNew { path: self.path.clone(), found: current, known: MIGRATIONS.len() });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+            let version = i + 1;
+            let wrap = |source| StoreError::Migrate { path: self.path.clone(), version, source };
+            let tx = self.conn.transaction().map_err(wrap)?;
+            tx.execute_batch(sql).map_err(wrap)?;
+            tx.pragma_update(None, "user_version", version as i64).map_err(wrap)?;
+            tx.commit().map_err(wrap)?;
+        }
+        Ok(())
+    }
+
+    /// Records the start of a run and returns its id.
+    pub fn begin_run(&self, engine: Engine, command: &str) -> Result<i64> {
+        self.conn.execute(
+            "INSERT INTO runs (engine, command, started_at) VALUES (?1, ?2, ?3)",
+            params![engine.as_str(), command, Utc::now().to_rfc3339()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Marks a run finished with a summary (counts, parameters, skipped rows).
+    pub fn finish_run(&self, run_id: i64, summary: &serde_json::Value) -> Result<()> {
+        self.conn.execute(
+            "UPDATE runs SET finished_at = ?1, summary = ?2 WHERE id = ?3",
+            params![Utc::now().to_rfc3339(), summary.to_string(), run_id],
+        )?;
+        Ok(())
+    }
+
+    pub fn runs(&self, engine: Option<Engine>) -> Result<Vec<RunRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, engine, command, started_at, finished_at, summary FROM runs
+             WHERE (?1 IS NULL OR engine = ?1) ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![engine.map(Engine::as_str)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, String>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, engine, command, started, finished, summary) = row?;
+            let engine = engine.parse::<Engine>().map_err(|e| StoreError::UnknownValue {
+                id: format!("run {id}"),
+                column: "engine",
+                value: e.value,
+            })?;
+            out.push(RunRecord {
+                id,
+                engine,
+                command,
+                started_at: parse_time(&started).unwrap_or_default(),
+                finished_at: finished.as_deref().and_then(parse_time),
+                summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Writes findings in one transaction; a finding whose id exists is replaced, so that
+    /// re-running an engine on the same input updates rather than duplicates.
+    pub fn put_findings(&mut self, run_id: Option<i64>, findings: &[Finding]) -> Result<usize> {
+        let now = Utc::now().to_rfc3339();
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT OR REPLACE INTO findings (id, run_id, engine, kind, title, summary, severity,
+                 severity_rank, confidence, span_start, span_end, scope, techniques, evidence, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?;
+            for f in findings {
+                let techniques = serde_json::to_string(&f.techniques).unwrap_or_else(|_| "[]".into());
+                let evidence = serde_json::to_string(&f.evidence).unwrap_or_else(|_| "[]".into());
+                stmt.execute(params![
+                    f.id.0,
+                    run_id,
+                    f.engine.as_str(),
+                    f.kind,
+                    f.title,
+                    f.summary,
+                    f.severity.as_str(),
+                    f.severity as i64,
+                    f.confidence,
+                    f.time_span.map(|s| s.start.to_rfc3339()),
+                    f.time_span.map(|s| s.end.to_rfc3339()),
+                    f.scope,
+                    techniques,
+                    evidence,
+                    now,
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(findings.len())
+    }
+
+    /// Findings matching the filter, most severe and most confident first.
+    pub fn findings(&self, filter: &FindingFilter) -> Result<Vec<Finding>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, engine, kind, title, summary, severity, confidence, span_start, span_end,
+                    scope, techniques, evidence
+             FROM findings
+             WHERE (?1 IS NULL OR engine = ?1) AND (?2 IS NULL OR kind = ?2)
+               AND (?3 IS NULL OR severity_rank >= ?3) AND (?4 IS NULL OR run_id = ?4)
+             ORDER BY severity_rank DESC, confidence DESC, id
+             LIMIT ?5",
+        )?;
+        let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
+        let rows = stmt.query_map(
+            params![
+                filter.engine.map(Engine::as_str),
+                filter.kind,
+                filter.min_severity.map(|s| s as i64),
+                filter.run_id,
+                limit
+            ],
+            row_to_raw,
+        )?;
+        rows.map(|r| r.map_err(StoreError::from).and_then(RawFinding::into_finding)).collect()
+    }
+
+    /// One finding by id, or by a unique prefix of its id.
+    pub fn finding(&self, id_or_prefix: &str) -> Result<Option<Finding>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, engine, kind, title, summary, severity, confidence, span_start, span_end,
+                    scope, techniques, evidence
+             FROM findings WHERE id = ?1 OR id LIKE ?2 ORDER BY id LIMIT 2",
+        )?;
+        let pattern = format!("{}%", id_or_prefix.replace(['%', '_'], ""));
+        let mut rows: Vec<RawFinding> =
+            stmt.query_map(params![id_or_prefix, pattern], row_to_raw)?.collect::<rusqlite::Result<_>>()?;
+        if let Some(pos) = rows.iter().position(|r| r.id == id_or_prefix) {
+            return rows.swap_remove(pos).into_finding().map(Some);
+        }
+        if rows.len() == 1 {
+            return rows.pop().map(RawFinding::into_finding).transpose();
+        }
+        Ok(None)
+    }
+
+    /// Counts of findings per engine and severity, for summaries and the dashboard.
+    pub fn counts(&self) -> Result<Vec<(Engine, Severity, usize)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT engine, severity, COUNT(*) FROM findings GROUP BY engine, severity ORDER BY engine, severity_rank DESC",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (e, s, n) = row?;
+            let engine = e
+                .parse::<Engine>()
+                .map_err(|err| StoreError::UnknownValue { id: "counts".into(), column: "engine", value: err.value })?;
+            let severity = s
+                .parse::<Severity>()
+                .map_err(|err| StoreError::UnknownValue { id: "counts".into(), column: "severity", value: err.value })?;
+            out.push((engine, severity, usize::try_from(n).unwrap_or(0)));
+        }
+        Ok(out)
+    }
+
+    /// Deletes an engine's findings (before a fresh scan replaces them), returning how many.
+    pub fn clear_findings(&self, engine: Engine, kind: Option<&str>) -> Result<usize> {
+        let n = self.conn.execute(
+            "DELETE FROM findings WHERE engine = ?1 AND (?2 IS NULL OR kind = ?2)",
+            params![engine.as_str(), kind],
+        )?;
+        Ok(n)
+    }
+
+    /// Appends to the access log. Voter data is sensitive: every command that reads or
+    /// writes the store records who ran it and on what.
+    pub fn log_access(&self, actor: &str, action: &str, target: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO access_log (at, actor, action, target) VALUES (?1, ?2, ?3, ?4)",
+            params![Utc::now().to_rfc3339(), actor, action, target],
+        )?;
+        Ok(())
+    }
+
+    pub fn access_log(&self, limit: usize) -> Result<Vec<AccessRecord>> {
+        let mut stmt =
+            self.conn.prepare("SELECT at, actor, action, target FROM access_log ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map(params![limit as i64], |r| {
+            Ok(AccessRecord {
+                at: parse_time(&r.get::<_, String>(0)?).unwrap_or_default(),
+                actor: r.get(1)?,
+                action: r.get(2)?,
+                target: r.get(3)?,
+            })
+        })?;
+        rows.collect::<rusqlite::Result<_>>().map_err(StoreError::from)
+    }
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+struct RawFinding {
+    id: String,
+    engine: String,
+    kind: String,
+    title: String,
+    summary: String,
+    severity: String,
+    confidence: f64,
+    span_start: Option<String>,
+    span_end: Option<String>,
+    scope: Option<String>,
+    techniques: String,
+    evidence: String,
+}
+
+fn row_to_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawFinding> {
+    Ok(RawFinding {
+        id: r.get(0)?,
+        engine: r.get(1)?,
+        kind: r.get(2)?,
+        title: r.get(3)?,
+        summary: r.get(4)?,
+        severity: r.get(5)?,
+        confidence: r.get(6)?,
+        span_start: r.get(7)?,
+        span_end: r.get(8)?,
+        scope: r.get(9)?,
+        techniques: r.get(10)?,
+        evidence: r.get(11)?,
+    })
+}
+
+impl RawFinding {
+    fn into_finding(self) -> Result<Finding> {
+        let engine = self.engine.parse::<Engine>().map_err(|e| StoreError::UnknownValue {
+            id: self.id.clone(),
+            column: "engine",
+            value: e.value,
+        })?;
+        let severity = self.severity.parse::<Severity>().map_err(|e| StoreError::UnknownValue {
+            id: self.id.clone(),
+            column: "severity",
+            value: e.value,
+        })?;
+        let techniques: Vec<Technique> = serde_json::from_str(&self.techniques)
+            .map_err(|source| StoreError::Corrupt { id: self.id.clone(), column: "techniques", source })?;
+        let evidence: Vec<Evidence> = serde_json::from_str(&self.evidence)
+            .map_err(|source| StoreError::Corrupt { id: self.id.clone(), column: "evidence", source })?;
+        let time_span = match (self.span_start.as_deref().and_then(parse_time), self.span_end.as_deref().and_then(parse_time)) {
+            (Some(a), Some(b)) => Some(TimeSpan::new(a, b)),
+            _ => None,
+        };
+        Ok(Finding {
+            id: FindingId(self.id),
+            engine,
+            kind: self.kind,
+            title: self.title,
+            summary: self.summary,
+            severity,
+            confidence: self.confidence,
+            time_span,
+            scope: self.scope,
+            evidence,
+            techniques,
+        })
+    }
+}
+
+/// Looks up whether a table exists; used by tests and by `scrutineer doctor`-style checks.
+pub fn table_exists(store: &Store, name: &str) -> Result<bool> {
+    let found: Option<String> = store
+        .conn
+        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1", params![name], |r| r.get(0))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use scrutineer_core::Evidence;
+
+    fn sample(key: &str, severity: Severity, confidence: f64) -> Finding {
+        Finding::new(Engine::Influence, "coordinated_network", key, format!("network {key}"))
+            .severity(severity)
+            .confidence(confidence)
+            .scope("twitter")
+            .time_span(Some(TimeSpan::new(
+                Utc.with_ymd_and_hms(2016, 9, 1, 0, 0, 0).single().expect("valid"),
+                Utc.with_ymd_and_hms(2016, 11, 30, 0, 0, 0).single().expect("valid"),
+            )))
+            .evidence(Evidence::new("shared_retweet", "both retweeted X", serde_json::json!({"n": 3})))
+            .technique(Technique::disarm("T0049.003"))
+    }
+
+    #[test]
+    fn findings_round_trip_and_order_by_severity() {
+        let mut store = Store::open_in_memory().expect("open");
+        let run = store.begin_run(Engine::Influence, "influence scan x.csv").expect("run");
+        let fs = vec![sample("a", Severity::Low, 0.5), sample("b", Severity::High, 0.4), sample("c", Severity::High, 0.9)];
+        store.put_findings(Some(run), &fs).expect("put");
+        store.finish_run(run, &serde_json::json!({"posts": 10})).expect("finish");
+        let got = store.findings(&FindingFilter::default()).expect("list");
+        let keys: Vec<_> = got.iter().map(|f| f.title.as_str()).collect();
+        assert_eq!(keys, ["network c", "network b", "network a"]);
+        assert_eq!(got[0], fs[2]);
+        let high = store
+            .findings(&FindingFilter { min_severity: Some(Severity::Medium), ..Default::default() })
+            .expect("list");
+        assert_eq!(high.len(), 2);
+        let runs = store.runs(None).expect("runs");
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].summary["posts"], 10);
+    }
+
+    #[test]
+    fn rerun_replaces_instead_of_duplicating() {
+        let mut store = Store::open_in_memory().expect("open");
+        store.put_findings(None, &[sample("a", Severity::Low, 0.5)]).expect("put");
+        store.put_findings(None, &[sample("a", Severity::High, 0.8)]).expect("put");
+        let got = store.findings(&FindingFilter::default()).expect("list");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn lookup_by_prefix() {
+        let mut store = Store::open_in_memory().expect("open");
+        let f = sample("a", Severity::Low, 0.5);
+        store.put_findings(None, std::slice::from_ref(&f)).expect("put");
+        let prefix = &f.id.0[..14];
+        assert_eq!(store.finding(prefix).expect("get"), Some(f));
+        assert_eq!(store.finding("influence-zzzz").expect("get"), None);
+    }
+
+    #[test]
+    fn reopening_a_file_keeps_schema_and_data() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        {
+            let mut s = Store::open(&path).expect("open");
+            s.put_findings(None, &[sample("a", Severity::Low, 0.5)]).expect("put");
+            s.log_access("tester", "write", "findings").expect("log");
+        }
+        let s = Store::open(&path).expect("reopen");
+        assert_eq!(s.schema_version().expect("v"), MIGRATIONS.len());
+        assert_eq!(s.findings(&FindingFilter::default()).expect("list").len(), 1);
+        assert_eq!(s.access_log(10).expect("log")[0].actor, "tester");
+        assert!(table_exists(&s, "findings").expect("exists"));
+    }
+
+    #[test]
+    fn newer_schema_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        {
+            let c = Connection::open(&path).expect("open");
+            c.pragma_update(None, "user_version", 999).expect("set");
+        }
+        assert!(matches!(Store::open(&path), Err(StoreError::TooNew { found: 999, .. })));
+    }
+}
