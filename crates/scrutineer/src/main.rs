@@ -35,6 +35,21 @@ pub enum Command {
     /// Information operations: find coordinated networks of accounts in social-media data.
     #[command(subcommand)]
     Influence(cmd::influence::InfluenceCommand),
+    /// Election infrastructure: detect attacks in web, IDS and auth logs, link campaigns, measure the trend.
+    #[command(subcommand)]
+    Infra(cmd::infra::InfraCommand),
+    /// Mail ballots: reconcile returned envelopes against issued ballots, the roll and check-ins.
+    #[command(subcommand)]
+    Ballots(cmd::ballots::BallotsCommand),
+    /// The tamper-evident ledger: verify it, prove inclusion and consistency.
+    #[command(subcommand)]
+    Ledger(cmd::ledger::LedgerCommand),
+    /// Risk-limiting audits: sample sizes, the ballots to pull, the measured risk.
+    #[command(subcommand)]
+    Audit(cmd::audit::AuditCommand),
+    /// Generate seeded scenarios with ground truth.
+    #[command(subcommand)]
+    Simulate(cmd::simulate::SimulateCommand),
     /// Read the findings in the store.
     #[command(subcommand)]
     Findings(cmd::findings::FindingsCommand),
@@ -45,6 +60,11 @@ fn main() -> ExitCode {
     let ctx = ui::Context::new(&cli);
     let result = match cli.command {
         Command::Influence(c) => cmd::influence::run(&ctx, c),
+        Command::Infra(c) => cmd::infra::run(&ctx, c),
+        Command::Ballots(c) => cmd::ballots::run(&ctx, c),
+        Command::Ledger(c) => cmd::ledger::run(&ctx, c),
+        Command::Audit(c) => cmd::audit::run(&ctx, c),
+        Command::Simulate(c) => cmd::simulate::run(&ctx, c),
         Command::Findings(c) => cmd::findings::run(&ctx, c),
     };
     match result {

@@ -1,4 +1,9 @@
 //! One module per top-level command.
 
+pub mod audit;
+pub mod ballots;
 pub mod findings;
+pub mod infra;
 pub mod influence;
+pub mod ledger;
+pub mod simulate;

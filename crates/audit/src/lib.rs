@@ -1,0 +1,1 @@
+//! Risk-limiting audits: sample sizes, seeded sampling, risk measurement.

@@ -1,0 +1,1 @@
+//! Mail-ballot reconciliation: roll, issuance, returns and check-ins to findings.

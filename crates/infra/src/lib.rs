@@ -1,0 +1,1 @@
+//! Web, IDS and auth-log attack detection, campaign linking and trend tests for election infrastructure.

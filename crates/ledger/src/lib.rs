@@ -1,0 +1,1 @@
+//! Append-only Merkle-tree ledger with signed tree heads and inclusion and consistency proofs.

@@ -1,0 +1,1 @@
+//! Seeded election-season scenario generator with ground truth.
