@@ -1,1 +1,144 @@
 //! Mail-ballot reconciliation: roll, issuance, returns and check-ins to findings.
+//!
+//! The pipeline: [`read`] (any [`Layout`] -> one [`Dataset`] of interned ids), then
+//! [`reconcile`] (the rules and per-precinct totals) and [`anomaly`] (statistical tests),
+//! then [`explain`] (core findings with evidence) and [`output`] (the CSV files).
+//! Nothing here touches the store or the ledger: the binary hands records and findings on.
+
+pub mod anomaly;
+pub mod explain;
+pub mod intern;
+pub mod layout;
+pub mod output;
+pub mod read;
+pub mod reconcile;
+pub mod time;
+pub mod totals;
+
+use std::path::PathBuf;
+
+pub use anomaly::{Anomaly, AnomalyOptions};
+pub use layout::Layout;
+pub use read::{Dataset, Inputs, Malformed, read_all};
+pub use reconcile::{PrecinctTotals, Reconciliation, RuleFinding, reconcile};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BallotsError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Csv { path: PathBuf, message: String },
+    #[error("{file}: no column '{column}' (found: {found})")]
+    MissingColumn { file: String, column: String, found: String },
+    #[error("column mapping {path}: {message}")]
+    Mapping { path: PathBuf, message: String },
+    #[error("recording input: {message}")]
+    Sink { message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The outcome of one receipt. `Cured` counts as accepted; `Spoiled` voids the envelope
+/// without a vote (NC: spoiled, returned undeliverable, cancelled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    Accepted,
+    Cured,
+    Rejected,
+    Pending,
+    Spoiled,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Cured => "cured",
+            Outcome::Rejected => "rejected",
+            Outcome::Pending => "pending",
+            Outcome::Spoiled => "spoiled",
+        }
+    }
+
+    pub fn is_accepted(self) -> bool {
+        matches!(self, Outcome::Accepted | Outcome::Cured)
+    }
+
+    pub fn parse_name(s: &str) -> Option<Outcome> {
+        [Outcome::Accepted, Outcome::Cured, Outcome::Rejected, Outcome::Pending, Outcome::Spoiled]
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum VoterStatus {
+    Active,
+    Inactive,
+    Removed,
+}
+
+impl VoterStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VoterStatus::Active => "active",
+            VoterStatus::Inactive => "inactive",
+            VoterStatus::Removed => "removed",
+        }
+    }
+
+    pub fn parse_name(s: &str) -> Option<VoterStatus> {
+        [VoterStatus::Active, VoterStatus::Inactive, VoterStatus::Removed]
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(s.trim()))
+    }
+}
+
+/// The rule findings of `findings.csv`, in the order of the issue's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RuleKind {
+    UnissuedEnvelope,
+    VoterNotOnRoll,
+    VoterNotActive,
+    DuplicateReturn,
+    DoubleVote,
+    StyleMismatch,
+    ReturnBeforeIssue,
+    LateReturn,
+}
+
+impl RuleKind {
+    pub const ALL: [RuleKind; 8] = [
+        RuleKind::UnissuedEnvelope,
+        RuleKind::VoterNotOnRoll,
+        RuleKind::VoterNotActive,
+        RuleKind::DuplicateReturn,
+        RuleKind::DoubleVote,
+        RuleKind::StyleMismatch,
+        RuleKind::ReturnBeforeIssue,
+        RuleKind::LateReturn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::UnissuedEnvelope => "unissued_envelope",
+            RuleKind::VoterNotOnRoll => "voter_not_on_roll",
+            RuleKind::VoterNotActive => "voter_not_active",
+            RuleKind::DuplicateReturn => "duplicate_return",
+            RuleKind::DoubleVote => "double_vote",
+            RuleKind::StyleMismatch => "style_mismatch",
+            RuleKind::ReturnBeforeIssue => "return_before_issue",
+            RuleKind::LateReturn => "late_return",
+        }
+    }
+
+    pub fn parse_name(s: &str) -> Option<RuleKind> {
+        RuleKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Parses the `--deadline` argument (`YYYY-MM-DDTHH:MM:SS`, local time).
+pub fn parse_deadline(s: &str) -> Result<i64, BallotsError> {
+    time::parse(s.as_bytes(), &time::DateFormat::Iso)
+        .ok_or_else(|| BallotsError::Invalid(format!("deadline '{s}' is not YYYY-MM-DDTHH:MM:SS")))
+}

@@ -34,15 +34,15 @@ pub fn parse_utc(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return d.and_hms_opt(0, 0, 0).map(|t| Utc.from_utc_datetime(&t));
     }
-    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        if let Ok(secs) = s.parse::<f64>() {
-            // Milliseconds since the epoch are common in exports; anything past year 5000
-            // in seconds is taken to be milliseconds.
-            let secs = if secs > 1e11 { secs / 1000.0 } else { secs };
-            let whole = secs.trunc() as i64;
-            let nanos = ((secs - secs.trunc()) * 1e9) as u32;
-            return Utc.timestamp_opt(whole, nanos).single();
-        }
+    if s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+        && let Ok(secs) = s.parse::<f64>()
+    {
+        // Milliseconds since the epoch are common in exports; anything past year 5000
+        // in seconds is taken to be milliseconds.
+        let secs = if secs > 1e11 { secs / 1000.0 } else { secs };
+        let whole = secs.trunc() as i64;
+        let nanos = ((secs - secs.trunc()) * 1e9) as u32;
+        return Utc.timestamp_opt(whole, nanos).single();
     }
     None
 }

@@ -1,10 +1,42 @@
 //! The influence-operations engine: posts in, coordination networks out.
 //!
-//! Pipeline: [`read`] (five input formats -> [`Post`]) -> `detect` (behaviours ->
-//! filtered edges -> multiplex network -> communities) -> `explain` (scores, evidence,
-//! attribution signals) -> [`Finding`](scrutineer_core::Finding)s and exports.
+//! Pipeline: [`read`] (five input formats -> [`Post`]) -> [`corpus`] (interned
+//! accounts and per-behaviour actions) -> [`cooccur`] and [`minhash`] (pairs that acted
+//! alike) -> [`nullmodel`] (drop what chance explains) -> [`network`] (multiplex graph,
+//! Leiden communities, scores) -> [`attribution`] (signals, never verdicts) ->
+//! [`explain`] (findings) and [`export`] (JSON, CSV, GEXF, GraphML).
 
+pub mod attribution;
+pub mod cooccur;
+pub mod detect;
+pub mod explain;
+pub mod export;
+pub mod minhash;
+pub mod nullmodel;
+pub mod corpus;
+pub mod normalize;
+pub mod params;
 pub mod post;
 pub mod read;
 
+pub use params::{Behaviour, EdgeFilter, ScanParams};
 pub use post::{AccountMeta, Post, PostKind};
+
+use attribution::StateMediaList;
+use corpus::Corpus;
+use detect::Detection;
+use explain::Network;
+
+/// The result of a scan: the corpus summary, the filtered edges and the ranked networks.
+pub struct Analysis {
+    pub corpus: Corpus,
+    pub detection: Detection,
+    pub networks: Vec<Network>,
+}
+
+/// Runs detection and explanation on an ingested corpus.
+pub fn analyse(mut corpus: Corpus, params: &ScanParams, state_media: &StateMediaList) -> Analysis {
+    let detection = detect::detect(&mut corpus, params);
+    let networks = explain::explain(&corpus, &detection, params, state_media);
+    Analysis { corpus, detection, networks }
+}

@@ -1,1 +1,363 @@
-//! Readers: see the module docs of each format.
+//! Readers: five input formats, streamed into one [`Post`] type.
+//!
+//! | name         | input                                                                   |
+//! |--------------|-------------------------------------------------------------------------|
+//! | `twitter-v1` | Twitter API v1.1 tweet objects, one JSON object per line                |
+//! | `twitter-v2` | Twitter API v2 JSONL as twarc2 writes it (response pages, or flattened) |
+//! | `ira`        | the Clemson/FiveThirtyEight IRA CSV, and its per-author reorganisation   |
+//! | `io-archive` | Twitter's information-operations archive CSV (and its column subsets)   |
+//! | `csv`        | any CSV, with a [`ColumnMapping`] naming the columns                    |
+//!
+//! Every reader takes plain or gzip input (told apart by the magic bytes, not the file
+//! name), never panics on bad input, and reports what it could not use in a
+//! [`ReadReport`]: malformed records are skipped and counted with their line number and
+//! the field at fault; a truncated input keeps every complete record before the cut.
+
+mod csvio;
+mod generic;
+mod input;
+mod ira;
+mod io_archive;
+mod jsonl;
+pub mod text;
+mod twitter_v1;
+mod twitter_v2;
+
+use std::fmt;
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::str::FromStr;
+
+pub use generic::{ColumnMapping, MappedField};
+
+use crate::post::Post;
+
+/// An input format, as named on the command line (`--format`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Format {
+    /// Sniff the input: JSON lines are told apart by their keys, CSV by its header.
+    #[default]
+    Auto,
+    TwitterV1,
+    TwitterV2,
+    Ira,
+    IoArchive,
+    /// Generic CSV with the columns named by a mapping.
+    Csv(ColumnMapping),
+}
+
+impl Format {
+    /// The names accepted by [`Format::from_str`], in the order `--help` lists them.
+    pub const NAMES: [&'static str; 6] = ["auto", "twitter-v1", "twitter-v2", "ira", "io-archive", "csv"];
+
+    /// The command-line name of this format.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Format::Auto => "auto",
+            Format::TwitterV1 => "twitter-v1",
+            Format::TwitterV2 => "twitter-v2",
+            Format::Ira => "ira",
+            Format::IoArchive => "io-archive",
+            Format::Csv(_) => "csv",
+        }
+    }
+
+    /// Attaches a column mapping: `csv` takes it; any other format is left as it is.
+    pub fn with_mapping(self, mapping: ColumnMapping) -> Format {
+        match self {
+            Format::Csv(_) => Format::Csv(mapping),
+            other => other,
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for Format {
+    type Err = ReadError;
+
+    /// Parses a format name. `csv` gives a generic CSV format with an empty mapping (attach
+    /// one with [`Format::with_mapping`]); `csv:account=user,time=created_at` gives it
+    /// with that mapping.
+    fn from_str(s: &str) -> Result<Format, ReadError> {
+        let s = s.trim();
+        if let Some(spec) = s.strip_prefix("csv:") {
+            return Ok(Format::Csv(spec.parse()?));
+        }
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "auto" => Format::Auto,
+            "twitter-v1" | "twitter-v1.1" | "v1" => Format::TwitterV1,
+            "twitter-v2" | "twarc2" | "v2" => Format::TwitterV2,
+            "ira" => Format::Ira,
+            "io-archive" => Format::IoArchive,
+            "csv" => Format::Csv(ColumnMapping::default()),
+            _ => return Err(ReadError::UnknownFormatName { name: s.to_string() }),
+        })
+    }
+}
+
+/// A record that was not turned into a post.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// Physical line (1-based) where the record starts; for CSV the header is line 1.
+    pub line: u64,
+    /// Why, naming the field at fault where there is one.
+    pub reason: String,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}: {}", self.line, self.reason)
+    }
+}
+
+/// What a reader did with one input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReadReport {
+    /// The name the input was read under (a path, or what the caller passed).
+    pub source: String,
+    /// The format actually read (after sniffing for `auto`).
+    pub format: &'static str,
+    /// Records seen: CSV rows after the header, non-blank JSON lines.
+    pub records: u64,
+    /// Posts handed to the sink (a twarc2 page line holds many).
+    pub posts: u64,
+    /// Records, or posts within a record, that were skipped.
+    pub skipped: u64,
+    /// The first [`ReadReport::MAX_SKIP_SAMPLES`] skips, in input order.
+    pub skip_samples: Vec<Skip>,
+    /// Records that were not valid UTF-8 and were decoded as Windows-1252.
+    pub decoded_latin1: u64,
+    /// The input ended early (cut mid-stream, mid-record or mid-quoted-field); every
+    /// complete record before the cut was read.
+    pub truncated: bool,
+}
+
+impl ReadReport {
+    /// How many skips are kept as samples.
+    pub const MAX_SKIP_SAMPLES: usize = 100;
+
+    fn new(source: &str) -> ReadReport {
+        ReadReport {
+            source: source.to_string(),
+            format: "auto",
+            records: 0,
+            posts: 0,
+            skipped: 0,
+            skip_samples: Vec::new(),
+            decoded_latin1: 0,
+            truncated: false,
+        }
+    }
+
+    fn skip(&mut self, line: u64, reason: String) {
+        self.skipped += 1;
+        if self.skip_samples.len() < Self::MAX_SKIP_SAMPLES {
+            self.skip_samples.push(Skip { line, reason });
+        }
+    }
+}
+
+impl fmt::Display for ReadReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} posts from {} records ({}), {} skipped",
+            self.source, self.posts, self.records, self.format, self.skipped
+        )?;
+        if self.decoded_latin1 > 0 {
+            write!(f, ", {} decoded as Windows-1252", self.decoded_latin1)?;
+        }
+        if self.truncated {
+            write!(f, ", input truncated")?;
+        }
+        Ok(())
+    }
+}
+
+/// Why an input could not be read at all. Record-level problems are not errors: they are
+/// [`Skip`]s in the [`ReadReport`].
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{source_name}: {source}")]
+    Io {
+        source_name: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{source_name}: the input is empty")]
+    Empty { source_name: String },
+    #[error(
+        "{source_name}: cannot tell the input format: saw {seen}. Expected one of: twitter-v1 (JSON lines \
+         with id_str and user), twitter-v2 (twarc2 JSONL with data/includes, or flattened tweets with \
+         author_id), ira (CSV with author_id or external_author_id, content, publish_date), io-archive \
+         (CSV with tweetid, userid, tweet_time), or a generic CSV with a column mapping (--format csv)"
+    )]
+    UnknownFormat { source_name: String, seen: String },
+    #[error("unknown input format '{name}': expected one of auto, twitter-v1, twitter-v2, ira, io-archive, csv")]
+    UnknownFormatName { name: String },
+    #[error("{source_name}: {kind}-compressed input is not supported: decompress it first (gzip is read directly)")]
+    UnsupportedCompression { source_name: String, kind: &'static str },
+    #[error(
+        "{source_name}: missing required column{} for format {format}: {}; the header has: {}",
+        if missing.len() == 1 { "" } else { "s" },
+        missing.join(", "),
+        found.join(", ")
+    )]
+    MissingColumns { source_name: String, format: &'static str, missing: Vec<String>, found: Vec<String> },
+    #[error("bad column mapping ({origin}): {reason}")]
+    BadMapping { origin: String, reason: String },
+}
+
+/// Streams posts from any reader (plain or gzip) into `sink`, returning what was read and
+/// skipped. `source_name` names the input in the report and in errors.
+pub fn read_posts<R: Read>(
+    input: R,
+    source_name: &str,
+    format: &Format,
+    mut sink: impl FnMut(Post),
+) -> Result<ReadReport, ReadError> {
+    let mut input = input;
+    let mut out = Out { report: ReadReport::new(source_name), sink: &mut sink };
+    read_dyn(&mut input, format, &mut out)?;
+    Ok(out.report)
+}
+
+/// Opens `path` and streams its posts into `sink`; see [`read_posts`].
+pub fn read_posts_from_path(
+    path: &Path,
+    format: &Format,
+    sink: impl FnMut(Post),
+) -> Result<ReadReport, ReadError> {
+    let name = path.display().to_string();
+    let file = File::open(path).map_err(|source| ReadError::Io { source_name: name.clone(), source })?;
+    read_posts(file, &name, format, sink)
+}
+
+/// Works out the format of an input without reading past its first non-blank line.
+pub fn detect_format<R: Read>(input: R, source_name: &str) -> Result<Format, ReadError> {
+    let mut input = input;
+    let opened = input::open(&mut input, source_name)?;
+    if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(ReadError::Empty { source_name: source_name.to_string() });
+    }
+    Ok(match input::detect(&opened.first_line, source_name)? {
+        input::Sniffed::TwitterV1 => Format::TwitterV1,
+        input::Sniffed::TwitterV2 => Format::TwitterV2,
+        input::Sniffed::Ira => Format::Ira,
+        input::Sniffed::IoArchive => Format::IoArchive,
+    })
+}
+
+/// Where readers put their output.
+pub(crate) struct Out<'s> {
+    pub report: ReadReport,
+    pub sink: &'s mut dyn FnMut(Post),
+}
+
+impl Out<'_> {
+    pub fn emit(&mut self, post: Post) {
+        self.report.posts += 1;
+        (self.sink)(post);
+    }
+
+    pub fn skip(&mut self, line: u64, reason: String) {
+        self.report.skip(line, reason);
+    }
+
+    pub fn source(&self) -> &str {
+        &self.report.source
+    }
+}
+
+fn read_dyn(raw: &mut dyn Read, format: &Format, out: &mut Out<'_>) -> Result<(), ReadError> {
+    if let Format::Csv(mapping) = format {
+        mapping.validate()?;
+    }
+    let source_name = out.source().to_string();
+    let opened = input::open(raw, &source_name)?;
+    let resolved = match format {
+        Format::Auto => {
+            if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
+                return Err(ReadError::Empty { source_name });
+            }
+            input::detect(&opened.first_line, &source_name)?.into()
+        }
+        Format::TwitterV1 => Resolved::TwitterV1,
+        Format::TwitterV2 => Resolved::TwitterV2,
+        Format::Ira => Resolved::Ira,
+        Format::IoArchive => Resolved::IoArchive,
+        Format::Csv(mapping) => Resolved::Csv(mapping),
+    };
+    let stream = opened.into_stream();
+    match resolved {
+        Resolved::TwitterV1 => {
+            out.report.format = "twitter-v1";
+            jsonl::drive(stream, out, &mut twitter_v1::V1Parser);
+        }
+        Resolved::TwitterV2 => {
+            out.report.format = "twitter-v2";
+            jsonl::drive(stream, out, &mut twitter_v2::V2Parser::default());
+        }
+        Resolved::Ira => {
+            out.report.format = "ira";
+            csvio::drive(stream, b',', out, "ira", ira::IraMapper::from_headers)?;
+        }
+        Resolved::IoArchive => {
+            out.report.format = "io-archive";
+            csvio::drive(stream, b',', out, "io-archive", io_archive::IoMapper::from_headers)?;
+        }
+        Resolved::Csv(mapping) => {
+            out.report.format = "csv";
+            csvio::drive(stream, mapping.delimiter(), out, "csv", |h| mapping.resolve(h))?;
+        }
+    }
+    Ok(())
+}
+
+/// A format with `auto` decided.
+enum Resolved<'m> {
+    TwitterV1,
+    TwitterV2,
+    Ira,
+    IoArchive,
+    Csv(&'m ColumnMapping),
+}
+
+impl From<input::Sniffed> for Resolved<'_> {
+    fn from(s: input::Sniffed) -> Self {
+        match s {
+            input::Sniffed::TwitterV1 => Resolved::TwitterV1,
+            input::Sniffed::TwitterV2 => Resolved::TwitterV2,
+            input::Sniffed::Ira => Resolved::Ira,
+            input::Sniffed::IoArchive => Resolved::IoArchive,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_names_round_trip() {
+        for name in Format::NAMES {
+            let f: Format = name.parse().expect("known name");
+            assert_eq!(f.to_string(), name);
+        }
+        assert!(matches!("nope".parse::<Format>(), Err(ReadError::UnknownFormatName { .. })));
+        let f: Format = "csv:account=u,time=t".parse().expect("inline mapping");
+        assert!(matches!(f, Format::Csv(ref m) if m.column(MappedField::Account) == Some("u")));
+    }
+
+    #[test]
+    fn skip_displays_with_line() {
+        let s = Skip { line: 17, reason: "field publish_date: cannot parse 'x' as a time".into() };
+        assert_eq!(s.to_string(), "line 17: field publish_date: cannot parse 'x' as a time");
+    }
+}

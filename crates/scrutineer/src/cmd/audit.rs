@@ -1,10 +1,562 @@
-use clap::Subcommand;
+//! `scrutineer audit ...`: risk-limiting audits.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::{Context as _, bail};
+use clap::{Subcommand, ValueEnum};
+use scrutineer_audit::workflow::{self, AuditFile, Decision, PollingMethod};
+use scrutineer_audit::{arlo, bravo, colorado, dominion, manifest::Manifest, raire, risk};
+use scrutineer_core::{Engine, Evidence, Finding, Severity};
 
 use crate::ui::Context;
 
-#[derive(Debug, Subcommand)]
-pub enum AuditCommand {}
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReplayFormat {
+    /// Colorado's round report `contest.csv` (ColoradoRLA ballot comparison).
+    ColoradoContest,
+}
 
-pub fn run(_ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
-    match cmd {}
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EstimateMethod {
+    /// BRAVO ballot polling, expected sample size (Lindeman, Stark and Yates 2012).
+    Bravo,
+    /// Kaplan-Markov ballot-level comparison with no discrepancies (ColoradoRLA, rlacalc -n).
+    Comparison,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum CvrFormat {
+    /// Dominion JSON export (CvrExport*.json) checked against the *Manifest.json files.
+    DominionJson,
+    /// Dominion CSV export (CVR_Export.csv) checked against a ballot manifest.
+    DominionCsv,
+    /// RAIRE ranked-choice ballots: IRV count and assertions.
+    Raire,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Start a ballot-polling audit file from reported results and a ballot manifest.
+    Init {
+        /// Reported results: contest,candidate,votes[,winners,ballots,kind,threshold].
+        #[arg(long)]
+        results: PathBuf,
+        /// Ballot manifest (batches and ballot counts).
+        #[arg(long)]
+        manifest: PathBuf,
+        /// Public random seed (e.g. 20 dice rolls).
+        #[arg(long)]
+        seed: String,
+        #[arg(long, default_value_t = 0.10)]
+        risk_limit: f64,
+        #[arg(long, value_enum, default_value = "bravo")]
+        method: MethodArg,
+        /// Sample without replacement (default: with replacement, as BRAVO assumes).
+        #[arg(long)]
+        without_replacement: bool,
+        /// The audit file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Print the ballots to pull (batch and position) from a manifest, seed and size.
+    Sample {
+        /// Ballot manifest; or use --audit to extend an audit file's sample.
+        #[arg(long, conflicts_with = "audit")]
+        manifest: Option<PathBuf>,
+        #[arg(long, requires = "manifest")]
+        seed: Option<String>,
+        /// Total number of draws (an audit file's earlier draws are kept first).
+        #[arg(long)]
+        size: usize,
+        #[arg(long)]
+        with_replacement: bool,
+        #[arg(long)]
+        audit: Option<PathBuf>,
+    },
+    /// Record the audit board's interpretations (batch,position,contest,choice).
+    Record {
+        #[arg(long)]
+        audit: PathBuf,
+        #[arg(long)]
+        interpretations: PathBuf,
+    },
+    /// Measured risk per contest: stop, continue, or full hand count.
+    Status {
+        #[arg(long)]
+        audit: PathBuf,
+        /// Also put findings into the store.
+        #[arg(long)]
+        store_findings: bool,
+    },
+    /// Sample sizes over a range of risk limits and margins.
+    Estimate {
+        /// Diluted margins as fractions (0.05 = 5%), comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        margins: Vec<f64>,
+        #[arg(long, value_delimiter = ',', default_value = "0.01,0.025,0.05,0.1,0.2")]
+        risk_limits: Vec<f64>,
+        #[arg(long, value_enum, default_value = "bravo")]
+        method: EstimateMethod,
+        #[arg(long, default_value_t = 1.03905)]
+        gamma: f64,
+    },
+    /// Read an Arlo audit-report export: per-jurisdiction totals and the conclusion.
+    Arlo {
+        file: PathBuf,
+        /// Write per-jurisdiction hand-tally totals here.
+        #[arg(long)]
+        totals: Option<PathBuf>,
+    },
+    /// Read cast-vote records and check card and vote counts against their manifests.
+    Cvr {
+        #[arg(long, value_enum)]
+        format: CvrFormat,
+        /// CVR files (JSON exports, one CSV export, or RAIRE files).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Dominion JSON: folder of *Manifest.json; Dominion CSV: ballot manifest CSV.
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Dominion CSV: files `*-hash.txt` declaring the SHA-256 of the CVR / manifest.
+        #[arg(long)]
+        hash: Vec<PathBuf>,
+    },
+    /// Recompute a state's published sample-size figures from its round report.
+    Replay {
+        /// Layout of the report.
+        #[arg(long, value_enum)]
+        format: ReplayFormat,
+        /// The round report.
+        file: PathBuf,
+        /// Where to write `contest_name,optimistic_samples_to_audit,estimated_samples_to_audit`.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MethodArg {
+    Bravo,
+    Alpha,
+}
+
+pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
+    match cmd {
+        AuditCommand::Replay { format, file, out } => replay(ctx, format, &file, &out),
+        AuditCommand::Init { results, manifest, seed, risk_limit, method, without_replacement, out } => {
+            if !(risk_limit > 0.0 && risk_limit < 1.0) {
+                bail!("--risk-limit must be between 0 and 1, got {risk_limit}");
+            }
+            let m = Manifest::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+            let contests = workflow::read_results(&results, m.total_ballots())
+                .with_context(|| format!("reading {}", results.display()))?;
+            let a = AuditFile {
+                seed,
+                risk_limit,
+                method: match method {
+                    MethodArg::Bravo => PollingMethod::Bravo,
+                    MethodArg::Alpha => PollingMethod::Alpha,
+                },
+                with_replacement: !without_replacement,
+                manifest: m,
+                contests,
+                draws: Vec::new(),
+                interpretations: Default::default(),
+            };
+            a.save(&out)?;
+            ctx.note(format!(
+                "{}: {} contests, {} ballots in {} batches",
+                out.display(),
+                a.contests.len(),
+                a.manifest.total_ballots(),
+                a.manifest.batches.len()
+            ));
+            Ok(())
+        }
+        AuditCommand::Sample { manifest, seed, size, with_replacement, audit } => {
+            let draws = match (audit, manifest, seed) {
+                (Some(path), _, _) => {
+                    let mut a = AuditFile::load(&path)?;
+                    a.extend_sample(size);
+                    a.save(&path)?;
+                    a.draws
+                }
+                (None, Some(m), Some(seed)) => {
+                    let m = Manifest::read(&m).with_context(|| format!("reading {}", m.display()))?;
+                    let ids: Vec<String> = m.ballot_ids().collect();
+                    let s = scrutineer_audit::sampler::ConsistentSampler::new(&seed);
+                    workflow::draws_from(&s.sample(ids.iter().map(String::as_str), size, with_replacement))
+                }
+                _ => bail!("give --audit FILE, or --manifest and --seed"),
+            };
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&draws)?);
+            } else {
+                println!("draw,batch,position,generation,ticket_number");
+                for d in &draws {
+                    println!(
+                        "{},{},{},{},{}",
+                        d.draw,
+                        csv_cell(&d.batch),
+                        d.position,
+                        d.generation,
+                        d.ticket_number
+                    );
+                }
+            }
+            Ok(())
+        }
+        AuditCommand::Record { audit, interpretations } => {
+            let mut a = AuditFile::load(&audit)?;
+            let new = workflow::read_interpretations(&interpretations)
+                .with_context(|| format!("reading {}", interpretations.display()))?;
+            let drawn: std::collections::BTreeSet<String> =
+                a.draws.iter().map(|d| format!("{}-{}", d.batch, d.position)).collect();
+            let not_drawn: Vec<&String> = new.keys().filter(|k| !drawn.contains(*k)).collect();
+            if !not_drawn.is_empty() {
+                bail!(
+                    "{}: {} interpreted ballots were not drawn (first: {})",
+                    interpretations.display(),
+                    not_drawn.len(),
+                    not_drawn[0]
+                );
+            }
+            let n = new.len();
+            for (k, v) in new {
+                a.interpretations.insert(k, v);
+            }
+            a.save(&audit)?;
+            ctx.note(format!(
+                "recorded {n} ballots; {} of {} draws interpreted",
+                a.interpretations.len(),
+                a.draws.len()
+            ));
+            Ok(())
+        }
+        AuditCommand::Status { audit, store_findings } => status(ctx, &audit, store_findings),
+        AuditCommand::Estimate { margins, risk_limits, method, gamma } => {
+            let mut rows = Vec::new();
+            for &m in &margins {
+                for &a in &risk_limits {
+                    if !(a > 0.0 && a < 1.0 && m > 0.0 && m <= 1.0) {
+                        bail!("margins must be in (0, 1] and risk limits in (0, 1): {m}, {a}");
+                    }
+                    let n = match method {
+                        EstimateMethod::Bravo => bravo::asn_for_margin(m, a),
+                        EstimateMethod::Comparison => Some(risk::comparison_sample_size(m, a, gamma)),
+                    };
+                    rows.push(serde_json::json!({"margin": m, "risk_limit": a, "sample_size": n}));
+                }
+            }
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                println!("margin,risk_limit,sample_size");
+                for r in &rows {
+                    println!("{},{},{}", r["margin"], r["risk_limit"], r["sample_size"]);
+                }
+            }
+            Ok(())
+        }
+        AuditCommand::Arlo { file, totals } => arlo_cmd(ctx, &file, totals.as_deref()),
+        AuditCommand::Cvr { format, files, manifest, hash } => {
+            cvr_cmd(ctx, format, &files, manifest.as_deref(), &hash)
+        }
+    }
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
+}
+
+fn status(ctx: &Context, path: &std::path::Path, store_findings: bool) -> anyhow::Result<()> {
+    let a = AuditFile::load(path)?;
+    let st = workflow::status(&a);
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&st)?);
+    } else {
+        let rows: Vec<Vec<String>> = st
+            .iter()
+            .map(|s| {
+                vec![
+                    crate::ui::truncate(&s.contest, 40),
+                    s.reported_winners.join("; "),
+                    s.ballots_examined.to_string(),
+                    format!("{:.4}", s.measured_risk),
+                    format!("{}", s.risk_limit),
+                    match s.decision {
+                        Decision::Stop => "stop: outcome confirmed".to_owned(),
+                        Decision::Continue => format!(
+                            "escalate: draw more (about {} in all), else full hand count",
+                            s.estimated_total_draws.map_or("?".into(), |n| n.to_string())
+                        ),
+                        Decision::FullHandCount => {
+                            format!("full hand count: winners {}", s.sample_leaders.join("; "))
+                        }
+                    },
+                ]
+            })
+            .collect();
+        crate::ui::print_table(
+            &["contest", "reported winners", "ballots", "risk", "limit", "decision"],
+            &rows,
+        );
+    }
+    if store_findings {
+        let findings: Vec<Finding> = st
+            .iter()
+            .filter(|s| s.decision != Decision::Stop)
+            .map(|s| {
+                let (kind, sev, title) = match s.decision {
+                    Decision::FullHandCount if s.sample_leaders != s.reported_winners => (
+                        "outcome_overturned",
+                        Severity::Critical,
+                        format!("{}: full hand count names other winners than reported", s.contest),
+                    ),
+                    Decision::FullHandCount => (
+                        "full_hand_count",
+                        Severity::Medium,
+                        format!("{}: outcome settled by a full hand count", s.contest),
+                    ),
+                    _ => (
+                        "outcome_not_confirmed",
+                        Severity::Medium,
+                        format!("{}: risk limit not met (risk {:.3})", s.contest, s.measured_risk),
+                    ),
+                };
+                Finding::new(Engine::Audit, kind, &format!("{}|{}", a.seed, s.contest), title)
+                    .severity(sev)
+                    .confidence(1.0 - s.measured_risk)
+                    .scope(s.contest.clone())
+                    .evidence(Evidence::new(
+                        "audit_status",
+                        "measured risk and sample",
+                        serde_json::to_value(s).unwrap_or_default(),
+                    ))
+            })
+            .collect();
+        let mut store = ctx.open_store("audit status", &path.display().to_string())?;
+        let run = store.begin_run(Engine::Audit, "audit status")?;
+        let n = store.put_findings(Some(run), &findings)?;
+        store.finish_run(run, &serde_json::json!({"contests": st.len(), "findings": n}))?;
+        ctx.note(format!("{n} findings stored"));
+    }
+    Ok(())
+}
+
+fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let report =
+        arlo::read_report(file).with_context(|| format!("reading the Arlo report {}", file.display()))?;
+    let by_j = arlo::jurisdiction_totals(&report);
+    if let Some(out) = totals {
+        let mut text = String::from("jurisdiction,batches");
+        for c in &report.choices {
+            text.push(',');
+            text.push_str(&csv_cell(c));
+        }
+        text.push_str(",total\n");
+        for (j, (batches, votes)) in &by_j {
+            text.push_str(&format!("{},{}", csv_cell(j), batches));
+            for v in votes {
+                text.push_str(&format!(",{v}"));
+            }
+            text.push_str(&format!(",{}\n", votes.iter().sum::<u64>()));
+        }
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    }
+    let concl = arlo::conclusions(&report);
+    if ctx.json {
+        let v = serde_json::json!({
+            "settings": report.settings,
+            "batches": report.batches.len(),
+            "jurisdictions": by_j.len(),
+            "conclusions": concl,
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        println!(
+            "{} ({}): {} {} audit, risk limit {}, seed {}",
+            report.election,
+            report.organization,
+            report.settings.audit_type,
+            report.settings.math_type,
+            report.settings.risk_limit,
+            report.settings.seed
+        );
+        println!("{} batch rows in {} jurisdictions", report.batches.len(), by_j.len());
+        for c in &concl {
+            println!(
+                "{}: reported winner {}, audited winner {} (margin {} votes); {} of {} ballots examined{}; {}",
+                c.contest,
+                c.reported_winners.join("; "),
+                c.audited_winners.join("; "),
+                c.audited_margin,
+                c.sample_size,
+                c.total_ballots,
+                if c.full_hand_count { " (full hand count)" } else { "" },
+                if c.outcome_confirmed { "OUTCOME CONFIRMED" } else { "OUTCOME NOT CONFIRMED" }
+            );
+        }
+    }
+    Ok(())
+}
+
+fn cvr_cmd(
+    ctx: &Context,
+    format: CvrFormat,
+    files: &[PathBuf],
+    manifest: Option<&std::path::Path>,
+    hashes: &[PathBuf],
+) -> anyhow::Result<()> {
+    let value = match format {
+        CvrFormat::DominionJson => {
+            let dir = manifest.context("--manifest FOLDER (with the *Manifest.json files) is required")?;
+            let m = dominion::DominionManifests::read_dir(dir)?;
+            let mut exports = Vec::new();
+            let mut lossless = 0;
+            for f in files {
+                let (e, same) = dominion::read_cvr_json_lossless(f)?;
+                lossless += same as usize;
+                exports.push((f.display().to_string(), e));
+            }
+            let mut check = dominion::check_json(&exports, &m);
+            check.lossless_files = lossless;
+            serde_json::to_value(check)?
+        }
+        CvrFormat::DominionCsv => {
+            let [file] = files else { bail!("give one CSV export") };
+            let e = dominion::read_cvr_csv(file)?;
+            let mpath = manifest.context("--manifest (ballot manifest CSV) is required")?;
+            let m = Manifest::read(mpath)?;
+            let check = dominion::check_csv(&e, &m);
+            let mut hash_checks = Vec::new();
+            for h in hashes {
+                let declared = dominion::declared_hash(h)?;
+                let mut matched = serde_json::Value::Null;
+                for p in [file.as_path(), mpath] {
+                    if dominion::sha256_file(p)? == declared {
+                        matched = p.display().to_string().into();
+                    }
+                }
+                let status = if matched.is_null() { "HASH_MISMATCH" } else { "ok" };
+                hash_checks.push(serde_json::json!({
+                    "hash_file": h.display().to_string(),
+                    "declared": declared,
+                    "matches_file": matched,
+                    "status": status,
+                }));
+            }
+            let mut v = serde_json::to_value(&check)?;
+            v["hash_checks"] = hash_checks.into();
+            v["election"] = e.election.into();
+            v
+        }
+        CvrFormat::Raire => {
+            let mut all = Vec::new();
+            for f in files {
+                let r = raire::read(f)?;
+                for c in raire::check(&r) {
+                    let mut v = serde_json::to_value(&c)?;
+                    v["file"] = f.display().to_string().into();
+                    all.push(v);
+                }
+            }
+            serde_json::Value::Array(all)
+        }
+    };
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        summarise(&value);
+    }
+    Ok(())
+}
+
+fn summarise(v: &serde_json::Value) {
+    match v {
+        serde_json::Value::Array(items) => items.iter().for_each(summarise),
+        serde_json::Value::Object(map) => {
+            let mut parts = Vec::new();
+            for (k, x) in map {
+                match x {
+                    serde_json::Value::Number(_)
+                    | serde_json::Value::String(_)
+                    | serde_json::Value::Bool(_) => parts.push(format!("{k}={x}")),
+                    serde_json::Value::Array(a) if k == "problems" => {
+                        parts.push(format!("problems={}", a.len()))
+                    }
+                    _ => {}
+                }
+            }
+            println!("{}", parts.join(" "));
+            if let Some(serde_json::Value::Array(p)) = map.get("problems") {
+                for x in p.iter().take(20) {
+                    println!("  problem: {}", x.as_str().unwrap_or(""));
+                }
+            }
+            if let Some(serde_json::Value::Array(h)) = map.get("hash_checks") {
+                for x in h {
+                    println!("  hash: {x}");
+                }
+            }
+        }
+        _ => println!("{v}"),
+    }
+}
+
+fn replay(
+    ctx: &Context,
+    format: ReplayFormat,
+    file: &std::path::Path,
+    out: &std::path::Path,
+) -> anyhow::Result<()> {
+    match format {
+        ReplayFormat::ColoradoContest => {
+            let rows = colorado::read_contest_csv(file)
+                .with_context(|| format!("reading the Colorado round report {}", file.display()))?;
+            let replayed = colorado::replay(&rows);
+            let f = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
+            colorado::write_replay_csv(std::io::BufWriter::new(f), &replayed)
+                .with_context(|| format!("writing {}", out.display()))?;
+            let published = replayed.iter().filter(|r| r.published_optimistic.is_some()).count();
+            let matching = replayed.iter().filter(|r| r.matches()).count();
+            let mismatches: Vec<_> =
+                replayed.iter().filter(|r| r.published_optimistic.is_some() && !r.matches()).collect();
+            if ctx.json {
+                let v = serde_json::json!({
+                    "rows": replayed.len(),
+                    "rows_with_published_figures": published,
+                    "matching": matching,
+                    "mismatches": mismatches,
+                });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                ctx.note(format!(
+                    "{}: {} rows replayed; {} of {} published rows match exactly; wrote {}",
+                    file.display(),
+                    replayed.len(),
+                    matching,
+                    published,
+                    out.display()
+                ));
+                for m in mismatches.iter().take(20) {
+                    ctx.note(format!(
+                        "  line {}: {}: ours {}/{}, published {:?}/{:?}",
+                        m.line,
+                        m.contest_name,
+                        m.optimistic_samples_to_audit,
+                        m.estimated_samples_to_audit,
+                        m.published_optimistic,
+                        m.published_estimated
+                    ));
+                }
+            }
+            std::io::stdout().flush().ok();
+            if replayed.is_empty() {
+                bail!("{}: no contest rows", file.display());
+            }
+            Ok(())
+        }
+    }
 }

@@ -1,10 +1,281 @@
-use clap::Subcommand;
+use std::fs::File;
+use std::path::PathBuf;
+use std::time::Instant;
 
-use crate::ui::Context;
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use scrutineer_core::Engine;
+use scrutineer_influence::attribution::StateMediaList;
+use scrutineer_influence::corpus::Corpus;
+use scrutineer_influence::explain::network_findings;
+use scrutineer_influence::read::{ColumnMapping, Format, ReadReport, read_posts};
+use scrutineer_influence::{Behaviour, EdgeFilter, ScanParams, analyse, export};
+
+use crate::ui::{Context, print_table, truncate};
 
 #[derive(Debug, Subcommand)]
-pub enum InfluenceCommand {}
+pub enum InfluenceCommand {
+    /// Find coordinated networks of accounts in posts (tweets) and rank them.
+    ///
+    /// Reads every FILE (plain or gzip), finds pairs of accounts that retweeted the same
+    /// posts, shared the same links or hashtag sets, posted the same text or were active
+    /// in the same minutes within the time window, drops pairs that chance explains,
+    /// groups the rest into networks (Leiden), and stores one finding per network.
+    Scan(ScanArgs),
+}
 
-pub fn run(_ctx: &Context, cmd: InfluenceCommand) -> anyhow::Result<()> {
-    match cmd {}
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Input files: tweet JSON lines (API v1.1 or v2/twarc2), IRA CSV, Twitter IO archive CSV, or CSV with --map.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Input format: auto, twitter-v1, twitter-v2, ira, io-archive, csv.
+    #[arg(long, short, default_value = "auto")]
+    format: String,
+    /// Column mapping for --format csv, e.g. `account=user_id,time=created_at,text=message,retweeted_id=repost_id`.
+    #[arg(long, value_name = "SPEC")]
+    map: Option<String>,
+    /// Column mapping for --format csv from a TOML file.
+    #[arg(long, value_name = "FILE", conflicts_with = "map")]
+    mapping: Option<PathBuf>,
+    /// Write networks.json, accounts.csv, edges/<behaviour>.csv, network.gexf and network.graphml here.
+    #[arg(long, short)]
+    out: Option<PathBuf>,
+    /// Behaviours to compute (comma-separated): co_retweet, co_link, co_hashtag, co_tweet, sync.
+    #[arg(long, value_delimiter = ',', default_value = "co_retweet,co_link,co_hashtag,co_tweet,sync")]
+    behaviours: Vec<Behaviour>,
+    /// Two actions coincide when at most this many seconds apart (default 6 hours).
+    #[arg(long, default_value_t = 21600)]
+    window: i64,
+    /// Minimum edge weight: posts of one account matched by the other within the window.
+    #[arg(long, default_value_t = 2)]
+    min_count: u32,
+    /// Jaccard similarity (over word sets) at which two texts count as the same; 1 = identical only.
+    #[arg(long, default_value_t = 0.8)]
+    text_similarity: f64,
+    /// How to drop pairs that chance explains: poisson (configuration null model, FDR), bonferroni, or none.
+    #[arg(long, default_value = "poisson")]
+    edge_filter: EdgeFilter,
+    /// False discovery rate of the edge filter (family-wise rate with --edge-filter bonferroni).
+    #[arg(long, default_value_t = 0.01)]
+    alpha: f64,
+    /// Sync: accounts need at least this many active minutes.
+    #[arg(long, default_value_t = 10)]
+    sync_min_minutes: u32,
+    /// Sync: minimum shared active minutes for an edge.
+    #[arg(long, default_value_t = 5)]
+    sync_min_count: u32,
+    /// Smallest network reported.
+    #[arg(long, default_value_t = 3)]
+    min_network_size: usize,
+    /// Leiden resolution (higher gives smaller networks).
+    #[arg(long, default_value_t = 1.0)]
+    resolution: f64,
+    /// Items acted on by more accounts than this are crowd items (counted in the null model, not paired); 0 = no limit.
+    #[arg(long, default_value_t = 1000)]
+    max_item_accounts: usize,
+    /// Random seed (Leiden, MinHash), for reproducible runs.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// State-affiliated media list (CSV: domain,country,outlet,source) replacing the built-in one.
+    #[arg(long, value_name = "FILE")]
+    state_media: Option<PathBuf>,
+    /// Platform name recorded with the findings.
+    #[arg(long, default_value = "twitter")]
+    platform: String,
+    /// Rows in the printed table.
+    #[arg(long, default_value_t = 20)]
+    top: usize,
+}
+
+pub fn run(ctx: &Context, cmd: InfluenceCommand) -> anyhow::Result<()> {
+    match cmd {
+        InfluenceCommand::Scan(args) => scan(ctx, args),
+    }
+}
+
+fn parse_format(args: &ScanArgs) -> anyhow::Result<Format> {
+    let mut format: Format = args.format.parse().with_context(|| format!("--format {}", args.format))?;
+    if let Format::Csv(_) = format {
+        let mapping = match (&args.map, &args.mapping) {
+            (Some(spec), _) => spec.parse::<ColumnMapping>().context("--map")?,
+            (None, Some(path)) => ColumnMapping::from_toml_file(path).context("--mapping")?,
+            (None, None) if args.format.starts_with("csv:") => return Ok(format),
+            (None, None) => bail!("--format csv needs a column mapping: --map account=COL,time=COL,... or --mapping FILE.toml"),
+        };
+        format = Format::Csv(mapping);
+    } else if args.map.is_some() || args.mapping.is_some() {
+        bail!("--map and --mapping apply to --format csv only");
+    }
+    Ok(format)
+}
+
+fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let format = parse_format(&args)?;
+    if !(0.0..=1.0).contains(&args.text_similarity) {
+        bail!("--text-similarity must be between 0 and 1, got {}", args.text_similarity);
+    }
+    if !(args.alpha > 0.0 && args.alpha < 1.0) {
+        bail!("--alpha must be between 0 and 1 (exclusive), got {}", args.alpha);
+    }
+    if args.window < 0 {
+        bail!("--window must not be negative");
+    }
+    let mut behaviours = args.behaviours.clone();
+    behaviours.sort();
+    behaviours.dedup();
+    let params = ScanParams {
+        behaviours,
+        window_secs: args.window,
+        min_count: args.min_count,
+        text_similarity: args.text_similarity,
+        edge_filter: args.edge_filter,
+        alpha: args.alpha,
+        sync_min_minutes: args.sync_min_minutes,
+        sync_min_count: args.sync_min_count,
+        min_network_size: args.min_network_size.max(2),
+        resolution: args.resolution,
+        seed: args.seed,
+        max_item_accounts: args.max_item_accounts,
+        ..ScanParams::default()
+    };
+    let state_media = match &args.state_media {
+        Some(p) => StateMediaList::load(p).with_context(|| format!("reading --state-media {}", p.display()))?,
+        None => StateMediaList::builtin(),
+    };
+
+    let inputs: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
+    let mut store = ctx.open_store("influence scan", &inputs.join(" "))?;
+    let run_id = store.begin_run(Engine::Influence, &format!("influence scan {}", inputs.join(" ")))?;
+
+    let mut corpus = Corpus::new(&params);
+    let mut reports: Vec<ReadReport> = Vec::new();
+    for path in &args.files {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let bar = ctx.file_progress(path);
+        let report = read_posts(bar.wrap_read(file), &path.display().to_string(), &format, |post| corpus.add(post))
+            .with_context(|| format!("reading {}", path.display()))?;
+        bar.finish_and_clear();
+        ctx.note(format!("read {report}"));
+        for skip in report.skip_samples.iter().take(5) {
+            ctx.note(format!("  skipped {}:{}", report.source, skip));
+        }
+        if report.skipped > 5 {
+            ctx.note(format!("  ... {} skipped rows in all (first {} listed in the run summary)", report.skipped, report.skip_samples.len()));
+        }
+        reports.push(report);
+    }
+    if corpus.posts == 0 {
+        bail!("no posts were read from {}", inputs.join(", "));
+    }
+    let read_secs = started.elapsed().as_secs_f64();
+
+    let stage = ctx.stage(&format!("finding coordination among {} accounts, {} posts", corpus.accounts.len(), corpus.posts));
+    let analysis = analyse(corpus, &params, &state_media);
+    stage.finish_and_clear();
+
+    let findings = network_findings(&analysis.networks, &args.platform, "");
+    store.put_findings(Some(run_id), &findings).context("storing findings")?;
+
+    let mut written = Vec::new();
+    if let Some(dir) = &args.out {
+        written = export::write_all(&analysis, &params, dir).with_context(|| format!("writing exports to {}", dir.display()))?;
+    }
+    let total_secs = started.elapsed().as_secs_f64();
+    let summary = serde_json::json!({
+        "inputs": inputs,
+        "posts": analysis.corpus.posts,
+        "accounts": analysis.corpus.accounts.len(),
+        "networks": analysis.networks.len(),
+        "accounts_in_networks": analysis.networks.iter().map(|n| n.size).sum::<usize>(),
+        "read_seconds": read_secs,
+        "total_seconds": total_secs,
+        "params": params,
+        "behaviours": analysis.detection.behaviours.iter().map(|b| serde_json::json!({"behaviour": b.behaviour, "stats": b.stats})).collect::<Vec<_>>(),
+        "reads": reports.iter().map(|r| serde_json::json!({
+            "source": r.source, "format": r.format, "records": r.records, "posts": r.posts,
+            "skipped": r.skipped, "decoded_latin1": r.decoded_latin1, "truncated": r.truncated,
+            "skip_samples": r.skip_samples.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    store.finish_run(run_id, &summary)?;
+
+    if ctx.json {
+        let nets: Vec<serde_json::Value> = analysis
+            .networks
+            .iter()
+            .zip(&findings)
+            .map(|(n, f)| {
+                serde_json::json!({
+                    "id": n.id, "finding": f.id, "rank": n.rank, "score": n.score, "size": n.size,
+                    "behaviours": n.behaviours.iter().map(|b| b.behaviour).collect::<Vec<_>>(),
+                    "best_utc_offset": n.attribution.best_utc_offsets.first().map(|o| o.utc_offset),
+                    "accounts": n.accounts.iter().map(|a| &a.account).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"summary": summary, "networks": nets}))?);
+        return Ok(());
+    }
+
+    let rows: Vec<Vec<String>> = analysis
+        .networks
+        .iter()
+        .zip(&findings)
+        .take(args.top)
+        .map(|(n, f)| {
+            let behaviours: Vec<&str> = n.behaviours.iter().map(|b| b.behaviour.as_str()).collect();
+            let offset = n.attribution.best_utc_offsets.first().map_or(String::new(), |o| {
+                format!("UTC{:+} ({:.0}%)", o.utc_offset, o.office_hours_share * 100.0)
+            });
+            let lang = n.attribution.languages.first().map(|c| c.value.clone()).unwrap_or_default();
+            let members: Vec<&str> = n.accounts.iter().take(3).map(|a| a.handle.as_deref().unwrap_or(&a.account)).collect();
+            vec![
+                n.id.clone(),
+                n.size.to_string(),
+                format!("{:.2}", n.score),
+                f.severity.to_string(),
+                behaviours.join(","),
+                offset,
+                lang,
+                truncate(&members.join(", "), 40),
+                f.id.0.clone(),
+            ]
+        })
+        .collect();
+    if rows.is_empty() {
+        println!("No coordinated networks found among {} accounts ({} posts).", analysis.corpus.accounts.len(), analysis.corpus.posts);
+    } else {
+        print_table(&["net", "accounts", "score", "severity", "behaviours", "office hours fit", "language", "members", "finding"], &rows);
+        if analysis.networks.len() > args.top {
+            println!("... {} more networks (see `scrutineer findings list --engine influence`)", analysis.networks.len() - args.top);
+        }
+    }
+    let placed: usize = analysis.networks.iter().map(|n| n.size).sum();
+    ctx.note(format!(
+        "{} networks, {} of {} accounts placed; {} posts in {:.1}s (read {:.1}s); findings stored in {}",
+        analysis.networks.len(),
+        placed,
+        analysis.corpus.accounts.len(),
+        analysis.corpus.posts,
+        total_secs,
+        read_secs,
+        ctx.store_path.display()
+    ));
+    for b in &analysis.detection.behaviours {
+        ctx.note(format!(
+            "  {:<10} {:>9} actions {:>9} candidate pairs {:>8} kept ({} below min count, {} explained by chance)",
+            b.behaviour.as_str(),
+            b.stats.actions,
+            b.stats.candidate_pairs,
+            b.stats.kept_pairs,
+            b.stats.below_min_count,
+            b.stats.explained_by_chance
+        ));
+    }
+    if !written.is_empty() {
+        ctx.note(format!("wrote {} files to {}", written.len(), args.out.as_ref().map(|d| d.display().to_string()).unwrap_or_default()));
+    }
+    Ok(())
 }

@@ -1,10 +1,722 @@
-use clap::Subcommand;
+//! `scrutineer infra`: attacks on election infrastructure from web, IDS and auth logs.
 
-use crate::ui::Context;
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use scrutineer_core::{Engine, Finding};
+use scrutineer_infra::detect::{
+    Aggregator, AsnTable, Enrichment, GeoDb, JurisdictionMap, Thresholds, TrendRow, trend_rows,
+};
+use scrutineer_infra::read::{ReadOptions, read_file};
+use scrutineer_infra::trend::DailySeries;
+use scrutineer_infra::{Analyser, Format, Indicator, IndicatorKind, IndicatorSet, Profile, Verdict};
+use scrutineer_store::FindingFilter;
+
+use crate::ui::{Context, print_table, truncate};
 
 #[derive(Debug, Subcommand)]
-pub enum InfraCommand {}
+pub enum InfraCommand {
+    /// Learn a profile of normal traffic (endpoints, parameters, lengths, character
+    /// classes, value sets) from requests known to be normal.
+    Learn {
+        /// Log or request-dump files (plain or .gz) of normal traffic only.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[arg(long, short, default_value = "auto", value_parser = parse_format)]
+        format: Format,
+        /// Where to write the profile (JSON).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Scan logs: verdict per event (DIR/events.csv), findings to the store, campaigns.
+    Scan {
+        /// Log or request-dump files (plain or .gz).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
+        /// A profile from `infra learn`: requests outside it are anomalies.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Output directory for events.csv, findings.json, campaigns.json, malformed.csv.
+        #[arg(long)]
+        out: PathBuf,
+        /// Indicator lists to match (plain lists, CSV `type,value,description`, or STIX
+        /// 2.1 bundles ending in .json). Repeatable.
+        #[arg(long = "indicators")]
+        indicators: Vec<PathBuf>,
+        /// MaxMind-format country database for offline geolocation of sources.
+        #[arg(long)]
+        geoip: Option<PathBuf>,
+        /// Offline IP-to-ASN table (`CIDR,ASN[,organisation]` CSV) for campaign linking.
+        #[arg(long)]
+        asn: Option<PathBuf>,
+        /// Weeks in the recent window of the ramp-up test.
+        #[arg(long, default_value_t = 2)]
+        recent_weeks: usize,
+        /// Do not write findings to the store.
+        #[arg(long)]
+        no_store: bool,
+    },
+    /// Daily and weekly hostile-event counts per office with a ramp-up test.
+    Trend {
+        /// Log files to count (attack and anomaly verdicts), as for `scan`.
+        files: Vec<PathBuf>,
+        #[command(flatten)]
+        input: InputArgs,
+        /// A profile from `infra learn`.
+        #[arg(long)]
+        profile: Option<PathBuf>,
+        /// Count every event, not only attacks and anomalies.
+        #[arg(long)]
+        all_events: bool,
+        /// Ready-made daily counts instead of logs: CSV `date,count` or
+        /// `date,jurisdiction,count`.
+        #[arg(long, conflicts_with = "files")]
+        counts: Option<PathBuf>,
+        /// Weeks in the recent window tested against all earlier weeks.
+        #[arg(long, default_value_t = 2)]
+        recent_weeks: usize,
+    },
+    /// Export the infra findings in the store as a STIX 2.1 bundle.
+    Export {
+        /// Output file for the bundle.
+        #[arg(long)]
+        stix: PathBuf,
+        /// Name of the reporting office (the bundle's identity).
+        #[arg(long, default_value = "Election office")]
+        identity: String,
+    },
+    /// Read indicators from a STIX 2.1 bundle; print them or write a CSV list for `scan --indicators`.
+    Import {
+        bundle: PathBuf,
+        /// Write `type,value,description` CSV here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
 
-pub fn run(_ctx: &Context, cmd: InfraCommand) -> anyhow::Result<()> {
-    match cmd {}
+#[derive(Debug, Args)]
+pub struct InputArgs {
+    /// Input format.
+    #[arg(long, short, default_value = "auto", value_parser = parse_format)]
+    format: Format,
+    /// Office the inputs come from: one name for all inputs, or one per input in order.
+    /// Default: the input's directory name.
+    #[arg(long)]
+    jurisdiction: Vec<String>,
+    /// CSV `hostname,jurisdiction` mapping virtual hosts to offices.
+    #[arg(long)]
+    jurisdiction_file: Option<PathBuf>,
+    /// Year of syslog timestamps (which carry none). Default: this year.
+    #[arg(long)]
+    year: Option<i32>,
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse::<Format>().map_err(|e| e.to_string())
+}
+
+pub fn run(ctx: &Context, cmd: InfraCommand) -> anyhow::Result<()> {
+    match cmd {
+        InfraCommand::Learn { files, format, out } => learn(ctx, &files, format, &out),
+        InfraCommand::Scan { files, input, profile, out, indicators, geoip, asn, recent_weeks, no_store } => {
+            scan(
+                ctx,
+                &files,
+                &input,
+                profile.as_deref(),
+                &out,
+                &indicators,
+                geoip.as_deref(),
+                asn.as_deref(),
+                recent_weeks,
+                no_store,
+            )
+        }
+        InfraCommand::Trend { files, input, profile, all_events, counts, recent_weeks } => {
+            trend(ctx, &files, &input, profile.as_deref(), all_events, counts.as_deref(), recent_weeks)
+        }
+        InfraCommand::Export { stix, identity } => export(ctx, &stix, &identity),
+        InfraCommand::Import { bundle, out } => import(ctx, &bundle, out.as_deref()),
+    }
+}
+
+fn jurisdictions(files: &[PathBuf], names: &[String]) -> anyhow::Result<Vec<String>> {
+    if !names.is_empty() && names.len() != 1 && names.len() != files.len() {
+        bail!(
+            "--jurisdiction given {} times for {} inputs: give it once for all inputs or once per input",
+            names.len(),
+            files.len()
+        );
+    }
+    Ok(files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| match names.len() {
+            0 => f
+                .parent()
+                .and_then(|p| p.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .filter(|n| !n.is_empty() && n != ".")
+                .unwrap_or_else(|| "default".to_owned()),
+            1 => names[0].clone(),
+            _ => names[i].clone(),
+        })
+        .collect())
+}
+
+fn read_options(input: &InputArgs, format: Format, jurisdiction: &str) -> ReadOptions {
+    let mut o = ReadOptions::new(format, jurisdiction);
+    if let Some(y) = input.year {
+        o.year = y;
+    }
+    o
+}
+
+fn load_profile(path: &Path) -> anyhow::Result<Profile> {
+    let f = File::open(path).with_context(|| format!("opening the profile {}", path.display()))?;
+    serde_json::from_reader(std::io::BufReader::new(f))
+        .with_context(|| format!("{} is not a profile written by `scrutineer infra learn`", path.display()))
+}
+
+fn learn(ctx: &Context, files: &[PathBuf], format: Format, out: &Path) -> anyhow::Result<()> {
+    let mut profile = Profile::new();
+    let mut malformed = 0;
+    for file in files {
+        let bar = ctx.file_progress(file);
+        let opts = ReadOptions::new(format, "learn");
+        let stats = read_file(
+            file,
+            &opts,
+            &|n| bar.inc(n),
+            |e| e,
+            |batch| {
+                for p in batch {
+                    match p.result {
+                        Ok(ev) => profile.learn(&ev),
+                        Err(reason) => {
+                            if malformed < 10 {
+                                ctx.note(format!(
+                                    "{}:{}: skipped malformed record: {reason}",
+                                    file.display(),
+                                    p.line
+                                ));
+                            }
+                            malformed += 1;
+                        }
+                    }
+                }
+                Ok(())
+            },
+        )
+        .with_context(|| format!("learning from {}", file.display()))?;
+        bar.finish_and_clear();
+        ctx.note(format!(
+            "{}: {} records ({} malformed) as {}",
+            file.display(),
+            stats.records,
+            stats.malformed,
+            stats.format.map(|f| f.to_string()).unwrap_or_default()
+        ));
+    }
+    if profile.requests == 0 {
+        bail!("no requests to learn from in {} input(s)", files.len());
+    }
+    let f = File::create(out).with_context(|| format!("creating {}", out.display()))?;
+    serde_json::to_writer_pretty(BufWriter::new(f), &profile)
+        .with_context(|| format!("writing {}", out.display()))?;
+    let params: usize = profile.endpoints.values().map(|e| e.params.len()).sum();
+    if ctx.json {
+        println!(
+            "{}",
+            serde_json::json!({"requests": profile.requests, "endpoints": profile.endpoints.len(), "parameters": params, "profile": out})
+        );
+    } else {
+        println!(
+            "learned {} requests: {} endpoints, {} parameters -> {}",
+            profile.requests,
+            profile.endpoints.len(),
+            params,
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains([',', '"', '\n', '\r']) {
+        std::borrow::Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
+    } else {
+        std::borrow::Cow::Borrowed(s)
+    }
+}
+
+fn load_indicators(paths: &[PathBuf]) -> anyhow::Result<IndicatorSet> {
+    let mut set = IndicatorSet::new();
+    for p in paths {
+        let is_json = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+        if is_json {
+            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+            let imported = scrutineer_share::import_bundle(&text)
+                .with_context(|| format!("reading the STIX bundle {}", p.display()))?;
+            let source = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            for ind in imported {
+                for (kind, value) in &ind.observables {
+                    if let Some(kind) = indicator_kind(kind) {
+                        set.add(Indicator {
+                            kind,
+                            value: value.clone(),
+                            source: source.clone(),
+                            stix_id: Some(ind.id.clone()),
+                            description: ind.name.clone().unwrap_or_default(),
+                        });
+                    }
+                }
+            }
+        } else {
+            set.load_list(p)?;
+        }
+    }
+    Ok(set)
+}
+
+fn indicator_kind(stix_type: &str) -> Option<IndicatorKind> {
+    Some(match stix_type {
+        "ipv4-addr" | "ipv6-addr" => IndicatorKind::Ip,
+        "ipv4-net" | "ipv6-net" => IndicatorKind::Network,
+        "domain-name" => IndicatorKind::Domain,
+        "url" => IndicatorKind::Url,
+        "user-agent" => IndicatorKind::UserAgent,
+        _ => return None,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan(
+    ctx: &Context,
+    files: &[PathBuf],
+    input: &InputArgs,
+    profile: Option<&Path>,
+    out: &Path,
+    indicator_paths: &[PathBuf],
+    geoip: Option<&Path>,
+    asn: Option<&Path>,
+    recent_weeks: usize,
+    no_store: bool,
+) -> anyhow::Result<()> {
+    let juris = jurisdictions(files, &input.jurisdiction)?;
+    for f in files {
+        if !f.is_file() {
+            bail!("input {} does not exist or is not a file", f.display());
+        }
+    }
+    let profile = profile.map(load_profile).transpose()?;
+    let indicators = load_indicators(indicator_paths)?;
+    let jmap = input
+        .jurisdiction_file
+        .as_deref()
+        .map(JurisdictionMap::load)
+        .transpose()
+        .map_err(anyhow::Error::msg)?;
+    let geo = geoip.map(GeoDb::open).transpose().map_err(anyhow::Error::msg)?;
+    let asn = asn.map(AsnTable::load).transpose().map_err(anyhow::Error::msg)?;
+    std::fs::create_dir_all(out)
+        .with_context(|| format!("creating the output directory {}", out.display()))?;
+    let events_path = out.join("events.csv");
+    let mut events = BufWriter::with_capacity(
+        1 << 20,
+        File::create(&events_path).with_context(|| format!("creating {}", events_path.display()))?,
+    );
+    writeln!(events, "file,index,verdict,rule")?;
+    let malformed_path = out.join("malformed.csv");
+    let mut malformed = BufWriter::new(
+        File::create(&malformed_path).with_context(|| format!("creating {}", malformed_path.display()))?,
+    );
+    writeln!(malformed, "file,line,reason")?;
+    let analyser = Analyser {
+        profile: profile.as_ref(),
+        indicators: if indicators.is_empty() { None } else { Some(&indicators) },
+    };
+    let mut agg = Aggregator::new(Thresholds::default());
+    let mut total_malformed = 0u64;
+    let mut total_records = 0u64;
+    let started = std::time::Instant::now();
+    for (file, j) in files.iter().zip(&juris) {
+        let bar = ctx.file_progress(file);
+        if file.extension().is_some_and(|e| e == "gz") {
+            bar.unset_length();
+        }
+        let opts = read_options(input, input.format, j);
+        let name = file.display().to_string();
+        let name_field = csv_field(&name).into_owned();
+        let mut index: u64 = 0;
+        let mut shown = 0;
+        let stats = read_file(
+            file,
+            &opts,
+            &|n| bar.inc(n),
+            |mut ev| {
+                if let Some(m) = &jmap {
+                    m.resolve(&mut ev);
+                }
+                analyser.analyse(ev)
+            },
+            |batch| {
+                let io = |source| scrutineer_infra::ReadError::Io { path: events_path.clone(), source };
+                for p in batch {
+                    match p.result {
+                        Ok(a) => {
+                            let v = a.verdict();
+                            writeln!(events, "{name_field},{index},{},{}", v.as_str(), a.rules.names())
+                                .map_err(io)?;
+                            agg.observe(&a);
+                        }
+                        Err(reason) => {
+                            writeln!(events, "{name_field},{index},anomaly,malformed").map_err(io)?;
+                            writeln!(malformed, "{name_field},{},{}", p.line, csv_field(reason))
+                                .map_err(io)?;
+                            if shown < 5 {
+                                ctx.note(format!("{name}:{}: malformed record: {reason}", p.line));
+                                shown += 1;
+                            }
+                        }
+                    }
+                    index += 1;
+                }
+                Ok(())
+            },
+        )
+        .with_context(|| format!("scanning {name}"))?;
+        bar.finish_and_clear();
+        total_malformed += stats.malformed;
+        total_records += stats.records;
+        ctx.note(format!(
+            "{name}: {} records as {} ({} malformed{}), office {j}",
+            stats.records,
+            stats.format.map(|f| f.to_string()).unwrap_or_default(),
+            stats.malformed,
+            if stats.malformed > 0 {
+                format!(", listed in {}", malformed_path.display())
+            } else {
+                String::new()
+            }
+        ));
+    }
+    events.flush().with_context(|| format!("writing {}", events_path.display()))?;
+    malformed.flush().with_context(|| format!("writing {}", malformed_path.display()))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let verdicts = agg.verdicts;
+    let stage = ctx.stage("linking campaigns and testing the trend");
+    let enrich = Enrichment {
+        geo: geo.as_ref(),
+        asn: asn.as_ref(),
+        indicators: if indicators.is_empty() { None } else { Some(&indicators) },
+        recent_weeks,
+    };
+    let report = agg.finish(&enrich);
+    stage.finish_and_clear();
+    write_json(&out.join("findings.json"), &report.findings)?;
+    write_json(&out.join("campaigns.json"), &report.campaigns)?;
+    write_json(&out.join("trend.json"), &report.trend)?;
+    if !no_store {
+        let mut store = ctx.open_store(
+            "infra scan",
+            &files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
+        )?;
+        let run = store.begin_run(Engine::Infra, "infra scan").context("starting a run in the store")?;
+        store.put_findings(Some(run), &report.findings).context("storing findings")?;
+        store
+            .finish_run(run, &serde_json::json!({"records": total_records, "malformed": total_malformed, "findings": report.findings.len(), "campaigns": report.campaigns.len()}))
+            .context("finishing the run")?;
+    }
+    let summary = serde_json::json!({
+        "records": total_records,
+        "malformed": total_malformed,
+        "normal": verdicts[Verdict::Normal as usize],
+        "anomaly": verdicts[Verdict::Anomaly as usize],
+        "attack": verdicts[Verdict::Attack as usize],
+        "findings": report.findings.len(),
+        "campaigns": report.campaigns.len(),
+        "seconds": elapsed,
+        "records_per_second": if elapsed > 0.0 { total_records as f64 / elapsed } else { 0.0 },
+        "events_csv": events_path,
+    });
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    println!(
+        "{total_records} records in {elapsed:.2}s ({:.0}/s): {} attack, {} anomaly, {} normal; {total_malformed} malformed",
+        if elapsed > 0.0 { total_records as f64 / elapsed } else { 0.0 },
+        verdicts[2],
+        verdicts[1],
+        verdicts[0]
+    );
+    println!("verdicts -> {}", events_path.display());
+    print_findings(&report.findings);
+    if !report.campaigns.is_empty() {
+        println!("\ncampaigns (most offices first):");
+        let rows: Vec<Vec<String>> = report
+            .campaigns
+            .iter()
+            .take(15)
+            .map(|c| {
+                vec![
+                    format!("{:.2}", c.score),
+                    c.jurisdictions.len().to_string(),
+                    c.sources.len().to_string(),
+                    truncate(&c.jurisdictions.join(","), 30),
+                    truncate(&c.links.join("; "), 50),
+                ]
+            })
+            .collect();
+        print_table(&["score", "offices", "sources", "jurisdictions", "linked by"], &rows);
+    }
+    Ok(())
+}
+
+fn print_findings(findings: &[Finding]) {
+    if findings.is_empty() {
+        println!("no findings");
+        return;
+    }
+    let mut sorted: Vec<&Finding> = findings.iter().collect();
+    sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.confidence.total_cmp(&a.confidence)));
+    println!("\n{} findings (top 20):", findings.len());
+    let rows: Vec<Vec<String>> = sorted
+        .iter()
+        .take(20)
+        .map(|f| {
+            vec![
+                f.severity.to_string(),
+                f.kind.clone(),
+                f.techniques.iter().map(|t| t.id.as_str()).collect::<Vec<_>>().join(","),
+                truncate(&f.title, 70),
+            ]
+        })
+        .collect();
+    print_table(&["severity", "kind", "att&ck", "title"], &rows);
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    serde_json::to_writer_pretty(BufWriter::new(f), value)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn read_counts(path: &Path) -> anyhow::Result<BTreeMap<Arc<str>, DailySeries>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out: BTreeMap<Arc<str>, DailySeries> = BTreeMap::new();
+    let all: Arc<str> = Arc::from("*");
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let f: Vec<&str> = line.split(',').map(str::trim).collect();
+        let (date, j, count) = match f.as_slice() {
+            [d, c] => (*d, None, *c),
+            [d, j, c] => (*d, Some(*j), *c),
+            _ => bail!("{}:{}: expected 'date,count' or 'date,jurisdiction,count'", path.display(), i + 1),
+        };
+        let Ok(day) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
+            if i == 0 {
+                continue; // header
+            }
+            bail!("{}:{}: field 'date': '{date}' is not YYYY-MM-DD", path.display(), i + 1);
+        };
+        let n: u64 = count.parse().with_context(|| {
+            format!("{}:{}: field 'count': '{count}' is not a count", path.display(), i + 1)
+        })?;
+        if let Some(j) = j {
+            out.entry(Arc::from(j)).or_default().add(day, n);
+        }
+        out.entry(all.clone()).or_default().add(day, n);
+    }
+    Ok(out)
+}
+
+fn trend(
+    ctx: &Context,
+    files: &[PathBuf],
+    input: &InputArgs,
+    profile: Option<&Path>,
+    all_events: bool,
+    counts: Option<&Path>,
+    recent_weeks: usize,
+) -> anyhow::Result<()> {
+    let series = match counts {
+        Some(c) => read_counts(c)?,
+        None => {
+            if files.is_empty() {
+                bail!("give log files to count, or --counts CSV");
+            }
+            let juris = jurisdictions(files, &input.jurisdiction)?;
+            let profile = profile.map(load_profile).transpose()?;
+            let analyser = Analyser { profile: profile.as_ref(), indicators: None };
+            let mut agg = Aggregator::new(Thresholds::default());
+            for (file, j) in files.iter().zip(&juris) {
+                let bar = ctx.file_progress(file);
+                let opts = read_options(input, input.format, j);
+                read_file(
+                    file,
+                    &opts,
+                    &|n| bar.inc(n),
+                    |ev| analyser.analyse(ev),
+                    |batch| {
+                        for p in batch {
+                            if let Ok(a) = p.result {
+                                agg.observe(&a);
+                            }
+                        }
+                        Ok(())
+                    },
+                )
+                .with_context(|| format!("reading {}", file.display()))?;
+                bar.finish_and_clear();
+            }
+            if all_events {
+                let mut all = agg.all_daily.clone();
+                let mut total = DailySeries::default();
+                for s in all.values() {
+                    for (d, n) in &s.days {
+                        total.add(*d, *n);
+                    }
+                }
+                all.insert(Arc::from("*"), total);
+                all
+            } else {
+                agg.hostile_daily.clone()
+            }
+        }
+    };
+    let rows = trend_rows(&series, recent_weeks);
+    if rows.is_empty() {
+        bail!("no dated events to count");
+    }
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(());
+    }
+    print_trend(&rows);
+    Ok(())
+}
+
+fn sparkline(counts: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = counts.iter().copied().max().unwrap_or(0).max(1);
+    counts.iter().map(|&c| BARS[((c * 7) / max) as usize]).collect()
+}
+
+fn print_trend(rows: &[TrendRow]) {
+    let table: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let weekly: Vec<u64> = r.weekly.iter().map(|(_, n)| *n).collect();
+            let (recent, baseline, ratio, p, verdict) = match &r.test {
+                Some(t) => (
+                    t.recent.to_string(),
+                    format!("{} ({} wk)", t.baseline, t.baseline_weeks),
+                    if t.ratio.is_finite() { format!("{:.2}", t.ratio) } else { "inf".to_owned() },
+                    format!("{:.2e}", t.p_value),
+                    if t.ramp_up { "RAMP-UP".to_owned() } else { "no ramp-up".to_owned() },
+                ),
+                None => ("-".into(), "-".into(), "-".into(), "-".into(), "too few weeks".into()),
+            };
+            vec![
+                if r.jurisdiction == "*" { "(all)".into() } else { r.jurisdiction.clone() },
+                r.weekly.len().to_string(),
+                sparkline(&weekly),
+                recent,
+                baseline,
+                ratio,
+                p,
+                verdict,
+            ]
+        })
+        .collect();
+    print_table(
+        &["jurisdiction", "weeks", "weekly", "recent", "baseline", "ratio", "p-value", "verdict"],
+        &table,
+    );
+    println!(
+        "\ntest: one-sided Poisson rate-ratio (exact binomial) of the recent weeks against all earlier weeks; ramp-up when p < {} and ratio >= {}",
+        scrutineer_infra::trend::ALPHA,
+        scrutineer_infra::trend::MIN_RATIO
+    );
+}
+
+fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
+    let store = ctx.open_store("infra export", &out.display().to_string())?;
+    let filter = FindingFilter {
+        engine: Some(Engine::Infra),
+        kind: None,
+        min_severity: None,
+        run_id: None,
+        limit: None,
+    };
+    let findings = store.findings(&filter).context("reading infra findings")?;
+    if findings.is_empty() {
+        bail!("no infra findings in {}: run `scrutineer infra scan` first", ctx.store_path.display());
+    }
+    let opts = scrutineer_share::ExportOptions::new(identity);
+    let bundle = scrutineer_share::export_bundle(&findings, &opts);
+    write_json(out, &bundle)?;
+    let n = bundle.get("objects").and_then(|o| o.as_array()).map(|a| a.len()).unwrap_or(0);
+    if ctx.json {
+        println!("{}", serde_json::json!({"findings": findings.len(), "objects": n, "bundle": out}));
+    } else {
+        println!("{} findings -> {n} STIX 2.1 objects in {}", findings.len(), out.display());
+    }
+    Ok(())
+}
+
+fn import(ctx: &Context, bundle: &Path, out: Option<&Path>) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(bundle).with_context(|| format!("reading {}", bundle.display()))?;
+    let indicators = scrutineer_share::import_bundle(&text)
+        .with_context(|| format!("reading the STIX bundle {}", bundle.display()))?;
+    if let Some(out) = out {
+        let mut w = BufWriter::new(File::create(out).with_context(|| format!("creating {}", out.display()))?);
+        writeln!(w, "type,value,description")?;
+        for ind in &indicators {
+            for (t, v) in &ind.observables {
+                if let Some(k) = indicator_kind(t) {
+                    writeln!(
+                        w,
+                        "{},{},{}",
+                        k.as_str(),
+                        csv_field(v),
+                        csv_field(ind.name.as_deref().unwrap_or(""))
+                    )?;
+                }
+            }
+        }
+        w.flush()?;
+        ctx.note(format!("wrote {} indicators to {}", indicators.len(), out.display()));
+    }
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&indicators)?);
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = indicators
+        .iter()
+        .map(|i| {
+            vec![
+                i.id.clone(),
+                truncate(i.name.as_deref().unwrap_or(""), 30),
+                truncate(
+                    &i.observables.iter().map(|(t, v)| format!("{t}={v}")).collect::<Vec<_>>().join(" "),
+                    50,
+                ),
+            ]
+        })
+        .collect();
+    print_table(&["id", "name", "observables"], &rows);
+    Ok(())
 }

@@ -1,0 +1,116 @@
+//! Typed errors: every error that comes from outside data names the file, the line and the field.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong while reading audit inputs or running an audit.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: {source}")]
+    Csv {
+        path: PathBuf,
+        line: u64,
+        #[source]
+        source: csv::Error,
+    },
+    #[error("{path}:{line}: {source}")]
+    Json {
+        path: PathBuf,
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("{path}: missing column '{column}'")]
+    MissingColumn { path: PathBuf, column: String },
+    #[error("{path}:{line}: field '{field}': {message} (value '{value}')")]
+    Field { path: PathBuf, line: u64, field: String, value: String, message: String },
+    #[error("{path}:{line}: {message}")]
+    Format { path: PathBuf, line: u64, message: String },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, AuditError>;
+
+impl AuditError {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> AuditError {
+        AuditError::Io { path: path.into(), source }
+    }
+
+    pub fn field(
+        path: impl Into<PathBuf>,
+        line: u64,
+        field: &str,
+        value: &str,
+        message: impl Into<String>,
+    ) -> AuditError {
+        AuditError::Field {
+            path: path.into(),
+            line,
+            field: field.to_owned(),
+            value: value.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    pub fn format(path: impl Into<PathBuf>, line: u64, message: impl Into<String>) -> AuditError {
+        AuditError::Format { path: path.into(), line, message: message.into() }
+    }
+}
+
+/// Column lookup by header name, so readers accept any column order.
+pub(crate) struct Columns {
+    path: PathBuf,
+    names: Vec<String>,
+}
+
+impl Columns {
+    pub(crate) fn new(path: &std::path::Path, headers: &csv::StringRecord) -> Columns {
+        Columns {
+            path: path.to_owned(),
+            names: headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}').to_owned()).collect(),
+        }
+    }
+
+    pub(crate) fn find(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n.eq_ignore_ascii_case(name))
+    }
+
+    pub(crate) fn require(&self, name: &str) -> Result<usize> {
+        self.find(name)
+            .ok_or_else(|| AuditError::MissingColumn { path: self.path.clone(), column: name.to_owned() })
+    }
+
+    pub(crate) fn names(&self) -> &[String] {
+        &self.names
+    }
+}
+
+/// Reads one field of a record and parses it, with an error naming file, line and field.
+pub(crate) fn parse_field<T: std::str::FromStr>(
+    path: &std::path::Path,
+    record: &csv::StringRecord,
+    index: usize,
+    name: &str,
+) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let line = record.position().map(|p| p.line()).unwrap_or(0);
+    let raw = record.get(index).unwrap_or("").trim();
+    raw.parse::<T>().map_err(|e| AuditError::field(path, line, name, raw, e.to_string()))
+}
+
+pub(crate) fn open(path: &std::path::Path) -> Result<std::fs::File> {
+    std::fs::File::open(path).map_err(|e| AuditError::io(path, e))
+}
+
+pub(crate) fn csv_err(path: &std::path::Path, e: csv::Error) -> AuditError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    AuditError::Csv { path: path.to_owned(), line, source: e }
+}

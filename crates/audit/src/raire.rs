@@ -1,0 +1,300 @@
+//! Ranked-choice ballots in RAIRE's format and instant-runoff (IRV) tabulation.
+//!
+//! File layout: a line with the number of contests; per contest a line
+//! `Contest,ID,N,cand_1,...,cand_N[,winner,W]`; then one line per ballot
+//! `CONTEST_ID,BALLOT_ID,first,second,...` (an empty ranking is a blank ballot).
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::BufRead;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::error::{AuditError, Result, open};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RaireContest {
+    pub id: String,
+    pub candidates: Vec<String>,
+    pub declared_winner: Option<String>,
+    /// Rankings, candidate indices into `candidates`, one per ballot.
+    pub ballots: Vec<Vec<usize>>,
+    pub ballot_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RaireFile {
+    pub contests: Vec<RaireContest>,
+    /// Ballots whose ranking repeats a candidate (kept, first occurrence counts).
+    pub repeated_rankings: u64,
+}
+
+pub fn read(path: &Path) -> Result<RaireFile> {
+    let reader = std::io::BufReader::new(open(path)?);
+    let mut lines = reader.lines().enumerate();
+    let mut next = || -> Option<Result<(u64, String)>> {
+        lines.next().map(|(i, l)| l.map(|s| (i as u64 + 1, s)).map_err(|e| AuditError::io(path, e)))
+    };
+    let (ln, first) = next().ok_or_else(|| AuditError::format(path, 1, "empty file"))??;
+    let n_contests: usize = first.trim().parse().map_err(|e: std::num::ParseIntError| {
+        AuditError::field(path, ln, "contests", first.trim(), e.to_string())
+    })?;
+    let mut contests = Vec::new();
+    for _ in 0..n_contests {
+        let (ln, l) = next().ok_or_else(|| AuditError::format(path, 0, "missing contest header"))??;
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        if f.first().map(|s| s.to_ascii_lowercase()) != Some("contest".into()) || f.len() < 3 {
+            return Err(AuditError::format(path, ln, "expected 'Contest,ID,N,candidates...'"));
+        }
+        let n: usize = f[2]
+            .parse()
+            .map_err(|e: std::num::ParseIntError| AuditError::field(path, ln, "N", f[2], e.to_string()))?;
+        if f.len() < 3 + n {
+            return Err(AuditError::format(path, ln, format!("{n} candidates declared, fewer listed")));
+        }
+        let candidates: Vec<String> = f[3..3 + n].iter().map(|s| s.to_string()).collect();
+        let rest = &f[3 + n..];
+        let declared_winner = rest
+            .iter()
+            .position(|s| s.eq_ignore_ascii_case("winner"))
+            .and_then(|i| rest.get(i + 1))
+            .map(|s| s.to_string());
+        contests.push(RaireContest {
+            id: f[1].to_owned(),
+            candidates,
+            declared_winner,
+            ballots: Vec::new(),
+            ballot_ids: Vec::new(),
+        });
+    }
+    let mut repeated = 0;
+    while let Some(item) = next() {
+        let (ln, l) = item?;
+        if l.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = l.split(',').map(str::trim).collect();
+        let c = contests
+            .iter_mut()
+            .find(|c| c.id == f[0])
+            .ok_or_else(|| AuditError::field(path, ln, "contest", f[0], "not declared in the header"))?;
+        let ballot_id = f.get(1).copied().unwrap_or("").to_owned();
+        let mut ranking = Vec::new();
+        let mut seen = HashSet::new();
+        for cand in f.iter().skip(2).filter(|s| !s.is_empty()) {
+            let i = c.candidates.iter().position(|x| x == cand).ok_or_else(|| {
+                AuditError::field(path, ln, "ranking", cand, "candidate not declared for the contest")
+            })?;
+            if seen.insert(i) {
+                ranking.push(i);
+            } else {
+                repeated += 1;
+            }
+        }
+        c.ballots.push(ranking);
+        c.ballot_ids.push(ballot_id);
+    }
+    Ok(RaireFile { contests, repeated_rankings: repeated })
+}
+
+/// Result of an IRV count.
+#[derive(Debug, Clone, Serialize)]
+pub struct IrvResult {
+    /// Candidates (indices) in order of elimination; the last is the winner.
+    pub elimination_order: Vec<usize>,
+    pub winner: usize,
+    /// First-preference tallies per candidate.
+    pub first_preferences: Vec<u64>,
+    /// Ballots that rank nobody.
+    pub blank: u64,
+}
+
+/// The top-ranked continuing candidate of a ranking.
+fn top_of(ranking: &[usize], continuing: &[bool]) -> Option<usize> {
+    ranking.iter().copied().find(|&c| continuing[c])
+}
+
+/// Counts IRV: repeatedly eliminate the candidate with the fewest top-ranked votes among
+/// continuing candidates (ties broken by the lower first-preference tally, then index).
+pub fn tabulate(n_candidates: usize, ballots: &[Vec<usize>]) -> Option<IrvResult> {
+    if n_candidates == 0 {
+        return None;
+    }
+    let mut first = vec![0u64; n_candidates];
+    let mut blank = 0;
+    for b in ballots {
+        match b.first() {
+            Some(&c) => first[c] += 1,
+            None => blank += 1,
+        }
+    }
+    let mut continuing = vec![true; n_candidates];
+    let mut order = Vec::new();
+    for _ in 1..n_candidates {
+        let mut tally = vec![0u64; n_candidates];
+        for b in ballots {
+            if let Some(c) = top_of(b, &continuing) {
+                tally[c] += 1;
+            }
+        }
+        let out = (0..n_candidates).filter(|&c| continuing[c]).min_by_key(|&c| (tally[c], first[c], c))?;
+        continuing[out] = false;
+        order.push(out);
+    }
+    let winner = (0..n_candidates).find(|&c| continuing[c])?;
+    order.push(winner);
+    Some(IrvResult { elimination_order: order, winner, first_preferences: first, blank })
+}
+
+/// A RAIRE assertion. Its assorter maps a ballot to [0, 1]; the assertion holds when the
+/// mean over all ballots exceeds 1/2.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Assertion {
+    /// "Winner never loses to loser": w's first preferences exceed the ballots on which
+    /// l is ranked above w (or w unranked).
+    NotEliminatedBefore { winner: usize, loser: usize },
+    /// "Not eliminated next": with only `continuing` left, w has more top votes than l.
+    NotEliminatedNext { winner: usize, loser: usize, continuing: Vec<usize> },
+}
+
+impl Assertion {
+    /// The assorter value of one ballot.
+    pub fn assort(&self, ranking: &[usize]) -> f64 {
+        match self {
+            Assertion::NotEliminatedBefore { winner, loser } => {
+                let w = ranking.first() == Some(winner);
+                let pos = |c: &usize| ranking.iter().position(|x| x == c);
+                let l_above = match (pos(loser), pos(winner)) {
+                    (Some(pl), Some(pw)) => pl < pw,
+                    (Some(_), None) => true,
+                    _ => false,
+                };
+                (1.0 + w as u8 as f64 - l_above as u8 as f64) / 2.0
+            }
+            Assertion::NotEliminatedNext { winner, loser, continuing } => {
+                let top = ranking.iter().find(|c| continuing.contains(c));
+                let w = top == Some(winner);
+                let l = top == Some(loser);
+                (1.0 + w as u8 as f64 - l as u8 as f64) / 2.0
+            }
+        }
+    }
+
+    /// Mean assorter value over ballots.
+    pub fn mean(&self, ballots: &[Vec<usize>]) -> f64 {
+        if ballots.is_empty() {
+            return 0.5;
+        }
+        ballots.iter().map(|b| self.assort(b)).sum::<f64>() / ballots.len() as f64
+    }
+}
+
+/// A set of assertions that, if all hold, imply the reported winner really won.
+///
+/// When the winner beats every other candidate pairwise in the NEB sense, those NEB
+/// assertions suffice. Otherwise the assertions pin down the whole elimination order:
+/// at each round every other continuing candidate has more top votes than the one
+/// eliminated (NEN). This is conservative (RAIRE's search finds smaller sets), but
+/// always sufficient.
+pub fn assertions(n_candidates: usize, ballots: &[Vec<usize>], result: &IrvResult) -> Vec<Assertion> {
+    let w = result.winner;
+    let neb: Vec<Assertion> = (0..n_candidates)
+        .filter(|&l| l != w)
+        .map(|l| Assertion::NotEliminatedBefore { winner: w, loser: l })
+        .collect();
+    if neb.iter().all(|a| a.mean(ballots) > 0.5) {
+        return neb;
+    }
+    let mut out = Vec::new();
+    let order = &result.elimination_order;
+    for (i, &eliminated) in order.iter().enumerate().take(order.len().saturating_sub(1)) {
+        let continuing: Vec<usize> = order[i..].to_vec();
+        for &other in &continuing {
+            if other != eliminated {
+                out.push(Assertion::NotEliminatedNext {
+                    winner: other,
+                    loser: eliminated,
+                    continuing: continuing.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// Counts checked for one contest.
+#[derive(Debug, Clone, Serialize)]
+pub struct RaireCheck {
+    pub contest: String,
+    pub candidates: usize,
+    pub ballots: u64,
+    pub blank: u64,
+    pub rankings: u64,
+    pub winner: String,
+    pub declared_winner: Option<String>,
+    pub winner_agrees: Option<bool>,
+    pub assertions: usize,
+    pub smallest_assorter_margin: f64,
+    pub first_preferences: BTreeMap<String, u64>,
+}
+
+pub fn check(file: &RaireFile) -> Vec<RaireCheck> {
+    file.contests
+        .iter()
+        .filter_map(|c| {
+            let r = tabulate(c.candidates.len(), &c.ballots)?;
+            let a = assertions(c.candidates.len(), &c.ballots, &r);
+            let margin = a.iter().map(|x| 2.0 * x.mean(&c.ballots) - 1.0).fold(f64::INFINITY, f64::min);
+            let winner = c.candidates[r.winner].clone();
+            Some(RaireCheck {
+                contest: c.id.clone(),
+                candidates: c.candidates.len(),
+                ballots: c.ballots.len() as u64,
+                blank: r.blank,
+                rankings: c.ballots.iter().map(|b| b.len() as u64).sum(),
+                winner_agrees: c.declared_winner.as_ref().map(|d| *d == winner),
+                declared_winner: c.declared_winner.clone(),
+                winner,
+                assertions: a.len(),
+                smallest_assorter_margin: margin,
+                first_preferences: c
+                    .candidates
+                    .iter()
+                    .cloned()
+                    .zip(r.first_preferences.iter().copied())
+                    .collect(),
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn irv_eliminates_lowest_and_transfers() {
+        // A 4, B 3, C 2 (C→B): C out, B gets 5 and wins.
+        let mut ballots = vec![vec![0]; 4];
+        ballots.extend(vec![vec![1]; 3]);
+        ballots.extend(vec![vec![2, 1]; 2]);
+        let r = tabulate(3, &ballots).expect("count");
+        assert_eq!(r.elimination_order, vec![2, 0, 1]);
+        assert_eq!(r.winner, 1);
+        let a = assertions(3, &ballots, &r);
+        assert!(a.iter().all(|x| x.mean(&ballots) > 0.5), "assertions hold on the reported ballots");
+        // If the winner were wrong, some assertion must fail: relabel the winner as A.
+        let wrong = IrvResult { winner: 0, elimination_order: vec![2, 1, 0], ..r.clone() };
+        let a = assertions(3, &ballots, &wrong);
+        assert!(a.iter().any(|x| x.mean(&ballots) <= 0.5));
+    }
+
+    #[test]
+    fn neb_assorter_values() {
+        let a = Assertion::NotEliminatedBefore { winner: 0, loser: 1 };
+        assert_eq!(a.assort(&[0, 1]), 1.0);
+        assert_eq!(a.assort(&[1, 0]), 0.0);
+        assert_eq!(a.assort(&[2]), 0.5);
+        assert_eq!(a.assort(&[2, 1]), 0.0);
+    }
+}

@@ -1,0 +1,468 @@
+//! A ballot-polling audit kept in one JSON audit file: contests and reported results,
+//! the manifest, the public seed, the ballots drawn, the audit board's interpretations.
+//! `sample` draws, `record` adds interpretations, `status` measures the risk per contest.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{AuditError, Columns, Result, csv_err, open, parse_field};
+use crate::manifest::Manifest;
+use crate::sampler::{ConsistentSampler, Ticket};
+use crate::{bravo, risk};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ContestKind {
+    /// Vote for one or vote for k: the k highest vote-getters win.
+    Plurality,
+    /// One winner who must exceed `threshold` of the valid votes.
+    Supermajority,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Contest {
+    pub name: String,
+    pub kind: ContestKind,
+    pub winners: usize,
+    #[serde(default)]
+    pub threshold: f64,
+    /// Ballot cards in the audited universe (the manifest total if not given).
+    pub ballots: u64,
+    pub tallies: BTreeMap<String, u64>,
+}
+
+impl Contest {
+    pub fn reported_winners(&self) -> Vec<String> {
+        let mut c: Vec<(&String, &u64)> = self.tallies.iter().collect();
+        c.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        match self.kind {
+            ContestKind::Plurality => {
+                c.into_iter().take(self.winners.max(1)).map(|(n, _)| n.clone()).collect()
+            }
+            ContestKind::Supermajority => {
+                let valid: u64 = self.tallies.values().sum();
+                c.into_iter()
+                    .take(1)
+                    .filter(|(_, v)| **v as f64 > self.threshold * valid as f64)
+                    .map(|(n, _)| n.clone())
+                    .collect()
+            }
+        }
+    }
+
+    /// Winner/loser pairs whose margins the audit must confirm.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        let w = self.reported_winners();
+        let mut out = Vec::new();
+        for a in &w {
+            for l in self.tallies.keys().filter(|l| !w.contains(l)) {
+                out.push((a.clone(), l.clone()));
+            }
+        }
+        out
+    }
+
+    /// Smallest reported diluted margin over the pairs (or the supermajority assorter).
+    pub fn diluted_margin(&self) -> f64 {
+        let n = self.ballots.max(1) as f64;
+        match self.kind {
+            ContestKind::Plurality => self
+                .pairs()
+                .iter()
+                .map(|(w, l)| (self.tallies[w] as f64 - self.tallies[l] as f64) / n)
+                .fold(f64::INFINITY, f64::min),
+            ContestKind::Supermajority => {
+                let valid: u64 = self.tallies.values().sum();
+                let Some(w) = self.reported_winners().into_iter().next() else { return 0.0 };
+                let f = self.threshold;
+                let mean = (self.tallies[&w] as f64 / (2.0 * f) + 0.5 * (n - valid as f64)) / n;
+                2.0 * mean - 1.0
+            }
+        }
+    }
+}
+
+/// Reads reported results: `contest,candidate,votes` and optional `winners`, `ballots`,
+/// `kind` (plurality | supermajority) and `threshold` columns (first non-empty value wins).
+pub fn read_results(path: &Path, default_ballots: u64) -> Result<Vec<Contest>> {
+    let mut reader = csv::Reader::from_reader(open(path)?);
+    let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
+    let cols = Columns::new(path, &headers);
+    let (c_contest, c_cand, c_votes) =
+        (cols.require("contest")?, cols.require("candidate")?, cols.require("votes")?);
+    let (c_win, c_ball, c_kind, c_thr) =
+        (cols.find("winners"), cols.find("ballots"), cols.find("kind"), cols.find("threshold"));
+    let mut out: Vec<Contest> = Vec::new();
+    for rec in reader.records() {
+        let r = rec.map_err(|e| csv_err(path, e))?;
+        let line = r.position().map(|p| p.line()).unwrap_or(0);
+        let name = r.get(c_contest).unwrap_or("").trim().to_owned();
+        let votes: u64 = parse_field(path, &r, c_votes, "votes")?;
+        let idx = match out.iter().position(|c| c.name == name) {
+            Some(i) => i,
+            None => {
+                out.push(Contest {
+                    name: name.clone(),
+                    kind: ContestKind::Plurality,
+                    winners: 1,
+                    threshold: 0.5,
+                    ballots: default_ballots,
+                    tallies: BTreeMap::new(),
+                });
+                out.len() - 1
+            }
+        };
+        let c = &mut out[idx];
+        let nonempty = |i: Option<usize>| i.and_then(|i| r.get(i)).map(str::trim).filter(|s| !s.is_empty());
+        if nonempty(c_win).is_some() {
+            c.winners = parse_field(path, &r, c_win.unwrap_or(0), "winners")?;
+        }
+        if nonempty(c_ball).is_some() {
+            c.ballots = parse_field(path, &r, c_ball.unwrap_or(0), "ballots")?;
+        }
+        if nonempty(c_thr).is_some() {
+            c.threshold = parse_field(path, &r, c_thr.unwrap_or(0), "threshold")?;
+        }
+        if let Some(k) = nonempty(c_kind) {
+            c.kind = match k.to_ascii_lowercase().as_str() {
+                "plurality" | "vote-for-k" | "vote_for_k" => ContestKind::Plurality,
+                "supermajority" => ContestKind::Supermajority,
+                _ => {
+                    return Err(AuditError::field(
+                        path,
+                        line,
+                        "kind",
+                        k,
+                        "expected plurality or supermajority",
+                    ));
+                }
+            };
+        }
+        *c.tallies.entry(r.get(c_cand).unwrap_or("").trim().to_owned()).or_default() += votes;
+    }
+    for c in &mut out {
+        let total: u64 = c.tallies.values().sum();
+        if c.ballots == 0 {
+            c.ballots = total;
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PollingMethod {
+    Bravo,
+    Alpha,
+}
+
+/// One ballot drawn, in draw order.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Draw {
+    pub draw: u64,
+    pub batch: String,
+    pub position: u64,
+    pub ticket_number: String,
+    pub generation: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditFile {
+    pub seed: String,
+    pub risk_limit: f64,
+    pub method: PollingMethod,
+    pub with_replacement: bool,
+    pub manifest: Manifest,
+    pub contests: Vec<Contest>,
+    #[serde(default)]
+    pub draws: Vec<Draw>,
+    /// Interpretations keyed by `BATCH-POSITION`, then contest → choices marked.
+    #[serde(default)]
+    pub interpretations: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+}
+
+impl AuditFile {
+    pub fn load(path: &Path) -> Result<AuditFile> {
+        let f = std::io::BufReader::new(open(path)?);
+        serde_json::from_reader(f).map_err(|e| AuditError::Json {
+            path: path.to_owned(),
+            line: e.line(),
+            source: e,
+        })
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let tmp = path.with_extension("json.tmp");
+        let text = serde_json::to_string_pretty(self).map_err(|e| AuditError::Invalid(e.to_string()))?;
+        std::fs::write(&tmp, text).map_err(|e| AuditError::io(&tmp, e))?;
+        std::fs::rename(&tmp, path).map_err(|e| AuditError::io(path, e))
+    }
+
+    /// Extends the sample to `size` draws in total (the sampler is consistent, so earlier
+    /// draws stay first).
+    pub fn extend_sample(&mut self, size: usize) -> &[Draw] {
+        let before = self.draws.len();
+        let s = ConsistentSampler::new(&self.seed);
+        let ids: Vec<String> = self.manifest.ballot_ids().collect();
+        let tickets = s.sample(ids.iter().map(String::as_str), size, self.with_replacement);
+        self.draws = draws_from(&tickets);
+        &self.draws[before.min(self.draws.len())..]
+    }
+}
+
+pub fn draws_from(tickets: &[Ticket]) -> Vec<Draw> {
+    tickets
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            let (batch, position) =
+                Manifest::split_id(&t.id).map_or((t.id.clone(), 0), |(b, p)| (b.to_owned(), p));
+            Draw {
+                draw: i as u64 + 1,
+                batch,
+                position,
+                ticket_number: t.ticket_number.clone(),
+                generation: t.generation,
+            }
+        })
+        .collect()
+}
+
+/// Reads interpretations: `batch,position,contest,choice` (one row per mark; an empty
+/// choice records a ballot with no vote in the contest).
+pub fn read_interpretations(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>> {
+    let mut reader = csv::Reader::from_reader(open(path)?);
+    let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
+    let cols = Columns::new(path, &headers);
+    let (cb, cp, cc, ch) = (
+        cols.require("batch")?,
+        cols.require("position")?,
+        cols.require("contest")?,
+        cols.require("choice")?,
+    );
+    let mut out: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    for rec in reader.records() {
+        let r = rec.map_err(|e| csv_err(path, e))?;
+        let pos: u64 = parse_field(path, &r, cp, "position")?;
+        let id = format!("{}-{}", r.get(cb).unwrap_or("").trim(), pos);
+        let choices =
+            out.entry(id).or_default().entry(r.get(cc).unwrap_or("").trim().to_owned()).or_default();
+        let choice = r.get(ch).unwrap_or("").trim();
+        if !choice.is_empty() && !choices.iter().any(|c| c == choice) {
+            choices.push(choice.to_owned());
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Measured risk at or below the limit: the reported outcome stands.
+    Stop,
+    /// Not yet: draw more ballots (the estimate says how many in all).
+    Continue,
+    /// Every ballot has been examined: the hand count decides the outcome.
+    FullHandCount,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ContestStatus {
+    pub contest: String,
+    pub reported_winners: Vec<String>,
+    pub ballots_examined: u64,
+    pub measured_risk: f64,
+    pub risk_limit: f64,
+    pub decision: Decision,
+    /// Estimated total draws to finish if the sample keeps the reported shares.
+    pub estimated_total_draws: Option<u64>,
+    /// Interpretations missing for drawn ballots.
+    pub missing_interpretations: u64,
+    /// Winners according to the examined ballots (meaningful after a full hand count).
+    pub sample_leaders: Vec<String>,
+}
+
+/// Measures the risk of every contest from the interpreted draws, in draw order.
+pub fn status(a: &AuditFile) -> Vec<ContestStatus> {
+    let distinct: BTreeSet<(String, u64)> = a.draws.iter().map(|d| (d.batch.clone(), d.position)).collect();
+    let all_seen = distinct.len() as u64 >= a.manifest.total_ballots() && a.manifest.total_ballots() > 0;
+    a.contests
+        .iter()
+        .map(|c| {
+            let winners = c.reported_winners();
+            let mut missing = 0;
+            let mut seq: Vec<Vec<String>> = Vec::new();
+            for d in &a.draws {
+                match a.interpretations.get(&format!("{}-{}", d.batch, d.position)) {
+                    Some(m) => seq.push(m.get(&c.name).cloned().unwrap_or_default()),
+                    None => missing += 1,
+                }
+            }
+            let mut counts: BTreeMap<&str, u64> = BTreeMap::new();
+            for s in &seq {
+                for ch in s {
+                    *counts.entry(ch.as_str()).or_default() += 1;
+                }
+            }
+            let mut leaders: Vec<(&str, u64)> = counts.iter().map(|(k, v)| (*k, *v)).collect();
+            leaders.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
+            let sample_leaders = leaders.iter().take(c.winners.max(1)).map(|(k, _)| k.to_string()).collect();
+            let risk = if winners.is_empty() { 1.0 } else { measured_risk(c, a, &seq) };
+            let decision = if risk <= a.risk_limit {
+                Decision::Stop
+            } else if all_seen && missing == 0 {
+                Decision::FullHandCount
+            } else {
+                Decision::Continue
+            };
+            let n = c.ballots.max(1) as f64;
+            let est = c
+                .pairs()
+                .iter()
+                .filter_map(|(w, l)| {
+                    bravo::asn(c.tallies[w] as f64 / n, c.tallies[l] as f64 / n, a.risk_limit)
+                })
+                .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
+                .map(|x| x.ceil() as u64);
+            ContestStatus {
+                contest: c.name.clone(),
+                reported_winners: winners,
+                ballots_examined: seq.len() as u64,
+                measured_risk: risk,
+                risk_limit: a.risk_limit,
+                decision,
+                estimated_total_draws: est,
+                missing_interpretations: missing,
+                sample_leaders,
+            }
+        })
+        .collect()
+}
+
+fn measured_risk(c: &Contest, a: &AuditFile, seq: &[Vec<String>]) -> f64 {
+    let population = if a.with_replacement { None } else { Some(c.ballots) };
+    match c.kind {
+        ContestKind::Supermajority => {
+            let Some(w) = c.reported_winners().into_iter().next() else { return 1.0 };
+            let f = c.threshold;
+            let xs: Vec<f64> = seq
+                .iter()
+                .map(|s| risk::supermajority_assort(s.len() == 1 && s[0] == w, s.len() == 1, f))
+                .collect();
+            let u = 1.0 / (2.0 * f);
+            let eta0 = (1.0 + 2.0 * c.diluted_margin().max(0.0)).min(2.0 * u) / 2.0 + 0.0;
+            alpha_last(&xs, population, u, eta0.max(0.5 + 1e-6))
+        }
+        ContestKind::Plurality => {
+            let k = c.winners.max(1);
+            let valid = |s: &Vec<String>| s.len() <= k; // an overvote counts for nobody
+            let mut worst: f64 = 0.0;
+            for (w, l) in c.pairs() {
+                let r = match a.method {
+                    PollingMethod::Bravo => {
+                        let (mut ws, mut ls) = (0, 0);
+                        for s in seq.iter().filter(|s| valid(s)) {
+                            let (hw, hl) = (s.contains(&w), s.contains(&l));
+                            if hw && !hl {
+                                ws += 1;
+                            } else if hl && !hw {
+                                ls += 1;
+                            }
+                        }
+                        bravo::pair_test(&w, &l, c.tallies[&w], c.tallies[&l], ws, ls).risk
+                    }
+                    PollingMethod::Alpha => {
+                        let xs: Vec<f64> = seq
+                            .iter()
+                            .map(|s| {
+                                let ok = valid(s);
+                                risk::plurality_assort(ok && s.contains(&w), ok && s.contains(&l))
+                            })
+                            .collect();
+                        let n = c.ballots.max(1) as f64;
+                        let eta0 = 0.5 + (c.tallies[&w] as f64 - c.tallies[&l] as f64) / (2.0 * n);
+                        alpha_last(&xs, population, 1.0, eta0.max(0.5 + 1e-6))
+                    }
+                };
+                worst = worst.max(r);
+            }
+            worst
+        }
+    }
+}
+
+fn alpha_last(xs: &[f64], population: Option<u64>, u: f64, eta0: f64) -> f64 {
+    risk::alpha_pvalues(xs, population, u, eta0, 100.0).last().copied().unwrap_or(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::Batch;
+
+    fn audit(method: PollingMethod) -> AuditFile {
+        let mut tallies = BTreeMap::new();
+        tallies.insert("A".to_owned(), 700);
+        tallies.insert("B".to_owned(), 300);
+        AuditFile {
+            seed: "12345".into(),
+            risk_limit: 0.1,
+            method,
+            with_replacement: true,
+            manifest: Manifest { batches: vec![Batch { label: "B1".into(), ballots: 1000 }] },
+            contests: vec![Contest {
+                name: "Mayor".into(),
+                kind: ContestKind::Plurality,
+                winners: 1,
+                threshold: 0.5,
+                ballots: 1000,
+                tallies,
+            }],
+            draws: Vec::new(),
+            interpretations: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn status_stops_when_sample_supports_winner_and_continues_otherwise() {
+        for method in [PollingMethod::Bravo, PollingMethod::Alpha] {
+            let mut a = audit(method);
+            a.extend_sample(60);
+            assert_eq!(a.draws.len(), 60);
+            let s = status(&a);
+            assert_eq!(s[0].missing_interpretations, 60);
+            assert_eq!(s[0].decision, Decision::Continue);
+            for (i, d) in a.draws.clone().iter().enumerate() {
+                let choice = if i % 10 < 7 { "A" } else { "B" };
+                a.interpretations
+                    .entry(format!("{}-{}", d.batch, d.position))
+                    .or_default()
+                    .insert("Mayor".into(), vec![choice.into()]);
+            }
+            let s = status(&a);
+            assert_eq!(s[0].decision, Decision::Stop, "{method:?}: risk {}", s[0].measured_risk);
+            // Same sample, but the interpretations favour the loser: no stop.
+            for m in a.interpretations.values_mut() {
+                let v = m.get_mut("Mayor").expect("m");
+                v[0] = if v[0] == "A" { "B".into() } else { "A".into() };
+            }
+            let s = status(&a);
+            assert_eq!(s[0].decision, Decision::Continue);
+            assert_eq!(s[0].sample_leaders, ["B"]);
+        }
+    }
+
+    #[test]
+    fn reported_winners_for_vote_for_k_and_supermajority() {
+        let mut c = audit(PollingMethod::Bravo).contests.remove(0);
+        c.tallies.insert("C".into(), 500);
+        c.winners = 2;
+        assert_eq!(c.reported_winners(), ["A", "C"]);
+        assert_eq!(c.pairs(), [("A".to_owned(), "B".to_owned()), ("C".to_owned(), "B".to_owned())]);
+        c.kind = ContestKind::Supermajority;
+        c.threshold = 2.0 / 3.0;
+        assert!(c.reported_winners().is_empty(), "A has 700 of 1500 valid votes");
+    }
+}

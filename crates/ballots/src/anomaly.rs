@@ -1,0 +1,385 @@
+//! Statistical anomalies, each with a stated test:
+//! - `return_rate_surge` (by precinct and ZIP): one-sided z-test of the group's returned
+//!   share of issued envelopes against the jurisdiction's own share;
+//! - `rejection_rate_surge` (by precinct, ZIP and drop box): exact Poisson upper tail of
+//!   the group's rejections given its returns and the jurisdiction's rejection rate;
+//! - `address_cluster`: Poisson upper tail of the distinct voters whose ballots go to one
+//!   mailing address, against the mean per address;
+//! - `dropbox_burst`: scan statistic of the most receipts at one drop box in a 10-minute
+//!   window, against the box's own rate over the hours it was in use.
+//!
+//! Every p-value is Bonferroni-corrected over the groups tested; a group is reported when
+//! the corrected p-value is below `alpha` and the effect is large enough to act on.
+
+use std::collections::HashMap;
+
+use crate::Outcome;
+use crate::read::{Dataset, NOT_ON_ROLL};
+use crate::reconcile::EnvState;
+use crate::time::format_datetime;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Anomaly {
+    pub kind: &'static str,
+    pub scope: &'static str,
+    pub key: String,
+    pub observed: f64,
+    pub expected: f64,
+    /// z for z-tests, (observed - expected) / sqrt(expected) for Poisson tests.
+    pub statistic: f64,
+    /// Bonferroni-corrected, capped at 1.
+    pub p_value: f64,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct AnomalyOptions {
+    pub alpha: f64,
+    pub burst_window_secs: i64,
+    pub min_group: u64,
+}
+
+impl Default for AnomalyOptions {
+    fn default() -> Self {
+        AnomalyOptions { alpha: 0.01, burst_window_secs: 600, min_group: 30 }
+    }
+}
+
+/// Upper tail of the standard normal.
+pub fn normal_sf(z: f64) -> f64 {
+    0.5 * erfc(z / std::f64::consts::SQRT_2)
+}
+
+/// Complementary error function (Numerical Recipes `erfcc`, relative error < 1.2e-7).
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
+    if x >= 0.0 { r } else { 2.0 - r }
+}
+
+fn ln_gamma(x: f64) -> f64 {
+    // Lanczos approximation (g = 7, n = 9).
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + 7.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+/// P(X >= k) for X ~ Poisson(lambda).
+pub fn poisson_sf(k: u64, lambda: f64) -> f64 {
+    if k == 0 {
+        return 1.0;
+    }
+    if lambda <= 0.0 {
+        return 0.0;
+    }
+    if (k as f64) < lambda {
+        // Below the mean the lower sum is the short one.
+        let mut term = (-lambda).exp();
+        let mut sum = term;
+        for i in 1..k {
+            term *= lambda / i as f64;
+            sum += term;
+        }
+        return (1.0 - sum).clamp(0.0, 1.0);
+    }
+    let mut ln_term = -lambda + k as f64 * lambda.ln() - ln_gamma(k as f64 + 1.0);
+    let mut sum = 0.0;
+    let mut i = k as f64;
+    loop {
+        let t = ln_term.exp();
+        sum += t;
+        if t < sum * 1e-15 || t == 0.0 {
+            break;
+        }
+        i += 1.0;
+        ln_term += lambda.ln() - i.ln();
+    }
+    sum.min(1.0)
+}
+
+fn is_drop_box(channel: &str) -> bool {
+    let norm: String =
+        channel.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_ascii_lowercase();
+    !matches!(
+        norm.as_str(),
+        "" | "mail"
+            | "usps"
+            | "post"
+            | "postal"
+            | "inperson"
+            | "person"
+            | "counter"
+            | "office"
+            | "inoffice"
+            | "email"
+            | "fax"
+    )
+}
+
+struct Group {
+    issued: u64,
+    returned: u64,
+    rejected: u64,
+}
+
+/// Runs every test on the reconciled data.
+pub fn detect(ds: &Dataset, env_state: &[EnvState], opts: &AnomalyOptions) -> Vec<Anomaly> {
+    let mut out = Vec::new();
+    let (mut by_precinct, mut by_zip): (HashMap<u32, Group>, HashMap<u32, Group>) =
+        (HashMap::new(), HashMap::new());
+    let (mut issued, mut returned, mut rejected) = (0u64, 0u64, 0u64);
+    for (ei, st) in env_state.iter().enumerate() {
+        let v = ds.env_voter[ei];
+        let (precinct, zip) = if v & NOT_ON_ROLL != 0 {
+            (u32::MAX, ds.env_zip[ei])
+        } else {
+            let z = ds.voter_zip[v as usize];
+            (ds.voter_precinct[v as usize], if z == 0 { ds.env_zip[ei] } else { z })
+        };
+        issued += 1;
+        let ret = st.receipts > 0;
+        returned += ret as u64;
+        rejected += st.rejected as u64;
+        for (map, key) in [(&mut by_precinct, precinct), (&mut by_zip, zip)] {
+            if key == u32::MAX || key == 0 {
+                continue;
+            }
+            let g = map.entry(key).or_insert(Group { issued: 0, returned: 0, rejected: 0 });
+            g.issued += 1;
+            g.returned += ret as u64;
+            g.rejected += st.rejected as u64;
+        }
+    }
+    if issued == 0 {
+        return out;
+    }
+    let p_ret = returned as f64 / issued as f64;
+    let p_rej = if returned > 0 { rejected as f64 / returned as f64 } else { 0.0 };
+    for (scope, map) in [("precinct", &by_precinct), ("zip", &by_zip)] {
+        let m = map.values().filter(|g| g.issued >= opts.min_group).count().max(1) as f64;
+        let mut keys: Vec<&u32> = map.keys().collect();
+        keys.sort_by_key(|k| ds.labels.get_str(**k));
+        for k in keys {
+            let g = &map[k];
+            if g.issued < opts.min_group || p_ret <= 0.0 || p_ret >= 1.0 {
+                continue;
+            }
+            let n = g.issued as f64;
+            let expected = n * p_ret;
+            let z = (g.returned as f64 - expected) / (n * p_ret * (1.0 - p_ret)).sqrt();
+            let p = (normal_sf(z) * m).min(1.0);
+            if p < opts.alpha && g.returned as f64 / n - p_ret >= 0.05 {
+                out.push(Anomaly {
+                    kind: "return_rate_surge",
+                    scope,
+                    key: ds.labels.get_str(*k).to_owned(),
+                    observed: g.returned as f64,
+                    expected,
+                    statistic: z,
+                    p_value: p,
+                    detail: format!(
+                        "{} of {} issued returned ({:.1}%) against {:.1}% jurisdiction-wide; one-sided z-test, Bonferroni over {} {}s",
+                        g.returned, g.issued, 100.0 * g.returned as f64 / n, 100.0 * p_ret, m, scope
+                    ),
+                });
+            }
+        }
+        let m = map.values().filter(|g| g.returned >= opts.min_group).count().max(1) as f64;
+        let mut keys: Vec<&u32> = map.keys().collect();
+        keys.sort_by_key(|k| ds.labels.get_str(**k));
+        for k in keys {
+            let g = &map[k];
+            if g.returned < opts.min_group {
+                continue;
+            }
+            if let Some(a) =
+                rejection_test(scope, ds.labels.get_str(*k), g.rejected, g.returned, p_rej, m, opts)
+            {
+                out.push(a);
+            }
+        }
+    }
+    // Drop boxes: rejections and bursts, per receipt.
+    let mut boxes: HashMap<u32, Vec<(i64, Outcome)>> = HashMap::new();
+    for r in &ds.receipts {
+        if is_drop_box(ds.labels.get_str(r.channel)) {
+            boxes.entry(r.channel).or_default().push((r.at, r.outcome));
+        }
+    }
+    let mut box_ids: Vec<u32> = boxes.keys().copied().collect();
+    box_ids.sort_by_key(|k| ds.labels.get_str(*k));
+    let m_boxes = box_ids.len().max(1) as f64;
+    let receipts_total = ds.receipts.len().max(1) as f64;
+    let rej_receipts = ds.receipts.iter().filter(|r| r.outcome == Outcome::Rejected).count() as f64;
+    let p_rej_receipt = rej_receipts / receipts_total;
+    for b in box_ids {
+        let name = ds.labels.get_str(b);
+        let list = boxes.get_mut(&b).map(std::mem::take).unwrap_or_default();
+        let n = list.len() as u64;
+        let rej = list.iter().filter(|(_, o)| *o == Outcome::Rejected).count() as u64;
+        if n >= opts.min_group
+            && let Some(a) = rejection_test("drop_box", name, rej, n, p_rej_receipt, m_boxes, opts)
+        {
+            out.push(a);
+        }
+        let mut times: Vec<i64> = list.iter().map(|(t, _)| *t).collect();
+        times.sort_unstable();
+        let mut hours: Vec<i64> = times.iter().map(|t| t.div_euclid(3600)).collect();
+        hours.dedup();
+        let active = (hours.len() as f64 * 3600.0).max(opts.burst_window_secs as f64);
+        let lambda = n as f64 * opts.burst_window_secs as f64 / active;
+        let (mut best, mut best_start, mut j) = (0usize, 0i64, 0usize);
+        for i in 0..times.len() {
+            while times[i] - times[j] >= opts.burst_window_secs {
+                j += 1;
+            }
+            if i + 1 - j > best {
+                best = i + 1 - j;
+                best_start = times[j];
+            }
+        }
+        let windows = (active / opts.burst_window_secs as f64).max(1.0);
+        let p = (poisson_sf(best as u64, lambda) * windows * m_boxes).min(1.0);
+        if best >= 10 && p < opts.alpha {
+            out.push(Anomaly {
+                kind: "dropbox_burst",
+                scope: "drop_box",
+                key: name.to_owned(),
+                observed: best as f64,
+                expected: lambda,
+                statistic: (best as f64 - lambda) / lambda.max(1e-9).sqrt(),
+                p_value: p,
+                detail: format!(
+                    "{best} receipts in {} minutes from {} against {:.2} expected from the box's {} receipts over {} active hours; Poisson scan, Bonferroni over windows and boxes",
+                    opts.burst_window_secs / 60,
+                    format_datetime(best_start),
+                    lambda,
+                    n,
+                    hours.len()
+                ),
+            });
+        }
+    }
+    // Mailing addresses: distinct voters per address (addresses are compared by hash).
+    let mut pairs: Vec<(u64, u32, u32)> = (0..ds.env_voter.len())
+        .filter(|&ei| ds.env_address[ei] != 0)
+        .map(|ei| (ds.env_address[ei], ds.env_voter[ei], ei as u32))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup_by_key(|p| (p.0, p.1));
+    let mut counts: Vec<(u64, u64, u32)> =
+        pairs.chunk_by(|a, b| a.0 == b.0).map(|g| (g[0].0, g.len() as u64, g[0].2)).collect();
+    if !counts.is_empty() {
+        let lambda = pairs.len() as f64 / counts.len() as f64;
+        let m = counts.len() as f64;
+        counts.sort_by_key(|&(a, c, _)| (std::cmp::Reverse(c), a));
+        for (_, c, example) in counts {
+            if c < 5 {
+                break;
+            }
+            let p = (poisson_sf(c, lambda) * m).min(1.0);
+            if p < opts.alpha {
+                let env = ds.envelopes.get_str(example);
+                out.push(Anomaly {
+                    kind: "address_cluster",
+                    scope: "address",
+                    key: format!("mailing address of envelope {env}"),
+                    observed: c as f64,
+                    expected: lambda,
+                    statistic: (c as f64 - lambda) / lambda.sqrt(),
+                    p_value: p,
+                    detail: format!(
+                        "ballots for {c} distinct voters mailed to one address (that of envelope {env}, {}:{}) against {lambda:.2} per address; Poisson, Bonferroni over {m} addresses",
+                        ds.files.issued,
+                        ds.env_line[example as usize]
+                    ),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn rejection_test(
+    scope: &'static str,
+    key: &str,
+    x: u64,
+    n: u64,
+    p0: f64,
+    m: f64,
+    opts: &AnomalyOptions,
+) -> Option<Anomaly> {
+    let expected = n as f64 * p0;
+    if x < 5 || (x as f64) < 2.0 * expected {
+        return None;
+    }
+    let p = if expected <= 0.0 { 0.0 } else { (poisson_sf(x, expected) * m).min(1.0) };
+    (p < opts.alpha).then(|| Anomaly {
+        kind: "rejection_rate_surge",
+        scope,
+        key: key.to_owned(),
+        observed: x as f64,
+        expected,
+        statistic: (x as f64 - expected) / expected.max(1e-9).sqrt(),
+        p_value: p,
+        detail: format!(
+            "{x} of {n} returned rejected ({:.2}%) against {:.2}% jurisdiction-wide; Poisson upper tail, Bonferroni over {m} {scope}s",
+            100.0 * x as f64 / n as f64,
+            100.0 * p0
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tails_match_known_values() {
+        // Standard normal: P(Z > 1.96) = 0.0249979, P(Z > 3) = 0.0013499.
+        assert!((normal_sf(1.96) - 0.024_997_9).abs() < 1e-6);
+        assert!((normal_sf(3.0) - 0.001_349_9).abs() < 1e-6);
+        // Poisson(2): P(X >= 5) = 1 - 0.947347 = 0.052653; P(X >= 0) = 1.
+        assert!((poisson_sf(5, 2.0) - 0.052_653).abs() < 1e-5);
+        assert_eq!(poisson_sf(0, 2.0), 1.0);
+        // Poisson(10): P(X >= 3) = 1 - 0.0027694 = 0.9972306.
+        assert!((poisson_sf(3, 10.0) - 0.997_230_6).abs() < 1e-6);
+        assert!(poisson_sf(60, 1.2) < 1e-60);
+    }
+
+    #[test]
+    fn drop_boxes_are_told_from_other_channels() {
+        assert!(is_drop_box("DB-017"));
+        assert!(is_drop_box("dropbox:12"));
+        assert!(!is_drop_box("in_person"));
+        assert!(!is_drop_box("Mail"));
+    }
+}

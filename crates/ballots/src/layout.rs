@@ -1,0 +1,375 @@
+//! Input layouts: which column holds which field, how dates are written and what the
+//! status words mean. Three sources: the documented generic layout, the North Carolina
+//! State Board of Elections files (absentee file layout for issuance, returns and one-stop
+//! check-ins; `ncvoter` layout for the roll), and a TOML column mapping for anything else.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::time::DateFormat;
+use crate::{BallotsError, Outcome, VoterStatus};
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RollColumns {
+    pub voter_id: String,
+    pub status: String,
+    pub precinct: String,
+    #[serde(default)]
+    pub ballot_style: Option<String>,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub zip: Option<String>,
+    #[serde(default)]
+    pub county: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct IssuedColumns {
+    /// `None`: the envelope is named by voter id and issue date (files without envelope ids).
+    #[serde(default)]
+    pub envelope_id: Option<String>,
+    pub voter_id: String,
+    #[serde(default)]
+    pub ballot_style: Option<String>,
+    pub issue_date: String,
+    #[serde(default)]
+    pub address: Option<String>,
+    #[serde(default)]
+    pub zip: Option<String>,
+    /// Rows whose value here is one of `in_person_types` are in-person votes, not envelopes.
+    #[serde(default)]
+    pub request_type: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnsColumns {
+    #[serde(default)]
+    pub envelope_id: Option<String>,
+    /// With `issue_date`, names the envelope when there is no envelope id column.
+    #[serde(default)]
+    pub voter_id: Option<String>,
+    #[serde(default)]
+    pub issue_date: Option<String>,
+    pub returned_at: String,
+    #[serde(default)]
+    pub channel: Option<String>,
+    pub outcome: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub request_type: Option<String>,
+    #[serde(default)]
+    pub site: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CheckinColumns {
+    pub voter_id: String,
+    pub checked_in_at: String,
+    #[serde(default)]
+    pub location: Option<String>,
+    /// If set, only rows whose value here is one of `in_person_types` are check-ins.
+    #[serde(default)]
+    pub request_type: Option<String>,
+}
+
+/// A complete description of how to read the four inputs.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub name: String,
+    pub roll: RollColumns,
+    pub issued: IssuedColumns,
+    pub returns: ReturnsColumns,
+    pub checkins: CheckinColumns,
+    pub date_format: DateFormat,
+    pub datetime_format: DateFormat,
+    /// Several rows for one envelope are successive statuses of one receipt (NC), not
+    /// separate physical receipts; `duplicate_return` is then not evaluated.
+    pub status_events: bool,
+    /// Outcome words (upper-cased) to outcomes; unknown words are malformed rows unless
+    /// `unknown_outcome_rejected`.
+    pub outcomes: HashMap<String, Outcome>,
+    pub unknown_outcome_rejected: bool,
+    pub voter_statuses: HashMap<String, VoterStatus>,
+    pub in_person_types: Vec<String>,
+}
+
+fn generic_outcomes() -> HashMap<String, Outcome> {
+    [
+        ("ACCEPTED", Outcome::Accepted),
+        ("CURED", Outcome::Cured),
+        ("REJECTED", Outcome::Rejected),
+        ("PENDING", Outcome::Pending),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn generic_statuses() -> HashMap<String, VoterStatus> {
+    [("ACTIVE", VoterStatus::Active), ("INACTIVE", VoterStatus::Inactive), ("REMOVED", VoterStatus::Removed)]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+}
+
+impl Layout {
+    /// The generic layout documented in the README (headers exact; extra columns ignored).
+    pub fn generic() -> Layout {
+        Layout {
+            name: "generic".into(),
+            roll: RollColumns {
+                voter_id: "voter_id".into(),
+                status: "status".into(),
+                precinct: "precinct".into(),
+                ballot_style: Some("ballot_style".into()),
+                address: Some("address".into()),
+                zip: Some("zip".into()),
+                county: Some("county".into()),
+            },
+            issued: IssuedColumns {
+                envelope_id: Some("envelope_id".into()),
+                voter_id: "voter_id".into(),
+                ballot_style: Some("ballot_style".into()),
+                issue_date: "issue_date".into(),
+                address: Some("address".into()),
+                zip: Some("zip".into()),
+                request_type: None,
+            },
+            returns: ReturnsColumns {
+                envelope_id: Some("envelope_id".into()),
+                voter_id: None,
+                issue_date: None,
+                returned_at: "returned_at".into(),
+                channel: Some("channel".into()),
+                outcome: "outcome".into(),
+                reason: Some("reason".into()),
+                request_type: None,
+                site: None,
+            },
+            checkins: CheckinColumns {
+                voter_id: "voter_id".into(),
+                checked_in_at: "checked_in_at".into(),
+                location: Some("location".into()),
+                request_type: None,
+            },
+            date_format: DateFormat::Iso,
+            datetime_format: DateFormat::Iso,
+            status_events: false,
+            outcomes: generic_outcomes(),
+            unknown_outcome_rejected: false,
+            voter_statuses: generic_statuses(),
+            in_person_types: Vec::new(),
+        }
+    }
+
+    /// North Carolina State Board of Elections: the absentee file (one row per ballot
+    /// status; columns `county_desc, voter_reg_num, ncid, ..., precinct_desc, ...,
+    /// ballot_req_type, ballot_req_dt, ballot_send_dt, ballot_rtn_dt, ballot_rtn_status,
+    /// site_name, sdr, mail_veri_status`) for issued, returns and check-ins (ONE-STOP rows
+    /// are in-person early votes), and the `ncvoter` registration file for the roll.
+    /// The envelope is named by `ncid` and `ballot_send_dt` (the file has no envelope id);
+    /// an optional `ballot_style` column is read where present.
+    pub fn nc() -> Layout {
+        let mut outcomes = HashMap::new();
+        outcomes.insert("ACCEPTED".to_owned(), Outcome::Accepted);
+        for s in ["ACCEPTED - CURED", "ACCEPTED-CURED"] {
+            outcomes.insert(s.to_owned(), Outcome::Cured);
+        }
+        for s in ["PENDING", "PENDING CURE", ""] {
+            outcomes.insert(s.to_owned(), Outcome::Pending);
+        }
+        for s in [
+            "SPOILED",
+            "SPOILED-EV",
+            "CANCELLED",
+            "RETURNED UNDELIVERABLE",
+            "NOT VOTED",
+            "E-TRANSMISSION FAILURE",
+            "REISSUED",
+        ] {
+            outcomes.insert(s.to_owned(), Outcome::Spoiled);
+        }
+        for s in [
+            "WITNESS INFO INCOMPLETE",
+            "ASSISTANT INFO INCOMPLETE",
+            "SIGNATURE DIFFERENT",
+            "CONFLICT",
+            "DUPLICATE",
+            "WRONG VOTER",
+            "RETURNED AFTER DEADLINE",
+            "NOT PROPERLY NOTARIZED",
+            "WITNESS SIGNATURE MISSING",
+            "VOTER SIGNATURE MISSING",
+        ] {
+            outcomes.insert(s.to_owned(), Outcome::Rejected);
+        }
+        let voter_statuses = [
+            ("ACTIVE", VoterStatus::Active),
+            ("TEMPORARY", VoterStatus::Active),
+            ("INACTIVE", VoterStatus::Inactive),
+            ("REMOVED", VoterStatus::Removed),
+            ("DENIED", VoterStatus::Removed),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        Layout {
+            name: "nc".into(),
+            roll: RollColumns {
+                voter_id: "ncid".into(),
+                status: "voter_status_desc".into(),
+                precinct: "precinct_desc".into(),
+                ballot_style: Some("ballot_style".into()),
+                address: Some("res_street_address".into()),
+                zip: Some("zip_code".into()),
+                county: Some("county_desc".into()),
+            },
+            issued: IssuedColumns {
+                envelope_id: None,
+                voter_id: "ncid".into(),
+                ballot_style: Some("ballot_style".into()),
+                issue_date: "ballot_send_dt".into(),
+                address: Some("ballot_mail_street_address".into()),
+                zip: Some("ballot_mail_zip".into()),
+                request_type: Some("ballot_req_type".into()),
+            },
+            returns: ReturnsColumns {
+                envelope_id: None,
+                voter_id: Some("ncid".into()),
+                issue_date: Some("ballot_send_dt".into()),
+                returned_at: "ballot_rtn_dt".into(),
+                channel: None,
+                outcome: "ballot_rtn_status".into(),
+                reason: Some("ballot_rtn_status".into()),
+                request_type: Some("ballot_req_type".into()),
+                site: Some("site_name".into()),
+            },
+            checkins: CheckinColumns {
+                voter_id: "ncid".into(),
+                checked_in_at: "ballot_rtn_dt".into(),
+                location: Some("site_name".into()),
+                request_type: Some("ballot_req_type".into()),
+            },
+            date_format: DateFormat::Us,
+            datetime_format: DateFormat::Us,
+            status_events: true,
+            outcomes,
+            // The Board adds status words over time; an unknown one is a rejection
+            // reason rather than an unreadable row.
+            unknown_outcome_rejected: true,
+            voter_statuses,
+            in_person_types: vec!["ONE-STOP".into(), "EARLY VOTING".into(), "IN PERSON".into()],
+        }
+    }
+
+    /// `generic`, `nc`, or the path of a TOML mapping file.
+    pub fn from_spec(spec: &str) -> Result<Layout, BallotsError> {
+        match spec {
+            "generic" => Ok(Layout::generic()),
+            "nc" => Ok(Layout::nc()),
+            path => Layout::from_mapping_file(Path::new(path)),
+        }
+    }
+
+    /// A mapping file: `[roll]`, `[issued]`, `[returns]`, `[checkins]` tables mapping each
+    /// field to a column name, plus optional `date_format` / `datetime_format` (strftime),
+    /// `[outcomes]` (word -> accepted|cured|rejected|pending|spoiled), `[voter_statuses]`
+    /// (word -> active|inactive|removed), `status_events` and `in_person_types`. Any
+    /// table left out keeps the generic layout's columns.
+    pub fn from_mapping_file(path: &Path) -> Result<Layout, BallotsError> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Mapping {
+            roll: Option<RollColumns>,
+            issued: Option<IssuedColumns>,
+            returns: Option<ReturnsColumns>,
+            checkins: Option<CheckinColumns>,
+            date_format: Option<String>,
+            datetime_format: Option<String>,
+            status_events: Option<bool>,
+            outcomes: Option<HashMap<String, String>>,
+            voter_statuses: Option<HashMap<String, String>>,
+            in_person_types: Option<Vec<String>>,
+            unknown_outcome_rejected: Option<bool>,
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })?;
+        let m: Mapping = toml::from_str(&text)
+            .map_err(|e| BallotsError::Mapping { path: path.to_path_buf(), message: e.to_string() })?;
+        let bad = |message: String| BallotsError::Mapping { path: path.to_path_buf(), message };
+        let mut l = Layout::generic();
+        l.name = path.display().to_string();
+        if let Some(r) = m.roll {
+            l.roll = r;
+        }
+        if let Some(r) = m.issued {
+            l.issued = r;
+        }
+        if let Some(r) = m.returns {
+            l.returns = r;
+        }
+        if let Some(r) = m.checkins {
+            l.checkins = r;
+        }
+        if let Some(f) = m.date_format {
+            l.date_format = DateFormat::Custom(f);
+        }
+        if let Some(f) = m.datetime_format {
+            l.datetime_format = DateFormat::Custom(f);
+        }
+        l.status_events = m.status_events.unwrap_or(false);
+        l.unknown_outcome_rejected = m.unknown_outcome_rejected.unwrap_or(false);
+        if let Some(o) = m.outcomes {
+            for (word, v) in o {
+                let outcome = Outcome::parse_name(&v).ok_or_else(|| {
+                    bad(format!(
+                        "outcome '{v}' for '{word}' is not one of accepted, cured, rejected, pending, spoiled"
+                    ))
+                })?;
+                l.outcomes.insert(word.trim().to_uppercase(), outcome);
+            }
+        }
+        if let Some(o) = m.voter_statuses {
+            for (word, v) in o {
+                let s = VoterStatus::parse_name(&v).ok_or_else(|| {
+                    bad(format!("status '{v}' for '{word}' is not one of active, inactive, removed"))
+                })?;
+                l.voter_statuses.insert(word.trim().to_uppercase(), s);
+            }
+        }
+        if let Some(t) = m.in_person_types {
+            l.in_person_types = t.into_iter().map(|s| s.trim().to_uppercase()).collect();
+        }
+        if l.issued.envelope_id.is_none() && l.returns.envelope_id.is_none() && l.returns.voter_id.is_none() {
+            return Err(bad("without envelope ids, [returns] needs voter_id and issue_date".into()));
+        }
+        Ok(l)
+    }
+
+    pub fn outcome(&self, word: &[u8]) -> Option<Outcome> {
+        let w = String::from_utf8_lossy(word.trim_ascii()).to_uppercase();
+        self.outcomes.get(&w).copied().or(if self.unknown_outcome_rejected {
+            Some(Outcome::Rejected)
+        } else {
+            None
+        })
+    }
+
+    pub fn voter_status(&self, word: &[u8]) -> Option<VoterStatus> {
+        let w = String::from_utf8_lossy(word.trim_ascii()).to_uppercase();
+        self.voter_statuses.get(&w).copied()
+    }
+
+    pub fn is_in_person(&self, word: &[u8]) -> bool {
+        let w = String::from_utf8_lossy(word.trim_ascii()).to_uppercase();
+        self.in_person_types.contains(&w)
+    }
+}

@@ -1,0 +1,638 @@
+//! Readers: the four inputs, in any [`Layout`], into one normalised [`Dataset`] with ids
+//! interned to integers. Rows that cannot be read are kept as [`Malformed`] with their
+//! file, line and field; they are never dropped silently.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+
+use std::hash::BuildHasher;
+
+use csv::ByteRecord;
+
+use crate::intern::Interner;
+use crate::layout::Layout;
+use crate::time::{self, DateFormat};
+use crate::{BallotsError, Outcome, VoterStatus};
+
+/// The record type handed to a [`RecordSink`], re-exported so callers need no csv dependency.
+pub type CsvRecord = ByteRecord;
+
+/// A voter reference: an index into the roll, or (with this bit set) into the voters
+/// that are named by issuance but absent from the roll.
+pub const NOT_ON_ROLL: u32 = 1 << 31;
+/// An envelope reference with this bit set is a receipt's envelope that was never issued.
+pub const UNISSUED: u32 = 1 << 31;
+
+/// One row that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Malformed {
+    pub file: String,
+    pub line: u64,
+    pub field: String,
+    pub problem: String,
+}
+
+/// One physical receipt of an envelope (or, with status events, one status of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Receipt {
+    pub envelope: u32,
+    pub outcome: Outcome,
+    pub channel: u32,
+    pub reason: u32,
+    pub at: i64,
+    pub line: u32,
+}
+
+/// One in-person check-in (poll book or early-voting site).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkin {
+    pub voter: u32,
+    pub at: i64,
+    pub location: u32,
+    pub line: u32,
+}
+
+/// Counts of rows read, by what became of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ReadStats {
+    pub roll_rows: u64,
+    pub issued_rows: u64,
+    pub return_rows: u64,
+    pub checkin_rows: u64,
+    /// Rows naming an envelope already read (status history in NC-style files).
+    pub status_updates: u64,
+    /// Rows describing a request with no ballot sent yet (NC files), not envelopes.
+    pub not_yet_sent: u64,
+    /// Return-file rows of an unreturned ballot (no return date; NC files).
+    pub not_returned: u64,
+    /// Rows that record in-person votes (NC ONE-STOP), read as check-ins.
+    pub in_person_rows: u64,
+    /// Statuses that void an envelope without a vote (spoiled, undeliverable, cancelled).
+    pub spoiled_rows: u64,
+    pub malformed: u64,
+}
+
+/// Everything read, normalised.
+#[derive(Default)]
+pub struct Dataset {
+    /// Small vocabularies: precincts, styles, counties, ZIPs, channels, reasons, sites. Id 0 is "".
+    pub labels: Interner,
+    pub voters: Interner,
+    pub voter_status: Vec<VoterStatus>,
+    pub voter_precinct: Vec<u32>,
+    pub voter_style: Vec<u32>,
+    pub voter_county: Vec<u32>,
+    pub voter_zip: Vec<u32>,
+    pub voter_line: Vec<u32>,
+    pub unknown_voters: Interner,
+    pub envelopes: Interner,
+    pub env_voter: Vec<u32>,
+    pub env_style: Vec<u32>,
+    pub env_day: Vec<i32>,
+    /// FxHash of the normalised mailing address (0: none); the text is re-read only for evidence.
+    pub env_address: Vec<u64>,
+    pub env_zip: Vec<u32>,
+    pub env_line: Vec<u32>,
+    pub env_spoiled: Vec<bool>,
+    pub unissued: Interner,
+    pub receipts: Vec<Receipt>,
+    pub checkins: Vec<Checkin>,
+    pub malformed: Vec<Malformed>,
+    pub stats: ReadStats,
+    pub status_events: bool,
+    pub files: Files,
+}
+
+/// The display names of the inputs, for evidence and errors.
+#[derive(Debug, Clone, Default)]
+pub struct Files {
+    pub roll: String,
+    pub issued: String,
+    pub returns: String,
+    pub checkins: String,
+}
+
+/// Receives every record read (for the ledger); an error aborts reading.
+pub type RecordSink<'a> = dyn FnMut(&str, u64, &ByteRecord) -> Result<(), String> + 'a;
+/// Receives the bytes read so far of the named file.
+pub type Progress<'a> = dyn Fn(&str, u64) + 'a;
+
+pub struct Inputs<'p> {
+    pub roll: &'p Path,
+    pub issued: &'p Path,
+    pub returns: &'p Path,
+    pub checkins: Option<&'p Path>,
+}
+
+struct Csv {
+    reader: csv::Reader<File>,
+    headers: Vec<String>,
+    name: String,
+    /// Rows expected, from the file size and the line lengths of its first 64 KiB.
+    estimated_rows: usize,
+}
+
+fn open_csv(path: &Path) -> Result<Csv, BallotsError> {
+    let io = |source| BallotsError::Io { path: path.to_path_buf(), source };
+    let mut f = File::open(path).map_err(io)?;
+    let mut head = vec![0u8; 64 * 1024];
+    let n = f.read(&mut head).map_err(io)?;
+    let first = head[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let tabs = first.iter().filter(|&&b| b == b'\t').count();
+    let commas = first.iter().filter(|&&b| b == b',').count();
+    let delimiter = if tabs > commas { b'\t' } else { b',' };
+    let lines = head[..n].iter().filter(|&&b| b == b'\n').count().max(1);
+    let file_len = f.metadata().map(|m| m.len()).unwrap_or(0) as usize;
+    let estimated_rows = file_len / (n / lines).max(1) + 1;
+    let f = File::open(path).map_err(io)?;
+    let mut reader =
+        csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).buffer_capacity(1 << 20).from_reader(f);
+    let headers = reader
+        .byte_headers()
+        .map_err(|e| BallotsError::Csv { path: path.to_path_buf(), message: e.to_string() })?
+        .iter()
+        .map(|h| String::from_utf8_lossy(h).trim().trim_start_matches('\u{feff}').to_owned())
+        .collect();
+    Ok(Csv { reader, headers, name: path.display().to_string(), estimated_rows })
+}
+
+impl Csv {
+    fn col(&self, name: &str) -> Result<usize, BallotsError> {
+        self.headers.iter().position(|h| h == name).ok_or_else(|| BallotsError::MissingColumn {
+            file: self.name.clone(),
+            column: name.to_owned(),
+            found: self.headers.join(","),
+        })
+    }
+
+    fn opt(&self, name: Option<&String>) -> Option<usize> {
+        name.and_then(|n| self.headers.iter().position(|h| h == n))
+    }
+
+    /// Calls `f` for every record; csv-level errors become malformed rows.
+    fn each(
+        &mut self,
+        ds: &mut Dataset,
+        sink: &mut Option<&mut RecordSink<'_>>,
+        progress: Option<&Progress<'_>>,
+        source: &str,
+        mut f: impl FnMut(&mut Dataset, u64, &ByteRecord),
+    ) -> Result<(), BallotsError> {
+        let mut rec = ByteRecord::new();
+        let mut n = 0u64;
+        loop {
+            match self.reader.read_byte_record(&mut rec) {
+                Ok(false) => break,
+                Ok(true) => {
+                    let line = rec.position().map(|p| p.line()).unwrap_or(0);
+                    if let Some(s) = sink.as_mut() {
+                        s(source, line, &rec).map_err(|message| BallotsError::Sink { message })?;
+                    }
+                    f(ds, line, &rec);
+                }
+                Err(e) => {
+                    if let csv::ErrorKind::Io(_) = e.kind() {
+                        return Err(BallotsError::Csv {
+                            path: self.name.clone().into(),
+                            message: e.to_string(),
+                        });
+                    }
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    ds.malformed(&self.name, line, "", &e.to_string());
+                }
+            }
+            n += 1;
+            if n.is_multiple_of(65_536)
+                && let Some(p) = progress
+            {
+                p(&self.name, self.reader.position().byte());
+            }
+        }
+        if let Some(p) = progress {
+            p(&self.name, self.reader.position().byte());
+        }
+        Ok(())
+    }
+}
+
+fn field(rec: &ByteRecord, i: Option<usize>) -> &[u8] {
+    i.and_then(|i| rec.get(i)).map(<[u8]>::trim_ascii).unwrap_or(b"")
+}
+
+/// The ZIP of an address: its last run of exactly five digits (ZIP+4 allowed).
+pub fn zip_of(address: &[u8]) -> &[u8] {
+    let mut end = address.len();
+    while end > 0 {
+        while end > 0 && !address[end - 1].is_ascii_digit() {
+            end -= 1;
+        }
+        let mut start = end;
+        while start > 0 && address[start - 1].is_ascii_digit() {
+            start -= 1;
+        }
+        if end - start == 5 {
+            return &address[start..end];
+        }
+        if end - start == 4 && start > 6 && address[start - 1] == b'-' {
+            let z = &address[start - 6..start - 1];
+            if z.iter().all(u8::is_ascii_digit) {
+                return z;
+            }
+        }
+        end = start;
+    }
+    b""
+}
+
+fn norm_address(a: &[u8], out: &mut Vec<u8>) {
+    out.clear();
+    let mut space = true;
+    for &b in a {
+        if b.is_ascii_whitespace() || b == b',' || b == b'.' {
+            if !space {
+                out.push(b' ');
+                space = true;
+            }
+        } else {
+            out.push(b.to_ascii_uppercase());
+            space = false;
+        }
+    }
+    while out.last() == Some(&b' ') {
+        out.pop();
+    }
+}
+
+impl Dataset {
+    fn malformed(&mut self, file: &str, line: u64, field: &str, problem: &str) {
+        self.stats.malformed += 1;
+        self.malformed.push(Malformed {
+            file: file.to_owned(),
+            line,
+            field: field.to_owned(),
+            problem: problem.to_owned(),
+        });
+    }
+
+    fn label(&mut self, s: &[u8]) -> u32 {
+        self.labels.intern(s).0
+    }
+
+    pub fn voter_key(&self, v: u32) -> &str {
+        if v & NOT_ON_ROLL != 0 {
+            self.unknown_voters.get_str(v & !NOT_ON_ROLL)
+        } else {
+            self.voters.get_str(v)
+        }
+    }
+
+    pub fn envelope_key(&self, e: u32) -> &str {
+        if e & UNISSUED != 0 { self.unissued.get_str(e & !UNISSUED) } else { self.envelopes.get_str(e) }
+    }
+
+    pub fn voters_on_roll(&self) -> usize {
+        self.voters.len()
+    }
+
+    pub fn envelopes_issued(&self) -> usize {
+        self.envelopes.len()
+    }
+}
+
+/// Reads all inputs in `layout`. `sink` sees every record in file order (roll, issued,
+/// returns, check-ins).
+pub fn read_all(
+    inputs: &Inputs<'_>,
+    layout: &Layout,
+    mut sink: Option<&mut RecordSink<'_>>,
+    progress: Option<&Progress<'_>>,
+) -> Result<Dataset, BallotsError> {
+    let mut ds = Dataset { status_events: layout.status_events, ..Dataset::default() };
+    ds.labels.intern(b"");
+    ds.files = Files {
+        roll: inputs.roll.display().to_string(),
+        issued: inputs.issued.display().to_string(),
+        returns: inputs.returns.display().to_string(),
+        checkins: inputs.checkins.map(|p| p.display().to_string()).unwrap_or_default(),
+    };
+    read_roll(&mut ds, inputs.roll, layout, &mut sink, progress)?;
+    read_issued(&mut ds, inputs.issued, layout, &mut sink, progress)?;
+    read_returns(&mut ds, inputs.returns, layout, &mut sink, progress)?;
+    if let Some(c) = inputs.checkins {
+        read_checkins(&mut ds, c, layout, &mut sink, progress)?;
+    }
+    Ok(ds)
+}
+
+fn read_roll(
+    ds: &mut Dataset,
+    path: &Path,
+    l: &Layout,
+    sink: &mut Option<&mut RecordSink<'_>>,
+    progress: Option<&Progress<'_>>,
+) -> Result<(), BallotsError> {
+    let mut csv = open_csv(path)?;
+    let c = &l.roll;
+    let (vid, status, precinct) = (csv.col(&c.voter_id)?, csv.col(&c.status)?, csv.col(&c.precinct)?);
+    let (style, address, zip, county) = (
+        csv.opt(c.ballot_style.as_ref()),
+        csv.opt(c.address.as_ref()),
+        csv.opt(c.zip.as_ref()),
+        csv.opt(c.county.as_ref()),
+    );
+    let name = csv.name.clone();
+    ds.voters.reserve(csv.estimated_rows, 12);
+    csv.each(ds, sink, progress, "roll", |ds, line, rec| {
+        ds.stats.roll_rows += 1;
+        let id = field(rec, Some(vid));
+        if id.is_empty() {
+            return ds.malformed(&name, line, &c.voter_id, "empty voter id");
+        }
+        let Some(st) = l.voter_status(field(rec, Some(status))) else {
+            let v = String::from_utf8_lossy(field(rec, Some(status))).into_owned();
+            return ds.malformed(&name, line, &c.status, &format!("unknown voter status '{v}'"));
+        };
+        let (v, new) = ds.voters.intern(id);
+        if !new {
+            let first = ds.voter_line[v as usize];
+            return ds.malformed(
+                &name,
+                line,
+                &c.voter_id,
+                &format!("duplicate voter id (first at line {first}); the first row is used"),
+            );
+        }
+        let p = ds.label(field(rec, Some(precinct)));
+        let s = ds.label(field(rec, style));
+        let co = ds.label(field(rec, county));
+        let z = if zip.is_some() {
+            &field(rec, zip)[..field(rec, zip).len().min(5)]
+        } else {
+            zip_of(field(rec, address))
+        };
+        let z = ds.label(z);
+        ds.voter_status.push(st);
+        ds.voter_precinct.push(p);
+        ds.voter_style.push(s);
+        ds.voter_county.push(co);
+        ds.voter_zip.push(z);
+        ds.voter_line.push(line as u32);
+    })
+}
+
+fn envelope_key(
+    buf: &mut Vec<u8>,
+    id_col: Option<usize>,
+    voter: &[u8],
+    date: &[u8],
+    rec: &ByteRecord,
+) -> bool {
+    buf.clear();
+    match id_col {
+        Some(_) => buf.extend_from_slice(field(rec, id_col)),
+        None => {
+            if voter.is_empty() || date.is_empty() {
+                return false;
+            }
+            buf.extend_from_slice(voter);
+            buf.push(b'/');
+            buf.extend_from_slice(date);
+        }
+    }
+    !buf.is_empty()
+}
+
+fn read_issued(
+    ds: &mut Dataset,
+    path: &Path,
+    l: &Layout,
+    sink: &mut Option<&mut RecordSink<'_>>,
+    progress: Option<&Progress<'_>>,
+) -> Result<(), BallotsError> {
+    let mut csv = open_csv(path)?;
+    let c = &l.issued;
+    let env = match &c.envelope_id {
+        Some(n) => Some(csv.col(n)?),
+        None => None,
+    };
+    let (vid, day) = (csv.col(&c.voter_id)?, csv.col(&c.issue_date)?);
+    let (style, address, zip, rtype) = (
+        csv.opt(c.ballot_style.as_ref()),
+        csv.opt(c.address.as_ref()),
+        csv.opt(c.zip.as_ref()),
+        csv.opt(c.request_type.as_ref()),
+    );
+    let name = csv.name.clone();
+    let mut key = Vec::new();
+    let mut addr = Vec::new();
+    ds.envelopes.reserve(csv.estimated_rows, 14);
+    csv.each(ds, sink, progress, "issued", |ds, line, rec| {
+        ds.stats.issued_rows += 1;
+        if rtype.is_some() && l.is_in_person(field(rec, rtype)) {
+            ds.stats.in_person_rows += 1;
+            return;
+        }
+        let voter = field(rec, Some(vid));
+        let date = field(rec, Some(day));
+        if env.is_none() && date.is_empty() {
+            ds.stats.not_yet_sent += 1;
+            return;
+        }
+        if !envelope_key(&mut key, env, voter, date, rec) {
+            return ds.malformed(
+                &name,
+                line,
+                c.envelope_id.as_deref().unwrap_or(&c.voter_id),
+                "empty envelope id",
+            );
+        }
+        if voter.is_empty() {
+            return ds.malformed(&name, line, &c.voter_id, "empty voter id");
+        }
+        let Some(t) = time::parse(date, &l.date_format) else {
+            let v = String::from_utf8_lossy(date).into_owned();
+            return ds.malformed(&name, line, &c.issue_date, &format!("unreadable date '{v}'"));
+        };
+        let (e, new) = ds.envelopes.intern(&key);
+        if !new {
+            if l.status_events {
+                ds.stats.status_updates += 1;
+            } else {
+                let first = ds.env_line[e as usize];
+                ds.malformed(
+                    &name,
+                    line,
+                    c.envelope_id.as_deref().unwrap_or("envelope"),
+                    &format!("envelope issued twice (first at line {first}); the first row is used"),
+                );
+            }
+            return;
+        }
+        let v = match ds.voters.lookup(voter) {
+            Some(v) => v,
+            None => ds.unknown_voters.intern(voter).0 | NOT_ON_ROLL,
+        };
+        let s = ds.label(field(rec, style));
+        norm_address(field(rec, address), &mut addr);
+        let a = if addr.is_empty() { 0 } else { rustc_hash::FxBuildHasher.hash_one(&addr) | 1 };
+        let z = if zip.is_some() { &field(rec, zip)[..field(rec, zip).len().min(5)] } else { zip_of(&addr) };
+        let z = ds.label(z);
+        ds.env_voter.push(v);
+        ds.env_style.push(s);
+        ds.env_day.push(t.div_euclid(86_400) as i32);
+        ds.env_address.push(a);
+        ds.env_zip.push(z);
+        ds.env_line.push(line as u32);
+        ds.env_spoiled.push(false);
+    })
+}
+
+fn parse_time(s: &[u8], primary: &DateFormat, fallback: &DateFormat) -> Option<i64> {
+    time::parse(s, primary).or_else(|| time::parse(s, fallback))
+}
+
+fn read_returns(
+    ds: &mut Dataset,
+    path: &Path,
+    l: &Layout,
+    sink: &mut Option<&mut RecordSink<'_>>,
+    progress: Option<&Progress<'_>>,
+) -> Result<(), BallotsError> {
+    let mut csv = open_csv(path)?;
+    let c = &l.returns;
+    let env = match &c.envelope_id {
+        Some(n) => Some(csv.col(n)?),
+        None => None,
+    };
+    let (vid, iday) = if env.is_none() {
+        let v = c.voter_id.as_deref().unwrap_or("voter_id");
+        let d = c.issue_date.as_deref().unwrap_or("issue_date");
+        (Some(csv.col(v)?), Some(csv.col(d)?))
+    } else {
+        (None, None)
+    };
+    let (at, outcome) = (csv.col(&c.returned_at)?, csv.col(&c.outcome)?);
+    let (channel, reason, rtype, site) = (
+        csv.opt(c.channel.as_ref()),
+        csv.opt(c.reason.as_ref()),
+        csv.opt(c.request_type.as_ref()),
+        csv.opt(c.site.as_ref()),
+    );
+    let name = csv.name.clone();
+    let mut key = Vec::new();
+    let mail = ds.label(b"mail");
+    csv.each(ds, sink, progress, "returns", |ds, line, rec| {
+        ds.stats.return_rows += 1;
+        let when = field(rec, Some(at));
+        if rtype.is_some() && l.is_in_person(field(rec, rtype)) {
+            // An in-person (one-stop) vote: a check-in if it was accepted.
+            ds.stats.in_person_rows += 1;
+            if matches!(l.outcome(field(rec, Some(outcome))), Some(Outcome::Accepted | Outcome::Cured))
+                && let Some(t) = parse_time(when, &l.datetime_format, &l.date_format)
+                && let Some(v) = ds
+                    .voters
+                    .lookup(field(rec, vid))
+                    .or_else(|| ds.unknown_voters.lookup(field(rec, vid)).map(|v| v | NOT_ON_ROLL))
+            {
+                let loc = ds.label(field(rec, site));
+                ds.checkins.push(Checkin { voter: v, at: t, location: loc, line: line as u32 });
+            }
+            return;
+        }
+        if env.is_none() && when.is_empty() {
+            ds.stats.not_returned += 1;
+            return;
+        }
+        if !envelope_key(&mut key, env, field(rec, vid), field(rec, iday), rec) {
+            return ds.malformed(
+                &name,
+                line,
+                c.envelope_id.as_deref().unwrap_or("envelope"),
+                "empty envelope id",
+            );
+        }
+        let Some(t) = parse_time(when, &l.datetime_format, &l.date_format) else {
+            let v = String::from_utf8_lossy(when).into_owned();
+            return ds.malformed(&name, line, &c.returned_at, &format!("unreadable time '{v}'"));
+        };
+        let word = field(rec, Some(outcome));
+        let Some(o) = l.outcome(word) else {
+            let v = String::from_utf8_lossy(word).into_owned();
+            return ds.malformed(&name, line, &c.outcome, &format!("unknown outcome '{v}'"));
+        };
+        let e = match ds.envelopes.lookup(&key) {
+            Some(e) => e,
+            None => ds.unissued.intern(&key).0 | UNISSUED,
+        };
+        if o == Outcome::Spoiled {
+            ds.stats.spoiled_rows += 1;
+            if e & UNISSUED == 0 {
+                ds.env_spoiled[e as usize] = true;
+            }
+            return;
+        }
+        let ch = if channel.is_some() { ds.label(field(rec, channel)) } else { mail };
+        let r = ds.label(field(rec, reason));
+        ds.receipts.push(Receipt {
+            envelope: e,
+            outcome: o,
+            channel: ch,
+            reason: r,
+            at: t,
+            line: line as u32,
+        });
+    })
+}
+
+fn read_checkins(
+    ds: &mut Dataset,
+    path: &Path,
+    l: &Layout,
+    sink: &mut Option<&mut RecordSink<'_>>,
+    progress: Option<&Progress<'_>>,
+) -> Result<(), BallotsError> {
+    let mut csv = open_csv(path)?;
+    let c = &l.checkins;
+    let (vid, at) = (csv.col(&c.voter_id)?, csv.col(&c.checked_in_at)?);
+    let (loc, rtype) = (csv.opt(c.location.as_ref()), csv.opt(c.request_type.as_ref()));
+    let name = csv.name.clone();
+    csv.each(ds, sink, progress, "checkins", |ds, line, rec| {
+        ds.stats.checkin_rows += 1;
+        if rtype.is_some() && !l.is_in_person(field(rec, rtype)) {
+            return;
+        }
+        let voter = field(rec, Some(vid));
+        if voter.is_empty() {
+            return ds.malformed(&name, line, &c.voter_id, "empty voter id");
+        }
+        let when = field(rec, Some(at));
+        let Some(t) = parse_time(when, &l.datetime_format, &l.date_format) else {
+            let v = String::from_utf8_lossy(when).into_owned();
+            return ds.malformed(&name, line, &c.checked_in_at, &format!("unreadable time '{v}'"));
+        };
+        // A check-in of someone with neither a roll entry nor an envelope cannot double-vote by mail.
+        let v = match ds.voters.lookup(voter) {
+            Some(v) => v,
+            None => match ds.unknown_voters.lookup(voter) {
+                Some(v) => v | NOT_ON_ROLL,
+                None => return,
+            },
+        };
+        let location = ds.label(field(rec, loc));
+        ds.checkins.push(Checkin { voter: v, at: t, location, line: line as u32 });
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn zips_are_found_at_the_end() {
+        assert_eq!(zip_of(b"12 MAIN ST, RALEIGH NC 27601"), b"27601");
+        assert_eq!(zip_of(b"12 MAIN ST RALEIGH NC 27601-1234"), b"27601");
+        assert_eq!(zip_of(b"12345 MAIN ST"), b"12345");
+        assert_eq!(zip_of(b"PO BOX 12"), b"");
+    }
+}

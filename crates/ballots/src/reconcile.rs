@@ -1,0 +1,283 @@
+//! The rules and the totals: every issued envelope and every receipt checked against
+//! the roll, the other receipts and the check-ins, by sorting and scanning integer ids.
+
+use std::collections::BTreeMap;
+
+use crate::read::{Dataset, NOT_ON_ROLL, Receipt, UNISSUED};
+use crate::time::{format_date, format_datetime};
+use crate::{Outcome, RuleKind, VoterStatus};
+
+/// One rule finding: a row of `findings.csv`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RuleFinding {
+    pub kind: RuleKind,
+    pub envelope_id: String,
+    pub voter_id: String,
+    pub detail: String,
+}
+
+/// One row of `totals.csv`, plus spoiled envelopes for the closing check.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PrecinctTotals {
+    pub issued: u64,
+    pub returned: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub outstanding: u64,
+    /// Unreturned envelopes voided (spoiled, undeliverable, cancelled) where the input says so.
+    pub spoiled: u64,
+    /// Returned envelopes whose receipts are all pending.
+    pub pending: u64,
+}
+
+pub struct Reconciliation {
+    pub findings: Vec<RuleFinding>,
+    /// Sorted by precinct name.
+    pub totals: BTreeMap<String, PrecinctTotals>,
+    /// Per envelope: 0 none, else outcome summary used by the anomaly tests.
+    pub env_state: Vec<EnvState>,
+}
+
+/// What the receipts of one issued envelope add up to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EnvState {
+    pub receipts: u32,
+    pub accepted: bool,
+    pub rejected: bool,
+}
+
+/// Runs every rule. `deadline` is seconds since 1970 (local, like the inputs).
+pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
+    let mut findings = Vec::new();
+    let n_env = ds.envelopes.len();
+    // Group receipts by envelope: a sort on one integer key.
+    ds.receipts.sort_unstable_by_key(|r| (r.envelope, r.at, r.line));
+    let mut env_state = vec![EnvState::default(); n_env];
+    let mut accepted: Vec<(u32, u32)> = Vec::new(); // (voter, envelope)
+    let receipts = std::mem::take(&mut ds.receipts);
+    for group in receipts.chunk_by(|a, b| a.envelope == b.envelope) {
+        let e = group[0].envelope;
+        if e & UNISSUED != 0 {
+            let first = &group[0];
+            findings.push(RuleFinding {
+                kind: RuleKind::UnissuedEnvelope,
+                envelope_id: ds.envelope_key(e).to_owned(),
+                voter_id: String::new(),
+                detail: format!(
+                    "received {} time(s), first {} via {} ({}) at {}:{}; no such envelope was issued",
+                    group.len(),
+                    format_datetime(first.at),
+                    ds.labels.get_str(first.channel),
+                    first.outcome.as_str(),
+                    ds.files.returns,
+                    first.line
+                ),
+            });
+            continue;
+        }
+        let ei = e as usize;
+        let voter = ds.env_voter[ei];
+        let voter_id = ds.voter_key(voter).to_owned();
+        let st = &mut env_state[ei];
+        st.receipts = group.len() as u32;
+        st.accepted = group.iter().any(|r| r.outcome.is_accepted());
+        st.rejected = !st.accepted && group.iter().any(|r| r.outcome == Outcome::Rejected);
+        if st.accepted {
+            accepted.push((voter, e));
+        }
+        if group.len() > 1 && !ds.status_events {
+            findings.push(RuleFinding {
+                kind: RuleKind::DuplicateReturn,
+                envelope_id: ds.envelopes.get_str(e).to_owned(),
+                voter_id: voter_id.clone(),
+                detail: format!("received {} times: {}", group.len(), describe(ds, group)),
+            });
+        }
+        let issue_day = ds.env_day[ei] as i64;
+        if let Some(r) = group.iter().find(|r| r.at.div_euclid(86_400) < issue_day) {
+            findings.push(RuleFinding {
+                kind: RuleKind::ReturnBeforeIssue,
+                envelope_id: ds.envelopes.get_str(e).to_owned(),
+                voter_id: voter_id.clone(),
+                detail: format!(
+                    "received {} ({}:{}) but issued {} ({}:{})",
+                    format_datetime(r.at),
+                    ds.files.returns,
+                    r.line,
+                    format_date(issue_day),
+                    ds.files.issued,
+                    ds.env_line[ei]
+                ),
+            });
+        }
+        if let Some(r) = group.iter().find(|r| r.at > deadline && r.outcome.is_accepted()) {
+            findings.push(RuleFinding {
+                kind: RuleKind::LateReturn,
+                envelope_id: ds.envelopes.get_str(e).to_owned(),
+                voter_id: voter_id.clone(),
+                detail: format!(
+                    "received {} after the deadline {} and {} ({}:{})",
+                    format_datetime(r.at),
+                    format_datetime(deadline),
+                    r.outcome.as_str(),
+                    ds.files.returns,
+                    r.line
+                ),
+            });
+        }
+    }
+    ds.receipts = receipts;
+
+    // Issuance rules and totals.
+    let mut totals: BTreeMap<String, PrecinctTotals> = BTreeMap::new();
+    let mut by_precinct: Vec<PrecinctTotals> = vec![PrecinctTotals::default(); ds.labels.len() + 1];
+    let mut unknown = PrecinctTotals::default();
+    for (ei, &st) in env_state.iter().enumerate() {
+        let v = ds.env_voter[ei];
+        let t = if v & NOT_ON_ROLL != 0 {
+            &mut unknown
+        } else {
+            &mut by_precinct[ds.voter_precinct[v as usize] as usize]
+        };
+        t.issued += 1;
+        if st.receipts > 0 {
+            t.returned += 1;
+            if st.accepted {
+                t.accepted += 1;
+            } else if st.rejected {
+                t.rejected += 1;
+            } else {
+                t.pending += 1;
+            }
+        } else {
+            t.outstanding += 1;
+            if ds.env_spoiled[ei] {
+                t.spoiled += 1;
+            }
+        }
+        let env_id = ds.envelopes.get_str(ei as u32);
+        if v & NOT_ON_ROLL != 0 {
+            findings.push(RuleFinding {
+                kind: RuleKind::VoterNotOnRoll,
+                envelope_id: env_id.to_owned(),
+                voter_id: ds.voter_key(v).to_owned(),
+                detail: format!(
+                    "issued {} ({}:{}) to a voter id absent from the roll",
+                    format_date(ds.env_day[ei] as i64),
+                    ds.files.issued,
+                    ds.env_line[ei]
+                ),
+            });
+            continue;
+        }
+        let vi = v as usize;
+        if ds.voter_status[vi] != VoterStatus::Active {
+            findings.push(RuleFinding {
+                kind: RuleKind::VoterNotActive,
+                envelope_id: env_id.to_owned(),
+                voter_id: ds.voters.get_str(v).to_owned(),
+                detail: format!(
+                    "issued ({}:{}) to a voter whose roll status is {} ({}:{})",
+                    ds.files.issued,
+                    ds.env_line[ei],
+                    ds.voter_status[vi].as_str(),
+                    ds.files.roll,
+                    ds.voter_line[vi]
+                ),
+            });
+        }
+        let (issued_style, roll_style) = (ds.labels.get(ds.env_style[ei]), ds.labels.get(ds.voter_style[vi]));
+        if !issued_style.is_empty()
+            && !roll_style.is_empty()
+            && !issued_style.eq_ignore_ascii_case(roll_style)
+        {
+            findings.push(RuleFinding {
+                kind: RuleKind::StyleMismatch,
+                envelope_id: env_id.to_owned(),
+                voter_id: ds.voters.get_str(v).to_owned(),
+                detail: format!(
+                    "issued ballot style {} ({}:{}) but the voter's style on the roll is {} ({}:{})",
+                    String::from_utf8_lossy(issued_style),
+                    ds.files.issued,
+                    ds.env_line[ei],
+                    String::from_utf8_lossy(roll_style),
+                    ds.files.roll,
+                    ds.voter_line[vi]
+                ),
+            });
+        }
+    }
+    for (label, t) in by_precinct.into_iter().enumerate() {
+        if t.issued > 0 {
+            let name = ds.labels.get_str(label as u32);
+            let name = if name.is_empty() { "(blank)" } else { name };
+            let slot = totals.entry(name.to_owned()).or_default();
+            add(slot, &t);
+        }
+    }
+    if unknown.issued > 0 {
+        add(totals.entry("UNKNOWN".to_owned()).or_default(), &unknown);
+    }
+
+    // Double votes: more than one accepted envelope, or an accepted one and a check-in.
+    accepted.sort_unstable();
+    ds.checkins.sort_unstable_by_key(|c| (c.voter, c.at, c.line));
+    let mut ci = 0usize;
+    for group in accepted.chunk_by(|a, b| a.0 == b.0) {
+        let voter = group[0].0;
+        while ci < ds.checkins.len() && ds.checkins[ci].voter < voter {
+            ci += 1;
+        }
+        let checkin = ds.checkins.get(ci).filter(|c| c.voter == voter);
+        if group.len() < 2 && checkin.is_none() {
+            continue;
+        }
+        let envs: Vec<&str> = group.iter().map(|&(_, e)| ds.envelopes.get_str(e)).collect();
+        let mut detail = format!("{} accepted mail envelope(s): {}", group.len(), envs.join(" "));
+        if let Some(c) = checkin {
+            let loc = ds.labels.get_str(c.location);
+            detail.push_str(&format!(
+                "; checked in in person {} at {} ({}:{})",
+                format_datetime(c.at),
+                if loc.is_empty() { "an unnamed location" } else { loc },
+                if ds.files.checkins.is_empty() { &ds.files.returns } else { &ds.files.checkins },
+                c.line
+            ));
+        }
+        findings.push(RuleFinding {
+            kind: RuleKind::DoubleVote,
+            envelope_id: String::new(),
+            voter_id: ds.voter_key(voter).to_owned(),
+            detail,
+        });
+    }
+    findings.sort();
+    Reconciliation { findings, totals, env_state }
+}
+
+fn add(a: &mut PrecinctTotals, b: &PrecinctTotals) {
+    a.issued += b.issued;
+    a.returned += b.returned;
+    a.accepted += b.accepted;
+    a.rejected += b.rejected;
+    a.outstanding += b.outstanding;
+    a.spoiled += b.spoiled;
+    a.pending += b.pending;
+}
+
+fn describe(ds: &Dataset, group: &[Receipt]) -> String {
+    group
+        .iter()
+        .take(5)
+        .map(|r| {
+            format!(
+                "{} via {} {} (line {})",
+                format_datetime(r.at),
+                ds.labels.get_str(r.channel),
+                r.outcome.as_str(),
+                r.line
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}

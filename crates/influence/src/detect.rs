@@ -1,0 +1,365 @@
+//! Detection: from a [`Corpus`] to filtered behaviour edges and ranked networks.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::cooccur::{CoOccurrence, co_occurrence};
+use crate::corpus::{Action, Corpus};
+use crate::minhash::{Banding, DisjointSets, candidate_pairs, intersection_size, jaccard};
+use crate::nullmodel::{expected_shared, poisson_upper_log10};
+use crate::params::{Behaviour, EdgeFilter, ScanParams};
+
+/// A kept pair of one behaviour (undirected, `a < b`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct PairEdge {
+    pub a: u32,
+    pub b: u32,
+    /// Distinct items (or minutes, for sync) the two shared within the window.
+    pub shared: u32,
+    /// Expected shared count under the null model.
+    pub expected: f64,
+    /// log10 of the Poisson tail probability of `shared` given `expected`.
+    pub log10_p: f64,
+}
+
+/// Counts that say what the filter did, for the run summary.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BehaviourStats {
+    pub actions: usize,
+    pub candidate_pairs: usize,
+    pub below_min_count: usize,
+    pub explained_by_chance: usize,
+    pub kept_pairs: usize,
+    pub directed_edges: usize,
+    /// log10 of the per-pair significance level used (α / M).
+    pub log10_threshold: f64,
+    /// Near-duplicate texts merged into another text's item (co_tweet only).
+    pub near_duplicates_merged: usize,
+    /// LSH buckets too large to compare (background), skipped.
+    pub crowded_buckets_skipped: usize,
+    /// Items shared by more accounts than the crowd limit: in the null model, not paired.
+    pub crowd_items_skipped: usize,
+}
+
+/// The edges of one behaviour after filtering.
+#[derive(Debug, Clone, Serialize)]
+pub struct BehaviourEdges {
+    pub behaviour: Behaviour,
+    /// `(a, b, w(a→b))`, only pairs whose undirected edge was kept and `w ≥ min_count`.
+    pub directed: Vec<(u32, u32, u32)>,
+    pub pairs: Vec<PairEdge>,
+    pub stats: BehaviourStats,
+    /// Actions of this behaviour with items after near-duplicate merging, kept for
+    /// evidence (what each network shared).
+    #[serde(skip)]
+    pub actions: Vec<Action>,
+}
+
+/// A community in the multiplex network.
+#[derive(Debug, Clone, Serialize)]
+pub struct Community {
+    pub members: Vec<u32>,
+}
+
+pub struct Detection {
+    pub behaviours: Vec<BehaviourEdges>,
+    /// Combined undirected weights `(a, b, Σ shared)` over kept pairs of all behaviours.
+    pub combined: Vec<(u32, u32, f64)>,
+    /// Communities of at least the minimum size, largest first.
+    pub communities: Vec<Community>,
+}
+
+/// Runs every enabled behaviour, the filter, and community detection.
+pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
+    let n_accounts = corpus.accounts.len();
+    let mut behaviours = Vec::new();
+    for b in Behaviour::ALL {
+        if !params.has(b) {
+            continue;
+        }
+        let edges = match b {
+            Behaviour::Sync => sync_edges(corpus, params),
+            _ => {
+                let mut actions = std::mem::take(&mut corpus.actions[b.index()]);
+                let mut merged = (0, 0);
+                if b == Behaviour::CoTweet && params.text_similarity < 1.0 {
+                    merged = merge_near_duplicates(corpus, &mut actions, params);
+                }
+                let kept_actions = actions.clone();
+                let co = co_occurrence(actions, params.window_secs, n_accounts, params.max_item_accounts);
+                let mut e = filter_edges(b, co, params, kept_actions.len());
+                e.stats.near_duplicates_merged = merged.0;
+                e.stats.crowded_buckets_skipped = merged.1;
+                e.actions = kept_actions;
+                e
+            }
+        };
+        behaviours.push(edges);
+    }
+    let combined = combine(&behaviours);
+    let communities = communities(n_accounts, &combined, params);
+    Detection { behaviours, combined, communities }
+}
+
+fn filter_edges(behaviour: Behaviour, co: CoOccurrence, params: &ScanParams, n_actions: usize) -> BehaviourEdges {
+    let mut stats = BehaviourStats {
+        actions: n_actions,
+        candidate_pairs: co.shared.len(),
+        crowd_items_skipped: co.crowd_items,
+        ..Default::default()
+    };
+    // Directed weights by pair, to apply the minimum count in either direction.
+    let mut max_directed: FxHashMap<(u32, u32), u32> = FxHashMap::default();
+    for &(a, b, w) in &co.directed {
+        let key = (a.min(b), a.max(b));
+        let e = max_directed.entry(key).or_insert(0);
+        *e = (*e).max(w);
+    }
+
+    let mut tested = Vec::new();
+    for &(a, b, x) in &co.shared {
+        let w = max_directed.get(&(a, b)).copied().unwrap_or(0);
+        if w < params.min_count {
+            stats.below_min_count += 1;
+            continue;
+        }
+        let expected = expected_shared(
+            co.items_per_account[a as usize],
+            co.items_per_account[b as usize],
+            co.pair_mass,
+            co.incidences,
+        );
+        let log10_p = poisson_upper_log10(x, expected);
+        tested.push(PairEdge { a, b, shared: x, expected, log10_p });
+    }
+    let (pairs, threshold) = apply_filter(tested, params, co.shared.len(), &mut stats);
+    stats.log10_threshold = threshold;
+    stats.kept_pairs = pairs.len();
+    let kept: rustc_hash::FxHashSet<(u32, u32)> = pairs.iter().map(|p| (p.a, p.b)).collect();
+    let directed: Vec<(u32, u32, u32)> = co
+        .directed
+        .into_iter()
+        .filter(|&(a, b, w)| w >= params.min_count && kept.contains(&(a.min(b), a.max(b))))
+        .collect();
+    stats.directed_edges = directed.len();
+    BehaviourEdges { behaviour, directed, pairs, stats, actions: Vec::new() }
+}
+
+/// Merges co-tweet items whose texts are near-duplicates (Jaccard ≥ threshold over word
+/// sets), rewriting the actions' items to one representative per cluster. Returns the
+/// number of texts merged and of crowded buckets skipped.
+fn merge_near_duplicates(corpus: &mut Corpus, actions: &mut [Action], params: &ScanParams) -> (usize, usize) {
+    let mut items: Vec<u64> = corpus
+        .text_tokens
+        .iter()
+        .filter(|(_, t)| t.len() >= params.min_tokens_near_dup)
+        .map(|(k, _)| *k)
+        .collect();
+    items.sort_unstable();
+    if items.len() < 2 {
+        return (0, 0);
+    }
+    let sets: Vec<&[u32]> = items.iter().map(|k| corpus.text_tokens[k].as_slice()).collect();
+    let (candidates, skipped) = candidate_pairs(&sets, Banding { bands: 5, rows: 4 }, params.seed, 500);
+    let verified: Vec<(u32, u32)> = candidates
+        .into_par_iter()
+        .filter(|&(i, j)| jaccard(sets[i as usize], sets[j as usize]) >= params.text_similarity)
+        .collect();
+    let mut dsu = DisjointSets::new(items.len());
+    for (i, j) in verified {
+        dsu.union(i, j);
+    }
+    let mut remap: FxHashMap<u64, u64> = FxHashMap::default();
+    for i in 0..items.len() as u32 {
+        let root = dsu.find(i);
+        if root != i {
+            remap.insert(items[i as usize], items[root as usize]);
+        }
+    }
+    for a in actions.iter_mut() {
+        if let Some(&r) = remap.get(&a.item) {
+            a.item = r;
+        }
+    }
+    // The token sets are no longer needed; free them before the heavy stages.
+    corpus.text_tokens = FxHashMap::default();
+    (remap.len(), skipped)
+}
+
+/// Synchronised activity: accounts active in the same minutes far more than chance.
+/// Minutes are the items; candidate pairs come from MinHash over each account's set of
+/// active minutes; the exact overlap is tested with the same null model.
+fn sync_edges(corpus: &mut Corpus, params: &ScanParams) -> BehaviourEdges {
+    let mut minutes = std::mem::take(&mut corpus.minutes);
+    minutes.par_sort_unstable();
+    minutes.dedup();
+    let mut stats = BehaviourStats { actions: minutes.len(), ..Default::default() };
+
+    // Per-account minute lists (CSR) of eligible accounts.
+    let mut eligible: Vec<u32> = Vec::new();
+    let mut offsets: Vec<usize> = vec![0];
+    let mut flat: Vec<u32> = Vec::new();
+    let mut i = 0;
+    while i < minutes.len() {
+        let a = minutes[i].0;
+        let mut j = i;
+        while j < minutes.len() && minutes[j].0 == a {
+            j += 1;
+        }
+        if (j - i) as u32 >= params.sync_min_minutes {
+            eligible.push(a);
+            flat.extend(minutes[i..j].iter().map(|&(_, m)| m));
+            offsets.push(flat.len());
+        }
+        i = j;
+    }
+    drop(minutes);
+    let sets: Vec<&[u32]> = (0..eligible.len()).map(|k| &flat[offsets[k]..offsets[k + 1]]).collect();
+
+    let mut per_minute: FxHashMap<u32, u32> = FxHashMap::default();
+    for s in &sets {
+        for &m in *s {
+            *per_minute.entry(m).or_insert(0) += 1;
+        }
+    }
+    let incidences: f64 = per_minute.values().map(|&d| d as f64).sum();
+    let pair_mass: f64 = per_minute.values().map(|&d| d as f64 * (d as f64 - 1.0)).sum();
+
+    let (candidates, skipped) = candidate_pairs(&sets, Banding { bands: 10, rows: 2 }, params.seed ^ 0x5eed, 200);
+    stats.candidate_pairs = candidates.len();
+    stats.crowded_buckets_skipped = skipped;
+    let tested: Vec<Option<PairEdge>> = candidates
+        .par_iter()
+        .map(|&(i, j)| {
+            let (si, sj) = (sets[i as usize], sets[j as usize]);
+            let x = intersection_size(si, sj) as u32;
+            if x < params.sync_min_count {
+                return None;
+            }
+            let expected = expected_shared(si.len() as u32, sj.len() as u32, pair_mass, incidences);
+            let log10_p = poisson_upper_log10(x, expected);
+            let (a, b) = (eligible[i as usize], eligible[j as usize]);
+            Some(PairEdge { a: a.min(b), b: a.max(b), shared: x, expected, log10_p })
+        })
+        .collect();
+    let mut kept_candidates = Vec::new();
+    for t in tested {
+        match t {
+            None => stats.below_min_count += 1,
+            Some(p) => kept_candidates.push(p),
+        }
+    }
+    let (pairs, threshold) = apply_filter(kept_candidates, params, stats.candidate_pairs, &mut stats);
+    stats.log10_threshold = threshold;
+    stats.kept_pairs = pairs.len();
+    let mut directed: Vec<(u32, u32, u32)> =
+        pairs.iter().flat_map(|p| [(p.a, p.b, p.shared), (p.b, p.a, p.shared)]).collect();
+    directed.sort_unstable();
+    stats.directed_edges = directed.len();
+    BehaviourEdges { behaviour: Behaviour::Sync, directed, pairs, stats, actions: Vec::new() }
+}
+
+/// Applies the edge filter to tested pairs; `m` is the number of pairs tested (pairs
+/// that share nothing cannot pass and are not counted). Returns the kept pairs and the
+/// log10 p-value threshold that was used.
+fn apply_filter(mut tested: Vec<PairEdge>, params: &ScanParams, m: usize, stats: &mut BehaviourStats) -> (Vec<PairEdge>, f64) {
+    let m = m.max(1) as f64;
+    let threshold = match params.edge_filter {
+        EdgeFilter::None => 0.0,
+        EdgeFilter::Bonferroni => (params.alpha / m).log10(),
+        EdgeFilter::Poisson => {
+            // Benjamini–Hochberg: the largest k with p_(k) ≤ k α / m.
+            tested.sort_by(|x, y| x.log10_p.total_cmp(&y.log10_p));
+            let mut cut = f64::NEG_INFINITY;
+            for (k, p) in tested.iter().enumerate() {
+                let bound = ((k + 1) as f64 * params.alpha / m).log10();
+                if p.log10_p <= bound {
+                    cut = bound;
+                }
+            }
+            cut
+        }
+    };
+    let before = tested.len();
+    tested.retain(|p| p.log10_p <= threshold);
+    stats.explained_by_chance += before - tested.len();
+    tested.sort_by_key(|p| (p.a, p.b));
+    (tested, threshold)
+}
+
+/// Sums kept pairs across behaviours into one undirected weighted graph.
+fn combine(behaviours: &[BehaviourEdges]) -> Vec<(u32, u32, f64)> {
+    let mut acc: FxHashMap<(u32, u32), f64> = FxHashMap::default();
+    for b in behaviours {
+        for p in &b.pairs {
+            *acc.entry((p.a, p.b)).or_insert(0.0) += p.shared as f64;
+        }
+    }
+    let mut out: Vec<(u32, u32, f64)> = acc.into_iter().map(|((a, b), w)| (a, b, w)).collect();
+    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    out
+}
+
+/// Leiden (modularity, seeded) on the combined graph; communities below the minimum
+/// size are dropped.
+fn communities(n_accounts: usize, combined: &[(u32, u32, f64)], params: &ScanParams) -> Vec<Community> {
+    if combined.is_empty() {
+        return Vec::new();
+    }
+    // Re-index the accounts that have edges, so isolated accounts cost nothing.
+    let mut local: FxHashMap<u32, usize> = FxHashMap::default();
+    let mut global: Vec<u32> = Vec::new();
+    for &(a, b, _) in combined {
+        for x in [a, b] {
+            local.entry(x).or_insert_with(|| {
+                global.push(x);
+                global.len() - 1
+            });
+        }
+    }
+    let _ = n_accounts;
+    let mut builder = leiden_rs::GraphDataBuilder::new(global.len());
+    for &(a, b, w) in combined {
+        // Indices come from `local` and weights are positive counts, so this cannot fail.
+        let _ = builder.add_edge(local[&a], local[&b], w);
+    }
+    let membership: Vec<usize> = match builder.build() {
+        Ok(graph) => {
+            let config = leiden_rs::LeidenConfig {
+                seed: Some(params.seed),
+                resolution: params.resolution,
+                quality: leiden_rs::QualityType::Modularity,
+                ..Default::default()
+            };
+            match leiden_rs::Leiden::new(config).run(&graph) {
+                Ok(result) => (0..global.len()).map(|v| result.partition.community_of(v)).collect(),
+                Err(_) => connected_components(global.len(), combined, &local),
+            }
+        }
+        Err(_) => connected_components(global.len(), combined, &local),
+    };
+    let mut groups: FxHashMap<usize, Vec<u32>> = FxHashMap::default();
+    for (v, c) in membership.into_iter().enumerate() {
+        groups.entry(c).or_default().push(global[v]);
+    }
+    let mut out: Vec<Community> = groups
+        .into_values()
+        .filter(|m| m.len() >= params.min_network_size)
+        .map(|mut members| {
+            members.sort_unstable();
+            Community { members }
+        })
+        .collect();
+    out.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
+    out
+}
+
+/// Fallback partition if the Leiden library reports an error: components of the graph.
+fn connected_components(n: usize, combined: &[(u32, u32, f64)], local: &FxHashMap<u32, usize>) -> Vec<usize> {
+    let mut dsu = DisjointSets::new(n);
+    for &(a, b, _) in combined {
+        dsu.union(local[&a] as u32, local[&b] as u32);
+    }
+    (0..n as u32).map(|v| dsu.find(v) as usize).collect()
+}

@@ -1,0 +1,369 @@
+//! Explain: turn communities into ranked networks with scores, evidence and
+//! attribution signals, and networks into findings.
+
+use chrono::{DateTime, TimeZone, Utc};
+use rustc_hash::FxHashMap;
+use scrutineer_core::{Engine, Evidence, Finding, Severity, Technique, TimeSpan};
+use serde::Serialize;
+
+use crate::attribution::{Attribution, StateMediaList, attribute};
+use crate::corpus::{Corpus, SamplePost};
+use crate::detect::Detection;
+use crate::params::{Behaviour, ScanParams};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct NetworkAccount {
+    pub account: String,
+    pub handle: Option<String>,
+    /// The account's share of the network's ties: its within-network weight divided by
+    /// the largest member's, 0..1.
+    pub score: f64,
+    pub posts: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BehaviourSummary {
+    pub behaviour: Behaviour,
+    /// Kept pairs of this behaviour inside the network.
+    pub pairs: usize,
+    /// Sum of shared-item counts over those pairs.
+    pub shared: u64,
+    /// The smallest Poisson tail probability among them, as log10.
+    pub strongest_log10_p: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedItem {
+    pub behaviour: Behaviour,
+    /// The retweeted text, the link, the hashtag set or the text.
+    pub item: String,
+    /// Members who acted on it.
+    pub accounts: usize,
+    pub actions: usize,
+    pub first: DateTime<Utc>,
+    pub last: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleEvidence {
+    pub account: String,
+    #[serde(flatten)]
+    pub post: SamplePost,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Network {
+    /// `N1`, `N2`, ... in rank order.
+    pub id: String,
+    pub rank: usize,
+    /// Ranking score, 0..1 (see [`score_network`]).
+    pub score: f64,
+    pub confidence: f64,
+    pub size: usize,
+    /// Share of member pairs tied by at least one kept behaviour edge.
+    pub density: f64,
+    pub internal_pairs: usize,
+    pub internal_weight: f64,
+    pub behaviours: Vec<BehaviourSummary>,
+    pub first_activity: Option<DateTime<Utc>>,
+    pub last_activity: Option<DateTime<Utc>>,
+    pub accounts: Vec<NetworkAccount>,
+    pub shared_items: Vec<SharedItem>,
+    pub sample_posts: Vec<SampleEvidence>,
+    pub attribution: Attribution,
+}
+
+/// The score that ranks networks, in 0..1: a weighted mean of how strongly members are
+/// tied (mean shared actions per tied pair, saturating), how densely (tied pairs over
+/// all pairs) and in how many independent ways (behaviours present over behaviours
+/// run), scaled by a size factor so that a ring of three ranks below a ring of thirty
+/// with the same ties.
+pub fn score_network(size: usize, density: f64, mean_pair_weight: f64, behaviours_present: usize, behaviours_run: usize) -> f64 {
+    let strength = 1.0 - (-mean_pair_weight / 10.0).exp();
+    let diversity = if behaviours_run == 0 { 0.0 } else { behaviours_present as f64 / behaviours_run as f64 };
+    let size_factor = 1.0 - (-((size as f64) - 1.0) / 4.0).exp();
+    ((0.4 * strength + 0.35 * density + 0.25 * diversity) * size_factor).clamp(0.0, 1.0)
+}
+
+/// Builds ranked networks from the detection.
+pub fn explain(corpus: &Corpus, detection: &Detection, params: &ScanParams, state_media: &StateMediaList) -> Vec<Network> {
+    let mut network_of: FxHashMap<u32, u32> = FxHashMap::default();
+    for (i, c) in detection.communities.iter().enumerate() {
+        for &m in &c.members {
+            network_of.insert(m, i as u32);
+        }
+    }
+    let n = detection.communities.len();
+
+    // Internal ties per network and per member.
+    let mut strength: FxHashMap<u32, f64> = FxHashMap::default();
+    let mut pairs_in = vec![0usize; n];
+    let mut weight_in = vec![0f64; n];
+    for &(a, b, w) in &detection.combined {
+        if let (Some(&na), Some(&nb)) = (network_of.get(&a), network_of.get(&b)) {
+            if na == nb {
+                pairs_in[na as usize] += 1;
+                weight_in[na as usize] += w;
+                *strength.entry(a).or_insert(0.0) += w;
+                *strength.entry(b).or_insert(0.0) += w;
+            }
+        }
+    }
+    let mut summaries: Vec<Vec<BehaviourSummary>> = vec![Vec::new(); n];
+    for be in &detection.behaviours {
+        let mut per: Vec<(usize, u64, f64)> = vec![(0, 0, 0.0); n];
+        for p in &be.pairs {
+            if let (Some(&na), Some(&nb)) = (network_of.get(&p.a), network_of.get(&p.b)) {
+                if na == nb {
+                    let s = &mut per[na as usize];
+                    s.0 += 1;
+                    s.1 += p.shared as u64;
+                    s.2 = s.2.min(p.log10_p);
+                }
+            }
+        }
+        for (i, (pairs, shared, best)) in per.into_iter().enumerate() {
+            if pairs > 0 {
+                summaries[i].push(BehaviourSummary { behaviour: be.behaviour, pairs, shared, strongest_log10_p: best });
+            }
+        }
+    }
+    let shared_items = shared_items_per_network(corpus, detection, &network_of, n);
+
+    let mut networks: Vec<Network> = detection
+        .communities
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let size = c.members.len();
+            let possible = size * (size - 1) / 2;
+            let density = if possible == 0 { 0.0 } else { pairs_in[i] as f64 / possible as f64 };
+            let mean_w = if pairs_in[i] == 0 { 0.0 } else { weight_in[i] / pairs_in[i] as f64 };
+            let score = score_network(size, density, mean_w, summaries[i].len(), params.behaviours.len());
+            // Confidence grows with the number of independent significant ties per member.
+            let confidence = 0.5 + 0.5 * (1.0 - (-(pairs_in[i] as f64) / size as f64).exp());
+            let max_strength = c.members.iter().map(|m| strength.get(m).copied().unwrap_or(0.0)).fold(0.0, f64::max);
+            let mut accounts: Vec<NetworkAccount> = c
+                .members
+                .iter()
+                .map(|&m| {
+                    let p = &corpus.accounts[m as usize];
+                    let s = strength.get(&m).copied().unwrap_or(0.0);
+                    NetworkAccount {
+                        account: p.key.clone(),
+                        handle: p.handle.clone(),
+                        score: if max_strength > 0.0 { s / max_strength } else { 0.0 },
+                        posts: p.posts,
+                        category: p.category.clone(),
+                    }
+                })
+                .collect();
+            accounts.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
+            let profiles: Vec<_> = c.members.iter().map(|&m| &corpus.accounts[m as usize]).collect();
+            let first_activity = profiles.iter().filter_map(|p| p.first).min();
+            let last_activity = profiles.iter().filter_map(|p| p.last).max();
+            let sample_posts = accounts
+                .iter()
+                .take(5)
+                .filter_map(|a| {
+                    let id = corpus.account_id(&a.account)?;
+                    let post = corpus.accounts[id as usize].samples.first()?.clone();
+                    Some(SampleEvidence { account: a.account.clone(), post })
+                })
+                .collect();
+            let attribution = attribute(&profiles, &corpus.languages, &corpus.clients, &corpus.hosts, state_media);
+            let mut behaviours = summaries[i].clone();
+            behaviours.sort_by(|a, b| b.shared.cmp(&a.shared));
+            Network {
+                id: String::new(),
+                rank: 0,
+                score,
+                confidence,
+                size,
+                density,
+                internal_pairs: pairs_in[i],
+                internal_weight: weight_in[i],
+                behaviours,
+                first_activity,
+                last_activity,
+                accounts,
+                shared_items: shared_items[i].clone(),
+                sample_posts,
+                attribution,
+            }
+        })
+        .collect();
+    networks.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.size.cmp(&a.size)).then(a.accounts[0].account.cmp(&b.accounts[0].account)));
+    for (i, net) in networks.iter_mut().enumerate() {
+        net.rank = i + 1;
+        net.id = format!("N{}", i + 1);
+    }
+    networks
+}
+
+/// The items most members of each network acted on, per behaviour (top five each).
+fn shared_items_per_network(
+    corpus: &Corpus,
+    detection: &Detection,
+    network_of: &FxHashMap<u32, u32>,
+    n: usize,
+) -> Vec<Vec<SharedItem>> {
+    struct Agg {
+        accounts: Vec<u32>,
+        actions: usize,
+        first: i64,
+        last: i64,
+    }
+    let mut out: Vec<Vec<SharedItem>> = vec![Vec::new(); n];
+    for be in &detection.behaviours {
+        let mut agg: FxHashMap<(u32, u64), Agg> = FxHashMap::default();
+        for a in &be.actions {
+            let Some(&net) = network_of.get(&a.account) else { continue };
+            let e = agg.entry((net, a.item)).or_insert(Agg { accounts: Vec::new(), actions: 0, first: a.time, last: a.time });
+            if !e.accounts.contains(&a.account) {
+                e.accounts.push(a.account);
+            }
+            e.actions += 1;
+            e.first = e.first.min(a.time);
+            e.last = e.last.max(a.time);
+        }
+        let mut per: Vec<Vec<SharedItem>> = vec![Vec::new(); n];
+        for ((net, item), g) in agg {
+            if g.accounts.len() < 2 {
+                continue;
+            }
+            per[net as usize].push(SharedItem {
+                behaviour: be.behaviour,
+                item: corpus.labels.get(&item).map(|s| s.to_string()).unwrap_or_default(),
+                accounts: g.accounts.len(),
+                actions: g.actions,
+                first: Utc.timestamp_opt(g.first, 0).single().unwrap_or_default(),
+                last: Utc.timestamp_opt(g.last, 0).single().unwrap_or_default(),
+            });
+        }
+        for (i, mut items) in per.into_iter().enumerate() {
+            items.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(b.actions.cmp(&a.actions)).then(a.item.cmp(&b.item)));
+            items.truncate(5);
+            out[i].extend(items);
+        }
+    }
+    out
+}
+
+/// DISARM techniques a behaviour is evidence of.
+fn techniques_for(b: Behaviour) -> &'static [&'static str] {
+    match b {
+        Behaviour::CoRetweet => &["T0049.003"],
+        Behaviour::CoLink => &["T0119", "T0118"],
+        Behaviour::CoHashtag => &["T0049.002", "T0015"],
+        Behaviour::CoTweet => &["T0084.001"],
+        Behaviour::Sync => &["T0049.003", "T0121"],
+    }
+}
+
+/// One finding per network.
+pub fn network_findings(networks: &[Network], platform: &str, run_key: &str) -> Vec<Finding> {
+    networks
+        .iter()
+        .map(|net| {
+            let what: Vec<&str> = net.behaviours.iter().map(|b| b.behaviour.describe()).collect();
+            let title = format!("Coordinated network {} of {} accounts that {}", net.id, net.size, what.join(", "));
+            let offset = net.attribution.best_utc_offsets.first();
+            let summary = format!(
+                "{} accounts tied by {} significant pairwise links ({:.0}% of possible pairs). Posting fits an office week at UTC{:+} ({:.0}% of posts in local weekday office hours, against {:.0}% at US Eastern). Attribution signals are signals, not a verdict.",
+                net.size,
+                net.internal_pairs,
+                net.density * 100.0,
+                offset.map_or(0, |o| o.utc_offset),
+                offset.map_or(0.0, |o| o.office_hours_share * 100.0),
+                net.attribution.us_eastern_office_hours_share * 100.0,
+            );
+            let mut f = Finding::new(Engine::Influence, "coordinated_network", &format!("{run_key}:{}", member_key(net)), title)
+                .summary(summary)
+                .severity(Severity::from_score(net.score))
+                .confidence(net.confidence)
+                .scope(platform)
+                .time_span(match (net.first_activity, net.last_activity) {
+                    (Some(a), Some(b)) => Some(TimeSpan::new(a, b)),
+                    _ => None,
+                })
+                .technique(Technique::disarm("T0049"));
+            for b in &net.behaviours {
+                for t in techniques_for(b.behaviour) {
+                    f = f.technique(Technique::disarm(t));
+                }
+                f = f.evidence(Evidence::new(
+                    "behaviour",
+                    format!(
+                        "{} pairs {} ({} shared actions; strongest p = 1e{:.0})",
+                        b.pairs,
+                        b.behaviour.describe(),
+                        b.shared,
+                        b.strongest_log10_p
+                    ),
+                    serde_json::to_value(b).unwrap_or_default(),
+                ));
+            }
+            for item in &net.shared_items {
+                f = f.evidence(Evidence::new(
+                    format!("shared_{}", item.behaviour.as_str()),
+                    format!("{} members: {}", item.accounts, crate::explain::clip(&item.item, 160)),
+                    serde_json::to_value(item).unwrap_or_default(),
+                ));
+            }
+            for s in &net.sample_posts {
+                f = f.evidence(Evidence::new(
+                    "sample_post",
+                    format!("{} at {}: {}", s.account, s.post.time.to_rfc3339(), clip(&s.post.text, 160)),
+                    serde_json::to_value(s).unwrap_or_default(),
+                ));
+            }
+            f = f.evidence(Evidence::new(
+                "attribution",
+                "Posting-hour profile, best UTC offsets, languages, clients, account creation and state-media links",
+                serde_json::to_value(&net.attribution).unwrap_or_default(),
+            ));
+            let members: Vec<&str> = net.accounts.iter().map(|a| a.account.as_str()).collect();
+            f.evidence(Evidence::new(
+                "members",
+                format!("{} member accounts, most central first", members.len()),
+                serde_json::json!(members),
+            ))
+        })
+        .collect()
+}
+
+fn member_key(net: &Network) -> String {
+    let mut m: Vec<&str> = net.accounts.iter().map(|a| a.account.as_str()).collect();
+    m.sort_unstable();
+    m.join(",")
+}
+
+/// Shortens text to `max` characters for a one-line description.
+pub fn clip(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let mut out: String = flat.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn score_rises_with_ties_density_diversity_and_size() {
+        let base = score_network(10, 0.5, 5.0, 2, 5);
+        assert!(score_network(10, 0.9, 5.0, 2, 5) > base);
+        assert!(score_network(10, 0.5, 50.0, 2, 5) > base);
+        assert!(score_network(10, 0.5, 5.0, 4, 5) > base);
+        assert!(score_network(30, 0.5, 5.0, 2, 5) > base);
+        assert!((0.0..=1.0).contains(&score_network(1000, 1.0, 1e9, 5, 5)));
+    }
+}

@@ -1,0 +1,299 @@
+//! Exports with fixed names that other tools and scripts rely on:
+//! `networks.json`, `accounts.csv`, `edges/<behaviour>.csv`, `network.gexf`,
+//! `network.graphml`.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::Analysis;
+use crate::detect::BehaviourStats;
+use crate::params::{Behaviour, ScanParams};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error("cannot write {path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("cannot write {path}: {source}")]
+    Csv { path: PathBuf, source: csv::Error },
+    #[error("cannot write {path}: {source}")]
+    Json { path: PathBuf, source: serde_json::Error },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
+    move |source| ExportError::Io { path: path.to_path_buf(), source }
+}
+
+#[derive(Serialize)]
+struct BehaviourReport<'a> {
+    behaviour: Behaviour,
+    #[serde(flatten)]
+    stats: &'a BehaviourStats,
+}
+
+#[derive(Serialize)]
+struct NetworksFile<'a> {
+    generator: &'static str,
+    version: &'static str,
+    params: &'a ScanParams,
+    posts: u64,
+    accounts: usize,
+    accounts_in_networks: usize,
+    behaviours: Vec<BehaviourReport<'a>>,
+    networks: &'a [crate::explain::Network],
+}
+
+/// Writes every export into `dir` (created if missing). Returns the files written.
+pub fn write_all(analysis: &Analysis, params: &ScanParams, dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
+    fs::create_dir_all(dir.join("edges")).map_err(io_err(dir))?;
+    let mut written = Vec::new();
+
+    let path = dir.join("networks.json");
+    let file = NetworksFile {
+        generator: "scrutineer",
+        version: env!("CARGO_PKG_VERSION"),
+        params,
+        posts: analysis.corpus.posts,
+        accounts: analysis.corpus.accounts.len(),
+        accounts_in_networks: analysis.networks.iter().map(|n| n.size).sum(),
+        behaviours: analysis
+            .detection
+            .behaviours
+            .iter()
+            .map(|b| BehaviourReport { behaviour: b.behaviour, stats: &b.stats })
+            .collect(),
+        networks: &analysis.networks,
+    };
+    let f = File::create(&path).map_err(io_err(&path))?;
+    let mut w = BufWriter::new(f);
+    serde_json::to_writer_pretty(&mut w, &file).map_err(|source| ExportError::Json { path: path.clone(), source })?;
+    w.flush().map_err(io_err(&path))?;
+    written.push(path);
+
+    let path = dir.join("accounts.csv");
+    let mut w = csv::Writer::from_path(&path).map_err(|source| ExportError::Csv { path: path.clone(), source })?;
+    let csv_err = |p: &Path| {
+        let p = p.to_path_buf();
+        move |source| ExportError::Csv { path: p, source }
+    };
+    w.write_record(["account", "network", "score"]).map_err(csv_err(&path))?;
+    for net in &analysis.networks {
+        for a in &net.accounts {
+            w.write_record([a.account.as_str(), net.id.as_str(), &format!("{:.4}", a.score)]).map_err(csv_err(&path))?;
+        }
+    }
+    w.flush().map_err(io_err(&path))?;
+    written.push(path);
+
+    for be in &analysis.detection.behaviours {
+        let path = dir.join("edges").join(format!("{}.csv", be.behaviour.as_str()));
+        let mut w = csv::Writer::from_path(&path).map_err(|source| ExportError::Csv { path: path.clone(), source })?;
+        w.write_record(["account_a", "account_b", "weight"]).map_err(csv_err(&path))?;
+        for &(a, b, weight) in &be.directed {
+            w.write_record([analysis.corpus.account_key(a), analysis.corpus.account_key(b), &weight.to_string()])
+                .map_err(csv_err(&path))?;
+        }
+        w.flush().map_err(io_err(&path))?;
+        written.push(path);
+    }
+
+    let path = dir.join("network.gexf");
+    write_gexf(analysis, &path)?;
+    written.push(path);
+    let path = dir.join("network.graphml");
+    write_graphml(analysis, &path)?;
+    written.push(path);
+    Ok(written)
+}
+
+/// Escapes text for XML attribute values and content.
+fn xml(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // Characters XML 1.0 forbids are dropped rather than written invalid.
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Node attributes shared by the two graph formats.
+struct NodeRow {
+    id: String,
+    label: String,
+    network: String,
+    score: f64,
+    posts: u32,
+    category: String,
+}
+
+struct EdgeRow {
+    a: String,
+    b: String,
+    weight: f64,
+    per_behaviour: Vec<u32>,
+}
+
+fn graph_rows(analysis: &Analysis) -> (Vec<NodeRow>, Vec<EdgeRow>, Vec<Behaviour>) {
+    let corpus = &analysis.corpus;
+    let mut placed: FxHashMap<&str, (&str, f64)> = FxHashMap::default();
+    for net in &analysis.networks {
+        for a in &net.accounts {
+            placed.insert(a.account.as_str(), (net.id.as_str(), a.score));
+        }
+    }
+    let behaviours: Vec<Behaviour> = analysis.detection.behaviours.iter().map(|b| b.behaviour).collect();
+    let mut per: FxHashMap<(u32, u32), Vec<u32>> = FxHashMap::default();
+    for (i, be) in analysis.detection.behaviours.iter().enumerate() {
+        for p in &be.pairs {
+            per.entry((p.a, p.b)).or_insert_with(|| vec![0; behaviours.len()])[i] = p.shared;
+        }
+    }
+    let mut node_ids: Vec<u32> = analysis.detection.combined.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    node_ids.sort_unstable();
+    node_ids.dedup();
+    let nodes = node_ids
+        .iter()
+        .map(|&id| {
+            let p = &corpus.accounts[id as usize];
+            let (network, score) = placed.get(p.key.as_str()).copied().unwrap_or(("", 0.0));
+            NodeRow {
+                id: p.key.clone(),
+                label: p.handle.clone().unwrap_or_else(|| p.key.clone()),
+                network: network.to_owned(),
+                score,
+                posts: p.posts,
+                category: p.category.clone().unwrap_or_default(),
+            }
+        })
+        .collect();
+    let edges = analysis
+        .detection
+        .combined
+        .iter()
+        .map(|&(a, b, w)| EdgeRow {
+            a: corpus.account_key(a).to_owned(),
+            b: corpus.account_key(b).to_owned(),
+            weight: w,
+            per_behaviour: per.get(&(a, b)).cloned().unwrap_or_else(|| vec![0; behaviours.len()]),
+        })
+        .collect();
+    (nodes, edges, behaviours)
+}
+
+fn write_gexf(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
+    let (nodes, edges, behaviours) = graph_rows(analysis);
+    let f = File::create(path).map_err(io_err(path))?;
+    let mut w = BufWriter::new(f);
+    let mut body = || -> io::Result<()> {
+        writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(w, r#"<gexf xmlns="http://gexf.net/1.3" version="1.3">"#)?;
+        writeln!(w, r#"  <meta><creator>scrutineer {}</creator><description>Coordination network: accounts tied by significant shared behaviour</description></meta>"#, env!("CARGO_PKG_VERSION"))?;
+        writeln!(w, r#"  <graph mode="static" defaultedgetype="undirected">"#)?;
+        writeln!(w, r#"    <attributes class="node">"#)?;
+        writeln!(w, r#"      <attribute id="network" title="network" type="string"/>"#)?;
+        writeln!(w, r#"      <attribute id="score" title="score" type="double"/>"#)?;
+        writeln!(w, r#"      <attribute id="posts" title="posts" type="integer"/>"#)?;
+        writeln!(w, r#"      <attribute id="category" title="category" type="string"/>"#)?;
+        writeln!(w, r#"    </attributes>"#)?;
+        writeln!(w, r#"    <attributes class="edge">"#)?;
+        for b in &behaviours {
+            writeln!(w, r#"      <attribute id="{0}" title="{0}" type="integer"/>"#, b.as_str())?;
+        }
+        writeln!(w, r#"    </attributes>"#)?;
+        writeln!(w, "    <nodes>")?;
+        for n in &nodes {
+            writeln!(
+                w,
+                r#"      <node id="{}" label="{}"><attvalues><attvalue for="network" value="{}"/><attvalue for="score" value="{:.4}"/><attvalue for="posts" value="{}"/><attvalue for="category" value="{}"/></attvalues></node>"#,
+                xml(&n.id),
+                xml(&n.label),
+                xml(&n.network),
+                n.score,
+                n.posts,
+                xml(&n.category)
+            )?;
+        }
+        writeln!(w, "    </nodes>")?;
+        writeln!(w, "    <edges>")?;
+        for (i, e) in edges.iter().enumerate() {
+            write!(w, r#"      <edge id="{i}" source="{}" target="{}" weight="{}"><attvalues>"#, xml(&e.a), xml(&e.b), e.weight)?;
+            for (b, v) in behaviours.iter().zip(&e.per_behaviour) {
+                write!(w, r#"<attvalue for="{}" value="{v}"/>"#, b.as_str())?;
+            }
+            writeln!(w, "</attvalues></edge>")?;
+        }
+        writeln!(w, "    </edges>")?;
+        writeln!(w, "  </graph>")?;
+        writeln!(w, "</gexf>")?;
+        w.flush()
+    };
+    body().map_err(io_err(path))
+}
+
+fn write_graphml(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
+    let (nodes, edges, behaviours) = graph_rows(analysis);
+    let f = File::create(path).map_err(io_err(path))?;
+    let mut w = BufWriter::new(f);
+    let mut body = || -> io::Result<()> {
+        writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
+        writeln!(
+            w,
+            r#"<graphml xmlns="http://graphml.graphdrawing.org/xmlns" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xsi:schemaLocation="http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd">"#
+        )?;
+        writeln!(w, r#"  <key id="label" for="node" attr.name="label" attr.type="string"/>"#)?;
+        writeln!(w, r#"  <key id="network" for="node" attr.name="network" attr.type="string"/>"#)?;
+        writeln!(w, r#"  <key id="score" for="node" attr.name="score" attr.type="double"/>"#)?;
+        writeln!(w, r#"  <key id="posts" for="node" attr.name="posts" attr.type="int"/>"#)?;
+        writeln!(w, r#"  <key id="category" for="node" attr.name="category" attr.type="string"/>"#)?;
+        writeln!(w, r#"  <key id="weight" for="edge" attr.name="weight" attr.type="double"/>"#)?;
+        for b in &behaviours {
+            writeln!(w, r#"  <key id="{0}" for="edge" attr.name="{0}" attr.type="int"/>"#, b.as_str())?;
+        }
+        writeln!(w, r#"  <graph id="coordination" edgedefault="undirected">"#)?;
+        for n in &nodes {
+            writeln!(
+                w,
+                r#"    <node id="{}"><data key="label">{}</data><data key="network">{}</data><data key="score">{:.4}</data><data key="posts">{}</data><data key="category">{}</data></node>"#,
+                xml(&n.id),
+                xml(&n.label),
+                xml(&n.network),
+                n.score,
+                n.posts,
+                xml(&n.category)
+            )?;
+        }
+        for e in &edges {
+            write!(w, r#"    <edge source="{}" target="{}"><data key="weight">{}</data>"#, xml(&e.a), xml(&e.b), e.weight)?;
+            for (b, v) in behaviours.iter().zip(&e.per_behaviour) {
+                write!(w, r#"<data key="{}">{v}</data>"#, b.as_str())?;
+            }
+            writeln!(w, "</edge>")?;
+        }
+        writeln!(w, "  </graph>")?;
+        writeln!(w, "</graphml>")?;
+        w.flush()
+    };
+    body().map_err(io_err(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::xml;
+
+    #[test]
+    fn xml_escapes_markup_and_drops_forbidden_characters() {
+        assert_eq!(xml(r#"a<b>&"c'"#), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(xml("x\u{1}y\tz"), "xy\tz");
+    }
+}

@@ -1,0 +1,181 @@
+//! MinHash signatures and banded locality-sensitive hashing.
+//!
+//! Used twice: to find near-identical texts (Jaccard over word sets) and to find
+//! accounts whose sets of active minutes overlap (synchronised activity), without
+//! comparing every pair. Candidates from the buckets are always verified with the exact
+//! Jaccard or intersection, so LSH only decides what is compared, never what matches.
+
+use rayon::prelude::*;
+use rustc_hash::FxHashMap;
+
+use crate::normalize::mix64;
+
+/// Banding: `bands × rows` hash functions; a pair becomes a candidate when all `rows`
+/// values of at least one band agree. The S-curve threshold is about
+/// `(1/bands)^(1/rows)`.
+#[derive(Debug, Clone, Copy)]
+pub struct Banding {
+    pub bands: usize,
+    pub rows: usize,
+}
+
+impl Banding {
+    pub fn hashes(self) -> usize {
+        self.bands * self.rows
+    }
+}
+
+/// The MinHash signature of a set of element hashes.
+pub fn signature(elements: &[u32], banding: Banding, seed: u64) -> Vec<u64> {
+    let k = banding.hashes();
+    let mut sig = vec![u64::MAX; k];
+    for &e in elements {
+        let base = mix64(e as u64 ^ seed);
+        for (i, slot) in sig.iter_mut().enumerate() {
+            let h = mix64(base.wrapping_add((i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+            if h < *slot {
+                *slot = h;
+            }
+        }
+    }
+    sig
+}
+
+/// Exact Jaccard similarity of two sorted, de-duplicated sets.
+pub fn jaccard(a: &[u32], b: &[u32]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let inter = intersection_size(a, b);
+    inter as f64 / (a.len() + b.len() - inter) as f64
+}
+
+/// Size of the intersection of two sorted, de-duplicated sets.
+pub fn intersection_size(a: &[u32], b: &[u32]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// Candidate pairs `(i, j)`, `i < j`, indices into `sets`, that share a band. Buckets
+/// larger than `max_bucket` are skipped (their count is returned): a set that many
+/// others look like is background, and comparing all of them would be quadratic.
+pub fn candidate_pairs(sets: &[&[u32]], banding: Banding, seed: u64, max_bucket: usize) -> (Vec<(u32, u32)>, usize) {
+    let sigs: Vec<Vec<u64>> = sets.par_iter().map(|s| signature(s, banding, seed)).collect();
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut skipped = 0;
+    for band in 0..banding.bands {
+        let mut buckets: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
+        for (i, sig) in sigs.iter().enumerate() {
+            if sets[i].is_empty() {
+                continue;
+            }
+            let mut h = band as u64;
+            for v in &sig[band * banding.rows..(band + 1) * banding.rows] {
+                h = mix64(h ^ v);
+            }
+            buckets.entry(h).or_default().push(i as u32);
+        }
+        for members in buckets.values() {
+            if members.len() < 2 {
+                continue;
+            }
+            if members.len() > max_bucket {
+                skipped += 1;
+                continue;
+            }
+            for (x, &a) in members.iter().enumerate() {
+                for &b in &members[x + 1..] {
+                    pairs.push((a.min(b), a.max(b)));
+                }
+            }
+        }
+    }
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    (pairs, skipped)
+}
+
+/// Union-find with path halving, for clustering near-duplicate texts.
+pub struct DisjointSets {
+    parent: Vec<u32>,
+}
+
+impl DisjointSets {
+    pub fn new(n: usize) -> DisjointSets {
+        DisjointSets { parent: (0..n as u32).collect() }
+    }
+
+    pub fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let grand = self.parent[self.parent[x as usize] as usize];
+            self.parent[x as usize] = grand;
+            x = grand;
+        }
+        x
+    }
+
+    pub fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The smaller index becomes the root, so cluster ids are deterministic.
+            let (lo, hi) = (ra.min(rb), ra.max(rb));
+            self.parent[hi as usize] = lo;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jaccard_and_intersection() {
+        assert_eq!(intersection_size(&[1, 2, 3, 5], &[2, 3, 4, 5]), 3);
+        assert!((jaccard(&[1, 2, 3, 5], &[2, 3, 4, 5]) - 0.6).abs() < 1e-12);
+        assert_eq!(jaccard(&[], &[]), 1.0);
+        assert_eq!(jaccard(&[1], &[]), 0.0);
+    }
+
+    #[test]
+    fn similar_sets_become_candidates_and_disjoint_ones_do_not() {
+        let a: Vec<u32> = (0..40).collect();
+        let mut b = a.clone();
+        b[0] = 1000; // Jaccard 39/41
+        let c: Vec<u32> = (5000..5040).collect();
+        let sets: Vec<&[u32]> = vec![&a, &b, &c];
+        let (pairs, _) = candidate_pairs(&sets, Banding { bands: 5, rows: 4 }, 7, 100);
+        assert!(pairs.contains(&(0, 1)));
+        assert!(!pairs.iter().any(|&(x, y)| x == 2 || y == 2));
+    }
+
+    #[test]
+    fn minhash_estimates_jaccard() {
+        // Over many hash functions the share of equal minima estimates Jaccard.
+        let a: Vec<u32> = (0..100).collect();
+        let b: Vec<u32> = (50..150).collect(); // J = 50/150
+        let banding = Banding { bands: 64, rows: 4 };
+        let (sa, sb) = (signature(&a, banding, 1), signature(&b, banding, 1));
+        let agree = sa.iter().zip(&sb).filter(|(x, y)| x == y).count() as f64 / sa.len() as f64;
+        assert!((agree - 1.0 / 3.0).abs() < 0.08, "estimate {agree}");
+    }
+
+    #[test]
+    fn union_find_clusters() {
+        let mut d = DisjointSets::new(5);
+        d.union(3, 4);
+        d.union(4, 1);
+        assert_eq!(d.find(3), 1);
+        assert_eq!(d.find(0), 0);
+    }
+}

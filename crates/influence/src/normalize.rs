@@ -1,0 +1,204 @@
+//! Normalisation of the things accounts share: text, links and hashtag sets.
+//!
+//! Two posts count as the same action only after these functions agree on them, so
+//! they decide what "the same" means. The text rule is deliberately the one the QUT
+//! coordination-network-toolkit uses, so that exact co-tweet edges agree with it.
+
+use rustc_hash::FxHasher;
+use std::hash::Hasher;
+
+/// 64-bit hash used to key items. Collisions between distinct texts are possible in
+/// principle; at 64 bits they are negligible for corpora of billions of posts.
+pub fn hash_str(s: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(s.as_bytes());
+    // FxHasher's low bits are weak; a final mix spreads them for the LSH buckets.
+    mix64(h.finish())
+}
+
+/// SplitMix64 finaliser: a bijection with good avalanche, used to derive independent
+/// hash functions from one.
+pub fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Text normalised for co-tweet matching: lower-cased, every `@...` run up to the next
+/// whitespace removed (mentions), whitespace collapsed to single spaces.
+pub fn normalize_text(text: &str) -> String {
+    let lower = text.to_lowercase();
+    let mut out = String::with_capacity(lower.len());
+    for word in lower.split_whitespace() {
+        let kept = match word.find('@') {
+            Some(at) => &word[..at],
+            None => word,
+        };
+        if kept.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(kept);
+    }
+    out
+}
+
+/// Strips a leading `RT @handle:` (the v1.1 convention) and returns the handle and the
+/// retweeted text.
+pub fn split_retweet_prefix(text: &str) -> Option<(&str, &str)> {
+    let rest = text.strip_prefix("RT @")?;
+    let colon = rest.find(':')?;
+    let handle = &rest[..colon];
+    if handle.is_empty() || handle.contains(char::is_whitespace) {
+        return None;
+    }
+    Some((handle, rest[colon + 1..].trim_start()))
+}
+
+/// Hashes of the distinct word tokens of normalised text, sorted, for Jaccard
+/// similarity. Links are dropped (t.co links differ per post even when the text is
+/// copied) and so is punctuation around words.
+pub fn token_set(normalized: &str) -> Vec<u32> {
+    let mut tokens: Vec<u32> = normalized
+        .split_whitespace()
+        .filter(|w| !w.starts_with("http://") && !w.starts_with("https://"))
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric() && c != '#'))
+        .filter(|w| !w.is_empty())
+        .map(|w| hash_str(w) as u32)
+        .collect();
+    tokens.sort_unstable();
+    tokens.dedup();
+    tokens
+}
+
+/// Query parameters that track clicks rather than identify content.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid", "ref_src",
+    "ref_url", "_ga", "_gl", "yclid", "twclid", "s_cid", "cmpid", "mkt_tok", "spm", "smid", "soc_src",
+    "soc_trk",
+];
+
+/// Link shorteners: kept as they are, because resolving them needs the network and the
+/// short link itself is what the accounts shared.
+pub const SHORTENERS: &[&str] = &[
+    "t.co", "bit.ly", "bitly.com", "goo.gl", "ow.ly", "tinyurl.com", "buff.ly", "dlvr.it", "ift.tt", "is.gd",
+    "trib.al", "fb.me", "youtu.be", "wp.me", "amp.gs", "lnkd.in", "shorturl.at", "rebrand.ly", "cutt.ly",
+    "tiny.cc", "j.mp", "po.st", "sco.lt", "ln.is", "dld.bz",
+];
+
+/// A link normalised for co-link matching: scheme and host lower-cased, default port,
+/// fragment and tracking parameters (`utm_*` and the click ids above) removed. Known
+/// shorteners keep their path exactly. Text that does not parse as a URL is returned
+/// trimmed, so that nothing is silently lost.
+pub fn normalize_url(raw: &str) -> String {
+    let raw = raw.trim();
+    let with_scheme;
+    let candidate = if raw.contains("://") {
+        raw
+    } else {
+        with_scheme = format!("http://{raw}");
+        &with_scheme
+    };
+    let Ok(mut url) = url::Url::parse(candidate) else {
+        return raw.to_owned();
+    };
+    url.set_fragment(None);
+    let host = url.host_str().unwrap_or("").trim_start_matches("www.").to_owned();
+    if url.query().is_some() && !SHORTENERS.contains(&host.as_str()) {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| {
+                let k = k.to_ascii_lowercase();
+                !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+            })
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    let mut s = url.to_string();
+    // `http://host/` and `http://host` are one page.
+    if url.path() == "/" && url.query().is_none() && s.ends_with('/') {
+        s.pop();
+    }
+    s
+}
+
+/// The host of a link without `www.`, lower-cased, for domain lists.
+pub fn url_host(normalized: &str) -> Option<String> {
+    let parsed = url::Url::parse(normalized).ok()?;
+    Some(parsed.host_str()?.trim_start_matches("www.").to_ascii_lowercase())
+}
+
+/// The key of a hashtag set: distinct lower-cased tags, sorted, joined by spaces.
+pub fn hashtag_set_key(tags: &[String]) -> Option<String> {
+    if tags.is_empty() {
+        return None;
+    }
+    let mut t: Vec<String> = tags.iter().map(|t| t.trim_start_matches('#').to_lowercase()).collect();
+    t.retain(|s| !s.is_empty());
+    if t.is_empty() {
+        return None;
+    }
+    t.sort_unstable();
+    t.dedup();
+    Some(t.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_normalisation_matches_the_toolkit_rule() {
+        assert_eq!(normalize_text("  Hello @Bob   WORLD\n"), "hello world");
+        // The toolkit removes from the @ to the next space, even inside a word.
+        assert_eq!(normalize_text("mail me at x@y.com now"), "mail me at x now");
+        assert_eq!(normalize_text("@a @b"), "");
+        assert_eq!(normalize_text("Ünïcode ÀB"), "ünïcode àb");
+    }
+
+    #[test]
+    fn retweet_prefix_is_split() {
+        assert_eq!(split_retweet_prefix("RT @TEN_GOP: Big news"), Some(("TEN_GOP", "Big news")));
+        assert_eq!(split_retweet_prefix("RT this"), None);
+        assert_eq!(split_retweet_prefix("Big news"), None);
+    }
+
+    #[test]
+    fn urls_lose_tracking_but_keep_content() {
+        assert_eq!(
+            normalize_url("HTTPS://WWW.Example.COM/Path?id=7&utm_source=tw&fbclid=abc#top"),
+            "https://www.example.com/Path?id=7"
+        );
+        assert_eq!(normalize_url("http://example.com/"), "http://example.com");
+        assert_eq!(normalize_url("example.com/a"), "http://example.com/a");
+        // Shorteners keep their query and path as they are.
+        assert_eq!(normalize_url("https://bit.ly/AbC?utm_source=x"), "https://bit.ly/AbC?utm_source=x");
+        assert_eq!(normalize_url("https://t.co/KusOlRGZ0b"), "https://t.co/KusOlRGZ0b");
+        assert_eq!(normalize_url("not a url at all"), "not a url at all");
+        assert_eq!(url_host("https://www.rt.com/news/1").as_deref(), Some("rt.com"));
+    }
+
+    #[test]
+    fn hashtag_sets_ignore_case_order_and_repeats() {
+        let a = hashtag_set_key(&["MAGA".into(), "#tcot".into(), "maga".into()]);
+        let b = hashtag_set_key(&["tcot".into(), "Maga".into()]);
+        assert_eq!(a, b);
+        assert_eq!(a.as_deref(), Some("#maga #tcot"));
+        assert_eq!(hashtag_set_key(&[]), None);
+    }
+
+    #[test]
+    fn token_sets_ignore_links_and_order() {
+        let a = token_set(&normalize_text("Vote now! https://t.co/abc"));
+        let b = token_set(&normalize_text("now vote https://t.co/xyz"));
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 2);
+    }
+}

@@ -1,0 +1,214 @@
+//! Opening an input: gzip by magic bytes, the first non-blank line kept for sniffing, and
+//! the header-based format detection behind `--format auto`.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Chain, Cursor, Read};
+
+use flate2::bufread::MultiGzDecoder;
+
+use super::ReadError;
+
+const BUF: usize = 256 * 1024;
+
+/// An opened input: the bytes up to and including the first non-blank line (already read,
+/// for sniffing), and the rest of the stream.
+pub(crate) struct Opened<'a> {
+    pub first_line: Vec<u8>,
+    prefix: Vec<u8>,
+    rest: Box<dyn BufRead + 'a>,
+}
+
+impl<'a> Opened<'a> {
+    /// The whole input again, from its first byte.
+    pub fn into_stream(self) -> Chain<Cursor<Vec<u8>>, Box<dyn BufRead + 'a>> {
+        Cursor::new(self.prefix).chain(self.rest)
+    }
+}
+
+/// A reader that fails once with the error that stopped the first-line read, so the
+/// drivers see it at the same place in the stream and report the truncation.
+struct FailOnce(Option<io::Error>);
+
+impl Read for FailOnce {
+    fn read(&mut self, _buf: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+pub(crate) fn open<'a>(raw: &'a mut dyn Read, source_name: &str) -> Result<Opened<'a>, ReadError> {
+    let mut buffered = BufReader::with_capacity(BUF, raw);
+    let io_err = |source| ReadError::Io { source_name: source_name.to_string(), source };
+    // fill_buf may return a short first chunk from an odd reader; the magic numbers are
+    // at most 6 bytes, so peek until we have that many or the input ends.
+    let head = buffered.fill_buf().map_err(io_err)?;
+    let mut rest: Box<dyn BufRead + 'a> = if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(BufReader::with_capacity(BUF, MultiGzDecoder::new(buffered)))
+    } else {
+        if let Some(kind) = other_compression(head) {
+            return Err(ReadError::UnsupportedCompression { source_name: source_name.to_string(), kind });
+        }
+        Box::new(buffered)
+    };
+
+    let mut prefix = Vec::new();
+    let mut first_line = Vec::new();
+    for _ in 0..10_000 {
+        let start = prefix.len();
+        match rest.read_until(b'\n', &mut prefix) {
+            Ok(0) => break,
+            Ok(_) => {
+                let line = &prefix[start..];
+                if !is_blank(line) {
+                    first_line = line.to_vec();
+                    break;
+                }
+            }
+            Err(e) => {
+                // Keep what was read; the driver meets the error right after it.
+                first_line = prefix[start..].to_vec();
+                rest = Box::new(BufReader::new(FailOnce(Some(e))));
+                break;
+            }
+        }
+    }
+    Ok(Opened { first_line, prefix, rest })
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    let line = line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line);
+    line.iter().all(|b| b.is_ascii_whitespace())
+}
+
+fn other_compression(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0x28, 0xB5, 0x2F, 0xFD]) {
+        Some("zstd")
+    } else if head.starts_with(b"BZh") && head.get(3).is_some_and(|b| (b'1'..=b'9').contains(b)) {
+        Some("bzip2")
+    } else if head.starts_with(&[0xFD, b'7', b'z', b'X', b'Z', 0x00]) {
+        Some("xz")
+    } else if head.starts_with(b"PK\x03\x04") {
+        Some("zip")
+    } else {
+        None
+    }
+}
+
+/// What `--format auto` found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sniffed {
+    TwitterV1,
+    TwitterV2,
+    Ira,
+    IoArchive,
+}
+
+/// Decides the format from the first non-blank line: a JSON object is told apart by its
+/// keys, anything else is taken as a CSV header.
+pub(crate) fn detect(first_line: &[u8], source_name: &str) -> Result<Sniffed, ReadError> {
+    let line = first_line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first_line);
+    let line = line.trim_ascii();
+    let unknown = |seen: String| ReadError::UnknownFormat { source_name: source_name.to_string(), seen };
+    if line.is_empty() {
+        return Err(ReadError::Empty { source_name: source_name.to_string() });
+    }
+    if line.iter().take(4096).any(|b| *b == 0 || (*b < 0x20 && !b"\t\r\n".contains(b))) {
+        let hex: Vec<String> = line.iter().take(8).map(|b| format!("{b:02x}")).collect();
+        return Err(unknown(format!("binary data (first bytes {})", hex.join(" "))));
+    }
+    if line.starts_with(b"[") {
+        return Err(unknown("a JSON array (one JSON object per line is expected)".to_string()));
+    }
+    if line.starts_with(b"{") {
+        return match serde_json::from_slice::<BTreeMap<String, serde::de::IgnoredAny>>(line) {
+            Ok(keys) => {
+                let has = |k: &str| keys.contains_key(k);
+                if has("data") || has("author_id") || (has("author") && has("text") && !has("user")) {
+                    Ok(Sniffed::TwitterV2)
+                } else if has("id_str") || has("user") {
+                    Ok(Sniffed::TwitterV1)
+                } else {
+                    let names: Vec<&str> = keys.keys().map(String::as_str).take(20).collect();
+                    Err(unknown(format!("a JSON object with keys {}", names.join(", "))))
+                }
+            }
+            // A first line that is not a whole object (pretty-printed or cut off): look for
+            // the telltale keys in what is there.
+            Err(_) => {
+                let has = |k: &[u8]| memchr::memmem::find(line, k).is_some();
+                if has(br#""data""#) || has(br#""author_id""#) {
+                    Ok(Sniffed::TwitterV2)
+                } else if has(br#""id_str""#) {
+                    Ok(Sniffed::TwitterV1)
+                } else {
+                    Err(unknown("a JSON line that is not a complete object".to_string()))
+                }
+            }
+        };
+    }
+    let header = header_names(line);
+    let has = |k: &str| header.iter().any(|h| h.eq_ignore_ascii_case(k));
+    if (has("author_id") || has("external_author_id")) && has("content") && has("publish_date") {
+        return Ok(Sniffed::Ira);
+    }
+    if has("tweetid") && has("tweet_time") && (has("userid") || has("user_screen_name")) {
+        return Ok(Sniffed::IoArchive);
+    }
+    let shown: Vec<String> = header.iter().take(30).map(|h| super::text::clip(h)).collect();
+    Err(unknown(format!("a CSV header with columns {}", shown.join(", "))))
+}
+
+/// Splits a CSV header line into trimmed column names.
+pub(crate) fn header_names(line: &[u8]) -> Vec<String> {
+    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line);
+    let mut rec = csv::ByteRecord::new();
+    match rdr.read_byte_record(&mut rec) {
+        Ok(true) => rec.iter().map(|f| super::text::decode_cell(f).trim().to_string()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sniff(s: &str) -> Result<Sniffed, ReadError> {
+        detect(s.as_bytes(), "t")
+    }
+
+    #[test]
+    fn json_lines_are_told_apart_by_keys() {
+        assert_eq!(sniff(r#"{"created_at":"x","id_str":"1","user":{}}"#).ok(), Some(Sniffed::TwitterV1));
+        assert_eq!(sniff(r#"{"data":[],"includes":{}}"#).ok(), Some(Sniffed::TwitterV2));
+        assert_eq!(sniff(r#"{"id":"1","text":"x","author_id":"2"}"#).ok(), Some(Sniffed::TwitterV2));
+        assert_eq!(sniff(r#"{"data":[{"id":"1"#).ok(), Some(Sniffed::TwitterV2));
+    }
+
+    #[test]
+    fn csv_headers_decide() {
+        assert_eq!(sniff("author_id,content,region,publish_date").ok(), Some(Sniffed::Ira));
+        assert_eq!(sniff("\u{feff}external_author_id,author,content,publish_date").ok(), Some(Sniffed::Ira));
+        assert_eq!(sniff("tweetid,userid,tweet_time,tweet_text").ok(), Some(Sniffed::IoArchive));
+        assert_eq!(sniff(",account_creation_date,tweet_time,tweetid,user_screen_name").ok(), Some(Sniffed::IoArchive));
+    }
+
+    #[test]
+    fn unknown_input_lists_what_was_seen() {
+        let err = sniff("id,name,when").expect_err("not a known header").to_string();
+        assert!(err.contains("a CSV header with columns id, name, when"), "{err}");
+        assert!(err.contains("io-archive (CSV with tweetid, userid, tweet_time)"), "{err}");
+        let err = sniff(r#"{"foo":1}"#).expect_err("unknown keys").to_string();
+        assert!(err.contains("keys foo"), "{err}");
+        let err = sniff("\u{0}\u{1}\u{2}garbage").expect_err("binary").to_string();
+        assert!(err.contains("binary data (first bytes 00 01 02"), "{err}");
+    }
+
+    #[test]
+    fn other_compressions_are_named() {
+        let mut zstd: &[u8] = &[0x28, 0xB5, 0x2F, 0xFD, 0, 0];
+        let err = open(&mut zstd, "x.zst").err().expect("zstd refused").to_string();
+        assert!(err.contains("zstd-compressed"), "{err}");
+    }
+}

@@ -1,0 +1,312 @@
+//! Indicator lists: addresses, networks, domains, URLs and user agents to watch for.
+//! Read from plain lists (one per line, like the Emerging Threats feeds), CSV files with
+//! `type,value[,description]` columns, or (through the binary and the share crate) STIX
+//! 2.1 bundles.
+
+use std::io::BufRead;
+use std::net::IpAddr;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+use serde::{Deserialize, Serialize};
+
+use crate::event::Event;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndicatorKind {
+    Ip,
+    Network,
+    Domain,
+    Url,
+    UserAgent,
+}
+
+impl IndicatorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IndicatorKind::Ip => "ip",
+            IndicatorKind::Network => "network",
+            IndicatorKind::Domain => "domain",
+            IndicatorKind::Url => "url",
+            IndicatorKind::UserAgent => "user_agent",
+        }
+    }
+
+    fn parse(s: &str) -> Option<IndicatorKind> {
+        Some(match s.trim().to_ascii_lowercase().as_str() {
+            "ip" | "ipv4" | "ipv6" | "ipv4-addr" | "ipv6-addr" | "ip-dst" | "ip-src" | "address" => {
+                IndicatorKind::Ip
+            }
+            "cidr" | "network" | "net" | "subnet" => IndicatorKind::Network,
+            "domain" | "domain-name" | "hostname" | "host" | "fqdn" => IndicatorKind::Domain,
+            "url" | "uri" => IndicatorKind::Url,
+            "user_agent" | "user-agent" | "useragent" | "ua" => IndicatorKind::UserAgent,
+            _ => return None,
+        })
+    }
+}
+
+/// One indicator of compromise.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Indicator {
+    pub kind: IndicatorKind,
+    pub value: String,
+    /// The list or bundle it came from.
+    pub source: String,
+    /// The STIX id, when it came from a bundle.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stix_id: Option<String>,
+    #[serde(default)]
+    pub description: String,
+}
+
+impl Indicator {
+    /// Guesses the kind of a bare value.
+    pub fn infer(value: &str, source: &str) -> Option<Indicator> {
+        let v = value.trim();
+        if v.is_empty() {
+            return None;
+        }
+        let kind = if v.parse::<IpAddr>().is_ok() {
+            IndicatorKind::Ip
+        } else if parse_cidr(v).is_some() {
+            IndicatorKind::Network
+        } else if v.contains("://") {
+            IndicatorKind::Url
+        } else if v.contains('.') && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
+            IndicatorKind::Domain
+        } else {
+            return None;
+        };
+        Some(Indicator {
+            kind,
+            value: v.to_owned(),
+            source: source.to_owned(),
+            stix_id: None,
+            description: String::new(),
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndicatorError {
+    #[error("reading {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}:{line}: cannot read '{value}' as an indicator (expected an IP, CIDR, domain or URL)")]
+    Bad { path: String, line: usize, value: String },
+}
+
+fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
+    let (ip, len) = s.split_once('/')?;
+    let ip: IpAddr = ip.trim().parse().ok()?;
+    let len: u8 = len.trim().parse().ok()?;
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    (len <= max).then_some((ip, len))
+}
+
+fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+    match (ip, net) {
+        (IpAddr::V4(a), IpAddr::V4(b)) => {
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len)) };
+            u32::from(a) & mask == u32::from(b) & mask
+        }
+        (IpAddr::V6(a), IpAddr::V6(b)) => {
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len)) };
+            u128::from(a) & mask == u128::from(b) & mask
+        }
+        _ => false,
+    }
+}
+
+/// Indicators indexed for matching.
+#[derive(Debug, Default, Clone)]
+pub struct IndicatorSet {
+    pub list: Vec<Indicator>,
+    ips: FxHashMap<IpAddr, Vec<u32>>,
+    nets: Vec<(IpAddr, u8, u32)>,
+    domains: FxHashMap<String, Vec<u32>>,
+    urls: Vec<(String, u32)>,
+    agents: Vec<(String, u32)>,
+}
+
+impl IndicatorSet {
+    pub fn new() -> IndicatorSet {
+        IndicatorSet::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    pub fn add(&mut self, ind: Indicator) {
+        let idx = self.list.len() as u32;
+        match ind.kind {
+            IndicatorKind::Ip => match ind.value.parse::<IpAddr>() {
+                Ok(ip) => self.ips.entry(ip).or_default().push(idx),
+                Err(_) => return,
+            },
+            IndicatorKind::Network => match parse_cidr(&ind.value) {
+                Some((ip, len)) => self.nets.push((ip, len, idx)),
+                None => return,
+            },
+            IndicatorKind::Domain => self
+                .domains
+                .entry(ind.value.trim_end_matches('.').to_ascii_lowercase())
+                .or_default()
+                .push(idx),
+            IndicatorKind::Url => self.urls.push((ind.value.to_ascii_lowercase(), idx)),
+            IndicatorKind::UserAgent => self.agents.push((ind.value.clone(), idx)),
+        }
+        self.list.push(ind);
+    }
+
+    /// Reads a plain list or a CSV file. A first row naming `type` and `value` (or
+    /// `indicator`) columns makes it CSV; otherwise the first comma-separated field of
+    /// each line is the indicator and its kind is inferred.
+    pub fn load_list(&mut self, path: &Path) -> Result<usize, IndicatorError> {
+        let p = path.display().to_string();
+        let f = std::fs::File::open(path).map_err(|source| IndicatorError::Io { path: p.clone(), source })?;
+        let source = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| p.clone());
+        let mut cols: Option<(usize, Option<usize>, Option<usize>)> = None;
+        let before = self.len();
+        for (i, line) in std::io::BufReader::new(f).lines().enumerate() {
+            let line = line.map_err(|source| IndicatorError::Io { path: p.clone(), source })?;
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') || line.starts_with("//") {
+                continue;
+            }
+            let fields: Vec<&str> = line.split(',').map(|f| f.trim().trim_matches('"')).collect();
+            if i == 0 || (cols.is_none() && self.len() == before) {
+                let lower: Vec<String> = fields.iter().map(|f| f.to_ascii_lowercase()).collect();
+                let value = lower.iter().position(|f| f == "value" || f == "indicator" || f == "ioc");
+                if let Some(v) = value {
+                    let t = lower.iter().position(|f| f == "type" || f == "kind");
+                    let d = lower.iter().position(|f| f == "description" || f == "comment" || f == "label");
+                    cols = Some((v, t, d));
+                    continue;
+                }
+            }
+            let (vi, ti, di) = cols.unwrap_or((0, None, None));
+            let value = fields.get(vi).copied().unwrap_or_default();
+            let mut ind = match ti.and_then(|t| fields.get(t)).and_then(|t| IndicatorKind::parse(t)) {
+                Some(kind) => Indicator {
+                    kind,
+                    value: value.to_owned(),
+                    source: source.clone(),
+                    stix_id: None,
+                    description: String::new(),
+                },
+                None => Indicator::infer(value, &source).ok_or_else(|| IndicatorError::Bad {
+                    path: p.clone(),
+                    line: i + 1,
+                    value: value.to_owned(),
+                })?,
+            };
+            if let Some(d) = di.and_then(|d| fields.get(d)) {
+                ind.description = (*d).to_owned();
+            }
+            self.add(ind);
+        }
+        Ok(self.len() - before)
+    }
+
+    /// Indices of the indicators an event matches.
+    pub fn matches(&self, ev: &Event) -> Vec<u32> {
+        let mut out = Vec::new();
+        for ip in [ev.src, ev.dst].into_iter().flatten() {
+            if let Some(v) = self.ips.get(&ip) {
+                out.extend_from_slice(v);
+            }
+            for (net, len, idx) in &self.nets {
+                if in_net(ip, *net, *len) {
+                    out.push(*idx);
+                }
+            }
+        }
+        if !self.domains.is_empty() {
+            for h in [ev.host.as_deref(), ev.query.as_deref()].into_iter().flatten() {
+                let h = h.trim_end_matches('.').to_ascii_lowercase();
+                // The host and each parent domain.
+                let mut rest = h.as_str();
+                loop {
+                    if let Some(v) = self.domains.get(rest) {
+                        out.extend_from_slice(v);
+                    }
+                    match rest.find('.') {
+                        Some(i) => rest = &rest[i + 1..],
+                        None => break,
+                    }
+                }
+            }
+        }
+        if !self.urls.is_empty()
+            && let Some(t) = ev.target.as_deref() {
+                let full = match ev.host.as_deref() {
+                    Some(h) if t.starts_with('/') => format!("{h}{t}"),
+                    _ => t.to_owned(),
+                }
+                .to_ascii_lowercase();
+                for (u, idx) in &self.urls {
+                    let bare = u.split_once("://").map(|(_, r)| r).unwrap_or(u);
+                    if full.contains(bare) {
+                        out.push(*idx);
+                    }
+                }
+            }
+        if let Some(ua) = ev.user_agent.as_deref() {
+            for (a, idx) in &self.agents {
+                if ua.contains(a.as_str()) {
+                    out.push(*idx);
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn lists_and_csv_load_and_match() {
+        let mut f = tempfile::NamedTempFile::new().expect("temp");
+        writeln!(f, "# feed\n101.202.19.199\n10.9.0.0/16\nevil.example\nhttp://bad.example/x.php")
+            .expect("write");
+        let mut set = IndicatorSet::new();
+        assert_eq!(set.load_list(f.path()).expect("load"), 4);
+        let ev = |src: &str, host: &str, t: &str| Event {
+            src: src.parse().ok(),
+            host: Some(host.into()),
+            target: Some(t.into()),
+            ..Event::default()
+        };
+        assert_eq!(set.matches(&ev("101.202.19.199", "a", "/")), vec![0]);
+        assert_eq!(set.matches(&ev("10.9.3.4", "a", "/")), vec![1]);
+        assert_eq!(set.matches(&ev("1.1.1.1", "www.evil.example", "/")), vec![2]);
+        assert_eq!(set.matches(&ev("1.1.1.1", "bad.example", "/x.php?a=1")), vec![3]);
+        assert!(set.matches(&ev("1.1.1.1", "good.example", "/")).is_empty());
+
+        let mut c = tempfile::NamedTempFile::new().expect("temp");
+        writeln!(c, "type,value,description\nip,192.0.2.1,scanner\nuser_agent,EvilBot,tool").expect("write");
+        let mut set = IndicatorSet::new();
+        assert_eq!(set.load_list(c.path()).expect("load"), 2);
+        assert_eq!(set.list[0].description, "scanner");
+        let mut e = ev("192.0.2.1", "a", "/");
+        e.user_agent = Some("EvilBot/2".into());
+        assert_eq!(set.matches(&e), vec![0, 1]);
+
+        let mut bad = tempfile::NamedTempFile::new().expect("temp");
+        writeln!(bad, "1.2.3.4\nnot an indicator").expect("write");
+        let err = IndicatorSet::new().load_list(bad.path()).expect_err("bad");
+        assert!(err.to_string().contains(":2:"), "{err}");
+    }
+}

@@ -1,0 +1,222 @@
+//! Is activity ramping up? Daily and weekly counts per jurisdiction, and a one-sided
+//! Poisson rate-ratio test of the most recent weeks against the weeks before.
+//!
+//! Under "no change", weekly counts are Poisson with one rate, so given the total `n`
+//! of the recent `k` weeks and the `b` baseline weeks, the recent count is
+//! Binomial(`n`, `k/(k+b)`). The p-value is the upper tail `P(X >= recent)`: the chance
+//! of at least this much recent activity if nothing changed. A ramp-up is reported when
+//! `p < alpha` (default 0.01: about one false alarm in a hundred flat series tested) and
+//! the rate ratio is at least [`MIN_RATIO`] (so that a tiny, merely significant rise on
+//! a huge baseline is not called a ramp-up). The test is exact; the only assumption is
+//! the Poisson one, which over-dispersed series (bursty weeks) violate in the direction
+//! of more false alarms, hence the ratio floor.
+
+use std::collections::BTreeMap;
+
+use chrono::{Duration, NaiveDate};
+use serde::Serialize;
+
+/// Smallest recent/baseline weekly-rate ratio called a ramp-up.
+pub const MIN_RATIO: f64 = 1.5;
+/// Default significance level.
+pub const ALPHA: f64 = 0.01;
+
+/// Counts per day for one series (a jurisdiction or all of them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DailySeries {
+    pub days: BTreeMap<NaiveDate, u64>,
+}
+
+impl DailySeries {
+    pub fn add(&mut self, day: NaiveDate, n: u64) {
+        *self.days.entry(day).or_default() += n;
+    }
+
+    /// Weekly totals in 7-day windows ending on `last` (the final window is the most
+    /// recent complete week), oldest first, starting with the window holding the first
+    /// day seen.
+    pub fn weekly(&self, last: NaiveDate) -> Vec<(NaiveDate, u64)> {
+        let Some((&first, _)) = self.days.iter().next() else { return Vec::new() };
+        let span = (last - first).num_days().max(0);
+        let weeks = span / 7 + 1;
+        let mut out = Vec::with_capacity(weeks as usize);
+        for w in (0..weeks).rev() {
+            let end = last - Duration::days(7 * w);
+            let start = end - Duration::days(6);
+            let n = self.days.range(start..=end).map(|(_, n)| *n).sum();
+            out.push((start, n));
+        }
+        out
+    }
+}
+
+/// The outcome of the ramp-up test.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RampTest {
+    pub recent_weeks: usize,
+    pub baseline_weeks: usize,
+    pub recent: u64,
+    pub baseline: u64,
+    /// Recent weekly rate over baseline weekly rate (infinite when the baseline is 0).
+    pub ratio: f64,
+    pub p_value: f64,
+    pub alpha: f64,
+    pub ramp_up: bool,
+}
+
+/// Tests the last `k` weekly counts against all the earlier ones.
+pub fn ramp_test(weekly: &[u64], k: usize, alpha: f64) -> Option<RampTest> {
+    if k == 0 || weekly.len() <= k {
+        return None;
+    }
+    let (base, recent) = weekly.split_at(weekly.len() - k);
+    let b = base.len();
+    let x: u64 = recent.iter().sum();
+    let y: u64 = base.iter().sum();
+    let n = x + y;
+    let p0 = k as f64 / (k + b) as f64;
+    let p_value = if n == 0 { 1.0 } else { binomial_upper_tail(n, x, p0) };
+    let ratio = if y == 0 {
+        if x == 0 { 1.0 } else { f64::INFINITY }
+    } else {
+        (x as f64 / k as f64) / (y as f64 / b as f64)
+    };
+    Some(RampTest {
+        recent_weeks: k,
+        baseline_weeks: b,
+        recent: x,
+        baseline: y,
+        ratio,
+        p_value,
+        alpha,
+        ramp_up: p_value < alpha && ratio >= MIN_RATIO,
+    })
+}
+
+/// `P(X >= x)` for `X ~ Binomial(n, p)`, summed in log space.
+pub fn binomial_upper_tail(n: u64, x: u64, p: f64) -> f64 {
+    if x == 0 {
+        return 1.0;
+    }
+    if x > n {
+        return 0.0;
+    }
+    let (lp, lq) = (p.ln(), (1.0 - p).ln());
+    let ln_n = ln_factorial(n);
+    let mut total = 0.0;
+    let mut max_term = f64::NEG_INFINITY;
+    for i in x..=n {
+        let lt = ln_n - ln_factorial(i) - ln_factorial(n - i) + i as f64 * lp + (n - i) as f64 * lq;
+        max_term = max_term.max(lt);
+        let t = lt.exp();
+        total += t;
+        // Past the mode, terms only shrink: stop once they no longer matter.
+        if lt < max_term - 40.0 {
+            break;
+        }
+    }
+    total.clamp(0.0, 1.0)
+}
+
+/// `ln(n!)` via the Lanczos approximation of the gamma function.
+fn ln_factorial(n: u64) -> f64 {
+    ln_gamma(n as f64 + 1.0)
+}
+
+fn ln_gamma(x: f64) -> f64 {
+    const G: f64 = 7.0;
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    let x = x - 1.0;
+    let mut a = C[0];
+    let t = x + G + 0.5;
+    for (i, c) in C.iter().enumerate().skip(1) {
+        a += c / (x + i as f64);
+    }
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_series_is_not_a_ramp_up() {
+        let weekly = [100, 97, 104, 99, 101, 98, 103, 100, 96, 102];
+        let t = ramp_test(&weekly, 2, ALPHA).expect("test");
+        assert!(!t.ramp_up, "{t:?}");
+        assert!(t.p_value > 0.1, "{t:?}");
+    }
+
+    #[test]
+    fn doubling_in_the_last_two_weeks_is_a_ramp_up() {
+        let weekly = [100, 97, 104, 99, 101, 98, 103, 100, 200, 205];
+        let t = ramp_test(&weekly, 2, ALPHA).expect("test");
+        assert!(t.ramp_up, "{t:?}");
+        assert!(t.p_value < 1e-6, "{t:?}");
+        assert!((t.ratio - 2.03).abs() < 0.05, "{t:?}");
+    }
+
+    #[test]
+    fn tail_matches_direct_sums() {
+        // P(X >= 3), X ~ Bin(5, 0.5) = 16/32.
+        assert!((binomial_upper_tail(5, 3, 0.5) - 0.5).abs() < 1e-9);
+        // P(X >= 1), X ~ Bin(10, 0.1) = 1 - 0.9^10.
+        assert!((binomial_upper_tail(10, 1, 0.1) - (1.0 - 0.9f64.powi(10))).abs() < 1e-9);
+        assert!((ln_factorial(10) - 3_628_800f64.ln()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn false_alarm_rate_on_simulated_flat_series_is_near_alpha() {
+        // Poisson(50) weeks from a fixed LCG: the share of flat series flagged stays at
+        // or below alpha (the ratio floor only removes alarms).
+        let mut state: u64 = 42;
+        let mut uniform = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((state >> 11) as f64) / ((1u64 << 53) as f64)
+        };
+        let mut alarms = 0;
+        let trials = 2000;
+        for _ in 0..trials {
+            let weekly: Vec<u64> = (0..12)
+                .map(|_| {
+                    // Knuth's Poisson sampler.
+                    let l = (-50.0f64).exp();
+                    let mut k = 0;
+                    let mut p = 1.0;
+                    loop {
+                        p *= uniform();
+                        if p <= l {
+                            break k;
+                        }
+                        k += 1;
+                    }
+                })
+                .collect();
+            if ramp_test(&weekly, 2, ALPHA).is_some_and(|t| t.ramp_up) {
+                alarms += 1;
+            }
+        }
+        assert!((alarms as f64) / (trials as f64) <= ALPHA * 1.5, "{alarms}");
+    }
+
+    #[test]
+    fn weekly_windows_end_on_the_last_day() {
+        let mut s = DailySeries::default();
+        let d0 = NaiveDate::from_ymd_opt(2024, 10, 1).expect("date");
+        for i in 0..21 {
+            s.add(d0 + Duration::days(i), 1);
+        }
+        let w = s.weekly(d0 + Duration::days(20));
+        assert_eq!(w.iter().map(|(_, n)| *n).collect::<Vec<_>>(), vec![7, 7, 7]);
+    }
+}

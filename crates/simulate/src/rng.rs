@@ -1,0 +1,39 @@
+//! Counter-based randomness: every draw is a pure function of (seed, entity, stream), so
+//! chunks of a scenario can be generated in parallel and in any order with identical output.
+
+/// SplitMix64 finaliser.
+pub fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// A stream of draws for one entity.
+pub struct Draws {
+    state: u64,
+}
+
+impl Draws {
+    pub fn new(seed: u64, entity: u64, stream: u64) -> Draws {
+        Draws { state: mix(mix(seed ^ mix(entity)) ^ stream.wrapping_mul(0xD134_2543_DE82_EF95)) }
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.state)
+    }
+
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        if n == 0 { 0 } else { ((self.next_u64() as u128 * n as u128) >> 64) as u64 }
+    }
+
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+}

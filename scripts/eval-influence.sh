@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Influence evaluation on the real IRA file: recall of IRA accounts and purity of the
+# networks against Linvill and Warren's hand-coded roles, at the default settings.
+# Fails when recall < 0.7 or purity < 0.8, or when the data is missing.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+data="$root/../shared/data/influence/ira"
+tweets="$data/tweets-2016-09-01_2016-11-30.csv.gz"
+authors="$data/authors.csv"
+for f in "$tweets" "$authors"; do
+  [ -f "$f" ] || { echo "eval-influence: missing $f (the shared data must sit beside the repository)" >&2; exit 2; }
+done
+bin="${SCRUTINEER_BIN:-$root/target/release/scrutineer}"
+[ -x "$bin" ] || cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p scrutineer
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+echo "== influence: IRA 2016-09..11 at default settings"
+/usr/bin/env time -f "scan: %e s wall, %M KiB peak RSS" \
+  "$bin" --quiet --store "$out/store.db" influence scan "$tweets" --format ira --out "$out/scan" --top 10
+python3 "$root/scripts/eval-influence.py" --accounts "$out/scan/accounts.csv" --authors "$authors" --tweets "$tweets"
