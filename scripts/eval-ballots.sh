@@ -35,6 +35,8 @@ echo "== 1. NC layout, $VOTERS voters"
 sqlite3 -batch "$WORK/nc.sqlite" <<SQL
 .mode csv
 .import $WORK/nc/absentee.csv absentee
+.mode list
+.separator ,
 .headers on
 .output $WORK/nc_totals_sql.csv
 SELECT county_desc AS county, ballot_rtn_status AS status, COUNT(*) AS records FROM absentee GROUP BY 1, 2 ORDER BY 1, 2;
@@ -66,6 +68,8 @@ sqlite3 -batch "$WORK/g.sqlite" <<SQL
 .import $WORK/g/returns.csv returns
 .import $WORK/g_out/findings.csv findings
 .import $WORK/g/truth.csv truth
+.mode list
+.separator ,
 .headers on
 .output $WORK/g_totals_sql.csv
 WITH env AS (

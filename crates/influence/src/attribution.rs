@@ -48,7 +48,8 @@ impl StateMediaList {
         let mut reader = csv::Reader::from_reader(text.as_bytes());
         let mut entries = Vec::new();
         for row in reader.deserialize::<StateMediaEntry>() {
-            let mut e = row.map_err(|error| StateMediaError::Csv { source_name: source_name.to_owned(), error })?;
+            let mut e =
+                row.map_err(|error| StateMediaError::Csv { source_name: source_name.to_owned(), error })?;
             e.domain = e.domain.trim().trim_start_matches("www.").to_ascii_lowercase();
             if e.domain.is_empty() {
                 return Err(StateMediaError::EmptyDomain {
@@ -63,10 +64,8 @@ impl StateMediaList {
 
     pub fn load(path: &Path) -> Result<StateMediaList, StateMediaError> {
         let name = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| StateMediaError::Csv {
-            source_name: name.clone(),
-            error: csv::Error::from(e),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| StateMediaError::Csv { source_name: name.clone(), error: csv::Error::from(e) })?;
         StateMediaList::parse(&text, &name)
     }
 
@@ -150,9 +149,12 @@ fn office_share(week: &[u64; 168], offset: i32, total: u64) -> f64 {
 /// The UTC offsets (−12..=+14) ranked by how well an office week explains the posts.
 pub fn infer_utc_offset(week: &[u64; 168]) -> Vec<OffsetFit> {
     let total: u64 = week.iter().sum();
-    let mut fits: Vec<OffsetFit> =
-        (-12..=14).map(|o| OffsetFit { utc_offset: o, office_hours_share: office_share(week, o, total) }).collect();
-    fits.sort_by(|a, b| b.office_hours_share.total_cmp(&a.office_hours_share).then(a.utc_offset.cmp(&b.utc_offset)));
+    let mut fits: Vec<OffsetFit> = (-12..=14)
+        .map(|o| OffsetFit { utc_offset: o, office_hours_share: office_share(week, o, total) })
+        .collect();
+    fits.sort_by(|a, b| {
+        b.office_hours_share.total_cmp(&a.office_hours_share).then(a.utc_offset.cmp(&b.utc_offset))
+    });
     fits
 }
 
@@ -231,7 +233,13 @@ pub fn attribute(
     let state_media_links: u64 = hits.values().map(|(_, n)| n).sum();
     let mut domains: Vec<StateMediaHit> = hits
         .into_values()
-        .map(|(e, n)| StateMediaHit { domain: e.domain, country: e.country, outlet: e.outlet, source: e.source, links: n })
+        .map(|(e, n)| StateMediaHit {
+            domain: e.domain,
+            country: e.country,
+            outlet: e.outlet,
+            source: e.source,
+            links: n,
+        })
         .collect();
     domains.sort_by(|a, b| b.links.cmp(&a.links).then(a.domain.cmp(&b.domain)));
 
@@ -240,11 +248,15 @@ pub fn attribute(
         best_utc_offsets: fits,
         us_eastern_office_hours_share: office_share(&week, -5, total),
         languages: top_counts(
-            members.iter().flat_map(|m| m.languages.iter().map(|&(l, n)| (languages.name(l).to_owned(), n as u64))),
+            members
+                .iter()
+                .flat_map(|m| m.languages.iter().map(|&(l, n)| (languages.name(l).to_owned(), n as u64))),
             5,
         ),
         clients: top_counts(
-            members.iter().flat_map(|m| m.clients.iter().map(|&(c, n)| (clients.name(c).to_owned(), n as u64))),
+            members
+                .iter()
+                .flat_map(|m| m.clients.iter().map(|&(c, n)| (clients.name(c).to_owned(), n as u64))),
             5,
         ),
         creation_burst: creation_burst(&mut created, 30),

@@ -110,7 +110,12 @@ fn scan_item(group: &[Action], window: i64, directed: &mut Vec<(u64, u32)>, shar
 ///
 /// Items acted on by more than `max_item_accounts` distinct accounts (0: no limit) are
 /// counted in the null-model statistics but their pairs are not enumerated.
-pub fn co_occurrence(mut actions: Vec<Action>, window: i64, n_accounts: usize, max_item_accounts: usize) -> CoOccurrence {
+pub fn co_occurrence(
+    mut actions: Vec<Action>,
+    window: i64,
+    n_accounts: usize,
+    max_item_accounts: usize,
+) -> CoOccurrence {
     actions.par_sort_unstable_by_key(|a| (a.item, a.time, a.account));
 
     // Item statistics for the null model: distinct accounts per item, distinct items
@@ -248,7 +253,8 @@ mod tests {
     #[test]
     fn crowd_items_count_in_the_null_model_but_make_no_pairs() {
         // Item 1 is acted on by three accounts, item 2 by two.
-        let actions = vec![act(1, 0, 0, 0), act(1, 1, 1, 1), act(1, 2, 2, 2), act(2, 0, 0, 3), act(2, 5, 1, 4)];
+        let actions =
+            vec![act(1, 0, 0, 0), act(1, 1, 1, 1), act(1, 2, 2, 2), act(2, 0, 0, 3), act(2, 5, 1, 4)];
         let got = co_occurrence(actions, 60, 3, 2);
         assert_eq!(got.crowd_items, 1);
         assert_eq!(got.shared, vec![(0, 1, 1)]);

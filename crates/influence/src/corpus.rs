@@ -84,6 +84,75 @@ impl Vocabulary {
     }
 }
 
+/// A post with its item keys computed: the part of ingest that needs no shared state,
+/// so it runs in parallel (see [`Preparer`]).
+pub struct PreparedPost {
+    post: Post,
+    hosts: Vec<String>,
+    /// (behaviour, item key, label if this post may be the first to show the item).
+    items: Vec<(Behaviour, u64, Option<Box<str>>)>,
+    tokens: Option<(u64, Vec<u32>)>,
+}
+
+/// Computes item keys of posts; cheap to copy to worker threads.
+#[derive(Debug, Clone, Copy)]
+pub struct Preparer {
+    want: [bool; 5],
+    keep_tokens: bool,
+}
+
+impl Preparer {
+    pub fn prepare(&self, post: Post) -> PreparedPost {
+        let mut items = Vec::new();
+        let mut tokens = None;
+        let normalized_urls: Vec<String> =
+            post.urls.iter().filter(|u| !u.trim().is_empty()).map(|u| normalize_url(u)).collect();
+        let hosts: Vec<String> =
+            normalized_urls.iter().filter_map(|u| crate::normalize::url_host(u)).collect();
+        if post.kind == PostKind::Retweet {
+            if self.want[Behaviour::CoRetweet.index()] {
+                let key = match (&post.retweeted_id, split_retweet_prefix(&post.text)) {
+                    (Some(id), _) if !id.is_empty() => format!("id:{id}"),
+                    (_, Some((handle, body))) => format!("text:@{handle}:{body}"),
+                    _ => format!("text:@{}:{}", post.retweeted_account.as_deref().unwrap_or(""), post.text),
+                };
+                items.push((Behaviour::CoRetweet, hash_str(&key), Some(label(&post.text))));
+            }
+            // Links and hashtags in a retweet are the original author's, not the
+            // retweeter's: they are counted as a co-retweet, not again here.
+            return PreparedPost { post, hosts, items, tokens };
+        }
+        if self.want[Behaviour::CoLink.index()] {
+            let mut seen: Vec<u64> = Vec::with_capacity(normalized_urls.len());
+            for u in &normalized_urls {
+                let item = hash_str(u);
+                if !seen.contains(&item) {
+                    seen.push(item);
+                    items.push((Behaviour::CoLink, item, Some(label(u))));
+                }
+            }
+        }
+        if self.want[Behaviour::CoHashtag.index()]
+            && let Some(key) = hashtag_set_key(&post.hashtags)
+        {
+            items.push((Behaviour::CoHashtag, hash_str(&key), Some(label(&key))));
+        }
+        if self.want[Behaviour::CoTweet.index()] {
+            let text = normalize_text(&post.text);
+            // Empty text (a post that was only mentions) is not evidence of anything;
+            // the toolkit matches empty texts together, which we do not.
+            if !text.is_empty() {
+                let item = hash_str(&text);
+                if self.keep_tokens {
+                    tokens = Some((item, token_set(&text)));
+                }
+                items.push((Behaviour::CoTweet, item, Some(label(&post.text))));
+            }
+        }
+        PreparedPost { post, hosts, items, tokens }
+    }
+}
+
 /// Everything detection needs, built by streaming posts into [`Corpus::add`].
 pub struct Corpus {
     pub accounts: Vec<AccountProfile>,
@@ -109,7 +178,11 @@ pub struct Corpus {
 const LABEL_CHARS: usize = 200;
 
 fn label(s: &str) -> Box<str> {
-    if s.chars().count() <= LABEL_CHARS { s.into() } else { s.chars().take(LABEL_CHARS).collect::<String>().into() }
+    if s.chars().count() <= LABEL_CHARS {
+        s.into()
+    } else {
+        s.chars().take(LABEL_CHARS).collect::<String>().into()
+    }
 }
 
 impl Corpus {
@@ -145,17 +218,34 @@ impl Corpus {
             return i;
         }
         let i = self.accounts.len() as u32;
-        self.accounts.push(AccountProfile { key: key.to_owned(), week_hours: vec![0; 168], ..Default::default() });
+        self.accounts.push(AccountProfile {
+            key: key.to_owned(),
+            week_hours: vec![0; 168],
+            ..Default::default()
+        });
         self.account_index.insert(key.to_owned(), i);
         i
     }
 
-    fn remember(&mut self, item: u64, text: &str) {
-        self.labels.entry(item).or_insert_with(|| label(text));
-    }
-
     /// Adds one post. Posts may come in any order.
     pub fn add(&mut self, post: Post) {
+        let prepared = self.prepare(post);
+        self.commit(prepared);
+    }
+
+    /// The settings [`Corpus::prepare`] needs, so batches can be prepared on other
+    /// threads while the corpus is borrowed elsewhere.
+    pub fn preparer(&self) -> Preparer {
+        Preparer { want: self.want, keep_tokens: self.keep_tokens }
+    }
+
+    fn prepare(&self, post: Post) -> PreparedPost {
+        self.preparer().prepare(post)
+    }
+
+    /// Adds a post whose keys were computed by [`Preparer::prepare`].
+    pub fn commit(&mut self, prep: PreparedPost) {
+        let post = prep.post;
         let post_index = self.posts as u32;
         self.posts += 1;
         let account = self.intern_account(&post.account);
@@ -165,15 +255,10 @@ impl Corpus {
             Some((a, b)) => (a.min(post.time), b.max(post.time)),
         });
 
-        // Profile.
         let lang = post.language.as_deref().filter(|l| !l.is_empty()).map(|l| self.languages.id(l));
         let client = post.client.as_deref().filter(|c| !c.is_empty()).map(|c| self.clients.id(c));
-        let normalized_urls: Vec<String> = post.urls.iter().filter(|u| !u.trim().is_empty()).map(|u| normalize_url(u)).collect();
-        let hosts: Vec<u32> = normalized_urls
-            .iter()
-            .filter_map(|u| crate::normalize::url_host(u))
-            .map(|h| self.hosts.id(&h))
-            .collect();
+        let hosts: Vec<u32> = prep.hosts.iter().map(|h| self.hosts.id(h)).collect();
+        let keep_sample = self.accounts[account as usize].samples.len() < self.samples_per_account;
         {
             let p = &mut self.accounts[account as usize];
             p.posts += 1;
@@ -207,70 +292,75 @@ impl Corpus {
             for h in &hosts {
                 bump(&mut p.link_hosts, *h);
             }
-            if p.samples.len() < self.samples_per_account {
-                p.samples.push(SamplePost { id: post.id.clone(), time: post.time, kind: post.kind, text: post.text.clone() });
-            }
         }
 
         if self.want[Behaviour::Sync.index()] {
             let minute = (time.div_euclid(60)).clamp(0, u32::MAX as i64) as u32;
             self.minutes.push((account, minute));
         }
-
-        if post.kind == PostKind::Retweet {
-            if self.want[Behaviour::CoRetweet.index()] {
-                let (key, shown) = match (&post.retweeted_id, split_retweet_prefix(&post.text)) {
-                    (Some(id), _) if !id.is_empty() => (format!("id:{id}"), post.text.clone()),
-                    (_, Some((handle, body))) => (format!("text:@{handle}:{body}"), post.text.clone()),
-                    _ => {
-                        let author = post.retweeted_account.clone().unwrap_or_default();
-                        (format!("text:@{author}:{}", post.text), post.text.clone())
-                    }
-                };
-                let item = hash_str(&key);
-                self.remember(item, &shown);
-                self.actions[Behaviour::CoRetweet.index()].push(Action { item, time, account, post: post_index });
+        for (behaviour, item, label) in prep.items {
+            if let Some(label) = label {
+                self.labels.entry(item).or_insert(label);
             }
-            // Links and hashtags in a retweet are the original author's, not the
-            // retweeter's: they are counted as a co-retweet, not again here.
-            return;
+            self.actions[behaviour.index()].push(Action { item, time, account, post: post_index });
         }
-
-        if self.want[Behaviour::CoLink.index()] {
-            let mut seen: Vec<u64> = Vec::with_capacity(normalized_urls.len());
-            for u in &normalized_urls {
-                let item = hash_str(u);
-                if seen.contains(&item) {
-                    continue;
-                }
-                seen.push(item);
-                self.remember(item, u);
-                self.actions[Behaviour::CoLink.index()].push(Action { item, time, account, post: post_index });
-            }
+        if let Some((item, tokens)) = prep.tokens {
+            self.text_tokens.entry(item).or_insert(tokens);
         }
-        if self.want[Behaviour::CoHashtag.index()] {
-            if let Some(key) = hashtag_set_key(&post.hashtags) {
-                let item = hash_str(&key);
-                self.remember(item, &key);
-                self.actions[Behaviour::CoHashtag.index()].push(Action { item, time, account, post: post_index });
-            }
-        }
-        if self.want[Behaviour::CoTweet.index()] {
-            let text = normalize_text(&post.text);
-            // Empty text (a post that was only mentions) is not evidence of anything;
-            // the toolkit matches empty texts together, which we do not.
-            if !text.is_empty() {
-                let item = hash_str(&text);
-                if self.keep_tokens && !self.text_tokens.contains_key(&item) {
-                    self.text_tokens.insert(item, token_set(&text));
-                }
-                self.remember(item, &post.text);
-                self.actions[Behaviour::CoTweet.index()].push(Action { item, time, account, post: post_index });
-            }
+        if keep_sample {
+            self.accounts[account as usize].samples.push(SamplePost {
+                id: post.id,
+                time: post.time,
+                kind: post.kind,
+                text: post.text,
+            });
         }
     }
 
     pub fn account_key(&self, id: u32) -> &str {
         self.accounts.get(id as usize).map(|a| a.key.as_str()).unwrap_or("")
     }
+}
+
+/// Posts per batch handed from the parsing thread to the preparing threads.
+const BATCH: usize = 4096;
+
+/// Reads posts from `input` into `corpus` using every core: one thread parses, the
+/// rayon pool computes item keys, and this thread commits them in input order (so the
+/// result is identical to adding posts one by one).
+pub fn ingest<R: std::io::Read + Send>(
+    corpus: &mut Corpus,
+    input: R,
+    source_name: &str,
+    format: &crate::read::Format,
+) -> Result<crate::read::ReadReport, crate::read::ReadError> {
+    use rayon::prelude::*;
+    let preparer = corpus.preparer();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Post>>(4);
+    std::thread::scope(|scope| {
+        let parser = scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let report = crate::read::read_posts(input, source_name, format, |post| {
+                batch.push(post);
+                if batch.len() == BATCH {
+                    // The receiver only stops early if the main thread panicked.
+                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                }
+            });
+            if !batch.is_empty() {
+                let _ = tx.send(batch);
+            }
+            report
+        });
+        for batch in rx {
+            let prepared: Vec<PreparedPost> = batch.into_par_iter().map(|p| preparer.prepare(p)).collect();
+            for p in prepared {
+                corpus.commit(p);
+            }
+        }
+        match parser.join() {
+            Ok(report) => report,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }

@@ -102,7 +102,12 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
     Detection { behaviours, combined, communities }
 }
 
-fn filter_edges(behaviour: Behaviour, co: CoOccurrence, params: &ScanParams, n_actions: usize) -> BehaviourEdges {
+fn filter_edges(
+    behaviour: Behaviour,
+    co: CoOccurrence,
+    params: &ScanParams,
+    n_actions: usize,
+) -> BehaviourEdges {
     let mut stats = BehaviourStats {
         actions: n_actions,
         candidate_pairs: co.shared.len(),
@@ -226,7 +231,8 @@ fn sync_edges(corpus: &mut Corpus, params: &ScanParams) -> BehaviourEdges {
     let incidences: f64 = per_minute.values().map(|&d| d as f64).sum();
     let pair_mass: f64 = per_minute.values().map(|&d| d as f64 * (d as f64 - 1.0)).sum();
 
-    let (candidates, skipped) = candidate_pairs(&sets, Banding { bands: 10, rows: 2 }, params.seed ^ 0x5eed, 200);
+    let (candidates, skipped) =
+        candidate_pairs(&sets, Banding { bands: 10, rows: 2 }, params.seed ^ 0x5eed, 200);
     stats.candidate_pairs = candidates.len();
     stats.crowded_buckets_skipped = skipped;
     let tested: Vec<Option<PairEdge>> = candidates
@@ -263,7 +269,12 @@ fn sync_edges(corpus: &mut Corpus, params: &ScanParams) -> BehaviourEdges {
 /// Applies the edge filter to tested pairs; `m` is the number of pairs tested (pairs
 /// that share nothing cannot pass and are not counted). Returns the kept pairs and the
 /// log10 p-value threshold that was used.
-fn apply_filter(mut tested: Vec<PairEdge>, params: &ScanParams, m: usize, stats: &mut BehaviourStats) -> (Vec<PairEdge>, f64) {
+fn apply_filter(
+    mut tested: Vec<PairEdge>,
+    params: &ScanParams,
+    m: usize,
+    stats: &mut BehaviourStats,
+) -> (Vec<PairEdge>, f64) {
     let m = m.max(1) as f64;
     let threshold = match params.edge_filter {
         EdgeFilter::None => 0.0,

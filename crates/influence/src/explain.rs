@@ -80,7 +80,13 @@ pub struct Network {
 /// all pairs) and in how many independent ways (behaviours present over behaviours
 /// run), scaled by a size factor so that a ring of three ranks below a ring of thirty
 /// with the same ties.
-pub fn score_network(size: usize, density: f64, mean_pair_weight: f64, behaviours_present: usize, behaviours_run: usize) -> f64 {
+pub fn score_network(
+    size: usize,
+    density: f64,
+    mean_pair_weight: f64,
+    behaviours_present: usize,
+    behaviours_run: usize,
+) -> f64 {
     let strength = 1.0 - (-mean_pair_weight / 10.0).exp();
     let diversity = if behaviours_run == 0 { 0.0 } else { behaviours_present as f64 / behaviours_run as f64 };
     let size_factor = 1.0 - (-((size as f64) - 1.0) / 4.0).exp();
@@ -88,7 +94,12 @@ pub fn score_network(size: usize, density: f64, mean_pair_weight: f64, behaviour
 }
 
 /// Builds ranked networks from the detection.
-pub fn explain(corpus: &Corpus, detection: &Detection, params: &ScanParams, state_media: &StateMediaList) -> Vec<Network> {
+pub fn explain(
+    corpus: &Corpus,
+    detection: &Detection,
+    params: &ScanParams,
+    state_media: &StateMediaList,
+) -> Vec<Network> {
     let mut network_of: FxHashMap<u32, u32> = FxHashMap::default();
     for (i, c) in detection.communities.iter().enumerate() {
         for &m in &c.members {
@@ -126,7 +137,12 @@ pub fn explain(corpus: &Corpus, detection: &Detection, params: &ScanParams, stat
         }
         for (i, (pairs, shared, best)) in per.into_iter().enumerate() {
             if pairs > 0 {
-                summaries[i].push(BehaviourSummary { behaviour: be.behaviour, pairs, shared, strongest_log10_p: best });
+                summaries[i].push(BehaviourSummary {
+                    behaviour: be.behaviour,
+                    pairs,
+                    shared,
+                    strongest_log10_p: best,
+                });
             }
         }
     }
@@ -144,7 +160,8 @@ pub fn explain(corpus: &Corpus, detection: &Detection, params: &ScanParams, stat
             let score = score_network(size, density, mean_w, summaries[i].len(), params.behaviours.len());
             // Confidence grows with the number of independent significant ties per member.
             let confidence = 0.5 + 0.5 * (1.0 - (-(pairs_in[i] as f64) / size as f64).exp());
-            let max_strength = c.members.iter().map(|m| strength.get(m).copied().unwrap_or(0.0)).fold(0.0, f64::max);
+            let max_strength =
+                c.members.iter().map(|m| strength.get(m).copied().unwrap_or(0.0)).fold(0.0, f64::max);
             let mut accounts: Vec<NetworkAccount> = c
                 .members
                 .iter()
@@ -173,7 +190,8 @@ pub fn explain(corpus: &Corpus, detection: &Detection, params: &ScanParams, stat
                     Some(SampleEvidence { account: a.account.clone(), post })
                 })
                 .collect();
-            let attribution = attribute(&profiles, &corpus.languages, &corpus.clients, &corpus.hosts, state_media);
+            let attribution =
+                attribute(&profiles, &corpus.languages, &corpus.clients, &corpus.hosts, state_media);
             let mut behaviours = summaries[i].clone();
             behaviours.sort_by(|a, b| b.shared.cmp(&a.shared));
             Network {
@@ -195,7 +213,12 @@ pub fn explain(corpus: &Corpus, detection: &Detection, params: &ScanParams, stat
             }
         })
         .collect();
-    networks.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.size.cmp(&a.size)).then(a.accounts[0].account.cmp(&b.accounts[0].account)));
+    networks.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then(b.size.cmp(&a.size))
+            .then(a.accounts[0].account.cmp(&b.accounts[0].account))
+    });
     for (i, net) in networks.iter_mut().enumerate() {
         net.rank = i + 1;
         net.id = format!("N{}", i + 1);
@@ -221,7 +244,12 @@ fn shared_items_per_network(
         let mut agg: FxHashMap<(u32, u64), Agg> = FxHashMap::default();
         for a in &be.actions {
             let Some(&net) = network_of.get(&a.account) else { continue };
-            let e = agg.entry((net, a.item)).or_insert(Agg { accounts: Vec::new(), actions: 0, first: a.time, last: a.time });
+            let e = agg.entry((net, a.item)).or_insert(Agg {
+                accounts: Vec::new(),
+                actions: 0,
+                first: a.time,
+                last: a.time,
+            });
             if !e.accounts.contains(&a.account) {
                 e.accounts.push(a.account);
             }
@@ -244,7 +272,9 @@ fn shared_items_per_network(
             });
         }
         for (i, mut items) in per.into_iter().enumerate() {
-            items.sort_by(|a, b| b.accounts.cmp(&a.accounts).then(b.actions.cmp(&a.actions)).then(a.item.cmp(&b.item)));
+            items.sort_by(|a, b| {
+                b.accounts.cmp(&a.accounts).then(b.actions.cmp(&a.actions)).then(a.item.cmp(&b.item))
+            });
             items.truncate(5);
             out[i].extend(items);
         }

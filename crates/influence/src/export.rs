@@ -69,12 +69,14 @@ pub fn write_all(analysis: &Analysis, params: &ScanParams, dir: &Path) -> Result
     };
     let f = File::create(&path).map_err(io_err(&path))?;
     let mut w = BufWriter::new(f);
-    serde_json::to_writer_pretty(&mut w, &file).map_err(|source| ExportError::Json { path: path.clone(), source })?;
+    serde_json::to_writer_pretty(&mut w, &file)
+        .map_err(|source| ExportError::Json { path: path.clone(), source })?;
     w.flush().map_err(io_err(&path))?;
     written.push(path);
 
     let path = dir.join("accounts.csv");
-    let mut w = csv::Writer::from_path(&path).map_err(|source| ExportError::Csv { path: path.clone(), source })?;
+    let mut w =
+        csv::Writer::from_path(&path).map_err(|source| ExportError::Csv { path: path.clone(), source })?;
     let csv_err = |p: &Path| {
         let p = p.to_path_buf();
         move |source| ExportError::Csv { path: p, source }
@@ -82,7 +84,8 @@ pub fn write_all(analysis: &Analysis, params: &ScanParams, dir: &Path) -> Result
     w.write_record(["account", "network", "score"]).map_err(csv_err(&path))?;
     for net in &analysis.networks {
         for a in &net.accounts {
-            w.write_record([a.account.as_str(), net.id.as_str(), &format!("{:.4}", a.score)]).map_err(csv_err(&path))?;
+            w.write_record([a.account.as_str(), net.id.as_str(), &format!("{:.4}", a.score)])
+                .map_err(csv_err(&path))?;
         }
     }
     w.flush().map_err(io_err(&path))?;
@@ -90,11 +93,16 @@ pub fn write_all(analysis: &Analysis, params: &ScanParams, dir: &Path) -> Result
 
     for be in &analysis.detection.behaviours {
         let path = dir.join("edges").join(format!("{}.csv", be.behaviour.as_str()));
-        let mut w = csv::Writer::from_path(&path).map_err(|source| ExportError::Csv { path: path.clone(), source })?;
+        let mut w = csv::Writer::from_path(&path)
+            .map_err(|source| ExportError::Csv { path: path.clone(), source })?;
         w.write_record(["account_a", "account_b", "weight"]).map_err(csv_err(&path))?;
         for &(a, b, weight) in &be.directed {
-            w.write_record([analysis.corpus.account_key(a), analysis.corpus.account_key(b), &weight.to_string()])
-                .map_err(csv_err(&path))?;
+            w.write_record([
+                analysis.corpus.account_key(a),
+                analysis.corpus.account_key(b),
+                &weight.to_string(),
+            ])
+            .map_err(csv_err(&path))?;
         }
         w.flush().map_err(io_err(&path))?;
         written.push(path);
@@ -198,7 +206,11 @@ fn write_gexf(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
     let mut body = || -> io::Result<()> {
         writeln!(w, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
         writeln!(w, r#"<gexf xmlns="http://gexf.net/1.3" version="1.3">"#)?;
-        writeln!(w, r#"  <meta><creator>scrutineer {}</creator><description>Coordination network: accounts tied by significant shared behaviour</description></meta>"#, env!("CARGO_PKG_VERSION"))?;
+        writeln!(
+            w,
+            r#"  <meta><creator>scrutineer {}</creator><description>Coordination network: accounts tied by significant shared behaviour</description></meta>"#,
+            env!("CARGO_PKG_VERSION")
+        )?;
         writeln!(w, r#"  <graph mode="static" defaultedgetype="undirected">"#)?;
         writeln!(w, r#"    <attributes class="node">"#)?;
         writeln!(w, r#"      <attribute id="network" title="network" type="string"/>"#)?;
@@ -227,7 +239,13 @@ fn write_gexf(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
         writeln!(w, "    </nodes>")?;
         writeln!(w, "    <edges>")?;
         for (i, e) in edges.iter().enumerate() {
-            write!(w, r#"      <edge id="{i}" source="{}" target="{}" weight="{}"><attvalues>"#, xml(&e.a), xml(&e.b), e.weight)?;
+            write!(
+                w,
+                r#"      <edge id="{i}" source="{}" target="{}" weight="{}"><attvalues>"#,
+                xml(&e.a),
+                xml(&e.b),
+                e.weight
+            )?;
             for (b, v) in behaviours.iter().zip(&e.per_behaviour) {
                 write!(w, r#"<attvalue for="{}" value="{v}"/>"#, b.as_str())?;
             }
@@ -274,7 +292,13 @@ fn write_graphml(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
             )?;
         }
         for e in &edges {
-            write!(w, r#"    <edge source="{}" target="{}"><data key="weight">{}</data>"#, xml(&e.a), xml(&e.b), e.weight)?;
+            write!(
+                w,
+                r#"    <edge source="{}" target="{}"><data key="weight">{}</data>"#,
+                xml(&e.a),
+                xml(&e.b),
+                e.weight
+            )?;
             for (b, v) in behaviours.iter().zip(&e.per_behaviour) {
                 write!(w, r#"<data key="{}">{v}</data>"#, b.as_str())?;
             }

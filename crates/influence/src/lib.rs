@@ -8,13 +8,13 @@
 
 pub mod attribution;
 pub mod cooccur;
+pub mod corpus;
 pub mod detect;
 pub mod explain;
 pub mod export;
 pub mod minhash;
-pub mod nullmodel;
-pub mod corpus;
 pub mod normalize;
+pub mod nullmodel;
 pub mod params;
 pub mod post;
 pub mod read;

@@ -70,7 +70,12 @@ pub fn intersection_size(a: &[u32], b: &[u32]) -> usize {
 /// Candidate pairs `(i, j)`, `i < j`, indices into `sets`, that share a band. Buckets
 /// larger than `max_bucket` are skipped (their count is returned): a set that many
 /// others look like is background, and comparing all of them would be quadratic.
-pub fn candidate_pairs(sets: &[&[u32]], banding: Banding, seed: u64, max_bucket: usize) -> (Vec<(u32, u32)>, usize) {
+pub fn candidate_pairs(
+    sets: &[&[u32]],
+    banding: Banding,
+    seed: u64,
+    max_bucket: usize,
+) -> (Vec<(u32, u32)>, usize) {
     let sigs: Vec<Vec<u64>> = sets.par_iter().map(|s| signature(s, banding, seed)).collect();
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut skipped = 0;

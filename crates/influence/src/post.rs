@@ -62,7 +62,12 @@ pub struct Post {
 
 impl Post {
     /// A post with only the required fields set.
-    pub fn new(account: impl Into<String>, time: DateTime<Utc>, kind: PostKind, text: impl Into<String>) -> Post {
+    pub fn new(
+        account: impl Into<String>,
+        time: DateTime<Utc>,
+        kind: PostKind,
+        text: impl Into<String>,
+    ) -> Post {
         Post {
             id: None,
             account: account.into(),

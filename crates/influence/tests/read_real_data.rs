@@ -93,10 +93,8 @@ fn chuachinhon_unseen_files_read_as_io_archive() {
     for name in ["iranian_unseen.csv", "russian_unseen.csv", "vz_unseen.csv"] {
         let path = shared(&format!("chuachinhon_state_trolls/{name}"));
         // Bare carriage returns occur inside unquoted tweet text: only `\n` ends a row.
-        let mut rdr = csv::ReaderBuilder::new()
-            .terminator(csv::Terminator::Any(b'\n'))
-            .from_path(&path)
-            .expect("open");
+        let mut rdr =
+            csv::ReaderBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_path(&path).expect("open");
         let rows = rdr.byte_records().count() as u64;
         let (posts, report) = read_all(&path, &Format::Auto);
         assert_eq!(report.format, "io-archive", "{name}");

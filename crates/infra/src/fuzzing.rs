@@ -12,6 +12,7 @@ use crate::read::{Format, ReadOptions, read_stream};
 pub fn read_and_analyse(data: &[u8], format: Format) -> (u64, u64) {
     let mut opts = ReadOptions::new(format, "fuzz");
     opts.year = 2024;
+    opts.chunk = 4096;
     let analyser = Analyser::default();
     let mut last = 0u64;
     let mut ok = 0u64;

@@ -92,7 +92,8 @@ impl<'r> Row<'r> {
         if v.is_empty() {
             return Err(format!("field {}: empty time", self.name(idx)));
         }
-        parse_time(&v).ok_or_else(|| format!("field {}: cannot parse '{}' as a time", self.name(idx), clip(&v)))
+        parse_time(&v)
+            .ok_or_else(|| format!("field {}: cannot parse '{}' as a time", self.name(idx), clip(&v)))
     }
 
     /// An optional time: unparseable values are dropped (only account metadata uses this).
@@ -174,7 +175,11 @@ pub(crate) fn drive<M: RowMapper + Send>(
         source_name: out.source().to_string(),
         format,
         missing,
-        found: headers.names.iter().map(|n| if n.is_empty() { "(blank)".to_string() } else { n.clone() }).collect(),
+        found: headers
+            .names
+            .iter()
+            .map(|n| if n.is_empty() { "(blank)".to_string() } else { n.clone() })
+            .collect(),
     })?;
     let width = headers.names.len();
     let names = &headers.names;
@@ -186,20 +191,29 @@ pub(crate) fn drive<M: RowMapper + Send>(
     std::thread::scope(|scope| {
         let (work_tx, work_rx) = mpsc::channel::<Work>();
         let (done_tx, done_rx) = mpsc::channel::<(Vec<ByteRecord>, Vec<Mapped>)>();
-        scope.spawn(move || {
-            for work in work_rx {
-                let (batch, mapped) = match work {
-                    Work::Batch(batch, n) => {
-                        let mapped = batch[..n].iter().map(|rec| map_record(rec, width, names, &mut mapper)).collect();
-                        (batch, mapped)
+        let spawned = std::thread::Builder::new().name("scrutineer-csv-map".to_string()).spawn_scoped(
+            scope,
+            move || {
+                for work in work_rx {
+                    let (batch, mapped) = match work {
+                        Work::Batch(batch, n) => {
+                            let mapped = batch[..n]
+                                .iter()
+                                .map(|rec| map_record(rec, width, names, &mut mapper))
+                                .collect();
+                            (batch, mapped)
+                        }
+                        Work::Skip(line, reason) => (Vec::new(), vec![Mapped::skip(line, reason)]),
+                    };
+                    if done_tx.send((batch, mapped)).is_err() {
+                        break;
                     }
-                    Work::Skip(line, reason) => (Vec::new(), vec![Mapped::skip(line, reason)]),
-                };
-                if done_tx.send((batch, mapped)).is_err() {
-                    break;
                 }
-            }
-        });
+            },
+        );
+        if let Err(source) = spawned {
+            return Err(ReadError::Io { source_name: out.source().to_string(), source });
+        }
 
         let mut settler = Settler { pending: None };
         let mut pool: Vec<Vec<ByteRecord>> = (0..IN_FLIGHT).map(|_| vec![ByteRecord::new(); BATCH]).collect();
@@ -290,8 +304,8 @@ pub(crate) fn drive<M: RowMapper + Send>(
                 );
             }
         }
-    });
-    Ok(())
+        Ok(())
+    })
 }
 
 const BATCH: usize = 512;
@@ -325,7 +339,7 @@ impl Mapped {
 fn map_record<M: RowMapper>(rec: &ByteRecord, width: usize, names: &[String], mapper: &mut M) -> Mapped {
     let line = rec.position().map_or(0, csv::Position::line);
     let short = rec.len() < width;
-    let last_field_has_newline = rec.iter().last().is_some_and(|f| f.contains(&b'\n'));
+    let last_field_has_newline = rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
     let mut decoded = false;
     let result = if memchr::memchr(0, rec.as_slice()).is_some() {
         Err("binary data (NUL bytes) in the record".to_string())

@@ -195,8 +195,10 @@ impl ColumnMapping {
     /// either at the top level or in a `[columns]` table.
     pub fn from_toml_file(path: &Path) -> Result<ColumnMapping, ReadError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ReadError::BadMapping { origin: origin.clone(), reason: format!("cannot read: {e}") })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ReadError::BadMapping {
+            origin: origin.clone(),
+            reason: format!("cannot read: {e}"),
+        })?;
         ColumnMapping::from_toml_str(&text, &origin)
     }
 
@@ -231,7 +233,8 @@ impl ColumnMapping {
         let value = value.trim();
         match key.to_ascii_lowercase().as_str() {
             "delimiter" | "delim" => {
-                let c = separator(value).ok_or_else(|| format!("delimiter '{value}' is not one character"))?;
+                let c =
+                    separator(value).ok_or_else(|| format!("delimiter '{value}' is not one character"))?;
                 let b = u8::try_from(u32::from(c))
                     .ok()
                     .filter(u8::is_ascii)
@@ -272,7 +275,8 @@ impl ColumnMapping {
         if !missing.is_empty() {
             return Err(missing);
         }
-        let (Some(account), Some(time)) = (idx[MappedField::Account as usize], idx[MappedField::Time as usize])
+        let (Some(account), Some(time)) =
+            (idx[MappedField::Account as usize], idx[MappedField::Time as usize])
         else {
             return Err(vec!["account and time must be mapped".to_string()]);
         };
@@ -448,8 +452,11 @@ impl RowMapper for GenericMapper {
         if kind == PostKind::Retweet && retweeted_account.is_none() {
             retweeted_account = rt_prefix.map(|(h, _)| h.to_string());
         }
-        let (urls, hashtags, mentions) =
-            (self.list(row, F::Urls, '\0'), self.list(row, F::Hashtags, '#'), self.list(row, F::Mentions, '@'));
+        let (urls, hashtags, mentions) = (
+            self.list(row, F::Urls, '\0'),
+            self.list(row, F::Hashtags, '#'),
+            self.list(row, F::Mentions, '@'),
+        );
         let ents = if urls.is_none() || hashtags.is_none() || mentions.is_none() {
             extract_entities(&text)
         } else {
@@ -516,8 +523,9 @@ mod tests {
 
     #[test]
     fn toml_mapping_in_both_layouts() {
-        let flat = ColumnMapping::from_toml_str("account = \"u\"\ntime = \"t\"\ndelimiter = \";\"\n", "m.toml")
-            .expect("flat");
+        let flat =
+            ColumnMapping::from_toml_str("account = \"u\"\ntime = \"t\"\ndelimiter = \";\"\n", "m.toml")
+                .expect("flat");
         let nested = ColumnMapping::from_toml_str(
             "delimiter = \";\"\n[columns]\naccount = \"u\"\ntime = \"t\"\n",
             "m.toml",
@@ -526,25 +534,33 @@ mod tests {
         assert_eq!(flat, nested);
         assert_eq!(flat.delimiter(), b';');
         let err = ColumnMapping::from_toml_str("account = 3\n", "m.toml").expect_err("not a string");
-        assert!(err.to_string().starts_with("bad column mapping (m.toml): account must be a string"), "{err}");
+        assert!(
+            err.to_string().starts_with("bad column mapping (m.toml): account must be a string"),
+            "{err}"
+        );
     }
 
     #[test]
     fn generic_rows_with_inference() {
-        let mapping: ColumnMapping = "account=screenName,time=created,text=text,id=id,reply_to_id=replyToSID,\
+        let mapping: ColumnMapping =
+            "account=screenName,time=created,text=text,id=id,reply_to_id=replyToSID,\
             client=statusSource,is_retweet=isRetweet,hashtags=tags,list_separator=|"
-            .parse()
-            .expect("mapping");
+                .parse()
+                .expect("mapping");
         let csv = "text,created,id,replyToSID,statusSource,screenName,isRetweet,tags\n\
             \"hello @bob https://x.org/a\",2019-05-06T23:10:44Z,1,NA,\"<a href=\"\"x\"\">Web App</a>\",alice,FALSE,#a|b\n\
             \"RT @carol: hi\",2019-05-06T23:10:45Z,2,NA,web,dave,TRUE,\n\
             \"@alice yes\",2019-05-06T23:10:46Z,3,1,web,bob,FALSE,\n\
             \"bad\",2019-05-06T23:10:46Z,4,NA,web,bob,maybe,\n";
         let mut posts = Vec::new();
-        let report = read_posts(csv.as_bytes(), "g.csv", &Format::Csv(mapping), |p| posts.push(p)).expect("reads");
+        let report =
+            read_posts(csv.as_bytes(), "g.csv", &Format::Csv(mapping), |p| posts.push(p)).expect("reads");
         assert_eq!(posts.len(), 3);
         assert_eq!(report.skipped, 1);
-        assert_eq!(report.skip_samples[0].to_string(), "line 5: field isRetweet: cannot read 'maybe' as true/false");
+        assert_eq!(
+            report.skip_samples[0].to_string(),
+            "line 5: field isRetweet: cannot read 'maybe' as true/false"
+        );
         assert_eq!(posts[0].kind, PostKind::Original);
         assert_eq!(posts[0].client.as_deref(), Some("Web App"));
         assert_eq!(posts[0].hashtags, vec!["a", "b"]);
@@ -562,8 +578,12 @@ mod tests {
             "account=u,time=t,kind=k,retweeted_id=r,delimiter=;".parse().expect("mapping");
         let csv = "u;t;k;r\na;2020-01-01;RT;9\nb;2020-01-01;quote;\nc;2020-01-01;banana;\n";
         let mut posts = Vec::new();
-        let report = read_posts(csv.as_bytes(), "k.csv", &Format::Csv(mapping), |p| posts.push(p)).expect("reads");
-        assert_eq!(posts.iter().map(|p| p.kind).collect::<Vec<_>>(), vec![PostKind::Retweet, PostKind::Quote]);
+        let report =
+            read_posts(csv.as_bytes(), "k.csv", &Format::Csv(mapping), |p| posts.push(p)).expect("reads");
+        assert_eq!(
+            posts.iter().map(|p| p.kind).collect::<Vec<_>>(),
+            vec![PostKind::Retweet, PostKind::Quote]
+        );
         assert_eq!(posts[0].retweeted_id.as_deref(), Some("9"));
         assert!(report.skip_samples[0].reason.starts_with("field k: unknown post kind 'banana'"));
     }
@@ -571,7 +591,8 @@ mod tests {
     #[test]
     fn mapped_columns_must_exist() {
         let mapping: ColumnMapping = "account=user,time=when,urls=links".parse().expect("mapping");
-        let err = read_posts("user,when\n".as_bytes(), "m.csv", &Format::Csv(mapping), |_| {}).expect_err("missing");
+        let err = read_posts("user,when\n".as_bytes(), "m.csv", &Format::Csv(mapping), |_| {})
+            .expect_err("missing");
         assert_eq!(
             err.to_string(),
             "m.csv: missing required column for format csv: links (mapped to urls); the header has: user, when"

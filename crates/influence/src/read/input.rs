@@ -191,7 +191,10 @@ mod tests {
         assert_eq!(sniff("author_id,content,region,publish_date").ok(), Some(Sniffed::Ira));
         assert_eq!(sniff("\u{feff}external_author_id,author,content,publish_date").ok(), Some(Sniffed::Ira));
         assert_eq!(sniff("tweetid,userid,tweet_time,tweet_text").ok(), Some(Sniffed::IoArchive));
-        assert_eq!(sniff(",account_creation_date,tweet_time,tweetid,user_screen_name").ok(), Some(Sniffed::IoArchive));
+        assert_eq!(
+            sniff(",account_creation_date,tweet_time,tweetid,user_screen_name").ok(),
+            Some(Sniffed::IoArchive)
+        );
     }
 
     #[test]

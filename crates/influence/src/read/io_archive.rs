@@ -102,7 +102,8 @@ impl RowMapper for IoMapper {
         let quoted_id = row.opt_id(self.quoted);
         let reply_to_id = row.opt_id(self.reply_to);
         let rt_prefix = split_rt_prefix(&text);
-        let kind = if flagged || retweeted_id.is_some() || (self.is_retweet.is_none() && rt_prefix.is_some()) {
+        let kind = if flagged || retweeted_id.is_some() || (self.is_retweet.is_none() && rt_prefix.is_some())
+        {
             PostKind::Retweet
         } else if quoted_id.is_some() {
             PostKind::Quote

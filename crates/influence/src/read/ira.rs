@@ -197,6 +197,9 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         let msg = err.to_string();
-        assert!(msg.starts_with("t.csv: missing required columns for format ira: content, publish_date"), "{msg}");
+        assert!(
+            msg.starts_with("t.csv: missing required columns for format ira: content, publish_date"),
+            "{msg}"
+        );
     }
 }

@@ -90,9 +90,15 @@ pub(crate) fn drive(mut input: impl BufRead, out: &mut Out<'_>, parser: &mut dyn
             Err(LineError::Json(e, path)) => {
                 let reason = if e.classify() == Category::Eof && !ended {
                     out.report.truncated = true;
-                    format!("the JSON ends at column {} before the object is complete: the input is truncated", e.column())
+                    format!(
+                        "the JSON ends at column {} before the object is complete: the input is truncated",
+                        e.column()
+                    )
                 } else if e.classify() == Category::Eof {
-                    format!("the JSON ends at column {} before the object is complete (line cut off?)", e.column())
+                    format!(
+                        "the JSON ends at column {} before the object is complete (line cut off?)",
+                        e.column()
+                    )
                 } else if let Some(path) = path {
                     format!("field {path}: {e}")
                 } else {

@@ -16,8 +16,8 @@
 mod csvio;
 mod generic;
 mod input;
-mod ira;
 mod io_archive;
+mod ira;
 mod jsonl;
 pub mod text;
 mod twitter_v1;
@@ -199,9 +199,13 @@ pub enum ReadError {
          (CSV with tweetid, userid, tweet_time), or a generic CSV with a column mapping (--format csv)"
     )]
     UnknownFormat { source_name: String, seen: String },
-    #[error("unknown input format '{name}': expected one of auto, twitter-v1, twitter-v2, ira, io-archive, csv")]
+    #[error(
+        "unknown input format '{name}': expected one of auto, twitter-v1, twitter-v2, ira, io-archive, csv"
+    )]
     UnknownFormatName { name: String },
-    #[error("{source_name}: {kind}-compressed input is not supported: decompress it first (gzip is read directly)")]
+    #[error(
+        "{source_name}: {kind}-compressed input is not supported: decompress it first (gzip is read directly)"
+    )]
     UnsupportedCompression { source_name: String, kind: &'static str },
     #[error(
         "{source_name}: missing required column{} for format {format}: {}; the header has: {}",
@@ -302,7 +306,7 @@ fn read_dyn(raw: &mut dyn Read, format: &Format, out: &mut Out<'_>) -> Result<()
         }
         Resolved::TwitterV2 => {
             out.report.format = "twitter-v2";
-            jsonl::drive(stream, out, &mut twitter_v2::V2Parser::default());
+            jsonl::drive(stream, out, &mut twitter_v2::V2Parser);
         }
         Resolved::Ira => {
             out.report.format = "ira";

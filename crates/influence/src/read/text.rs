@@ -3,8 +3,14 @@
 //! Windows-1252 fallback decoding and a fast path for the common timestamp layouts.
 
 use std::borrow::Cow;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+
+static WWW_LOWER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("www."));
+static WWW_UPPER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("WWW."));
 
 /// Entities found in a post's text.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -50,8 +56,8 @@ pub fn extract_entities(text: &str) -> TextEntities {
             spans.push((start, start + len));
         }
     }
-    for needle in [&b"www."[..], &b"WWW."[..]] {
-        for start in memchr::memmem::find_iter(bytes, needle) {
+    for finder in [&*WWW_LOWER, &*WWW_UPPER] {
+        for start in finder.find_iter(bytes) {
             let inside = spans.iter().any(|&(s, e)| start >= s && start < e);
             if inside || glued_at(start) || (start > 0 && matches!(bytes[start - 1], b'/' | b'.')) {
                 continue;
@@ -123,7 +129,8 @@ fn is_mark(c: char) -> bool {
 
 /// Length in bytes of the URL at the start of `s`, if one starts there.
 fn url_len(s: &str) -> Option<usize> {
-    let lower_prefix = |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
+    let lower_prefix =
+        |p: &str| s.len() >= p.len() && s.as_bytes()[..p.len()].eq_ignore_ascii_case(p.as_bytes());
     let scheme_len = if lower_prefix("https://") {
         8
     } else if lower_prefix("http://") {
@@ -140,8 +147,7 @@ fn url_len(s: &str) -> Option<usize> {
     let mut url = &s[..end];
     // Strip trailing punctuation, keeping a closing bracket that has its opening one
     // inside the URL (Wikipedia links).
-    loop {
-        let Some(last) = url.chars().next_back() else { break };
+    while let Some(last) = url.chars().next_back() {
         let strip = match last {
             '.' | ',' | ';' | ':' | '!' | '?' | '\'' | '*' => true,
             ')' => url.matches('(').count() < url.matches(')').count(),

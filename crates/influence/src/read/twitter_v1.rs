@@ -94,10 +94,10 @@ struct User {
 impl Tweet {
     /// The full text and the entities that go with it.
     fn full_text_and_entities(&mut self) -> (String, Option<Entities>) {
-        if let Some(ext) = self.extended_tweet.take() {
-            if let Some(text) = ext.full_text {
-                return (text, ext.entities.or_else(|| self.entities.take()));
-            }
+        if let Some(ext) = self.extended_tweet.take()
+            && let Some(text) = ext.full_text
+        {
+            return (text, ext.entities.or_else(|| self.entities.take()));
         }
         let text = self.full_text.take().or_else(|| self.text.take()).unwrap_or_default();
         (text, self.entities.take())
@@ -125,8 +125,8 @@ fn to_post(mut t: Tweet) -> Result<Post, String> {
     let user = t.user.take().ok_or("field user: missing (not a tweet object?)")?;
     let account = user.id_str.clone().or_else(|| user.id.clone()).ok_or("field user.id_str: missing")?;
     let created = t.created_at.as_deref().ok_or("field created_at: missing")?;
-    let time =
-        parse_time(created).ok_or_else(|| format!("field created_at: cannot parse '{}' as a time", clip(created)))?;
+    let time = parse_time(created)
+        .ok_or_else(|| format!("field created_at: cannot parse '{}' as a time", clip(created)))?;
     let quoted_id =
         t.quoted_status_id_str.take().or_else(|| t.quoted_status.as_ref().and_then(|q| q.id_str.clone()));
     let reply_to_id = t.in_reply_to_status_id_str.take().or_else(|| t.in_reply_to_status_id.take());
@@ -148,9 +148,11 @@ fn to_post(mut t: Tweet) -> Result<Post, String> {
     let mut post = Post::new(account, time, kind, text);
     match entities {
         Some(e) => {
-            post.urls = e.urls.unwrap_or_default().into_iter().filter_map(|u| u.expanded_url.or(u.url)).collect();
+            post.urls =
+                e.urls.unwrap_or_default().into_iter().filter_map(|u| u.expanded_url.or(u.url)).collect();
             post.hashtags = e.hashtags.unwrap_or_default().into_iter().filter_map(|h| h.text).collect();
-            post.mentions = e.user_mentions.unwrap_or_default().into_iter().filter_map(|m| m.screen_name).collect();
+            post.mentions =
+                e.user_mentions.unwrap_or_default().into_iter().filter_map(|m| m.screen_name).collect();
         }
         None => {
             let ents = extract_entities(&post.text);
@@ -161,7 +163,8 @@ fn to_post(mut t: Tweet) -> Result<Post, String> {
     }
     if retweeted {
         post.retweeted_id = source_tweet.id_str.take().or_else(|| source_tweet.id.take());
-        post.retweeted_account = source_tweet.user.as_ref().and_then(|u| u.id_str.clone().or_else(|| u.id.clone()));
+        post.retweeted_account =
+            source_tweet.user.as_ref().and_then(|u| u.id_str.clone().or_else(|| u.id.clone()));
         // The retweet's own fields, not the retweeted post's.
         post.id = t.id_str.take().or_else(|| t.id.take());
         post.language = t.lang.take();
@@ -204,13 +207,16 @@ mod tests {
 
     fn read(input: &str) -> (Vec<crate::Post>, crate::read::ReadReport) {
         let mut posts = Vec::new();
-        let report = read_posts(input.as_bytes(), "v1.jsonl", &Format::Auto, |p| posts.push(p)).expect("reads");
+        let report =
+            read_posts(input.as_bytes(), "v1.jsonl", &Format::Auto, |p| posts.push(p)).expect("reads");
         (posts, report)
     }
 
     #[test]
     fn all_kinds() {
-        let input = format!("{ORIGINAL}\n{RETWEET}\n\n{REPLY_NO_ENTITIES}\n{QUOTE}\n{{\"delete\":{{\"status\":{{\"id\":1}}}}}}\n");
+        let input = format!(
+            "{ORIGINAL}\n{RETWEET}\n\n{REPLY_NO_ENTITIES}\n{QUOTE}\n{{\"delete\":{{\"status\":{{\"id\":1}}}}}}\n"
+        );
         let (posts, report) = read(&input);
         assert_eq!(report.format, "twitter-v1");
         assert_eq!(report.records, 5);
@@ -243,7 +249,10 @@ mod tests {
         let p = &posts[2];
         assert_eq!(p.kind, PostKind::Reply);
         assert_eq!(p.reply_to_id.as_deref(), Some("780000000000000001"));
-        assert_eq!((p.mentions.clone(), p.hashtags.clone()), (vec!["alice".to_string()], vec!["yes".to_string()]));
+        assert_eq!(
+            (p.mentions.clone(), p.hashtags.clone()),
+            (vec!["alice".to_string()], vec!["yes".to_string()])
+        );
         assert_eq!(p.urls, vec!["http://x.org"]);
 
         assert_eq!(posts[3].kind, PostKind::Quote);
@@ -261,6 +270,10 @@ mod tests {
         let shown: Vec<String> = report.skip_samples.iter().map(ToString::to_string).collect();
         assert_eq!(shown[0], "line 1: field created_at: cannot parse 'yesterday' as a time");
         assert_eq!(shown[1], "line 2: field user.id_str: missing");
-        assert!(shown[2].starts_with("line 3: field user.followers_count: invalid type: map"), "{}", shown[2]);
+        assert!(
+            shown[2].starts_with("line 3: field user.followers_count: invalid type: map"),
+            "{}",
+            shown[2]
+        );
     }
 }

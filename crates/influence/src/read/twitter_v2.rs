@@ -15,8 +15,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
 use super::Out;
 use super::jsonl::{LineError, LineParser, lenient_count, lenient_id, parse_json};
@@ -134,7 +134,6 @@ fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<Tweet>>, D:
     d.deserialize_option(V)
 }
 
-#[derive(Default)]
 pub(crate) struct V2Parser;
 
 impl LineParser for V2Parser {
@@ -151,7 +150,8 @@ impl LineParser for V2Parser {
                 match to_post(tweet, &users, &tweets) {
                     Ok(post) => out.emit(post),
                     Err(reason) => {
-                        let which = id.map_or_else(|| format!("data[{i}]"), |id| format!("data[{i}] (id {id})"));
+                        let which =
+                            id.map_or_else(|| format!("data[{i}]"), |id| format!("data[{i}] (id {id})"));
                         out.skip(line_no, format!("{which}: {reason}"));
                     }
                 }
@@ -173,15 +173,19 @@ impl LineParser for V2Parser {
 
 /// The text and entities of a tweet, long-form first.
 fn text_and_entities(t: &Tweet) -> (Option<String>, Option<Entities>) {
-    if let Some(note) = &t.note_tweet {
-        if let Some(text) = &note.text {
-            return (Some(text.clone()), note.entities.clone().or_else(|| t.entities.clone()));
-        }
+    if let Some(note) = &t.note_tweet
+        && let Some(text) = &note.text
+    {
+        return (Some(text.clone()), note.entities.clone().or_else(|| t.entities.clone()));
     }
     (t.text.clone(), t.entities.clone())
 }
 
-fn to_post(mut t: Tweet, users: &HashMap<&str, &User>, tweets: &HashMap<&str, &Tweet>) -> Result<Post, String> {
+fn to_post(
+    mut t: Tweet,
+    users: &HashMap<&str, &User>,
+    tweets: &HashMap<&str, &Tweet>,
+) -> Result<Post, String> {
     let author = t.author.take();
     let account = t
         .author_id
@@ -189,8 +193,8 @@ fn to_post(mut t: Tweet, users: &HashMap<&str, &User>, tweets: &HashMap<&str, &T
         .or_else(|| author.as_ref().and_then(|a| a.id.clone()))
         .ok_or("field author_id: missing")?;
     let created = t.created_at.as_deref().ok_or("field created_at: missing")?;
-    let time =
-        parse_time(created).ok_or_else(|| format!("field created_at: cannot parse '{}' as a time", clip(created)))?;
+    let time = parse_time(created)
+        .ok_or_else(|| format!("field created_at: cannot parse '{}' as a time", clip(created)))?;
     let refs = t.referenced_tweets.take().unwrap_or_default();
     let find = |ty: &str| refs.iter().find(|r| r.ref_type.as_deref() == Some(ty));
     let (retweeted, quoted, replied) = (find("retweeted"), find("quoted"), find("replied_to"));
@@ -208,7 +212,8 @@ fn to_post(mut t: Tweet, users: &HashMap<&str, &User>, tweets: &HashMap<&str, &T
     let (text, entities) = match retweeted {
         Some(r) => {
             // The full referenced post: from includes, or inlined by `twarc2 flatten`.
-            let full = r.id.as_deref().and_then(|id| tweets.get(id).copied()).or(r.text.is_some().then_some(r));
+            let full =
+                r.id.as_deref().and_then(|id| tweets.get(id).copied()).or(r.text.is_some().then_some(r));
             match full {
                 Some(full) => {
                     retweeted_account =
@@ -283,7 +288,8 @@ mod tests {
     fn pages_and_flattened_lines() {
         let input = format!("{PAGE}\n{FLAT}\n{{\"meta\":{{\"result_count\":0}}}}\n");
         let mut posts = Vec::new();
-        let report = read_posts(input.as_bytes(), "v2.jsonl", &Format::Auto, |p| posts.push(p)).expect("reads");
+        let report =
+            read_posts(input.as_bytes(), "v2.jsonl", &Format::Auto, |p| posts.push(p)).expect("reads");
         assert_eq!(report.format, "twitter-v2");
         assert_eq!(report.records, 3);
         assert_eq!(posts.len(), 5);
@@ -313,7 +319,10 @@ mod tests {
         assert_eq!(posts[3].quoted_id.as_deref(), Some("10"));
 
         let f = &posts[4];
-        assert_eq!((f.account.as_str(), f.handle.as_deref(), f.kind), ("3", Some("three"), PostKind::Retweet));
+        assert_eq!(
+            (f.account.as_str(), f.handle.as_deref(), f.kind),
+            ("3", Some("three"), PostKind::Retweet)
+        );
         assert_eq!(f.retweeted_account.as_deref(), Some("1"));
         assert_eq!(f.text, "Vote #Now and the rest");
         assert_eq!(f.account_meta.as_ref().and_then(|m| m.followers), Some(9));

@@ -109,8 +109,8 @@ pub struct ReadOptions {
     pub jurisdiction: Arc<str>,
     /// Year for syslog timestamps, which carry none.
     pub year: i32,
-    /// Records per parallel batch.
-    pub batch: usize,
+    /// Bytes read per step (a batch holds about this much input).
+    pub chunk: usize,
 }
 
 impl ReadOptions {
@@ -120,7 +120,7 @@ impl ReadOptions {
             format,
             jurisdiction: Arc::from(jurisdiction),
             year: chrono::Utc::now().year(),
-            batch: 16_384,
+            chunk: 4 << 20,
         }
     }
 }
@@ -261,8 +261,9 @@ where
     // sequential consumer overlaps the parallel parse.
     let mut pending: Option<Vec<Parsed<T>>> = None;
     let io = |source| ReadError::Io { path: path.to_owned(), source };
-    let mut buf: Vec<u8> = Vec::with_capacity(4 << 20);
-    let mut chunk = vec![0u8; 4 << 20];
+    let step = opts.chunk.max(64);
+    let mut buf: Vec<u8> = Vec::with_capacity(step);
+    let mut chunk = vec![0u8; step];
     let mut stats = ReadStats::default();
     let mut format = opts.format;
     let mut next_line: u64 = 1;
@@ -282,7 +283,7 @@ where
             eof = true;
         } else {
             buf.extend_from_slice(&chunk[..n]);
-            if buf.len() < (2 << 20) && !eof {
+            if buf.len() < step / 2 && !eof {
                 continue;
             }
         }
@@ -457,7 +458,9 @@ mod tests {
     use super::*;
     use std::io::Write;
 
-    fn read_all(content: &[u8], format: Format) -> (Vec<(u64, Result<Event, &'static str>)>, ReadStats) {
+    type Records = Vec<(u64, Result<Event, &'static str>)>;
+
+    fn read_all(content: &[u8], format: Format) -> (Records, ReadStats) {
         let mut f = tempfile::NamedTempFile::new().expect("temp");
         f.write_all(content).expect("write");
         let mut out = Vec::new();
@@ -510,6 +513,29 @@ mod tests {
         assert!(recs[1].1.is_err());
         assert_eq!(recs[2].0, 4);
         assert_eq!(recs[3].0, 5);
+    }
+
+    #[test]
+    fn requests_split_across_small_reads_stay_whole() {
+        let mut dump = Vec::new();
+        for i in 0..500 {
+            write!(dump, "POST http://h/p{i} HTTP/1.1\r\nHost: h\r\n\r\nx={i}\r\n\r\n").expect("write");
+        }
+        let mut opts = ReadOptions::new(Format::Http, "j");
+        opts.chunk = 700;
+        let mut got = Vec::new();
+        read_stream(&dump[..], Path::new("t"), &opts, &|_| {}, |e| e, |batch| {
+            got.extend(batch.into_iter().map(|p| (p.line, p.result)));
+            Ok(())
+        })
+        .expect("read");
+        assert_eq!(got.len(), 500);
+        for (i, (line, r)) in got.iter().enumerate() {
+            assert_eq!(*line, 5 * i as u64 + 1);
+            let e = r.as_ref().expect("parsed");
+            assert_eq!(e.path(), Some(format!("/p{i}").as_str()));
+            assert_eq!(e.body.as_deref(), Some(format!("x={i}").as_str()));
+        }
     }
 
     #[test]

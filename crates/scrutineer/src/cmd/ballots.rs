@@ -143,7 +143,8 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
                     if current_source != source {
                         // One entry naming the file; its records then carry only source and line.
                         current_source = source.to_owned();
-                        let file = names.iter().find(|(k, _)| k == source).map(|(_, f)| f.as_str()).unwrap_or("");
+                        let file =
+                            names.iter().find(|(k, _)| k == source).map(|(_, f)| f.as_str()).unwrap_or("");
                         let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0).to_string();
                         ledger_entry(&mut buf, "source", source, file, 0, &[size.as_bytes()]);
                         l.append(&buf).map_err(|e| e.to_string())?;

@@ -6,9 +6,9 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use scrutineer_core::Engine;
 use scrutineer_influence::attribution::StateMediaList;
-use scrutineer_influence::corpus::Corpus;
+use scrutineer_influence::corpus::{Corpus, ingest};
 use scrutineer_influence::explain::network_findings;
-use scrutineer_influence::read::{ColumnMapping, Format, ReadReport, read_posts};
+use scrutineer_influence::read::{ColumnMapping, Format, ReadReport};
 use scrutineer_influence::{Behaviour, EdgeFilter, ScanParams, analyse, export};
 
 use crate::ui::{Context, print_table, truncate};
@@ -154,7 +154,7 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     for path in &args.files {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let bar = ctx.file_progress(path);
-        let report = read_posts(bar.wrap_read(file), &path.display().to_string(), &format, |post| corpus.add(post))
+        let report = ingest(&mut corpus, bar.wrap_read(file), &path.display().to_string(), &format)
             .with_context(|| format!("reading {}", path.display()))?;
         bar.finish_and_clear();
         ctx.note(format!("read {report}"));
