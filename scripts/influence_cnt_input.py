@@ -23,11 +23,13 @@ last, split on single spaces.
 """
 
 import argparse
+import bisect
 import calendar
 import csv
 import gzip
 import hashlib
 import io
+import itertools
 import math
 import random
 import re
@@ -91,18 +93,16 @@ DOMAINS = ["example-news.com", "daily-report.net", "patriot-wire.org", "rt.com",
 
 def synthetic(args, writer):
     rng = random.Random(args.seed)
+    rand, randrange = rng.random, rng.randrange
     n_posts = args.posts
     n_accounts = max(50, n_posts // 25)
     start = 1_475_280_000  # 2016-10-01 UTC
     span = 30 * 86_400
-    # Heavy-tailed activity: Zipf-like account weights.
-    weights = [1.0 / (k + 1) ** 0.9 for k in range(n_accounts)]
-    cum = []
-    acc = 0.0
-    for w in weights:
-        acc += w
-        cum.append(acc)
-    total_w = acc
+    # Phrases to build texts from (texts themselves stay mostly distinct).
+    phrases = [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 12))) for _ in range(4096)]
+    # Heavy-tailed activity: account k posts in proportion to 1 / (k + 1)^0.9.
+    cum = list(itertools.accumulate(1.0 / (k + 1) ** 0.9 for k in range(n_accounts)))
+    total_w = cum[-1]
     # Coordinated teams of 5..40 accounts (about 3% of all accounts).
     teams = []
     pool = list(range(n_accounts))
@@ -112,57 +112,48 @@ def synthetic(args, writer):
         size = rng.randint(5, 40)
         teams.append(pool[used:used + size])
         used += size
-    bisect = __import__("bisect").bisect_left
+    log_posts = math.log(max(n_posts, 2))
     rows = 0
-    mid = 0
     out = []
-
-    def emit(user, repost, text, t, urls):
-        nonlocal rows, mid
-        mid += 1
-        out.append((mid, f"u{user}", f"user_{user}", repost, "", text, t, urls))
-        rows += 1
-        if len(out) >= 50_000:
+    while rows < n_posts:
+        if rand() < 0.12:
+            # A team acts together within two minutes: all retweet one post, post one
+            # text (with different mentions), or push one link.
+            team = teams[randrange(len(teams))]
+            t0 = start + randrange(span)
+            what = rand()
+            tag = randrange(1 << 40)
+            text = f"{phrases[tag & 4095]} #{WORDS[tag % len(WORDS)]}"
+            link = f"https://{DOMAINS[tag % len(DOMAINS)]}/story/{tag:x}"
+            for m in team:
+                if rand() < 0.2 or rows >= n_posts:
+                    continue
+                rows += 1
+                t = t0 + randrange(120)
+                if what < 0.5:
+                    out.append((rows, f"u{m}", f"user_{m}", f"p{tag}", "", text, t, ""))
+                elif what < 0.8:
+                    out.append((rows, f"u{m}", f"user_{m}", "", "", f"@u{team[0]} {text}", t, ""))
+                else:
+                    out.append((rows, f"u{m}", f"user_{m}", "", "", f"{phrases[m & 4095]} {link}", t, link))
+        else:
+            rows += 1
+            user = bisect.bisect_left(cum, rand() * total_w)
+            t = start + randrange(span)
+            kind = rand()
+            if kind < 0.45:
+                # Retweet of a post whose popularity is heavy-tailed.
+                post = int(math.exp(rand() * log_posts))
+                out.append((rows, f"u{user}", f"user_{user}", f"p{post}", "", f"{phrases[post & 4095]} {post}", t, ""))
+            elif kind < 0.65:
+                link = f"https://{DOMAINS[user % len(DOMAINS)]}/a/{int(math.exp(rand() * 12))}?utm_source=tw"
+                out.append((rows, f"u{user}", f"user_{user}", "", "", f"{phrases[randrange(4096)]} {link}", t, link))
+            else:
+                text = f"{phrases[randrange(4096)]} {randrange(1 << 30)}"
+                out.append((rows, f"u{user}", f"user_{user}", "", "", text, t, ""))
+        if len(out) >= 100_000:
             writer.writerows(out)
             out.clear()
-
-    def words(k):
-        return " ".join(rng.choice(WORDS) for _ in range(k))
-
-    while rows < n_posts:
-        r = rng.random()
-        if r < 0.12 and teams:
-            # A team acts together: all retweet one post, or post one text, or push one
-            # link, within a minute or two.
-            team = rng.choice(teams)
-            t0 = start + rng.randrange(span)
-            what = rng.random()
-            tag = rng.randrange(1 << 40)
-            text = f"{words(8)} #{rng.choice(WORDS)}"
-            link = f"https://{rng.choice(DOMAINS)}/story/{tag:x}"
-            for m in team:
-                if rng.random() < 0.2 or rows >= n_posts:
-                    continue
-                t = t0 + rng.randrange(120)
-                if what < 0.5:
-                    emit(m, f"p{tag}", text, t, "")
-                elif what < 0.8:
-                    emit(m, "", f"@{rng.choice(team)} {text}", t, "")
-                else:
-                    emit(m, "", f"{words(5)} {link}", t, link)
-        else:
-            user = bisect(cum, rng.random() * total_w)
-            t = start + rng.randrange(span)
-            kind = rng.random()
-            if kind < 0.45:
-                # Retweet of a popular post: heavy-tailed popularity.
-                post = int(math.exp(rng.random() * math.log(max(n_posts, 2))))
-                emit(user, f"p{post}", f"{words(10)} {post}", t, "")
-            elif kind < 0.65:
-                link = f"https://{rng.choice(DOMAINS)}/a/{int(math.exp(rng.random() * 12))}?utm_source=tw"
-                emit(user, "", f"{words(7)} {link}", t, link)
-            else:
-                emit(user, "", words(rng.randint(3, 16)), t, "")
     writer.writerows(out)
     return rows
 
@@ -253,7 +244,7 @@ def main():
             n = edgecases(args, writer)
         else:
             n = synthetic(args, writer)
-    print(f"wrote {n} rows to {args.out}", file=sys.stderr)
+    print(f"wrote {n} rows to {args.out}")
 
 
 if __name__ == "__main__":

@@ -247,6 +247,7 @@ def main():
     p.add_argument("--min-weight", type=int, default=2)
     p.add_argument("--label", default="sample")
     p.add_argument("--examples", type=int, default=3)
+    p.add_argument("--require-edges", action="store_true", help="fail when a behaviour has no edge on either side")
     args = p.parse_args()
 
     rows = read_rows(args.csv)
@@ -271,6 +272,9 @@ def main():
             f"{b:<11}{len(cnt):>8}{len(ours):>8}{d['both']:>8}{len(d['only_x']):>10}{len(d['only_y']):>10}"
             f"{len(d['weight']):>8}"
         )
+        if args.require_edges and not cnt and not ours:
+            unexplained += 1
+            explained_lines.append(f"  {b}: no edges on either side: the comparison would prove nothing")
         differing = set(d["only_x"]) | set(d["only_y"]) | set(d["weight"])
 
         # The reference with CNT's rules must reproduce CNT.

@@ -48,14 +48,11 @@ pub struct ParseEnumError {
 impl FromStr for Engine {
     type Err = ParseEnumError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Engine::ALL
-            .into_iter()
-            .find(|e| e.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| ParseEnumError {
-                what: "engine",
-                value: s.to_owned(),
-                expected: "influence, infra, ballots, audit",
-            })
+        Engine::ALL.into_iter().find(|e| e.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| ParseEnumError {
+            what: "engine",
+            value: s.to_owned(),
+            expected: "influence, infra, ballots, audit",
+        })
     }
 }
 
@@ -71,13 +68,8 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Info,
-        Severity::Low,
-        Severity::Medium,
-        Severity::High,
-        Severity::Critical,
-    ];
+    pub const ALL: [Severity; 5] =
+        [Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -111,14 +103,11 @@ impl fmt::Display for Severity {
 impl FromStr for Severity {
     type Err = ParseEnumError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Severity::ALL
-            .into_iter()
-            .find(|v| v.as_str().eq_ignore_ascii_case(s))
-            .ok_or_else(|| ParseEnumError {
-                what: "severity",
-                value: s.to_owned(),
-                expected: "info, low, medium, high, critical",
-            })
+        Severity::ALL.into_iter().find(|v| v.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| ParseEnumError {
+            what: "severity",
+            value: s.to_owned(),
+            expected: "info, low, medium, high, critical",
+        })
     }
 }
 

@@ -209,7 +209,9 @@ mod tests {
     }
 
     /// A direct transcription of the definition, for comparison.
-    fn brute(actions: &[Action], window: i64) -> (Vec<(u32, u32, u32)>, Vec<(u32, u32, u32)>) {
+    type Counts = Vec<(u32, u32, u32)>;
+
+    fn brute(actions: &[Action], window: i64) -> (Counts, Counts) {
         use std::collections::{BTreeMap, BTreeSet};
         let mut dir: BTreeMap<(u32, u32), BTreeSet<u32>> = BTreeMap::new();
         let mut sh: BTreeMap<(u32, u32), BTreeSet<u64>> = BTreeMap::new();

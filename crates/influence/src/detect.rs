@@ -308,7 +308,7 @@ fn combine(behaviours: &[BehaviourEdges]) -> Vec<(u32, u32, f64)> {
         }
     }
     let mut out: Vec<(u32, u32, f64)> = acc.into_iter().map(|((a, b), w)| (a, b, w)).collect();
-    out.sort_by(|x, y| (x.0, x.1).cmp(&(y.0, y.1)));
+    out.sort_by_key(|&(a, b, _)| (a, b));
     out
 }
 

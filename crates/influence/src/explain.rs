@@ -113,26 +113,26 @@ pub fn explain(
     let mut pairs_in = vec![0usize; n];
     let mut weight_in = vec![0f64; n];
     for &(a, b, w) in &detection.combined {
-        if let (Some(&na), Some(&nb)) = (network_of.get(&a), network_of.get(&b)) {
-            if na == nb {
-                pairs_in[na as usize] += 1;
-                weight_in[na as usize] += w;
-                *strength.entry(a).or_insert(0.0) += w;
-                *strength.entry(b).or_insert(0.0) += w;
-            }
+        if let (Some(&na), Some(&nb)) = (network_of.get(&a), network_of.get(&b))
+            && na == nb
+        {
+            pairs_in[na as usize] += 1;
+            weight_in[na as usize] += w;
+            *strength.entry(a).or_insert(0.0) += w;
+            *strength.entry(b).or_insert(0.0) += w;
         }
     }
     let mut summaries: Vec<Vec<BehaviourSummary>> = vec![Vec::new(); n];
     for be in &detection.behaviours {
         let mut per: Vec<(usize, u64, f64)> = vec![(0, 0, 0.0); n];
         for p in &be.pairs {
-            if let (Some(&na), Some(&nb)) = (network_of.get(&p.a), network_of.get(&p.b)) {
-                if na == nb {
-                    let s = &mut per[na as usize];
-                    s.0 += 1;
-                    s.1 += p.shared as u64;
-                    s.2 = s.2.min(p.log10_p);
-                }
+            if let (Some(&na), Some(&nb)) = (network_of.get(&p.a), network_of.get(&p.b))
+                && na == nb
+            {
+                let s = &mut per[na as usize];
+                s.0 += 1;
+                s.1 += p.shared as u64;
+                s.2 = s.2.min(p.log10_p);
             }
         }
         for (i, (pairs, shared, best)) in per.into_iter().enumerate() {
@@ -193,7 +193,7 @@ pub fn explain(
             let attribution =
                 attribute(&profiles, &corpus.languages, &corpus.clients, &corpus.hosts, state_media);
             let mut behaviours = summaries[i].clone();
-            behaviours.sort_by(|a, b| b.shared.cmp(&a.shared));
+            behaviours.sort_by_key(|b| std::cmp::Reverse(b.shared));
             Network {
                 id: String::new(),
                 rank: 0,

@@ -105,10 +105,10 @@ mod tests {
 
     #[test]
     fn poisson_tail_agrees_with_direct_sums() {
-        for &lambda in &[0.01, 0.3, 1.0, 4.5, 20.0] {
+        for &lambda in &[0.01f64, 0.3, 1.0, 4.5, 20.0] {
             for x in 0..40u32 {
                 // Reference: the tail summed term by term from pmf(0) upwards.
-                let mut pmf = (-lambda as f64).exp();
+                let mut pmf = (-lambda).exp();
                 let mut tail = 0.0;
                 for k in 0..400u32 {
                     if k >= x {

@@ -18,7 +18,9 @@ pub enum StoreError {
     Open { path: PathBuf, source: rusqlite::Error },
     #[error("store {path}: migration to schema version {version} failed: {source}")]
     Migrate { path: PathBuf, version: usize, source: rusqlite::Error },
-    #[error("store {path} has schema version {found}, newer than this build understands ({known}); upgrade scrutineer")]
+    #[error(
+        "store {path} has schema version {found}, newer than this build understands ({known}); upgrade scrutineer"
+    )]
     TooNew { path: PathBuf, found: usize, known: usize },
     #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
@@ -110,14 +112,16 @@ impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
-        let conn = Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let conn =
+            Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
         Store::init(conn, path)
     }
 
     /// A store that lives in memory only, for tests and dry runs.
     pub fn open_in_memory() -> Result<Store> {
         let path = PathBuf::from(":memory:");
-        let conn = Connection::open_in_memory().map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let conn =
+            Connection::open_in_memory().map_err(|source| StoreError::Open { path: path.clone(), source })?;
         Store::init(conn, path)
     }
 
@@ -150,7 +154,11 @@ impl Store {
     fn migrate(&mut self) -> Result<()> {
         let current = self.schema_version()?;
         if current > MIGRATIONS.len() {
-            return Err(StoreError::TooNew { path: self.path.clone(), found: current, known: MIGRATIONS.len() });
+            return Err(StoreError::TooNew {
+                path: self.path.clone(),
+                found: current,
+                known: MIGRATIONS.len(),
+            });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
             let version = i + 1;
@@ -302,16 +310,21 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT engine, severity, COUNT(*) FROM findings GROUP BY engine, severity ORDER BY engine, severity_rank DESC",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (e, s, n) = row?;
-            let engine = e
-                .parse::<Engine>()
-                .map_err(|err| StoreError::UnknownValue { id: "counts".into(), column: "engine", value: err.value })?;
-            let severity = s
-                .parse::<Severity>()
-                .map_err(|err| StoreError::UnknownValue { id: "counts".into(), column: "severity", value: err.value })?;
+            let engine = e.parse::<Engine>().map_err(|err| StoreError::UnknownValue {
+                id: "counts".into(),
+                column: "engine",
+                value: err.value,
+            })?;
+            let severity = s.parse::<Severity>().map_err(|err| StoreError::UnknownValue {
+                id: "counts".into(),
+                column: "severity",
+                value: err.value,
+            })?;
             out.push((engine, severity, usize::try_from(n).unwrap_or(0)));
         }
         Ok(out)
@@ -337,8 +350,9 @@ impl Store {
     }
 
     pub fn access_log(&self, limit: usize) -> Result<Vec<AccessRecord>> {
-        let mut stmt =
-            self.conn.prepare("SELECT at, actor, action, target FROM access_log ORDER BY id DESC LIMIT ?1")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, actor, action, target FROM access_log ORDER BY id DESC LIMIT ?1")?;
         let rows = stmt.query_map(params![limit as i64], |r| {
             Ok(AccessRecord {
                 at: parse_time(&r.get::<_, String>(0)?).unwrap_or_default(),
@@ -403,7 +417,10 @@ impl RawFinding {
             .map_err(|source| StoreError::Corrupt { id: self.id.clone(), column: "techniques", source })?;
         let evidence: Vec<Evidence> = serde_json::from_str(&self.evidence)
             .map_err(|source| StoreError::Corrupt { id: self.id.clone(), column: "evidence", source })?;
-        let time_span = match (self.span_start.as_deref().and_then(parse_time), self.span_end.as_deref().and_then(parse_time)) {
+        let time_span = match (
+            self.span_start.as_deref().and_then(parse_time),
+            self.span_end.as_deref().and_then(parse_time),
+        ) {
             (Some(a), Some(b)) => Some(TimeSpan::new(a, b)),
             _ => None,
         };
@@ -427,7 +444,9 @@ impl RawFinding {
 pub fn table_exists(store: &Store, name: &str) -> Result<bool> {
     let found: Option<String> = store
         .conn
-        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1", params![name], |r| r.get(0))
+        .query_row("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?1", params![name], |r| {
+            r.get(0)
+        })
         .optional()?;
     Ok(found.is_some())
 }
@@ -455,7 +474,11 @@ mod tests {
     fn findings_round_trip_and_order_by_severity() {
         let mut store = Store::open_in_memory().expect("open");
         let run = store.begin_run(Engine::Influence, "influence scan x.csv").expect("run");
-        let fs = vec![sample("a", Severity::Low, 0.5), sample("b", Severity::High, 0.4), sample("c", Severity::High, 0.9)];
+        let fs = vec![
+            sample("a", Severity::Low, 0.5),
+            sample("b", Severity::High, 0.4),
+            sample("c", Severity::High, 0.9),
+        ];
         store.put_findings(Some(run), &fs).expect("put");
         store.finish_run(run, &serde_json::json!({"posts": 10})).expect("finish");
         let got = store.findings(&FindingFilter::default()).expect("list");

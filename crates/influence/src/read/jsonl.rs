@@ -77,7 +77,7 @@ pub(crate) fn drive(mut input: impl BufRead, out: &mut Out<'_>, parser: &mut dyn
             out.skip(line_no, "binary data (NUL bytes) in the line".to_string());
             continue;
         }
-        let text: Cow<'_, str> = match std::str::from_utf8(line) {
+        let text: Cow<'_, str> = match simdutf8::basic::from_utf8(line) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
                 out.report.decoded_latin1 += 1;

@@ -96,4 +96,3 @@ pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
         }
     }
 }
-

@@ -101,7 +101,9 @@ fn parse_format(args: &ScanArgs) -> anyhow::Result<Format> {
             (Some(spec), _) => spec.parse::<ColumnMapping>().context("--map")?,
             (None, Some(path)) => ColumnMapping::from_toml_file(path).context("--mapping")?,
             (None, None) if args.format.starts_with("csv:") => return Ok(format),
-            (None, None) => bail!("--format csv needs a column mapping: --map account=COL,time=COL,... or --mapping FILE.toml"),
+            (None, None) => bail!(
+                "--format csv needs a column mapping: --map account=COL,time=COL,... or --mapping FILE.toml"
+            ),
         };
         format = Format::Csv(mapping);
     } else if args.map.is_some() || args.mapping.is_some() {
@@ -141,7 +143,9 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         ..ScanParams::default()
     };
     let state_media = match &args.state_media {
-        Some(p) => StateMediaList::load(p).with_context(|| format!("reading --state-media {}", p.display()))?,
+        Some(p) => {
+            StateMediaList::load(p).with_context(|| format!("reading --state-media {}", p.display()))?
+        }
         None => StateMediaList::builtin(),
     };
 
@@ -162,7 +166,11 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
             ctx.note(format!("  skipped {}:{}", report.source, skip));
         }
         if report.skipped > 5 {
-            ctx.note(format!("  ... {} skipped rows in all (first {} listed in the run summary)", report.skipped, report.skip_samples.len()));
+            ctx.note(format!(
+                "  ... {} skipped rows in all (first {} listed in the run summary)",
+                report.skipped,
+                report.skip_samples.len()
+            ));
         }
         reports.push(report);
     }
@@ -171,7 +179,11 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     }
     let read_secs = started.elapsed().as_secs_f64();
 
-    let stage = ctx.stage(&format!("finding coordination among {} accounts, {} posts", corpus.accounts.len(), corpus.posts));
+    let stage = ctx.stage(&format!(
+        "finding coordination among {} accounts, {} posts",
+        corpus.accounts.len(),
+        corpus.posts
+    ));
     let analysis = analyse(corpus, &params, &state_media);
     stage.finish_and_clear();
 
@@ -180,7 +192,8 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
 
     let mut written = Vec::new();
     if let Some(dir) = &args.out {
-        written = export::write_all(&analysis, &params, dir).with_context(|| format!("writing exports to {}", dir.display()))?;
+        written = export::write_all(&analysis, &params, dir)
+            .with_context(|| format!("writing exports to {}", dir.display()))?;
     }
     let total_secs = started.elapsed().as_secs_f64();
     let summary = serde_json::json!({
@@ -215,7 +228,10 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"summary": summary, "networks": nets}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({"summary": summary, "networks": nets}))?
+        );
         return Ok(());
     }
 
@@ -230,7 +246,8 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
                 format!("UTC{:+} ({:.0}%)", o.utc_offset, o.office_hours_share * 100.0)
             });
             let lang = n.attribution.languages.first().map(|c| c.value.clone()).unwrap_or_default();
-            let members: Vec<&str> = n.accounts.iter().take(3).map(|a| a.handle.as_deref().unwrap_or(&a.account)).collect();
+            let members: Vec<&str> =
+                n.accounts.iter().take(3).map(|a| a.handle.as_deref().unwrap_or(&a.account)).collect();
             vec![
                 n.id.clone(),
                 n.size.to_string(),
@@ -245,11 +262,31 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         })
         .collect();
     if rows.is_empty() {
-        println!("No coordinated networks found among {} accounts ({} posts).", analysis.corpus.accounts.len(), analysis.corpus.posts);
+        println!(
+            "No coordinated networks found among {} accounts ({} posts).",
+            analysis.corpus.accounts.len(),
+            analysis.corpus.posts
+        );
     } else {
-        print_table(&["net", "accounts", "score", "severity", "behaviours", "office hours fit", "language", "members", "finding"], &rows);
+        print_table(
+            &[
+                "net",
+                "accounts",
+                "score",
+                "severity",
+                "behaviours",
+                "office hours fit",
+                "language",
+                "members",
+                "finding",
+            ],
+            &rows,
+        );
         if analysis.networks.len() > args.top {
-            println!("... {} more networks (see `scrutineer findings list --engine influence`)", analysis.networks.len() - args.top);
+            println!(
+                "... {} more networks (see `scrutineer findings list --engine influence`)",
+                analysis.networks.len() - args.top
+            );
         }
     }
     let placed: usize = analysis.networks.iter().map(|n| n.size).sum();
@@ -275,7 +312,11 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         ));
     }
     if !written.is_empty() {
-        ctx.note(format!("wrote {} files to {}", written.len(), args.out.as_ref().map(|d| d.display().to_string()).unwrap_or_default()));
+        ctx.note(format!(
+            "wrote {} files to {}",
+            written.len(),
+            args.out.as_ref().map(|d| d.display().to_string()).unwrap_or_default()
+        ));
     }
     Ok(())
 }

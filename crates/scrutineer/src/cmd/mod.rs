@@ -3,7 +3,7 @@
 pub mod audit;
 pub mod ballots;
 pub mod findings;
-pub mod infra;
 pub mod influence;
+pub mod infra;
 pub mod ledger;
 pub mod simulate;
