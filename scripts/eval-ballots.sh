@@ -64,6 +64,7 @@ echo "== 2. generic layout, $GVOTERS voters: detection and per-precinct totals"
 sqlite3 -batch "$WORK/g.sqlite" <<SQL
 .mode csv
 .import $WORK/g/roll.csv roll
+CREATE INDEX roll_id ON roll(voter_id);
 .import $WORK/g/issued.csv issued
 .import $WORK/g/returns.csv returns
 .import $WORK/g_out/findings.csv findings
@@ -72,12 +73,13 @@ sqlite3 -batch "$WORK/g.sqlite" <<SQL
 .separator ,
 .headers on
 .output $WORK/g_totals_sql.csv
-WITH env AS (
-  SELECT i.envelope_id, COALESCE(r.precinct, 'UNKNOWN') AS precinct,
-         (SELECT COUNT(*) FROM returns x WHERE x.envelope_id = i.envelope_id) AS n,
-         (SELECT COUNT(*) FROM returns x WHERE x.envelope_id = i.envelope_id AND x.outcome IN ('accepted','cured')) AS acc,
-         (SELECT COUNT(*) FROM returns x WHERE x.envelope_id = i.envelope_id AND x.outcome = 'rejected') AS rej
-  FROM issued i LEFT JOIN roll r ON r.voter_id = i.voter_id)
+WITH r AS (
+  SELECT envelope_id, COUNT(*) AS n, SUM(outcome IN ('accepted','cured')) AS acc, SUM(outcome = 'rejected') AS rej
+  FROM returns GROUP BY envelope_id),
+env AS (
+  SELECT i.envelope_id, COALESCE(v.precinct, 'UNKNOWN') AS precinct,
+         COALESCE(r.n, 0) AS n, COALESCE(r.acc, 0) AS acc, COALESCE(r.rej, 0) AS rej
+  FROM issued i LEFT JOIN roll v ON v.voter_id = i.voter_id LEFT JOIN r ON r.envelope_id = i.envelope_id)
 SELECT precinct, COUNT(*) AS issued, SUM(n > 0) AS returned, SUM(acc > 0) AS accepted,
        SUM(n > 0 AND acc = 0 AND rej > 0) AS rejected, SUM(n = 0) AS outstanding
 FROM env GROUP BY precinct ORDER BY precinct;
