@@ -44,10 +44,65 @@ pub enum SimulateCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Social-media posts: organic US accounts (heavy-tailed activity, diurnal rhythms,
+    /// retweet cascades) plus injected influence operations; truth.csv lists every
+    /// injected account with its operation and tactic.
+    Social(SocialArgs),
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SocialOutFormat {
+    /// posts.csv in the IRA CSV schema (author_id,content,...,post_type,retweet).
+    Ira,
+    /// posts.jsonl: Twitter API v1.1 tweet objects.
+    TwitterV1,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SocialArgs {
+    /// Seed: the same seed and flags always write the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Organic accounts [default: 5000; 10000 with --background-only].
+    #[arg(long)]
+    accounts: Option<u32>,
+    /// Days simulated [default: 14; 91 with --background-only].
+    #[arg(long)]
+    days: Option<u32>,
+    /// First day, YYYY-MM-DD (UTC) [default: 2016-10-01; 2016-09-01 with --background-only].
+    #[arg(long)]
+    start: Option<String>,
+    /// Injected influence operations (tactics rotate through --tactics).
+    #[arg(long, default_value_t = 4, conflicts_with = "background_only")]
+    operations: u32,
+    /// Tactics of the operations, in rotation.
+    #[arg(long, value_delimiter = ',', default_value = "retweet_ring,copy_paste,link_laundering,hashtag_campaign")]
+    tactics: Vec<scrutineer_simulate::social::Tactic>,
+    /// Accounts per operation.
+    #[arg(long, default_value_t = 20)]
+    operation_size: u32,
+    /// UTC offset of every operation's office in hours (e.g. 3 or 3.5) [default: Moscow,
+    /// Beijing, Tehran, Kyiv, Karachi, Lagos in rotation].
+    #[arg(long, allow_hyphen_values = true)]
+    operation_utc_offset: Option<f64>,
+    /// Operations hide: random delays, paraphrased text, staggered accounts, organic filler.
+    #[arg(long)]
+    evasive: bool,
+    /// Organic traffic only, in the IRA CSV schema, for the IRA file's period
+    /// (2016-09-01..2016-11-30), to mix with real data.
+    #[arg(long)]
+    background_only: bool,
+    /// Schema of the posts file.
+    #[arg(long, value_enum, default_value = "ira")]
+    format: SocialOutFormat,
+    /// Directory to write into (created if needed).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
     match cmd {
+        SimulateCommand::Social(args) => run_social(ctx, args),
         SimulateCommand::Ballots {
             seed,
             voters,
@@ -98,4 +153,63 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn run_social(ctx: &Context, a: SocialArgs) -> anyhow::Result<()> {
+    use scrutineer_simulate::social::{SocialFormat, SocialScenario, default_operations, generate};
+    let bg = a.background_only;
+    let mut s = if bg {
+        SocialScenario::background(a.seed)
+    } else {
+        SocialScenario { accounts: 5_000, days: 14, ..SocialScenario::background(a.seed) }
+    };
+    if !bg {
+        s.start = chrono::NaiveDate::from_ymd_opt(2016, 10, 1).context("default start date")?;
+        let offset = a.operation_utc_offset.map(|h| (h * 60.0).round() as i32);
+        s.operations = default_operations(a.operations, a.operation_size, &a.tactics, offset);
+        s.evasive = a.evasive;
+    }
+    if let Some(n) = a.accounts {
+        s.accounts = n;
+    }
+    if let Some(n) = a.days {
+        s.days = n;
+    }
+    if let Some(d) = &a.start {
+        s.start = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .with_context(|| format!("--start: '{d}' is not a date YYYY-MM-DD"))?;
+    }
+    s.format = match a.format {
+        SocialOutFormat::Ira => SocialFormat::Ira,
+        SocialOutFormat::TwitterV1 => SocialFormat::TwitterV1,
+    };
+    let bar = ctx.stage(&format!("simulating {} accounts over {} days", s.accounts, s.days));
+    let started = std::time::Instant::now();
+    let written = generate(&s, &a.out, &|m| bar.set_message(m.to_string()))
+        .with_context(|| format!("writing the scenario into {}", a.out.display()))?;
+    bar.finish_and_clear();
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&written)?);
+    } else {
+        println!(
+            "{} posts by {} active accounts ({} originals, {} retweets, {} replies, {} quotes) {}..{} in {:.1} s",
+            written.posts,
+            written.active_accounts,
+            written.originals,
+            written.retweets,
+            written.replies,
+            written.quotes,
+            written.start,
+            written.end,
+            started.elapsed().as_secs_f64()
+        );
+        println!(
+            "most retweeted post: {} retweets; injected: {} operations, {} accounts, {} posts",
+            written.max_retweets_of_one_post, written.operations, written.injected_accounts, written.injected_posts
+        );
+        for f in &written.files {
+            println!("  {}", f.display());
+        }
+    }
+    Ok(())
 }
