@@ -99,7 +99,7 @@ CONF
   nginx -p "$conf" -c "$conf/nginx.conf" -t >/dev/null 2>&1 || { echo "modsecurity peer: nginx config did not load ($(nginx -p "$conf" -c "$conf/nginx.conf" -t 2>&1 | tail -n1))"; return 0; }
   nginx -p "$conf" -c "$conf/nginx.conf" -s stop >/dev/null 2>&1 || true
   nginx -p "$conf" -c "$conf/nginx.conf"
-  trap 'nginx -p "$conf" -c "$conf/nginx.conf" -s stop >/dev/null 2>&1 || true' EXIT
+  trap "nginx -p '$conf' -c '$conf/nginx.conf' -s stop >/dev/null 2>&1 || true" EXIT
   # Request targets from the log (URL-safe ones), cycled by a wrk script.
   { awk -F'"' '{ split($2, r, " "); if (r[2] ~ /^\//) print r[2] }' "$log" | head -n 20000 | grep -v '[[:space:]]' > "$conf/paths.txt"; } || true
   cat > "$conf/paths.lua" <<'LUA'

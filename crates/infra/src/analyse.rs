@@ -61,9 +61,10 @@ impl Analyser<'_> {
                     rules = hit.rules;
                     payload = hit.payload;
                     if let Some(p) = self.profile
-                        && event.kind == EventKind::Http {
-                            p.check(&event, &mut rules);
-                        }
+                        && event.kind == EventKind::Http
+                    {
+                        p.check(&event, &mut rules);
+                    }
                 }
                 if event.alert.is_some() {
                     rules.insert(Rule::IdsAlert);

@@ -17,11 +17,12 @@ pub fn percent_decode(s: &[u8], plus: bool) -> Vec<u8> {
                 continue;
             }
             if matches!(s.get(i + 1), Some(b'u' | b'U'))
-                && let Some(cp) = hex4(s.get(i + 2..i + 6)) {
-                    push_char(&mut out, cp);
-                    i += 6;
-                    continue;
-                }
+                && let Some(cp) = hex4(s.get(i + 2..i + 6))
+            {
+                push_char(&mut out, cp);
+                i += 6;
+                continue;
+            }
             out.push(b);
         } else if b == b'+' && plus {
             out.push(b' ');

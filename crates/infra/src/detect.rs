@@ -274,9 +274,10 @@ impl Aggregator {
             extend_span(&mut s.span, ev.time);
             s.jurisdictions.insert(ev.jurisdiction.clone());
             if let Some(src) = ev.src
-                && s.sources.len() < 100 {
-                    s.sources.insert(src.to_string());
-                }
+                && s.sources.len() < 100
+            {
+                s.sources.insert(src.to_string());
+            }
             s.rules.extend(a.rules.iter().filter(|r| *r != Rule::Indicator));
         }
         // Failed logins on web login pages count like auth-log failures.
@@ -301,13 +302,14 @@ impl Aggregator {
         };
         if failed
             && let Some(user) = ev.user.as_deref()
-                && (self.accounts.len() < MAX_ACCOUNTS || self.accounts.contains_key(user)) {
-                    let acc = self.accounts.entry(user.to_owned()).or_default();
-                    acc.failures += 1;
-                    acc.sources.insert(src);
-                    extend_span(&mut acc.span, ev.time);
-                    acc.jurisdictions.insert(ev.jurisdiction.clone());
-                }
+            && (self.accounts.len() < MAX_ACCOUNTS || self.accounts.contains_key(user))
+        {
+            let acc = self.accounts.entry(user.to_owned()).or_default();
+            acc.failures += 1;
+            acc.sources.insert(src);
+            extend_span(&mut acc.span, ev.time);
+            acc.jurisdictions.insert(ev.jurisdiction.clone());
+        }
         let s = self.sources.entry(src).or_default();
         s.requests += 1;
         extend_span(&mut s.span, ev.time);
@@ -317,23 +319,26 @@ impl Aggregator {
                 s.errors_4xx += 1;
             }
             if let Some(p) = ev.path()
-                && s.paths.len() < MAX_PATHS {
-                    let mut h = rustc_hash::FxHasher::default();
-                    p.hash(&mut h);
-                    s.paths.insert(h.finish());
-                }
+                && s.paths.len() < MAX_PATHS
+            {
+                let mut h = rustc_hash::FxHasher::default();
+                p.hash(&mut h);
+                s.paths.insert(h.finish());
+            }
         }
         if let Some(ua) = ev.user_agent.as_deref()
-            && (s.agents.len() < 16 || s.agents.contains_key(ua)) {
-                *s.agents.entry(ua.to_owned()).or_default() += 1;
-            }
+            && (s.agents.len() < 16 || s.agents.contains_key(ua))
+        {
+            *s.agents.entry(ua.to_owned()).or_default() += 1;
+        }
         for r in a.rules.iter() {
             *s.rule_counts.entry(r).or_default() += 1;
         }
         if let Some(alert) = &ev.alert
-            && s.ids_signatures.len() < 32 {
-                *s.ids_signatures.entry(alert.signature.clone()).or_default() += 1;
-            }
+            && s.ids_signatures.len() < 32
+        {
+            *s.ids_signatures.entry(alert.signature.clone()).or_default() += 1;
+        }
         match verdict {
             Verdict::Attack => {
                 s.hostile += 1;
@@ -341,13 +346,15 @@ impl Aggregator {
                     s.attack_samples.push(sample());
                 }
                 if let Some(fp) = a.payload_fingerprint()
-                    && (s.payloads.len() < 64 || s.payloads.contains_key(&fp)) {
-                        *s.payloads.entry(fp).or_default() += 1;
-                    }
+                    && (s.payloads.len() < 64 || s.payloads.contains_key(&fp))
+                {
+                    *s.payloads.entry(fp).or_default() += 1;
+                }
                 if s.attack_order.len() < 8
-                    && let Some(p) = ev.path() {
-                        s.attack_order.push(p.to_owned());
-                    }
+                    && let Some(p) = ev.path()
+                {
+                    s.attack_order.push(p.to_owned());
+                }
             }
             Verdict::Anomaly => {
                 s.anomalies += 1;
@@ -364,9 +371,10 @@ impl Aggregator {
                 s.failures.push(0);
             }
             if let Some(user) = ev.user.as_deref()
-                && s.failed_accounts.len() < MAX_ACCOUNTS {
-                    s.failed_accounts.insert(user.to_owned());
-                }
+                && s.failed_accounts.len() < MAX_ACCOUNTS
+            {
+                s.failed_accounts.insert(user.to_owned());
+            }
         }
         if ev.auth == Some(AuthOutcome::Accepted)
             && !s.failures.is_empty()
@@ -1010,9 +1018,10 @@ impl JurisdictionMap {
     /// Reassigns the event to the office its host belongs to, if listed.
     pub fn resolve(&self, ev: &mut Event) {
         if let Some(h) = ev.host.as_deref()
-            && let Some(j) = self.map.get(&h.to_ascii_lowercase()) {
-                ev.jurisdiction = j.clone();
-            }
+            && let Some(j) = self.map.get(&h.to_ascii_lowercase())
+        {
+            ev.jurisdiction = j.clone();
+        }
     }
 }
 

@@ -245,19 +245,20 @@ impl IndicatorSet {
             }
         }
         if !self.urls.is_empty()
-            && let Some(t) = ev.target.as_deref() {
-                let full = match ev.host.as_deref() {
-                    Some(h) if t.starts_with('/') => format!("{h}{t}"),
-                    _ => t.to_owned(),
-                }
-                .to_ascii_lowercase();
-                for (u, idx) in &self.urls {
-                    let bare = u.split_once("://").map(|(_, r)| r).unwrap_or(u);
-                    if full.contains(bare) {
-                        out.push(*idx);
-                    }
+            && let Some(t) = ev.target.as_deref()
+        {
+            let full = match ev.host.as_deref() {
+                Some(h) if t.starts_with('/') => format!("{h}{t}"),
+                _ => t.to_owned(),
+            }
+            .to_ascii_lowercase();
+            for (u, idx) in &self.urls {
+                let bare = u.split_once("://").map(|(_, r)| r).unwrap_or(u);
+                if full.contains(bare) {
+                    out.push(*idx);
                 }
             }
+        }
         if let Some(ua) = ev.user_agent.as_deref() {
             for (a, idx) in &self.agents {
                 if ua.contains(a.as_str()) {

@@ -169,9 +169,10 @@ impl Profile {
             return;
         };
         if let Some(m) = ev.method.as_deref()
-            && !ep.methods.contains(m) {
-                out.insert(Rule::UnexpectedMethod);
-            }
+            && !ep.methods.contains(m)
+        {
+            out.insert(Rule::UnexpectedMethod);
+        }
         for (k, v) in params(ev) {
             let Some(p) = ep.params.get(text(&k).as_str()) else {
                 out.insert(Rule::UnknownParam);

@@ -327,9 +327,10 @@ pub fn params(ev: &Event) -> Vec<(Vec<u8>, Vec<u8>)> {
 pub fn inspect(ev: &Event) -> SignatureHit {
     let mut hit = SignatureHit::default();
     if let Some(m) = ev.method.as_deref()
-        && !COMMON_METHODS.contains(&m) {
-            hit.rules.insert(Rule::UnusualMethod);
-        }
+        && !COMMON_METHODS.contains(&m)
+    {
+        hit.rules.insert(Rule::UnusualMethod);
+    }
     if ev.malformed_headers > 0 {
         hit.rules.insert(Rule::MalformedHeader);
     }

@@ -87,7 +87,14 @@ fn toolkit_layout_gives_the_toolkit_weights() {
         .args(["--format", "csv", "--map", MAP, "--out"])
         .arg(&out)
         .args(["--window", "60", "--min-count", "2", "--edge-filter", "none", "--text-similarity", "1"])
-        .args(["--max-item-accounts", "0", "--behaviours", "co_retweet,co_link,co_tweet", "--min-network-size", "2"])
+        .args([
+            "--max-item-accounts",
+            "0",
+            "--behaviours",
+            "co_retweet,co_link,co_tweet",
+            "--min-network-size",
+            "2",
+        ])
         .assert()
         .success();
     assert_eq!(edges(&out, "co_retweet"), set(&[("a", "b", 3), ("b", "a", 2)]));

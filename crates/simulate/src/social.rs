@@ -10,7 +10,7 @@
 //!   population shares), with US daylight saving time; posting by local hour peaks in the
 //!   evening (21–22 h) and bottoms out at 4–5 h, later mornings at weekends;
 //! - retweets: a Yule–Simon urn (a new retweet copies the target of an earlier retweet of the
-//!   last hours or days with probability 0.75, else picks a fresh recent post weighted by its
+//!   last hours or days with probability 0.85, else picks a fresh recent post weighted by its
 //!   author's followers), which gives power-law cascade sizes; Kwak et al. (WWW 2010) report
 //!   half of retweets within an hour of the post and three quarters within a day.
 //!
@@ -70,7 +70,9 @@ impl FromStr for Tactic {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().replace('-', "_");
         Tactic::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
-            format!("unknown tactic '{s}' (expected retweet_ring, copy_paste, link_laundering, hashtag_campaign)")
+            format!(
+                "unknown tactic '{s}' (expected retweet_ring, copy_paste, link_laundering, hashtag_campaign)"
+            )
         })
     }
 }
@@ -220,6 +222,9 @@ struct Post {
     text: Box<str>,
     injected: bool,
 }
+
+/// A named event of the 2016 season: (year, month, day, UTC hour, tag, topic).
+type NamedWave = (i32, u32, u32, u32, &'static str, Option<usize>);
 
 struct Wave {
     start: i64,
@@ -409,7 +414,7 @@ impl<'a> Gen<'a> {
     /// Hashtag waves: the 2016 season's named events when they fall in the period, plus a
     /// trending tag every few days, each lasting hours to two days.
     fn make_waves(&mut self) {
-        let named: [(i32, u32, u32, u32, &str, Option<usize>); 9] = [
+        let named: [NamedWave; 9] = [
             (2016, 9, 27, 1, "#DebateNight", None),
             (2016, 10, 5, 1, "#VPDebate", None),
             (2016, 10, 7, 20, "#TrumpTapes", Some(1)),
@@ -537,7 +542,8 @@ impl<'a> Gen<'a> {
             if time < self.t0 || time >= self.t_end {
                 continue;
             }
-            let kind = match weighted(d, &[mix[0], mix[1], mix[2], (1.0 - mix[0] - mix[1] - mix[2]).max(0.0)]) {
+            let kind = match weighted(d, &[mix[0], mix[1], mix[2], (1.0 - mix[0] - mix[1] - mix[2]).max(0.0)])
+            {
                 0 => Kind::Retweet,
                 1 => Kind::Reply,
                 2 => Kind::Quote,
@@ -584,8 +590,18 @@ impl<'a> Gen<'a> {
         let date = date_of(self.s.start, day);
         match weighted(d, &[0.45, 0.14, 0.18, 0.10, 0.13]) {
             0 => {
-                let affine: Vec<f64> =
-                    NEWS.iter().map(|n| if n.2 == topic { 6.0 } else if n.2 == 2 { 1.5 } else { 0.3 }).collect();
+                let affine: Vec<f64> = NEWS
+                    .iter()
+                    .map(|n| {
+                        if n.2 == topic {
+                            6.0
+                        } else if n.2 == 2 {
+                            1.5
+                        } else {
+                            0.3
+                        }
+                    })
+                    .collect();
                 let dom = weighted(d, &affine);
                 let age = weighted(d, &[0.6, 0.25, 0.15]) as i64;
                 let k = zipf(d, &self.article_zipf) as u64;
@@ -621,7 +637,10 @@ impl<'a> Gen<'a> {
                 let sh = SHORTENERS[d.below(SHORTENERS.len() as u64) as usize];
                 // Most shortened links are minted per share; publishers reuse theirs.
                 let code = if d.chance(0.3) {
-                    base62(crate::rng::mix((day as u64) << 16 ^ zipf(d, &self.article_zipf) as u64 ^ 0x5407), 7)
+                    base62(
+                        crate::rng::mix((day as u64) << 16 ^ zipf(d, &self.article_zipf) as u64 ^ 0x5407),
+                        7,
+                    )
                 } else {
                     base62(d.next_u64(), 7)
                 };
@@ -629,8 +648,9 @@ impl<'a> Gen<'a> {
             }
             3 => (format!("https://www.instagram.com/p/{}/", base62(d.next_u64(), 11)), None),
             _ => {
-                let site = ["facebook.com", "amazon.com", "change.org", "gofundme.com", "reddit.com", "imgur.com"]
-                    [d.below(6) as usize];
+                let site =
+                    ["facebook.com", "amazon.com", "change.org", "gofundme.com", "reddit.com", "imgur.com"]
+                        [d.below(6) as usize];
                 (format!("https://www.{site}/{}/{}", date.format("%Y%m%d"), base62(d.next_u64(), 8)), None)
             }
         }
@@ -728,7 +748,11 @@ impl Gen<'_> {
                     statuses_base: 500 + ad.below(20_000) as u32,
                     created,
                     topic: if theme == 1 { 0 } else { 1 },
-                    client: if evasive { CLIENTS[weighted(&mut ad, &client_w)].0 } else { "Twitter Web Client" },
+                    client: if evasive {
+                        CLIENTS[weighted(&mut ad, &client_w)].0
+                    } else {
+                        "Twitter Web Client"
+                    },
                     mix: [0.6, 0.1, 0.0],
                     shift: 0,
                 });
@@ -794,7 +818,9 @@ impl Gen<'_> {
                         let leaders = (n / 5).max(2);
                         for l in 0..leaders {
                             for _ in 0..4 {
-                                let Some(t) = office.time_on(self, &mut d, day, active[l].2) else { continue };
+                                let Some(t) = office.time_on(self, &mut d, day, active[l].2) else {
+                                    continue;
+                                };
                                 if !is_active(l, t, self.t0) {
                                     continue;
                                 }
@@ -818,7 +844,9 @@ impl Gen<'_> {
                     Tactic::CopyPaste => {
                         for _ in 0..6 {
                             let first = d.below(n as u64) as usize;
-                            let Some(t) = office.time_on(self, &mut d, day, active[first].2) else { continue };
+                            let Some(t) = office.time_on(self, &mut d, day, active[first].2) else {
+                                continue;
+                            };
                             let msg = text::op_message(&mut d, theme);
                             for (m, &acc) in members.iter().enumerate() {
                                 if m != first && !d.chance(p_join) {
@@ -842,7 +870,9 @@ impl Gen<'_> {
                     Tactic::LinkLaundering => {
                         for _ in 0..5 {
                             let first = d.below(n as u64) as usize;
-                            let Some(t) = office.time_on(self, &mut d, day, active[first].2) else { continue };
+                            let Some(t) = office.time_on(self, &mut d, day, active[first].2) else {
+                                continue;
+                            };
                             let dom = &domains[d.below(3) as usize];
                             let date = date_of(self.s.start, day);
                             let url = format!(
@@ -1045,7 +1075,11 @@ fn offset_label(min: i32) -> String {
 }
 
 /// Generates a scenario into `out` and returns what was written.
-pub fn generate(s: &SocialScenario, out: &Path, progress: &dyn Fn(&str)) -> Result<SocialWritten, SimulateError> {
+pub fn generate(
+    s: &SocialScenario,
+    out: &Path,
+    progress: &dyn Fn(&str),
+) -> Result<SocialWritten, SimulateError> {
     if s.days == 0 {
         return Err(SimulateError::Invalid("--days must be at least 1".into()));
     }
@@ -1220,7 +1254,8 @@ fn entities(text: &str) -> (Vec<String>, Vec<String>) {
 fn write_v1(g: &Gen, order: &[u32], path: &Path) -> Result<(), SimulateError> {
     let file = File::create(path).map_err(io_err(path))?;
     let mut out = BufWriter::with_capacity(1 << 20, file);
-    let by_handle: HashMap<&str, &str> = g.accounts.iter().map(|a| (a.handle.as_str(), a.key.as_str())).collect();
+    let by_handle: HashMap<&str, &str> =
+        g.accounts.iter().map(|a| (a.handle.as_str(), a.key.as_str())).collect();
     let mut updates: Vec<u32> = g.accounts.iter().map(|a| a.statuses_base).collect();
     let user = |a: &Account, statuses: u32| {
         let (tz, off) = match a.zone {
@@ -1259,7 +1294,9 @@ fn write_v1(g: &Gen, order: &[u32], path: &Path) -> Result<(), SimulateError> {
             .text
             .split_whitespace()
             .filter_map(|t| t.strip_prefix('@'))
-            .map(|h| serde_json::json!({"screen_name": h, "id_str": by_handle.get(h).copied().unwrap_or("0")}))
+            .map(
+                |h| serde_json::json!({"screen_name": h, "id_str": by_handle.get(h).copied().unwrap_or("0")}),
+            )
             .collect();
         let mut v = serde_json::json!({
             "created_at": fmt_time(p.time, "%a %b %d %H:%M:%S +0000 %Y"),
@@ -1310,10 +1347,8 @@ fn write_v1(g: &Gen, order: &[u32], path: &Path) -> Result<(), SimulateError> {
         } else {
             tweet(i, statuses)
         };
-        serde_json::to_writer(&mut out, &v).map_err(|e| SimulateError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::other(e),
-        })?;
+        serde_json::to_writer(&mut out, &v)
+            .map_err(|e| SimulateError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) })?;
         out.write_all(b"\n").map_err(io_err(path))?;
     }
     out.flush().map_err(io_err(path))?;

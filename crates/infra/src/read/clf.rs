@@ -62,9 +62,10 @@ pub fn parse_clf_line(line: &[u8], jurisdiction: &Arc<str>) -> Result<Event, &'s
     // (with a decimal point: seconds; without: microseconds, Apache's %D).
     while let Some(t) = c.any() {
         if duration_ms.is_none()
-            && let Some(ms) = parse_duration(t) {
-                duration_ms = Some(ms);
-            }
+            && let Some(ms) = parse_duration(t)
+        {
+            duration_ms = Some(ms);
+        }
     }
     let (method, target, protocol) = split_request(request);
     Ok(Event {

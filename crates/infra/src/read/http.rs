@@ -101,10 +101,10 @@ pub fn parse_http_request(rec: &[u8], jurisdiction: &Arc<str>) -> Result<Event, 
     if ev.host.is_none()
         && let Some(rest) =
             ev.target.as_deref().and_then(|t| t.strip_prefix("http://").or(t.strip_prefix("https://")))
-        {
-            let h = rest.split(['/', '?']).next().unwrap_or_default();
-            ev.host = Some(h.split(':').next().unwrap_or(h).to_owned());
-        }
+    {
+        let h = rest.split(['/', '?']).next().unwrap_or_default();
+        ev.host = Some(h.split(':').next().unwrap_or(h).to_owned());
+    }
     Ok(ev)
 }
 

@@ -524,10 +524,17 @@ mod tests {
         let mut opts = ReadOptions::new(Format::Http, "j");
         opts.chunk = 700;
         let mut got = Vec::new();
-        read_stream(&dump[..], Path::new("t"), &opts, &|_| {}, |e| e, |batch| {
-            got.extend(batch.into_iter().map(|p| (p.line, p.result)));
-            Ok(())
-        })
+        read_stream(
+            &dump[..],
+            Path::new("t"),
+            &opts,
+            &|_| {},
+            |e| e,
+            |batch| {
+                got.extend(batch.into_iter().map(|p| (p.line, p.result)));
+                Ok(())
+            },
+        )
         .expect("read");
         assert_eq!(got.len(), 500);
         for (i, (line, r)) in got.iter().enumerate() {

@@ -76,7 +76,11 @@ pub struct SocialArgs {
     #[arg(long, default_value_t = 4, conflicts_with = "background_only")]
     operations: u32,
     /// Tactics of the operations, in rotation.
-    #[arg(long, value_delimiter = ',', default_value = "retweet_ring,copy_paste,link_laundering,hashtag_campaign")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "retweet_ring,copy_paste,link_laundering,hashtag_campaign"
+    )]
     tactics: Vec<scrutineer_simulate::social::Tactic>,
     /// Accounts per operation.
     #[arg(long, default_value_t = 20)]
@@ -205,7 +209,10 @@ fn run_social(ctx: &Context, a: SocialArgs) -> anyhow::Result<()> {
         );
         println!(
             "most retweeted post: {} retweets; injected: {} operations, {} accounts, {} posts",
-            written.max_retweets_of_one_post, written.operations, written.injected_accounts, written.injected_posts
+            written.max_retweets_of_one_post,
+            written.operations,
+            written.injected_accounts,
+            written.injected_posts
         );
         for f in &written.files {
             println!("  {}", f.display());
