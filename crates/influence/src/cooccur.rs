@@ -29,6 +29,8 @@ pub struct CoOccurrence {
     pub incidences: f64,
     /// Σ_i d_i (d_i − 1).
     pub pair_mass: f64,
+    /// Per account, Σ (d_i − 1) over the items it acted on: how crowded its items are.
+    pub crowding: Vec<f64>,
     /// Items whose pairs were not enumerated because too many accounts acted on them.
     pub crowd_items: usize,
 }
@@ -121,6 +123,7 @@ pub fn co_occurrence(
     // Item statistics for the null model: distinct accounts per item, distinct items
     // per account.
     let mut items_per_account = vec![0u32; n_accounts];
+    let mut crowding = vec![0f64; n_accounts];
     let mut incidences = 0f64;
     let mut pair_mass = 0f64;
     let mut start = 0;
@@ -141,6 +144,7 @@ pub fn co_occurrence(
         pair_mass += d * (d - 1.0);
         for &a in &accounts_of_item {
             items_per_account[a as usize] += 1;
+            crowding[a as usize] += d - 1.0;
         }
         if max_item_accounts > 0 && accounts_of_item.len() > max_item_accounts {
             crowd.push(item);
@@ -186,7 +190,7 @@ pub fn co_occurrence(
     shared_keys.par_sort_unstable();
     let shared = count_runs(&shared_keys);
 
-    CoOccurrence { directed, shared, items_per_account, incidences, pair_mass, crowd_items }
+    CoOccurrence { directed, shared, items_per_account, incidences, pair_mass, crowding, crowd_items }
 }
 
 fn reduce_into(

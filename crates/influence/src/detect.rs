@@ -132,7 +132,8 @@ fn filter_edges(
         let expected = expected_shared(
             co.items_per_account[a as usize],
             co.items_per_account[b as usize],
-            co.pair_mass,
+            co.crowding[a as usize],
+            co.crowding[b as usize],
             co.incidences,
         );
         let log10_p = poisson_upper_log10(x, expected);
@@ -229,7 +230,10 @@ fn sync_edges(corpus: &mut Corpus, params: &ScanParams) -> BehaviourEdges {
         }
     }
     let incidences: f64 = per_minute.values().map(|&d| d as f64).sum();
-    let pair_mass: f64 = per_minute.values().map(|&d| d as f64 * (d as f64 - 1.0)).sum();
+    let crowding: Vec<f64> = sets
+        .iter()
+        .map(|s| s.iter().map(|m| per_minute.get(m).copied().unwrap_or(1) as f64 - 1.0).sum())
+        .collect();
 
     let (candidates, skipped) =
         candidate_pairs(&sets, Banding { bands: 10, rows: 2 }, params.seed ^ 0x5eed, 200);
@@ -243,7 +247,13 @@ fn sync_edges(corpus: &mut Corpus, params: &ScanParams) -> BehaviourEdges {
             if x < params.sync_min_count {
                 return None;
             }
-            let expected = expected_shared(si.len() as u32, sj.len() as u32, pair_mass, incidences);
+            let expected = expected_shared(
+                si.len() as u32,
+                sj.len() as u32,
+                crowding[i as usize],
+                crowding[j as usize],
+                incidences,
+            );
             let log10_p = poisson_upper_log10(x, expected);
             let (a, b) = (eligible[i as usize], eligible[j as usize]);
             Some(PairEdge { a: a.min(b), b: a.max(b), shared: x, expected, log10_p })
