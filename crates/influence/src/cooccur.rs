@@ -61,8 +61,31 @@ fn count_runs(keys: &[u64]) -> Vec<(u32, u32, u32)> {
     out
 }
 
+/// What the per-item scans emit, merged across threads.
+#[derive(Default)]
+struct Emitted {
+    /// Packed ordered pair `(a, b)` for each post of `a` matched by `b`.
+    pairs: Vec<u64>,
+    /// The post of each entry of `pairs`, kept only when a post can hold several items.
+    posts: Vec<u32>,
+    /// Packed `(a, b)`, `a < b`, once per item the pair coincided on.
+    shared: Vec<u64>,
+}
+
+impl Emitted {
+    fn merge(mut self, mut other: Emitted) -> Emitted {
+        if self.pairs.len() < other.pairs.len() {
+            std::mem::swap(&mut self, &mut other);
+        }
+        self.pairs.extend(other.pairs);
+        self.posts.extend(other.posts);
+        self.shared.extend(other.shared);
+        self
+    }
+}
+
 /// The per-item scan. `group` is one item's actions sorted by time.
-fn scan_item(group: &[Action], window: i64, directed: &mut Vec<(u64, u32)>, shared: &mut Vec<u64>) {
+fn scan_item(group: &[Action], window: i64, track_posts: bool, out: &mut Emitted) {
     if group.len() < 2 {
         return;
     }
@@ -73,7 +96,7 @@ fn scan_item(group: &[Action], window: i64, directed: &mut Vec<(u64, u32)>, shar
     let mut lo = 0usize;
     let mut hi = 0usize;
     let mut partners: Vec<u32> = Vec::new();
-    let shared_start = shared.len();
+    let shared_start = out.shared.len();
     for act in group {
         while group[lo].time < act.time - window {
             lo += 1;
@@ -89,15 +112,18 @@ fn scan_item(group: &[Action], window: i64, directed: &mut Vec<(u64, u32)>, shar
         partners.sort_unstable();
         partners.dedup();
         for &b in &partners {
-            directed.push((pack(act.account, b), act.post));
+            out.pairs.push(pack(act.account, b));
+            if track_posts {
+                out.posts.push(act.post);
+            }
             if act.account < b {
-                shared.push(pack(act.account, b));
+                out.shared.push(pack(act.account, b));
             }
         }
     }
     // A pair counts once per item however many times it coincided on it.
-    let tail = &mut shared[shared_start..];
-    tail.sort_unstable();
+    let shared = &mut out.shared;
+    shared[shared_start..].sort_unstable();
     let mut write = shared_start;
     for read in shared_start..shared.len() {
         if write == shared_start || shared[read] != shared[write - 1] {
@@ -108,15 +134,21 @@ fn scan_item(group: &[Action], window: i64, directed: &mut Vec<(u64, u32)>, shar
     shared.truncate(write);
 }
 
-/// Counts co-occurrences of `actions` (consumed and re-sorted) within `window` seconds.
+/// Counts co-occurrences of `actions` (sorted in place by item and time) within
+/// `window` seconds.
+///
+/// `posts_may_repeat` says whether one post can hold several items (links): then the
+/// directed weight needs the post of every match to count distinct posts, which costs
+/// memory; otherwise every match is a distinct post already.
 ///
 /// Items acted on by more than `max_item_accounts` distinct accounts (0: no limit) are
 /// counted in the null-model statistics but their pairs are not enumerated.
 pub fn co_occurrence(
-    mut actions: Vec<Action>,
+    actions: &mut [Action],
     window: i64,
     n_accounts: usize,
     max_item_accounts: usize,
+    posts_may_repeat: bool,
 ) -> CoOccurrence {
     actions.par_sort_unstable_by_key(|a| (a.item, a.time, a.account));
 
@@ -152,56 +184,35 @@ pub fn co_occurrence(
         start = end;
     }
 
+    // `crowd` is sorted because items were visited in order.
     let crowd_items = crowd.len();
-    if !crowd.is_empty() {
-        // `crowd` is sorted because items were visited in order.
-        actions.retain(|a| crowd.binary_search(&a.item).is_err());
-    }
-    let (mut directed_keys, mut shared_keys) = actions
+    let emitted = actions
         .par_chunk_by(|x, y| x.item == y.item)
-        .fold(
-            || (Vec::new(), Vec::new()),
-            |(mut d, mut s), group| {
-                scan_item(group, window, &mut d, &mut s);
-                (d, s)
-            },
-        )
-        .reduce(
-            || (Vec::new(), Vec::new()),
-            |(mut d1, mut s1), (d2, s2)| {
-                if d1.len() < d2.len() {
-                    return reduce_into(d2, s2, d1, s1);
-                }
-                d1.extend(d2);
-                s1.extend(s2);
-                (d1, s1)
-            },
-        );
-    drop(actions);
+        .fold(Emitted::default, |mut out, group| {
+            if crowd.binary_search(&group[0].item).is_err() {
+                scan_item(group, window, posts_may_repeat, &mut out);
+            }
+            out
+        })
+        .reduce(Emitted::default, Emitted::merge);
+    let Emitted { mut pairs, posts, mut shared } = emitted;
 
-    // Distinct posts per ordered pair: sort (pair, post), drop repeats, count runs.
-    directed_keys.par_sort_unstable();
-    directed_keys.dedup();
-    let pairs_only: Vec<u64> = directed_keys.iter().map(|(k, _)| *k).collect();
-    drop(directed_keys);
-    let directed = count_runs(&pairs_only);
-    drop(pairs_only);
+    let directed = if posts_may_repeat {
+        // Distinct posts per ordered pair: sort (pair, post), drop repeats, count runs.
+        let mut keyed: Vec<(u64, u32)> = pairs.into_iter().zip(posts).collect();
+        keyed.par_sort_unstable();
+        keyed.dedup();
+        let pairs_only: Vec<u64> = keyed.into_iter().map(|(k, _)| k).collect();
+        count_runs(&pairs_only)
+    } else {
+        pairs.par_sort_unstable();
+        count_runs(&pairs)
+    };
 
-    shared_keys.par_sort_unstable();
-    let shared = count_runs(&shared_keys);
+    shared.par_sort_unstable();
+    let shared = count_runs(&shared);
 
     CoOccurrence { directed, shared, items_per_account, incidences, pair_mass, crowding, crowd_items }
-}
-
-fn reduce_into(
-    mut d_big: Vec<(u64, u32)>,
-    mut s_big: Vec<u64>,
-    d_small: Vec<(u64, u32)>,
-    s_small: Vec<u64>,
-) -> (Vec<(u64, u32)>, Vec<u64>) {
-    d_big.extend(d_small);
-    s_big.extend(s_small);
-    (d_big, s_big)
 }
 
 #[cfg(test)]
@@ -249,7 +260,7 @@ mod tests {
             act(3, 510, 1, 7),
             act(4, 520, 1, 8),
         ];
-        let got = co_occurrence(actions.clone(), 60, 3, 0);
+        let got = co_occurrence(&mut actions.clone(), 60, 3, 0, true);
         let (dir, sh) = brute(&actions, 60);
         assert_eq!(got.directed, dir);
         assert_eq!(got.shared, sh);
@@ -261,7 +272,7 @@ mod tests {
         // Item 1 is acted on by three accounts, item 2 by two.
         let actions =
             vec![act(1, 0, 0, 0), act(1, 1, 1, 1), act(1, 2, 2, 2), act(2, 0, 0, 3), act(2, 5, 1, 4)];
-        let got = co_occurrence(actions, 60, 3, 2);
+        let got = co_occurrence(&mut actions.clone(), 60, 3, 2, false);
         assert_eq!(got.crowd_items, 1);
         assert_eq!(got.shared, vec![(0, 1, 1)]);
         assert_eq!(got.items_per_account, vec![2, 2, 1]);
@@ -272,10 +283,13 @@ mod tests {
         #[test]
         fn agrees_with_brute_force(raw in proptest::collection::vec((0u64..6, 0i64..400, 0u32..5), 0..60), window in 0i64..120) {
             let actions: Vec<Action> = raw.iter().enumerate().map(|(i, &(item, t, a))| act(item, t, a, i as u32)).collect();
-            let got = co_occurrence(actions.clone(), window, 5, 0);
             let (dir, sh) = brute(&actions, window);
-            proptest::prop_assert_eq!(got.directed, dir);
-            proptest::prop_assert_eq!(got.shared, sh);
+            // Every post holds one item here, so both ways of counting posts must agree.
+            for posts_may_repeat in [false, true] {
+                let got = co_occurrence(&mut actions.clone(), window, 5, 0, posts_may_repeat);
+                proptest::prop_assert_eq!(&got.directed, &dir);
+                proptest::prop_assert_eq!(&got.shared, &sh);
+            }
         }
     }
 }

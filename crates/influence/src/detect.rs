@@ -86,12 +86,19 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
                 if b == Behaviour::CoTweet && params.text_similarity < 1.0 {
                     merged = merge_near_duplicates(corpus, &mut actions, params);
                 }
-                let kept_actions = actions.clone();
-                let co = co_occurrence(actions, params.window_secs, n_accounts, params.max_item_accounts);
-                let mut e = filter_edges(b, co, params, kept_actions.len());
+                // Only links can put several items in one post.
+                let posts_may_repeat = b == Behaviour::CoLink;
+                let co = co_occurrence(
+                    &mut actions,
+                    params.window_secs,
+                    n_accounts,
+                    params.max_item_accounts,
+                    posts_may_repeat,
+                );
+                let mut e = filter_edges(b, co, params, actions.len());
                 e.stats.near_duplicates_merged = merged.0;
                 e.stats.crowded_buckets_skipped = merged.1;
-                e.actions = kept_actions;
+                e.actions = actions;
                 e
             }
         };
