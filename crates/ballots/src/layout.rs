@@ -355,21 +355,31 @@ impl Layout {
     }
 
     pub fn outcome(&self, word: &[u8]) -> Option<Outcome> {
-        let w = String::from_utf8_lossy(word.trim_ascii()).to_uppercase();
-        self.outcomes.get(&w).copied().or(if self.unknown_outcome_rejected {
-            Some(Outcome::Rejected)
-        } else {
-            None
-        })
+        let found = with_upper(word, |w| self.outcomes.get(w).copied());
+        found.or(if self.unknown_outcome_rejected { Some(Outcome::Rejected) } else { None })
     }
 
     pub fn voter_status(&self, word: &[u8]) -> Option<VoterStatus> {
-        let w = String::from_utf8_lossy(word.trim_ascii()).to_uppercase();
-        self.voter_statuses.get(&w).copied()
+        with_upper(word, |w| self.voter_statuses.get(w).copied())
     }
 
     pub fn is_in_person(&self, word: &[u8]) -> bool {
-        let w = String::from_utf8_lossy(word.trim_ascii()).to_uppercase();
-        self.in_person_types.contains(&w)
+        with_upper(word, |w| self.in_person_types.iter().any(|t| t == w))
     }
+}
+
+/// Calls `f` with `word` trimmed and upper-cased (Unicode rules, invalid UTF-8 replaced);
+/// short ASCII words, nearly all of them, are upper-cased on the stack without allocating.
+fn with_upper<T>(word: &[u8], f: impl FnOnce(&str) -> T) -> T {
+    let word = word.trim_ascii();
+    let mut buf = [0u8; 64];
+    if word.len() <= buf.len() && word.is_ascii() {
+        let b = &mut buf[..word.len()];
+        b.copy_from_slice(word);
+        b.make_ascii_uppercase();
+        if let Ok(w) = std::str::from_utf8(b) {
+            return f(w);
+        }
+    }
+    f(&String::from_utf8_lossy(word).to_uppercase())
 }
