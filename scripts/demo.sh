@@ -20,7 +20,7 @@ hr "Election infrastructure: learn normal traffic, then scan the CSIC 2010 test 
 "$bin" infra learn "$shared/infra/csic2010/normalTrafficTraining.txt.gz" --format http --out "$out/infra-profile.json"
 "$bin" infra scan "$shared/infra/csic2010/normalTrafficTest-even.txt.gz" "$shared/infra/csic2010/anomalousTrafficTest-even.txt.gz" \
   --format http --profile "$out/infra-profile.json" --jurisdiction webshop --out "$out/infra"
-"$bin" infra scan "$shared/infra/apache-http-logs-scans" --out "$out/infra-scanners"
+"$bin" infra scan "$shared"/infra/apache-http-logs-scans/*.txt --out "$out/infra-scanners"
 
 hr "Mail ballots: a generated county with injected manufactured, duplicate and double ballots"
 "$bin" simulate ballots --seed 2024 --voters 200000 --out "$out/ballots-scenario"
