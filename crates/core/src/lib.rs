@@ -6,6 +6,7 @@
 //! This crate does no I/O; it is plain data plus a few helpers.
 
 mod finding;
+pub mod stats;
 mod technique;
 pub mod time;
 

@@ -21,33 +21,7 @@
 //! its tail probability passes the Benjamini–Hochberg procedure at the chosen false
 //! discovery rate over the pairs tested (see `detect`).
 
-/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9; relative error below 1e-13).
-pub fn ln_gamma(x: f64) -> f64 {
-    const G: f64 = 7.0;
-    const C: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        // Reflection.
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut a = C[0];
-    let t = x + G + 0.5;
-    for (i, c) in C.iter().enumerate().skip(1) {
-        a += c / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
-}
+use scrutineer_core::stats::ln_gamma;
 
 /// log10 of the upper tail `P(X ≥ x)` for `X ~ Poisson(λ)`.
 pub fn poisson_upper_log10(x: u32, lambda: f64) -> f64 {
@@ -97,16 +71,6 @@ pub fn expected_shared(k_a: u32, k_b: u32, crowding_a: f64, crowding_b: f64, inc
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn ln_gamma_matches_factorials() {
-        let mut f = 1.0f64;
-        for n in 1..30u32 {
-            f *= n as f64;
-            assert!((ln_gamma(n as f64 + 1.0) - f.ln()).abs() < 1e-9, "n={n}");
-        }
-        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-12);
-    }
 
     #[test]
     fn poisson_tail_agrees_with_direct_sums() {

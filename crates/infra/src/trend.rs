@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
+use scrutineer_core::stats::ln_factorial;
 use serde::Serialize;
 
 /// Smallest recent/baseline weekly-rate ratio called a ramp-up.
@@ -116,33 +117,6 @@ pub fn binomial_upper_tail(n: u64, x: u64, p: f64) -> f64 {
         }
     }
     total.clamp(0.0, 1.0)
-}
-
-/// `ln(n!)` via the Lanczos approximation of the gamma function.
-fn ln_factorial(n: u64) -> f64 {
-    ln_gamma(n as f64 + 1.0)
-}
-
-fn ln_gamma(x: f64) -> f64 {
-    const G: f64 = 7.0;
-    const C: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    let x = x - 1.0;
-    let mut a = C[0];
-    let t = x + G + 0.5;
-    for (i, c) in C.iter().enumerate().skip(1) {
-        a += c / (x + i as f64);
-    }
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + a.ln()
 }
 
 #[cfg(test)]
