@@ -124,8 +124,12 @@ impl Event {
 /// `http://host:port/path` -> `/path`; anything else unchanged.
 pub fn strip_origin(t: &str) -> &str {
     for scheme in ["http://", "https://"] {
-        if t.len() > scheme.len() && t[..scheme.len()].eq_ignore_ascii_case(scheme) {
-            let rest = &t[scheme.len()..];
+        // Compare bytes: a text decoded from Latin-1 can hold a multi-byte character
+        // where the scheme would end, and slicing the str there would panic. A match is
+        // all ASCII, so the offset after it is a character boundary.
+        let n = scheme.len();
+        if t.len() > n && t.as_bytes()[..n].eq_ignore_ascii_case(scheme.as_bytes()) {
+            let rest = &t[n..];
             return match rest.find('/') {
                 Some(i) => &rest[i..],
                 None => "/",
@@ -146,6 +150,15 @@ pub fn text(b: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strip_origin_survives_multibyte_text_where_the_scheme_would_end() {
+        // Found by fuzzing read_http: byte 7 falls inside the third 'é'.
+        assert_eq!(strip_origin("ht\u{e9}\u{e9}\u{e9}x/path"), "ht\u{e9}\u{e9}\u{e9}x/path");
+        assert_eq!(strip_origin("HTTP://host:8080/a?b=1"), "/a?b=1");
+        assert_eq!(strip_origin("https://host"), "/");
+        assert_eq!(strip_origin("/plain"), "/plain");
+    }
 
     #[test]
     fn path_and_query_of_absolute_and_relative_targets() {
