@@ -6,9 +6,7 @@ use chrono::{DateTime, Datelike, Timelike, Utc};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::normalize::{
-    hash_str, hashtag_set_key, normalize_text, normalize_url, split_retweet_prefix, token_set,
-};
+use crate::normalize::{hash_str, hashtag_set_key, normalize_text, normalize_url, token_set};
 use crate::params::{Behaviour, ScanParams};
 use crate::post::{Post, PostKind};
 
@@ -111,7 +109,7 @@ impl Preparer {
             normalized_urls.iter().filter_map(|u| crate::normalize::url_host(u)).collect();
         if post.kind == PostKind::Retweet {
             if self.want[Behaviour::CoRetweet.index()] {
-                let key = match (&post.retweeted_id, split_retweet_prefix(&post.text)) {
+                let key = match (&post.retweeted_id, crate::read::text::split_rt_prefix(&post.text)) {
                     (Some(id), _) if !id.is_empty() => format!("id:{id}"),
                     (_, Some((handle, body))) => format!("text:@{handle}:{body}"),
                     _ => format!("text:@{}:{}", post.retweeted_account.as_deref().unwrap_or(""), post.text),

@@ -45,18 +45,6 @@ pub fn normalize_text(text: &str) -> String {
     out
 }
 
-/// Strips a leading `RT @handle:` (the v1.1 convention) and returns the handle and the
-/// retweeted text.
-pub fn split_retweet_prefix(text: &str) -> Option<(&str, &str)> {
-    let rest = text.strip_prefix("RT @")?;
-    let colon = rest.find(':')?;
-    let handle = &rest[..colon];
-    if handle.is_empty() || handle.contains(char::is_whitespace) {
-        return None;
-    }
-    Some((handle, rest[colon + 1..].trim_start()))
-}
-
 /// Hashes of the distinct word tokens of normalised text, sorted, for Jaccard
 /// similarity. Links are dropped (t.co links differ per post even when the text is
 /// copied) and so is punctuation around words.
@@ -183,13 +171,6 @@ mod tests {
         assert_eq!(normalize_text("mail me at x@y.com now"), "mail me at x now");
         assert_eq!(normalize_text("@a @b"), "");
         assert_eq!(normalize_text("Ünïcode ÀB"), "ünïcode àb");
-    }
-
-    #[test]
-    fn retweet_prefix_is_split() {
-        assert_eq!(split_retweet_prefix("RT @TEN_GOP: Big news"), Some(("TEN_GOP", "Big news")));
-        assert_eq!(split_retweet_prefix("RT this"), None);
-        assert_eq!(split_retweet_prefix("Big news"), None);
     }
 
     #[test]
