@@ -285,8 +285,14 @@ impl Aggregator {
             && ev.method.as_deref() == Some("POST")
             && matches!(ev.status, Some(401 | 403))
             && ev.path().is_some_and(is_login_path);
-        let failed =
-            matches!(ev.auth, Some(AuthOutcome::Failed | AuthOutcome::InvalidUser)) || web_login_failure;
+        // HTTP basic authentication: the server logs the user name the client sent (`%u`)
+        // with the 401 that refused it.
+        let basic_auth_failure = ev.kind == EventKind::Http
+            && ev.status == Some(401)
+            && ev.user.as_deref().is_some_and(|u| !u.is_empty());
+        let failed = matches!(ev.auth, Some(AuthOutcome::Failed | AuthOutcome::InvalidUser))
+            || web_login_failure
+            || basic_auth_failure;
         let Some(src) = ev.src else {
             if verdict != Verdict::Normal {
                 for r in a.rules.iter().filter(|r| r.verdict() != Verdict::Normal) {
@@ -1095,6 +1101,32 @@ mod tests {
         assert!(bf.techniques.iter().any(|t| t.id == "T1110.001"));
         // A benign source with a few 404s is not a scanner.
         assert_eq!(r.findings.iter().filter(|f| f.kind == "scanning").count(), 1);
+    }
+
+    #[test]
+    fn basic_auth_failures_in_access_logs_are_failed_logins() {
+        let an = Analyser::default();
+        let mut agg = Aggregator::default();
+        for (i, user) in
+            ["admin", "clerk", "root", "elections", "jsmith", "backup"].iter().cycle().take(24).enumerate()
+        {
+            let mut e = http("203.0.113.40", "cook", "/admin/", 401, 0);
+            e.user = Some((*user).to_owned());
+            e.time = DateTime::from_timestamp(1_727_784_000 + i as i64 * 5, 0);
+            agg.observe(&an.analyse(e));
+        }
+        // A member of staff mistyping once is not an attack.
+        let mut e = http("198.51.100.8", "cook", "/admin/", 401, 0);
+        e.user = Some("staff1".into());
+        agg.observe(&an.analyse(e));
+        let r = agg.finish(&Enrichment::default());
+        let spray: Vec<_> = r
+            .findings
+            .iter()
+            .filter(|f| matches!(f.kind.as_str(), "brute_force" | "password_spraying"))
+            .collect();
+        assert_eq!(spray.len(), 1, "{:?}", r.findings.iter().map(|f| &f.title).collect::<Vec<_>>());
+        assert!(spray[0].title.contains("203.0.113.40"));
     }
 
     #[test]

@@ -37,6 +37,11 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run an election-season exercise: simulate a state's season, run every engine on it,
+    /// score what was found against the ground truth, and write the HTML report.
+    Demo(cmd::demo::DemoArgs),
+    /// Write a self-contained HTML report of the findings in the store.
+    Report(cmd::report::ReportArgs),
     /// Information operations: find coordinated networks of accounts in social-media data.
     #[command(subcommand)]
     Influence(cmd::influence::InfluenceCommand),
@@ -65,6 +70,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let ctx = ui::Context::new(&cli);
     let result = match cli.command {
+        Command::Demo(a) => cmd::demo::run(&ctx, a),
+        Command::Report(a) => cmd::report::run(&ctx, a),
         Command::Influence(c) => cmd::influence::run(&ctx, c),
         Command::Infra(c) => cmd::infra::run(&ctx, c),
         Command::Ballots(c) => cmd::ballots::run(&ctx, c),

@@ -3,9 +3,13 @@
 //! One module per kind of scenario; each writes the inputs an engine reads plus a file of
 //! every injected item, so that evaluations can count what was found and what was missed.
 //! - [`ballots`]: voter roll, ballot issuance, returns and poll-book check-ins.
+//! - [`infra`]: access logs of county election websites with one actor's campaign.
+//! - [`count`]: cast-vote records, the paper ballots behind them and reported results.
 //! - [`social`]: organic social-media traffic with injected influence operations.
 
 pub mod ballots;
+pub mod count;
+pub mod infra;
 mod nc_counties;
 mod rng;
 pub mod social;
@@ -16,4 +20,30 @@ pub enum SimulateError {
     Io { path: std::path::PathBuf, source: std::io::Error },
     #[error("{0}")]
     Invalid(String),
+}
+
+/// The `n` most populous counties of the simulated state (North Carolina's, by accepted mail
+/// ballots in 2020) with their relative weights, largest first.
+pub fn largest_counties(n: usize) -> Vec<(String, u32)> {
+    let mut all: Vec<(String, u32)> =
+        nc_counties::NC_COUNTIES.iter().map(|(c, w)| ((*c).to_owned(), *w)).collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    all.truncate(n);
+    all
+}
+
+/// Splits `total` among `counties` in proportion to their weights (largest remainders).
+pub fn apportion(total: u64, counties: &[(String, u32)]) -> Vec<(String, u64)> {
+    let sum: u64 = counties.iter().map(|c| u64::from(c.1)).sum::<u64>().max(1);
+    let mut out: Vec<(String, u64)> =
+        counties.iter().map(|(c, w)| (c.clone(), total * u64::from(*w) / sum)).collect();
+    let mut left = total - out.iter().map(|c| c.1).sum::<u64>();
+    for c in out.iter_mut() {
+        if left == 0 {
+            break;
+        }
+        c.1 += 1;
+        left -= 1;
+    }
+    out
 }

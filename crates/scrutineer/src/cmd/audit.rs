@@ -339,7 +339,7 @@ fn status(ctx: &Context, path: &std::path::Path, store_findings: bool) -> anyhow
         let mut store = ctx.open_store("audit status", &path.display().to_string())?;
         let run = store.begin_run(Engine::Audit, "audit status")?;
         let n = store.put_findings(Some(run), &findings)?;
-        store.finish_run(run, &serde_json::json!({"contests": st.len(), "findings": n}))?;
+        store.finish_run(run, &serde_json::json!({"contests": st.len(), "findings": n, "status": st}))?;
         ctx.note(format!("{n} findings stored"));
     }
     Ok(())

@@ -29,7 +29,8 @@ pub enum BallotsCommand {
         /// Receipt deadline, local time, YYYY-MM-DDTHH:MM:SS.
         #[arg(long)]
         deadline: String,
-        /// Input layout: generic, nc (NC State Board absentee and ncvoter files), or a mapping .toml.
+        /// Input layout: generic, nc (NC State Board absentee, ncvoter and ncvhis files), ohio (Ohio SOS
+        /// voter-file extract as the roll), or a mapping .toml.
         #[arg(long, default_value = "generic")]
         layout: String,
         /// Output directory (created if needed).
@@ -246,8 +247,35 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
                         .with_context(|| format!("committing {}", ledger_path.display()))?,
                 );
             }
+            // What the HTML report charts: findings by kind, the largest precincts' totals
+            // and the overall closing figures.
+            let mut by_kind: std::collections::BTreeMap<&str, usize> = Default::default();
+            for f in &rec.findings {
+                *by_kind.entry(f.kind.as_str()).or_default() += 1;
+            }
+            let mut largest: Vec<(&String, &scrutineer_ballots::reconcile::PrecinctTotals)> =
+                rec.totals.iter().collect();
+            largest.sort_by(|a, b| b.1.issued.cmp(&a.1.issued).then(a.0.cmp(b.0)));
+            let total_row =
+                |name: &str, rows: &[(&String, &scrutineer_ballots::reconcile::PrecinctTotals)]| {
+                    serde_json::json!({
+                        "precinct": name,
+                        "issued": rows.iter().map(|r| r.1.issued).sum::<u64>(),
+                        "returned": rows.iter().map(|r| r.1.returned).sum::<u64>(),
+                        "accepted": rows.iter().map(|r| r.1.accepted).sum::<u64>(),
+                        "rejected": rows.iter().map(|r| r.1.rejected).sum::<u64>(),
+                        "outstanding": rows.iter().map(|r| r.1.outstanding).sum::<u64>(),
+                    })
+                };
+            let overall = total_row("all precincts", &largest);
+            let top: Vec<serde_json::Value> =
+                largest.iter().take(40).map(|r| total_row(r.0, std::slice::from_ref(r))).collect();
             let summary = serde_json::json!({
                 "stats": ds.stats,
+                "by_kind": by_kind,
+                "overall": overall,
+                "precincts_total": rec.totals.len(),
+                "largest_precincts": top,
                 "findings": rec.findings.len(),
                 "anomalies": anomalies.len(),
                 "envelopes": ds.envelopes_issued(),

@@ -205,6 +205,8 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         "read_seconds": read_secs,
         "total_seconds": total_secs,
         "params": params,
+        // What the HTML report draws: the top networks' accounts and ties.
+        "graph": export::graph_summary(&analysis, 400),
         "behaviours": analysis.detection.behaviours.iter().map(|b| serde_json::json!({"behaviour": b.behaviour, "stats": b.stats})).collect::<Vec<_>>(),
         "reads": reports.iter().map(|r| serde_json::json!({
             "source": r.source, "format": r.format, "records": r.records, "posts": r.posts,

@@ -432,7 +432,20 @@ fn scan(
         let run = store.begin_run(Engine::Infra, "infra scan").context("starting a run in the store")?;
         store.put_findings(Some(run), &report.findings).context("storing findings")?;
         store
-            .finish_run(run, &serde_json::json!({"records": total_records, "malformed": total_malformed, "findings": report.findings.len(), "campaigns": report.campaigns.len()}))
+            .finish_run(
+                run,
+                &serde_json::json!({
+                    "records": total_records,
+                    "malformed": total_malformed,
+                    "normal": verdicts[Verdict::Normal as usize],
+                    "anomaly": verdicts[Verdict::Anomaly as usize],
+                    "attack": verdicts[Verdict::Attack as usize],
+                    "findings": report.findings.len(),
+                    "campaigns": report.campaigns,
+                    // What the HTML report charts: hostile events per day and office.
+                    "trend": report.trend,
+                }),
+            )
             .context("finishing the run")?;
     }
     let summary = serde_json::json!({

@@ -2,8 +2,10 @@
 
 pub mod audit;
 pub mod ballots;
+pub mod demo;
 pub mod findings;
 pub mod influence;
 pub mod infra;
 pub mod ledger;
+pub mod report;
 pub mod simulate;

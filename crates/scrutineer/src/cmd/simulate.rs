@@ -48,6 +48,121 @@ pub enum SimulateCommand {
     /// retweet cascades) plus injected influence operations; truth.csv lists every
     /// injected account with its operation and tactic.
     Social(SocialArgs),
+    /// Access logs of county election websites (registration portal and results site):
+    /// voters, crawlers and staff, plus one actor's campaign of scanning, SQL injection and
+    /// credential stuffing across several counties, ramping up before election day.
+    /// truth.csv and truth.json describe the campaign.
+    Infra(InfraArgs),
+    /// The count: paper ballots, cast-vote records, a ballot manifest and reported results
+    /// for two statewide contests, one tabulated honestly and one altered in half the
+    /// counties (enough to flip its reported winner). truth.json says which.
+    Count(CountArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InfraArgs {
+    /// Seed: the same seed and flags always write the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Counties (one office each) [default: the state's six largest].
+    #[arg(long, value_delimiter = ',')]
+    counties: Vec<String>,
+    /// How many of the counties (the first ones) the actor attacks [default: two thirds].
+    #[arg(long)]
+    targeted: Option<usize>,
+    /// Days of logs, up to and including election day.
+    #[arg(long, default_value_t = 56)]
+    days: u32,
+    /// Election day, YYYY-MM-DD.
+    #[arg(long, default_value = "2024-11-05")]
+    election_day: String,
+    /// Mean visitors per county per day at the start (grows toward election day).
+    #[arg(long, default_value_t = 120)]
+    visitors_per_day: u32,
+    /// Multiplies the actor's request volume.
+    #[arg(long, default_value_t = 1.0)]
+    attack_intensity: f64,
+    /// Directory to write into (one subdirectory per county).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CountArgs {
+    /// Seed: the same seed and flags always write the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Counties [default: the state's six largest].
+    #[arg(long, value_delimiter = ',')]
+    counties: Vec<String>,
+    /// Ballots cast statewide, split among the counties by their size.
+    #[arg(long, default_value_t = 12_000)]
+    ballots: u64,
+    /// Share of the true leader's votes switched to the runner-up in the altered counties.
+    #[arg(long, default_value_t = 0.15)]
+    switch_share: f64,
+    /// Tabulate every contest honestly (nothing for the audit to catch).
+    #[arg(long)]
+    honest: bool,
+    /// Directory to write into.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+/// The named counties with weights from the state's figures, or the six largest.
+fn county_weights(names: &[String]) -> anyhow::Result<Vec<(String, u32)>> {
+    if names.is_empty() {
+        return Ok(scrutineer_simulate::largest_counties(6));
+    }
+    let all = scrutineer_simulate::largest_counties(usize::MAX);
+    names
+        .iter()
+        .map(|n| {
+            let up = n.trim().to_ascii_uppercase();
+            // A county outside the state's list still gets a weight (the median's).
+            let w = all.iter().find(|c| c.0 == up).map_or(5_000, |c| c.1);
+            if up.is_empty() || up.contains(['/', '\\']) {
+                anyhow::bail!("--counties: '{n}' is not a county name")
+            }
+            Ok((up, w))
+        })
+        .collect()
+}
+
+pub fn run_infra(ctx: &Context, a: InfraArgs) -> anyhow::Result<scrutineer_simulate::infra::InfraWritten> {
+    use scrutineer_simulate::infra::{InfraScenario, generate};
+    let counties: Vec<String> = county_weights(&a.counties)?.into_iter().map(|c| c.0).collect();
+    let mut s = InfraScenario::new(a.seed, counties);
+    if let Some(t) = a.targeted {
+        s.targeted = t.clamp(1, s.counties.len());
+    }
+    s.days = a.days;
+    s.election_day = chrono::NaiveDate::parse_from_str(&a.election_day, "%Y-%m-%d")
+        .with_context(|| format!("--election-day: '{}' is not a date YYYY-MM-DD", a.election_day))?;
+    s.visitors_per_day = a.visitors_per_day;
+    s.attack_intensity = a.attack_intensity;
+    let bar = ctx.stage(&format!("writing {} days of logs for {} counties", s.days, s.counties.len()));
+    let written =
+        generate(&s, &a.out).with_context(|| format!("writing the logs into {}", a.out.display()))?;
+    bar.finish_and_clear();
+    Ok(written)
+}
+
+pub fn run_count(ctx: &Context, a: CountArgs) -> anyhow::Result<scrutineer_simulate::count::CountWritten> {
+    use scrutineer_simulate::count::{CountScenario, generate};
+    let counties = scrutineer_simulate::apportion(a.ballots, &county_weights(&a.counties)?);
+    let mut s = CountScenario::demo(a.seed, counties);
+    for c in &mut s.contests {
+        c.switch_share = a.switch_share;
+        if a.honest {
+            c.altered.clear();
+        }
+    }
+    let bar = ctx.stage(&format!("marking {} ballots", a.ballots));
+    let written =
+        generate(&s, &a.out).with_context(|| format!("writing the count into {}", a.out.display()))?;
+    bar.finish_and_clear();
+    Ok(written)
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -107,6 +222,64 @@ pub struct SocialArgs {
 pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
     match cmd {
         SimulateCommand::Social(args) => run_social(ctx, args),
+        SimulateCommand::Infra(args) => {
+            let started = std::time::Instant::now();
+            let w = run_infra(ctx, args)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&w)?);
+            } else {
+                println!(
+                    "{} log lines ({} hostile) {}..{} in {:.1} s; actor {} against {}; last two weeks {:.1}x the two before",
+                    w.lines,
+                    w.hostile_lines,
+                    w.first_day,
+                    w.election_day,
+                    started.elapsed().as_secs_f64(),
+                    w.actor_sources.join(", "),
+                    w.targeted.join(", "),
+                    w.ramp_ratio
+                );
+                for f in &w.files {
+                    println!("  {}", f.display());
+                }
+            }
+            Ok(())
+        }
+        SimulateCommand::Count(args) => {
+            let started = std::time::Instant::now();
+            let w = run_count(ctx, args)?;
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(&w)?);
+            } else {
+                println!(
+                    "{} ballots in {} batches in {:.1} s",
+                    w.ballots,
+                    w.batches,
+                    started.elapsed().as_secs_f64()
+                );
+                for c in &w.contests {
+                    println!(
+                        "  {}: paper winner {}, reported winner {}{}",
+                        c.contest,
+                        c.true_winner,
+                        c.reported_winner,
+                        if c.altered_counties.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " ({} votes switched in {})",
+                                c.switched_votes,
+                                c.altered_counties.join(", ")
+                            )
+                        }
+                    );
+                }
+                for f in &w.files {
+                    println!("  {}", f.display());
+                }
+            }
+            Ok(())
+        }
         SimulateCommand::Ballots {
             seed,
             voters,

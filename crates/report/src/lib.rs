@@ -1,0 +1,609 @@
+//! Self-contained HTML report of what the engines found: one file, inline CSS, SVG and a
+//! little script, no network access, so it can be mailed to a partner or opened on an
+//! air-gapped laptop.
+//!
+//! Input: the findings and the latest run of each engine (its summary carries what the
+//! charts need: the influence graph, the infra trend, the ballot totals, the audit status).
+//! The binary reads both from the store; this crate only renders.
+
+mod layout;
+pub mod svg;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use scrutineer_core::{Engine, Finding, Severity};
+
+use crate::svg::{NetNode, esc};
+
+/// The latest run of an engine.
+#[derive(Debug, Clone)]
+pub struct RunView {
+    pub engine: Engine,
+    pub command: String,
+    pub started_at: DateTime<Utc>,
+    pub summary: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    pub title: String,
+    pub generated_at: DateTime<Utc>,
+    pub store: String,
+    pub findings: Vec<Finding>,
+    pub runs: Vec<RunView>,
+    /// The demo's score against its ground truth, when the report follows a demo.
+    pub exercise: Option<serde_json::Value>,
+}
+
+const STYLE: &str = r#"
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#f6f7f9}
+header{background:#1f2a44;color:#fff;padding:18px 32px}header h1{margin:0;font-size:24px}header p{margin:4px 0 0;opacity:.8}
+nav{background:#fff;border-bottom:1px solid #ddd;padding:8px 32px;position:sticky;top:0;z-index:2}nav a{margin-right:18px;color:#1f2a44;text-decoration:none;font-weight:600}
+main{max-width:1000px;margin:0 auto;padding:8px 24px 48px}
+section{background:#fff;border:1px solid #e2e4e8;border-radius:8px;padding:16px 22px;margin:18px 0}
+h2{margin:4px 0 10px;font-size:20px}h3{font-size:16px;margin:16px 0 6px}
+table{border-collapse:collapse;width:100%;font-size:13.5px}th,td{text-align:left;padding:5px 8px;border-bottom:1px solid #eee;vertical-align:top}th{background:#fafafa}
+.sev{display:inline-block;padding:1px 7px;border-radius:9px;font-size:12px;color:#fff}
+.sev-critical{background:#b3261e}.sev-high{background:#e8710a}.sev-medium{background:#c9a400}.sev-low{background:#4e79a7}.sev-info{background:#888}
+.chart{width:100%;height:auto;display:block;margin:6px 0}.chart text{font-size:11px;fill:#333}.chart .label{font-size:12px}.chart .legend{font-size:12px}
+.network .node{cursor:pointer}.network.focus .node{opacity:.15}.network.focus .node.on{opacity:1}.network.focus line{opacity:.05}.network.focus line.on{opacity:.9}
+.legend-list span{display:inline-block;margin:2px 10px 2px 0;cursor:pointer;font-size:13px}.legend-list i{display:inline-block;width:11px;height:11px;border-radius:6px;margin-right:4px;vertical-align:-1px}
+.ok{color:#2e7d32;font-weight:600}.bad{color:#b3261e;font-weight:600}.muted{color:#777}
+details summary{cursor:pointer}pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:8px;border-radius:4px;max-height:260px;overflow:auto}
+input[type=search]{width:100%;padding:7px;font-size:14px;border:1px solid #ccc;border-radius:5px;margin:6px 0}
+.kpis{display:flex;flex-wrap:wrap;gap:10px}.kpi{flex:1 1 150px;background:#f3f5f9;border-radius:6px;padding:10px}.kpi b{display:block;font-size:22px}
+"#;
+
+// Legend clicks focus one network in the drawing; typing filters the findings table.
+const SCRIPT: &str = r#"
+(function () {
+  document.querySelectorAll('.legend-list span[data-group]').forEach(function (item) {
+    item.addEventListener('click', function () {
+      var svg = document.querySelector('svg.network');
+      if (!svg) { return; }
+      var g = item.getAttribute('data-group');
+      var already = svg.classList.contains('focus') && svg.getAttribute('data-focus') === g;
+      svg.querySelectorAll('.on').forEach(function (el) { el.classList.remove('on'); });
+      if (already) { svg.classList.remove('focus'); svg.removeAttribute('data-focus'); return; }
+      svg.classList.add('focus');
+      svg.setAttribute('data-focus', g);
+      svg.querySelectorAll('[data-group="' + g + '"]').forEach(function (el) { el.classList.add('on'); });
+    });
+  });
+  var box = document.getElementById('finding-filter');
+  if (box) {
+    box.addEventListener('input', function () {
+      var q = box.value.toLowerCase();
+      var shown = 0;
+      document.querySelectorAll('#findings tbody tr').forEach(function (tr) {
+        var hit = tr.textContent.toLowerCase().indexOf(q) >= 0;
+        tr.style.display = hit ? '' : 'none';
+        if (hit) { shown += 1; }
+      });
+      document.getElementById('finding-count').textContent = shown;
+    });
+  }
+  document.body.setAttribute('data-ready', 'yes');
+})();
+"#;
+
+fn sev_badge(s: Severity) -> String {
+    format!(r#"<span class="sev sev-{0}">{0}</span>"#, s.as_str())
+}
+
+fn run_of(input: &ReportInput, engine: Engine) -> Option<&RunView> {
+    input.runs.iter().filter(|r| r.engine == engine).max_by_key(|r| r.started_at)
+}
+
+fn num(v: &serde_json::Value) -> f64 {
+    v.as_f64().unwrap_or(0.0)
+}
+
+/// Renders the whole report.
+pub fn render(input: &ReportInput) -> String {
+    let mut h = String::with_capacity(1 << 20);
+    let _ = write!(
+        h,
+        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{}</title><style>{STYLE}</style></head><body>"#,
+        esc(&input.title)
+    );
+    let _ = write!(
+        h,
+        r#"<header><h1>{}</h1><p>Generated {} from the store {} · {} findings</p></header>"#,
+        esc(&input.title),
+        input.generated_at.format("%Y-%m-%d %H:%M UTC"),
+        esc(&input.store),
+        input.findings.len()
+    );
+    h.push_str(r##"<nav><a href="#overview">Overview</a><a href="#influence">Influence</a><a href="#infra">Infrastructure</a><a href="#ballots">Ballots</a><a href="#audit">Audit</a><a href="#all-findings">All findings</a></nav><main>"##);
+    overview(&mut h, input);
+    influence(&mut h, input);
+    infra(&mut h, input);
+    ballots(&mut h, input);
+    audit(&mut h, input);
+    all_findings(&mut h, input);
+    let _ = write!(
+        h,
+        r#"<p class="muted">Scrutineer {} · findings carry DISARM (influence) and MITRE ATT&amp;CK (infrastructure) technique ids; export them with <code>scrutineer infra export --stix</code>.</p></main><script>{SCRIPT}</script></body></html>"#,
+        env!("CARGO_PKG_VERSION")
+    );
+    h
+}
+
+fn overview(h: &mut String, input: &ReportInput) {
+    h.push_str(r#"<section id="overview"><h2>Overview</h2><div class="kpis">"#);
+    for e in Engine::ALL {
+        let n = input.findings.iter().filter(|f| f.engine == e).count();
+        let top = input.findings.iter().filter(|f| f.engine == e).map(|f| f.severity).max();
+        let _ = write!(
+            h,
+            r#"<div class="kpi">{}<b>{n}</b>findings{}</div>"#,
+            esc(e.as_str()),
+            top.map(|s| format!(" · worst {}", sev_badge(s))).unwrap_or_default()
+        );
+    }
+    h.push_str("</div>");
+    let mut rows = Vec::new();
+    for e in Engine::ALL {
+        for s in Severity::ALL.iter().rev() {
+            let n = input.findings.iter().filter(|f| f.engine == e && f.severity == *s).count();
+            if n > 0 {
+                rows.push((format!("{} · {}", e.as_str(), s.as_str()), n as f64));
+            }
+        }
+    }
+    h.push_str("<h3>Findings by engine and severity</h3>");
+    h.push_str(&svg::bar_chart("findings-by-severity", &rows, "#4e79a7"));
+    if let Some(x) = &input.exercise {
+        exercise(h, x);
+    }
+    h.push_str("</section>");
+}
+
+fn exercise(h: &mut String, x: &serde_json::Value) {
+    h.push_str("<h3>Exercise: injected versus found</h3><table><tr><th>engine</th><th>injected</th><th>found</th><th>false alarms</th></tr>");
+    let ops = x["operations"].as_array().cloned().unwrap_or_default();
+    let injected: u64 = ops.iter().map(|o| o["accounts"].as_u64().unwrap_or(0)).sum();
+    let found: u64 = ops.iter().map(|o| o["found"].as_u64().unwrap_or(0)).sum();
+    let _ = write!(
+        h,
+        "<tr><td>influence</td><td>{} operations, {injected} accounts</td><td>{found} accounts in detected networks</td><td>{} of {} organic accounts</td></tr>",
+        ops.len(),
+        x["organic_in_networks"],
+        x["organic_accounts"]
+    );
+    let _ = write!(
+        h,
+        "<tr><td>infrastructure</td><td>1 campaign ({} addresses, {} offices), ramping up</td><td>campaign {} ({} addresses, {} offices); ramp-up {}</td><td>{} innocent addresses</td></tr>",
+        x["campaign_sources"],
+        x["campaign_offices"].as_array().map_or(0, Vec::len),
+        yes(x["campaign_found"].as_bool()),
+        x["campaign_sources_found"],
+        x["campaign_offices_found"].as_array().map_or(0, Vec::len),
+        yes(x["ramp_up_found"].as_bool()),
+        x["innocent_sources_flagged"]
+    );
+    let kinds = x["ballots_injected"].as_object().cloned().unwrap_or_default();
+    let (bi, bf): (u64, u64) = kinds
+        .values()
+        .fold((0, 0), |acc, v| (acc.0 + v[0].as_u64().unwrap_or(0), acc.1 + v[1].as_u64().unwrap_or(0)));
+    let _ = write!(
+        h,
+        "<tr><td>ballots</td><td>{bi} items of {} kinds</td><td>{bf}</td><td>{} findings</td></tr>",
+        kinds.len(),
+        x["ballots_false"]
+    );
+    for a in x["audit"].as_array().cloned().unwrap_or_default() {
+        let _ = write!(
+            h,
+            "<tr><td>audit</td><td>{}</td><td>{} after {} ballots</td><td></td></tr>",
+            esc(a["contest"].as_str().unwrap_or("")),
+            if a["decision"] == "stop" { "outcome confirmed" } else { a["decision"].as_str().unwrap_or("") },
+            if a["confirmed_after"].is_null() { &a["ballots_examined"] } else { &a["confirmed_after"] }
+        );
+    }
+    h.push_str("</table>");
+}
+
+fn yes(b: Option<bool>) -> &'static str {
+    if b == Some(true) { r#"<span class="ok">found</span>"# } else { r#"<span class="bad">missed</span>"# }
+}
+
+fn no_run(h: &mut String, engine: &str, cmd: &str) {
+    let _ = write!(
+        h,
+        r#"<p class="muted">No {engine} run in this store yet. Run <code>{}</code>.</p></section>"#,
+        esc(cmd)
+    );
+}
+
+fn findings_table(h: &mut String, findings: &[&Finding], limit: usize) {
+    if findings.is_empty() {
+        h.push_str(r#"<p class="muted">No findings.</p>"#);
+        return;
+    }
+    h.push_str("<table><tr><th>severity</th><th>finding</th><th>techniques</th><th>confidence</th></tr>");
+    for f in findings.iter().take(limit) {
+        let tech: Vec<String> = f.techniques.iter().map(|t| esc(&t.id)).collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.2}</td></tr>",
+            sev_badge(f.severity),
+            esc(&f.title),
+            tech.join(", "),
+            f.confidence
+        );
+    }
+    h.push_str("</table>");
+    if findings.len() > limit {
+        let _ =
+            write!(h, r#"<p class="muted">and {} more in All findings below.</p>"#, findings.len() - limit);
+    }
+}
+
+fn sorted_findings(input: &ReportInput, engine: Engine) -> Vec<&Finding> {
+    let mut v: Vec<&Finding> = input.findings.iter().filter(|f| f.engine == engine).collect();
+    v.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(b.confidence.total_cmp(&a.confidence)).then(a.title.cmp(&b.title))
+    });
+    v
+}
+
+fn influence(h: &mut String, input: &ReportInput) {
+    h.push_str(r#"<section id="influence"><h2>Information operations</h2>"#);
+    let Some(run) = run_of(input, Engine::Influence) else {
+        return no_run(h, "influence", "scrutineer influence scan FILE --format auto");
+    };
+    let s = &run.summary;
+    let _ = write!(
+        h,
+        "<p>{} posts by {} accounts; {} coordinated networks holding {} accounts.</p>",
+        s["posts"], s["accounts"], s["networks"], s["accounts_in_networks"]
+    );
+    let g = &s["graph"];
+    let nodes_json = g["nodes"].as_array().cloned().unwrap_or_default();
+    let mut groups: Vec<String> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut nodes = Vec::new();
+    for n in &nodes_json {
+        let net = n["network"].as_str().unwrap_or("").to_owned();
+        let gi = match groups.iter().position(|x| *x == net) {
+            Some(i) => i,
+            None => {
+                groups.push(net.clone());
+                groups.len() - 1
+            }
+        };
+        let id = n["id"].as_str().unwrap_or("").to_owned();
+        index.insert(id.clone(), nodes.len());
+        nodes.push(NetNode {
+            label: n["label"].as_str().unwrap_or(&id).to_owned(),
+            id,
+            group: gi,
+            group_name: net,
+            size: num(&n["score"]),
+        });
+    }
+    let mut edges = Vec::new();
+    for e in g["edges"].as_array().cloned().unwrap_or_default() {
+        let (Some(a), Some(b)) =
+            (e["a"].as_str().and_then(|x| index.get(x)), e["b"].as_str().and_then(|x| index.get(x)))
+        else {
+            continue;
+        };
+        let what: Vec<String> = e["behaviours"]
+            .as_object()
+            .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
+            .unwrap_or_default();
+        edges.push((*a, *b, num(&e["weight"]), what.join(", ")));
+    }
+    let _ = write!(
+        h,
+        "<h3>The networks drawn</h3><p class=\"muted\">Each dot is an account, coloured by detected network (size: its share of the network's ties); lines are significant shared behaviour. {} of {} networks shown. Click a network below to focus it.</p>",
+        g["networks_shown"], g["networks_total"]
+    );
+    h.push_str(&svg::network("influence-network", &nodes, &edges));
+    h.push_str(r#"<div class="legend-list">"#);
+    for (i, name) in groups.iter().enumerate() {
+        let count = nodes.iter().filter(|n| n.group == i).count();
+        let _ = write!(
+            h,
+            r#"<span data-group="{i}"><i style="background:{}"></i>{} ({count})</span>"#,
+            svg::PALETTE[i % svg::PALETTE.len()],
+            esc(name)
+        );
+    }
+    h.push_str("</div>");
+    let behaviours: Vec<(String, f64)> = s["behaviours"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|b| {
+            let kept = &b["stats"]["edges_kept"];
+            (
+                b["behaviour"].as_str().unwrap_or("").to_owned(),
+                if kept.is_null() { num(&b["stats"]["edges"]) } else { num(kept) },
+            )
+        })
+        .collect();
+    if behaviours.iter().any(|b| b.1 > 0.0) {
+        h.push_str("<h3>Edges kept per behaviour (after the chance filter)</h3>");
+        h.push_str(&svg::bar_chart("influence-behaviours", &behaviours, "#f28e2b"));
+    }
+    h.push_str("<h3>Ranked networks</h3>");
+    findings_table(h, &sorted_findings(input, Engine::Influence), 15);
+    h.push_str("</section>");
+}
+
+fn infra(h: &mut String, input: &ReportInput) {
+    h.push_str(r#"<section id="infra"><h2>Attacks on election infrastructure</h2>"#);
+    let Some(run) = run_of(input, Engine::Infra) else {
+        return no_run(h, "infrastructure", "scrutineer infra scan LOG... --out DIR");
+    };
+    let s = &run.summary;
+    let _ = write!(
+        h,
+        "<p>{} log records: {} attack, {} anomalous, {} normal; {} malformed.</p>",
+        s["records"], s["attack"], s["anomaly"], s["normal"], s["malformed"]
+    );
+    let mut series: Vec<(String, Vec<(NaiveDate, f64)>)> = Vec::new();
+    let mut tests = Vec::new();
+    for row in s["trend"].as_array().cloned().unwrap_or_default() {
+        let name = row["jurisdiction"].as_str().unwrap_or("").to_owned();
+        let pts: Vec<(NaiveDate, f64)> = row["daily"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|p| {
+                let d = NaiveDate::parse_from_str(p[0].as_str()?, "%Y-%m-%d").ok()?;
+                Some((d, num(&p[1])))
+            })
+            .collect();
+        if !row["test"].is_null() {
+            let label = if name == "*" || name.is_empty() { "all offices".to_owned() } else { name.clone() };
+            tests.push((label, row["test"].clone()));
+        }
+        let label = if name == "*" || name.is_empty() { "all offices".to_owned() } else { name.clone() };
+        series.push((label, pts));
+    }
+    // The overall series first (drawn thickest), then offices by volume.
+    series.sort_by(|a, b| {
+        let all = |n: &str| n == "all offices";
+        all(&b.0)
+            .cmp(&all(&a.0))
+            .then(b.1.iter().map(|p| p.1).sum::<f64>().total_cmp(&a.1.iter().map(|p| p.1).sum::<f64>()))
+    });
+    series.truncate(8);
+    h.push_str("<h3>Hostile events per day</h3>");
+    h.push_str(&svg::line_chart("infra-trend", &series, None));
+    if !tests.is_empty() {
+        h.push_str(
+            "<table><tr><th>series</th><th>recent weeks vs earlier</th><th>p-value</th><th>ramp-up</th></tr>",
+        );
+        for (name, t) in &tests {
+            let ratio = t["rate_ratio"].as_f64().or_else(|| t["ratio"].as_f64());
+            let p = t["p_value"].as_f64();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(name),
+                ratio.map_or("–".into(), |r| format!("{r:.1}×")),
+                p.map_or("–".into(), |p| if p < 1e-300 {
+                    "< 1e-300".to_owned()
+                } else {
+                    format!("{p:.2e}")
+                }),
+                if t["ramp_up"].as_bool() == Some(true) || t["significant"].as_bool() == Some(true) {
+                    r#"<span class="bad">yes</span>"#
+                } else {
+                    "no"
+                }
+            );
+        }
+        h.push_str("</table>");
+    }
+    let campaigns = s["campaigns"].as_array().cloned().unwrap_or_default();
+    if !campaigns.is_empty() {
+        h.push_str("<h3>Campaigns</h3><table><tr><th>score</th><th>offices</th><th>sources</th><th>events</th><th>techniques</th><th>linked by</th></tr>");
+        for c in campaigns.iter().take(10) {
+            let list = |v: &serde_json::Value| {
+                let items: Vec<String> = v
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|x| x.as_str()).map(esc).collect())
+                    .unwrap_or_default();
+                if items.len() > 6 {
+                    format!("{}, and {} more", items[..6].join(", "), items.len() - 6)
+                } else {
+                    items.join(", ")
+                }
+            };
+            let _ = write!(
+                h,
+                "<tr><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                num(&c["score"]),
+                list(&c["jurisdictions"]),
+                list(&c["sources"]),
+                c["events"],
+                list(&c["techniques"]),
+                list(&c["links"])
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("<h3>Findings</h3>");
+    findings_table(h, &sorted_findings(input, Engine::Infra), 15);
+    h.push_str("</section>");
+}
+
+fn ballots(h: &mut String, input: &ReportInput) {
+    h.push_str(r#"<section id="ballots"><h2>Mail-ballot reconciliation</h2>"#);
+    let Some(run) = run_of(input, Engine::Ballots) else {
+        return no_run(
+            h,
+            "ballot",
+            "scrutineer ballots reconcile --roll R --issued I --returns T --deadline D --out DIR",
+        );
+    };
+    let s = &run.summary;
+    let o = &s["overall"];
+    if !o.is_null() {
+        let _ = write!(
+            h,
+            r#"<div class="kpis"><div class="kpi">issued<b>{}</b></div><div class="kpi">returned<b>{}</b></div><div class="kpi">accepted<b>{}</b></div><div class="kpi">rejected<b>{}</b></div><div class="kpi">outstanding<b>{}</b></div></div><p>Issued = returned + outstanding over {} precincts; ledger head {}.</p>"#,
+            o["issued"],
+            o["returned"],
+            o["accepted"],
+            o["rejected"],
+            o["outstanding"],
+            s["precincts_total"],
+            s["ledger"]["root_hash"].as_str().map_or("not written".to_owned(), |r| format!(
+                "<code>{}</code> (size {})",
+                esc(r),
+                s["ledger"]["tree_size"]
+            ))
+        );
+    }
+    let kinds: Vec<(String, f64)> = s["by_kind"]
+        .as_object()
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), num(v))).collect())
+        .unwrap_or_default();
+    h.push_str("<h3>Rule findings by kind</h3>");
+    h.push_str(&svg::bar_chart("ballot-findings", &kinds, "#e15759"));
+    let rows: Vec<(String, Vec<f64>)> = s["largest_precincts"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .take(25)
+        .map(|p| {
+            let acc = num(&p["accepted"]);
+            let rej = num(&p["rejected"]);
+            let ret = num(&p["returned"]);
+            (
+                p["precinct"].as_str().unwrap_or("").to_owned(),
+                vec![acc, rej, (ret - acc - rej).max(0.0), num(&p["outstanding"])],
+            )
+        })
+        .collect();
+    h.push_str("<h3>Largest precincts: what happened to the envelopes issued</h3>");
+    h.push_str(&svg::stacked_bars(
+        "ballot-totals",
+        &["accepted", "rejected", "pending", "outstanding"],
+        &rows,
+    ));
+    h.push_str("<h3>Findings</h3>");
+    findings_table(h, &sorted_findings(input, Engine::Ballots), 15);
+    h.push_str("</section>");
+}
+
+fn audit(h: &mut String, input: &ReportInput) {
+    h.push_str(r#"<section id="audit"><h2>Risk-limiting audit</h2>"#);
+    let Some(run) = run_of(input, Engine::Audit) else {
+        return no_run(h, "audit", "scrutineer audit status --audit FILE --store-findings");
+    };
+    let contests = run.summary["status"].as_array().cloned().unwrap_or_default();
+    if contests.is_empty() {
+        let _ = write!(h, "<p>{} contests audited.</p>", run.summary["contests"]);
+    } else {
+        h.push_str("<table><tr><th>contest</th><th>reported winner</th><th>ballots examined</th><th>measured risk</th><th>limit</th><th>decision</th></tr>");
+        let mut bars = Vec::new();
+        for c in &contests {
+            let decision = c["decision"].as_str().unwrap_or("");
+            let shown = match decision {
+                "stop" => r#"<span class="ok">outcome confirmed</span>"#.to_owned(),
+                "full_hand_count" => format!(
+                    r#"<span class="bad">full hand count: {}</span>"#,
+                    esc(&c["sample_leaders"]
+                        .as_array()
+                        .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default())
+                ),
+                d => esc(d),
+            };
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{shown}</td></tr>",
+                esc(c["contest"].as_str().unwrap_or("")),
+                esc(&c["reported_winners"]
+                    .as_array()
+                    .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default()),
+                c["ballots_examined"],
+                num(&c["measured_risk"]),
+                c["risk_limit"]
+            );
+            bars.push((c["contest"].as_str().unwrap_or("").to_owned(), num(&c["ballots_examined"])));
+        }
+        h.push_str("</table><h3>Ballots examined per contest</h3>");
+        h.push_str(&svg::bar_chart("audit-ballots", &bars, "#76b7b2"));
+    }
+    h.push_str("<h3>Findings</h3>");
+    findings_table(h, &sorted_findings(input, Engine::Audit), 15);
+    h.push_str("</section>");
+}
+
+fn all_findings(h: &mut String, input: &ReportInput) {
+    let mut all: Vec<&Finding> = input.findings.iter().collect();
+    all.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(a.engine.as_str().cmp(b.engine.as_str())).then(a.title.cmp(&b.title))
+    });
+    let _ = write!(
+        h,
+        r#"<section id="all-findings"><h2>All findings (<span id="finding-count">{}</span>)</h2><input id="finding-filter" type="search" placeholder="Filter: engine, kind, address, account, county…"><table id="findings"><thead><tr><th>severity</th><th>engine</th><th>kind</th><th>finding</th><th>scope</th></tr></thead><tbody>"#,
+        all.len()
+    );
+    for f in all.iter().take(2000) {
+        let evidence: Vec<String> =
+            f.evidence.iter().take(5).map(|e| format!("{}: {}", e.kind, e.description)).collect();
+        let tech: Vec<String> = f.techniques.iter().map(|t| format!("{} {}", t.id, t.name)).collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td><details><summary>{}</summary><p>{}</p><p>Techniques: {}</p><pre>{}</pre><p class=\"muted\">{}</p></details></td><td>{}</td></tr>",
+            sev_badge(f.severity),
+            esc(f.engine.as_str()),
+            esc(&f.kind),
+            esc(&f.title),
+            esc(&f.summary),
+            esc(&tech.join("; ")),
+            esc(&evidence.join("\n")),
+            esc(&f.id.0),
+            esc(f.scope.as_deref().unwrap_or(""))
+        );
+    }
+    h.push_str("</tbody></table>");
+    if all.len() > 2000 {
+        let _ = write!(
+            h,
+            r#"<p class="muted">First 2,000 of {} shown; `scrutineer findings list` has them all.</p>"#,
+            all.len()
+        );
+    }
+    h.push_str("</section>");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_escapes_finding_text_and_names_missing_engines() {
+        let f = Finding::new(Engine::Infra, "web_attack", "k", "<script>alert(1)</script> from 10.0.0.1");
+        let input = ReportInput {
+            title: "t".into(),
+            generated_at: Utc::now(),
+            store: "s.db".into(),
+            findings: vec![f],
+            runs: Vec::new(),
+            exercise: None,
+        };
+        let html = render(&input);
+        assert!(!html.contains("<script>alert(1)"));
+        assert!(html.contains("&lt;script&gt;alert(1)"));
+        assert!(html.contains("No influence run in this store yet"));
+        assert_eq!(html.matches("<script>").count(), 1, "only the report's own script");
+    }
+}

@@ -1,0 +1,714 @@
+//! `scrutineer demo`: an election-season exercise. Simulates a state's season (social
+//! media, county websites, mail ballots, the count), runs every engine on it exactly as a
+//! user would from the command line, scores what was found against the ground truth, and
+//! writes the HTML report.
+//!
+//! Each stage runs this same executable with the subcommand a person would type (listed in
+//! `DIR/commands.txt`, its output in `DIR/logs/`), so the demo exercises the real command
+//! paths and every step can be replayed by hand.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+
+use crate::ui::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// Working directory for the simulated inputs, the engines' outputs and the logs.
+    #[arg(long, default_value = "scrutineer-demo")]
+    dir: PathBuf,
+    /// Where to write the HTML report [default: DIR/report.html].
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Seed of the simulated season.
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    /// Multiplies every simulated size (0.2 for a quick run, 10 and more for stress).
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// The influence operations use evasive tactics (random delays, paraphrase, staggered
+    /// accounts, organic filler).
+    #[arg(long)]
+    evasive: bool,
+}
+
+/// The false-alarm budget the demo holds itself to (and its test checks).
+pub const BUDGET_ORGANIC_ACCOUNTS: f64 = 0.01;
+
+struct Stages {
+    bar: ProgressBar,
+    log_dir: PathBuf,
+    commands: Vec<String>,
+    timings: Vec<(String, f64)>,
+    quiet: bool,
+}
+
+impl Stages {
+    fn new(ctx: &Context, total: u64, log_dir: PathBuf) -> Stages {
+        let target = if ctx.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            ProgressDrawTarget::hidden()
+        } else {
+            ProgressDrawTarget::stderr()
+        };
+        let bar = ProgressBar::with_draw_target(Some(total), target);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{spinner:.green} [{bar:20.cyan/blue}] {pos}/{len} {msg} ({elapsed})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar.enable_steady_tick(Duration::from_millis(120));
+        Stages { bar, log_dir, commands: Vec::new(), timings: Vec::new(), quiet: ctx.quiet }
+    }
+
+    /// Runs `scrutineer ARGS` as a stage; returns its standard output.
+    fn run(&mut self, name: &str, store: &Path, args: &[String]) -> anyhow::Result<String> {
+        self.bar.set_message(name.to_owned());
+        let started = Instant::now();
+        let exe = std::env::current_exe().context("finding the scrutineer executable")?;
+        let mut full = vec!["--quiet".to_owned(), "--store".to_owned(), store.display().to_string()];
+        full.extend_from_slice(args);
+        self.commands
+            .push(format!("scrutineer {}", full.iter().map(|a| shell_word(a)).collect::<Vec<_>>().join(" ")));
+        let out = Command::new(&exe)
+            .args(&full)
+            .output()
+            .with_context(|| format!("running {} {}", exe.display(), full.join(" ")))?;
+        let slug: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        let log = self.log_dir.join(format!("{:02}-{slug}.txt", self.commands.len()));
+        let mut text = out.stdout.clone();
+        text.extend_from_slice(&out.stderr);
+        std::fs::write(&log, &text).with_context(|| format!("writing {}", log.display()))?;
+        if !out.status.success() {
+            bail!(
+                "stage '{name}' failed (scrutineer {}):\n{}",
+                full.join(" "),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+        self.done(name, started);
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    fn done(&mut self, name: &str, started: Instant) {
+        let secs = started.elapsed().as_secs_f64();
+        self.timings.push((name.to_owned(), secs));
+        self.bar.inc(1);
+        if !self.quiet {
+            self.bar.println(format!("  {:>5.1} s  {name}", secs));
+        }
+    }
+}
+
+fn shell_word(s: &str) -> String {
+    if s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,".contains(c)) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn arg(v: impl ToString) -> String {
+    v.to_string()
+}
+
+fn path_arg(p: &Path) -> String {
+    p.display().to_string()
+}
+
+pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
+    if !(a.scale > 0.0 && a.scale.is_finite()) {
+        bail!("--scale must be a positive number, not {}", a.scale);
+    }
+    let started = Instant::now();
+    let dir = a.dir.clone();
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let logs = dir.join("logs");
+    for sub in ["logs", "social", "infra", "ballots", "count", "influence-out", "infra-out", "ballots-out"] {
+        let p = dir.join(sub);
+        if p.exists() {
+            std::fs::remove_dir_all(&p).with_context(|| format!("clearing {}", p.display()))?;
+        }
+    }
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let store = ctx.store_path.clone();
+    let report_path = a.report.clone().unwrap_or_else(|| dir.join("report.html"));
+    let scaled = |n: f64| ((n * a.scale).round() as u64).max(1);
+    let seed = a.seed;
+
+    ctx.note(format!(
+        "Simulating an election season (seed {seed}, scale {}) and running every engine; store {}",
+        a.scale,
+        store.display()
+    ));
+    let mut st = Stages::new(ctx, 9, logs.clone());
+
+    // 1–4: the season.
+    let social = dir.join("social");
+    let mut social_args = vec![
+        arg("simulate"),
+        arg("social"),
+        arg("--seed"),
+        arg(seed),
+        arg("--accounts"),
+        arg(scaled(4000.0)),
+        arg("--days"),
+        arg(21),
+        arg("--start"),
+        arg("2020-10-13"),
+        arg("--operation-size"),
+        arg(scaled(20.0).max(6)),
+        arg("--out"),
+        path_arg(&social),
+    ];
+    if a.evasive {
+        social_args.push(arg("--evasive"));
+    }
+    st.run("simulating social media", &store, &social_args)?;
+    let infra = dir.join("infra");
+    st.run(
+        "simulating county websites",
+        &store,
+        &[
+            arg("simulate"),
+            arg("infra"),
+            arg("--seed"),
+            arg(seed),
+            arg("--election-day"),
+            arg("2020-11-03"),
+            arg("--visitors-per-day"),
+            arg(scaled(40.0)),
+            arg("--out"),
+            path_arg(&infra),
+        ],
+    )?;
+    let ballots = dir.join("ballots");
+    let ballots_json = st.run(
+        "simulating mail ballots",
+        &store,
+        &[
+            arg("--json"),
+            arg("simulate"),
+            arg("ballots"),
+            arg("--seed"),
+            arg(seed),
+            arg("--voters"),
+            arg(scaled(60_000.0)),
+            arg("--out"),
+            path_arg(&ballots),
+        ],
+    )?;
+    let written: serde_json::Value =
+        serde_json::from_str(&ballots_json).context("reading what `simulate ballots` wrote")?;
+    let deadline = written["deadline"].as_str().context("`simulate ballots` named no deadline")?.to_owned();
+    let count = dir.join("count");
+    st.run(
+        "simulating the count",
+        &store,
+        &[
+            arg("simulate"),
+            arg("count"),
+            arg("--seed"),
+            arg(seed),
+            arg("--ballots"),
+            arg(scaled(12_000.0).max(600)),
+            arg("--out"),
+            path_arg(&count),
+        ],
+    )?;
+
+    // 5–7: the engines.
+    let influence_out = dir.join("influence-out");
+    st.run(
+        "influence: finding coordinated networks",
+        &store,
+        &[
+            arg("influence"),
+            arg("scan"),
+            path_arg(&social.join("posts.csv")),
+            arg("--format"),
+            arg("ira"),
+            arg("--platform"),
+            arg("simulated"),
+            arg("--out"),
+            path_arg(&influence_out),
+        ],
+    )?;
+    let infra_out = dir.join("infra-out");
+    let mut logs_in: Vec<PathBuf> = Vec::new();
+    for entry in std::fs::read_dir(&infra).with_context(|| format!("listing {}", infra.display()))? {
+        let p = entry?.path();
+        if p.is_dir() {
+            for name in ["portal.log", "results.log"] {
+                logs_in.push(p.join(name));
+            }
+        }
+    }
+    logs_in.sort();
+    let mut infra_args = vec![arg("infra"), arg("scan")];
+    infra_args.extend(logs_in.iter().map(|p| path_arg(p)));
+    infra_args.extend([arg("--out"), path_arg(&infra_out)]);
+    st.run("infra: attacks, campaigns and the trend", &store, &infra_args)?;
+    let ballots_out = dir.join("ballots-out");
+    st.run(
+        "ballots: reconciling envelopes",
+        &store,
+        &[
+            arg("ballots"),
+            arg("reconcile"),
+            arg("--roll"),
+            path_arg(&ballots.join("roll.csv")),
+            arg("--issued"),
+            path_arg(&ballots.join("issued.csv")),
+            arg("--returns"),
+            path_arg(&ballots.join("returns.csv")),
+            arg("--checkins"),
+            path_arg(&ballots.join("checkins.csv")),
+            arg("--deadline"),
+            arg(&deadline),
+            arg("--out"),
+            path_arg(&ballots_out),
+        ],
+    )?;
+
+    // 8: the risk-limiting audit, with the demo acting as the audit board that reads the
+    // paper ballots drawn.
+    let audit_started = Instant::now();
+    st.bar.set_message("audit: risk-limiting audit of the count");
+    let audit = audit_count(&mut st, &store, &count, seed)?;
+    st.done("audit: risk-limiting audit of the count", audit_started);
+
+    // 9: the score against the ground truth, then the report that shows it.
+    let score = score(&dir, &audit)?;
+    let score_path = dir.join("score.json");
+    std::fs::write(&score_path, serde_json::to_string_pretty(&score)?)
+        .with_context(|| format!("writing {}", score_path.display()))?;
+    let report_started = Instant::now();
+    st.bar.set_message("report");
+    crate::cmd::report::write_report(ctx, &report_path, Some(&dir)).context("writing the report")?;
+    st.done("writing the report", report_started);
+    st.bar.finish_and_clear();
+
+    let commands_path = dir.join("commands.txt");
+    std::fs::write(&commands_path, st.commands.join("\n") + "\n")
+        .with_context(|| format!("writing {}", commands_path.display()))?;
+    let total = started.elapsed().as_secs_f64();
+    let summary = serde_json::json!({
+        "seconds": total,
+        "stages": st.timings.iter().map(|(n, s)| serde_json::json!({"stage": n, "seconds": s})).collect::<Vec<_>>(),
+        "score": score,
+        "report": report_path,
+        "store": store,
+    });
+    let summary_path = dir.join("summary.json");
+    std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?)
+        .with_context(|| format!("writing {}", summary_path.display()))?;
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+        return Ok(());
+    }
+    print_summary(&score, total, &report_path, &dir);
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditOutcome {
+    pub contest: String,
+    pub decision: String,
+    pub ballots_examined: u64,
+    pub measured_risk: f64,
+    pub reported_winners: Vec<String>,
+    pub hand_count_winners: Vec<String>,
+    /// Ballots examined when the contest first met its risk limit (confirmed).
+    pub confirmed_after: Option<u64>,
+    pub rounds: usize,
+}
+
+/// Runs the audit in rounds: the first round draws the estimated sample size, each later
+/// round three times as many, the last every ballot (a full hand count).
+fn audit_count(st: &mut Stages, store: &Path, count: &Path, seed: u64) -> anyhow::Result<Vec<AuditOutcome>> {
+    let audit_file = count.join("audit.json");
+    let public_seed = format!("{:020}", crate::cmd::demo::mix_seed(seed));
+    let quiet_run = |args: Vec<String>| -> anyhow::Result<String> {
+        let exe = std::env::current_exe().context("finding the scrutineer executable")?;
+        let mut full = vec!["--quiet".to_owned(), "--store".to_owned(), store.display().to_string()];
+        full.extend(args);
+        let out = Command::new(&exe).args(&full).output().context("running the audit")?;
+        if !out.status.success() {
+            bail!("scrutineer {} failed: {}", full.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let init = vec![
+        arg("audit"),
+        arg("init"),
+        arg("--results"),
+        path_arg(&count.join("results.csv")),
+        arg("--manifest"),
+        path_arg(&count.join("manifest.csv")),
+        arg("--seed"),
+        public_seed.clone(),
+        arg("--without-replacement"),
+        arg("--out"),
+        path_arg(&audit_file),
+    ];
+    st.commands.push(format!("scrutineer {}", init.join(" ")));
+    quiet_run(init)?;
+    let paper = read_paper(&count.join("paper.csv"))?;
+    let total_ballots = paper.len();
+    let status_of = |s: &str| -> anyhow::Result<Vec<serde_json::Value>> {
+        serde_json::from_str(s).context("reading `audit status --json`")
+    };
+    let status_cmd = vec![arg("--json"), arg("audit"), arg("status"), arg("--audit"), path_arg(&audit_file)];
+    let mut status = status_of(&quiet_run(status_cmd.clone())?)?;
+    let first = status
+        .iter()
+        .filter_map(|s| s["estimated_total_draws"].as_u64())
+        .max()
+        .unwrap_or(100)
+        .clamp(20, total_ballots as u64) as usize;
+    let mut size = first;
+    let mut rounds = 0;
+    let mut first_stop: BTreeMap<String, u64> = BTreeMap::new();
+    loop {
+        rounds += 1;
+        let sample = vec![
+            arg("audit"),
+            arg("sample"),
+            arg("--audit"),
+            path_arg(&audit_file),
+            arg("--size"),
+            arg(size),
+        ];
+        st.commands.push(format!("scrutineer {}", sample.join(" ")));
+        let drawn = quiet_run(sample)?;
+        // The audit board: read each drawn paper ballot.
+        let interp = count.join(format!("interpretations-round{rounds}.csv"));
+        let mut w =
+            csv::Writer::from_path(&interp).with_context(|| format!("writing {}", interp.display()))?;
+        w.write_record(["batch", "position", "contest", "choice"])?;
+        let mut reader = csv::Reader::from_reader(drawn.as_bytes());
+        let mut seen = BTreeSet::new();
+        for rec in reader.records() {
+            let r = rec.context("reading the drawn sample")?;
+            let (batch, position) = (r.get(1).unwrap_or(""), r.get(2).unwrap_or(""));
+            if !seen.insert((batch.to_owned(), position.to_owned())) {
+                continue;
+            }
+            let marks = paper
+                .get(&(batch.to_owned(), position.parse().unwrap_or(0)))
+                .with_context(|| format!("drawn ballot {batch}-{position} is not in paper.csv"))?;
+            for (contest, choice) in marks {
+                w.write_record([batch, position, contest, choice])?;
+            }
+        }
+        w.flush()?;
+        let record = vec![
+            arg("audit"),
+            arg("record"),
+            arg("--audit"),
+            path_arg(&audit_file),
+            arg("--interpretations"),
+            path_arg(&interp),
+        ];
+        st.commands.push(format!("scrutineer {}", record.join(" ")));
+        quiet_run(record)?;
+        status = status_of(&quiet_run(status_cmd.clone())?)?;
+        for c in &status {
+            if c["decision"] == "stop" {
+                first_stop
+                    .entry(c["contest"].as_str().unwrap_or("").to_owned())
+                    .or_insert(c["ballots_examined"].as_u64().unwrap_or(0));
+            }
+        }
+        let open = status.iter().any(|s| s["decision"] == "continue");
+        if !open || size >= total_ballots {
+            break;
+        }
+        size = if rounds >= 2 { total_ballots } else { (size * 3).min(total_ballots) };
+    }
+    let store_cmd =
+        vec![arg("audit"), arg("status"), arg("--audit"), path_arg(&audit_file), arg("--store-findings")];
+    st.commands.push(format!("scrutineer {}", store_cmd.join(" ")));
+    quiet_run(store_cmd)?;
+    Ok(status
+        .iter()
+        .map(|s| AuditOutcome {
+            contest: s["contest"].as_str().unwrap_or("").to_owned(),
+            decision: s["decision"].as_str().unwrap_or("").to_owned(),
+            ballots_examined: s["ballots_examined"].as_u64().unwrap_or(0),
+            measured_risk: s["measured_risk"].as_f64().unwrap_or(1.0),
+            reported_winners: strings(&s["reported_winners"]),
+            hand_count_winners: strings(&s["sample_leaders"]),
+            confirmed_after: first_stop.get(s["contest"].as_str().unwrap_or("")).copied(),
+            rounds,
+        })
+        .collect())
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
+}
+
+/// A public audit seed derived from the scenario seed (an audit would roll dice).
+pub fn mix_seed(seed: u64) -> u64 {
+    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+type Paper = BTreeMap<(String, u64), Vec<(String, String)>>;
+
+fn read_paper(path: &Path) -> anyhow::Result<Paper> {
+    let mut out: Paper = BTreeMap::new();
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    for rec in r.records() {
+        let rec = rec.with_context(|| format!("reading {}", path.display()))?;
+        let pos: u64 =
+            rec.get(1).unwrap_or("").parse().with_context(|| format!("{}: bad position", path.display()))?;
+        out.entry((rec.get(0).unwrap_or("").to_owned(), pos))
+            .or_default()
+            .push((rec.get(2).unwrap_or("").to_owned(), rec.get(3).unwrap_or("").to_owned()));
+    }
+    Ok(out)
+}
+
+// ---------------------------------------------------------------------------------------
+// Scoring against the ground truth.
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OperationScore {
+    pub operation: String,
+    pub tactic: String,
+    pub accounts: usize,
+    pub found: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Score {
+    pub operations: Vec<OperationScore>,
+    pub organic_accounts: usize,
+    pub organic_in_networks: usize,
+    pub campaign_found: bool,
+    pub campaign_sources: usize,
+    pub campaign_sources_found: usize,
+    pub campaign_offices: Vec<String>,
+    pub campaign_offices_found: Vec<String>,
+    pub ramp_up_found: bool,
+    pub innocent_sources_flagged: usize,
+    pub ballots_injected: BTreeMap<String, (usize, usize)>,
+    pub ballots_false: usize,
+    pub audit: Vec<AuditOutcome>,
+    pub audit_truth: Vec<serde_json::Value>,
+}
+
+fn csv_rows(path: &Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let headers = r.headers().with_context(|| format!("reading {}", path.display()))?.clone();
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec.with_context(|| format!("reading {}", path.display()))?;
+        out.push(headers.iter().zip(rec.iter()).map(|(h, v)| (h.to_owned(), v.to_owned())).collect());
+    }
+    Ok(out)
+}
+
+fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<Score> {
+    // Influence: injected accounts placed in any network.
+    let truth = csv_rows(&dir.join("social/truth.csv"))?;
+    let placed: BTreeSet<String> = csv_rows(&dir.join("influence-out/accounts.csv"))?
+        .into_iter()
+        .filter_map(|r| r.get("account").cloned())
+        .collect();
+    let mut ops: BTreeMap<String, OperationScore> = BTreeMap::new();
+    let mut injected = BTreeSet::new();
+    for r in &truth {
+        let acc = r.get("account").cloned().unwrap_or_default();
+        let op = r.get("operation").cloned().unwrap_or_default();
+        let e = ops.entry(op.clone()).or_insert_with(|| OperationScore {
+            operation: op,
+            tactic: r.get("tactic").cloned().unwrap_or_default(),
+            accounts: 0,
+            found: 0,
+        });
+        e.accounts += 1;
+        if placed.contains(&acc) {
+            e.found += 1;
+        }
+        injected.insert(acc);
+    }
+    let active = active_accounts(&dir.join("social/posts.csv"))?;
+    let organic_accounts = active.iter().filter(|a| !injected.contains(*a)).count();
+    let organic_in_networks = placed.iter().filter(|a| !injected.contains(*a)).count();
+
+    // Infra: the campaign, its offices, the ramp-up, and innocents flagged.
+    let itruth: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("infra/truth.json")).context("reading infra/truth.json")?,
+    )?;
+    let actor: BTreeSet<String> = strings(&itruth["sources"]).into_iter().collect();
+    let offices: Vec<String> = strings(&itruth["counties"]);
+    let campaigns: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("infra-out/campaigns.json"))
+            .context("reading infra-out/campaigns.json")?,
+    )?;
+    let best =
+        campaigns.iter().max_by_key(|c| strings(&c["sources"]).iter().filter(|s| actor.contains(*s)).count());
+    let (mut sources_found, mut offices_found) = (0, Vec::new());
+    if let Some(c) = best {
+        sources_found = strings(&c["sources"]).iter().filter(|s| actor.contains(*s)).count();
+        offices_found = strings(&c["jurisdictions"]).into_iter().filter(|j| offices.contains(j)).collect();
+    }
+    let findings: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("infra-out/findings.json"))
+            .context("reading infra-out/findings.json")?,
+    )?;
+    let ramp_up_found = findings.iter().any(|f| f["kind"] == "activity_ramp_up");
+    let mut innocent = BTreeSet::new();
+    for f in &findings {
+        if matches!(f["kind"].as_str(), Some("activity_ramp_up" | "campaign")) {
+            continue;
+        }
+        for s in finding_sources(f) {
+            if !actor.contains(&s) {
+                innocent.insert(s);
+            }
+        }
+    }
+
+    // Ballots: every injected item by kind, and findings outside the truth.
+    let btruth = csv_rows(&dir.join("ballots/truth.csv"))?;
+    let bfound = csv_rows(&dir.join("ballots-out/findings.csv"))?;
+    let key = |r: &BTreeMap<String, String>| {
+        let kind = r.get("kind").cloned().unwrap_or_default();
+        let id = if kind == "double_vote" { r.get("voter_id") } else { r.get("envelope_id") };
+        (kind, id.cloned().unwrap_or_default())
+    };
+    let found_keys: BTreeSet<(String, String)> = bfound.iter().map(key).collect();
+    let truth_keys: BTreeSet<(String, String)> = btruth.iter().map(key).collect();
+    let mut by_kind: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for k in &truth_keys {
+        let e = by_kind.entry(k.0.clone()).or_default();
+        e.0 += 1;
+        if found_keys.contains(k) {
+            e.1 += 1;
+        }
+    }
+    let ballots_false = found_keys.difference(&truth_keys).count();
+    let audit_truth: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("count/truth.json")).context("reading count/truth.json")?,
+    )?;
+    Ok(Score {
+        operations: ops.into_values().collect(),
+        organic_accounts,
+        organic_in_networks,
+        campaign_found: sources_found > 0 && offices_found.len() == offices.len(),
+        campaign_sources: actor.len(),
+        campaign_sources_found: sources_found,
+        campaign_offices: offices,
+        campaign_offices_found: offices_found,
+        ramp_up_found,
+        innocent_sources_flagged: innocent.len(),
+        ballots_injected: by_kind,
+        ballots_false,
+        audit: audit.to_vec(),
+        audit_truth,
+    })
+}
+
+/// Source addresses a finding names (its scope or its evidence).
+fn finding_sources(f: &serde_json::Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(s) = f["scope"].as_str()
+        && s.parse::<std::net::IpAddr>().is_ok()
+    {
+        out.push(s.to_owned());
+    }
+    if let Some(t) = f["title"].as_str()
+        && let Some(first) = t.split_whitespace().next()
+        && first.parse::<std::net::IpAddr>().is_ok()
+    {
+        out.push(first.to_owned());
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn active_accounts(posts: &Path) -> anyhow::Result<BTreeSet<String>> {
+    let mut r = csv::Reader::from_path(posts).with_context(|| format!("opening {}", posts.display()))?;
+    let headers = r.headers()?.clone();
+    let col = headers
+        .iter()
+        .position(|h| h == "author_id" || h == "external_author_id")
+        .with_context(|| format!("{}: no author_id column", posts.display()))?;
+    let mut out = BTreeSet::new();
+    for rec in r.records() {
+        let rec = rec.with_context(|| format!("reading {}", posts.display()))?;
+        out.insert(rec.get(col).unwrap_or("").to_owned());
+    }
+    Ok(out)
+}
+
+fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) {
+    let mark = |ok: bool| if ok { "found " } else { "MISSED" };
+    println!("Election-season exercise finished in {secs:.1} s\n");
+    println!("Influence operations (injected → placed in a detected network):");
+    for o in &s.operations {
+        println!(
+            "  {} {:<5} {:<17} {:>3}/{:<3} accounts",
+            mark(o.found * 2 > o.accounts),
+            o.operation,
+            o.tactic,
+            o.found,
+            o.accounts
+        );
+    }
+    println!(
+        "  false alarms: {} of {} organic accounts in networks ({:.2}%; budget {:.0}%)",
+        s.organic_in_networks,
+        s.organic_accounts,
+        100.0 * s.organic_in_networks as f64 / s.organic_accounts.max(1) as f64,
+        100.0 * BUDGET_ORGANIC_ACCOUNTS
+    );
+    println!("\nAttacks on county websites:");
+    println!(
+        "  {} campaign: {}/{} actor addresses, {}/{} targeted offices linked",
+        mark(s.campaign_found),
+        s.campaign_sources_found,
+        s.campaign_sources,
+        s.campaign_offices_found.len(),
+        s.campaign_offices.len()
+    );
+    println!("  {} ramp-up before election day", mark(s.ramp_up_found));
+    println!("  false alarms: {} innocent source addresses flagged", s.innocent_sources_flagged);
+    println!("\nMail ballots (injected → in findings.csv):");
+    for (k, (n, f)) in &s.ballots_injected {
+        println!("  {} {k:<20} {f:>3}/{n:<3}", mark(f == n));
+    }
+    println!("  false alarms: {} findings outside the injected set", s.ballots_false);
+    println!("\nRisk-limiting audit of the count:");
+    for a in &s.audit {
+        let truth = s.audit_truth.iter().find(|t| t["contest"] == a.contest.as_str());
+        let altered = truth.is_some_and(|t| t["true_winner"] != t["reported_winner"]);
+        let examined = a.confirmed_after.unwrap_or(a.ballots_examined);
+        let verdict = match (a.decision.as_str(), altered) {
+            ("stop", false) => "confirmed the reported winner (correct)".to_owned(),
+            ("full_hand_count", true) => {
+                format!("caught the altered tally: hand count names {}", a.hand_count_winners.join(", "))
+            }
+            ("stop", true) => "MISSED: confirmed an altered outcome".to_owned(),
+            (d, _) => format!("{d} after examining {} ballots", a.ballots_examined),
+        };
+        println!("  {:<20} {examined:>6} ballots examined: {verdict}", a.contest);
+    }
+    println!("\nReport: {}   (open it in a browser; or `scrutineer report --out FILE`)", report.display());
+    println!("Inputs, outputs and the commands each stage ran: {}", dir.display());
+}

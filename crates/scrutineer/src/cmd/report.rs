@@ -1,0 +1,80 @@
+//! `scrutineer report`: the store's findings and the latest run of each engine as one
+//! self-contained HTML file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use scrutineer_core::Engine;
+use scrutineer_report::{ReportInput, RunView, render};
+use scrutineer_store::FindingFilter;
+
+use crate::ui::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// The HTML file to write.
+    #[arg(long)]
+    out: PathBuf,
+    /// Title at the top of the report.
+    #[arg(long, default_value = "Scrutineer report")]
+    title: String,
+}
+
+pub fn run(ctx: &Context, a: ReportArgs) -> anyhow::Result<()> {
+    let n = write(ctx, &a.out, &a.title, None)?;
+    if !ctx.quiet {
+        println!("{} ({n} findings)", a.out.display());
+    }
+    Ok(())
+}
+
+/// Writes the report after a demo, with the exercise's score from `DIR/summary.json` when
+/// it is there.
+pub fn write_report(ctx: &Context, out: &Path, demo_dir: Option<&Path>) -> anyhow::Result<usize> {
+    write(ctx, out, "Scrutineer: election-season exercise", demo_dir)
+}
+
+fn write(ctx: &Context, out: &Path, title: &str, demo_dir: Option<&Path>) -> anyhow::Result<usize> {
+    let store = ctx.open_store("report", &out.display().to_string())?;
+    let findings = store.findings(&FindingFilter::default()).context("reading findings from the store")?;
+    let mut runs = Vec::new();
+    for e in Engine::ALL {
+        // The latest finished run of each engine carries what the charts need.
+        if let Some(r) = store
+            .runs(Some(e))
+            .context("reading runs from the store")?
+            .into_iter()
+            .filter(|r| r.finished_at.is_some() && !r.summary.is_null())
+            .max_by_key(|r| (r.started_at, r.id))
+        {
+            runs.push(RunView {
+                engine: r.engine,
+                command: r.command,
+                started_at: r.started_at,
+                summary: r.summary,
+            });
+        }
+    }
+    let exercise = demo_dir
+        .map(|d| d.join("score.json"))
+        .filter(|p| p.exists())
+        .map(|p| -> anyhow::Result<serde_json::Value> {
+            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))
+        })
+        .transpose()?;
+    let input = ReportInput {
+        title: title.to_owned(),
+        generated_at: chrono::Utc::now(),
+        store: ctx.store_path.display().to_string(),
+        findings,
+        runs,
+        exercise,
+    };
+    let html = render(&input);
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    std::fs::write(out, html).with_context(|| format!("writing {}", out.display()))?;
+    Ok(input.findings.len())
+}
