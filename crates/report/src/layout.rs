@@ -115,7 +115,8 @@ mod tests {
     fn groups_do_not_overlap_and_tied_nodes_end_closer() {
         // A path 0-1-2-3-4 in one group, a triangle in another.
         let groups = [0, 0, 0, 0, 0, 1, 1, 1];
-        let edges = [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 4, 1.0), (5, 6, 1.0), (6, 7, 1.0), (5, 7, 1.0)];
+        let edges =
+            [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 4, 1.0), (5, 6, 1.0), (6, 7, 1.0), (5, 7, 1.0)];
         let p = layout(&groups, &edges, 300);
         let d = |a: usize, b: usize| ((p[a].0 - p[b].0).powi(2) + (p[a].1 - p[b].1).powi(2)).sqrt();
         assert!(d(0, 1) < d(0, 4) / 2.0, "path ends {} apart, neighbours {}", d(0, 4), d(0, 1));

@@ -316,22 +316,29 @@ fn influence(h: &mut String, input: &ReportInput) {
         );
     }
     h.push_str("</div>");
-    let behaviours: Vec<(String, f64)> = s["behaviours"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let behaviours = s["behaviours"].as_array().cloned().unwrap_or_default();
+    let kept: Vec<(String, f64)> = behaviours
         .iter()
-        .map(|b| {
-            let kept = &b["stats"]["edges_kept"];
-            (
-                b["behaviour"].as_str().unwrap_or("").to_owned(),
-                if kept.is_null() { num(&b["stats"]["edges"]) } else { num(kept) },
-            )
-        })
+        .map(|b| (b["behaviour"].as_str().unwrap_or("").to_owned(), num(&b["stats"]["kept_pairs"])))
         .collect();
-    if behaviours.iter().any(|b| b.1 > 0.0) {
-        h.push_str("<h3>Edges kept per behaviour (after the chance filter)</h3>");
-        h.push_str(&svg::bar_chart("influence-behaviours", &behaviours, "#f28e2b"));
+    if !behaviours.is_empty() {
+        h.push_str("<h3>Pairs of accounts tied, per behaviour, after the chance filter</h3>");
+        h.push_str(&svg::bar_chart("influence-behaviours", &kept, "#f28e2b"));
+        h.push_str("<table><tr><th>behaviour</th><th>actions</th><th>candidate pairs</th><th>below minimum count</th><th>explained by chance</th><th>kept</th></tr>");
+        for b in &behaviours {
+            let st = &b["stats"];
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(b["behaviour"].as_str().unwrap_or("")),
+                st["actions"],
+                st["candidate_pairs"],
+                st["below_min_count"],
+                st["explained_by_chance"],
+                st["kept_pairs"]
+            );
+        }
+        h.push_str("</table>");
     }
     h.push_str("<h3>Ranked networks</h3>");
     findings_table(h, &sorted_findings(input, Engine::Influence), 15);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job: every engine at work on real data (from ../shared) and a generated
+# A tour of every engine on real data (from ../shared) and a generated
 # mail-ballot scenario, writing findings to the default store (scrutineer.db) and
 # outputs under out/. Then the findings, most severe first.
 set -euo pipefail

@@ -1,0 +1,205 @@
+//! `scrutineer demo` at a small size: every injected operation, campaign and manufactured
+//! ballot must be found, and findings outside the injected set must stay within the
+//! false-alarm budget stated in the README. The score is computed here from the ground-truth
+//! files and the engines' outputs, not taken from the demo's own summary.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// False-alarm budget (README): organic accounts placed in networks, as a share of the
+/// organic accounts that posted.
+const ORGANIC_ACCOUNT_BUDGET: f64 = 0.01;
+/// An operation counts as found when at least this share of its accounts is placed.
+const OPERATION_FOUND: f64 = 0.8;
+
+fn rows(path: &Path) -> Vec<HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = r.headers().expect("headers").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            headers.iter().map(str::to_owned).zip(rec.iter().map(str::to_owned)).collect()
+        })
+        .collect()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
+        .expect("json")
+}
+
+fn strings(v: &serde_json::Value) -> Vec<String> {
+    v.as_array().expect("array").iter().map(|x| x.as_str().expect("string").to_owned()).collect()
+}
+
+#[test]
+fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("demo");
+    let store = tmp.path().join("store.db");
+    Command::cargo_bin("scrutineer")
+        .expect("binary")
+        .arg("--store")
+        .arg(&store)
+        .args(["--quiet", "demo", "--scale", "0.25", "--seed", "11", "--dir"])
+        .arg(&dir)
+        .assert()
+        .success();
+
+    // Influence: each operation mostly placed; organic accounts within budget.
+    let truth = rows(&dir.join("social/truth.csv"));
+    assert!(!truth.is_empty());
+    let placed: BTreeSet<String> =
+        rows(&dir.join("influence-out/accounts.csv")).into_iter().map(|r| r["account"].clone()).collect();
+    let mut per_op: HashMap<String, (usize, usize)> = HashMap::new();
+    let injected: BTreeSet<String> = truth.iter().map(|r| r["account"].clone()).collect();
+    for r in &truth {
+        let e = per_op.entry(r["operation"].clone()).or_default();
+        e.0 += 1;
+        if placed.contains(&r["account"]) {
+            e.1 += 1;
+        }
+    }
+    assert!(per_op.len() >= 4, "{per_op:?}");
+    for (op, (n, found)) in &per_op {
+        assert!(
+            *found as f64 >= OPERATION_FOUND * *n as f64,
+            "operation {op}: {found} of {n} accounts placed"
+        );
+    }
+    let posters: BTreeSet<String> =
+        rows(&dir.join("social/posts.csv")).into_iter().map(|r| r["author_id"].clone()).collect();
+    let organic = posters.iter().filter(|a| !injected.contains(*a)).count();
+    let organic_placed = placed.iter().filter(|a| !injected.contains(*a)).count();
+    assert!(
+        (organic_placed as f64) <= ORGANIC_ACCOUNT_BUDGET * organic as f64,
+        "{organic_placed} of {organic} organic accounts placed in networks"
+    );
+
+    // Infrastructure: one campaign linking the actor across every targeted office, a
+    // ramp-up, and no finding about an innocent source.
+    let itruth = json(&dir.join("infra/truth.json"));
+    let actor: BTreeSet<String> = strings(&itruth["sources"]).into_iter().collect();
+    let offices: BTreeSet<String> = strings(&itruth["counties"]).into_iter().collect();
+    let campaigns = json(&dir.join("infra-out/campaigns.json"));
+    let linked = campaigns.as_array().expect("campaigns").iter().any(|c| {
+        let srcs: BTreeSet<String> = strings(&c["sources"]).into_iter().collect();
+        let offs: BTreeSet<String> = strings(&c["jurisdictions"]).into_iter().collect();
+        !srcs.is_disjoint(&actor) && offices.is_subset(&offs)
+    });
+    assert!(linked, "no campaign links the actor across {offices:?}: {campaigns}");
+    let findings = json(&dir.join("infra-out/findings.json"));
+    let findings = findings.as_array().expect("findings");
+    assert!(findings.iter().any(|f| f["kind"] == "activity_ramp_up"), "no ramp-up finding");
+    for f in findings {
+        let title = f["title"].as_str().unwrap_or("");
+        if let Some(ip) = title.split_whitespace().next().filter(|w| w.parse::<std::net::IpAddr>().is_ok()) {
+            assert!(actor.contains(ip), "finding about an innocent source: {title}");
+        }
+    }
+    // Each (source, office) pair of the truth has attack verdicts in events.csv, found by
+    // joining the verdict rows (file, index) with the source address of that log line.
+    let pairs: BTreeSet<(String, String)> = rows(&dir.join("infra/truth.csv"))
+        .into_iter()
+        .map(|r| (r["source"].clone(), r["jurisdiction"].clone()))
+        .collect();
+    assert!(!pairs.is_empty());
+    let mut attacked: BTreeSet<(String, String)> = BTreeSet::new();
+    let events = rows(&dir.join("infra-out/events.csv"));
+    let mut lines_of: HashMap<String, Vec<String>> = HashMap::new();
+    for e in events.iter().filter(|e| e["verdict"] == "attack") {
+        let file = &e["file"];
+        let lines = lines_of.entry(file.clone()).or_insert_with(|| {
+            std::fs::read_to_string(file)
+                .unwrap_or_else(|err| panic!("{file}: {err}"))
+                .lines()
+                .map(str::to_owned)
+                .collect()
+        });
+        let index: usize = e["index"].parse().expect("index");
+        let ip = lines[index].split_whitespace().next().unwrap_or("").to_owned();
+        let office = Path::new(file)
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        attacked.insert((ip, office));
+    }
+    let unseen: Vec<_> = pairs.difference(&attacked).collect();
+    assert!(unseen.is_empty(), "actor activity without an attack verdict: {unseen:?}");
+
+    // Ballots: every injected item found (manufactured envelopes included), nothing else.
+    let key = |r: &HashMap<String, String>| {
+        let id = if r["kind"] == "double_vote" { &r["voter_id"] } else { &r["envelope_id"] };
+        (r["kind"].clone(), id.clone())
+    };
+    let btruth: BTreeSet<(String, String)> = rows(&dir.join("ballots/truth.csv")).iter().map(key).collect();
+    let bfound: BTreeSet<(String, String)> =
+        rows(&dir.join("ballots-out/findings.csv")).iter().map(key).collect();
+    assert!(btruth.iter().any(|k| k.0 == "unissued_envelope"), "no manufactured ballots injected");
+    let missed: Vec<_> = btruth.difference(&bfound).collect();
+    assert!(missed.is_empty(), "missed: {missed:?}");
+    let extra: Vec<_> = bfound.difference(&btruth).collect();
+    assert!(extra.is_empty(), "false findings: {extra:?}");
+
+    // The count: the honest contest is confirmed, the altered one goes to a full hand count
+    // that names the paper winner.
+    let ctruth = json(&dir.join("count/truth.json"));
+    let audit = json(&dir.join("count/audit.json"));
+    assert!(audit["draws"].as_array().is_some_and(|d| !d.is_empty()));
+    let status = Command::cargo_bin("scrutineer")
+        .expect("binary")
+        .arg("--store")
+        .arg(&store)
+        .args(["--quiet", "--json", "audit", "status", "--audit"])
+        .arg(dir.join("count/audit.json"))
+        .output()
+        .expect("status");
+    assert!(status.status.success());
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).expect("status json");
+    for c in ctruth.as_array().expect("contests") {
+        let s = status
+            .as_array()
+            .expect("status")
+            .iter()
+            .find(|s| s["contest"] == c["contest"])
+            .unwrap_or_else(|| panic!("no status for {}", c["contest"]));
+        if c["true_winner"] == c["reported_winner"] {
+            assert!(
+                s["decision"] == "stop"
+                    || strings(&s["sample_leaders"]) == vec![c["true_winner"].as_str().unwrap_or("")],
+                "honest contest not confirmed: {s}"
+            );
+        } else {
+            assert_eq!(s["decision"], "full_hand_count", "altered contest: {s}");
+            assert_eq!(
+                strings(&s["sample_leaders"]),
+                vec![c["true_winner"].as_str().unwrap_or("").to_owned()]
+            );
+        }
+    }
+
+    // The report was written and the store holds findings of every engine.
+    let html = std::fs::read_to_string(dir.join("report.html")).expect("report");
+    assert!(html.contains("data-chart=\"influence-network\""));
+    let list = Command::cargo_bin("scrutineer")
+        .expect("binary")
+        .arg("--store")
+        .arg(&store)
+        .args(["--json", "findings", "list", "--limit", "100000"])
+        .output()
+        .expect("findings list");
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    let listed: serde_json::Value = serde_json::from_slice(&list.stdout).expect("findings json");
+    let engines: BTreeSet<String> = listed
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["engine"].as_str().map(str::to_owned))
+        .collect();
+    for e in ["influence", "infra", "ballots", "audit"] {
+        assert!(engines.contains(e), "no {e} findings in the store: {engines:?}");
+    }
+}
