@@ -13,7 +13,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::ui::Context;
@@ -41,36 +41,60 @@ pub struct DemoArgs {
 /// The false-alarm budget the demo holds itself to (and its test checks).
 pub const BUDGET_ORGANIC_ACCOUNTS: f64 = 0.01;
 
+/// The stages of the exercise: an overall bar, and one spinner per stage that turns into
+/// a line with the stage's time when it is done.
 struct Stages {
+    multi: MultiProgress,
     bar: ProgressBar,
+    current: Option<ProgressBar>,
     log_dir: PathBuf,
     commands: Vec<String>,
     timings: Vec<(String, f64)>,
     quiet: bool,
+    drawn: bool,
 }
 
 impl Stages {
     fn new(ctx: &Context, total: u64, log_dir: PathBuf) -> Stages {
-        let target = if ctx.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-            ProgressDrawTarget::hidden()
-        } else {
+        let drawn = !ctx.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr());
+        let multi = MultiProgress::with_draw_target(if drawn {
             ProgressDrawTarget::stderr()
-        };
-        let bar = ProgressBar::with_draw_target(Some(total), target);
+        } else {
+            ProgressDrawTarget::hidden()
+        });
+        let bar = multi.add(ProgressBar::new(total));
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner:.green} [{bar:20.cyan/blue}] {pos}/{len} {msg} ({elapsed})",
-            )
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+            ProgressStyle::with_template("[{bar:24.cyan/blue}] {pos}/{len} stages ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
         );
-        bar.enable_steady_tick(Duration::from_millis(120));
-        Stages { bar, log_dir, commands: Vec::new(), timings: Vec::new(), quiet: ctx.quiet }
+        Stages {
+            multi,
+            bar,
+            current: None,
+            log_dir,
+            commands: Vec::new(),
+            timings: Vec::new(),
+            quiet: ctx.quiet,
+            drawn,
+        }
+    }
+
+    /// Starts a stage's spinner.
+    fn begin(&mut self, name: &str) {
+        let spinner = self.multi.insert_before(&self.bar, ProgressBar::new_spinner());
+        spinner.set_style(
+            ProgressStyle::with_template("{spinner:.green} {msg} ({elapsed})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        spinner.set_message(name.to_owned());
+        spinner.enable_steady_tick(Duration::from_millis(120));
+        self.current = Some(spinner);
     }
 
     /// Runs `scrutineer ARGS` as a stage; returns its standard output.
     fn run(&mut self, name: &str, store: &Path, args: &[String]) -> anyhow::Result<String> {
-        self.bar.set_message(name.to_owned());
+        self.begin(name);
         let started = Instant::now();
         let exe = std::env::current_exe().context("finding the scrutineer executable")?;
         let mut full = vec!["--quiet".to_owned(), "--store".to_owned(), store.display().to_string()];
@@ -87,6 +111,9 @@ impl Stages {
         text.extend_from_slice(&out.stderr);
         std::fs::write(&log, &text).with_context(|| format!("writing {}", log.display()))?;
         if !out.status.success() {
+            if let Some(s) = self.current.take() {
+                s.abandon_with_message(format!("✗ {name}"));
+            }
             bail!(
                 "stage '{name}' failed (scrutineer {}):\n{}",
                 full.join(" "),
@@ -101,8 +128,15 @@ impl Stages {
         let secs = started.elapsed().as_secs_f64();
         self.timings.push((name.to_owned(), secs));
         self.bar.inc(1);
-        if !self.quiet {
-            self.bar.println(format!("  {:>5.1} s  {name}", secs));
+        let line = format!("✓ {name} ({secs:.1} s)");
+        if let Some(s) = self.current.take() {
+            s.set_style(
+                ProgressStyle::with_template("{msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            s.finish_with_message(line.clone());
+        }
+        if !self.drawn && !self.quiet {
+            eprintln!("{line}");
         }
     }
 }
@@ -281,7 +315,7 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
     // 8: the risk-limiting audit, with the demo acting as the audit board that reads the
     // paper ballots drawn.
     let audit_started = Instant::now();
-    st.bar.set_message("audit: risk-limiting audit of the count");
+    st.begin("audit: risk-limiting audit of the count");
     let audit = audit_count(&mut st, &store, &count, seed)?;
     st.done("audit: risk-limiting audit of the count", audit_started);
 
@@ -291,7 +325,7 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
     std::fs::write(&score_path, serde_json::to_string_pretty(&score)?)
         .with_context(|| format!("writing {}", score_path.display()))?;
     let report_started = Instant::now();
-    st.bar.set_message("report");
+    st.begin("writing the report");
     crate::cmd::report::write_report(ctx, &report_path, Some(&dir)).context("writing the report")?;
     st.done("writing the report", report_started);
     st.bar.finish_and_clear();
