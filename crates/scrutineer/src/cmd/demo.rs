@@ -182,7 +182,7 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
         a.scale,
         store.display()
     ));
-    let mut st = Stages::new(ctx, 9, logs.clone());
+    let mut st = Stages::new(ctx, 10, logs.clone());
 
     // 1–4: the season.
     let social = dir.join("social");
@@ -290,6 +290,19 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
     infra_args.extend(logs_in.iter().map(|p| path_arg(p)));
     infra_args.extend([arg("--out"), path_arg(&infra_out)]);
     st.run("infra: attacks, campaigns and the trend", &store, &infra_args)?;
+    let stix = infra_out.join("stix-bundle.json");
+    st.run(
+        "sharing: the infra findings as STIX 2.1",
+        &store,
+        &[
+            arg("infra"),
+            arg("export"),
+            arg("--stix"),
+            path_arg(&stix),
+            arg("--identity"),
+            arg("State Board of Elections (exercise)"),
+        ],
+    )?;
     let ballots_out = dir.join("ballots-out");
     st.run(
         "ballots: reconciling envelopes",
@@ -744,5 +757,6 @@ fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) {
         println!("  {:<20} {examined:>6} ballots examined: {verdict}", a.contest);
     }
     println!("\nReport: {}   (open it in a browser; or `scrutineer report --out FILE`)", report.display());
+    println!("STIX 2.1 bundle for partners: {}", dir.join("infra-out/stix-bundle.json").display());
     println!("Inputs, outputs and the commands each stage ran: {}", dir.display());
 }
