@@ -42,6 +42,11 @@ pub enum Command {
     Demo(cmd::demo::DemoArgs),
     /// Write a self-contained HTML report of the findings in the store.
     Report(cmd::report::ReportArgs),
+    /// Serve the HTTP API and a live dashboard over the store (token access, every request logged).
+    Serve(cmd::serve::ServeArgs),
+    /// Manage the tokens that may use `serve`.
+    #[command(subcommand)]
+    Tokens(cmd::serve::TokensCommand),
     /// Information operations: find coordinated networks of accounts in social-media data.
     #[command(subcommand)]
     Influence(cmd::influence::InfluenceCommand),
@@ -72,6 +77,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(a) => cmd::demo::run(&ctx, a),
         Command::Report(a) => cmd::report::run(&ctx, a),
+        Command::Serve(a) => cmd::serve::run(&ctx, a),
+        Command::Tokens(c) => cmd::serve::tokens(&ctx, c),
         Command::Influence(c) => cmd::influence::run(&ctx, c),
         Command::Infra(c) => cmd::infra::run(&ctx, c),
         Command::Ballots(c) => cmd::ballots::run(&ctx, c),

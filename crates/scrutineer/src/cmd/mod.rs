@@ -8,4 +8,5 @@ pub mod influence;
 pub mod infra;
 pub mod ledger;
 pub mod report;
+pub mod serve;
 pub mod simulate;

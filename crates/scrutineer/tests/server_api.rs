@@ -1,0 +1,155 @@
+//! `scrutineer serve`: a real server on a loopback port, spoken to over plain HTTP/1.1.
+//! Tokens gate every route but /healthz; roles gate the access log; every request lands
+//! in the store's access log, refused ones included, and never with the token in it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command as Process, Stdio};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::CommandCargoExt;
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+fn request(addr: &str, path: &str, extra: &[(&str, &str)]) -> Reply {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in extra {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("head and body");
+    let mut lines = head.lines();
+    let status =
+        lines.next().and_then(|l| l.split_whitespace().nth(1)).and_then(|c| c.parse().ok()).expect("status");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    let chunked = headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_owned() };
+    Reply { status, headers, body }
+}
+
+fn dechunk(mut s: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = s.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).expect("chunk size");
+        if n == 0 {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        s = &rest[n + 2..];
+    }
+    out
+}
+
+fn scrutineer(store: &Path, args: &[&str]) -> String {
+    let out = Command::cargo_bin("scrutineer")
+        .expect("binary")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn api_requires_tokens_enforces_roles_and_logs_every_request() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = tmp.path().join("store.db");
+    let dir = tmp.path().join("demo");
+    scrutineer(&store, &["--quiet", "demo", "--scale", "0.2", "--dir", dir.to_str().expect("utf8")]);
+    let analyst = scrutineer(&store, &["--quiet", "tokens", "add", "ana", "--role", "analyst"]);
+    let admin = scrutineer(&store, &["--quiet", "tokens", "add", "root", "--role", "admin"]);
+    assert!(analyst.starts_with("scr_") && admin.starts_with("scr_") && analyst != admin);
+    let tokens_file = std::fs::read_to_string(format!("{}.tokens", store.display())).expect("token file");
+    assert!(!tokens_file.contains(&analyst), "the token file must hold hashes only");
+
+    let mut child = Process::cargo_bin("scrutineer")
+        .expect("binary")
+        .arg("--store")
+        .arg(&store)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn server");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("read address");
+    let _server = Server(child);
+    let addr = first.trim().strip_prefix("listening on http://").expect("address line").to_owned();
+
+    assert_eq!(request(&addr, "/healthz", &[]).status, 200);
+    assert_eq!(request(&addr, "/api/findings", &[]).status, 401);
+    assert_eq!(request(&addr, "/api/findings", &[("Authorization", "Bearer scr_not_a_token")]).status, 401);
+
+    let bearer = format!("Bearer {analyst}");
+    let r = request(&addr, "/api/findings?limit=5000", &[("Authorization", &bearer)]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    let all: serde_json::Value = serde_json::from_str(&r.body).expect("findings json");
+    let all = all.as_array().expect("array");
+    for engine in ["influence", "infra", "ballots", "audit"] {
+        assert!(all.iter().any(|f| f["engine"] == engine), "no {engine} finding served");
+    }
+    let r = request(&addr, "/api/findings?engine=infra&min_severity=critical", &[("Authorization", &bearer)]);
+    let crit: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert!(
+        crit.as_array().expect("array").iter().all(|f| f["engine"] == "infra" && f["severity"] == "critical")
+    );
+    let id = all[0]["id"].as_str().expect("id");
+    let one = request(&addr, &format!("/api/findings/{id}"), &[("Authorization", &bearer)]);
+    assert_eq!(one.status, 200);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&one.body).expect("json")["id"], id);
+    assert_eq!(request(&addr, "/api/findings/nope-0000", &[("Authorization", &bearer)]).status, 404);
+    assert_eq!(request(&addr, "/api/findings?engine=bogus", &[("Authorization", &bearer)]).status, 400);
+    let stix = request(&addr, "/api/stix/infra", &[("Authorization", &bearer)]);
+    assert!(stix.body.contains("\"type\":\"bundle\""), "{}", &stix.body[..stix.body.len().min(200)]);
+
+    // Roles: the access log is for admins.
+    assert_eq!(request(&addr, "/api/access-log", &[("Authorization", &bearer)]).status, 403);
+
+    // A browser signs in once and then uses the cookie.
+    let login = request(&addr, &format!("/login?token={analyst}"), &[]);
+    assert!(login.status == 303 || login.status == 302 || login.status == 307, "{}", login.status);
+    let cookie = login
+        .headers
+        .iter()
+        .find(|(k, _)| k == "set-cookie")
+        .map(|(_, v)| v.split(';').next().unwrap_or("").to_owned())
+        .expect("cookie");
+    let page = request(&addr, "/", &[("Cookie", &cookie)]);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("signed in as ana"));
+    assert!(page.body.contains(r#"data-chart="influence-network""#));
+
+    let log = request(&addr, "/api/access-log?limit=1000", &[("Authorization", &format!("Bearer {admin}"))]);
+    assert_eq!(log.status, 200);
+    let rows: serde_json::Value = serde_json::from_str(&log.body).expect("log json");
+    let rows = rows.as_array().expect("rows");
+    let has = |actor: &str, action: &str| rows.iter().any(|r| r["actor"] == actor && r["action"] == action);
+    assert!(has("anonymous", "http 401 GET /api/findings"), "{rows:?}");
+    assert!(has("ana", "http 403 GET /api/access-log"));
+    assert!(has("ana", "http 200 GET /"));
+    assert!(!log.body.contains(&analyst) && !log.body.contains(&admin), "a token leaked into the access log");
+}

@@ -1,0 +1,186 @@
+//! Bearer tokens with roles. The token file keeps only the SHA-256 of each token, so a
+//! copy of the file does not let anyone in; a token is shown once, when it is made.
+//!
+//! File layout (CSV, no quoting needed): `name,role,sha256` per line; `#` starts a comment.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: {problem}")]
+    Format { path: PathBuf, line: usize, problem: String },
+    #[error("a token named '{0}' already exists")]
+    Exists(String),
+    #[error("no token named '{0}'")]
+    Missing(String),
+    #[error("token names are letters, digits, '.', '-', '_' and '@' (got '{0}')")]
+    BadName(String),
+    #[error("the system's random source failed: {0}")]
+    Random(String),
+}
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Role {
+    /// Read findings, runs, the dashboard and the STIX export.
+    Analyst,
+    /// Everything an analyst may, and read the access log.
+    Admin,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Analyst => "analyst",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "analyst" => Some(Role::Analyst),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenEntry {
+    pub name: String,
+    pub role: Role,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TokenFile {
+    pub entries: Vec<TokenEntry>,
+}
+
+fn digest(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Compares without stopping at the first difference, so response time says nothing
+/// about how much of a guess was right.
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl TokenFile {
+    pub fn load(path: &Path) -> Result<TokenFile, TokenError> {
+        if !path.exists() {
+            return Ok(TokenFile::default());
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| TokenError::Io { path: path.to_owned(), source })?;
+        let mut entries = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let parts: Vec<&str> = line.split(',').collect();
+            let bad = |problem: &str| TokenError::Format {
+                path: path.to_owned(),
+                line: i + 1,
+                problem: problem.into(),
+            };
+            if parts.len() != 3 {
+                return Err(bad("expected name,role,sha256"));
+            }
+            let role = Role::parse(parts[1]).ok_or_else(|| bad("role must be analyst or admin"))?;
+            if parts[2].len() != 64 || !parts[2].bytes().all(|b| b.is_ascii_hexdigit()) {
+                return Err(bad("sha256 must be 64 hex digits"));
+            }
+            entries.push(TokenEntry {
+                name: parts[0].to_owned(),
+                role,
+                sha256: parts[2].to_ascii_lowercase(),
+            });
+        }
+        Ok(TokenFile { entries })
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), TokenError> {
+        let io = |source| TokenError::Io { path: path.to_owned(), source };
+        let tmp = path.with_extension("tokens.tmp");
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts.open(&tmp).map_err(io)?;
+        writeln!(f, "# scrutineer dashboard tokens: name,role,sha256 of the token").map_err(io)?;
+        for e in &self.entries {
+            writeln!(f, "{},{},{}", e.name, e.role.as_str(), e.sha256).map_err(io)?;
+        }
+        f.sync_all().map_err(io)?;
+        std::fs::rename(&tmp, path).map_err(io)
+    }
+
+    /// Makes a new token for `name`; returns the token (the only time it is seen).
+    pub fn add(&mut self, name: &str, role: Role) -> Result<String, TokenError> {
+        if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
+            return Err(TokenError::BadName(name.to_owned()));
+        }
+        if self.entries.iter().any(|e| e.name == name) {
+            return Err(TokenError::Exists(name.to_owned()));
+        }
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| TokenError::Random(e.to_string()))?;
+        let token = format!("scr_{}", hex::encode(bytes));
+        self.entries.push(TokenEntry { name: name.to_owned(), role, sha256: digest(&token) });
+        Ok(token)
+    }
+
+    pub fn revoke(&mut self, name: &str) -> Result<(), TokenError> {
+        let before = self.entries.len();
+        self.entries.retain(|e| e.name != name);
+        if self.entries.len() == before { Err(TokenError::Missing(name.to_owned())) } else { Ok(()) }
+    }
+
+    /// The entry a presented token belongs to.
+    pub fn check(&self, token: &str) -> Option<&TokenEntry> {
+        let d = digest(token.trim());
+        self.entries.iter().find(|e| same(&e.sha256, &d))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_round_trip_through_the_file_and_only_hashes_are_stored() {
+        let dir = std::env::temp_dir().join(format!("scrutineer-tokens-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("t.tokens");
+        let mut f = TokenFile::default();
+        let a = f.add("ana", Role::Analyst).expect("add");
+        let b = f.add("root", Role::Admin).expect("add");
+        assert_ne!(a, b);
+        assert!(matches!(f.add("ana", Role::Admin), Err(TokenError::Exists(_))));
+        assert!(matches!(f.add("a,b", Role::Admin), Err(TokenError::BadName(_))));
+        f.save(&path).expect("save");
+        let text = std::fs::read_to_string(&path).expect("read");
+        assert!(!text.contains(&a) && !text.contains(&b));
+        let g = TokenFile::load(&path).expect("load");
+        assert_eq!(g.check(&a).map(|e| e.role), Some(Role::Analyst));
+        assert_eq!(g.check(&b).map(|e| e.name.as_str()), Some("root"));
+        assert!(g.check("scr_wrong").is_none());
+        let mut h = g.clone();
+        h.revoke("ana").expect("revoke");
+        assert!(h.check(&a).is_none());
+        std::fs::write(&path, "x,boss,abc\n").expect("write");
+        assert!(matches!(TokenFile::load(&path), Err(TokenError::Format { line: 1, .. })));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
