@@ -6,7 +6,10 @@
 //! - `address_cluster`: Poisson upper tail of the distinct voters whose ballots go to one
 //!   mailing address, against the mean per address;
 //! - `dropbox_burst`: scan statistic of the most receipts at one drop box in a 10-minute
-//!   window, against the box's own rate over the hours it was in use.
+//!   window, against the box's own rate over the hours it was in use;
+//! - `duplicate_imb`: an Intelligent Mail barcode printed on more than one issued envelope
+//!   (not a statistical test: USPS requires each barcode to be unique for 45 days, so one
+//!   is enough; statistic = envelopes beyond the first, p-value 0).
 //!
 //! Every p-value is Bonferroni-corrected over the groups tested; a group is reported when
 //! the corrected p-value is below `alpha` and the effect is large enough to act on.
@@ -16,7 +19,7 @@ use std::collections::HashMap;
 use scrutineer_core::stats::ln_gamma;
 
 use crate::Outcome;
-use crate::read::{Dataset, NOT_ON_ROLL};
+use crate::read::{Dataset, NOT_ON_ROLL, imb_text};
 use crate::reconcile::EnvState;
 use crate::time::format_datetime;
 
@@ -264,6 +267,31 @@ pub fn detect(ds: &Dataset, env_state: &[EnvState], opts: &AnomalyOptions) -> Ve
                 ),
             });
         }
+    }
+    // Barcodes issued twice: a return scan by such a barcode cannot name its envelope.
+    let mut dups = ds.imb_duplicates.clone();
+    dups.sort_unstable_by_key(|d| (d.imb, d.other));
+    for g in dups.chunk_by(|a, b| a.imb == b.imb) {
+        let first = g[0].first;
+        let at =
+            |e: u32| format!("{} ({}:{})", ds.envelopes.get_str(e), ds.files.issued, ds.env_line[e as usize]);
+        let others: Vec<String> = g.iter().map(|d| at(d.other)).collect();
+        let n = g.len() + 1;
+        out.push(Anomaly {
+            kind: "duplicate_imb",
+            scope: "imb",
+            key: imb_text(g[0].imb),
+            observed: n as f64,
+            expected: 1.0,
+            statistic: (n - 1) as f64,
+            p_value: 0.0,
+            detail: format!(
+                "Intelligent Mail barcode printed on {n} issued envelopes: {} and {}; return scans carrying it are matched to the first, {}",
+                at(first),
+                others.join(", "),
+                ds.envelopes.get_str(first)
+            ),
+        });
     }
     // Mailing addresses: distinct voters per address (addresses are compared by hash).
     let mut pairs: Vec<(u64, u32, u32)> = (0..ds.env_voter.len())

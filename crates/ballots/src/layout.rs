@@ -15,7 +15,10 @@ use crate::{BallotsError, Outcome, VoterStatus};
 #[serde(deny_unknown_fields)]
 pub struct RollColumns {
     pub voter_id: String,
-    pub status: String,
+    /// `None`: the file has no status column (an extract of registered voters); every
+    /// voter then takes the layout's `default_voter_status`.
+    #[serde(default)]
+    pub status: Option<String>,
     pub precinct: String,
     #[serde(default)]
     pub ballot_style: Option<String>,
@@ -44,6 +47,10 @@ pub struct IssuedColumns {
     /// Rows whose value here is one of `in_person_types` are in-person votes, not envelopes.
     #[serde(default)]
     pub request_type: Option<String>,
+    /// USPS Intelligent Mail barcode of the envelope (20, 25, 29 or 31 digits), read where
+    /// present: return scans may name the envelope by it.
+    #[serde(default)]
+    pub imb: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -66,6 +73,10 @@ pub struct ReturnsColumns {
     pub request_type: Option<String>,
     #[serde(default)]
     pub site: Option<String>,
+    /// The scanned Intelligent Mail barcode, where the scan file has its own column for it
+    /// (an `envelope_id` that holds an issued envelope's IMb is matched as well).
+    #[serde(default)]
+    pub imb: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -78,6 +89,10 @@ pub struct CheckinColumns {
     /// If set, only rows whose value here is one of `in_person_types` are check-ins.
     #[serde(default)]
     pub request_type: Option<String>,
+    /// The election date of each row, for voter-history files that list every election
+    /// (NC `ncvhis`): only rows of the latest election on or before the deadline count.
+    #[serde(default)]
+    pub election: Option<String>,
 }
 
 /// A complete description of how to read the four inputs.
@@ -88,6 +103,11 @@ pub struct Layout {
     pub issued: IssuedColumns,
     pub returns: ReturnsColumns,
     pub checkins: CheckinColumns,
+    /// Other check-in layouts accepted for the same `--checkins` argument; the first whose
+    /// columns the file has is used (NC: the absentee file's one-stop rows or `ncvhis`).
+    pub checkins_alt: Vec<CheckinColumns>,
+    /// The status of every voter when the roll has no status column.
+    pub default_voter_status: Option<VoterStatus>,
     pub date_format: DateFormat,
     pub datetime_format: DateFormat,
     /// Several rows for one envelope are successive statuses of one receipt (NC), not
@@ -127,7 +147,7 @@ impl Layout {
             name: "generic".into(),
             roll: RollColumns {
                 voter_id: "voter_id".into(),
-                status: "status".into(),
+                status: Some("status".into()),
                 precinct: "precinct".into(),
                 ballot_style: Some("ballot_style".into()),
                 address: Some("address".into()),
@@ -142,6 +162,7 @@ impl Layout {
                 address: Some("address".into()),
                 zip: Some("zip".into()),
                 request_type: None,
+                imb: Some("imb".into()),
             },
             returns: ReturnsColumns {
                 envelope_id: Some("envelope_id".into()),
@@ -153,13 +174,17 @@ impl Layout {
                 reason: Some("reason".into()),
                 request_type: None,
                 site: None,
+                imb: Some("imb".into()),
             },
             checkins: CheckinColumns {
                 voter_id: "voter_id".into(),
                 checked_in_at: "checked_in_at".into(),
                 location: Some("location".into()),
                 request_type: None,
+                election: None,
             },
+            checkins_alt: Vec::new(),
+            default_voter_status: None,
             date_format: DateFormat::Iso,
             datetime_format: DateFormat::Iso,
             status_events: false,
@@ -225,7 +250,7 @@ impl Layout {
             name: "nc".into(),
             roll: RollColumns {
                 voter_id: "ncid".into(),
-                status: "voter_status_desc".into(),
+                status: Some("voter_status_desc".into()),
                 precinct: "precinct_desc".into(),
                 ballot_style: Some("ballot_style".into()),
                 address: Some("res_street_address".into()),
@@ -240,6 +265,7 @@ impl Layout {
                 address: Some("ballot_mail_street_address".into()),
                 zip: Some("ballot_mail_zip".into()),
                 request_type: Some("ballot_req_type".into()),
+                imb: None,
             },
             returns: ReturnsColumns {
                 envelope_id: None,
@@ -251,13 +277,28 @@ impl Layout {
                 reason: Some("ballot_rtn_status".into()),
                 request_type: Some("ballot_req_type".into()),
                 site: Some("site_name".into()),
+                imb: None,
             },
             checkins: CheckinColumns {
                 voter_id: "ncid".into(),
                 checked_in_at: "ballot_rtn_dt".into(),
                 location: Some("site_name".into()),
                 request_type: Some("ballot_req_type".into()),
+                election: None,
             },
+            // The voter history file (layout_ncvhis.txt: county_id, county_desc,
+            // voter_reg_num, election_lbl, election_desc, voting_method, voted_party_cd,
+            // voted_party_desc, pct_label, pct_description, ncid, voted_county_id,
+            // voted_county_desc, vtd_label, vtd_description): one row per voter and
+            // election, no time of day, so a check-in is dated by its election.
+            checkins_alt: vec![CheckinColumns {
+                voter_id: "ncid".into(),
+                checked_in_at: "election_lbl".into(),
+                location: Some("pct_description".into()),
+                request_type: Some("voting_method".into()),
+                election: Some("election_lbl".into()),
+            }],
+            default_voter_status: None,
             date_format: DateFormat::Us,
             datetime_format: DateFormat::Us,
             status_events: true,
@@ -266,15 +307,45 @@ impl Layout {
             // reason rather than an unreadable row.
             unknown_outcome_rejected: true,
             voter_statuses,
-            in_person_types: vec!["ONE-STOP".into(), "EARLY VOTING".into(), "IN PERSON".into()],
+            // Absentee-file request types, then the ncvhis voting methods that are votes cast
+            // in person (old and current vocabularies). Not ABSENTEE BY MAIL, not the bare
+            // ABSENTEE or LEGACY (method unknown), not ELIGIBLE DID NOT VOTE.
+            in_person_types: [
+                "ONE-STOP",
+                "EARLY VOTING",
+                "IN PERSON",
+                "IN-PERSON",
+                "ABSENTEE ONESTOP",
+                "ABSENTEE CURBSIDE",
+                "CURBSIDE",
+                "PROVISIONAL",
+                "TRANSFER",
+                "EARLY VOTING IN-PERSON",
+                "ELECTION DAY IN-PERSON",
+                "EARLY VOTING CURBSIDE",
+                "ELECTION DAY CURBSIDE",
+            ]
+            .into_iter()
+            .map(String::from)
+            .collect(),
         }
     }
 
-    /// `generic`, `nc`, or the path of a TOML mapping file.
+    /// The Ohio Secretary of State voter-file extract as the roll (`layouts/ohio-sos.toml`:
+    /// `SOS_VOTERI` voter id, `county` as precinct and county, `full_addr` address, every
+    /// voter active), the other three files in the generic layout.
+    pub fn ohio() -> Layout {
+        // The mapping is part of the crate and covered by a unit test; it cannot fail.
+        Layout::from_mapping_str(OHIO_SOS_MAPPING, Path::new("ohio"))
+            .unwrap_or_else(|e| unreachable!("built-in Ohio mapping: {e}"))
+    }
+
+    /// `generic`, `nc`, `ohio`, or the path of a TOML mapping file.
     pub fn from_spec(spec: &str) -> Result<Layout, BallotsError> {
         match spec {
             "generic" => Ok(Layout::generic()),
             "nc" => Ok(Layout::nc()),
+            "ohio" => Ok(Layout::ohio()),
             path => Layout::from_mapping_file(Path::new(path)),
         }
     }
@@ -285,6 +356,13 @@ impl Layout {
     /// (word -> active|inactive|removed), `status_events` and `in_person_types`. Any
     /// table left out keeps the generic layout's columns.
     pub fn from_mapping_file(path: &Path) -> Result<Layout, BallotsError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })?;
+        Layout::from_mapping_str(&text, path)
+    }
+
+    /// A mapping given as text; `path` names it in errors and in the layout's name.
+    pub fn from_mapping_str(text: &str, path: &Path) -> Result<Layout, BallotsError> {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Mapping {
@@ -299,10 +377,9 @@ impl Layout {
             voter_statuses: Option<HashMap<String, String>>,
             in_person_types: Option<Vec<String>>,
             unknown_outcome_rejected: Option<bool>,
+            default_voter_status: Option<String>,
         }
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })?;
-        let m: Mapping = toml::from_str(&text)
+        let m: Mapping = toml::from_str(text)
             .map_err(|e| BallotsError::Mapping { path: path.to_path_buf(), message: e.to_string() })?;
         let bad = |message: String| BallotsError::Mapping { path: path.to_path_buf(), message };
         let mut l = Layout::generic();
@@ -345,6 +422,14 @@ impl Layout {
                 l.voter_statuses.insert(word.trim().to_uppercase(), s);
             }
         }
+        if let Some(v) = m.default_voter_status {
+            l.default_voter_status = Some(VoterStatus::parse_name(&v).ok_or_else(|| {
+                bad(format!("default_voter_status '{v}' is not one of active, inactive, removed"))
+            })?);
+        }
+        if l.roll.status.is_none() && l.default_voter_status.is_none() {
+            return Err(bad("[roll] has no status column: set default_voter_status".into()));
+        }
         if let Some(t) = m.in_person_types {
             l.in_person_types = t.into_iter().map(|s| s.trim().to_uppercase()).collect();
         }
@@ -368,6 +453,9 @@ impl Layout {
     }
 }
 
+/// The shipped mapping of the Ohio Secretary of State voter-file extract.
+pub const OHIO_SOS_MAPPING: &str = include_str!("../layouts/ohio-sos.toml");
+
 /// Calls `f` with `word` trimmed and upper-cased (Unicode rules, invalid UTF-8 replaced);
 /// short ASCII words, nearly all of them, are upper-cased on the stack without allocating.
 fn with_upper<T>(word: &[u8], f: impl FnOnce(&str) -> T) -> T {
@@ -382,4 +470,43 @@ fn with_upper<T>(word: &[u8], f: impl FnOnce(&str) -> T) -> T {
         }
     }
     f(&String::from_utf8_lossy(word).to_uppercase())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ohio_preset_maps_the_sos_extract() {
+        let l = Layout::from_spec("ohio").expect("ohio");
+        assert_eq!(l.roll.voter_id, "SOS_VOTERI");
+        assert_eq!(l.roll.status, None);
+        assert_eq!(l.default_voter_status, Some(VoterStatus::Active));
+        assert_eq!(l.roll.precinct, "county");
+        assert_eq!(l.roll.address.as_deref(), Some("full_addr"));
+        // The other files stay generic, IMb included.
+        assert_eq!(l.issued.envelope_id.as_deref(), Some("envelope_id"));
+        assert_eq!(l.issued.imb.as_deref(), Some("imb"));
+    }
+
+    #[test]
+    fn a_roll_without_status_needs_a_default() {
+        let text = "[roll]\nvoter_id = \"ID\"\nprecinct = \"P\"\n";
+        let e = Layout::from_mapping_str(text, Path::new("m.toml")).expect_err("error");
+        assert!(e.to_string().contains("default_voter_status"), "{e}");
+        let ok = format!("default_voter_status = \"inactive\"\n{text}");
+        let l = Layout::from_mapping_str(&ok, Path::new("m.toml")).expect("ok");
+        assert_eq!(l.default_voter_status, Some(VoterStatus::Inactive));
+    }
+
+    #[test]
+    fn ncvhis_methods_in_person_or_not() {
+        let l = Layout::nc();
+        for m in ["IN-PERSON", "ABSENTEE ONESTOP", "absentee curbside", "ELECTION DAY IN-PERSON"] {
+            assert!(l.is_in_person(m.as_bytes()), "{m}");
+        }
+        for m in ["ABSENTEE BY MAIL", "ABSENTEE", "ELIGIBLE DID NOT VOTE", "MAIL"] {
+            assert!(!l.is_in_person(m.as_bytes()), "{m}");
+        }
+    }
 }

@@ -142,7 +142,8 @@ pub fn write_report(
     s.push_str(&format!("Statistical anomalies (anomalies.csv): {anomalies}\n"));
     s.push_str(&format!(
         "\nRows read: roll {}, issued {}, returns {}, check-ins {}; status updates {}, requests not yet sent {}, \
-         unreturned rows {}, in-person rows {}, spoiled statuses {}; malformed rows {} (malformed.csv, with file and line).\n",
+         unreturned rows {}, in-person rows {}, spoiled statuses {}; receipts matched by Intelligent Mail barcode {}; \
+         voter-history rows of other elections {}, not in person {}; malformed rows {} (malformed.csv, with file and line).\n",
         stats.roll_rows,
         stats.issued_rows,
         stats.return_rows,
@@ -152,6 +153,9 @@ pub fn write_report(
         stats.not_returned,
         stats.in_person_rows,
         stats.spoiled_rows,
+        stats.imb_matched,
+        stats.other_election_rows,
+        stats.not_in_person_rows,
         stats.malformed
     ));
     s.push_str("\nCertified by the canvass board: ______________________  date: __________\n");

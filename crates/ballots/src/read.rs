@@ -52,6 +52,47 @@ pub struct Checkin {
     pub at: i64,
     pub location: u32,
     pub line: u32,
+    /// The election (day number) of a voter-history row; [`NO_ELECTION`] for poll books
+    /// of this election alone.
+    pub election: i32,
+}
+
+/// [`Checkin::election`] of rows that carry no election date.
+pub const NO_ELECTION: i32 = i32::MIN;
+
+/// An Intelligent Mail barcode carried by two issued envelopes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DuplicateImb {
+    pub imb: u128,
+    /// The envelope that holds the barcode (the first issued); return scans by it go there.
+    pub first: u32,
+    pub other: u32,
+}
+
+/// Packs an Intelligent Mail barcode (20, 25, 29 or 31 digits: barcode id, service type,
+/// mailer id, serial, and a routing ZIP of 0, 5, 9 or 11 digits) into a `u128`: the digits
+/// as a number (below 10^31 < 2^104) and the length in the top byte, so that leading
+/// zeros survive. `None` for anything else.
+pub fn pack_imb(s: &[u8]) -> Option<u128> {
+    let s = s.trim_ascii();
+    if !matches!(s.len(), 20 | 25 | 29 | 31) || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    // Two u64 halves (at most 15 and 16 digits): cheaper than u128 arithmetic per digit.
+    let digits = |d: &[u8]| d.iter().fold(0u64, |v, &c| v * 10 + (c - b'0') as u64);
+    let (hi, lo) = s.split_at(s.len() - 16);
+    let v = digits(hi) as u128 * 10_000_000_000_000_000 + digits(lo) as u128;
+    Some(v | (s.len() as u128) << 120)
+}
+
+/// The digits of a packed barcode.
+pub fn imb_text(imb: u128) -> String {
+    let len = (imb >> 120) as usize;
+    format!("{:0len$}", imb & ((1u128 << 120) - 1))
+}
+
+fn imb_hash(imb: u128) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one(imb)
 }
 
 /// Counts of rows read, by what became of them.
@@ -71,6 +112,12 @@ pub struct ReadStats {
     pub in_person_rows: u64,
     /// Statuses that void an envelope without a vote (spoiled, undeliverable, cancelled).
     pub spoiled_rows: u64,
+    /// Return rows matched to their envelope by Intelligent Mail barcode, not envelope id.
+    pub imb_matched: u64,
+    /// Voter-history rows of other elections (not check-ins of this one).
+    pub other_election_rows: u64,
+    /// Voter-history rows whose method is not an in-person vote (e.g. ABSENTEE BY MAIL).
+    pub not_in_person_rows: u64,
     pub malformed: u64,
 }
 
@@ -96,6 +143,12 @@ pub struct Dataset {
     pub env_zip: Vec<u32>,
     pub env_line: Vec<u32>,
     pub env_spoiled: Vec<bool>,
+    /// Packed Intelligent Mail barcode per envelope ([`pack_imb`]; 0: none). Empty until
+    /// the first barcode is read, and only as long as the last envelope that has one.
+    pub env_imb: Vec<u128>,
+    /// Envelopes by barcode (hash of the packed IMb); holds only envelopes that have one.
+    pub imb_index: hashbrown::HashTable<u32>,
+    pub imb_duplicates: Vec<DuplicateImb>,
     pub unissued: Interner,
     pub receipts: Vec<Receipt>,
     pub checkins: Vec<Checkin>,
@@ -368,6 +421,48 @@ impl Dataset {
     pub fn envelopes_issued(&self) -> usize {
         self.envelopes.len()
     }
+
+    pub fn envelope_imb(&self, e: u32) -> u128 {
+        self.env_imb.get(e as usize).copied().unwrap_or(0)
+    }
+
+    /// The issued envelope that carries this barcode (the first issued, if several do).
+    pub fn envelope_by_imb(&self, imb: u128) -> Option<u32> {
+        let env_imb = &self.env_imb;
+        self.imb_index.find(imb_hash(imb), |&e| env_imb[e as usize] == imb).copied()
+    }
+
+    /// Records envelope `e`'s barcode; a barcode already held by another envelope is
+    /// kept as a duplicate (the first envelope keeps it for matching).
+    /// The first barcode sizes both structures for `expected` envelopes, so that they do
+    /// not double (and copy) while a large file is read.
+    fn set_imb(&mut self, e: u32, imb: u128, expected: usize) {
+        let i = e as usize;
+        if self.env_imb.is_empty() {
+            let n = expected.max(i + 1);
+            self.env_imb.reserve_exact(n);
+            self.imb_index.reserve(n, |_| 0);
+        }
+        if self.env_imb.len() <= i {
+            self.env_imb.resize(i + 1, 0);
+        }
+        // One probe: either the envelope that already holds the barcode, or its slot.
+        let env_imb = &self.env_imb;
+        match self.imb_index.entry(
+            imb_hash(imb),
+            |&x| env_imb[x as usize] == imb,
+            |&x| imb_hash(env_imb[x as usize]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(first) => {
+                let first = *first.get();
+                self.imb_duplicates.push(DuplicateImb { imb, first, other: e });
+            }
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                slot.insert(e);
+                self.env_imb[i] = imb;
+            }
+        }
+    }
 }
 
 /// Reads all inputs in `layout`. `sink` sees every record in file order (roll, issued,
@@ -404,7 +499,13 @@ fn read_roll(
 ) -> Result<(), BallotsError> {
     let mut csv = open_csv(path)?;
     let c = &l.roll;
-    let (vid, status, precinct) = (csv.col(&c.voter_id)?, csv.col(&c.status)?, csv.col(&c.precinct)?);
+    let (vid, precinct) = (csv.col(&c.voter_id)?, csv.col(&c.precinct)?);
+    let status = match &c.status {
+        Some(s) => Some(csv.col(s)?),
+        None => None,
+    };
+    let default_status = l.default_voter_status.unwrap_or(VoterStatus::Active);
+    let status_name = c.status.as_deref().unwrap_or("status");
     let (style, address, zip, county) = (
         csv.opt(c.ballot_style.as_ref()),
         csv.opt(c.address.as_ref()),
@@ -429,9 +530,15 @@ fn read_roll(
         if id.is_empty() {
             return ds.malformed(&name, line, &c.voter_id, "empty voter id");
         }
-        let Some(st) = l.voter_status(field(rec, Some(status))) else {
-            let v = String::from_utf8_lossy(field(rec, Some(status))).into_owned();
-            return ds.malformed(&name, line, &c.status, &format!("unknown voter status '{v}'"));
+        let st = match status {
+            None => default_status,
+            Some(_) => match l.voter_status(field(rec, status)) {
+                Some(st) => st,
+                None => {
+                    let v = String::from_utf8_lossy(field(rec, status)).into_owned();
+                    return ds.malformed(&name, line, status_name, &format!("unknown voter status '{v}'"));
+                }
+            },
         };
         let (v, new) = ds.voters.intern(id);
         if !new {
@@ -503,6 +610,9 @@ fn read_issued(
         csv.opt(c.zip.as_ref()),
         csv.opt(c.request_type.as_ref()),
     );
+    let imb_col = csv.opt(c.imb.as_ref());
+    let imb_name = c.imb.as_deref().unwrap_or("imb");
+    let expected = csv.estimated_rows + csv.estimated_rows / 8;
     let name = csv.name.clone();
     let mut key = Vec::new();
     let mut addr = Vec::new();
@@ -571,6 +681,23 @@ fn read_issued(
         ds.env_zip.push(z);
         ds.env_line.push(line as u32);
         ds.env_spoiled.push(false);
+        let imb = field(rec, imb_col);
+        if !imb.is_empty() {
+            match pack_imb(imb) {
+                Some(p) => ds.set_imb(e, p, expected),
+                None => {
+                    let v = String::from_utf8_lossy(imb).into_owned();
+                    ds.malformed(
+                        &name,
+                        line,
+                        imb_name,
+                        &format!(
+                            "'{v}' is not an Intelligent Mail barcode (20, 25, 29 or 31 digits); the envelope is read without it"
+                        ),
+                    );
+                }
+            }
+        }
     })
 }
 
@@ -605,6 +732,7 @@ fn read_returns(
         csv.opt(c.request_type.as_ref()),
         csv.opt(c.site.as_ref()),
     );
+    let imb_col = csv.opt(c.imb.as_ref());
     let name = csv.name.clone();
     let mut key = Vec::new();
     let mail = ds.label(b"mail");
@@ -623,7 +751,13 @@ fn read_returns(
                     .or_else(|| ds.unknown_voters.lookup(field(rec, vid)).map(|v| v | NOT_ON_ROLL))
             {
                 let loc = ds.label(field(rec, site));
-                ds.checkins.push(Checkin { voter: v, at: t, location: loc, line: line as u32 });
+                ds.checkins.push(Checkin {
+                    voter: v,
+                    at: t,
+                    location: loc,
+                    line: line as u32,
+                    election: NO_ELECTION,
+                });
             }
             return;
         }
@@ -631,13 +765,18 @@ fn read_returns(
             ds.stats.not_returned += 1;
             return;
         }
+        let scanned_imb = field(rec, imb_col);
         if !envelope_key(&mut key, env, field(rec, vid), field(rec, iday), rec) {
-            return ds.malformed(
-                &name,
-                line,
-                c.envelope_id.as_deref().unwrap_or("envelope"),
-                "empty envelope id",
-            );
+            if scanned_imb.is_empty() {
+                return ds.malformed(
+                    &name,
+                    line,
+                    c.envelope_id.as_deref().unwrap_or("envelope"),
+                    "empty envelope id",
+                );
+            }
+            key.clear();
+            key.extend_from_slice(scanned_imb);
         }
         let Some(t) = parse_time(when, &l.datetime_format, &l.date_format) else {
             let v = String::from_utf8_lossy(when).into_owned();
@@ -648,9 +787,20 @@ fn read_returns(
             let v = String::from_utf8_lossy(word).into_owned();
             return ds.malformed(&name, line, &c.outcome, &format!("unknown outcome '{v}'"));
         };
+        // The envelope id; else the barcode scanned (its own column, or the id field
+        // holding an issued envelope's IMb); else a receipt of an envelope never issued.
+        let by_imb = |ds: &Dataset, b: &[u8]| {
+            if ds.imb_index.is_empty() { None } else { pack_imb(b).and_then(|p| ds.envelope_by_imb(p)) }
+        };
         let e = match ds.envelopes.lookup(&key) {
             Some(e) => e,
-            None => ds.unissued.intern(&key).0 | UNISSUED,
+            None => match by_imb(ds, scanned_imb).or_else(|| by_imb(ds, &key)) {
+                Some(e) => {
+                    ds.stats.imb_matched += 1;
+                    e
+                }
+                None => ds.unissued.intern(&key).0 | UNISSUED,
+            },
         };
         if o == Outcome::Spoiled {
             ds.stats.spoiled_rows += 1;
@@ -680,15 +830,35 @@ fn read_checkins(
     progress: Option<&Progress<'_>>,
 ) -> Result<(), BallotsError> {
     let mut csv = open_csv(path)?;
-    let c = &l.checkins;
+    // The first check-in layout whose columns this file has (NC: absentee file or ncvhis).
+    let fits = |c: &crate::layout::CheckinColumns| {
+        [Some(&c.voter_id), Some(&c.checked_in_at), c.request_type.as_ref(), c.election.as_ref()]
+            .into_iter()
+            .flatten()
+            .all(|n| csv.headers.iter().any(|h| h == n))
+    };
+    let c = std::iter::once(&l.checkins).chain(&l.checkins_alt).find(|c| fits(c)).unwrap_or(&l.checkins);
     let (vid, at) = (csv.col(&c.voter_id)?, csv.col(&c.checked_in_at)?);
     let (loc, rtype) = (csv.opt(c.location.as_ref()), csv.opt(c.request_type.as_ref()));
+    let election = csv.opt(c.election.as_ref());
     let name = csv.name.clone();
     csv.each(ds, sink, progress, "checkins", |ds, line, rec| {
         ds.stats.checkin_rows += 1;
         if rtype.is_some() && !l.is_in_person(field(rec, rtype)) {
+            ds.stats.not_in_person_rows += 1;
             return;
         }
+        let election_day = match election {
+            None => NO_ELECTION,
+            Some(_) => match time::parse(field(rec, election), &l.date_format) {
+                Some(t) => t.div_euclid(86_400) as i32,
+                None => {
+                    let v = String::from_utf8_lossy(field(rec, election)).into_owned();
+                    let col = c.election.as_deref().unwrap_or("election");
+                    return ds.malformed(&name, line, col, &format!("unreadable election date '{v}'"));
+                }
+            },
+        };
         let voter = field(rec, Some(vid));
         if voter.is_empty() {
             return ds.malformed(&name, line, &c.voter_id, "empty voter id");
@@ -707,7 +877,7 @@ fn read_checkins(
             },
         };
         let location = ds.label(field(rec, loc));
-        ds.checkins.push(Checkin { voter: v, at: t, location, line: line as u32 });
+        ds.checkins.push(Checkin { voter: v, at: t, location, line: line as u32, election: election_day });
     })
 }
 
@@ -721,5 +891,24 @@ mod tests {
         assert_eq!(zip_of(b"12 MAIN ST RALEIGH NC 27601-1234"), b"27601");
         assert_eq!(zip_of(b"12345 MAIN ST"), b"12345");
         assert_eq!(zip_of(b"PO BOX 12"), b"");
+    }
+
+    #[test]
+    fn imbs_pack_losslessly_and_reject_other_lengths() {
+        for s in [
+            "00700901234000000001",
+            "0070090123400000000127601",
+            "00700901234000000001276011234",
+            "0070090123400000000127601123401",
+            "9999999999999999999999999999999",
+        ] {
+            let p = pack_imb(s.as_bytes()).expect(s);
+            assert_eq!(imb_text(p), s);
+        }
+        // Same number, different length: different barcodes.
+        assert_ne!(pack_imb(b"00000000000000000001"), pack_imb(b"0000000000000000000000001"));
+        for s in ["", "123", "0070090123400000000", "00700901234000000001x", "E000000001-1"] {
+            assert_eq!(pack_imb(s.as_bytes()), None, "{s}");
+        }
     }
 }

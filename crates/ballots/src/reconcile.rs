@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::read::{Dataset, NOT_ON_ROLL, Receipt, UNISSUED};
+use crate::read::{Dataset, NO_ELECTION, NOT_ON_ROLL, Receipt, UNISSUED};
 use crate::time::{format_date, format_datetime};
 use crate::{Outcome, RuleKind, VoterStatus};
 
@@ -92,6 +92,22 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
                 voter_id: voter_id.clone(),
                 detail: format!("received {} times: {}", group.len(), describe(ds, group)),
             });
+        } else if ds.status_events {
+            // Status history (NC): rows of one envelope with the same return date are
+            // successive statuses of one receipt; a second return date is a second receipt.
+            let dates = 1 + group.windows(2).filter(|w| day(w[0].at) != day(w[1].at)).count();
+            if dates > 1 {
+                findings.push(RuleFinding {
+                    kind: RuleKind::DuplicateReturn,
+                    envelope_id: ds.envelopes.get_str(e).to_owned(),
+                    voter_id: voter_id.clone(),
+                    detail: format!(
+                        "received on {dates} different return dates ({} status rows): {}",
+                        group.len(),
+                        describe(ds, group)
+                    ),
+                });
+            }
         }
         let issue_day = ds.env_day[ei] as i64;
         if let Some(r) = group.iter().find(|r| r.at.div_euclid(86_400) < issue_day) {
@@ -219,6 +235,16 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
         add(totals.entry("UNKNOWN".to_owned()).or_default(), &unknown);
     }
 
+    // Voter-history check-ins (one row per voter and election): only this election's, the
+    // latest election on or before the deadline.
+    if ds.checkins.iter().any(|c| c.election != NO_ELECTION) {
+        let last = day(deadline) as i32;
+        let target = ds.checkins.iter().map(|c| c.election).filter(|&d| d != NO_ELECTION && d <= last).max();
+        let before = ds.checkins.len();
+        ds.checkins.retain(|c| c.election == NO_ELECTION || Some(c.election) == target);
+        ds.stats.other_election_rows += (before - ds.checkins.len()) as u64;
+    }
+
     // Double votes: more than one accepted envelope, or an accepted one and a check-in.
     accepted.sort_unstable();
     ds.checkins.sort_unstable_by_key(|c| (c.voter, c.at, c.line));
@@ -253,6 +279,10 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
     }
     findings.sort();
     Reconciliation { findings, totals, env_state }
+}
+
+fn day(t: i64) -> i64 {
+    t.div_euclid(86_400)
 }
 
 fn add(a: &mut PrecinctTotals, b: &PrecinctTotals) {

@@ -397,7 +397,10 @@ impl Ctx<'_> {
         let env_id = format!("E{}-{env}", &id[1..]);
         match self.s.layout {
             OutputLayout::Generic => {
-                let imb = format!("00700901234{:09}{}", (i * 2 + env as u64) % 1_000_000_000, p.zip);
+                // Barcode id 00, service type 700, mailer id 901234, a 9-digit serial unique per
+                // envelope (from the voter number, also for injected voters), routing ZIP.
+                let n = id[1..].parse::<u64>().unwrap_or(i);
+                let imb = format!("00700901234{:09}{}", (n * 2 + env as u64) % 1_000_000_000, p.zip);
                 let _ = writeln!(
                     c.issued,
                     "{env_id},{id},{style},{},\"{}, {} NC {}\",{imb}",
@@ -479,8 +482,8 @@ impl Ctx<'_> {
                         _ => "WITNESS INFO INCOMPLETE",
                     },
                 };
-                let rday = if status == "ACCEPTED - CURED" { (day + 3).min(ELECTION_DAY) } else { day };
-                self.nc_row(c, id, p, "MAIL", issue, &us_date(rday), status, "", 0);
+                // A cure changes the status, not the return date: both rows are one receipt.
+                self.nc_row(c, id, p, "MAIL", issue, &us_date(day), status, "", 0);
             }
         }
     }
