@@ -9,8 +9,9 @@
 //!   acted within the window. It is symmetric, and it is what the null model tests.
 //!
 //! The loop sorts actions by (item, time) and scans each item's run with two pointers,
-//! in parallel across items; pair counts are then produced by sorting packed pair keys
-//! and counting runs, which beats hashing at these sizes.
+//! in parallel across items; matches are counted by sorting packed pair keys in blocks
+//! and merging the counted blocks, which beats hashing at these sizes and keeps memory
+//! proportional to the distinct pairs rather than to the matches.
 
 use rayon::prelude::*;
 
@@ -45,47 +46,121 @@ fn unpack(k: u64) -> (u32, u32) {
     ((k >> 32) as u32, k as u32)
 }
 
-/// Sorted `keys` into `(a, b, run length)`.
-fn count_runs(keys: &[u64]) -> Vec<(u32, u32, u32)> {
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < keys.len() {
-        let mut j = i + 1;
-        while j < keys.len() && keys[j] == keys[i] {
-            j += 1;
-        }
-        let (a, b) = unpack(keys[i]);
-        out.push((a, b, (j - i) as u32));
-        i = j;
+/// Sorted `keys` into sorted `(key, run length)`.
+fn count_runs(keys: &[u64]) -> Vec<(u64, u32)> {
+    keys.chunk_by(|x, y| x == y).map(|run| (run[0], run.len() as u32)).collect()
+}
+
+/// Merges two sorted `(key, count)` lists, adding the counts of equal keys.
+fn merge_counts(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
+    if a.is_empty() {
+        return b;
     }
+    if b.is_empty() {
+        return a;
+    }
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].0.cmp(&b[j].0) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push((a[i].0, a[i].1 + b[j].1));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
     out
 }
+
+/// Raw matches are counted into sorted `(pair, count)` lists whenever this many have
+/// piled up (or as many as there are counted pairs, whichever is larger, so that the
+/// merging stays linear overall): memory follows the distinct pairs, not the matches.
+const FLUSH_AT: usize = if cfg!(test) { 4 } else { 1 << 20 };
 
 /// What the per-item scans emit, merged across threads.
 #[derive(Default)]
 struct Emitted {
-    /// Packed ordered pair `(a, b)` for each post of `a` matched by `b`.
+    /// Packed ordered pair `(a, b)` for each post of `a` matched by `b`, for posts
+    /// holding one item: each is a distinct post, so these simply add up.
     pairs: Vec<u64>,
-    /// The post of each entry of `pairs`, kept only when a post can hold several items.
-    posts: Vec<u32>,
+    /// `(packed pair, post)` for posts holding several items, which must count once
+    /// however many of their items matched.
+    multi: Vec<(u64, u32)>,
     /// Packed `(a, b)`, `a < b`, once per item the pair coincided on.
     shared: Vec<u64>,
+    /// `pairs` counted so far.
+    directed_counts: Vec<(u64, u32)>,
+    /// `shared` counted so far.
+    shared_counts: Vec<(u64, u32)>,
+    /// Length of `multi` after its last de-duplication.
+    multi_deduped: usize,
 }
 
 impl Emitted {
-    fn merge(mut self, mut other: Emitted) -> Emitted {
-        if self.pairs.len() < other.pairs.len() {
-            std::mem::swap(&mut self, &mut other);
+    fn flush_if_full(&mut self) {
+        if self.pairs.len() >= FLUSH_AT.max(self.directed_counts.len()) {
+            self.flush_pairs();
         }
-        self.pairs.extend(other.pairs);
-        self.posts.extend(other.posts);
-        self.shared.extend(other.shared);
+        if self.shared.len() >= FLUSH_AT.max(self.shared_counts.len()) {
+            self.flush_shared();
+        }
+        if self.multi.len() >= FLUSH_AT.max(2 * self.multi_deduped) {
+            self.multi.sort_unstable();
+            self.multi.dedup();
+            self.multi_deduped = self.multi.len();
+        }
+    }
+
+    fn flush_pairs(&mut self) {
+        if self.pairs.is_empty() {
+            return;
+        }
+        self.pairs.sort_unstable();
+        let counted = count_runs(&self.pairs);
+        self.pairs.clear();
+        self.directed_counts = merge_counts(std::mem::take(&mut self.directed_counts), counted);
+    }
+
+    fn flush_shared(&mut self) {
+        if self.shared.is_empty() {
+            return;
+        }
+        self.shared.sort_unstable();
+        let counted = count_runs(&self.shared);
+        self.shared.clear();
+        self.shared_counts = merge_counts(std::mem::take(&mut self.shared_counts), counted);
+    }
+
+    fn merge(mut self, mut other: Emitted) -> Emitted {
+        self.flush_pairs();
+        self.flush_shared();
+        other.flush_pairs();
+        other.flush_shared();
+        self.directed_counts = merge_counts(self.directed_counts, other.directed_counts);
+        self.shared_counts = merge_counts(self.shared_counts, other.shared_counts);
+        if self.multi.len() < other.multi.len() {
+            std::mem::swap(&mut self.multi, &mut other.multi);
+        }
+        self.multi.extend(other.multi);
+        self.multi_deduped = 0;
         self
     }
 }
 
-/// The per-item scan. `group` is one item's actions sorted by time.
-fn scan_item(group: &[Action], window: i64, track_posts: bool, out: &mut Emitted) {
+/// The per-item scan. `group` is one item's actions sorted by time. `multi_posts` marks
+/// the posts that hold several items (empty when no post can).
+fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emitted) {
     if group.len() < 2 {
         return;
     }
@@ -111,10 +186,12 @@ fn scan_item(group: &[Action], window: i64, track_posts: bool, out: &mut Emitted
         }
         partners.sort_unstable();
         partners.dedup();
+        let multi = multi_posts.get(act.post as usize).copied().unwrap_or(false);
         for &b in &partners {
-            out.pairs.push(pack(act.account, b));
-            if track_posts {
-                out.posts.push(act.post);
+            if multi {
+                out.multi.push((pack(act.account, b), act.post));
+            } else {
+                out.pairs.push(pack(act.account, b));
             }
             if act.account < b {
                 out.shared.push(pack(act.account, b));
@@ -138,8 +215,9 @@ fn scan_item(group: &[Action], window: i64, track_posts: bool, out: &mut Emitted
 /// `window` seconds.
 ///
 /// `posts_may_repeat` says whether one post can hold several items (links): then the
-/// directed weight needs the post of every match to count distinct posts, which costs
-/// memory; otherwise every match is a distinct post already.
+/// directed weight must count each post once even when several of its items matched
+/// the same partner, so matches of such posts are kept with their post until the end;
+/// every other match is a distinct post already and is counted as it comes.
 ///
 /// Items acted on by more than `max_item_accounts` distinct accounts (0: no limit) are
 /// counted in the null-model statistics but their pairs are not enumerated.
@@ -184,33 +262,59 @@ pub fn co_occurrence(
         start = end;
     }
 
+    // Posts that hold more than one item of this behaviour.
+    let mut multi_posts: Vec<bool> = Vec::new();
+    if posts_may_repeat {
+        let n_posts = actions.iter().map(|a| a.post as usize + 1).max().unwrap_or(0);
+        let mut seen = vec![false; n_posts];
+        multi_posts = vec![false; n_posts];
+        for a in actions.iter() {
+            let p = a.post as usize;
+            if seen[p] {
+                multi_posts[p] = true;
+            }
+            seen[p] = true;
+        }
+    }
+
     // `crowd` is sorted because items were visited in order.
     let crowd_items = crowd.len();
     let emitted = actions
         .par_chunk_by(|x, y| x.item == y.item)
         .fold(Emitted::default, |mut out, group| {
             if crowd.binary_search(&group[0].item).is_err() {
-                scan_item(group, window, posts_may_repeat, &mut out);
+                scan_item(group, window, &multi_posts, &mut out);
+                out.flush_if_full();
             }
             out
         })
         .reduce(Emitted::default, Emitted::merge);
-    let Emitted { mut pairs, posts, mut shared } = emitted;
+    let mut emitted = emitted;
+    emitted.flush_pairs();
+    emitted.flush_shared();
+    let Emitted { mut multi, mut directed_counts, mut shared_counts, .. } = emitted;
 
-    let directed = if posts_may_repeat {
-        // Distinct posts per ordered pair: sort (pair, post), drop repeats, count runs.
-        let mut keyed: Vec<(u64, u32)> = pairs.into_iter().zip(posts).collect();
-        keyed.par_sort_unstable();
-        keyed.dedup();
-        let pairs_only: Vec<u64> = keyed.into_iter().map(|(k, _)| k).collect();
-        count_runs(&pairs_only)
-    } else {
-        pairs.par_sort_unstable();
-        count_runs(&pairs)
-    };
-
-    shared.par_sort_unstable();
-    let shared = count_runs(&shared);
+    if !multi.is_empty() {
+        // Distinct posts per ordered pair among multi-item posts, added to the rest.
+        multi.par_sort_unstable();
+        multi.dedup();
+        let keys: Vec<u64> = multi.into_iter().map(|(k, _)| k).collect();
+        directed_counts = merge_counts(directed_counts, count_runs(&keys));
+    }
+    let directed = directed_counts
+        .drain(..)
+        .map(|(k, w)| {
+            let (a, b) = unpack(k);
+            (a, b, w)
+        })
+        .collect();
+    let shared = shared_counts
+        .drain(..)
+        .map(|(k, x)| {
+            let (a, b) = unpack(k);
+            (a, b, x)
+        })
+        .collect();
 
     CoOccurrence { directed, shared, items_per_account, incidences, pair_mass, crowding, crowd_items }
 }
@@ -280,6 +384,23 @@ mod tests {
     }
 
     proptest::proptest! {
+        #[test]
+        fn posts_with_several_items_count_once(
+            raw in proptest::collection::vec((proptest::collection::btree_set(0u64..5, 1..4), 0i64..300, 0u32..4), 0..40),
+            window in 0i64..120,
+        ) {
+            // One post: an account, a time and a set of items (links).
+            let actions: Vec<Action> = raw
+                .iter()
+                .enumerate()
+                .flat_map(|(p, (items, t, a))| items.iter().map(move |&i| act(i, *t, *a, p as u32)))
+                .collect();
+            let (dir, sh) = brute(&actions, window);
+            let got = co_occurrence(&mut actions.clone(), window, 4, 0, true);
+            proptest::prop_assert_eq!(&got.directed, &dir);
+            proptest::prop_assert_eq!(&got.shared, &sh);
+        }
+
         #[test]
         fn agrees_with_brute_force(raw in proptest::collection::vec((0u64..6, 0i64..400, 0u32..5), 0..60), window in 0i64..120) {
             let actions: Vec<Action> = raw.iter().enumerate().map(|(i, &(item, t, a))| act(item, t, a, i as u32)).collect();

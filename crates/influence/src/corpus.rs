@@ -2,7 +2,7 @@
 //! profiles and compact per-behaviour actions. Nothing else of a post is kept except a
 //! few sample texts per account, so memory grows with accounts and actions, not text.
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -87,9 +87,22 @@ impl Vocabulary {
 pub struct PreparedPost {
     post: Post,
     hosts: Vec<String>,
-    /// (behaviour, item key, label if this post may be the first to show the item).
-    items: Vec<(Behaviour, u64, Option<Box<str>>)>,
+    /// (behaviour, item key, where its label comes from if this post is the first to
+    /// show the item). Labels are made only then, on the committing thread.
+    items: Vec<(Behaviour, u64, LabelSource)>,
+    /// Normalised links, for the labels of co-link items.
+    urls: Vec<String>,
     tokens: Option<(u64, Vec<u32>)>,
+}
+
+/// Where the evidence label of an item comes from.
+enum LabelSource {
+    /// The post's text (retweets, co-tweets).
+    Text,
+    /// The normalised link at this index.
+    Url(usize),
+    /// The item key itself (hashtag sets).
+    Key(String),
 }
 
 /// Computes item keys of posts; cheap to copy to worker threads.
@@ -114,26 +127,26 @@ impl Preparer {
                     (_, Some((handle, body))) => format!("text:@{handle}:{body}"),
                     _ => format!("text:@{}:{}", post.retweeted_account.as_deref().unwrap_or(""), post.text),
                 };
-                items.push((Behaviour::CoRetweet, hash_str(&key), Some(label(&post.text))));
+                items.push((Behaviour::CoRetweet, hash_str(&key), LabelSource::Text));
             }
             // Links and hashtags in a retweet are the original author's, not the
             // retweeter's: they are counted as a co-retweet, not again here.
-            return PreparedPost { post, hosts, items, tokens };
+            return PreparedPost { post, hosts, items, tokens, urls: Vec::new() };
         }
         if self.want[Behaviour::CoLink.index()] {
             let mut seen: Vec<u64> = Vec::with_capacity(normalized_urls.len());
-            for u in &normalized_urls {
+            for (i, u) in normalized_urls.iter().enumerate() {
                 let item = hash_str(u);
                 if !seen.contains(&item) {
                     seen.push(item);
-                    items.push((Behaviour::CoLink, item, Some(label(u))));
+                    items.push((Behaviour::CoLink, item, LabelSource::Url(i)));
                 }
             }
         }
         if self.want[Behaviour::CoHashtag.index()]
             && let Some(key) = hashtag_set_key(&post.hashtags)
         {
-            items.push((Behaviour::CoHashtag, hash_str(&key), Some(label(&key))));
+            items.push((Behaviour::CoHashtag, hash_str(&key), LabelSource::Key(key)));
         }
         if self.want[Behaviour::CoTweet.index()] {
             let text = normalize_text(&post.text);
@@ -144,11 +157,18 @@ impl Preparer {
                 if self.keep_tokens {
                     tokens = Some((item, token_set(&text)));
                 }
-                items.push((Behaviour::CoTweet, item, Some(label(&post.text))));
+                items.push((Behaviour::CoTweet, item, LabelSource::Text));
             }
         }
-        PreparedPost { post, hosts, items, tokens }
+        PreparedPost { post, hosts, items, tokens, urls: normalized_urls }
     }
+}
+
+/// The slot of a time in a week of hours: UTC weekday (Monday = 0) × 24 + hour, from
+/// seconds since the epoch (1970-01-01 was a Thursday).
+fn week_hour(time: i64) -> usize {
+    let weekday = (time.div_euclid(86_400) + 3).rem_euclid(7) as usize;
+    weekday * 24 + (time.rem_euclid(86_400) / 3600) as usize
 }
 
 /// Everything detection needs, built by streaming posts into [`Corpus::add`].
@@ -255,7 +275,6 @@ impl Corpus {
 
         let lang = post.language.as_deref().filter(|l| !l.is_empty()).map(|l| self.languages.id(l));
         let client = post.client.as_deref().filter(|c| !c.is_empty()).map(|c| self.clients.id(c));
-        let hosts: Vec<u32> = prep.hosts.iter().map(|h| self.hosts.id(h)).collect();
         let keep_sample = self.accounts[account as usize].samples.len() < self.samples_per_account;
         {
             let p = &mut self.accounts[account as usize];
@@ -265,8 +284,7 @@ impl Corpus {
             }
             p.first = Some(p.first.map_or(post.time, |f| f.min(post.time)));
             p.last = Some(p.last.map_or(post.time, |l| l.max(post.time)));
-            let slot = post.time.weekday().num_days_from_monday() as usize * 24 + post.time.hour() as usize;
-            p.week_hours[slot] += 1;
+            p.week_hours[week_hour(time)] += 1;
             if p.handle.is_none() {
                 p.handle = post.handle.clone();
             }
@@ -287,8 +305,8 @@ impl Corpus {
             if let Some(c) = client {
                 bump(&mut p.clients, c);
             }
-            for h in &hosts {
-                bump(&mut p.link_hosts, *h);
+            for h in &prep.hosts {
+                bump(&mut p.link_hosts, self.hosts.id(h));
             }
         }
 
@@ -296,9 +314,13 @@ impl Corpus {
             let minute = (time.div_euclid(60)).clamp(0, u32::MAX as i64) as u32;
             self.minutes.push((account, minute));
         }
-        for (behaviour, item, label) in prep.items {
-            if let Some(label) = label {
-                self.labels.entry(item).or_insert(label);
+        for (behaviour, item, source) in prep.items {
+            if let std::collections::hash_map::Entry::Vacant(slot) = self.labels.entry(item) {
+                slot.insert(match source {
+                    LabelSource::Text => label(&post.text),
+                    LabelSource::Url(i) => label(prep.urls.get(i).map_or("", String::as_str)),
+                    LabelSource::Key(key) => label(&key),
+                });
             }
             self.actions[behaviour.index()].push(Action { item, time, account, post: post_index });
         }
@@ -361,4 +383,19 @@ pub fn ingest<R: std::io::Read + Send>(
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Datelike, TimeZone, Timelike};
+
+    proptest::proptest! {
+        #[test]
+        fn week_hour_agrees_with_the_calendar(t in -10_000_000_000i64..10_000_000_000) {
+            let dt = Utc.timestamp_opt(t, 0).single().expect("in range");
+            let want = dt.weekday().num_days_from_monday() as usize * 24 + dt.hour() as usize;
+            proptest::prop_assert_eq!(week_hour(t), want);
+        }
+    }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::cooccur::{CoOccurrence, co_occurrence};
 use crate::corpus::{Action, Corpus};
-use crate::minhash::{Banding, DisjointSets, candidate_pairs, intersection_size, jaccard};
+use crate::minhash::{Banding, DisjointSets, candidate_pairs, intersection_size, jaccard, matching_pairs};
 use crate::nullmodel::{expected_shared, poisson_upper_log10};
 use crate::params::{Behaviour, EdgeFilter, ScanParams};
 
@@ -174,11 +174,10 @@ fn merge_near_duplicates(corpus: &mut Corpus, actions: &mut [Action], params: &S
         return (0, 0);
     }
     let sets: Vec<&[u32]> = items.iter().map(|k| corpus.text_tokens[k].as_slice()).collect();
-    let (candidates, skipped) = candidate_pairs(&sets, Banding { bands: 5, rows: 4 }, params.seed, 500);
-    let verified: Vec<(u32, u32)> = candidates
-        .into_par_iter()
-        .filter(|&(i, j)| jaccard(sets[i as usize], sets[j as usize]) >= params.text_similarity)
-        .collect();
+    let (verified, skipped) =
+        matching_pairs(&sets, Banding { bands: 5, rows: 4 }, params.seed, 500, |i, j| {
+            jaccard(sets[i as usize], sets[j as usize]) >= params.text_similarity
+        });
     let mut dsu = DisjointSets::new(items.len());
     for (i, j) in verified {
         dsu.union(i, j);

@@ -2,7 +2,7 @@
 //!
 //! Pipeline: [`read`] (five input formats -> [`Post`]) -> [`corpus`] (interned
 //! accounts and per-behaviour actions) -> [`cooccur`] and [`minhash`] (pairs that acted
-//! alike) -> [`nullmodel`] (drop what chance explains) -> [`network`] (multiplex graph,
+//! alike) -> [`nullmodel`] (drop what chance explains) -> [`detect`] (multiplex graph,
 //! Leiden communities, scores) -> [`attribution`] (signals, never verdicts) ->
 //! [`explain`] (findings) and [`export`] (JSON, CSV, GEXF, GraphML).
 

@@ -6,7 +6,6 @@
 //! Jaccard or intersection, so LSH only decides what is compared, never what matches.
 
 use rayon::prelude::*;
-use rustc_hash::FxHashMap;
 
 use crate::normalize::mix64;
 
@@ -76,38 +75,70 @@ pub fn candidate_pairs(
     seed: u64,
     max_bucket: usize,
 ) -> (Vec<(u32, u32)>, usize) {
-    let sigs: Vec<Vec<u64>> = sets.par_iter().map(|s| signature(s, banding, seed)).collect();
+    matching_pairs(sets, banding, seed, max_bucket, |_, _| true)
+}
+
+/// The candidate pairs of [`candidate_pairs`] that pass `keep`, sorted. Candidates are
+/// checked as their bucket is visited, so they are never all held at once: texts made
+/// of a small vocabulary can give hundreds of millions of candidates and few matches.
+///
+/// Only the band keys of each signature are kept (`bands` values per set, not
+/// `bands × rows`), and buckets are runs of a sorted `(key, set)` list rather than a
+/// hash map of vectors: on millions of sets this is what keeps memory flat.
+pub fn matching_pairs(
+    sets: &[&[u32]],
+    banding: Banding,
+    seed: u64,
+    max_bucket: usize,
+    keep: impl Fn(u32, u32) -> bool + Sync,
+) -> (Vec<(u32, u32)>, usize) {
+    let bands = banding.bands;
+    let rows = banding.rows;
+    let mut keys = vec![0u64; sets.len() * bands];
+    if bands > 0 {
+        keys.par_chunks_mut(bands).zip(sets.par_iter()).for_each(|(out, set)| {
+            let sig = signature(set, banding, seed);
+            for (band, key) in out.iter_mut().enumerate() {
+                let mut h = band as u64;
+                for v in &sig[band * rows..(band + 1) * rows] {
+                    h = mix64(h ^ v);
+                }
+                *key = h;
+            }
+        });
+    }
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut skipped = 0;
-    for band in 0..banding.bands {
-        let mut buckets: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
-        for (i, sig) in sigs.iter().enumerate() {
-            if sets[i].is_empty() {
-                continue;
-            }
-            let mut h = band as u64;
-            for v in &sig[band * banding.rows..(band + 1) * banding.rows] {
-                h = mix64(h ^ v);
-            }
-            buckets.entry(h).or_default().push(i as u32);
-        }
-        for members in buckets.values() {
-            if members.len() < 2 {
-                continue;
-            }
-            if members.len() > max_bucket {
-                skipped += 1;
-                continue;
-            }
-            for (x, &a) in members.iter().enumerate() {
-                for &b in &members[x + 1..] {
-                    pairs.push((a.min(b), a.max(b)));
+    let mut bucketed: Vec<(u64, u32)> = Vec::with_capacity(sets.len());
+    for band in 0..bands {
+        bucketed.clear();
+        bucketed.extend(
+            (0..sets.len()).filter(|&i| !sets[i].is_empty()).map(|i| (keys[i * bands + band], i as u32)),
+        );
+        bucketed.par_sort_unstable();
+        let buckets: Vec<&[(u64, u32)]> =
+            bucketed.chunk_by(|x, y| x.0 == y.0).filter(|m| m.len() >= 2).collect();
+        skipped += buckets.iter().filter(|m| m.len() > max_bucket).count();
+        let found: Vec<(u32, u32)> = buckets
+            .par_iter()
+            .filter(|m| m.len() <= max_bucket)
+            .flat_map_iter(|members| {
+                // Sorted by set index within a bucket, so `a < b`.
+                let mut found = Vec::new();
+                for (x, &(_, a)) in members.iter().enumerate() {
+                    for &(_, b) in &members[x + 1..] {
+                        if keep(a, b) {
+                            found.push((a, b));
+                        }
+                    }
                 }
-            }
-        }
+                found
+            })
+            .collect();
+        pairs.extend(found);
+        pairs.par_sort_unstable();
+        pairs.dedup();
     }
-    pairs.par_sort_unstable();
-    pairs.dedup();
     (pairs, skipped)
 }
 
@@ -162,6 +193,59 @@ mod tests {
         let (pairs, _) = candidate_pairs(&sets, Banding { bands: 5, rows: 4 }, 7, 100);
         assert!(pairs.contains(&(0, 1)));
         assert!(!pairs.iter().any(|&(x, y)| x == 2 || y == 2));
+    }
+
+    /// Buckets as a hash map of signature bands, the plain way, for comparison.
+    fn reference_pairs(
+        sets: &[&[u32]],
+        banding: Banding,
+        seed: u64,
+        max_bucket: usize,
+    ) -> (Vec<(u32, u32)>, usize) {
+        use std::collections::HashMap;
+        let sigs: Vec<Vec<u64>> = sets.iter().map(|s| signature(s, banding, seed)).collect();
+        let (mut pairs, mut skipped) = (Vec::new(), 0);
+        for band in 0..banding.bands {
+            let mut buckets: HashMap<u64, Vec<u32>> = HashMap::new();
+            for (i, sig) in sigs.iter().enumerate().filter(|(i, _)| !sets[*i].is_empty()) {
+                let mut h = band as u64;
+                for v in &sig[band * banding.rows..(band + 1) * banding.rows] {
+                    h = mix64(h ^ v);
+                }
+                buckets.entry(h).or_default().push(i as u32);
+            }
+            for m in buckets.values().filter(|m| m.len() >= 2) {
+                if m.len() > max_bucket {
+                    skipped += 1;
+                    continue;
+                }
+                for (x, &a) in m.iter().enumerate() {
+                    pairs.extend(m[x + 1..].iter().map(|&b| (a.min(b), a.max(b))));
+                }
+            }
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+        (pairs, skipped)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn sorted_buckets_agree_with_hash_buckets(
+            raw in proptest::collection::vec(proptest::collection::btree_set(0u32..12, 0..6), 0..40),
+            max_bucket in 2usize..8,
+        ) {
+            let owned: Vec<Vec<u32>> = raw.into_iter().map(|s| s.into_iter().collect()).collect();
+            let sets: Vec<&[u32]> = owned.iter().map(Vec::as_slice).collect();
+            let banding = Banding { bands: 3, rows: 2 };
+            let (want, skipped) = reference_pairs(&sets, banding, 5, max_bucket);
+            proptest::prop_assert_eq!(candidate_pairs(&sets, banding, 5, max_bucket), (want.clone(), skipped));
+            let even: Vec<(u32, u32)> = want.into_iter().filter(|(a, b)| (a + b) % 2 == 0).collect();
+            proptest::prop_assert_eq!(
+                matching_pairs(&sets, banding, 5, max_bucket, |a, b| (a + b) % 2 == 0),
+                (even, skipped)
+            );
+        }
     }
 
     #[test]

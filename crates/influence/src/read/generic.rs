@@ -27,7 +27,7 @@ use std::str::FromStr;
 
 use super::ReadError;
 use super::csvio::{Headers, Row, RowMapper};
-use super::text::{clip, extract_entities, parse_flag, split_list, split_rt_prefix, strip_html};
+use super::text::{clip, extract_entities_with, parse_flag, split_list, split_rt_prefix, strip_html};
 use crate::post::{AccountMeta, Post, PostKind};
 
 /// A [`Post`] field a generic CSV column can be mapped to.
@@ -458,7 +458,7 @@ impl RowMapper for GenericMapper {
             self.list(row, F::Mentions, '@'),
         );
         let ents = if urls.is_none() || hashtags.is_none() || mentions.is_none() {
-            extract_entities(&text)
+            extract_entities_with(&text, urls.is_none())
         } else {
             Default::default()
         };

@@ -186,9 +186,11 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     ));
     let analysis = analyse(corpus, &params, &state_media);
     stage.finish_and_clear();
+    let analyse_secs = started.elapsed().as_secs_f64() - read_secs;
 
     let findings = network_findings(&analysis.networks, &args.platform, "");
     store.put_findings(Some(run_id), &findings).context("storing findings")?;
+    let store_secs = started.elapsed().as_secs_f64() - read_secs - analyse_secs;
 
     let mut written = Vec::new();
     if let Some(dir) = &args.out {
@@ -196,6 +198,7 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
             .with_context(|| format!("writing exports to {}", dir.display()))?;
     }
     let total_secs = started.elapsed().as_secs_f64();
+    let export_secs = total_secs - read_secs - analyse_secs - store_secs;
     let summary = serde_json::json!({
         "inputs": inputs,
         "posts": analysis.corpus.posts,
@@ -203,6 +206,9 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         "networks": analysis.networks.len(),
         "accounts_in_networks": analysis.networks.iter().map(|n| n.size).sum::<usize>(),
         "read_seconds": read_secs,
+        "analyse_seconds": analyse_secs,
+        "store_seconds": store_secs,
+        "export_seconds": export_secs,
         "total_seconds": total_secs,
         "params": params,
         // What the HTML report draws: the top networks' accounts and ties.
@@ -263,13 +269,13 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    if rows.is_empty() {
+    if analysis.networks.is_empty() {
         println!(
             "No coordinated networks found among {} accounts ({} posts).",
             analysis.corpus.accounts.len(),
             analysis.corpus.posts
         );
-    } else {
+    } else if !rows.is_empty() {
         print_table(
             &[
                 "net",
@@ -284,22 +290,27 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
             ],
             &rows,
         );
-        if analysis.networks.len() > args.top {
-            println!(
-                "... {} more networks (see `scrutineer findings list --engine influence`)",
-                analysis.networks.len() - args.top
-            );
-        }
+    }
+    if analysis.networks.len() > args.top {
+        println!(
+            "... {} {}networks (see `scrutineer findings list --engine influence`)",
+            analysis.networks.len() - args.top,
+            if rows.is_empty() { "" } else { "more " }
+        );
     }
     let placed: usize = analysis.networks.iter().map(|n| n.size).sum();
     ctx.note(format!(
-        "{} networks, {} of {} accounts placed; {} posts in {:.1}s (read {:.1}s); findings stored in {}",
+        "{} networks, {} of {} accounts placed; {} posts in {:.1}s (read {:.1}s, detect {:.1}s, store {:.1}s, \
+         export {:.1}s); findings stored in {}",
         analysis.networks.len(),
         placed,
         analysis.corpus.accounts.len(),
         analysis.corpus.posts,
         total_secs,
         read_secs,
+        analyse_secs,
+        store_secs,
+        export_secs,
         ctx.store_path.display()
     ));
     for b in &analysis.detection.behaviours {
