@@ -146,8 +146,10 @@ pub struct Dataset {
     /// Packed Intelligent Mail barcode per envelope ([`pack_imb`]; 0: none). Empty until
     /// the first barcode is read, and only as long as the last envelope that has one.
     pub env_imb: Vec<u128>,
-    /// Envelopes by barcode (hash of the packed IMb); holds only envelopes that have one.
-    pub imb_index: hashbrown::HashTable<u32>,
+    /// Envelopes by barcode (hash of the packed IMb), the first issued for each barcode;
+    /// built on the first lookup by barcode ([`Dataset::envelope_by_imb`]).
+    imb_index: hashbrown::HashTable<u32>,
+    imb_index_built: bool,
     pub imb_duplicates: Vec<DuplicateImb>,
     pub unissued: Interner,
     pub receipts: Vec<Receipt>,
@@ -427,39 +429,76 @@ impl Dataset {
     }
 
     /// The issued envelope that carries this barcode (the first issued, if several do).
-    pub fn envelope_by_imb(&self, imb: u128) -> Option<u32> {
+    /// The barcode index is built on the first call: most counties' scans name the
+    /// envelope id, and 20 M hash-table inserts would otherwise cost every run ~10 s.
+    pub fn envelope_by_imb(&mut self, imb: u128) -> Option<u32> {
+        if self.env_imb.is_empty() {
+            return None;
+        }
+        if !self.imb_index_built {
+            let env_imb = &self.env_imb;
+            let n = env_imb.iter().filter(|&&x| x != 0).count();
+            let mut index = hashbrown::HashTable::with_capacity(n);
+            for (e, &b) in env_imb.iter().enumerate() {
+                if b == 0 {
+                    continue;
+                }
+                if let hashbrown::hash_table::Entry::Vacant(slot) = index.entry(
+                    imb_hash(b),
+                    |&x: &u32| env_imb[x as usize] == b,
+                    |&x| imb_hash(env_imb[x as usize]),
+                ) {
+                    slot.insert(e as u32);
+                }
+            }
+            self.imb_index = index;
+            self.imb_index_built = true;
+        }
         let env_imb = &self.env_imb;
         self.imb_index.find(imb_hash(imb), |&e| env_imb[e as usize] == imb).copied()
     }
 
-    /// Records envelope `e`'s barcode; a barcode already held by another envelope is
-    /// kept as a duplicate (the first envelope keeps it for matching).
-    /// The first barcode sizes both structures for `expected` envelopes, so that they do
-    /// not double (and copy) while a large file is read.
+    /// Records envelope `e`'s barcode. The first barcode sizes the vector for `expected`
+    /// envelopes, so that it does not double (and copy) while a large file is read.
     fn set_imb(&mut self, e: u32, imb: u128, expected: usize) {
         let i = e as usize;
         if self.env_imb.is_empty() {
-            let n = expected.max(i + 1);
-            self.env_imb.reserve_exact(n);
-            self.imb_index.reserve(n, |_| 0);
+            self.env_imb.reserve_exact(expected.max(i + 1));
         }
         if self.env_imb.len() <= i {
             self.env_imb.resize(i + 1, 0);
         }
-        // One probe: either the envelope that already holds the barcode, or its slot.
-        let env_imb = &self.env_imb;
-        match self.imb_index.entry(
-            imb_hash(imb),
-            |&x| env_imb[x as usize] == imb,
-            |&x| imb_hash(env_imb[x as usize]),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(first) => {
-                let first = *first.get();
-                self.imb_duplicates.push(DuplicateImb { imb, first, other: e });
-            }
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                slot.insert(e);
-                self.env_imb[i] = imb;
+        self.env_imb[i] = imb;
+    }
+
+    /// Barcodes printed on more than one issued envelope, found by sorting (a parallel
+    /// sort of the packed barcodes costs far less than hashing each one): one entry per
+    /// extra envelope, naming the first envelope issued with that barcode.
+    fn find_duplicate_imbs(&mut self) {
+        use rayon::slice::ParallelSliceMut;
+        if self.env_imb.is_empty() {
+            return;
+        }
+        let mut sorted: Vec<u128> = self.env_imb.iter().copied().filter(|&x| x != 0).collect();
+        sorted.par_sort_unstable();
+        let mut repeated: Vec<u128> = sorted.windows(2).filter(|w| w[0] == w[1]).map(|w| w[0]).collect();
+        drop(sorted);
+        if repeated.is_empty() {
+            return;
+        }
+        repeated.dedup();
+        let repeated: rustc_hash::FxHashSet<u128> = repeated.into_iter().collect();
+        let mut first: rustc_hash::FxHashMap<u128, u32> = Default::default();
+        for (e, &b) in self.env_imb.iter().enumerate() {
+            if b != 0 && repeated.contains(&b) {
+                match first.entry(b) {
+                    std::collections::hash_map::Entry::Occupied(f) => {
+                        self.imb_duplicates.push(DuplicateImb { imb: b, first: *f.get(), other: e as u32 })
+                    }
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        v.insert(e as u32);
+                    }
+                }
             }
         }
     }
@@ -483,6 +522,7 @@ pub fn read_all(
     };
     read_roll(&mut ds, inputs.roll, layout, &mut sink, progress)?;
     read_issued(&mut ds, inputs.issued, layout, &mut sink, progress)?;
+    ds.find_duplicate_imbs();
     read_returns(&mut ds, inputs.returns, layout, &mut sink, progress)?;
     if let Some(c) = inputs.checkins {
         read_checkins(&mut ds, c, layout, &mut sink, progress)?;
@@ -789,8 +829,8 @@ fn read_returns(
         };
         // The envelope id; else the barcode scanned (its own column, or the id field
         // holding an issued envelope's IMb); else a receipt of an envelope never issued.
-        let by_imb = |ds: &Dataset, b: &[u8]| {
-            if ds.imb_index.is_empty() { None } else { pack_imb(b).and_then(|p| ds.envelope_by_imb(p)) }
+        let by_imb = |ds: &mut Dataset, b: &[u8]| {
+            if ds.env_imb.is_empty() { None } else { pack_imb(b).and_then(|p| ds.envelope_by_imb(p)) }
         };
         let e = match ds.envelopes.lookup(&key) {
             Some(e) => e,
