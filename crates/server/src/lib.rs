@@ -223,12 +223,7 @@ async fn dashboard(
     let findings = store.findings(&FindingFilter::default())?;
     let mut runs = Vec::new();
     for e in Engine::ALL {
-        if let Some(r) = store
-            .runs(Some(e))?
-            .into_iter()
-            .filter(|r| r.finished_at.is_some() && !r.summary.is_null())
-            .max_by_key(|r| (r.started_at, r.id))
-        {
+        if let Some(r) = store.latest_finished_run(e)? {
             runs.push(scrutineer_report::RunView {
                 engine: r.engine,
                 command: r.command,

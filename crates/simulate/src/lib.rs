@@ -12,6 +12,8 @@ pub mod count;
 pub mod infra;
 mod nc_counties;
 mod rng;
+
+pub use rng::mix;
 pub mod social;
 
 #[derive(Debug, thiserror::Error)]

@@ -189,6 +189,15 @@ impl Store {
         Ok(())
     }
 
+    /// The latest finished run of `engine` that left a summary (what the report charts).
+    pub fn latest_finished_run(&self, engine: Engine) -> Result<Option<RunRecord>> {
+        Ok(self
+            .runs(Some(engine))?
+            .into_iter()
+            .filter(|r| r.finished_at.is_some() && !r.summary.is_null())
+            .max_by_key(|r| (r.started_at, r.id)))
+    }
+
     pub fn runs(&self, engine: Option<Engine>) -> Result<Vec<RunRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, engine, command, started_at, finished_at, summary FROM runs

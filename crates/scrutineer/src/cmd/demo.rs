@@ -382,7 +382,7 @@ pub struct AuditOutcome {
 /// round three times as many, the last every ballot (a full hand count).
 fn audit_count(st: &mut Stages, store: &Path, count: &Path, seed: u64) -> anyhow::Result<Vec<AuditOutcome>> {
     let audit_file = count.join("audit.json");
-    let public_seed = format!("{:020}", crate::cmd::demo::mix_seed(seed));
+    let public_seed = format!("{:020}", scrutineer_simulate::mix(seed));
     let quiet_run = |args: Vec<String>| -> anyhow::Result<String> {
         let exe = std::env::current_exe().context("finding the scrutineer executable")?;
         let mut full = vec!["--quiet".to_owned(), "--store".to_owned(), store.display().to_string()];
@@ -502,14 +502,6 @@ fn audit_count(st: &mut Stages, store: &Path, count: &Path, seed: u64) -> anyhow
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect()).unwrap_or_default()
-}
-
-/// A public audit seed derived from the scenario seed (an audit would roll dice).
-pub fn mix_seed(seed: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
 }
 
 type Paper = BTreeMap<(String, u64), Vec<(String, String)>>;

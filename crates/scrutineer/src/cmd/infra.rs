@@ -424,30 +424,6 @@ fn scan(
     write_json(&out.join("findings.json"), &report.findings)?;
     write_json(&out.join("campaigns.json"), &report.campaigns)?;
     write_json(&out.join("trend.json"), &report.trend)?;
-    if !no_store {
-        let mut store = ctx.open_store(
-            "infra scan",
-            &files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
-        )?;
-        let run = store.begin_run(Engine::Infra, "infra scan").context("starting a run in the store")?;
-        store.put_findings(Some(run), &report.findings).context("storing findings")?;
-        store
-            .finish_run(
-                run,
-                &serde_json::json!({
-                    "records": total_records,
-                    "malformed": total_malformed,
-                    "normal": verdicts[Verdict::Normal as usize],
-                    "anomaly": verdicts[Verdict::Anomaly as usize],
-                    "attack": verdicts[Verdict::Attack as usize],
-                    "findings": report.findings.len(),
-                    "campaigns": report.campaigns,
-                    // What the HTML report charts: hostile events per day and office.
-                    "trend": report.trend,
-                }),
-            )
-            .context("finishing the run")?;
-    }
     let summary = serde_json::json!({
         "records": total_records,
         "malformed": total_malformed,
@@ -460,6 +436,20 @@ fn scan(
         "records_per_second": if elapsed > 0.0 { total_records as f64 / elapsed } else { 0.0 },
         "events_csv": events_path,
     });
+    if !no_store {
+        let mut store = ctx.open_store(
+            "infra scan",
+            &files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
+        )?;
+        let run = store.begin_run(Engine::Infra, "infra scan").context("starting a run in the store")?;
+        store.put_findings(Some(run), &report.findings).context("storing findings")?;
+        // The stored summary also carries what the HTML report charts: the campaigns and
+        // the hostile events per day and office.
+        let mut stored = summary.clone();
+        stored["campaigns"] = serde_json::json!(report.campaigns);
+        stored["trend"] = serde_json::json!(report.trend);
+        store.finish_run(run, &stored).context("finishing the run")?;
+    }
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&summary)?);
         return Ok(());

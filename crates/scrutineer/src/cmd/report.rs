@@ -40,13 +40,7 @@ fn write(ctx: &Context, out: &Path, title: &str, demo_dir: Option<&Path>) -> any
     let mut runs = Vec::new();
     for e in Engine::ALL {
         // The latest finished run of each engine carries what the charts need.
-        if let Some(r) = store
-            .runs(Some(e))
-            .context("reading runs from the store")?
-            .into_iter()
-            .filter(|r| r.finished_at.is_some() && !r.summary.is_null())
-            .max_by_key(|r| (r.started_at, r.id))
-        {
+        if let Some(r) = store.latest_finished_run(e).context("reading runs from the store")? {
             runs.push(RunView {
                 engine: r.engine,
                 command: r.command,
