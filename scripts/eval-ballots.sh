@@ -52,7 +52,8 @@ awk -F, 'NR>1 && $4=="MAIL"{t+=$7; s[$6]+=$7} END{printf "real: %d mail ballots,
 echo "== 1. NC layout, $VOTERS voters"
 /usr/bin/time -f "generate: %e s, peak RSS %M KB" "$BIN" --quiet simulate ballots --layout nc --seed 2020 --voters "$VOTERS" --out "$WORK/nc"
 /usr/bin/time -f "scrutineer totals: %e s, peak RSS %M KB" "$BIN" --quiet ballots totals --layout nc --by county,status "$WORK/nc/absentee.csv" --out "$WORK/nc_totals_scrutineer.csv"
-sqlite3 -batch "$WORK/nc.sqlite" <<SQL
+# In memory: at NC's size a database file would need as much disk again as the CSV.
+sqlite3 -batch -bail :memory: <<SQL
 .mode csv
 .import $WORK/nc/absentee.csv absentee
 .mode list
@@ -70,11 +71,10 @@ else
 fi
 /usr/bin/time -f "reconcile (nc): %e s, peak RSS %M KB" "$BIN" --quiet --store "$WORK/s.db" ballots reconcile --layout nc \
   --roll "$WORK/nc/ncvoter.txt" --issued "$WORK/nc/absentee.csv" --returns "$WORK/nc/absentee.csv" \
-  --deadline 2020-11-03T19:30:00 --out "$WORK/nc_out" --ledger "$WORK/nc.ledger" >/dev/null
+  --deadline 2020-11-03T19:30:00 --out "$WORK/nc_out" --no-ledger >/dev/null
 grep -E "^ALL|Every row closes" "$WORK/nc_out/reconciliation.txt"
 nf=$(($(wc -l < "$WORK/nc_out/findings.csv") - 1))
 echo "NC scenario rule findings (nothing injected): $nf"; [ "$nf" -eq 0 ] || fail=1
-"$BIN" --quiet --store "$WORK/s.db" ledger verify --ledger "$WORK/nc.ledger" | tail -1
 
 echo "== 1b. NC layout: injected duplicate receipts and double votes (voter history, ncvhis layout)"
 # Duplicate receipts: 25 accepted mail ballots get a second row with another return date.
@@ -111,13 +111,15 @@ read -r found injected false_f < <(compare "$WORK/nc_inj_out/findings.csv" "$WOR
 echo "ncvhis rows: $(($(wc -l < "$WORK/nc/ncvhis.txt") - 1)); $(grep -o 'voter-history rows of other elections [0-9]*' "$WORK/nc_inj_out/reconciliation.txt")"
 echo "NC detection: $found of $injected injected (duplicate_return + double_vote) found, $false_f false findings"
 [ "$injected" -eq 50 ] && [ "$found" = "$injected" ] && [ "$false_f" = 0 ] || fail=1
+# The state-sized files are done with; the sections below need little disk.
+rm -rf "$WORK/nc"
 
 echo "== 2. generic layout, $GVOTERS voters: detection and per-precinct totals"
 "$BIN" --quiet simulate ballots --seed 7 --voters "$GVOTERS" --inject 25 --lookalikes 25 --out "$WORK/g" >/dev/null
 "$BIN" --quiet --store "$WORK/s.db" ballots reconcile --roll "$WORK/g/roll.csv" --issued "$WORK/g/issued.csv" \
   --returns "$WORK/g/returns.csv" --checkins "$WORK/g/checkins.csv" --deadline 2020-11-03T19:30:00 \
   --out "$WORK/g_out" --ledger "$WORK/g.ledger" >/dev/null
-sqlite3 -batch "$WORK/g.sqlite" <<SQL
+sqlite3 -batch -bail :memory: <<SQL
 .mode csv
 .import $WORK/g/roll.csv roll
 CREATE INDEX roll_id ON roll(voter_id);
