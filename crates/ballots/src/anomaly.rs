@@ -16,6 +16,8 @@
 
 use std::collections::HashMap;
 
+use rayon::slice::ParallelSliceMut;
+
 use scrutineer_core::stats::ln_gamma;
 
 use crate::Outcome;
@@ -124,6 +126,7 @@ fn is_drop_box(channel: &str) -> bool {
     )
 }
 
+#[derive(Clone, Default)]
 struct Group {
     issued: u64,
     returned: u64,
@@ -133,8 +136,9 @@ struct Group {
 /// Runs every test on the reconciled data.
 pub fn detect(ds: &Dataset, env_state: &[EnvState], opts: &AnomalyOptions) -> Vec<Anomaly> {
     let mut out = Vec::new();
-    let (mut by_precinct, mut by_zip): (HashMap<u32, Group>, HashMap<u32, Group>) =
-        (HashMap::new(), HashMap::new());
+    // Precincts and ZIPs are label ids (a small dense range): counted in vectors by id.
+    let mut by_precinct = vec![Group::default(); ds.labels.len()];
+    let mut by_zip = by_precinct.clone();
     let (mut issued, mut returned, mut rejected) = (0u64, 0u64, 0u64);
     for (ei, st) in env_state.iter().enumerate() {
         let v = ds.env_voter[ei];
@@ -148,11 +152,11 @@ pub fn detect(ds: &Dataset, env_state: &[EnvState], opts: &AnomalyOptions) -> Ve
         let ret = st.receipts > 0;
         returned += ret as u64;
         rejected += st.rejected as u64;
-        for (map, key) in [(&mut by_precinct, precinct), (&mut by_zip, zip)] {
+        for (groups, key) in [(&mut by_precinct, precinct), (&mut by_zip, zip)] {
             if key == u32::MAX || key == 0 {
                 continue;
             }
-            let g = map.entry(key).or_insert(Group { issued: 0, returned: 0, rejected: 0 });
+            let g = &mut groups[key as usize];
             g.issued += 1;
             g.returned += ret as u64;
             g.rejected += st.rejected as u64;
@@ -163,12 +167,14 @@ pub fn detect(ds: &Dataset, env_state: &[EnvState], opts: &AnomalyOptions) -> Ve
     }
     let p_ret = returned as f64 / issued as f64;
     let p_rej = if returned > 0 { rejected as f64 / returned as f64 } else { 0.0 };
-    for (scope, map) in [("precinct", &by_precinct), ("zip", &by_zip)] {
-        let m = map.values().filter(|g| g.issued >= opts.min_group).count().max(1) as f64;
-        let mut keys: Vec<&u32> = map.keys().collect();
-        keys.sort_by_key(|k| ds.labels.get_str(**k));
-        for k in keys {
-            let g = &map[k];
+    for (scope, groups) in [("precinct", &by_precinct), ("zip", &by_zip)] {
+        // The groups seen, in the order of their names.
+        let mut keys: Vec<u32> =
+            (0..groups.len() as u32).filter(|&k| groups[k as usize].issued > 0).collect();
+        keys.sort_by_key(|&k| ds.labels.get(k));
+        let m = keys.iter().filter(|&&k| groups[k as usize].issued >= opts.min_group).count().max(1) as f64;
+        for &k in &keys {
+            let g = &groups[k as usize];
             if g.issued < opts.min_group || p_ret <= 0.0 || p_ret >= 1.0 {
                 continue;
             }
@@ -180,7 +186,7 @@ pub fn detect(ds: &Dataset, env_state: &[EnvState], opts: &AnomalyOptions) -> Ve
                 out.push(Anomaly {
                     kind: "return_rate_surge",
                     scope,
-                    key: ds.labels.get_str(*k).to_owned(),
+                    key: ds.labels.get_str(k).to_owned(),
                     observed: g.returned as f64,
                     expected,
                     statistic: z,
@@ -192,25 +198,26 @@ pub fn detect(ds: &Dataset, env_state: &[EnvState], opts: &AnomalyOptions) -> Ve
                 });
             }
         }
-        let m = map.values().filter(|g| g.returned >= opts.min_group).count().max(1) as f64;
-        let mut keys: Vec<&u32> = map.keys().collect();
-        keys.sort_by_key(|k| ds.labels.get_str(**k));
-        for k in keys {
-            let g = &map[k];
+        let m = keys.iter().filter(|&&k| groups[k as usize].returned >= opts.min_group).count().max(1) as f64;
+        for &k in &keys {
+            let g = &groups[k as usize];
             if g.returned < opts.min_group {
                 continue;
             }
             if let Some(a) =
-                rejection_test(scope, ds.labels.get_str(*k), g.rejected, g.returned, p_rej, m, opts)
+                rejection_test(scope, ds.labels.get_str(k), g.rejected, g.returned, p_rej, m, opts)
             {
                 out.push(a);
             }
         }
     }
     // Drop boxes: rejections and bursts, per receipt.
+    // Whether each channel label is a drop box, decided once per label, not per receipt.
+    let drop_box: Vec<bool> =
+        (0..ds.labels.len() as u32).map(|l| is_drop_box(ds.labels.get_str(l))).collect();
     let mut boxes: HashMap<u32, Vec<(i64, Outcome)>> = HashMap::new();
     for r in &ds.receipts {
-        if is_drop_box(ds.labels.get_str(r.channel)) {
+        if drop_box[r.channel as usize] {
             boxes.entry(r.channel).or_default().push((r.at, r.outcome));
         }
     }
@@ -298,18 +305,20 @@ pub fn detect(ds: &Dataset, env_state: &[EnvState], opts: &AnomalyOptions) -> Ve
         .filter(|&ei| ds.env_address[ei] != 0)
         .map(|ei| (ds.env_address[ei], ds.env_voter[ei], ei as u32))
         .collect();
-    pairs.sort_unstable();
+    pairs.par_sort_unstable();
     pairs.dedup_by_key(|p| (p.0, p.1));
-    let mut counts: Vec<(u64, u64, u32)> =
-        pairs.chunk_by(|a, b| a.0 == b.0).map(|g| (g[0].0, g.len() as u64, g[0].2)).collect();
-    if !counts.is_empty() {
-        let lambda = pairs.len() as f64 / counts.len() as f64;
-        let m = counts.len() as f64;
-        counts.sort_by_key(|&(a, c, _)| (std::cmp::Reverse(c), a));
+    let addresses = pairs.chunk_by(|a, b| a.0 == b.0).count();
+    if addresses > 0 {
+        let lambda = pairs.len() as f64 / addresses as f64;
+        let m = addresses as f64;
+        // Only addresses with five or more voters are tested: sort those alone.
+        let mut counts: Vec<(u64, u64, u32)> = pairs
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|g| g.len() >= 5)
+            .map(|g| (g[0].0, g.len() as u64, g[0].2))
+            .collect();
+        counts.sort_unstable_by_key(|&(a, c, _)| (std::cmp::Reverse(c), a));
         for (_, c, example) in counts {
-            if c < 5 {
-                break;
-            }
             let p = (poisson_sf(c, lambda) * m).min(1.0);
             if p < opts.alpha {
                 let env = ds.envelopes.get_str(example);

@@ -4,6 +4,9 @@
 //! check-ins; `ncvoter` layout for the roll), and a TOML column mapping for anything else.
 
 use std::collections::HashMap;
+
+// Looked up once per row of files with tens of millions of rows: a fast hasher.
+use rustc_hash::FxHashMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -115,13 +118,13 @@ pub struct Layout {
     pub status_events: bool,
     /// Outcome words (upper-cased) to outcomes; unknown words are malformed rows unless
     /// `unknown_outcome_rejected`.
-    pub outcomes: HashMap<String, Outcome>,
+    pub outcomes: FxHashMap<String, Outcome>,
     pub unknown_outcome_rejected: bool,
-    pub voter_statuses: HashMap<String, VoterStatus>,
+    pub voter_statuses: FxHashMap<String, VoterStatus>,
     pub in_person_types: Vec<String>,
 }
 
-fn generic_outcomes() -> HashMap<String, Outcome> {
+fn generic_outcomes() -> FxHashMap<String, Outcome> {
     [
         ("ACCEPTED", Outcome::Accepted),
         ("CURED", Outcome::Cured),
@@ -133,7 +136,7 @@ fn generic_outcomes() -> HashMap<String, Outcome> {
     .collect()
 }
 
-fn generic_statuses() -> HashMap<String, VoterStatus> {
+fn generic_statuses() -> FxHashMap<String, VoterStatus> {
     [("ACTIVE", VoterStatus::Active), ("INACTIVE", VoterStatus::Inactive), ("REMOVED", VoterStatus::Removed)]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
@@ -203,7 +206,7 @@ impl Layout {
     /// The envelope is named by `ncid` and `ballot_send_dt` (the file has no envelope id);
     /// an optional `ballot_style` column is read where present.
     pub fn nc() -> Layout {
-        let mut outcomes = HashMap::new();
+        let mut outcomes = FxHashMap::default();
         outcomes.insert("ACCEPTED".to_owned(), Outcome::Accepted);
         for s in ["ACCEPTED - CURED", "ACCEPTED-CURED"] {
             outcomes.insert(s.to_owned(), Outcome::Cured);

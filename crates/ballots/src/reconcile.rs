@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use rayon::slice::ParallelSliceMut;
+
 use crate::read::{Dataset, NO_ELECTION, NOT_ON_ROLL, Receipt, UNISSUED};
 use crate::time::{format_date, format_datetime};
 use crate::{Outcome, RuleKind, VoterStatus};
@@ -51,7 +53,7 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
     let mut findings = Vec::new();
     let n_env = ds.envelopes.len();
     // Group receipts by envelope: a sort on one integer key.
-    ds.receipts.sort_unstable_by_key(|r| (r.envelope, r.at, r.line));
+    ds.receipts.par_sort_unstable_by_key(|r| (r.envelope, r.at, r.line));
     let mut env_state = vec![EnvState::default(); n_env];
     let mut accepted: Vec<(u32, u32)> = Vec::new(); // (voter, envelope)
     let receipts = std::mem::take(&mut ds.receipts);
@@ -77,7 +79,8 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
         }
         let ei = e as usize;
         let voter = ds.env_voter[ei];
-        let voter_id = ds.voter_key(voter).to_owned();
+        // Only an envelope with a finding needs the voter's id as text.
+        let voter_id = || ds.voter_key(voter).to_owned();
         let st = &mut env_state[ei];
         st.receipts = group.len() as u32;
         st.accepted = group.iter().any(|r| r.outcome.is_accepted());
@@ -89,7 +92,7 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
             findings.push(RuleFinding {
                 kind: RuleKind::DuplicateReturn,
                 envelope_id: ds.envelopes.get_str(e).to_owned(),
-                voter_id: voter_id.clone(),
+                voter_id: voter_id(),
                 detail: format!("received {} times: {}", group.len(), describe(ds, group)),
             });
         } else if ds.status_events {
@@ -100,7 +103,7 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
                 findings.push(RuleFinding {
                     kind: RuleKind::DuplicateReturn,
                     envelope_id: ds.envelopes.get_str(e).to_owned(),
-                    voter_id: voter_id.clone(),
+                    voter_id: voter_id(),
                     detail: format!(
                         "received on {dates} different return dates ({} status rows): {}",
                         group.len(),
@@ -114,7 +117,7 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
             findings.push(RuleFinding {
                 kind: RuleKind::ReturnBeforeIssue,
                 envelope_id: ds.envelopes.get_str(e).to_owned(),
-                voter_id: voter_id.clone(),
+                voter_id: voter_id(),
                 detail: format!(
                     "received {} ({}:{}) but issued {} ({}:{})",
                     format_datetime(r.at),
@@ -130,7 +133,7 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
             findings.push(RuleFinding {
                 kind: RuleKind::LateReturn,
                 envelope_id: ds.envelopes.get_str(e).to_owned(),
-                voter_id: voter_id.clone(),
+                voter_id: voter_id(),
                 detail: format!(
                     "received {} after the deadline {} and {} ({}:{})",
                     format_datetime(r.at),
@@ -171,11 +174,12 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
                 t.spoiled += 1;
             }
         }
-        let env_id = ds.envelopes.get_str(ei as u32);
+        // Only an envelope with a finding needs its id as text.
+        let env_id = || ds.envelopes.get_str(ei as u32).to_owned();
         if v & NOT_ON_ROLL != 0 {
             findings.push(RuleFinding {
                 kind: RuleKind::VoterNotOnRoll,
-                envelope_id: env_id.to_owned(),
+                envelope_id: env_id(),
                 voter_id: ds.voter_key(v).to_owned(),
                 detail: format!(
                     "issued {} ({}:{}) to a voter id absent from the roll",
@@ -190,7 +194,7 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
         if ds.voter_status[vi] != VoterStatus::Active {
             findings.push(RuleFinding {
                 kind: RuleKind::VoterNotActive,
-                envelope_id: env_id.to_owned(),
+                envelope_id: env_id(),
                 voter_id: ds.voters.get_str(v).to_owned(),
                 detail: format!(
                     "issued ({}:{}) to a voter whose roll status is {} ({}:{})",
@@ -209,7 +213,7 @@ pub fn reconcile(ds: &mut Dataset, deadline: i64) -> Reconciliation {
         {
             findings.push(RuleFinding {
                 kind: RuleKind::StyleMismatch,
-                envelope_id: env_id.to_owned(),
+                envelope_id: env_id(),
                 voter_id: ds.voters.get_str(v).to_owned(),
                 detail: format!(
                     "issued ballot style {} ({}:{}) but the voter's style on the roll is {} ({}:{})",
