@@ -46,6 +46,17 @@ fn unpack(k: u64) -> (u32, u32) {
     ((k >> 32) as u32, k as u32)
 }
 
+/// Sorts packed pair keys. The blocks are large and the keys are integers whose high bytes
+/// mostly agree (account ids are small), so a radix sort over only the bytes that differ
+/// beats a comparison sort several times; short slices go to the comparison sort.
+fn sort_keys(keys: &mut [u64]) {
+    if keys.len() < 256 {
+        keys.sort_unstable();
+    } else {
+        radsort::sort(keys);
+    }
+}
+
 /// Sorted `keys` into sorted `(key, run length)`.
 fn count_runs(keys: &[u64]) -> Vec<(u64, u32)> {
     keys.chunk_by(|x, y| x == y).map(|run| (run[0], run.len() as u32)).collect()
@@ -116,7 +127,7 @@ impl Emitted {
             self.flush_shared();
         }
         if self.multi.len() >= FLUSH_AT.max(2 * self.multi_deduped) {
-            self.multi.sort_unstable();
+            radsort::sort_by_key(&mut self.multi, |&(pair, post)| (pair, post));
             self.multi.dedup();
             self.multi_deduped = self.multi.len();
         }
@@ -126,7 +137,7 @@ impl Emitted {
         if self.pairs.is_empty() {
             return;
         }
-        self.pairs.sort_unstable();
+        sort_keys(&mut self.pairs);
         let counted = count_runs(&self.pairs);
         self.pairs.clear();
         self.directed_counts = merge_counts(std::mem::take(&mut self.directed_counts), counted);
@@ -136,7 +147,7 @@ impl Emitted {
         if self.shared.is_empty() {
             return;
         }
-        self.shared.sort_unstable();
+        sort_keys(&mut self.shared);
         let counted = count_runs(&self.shared);
         self.shared.clear();
         self.shared_counts = merge_counts(std::mem::take(&mut self.shared_counts), counted);
@@ -200,7 +211,7 @@ fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emit
     }
     // A pair counts once per item however many times it coincided on it.
     let shared = &mut out.shared;
-    shared[shared_start..].sort_unstable();
+    sort_keys(&mut shared[shared_start..]);
     let mut write = shared_start;
     for read in shared_start..shared.len() {
         if write == shared_start || shared[read] != shared[write - 1] {

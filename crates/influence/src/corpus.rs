@@ -372,8 +372,19 @@ pub fn ingest<R: std::io::Read + Send>(
             }
             report
         });
-        for batch in rx {
-            let prepared: Vec<PreparedPost> = batch.into_par_iter().map(|p| preparer.prepare(p)).collect();
+        // Keys of the next batch are computed (on the rayon pool) while this thread
+        // commits the previous one; batches stay in input order through both channels.
+        let (prepared_tx, prepared_rx) = std::sync::mpsc::sync_channel::<Vec<PreparedPost>>(2);
+        scope.spawn(move || {
+            for batch in rx {
+                let prepared: Vec<PreparedPost> =
+                    batch.into_par_iter().map(|p| preparer.prepare(p)).collect();
+                if prepared_tx.send(prepared).is_err() {
+                    break;
+                }
+            }
+        });
+        for prepared in prepared_rx {
             for p in prepared {
                 corpus.commit(p);
             }
