@@ -4,6 +4,8 @@
 # ledger appends per second at each durability setting.
 # Scale: SCRUTINEER_BENCH_VOTERS (roll size; issued is about 0.79 x voters at the default
 # mail share), SCRUTINEER_BENCH_LEDGER_ENTRIES.
+# Disk: at the default size about 13 GB in target/bench-ballots at the peak (5.7 GB of CSV
+# and a 7.4 GiB ledger); the ledger is deleted once its size is printed.
 set -euo pipefail
 ROOT="$(git rev-parse --show-toplevel)"
 cd "$ROOT"
@@ -30,6 +32,7 @@ run() {
 run "without-ledger" --no-ledger
 run "with-ledger" --ledger "$WORK/bench.ledger" --fsync commit
 ls -l "$WORK/bench.ledger" | awk '{printf "ledger file: %.1f GiB\n", $5/1073741824}'
+rm -f "$WORK/bench.ledger"
 for mode in never commit always; do
   n="$LEDGER_N"; [ "$mode" = always ] && n=$((LEDGER_N / 20))
   "$BIN" --quiet ledger bench --ledger "$WORK/scratch.ledger" --entries "$n" --fsync "$mode" --batch 1000
