@@ -118,13 +118,35 @@ struct Emitted {
     multi_deduped: usize,
 }
 
+/// Counts the raw keys into the running `(key, count)` list and empties them.
+fn flush(raw: &mut Vec<u64>, counted: &mut Vec<(u64, u32)>) {
+    if raw.is_empty() {
+        return;
+    }
+    sort_keys(raw);
+    let block = count_runs(raw);
+    raw.clear();
+    *counted = merge_counts(std::mem::take(counted), block);
+}
+
+/// Sorted `(packed pair, count)` into `(a, b, count)`.
+fn unpack_counts(counted: Vec<(u64, u32)>) -> Vec<(u32, u32, u32)> {
+    counted
+        .into_iter()
+        .map(|(k, n)| {
+            let (a, b) = unpack(k);
+            (a, b, n)
+        })
+        .collect()
+}
+
 impl Emitted {
     fn flush_if_full(&mut self) {
         if self.pairs.len() >= FLUSH_AT.max(self.directed_counts.len()) {
-            self.flush_pairs();
+            flush(&mut self.pairs, &mut self.directed_counts);
         }
         if self.shared.len() >= FLUSH_AT.max(self.shared_counts.len()) {
-            self.flush_shared();
+            flush(&mut self.shared, &mut self.shared_counts);
         }
         if self.multi.len() >= FLUSH_AT.max(2 * self.multi_deduped) {
             radsort::sort_by_key(&mut self.multi, |&(pair, post)| (pair, post));
@@ -133,31 +155,15 @@ impl Emitted {
         }
     }
 
-    fn flush_pairs(&mut self) {
-        if self.pairs.is_empty() {
-            return;
-        }
-        sort_keys(&mut self.pairs);
-        let counted = count_runs(&self.pairs);
-        self.pairs.clear();
-        self.directed_counts = merge_counts(std::mem::take(&mut self.directed_counts), counted);
-    }
-
-    fn flush_shared(&mut self) {
-        if self.shared.is_empty() {
-            return;
-        }
-        sort_keys(&mut self.shared);
-        let counted = count_runs(&self.shared);
-        self.shared.clear();
-        self.shared_counts = merge_counts(std::mem::take(&mut self.shared_counts), counted);
+    /// Counts every raw key still pending.
+    fn flush_all(&mut self) {
+        flush(&mut self.pairs, &mut self.directed_counts);
+        flush(&mut self.shared, &mut self.shared_counts);
     }
 
     fn merge(mut self, mut other: Emitted) -> Emitted {
-        self.flush_pairs();
-        self.flush_shared();
-        other.flush_pairs();
-        other.flush_shared();
+        self.flush_all();
+        other.flush_all();
         self.directed_counts = merge_counts(self.directed_counts, other.directed_counts);
         self.shared_counts = merge_counts(self.shared_counts, other.shared_counts);
         if self.multi.len() < other.multi.len() {
@@ -301,9 +307,8 @@ pub fn co_occurrence(
         })
         .reduce(Emitted::default, Emitted::merge);
     let mut emitted = emitted;
-    emitted.flush_pairs();
-    emitted.flush_shared();
-    let Emitted { mut multi, mut directed_counts, mut shared_counts, .. } = emitted;
+    emitted.flush_all();
+    let Emitted { mut multi, mut directed_counts, shared_counts, .. } = emitted;
 
     if !multi.is_empty() {
         // Distinct posts per ordered pair among multi-item posts, added to the rest.
@@ -312,20 +317,8 @@ pub fn co_occurrence(
         let keys: Vec<u64> = multi.into_iter().map(|(k, _)| k).collect();
         directed_counts = merge_counts(directed_counts, count_runs(&keys));
     }
-    let directed = directed_counts
-        .drain(..)
-        .map(|(k, w)| {
-            let (a, b) = unpack(k);
-            (a, b, w)
-        })
-        .collect();
-    let shared = shared_counts
-        .drain(..)
-        .map(|(k, x)| {
-            let (a, b) = unpack(k);
-            (a, b, x)
-        })
-        .collect();
+    let directed = unpack_counts(directed_counts);
+    let shared = unpack_counts(shared_counts);
 
     CoOccurrence { directed, shared, items_per_account, incidences, pair_mass, crowding, crowd_items }
 }
