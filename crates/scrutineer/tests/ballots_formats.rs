@@ -31,30 +31,10 @@ fn reconcile(d: &Path, layout: &str, checkins: Option<&str>) {
     c.assert().success();
 }
 
-/// Rows (after the header) of a CSV file written by the binary: RFC 4180 quoting, no
-/// line breaks inside fields.
+/// Rows (after the header) of a CSV file written by the binary.
 fn rows(path: &Path) -> Vec<Vec<String>> {
-    let text = std::fs::read_to_string(path).expect("read");
-    text.lines()
-        .skip(1)
-        .map(|line| {
-            let (mut out, mut cur, mut quoted, mut chars) =
-                (Vec::new(), String::new(), false, line.chars().peekable());
-            while let Some(c) = chars.next() {
-                match (c, quoted) {
-                    ('"', true) if chars.peek() == Some(&'"') => {
-                        cur.push('"');
-                        chars.next();
-                    }
-                    ('"', _) => quoted = !quoted,
-                    (',', false) => out.push(std::mem::take(&mut cur)),
-                    _ => cur.push(c),
-                }
-            }
-            out.push(cur);
-            out
-        })
-        .collect()
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.records().map(|rec| rec.expect("record").iter().map(str::to_owned).collect()).collect()
 }
 
 fn finding_keys(d: &Path) -> BTreeSet<(String, String, String)> {
