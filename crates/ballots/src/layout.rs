@@ -4,10 +4,9 @@
 //! check-ins; `ncvoter` layout for the roll), and a TOML column mapping for anything else.
 
 use std::collections::HashMap;
-
-// Looked up once per row of files with tens of millions of rows: a fast hasher.
-use rustc_hash::FxHashMap;
 use std::path::Path;
+
+use rustc_hash::FxHashMap;
 
 use serde::Deserialize;
 
@@ -117,7 +116,8 @@ pub struct Layout {
     /// separate physical receipts; `duplicate_return` is then not evaluated.
     pub status_events: bool,
     /// Outcome words (upper-cased) to outcomes; unknown words are malformed rows unless
-    /// `unknown_outcome_rejected`.
+    /// `unknown_outcome_rejected`. Looked up once per row of files with tens of millions
+    /// of rows, hence the fast hasher here and in `voter_statuses`.
     pub outcomes: FxHashMap<String, Outcome>,
     pub unknown_outcome_rejected: bool,
     pub voter_statuses: FxHashMap<String, VoterStatus>,

@@ -148,8 +148,7 @@ pub struct Dataset {
     pub env_imb: Vec<u128>,
     /// Envelopes by barcode (hash of the packed IMb), the first issued for each barcode;
     /// built on the first lookup by barcode ([`Dataset::envelope_by_imb`]).
-    imb_index: hashbrown::HashTable<u32>,
-    imb_index_built: bool,
+    imb_index: Option<hashbrown::HashTable<u32>>,
     pub imb_duplicates: Vec<DuplicateImb>,
     pub unissued: Interner,
     pub receipts: Vec<Receipt>,
@@ -439,10 +438,6 @@ impl Dataset {
         self.envelopes.len()
     }
 
-    pub fn envelope_imb(&self, e: u32) -> u128 {
-        self.env_imb.get(e as usize).copied().unwrap_or(0)
-    }
-
     /// The issued envelope that carries this barcode (the first issued, if several do).
     /// The barcode index is built on the first call: most counties' scans name the
     /// envelope id, and 20 M hash-table inserts would otherwise cost every run ~10 s.
@@ -450,8 +445,8 @@ impl Dataset {
         if self.env_imb.is_empty() {
             return None;
         }
-        if !self.imb_index_built {
-            let env_imb = &self.env_imb;
+        let env_imb = &self.env_imb;
+        let index = self.imb_index.get_or_insert_with(|| {
             let n = env_imb.iter().filter(|&&x| x != 0).count();
             let mut index = hashbrown::HashTable::with_capacity(n);
             for (e, &b) in env_imb.iter().enumerate() {
@@ -466,11 +461,9 @@ impl Dataset {
                     slot.insert(e as u32);
                 }
             }
-            self.imb_index = index;
-            self.imb_index_built = true;
-        }
-        let env_imb = &self.env_imb;
-        self.imb_index.find(imb_hash(imb), |&e| env_imb[e as usize] == imb).copied()
+            index
+        });
+        index.find(imb_hash(imb), |&e| env_imb[e as usize] == imb).copied()
     }
 
     /// Records envelope `e`'s barcode. The first barcode sizes the vector for `expected`
