@@ -119,7 +119,7 @@ pub fn matching_pairs(
         let buckets: Vec<&[(u64, u32)]> =
             bucketed.chunk_by(|x, y| x.0 == y.0).filter(|m| m.len() >= 2).collect();
         skipped += buckets.iter().filter(|m| m.len() > max_bucket).count();
-        let found: Vec<(u32, u32)> = buckets
+        let mut found: Vec<(u32, u32)> = buckets
             .par_iter()
             .filter(|m| m.len() <= max_bucket)
             .flat_map_iter(|members| {
@@ -135,8 +135,11 @@ pub fn matching_pairs(
                 found
             })
             .collect();
+        // Two sorted runs: the stable sort finds them and merges in one pass, so the pairs
+        // of earlier bands are not sorted again.
+        found.par_sort_unstable();
         pairs.extend(found);
-        pairs.par_sort_unstable();
+        pairs.sort();
         pairs.dedup();
     }
     (pairs, skipped)
