@@ -12,9 +12,9 @@ pub mod count;
 pub mod infra;
 mod nc_counties;
 mod rng;
+pub mod social;
 
 pub use rng::mix;
-pub mod social;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimulateError {
