@@ -47,12 +47,6 @@ impl Interner {
         Interner::default()
     }
 
-    pub fn with_capacity(n: usize) -> Interner {
-        let mut i = Interner::default();
-        i.reserve(n, 12);
-        i
-    }
-
     /// Makes room for `n` more ids of about `avg_len` bytes, so that growth never rehashes.
     pub fn reserve(&mut self, n: usize, avg_len: usize) {
         self.arena.reserve(n * avg_len);
@@ -209,7 +203,8 @@ mod tests {
 
     #[test]
     fn long_keys_and_keys_sharing_a_prefix_stay_apart() {
-        let mut i = Interner::with_capacity(4);
+        let mut i = Interner::new();
+        i.reserve(4, 12);
         let long = |n: usize| format!("{}{n}", "x".repeat(INLINE + n % 300));
         for n in 0..2_000 {
             assert_eq!(i.intern(long(n).as_bytes()), (n as u32, true));
