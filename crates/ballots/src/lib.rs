@@ -7,7 +7,7 @@
 
 pub mod anomaly;
 pub mod explain;
-pub mod intern;
+pub use scrutineer_core::intern;
 pub mod layout;
 pub mod output;
 pub mod read;

@@ -11,10 +11,10 @@ use std::hash::BuildHasher;
 
 use csv::ByteRecord;
 
-use crate::intern::Interner;
 use crate::layout::Layout;
 use crate::time::{self, DateFormat};
 use crate::{BallotsError, Outcome, VoterStatus};
+use scrutineer_core::intern::Interner;
 
 /// The record type handed to a [`RecordSink`], re-exported so callers need no csv dependency.
 pub type CsvRecord = ByteRecord;

@@ -3,9 +3,11 @@
 //! Every engine turns its raw input into [`Finding`]s: a titled, scored claim with the
 //! evidence behind it and the framework techniques (DISARM for information operations,
 //! MITRE ATT&CK for intrusions) that let an analyst share it in the terms of their field.
-//! This crate does no I/O; it is plain data plus a few helpers.
+//! This crate does no I/O; it is plain data plus a few helpers, among them the compact
+//! string [`intern::Interner`] the readers of large inputs share.
 
 mod finding;
+pub mod intern;
 pub mod stats;
 mod technique;
 pub mod time;

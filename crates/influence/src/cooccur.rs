@@ -94,39 +94,111 @@ fn merge_counts(a: Vec<(u64, u32)>, b: Vec<(u64, u32)>) -> Vec<(u64, u32)> {
     out
 }
 
-/// Raw matches are counted into sorted `(pair, count)` lists whenever this many have
-/// piled up (or as many as there are counted pairs, whichever is larger, so that the
+/// Spilled `(pair, count)` entries are counted into the sorted list whenever this many
+/// have piled up (or as many as there are counted pairs, whichever is larger, so that the
 /// merging stays linear overall): memory follows the distinct pairs, not the matches.
 const FLUSH_AT: usize = if cfg!(test) { 4 } else { 1 << 20 };
+
+/// Most slots of a [`PairCounter`]'s cache, as a power of two: 128 K slots are 2 MiB.
+/// Measured on 1 M posts with a few dozen thousand pairs coinciding millions of times,
+/// 16 K slots evicted nearly every match; the cache is sized by the work given to it.
+const MAX_CACHE_BITS: u32 = if cfg!(test) { 2 } else { 17 };
+const MIN_CACHE_BITS: u32 = if cfg!(test) { 1 } else { 10 };
+
+/// Counts packed pair keys. Coordinated accounts coincide again and again, so a few
+/// thousand pairs make up most of the matches: a small direct-mapped cache counts repeats
+/// of a pair in place, and only what it evicts goes to the sort-and-merge count.
+#[derive(Default)]
+struct PairCounter {
+    /// log2 of the cache's slots.
+    bits: u32,
+    /// `(key, count)`; a count of 0 marks an empty slot. Allocated on first use.
+    cache: Vec<(u64, u32)>,
+    /// Evicted entries not yet counted.
+    spilled: Vec<(u64, u32)>,
+    /// Sorted `(key, count)`, keys distinct.
+    counted: Vec<(u64, u32)>,
+}
+
+impl PairCounter {
+    /// A counter for about `matches` matches.
+    fn for_matches(matches: usize) -> PairCounter {
+        let bits = matches.max(1).ilog2().clamp(MIN_CACHE_BITS, MAX_CACHE_BITS);
+        PairCounter { bits, ..PairCounter::default() }
+    }
+
+    #[inline]
+    fn add(&mut self, key: u64) {
+        if self.cache.is_empty() {
+            self.bits = self.bits.max(MIN_CACHE_BITS);
+            self.cache = vec![(0, 0); 1 << self.bits];
+        }
+        // Multiplicative hashing: the top bits of the product mix both accounts.
+        let slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - self.bits)) as usize;
+        let entry = &mut self.cache[slot];
+        if entry.0 == key && entry.1 > 0 {
+            entry.1 += 1;
+        } else {
+            if entry.1 > 0 {
+                self.spilled.push(*entry);
+            }
+            *entry = (key, 1);
+        }
+    }
+
+    fn flush_if_full(&mut self) {
+        if self.spilled.len() >= FLUSH_AT.max(self.counted.len()) {
+            self.flush();
+        }
+    }
+
+    /// Counts the spilled entries into the sorted list.
+    fn flush(&mut self) {
+        if self.spilled.is_empty() {
+            return;
+        }
+        radsort::sort_by_key(&mut self.spilled, |&(key, _)| key);
+        let block: Vec<(u64, u32)> = self
+            .spilled
+            .chunk_by(|x, y| x.0 == y.0)
+            .map(|run| (run[0].0, run.iter().map(|&(_, n)| n).sum()))
+            .collect();
+        self.spilled.clear();
+        self.counted = merge_counts(std::mem::take(&mut self.counted), block);
+    }
+
+    /// Every count, sorted by key.
+    fn finish(mut self) -> Vec<(u64, u32)> {
+        let cache = std::mem::take(&mut self.cache);
+        self.spilled.extend(cache.into_iter().filter(|&(_, n)| n > 0));
+        self.flush();
+        self.counted
+    }
+
+    fn merge(self, other: PairCounter) -> PairCounter {
+        let counted = merge_counts(self.finish(), other.finish());
+        PairCounter { bits: 0, cache: Vec::new(), spilled: Vec::new(), counted }
+    }
+}
 
 /// What the per-item scans emit, merged across threads.
 #[derive(Default)]
 struct Emitted {
-    /// Packed ordered pair `(a, b)` for each post of `a` matched by `b`, for posts
-    /// holding one item: each is a distinct post, so these simply add up.
-    pairs: Vec<u64>,
+    /// Ordered pair `(a, b)` once for each post of `a` matched by `b`, for posts holding
+    /// one item: each is a distinct post, so these simply add up.
+    directed: PairCounter,
     /// `(packed pair, post)` for posts holding several items, which must count once
     /// however many of their items matched.
     multi: Vec<(u64, u32)>,
-    /// Packed `(a, b)`, `a < b`, once per item the pair coincided on.
-    shared: Vec<u64>,
-    /// `pairs` counted so far.
-    directed_counts: Vec<(u64, u32)>,
-    /// `shared` counted so far.
-    shared_counts: Vec<(u64, u32)>,
+    /// `(a, b)`, `a < b`, once per item the pair coincided on.
+    shared: PairCounter,
     /// Length of `multi` after its last de-duplication.
     multi_deduped: usize,
-}
-
-/// Counts the raw keys into the running `(key, count)` list and empties them.
-fn flush(raw: &mut Vec<u64>, counted: &mut Vec<(u64, u32)>) {
-    if raw.is_empty() {
-        return;
-    }
-    sort_keys(raw);
-    let block = count_runs(raw);
-    raw.clear();
-    *counted = merge_counts(std::mem::take(counted), block);
+    /// Scratch: one item's shared pairs, for de-duplication.
+    item_shared: Vec<u64>,
+    /// Per account, the stamp of the last post it was counted a partner of.
+    seen: Vec<u32>,
+    stamp: u32,
 }
 
 /// Sorted `(packed pair, count)` into `(a, b, count)`.
@@ -142,12 +214,8 @@ fn unpack_counts(counted: Vec<(u64, u32)>) -> Vec<(u32, u32, u32)> {
 
 impl Emitted {
     fn flush_if_full(&mut self) {
-        if self.pairs.len() >= FLUSH_AT.max(self.directed_counts.len()) {
-            flush(&mut self.pairs, &mut self.directed_counts);
-        }
-        if self.shared.len() >= FLUSH_AT.max(self.shared_counts.len()) {
-            flush(&mut self.shared, &mut self.shared_counts);
-        }
+        self.directed.flush_if_full();
+        self.shared.flush_if_full();
         if self.multi.len() >= FLUSH_AT.max(2 * self.multi_deduped) {
             radsort::sort_by_key(&mut self.multi, |&(pair, post)| (pair, post));
             self.multi.dedup();
@@ -155,17 +223,9 @@ impl Emitted {
         }
     }
 
-    /// Counts every raw key still pending.
-    fn flush_all(&mut self) {
-        flush(&mut self.pairs, &mut self.directed_counts);
-        flush(&mut self.shared, &mut self.shared_counts);
-    }
-
     fn merge(mut self, mut other: Emitted) -> Emitted {
-        self.flush_all();
-        other.flush_all();
-        self.directed_counts = merge_counts(self.directed_counts, other.directed_counts);
-        self.shared_counts = merge_counts(self.shared_counts, other.shared_counts);
+        self.directed = self.directed.merge(other.directed);
+        self.shared = self.shared.merge(other.shared);
         if self.multi.len() < other.multi.len() {
             std::mem::swap(&mut self.multi, &mut other.multi);
         }
@@ -173,6 +233,24 @@ impl Emitted {
         self.multi_deduped = 0;
         self
     }
+}
+
+/// Splits `actions` (sorted by item) into about `n` runs of similar length, never
+/// splitting an item.
+fn item_pieces(actions: &[Action], n: usize) -> Vec<&[Action]> {
+    let target = actions.len().div_ceil(n.max(1)).max(1);
+    let mut pieces = Vec::with_capacity(n + 1);
+    let mut rest = actions;
+    while !rest.is_empty() {
+        let mut end = target.min(rest.len());
+        while end < rest.len() && rest[end].item == rest[end - 1].item {
+            end += 1;
+        }
+        let (piece, tail) = rest.split_at(end);
+        pieces.push(piece);
+        rest = tail;
+    }
+    pieces
 }
 
 /// The per-item scan. `group` is one item's actions sorted by time. `multi_posts` marks
@@ -187,8 +265,7 @@ fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emit
     }
     let mut lo = 0usize;
     let mut hi = 0usize;
-    let mut partners: Vec<u32> = Vec::new();
-    let shared_start = out.shared.len();
+    out.item_shared.clear();
     for act in group {
         while group[lo].time < act.time - window {
             lo += 1;
@@ -196,36 +273,41 @@ fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emit
         while hi < group.len() && group[hi].time <= act.time + window {
             hi += 1;
         }
-        partners.clear();
-        partners.extend(group[lo..hi].iter().map(|o| o.account).filter(|&b| b != act.account));
-        if partners.is_empty() {
-            continue;
+        // Each partner account once per post: the stamp marks accounts already seen for
+        // this post, which is cheaper than sorting the window's accounts.
+        out.stamp = out.stamp.wrapping_add(1);
+        if out.stamp == 0 {
+            out.seen.fill(0);
+            out.stamp = 1;
         }
-        partners.sort_unstable();
-        partners.dedup();
         let multi = multi_posts.get(act.post as usize).copied().unwrap_or(false);
-        for &b in &partners {
+        for other in &group[lo..hi] {
+            let b = other.account;
+            if b == act.account {
+                continue;
+            }
+            let seen = &mut out.seen[b as usize];
+            if *seen == out.stamp {
+                continue;
+            }
+            *seen = out.stamp;
             if multi {
                 out.multi.push((pack(act.account, b), act.post));
             } else {
-                out.pairs.push(pack(act.account, b));
+                out.directed.add(pack(act.account, b));
             }
             if act.account < b {
-                out.shared.push(pack(act.account, b));
+                out.item_shared.push(pack(act.account, b));
             }
         }
     }
     // A pair counts once per item however many times it coincided on it.
-    let shared = &mut out.shared;
-    sort_keys(&mut shared[shared_start..]);
-    let mut write = shared_start;
-    for read in shared_start..shared.len() {
-        if write == shared_start || shared[read] != shared[write - 1] {
-            shared[write] = shared[read];
-            write += 1;
-        }
+    sort_keys(&mut out.item_shared);
+    let Emitted { item_shared, shared, .. } = out;
+    item_shared.dedup();
+    for &key in item_shared.iter() {
+        shared.add(key);
     }
-    shared.truncate(write);
 }
 
 /// Counts co-occurrences of `actions` (sorted in place by item and time) within
@@ -296,19 +378,30 @@ pub fn co_occurrence(
 
     // `crowd` is sorted because items were visited in order.
     let crowd_items = crowd.len();
-    let emitted = actions
-        .par_chunk_by(|x, y| x.item == y.item)
-        .fold(Emitted::default, |mut out, group| {
-            if crowd.binary_search(&group[0].item).is_err() {
-                scan_item(group, window, &multi_posts, &mut out);
-                out.flush_if_full();
+    // A few runs of whole items per thread, each with its own counters: a piece per
+    // rayon split would give each of hundreds of pieces its own cache to fill and drain.
+    let pieces = item_pieces(actions, rayon::current_num_threads() * 4);
+    let emitted = pieces
+        .into_par_iter()
+        .map(|piece| {
+            let mut out = Emitted {
+                seen: vec![0; n_accounts],
+                directed: PairCounter::for_matches(piece.len()),
+                shared: PairCounter::for_matches(piece.len()),
+                ..Emitted::default()
+            };
+            for group in piece.chunk_by(|x, y| x.item == y.item) {
+                if crowd.binary_search(&group[0].item).is_err() {
+                    scan_item(group, window, &multi_posts, &mut out);
+                    out.flush_if_full();
+                }
             }
             out
         })
         .reduce(Emitted::default, Emitted::merge);
-    let mut emitted = emitted;
-    emitted.flush_all();
-    let Emitted { mut multi, mut directed_counts, shared_counts, .. } = emitted;
+    let Emitted { mut multi, directed, shared, .. } = emitted;
+    let mut directed_counts = directed.finish();
+    let shared_counts = shared.finish();
 
     if !multi.is_empty() {
         // Distinct posts per ordered pair among multi-item posts, added to the rest.

@@ -4,9 +4,13 @@
 
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
+use scrutineer_core::intern::{Interner, prefetch};
 use serde::Serialize;
+use smallvec::SmallVec;
 
-use crate::normalize::{hash_str, hashtag_set_key, normalize_text, normalize_url, token_set};
+use crate::normalize::{
+    hash_concat, hash_str, hashtag_set_key, normalize_text, normalize_url_and_host, token_set,
+};
 use crate::params::{Behaviour, ScanParams};
 use crate::post::{Post, PostKind};
 
@@ -32,7 +36,7 @@ pub struct SamplePost {
 }
 
 /// What is known of one account after ingest.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AccountProfile {
     pub key: String,
     pub handle: Option<String>,
@@ -43,13 +47,35 @@ pub struct AccountProfile {
     pub retweets: u32,
     pub first: Option<DateTime<Utc>>,
     pub last: Option<DateTime<Utc>>,
-    /// Posts by UTC weekday (Monday = 0) and hour.
-    pub week_hours: Vec<u32>,
+    /// Posts by UTC weekday (Monday = 0) and hour. Kept inline: ingest bumps one slot per
+    /// post, and a slot the profile points to elsewhere would cost a second cache miss.
+    pub week_hours: [u32; 168],
     pub languages: Vec<(u32, u32)>,
     pub clients: Vec<(u32, u32)>,
     /// Normalised links posted, for the state-media share.
     pub link_hosts: Vec<(u32, u32)>,
     pub samples: Vec<SamplePost>,
+}
+
+impl Default for AccountProfile {
+    fn default() -> AccountProfile {
+        AccountProfile {
+            key: String::new(),
+            handle: None,
+            category: None,
+            created_at: None,
+            followers: None,
+            posts: 0,
+            retweets: 0,
+            first: None,
+            last: None,
+            week_hours: [0; 168],
+            languages: Vec::new(),
+            clients: Vec::new(),
+            link_hosts: Vec::new(),
+            samples: Vec::new(),
+        }
+    }
 }
 
 fn bump(list: &mut Vec<(u32, u32)>, id: u32) {
@@ -82,14 +108,26 @@ impl Vocabulary {
     }
 }
 
-/// A post with its item keys computed: the part of ingest that needs no shared state,
-/// so it runs in parallel (see [`Preparer`]).
+/// A post reduced to what [`Corpus::commit`] needs, with its item keys computed: the
+/// part of ingest that needs no shared state, so it runs in parallel (see [`Preparer`]).
+/// The rest of the post is dropped on the thread that prepared it.
 pub struct PreparedPost {
-    post: Post,
+    account: String,
+    handle: Option<String>,
+    id: Option<String>,
+    time: DateTime<Utc>,
+    kind: PostKind,
+    /// The post's text, for item labels and sample posts.
+    text: String,
+    language: Option<String>,
+    client: Option<String>,
+    created_at: Option<DateTime<Utc>>,
+    category: Option<String>,
+    followers: Option<u64>,
     hosts: Vec<String>,
     /// (behaviour, item key, where its label comes from if this post is the first to
     /// show the item). Labels are made only then, on the committing thread.
-    items: Vec<(Behaviour, u64, LabelSource)>,
+    items: SmallVec<[(Behaviour, u64, LabelSource); 2]>,
     /// Normalised links, for the labels of co-link items.
     urls: Vec<String>,
     tokens: Option<(u64, Vec<u32>)>,
@@ -113,25 +151,39 @@ pub struct Preparer {
 }
 
 impl Preparer {
+    /// The entity lists [`Preparer::prepare`] reads: links always (for the link hosts),
+    /// hashtags for co-hashtag only, mentions never.
+    pub fn fields(&self) -> crate::read::Fields {
+        crate::read::Fields { urls: true, hashtags: self.want[Behaviour::CoHashtag.index()], mentions: false }
+    }
+
     pub fn prepare(&self, post: Post) -> PreparedPost {
-        let mut items = Vec::new();
+        let mut items = SmallVec::new();
         let mut tokens = None;
-        let normalized_urls: Vec<String> =
-            post.urls.iter().filter(|u| !u.trim().is_empty()).map(|u| normalize_url(u)).collect();
-        let hosts: Vec<String> =
-            normalized_urls.iter().filter_map(|u| crate::normalize::url_host(u)).collect();
+        let mut normalized_urls: Vec<String> = Vec::with_capacity(post.urls.len());
+        let mut hosts: Vec<String> = Vec::with_capacity(post.urls.len());
+        for u in post.urls.iter().filter(|u| !u.trim().is_empty()) {
+            let (normalized, host) = normalize_url_and_host(u);
+            normalized_urls.push(normalized);
+            hosts.extend(host);
+        }
         if post.kind == PostKind::Retweet {
             if self.want[Behaviour::CoRetweet.index()] {
-                let key = match (&post.retweeted_id, crate::read::text::split_rt_prefix(&post.text)) {
-                    (Some(id), _) if !id.is_empty() => format!("id:{id}"),
-                    (_, Some((handle, body))) => format!("text:@{handle}:{body}"),
-                    _ => format!("text:@{}:{}", post.retweeted_account.as_deref().unwrap_or(""), post.text),
+                let item = match (&post.retweeted_id, crate::read::text::split_rt_prefix(&post.text)) {
+                    (Some(id), _) if !id.is_empty() => hash_concat(&["id:", id]),
+                    (_, Some((handle, body))) => hash_concat(&["text:@", handle, ":", body]),
+                    _ => hash_concat(&[
+                        "text:@",
+                        post.retweeted_account.as_deref().unwrap_or(""),
+                        ":",
+                        &post.text,
+                    ]),
                 };
-                items.push((Behaviour::CoRetweet, hash_str(&key), LabelSource::Text));
+                items.push((Behaviour::CoRetweet, item, LabelSource::Text));
             }
             // Links and hashtags in a retweet are the original author's, not the
             // retweeter's: they are counted as a co-retweet, not again here.
-            return PreparedPost { post, hosts, items, tokens, urls: Vec::new() };
+            return PreparedPost::new(post, hosts, items, tokens, Vec::new());
         }
         if self.want[Behaviour::CoLink.index()] {
             let mut seen: Vec<u64> = Vec::with_capacity(normalized_urls.len());
@@ -160,7 +212,36 @@ impl Preparer {
                 items.push((Behaviour::CoTweet, item, LabelSource::Text));
             }
         }
-        PreparedPost { post, hosts, items, tokens, urls: normalized_urls }
+        PreparedPost::new(post, hosts, items, tokens, normalized_urls)
+    }
+}
+
+impl PreparedPost {
+    fn new(
+        post: Post,
+        hosts: Vec<String>,
+        items: SmallVec<[(Behaviour, u64, LabelSource); 2]>,
+        tokens: Option<(u64, Vec<u32>)>,
+        urls: Vec<String>,
+    ) -> PreparedPost {
+        let meta = post.account_meta.unwrap_or_default();
+        PreparedPost {
+            account: post.account,
+            handle: post.handle,
+            id: post.id,
+            time: post.time,
+            kind: post.kind,
+            text: post.text,
+            language: post.language,
+            client: post.client,
+            created_at: meta.created_at,
+            category: meta.category,
+            followers: meta.followers,
+            hosts,
+            items,
+            urls,
+            tokens,
+        }
     }
 }
 
@@ -174,7 +255,7 @@ fn week_hour(time: i64) -> usize {
 /// Everything detection needs, built by streaming posts into [`Corpus::add`].
 pub struct Corpus {
     pub accounts: Vec<AccountProfile>,
-    account_index: FxHashMap<String, u32>,
+    account_index: Interner,
     /// Actions per windowed behaviour (indexed by [`Behaviour::index`]; sync has none here).
     pub actions: [Vec<Action>; 4],
     /// Human-readable label of each item key, kept for evidence.
@@ -211,7 +292,7 @@ impl Corpus {
         }
         Corpus {
             accounts: Vec::new(),
-            account_index: FxHashMap::default(),
+            account_index: Interner::new(),
             actions: Default::default(),
             labels: FxHashMap::default(),
             text_tokens: FxHashMap::default(),
@@ -228,21 +309,39 @@ impl Corpus {
     }
 
     pub fn account_id(&self, key: &str) -> Option<u32> {
-        self.account_index.get(key).copied()
+        self.account_index.lookup(key.as_bytes())
     }
 
     fn intern_account(&mut self, key: &str) -> u32 {
-        if let Some(&i) = self.account_index.get(key) {
-            return i;
+        let (id, new) = self.account_index.intern(key.as_bytes());
+        if new {
+            self.accounts.push(AccountProfile { key: key.to_owned(), ..Default::default() });
         }
-        let i = self.accounts.len() as u32;
-        self.accounts.push(AccountProfile {
-            key: key.to_owned(),
-            week_hours: vec![0; 168],
-            ..Default::default()
-        });
-        self.account_index.insert(key.to_owned(), i);
-        i
+        id
+    }
+
+    /// Commits a batch of prepared posts in order. Accounts are interned for the whole
+    /// batch first, and the table slot and profile each post will touch are prefetched a
+    /// few posts ahead, so that the cache misses of consecutive posts overlap.
+    pub fn commit_batch(&mut self, batch: Vec<Box<PreparedPost>>) {
+        const AHEAD: usize = 8;
+        // (account, week-hour slot) of each post.
+        let mut at = Vec::with_capacity(batch.len());
+        for (i, post) in batch.iter().enumerate() {
+            if let Some(ahead) = batch.get(i + 2 * AHEAD) {
+                self.account_index.prefetch(ahead.account.as_bytes());
+            }
+            at.push((self.intern_account(&post.account), week_hour(post.time.timestamp())));
+        }
+        for (i, post) in batch.into_iter().enumerate() {
+            if let Some(&(account, slot)) = at.get(i + AHEAD) {
+                let profile = &self.accounts[account as usize];
+                prefetch(&profile.posts);
+                prefetch(&profile.samples);
+                prefetch(&profile.week_hours[slot]);
+            }
+            self.commit_as(at[i].0, *post);
+        }
     }
 
     /// Adds one post. Posts may come in any order.
@@ -262,11 +361,15 @@ impl Corpus {
     }
 
     /// Adds a post whose keys were computed by [`Preparer::prepare`].
-    pub fn commit(&mut self, prep: PreparedPost) {
-        let post = prep.post;
+    pub fn commit(&mut self, post: PreparedPost) {
+        let account = self.intern_account(&post.account);
+        self.commit_as(account, post);
+    }
+
+    /// [`Corpus::commit`] with the post's account already interned as `account`.
+    fn commit_as(&mut self, account: u32, post: PreparedPost) {
         let post_index = self.posts as u32;
         self.posts += 1;
-        let account = self.intern_account(&post.account);
         let time = post.time.timestamp();
         self.span = Some(match self.span {
             None => (post.time, post.time),
@@ -286,18 +389,16 @@ impl Corpus {
             p.last = Some(p.last.map_or(post.time, |l| l.max(post.time)));
             p.week_hours[week_hour(time)] += 1;
             if p.handle.is_none() {
-                p.handle = post.handle.clone();
+                p.handle = post.handle;
             }
-            if let Some(meta) = &post.account_meta {
-                if p.created_at.is_none() {
-                    p.created_at = meta.created_at;
-                }
-                if p.category.is_none() {
-                    p.category = meta.category.clone();
-                }
-                if meta.followers.is_some() {
-                    p.followers = meta.followers;
-                }
+            if p.created_at.is_none() {
+                p.created_at = post.created_at;
+            }
+            if p.category.is_none() {
+                p.category = post.category;
+            }
+            if post.followers.is_some() {
+                p.followers = post.followers;
             }
             if let Some(l) = lang {
                 bump(&mut p.languages, l);
@@ -305,7 +406,7 @@ impl Corpus {
             if let Some(c) = client {
                 bump(&mut p.clients, c);
             }
-            for h in &prep.hosts {
+            for h in &post.hosts {
                 bump(&mut p.link_hosts, self.hosts.id(h));
             }
         }
@@ -314,17 +415,17 @@ impl Corpus {
             let minute = (time.div_euclid(60)).clamp(0, u32::MAX as i64) as u32;
             self.minutes.push((account, minute));
         }
-        for (behaviour, item, source) in prep.items {
+        for (behaviour, item, source) in post.items {
             if let std::collections::hash_map::Entry::Vacant(slot) = self.labels.entry(item) {
                 slot.insert(match source {
                     LabelSource::Text => label(&post.text),
-                    LabelSource::Url(i) => label(prep.urls.get(i).map_or("", String::as_str)),
+                    LabelSource::Url(i) => label(post.urls.get(i).map_or("", String::as_str)),
                     LabelSource::Key(key) => label(&key),
                 });
             }
             self.actions[behaviour.index()].push(Action { item, time, account, post: post_index });
         }
-        if let Some((item, tokens)) = prep.tokens {
+        if let Some((item, tokens)) = post.tokens {
             self.text_tokens.entry(item).or_insert(tokens);
         }
         if keep_sample {
@@ -342,25 +443,27 @@ impl Corpus {
     }
 }
 
-/// Posts per batch handed from the parsing thread to the preparing threads.
+/// Prepared posts per batch handed from the reading thread to the committing one.
 const BATCH: usize = 4096;
 
-/// Reads posts from `input` into `corpus` using every core: one thread parses, the
-/// rayon pool computes item keys, and this thread commits them in input order (so the
-/// result is identical to adding posts one by one).
+/// Reads posts from `input` into `corpus` using every core: the reader's threads parse
+/// and map records and compute item keys ([`Preparer::prepare`]), and this thread
+/// commits them in input order (so the result is identical to adding posts one by one).
 pub fn ingest<R: std::io::Read + Send>(
     corpus: &mut Corpus,
     input: R,
     source_name: &str,
     format: &crate::read::Format,
 ) -> Result<crate::read::ReadReport, crate::read::ReadError> {
-    use rayon::prelude::*;
     let preparer = corpus.preparer();
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Post>>(4);
+    // Boxed, so that the post moves between threads and batches as one pointer.
+    let prepare = move |post: Post| Box::new(preparer.prepare(post));
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Box<PreparedPost>>>(4);
     std::thread::scope(|scope| {
-        let parser = scope.spawn(move || {
+        let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
-            let report = crate::read::read_posts(input, source_name, format, |post| {
+            let fields = preparer.fields();
+            let report = crate::read::read_posts_with(input, source_name, format, fields, &prepare, |post| {
                 batch.push(post);
                 if batch.len() == BATCH {
                     // The receiver only stops early if the main thread panicked.
@@ -372,24 +475,10 @@ pub fn ingest<R: std::io::Read + Send>(
             }
             report
         });
-        // Keys of the next batch are computed (on the rayon pool) while this thread
-        // commits the previous one; batches stay in input order through both channels.
-        let (prepared_tx, prepared_rx) = std::sync::mpsc::sync_channel::<Vec<PreparedPost>>(2);
-        scope.spawn(move || {
-            for batch in rx {
-                let prepared: Vec<PreparedPost> =
-                    batch.into_par_iter().map(|p| preparer.prepare(p)).collect();
-                if prepared_tx.send(prepared).is_err() {
-                    break;
-                }
-            }
-        });
-        for prepared in prepared_rx {
-            for p in prepared {
-                corpus.commit(p);
-            }
+        for batch in rx {
+            corpus.commit_batch(batch);
         }
-        match parser.join() {
+        match reader.join() {
             Ok(report) => report,
             Err(panic) => std::panic::resume_unwind(panic),
         }

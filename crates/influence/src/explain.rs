@@ -233,50 +233,81 @@ fn shared_items_per_network(
     network_of: &FxHashMap<u32, u32>,
     n: usize,
 ) -> Vec<Vec<SharedItem>> {
-    struct Agg {
-        accounts: Vec<u32>,
+    /// One network's use of one item.
+    struct Use {
+        item: u64,
+        accounts: usize,
         actions: usize,
         first: i64,
         last: i64,
     }
-    let mut out: Vec<Vec<SharedItem>> = vec![Vec::new(); n];
-    for be in &detection.behaviours {
-        let mut agg: FxHashMap<(u32, u64), Agg> = FxHashMap::default();
-        for a in &be.actions {
-            let Some(&net) = network_of.get(&a.account) else { continue };
-            let e = agg.entry((net, a.item)).or_insert(Agg {
-                accounts: Vec::new(),
-                actions: 0,
-                first: a.time,
-                last: a.time,
-            });
-            if !e.accounts.contains(&a.account) {
-                e.accounts.push(a.account);
-            }
-            e.actions += 1;
-            e.first = e.first.min(a.time);
-            e.last = e.last.max(a.time);
+    const NONE: u32 = u32::MAX;
+    let mut net_of = vec![NONE; corpus.accounts.len()];
+    for (&account, &net) in network_of {
+        if let Some(slot) = net_of.get_mut(account as usize) {
+            *slot = net;
         }
-        let mut per: Vec<Vec<SharedItem>> = vec![Vec::new(); n];
-        for ((net, item), g) in agg {
-            if g.accounts.len() < 2 {
+    }
+    let label = |item: u64| corpus.labels.get(&item).map_or("", |s| &**s);
+    let mut out: Vec<Vec<SharedItem>> = vec![Vec::new(); n];
+    // (network, account, time) of one item's actions by network members.
+    let mut members: Vec<(u32, u32, i64)> = Vec::new();
+    for be in &detection.behaviours {
+        // Detection leaves actions sorted by item; sorted here again only if not.
+        let resorted;
+        let actions: &[crate::corpus::Action] = if be.actions.is_sorted_by_key(|a| a.item) {
+            &be.actions
+        } else {
+            let mut copy = be.actions.clone();
+            copy.sort_unstable_by_key(|a| a.item);
+            resorted = copy;
+            &resorted
+        };
+        let mut per: Vec<Vec<Use>> = (0..n).map(|_| Vec::new()).collect();
+        for run in actions.chunk_by(|x, y| x.item == y.item) {
+            members.clear();
+            members.extend(run.iter().filter_map(|a| {
+                let net = *net_of.get(a.account as usize)?;
+                (net != NONE).then_some((net, a.account, a.time))
+            }));
+            if members.len() < 2 {
                 continue;
             }
-            per[net as usize].push(SharedItem {
-                behaviour: be.behaviour,
-                item: corpus.labels.get(&item).map(|s| s.to_string()).unwrap_or_default(),
-                accounts: g.accounts.len(),
-                actions: g.actions,
-                first: Utc.timestamp_opt(g.first, 0).single().unwrap_or_default(),
-                last: Utc.timestamp_opt(g.last, 0).single().unwrap_or_default(),
-            });
+            members.sort_unstable_by_key(|&(net, account, _)| (net, account));
+            for group in members.chunk_by(|x, y| x.0 == y.0) {
+                let accounts = group.chunk_by(|x, y| x.1 == y.1).count();
+                if accounts < 2 {
+                    continue;
+                }
+                per[group[0].0 as usize].push(Use {
+                    item: run[0].item,
+                    accounts,
+                    actions: group.len(),
+                    first: group.iter().map(|m| m.2).min().unwrap_or(0),
+                    last: group.iter().map(|m| m.2).max().unwrap_or(0),
+                });
+            }
         }
-        for (i, mut items) in per.into_iter().enumerate() {
-            items.sort_by(|a, b| {
-                b.accounts.cmp(&a.accounts).then(b.actions.cmp(&a.actions)).then(a.item.cmp(&b.item))
-            });
-            items.truncate(5);
-            out[i].extend(items);
+        for (i, mut uses) in per.into_iter().enumerate() {
+            let order = |a: &Use, b: &Use| {
+                b.accounts
+                    .cmp(&a.accounts)
+                    .then(b.actions.cmp(&a.actions))
+                    .then(label(a.item).cmp(label(b.item)))
+            };
+            if uses.len() > 5 {
+                uses.select_nth_unstable_by(4, order);
+                uses.truncate(5);
+            }
+            uses.sort_by(order);
+            out[i].extend(uses.into_iter().map(|u| SharedItem {
+                behaviour: be.behaviour,
+                item: label(u.item).to_string(),
+                accounts: u.accounts,
+                actions: u.actions,
+                first: Utc.timestamp_opt(u.first, 0).single().unwrap_or_default(),
+                last: Utc.timestamp_opt(u.last, 0).single().unwrap_or_default(),
+            }));
         }
     }
     out

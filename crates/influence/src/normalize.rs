@@ -16,6 +16,17 @@ pub fn hash_str(s: &str) -> u64 {
     mix64(h.finish())
 }
 
+/// [`hash_str`] of the concatenation of `parts`, without allocating for short keys.
+pub fn hash_concat(parts: &[&str]) -> u64 {
+    let mut buf: smallvec::SmallVec<[u8; 256]> = smallvec::SmallVec::new();
+    for p in parts {
+        buf.extend_from_slice(p.as_bytes());
+    }
+    let mut h = FxHasher::default();
+    h.write(&buf);
+    mix64(h.finish())
+}
+
 /// SplitMix64 finaliser: a bijection with good avalanche, used to derive independent
 /// hash functions from one.
 pub fn mix64(mut z: u64) -> u64 {
@@ -129,6 +140,11 @@ pub const SHORTENERS: &[&str] = &[
 /// shorteners keep their path exactly. Text that does not parse as a URL is returned
 /// trimmed, so that nothing is silently lost.
 pub fn normalize_url(raw: &str) -> String {
+    normalize_url_and_host(raw).0
+}
+
+/// [`normalize_url`] and the normalised link's [`url_host`], from one parse.
+pub fn normalize_url_and_host(raw: &str) -> (String, Option<String>) {
     let raw = raw.trim();
     let with_scheme;
     let candidate = if raw.contains("://") {
@@ -138,7 +154,8 @@ pub fn normalize_url(raw: &str) -> String {
         &with_scheme
     };
     let Ok(mut url) = url::Url::parse(candidate) else {
-        return raw.to_owned();
+        // A host needs `scheme://`, so what does not parse with one has none.
+        return (raw.to_owned(), None);
     };
     url.set_fragment(None);
     let host = url.host_str().unwrap_or("").trim_start_matches("www.").to_owned();
@@ -162,7 +179,8 @@ pub fn normalize_url(raw: &str) -> String {
     if url.path() == "/" && url.query().is_none() && s.ends_with('/') {
         s.pop();
     }
-    s
+    let host = url.host_str().map(|h| h.trim_start_matches("www.").to_ascii_lowercase());
+    (s, host)
 }
 
 /// The host of a link without `www.`, lower-cased, for domain lists.
@@ -189,6 +207,14 @@ pub fn hashtag_set_key(tags: &[String]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        #[test]
+        fn concatenated_hash_is_the_hash_of_the_concatenation(parts in proptest::collection::vec(".{0,200}", 0..4)) {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            proptest::prop_assert_eq!(hash_concat(&parts), hash_str(&parts.concat()));
+        }
+    }
 
     #[test]
     fn text_normalisation_matches_the_toolkit_rule() {
@@ -231,6 +257,18 @@ mod tests {
         assert_eq!(normalize_url("https://t.co/KusOlRGZ0b"), "https://t.co/KusOlRGZ0b");
         assert_eq!(normalize_url("not a url at all"), "not a url at all");
         assert_eq!(url_host("https://www.rt.com/news/1").as_deref(), Some("rt.com"));
+    }
+
+    proptest::proptest! {
+        /// The host given with the normalised link is the one read back from it.
+        #[test]
+        fn host_from_one_parse_agrees_with_url_host(
+            raw in "(https?://|HTTP://|)(www\\.|WWW\\.)?[a-zA-Z0-9.-]{0,12}(:[0-9]{1,5})?(/[a-zA-Z0-9/._~%-]{0,10})?(\\?[a-z_]{1,6}=[a-z0-9]{0,4})?( |#x)?"
+        ) {
+            let (normalized, host) = normalize_url_and_host(&raw);
+            proptest::prop_assert_eq!(&normalized, &normalize_url(&raw));
+            proptest::prop_assert_eq!(host, url_host(&normalized));
+        }
     }
 
     #[test]

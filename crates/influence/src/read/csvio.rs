@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use csv::ByteRecord;
 
 use super::text::{clip, decode_1252, is_null_token, parse_count, parse_time};
-use super::{Out, ReadError};
+use super::{Fields, Out, ReadError};
 use crate::post::Post;
 
 /// Column names of a CSV header, matched case-insensitively.
@@ -35,6 +35,8 @@ pub(crate) struct Row<'r> {
     rec: &'r ByteRecord,
     names: &'r [String],
     decoded: Cell<bool>,
+    /// The entity lists the caller uses.
+    pub fields: Fields,
 }
 
 impl<'r> Row<'r> {
@@ -133,10 +135,10 @@ impl<R: Read> Read for Tracker<R> {
 
 /// Reads a CSV with a header, mapping each row with the mapper `build` makes from the
 /// header. Missing columns are an error; everything row-level is a counted skip.
-pub(crate) fn drive<M: RowMapper + Send>(
+pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
     input: impl BufRead,
     delimiter: u8,
-    out: &mut Out<'_>,
+    out: &mut Out<'_, T>,
     format: &'static str,
     build: impl FnOnce(&Headers) -> Result<M, Vec<String>>,
 ) -> Result<(), ReadError> {
@@ -172,7 +174,7 @@ pub(crate) fn drive<M: RowMapper + Send>(
         })
         .collect();
     let headers = Headers { names };
-    let mut mapper = build(&headers).map_err(|missing| ReadError::MissingColumns {
+    let mapper = build(&headers).map_err(|missing| ReadError::MissingColumns {
         source_name: out.source().to_string(),
         format,
         missing,
@@ -184,53 +186,67 @@ pub(crate) fn drive<M: RowMapper + Send>(
     })?;
     let width = headers.names.len();
     let names = &headers.names;
+    let transform = out.transform;
+    let fields = out.fields;
 
-    // Two threads: this one parses CSV (and decompresses) and calls the sink, which need
-    // not be `Send`; a worker maps records to posts (UTF-8 checks, times, entities),
-    // about half of the work. Batches of records travel in a fixed pool, so memory stays
-    // bounded and results come back in input order.
+    // This thread parses CSV (and decompresses) and calls the sink, which need not be
+    // `Send`; mapping threads turn records into posts (UTF-8 checks, times, entities) and
+    // run the caller's transform on them, which is most of the work. Batch `k` goes to
+    // worker `k mod n` and its result is taken back from that worker in turn, so results
+    // come back in input order. Batches of records travel in a fixed pool, so memory stays
+    // bounded.
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, MAX_WORKERS);
     std::thread::scope(|scope| {
-        let (work_tx, work_rx) = mpsc::channel::<Work>();
-        let (done_tx, done_rx) = mpsc::channel::<(Vec<ByteRecord>, Vec<Mapped>)>();
-        let spawned = std::thread::Builder::new().name("scrutineer-csv-map".to_string()).spawn_scoped(
-            scope,
-            move || {
-                for work in work_rx {
-                    let (batch, mapped) = match work {
-                        Work::Batch(batch, n) => {
-                            let mapped = batch[..n]
-                                .iter()
-                                .map(|rec| map_record(rec, width, names, &mut mapper))
-                                .collect();
-                            (batch, mapped)
+        let mut work_txs = Vec::with_capacity(workers);
+        let mut done_rxs = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (work_tx, work_rx) = mpsc::channel::<Work>();
+            let (done_tx, done_rx) = mpsc::channel::<Done<T>>();
+            let mut mapper = mapper.clone();
+            let spawned = std::thread::Builder::new().name("scrutineer-csv-map".to_string()).spawn_scoped(
+                scope,
+                move || {
+                    for work in work_rx {
+                        let (batch, mapped) = match work {
+                            Work::Batch(batch, n) => {
+                                let mapped = batch[..n]
+                                    .iter()
+                                    .map(|rec| map_record(rec, width, names, fields, &mut mapper, transform))
+                                    .collect();
+                                (batch, mapped)
+                            }
+                            Work::Skip(line, reason) => (Vec::new(), vec![Mapped::skip(line, reason)]),
+                        };
+                        if done_tx.send((batch, mapped)).is_err() {
+                            break;
                         }
-                        Work::Skip(line, reason) => (Vec::new(), vec![Mapped::skip(line, reason)]),
-                    };
-                    if done_tx.send((batch, mapped)).is_err() {
-                        break;
                     }
-                }
-            },
-        );
-        if let Err(source) = spawned {
-            return Err(ReadError::Io { source_name: out.source().to_string(), source });
+                },
+            );
+            if let Err(source) = spawned {
+                return Err(ReadError::Io { source_name: out.source().to_string(), source });
+            }
+            work_txs.push(work_tx);
+            done_rxs.push(done_rx);
         }
+        let mut lanes = Lanes { work: work_txs, done: done_rxs, sent: 0, received: 0 };
 
         let mut settler = Settler { pending: None };
-        let mut pool: Vec<Vec<ByteRecord>> = (0..IN_FLIGHT).map(|_| vec![ByteRecord::new(); BATCH]).collect();
+        let mut pool: Vec<Vec<ByteRecord>> =
+            (0..IN_FLIGHT * workers).map(|_| vec![ByteRecord::new(); BATCH]).collect();
         let mut last_error_at = None;
         let end = 'read: loop {
             let mut batch = match pool.pop() {
                 Some(batch) => batch,
-                None => match done_rx.recv() {
-                    Ok((batch, mapped)) => {
+                None => match lanes.recv() {
+                    Some((batch, mapped)) => {
                         settler.settle_all(out, mapped);
                         if batch.is_empty() {
                             continue 'read;
                         }
                         batch
                     }
-                    Err(_) => break 'read End::Eof,
+                    None => break 'read End::Eof,
                 },
             };
             let mut n = 0;
@@ -252,12 +268,12 @@ pub(crate) fn drive<M: RowMapper + Send>(
                         if n > 0 {
                             out.report.records += n as u64;
                             let full = std::mem::take(&mut batch);
-                            let _ = work_tx.send(Work::Batch(full, n));
+                            lanes.send(Work::Batch(full, n));
                             batch = vec![ByteRecord::new(); BATCH];
                             n = 0;
                         }
                         out.report.records += 1;
-                        let _ = work_tx.send(Work::Skip(line, format!("malformed CSV: {e}")));
+                        lanes.send(Work::Skip(line, format!("malformed CSV: {e}")));
                         if last_error_at == Some(rdr.position().byte()) {
                             end = Some(End::Eof);
                             break;
@@ -268,11 +284,11 @@ pub(crate) fn drive<M: RowMapper + Send>(
             }
             out.report.records += n as u64;
             if n > 0 {
-                let _ = work_tx.send(Work::Batch(batch, n));
+                lanes.send(Work::Batch(batch, n));
             } else {
                 pool.push(batch);
             }
-            while let Ok((batch, mapped)) = done_rx.try_recv() {
+            while let Some((batch, mapped)) = lanes.try_recv() {
                 settler.settle_all(out, mapped);
                 if !batch.is_empty() {
                     pool.push(batch);
@@ -282,10 +298,10 @@ pub(crate) fn drive<M: RowMapper + Send>(
                 break end;
             }
         };
-        drop(work_tx);
-        for (_, mapped) in done_rx {
+        while let Some((_, mapped)) = lanes.recv() {
             settler.settle_all(out, mapped);
         }
+        drop(lanes);
         match end {
             End::Eof => {
                 let t = rdr.get_ref();
@@ -309,8 +325,51 @@ pub(crate) fn drive<M: RowMapper + Send>(
     })
 }
 
+/// A batch of records back from a mapping thread (empty for a skip), with its results.
+type Done<T> = (Vec<ByteRecord>, Vec<Mapped<T>>);
+
+/// The channels to and from the mapping threads, used round-robin so that results are
+/// taken back in the order the work was sent.
+struct Lanes<T> {
+    work: Vec<mpsc::Sender<Work>>,
+    done: Vec<mpsc::Receiver<Done<T>>>,
+    sent: usize,
+    received: usize,
+}
+
+impl<T> Lanes<T> {
+    fn send(&mut self, work: Work) {
+        // A worker only goes away if it panicked; the panic surfaces when the scope joins.
+        let _ = self.work[self.sent % self.work.len()].send(work);
+        self.sent += 1;
+    }
+
+    /// The next result in order, waiting for it; `None` once every sent batch is back.
+    fn recv(&mut self) -> Option<Done<T>> {
+        if self.received == self.sent {
+            return None;
+        }
+        let got = self.done[self.received % self.done.len()].recv().ok()?;
+        self.received += 1;
+        Some(got)
+    }
+
+    /// The next result in order if it is ready.
+    fn try_recv(&mut self) -> Option<Done<T>> {
+        if self.received == self.sent {
+            return None;
+        }
+        let got = self.done[self.received % self.done.len()].try_recv().ok()?;
+        self.received += 1;
+        Some(got)
+    }
+}
+
 const BATCH: usize = 512;
+/// Batches in flight per mapping thread.
 const IN_FLIGHT: usize = 4;
+/// Mapping threads at most: beyond this the parsing thread cannot keep them busy.
+const MAX_WORKERS: usize = 4;
 
 enum Work {
     Batch(Vec<ByteRecord>, usize),
@@ -323,21 +382,28 @@ enum End {
 }
 
 /// One record after mapping, with what the end-of-input checks need.
-struct Mapped {
+struct Mapped<T> {
     line: u64,
-    result: Result<Post, String>,
+    result: Result<T, String>,
     decoded: bool,
     short: bool,
     last_field_has_newline: bool,
 }
 
-impl Mapped {
-    fn skip(line: u64, reason: String) -> Mapped {
+impl<T> Mapped<T> {
+    fn skip(line: u64, reason: String) -> Mapped<T> {
         Mapped { line, result: Err(reason), decoded: false, short: false, last_field_has_newline: false }
     }
 }
 
-fn map_record<M: RowMapper>(rec: &ByteRecord, width: usize, names: &[String], mapper: &mut M) -> Mapped {
+fn map_record<M: RowMapper, T>(
+    rec: &ByteRecord,
+    width: usize,
+    names: &[String],
+    fields: Fields,
+    mapper: &mut M,
+    transform: &(dyn Fn(Post) -> T + Sync),
+) -> Mapped<T> {
     let line = rec.position().map_or(0, csv::Position::line);
     let short = rec.len() < width;
     let last_field_has_newline = rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
@@ -347,8 +413,8 @@ fn map_record<M: RowMapper>(rec: &ByteRecord, width: usize, names: &[String], ma
     } else if rec.len() != width {
         Err(format!("expected {width} fields as in the header, found {}", rec.len()))
     } else {
-        let row = Row { rec, names, decoded: Cell::new(false) };
-        let result = mapper.map(&row);
+        let row = Row { rec, names, decoded: Cell::new(false), fields };
+        let result = mapper.map(&row).map(transform);
         decoded = row.decoded.get();
         result
     };
@@ -357,12 +423,12 @@ fn map_record<M: RowMapper>(rec: &ByteRecord, width: usize, names: &[String], ma
 
 /// Hands results to the sink in order, holding back the latest record until it is known
 /// not to be the cut-off end of a truncated input.
-struct Settler {
-    pending: Option<Mapped>,
+struct Settler<T> {
+    pending: Option<Mapped<T>>,
 }
 
-impl Settler {
-    fn settle_all(&mut self, out: &mut Out<'_>, mapped: Vec<Mapped>) {
+impl<T> Settler<T> {
+    fn settle_all(&mut self, out: &mut Out<'_, T>, mapped: Vec<Mapped<T>>) {
         for m in mapped {
             if m.decoded {
                 out.report.decoded_latin1 += 1;
@@ -373,7 +439,7 @@ impl Settler {
         }
     }
 
-    fn finish_at_eof(&mut self, out: &mut Out<'_>, odd_quotes: bool, no_final_newline: bool) {
+    fn finish_at_eof(&mut self, out: &mut Out<'_, T>, odd_quotes: bool, no_final_newline: bool) {
         let Some(p) = self.pending.take() else { return };
         if odd_quotes && (p.short || no_final_newline || p.last_field_has_newline) {
             out.report.truncated = true;
@@ -388,9 +454,9 @@ impl Settler {
     }
 }
 
-fn settle(out: &mut Out<'_>, p: Mapped) {
+fn settle<T>(out: &mut Out<'_, T>, p: Mapped<T>) {
     match p.result {
-        Ok(post) => out.emit(post),
+        Ok(item) => out.emit_transformed(item),
         Err(reason) => out.skip(p.line, reason),
     }
 }

@@ -25,9 +25,10 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
+use super::Fields;
 use super::ReadError;
 use super::csvio::{Headers, Row, RowMapper};
-use super::text::{clip, extract_entities_with, parse_flag, split_list, split_rt_prefix, strip_html};
+use super::text::{clip, extract_entities_for, parse_flag, split_list, split_rt_prefix, strip_html};
 use crate::post::{AccountMeta, Post, PostKind};
 
 /// A [`Post`] field a generic CSV column can be mapped to.
@@ -369,6 +370,7 @@ pub(crate) fn parse_kind(s: &str) -> Option<PostKind> {
     TABLE.iter().find(|(k, _)| k.eq_ignore_ascii_case(s)).map(|(_, v)| *v)
 }
 
+#[derive(Clone)]
 pub(crate) struct GenericMapper {
     idx: [Option<usize>; MappedField::ALL.len()],
     account: usize,
@@ -381,8 +383,12 @@ impl GenericMapper {
         self.idx[f as usize]
     }
 
-    fn list(&self, row: &Row<'_>, f: MappedField, strip: char) -> Option<Vec<String>> {
+    /// The mapped list column `f` (empty when not `wanted`), or `None` when not mapped.
+    fn list(&self, row: &Row<'_>, f: MappedField, strip: char, wanted: bool) -> Option<Vec<String>> {
         let i = self.at(f)?;
+        if !wanted {
+            return Some(Vec::new());
+        }
         let v = row.get(i);
         Some(
             split_list(&v, self.list_sep)
@@ -452,16 +458,21 @@ impl RowMapper for GenericMapper {
         if kind == PostKind::Retweet && retweeted_account.is_none() {
             retweeted_account = rt_prefix.map(|(h, _)| h.to_string());
         }
+        let fields = row.fields;
         let (urls, hashtags, mentions) = (
-            self.list(row, F::Urls, '\0'),
-            self.list(row, F::Hashtags, '#'),
-            self.list(row, F::Mentions, '@'),
+            self.list(row, F::Urls, '\0', fields.urls),
+            self.list(row, F::Hashtags, '#', fields.hashtags),
+            self.list(row, F::Mentions, '@', fields.mentions),
         );
-        let ents = if urls.is_none() || hashtags.is_none() || mentions.is_none() {
-            extract_entities_with(&text, urls.is_none())
-        } else {
-            Default::default()
-        };
+        // Only what no column holds is looked for in the text.
+        let ents = extract_entities_for(
+            &text,
+            Fields {
+                urls: urls.is_none() && fields.urls,
+                hashtags: hashtags.is_none() && fields.hashtags,
+                mentions: mentions.is_none() && fields.mentions,
+            },
+        );
         let mut post = Post::new(account, time, kind, text.into_owned());
         post.id = row.opt_id(self.at(F::Id));
         post.handle = row.owned(self.at(F::Handle));

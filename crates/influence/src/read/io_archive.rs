@@ -11,10 +11,12 @@
 //!   the text is scanned instead. `user_mentions` holds user ids, so mentions (handles)
 //!   always come from the text.
 
+use super::Fields;
 use super::csvio::{Headers, Row, RowMapper};
-use super::text::{extract_entities, parse_flag, split_list, split_rt_prefix, strip_html};
+use super::text::{extract_entities_for, parse_flag, split_list, split_rt_prefix, strip_html};
 use crate::post::{AccountMeta, Post, PostKind};
 
+#[derive(Clone)]
 pub(crate) struct IoMapper {
     account: usize,
     tweet_time: usize,
@@ -116,7 +118,13 @@ impl RowMapper for IoMapper {
             // Without the id column, the handle in the prefix is the best there is.
             retweeted_account = rt_prefix.map(|(h, _)| h.to_string());
         }
-        let ents = extract_entities(&text);
+        let fields = row.fields;
+        let wanted = Fields {
+            urls: fields.urls && self.urls.is_none(),
+            hashtags: fields.hashtags && self.hashtags.is_none(),
+            mentions: fields.mentions,
+        };
+        let ents = extract_entities_for(&text, wanted);
         let mut post = Post::new(account, time, kind, text.into_owned());
         post.id = row.opt_id(self.tweetid);
         post.handle = row.owned(self.screen_name);
@@ -125,12 +133,12 @@ impl RowMapper for IoMapper {
         post.reply_to_id = reply_to_id;
         post.quoted_id = quoted_id;
         post.urls = match self.urls {
-            Some(i) => split_list(&row.get(i), None),
-            None => ents.urls,
+            Some(i) if fields.urls => split_list(&row.get(i), None),
+            _ => ents.urls,
         };
         post.hashtags = match self.hashtags {
-            Some(i) => split_list(&row.get(i), None),
-            None => ents.hashtags,
+            Some(i) if fields.hashtags => split_list(&row.get(i), None),
+            _ => ents.hashtags,
         };
         post.mentions = ents.mentions;
         post.language = row.opt_id(self.tweet_language);

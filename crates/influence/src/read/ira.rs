@@ -11,11 +11,13 @@
 //!   text after the prefix; the per-author file already has the prefix removed.
 //! - URLs: the expanded `tco1_step1..tco3_step1` when present, else links in the text.
 
+use super::Fields;
 use super::csvio::{Headers, Row, RowMapper};
 use super::generic::parse_kind;
-use super::text::{extract_entities, parse_flag, split_rt_prefix};
+use super::text::{extract_entities_for, parse_flag, split_rt_prefix};
 use crate::post::{AccountMeta, Post, PostKind};
 
+#[derive(Clone)]
 pub(crate) struct IraMapper {
     account: usize,
     author: Option<usize>,
@@ -89,12 +91,17 @@ impl RowMapper for IraMapper {
             }
             _ => content.into_owned(),
         };
-        let ents = extract_entities(&text);
+        let expanded: Vec<String> = if row.fields.urls {
+            self.tco.iter().filter_map(|&i| row.owned(Some(i))).collect()
+        } else {
+            Vec::new()
+        };
+        let wanted = Fields { urls: row.fields.urls && expanded.is_empty(), ..row.fields };
+        let ents = extract_entities_for(&text, wanted);
         let mut post = Post::new(account, time, kind, text);
         post.id = row.opt_id(self.tweet_id);
         post.handle = row.owned(self.author);
         post.retweeted_account = retweeted_account;
-        let expanded: Vec<String> = self.tco.iter().filter_map(|&i| row.owned(Some(i))).collect();
         post.urls = if expanded.is_empty() { ents.urls } else { expanded };
         post.hashtags = ents.hashtags;
         post.mentions = ents.mentions;

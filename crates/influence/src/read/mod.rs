@@ -101,6 +101,20 @@ impl FromStr for Format {
     }
 }
 
+/// Which of a post's entity lists the caller uses. Readers leave the others empty and
+/// skip the work of finding them (in post text, or in list cells).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fields {
+    pub urls: bool,
+    pub hashtags: bool,
+    pub mentions: bool,
+}
+
+impl Fields {
+    /// Every list filled.
+    pub const ALL: Fields = Fields { urls: true, hashtags: true, mentions: true };
+}
+
 /// A record that was not turned into a post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skip {
@@ -224,10 +238,29 @@ pub fn read_posts<R: Read>(
     input: R,
     source_name: &str,
     format: &Format,
-    mut sink: impl FnMut(Post),
+    sink: impl FnMut(Post),
+) -> Result<ReadReport, ReadError> {
+    read_posts_with(input, source_name, format, Fields::ALL, &keep, sink)
+}
+
+fn keep(post: Post) -> Post {
+    post
+}
+
+/// Like [`read_posts`], but only the entity lists in `fields` are filled, and each post
+/// first goes through `transform`, and `sink` gets what it returns, still in input order. CSV readers run `transform` on their mapping threads
+/// together with the row mapping, so a caller's per-post work done there is spread over
+/// the cores and the post itself need not travel between threads.
+pub fn read_posts_with<R: Read, T: Send>(
+    input: R,
+    source_name: &str,
+    format: &Format,
+    fields: Fields,
+    transform: &(dyn Fn(Post) -> T + Sync),
+    mut sink: impl FnMut(T),
 ) -> Result<ReadReport, ReadError> {
     let mut input = input;
-    let mut out = Out { report: ReadReport::new(source_name), sink: &mut sink };
+    let mut out = Out { report: ReadReport::new(source_name), sink: &mut sink, transform, fields };
     read_dyn(&mut input, format, &mut out)?;
     Ok(out.report)
 }
@@ -258,16 +291,24 @@ pub fn detect_format<R: Read>(input: R, source_name: &str) -> Result<Format, Rea
     })
 }
 
-/// Where readers put their output.
-pub(crate) struct Out<'s> {
+/// Where readers put their output: each post goes through `transform` into `sink`.
+pub(crate) struct Out<'s, T = Post> {
     pub report: ReadReport,
-    pub sink: &'s mut dyn FnMut(Post),
+    pub sink: &'s mut dyn FnMut(T),
+    pub transform: &'s (dyn Fn(Post) -> T + Sync),
+    pub fields: Fields,
 }
 
-impl Out<'_> {
+impl<T> Out<'_, T> {
     pub fn emit(&mut self, post: Post) {
+        let item = (self.transform)(post);
+        self.emit_transformed(item);
+    }
+
+    /// Emits a post that has been through `transform` already (on another thread).
+    pub fn emit_transformed(&mut self, item: T) {
         self.report.posts += 1;
-        (self.sink)(post);
+        (self.sink)(item);
     }
 
     pub fn skip(&mut self, line: u64, reason: String) {
@@ -279,7 +320,7 @@ impl Out<'_> {
     }
 }
 
-fn read_dyn(raw: &mut dyn Read, format: &Format, out: &mut Out<'_>) -> Result<(), ReadError> {
+fn read_dyn<T: Send>(raw: &mut dyn Read, format: &Format, out: &mut Out<'_, T>) -> Result<(), ReadError> {
     if let Format::Csv(mapping) = format {
         mapping.validate()?;
     }
@@ -302,11 +343,11 @@ fn read_dyn(raw: &mut dyn Read, format: &Format, out: &mut Out<'_>) -> Result<()
     match resolved {
         Resolved::TwitterV1 => {
             out.report.format = "twitter-v1";
-            jsonl::drive(stream, out, &mut twitter_v1::V1Parser);
+            drive_json(stream, out, &mut twitter_v1::V1Parser);
         }
         Resolved::TwitterV2 => {
             out.report.format = "twitter-v2";
-            jsonl::drive(stream, out, &mut twitter_v2::V2Parser);
+            drive_json(stream, out, &mut twitter_v2::V2Parser);
         }
         Resolved::Ira => {
             out.report.format = "ira";
@@ -322,6 +363,31 @@ fn read_dyn(raw: &mut dyn Read, format: &Format, out: &mut Out<'_>) -> Result<()
         }
     }
     Ok(())
+}
+
+/// Runs a JSON-lines parser, whose posts are transformed on this thread.
+fn drive_json<T>(stream: impl std::io::BufRead, out: &mut Out<'_, T>, parser: &mut dyn jsonl::LineParser) {
+    let transform = out.transform;
+    let fields = out.fields;
+    let sink = &mut *out.sink;
+    // JSON carries its entities, so there is nothing to save: unwanted lists are emptied
+    // only so that every reader keeps the same contract.
+    let mut posts = |mut post: Post| {
+        if !fields.urls {
+            post.urls.clear();
+        }
+        if !fields.hashtags {
+            post.hashtags.clear();
+        }
+        if !fields.mentions {
+            post.mentions.clear();
+        }
+        sink(transform(post))
+    };
+    let report = std::mem::replace(&mut out.report, ReadReport::new(""));
+    let mut inner = Out { report, sink: &mut posts, transform: &keep, fields: out.fields };
+    jsonl::drive(stream, &mut inner, parser);
+    out.report = inner.report;
 }
 
 /// A format with `auto` decided.

@@ -7,6 +7,8 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 
+use super::Fields;
+
 static WWW_LOWER: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("www."));
 static WWW_UPPER: LazyLock<memchr::memmem::Finder<'static>> =
@@ -31,13 +33,16 @@ pub struct TextEntities {
 /// - a mention is `@` or `＠` followed by 1 to 15 ASCII letters, digits or `_`, not
 ///   preceded by a letter, digit or `_` (so e-mail addresses are not).
 pub fn extract_entities(text: &str) -> TextEntities {
-    extract_entities_with(text, true)
+    extract_entities_for(text, Fields::ALL)
 }
 
-/// [`extract_entities`], leaving `urls` empty unless `want_urls` (URLs are still found,
-/// since `#` and `@` inside them are not entities).
-pub fn extract_entities_with(text: &str, want_urls: bool) -> TextEntities {
+/// [`extract_entities`], filling only the lists `fields` asks for (URLs are still found
+/// when hashtags or mentions are wanted, since `#` and `@` inside them are not entities).
+pub fn extract_entities_for(text: &str, fields: Fields) -> TextEntities {
     let mut out = TextEntities::default();
+    if !(fields.urls || fields.hashtags || fields.mentions) {
+        return out;
+    }
     let bytes = text.as_bytes();
     // This runs once per post on millions of posts: candidates are found with memchr, and
     // only they are looked at closely.
@@ -77,11 +82,14 @@ pub fn extract_entities_with(text: &str, want_urls: bool) -> TextEntities {
     for &(s, e) in &spans {
         let after = &text[e..];
         // A URL cut off by an ellipsis points nowhere.
-        if want_urls && !(after.starts_with('…') || after.starts_with("...")) {
+        if fields.urls && !(after.starts_with('…') || after.starts_with("...")) {
             out.urls.push(text[s..e].to_string());
         }
     }
 
+    if !(fields.hashtags || fields.mentions) {
+        return out;
+    }
     let mut consumed = 0;
     for i in memchr::memchr3_iter(b'#', b'@', 0xEF, bytes) {
         if i < consumed || spans.iter().any(|&(s, e)| i >= s && i < e) {
@@ -111,14 +119,18 @@ pub fn extract_entities_with(text: &str, want_urls: bool) -> TextEntities {
                 .map_or(body.len(), |(j, _)| j);
             let tag = &body[..len];
             if !tag.is_empty() && !tag.bytes().all(|b| b.is_ascii_digit()) {
-                out.hashtags.push(tag.to_string());
+                if fields.hashtags {
+                    out.hashtags.push(tag.to_string());
+                }
                 consumed = start + len;
             }
         } else {
             let len = bytes[start..].iter().take_while(|b| b.is_ascii_alphanumeric() || **b == b'_').count();
             // A handle longer than 15 characters is not a handle (Twitter's rule).
             if (1..=15).contains(&len) {
-                out.mentions.push(text[start..start + len].to_string());
+                if fields.mentions {
+                    out.mentions.push(text[start..start + len].to_string());
+                }
                 consumed = start + len;
             }
         }

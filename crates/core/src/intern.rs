@@ -2,8 +2,8 @@
 //! by a `u32`.
 //!
 //! Reading a state's files is mostly hash-table probes into tables of tens of millions of
-//! ids (voters, envelopes), and each probe is a cache miss. The table here is built for
-//! that: open addressing with linear probing, one 32-byte slot holding the full hash and,
+//! ids (voters, envelopes, accounts), and each probe is a cache miss. The table here is
+//! built for that: open addressing with linear probing, one 32-byte slot holding the full hash and,
 //! for ids of up to [`INLINE`] bytes (voter numbers, envelope ids, NC's voter/date keys),
 //! the id itself, so that a probe touches one cache line instead of the table, an offsets
 //! array and the arena. [`Interner::prefetch`] lets a reader start the miss for a row a
@@ -77,7 +77,7 @@ impl Interner {
     /// later [`Interner::lookup`] or [`Interner::intern`] of it finds the line in cache.
     pub fn prefetch(&self, key: &[u8]) {
         if !self.slots.is_empty() {
-            prefetch_slot(&self.slots[(hash(key) >> self.shift) as usize]);
+            prefetch(&self.slots[(hash(key) >> self.shift) as usize]);
         }
     }
 
@@ -165,18 +165,21 @@ fn slice<'a>(arena: &'a [u8], ends: &[u64], id: u32) -> &'a [u8] {
     &arena[start..ends[i] as usize]
 }
 
-/// A prefetch is only a hint: it never faults and changes no memory, whatever the address.
+/// Asks the processor to start loading the cache line holding `value`, so that a read of
+/// it a little later does not wait on memory. A prefetch is only a hint: it never faults
+/// and changes no memory, whatever the address.
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
-fn prefetch_slot(slot: &Slot) {
+pub fn prefetch<T>(value: &T) {
     use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
     // SAFETY: `_mm_prefetch` needs only SSE, which every x86_64 processor has; the pointer
     // comes from a reference, and a prefetch neither reads into Rust values nor faults.
-    unsafe { _mm_prefetch::<_MM_HINT_T0>((slot as *const Slot).cast::<i8>()) }
+    unsafe { _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast::<i8>()) }
 }
 
+/// Elsewhere a no-op: the hint is an optimisation only.
 #[cfg(not(target_arch = "x86_64"))]
-fn prefetch_slot(_slot: &Slot) {}
+pub fn prefetch<T>(_value: &T) {}
 
 #[cfg(test)]
 mod tests {
