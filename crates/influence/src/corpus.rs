@@ -277,10 +277,13 @@ pub struct Corpus {
 const LABEL_CHARS: usize = 200;
 
 fn label(s: &str) -> Box<str> {
-    if s.chars().count() <= LABEL_CHARS {
-        s.into()
-    } else {
-        s.chars().take(LABEL_CHARS).collect::<String>().into()
+    // A char takes at least one byte, so a short string needs no counting.
+    if s.len() <= LABEL_CHARS {
+        return s.into();
+    }
+    match s.char_indices().nth(LABEL_CHARS) {
+        Some((end, _)) => s[..end].into(),
+        None => s.into(),
     }
 }
 

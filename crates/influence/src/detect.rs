@@ -73,19 +73,35 @@ pub struct Detection {
 /// Runs every enabled behaviour, the filter, and community detection.
 pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
     let n_accounts = corpus.accounts.len();
-    let mut behaviours = Vec::new();
+    // Each behaviour's input, taken out of the corpus: actions (near-duplicate texts merged
+    // first, which needs the corpus) or, for sync, active minutes; and (texts merged,
+    // crowded buckets skipped).
+    type Input = (Behaviour, Vec<Action>, Vec<(u32, u32)>, (usize, usize));
+    let mut inputs: Vec<Input> = Vec::new();
     for b in Behaviour::ALL {
         if !params.has(b) {
             continue;
         }
-        let edges = match b {
-            Behaviour::Sync => sync_edges(corpus, params),
+        let mut actions = Vec::new();
+        let mut minutes = Vec::new();
+        let mut merged = (0, 0);
+        if b == Behaviour::Sync {
+            minutes = std::mem::take(&mut corpus.minutes);
+        } else {
+            actions = std::mem::take(&mut corpus.actions[b.index()]);
+            if b == Behaviour::CoTweet && params.text_similarity < 1.0 {
+                merged = merge_near_duplicates(corpus, &mut actions, params);
+            }
+        }
+        inputs.push((b, actions, minutes, merged));
+    }
+    // The behaviours are independent, so they run side by side: one's serial stretches
+    // (item statistics, merging counts) overlap another's parallel scan.
+    let behaviours: Vec<BehaviourEdges> = inputs
+        .into_par_iter()
+        .map(|(b, mut actions, minutes, merged)| match b {
+            Behaviour::Sync => sync_edges(minutes, params),
             _ => {
-                let mut actions = std::mem::take(&mut corpus.actions[b.index()]);
-                let mut merged = (0, 0);
-                if b == Behaviour::CoTweet && params.text_similarity < 1.0 {
-                    merged = merge_near_duplicates(corpus, &mut actions, params);
-                }
                 // Only links can put several items in one post.
                 let posts_may_repeat = b == Behaviour::CoLink;
                 let co = co_occurrence(
@@ -101,9 +117,8 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
                 e.actions = actions;
                 e
             }
-        };
-        behaviours.push(edges);
-    }
+        })
+        .collect();
     let combined = combine(&behaviours);
     let communities = communities(n_accounts, &combined, params);
     Detection { behaviours, combined, communities }
@@ -202,8 +217,7 @@ fn merge_near_duplicates(corpus: &mut Corpus, actions: &mut [Action], params: &S
 /// Synchronised activity: accounts active in the same minutes far more than chance.
 /// Minutes are the items; candidate pairs come from MinHash over each account's set of
 /// active minutes; the exact overlap is tested with the same null model.
-fn sync_edges(corpus: &mut Corpus, params: &ScanParams) -> BehaviourEdges {
-    let mut minutes = std::mem::take(&mut corpus.minutes);
+fn sync_edges(mut minutes: Vec<(u32, u32)>, params: &ScanParams) -> BehaviourEdges {
     minutes.par_sort_unstable();
     minutes.dedup();
     let mut stats = BehaviourStats { actions: minutes.len(), ..Default::default() };

@@ -39,7 +39,7 @@ pub fn mix64(mut z: u64) -> u64 {
 /// whitespace removed (mentions), whitespace collapsed to single spaces.
 pub fn normalize_text(text: &str) -> String {
     if text.is_ascii() {
-        return normalize_ascii(text.as_bytes());
+        return normalize_ascii(text);
     }
     let lower = text.to_lowercase();
     let mut out = String::with_capacity(lower.len());
@@ -60,13 +60,13 @@ pub fn normalize_text(text: &str) -> String {
 }
 
 /// [`normalize_text`] for ASCII text in one pass, without the lower-cased copy.
-fn normalize_ascii(text: &[u8]) -> String {
+fn normalize_ascii(text: &str) -> String {
     // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage
     // return and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
-    let is_space = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-    let mut out = Vec::with_capacity(text.len());
-    for word in text.split(|&b| is_space(b)).filter(|w| !w.is_empty()) {
-        let kept = match memchr::memchr(b'@', word) {
+    let is_space = |c: char| matches!(c, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ');
+    let mut out = String::with_capacity(text.len());
+    for word in text.split(is_space).filter(|w| !w.is_empty()) {
+        let kept = match memchr::memchr(b'@', word.as_bytes()) {
             Some(at) => &word[..at],
             None => word,
         };
@@ -74,12 +74,14 @@ fn normalize_ascii(text: &[u8]) -> String {
             continue;
         }
         if !out.is_empty() {
-            out.push(b' ');
+            out.push(' ');
         }
-        out.extend(kept.iter().map(u8::to_ascii_lowercase));
+        // Copied as text and lower-cased in place, so nothing is validated again.
+        let start = out.len();
+        out.push_str(kept);
+        out[start..].make_ascii_lowercase();
     }
-    // Only ASCII bytes were copied.
-    String::from_utf8(out).unwrap_or_default()
+    out
 }
 
 /// Hashes of the distinct word tokens of normalised text, sorted, for Jaccard
@@ -147,7 +149,8 @@ pub fn normalize_url(raw: &str) -> String {
 pub fn normalize_url_and_host(raw: &str) -> (String, Option<String>) {
     let raw = raw.trim();
     let with_scheme;
-    let candidate = if raw.contains("://") {
+    // A byte-window test: `str::contains` builds a substring searcher on every call.
+    let candidate = if raw.as_bytes().windows(3).any(|w| w == b"://") {
         raw
     } else {
         with_scheme = format!("http://{raw}");
