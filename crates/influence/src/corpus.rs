@@ -110,37 +110,70 @@ impl Vocabulary {
 
 /// A post reduced to what [`Corpus::commit`] needs, with its item keys computed: the
 /// part of ingest that needs no shared state, so it runs in parallel (see [`Preparer`]).
-/// The rest of the post is dropped on the thread that prepared it.
+/// Its text fields are copied into one buffer and the post itself is dropped on the
+/// thread that prepared it: the committing thread then frees one allocation per post
+/// instead of one per field (frees across threads are the allocator's slow path).
 pub struct PreparedPost {
-    account: String,
-    handle: Option<String>,
-    id: Option<String>,
+    buf: String,
+    account: Span,
+    handle: Option<Span>,
+    id: Option<Span>,
     time: DateTime<Utc>,
     kind: PostKind,
     /// The post's text, for item labels and sample posts.
-    text: String,
-    language: Option<String>,
-    client: Option<String>,
+    text: Span,
+    language: Option<Span>,
+    client: Option<Span>,
     created_at: Option<DateTime<Utc>>,
-    category: Option<String>,
+    category: Option<Span>,
     followers: Option<u64>,
-    hosts: Vec<String>,
+    hosts: SmallVec<[Span; 2]>,
     /// (behaviour, item key, where its label comes from if this post is the first to
     /// show the item). Labels are made only then, on the committing thread.
     items: SmallVec<[(Behaviour, u64, LabelSource); 2]>,
-    /// Normalised links, for the labels of co-link items.
-    urls: Vec<String>,
     tokens: Option<(u64, Vec<u32>)>,
+}
+
+/// A piece of [`PreparedPost::buf`]: start and length in bytes.
+#[derive(Clone, Copy)]
+struct Span(u32, u32);
+
+impl PreparedPost {
+    fn str(&self, span: Span) -> &str {
+        self.buf.get(span.0 as usize..(span.0 + span.1) as usize).unwrap_or("")
+    }
+
+    fn opt(&self, span: Option<Span>) -> Option<&str> {
+        span.map(|s| self.str(s))
+    }
+}
+
+/// Appends text to a [`PreparedPost`] buffer.
+struct Writer(String);
+
+impl Writer {
+    fn put(&mut self, s: &str) -> Span {
+        // Spans are 32-bit: a post whose fields passed 4 GiB would keep empty ones.
+        match (u32::try_from(self.0.len()), u32::try_from(s.len())) {
+            (Ok(start), Ok(len)) if start.checked_add(len).is_some() => {
+                self.0.push_str(s);
+                Span(start, len)
+            }
+            _ => Span(0, 0),
+        }
+    }
+
+    fn put_opt(&mut self, s: Option<&str>) -> Option<Span> {
+        s.map(|s| self.put(s))
+    }
 }
 
 /// Where the evidence label of an item comes from.
 enum LabelSource {
     /// The post's text (retweets, co-tweets).
     Text,
-    /// The normalised link at this index.
-    Url(usize),
-    /// The item key itself (hashtag sets).
-    Key(String),
+    /// A normalised link or a hashtag-set key, kept in the buffer.
+    Span(Span),
 }
 
 /// Computes item keys of posts; cheap to copy to worker threads.
@@ -160,12 +193,26 @@ impl Preparer {
     pub fn prepare(&self, post: Post) -> PreparedPost {
         let mut items = SmallVec::new();
         let mut tokens = None;
-        let mut normalized_urls: Vec<String> = Vec::with_capacity(post.urls.len());
-        let mut hosts: Vec<String> = Vec::with_capacity(post.urls.len());
+        let meta = post.account_meta.as_ref();
+        let size = post.account.len()
+            + post.handle.as_ref().map_or(0, String::len)
+            + post.id.as_ref().map_or(0, String::len)
+            + post.text.len()
+            + post.urls.iter().map(|u| 2 * u.len()).sum::<usize>();
+        let mut w = Writer(String::with_capacity(size));
+        let account = w.put(&post.account);
+        let handle = w.put_opt(post.handle.as_deref());
+        let id = w.put_opt(post.id.as_deref());
+        let text = w.put(&post.text);
+        let language = w.put_opt(post.language.as_deref());
+        let client = w.put_opt(post.client.as_deref());
+        let category = w.put_opt(meta.and_then(|m| m.category.as_deref()));
+        let mut urls: SmallVec<[Span; 2]> = SmallVec::new();
+        let mut hosts: SmallVec<[Span; 2]> = SmallVec::new();
         for u in post.urls.iter().filter(|u| !u.trim().is_empty()) {
             let (normalized, host) = normalize_url_and_host(u);
-            normalized_urls.push(normalized);
-            hosts.extend(host);
+            urls.push(w.put(&normalized));
+            hosts.extend(w.put_opt(host.as_deref()));
         }
         if post.kind == PostKind::Retweet {
             if self.want[Behaviour::CoRetweet.index()] {
@@ -183,63 +230,50 @@ impl Preparer {
             }
             // Links and hashtags in a retweet are the original author's, not the
             // retweeter's: they are counted as a co-retweet, not again here.
-            return PreparedPost::new(post, hosts, items, tokens, Vec::new());
-        }
-        if self.want[Behaviour::CoLink.index()] {
-            let mut seen: Vec<u64> = Vec::with_capacity(normalized_urls.len());
-            for (i, u) in normalized_urls.iter().enumerate() {
-                let item = hash_str(u);
-                if !seen.contains(&item) {
-                    seen.push(item);
-                    items.push((Behaviour::CoLink, item, LabelSource::Url(i)));
+        } else {
+            if self.want[Behaviour::CoLink.index()] {
+                let mut seen: SmallVec<[u64; 4]> = SmallVec::new();
+                for &span in &urls {
+                    let item = hash_str(&w.0[span.0 as usize..(span.0 + span.1) as usize]);
+                    if !seen.contains(&item) {
+                        seen.push(item);
+                        items.push((Behaviour::CoLink, item, LabelSource::Span(span)));
+                    }
+                }
+            }
+            if self.want[Behaviour::CoHashtag.index()]
+                && let Some(key) = hashtag_set_key(&post.hashtags)
+            {
+                items.push((Behaviour::CoHashtag, hash_str(&key), LabelSource::Span(w.put(&key))));
+            }
+            if self.want[Behaviour::CoTweet.index()] {
+                let text = normalize_text(&post.text);
+                // Empty text (a post that was only mentions) is not evidence of anything;
+                // the toolkit matches empty texts together, which we do not.
+                if !text.is_empty() {
+                    let item = hash_str(&text);
+                    if self.keep_tokens {
+                        tokens = Some((item, token_set(&text)));
+                    }
+                    items.push((Behaviour::CoTweet, item, LabelSource::Text));
                 }
             }
         }
-        if self.want[Behaviour::CoHashtag.index()]
-            && let Some(key) = hashtag_set_key(&post.hashtags)
-        {
-            items.push((Behaviour::CoHashtag, hash_str(&key), LabelSource::Key(key)));
-        }
-        if self.want[Behaviour::CoTweet.index()] {
-            let text = normalize_text(&post.text);
-            // Empty text (a post that was only mentions) is not evidence of anything;
-            // the toolkit matches empty texts together, which we do not.
-            if !text.is_empty() {
-                let item = hash_str(&text);
-                if self.keep_tokens {
-                    tokens = Some((item, token_set(&text)));
-                }
-                items.push((Behaviour::CoTweet, item, LabelSource::Text));
-            }
-        }
-        PreparedPost::new(post, hosts, items, tokens, normalized_urls)
-    }
-}
-
-impl PreparedPost {
-    fn new(
-        post: Post,
-        hosts: Vec<String>,
-        items: SmallVec<[(Behaviour, u64, LabelSource); 2]>,
-        tokens: Option<(u64, Vec<u32>)>,
-        urls: Vec<String>,
-    ) -> PreparedPost {
-        let meta = post.account_meta.unwrap_or_default();
         PreparedPost {
-            account: post.account,
-            handle: post.handle,
-            id: post.id,
+            buf: w.0,
+            account,
+            handle,
+            id,
             time: post.time,
             kind: post.kind,
-            text: post.text,
-            language: post.language,
-            client: post.client,
-            created_at: meta.created_at,
-            category: meta.category,
-            followers: meta.followers,
+            text,
+            language,
+            client,
+            created_at: meta.and_then(|m| m.created_at),
+            category,
+            followers: meta.and_then(|m| m.followers),
             hosts,
             items,
-            urls,
             tokens,
         }
     }
@@ -332,9 +366,9 @@ impl Corpus {
         let mut at = Vec::with_capacity(batch.len());
         for (i, post) in batch.iter().enumerate() {
             if let Some(ahead) = batch.get(i + 2 * AHEAD) {
-                self.account_index.prefetch(ahead.account.as_bytes());
+                self.account_index.prefetch(ahead.str(ahead.account).as_bytes());
             }
-            at.push((self.intern_account(&post.account), week_hour(post.time.timestamp())));
+            at.push((self.intern_account(post.str(post.account)), week_hour(post.time.timestamp())));
         }
         for (i, post) in batch.into_iter().enumerate() {
             if let Some(&(account, slot)) = at.get(i + AHEAD) {
@@ -365,7 +399,7 @@ impl Corpus {
 
     /// Adds a post whose keys were computed by [`Preparer::prepare`].
     pub fn commit(&mut self, post: PreparedPost) {
-        let account = self.intern_account(&post.account);
+        let account = self.intern_account(post.str(post.account));
         self.commit_as(account, post);
     }
 
@@ -379,8 +413,8 @@ impl Corpus {
             Some((a, b)) => (a.min(post.time), b.max(post.time)),
         });
 
-        let lang = post.language.as_deref().filter(|l| !l.is_empty()).map(|l| self.languages.id(l));
-        let client = post.client.as_deref().filter(|c| !c.is_empty()).map(|c| self.clients.id(c));
+        let lang = post.opt(post.language).filter(|l| !l.is_empty()).map(|l| self.languages.id(l));
+        let client = post.opt(post.client).filter(|c| !c.is_empty()).map(|c| self.clients.id(c));
         let keep_sample = self.accounts[account as usize].samples.len() < self.samples_per_account;
         {
             let p = &mut self.accounts[account as usize];
@@ -392,13 +426,13 @@ impl Corpus {
             p.last = Some(p.last.map_or(post.time, |l| l.max(post.time)));
             p.week_hours[week_hour(time)] += 1;
             if p.handle.is_none() {
-                p.handle = post.handle;
+                p.handle = post.opt(post.handle).map(str::to_owned);
             }
             if p.created_at.is_none() {
                 p.created_at = post.created_at;
             }
             if p.category.is_none() {
-                p.category = post.category;
+                p.category = post.opt(post.category).map(str::to_owned);
             }
             if post.followers.is_some() {
                 p.followers = post.followers;
@@ -409,8 +443,8 @@ impl Corpus {
             if let Some(c) = client {
                 bump(&mut p.clients, c);
             }
-            for h in &post.hosts {
-                bump(&mut p.link_hosts, self.hosts.id(h));
+            for &h in &post.hosts {
+                bump(&mut p.link_hosts, self.hosts.id(post.str(h)));
             }
         }
 
@@ -418,26 +452,25 @@ impl Corpus {
             let minute = (time.div_euclid(60)).clamp(0, u32::MAX as i64) as u32;
             self.minutes.push((account, minute));
         }
-        for (behaviour, item, source) in post.items {
+        for &(behaviour, item, ref source) in &post.items {
             if let std::collections::hash_map::Entry::Vacant(slot) = self.labels.entry(item) {
-                slot.insert(match source {
-                    LabelSource::Text => label(&post.text),
-                    LabelSource::Url(i) => label(post.urls.get(i).map_or("", String::as_str)),
-                    LabelSource::Key(key) => label(&key),
+                slot.insert(match *source {
+                    LabelSource::Text => label(post.str(post.text)),
+                    LabelSource::Span(span) => label(post.str(span)),
                 });
             }
             self.actions[behaviour.index()].push(Action { item, time, account, post: post_index });
         }
-        if let Some((item, tokens)) = post.tokens {
-            self.text_tokens.entry(item).or_insert(tokens);
-        }
         if keep_sample {
             self.accounts[account as usize].samples.push(SamplePost {
-                id: post.id,
+                id: post.opt(post.id).map(str::to_owned),
                 time: post.time,
                 kind: post.kind,
-                text: post.text,
+                text: post.str(post.text).to_owned(),
             });
+        }
+        if let Some((item, tokens)) = post.tokens {
+            self.text_tokens.entry(item).or_insert(tokens);
         }
     }
 
