@@ -213,6 +213,15 @@ fn unpack_counts(counted: Vec<(u64, u32)>) -> Vec<(u32, u32, u32)> {
 }
 
 impl Emitted {
+    /// A fresh stamp for [`Emitted::seen`].
+    fn next_stamp(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            self.seen.fill(0);
+            self.stamp = 1;
+        }
+    }
+
     fn flush_if_full(&mut self) {
         self.directed.flush_if_full();
         self.shared.flush_if_full();
@@ -263,6 +272,13 @@ fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emit
     if group.iter().all(|a| a.account == first_account) {
         return;
     }
+    // When every account acts once on the item, each pair is met from one post of its
+    // lower account only, so the shared pairs need no de-duplication.
+    let once_each = {
+        out.next_stamp();
+        let stamp = out.stamp;
+        group.iter().all(|a| std::mem::replace(&mut out.seen[a.account as usize], stamp) != stamp)
+    };
     let mut lo = 0usize;
     let mut hi = 0usize;
     out.item_shared.clear();
@@ -275,11 +291,7 @@ fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emit
         }
         // Each partner account once per post: the stamp marks accounts already seen for
         // this post, which is cheaper than sorting the window's accounts.
-        out.stamp = out.stamp.wrapping_add(1);
-        if out.stamp == 0 {
-            out.seen.fill(0);
-            out.stamp = 1;
-        }
+        out.next_stamp();
         let multi = multi_posts.get(act.post as usize).copied().unwrap_or(false);
         for other in &group[lo..hi] {
             let b = other.account;
@@ -297,7 +309,11 @@ fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emit
                 out.directed.add(pack(act.account, b));
             }
             if act.account < b {
-                out.item_shared.push(pack(act.account, b));
+                if once_each {
+                    out.shared.add(pack(act.account, b));
+                } else {
+                    out.item_shared.push(pack(act.account, b));
+                }
             }
         }
     }

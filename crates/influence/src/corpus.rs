@@ -365,7 +365,15 @@ impl Corpus {
         // (account, week-hour slot) of each post.
         let mut at = Vec::with_capacity(batch.len());
         for (i, post) in batch.iter().enumerate() {
-            if let Some(ahead) = batch.get(i + 2 * AHEAD) {
+            // The posts were written on other threads: their boxes, then their buffers,
+            // then the table slots of their accounts are fetched in steps ahead.
+            if let Some(ahead) = batch.get(i + 3 * AHEAD) {
+                prefetch(&**ahead);
+            }
+            if let Some(first) = batch.get(i + 2 * AHEAD).and_then(|ahead| ahead.buf.as_bytes().first()) {
+                prefetch(first);
+            }
+            if let Some(ahead) = batch.get(i + AHEAD) {
                 self.account_index.prefetch(ahead.str(ahead.account).as_bytes());
             }
             at.push((self.intern_account(post.str(post.account)), week_hour(post.time.timestamp())));
