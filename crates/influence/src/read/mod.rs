@@ -366,28 +366,67 @@ fn read_dyn<T: Send>(raw: &mut dyn Read, format: &Format, out: &mut Out<'_, T>) 
 }
 
 /// Runs a JSON-lines parser, whose posts are transformed on this thread.
-fn drive_json<T>(stream: impl std::io::BufRead, out: &mut Out<'_, T>, parser: &mut dyn jsonl::LineParser) {
+/// Runs a JSON-lines parser on this thread while another thread transforms its posts in
+/// batches (on the rayon pool); the sink gets them back here, in input order.
+fn drive_json<T: Send>(
+    stream: impl std::io::BufRead,
+    out: &mut Out<'_, T>,
+    parser: &mut dyn jsonl::LineParser,
+) {
+    use rayon::prelude::*;
+    use std::sync::mpsc;
+    const BATCH: usize = 1024;
     let transform = out.transform;
     let fields = out.fields;
     let sink = &mut *out.sink;
-    // JSON carries its entities, so there is nothing to save: unwanted lists are emptied
-    // only so that every reader keeps the same contract.
-    let mut posts = |mut post: Post| {
-        if !fields.urls {
-            post.urls.clear();
+    std::thread::scope(|scope| {
+        let (work_tx, work_rx) = mpsc::sync_channel::<Vec<Post>>(4);
+        let (done_tx, done_rx) = mpsc::channel::<Vec<T>>();
+        scope.spawn(move || {
+            for batch in work_rx {
+                let done: Vec<T> = batch.into_par_iter().map(transform).collect();
+                if done_tx.send(done).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut pending: Vec<Post> = Vec::with_capacity(BATCH);
+        // A send fails only if the transforming thread panicked; the scope re-raises it.
+        let hand_over = |pending: &mut Vec<Post>, sink: &mut dyn FnMut(T)| {
+            if !pending.is_empty() {
+                let _ = work_tx.send(std::mem::replace(pending, Vec::with_capacity(BATCH)));
+            }
+            while let Ok(done) = done_rx.try_recv() {
+                done.into_iter().for_each(&mut *sink);
+            }
+        };
+        // JSON carries its entities, so there is nothing to save: unwanted lists are
+        // emptied only so that every reader keeps the same contract.
+        let mut posts = |mut post: Post| {
+            if !fields.urls {
+                post.urls.clear();
+            }
+            if !fields.hashtags {
+                post.hashtags.clear();
+            }
+            if !fields.mentions {
+                post.mentions.clear();
+            }
+            pending.push(post);
+            if pending.len() == BATCH {
+                hand_over(&mut pending, &mut *sink);
+            }
+        };
+        let report = std::mem::replace(&mut out.report, ReadReport::new(""));
+        let mut inner = Out { report, sink: &mut posts, transform: &keep, fields };
+        jsonl::drive(stream, &mut inner, parser);
+        out.report = inner.report;
+        hand_over(&mut pending, &mut *sink);
+        drop(work_tx);
+        for done in done_rx {
+            done.into_iter().for_each(&mut *sink);
         }
-        if !fields.hashtags {
-            post.hashtags.clear();
-        }
-        if !fields.mentions {
-            post.mentions.clear();
-        }
-        sink(transform(post))
-    };
-    let report = std::mem::replace(&mut out.report, ReadReport::new(""));
-    let mut inner = Out { report, sink: &mut posts, transform: &keep, fields: out.fields };
-    jsonl::drive(stream, &mut inner, parser);
-    out.report = inner.report;
+    });
 }
 
 /// A format with `auto` decided.
@@ -423,6 +462,39 @@ mod tests {
         assert!(matches!("nope".parse::<Format>(), Err(ReadError::UnknownFormatName { .. })));
         let f: Format = "csv:account=u,time=t".parse().expect("inline mapping");
         assert!(matches!(f, Format::Csv(ref m) if m.column(MappedField::Account) == Some("u")));
+    }
+
+    #[test]
+    fn batched_readers_keep_input_order() {
+        // Enough posts for several batches of both the JSON and the CSV pipelines.
+        let n = 5000;
+        let json: String = (0..n)
+            .map(|i| {
+                format!(
+                    "{{\"id_str\":\"{i}\",\"created_at\":\"Wed Oct 05 20:00:00 +0000 2016\",\"text\":\"t {i}\",\"user\":{{\"id_str\":\"u{}\"}}}}\n",
+                    i % 7
+                )
+            })
+            .collect();
+        let csv: String = std::iter::once("account,time,id\n".to_string())
+            .chain((0..n).map(|i| format!("u{},2016-10-05T20:00:00Z,{i}\n", i % 7)))
+            .collect();
+        let csv_format = Format::Csv("account=account,time=time,id=id".parse().expect("mapping"));
+        for (input, format) in [(json.as_str(), Format::TwitterV1), (csv.as_str(), csv_format)] {
+            let mut ids = Vec::new();
+            let report = read_posts_with(
+                input.as_bytes(),
+                "order",
+                &format,
+                Fields::ALL,
+                &|p: Post| p.id.unwrap_or_default(),
+                |id| ids.push(id),
+            )
+            .expect("reads");
+            assert_eq!(report.posts, n as u64, "{format}");
+            let want: Vec<String> = (0..n).map(|i| i.to_string()).collect();
+            assert_eq!(ids, want, "{format}");
+        }
     }
 
     #[test]
