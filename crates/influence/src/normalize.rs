@@ -41,6 +41,11 @@ pub fn normalize_text(text: &str) -> String {
     if text.is_ascii() {
         return normalize_ascii(text);
     }
+    // Lower-casing is per character except for a capital sigma, which becomes final or
+    // not by what surrounds it; without one, words are lower-cased as they are copied.
+    if !text.contains('Σ') {
+        return normalize_by_char(text);
+    }
     let lower = text.to_lowercase();
     let mut out = String::with_capacity(lower.len());
     for word in lower.split_whitespace() {
@@ -55,6 +60,25 @@ pub fn normalize_text(text: &str) -> String {
             out.push(' ');
         }
         out.push_str(kept);
+    }
+    out
+}
+
+/// [`normalize_text`] for text without a capital sigma, in one pass.
+fn normalize_by_char(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let kept = match word.find('@') {
+            Some(at) => &word[..at],
+            None => word,
+        };
+        if kept.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(kept.chars().flat_map(char::to_lowercase));
     }
     out
 }
@@ -259,6 +283,13 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn ascii_fast_path_agrees_with_the_general_rule(text in "[ -~\t\n\x0B\x0C\r]{0,40}") {
+            proptest::prop_assert_eq!(normalize_text(&text), reference(&text));
+        }
+
+        #[test]
+        fn any_text_agrees_with_the_general_rule(
+            text in "([a-zA-ZÀ-ÿΑ-Ωα-ωА-яİ\u{0300}'.@ \t\u{00A0}\u{3000}]|\\PC){0,40}"
+        ) {
             proptest::prop_assert_eq!(normalize_text(&text), reference(&text));
         }
     }
