@@ -39,57 +39,36 @@ pub fn mix64(mut z: u64) -> u64 {
 /// whitespace removed (mentions), whitespace collapsed to single spaces.
 pub fn normalize_text(text: &str) -> String {
     if text.is_ascii() {
-        return normalize_ascii(text);
+        // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage
+        // return and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
+        let is_space = |c: char| matches!(c, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ');
+        // Copied as text and lower-cased in place, so nothing is validated again.
+        return join_kept_words(text.split(is_space), text.len(), |out, word| {
+            let start = out.len();
+            out.push_str(word);
+            out[start..].make_ascii_lowercase();
+        });
     }
     // Lower-casing is per character except for a capital sigma, which becomes final or
     // not by what surrounds it; without one, words are lower-cased as they are copied.
     if !text.contains('Σ') {
-        return normalize_by_char(text);
+        return join_kept_words(text.split_whitespace(), text.len(), |out, word| {
+            out.extend(word.chars().flat_map(char::to_lowercase));
+        });
     }
     let lower = text.to_lowercase();
-    let mut out = String::with_capacity(lower.len());
-    for word in lower.split_whitespace() {
-        let kept = match word.find('@') {
-            Some(at) => &word[..at],
-            None => word,
-        };
-        if kept.is_empty() {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(kept);
-    }
-    out
+    join_kept_words(lower.split_whitespace(), lower.len(), |out, word| out.push_str(word))
 }
 
-/// [`normalize_text`] for text without a capital sigma, in one pass.
-fn normalize_by_char(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        let kept = match word.find('@') {
-            Some(at) => &word[..at],
-            None => word,
-        };
-        if kept.is_empty() {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.extend(kept.chars().flat_map(char::to_lowercase));
-    }
-    out
-}
-
-/// [`normalize_text`] for ASCII text in one pass, without the lower-cased copy.
-fn normalize_ascii(text: &str) -> String {
-    // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage
-    // return and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
-    let is_space = |c: char| matches!(c, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ');
-    let mut out = String::with_capacity(text.len());
-    for word in text.split(is_space).filter(|w| !w.is_empty()) {
+/// Joins `words`, each cut at its first `@` and dropped if that leaves nothing, with
+/// single spaces; `push` appends one word to the output.
+fn join_kept_words<'a>(
+    words: impl Iterator<Item = &'a str>,
+    capacity: usize,
+    mut push: impl FnMut(&mut String, &str),
+) -> String {
+    let mut out = String::with_capacity(capacity);
+    for word in words {
         let kept = match memchr::memchr(b'@', word.as_bytes()) {
             Some(at) => &word[..at],
             None => word,
@@ -100,10 +79,7 @@ fn normalize_ascii(text: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        // Copied as text and lower-cased in place, so nothing is validated again.
-        let start = out.len();
-        out.push_str(kept);
-        out[start..].make_ascii_lowercase();
+        push(&mut out, kept);
     }
     out
 }

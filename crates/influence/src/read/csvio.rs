@@ -346,20 +346,20 @@ impl<T> Lanes<T> {
 
     /// The next result in order, waiting for it; `None` once every sent batch is back.
     fn recv(&mut self) -> Option<Done<T>> {
-        if self.received == self.sent {
-            return None;
-        }
-        let got = self.done[self.received % self.done.len()].recv().ok()?;
-        self.received += 1;
-        Some(got)
+        self.take(true)
     }
 
     /// The next result in order if it is ready.
     fn try_recv(&mut self) -> Option<Done<T>> {
+        self.take(false)
+    }
+
+    fn take(&mut self, wait: bool) -> Option<Done<T>> {
         if self.received == self.sent {
             return None;
         }
-        let got = self.done[self.received % self.done.len()].try_recv().ok()?;
+        let lane = &self.done[self.received % self.done.len()];
+        let got = if wait { lane.recv().ok()? } else { lane.try_recv().ok()? };
         self.received += 1;
         Some(got)
     }
