@@ -7,7 +7,6 @@
 
 pub mod anomaly;
 pub mod explain;
-pub use scrutineer_core::intern;
 pub mod layout;
 pub mod output;
 pub mod read;

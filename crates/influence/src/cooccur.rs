@@ -9,9 +9,10 @@
 //!   acted within the window. It is symmetric, and it is what the null model tests.
 //!
 //! The loop sorts actions by (item, time) and scans each item's run with two pointers,
-//! in parallel across items; matches are counted by sorting packed pair keys in blocks
-//! and merging the counted blocks, which beats hashing at these sizes and keeps memory
-//! proportional to the distinct pairs rather than to the matches.
+//! in parallel across a few runs of whole items; repeats of a pair are counted in a small
+//! direct-mapped cache, and what it evicts is counted by sorting packed pair keys in
+//! blocks and merging the counted blocks, which keeps memory proportional to the
+//! distinct pairs rather than to the matches.
 
 use rayon::prelude::*;
 

@@ -138,9 +138,15 @@ pub struct PreparedPost {
 #[derive(Clone, Copy)]
 struct Span(u32, u32);
 
+impl Span {
+    fn of(self, buf: &str) -> &str {
+        buf.get(self.0 as usize..(self.0 + self.1) as usize).unwrap_or("")
+    }
+}
+
 impl PreparedPost {
     fn str(&self, span: Span) -> &str {
-        self.buf.get(span.0 as usize..(span.0 + span.1) as usize).unwrap_or("")
+        span.of(&self.buf)
     }
 
     fn opt(&self, span: Option<Span>) -> Option<&str> {
@@ -211,7 +217,10 @@ impl Preparer {
         let mut hosts: SmallVec<[Span; 2]> = SmallVec::new();
         for u in post.urls.iter().filter(|u| !u.trim().is_empty()) {
             let (normalized, host) = normalize_url_and_host(u);
-            urls.push(w.put(&normalized));
+            // A retweet's links count for its hosts only (see below).
+            if post.kind != PostKind::Retweet {
+                urls.push(w.put(&normalized));
+            }
             hosts.extend(w.put_opt(host.as_deref()));
         }
         if post.kind == PostKind::Retweet {
@@ -234,7 +243,7 @@ impl Preparer {
             if self.want[Behaviour::CoLink.index()] {
                 let mut seen: SmallVec<[u64; 4]> = SmallVec::new();
                 for &span in &urls {
-                    let item = hash_str(&w.0[span.0 as usize..(span.0 + span.1) as usize]);
+                    let item = hash_str(span.of(&w.0));
                     if !seen.contains(&item) {
                         seen.push(item);
                         items.push((Behaviour::CoLink, item, LabelSource::Span(span)));

@@ -100,12 +100,7 @@ pub fn explain(
     params: &ScanParams,
     state_media: &StateMediaList,
 ) -> Vec<Network> {
-    let mut network_of: FxHashMap<u32, u32> = FxHashMap::default();
-    for (i, c) in detection.communities.iter().enumerate() {
-        for &m in &c.members {
-            network_of.insert(m, i as u32);
-        }
-    }
+    let network_of = NetworkOf::new(corpus.accounts.len(), detection);
     let n = detection.communities.len();
 
     // Internal ties per network and per member.
@@ -113,7 +108,7 @@ pub fn explain(
     let mut pairs_in = vec![0usize; n];
     let mut weight_in = vec![0f64; n];
     for &(a, b, w) in &detection.combined {
-        if let (Some(&na), Some(&nb)) = (network_of.get(&a), network_of.get(&b))
+        if let (Some(na), Some(nb)) = (network_of.get(a), network_of.get(b))
             && na == nb
         {
             pairs_in[na as usize] += 1;
@@ -126,7 +121,7 @@ pub fn explain(
     for be in &detection.behaviours {
         let mut per: Vec<(usize, u64, f64)> = vec![(0, 0, 0.0); n];
         for p in &be.pairs {
-            if let (Some(&na), Some(&nb)) = (network_of.get(&p.a), network_of.get(&p.b))
+            if let (Some(na), Some(nb)) = (network_of.get(p.a), network_of.get(p.b))
                 && na == nb
             {
                 let s = &mut per[na as usize];
@@ -226,11 +221,32 @@ pub fn explain(
     networks
 }
 
+/// The network of each account, by account id.
+struct NetworkOf(Vec<Option<u32>>);
+
+impl NetworkOf {
+    fn new(n_accounts: usize, detection: &Detection) -> NetworkOf {
+        let mut of = vec![None; n_accounts];
+        for (i, c) in detection.communities.iter().enumerate() {
+            for &m in &c.members {
+                if let Some(slot) = of.get_mut(m as usize) {
+                    *slot = Some(i as u32);
+                }
+            }
+        }
+        NetworkOf(of)
+    }
+
+    fn get(&self, account: u32) -> Option<u32> {
+        self.0.get(account as usize).copied().flatten()
+    }
+}
+
 /// The items most members of each network acted on, per behaviour (top five each).
 fn shared_items_per_network(
     corpus: &Corpus,
     detection: &Detection,
-    network_of: &FxHashMap<u32, u32>,
+    network_of: &NetworkOf,
     n: usize,
 ) -> Vec<Vec<SharedItem>> {
     /// One network's use of one item.
@@ -240,13 +256,6 @@ fn shared_items_per_network(
         actions: usize,
         first: i64,
         last: i64,
-    }
-    const NONE: u32 = u32::MAX;
-    let mut net_of = vec![NONE; corpus.accounts.len()];
-    for (&account, &net) in network_of {
-        if let Some(slot) = net_of.get_mut(account as usize) {
-            *slot = net;
-        }
     }
     let label = |item: u64| corpus.labels.get(&item).map_or("", |s| &**s);
     let mut out: Vec<Vec<SharedItem>> = vec![Vec::new(); n];
@@ -266,10 +275,7 @@ fn shared_items_per_network(
         let mut per: Vec<Vec<Use>> = (0..n).map(|_| Vec::new()).collect();
         for run in actions.chunk_by(|x, y| x.item == y.item) {
             members.clear();
-            members.extend(run.iter().filter_map(|a| {
-                let net = *net_of.get(a.account as usize)?;
-                (net != NONE).then_some((net, a.account, a.time))
-            }));
+            members.extend(run.iter().filter_map(|a| Some((network_of.get(a.account)?, a.account, a.time))));
             if members.len() < 2 {
                 continue;
             }

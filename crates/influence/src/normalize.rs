@@ -10,8 +10,12 @@ use std::hash::Hasher;
 /// 64-bit hash used to key items. Collisions between distinct texts are possible in
 /// principle; at 64 bits they are negligible for corpora of billions of posts.
 pub fn hash_str(s: &str) -> u64 {
+    hash_bytes(s.as_bytes())
+}
+
+fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
-    h.write(s.as_bytes());
+    h.write(bytes);
     // FxHasher's low bits are weak; a final mix spreads them for the LSH buckets.
     mix64(h.finish())
 }
@@ -22,9 +26,7 @@ pub fn hash_concat(parts: &[&str]) -> u64 {
     for p in parts {
         buf.extend_from_slice(p.as_bytes());
     }
-    let mut h = FxHasher::default();
-    h.write(&buf);
-    mix64(h.finish())
+    hash_bytes(&buf)
 }
 
 /// SplitMix64 finaliser: a bijection with good avalanche, used to derive independent

@@ -247,10 +247,11 @@ fn keep(post: Post) -> Post {
     post
 }
 
-/// Like [`read_posts`], but only the entity lists in `fields` are filled, and each post
-/// first goes through `transform`, and `sink` gets what it returns, still in input order. CSV readers run `transform` on their mapping threads
-/// together with the row mapping, so a caller's per-post work done there is spread over
-/// the cores and the post itself need not travel between threads.
+/// Like [`read_posts`], but only the entity lists in `fields` are filled, each post first
+/// goes through `transform`, and `sink` gets what it returns, still in input order. CSV
+/// readers run `transform` on their mapping threads together with the row mapping, so a
+/// caller's per-post work done there is spread over the cores and the post itself need
+/// not travel between threads.
 pub fn read_posts_with<R: Read, T: Send>(
     input: R,
     source_name: &str,
@@ -365,7 +366,6 @@ fn read_dyn<T: Send>(raw: &mut dyn Read, format: &Format, out: &mut Out<'_, T>) 
     Ok(())
 }
 
-/// Runs a JSON-lines parser, whose posts are transformed on this thread.
 /// Runs a JSON-lines parser on this thread while another thread transforms its posts in
 /// batches (on the rayon pool); the sink gets them back here, in input order.
 fn drive_json<T: Send>(
