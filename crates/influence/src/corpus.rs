@@ -12,7 +12,7 @@ use crate::normalize::{
     hash_concat, hash_str, hashtag_set_key, normalize_text, normalize_url_and_host, token_set,
 };
 use crate::params::{Behaviour, ScanParams};
-use crate::post::{Post, PostKind};
+use crate::post::{Post, PostKind, PostRef};
 
 /// One account doing one thing at one time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,13 +196,13 @@ impl Preparer {
         crate::read::Fields { urls: true, hashtags: self.want[Behaviour::CoHashtag.index()], mentions: false }
     }
 
-    pub fn prepare(&self, post: Post) -> PreparedPost {
+    pub fn prepare(&self, post: PostRef<'_>) -> PreparedPost {
         let mut items = SmallVec::new();
         let mut tokens = None;
         let meta = post.account_meta.as_ref();
         let size = post.account.len()
-            + post.handle.as_ref().map_or(0, String::len)
-            + post.id.as_ref().map_or(0, String::len)
+            + post.handle.as_ref().map_or(0, |h| h.len())
+            + post.id.as_ref().map_or(0, |i| i.len())
             + post.text.len()
             + post.urls.iter().map(|u| 2 * u.len()).sum::<usize>();
         let mut w = Writer(String::with_capacity(size));
@@ -400,7 +400,7 @@ impl Corpus {
 
     /// Adds one post. Posts may come in any order.
     pub fn add(&mut self, post: Post) {
-        let prepared = self.prepare(post);
+        let prepared = self.prepare(post.borrowed());
         self.commit(prepared);
     }
 
@@ -410,7 +410,7 @@ impl Corpus {
         Preparer { want: self.want, keep_tokens: self.keep_tokens }
     }
 
-    fn prepare(&self, post: Post) -> PreparedPost {
+    fn prepare(&self, post: PostRef<'_>) -> PreparedPost {
         self.preparer().prepare(post)
     }
 
@@ -510,7 +510,7 @@ pub fn ingest<R: std::io::Read + Send>(
 ) -> Result<crate::read::ReadReport, crate::read::ReadError> {
     let preparer = corpus.preparer();
     // Boxed, so that the post moves between threads and batches as one pointer.
-    let prepare = move |post: Post| Box::new(preparer.prepare(post));
+    let prepare = move |post: PostRef<'_>| Box::new(preparer.prepare(post));
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Box<PreparedPost>>>(4);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {

@@ -279,11 +279,11 @@ fn without_www(mut host: &str) -> &str {
 }
 
 /// The key of a hashtag set: distinct lower-cased tags, sorted, joined by spaces.
-pub fn hashtag_set_key(tags: &[String]) -> Option<String> {
+pub fn hashtag_set_key<S: AsRef<str>>(tags: &[S]) -> Option<String> {
     if tags.is_empty() {
         return None;
     }
-    let mut t: Vec<String> = tags.iter().map(|t| t.trim_start_matches('#').to_lowercase()).collect();
+    let mut t: Vec<String> = tags.iter().map(|t| t.as_ref().trim_start_matches('#').to_lowercase()).collect();
     t.retain(|s| !s.is_empty());
     if t.is_empty() {
         return None;
@@ -412,11 +412,11 @@ mod tests {
 
     #[test]
     fn hashtag_sets_ignore_case_order_and_repeats() {
-        let a = hashtag_set_key(&["MAGA".into(), "#tcot".into(), "maga".into()]);
-        let b = hashtag_set_key(&["tcot".into(), "Maga".into()]);
+        let a = hashtag_set_key(&["MAGA", "#tcot", "maga"]);
+        let b = hashtag_set_key(&["tcot", "Maga"]);
         assert_eq!(a, b);
         assert_eq!(a.as_deref(), Some("#maga #tcot"));
-        assert_eq!(hashtag_set_key(&[]), None);
+        assert_eq!(hashtag_set_key::<&str>(&[]), None);
     }
 
     #[test]

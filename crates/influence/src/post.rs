@@ -1,5 +1,7 @@
 //! The normalised post every reader produces.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -16,49 +18,54 @@ pub enum PostKind {
 /// Account metadata, where the input carries it (v1.1 `user`, v2 `includes.users`,
 /// the IO archive's `user_*` columns, the IRA file's follower counts).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct AccountMeta {
+pub struct AccountMeta<S = String> {
     pub created_at: Option<DateTime<Utc>>,
     pub followers: Option<u64>,
     pub following: Option<u64>,
-    pub display_name: Option<String>,
-    pub location: Option<String>,
+    pub display_name: Option<S>,
+    pub location: Option<S>,
     /// Free-text category the input assigns (the IRA file's `account_category`), kept
     /// only to carry it to exports; detection never reads it.
-    pub category: Option<String>,
+    pub category: Option<S>,
 }
 
-/// One social-media post, whatever format it came from.
+/// One social-media post, whatever format it came from. `S` is the string type: owned
+/// (`String`, the default) or, as [`PostRef`], borrowed from the record it was read from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Post {
+pub struct Post<S = String> {
     /// The platform's id for the post, when the input has one.
-    pub id: Option<String>,
+    pub id: Option<S>,
     /// The account key as it appears in the input: `author_id` for the IRA schema, the
     /// numeric user id for Twitter's schemas, the mapped column for generic CSV.
-    pub account: String,
+    pub account: S,
     /// The account's handle (screen name), when known.
-    pub handle: Option<String>,
+    pub handle: Option<S>,
     pub time: DateTime<Utc>,
     pub kind: PostKind,
-    pub text: String,
+    pub text: S,
     /// For retweets: the id of the retweeted post, when known.
-    pub retweeted_id: Option<String>,
+    pub retweeted_id: Option<S>,
     /// For retweets: the account (id or handle) that wrote the retweeted post.
-    pub retweeted_account: Option<String>,
+    pub retweeted_account: Option<S>,
     /// For replies: the id of the post replied to.
-    pub reply_to_id: Option<String>,
+    pub reply_to_id: Option<S>,
     /// For quotes: the id of the quoted post.
-    pub quoted_id: Option<String>,
+    pub quoted_id: Option<S>,
     /// Links as given (expanded where the input has the expansion).
-    pub urls: Vec<String>,
+    pub urls: Vec<S>,
     /// Hashtags without `#`, as written.
-    pub hashtags: Vec<String>,
+    pub hashtags: Vec<S>,
     /// Mentioned handles without `@`.
-    pub mentions: Vec<String>,
-    pub language: Option<String>,
+    pub mentions: Vec<S>,
+    pub language: Option<S>,
     /// The client application (`Twitter Web Client`, `twitterfeed`, ...).
-    pub client: Option<String>,
-    pub account_meta: Option<AccountMeta>,
+    pub client: Option<S>,
+    pub account_meta: Option<AccountMeta<S>>,
 }
+
+/// A post whose strings borrow from the record it was read from where they can: CSV
+/// readers hand these to per-post work, so that nothing is copied that is not kept.
+pub type PostRef<'a> = Post<Cow<'a, str>>;
 
 impl Post {
     /// A post with only the required fields set.
@@ -85,6 +92,103 @@ impl Post {
             language: None,
             client: None,
             account_meta: None,
+        }
+    }
+}
+
+impl<'a> PostRef<'a> {
+    /// A borrowed post with only the required fields set.
+    pub fn new_borrowed(
+        account: Cow<'a, str>,
+        time: DateTime<Utc>,
+        kind: PostKind,
+        text: Cow<'a, str>,
+    ) -> Self {
+        Post {
+            id: None,
+            account,
+            handle: None,
+            time,
+            kind,
+            text,
+            retweeted_id: None,
+            retweeted_account: None,
+            reply_to_id: None,
+            quoted_id: None,
+            urls: Vec::new(),
+            hashtags: Vec::new(),
+            mentions: Vec::new(),
+            language: None,
+            client: None,
+            account_meta: None,
+        }
+    }
+
+    /// The post with every string owned.
+    pub fn into_owned(self) -> Post {
+        let own = |s: Option<Cow<'a, str>>| s.map(Cow::into_owned);
+        let own_all = |v: Vec<Cow<'a, str>>| v.into_iter().map(Cow::into_owned).collect();
+        Post {
+            id: own(self.id),
+            account: self.account.into_owned(),
+            handle: own(self.handle),
+            time: self.time,
+            kind: self.kind,
+            text: self.text.into_owned(),
+            retweeted_id: own(self.retweeted_id),
+            retweeted_account: own(self.retweeted_account),
+            reply_to_id: own(self.reply_to_id),
+            quoted_id: own(self.quoted_id),
+            urls: own_all(self.urls),
+            hashtags: own_all(self.hashtags),
+            mentions: own_all(self.mentions),
+            language: own(self.language),
+            client: own(self.client),
+            account_meta: self.account_meta.map(|m| AccountMeta {
+                created_at: m.created_at,
+                followers: m.followers,
+                following: m.following,
+                display_name: own(m.display_name),
+                location: own(m.location),
+                category: own(m.category),
+            }),
+        }
+    }
+}
+
+impl Post {
+    /// The post as a [`PostRef`] borrowing its strings.
+    pub fn borrowed(&self) -> PostRef<'_> {
+        fn lend(s: &Option<String>) -> Option<Cow<'_, str>> {
+            s.as_deref().map(Cow::Borrowed)
+        }
+        fn lend_all(v: &[String]) -> Vec<Cow<'_, str>> {
+            v.iter().map(|s| Cow::Borrowed(s.as_str())).collect()
+        }
+        Post {
+            id: lend(&self.id),
+            account: Cow::Borrowed(&self.account),
+            handle: lend(&self.handle),
+            time: self.time,
+            kind: self.kind,
+            text: Cow::Borrowed(&self.text),
+            retweeted_id: lend(&self.retweeted_id),
+            retweeted_account: lend(&self.retweeted_account),
+            reply_to_id: lend(&self.reply_to_id),
+            quoted_id: lend(&self.quoted_id),
+            urls: lend_all(&self.urls),
+            hashtags: lend_all(&self.hashtags),
+            mentions: lend_all(&self.mentions),
+            language: lend(&self.language),
+            client: lend(&self.client),
+            account_meta: self.account_meta.as_ref().map(|m| AccountMeta {
+                created_at: m.created_at,
+                followers: m.followers,
+                following: m.following,
+                display_name: lend(&m.display_name),
+                location: lend(&m.location),
+                category: lend(&m.category),
+            }),
         }
     }
 }

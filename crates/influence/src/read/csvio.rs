@@ -12,7 +12,7 @@ use csv::ByteRecord;
 
 use super::text::{clip, decode_1252, is_null_token, parse_count, parse_time};
 use super::{Fields, Out, ReadError};
-use crate::post::Post;
+use crate::post::PostRef;
 
 /// Column names of a CSV header, matched case-insensitively.
 pub(crate) struct Headers {
@@ -25,14 +25,16 @@ impl Headers {
     }
 }
 
-/// Turns one row into a post, or says which field is wrong.
+/// Turns one row into a post that borrows from it, or says which field is wrong.
 pub(crate) trait RowMapper {
-    fn map(&mut self, row: &Row<'_>) -> Result<Post, String>;
+    fn map<'r>(&mut self, row: &Row<'r>) -> Result<PostRef<'r>, String>;
 }
 
 /// One CSV row with typed accessors that name the field in their errors.
 pub(crate) struct Row<'r> {
     rec: &'r ByteRecord,
+    /// The whole record's bytes, when they are UTF-8: checked once for all cells.
+    whole: Option<&'r str>,
     names: &'r [String],
     decoded: Cell<bool>,
     /// The entity lists the caller uses.
@@ -44,9 +46,22 @@ impl<'r> Row<'r> {
         self.names.get(idx).map_or("?", String::as_str)
     }
 
-    fn decode(&self, bytes: &'r [u8]) -> Cow<'r, str> {
-        // simdutf8: the check runs on every cell of millions of rows.
-        match simdutf8::basic::from_utf8(bytes) {
+    /// A row over `rec`, whose bytes are checked for UTF-8 here once.
+    fn new(rec: &'r ByteRecord, names: &'r [String], fields: Fields) -> Row<'r> {
+        // simdutf8: the check runs on every record of millions.
+        let whole = simdutf8::basic::from_utf8(rec.as_slice()).ok();
+        Row { rec, whole, names, decoded: Cell::new(false), fields }
+    }
+
+    /// The cell as written, decoded.
+    fn cell(&self, idx: usize) -> Cow<'r, str> {
+        // A cell of a UTF-8 record is UTF-8 unless it starts inside a character (input
+        // that splits a character with a delimiter), which `str::get` refuses.
+        if let Some(cell) = self.whole.zip(self.rec.range(idx)).and_then(|(whole, range)| whole.get(range)) {
+            return Cow::Borrowed(cell);
+        }
+        let bytes = self.rec.get(idx).unwrap_or(b"");
+        match std::str::from_utf8(bytes) {
             Ok(s) => Cow::Borrowed(s),
             Err(_) => {
                 self.decoded.set(true);
@@ -58,14 +73,18 @@ impl<'r> Row<'r> {
     /// The cell as written (not trimmed; only a CRLF line ending's `\r` removed): for
     /// post text.
     pub fn text(&self, idx: usize) -> Cow<'r, str> {
-        let cell = self.rec.get(idx).unwrap_or(b"");
-        let cell = if idx + 1 == self.rec.len() { cell.strip_suffix(b"\r").unwrap_or(cell) } else { cell };
-        self.decode(cell)
+        let cell = self.cell(idx);
+        if idx + 1 == self.rec.len() && cell.ends_with('\r') {
+            return sub_cow(&cell, &cell[..cell.len() - 1]);
+        }
+        cell
     }
 
     /// The cell, trimmed.
     pub fn get(&self, idx: usize) -> Cow<'r, str> {
-        self.decode(self.rec.get(idx).unwrap_or(b"").trim_ascii())
+        let cell = self.cell(idx);
+        let trimmed = cell.trim_ascii();
+        if trimmed.len() == cell.len() { cell } else { sub_cow(&cell, trimmed) }
     }
 
     /// The trimmed cell, or `None` when the column is absent or the cell empty.
@@ -76,13 +95,9 @@ impl<'r> Row<'r> {
 
     /// Like [`Row::opt`] but also reads `NA`, `nan`, `None`, `null` as missing: for ids and
     /// numbers, which pandas and R write that way.
-    pub fn opt_id(&self, idx: Option<usize>) -> Option<String> {
+    pub fn opt_id(&self, idx: Option<usize>) -> Option<Cow<'r, str>> {
         let v = self.get(idx?);
-        (!is_null_token(&v)).then(|| v.into_owned())
-    }
-
-    pub fn owned(&self, idx: Option<usize>) -> Option<String> {
-        self.opt(idx).map(Cow::into_owned)
+        (!is_null_token(&v)).then_some(v)
     }
 
     pub fn count(&self, idx: Option<usize>) -> Option<u64> {
@@ -105,12 +120,27 @@ impl<'r> Row<'r> {
     }
 
     /// The required account key.
-    pub fn account(&self, idx: usize) -> Result<String, String> {
+    pub fn account(&self, idx: usize) -> Result<Cow<'r, str>, String> {
         let v = self.get(idx);
         if v.is_empty() {
             return Err(format!("field {}: empty account", self.name(idx)));
         }
-        Ok(v.into_owned())
+        Ok(v)
+    }
+}
+
+/// `part`, a piece of `whole`, as a cow that borrows where `whole` does.
+pub(crate) fn sub_cow<'r>(whole: &Cow<'r, str>, part: &str) -> Cow<'r, str> {
+    match whole {
+        Cow::Borrowed(s) => {
+            // Where `part` sits in `whole`, from the addresses (never dereferenced).
+            let start = (part.as_ptr() as usize).wrapping_sub(s.as_ptr() as usize);
+            match s.get(start..start.wrapping_add(part.len())) {
+                Some(piece) if piece.as_ptr() == part.as_ptr() => Cow::Borrowed(piece),
+                _ => Cow::Owned(part.to_owned()),
+            }
+        }
+        Cow::Owned(_) => Cow::Owned(part.to_owned()),
     }
 }
 
@@ -402,7 +432,7 @@ fn map_record<M: RowMapper, T>(
     names: &[String],
     fields: Fields,
     mapper: &mut M,
-    transform: &(dyn Fn(Post) -> T + Sync),
+    transform: &(dyn Fn(PostRef<'_>) -> T + Sync),
 ) -> Mapped<T> {
     let line = rec.position().map_or(0, csv::Position::line);
     let short = rec.len() < width;
@@ -413,7 +443,7 @@ fn map_record<M: RowMapper, T>(
     } else if rec.len() != width {
         Err(format!("expected {width} fields as in the header, found {}", rec.len()))
     } else {
-        let row = Row { rec, names, decoded: Cell::new(false), fields };
+        let row = Row::new(rec, names, fields);
         let result = mapper.map(&row).map(transform);
         decoded = row.decoded.get();
         result

@@ -21,15 +21,18 @@
 //! (list cells: `[...]` reprs, or split on the list separator, by default on white space,
 //! `,`, `;` and `|`), else from the text.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
 use super::Fields;
 use super::ReadError;
-use super::csvio::{Headers, Row, RowMapper};
-use super::text::{clip, extract_entities_for, parse_flag, split_list, split_rt_prefix, strip_html};
-use crate::post::{AccountMeta, Post, PostKind};
+use super::csvio::{Headers, Row, RowMapper, sub_cow};
+use super::text::{
+    clip, extract_entities_for, owned_cows, parse_flag, split_list_cow, split_rt_prefix, strip_html,
+};
+use crate::post::{AccountMeta, PostKind, PostRef};
 
 /// A [`Post`] field a generic CSV column can be mapped to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -384,17 +387,22 @@ impl GenericMapper {
     }
 
     /// The mapped list column `f` (empty when not `wanted`), or `None` when not mapped.
-    fn list(&self, row: &Row<'_>, f: MappedField, strip: char, wanted: bool) -> Option<Vec<String>> {
+    fn list<'r>(
+        &self,
+        row: &Row<'r>,
+        f: MappedField,
+        strip: char,
+        wanted: bool,
+    ) -> Option<Vec<Cow<'r, str>>> {
         let i = self.at(f)?;
         if !wanted {
             return Some(Vec::new());
         }
-        let v = row.get(i);
         Some(
-            split_list(&v, self.list_sep)
+            split_list_cow(row.get(i), self.list_sep)
                 .into_iter()
                 .map(|s| match s.strip_prefix(strip) {
-                    Some(rest) => rest.to_string(),
+                    Some(rest) => sub_cow(&s, rest),
                     None => s,
                 })
                 .filter(|s| !s.is_empty())
@@ -404,7 +412,7 @@ impl GenericMapper {
 }
 
 impl RowMapper for GenericMapper {
-    fn map(&mut self, row: &Row<'_>) -> Result<Post, String> {
+    fn map<'r>(&mut self, row: &Row<'r>) -> Result<PostRef<'r>, String> {
         use MappedField as F;
         let account = row.account(self.account)?;
         let time = row.time(self.time)?;
@@ -456,7 +464,7 @@ impl RowMapper for GenericMapper {
             },
         );
         if kind == PostKind::Retweet && retweeted_account.is_none() {
-            retweeted_account = rt_prefix.map(|(h, _)| h.to_string());
+            retweeted_account = rt_prefix.map(|(h, _)| sub_cow(&text, h));
         }
         let fields = row.fields;
         let (urls, hashtags, mentions) = (
@@ -473,25 +481,25 @@ impl RowMapper for GenericMapper {
                 mentions: mentions.is_none() && fields.mentions,
             },
         );
-        let mut post = Post::new(account, time, kind, text.into_owned());
+        let mut post = PostRef::new_borrowed(account, time, kind, text);
         post.id = row.opt_id(self.at(F::Id));
-        post.handle = row.owned(self.at(F::Handle));
+        post.handle = row.opt(self.at(F::Handle));
         post.retweeted_id = retweeted_id;
         post.retweeted_account = retweeted_account;
         post.reply_to_id = reply_to_id;
         post.quoted_id = quoted_id;
-        post.urls = urls.unwrap_or(ents.urls);
-        post.hashtags = hashtags.unwrap_or(ents.hashtags);
-        post.mentions = mentions.unwrap_or(ents.mentions);
+        post.urls = urls.unwrap_or_else(|| owned_cows(ents.urls));
+        post.hashtags = hashtags.unwrap_or_else(|| owned_cows(ents.hashtags));
+        post.mentions = mentions.unwrap_or_else(|| owned_cows(ents.mentions));
         post.language = row.opt_id(self.at(F::Language));
-        post.client = row.opt_id(self.at(F::Client)).map(|c| strip_html(&c));
+        post.client = row.opt_id(self.at(F::Client)).map(|c| Cow::Owned(strip_html(&c)));
         let meta = AccountMeta {
             created_at: row.opt_time(self.at(F::AccountCreated)),
             followers: row.count(self.at(F::Followers)),
             following: row.count(self.at(F::Following)),
-            display_name: row.owned(self.at(F::DisplayName)),
-            location: row.owned(self.at(F::Location)),
-            category: row.owned(self.at(F::Category)),
+            display_name: row.opt(self.at(F::DisplayName)),
+            location: row.opt(self.at(F::Location)),
+            category: row.opt(self.at(F::Category)),
         };
         if meta != AccountMeta::default() {
             post.account_meta = Some(meta);

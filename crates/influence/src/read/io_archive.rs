@@ -11,10 +11,14 @@
 //!   the text is scanned instead. `user_mentions` holds user ids, so mentions (handles)
 //!   always come from the text.
 
+use std::borrow::Cow;
+
 use super::Fields;
-use super::csvio::{Headers, Row, RowMapper};
-use super::text::{extract_entities_for, parse_flag, split_list, split_rt_prefix, strip_html};
-use crate::post::{AccountMeta, Post, PostKind};
+use super::csvio::{Headers, Row, RowMapper, sub_cow};
+use super::text::{
+    extract_entities_for, owned_cows, parse_flag, split_list_cow, split_rt_prefix, strip_html,
+};
+use crate::post::{AccountMeta, PostKind, PostRef};
 
 #[derive(Clone)]
 pub(crate) struct IoMapper {
@@ -78,7 +82,7 @@ impl IoMapper {
 }
 
 impl RowMapper for IoMapper {
-    fn map(&mut self, row: &Row<'_>) -> Result<Post, String> {
+    fn map<'r>(&mut self, row: &Row<'r>) -> Result<PostRef<'r>, String> {
         let account = row.account(self.account)?;
         let time = row.time(self.tweet_time)?;
         let text = self.text.map(|i| row.text(i)).unwrap_or_default();
@@ -116,7 +120,7 @@ impl RowMapper for IoMapper {
         };
         if kind == PostKind::Retweet && retweeted_account.is_none() && self.retweet_userid.is_none() {
             // Without the id column, the handle in the prefix is the best there is.
-            retweeted_account = rt_prefix.map(|(h, _)| h.to_string());
+            retweeted_account = rt_prefix.map(|(h, _)| sub_cow(&text, h));
         }
         let fields = row.fields;
         let wanted = Fields {
@@ -125,30 +129,30 @@ impl RowMapper for IoMapper {
             mentions: fields.mentions,
         };
         let ents = extract_entities_for(&text, wanted);
-        let mut post = Post::new(account, time, kind, text.into_owned());
+        let mut post = PostRef::new_borrowed(account, time, kind, text);
         post.id = row.opt_id(self.tweetid);
-        post.handle = row.owned(self.screen_name);
+        post.handle = row.opt(self.screen_name);
         post.retweeted_id = retweeted_id;
         post.retweeted_account = retweeted_account;
         post.reply_to_id = reply_to_id;
         post.quoted_id = quoted_id;
         post.urls = match self.urls {
-            Some(i) if fields.urls => split_list(&row.get(i), None),
-            _ => ents.urls,
+            Some(i) if fields.urls => split_list_cow(row.get(i), None),
+            _ => owned_cows(ents.urls),
         };
         post.hashtags = match self.hashtags {
-            Some(i) if fields.hashtags => split_list(&row.get(i), None),
-            _ => ents.hashtags,
+            Some(i) if fields.hashtags => split_list_cow(row.get(i), None),
+            _ => owned_cows(ents.hashtags),
         };
-        post.mentions = ents.mentions;
+        post.mentions = owned_cows(ents.mentions);
         post.language = row.opt_id(self.tweet_language);
-        post.client = row.opt(self.client).map(|c| strip_html(&c));
+        post.client = row.opt(self.client).map(|c| Cow::Owned(strip_html(&c)));
         let meta = AccountMeta {
             created_at: row.opt_time(self.created),
             followers: row.count(self.followers),
             following: row.count(self.following),
-            display_name: row.owned(self.display_name),
-            location: row.owned(self.location),
+            display_name: row.opt(self.display_name),
+            location: row.opt(self.location),
             category: None,
         };
         if meta != AccountMeta::default() {

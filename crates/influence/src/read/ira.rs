@@ -12,10 +12,10 @@
 //! - URLs: the expanded `tco1_step1..tco3_step1` when present, else links in the text.
 
 use super::Fields;
-use super::csvio::{Headers, Row, RowMapper};
+use super::csvio::{Headers, Row, RowMapper, sub_cow};
 use super::generic::parse_kind;
-use super::text::{extract_entities_for, parse_flag, split_rt_prefix};
-use crate::post::{AccountMeta, Post, PostKind};
+use super::text::{extract_entities_for, owned_cows, parse_flag, split_rt_prefix};
+use crate::post::{AccountMeta, PostKind, PostRef};
 
 #[derive(Clone)]
 pub(crate) struct IraMapper {
@@ -71,7 +71,7 @@ impl IraMapper {
 }
 
 impl RowMapper for IraMapper {
-    fn map(&mut self, row: &Row<'_>) -> Result<Post, String> {
+    fn map<'r>(&mut self, row: &Row<'r>) -> Result<PostRef<'r>, String> {
         let account = row.account(self.account)?;
         let time = row.time(self.publish_date)?;
         let post_type = row.opt(self.post_type);
@@ -86,31 +86,31 @@ impl RowMapper for IraMapper {
         let mut retweeted_account = None;
         let text = match (kind, split_rt_prefix(&content)) {
             (PostKind::Retweet, Some((handle, rest))) => {
-                retweeted_account = Some(handle.to_string());
-                rest.to_string()
+                retweeted_account = Some(sub_cow(&content, handle));
+                sub_cow(&content, rest)
             }
-            _ => content.into_owned(),
+            _ => content,
         };
-        let expanded: Vec<String> = if row.fields.urls {
-            self.tco.iter().filter_map(|&i| row.owned(Some(i))).collect()
+        let expanded: Vec<_> = if row.fields.urls {
+            self.tco.iter().filter_map(|&i| row.opt(Some(i))).collect()
         } else {
             Vec::new()
         };
         let wanted = Fields { urls: row.fields.urls && expanded.is_empty(), ..row.fields };
         let ents = extract_entities_for(&text, wanted);
-        let mut post = Post::new(account, time, kind, text);
+        let mut post = PostRef::new_borrowed(account, time, kind, text);
         post.id = row.opt_id(self.tweet_id);
-        post.handle = row.owned(self.author);
+        post.handle = row.opt(self.author);
         post.retweeted_account = retweeted_account;
-        post.urls = if expanded.is_empty() { ents.urls } else { expanded };
-        post.hashtags = ents.hashtags;
-        post.mentions = ents.mentions;
-        post.language = row.owned(self.language);
+        post.urls = if expanded.is_empty() { owned_cows(ents.urls) } else { expanded };
+        post.hashtags = owned_cows(ents.hashtags);
+        post.mentions = owned_cows(ents.mentions);
+        post.language = row.opt(self.language);
         let meta = AccountMeta {
             followers: row.count(self.followers),
             following: row.count(self.following),
-            location: row.owned(self.region),
-            category: row.owned(self.category),
+            location: row.opt(self.region),
+            category: row.opt(self.category),
             ..AccountMeta::default()
         };
         if meta != AccountMeta::default() {

@@ -31,7 +31,7 @@ use std::str::FromStr;
 
 pub use generic::{ColumnMapping, MappedField};
 
-use crate::post::Post;
+use crate::post::{Post, PostRef};
 
 /// An input format, as named on the command line (`--format`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -243,21 +243,22 @@ pub fn read_posts<R: Read>(
     read_posts_with(input, source_name, format, Fields::ALL, &keep, sink)
 }
 
-fn keep(post: Post) -> Post {
-    post
+fn keep(post: PostRef<'_>) -> Post {
+    post.into_owned()
 }
 
 /// Like [`read_posts`], but only the entity lists in `fields` are filled, each post first
 /// goes through `transform`, and `sink` gets what it returns, still in input order. CSV
-/// readers run `transform` on their mapping threads together with the row mapping, so a
-/// caller's per-post work done there is spread over the cores and the post itself need
-/// not travel between threads.
+/// readers run `transform` on their mapping threads together with the row mapping, on a
+/// [`PostRef`] that borrows from the record, so a caller's per-post work done there is
+/// spread over the cores, and neither the post nor any of its strings is copied unless
+/// `transform` keeps it.
 pub fn read_posts_with<R: Read, T: Send>(
     input: R,
     source_name: &str,
     format: &Format,
     fields: Fields,
-    transform: &(dyn Fn(Post) -> T + Sync),
+    transform: &(dyn Fn(PostRef<'_>) -> T + Sync),
     mut sink: impl FnMut(T),
 ) -> Result<ReadReport, ReadError> {
     let mut input = input;
@@ -296,16 +297,20 @@ pub fn detect_format<R: Read>(input: R, source_name: &str) -> Result<Format, Rea
 pub(crate) struct Out<'s, T = Post> {
     pub report: ReadReport,
     pub sink: &'s mut dyn FnMut(T),
-    pub transform: &'s (dyn Fn(Post) -> T + Sync),
+    pub transform: &'s (dyn Fn(PostRef<'_>) -> T + Sync),
     pub fields: Fields,
 }
 
-impl<T> Out<'_, T> {
+impl Out<'_, Post> {
+    /// Emits a post as it is. Only the JSON parsers emit this way, into the `Out` that
+    /// [`drive_json`] gives them, which hands their posts to the caller's transform
+    /// itself, on another thread.
     pub fn emit(&mut self, post: Post) {
-        let item = (self.transform)(post);
-        self.emit_transformed(item);
+        self.emit_transformed(post);
     }
+}
 
+impl<T> Out<'_, T> {
     /// Emits a post that has been through `transform` already (on another thread).
     pub fn emit_transformed(&mut self, item: T) {
         self.report.posts += 1;
@@ -384,7 +389,7 @@ fn drive_json<T: Send>(
         let (done_tx, done_rx) = mpsc::channel::<Vec<T>>();
         scope.spawn(move || {
             for batch in work_rx {
-                let done: Vec<T> = batch.into_par_iter().map(transform).collect();
+                let done: Vec<T> = batch.into_par_iter().map(|post| transform(post.borrowed())).collect();
                 if done_tx.send(done).is_err() {
                     break;
                 }
@@ -487,7 +492,7 @@ mod tests {
                 "order",
                 &format,
                 Fields::ALL,
-                &|p: Post| p.id.unwrap_or_default(),
+                &|p: PostRef<'_>| p.id.unwrap_or_default().into_owned(),
                 |id| ids.push(id),
             )
             .expect("reads");

@@ -250,19 +250,35 @@ pub fn split_rt_prefix(text: &str) -> Option<(&str, &str)> {
 /// reprs found in the IO archive and pandas exports) are parsed as lists; otherwise the
 /// value is split on `sep`, or, when `sep` is `None`, on white space, `,`, `;` and `|`.
 /// Items are trimmed and empty items dropped.
-pub fn split_list(cell: &str, sep: Option<char>) -> Vec<String> {
+/// Plain items borrow from `cell`; bracketed ones, which may hold escapes, are owned.
+pub fn split_list(cell: &str, sep: Option<char>) -> Vec<Cow<'_, str>> {
     let cell = cell.trim();
     if cell.is_empty() {
         return Vec::new();
     }
     if let Some(inner) = cell.strip_prefix('[').and_then(|c| c.strip_suffix(']')) {
-        return parse_bracket_list(inner);
+        return parse_bracket_list(inner).into_iter().map(Cow::Owned).collect();
     }
     let parts: Box<dyn Iterator<Item = &str>> = match sep {
         Some(sep) => Box::new(cell.split(sep)),
         None => Box::new(cell.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '|'))),
     };
-    parts.map(str::trim).filter(|p| !p.is_empty()).map(str::to_string).collect()
+    parts.map(str::trim).filter(|p| !p.is_empty()).map(Cow::Borrowed).collect()
+}
+
+/// Owned strings as cows, for a [`crate::post::PostRef`]'s lists.
+pub fn owned_cows(items: Vec<String>) -> Vec<Cow<'static, str>> {
+    items.into_iter().map(Cow::Owned).collect()
+}
+
+/// [`split_list`] of a cell that may own its text: items borrow where the cell does.
+pub fn split_list_cow<'a>(cell: Cow<'a, str>, sep: Option<char>) -> Vec<Cow<'a, str>> {
+    match cell {
+        Cow::Borrowed(cell) => split_list(cell, sep),
+        Cow::Owned(cell) => {
+            split_list(&cell, sep).into_iter().map(|item| Cow::Owned(item.into_owned())).collect()
+        }
+    }
 }
 
 fn parse_bracket_list(inner: &str) -> Vec<String> {
