@@ -2,6 +2,8 @@
 //! profiles and compact per-behaviour actions. Nothing else of a post is kept except a
 //! few sample texts per account, so memory grows with accounts and actions, not text.
 
+use std::collections::hash_map::Entry;
+
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashMap;
 use scrutineer_core::intern::{Interner, prefetch};
@@ -128,7 +130,7 @@ pub struct PreparedPost {
     category: Option<Span>,
     followers: Option<u64>,
     hosts: SmallVec<[Span; 2]>,
-    /// (behaviour, item key, where its label comes from if this post is the first to
+    /// (behaviour, item key, where its label comes from if this post is the second to
     /// show the item). Labels are made only then, on the committing thread.
     items: SmallVec<[(Behaviour, u64, LabelSource); 2]>,
     tokens: Option<(u64, Vec<u32>)>,
@@ -301,8 +303,10 @@ pub struct Corpus {
     account_index: Interner,
     /// Actions per windowed behaviour (indexed by [`Behaviour::index`]; sync has none here).
     pub actions: [Vec<Action>; 4],
-    /// Human-readable label of each item key, kept for evidence.
-    pub labels: FxHashMap<u64, Box<str>>,
+    /// Human-readable label of each item key, kept for evidence: `None` until the item
+    /// shows up a second time. An item seen once is shared with no one (near-duplicate
+    /// texts aside), and most items are seen once, so their text is never copied.
+    pub labels: FxHashMap<u64, Option<Box<str>>>,
     /// Token sets of distinct co-tweet texts, for near-duplicate matching.
     pub text_tokens: FxHashMap<u64, Vec<u32>>,
     /// (account, minute since epoch) of every post, for synchronised activity.
@@ -470,11 +474,25 @@ impl Corpus {
             self.minutes.push((account, minute));
         }
         for &(behaviour, item, ref source) in &post.items {
-            if let std::collections::hash_map::Entry::Vacant(slot) = self.labels.entry(item) {
-                slot.insert(match *source {
-                    LabelSource::Text => label(post.str(post.text)),
-                    LabelSource::Span(span) => label(post.str(span)),
-                });
+            match self.labels.entry(item) {
+                // Near-duplicate texts are matched to each other by their token sets, so
+                // a text seen once may still be shared: it is labelled at once.
+                Entry::Vacant(slot) if self.keep_tokens && behaviour == Behaviour::CoTweet => {
+                    slot.insert(Some(match *source {
+                        LabelSource::Text => label(post.str(post.text)),
+                        LabelSource::Span(span) => label(post.str(span)),
+                    }));
+                }
+                Entry::Vacant(slot) => {
+                    slot.insert(None);
+                }
+                Entry::Occupied(mut slot) if slot.get().is_none() => {
+                    slot.insert(Some(match *source {
+                        LabelSource::Text => label(post.str(post.text)),
+                        LabelSource::Span(span) => label(post.str(span)),
+                    }));
+                }
+                Entry::Occupied(_) => {}
             }
             self.actions[behaviour.index()].push(Action { item, time, account, post: post_index });
         }
