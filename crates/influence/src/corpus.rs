@@ -112,9 +112,9 @@ impl Vocabulary {
 
 /// A post reduced to what [`Corpus::commit`] needs, with its item keys computed: the
 /// part of ingest that needs no shared state, so it runs in parallel (see [`Preparer`]).
-/// Its text fields are copied into one buffer and the post itself is dropped on the
-/// thread that prepared it: the committing thread then frees one allocation per post
-/// instead of one per field (frees across threads are the allocator's slow path).
+/// Its text fields are copied into one buffer, and prepared posts travel by value in
+/// batches: the committing thread then frees one allocation per post instead of one per
+/// field (frees across threads are the allocator's slow path).
 pub struct PreparedPost {
     buf: String,
     account: Span,
@@ -373,16 +373,13 @@ impl Corpus {
     /// Commits a batch of prepared posts in order. Accounts are interned for the whole
     /// batch first, and the table slot and profile each post will touch are prefetched a
     /// few posts ahead, so that the cache misses of consecutive posts overlap.
-    pub fn commit_batch(&mut self, batch: Vec<Box<PreparedPost>>) {
+    pub fn commit_batch(&mut self, batch: Vec<PreparedPost>) {
         const AHEAD: usize = 8;
         // (account, week-hour slot) of each post.
         let mut at = Vec::with_capacity(batch.len());
         for (i, post) in batch.iter().enumerate() {
-            // The posts were written on other threads: their boxes, then their buffers,
-            // then the table slots of their accounts are fetched in steps ahead.
-            if let Some(ahead) = batch.get(i + 3 * AHEAD) {
-                prefetch(&**ahead);
-            }
+            // The posts' buffers were written on other threads: they, then the table slots
+            // of their accounts are fetched in steps ahead.
             if let Some(first) = batch.get(i + 2 * AHEAD).and_then(|ahead| ahead.buf.as_bytes().first()) {
                 prefetch(first);
             }
@@ -398,7 +395,7 @@ impl Corpus {
                 prefetch(&profile.samples);
                 prefetch(&profile.week_hours[slot]);
             }
-            self.commit_as(at[i].0, *post);
+            self.commit_as(at[i].0, post);
         }
     }
 
@@ -527,9 +524,8 @@ pub fn ingest<R: std::io::Read + Send>(
     format: &crate::read::Format,
 ) -> Result<crate::read::ReadReport, crate::read::ReadError> {
     let preparer = corpus.preparer();
-    // Boxed, so that the post moves between threads and batches as one pointer.
-    let prepare = move |post: PostRef<'_>| Box::new(preparer.prepare(post));
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Box<PreparedPost>>>(4);
+    let prepare = move |post: PostRef<'_>| preparer.prepare(post);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<PreparedPost>>(4);
     std::thread::scope(|scope| {
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);

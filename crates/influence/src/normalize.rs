@@ -55,11 +55,25 @@ pub fn normalize_text(text: &str) -> String {
     // not by what surrounds it; without one, words are lower-cased as they are copied.
     if !text.contains('Σ') {
         return join_kept_words(text.split_whitespace(), text.len(), |out, word| {
-            out.extend(word.chars().flat_map(char::to_lowercase));
+            word.chars().for_each(|c| push_lowercase(out, c));
         });
     }
     let lower = text.to_lowercase();
     join_kept_words(lower.split_whitespace(), lower.len(), |out, word| out.push_str(word))
+}
+
+/// Appends `c` lower-cased as [`char::to_lowercase`] does. ASCII and basic Cyrillic, most
+/// of what non-English posts hold, are mapped directly instead of through the Unicode
+/// tables.
+fn push_lowercase(out: &mut String, c: char) {
+    let shifted = |by: u32| char::from_u32(c as u32 + by).unwrap_or(c);
+    match c {
+        'A'..='Z' => out.push(c.to_ascii_lowercase()),
+        '\u{0410}'..='\u{042F}' => out.push(shifted(0x20)),
+        '\u{0400}'..='\u{040F}' => out.push(shifted(0x50)),
+        '\0'..='\u{7F}' | '\u{0430}'..='\u{045F}' => out.push(c),
+        _ => out.extend(c.to_lowercase()),
+    }
 }
 
 /// Joins `words`, each cut at its first `@` and dropped if that leaves nothing, with
@@ -302,6 +316,16 @@ mod tests {
         fn concatenated_hash_is_the_hash_of_the_concatenation(parts in proptest::collection::vec(".{0,200}", 0..4)) {
             let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
             proptest::prop_assert_eq!(hash_concat(&parts), hash_str(&parts.concat()));
+        }
+    }
+
+    #[test]
+    fn direct_lowercase_agrees_with_the_unicode_tables_for_every_character() {
+        let mut out = String::new();
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            out.clear();
+            push_lowercase(&mut out, c);
+            assert!(out.chars().eq(c.to_lowercase()), "{c:?} became {out:?}");
         }
     }
 
