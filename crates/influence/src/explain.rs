@@ -257,7 +257,7 @@ fn shared_items_per_network(
         first: i64,
         last: i64,
     }
-    let label = |item: u64| corpus.labels.get(&item).and_then(Option::as_deref).unwrap_or("");
+    let label = |item: u64| corpus.labels.get(&item).map_or("", |s| &**s);
     let mut out: Vec<Vec<SharedItem>> = vec![Vec::new(); n];
     // (network, account, time) of one item's actions by network members.
     let mut members: Vec<(u32, u32, i64)> = Vec::new();
