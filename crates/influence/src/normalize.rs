@@ -52,14 +52,30 @@ pub fn normalize_text(text: &str) -> String {
         });
     }
     // Lower-casing is per character except for a capital sigma, which becomes final or
-    // not by what surrounds it; without one, words are lower-cased as they are copied.
-    if !text.contains('Σ') {
-        return join_kept_words(text.split_whitespace(), text.len(), |out, word| {
-            word.chars().for_each(|c| push_lowercase(out, c));
-        });
+    // not by what surrounds it; without one, the text is normalised in one pass over its
+    // characters.
+    let mut out = String::with_capacity(text.len());
+    // In a word, after its `@` (the rest of the word is dropped).
+    let mut cut = false;
+    // In a word that has put something out.
+    let mut started = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            (cut, started) = (false, false);
+        } else if c == 'Σ' {
+            let lower = text.to_lowercase();
+            return join_kept_words(lower.split_whitespace(), lower.len(), |out, word| out.push_str(word));
+        } else if c == '@' {
+            cut = true;
+        } else if !cut {
+            if !started && !out.is_empty() {
+                out.push(' ');
+            }
+            started = true;
+            push_lowercase(&mut out, c);
+        }
     }
-    let lower = text.to_lowercase();
-    join_kept_words(lower.split_whitespace(), lower.len(), |out, word| out.push_str(word))
+    out
 }
 
 /// Appends `c` lower-cased as [`char::to_lowercase`] does. ASCII and basic Cyrillic, most
