@@ -67,43 +67,9 @@ pub struct Post<S = String> {
 /// readers hand these to per-post work, so that nothing is copied that is not kept.
 pub type PostRef<'a> = Post<Cow<'a, str>>;
 
-impl Post {
+impl<S> Post<S> {
     /// A post with only the required fields set.
-    pub fn new(
-        account: impl Into<String>,
-        time: DateTime<Utc>,
-        kind: PostKind,
-        text: impl Into<String>,
-    ) -> Post {
-        Post {
-            id: None,
-            account: account.into(),
-            handle: None,
-            time,
-            kind,
-            text: text.into(),
-            retweeted_id: None,
-            retweeted_account: None,
-            reply_to_id: None,
-            quoted_id: None,
-            urls: Vec::new(),
-            hashtags: Vec::new(),
-            mentions: Vec::new(),
-            language: None,
-            client: None,
-            account_meta: None,
-        }
-    }
-}
-
-impl<'a> PostRef<'a> {
-    /// A borrowed post with only the required fields set.
-    pub fn new_borrowed(
-        account: Cow<'a, str>,
-        time: DateTime<Utc>,
-        kind: PostKind,
-        text: Cow<'a, str>,
-    ) -> Self {
+    pub fn from_parts(account: S, time: DateTime<Utc>, kind: PostKind, text: S) -> Post<S> {
         Post {
             id: None,
             account,
@@ -123,7 +89,21 @@ impl<'a> PostRef<'a> {
             account_meta: None,
         }
     }
+}
 
+impl Post {
+    /// A post with only the required fields set.
+    pub fn new(
+        account: impl Into<String>,
+        time: DateTime<Utc>,
+        kind: PostKind,
+        text: impl Into<String>,
+    ) -> Post {
+        Post::from_parts(account.into(), time, kind, text.into())
+    }
+}
+
+impl<'a> PostRef<'a> {
     /// The post with every string owned.
     pub fn into_owned(self) -> Post {
         let own = |s: Option<Cow<'a, str>>| s.map(Cow::into_owned);

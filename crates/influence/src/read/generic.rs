@@ -481,7 +481,7 @@ impl RowMapper for GenericMapper {
                 mentions: mentions.is_none() && fields.mentions,
             },
         );
-        let mut post = PostRef::new_borrowed(account, time, kind, text);
+        let mut post = PostRef::from_parts(account, time, kind, text);
         post.id = row.opt_id(self.at(F::Id));
         post.handle = row.opt(self.at(F::Handle));
         post.retweeted_id = retweeted_id;

@@ -129,7 +129,7 @@ impl RowMapper for IoMapper {
             mentions: fields.mentions,
         };
         let ents = extract_entities_for(&text, wanted);
-        let mut post = PostRef::new_borrowed(account, time, kind, text);
+        let mut post = PostRef::from_parts(account, time, kind, text);
         post.id = row.opt_id(self.tweetid);
         post.handle = row.opt(self.screen_name);
         post.retweeted_id = retweeted_id;

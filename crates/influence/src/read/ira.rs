@@ -98,7 +98,7 @@ impl RowMapper for IraMapper {
         };
         let wanted = Fields { urls: row.fields.urls && expanded.is_empty(), ..row.fields };
         let ents = extract_entities_for(&text, wanted);
-        let mut post = PostRef::new_borrowed(account, time, kind, text);
+        let mut post = PostRef::from_parts(account, time, kind, text);
         post.id = row.opt_id(self.tweet_id);
         post.handle = row.opt(self.author);
         post.retweeted_account = retweeted_account;
