@@ -193,6 +193,12 @@ struct Emitted {
     multi: Vec<(u64, u32)>,
     /// `(a, b)`, `a < b`, once per item the pair coincided on.
     shared: PairCounter,
+    /// `(a, b)`, `a < b`, once per item on which every account acted once (and no post
+    /// holds several items) and the two acted within the window. There a pair is
+    /// matched exactly once from each side and shared once, so this one count stands
+    /// for `(a, b)` and `(b, a)` in `directed` and for `(a, b)` in `shared`: a third of
+    /// the counting, over half the pairs.
+    both: PairCounter,
     /// Length of `multi` after its last de-duplication.
     multi_deduped: usize,
     /// Scratch: one item's shared pairs, for de-duplication.
@@ -226,6 +232,7 @@ impl Emitted {
     fn flush_if_full(&mut self) {
         self.directed.flush_if_full();
         self.shared.flush_if_full();
+        self.both.flush_if_full();
         if self.multi.len() >= FLUSH_AT.max(2 * self.multi_deduped) {
             radsort::sort_by_key(&mut self.multi, |&(pair, post)| (pair, post));
             self.multi.dedup();
@@ -236,6 +243,7 @@ impl Emitted {
     fn merge(mut self, mut other: Emitted) -> Emitted {
         self.directed = self.directed.merge(other.directed);
         self.shared = self.shared.merge(other.shared);
+        self.both = self.both.merge(other.both);
         if self.multi.len() < other.multi.len() {
             std::mem::swap(&mut self.multi, &mut other.multi);
         }
@@ -280,6 +288,22 @@ fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emit
         let stamp = out.stamp;
         group.iter().all(|a| std::mem::replace(&mut out.seen[a.account as usize], stamp) != stamp)
     };
+    if once_each && !group.iter().any(|a| multi_posts.get(a.post as usize).copied().unwrap_or(false)) {
+        // Each pair once, from its earlier action (`group` is sorted by time): see
+        // `Emitted::both`. The accounts are distinct, so no partner repeats.
+        let mut hi = 0usize;
+        for (i, act) in group.iter().enumerate() {
+            hi = hi.max(i + 1);
+            while hi < group.len() && group[hi].time <= act.time + window {
+                hi += 1;
+            }
+            for other in &group[i + 1..hi] {
+                let (a, b) = (act.account.min(other.account), act.account.max(other.account));
+                out.both.add(pack(a, b));
+            }
+        }
+        return;
+    }
     let mut lo = 0usize;
     let mut hi = 0usize;
     out.item_shared.clear();
@@ -405,6 +429,7 @@ pub fn co_occurrence(
                 seen: vec![0; n_accounts],
                 directed: PairCounter::for_matches(piece.len()),
                 shared: PairCounter::for_matches(piece.len()),
+                both: PairCounter::for_matches(piece.len()),
                 ..Emitted::default()
             };
             for group in piece.chunk_by(|x, y| x.item == y.item) {
@@ -416,9 +441,18 @@ pub fn co_occurrence(
             out
         })
         .reduce(Emitted::default, Emitted::merge);
-    let Emitted { mut multi, directed, shared, .. } = emitted;
-    let mut directed_counts = directed.finish();
-    let shared_counts = shared.finish();
+    let Emitted { mut multi, directed, shared, both, .. } = emitted;
+    let both = both.finish();
+    let mut reversed: Vec<(u64, u32)> = both
+        .iter()
+        .map(|&(k, n)| {
+            let (a, b) = unpack(k);
+            (pack(b, a), n)
+        })
+        .collect();
+    radsort::sort_by_key(&mut reversed, |&(k, _)| k);
+    let mut directed_counts = merge_counts(merge_counts(directed.finish(), both.clone()), reversed);
+    let shared_counts = merge_counts(shared.finish(), both);
 
     if !multi.is_empty() {
         // Distinct posts per ordered pair among multi-item posts, added to the rest.
