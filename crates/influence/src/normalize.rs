@@ -40,25 +40,33 @@ pub fn mix64(mut z: u64) -> u64 {
 /// Text normalised for co-tweet matching: lower-cased, every `@...` run up to the next
 /// whitespace removed (mentions), whitespace collapsed to single spaces.
 pub fn normalize_text(text: &str) -> String {
-    if text.is_ascii() {
-        // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage
-        // return and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
-        let is_space = |c: char| matches!(c, '\t' | '\n' | '\x0B' | '\x0C' | '\r' | ' ');
-        // Copied as text and lower-cased in place, so nothing is validated again.
-        return join_kept_words(text.split(is_space), text.len(), |out, word| {
-            let start = out.len();
-            out.push_str(word);
-            out[start..].make_ascii_lowercase();
-        });
-    }
-    // Lower-casing is per character except for a capital sigma, which becomes final or
-    // not by what surrounds it; without one, the text is normalised in one pass over its
-    // characters.
     let mut out = String::with_capacity(text.len());
     // In a word, after its `@` (the rest of the word is dropped).
     let mut cut = false;
     // In a word that has put something out.
     let mut started = false;
+    if text.is_ascii() {
+        for &b in text.as_bytes() {
+            // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed,
+            // carriage return and space (`u8::is_ascii_whitespace` leaves out the
+            // vertical tab).
+            if matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+                (cut, started) = (false, false);
+            } else if b == b'@' {
+                cut = true;
+            } else if !cut {
+                if !started && !out.is_empty() {
+                    out.push(' ');
+                }
+                started = true;
+                out.push(char::from(b.to_ascii_lowercase()));
+            }
+        }
+        return out;
+    }
+    // Lower-casing is per character except for a capital sigma, which becomes final or
+    // not by what surrounds it; without one, the text is normalised in one pass over its
+    // characters, like ASCII text above.
     for c in text.chars() {
         if c.is_whitespace() {
             (cut, started) = (false, false);
