@@ -71,7 +71,9 @@ impl StateMediaList {
 
     /// The entry a host belongs to (the domain itself or a subdomain of it).
     pub fn lookup(&self, host: &str) -> Option<&StateMediaEntry> {
-        self.entries.iter().find(|e| host == e.domain || host.ends_with(&format!(".{}", e.domain)))
+        self.entries.iter().find(|e| {
+            host.strip_suffix(e.domain.as_str()).is_some_and(|rest| rest.is_empty() || rest.ends_with('.'))
+        })
     }
 }
 
@@ -202,8 +204,7 @@ pub fn attribute(
     members: &[&AccountProfile],
     languages: &Vocabulary,
     clients: &Vocabulary,
-    hosts: &Vocabulary,
-    state_media: &StateMediaList,
+    host_media: &[Option<&StateMediaEntry>],
 ) -> Attribution {
     let mut week = [0u64; 168];
     for m in members {
@@ -225,7 +226,7 @@ pub fn attribute(
     for m in members {
         for &(h, n) in &m.link_hosts {
             links += n as u64;
-            if let Some(e) = state_media.lookup(hosts.name(h)) {
+            if let Some(e) = host_media.get(h as usize).copied().flatten() {
                 hits.entry(e.domain.clone()).or_insert_with(|| (e.clone(), 0)).1 += n as u64;
             }
         }

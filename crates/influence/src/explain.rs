@@ -142,6 +142,8 @@ pub fn explain(
         }
     }
     let shared_items = shared_items_per_network(corpus, detection, &network_of, n);
+    // The state-media entry of each link host, looked up once rather than per member.
+    let host_media: Vec<_> = corpus.hosts.names.iter().map(|h| state_media.lookup(h)).collect();
 
     let mut networks: Vec<Network> = detection
         .communities
@@ -185,8 +187,7 @@ pub fn explain(
                     Some(SampleEvidence { account: a.account.clone(), post })
                 })
                 .collect();
-            let attribution =
-                attribute(&profiles, &corpus.languages, &corpus.clients, &corpus.hosts, state_media);
+            let attribution = attribute(&profiles, &corpus.languages, &corpus.clients, &host_media);
             let mut behaviours = summaries[i].clone();
             behaviours.sort_by_key(|b| std::cmp::Reverse(b.shared));
             Network {
