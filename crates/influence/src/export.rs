@@ -6,11 +6,12 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::Analysis;
-use crate::detect::BehaviourStats;
+use crate::detect::{BehaviourEdges, BehaviourStats};
 use crate::params::{Behaviour, ScanParams};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,9 +50,41 @@ struct NetworksFile<'a> {
 /// Writes every export into `dir` (created if missing). Returns the files written.
 pub fn write_all(analysis: &Analysis, params: &ScanParams, dir: &Path) -> Result<Vec<PathBuf>, ExportError> {
     fs::create_dir_all(dir.join("edges")).map_err(io_err(dir))?;
-    let mut written = Vec::new();
+    /// One file to write; the files are independent, so they are written side by side.
+    enum Job<'a> {
+        Networks,
+        Accounts,
+        Edges(&'a BehaviourEdges),
+        Gexf,
+        Graphml,
+    }
+    let mut jobs = vec![Job::Networks, Job::Accounts];
+    jobs.extend(analysis.detection.behaviours.iter().map(Job::Edges));
+    jobs.extend([Job::Gexf, Job::Graphml]);
+    jobs.into_par_iter()
+        .map(|job| match job {
+            Job::Networks => write_networks(analysis, params, &dir.join("networks.json")),
+            Job::Accounts => write_accounts(analysis, &dir.join("accounts.csv")),
+            Job::Edges(be) => {
+                write_edges(analysis, be, &dir.join("edges").join(format!("{}.csv", be.behaviour.as_str())))
+            }
+            Job::Gexf => {
+                let path = dir.join("network.gexf");
+                write_gexf(analysis, &path).map(|()| path)
+            }
+            Job::Graphml => {
+                let path = dir.join("network.graphml");
+                write_graphml(analysis, &path).map(|()| path)
+            }
+        })
+        .collect()
+}
 
-    let path = dir.join("networks.json");
+fn csv_err(path: &Path) -> impl FnOnce(csv::Error) -> ExportError + '_ {
+    move |source| ExportError::Csv { path: path.to_path_buf(), source }
+}
+
+fn write_networks(analysis: &Analysis, params: &ScanParams, path: &Path) -> Result<PathBuf, ExportError> {
     let file = NetworksFile {
         generator: "scrutineer",
         version: env!("CARGO_PKG_VERSION"),
@@ -67,54 +100,36 @@ pub fn write_all(analysis: &Analysis, params: &ScanParams, dir: &Path) -> Result
             .collect(),
         networks: &analysis.networks,
     };
-    let f = File::create(&path).map_err(io_err(&path))?;
+    let f = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::new(f);
     serde_json::to_writer_pretty(&mut w, &file)
-        .map_err(|source| ExportError::Json { path: path.clone(), source })?;
-    w.flush().map_err(io_err(&path))?;
-    written.push(path);
+        .map_err(|source| ExportError::Json { path: path.to_path_buf(), source })?;
+    w.flush().map_err(io_err(path))?;
+    Ok(path.to_path_buf())
+}
 
-    let path = dir.join("accounts.csv");
-    let mut w =
-        csv::Writer::from_path(&path).map_err(|source| ExportError::Csv { path: path.clone(), source })?;
-    let csv_err = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| ExportError::Csv { path: p, source }
-    };
-    w.write_record(["account", "network", "score"]).map_err(csv_err(&path))?;
+fn write_accounts(analysis: &Analysis, path: &Path) -> Result<PathBuf, ExportError> {
+    let mut w = csv::Writer::from_path(path).map_err(csv_err(path))?;
+    w.write_record(["account", "network", "score"]).map_err(csv_err(path))?;
     for net in &analysis.networks {
         for a in &net.accounts {
             w.write_record([a.account.as_str(), net.id.as_str(), &format!("{:.4}", a.score)])
-                .map_err(csv_err(&path))?;
+                .map_err(csv_err(path))?;
         }
     }
-    w.flush().map_err(io_err(&path))?;
-    written.push(path);
+    w.flush().map_err(io_err(path))?;
+    Ok(path.to_path_buf())
+}
 
-    for be in &analysis.detection.behaviours {
-        let path = dir.join("edges").join(format!("{}.csv", be.behaviour.as_str()));
-        let mut w = csv::Writer::from_path(&path)
-            .map_err(|source| ExportError::Csv { path: path.clone(), source })?;
-        w.write_record(["account_a", "account_b", "weight"]).map_err(csv_err(&path))?;
-        for &(a, b, weight) in &be.directed {
-            w.write_record([
-                analysis.corpus.account_key(a),
-                analysis.corpus.account_key(b),
-                &weight.to_string(),
-            ])
-            .map_err(csv_err(&path))?;
-        }
-        w.flush().map_err(io_err(&path))?;
-        written.push(path);
+fn write_edges(analysis: &Analysis, be: &BehaviourEdges, path: &Path) -> Result<PathBuf, ExportError> {
+    let mut w = csv::Writer::from_path(path).map_err(csv_err(path))?;
+    w.write_record(["account_a", "account_b", "weight"]).map_err(csv_err(path))?;
+    for &(a, b, weight) in &be.directed {
+        w.write_record([analysis.corpus.account_key(a), analysis.corpus.account_key(b), &weight.to_string()])
+            .map_err(csv_err(path))?;
     }
-
-    let path = dir.join("network.gexf");
-    write_gexf(analysis, &path)?;
-    written.push(path);
-    let path = dir.join("network.graphml");
-    write_graphml(analysis, &path)?;
-    written.push(path);
-    Ok(written)
+    w.flush().map_err(io_err(path))?;
+    Ok(path.to_path_buf())
 }
 
 /// Escapes text for XML attribute values and content.
