@@ -6,8 +6,8 @@
 //! built for that: open addressing with linear probing, one 32-byte slot holding the full
 //! hash and, for ids of up to [`INLINE`] bytes (voter numbers, envelope ids, NC's
 //! voter/date keys, account ids), the id itself, so that a probe touches one cache line
-//! instead of the table, an offsets array and the arena. [`Interner::prefetch`] lets a reader start the miss for a row a
-//! few rows ahead of the probe.
+//! instead of the table, an offsets array and the arena. [`Interner::prefetch`] lets a
+//! reader start the miss for a row a few rows ahead of the probe.
 
 use std::hash::BuildHasher;
 
