@@ -1,6 +1,7 @@
 //! The CSV driver shared by the `ira`, `io-archive` and `csv` readers: header lookup once,
-//! one reused `ByteRecord` per row, UTF-8 with a Windows-1252 fallback per cell, and the
-//! bookkeeping for skipped rows and truncated input.
+//! records read by [`RecordReader`] into reused `ByteRecord`s and mapped on other threads,
+//! UTF-8 with a Windows-1252 fallback per cell, and the bookkeeping for skipped rows and
+//! truncated input.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -10,6 +11,7 @@ use std::sync::mpsc;
 use chrono::{DateTime, Utc};
 use csv::ByteRecord;
 
+use super::records::RecordReader;
 use super::text::{clip, decode_1252, is_null_token, parse_count, parse_time};
 use super::{Fields, Out, ReadError};
 use crate::post::PostRef;
@@ -173,28 +175,16 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
     build: impl FnOnce(&Headers) -> Result<M, Vec<String>>,
 ) -> Result<(), ReadError> {
     let tracker = Tracker { inner: input, quotes: 0, last: None };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .has_headers(true)
-        .buffer_capacity(256 * 1024)
-        // Only `\n` ends a record: bare carriage returns occur inside unquoted tweet text in
-        // real exports, and CRLF endings leave a `\r` that the cell accessors drop.
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(tracker);
-    let header = match rdr.byte_headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            let source = match e.into_kind() {
-                csv::ErrorKind::Io(e) => e,
-                other => io::Error::new(io::ErrorKind::InvalidData, format!("{other:?}")),
-            };
-            return Err(ReadError::Io {
-                source_name: out.source().to_string(),
-                source: io::Error::new(source.kind(), format!("cannot read the CSV header: {source}")),
-            });
-        }
-    };
+    // Only `\n` ends a record: bare carriage returns occur inside unquoted tweet text in
+    // real exports, and CRLF endings leave a `\r` that the cell accessors drop.
+    let mut rdr = RecordReader::new(tracker, delimiter, 256 * 1024);
+    let mut header = ByteRecord::new();
+    if let Err(source) = rdr.read_byte_record(&mut header) {
+        return Err(ReadError::Io {
+            source_name: out.source().to_string(),
+            source: io::Error::new(source.kind(), format!("cannot read the CSV header: {source}")),
+        });
+    }
     let names: Vec<String> = header
         .iter()
         .enumerate()
@@ -236,17 +226,11 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
             let spawned = std::thread::Builder::new().name("scrutineer-csv-map".to_string()).spawn_scoped(
                 scope,
                 move || {
-                    for work in work_rx {
-                        let (batch, mapped) = match work {
-                            Work::Batch(batch, n) => {
-                                let mapped = batch[..n]
-                                    .iter()
-                                    .map(|rec| map_record(rec, width, names, fields, &mut mapper, transform))
-                                    .collect();
-                                (batch, mapped)
-                            }
-                            Work::Skip(line, reason) => (Vec::new(), vec![Mapped::skip(line, reason)]),
-                        };
+                    for (batch, n) in work_rx {
+                        let mapped = batch[..n]
+                            .iter()
+                            .map(|rec| map_record(rec, width, names, fields, &mut mapper, transform))
+                            .collect();
                         if done_tx.send((batch, mapped)).is_err() {
                             break;
                         }
@@ -264,19 +248,15 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
         let mut settler = Settler { pending: None };
         let mut pool: Vec<Vec<ByteRecord>> =
             (0..IN_FLIGHT * workers).map(|_| vec![ByteRecord::new(); BATCH]).collect();
-        let mut last_error_at = None;
-        let end = 'read: loop {
+        let end = loop {
             let mut batch = match pool.pop() {
                 Some(batch) => batch,
                 None => match lanes.recv() {
                     Some((batch, mapped)) => {
                         settler.settle_all(out, mapped);
-                        if batch.is_empty() {
-                            continue 'read;
-                        }
                         batch
                     }
-                    None => break 'read End::Eof,
+                    None => break End::Eof,
                 },
             };
             let mut n = 0;
@@ -289,40 +269,20 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
                         break;
                     }
                     Err(e) => {
-                        let line = rdr.position().line();
-                        if let csv::ErrorKind::Io(ioe) = e.kind() {
-                            end = Some(End::Io(line, ioe.to_string()));
-                            break;
-                        }
-                        // Not expected with flexible byte records; kept in order as a skip.
-                        if n > 0 {
-                            out.report.records += n as u64;
-                            let full = std::mem::take(&mut batch);
-                            lanes.send(Work::Batch(full, n));
-                            batch = vec![ByteRecord::new(); BATCH];
-                            n = 0;
-                        }
-                        out.report.records += 1;
-                        lanes.send(Work::Skip(line, format!("malformed CSV: {e}")));
-                        if last_error_at == Some(rdr.position().byte()) {
-                            end = Some(End::Eof);
-                            break;
-                        }
-                        last_error_at = Some(rdr.position().byte());
+                        end = Some(End::Io(rdr.position().line(), e.to_string()));
+                        break;
                     }
                 }
             }
             out.report.records += n as u64;
             if n > 0 {
-                lanes.send(Work::Batch(batch, n));
+                lanes.send((batch, n));
             } else {
                 pool.push(batch);
             }
             while let Some((batch, mapped)) = lanes.try_recv() {
                 settler.settle_all(out, mapped);
-                if !batch.is_empty() {
-                    pool.push(batch);
-                }
+                pool.push(batch);
             }
             if let Some(end) = end {
                 break end;
@@ -355,7 +315,7 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
     })
 }
 
-/// A batch of records back from a mapping thread (empty for a skip), with its results.
+/// A batch of records back from a mapping thread, with its results.
 type Done<T> = (Vec<ByteRecord>, Vec<Mapped<T>>);
 
 /// The channels to and from the mapping threads, used round-robin so that results are
@@ -401,10 +361,8 @@ const IN_FLIGHT: usize = 4;
 /// Mapping threads at most: beyond this the parsing thread cannot keep them busy.
 const MAX_WORKERS: usize = 4;
 
-enum Work {
-    Batch(Vec<ByteRecord>, usize),
-    Skip(u64, String),
-}
+/// A batch of records for a mapping thread, and how many of them are filled.
+type Work = (Vec<ByteRecord>, usize);
 
 enum End {
     Eof,
@@ -418,12 +376,6 @@ struct Mapped<T> {
     decoded: bool,
     short: bool,
     last_field_has_newline: bool,
-}
-
-impl<T> Mapped<T> {
-    fn skip(line: u64, reason: String) -> Mapped<T> {
-        Mapped { line, result: Err(reason), decoded: false, short: false, last_field_has_newline: false }
-    }
 }
 
 fn map_record<M: RowMapper, T>(

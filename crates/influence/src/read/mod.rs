@@ -19,6 +19,7 @@ mod input;
 mod io_archive;
 mod ira;
 mod jsonl;
+mod records;
 pub mod text;
 mod twitter_v1;
 mod twitter_v2;
