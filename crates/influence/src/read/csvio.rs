@@ -1,5 +1,5 @@
 //! The CSV driver shared by the `ira`, `io-archive` and `csv` readers: header lookup once,
-//! records read by [`RecordReader`] into reused `ByteRecord`s and mapped on other threads,
+//! records read by [`RecordReader`] into reused [`Record`]s and mapped on other threads,
 //! UTF-8 with a Windows-1252 fallback per cell, and the bookkeeping for skipped rows and
 //! truncated input.
 
@@ -9,9 +9,8 @@ use std::io::{self, BufRead, Read};
 use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
-use csv::ByteRecord;
 
-use super::records::RecordReader;
+use super::records::{Record, RecordReader};
 use super::text::{clip, decode_1252, is_null_token, parse_count, parse_time};
 use super::{Fields, Out, ReadError};
 use crate::post::PostRef;
@@ -34,7 +33,7 @@ pub(crate) trait RowMapper {
 
 /// One CSV row with typed accessors that name the field in their errors.
 pub(crate) struct Row<'r> {
-    rec: &'r ByteRecord,
+    rec: &'r Record,
     /// The whole record's bytes, when they are UTF-8: checked once for all cells.
     whole: Option<&'r str>,
     names: &'r [String],
@@ -49,7 +48,7 @@ impl<'r> Row<'r> {
     }
 
     /// A row over `rec`, whose bytes are checked for UTF-8 here once.
-    fn new(rec: &'r ByteRecord, names: &'r [String], fields: Fields) -> Row<'r> {
+    fn new(rec: &'r Record, names: &'r [String], fields: Fields) -> Row<'r> {
         // simdutf8: the check runs on every record of millions.
         let whole = simdutf8::basic::from_utf8(rec.as_slice()).ok();
         Row { rec, whole, names, decoded: Cell::new(false), fields }
@@ -178,8 +177,8 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
     // Only `\n` ends a record: bare carriage returns occur inside unquoted tweet text in
     // real exports, and CRLF endings leave a `\r` that the cell accessors drop.
     let mut rdr = RecordReader::new(tracker, delimiter, 256 * 1024);
-    let mut header = ByteRecord::new();
-    if let Err(source) = rdr.read_byte_record(&mut header) {
+    let mut header = Record::default();
+    if let Err(source) = rdr.read_record(&mut header) {
         return Err(ReadError::Io {
             source_name: out.source().to_string(),
             source: io::Error::new(source.kind(), format!("cannot read the CSV header: {source}")),
@@ -246,8 +245,8 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
         let mut lanes = Lanes { work: work_txs, done: done_rxs, sent: 0, received: 0 };
 
         let mut settler = Settler { pending: None };
-        let mut pool: Vec<Vec<ByteRecord>> =
-            (0..IN_FLIGHT * workers).map(|_| vec![ByteRecord::new(); BATCH]).collect();
+        let mut pool: Vec<Vec<Record>> =
+            (0..IN_FLIGHT * workers).map(|_| vec![Record::default(); BATCH]).collect();
         let end = loop {
             let mut batch = match pool.pop() {
                 Some(batch) => batch,
@@ -262,14 +261,14 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
             let mut n = 0;
             let mut end = None;
             while n < BATCH {
-                match rdr.read_byte_record(&mut batch[n]) {
+                match rdr.read_record(&mut batch[n]) {
                     Ok(true) => n += 1,
                     Ok(false) => {
                         end = Some(End::Eof);
                         break;
                     }
                     Err(e) => {
-                        end = Some(End::Io(rdr.position().line(), e.to_string()));
+                        end = Some(End::Io(rdr.next_record_line(), e.to_string()));
                         break;
                     }
                 }
@@ -316,7 +315,7 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
 }
 
 /// A batch of records back from a mapping thread, with its results.
-type Done<T> = (Vec<ByteRecord>, Vec<Mapped<T>>);
+type Done<T> = (Vec<Record>, Vec<Mapped<T>>);
 
 /// The channels to and from the mapping threads, used round-robin so that results are
 /// taken back in the order the work was sent.
@@ -362,7 +361,7 @@ const IN_FLIGHT: usize = 4;
 const MAX_WORKERS: usize = 4;
 
 /// A batch of records for a mapping thread, and how many of them are filled.
-type Work = (Vec<ByteRecord>, usize);
+type Work = (Vec<Record>, usize);
 
 enum End {
     Eof,
@@ -379,14 +378,14 @@ struct Mapped<T> {
 }
 
 fn map_record<M: RowMapper, T>(
-    rec: &ByteRecord,
+    rec: &Record,
     width: usize,
     names: &[String],
     fields: Fields,
     mapper: &mut M,
     transform: &(dyn Fn(PostRef<'_>) -> T + Sync),
 ) -> Mapped<T> {
-    let line = rec.position().map_or(0, csv::Position::line);
+    let line = rec.line();
     let short = rec.len() < width;
     let last_field_has_newline = rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
     let mut decoded = false;

@@ -9,9 +9,57 @@
 //! carriage returns and blank lines, read through buffers of every small size.
 
 use std::io::{self, Read};
+use std::ops::Range;
 
-use csv::{ByteRecord, Position};
 use csv_core::ReadRecordResult;
+
+/// One CSV record: its fields back to back, one separator byte between two (the line as
+/// written, for a quote-free line, so that it is copied in one go), and its line.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Record {
+    bytes: Vec<u8>,
+    /// Where each field ends in `bytes`; the next starts one byte later.
+    ends: Vec<usize>,
+    line: u64,
+}
+
+impl Record {
+    /// The number of fields.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Every field with the separators between them.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Where field `idx` lies in [`Record::as_slice`].
+    pub fn range(&self, idx: usize) -> Option<Range<usize>> {
+        let end = *self.ends.get(idx)?;
+        let start = if idx == 0 { 0 } else { self.ends[idx - 1] + 1 };
+        Some(start..end)
+    }
+
+    pub fn get(&self, idx: usize) -> Option<&[u8]> {
+        self.range(idx).map(|r| &self.bytes[r])
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
+        (0..self.len()).map(|i| self.get(i).unwrap_or(b""))
+    }
+
+    /// The line the record starts on, counting from 1 (as the `csv` crate reports it:
+    /// blank lines before a record count as its start).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+    }
+}
 
 /// Reads CSV records with `delimiter`; only `\n` ends a record (a `\r` is data).
 pub(crate) struct RecordReader<R> {
@@ -21,8 +69,6 @@ pub(crate) struct RecordReader<R> {
     pos: usize,
     /// The end of the bytes read into `buf`.
     len: usize,
-    /// The input's offset of `buf[0]`.
-    base: u64,
     eof: bool,
     delimiter: u8,
     /// The slow path, for records with a quote character.
@@ -31,9 +77,9 @@ pub(crate) struct RecordReader<R> {
     ends: Vec<usize>,
     /// The line of `buf[pos]`, counting from 1.
     line: u64,
-    /// The position the next record reports: where the previous one ended (blank lines
+    /// The line the next record reports: where the previous one ended (blank lines
     /// skipped before a record do not move it, as in the `csv` crate).
-    next: Position,
+    next_line: u64,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -47,14 +93,13 @@ impl<R: Read> RecordReader<R> {
             buf: vec![0; capacity.max(1)],
             pos: 0,
             len: 0,
-            base: 0,
             eof: false,
             delimiter,
             core,
             out: vec![0; 1024],
             ends: vec![0; 64],
             line: 1,
-            next: Position::new(),
+            next_line: 1,
         }
     }
 
@@ -62,15 +107,15 @@ impl<R: Read> RecordReader<R> {
         &self.inner
     }
 
-    /// The position after the last record read.
-    pub fn position(&self) -> &Position {
-        &self.next
+    /// The line after the last record read.
+    pub fn next_record_line(&self) -> u64 {
+        self.next_line
     }
 
     /// Reads the next record into `rec`; `false` at the end of the input.
-    pub fn read_byte_record(&mut self, rec: &mut ByteRecord) -> io::Result<bool> {
+    pub fn read_record(&mut self, rec: &mut Record) -> io::Result<bool> {
         rec.clear();
-        rec.set_position(Some(self.next.clone()));
+        rec.line = self.next_line;
         loop {
             let avail = &self.buf[self.pos..self.len];
             let line_end = memchr::memchr(b'\n', avail);
@@ -92,12 +137,9 @@ impl<R: Read> RecordReader<R> {
             if memchr::memchr(b'"', line).is_some() {
                 return self.slow(rec);
             }
-            let mut start = 0;
-            for at in memchr::memchr_iter(self.delimiter, line) {
-                rec.push_field(&line[start..at]);
-                start = at + 1;
-            }
-            rec.push_field(&line[start..]);
+            rec.bytes.extend_from_slice(line);
+            rec.ends.extend(memchr::memchr_iter(self.delimiter, line));
+            rec.ends.push(line.len());
             match line_end {
                 Some(end) => {
                     self.pos += end + 1;
@@ -111,7 +153,7 @@ impl<R: Read> RecordReader<R> {
     }
 
     /// Reads one record with `csv_core`, from `buf[pos]` at the start of a record.
-    fn slow(&mut self, rec: &mut ByteRecord) -> io::Result<bool> {
+    fn slow(&mut self, rec: &mut Record) -> io::Result<bool> {
         let (mut out_len, mut ends_len) = (0, 0);
         loop {
             let input = &self.buf[self.pos..self.len];
@@ -139,8 +181,12 @@ impl<R: Read> RecordReader<R> {
                 }
                 ReadRecordResult::Record => {
                     let mut start = 0;
-                    for &end in &self.ends[..ends_len] {
-                        rec.push_field(&self.out[start..end]);
+                    for (i, &end) in self.ends[..ends_len].iter().enumerate() {
+                        if i > 0 {
+                            rec.bytes.push(self.delimiter);
+                        }
+                        rec.bytes.extend_from_slice(&self.out[start..end]);
+                        rec.ends.push(rec.bytes.len());
                         start = end;
                     }
                     self.finish_record();
@@ -152,8 +198,7 @@ impl<R: Read> RecordReader<R> {
     }
 
     fn finish_record(&mut self) {
-        let record = self.next.record() + 1;
-        self.next.set_byte(self.base + self.pos as u64).set_line(self.line).set_record(record);
+        self.next_line = self.line;
     }
 
     /// Keeps the unread bytes and reads more after them, growing the buffer when a record
@@ -161,7 +206,6 @@ impl<R: Read> RecordReader<R> {
     fn fill(&mut self) -> io::Result<()> {
         if self.pos > 0 {
             self.buf.copy_within(self.pos..self.len, 0);
-            self.base += self.pos as u64;
             self.len -= self.pos;
             self.pos = 0;
         }
@@ -199,10 +243,10 @@ mod tests {
             .has_headers(false)
             .terminator(csv::Terminator::Any(b'\n'))
             .from_reader(input);
-        let mut rec = ByteRecord::new();
+        let mut rec = csv::ByteRecord::new();
         let mut out = Vec::new();
         while rdr.read_byte_record(&mut rec).expect("in memory") {
-            let line = rec.position().map_or(0, Position::line);
+            let line = rec.position().map_or(0, csv::Position::line);
             out.push((rec.iter().map(<[u8]>::to_vec).collect(), line));
         }
         out
@@ -210,11 +254,10 @@ mod tests {
 
     fn by_record_reader(input: &[u8], delimiter: u8, capacity: usize) -> Vec<(Vec<Vec<u8>>, u64)> {
         let mut rdr = RecordReader::new(input, delimiter, capacity);
-        let mut rec = ByteRecord::new();
+        let mut rec = Record::default();
         let mut out = Vec::new();
-        while rdr.read_byte_record(&mut rec).expect("in memory") {
-            let line = rec.position().map_or(0, Position::line);
-            out.push((rec.iter().map(<[u8]>::to_vec).collect(), line));
+        while rdr.read_record(&mut rec).expect("in memory") {
+            out.push((rec.iter().map(<[u8]>::to_vec).collect(), rec.line()));
         }
         out
     }
