@@ -118,24 +118,23 @@ impl<R: Read> RecordReader<R> {
         rec.line = self.next_line;
         loop {
             let avail = &self.buf[self.pos..self.len];
-            let line_end = memchr::memchr(b'\n', avail);
-            let line = match line_end {
-                Some(end) => &avail[..end],
+            // The line's end or its first quote, which sends the record to `csv_core`.
+            let line_end = match memchr::memchr2(b'\n', b'"', avail) {
+                Some(at) if avail[at] == b'"' => return self.slow(rec),
+                Some(end) => Some(end),
                 None if !self.eof => {
                     self.fill()?;
                     continue;
                 }
                 None if avail.is_empty() => return self.slow(rec),
-                None => avail,
+                None => None,
             };
+            let line = line_end.map_or(avail, |end| &avail[..end]);
             if line.is_empty() {
                 // A blank line between records is no record.
                 self.pos += 1;
                 self.line += 1;
                 continue;
-            }
-            if memchr::memchr(b'"', line).is_some() {
-                return self.slow(rec);
             }
             rec.bytes.extend_from_slice(line);
             rec.ends.extend(memchr::memchr_iter(self.delimiter, line));
