@@ -5,11 +5,12 @@
 use std::collections::hash_map::Entry;
 
 use chrono::{DateTime, Utc};
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use scrutineer_core::intern::{Interner, prefetch};
 use serde::Serialize;
 use smallvec::SmallVec;
 
+use crate::keyset::KeySet;
 use crate::normalize::{
     hash_concat, hash_str, hashtag_set_key, normalize_text, normalize_url_and_host, token_set,
 };
@@ -310,7 +311,7 @@ pub struct Corpus {
     /// never copied.
     pub labels: FxHashMap<u64, Box<str>>,
     /// Item keys seen once so far: 8 bytes an item instead of a label's 24 and its text.
-    seen_once: FxHashSet<u64>,
+    seen_once: KeySet,
     /// Token sets of distinct co-tweet texts, for near-duplicate matching.
     pub text_tokens: FxHashMap<u64, Vec<u32>>,
     /// (account, minute since epoch) of every post, for synchronised activity.
@@ -349,7 +350,7 @@ impl Corpus {
             account_index: Interner::new(),
             actions: Default::default(),
             labels: FxHashMap::default(),
-            seen_once: FxHashSet::default(),
+            seen_once: KeySet::default(),
             text_tokens: FxHashMap::default(),
             minutes: Vec::new(),
             languages: Vocabulary::default(),
@@ -393,6 +394,11 @@ impl Corpus {
             }
             if let Some(ahead) = batch.get(i + AHEAD) {
                 self.account_index.prefetch(ahead.str(ahead.account).as_bytes());
+            }
+            if let Some(ahead) = batch.get(i + AHEAD / 2) {
+                for &(_, item, _) in &ahead.items {
+                    self.seen_once.prefetch(item);
+                }
             }
             at.push((self.intern_account(post.str(post.account)), week_hour(post.time.timestamp())));
         }

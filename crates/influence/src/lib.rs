@@ -12,6 +12,7 @@ pub mod corpus;
 pub mod detect;
 pub mod explain;
 pub mod export;
+mod keyset;
 pub mod minhash;
 pub mod normalize;
 pub mod nullmodel;
