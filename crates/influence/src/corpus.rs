@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 
 use crate::keyset::KeySet;
 use crate::normalize::{
-    hash_concat, hash_str, hashtag_set_key, normalize_text, normalize_url_and_host, token_set,
+    hash_concat, hash_str, hashtag_set_key, normalize_text, push_normalized_url, token_set,
 };
 use crate::params::{Behaviour, ScanParams};
 use crate::post::{Post, PostKind, PostRef};
@@ -143,6 +143,14 @@ pub struct PreparedPost {
 struct Span(u32, u32);
 
 impl Span {
+    /// The span of `range` (empty where it passes 4 GiB, as [`Writer::put`] would).
+    fn over(range: std::ops::Range<usize>) -> Span {
+        match (u32::try_from(range.start), u32::try_from(range.len())) {
+            (Ok(start), Ok(len)) if start.checked_add(len).is_some() => Span(start, len),
+            _ => Span(0, 0),
+        }
+    }
+
     fn of(self, buf: &str) -> &str {
         buf.get(self.0 as usize..(self.0 + self.1) as usize).unwrap_or("")
     }
@@ -175,6 +183,12 @@ impl Writer {
 
     fn put_opt(&mut self, s: Option<&str>) -> Option<Span> {
         s.map(|s| self.put(s))
+    }
+
+    /// Appends the normalised link and its host ([`push_normalized_url`]).
+    fn put_url(&mut self, raw: &str) -> (Span, Option<Span>) {
+        let (link, host) = push_normalized_url(raw, &mut self.0);
+        (Span::over(link), host.map(Span::over))
     }
 }
 
@@ -220,12 +234,12 @@ impl Preparer {
         let mut urls: SmallVec<[Span; 2]> = SmallVec::new();
         let mut hosts: SmallVec<[Span; 2]> = SmallVec::new();
         for u in post.urls.iter().filter(|u| !u.trim().is_empty()) {
-            let (normalized, host) = normalize_url_and_host(u);
+            let (link, host) = w.put_url(u);
             // A retweet's links count for its hosts only (see below).
             if post.kind != PostKind::Retweet {
-                urls.push(w.put(&normalized));
+                urls.push(link);
             }
-            hosts.extend(w.put_opt(host.as_deref()));
+            hosts.extend(host);
         }
         if post.kind == PostKind::Retweet {
             if self.want[Behaviour::CoRetweet.index()] {

@@ -6,6 +6,7 @@
 
 use rustc_hash::FxHasher;
 use std::hash::Hasher;
+use std::ops::Range;
 
 /// 64-bit hash used to key items. Collisions between distinct texts are possible in
 /// principle; at 64 bits they are negligible for corpora of billions of posts.
@@ -187,46 +188,41 @@ pub fn normalize_url(raw: &str) -> String {
 
 /// [`normalize_url`] and the normalised link's [`url_host`], from one parse.
 pub fn normalize_url_and_host(raw: &str) -> (String, Option<String>) {
-    let raw = raw.trim();
-    if let Some(plain) = normalize_plain_url(raw) {
-        return plain;
-    }
-    normalize_parsed_url(raw)
+    let mut out = String::new();
+    let (link, host) = push_normalized_url(raw, &mut out);
+    let host = host.map(|h| out[h].to_owned());
+    out.truncate(link.end);
+    (out, host)
 }
 
-/// [`normalize_url_and_host`] for the links most posts carry, `http(s)://host/path` with
-/// nothing the URL standard would rewrite, without the general parser (which took a
-/// seventh of a scan's time); `None` for anything else. The rewrites ruled out: a port,
-/// user, query or fragment; a host that could be an IP address (last label numeric), is
-/// punycode (`xn--`) or has empty labels; a path with percent escapes, characters that
-/// get escaped, backslashes, or `.`/`..` segments.
-fn normalize_plain_url(raw: &str) -> Option<(String, Option<String>)> {
-    let bytes = raw.as_bytes();
-    let scheme_len = if bytes.len() >= 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
-        8
-    } else if bytes.len() >= 7 && bytes[..7].eq_ignore_ascii_case(b"http://") {
-        7
-    } else {
-        return None;
-    };
-    let rest = &raw[scheme_len..];
-    let (host, path) = rest.split_at(memchr::memchr(b'/', rest.as_bytes()).unwrap_or(rest.len()));
-    if host.is_empty() || !host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'.' || c == b'-') {
-        return None;
+/// [`normalize_url_and_host`] written onto the end of `out`: where the normalised link and
+/// its host lie in `out`. Ingest writes each post's links into the post's one buffer so.
+pub fn push_normalized_url(raw: &str, out: &mut String) -> (Range<usize>, Option<Range<usize>>) {
+    let raw = raw.trim();
+    let start = out.len();
+    if let Some(host) = push_plain_url(raw, out) {
+        return (start..out.len(), Some(host));
     }
-    let mut labels = host.split('.');
-    let last = labels.next_back()?;
-    if !last.as_bytes().first()?.is_ascii_alphabetic()
-        || std::iter::once(last)
-            .chain(labels)
-            .any(|l| l.is_empty() || l.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("xn--")))
-    {
-        return None;
-    }
-    let plain_path = path.bytes().all(|c| {
-        c.is_ascii_alphanumeric()
+    let (link, host) = normalize_parsed_url(raw);
+    out.push_str(&link);
+    let link = start..out.len();
+    let host = host.map(|h| {
+        let at = out.len();
+        out.push_str(&h);
+        at..out.len()
+    });
+    (link, host)
+}
+
+/// Bytes a plain link's path may hold: what the URL standard leaves as it is.
+const PLAIN_PATH: [bool; 256] = {
+    let mut ok = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        ok[c] = b.is_ascii_alphanumeric()
             || matches!(
-                c,
+                b,
                 b'-' | b'.'
                     | b'_'
                     | b'~'
@@ -244,21 +240,63 @@ fn normalize_plain_url(raw: &str) -> Option<(String, Option<String>)> {
                     | b':'
                     | b'@'
                     | b'/'
-            )
-    });
-    if !plain_path || memchr::memmem::find(path.as_bytes(), b"/.").is_some() {
+            );
+        c += 1;
+    }
+    ok
+};
+
+/// [`push_normalized_url`] for the links most posts carry, `http(s)://host/path` with
+/// nothing the URL standard would rewrite, without the general parser (which took a
+/// seventh of a scan's time): the host's range in `out`, or `None`, with `out` untouched,
+/// for anything else. The rewrites ruled out: a port, user, query or fragment; a host
+/// that could be an IP address (last label numeric), is punycode (`xn--`) or has empty
+/// labels; a path with percent escapes, characters that get escaped, backslashes, or
+/// `.`/`..` segments.
+fn push_plain_url(raw: &str, out: &mut String) -> Option<Range<usize>> {
+    let bytes = raw.as_bytes();
+    let scheme_len = if bytes.len() >= 8 && bytes[..8].eq_ignore_ascii_case(b"https://") {
+        8
+    } else if bytes.len() >= 7 && bytes[..7].eq_ignore_ascii_case(b"http://") {
+        7
+    } else {
+        return None;
+    };
+    let rest = &bytes[scheme_len..];
+    let host_len = memchr::memchr(b'/', rest).unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_len);
+    let punycode = |label: &[u8]| label.get(..4).is_some_and(|p| p.eq_ignore_ascii_case(b"xn--"));
+    let mut label_start = 0;
+    for (i, &c) in host.iter().enumerate() {
+        if c == b'.' {
+            if i == label_start || punycode(&host[label_start..i]) {
+                return None;
+            }
+            label_start = i + 1;
+        } else if !(c.is_ascii_alphanumeric() || c == b'-') {
+            return None;
+        }
+    }
+    let last = &host[label_start..];
+    if !last.first()?.is_ascii_alphabetic() || punycode(last) {
         return None;
     }
-    let mut normalized = String::with_capacity(raw.len());
-    normalized.push_str(if scheme_len == 8 { "https://" } else { "http://" });
-    normalized.push_str(host);
-    normalized[scheme_len..].make_ascii_lowercase();
-    // `http://host/` and `http://host` are one page.
-    if path != "/" {
-        normalized.push_str(path);
+    for (i, &c) in path.iter().enumerate() {
+        if !PLAIN_PATH[usize::from(c)] || (c == b'.' && i > 0 && path[i - 1] == b'/') {
+            return None;
+        }
     }
-    let host = without_www(&normalized[scheme_len..scheme_len + host.len()]).to_owned();
-    Some((normalized, Some(host)))
+    out.reserve(raw.len());
+    out.push_str(if scheme_len == 8 { "https://" } else { "http://" });
+    let host_start = out.len();
+    out.push_str(&raw[scheme_len..scheme_len + host_len]);
+    out[host_start..].make_ascii_lowercase();
+    let host_end = out.len();
+    // `http://host/` and `http://host` are one page.
+    if path != b"/" {
+        out.push_str(&raw[scheme_len + host_len..]);
+    }
+    Some(host_end - without_www(&out[host_start..host_end]).len()..host_end)
 }
 
 /// [`normalize_url_and_host`] by the general URL parser.
@@ -408,6 +446,14 @@ mod tests {
         assert_eq!(normalize_url("https://t.co/KusOlRGZ0b"), "https://t.co/KusOlRGZ0b");
         assert_eq!(normalize_url("not a url at all"), "not a url at all");
         assert_eq!(url_host("https://www.rt.com/news/1").as_deref(), Some("rt.com"));
+    }
+
+    /// The shortcut's link and host, or `None` where it declines the link.
+    fn normalize_plain_url(raw: &str) -> Option<(String, Option<String>)> {
+        let mut out = String::new();
+        let host = push_plain_url(raw, &mut out)?;
+        let host = out[host].to_owned();
+        Some((out, Some(host)))
     }
 
     proptest::proptest! {
