@@ -257,15 +257,68 @@ fn zero_bytes(x: u64) -> u64 {
 }
 
 /// Scans `bytes` from a record's start for its line's end, pushing onto `ends` the index
-/// of every delimiter before it, or stops at the first quote. Eight bytes at a time: the
-/// three bytes that matter are found in one pass, where `memchr` took one pass for the
-/// line and one call per field.
+/// of every delimiter before it, or stops at the first quote. The three bytes that matter
+/// are found in one pass, where `memchr` took one pass for the line and one call per
+/// field: sixteen bytes at a time with SSE2 where there is SSE2, then eight at a time.
 fn scan_plain_line(bytes: &[u8], delimiter: u8, ends: &mut Vec<usize>) -> Scan {
+    #[cfg(target_arch = "x86_64")]
+    #[allow(unsafe_code)]
+    // SAFETY: every x86_64 processor has SSE2: it is part of the architecture's baseline.
+    let (at, stopped) = unsafe { scan_blocks(bytes, delimiter, ends) };
+    #[cfg(not(target_arch = "x86_64"))]
+    let (at, stopped) = (0, None);
+    match stopped {
+        Some(scan) => scan,
+        None => scan_words(&bytes[at..], at, delimiter, ends),
+    }
+}
+
+/// The sixteen-byte blocks of [`scan_plain_line`]: how far it got, and where it stopped
+/// if it did.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "sse2")]
+fn scan_blocks(bytes: &[u8], delimiter: u8, ends: &mut Vec<usize>) -> (usize, Option<Scan>) {
+    use std::arch::x86_64::{
+        __m128i, _mm_cmpeq_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    let as_i8 = |b: u8| i8::from_ne_bytes([b]);
+    let (delimiters, newlines, quotes) =
+        (_mm_set1_epi8(as_i8(delimiter)), _mm_set1_epi8(as_i8(b'\n')), _mm_set1_epi8(as_i8(b'"')));
+    let mut at = 0;
+    while let Some(block) = bytes.get(at..at + 16) {
+        #[allow(unsafe_code)]
+        // SAFETY: `block` is 16 readable bytes, and an unaligned load needs no alignment.
+        let v = unsafe { _mm_loadu_si128(block.as_ptr().cast::<__m128i>()) };
+        let stops = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, newlines), _mm_cmpeq_epi8(v, quotes)));
+        let mut delims = _mm_movemask_epi8(_mm_cmpeq_epi8(v, delimiters)).cast_unsigned();
+        if stops != 0 {
+            let stop = stops.trailing_zeros() as usize;
+            delims &= (1u32 << stop) - 1;
+            push_bits(ends, at, delims);
+            let scan = if block[stop] == b'"' { Scan::Quote } else { Scan::Line(at + stop) };
+            return (at, Some(scan));
+        }
+        push_bits(ends, at, delims);
+        at += 16;
+    }
+    (at, None)
+}
+
+/// Pushes `base` plus the index of each bit set in `bits`.
+fn push_bits(ends: &mut Vec<usize>, base: usize, mut bits: u32) {
+    while bits != 0 {
+        ends.push(base + bits.trailing_zeros() as usize);
+        bits &= bits - 1;
+    }
+}
+
+/// The eight-byte words of [`scan_plain_line`], over `bytes` that start at `base`.
+fn scan_words(bytes: &[u8], base: usize, delimiter: u8, ends: &mut Vec<usize>) -> Scan {
     const ONES: u64 = 0x0101_0101_0101_0101;
     let (delimiters, newlines, quotes) =
         (ONES * u64::from(delimiter), ONES * u64::from(b'\n'), ONES * u64::from(b'"'));
     let mut words = bytes.chunks_exact(8);
-    let mut at = 0;
+    let mut at = base;
     for chunk in &mut words {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
@@ -356,8 +409,8 @@ mod tests {
         #[test]
         fn line_scan_agrees_with_a_byte_loop(
             bytes in proptest::collection::vec(
-                prop_oneof![12 => b'a'..=b'z', 2 => Just(b','), 1 => Just(b'\n'), 1 => Just(b'"'), 1 => Just(0x80u8)],
-                0..120,
+                prop_oneof![40 => b'a'..=b'z', 4 => Just(b','), 1 => Just(b'\n'), 1 => Just(b'"'), 1 => Just(0x80u8)],
+                0..200,
             ),
         ) {
             let mut want_ends = Vec::new();
