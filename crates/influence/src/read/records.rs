@@ -128,7 +128,23 @@ impl<R: Read> RecordReader<R> {
             let line_end = match scan_plain_line(avail, self.delimiter, &mut rec.ends) {
                 Scan::Quote => {
                     rec.ends.clear();
-                    return self.slow(rec);
+                    match read_quoted_record(avail, self.delimiter, rec) {
+                        Quoted::Record { consumed, newlines } => {
+                            self.pos += consumed;
+                            self.line += newlines;
+                            self.finish_record();
+                            return Ok(true);
+                        }
+                        Quoted::Open if !self.eof => {
+                            rec.clear();
+                            self.fill()?;
+                            continue;
+                        }
+                        Quoted::Open | Quoted::Unusual => {
+                            rec.clear();
+                            return self.slow(rec);
+                        }
+                    }
                 }
                 Scan::Line(end) => Some(end),
                 Scan::Open if !self.eof => {
@@ -247,6 +263,64 @@ enum Scan {
     Quote,
     /// The input ended first.
     Open,
+}
+
+/// How [`read_quoted_record`] ended.
+enum Quoted {
+    /// A record taken from the first `consumed` bytes, which held `newlines` line ends.
+    Record { consumed: usize, newlines: u64 },
+    /// The input ended first.
+    Open,
+    /// Something `csv_core` reads its own way: a quote inside an unquoted field, or a
+    /// closing quote followed by more of the field.
+    Unusual,
+}
+
+/// Reads a record whose fields are plain or quoted in the usual way (a quote opens the
+/// field and closes it before a delimiter or the line end, `""` stands for a quote), the
+/// way `csv_core` reads it: tweet text is quoted wherever it holds a comma or a quote.
+/// Anything else is left to `csv_core` ([`Quoted::Unusual`]).
+fn read_quoted_record(bytes: &[u8], delimiter: u8, rec: &mut Record) -> Quoted {
+    let mut at = 0;
+    let mut newlines = 0;
+    loop {
+        // `at` starts a field.
+        let end = if bytes.get(at) == Some(&b'"') {
+            let mut from = at + 1;
+            loop {
+                let Some(close) = memchr::memchr(b'"', &bytes[from..]).map(|i| from + i) else {
+                    return Quoted::Open;
+                };
+                let content = &bytes[from..close];
+                newlines += memchr::memchr_iter(b'\n', content).count() as u64;
+                rec.bytes.extend_from_slice(content);
+                match bytes.get(close + 1) {
+                    Some(b'"') => {
+                        rec.bytes.push(b'"');
+                        from = close + 2;
+                    }
+                    Some(&b) if b == delimiter || b == b'\n' => break close + 1,
+                    Some(_) => return Quoted::Unusual,
+                    None => return Quoted::Open,
+                }
+            }
+        } else {
+            match memchr::memchr3(delimiter, b'\n', b'"', &bytes[at..]).map(|i| at + i) {
+                Some(stop) if bytes[stop] == b'"' => return Quoted::Unusual,
+                Some(stop) => {
+                    rec.bytes.extend_from_slice(&bytes[at..stop]);
+                    stop
+                }
+                None => return Quoted::Open,
+            }
+        };
+        rec.ends.push(rec.bytes.len());
+        if bytes[end] == b'\n' {
+            return Quoted::Record { consumed: end + 1, newlines: newlines + 1 };
+        }
+        rec.bytes.push(delimiter);
+        at = end + 1;
+    }
 }
 
 /// Each byte of `x` that is zero as 0x80, every other bit 0 (exact: no borrow reaches the
