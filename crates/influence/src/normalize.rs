@@ -47,20 +47,30 @@ pub fn normalize_text(text: &str) -> String {
     // In a word that has put something out.
     let mut started = false;
     if text.is_ascii() {
-        for &b in text.as_bytes() {
-            // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed,
-            // carriage return and space (`u8::is_ascii_whitespace` leaves out the
-            // vertical tab).
-            if matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
-                (cut, started) = (false, false);
-            } else if b == b'@' {
-                cut = true;
-            } else if !cut {
-                if !started && !out.is_empty() {
+        // Word by word: each word's part before any `@` is copied whole and lower-cased in
+        // place, rather than pushed a byte at a time.
+        // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage
+        // return and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
+        let space = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+        let bytes = text.as_bytes();
+        let mut at = 0;
+        while at < bytes.len() {
+            while at < bytes.len() && space(bytes[at]) {
+                at += 1;
+            }
+            let start = at;
+            while at < bytes.len() && !space(bytes[at]) {
+                at += 1;
+            }
+            let word = &text[start..at];
+            let kept = memchr::memchr(b'@', word.as_bytes()).map_or(word, |cut| &word[..cut]);
+            if !kept.is_empty() {
+                if !out.is_empty() {
                     out.push(' ');
                 }
-                started = true;
-                out.push(char::from(b.to_ascii_lowercase()));
+                let from = out.len();
+                out.push_str(kept);
+                out[from..].make_ascii_lowercase();
             }
         }
         return out;
