@@ -157,6 +157,18 @@ impl Span {
 }
 
 impl PreparedPost {
+    /// Starts loading the cache lines [`Corpus::commit`] reads: the fields it uses, which
+    /// lie on several lines of the box, and the whole buffer.
+    fn prefetch(&self) {
+        prefetch(&self.time);
+        prefetch(&self.items);
+        prefetch(&self.hosts);
+        prefetch(&self.tokens);
+        for line in self.buf.as_bytes().chunks(64) {
+            prefetch(&line[0]);
+        }
+    }
+
     fn str(&self, span: Span) -> &str {
         span.of(&self.buf)
     }
@@ -393,7 +405,7 @@ impl Corpus {
     /// Commits a batch of prepared posts in order. Accounts are interned for the whole
     /// batch first, and the table slot and profile each post will touch are prefetched a
     /// few posts ahead, so that the cache misses of consecutive posts overlap.
-    pub fn commit_batch(&mut self, batch: Vec<Box<PreparedPost>>) {
+    pub fn commit_batch(&mut self, mut batch: Vec<Box<PreparedPost>>) {
         const AHEAD: usize = 8;
         // (account, week-hour slot) of each post.
         let mut at = Vec::with_capacity(batch.len());
@@ -409,21 +421,26 @@ impl Corpus {
             if let Some(ahead) = batch.get(i + AHEAD) {
                 self.account_index.prefetch(ahead.str(ahead.account).as_bytes());
             }
-            if let Some(ahead) = batch.get(i + AHEAD / 2) {
+            at.push((self.intern_account(post.str(post.account)), week_hour(post.time.timestamp())));
+        }
+        // The batch has left the cache by now: each post's box and buffer are fetched
+        // again, whole, and then the set slots of its items and its account's profile.
+        for i in 0..batch.len() {
+            if let Some(ahead) = batch.get(i + 2 * AHEAD) {
+                ahead.prefetch();
+            }
+            if let Some(ahead) = batch.get(i + AHEAD) {
                 for &(_, item, _) in &ahead.items {
                     self.seen_once.prefetch(item);
                 }
             }
-            at.push((self.intern_account(post.str(post.account)), week_hour(post.time.timestamp())));
-        }
-        for (i, mut post) in batch.into_iter().enumerate() {
             if let Some(&(account, slot)) = at.get(i + AHEAD) {
                 let profile = &self.accounts[account as usize];
                 prefetch(&profile.posts);
                 prefetch(&profile.samples);
                 prefetch(&profile.week_hours[slot]);
             }
-            self.commit_as(at[i].0, &mut post);
+            self.commit_as(at[i].0, &mut batch[i]);
         }
     }
 
