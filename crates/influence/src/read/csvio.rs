@@ -5,7 +5,7 @@
 
 use std::borrow::Cow;
 use std::cell::Cell;
-use std::io::{self, BufRead, Read};
+use std::io::{self, BufRead};
 use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
@@ -145,25 +145,6 @@ pub(crate) fn sub_cow<'r>(whole: &Cow<'r, str>, part: &str) -> Cow<'r, str> {
     }
 }
 
-/// Counts quote characters and remembers the last byte, so that the end of the input can
-/// tell a CSV cut inside a quoted field (odd number of quotes) from a complete one.
-struct Tracker<R> {
-    inner: R,
-    quotes: u64,
-    last: Option<u8>,
-}
-
-impl<R: Read> Read for Tracker<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if n > 0 {
-            self.quotes += memchr::memchr_iter(b'"', &buf[..n]).count() as u64;
-            self.last = Some(buf[n - 1]);
-        }
-        Ok(n)
-    }
-}
-
 /// Reads a CSV with a header, mapping each row with the mapper `build` makes from the
 /// header. Missing columns are an error; everything row-level is a counted skip.
 pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
@@ -173,10 +154,9 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
     format: &'static str,
     build: impl FnOnce(&Headers) -> Result<M, Vec<String>>,
 ) -> Result<(), ReadError> {
-    let tracker = Tracker { inner: input, quotes: 0, last: None };
     // Only `\n` ends a record: bare carriage returns occur inside unquoted tweet text in
     // real exports, and CRLF endings leave a `\r` that the cell accessors drop.
-    let mut rdr = RecordReader::new(tracker, delimiter, 256 * 1024);
+    let mut rdr = RecordReader::new(input, delimiter, 256 * 1024);
     let mut header = Record::default();
     if let Err(source) = rdr.read_record(&mut header) {
         return Err(ReadError::Io {
@@ -293,8 +273,7 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
         drop(lanes);
         match end {
             End::Eof => {
-                let t = rdr.get_ref();
-                settler.finish_at_eof(out, t.quotes % 2 == 1, !matches!(t.last, Some(b'\n' | b'\r')));
+                settler.finish_at_eof(out, rdr.odd_quotes(), !matches!(rdr.last_byte(), Some(b'\n' | b'\r')));
             }
             End::Io(line, err) => {
                 if let Some(p) = settler.pending.take() {

@@ -83,6 +83,10 @@ pub(crate) struct RecordReader<R> {
     /// The line the next record reports: where the previous one ended (blank lines
     /// skipped before a record do not move it, as in the `csv` crate).
     next_line: u64,
+    /// Quote characters in the records read so far (lines without one are not counted).
+    quotes: u64,
+    /// The last byte of the input read so far.
+    last_byte: Option<u8>,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -104,11 +108,20 @@ impl<R: Read> RecordReader<R> {
             ends: vec![0; 64],
             line: 1,
             next_line: 1,
+            quotes: 0,
+            last_byte: None,
         }
     }
 
-    pub fn get_ref(&self) -> &R {
-        &self.inner
+    /// Whether the input read so far holds an odd number of quote characters: at its end,
+    /// a sign that it was cut inside a quoted field.
+    pub fn odd_quotes(&self) -> bool {
+        self.quotes % 2 == 1
+    }
+
+    /// The last byte of the input read so far.
+    pub fn last_byte(&self) -> Option<u8> {
+        self.last_byte
     }
 
     /// The line after the last record read.
@@ -130,6 +143,7 @@ impl<R: Read> RecordReader<R> {
                     rec.ends.clear();
                     match read_quoted_record(avail, self.delimiter, rec) {
                         Quoted::Record { consumed, newlines } => {
+                            self.quotes += memchr::memchr_iter(b'"', &avail[..consumed]).count() as u64;
                             self.pos += consumed;
                             self.line += newlines;
                             self.finish_record();
@@ -184,6 +198,7 @@ impl<R: Read> RecordReader<R> {
             let (result, nin, nout, nend) =
                 self.core.read_record(input, &mut self.out[out_len..], &mut self.ends[ends_len..]);
             self.line += memchr::memchr_iter(b'\n', &input[..nin]).count() as u64;
+            self.quotes += memchr::memchr_iter(b'"', &input[..nin]).count() as u64;
             self.pos += nin;
             out_len += nout;
             ends_len += nend;
@@ -245,6 +260,7 @@ impl<R: Read> RecordReader<R> {
                 }
                 Ok(n) => {
                     self.len += n;
+                    self.last_byte = Some(self.buf[self.len - 1]);
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -503,6 +519,25 @@ mod tests {
                 prop_assert_eq!(ends, want_ends);
             }
             prop_assert_eq!(got, want);
+        }
+    }
+
+    proptest! {
+        /// The quote count kept from the records read is that of the whole input.
+        #[test]
+        fn quote_parity_is_the_whole_input(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(vec![b'a', b',', b'"', b'\n', b'\r']),
+                0..120,
+            ),
+            capacity in 1usize..40,
+        ) {
+            let mut rdr = RecordReader::new(&bytes[..], b',', capacity);
+            let mut rec = Record::default();
+            while rdr.read_record(&mut rec).expect("in memory") {}
+            let quotes = bytes.iter().filter(|&&b| b == b'"').count();
+            prop_assert_eq!(rdr.odd_quotes(), quotes % 2 == 1);
+            prop_assert_eq!(rdr.last_byte(), bytes.last().copied());
         }
     }
 
