@@ -541,6 +541,35 @@ mod tests {
         }
     }
 
+    /// The real IRA export, with its quoted tweet texts, embedded line breaks and carriage
+    /// returns: every record, field and line as the `csv` crate reads them.
+    #[test]
+    fn reads_the_real_ira_file_as_the_csv_crate() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/data/influence/ira/tweets-2016-09-01_2016-11-30.csv.gz");
+        assert!(path.is_file(), "missing shared data file {} (see ../shared/data/README.md)", path.display());
+        let open = || flate2::read::GzDecoder::new(std::fs::File::open(&path).expect("open"));
+        let mut ours = RecordReader::new(open(), b',', 64 * 1024);
+        let mut theirs = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_reader(open());
+        let (mut rec, mut want) = (Record::default(), csv::ByteRecord::new());
+        let mut records = 0u64;
+        loop {
+            let more = ours.read_record(&mut rec).expect("readable");
+            assert_eq!(more, theirs.read_byte_record(&mut want).expect("readable"), "record {records}");
+            if !more {
+                break;
+            }
+            assert!(rec.iter().eq(want.iter()), "record {records}, line {}", rec.line());
+            assert_eq!(rec.line(), want.position().map_or(0, csv::Position::line), "record {records}");
+            records += 1;
+        }
+        assert!(records > 100_000, "{records} records");
+    }
+
     #[test]
     fn quoted_records_and_plain_lines_mix() {
         let input = b"h1,h2\n\"a,\"\"b\"\"\nc\",d\n\nplain,line\r\nlast,\"open";
