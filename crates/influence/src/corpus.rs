@@ -143,7 +143,8 @@ pub struct PreparedPost {
 struct Span(u32, u32);
 
 impl Span {
-    /// The span of `range` (empty where it passes 4 GiB, as [`Writer::put`] would).
+    /// The span of `range`. Spans are 32-bit: a post whose fields passed 4 GiB would keep
+    /// empty ones.
     fn over(range: std::ops::Range<usize>) -> Span {
         match (u32::try_from(range.start), u32::try_from(range.len())) {
             (Ok(start), Ok(len)) if start.checked_add(len).is_some() => Span(start, len),
@@ -183,14 +184,9 @@ struct Writer(String);
 
 impl Writer {
     fn put(&mut self, s: &str) -> Span {
-        // Spans are 32-bit: a post whose fields passed 4 GiB would keep empty ones.
-        match (u32::try_from(self.0.len()), u32::try_from(s.len())) {
-            (Ok(start), Ok(len)) if start.checked_add(len).is_some() => {
-                self.0.push_str(s);
-                Span(start, len)
-            }
-            _ => Span(0, 0),
-        }
+        let start = self.0.len();
+        self.0.push_str(s);
+        Span::over(start..self.0.len())
     }
 
     fn put_opt(&mut self, s: Option<&str>) -> Option<Span> {

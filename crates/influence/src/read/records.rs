@@ -1,12 +1,14 @@
 //! CSV records for the CSV driver, as `csv::Reader::read_byte_record` reads them (same
-//! fields, same positions) but faster on the common record: one line with no quote
-//! character in it. Such a line is split on the delimiter with `memchr`; every other
-//! record goes through `csv_core`'s state machine, exactly as the `csv` crate would run it.
+//! fields, same positions) but faster on the common records. A line with no quote
+//! character is scanned for its end and delimiters sixteen bytes at a time and copied
+//! whole; a record whose fields are quoted in the usual way is read field by field; every
+//! other record goes through `csv_core`'s state machine, exactly as the `csv` crate would
+//! run it.
 //!
-//! Why by hand: parsing was the largest single cost of a scan (`csv_core` steps through
-//! every byte), and most lines of a tweet export carry no quote. The equivalence with the
-//! `csv` crate is checked by a property test over inputs full of quotes, delimiters,
-//! carriage returns and blank lines, read through buffers of every small size.
+//! Why by hand: parsing ran on the thread that also hands posts on, the slowest stage of a
+//! scan (`csv_core` steps through every byte). The equivalence with the `csv` crate is
+//! checked by property tests over inputs full of quotes, delimiters, carriage returns and
+//! blank lines, read through buffers of every small size, and on the real IRA export.
 
 use std::io::{self, Read};
 use std::ops::Range;
@@ -133,11 +135,11 @@ impl<R: Read> RecordReader<R> {
     pub fn read_record(&mut self, rec: &mut Record) -> io::Result<bool> {
         rec.clear();
         rec.line = self.next_line;
+        if !self.plain_lines {
+            return self.slow(rec);
+        }
         loop {
             let avail = &self.buf[self.pos..self.len];
-            if !self.plain_lines {
-                return self.slow(rec);
-            }
             let line_end = match scan_plain_line(avail, self.delimiter, &mut rec.ends) {
                 Scan::Quote => {
                     rec.ends.clear();
@@ -275,7 +277,7 @@ impl<R: Read> RecordReader<R> {
 enum Scan {
     /// At the line's end, `\n`, at this index: the delimiters before it are the field ends.
     Line(usize),
-    /// At a quote: the record is left to `csv_core`.
+    /// At a quote: the record is read by [`read_quoted_record`] or `csv_core`.
     Quote,
     /// The input ended first.
     Open,
