@@ -361,8 +361,13 @@ fn scan_item(group: &[Action], window: i64, multi_posts: &[bool], out: &mut Emit
 ///
 /// Items acted on by more than `max_item_accounts` distinct accounts (0: no limit) are
 /// counted in the null-model statistics but their pairs are not enumerated.
+///
+/// `singles` are actions whose item no other action has (see
+/// [`crate::corpus::Corpus::take_singles`]), kept apart because they need no sorting:
+/// they count in the statistics only. The result is the same as with them in `actions`.
 pub fn co_occurrence(
     actions: &mut [Action],
+    singles: &[Action],
     window: i64,
     n_accounts: usize,
     max_item_accounts: usize,
@@ -401,14 +406,20 @@ pub fn co_occurrence(
         }
         start = end;
     }
+    // An item of one action: one incidence, no pair mass, no crowding (sums of whole
+    // numbers, exact in any order).
+    for a in singles {
+        incidences += 1.0;
+        items_per_account[a.account as usize] += 1;
+    }
 
     // Posts that hold more than one item of this behaviour.
     let mut multi_posts: Vec<bool> = Vec::new();
     if posts_may_repeat {
-        let n_posts = actions.iter().map(|a| a.post as usize + 1).max().unwrap_or(0);
+        let n_posts = actions.iter().chain(singles).map(|a| a.post as usize + 1).max().unwrap_or(0);
         let mut seen = vec![false; n_posts];
         multi_posts = vec![false; n_posts];
-        for a in actions.iter() {
+        for a in actions.iter().chain(singles) {
             let p = a.post as usize;
             if seen[p] {
                 multi_posts[p] = true;
@@ -512,7 +523,7 @@ mod tests {
             act(3, 510, 1, 7),
             act(4, 520, 1, 8),
         ];
-        let got = co_occurrence(&mut actions.clone(), 60, 3, 0, true);
+        let got = co_occurrence(&mut actions.clone(), &[], 60, 3, 0, true);
         let (dir, sh) = brute(&actions, 60);
         assert_eq!(got.directed, dir);
         assert_eq!(got.shared, sh);
@@ -524,7 +535,7 @@ mod tests {
         // Item 1 is acted on by three accounts, item 2 by two.
         let actions =
             vec![act(1, 0, 0, 0), act(1, 1, 1, 1), act(1, 2, 2, 2), act(2, 0, 0, 3), act(2, 5, 1, 4)];
-        let got = co_occurrence(&mut actions.clone(), 60, 3, 2, false);
+        let got = co_occurrence(&mut actions.clone(), &[], 60, 3, 2, false);
         assert_eq!(got.crowd_items, 1);
         assert_eq!(got.shared, vec![(0, 1, 1)]);
         assert_eq!(got.items_per_account, vec![2, 2, 1]);
@@ -544,9 +555,23 @@ mod tests {
                 .flat_map(|(p, (items, t, a))| items.iter().map(move |&i| act(i, *t, *a, p as u32)))
                 .collect();
             let (dir, sh) = brute(&actions, window);
-            let got = co_occurrence(&mut actions.clone(), window, 4, 0, true);
+            let got = co_occurrence(&mut actions.clone(), &[], window, 4, 0, true);
             proptest::prop_assert_eq!(&got.directed, &dir);
             proptest::prop_assert_eq!(&got.shared, &sh);
+            // Actions of items acted on once, kept apart, change nothing.
+            let mut per_item = std::collections::HashMap::new();
+            for a in &actions {
+                *per_item.entry(a.item).or_insert(0) += 1;
+            }
+            let (mut rest, singles): (Vec<Action>, Vec<Action>) =
+                actions.iter().partition(|a| per_item[&a.item] > 1);
+            let split = co_occurrence(&mut rest, &singles, window, 4, 0, true);
+            proptest::prop_assert_eq!(&split.directed, &got.directed);
+            proptest::prop_assert_eq!(&split.shared, &got.shared);
+            proptest::prop_assert_eq!(&split.items_per_account, &got.items_per_account);
+            proptest::prop_assert_eq!(split.incidences, got.incidences);
+            proptest::prop_assert_eq!(split.pair_mass, got.pair_mass);
+            proptest::prop_assert_eq!(&split.crowding, &got.crowding);
         }
 
         #[test]
@@ -555,7 +580,7 @@ mod tests {
             let (dir, sh) = brute(&actions, window);
             // Every post holds one item here, so both ways of counting posts must agree.
             for posts_may_repeat in [false, true] {
-                let got = co_occurrence(&mut actions.clone(), window, 5, 0, posts_may_repeat);
+                let got = co_occurrence(&mut actions.clone(), &[], window, 5, 0, posts_may_repeat);
                 proptest::prop_assert_eq!(&got.directed, &dir);
                 proptest::prop_assert_eq!(&got.shared, &sh);
             }

@@ -12,7 +12,7 @@ use smallvec::SmallVec;
 
 use crate::keyset::KeySet;
 use crate::normalize::{
-    hash_concat, hash_str, hashtag_set_key, normalize_text, push_normalized_url, token_set,
+    hash_bytes, hash_concat, hash_str, hashtag_set_key, normalize_text_into, push_normalized_url, token_set,
 };
 use crate::params::{Behaviour, ScanParams};
 use crate::post::{Post, PostKind, PostRef};
@@ -208,6 +208,11 @@ enum LabelSource {
     Span(Span),
 }
 
+thread_local! {
+    /// The normalised text of the post being prepared: one buffer per thread, reused.
+    static NORMALIZED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Computes item keys of posts; cheap to copy to worker threads.
 #[derive(Debug, Clone, Copy)]
 pub struct Preparer {
@@ -282,16 +287,20 @@ impl Preparer {
                 items.push((Behaviour::CoHashtag, hash_str(&key), LabelSource::Span(w.put(&key))));
             }
             if self.want[Behaviour::CoTweet.index()] {
-                let text = normalize_text(&post.text);
-                // Empty text (a post that was only mentions) is not evidence of anything;
-                // the toolkit matches empty texts together, which we do not.
-                if !text.is_empty() {
-                    let item = hash_str(&text);
-                    if self.keep_tokens {
-                        tokens = Some((item, token_set(&text)));
+                NORMALIZED.with_borrow_mut(|text| {
+                    normalize_text_into(&post.text, text);
+                    // Empty text (a post that was only mentions) is not evidence of
+                    // anything; the toolkit matches empty texts together, which we do not.
+                    if !text.is_empty() {
+                        let item = hash_bytes(text);
+                        if self.keep_tokens {
+                            // Normalised text is UTF-8: the check cannot fail.
+                            tokens =
+                                Some((item, std::str::from_utf8(text).map(token_set).unwrap_or_default()));
+                        }
+                        items.push((Behaviour::CoTweet, item, LabelSource::Text));
                     }
-                    items.push((Behaviour::CoTweet, item, LabelSource::Text));
-                }
+                });
             }
         }
         PreparedPost {
@@ -334,6 +343,8 @@ pub struct Corpus {
     pub labels: FxHashMap<u64, Box<str>>,
     /// Item keys seen once so far: 8 bytes an item instead of a label's 24 and its text.
     seen_once: KeySet,
+    /// Item keys seen more than once: the only items whose actions can pair accounts.
+    repeated: KeySet,
     /// Token sets of distinct co-tweet texts, for near-duplicate matching.
     pub text_tokens: FxHashMap<u64, Vec<u32>>,
     /// (account, minute since epoch) of every post, for synchronised activity.
@@ -373,6 +384,7 @@ impl Corpus {
             actions: Default::default(),
             labels: FxHashMap::default(),
             seen_once: KeySet::default(),
+            repeated: KeySet::default(),
             text_tokens: FxHashMap::default(),
             minutes: Vec::new(),
             languages: Vocabulary::default(),
@@ -515,7 +527,11 @@ impl Corpus {
             // Near-duplicate texts are matched to each other by their token sets, so a text
             // seen once may still be shared: it is labelled at once.
             let label_now = self.keep_tokens && behaviour == Behaviour::CoTweet;
-            if (label_now || !self.seen_once.insert(item))
+            let again = !self.seen_once.insert(item);
+            if again {
+                self.repeated.insert(item);
+            }
+            if (label_now || again)
                 && let Entry::Vacant(slot) = self.labels.entry(item)
             {
                 slot.insert(match *source {
@@ -536,6 +552,24 @@ impl Corpus {
         if let Some((item, tokens)) = post.tokens.take() {
             self.text_tokens.entry(item).or_insert(tokens);
         }
+    }
+
+    /// Moves out of `actions` (keeping the order of the rest) those whose item no other
+    /// action of the corpus has, and returns them. Such an action cannot pair two
+    /// accounts; it only counts in the null model's statistics. `actions` must hold the
+    /// items as committed (not merged since).
+    pub fn take_singles(&self, actions: &mut Vec<Action>) -> Vec<Action> {
+        // Room for all up front: most actions are singles, and growing by doubling would
+        // copy them and touch fresh pages again at each step.
+        let mut singles = Vec::with_capacity(actions.len());
+        actions.retain(|a| {
+            let repeated = self.repeated.contains(a.item);
+            if !repeated {
+                singles.push(*a);
+            }
+            repeated
+        });
+        singles
     }
 
     pub fn account_key(&self, id: u32) -> &str {

@@ -51,7 +51,9 @@ pub struct BehaviourEdges {
     pub pairs: Vec<PairEdge>,
     pub stats: BehaviourStats,
     /// Actions of this behaviour with items after near-duplicate merging, kept for
-    /// evidence (what each network shared).
+    /// evidence (what each network shared), sorted by item. Actions of items acted on
+    /// once are left out (evidence is what accounts shared) unless near-duplicate texts
+    /// were merged.
     #[serde(skip)]
     pub actions: Vec<Action>,
 }
@@ -76,7 +78,7 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
     // Each behaviour's input, taken out of the corpus: actions (near-duplicate texts merged
     // first, which needs the corpus) or, for sync, active minutes; and (texts merged,
     // crowded buckets skipped).
-    type Input = (Behaviour, Vec<Action>, Vec<(u32, u32)>, (usize, usize));
+    type Input = (Behaviour, Vec<Action>, Vec<(u32, u32)>, Option<(usize, usize)>);
     let mut inputs: Vec<Input> = Vec::new();
     for b in Behaviour::ALL {
         if !params.has(b) {
@@ -84,17 +86,18 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
         }
         let mut actions = Vec::new();
         let mut minutes = Vec::new();
-        let mut merged = (0, 0);
+        let mut merged = None;
         if b == Behaviour::Sync {
             minutes = std::mem::take(&mut corpus.minutes);
         } else {
             actions = std::mem::take(&mut corpus.actions[b.index()]);
             if b == Behaviour::CoTweet && params.text_similarity < 1.0 {
-                merged = merge_near_duplicates(corpus, &mut actions, params);
+                merged = Some(merge_near_duplicates(corpus, &mut actions, params));
             }
         }
         inputs.push((b, actions, minutes, merged));
     }
+    let corpus: &Corpus = corpus;
     // The behaviours are independent, so they run side by side: one's serial stretches
     // (item statistics, merging counts) overlap another's parallel scan.
     let behaviours: Vec<BehaviourEdges> = inputs
@@ -102,16 +105,21 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
         .map(|(b, mut actions, minutes, merged)| match b {
             Behaviour::Sync => sync_edges(minutes, params),
             _ => {
+                // Most items are acted on once; only the rest need sorting and scanning.
+                // Merging near-duplicates joins items, so then every action stays.
+                let singles = if merged.is_none() { corpus.take_singles(&mut actions) } else { Vec::new() };
+                let merged = merged.unwrap_or_default();
                 // Only links can put several items in one post.
                 let posts_may_repeat = b == Behaviour::CoLink;
                 let co = co_occurrence(
                     &mut actions,
+                    &singles,
                     params.window_secs,
                     n_accounts,
                     params.max_item_accounts,
                     posts_may_repeat,
                 );
-                let mut e = filter_edges(b, co, params, actions.len());
+                let mut e = filter_edges(b, co, params, actions.len() + singles.len());
                 e.stats.near_duplicates_merged = merged.0;
                 e.stats.crowded_buckets_skipped = merged.1;
                 e.actions = actions;

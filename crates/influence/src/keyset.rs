@@ -61,6 +61,22 @@ impl KeySet {
         }
     }
 
+    /// Whether `key` is in the set.
+    pub fn contains(&self, key: u64) -> bool {
+        if key == 0 {
+            return self.has_zero;
+        }
+        let mask = self.slots.len() - 1;
+        let mut at = self.home(key);
+        loop {
+            match self.slots[at] {
+                0 => return false,
+                k if k == key => return true,
+                _ => at = (at + 1) & mask,
+            }
+        }
+    }
+
     fn grow(&mut self) {
         let doubled = vec![0; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
@@ -92,7 +108,10 @@ mod tests {
             let mut set = KeySet::default();
             let mut want = HashSet::new();
             for k in keys {
+                proptest::prop_assert_eq!(set.contains(k), want.contains(&k), "key {} before", k);
                 proptest::prop_assert_eq!(set.insert(k), want.insert(k), "key {}", k);
+                proptest::prop_assert!(set.contains(k), "key {} after", k);
+                proptest::prop_assert!(!set.contains(k ^ 1) || want.contains(&(k ^ 1)), "key {} neighbour", k);
             }
         }
     }

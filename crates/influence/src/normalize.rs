@@ -14,7 +14,8 @@ pub fn hash_str(s: &str) -> u64 {
     hash_bytes(s.as_bytes())
 }
 
-fn hash_bytes(bytes: &[u8]) -> u64 {
+/// [`hash_str`] of text held as bytes.
+pub fn hash_bytes(bytes: &[u8]) -> u64 {
     let mut h = FxHasher::default();
     h.write(bytes);
     // FxHasher's low bits are weak; a final mix spreads them for the LSH buckets.
@@ -41,98 +42,164 @@ pub fn mix64(mut z: u64) -> u64 {
 /// Text normalised for co-tweet matching: lower-cased, every `@...` run up to the next
 /// whitespace removed (mentions), whitespace collapsed to single spaces.
 pub fn normalize_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    // In a word, after its `@` (the rest of the word is dropped).
-    let mut cut = false;
-    // In a word that has put something out.
-    let mut started = false;
+    let mut out = Vec::with_capacity(text.len());
+    normalize_text_into(text, &mut out);
+    // Only whole characters are written, so the check cannot fail.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+}
+
+/// [`normalize_text`] written into `out` (cleared first) as UTF-8 bytes, so that a
+/// caller that only hashes the result can reuse one buffer for every post.
+pub fn normalize_text_into(text: &str, out: &mut Vec<u8>) {
+    if lowercase_plain_text(text, out) {
+        return;
+    }
+    normalize_words(text, out);
+}
+
+/// Most posts are words with single spaces between them and no mention: normalised, they
+/// are only lower-cased. Writes that into `out` and says `true`, or says `false` if
+/// `text` is not such a post (or holds a capital sigma or a non-ASCII space).
+fn lowercase_plain_text(text: &str, out: &mut Vec<u8>) -> bool {
+    let bytes = text.as_bytes();
+    // Without an early exit, so that the check runs over whole vectors of bytes.
+    let unusual = bytes.iter().fold(false, |seen, &b| seen | (b < 0x20) | (b == b'@'));
+    if unusual
+        || bytes.first() == Some(&b' ')
+        || bytes.last() == Some(&b' ')
+        || memchr::memmem::find(bytes, b"  ").is_some()
+    {
+        return false;
+    }
+    out.clear();
     if text.is_ascii() {
-        // Word by word: each word's part before any `@` is copied whole and lower-cased in
-        // place, rather than pushed a byte at a time.
-        // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed, carriage
-        // return and space (`u8::is_ascii_whitespace` leaves out the vertical tab).
-        let space = |b: u8| matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
-        let bytes = text.as_bytes();
-        let mut at = 0;
-        while at < bytes.len() {
-            while at < bytes.len() && space(bytes[at]) {
-                at += 1;
-            }
-            let start = at;
-            while at < bytes.len() && !space(bytes[at]) {
-                at += 1;
-            }
-            let word = &text[start..at];
-            let kept = memchr::memchr(b'@', word.as_bytes()).map_or(word, |cut| &word[..cut]);
-            if !kept.is_empty() {
-                if !out.is_empty() {
-                    out.push(' ');
-                }
-                let from = out.len();
-                out.push_str(kept);
-                out[from..].make_ascii_lowercase();
-            }
-        }
-        return out;
+        out.extend_from_slice(bytes);
+        out.make_ascii_lowercase();
+        return true;
     }
-    // Lower-casing is per character except for a capital sigma, which becomes final or
-    // not by what surrounds it; without one, the text is normalised in one pass over its
-    // characters, like ASCII text above.
-    for c in text.chars() {
-        if c.is_whitespace() {
-            (cut, started) = (false, false);
-        } else if c == 'Σ' {
-            let lower = text.to_lowercase();
-            return join_kept_words(lower.split_whitespace(), lower.len(), |out, word| out.push_str(word));
-        } else if c == '@' {
-            cut = true;
-        } else if !cut {
-            if !started && !out.is_empty() {
-                out.push(' ');
-            }
-            started = true;
-            push_lowercase(&mut out, c);
-        }
-    }
-    out
-}
-
-/// Appends `c` lower-cased as [`char::to_lowercase`] does. ASCII and basic Cyrillic, most
-/// of what non-English posts hold, are mapped directly instead of through the Unicode
-/// tables.
-fn push_lowercase(out: &mut String, c: char) {
-    let shifted = |by: u32| char::from_u32(c as u32 + by).unwrap_or(c);
-    match c {
-        'A'..='Z' => out.push(c.to_ascii_lowercase()),
-        '\u{0410}'..='\u{042F}' => out.push(shifted(0x20)),
-        '\u{0400}'..='\u{040F}' => out.push(shifted(0x50)),
-        '\0'..='\u{7F}' | '\u{0430}'..='\u{045F}' => out.push(c),
-        _ => out.extend(c.to_lowercase()),
-    }
-}
-
-/// Joins `words`, each cut at its first `@` and dropped if that leaves nothing, with
-/// single spaces; `push` appends one word to the output.
-fn join_kept_words<'a>(
-    words: impl Iterator<Item = &'a str>,
-    capacity: usize,
-    mut push: impl FnMut(&mut String, &str),
-) -> String {
-    let mut out = String::with_capacity(capacity);
-    for word in words {
-        let kept = match memchr::memchr(b'@', word.as_bytes()) {
-            Some(at) => &word[..at],
-            None => word,
-        };
-        if kept.is_empty() {
+    out.reserve(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        // A run of ASCII, copied and lower-cased whole.
+        let run = bytes[at..].iter().position(|&b| b >= 0x80).unwrap_or(bytes.len() - at);
+        if run > 0 {
+            let from = out.len();
+            out.extend_from_slice(&bytes[at..at + run]);
+            out[from..].make_ascii_lowercase();
+            at += run;
             continue;
         }
-        if !out.is_empty() {
-            out.push(' ');
+        if let Some(lower) = cyrillic_lowercase(bytes[at], bytes.get(at + 1).copied()) {
+            out.extend_from_slice(&lower);
+            at += 2;
+            continue;
         }
-        push(&mut out, kept);
+        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else { return false };
+        if c.is_whitespace() || c == 'Σ' {
+            return false;
+        }
+        at += c.len_utf8();
+        let mut utf8 = [0; 4];
+        for lower in c.to_lowercase() {
+            out.extend_from_slice(lower.encode_utf8(&mut utf8).as_bytes());
+        }
     }
-    out
+    true
+}
+
+/// Basic Cyrillic (U+0400..U+045F) is two bytes, 0xD0 or 0xD1 and one more, and its
+/// capitals map to small letters by byte arithmetic: the lower-cased bytes of the
+/// character that starts with `lead` and `next`, if it is one of those.
+fn cyrillic_lowercase(lead: u8, next: Option<u8>) -> Option<[u8; 2]> {
+    match (lead, next?) {
+        (0xD0, next @ 0x80..=0x8F) => Some([0xD1, next + 0x10]),
+        (0xD0, next @ 0x90..=0x9F) => Some([0xD0, next + 0x20]),
+        (0xD0, next @ 0xA0..=0xAF) => Some([0xD1, next - 0x20]),
+        (0xD0, next @ 0xB0..=0xBF) | (0xD1, next @ 0x80..=0x9F) => Some([lead, next]),
+        _ => None,
+    }
+}
+
+/// [`normalize_text_into`] for any text.
+fn normalize_words(text: &str, out: &mut Vec<u8>) {
+    let bytes = text.as_bytes();
+    // Written by index into a buffer sized up front: a byte is stored at `len` whether or
+    // not it is kept, and `len` moves past it only if it is, so the ASCII step has no
+    // branch on the kind of byte (word, space, mention), which posts mix unpredictably.
+    out.clear();
+    out.resize(bytes.len() + 8, 0);
+    let mut len = 0;
+    // In a word, after its `@` (the rest of the word is dropped).
+    let mut cut = false;
+    // The last byte kept belongs to a word: white space now writes one separating space
+    // (a trailing one is dropped at the end).
+    let mut word = false;
+    let mut at = 0;
+    while at < bytes.len() {
+        let b = bytes[at];
+        if b < 0x80 {
+            at += 1;
+            // `char::is_whitespace` on ASCII: tab, line feed, vertical tab, form feed,
+            // carriage return and space.
+            let space = matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ');
+            cut = (cut | (b == b'@')) & !space;
+            let keep = !space & !cut;
+            out[len] = if space { b' ' } else { b.to_ascii_lowercase() };
+            len += usize::from(keep | (space & word));
+            word = !space & (word | keep);
+            continue;
+        }
+        if let Some(lower) = cyrillic_lowercase(b, bytes.get(at + 1).copied()) {
+            at += 2;
+            if !cut {
+                out[len..len + 2].copy_from_slice(&lower);
+                len += 2;
+                word = true;
+            }
+            continue;
+        }
+        let Some(c) = text.get(at..).and_then(|rest| rest.chars().next()) else { break };
+        at += c.len_utf8();
+        if c.is_whitespace() {
+            if word {
+                out[len] = b' ';
+                len += 1;
+            }
+            (cut, word) = (false, false);
+        } else if c == 'Σ' {
+            // A capital sigma lower-cases by what surrounds it: the whole text goes
+            // through `str::to_lowercase`.
+            let lower = text.to_lowercase();
+            out.clear();
+            for word in lower.split_whitespace() {
+                let kept = memchr::memchr(b'@', word.as_bytes()).map_or(word, |at| &word[..at]);
+                if !kept.is_empty() {
+                    if !out.is_empty() {
+                        out.push(b' ');
+                    }
+                    out.extend_from_slice(kept.as_bytes());
+                }
+            }
+            return;
+        } else if !cut {
+            let mut utf8 = [0; 4];
+            for lower in c.to_lowercase() {
+                let lower = lower.encode_utf8(&mut utf8).as_bytes();
+                // Lower-casing can lengthen a character (İ, two bytes, becomes three):
+                // the buffer keeps room for every byte still to come.
+                if out.len() < len + lower.len() + (bytes.len() - at) + 8 {
+                    out.resize(len + lower.len() + (bytes.len() - at) + 8, 0);
+                }
+                out[len..len + lower.len()].copy_from_slice(lower);
+                len += lower.len();
+            }
+            word = true;
+        }
+    }
+    if len > 0 && !word {
+        len -= 1;
+    }
+    out.truncate(len);
 }
 
 /// Hashes of the distinct word tokens of normalised text, sorted, for Jaccard
@@ -392,12 +459,11 @@ mod tests {
     }
 
     #[test]
-    fn direct_lowercase_agrees_with_the_unicode_tables_for_every_character() {
-        let mut out = String::new();
+    fn every_character_alone_normalises_as_the_unicode_tables_say() {
         for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
-            out.clear();
-            push_lowercase(&mut out, c);
-            assert!(out.chars().eq(c.to_lowercase()), "{c:?} became {out:?}");
+            let want: String =
+                if c.is_whitespace() || c == '@' { String::new() } else { c.to_lowercase().collect() };
+            assert_eq!(normalize_text(c.encode_utf8(&mut [0; 4])), want, "{c:?}");
         }
     }
 
@@ -437,7 +503,7 @@ mod tests {
 
         #[test]
         fn any_text_agrees_with_the_general_rule(
-            text in "([a-zA-ZÀ-ÿΑ-Ωα-ωА-яİ\u{0300}'.@ \t\u{00A0}\u{3000}]|\\PC){0,40}"
+            text in "([a-zA-ZÀ-ÿΑ-Ωα-ωЀ-ѿİ\u{0300}'.@ \t\u{00A0}\u{3000}]|\\PC){0,40}"
         ) {
             proptest::prop_assert_eq!(normalize_text(&text), reference(&text));
         }

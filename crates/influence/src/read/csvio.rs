@@ -206,9 +206,14 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
                 scope,
                 move || {
                     for (batch, n) in work_rx {
+                        // Only the input's last record is ever checked for a cut-off
+                        // quoted field, and it ends a batch.
                         let mapped = batch[..n]
                             .iter()
-                            .map(|rec| map_record(rec, width, names, fields, &mut mapper, transform))
+                            .enumerate()
+                            .map(|(i, rec)| {
+                                map_record(rec, width, names, fields, &mut mapper, transform, i + 1 == n)
+                            })
                             .collect();
                         if done_tx.send((batch, mapped)).is_err() {
                             break;
@@ -353,6 +358,8 @@ struct Mapped<T> {
     result: Result<T, String>,
     decoded: bool,
     short: bool,
+    /// Whether the last field holds a line end; worked out only for the last record of a
+    /// batch, the only one that can be the input's last.
     last_field_has_newline: bool,
 }
 
@@ -363,10 +370,11 @@ fn map_record<M: RowMapper, T>(
     fields: Fields,
     mapper: &mut M,
     transform: &(dyn Fn(PostRef<'_>) -> T + Sync),
+    ends_batch: bool,
 ) -> Mapped<T> {
     let line = rec.line();
     let short = rec.len() < width;
-    let last_field_has_newline = rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
+    let last_field_has_newline = ends_batch && rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
     let mut decoded = false;
     let result = if memchr::memchr(0, rec.as_slice()).is_some() {
         Err("binary data (NUL bytes) in the record".to_string())
