@@ -83,6 +83,10 @@ impl<'r> Row<'r> {
 
     /// The cell, trimmed.
     pub fn get(&self, idx: usize) -> Cow<'r, str> {
+        // The usual case, a cell of a UTF-8 record, trimmed as a borrowed `str`.
+        if let Some(cell) = self.whole.zip(self.rec.range(idx)).and_then(|(whole, range)| whole.get(range)) {
+            return Cow::Borrowed(cell.trim_ascii());
+        }
         let cell = self.cell(idx);
         let trimmed = cell.trim_ascii();
         if trimmed.len() == cell.len() { cell } else { sub_cow(&cell, trimmed) }
@@ -376,7 +380,7 @@ fn map_record<M: RowMapper, T>(
     let short = rec.len() < width;
     let last_field_has_newline = ends_batch && rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
     let mut decoded = false;
-    let result = if memchr::memchr(0, rec.as_slice()).is_some() {
+    let result = if !rec.nul_free() && memchr::memchr(0, rec.as_slice()).is_some() {
         Err("binary data (NUL bytes) in the record".to_string())
     } else if rec.len() != width {
         Err(format!("expected {width} fields as in the header, found {}", rec.len()))

@@ -23,6 +23,8 @@ pub(crate) struct Record {
     /// Where each field ends in `bytes`; the next starts one byte later.
     ends: Vec<usize>,
     line: u64,
+    /// Known to hold no NUL byte: it was read from a buffer that held none.
+    nul_free: bool,
 }
 
 impl Record {
@@ -51,6 +53,12 @@ impl Record {
         (0..self.len()).map(|i| self.get(i).unwrap_or(b""))
     }
 
+    /// Whether the record is known to hold no NUL byte (so it need not be searched for
+    /// one). `false` says nothing: look.
+    pub fn nul_free(&self) -> bool {
+        self.nul_free
+    }
+
     /// The line the record starts on, counting from 1 (as the `csv` crate reports it:
     /// blank lines before a record count as its start).
     pub fn line(&self) -> u64 {
@@ -60,6 +68,7 @@ impl Record {
     fn clear(&mut self) {
         self.bytes.clear();
         self.ends.clear();
+        self.nul_free = false;
     }
 }
 
@@ -89,6 +98,9 @@ pub(crate) struct RecordReader<R> {
     quotes: u64,
     /// The last byte of the input read so far.
     last_byte: Option<u8>,
+    /// Whether the unread bytes of `buf` hold a NUL byte: one search per buffer filled
+    /// instead of one per record.
+    nul_in_buf: bool,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -112,6 +124,7 @@ impl<R: Read> RecordReader<R> {
             next_line: 1,
             quotes: 0,
             last_byte: None,
+            nul_in_buf: false,
         }
     }
 
@@ -146,6 +159,7 @@ impl<R: Read> RecordReader<R> {
                     match read_quoted_record(avail, self.delimiter, rec) {
                         Quoted::Record { consumed, newlines } => {
                             self.quotes += memchr::memchr_iter(b'"', &avail[..consumed]).count() as u64;
+                            rec.nul_free = !self.nul_in_buf;
                             self.pos += consumed;
                             self.line += newlines;
                             self.finish_record();
@@ -180,6 +194,7 @@ impl<R: Read> RecordReader<R> {
             }
             rec.bytes.extend_from_slice(line);
             rec.ends.push(line.len());
+            rec.nul_free = !self.nul_in_buf;
             match line_end {
                 Some(end) => {
                     self.pos += end + 1;
@@ -195,6 +210,8 @@ impl<R: Read> RecordReader<R> {
     /// Reads one record with `csv_core`, from `buf[pos]` at the start of a record.
     fn slow(&mut self, rec: &mut Record) -> io::Result<bool> {
         let (mut out_len, mut ends_len) = (0, 0);
+        // The record may span several fills of the buffer.
+        let mut nul = self.nul_in_buf;
         loop {
             let input = &self.buf[self.pos..self.len];
             let (result, nin, nout, nend) =
@@ -211,6 +228,7 @@ impl<R: Read> RecordReader<R> {
                         continue;
                     }
                     self.fill()?;
+                    nul |= self.nul_in_buf;
                 }
                 ReadRecordResult::OutputFull => {
                     let grown = self.out.len() * 2;
@@ -230,6 +248,7 @@ impl<R: Read> RecordReader<R> {
                         rec.ends.push(rec.bytes.len());
                         start = end;
                     }
+                    rec.nul_free = !nul;
                     self.finish_record();
                     return Ok(true);
                 }
@@ -263,6 +282,7 @@ impl<R: Read> RecordReader<R> {
                 Ok(n) => {
                     self.len += n;
                     self.last_byte = Some(self.buf[self.len - 1]);
+                    self.nul_in_buf = memchr::memchr(0, &self.buf[..self.len]).is_some();
                     return Ok(());
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -473,6 +493,10 @@ mod tests {
         let mut rec = Record::default();
         let mut out = Vec::new();
         while rdr.read_record(&mut rec).expect("in memory") {
+            assert!(
+                !(rec.nul_free() && rec.as_slice().contains(&0)),
+                "a record with a NUL is called NUL-free"
+            );
             out.push((rec.iter().map(<[u8]>::to_vec).collect(), rec.line()));
         }
         out
@@ -484,7 +508,7 @@ mod tests {
         #[test]
         fn reads_as_the_csv_crate(
             bytes in proptest::collection::vec(
-                proptest::sample::select(vec![b'a', b'b', b',', b';', b'"', b'\n', b'\r', b' ', 0xC3, 0xA9]),
+                proptest::sample::select(vec![b'a', b'b', b',', b';', b'"', b'\n', b'\r', b' ', 0xC3, 0xA9, 0]),
                 0..160,
             ),
             capacity in 1usize..40,
@@ -493,6 +517,15 @@ mod tests {
             let delimiter = if semicolon { b';' } else { b',' };
             prop_assert_eq!(by_record_reader(&bytes, delimiter, capacity), by_csv_crate(&bytes, delimiter));
         }
+    }
+
+    #[test]
+    fn records_from_a_buffer_without_nul_are_known_free_of_it() {
+        let mut rdr = RecordReader::new(&b"a,b\nc,d\n"[..], b',', 64);
+        let mut rec = Record::default();
+        assert!(rdr.read_record(&mut rec).expect("in memory") && rec.nul_free());
+        let mut rdr = RecordReader::new(&b"a,b\nc,\0\n"[..], b',', 64);
+        assert!(rdr.read_record(&mut rec).expect("in memory") && !rec.nul_free());
     }
 
     proptest! {

@@ -398,7 +398,7 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     // RFC 3339 cannot match a run of digits, so this is what `parse_utc` would return.
     if (1..=11).contains(&b.len()) && b.iter().all(u8::is_ascii_digit) {
         let secs = b.iter().fold(0i64, |acc, d| acc * 10 + i64::from(d - b'0'));
-        return Utc.timestamp_opt(secs, 0).single();
+        return unix_seconds(secs);
     }
     if (b.len() == 16 || b.len() == 19)
         && b[4] == b'-'
@@ -423,6 +423,28 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     scrutineer_core::time::parse_utc(s)
 }
 
+thread_local! {
+    /// The day of the last Unix time read on this thread: posts come in runs of one day,
+    /// and turning a day number into a calendar date is most of the work.
+    static LAST_DAY: std::cell::Cell<Option<(i64, NaiveDate)>> = const { std::cell::Cell::new(None) };
+}
+
+/// `Utc.timestamp_opt(secs, 0)`, with the calendar date of the last day asked kept.
+fn unix_seconds(secs: i64) -> Option<DateTime<Utc>> {
+    let (day, second) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let date = match LAST_DAY.get() {
+        Some((last, date)) if last == day => date,
+        _ => {
+            // Day 0 of the Unix epoch is day 719,163 of the common era.
+            let date = NaiveDate::from_num_days_from_ce_opt(i32::try_from(day + 719_163).ok()?)?;
+            LAST_DAY.set(Some((day, date)));
+            date
+        }
+    };
+    let time = chrono::NaiveTime::from_num_seconds_from_midnight_opt(u32::try_from(second).ok()?, 0)?;
+    Some(Utc.from_utc_datetime(&chrono::NaiveDateTime::new(date, time)))
+}
+
 /// Shortens a value for an error message.
 pub fn clip(s: &str) -> String {
     const MAX: usize = 60;
@@ -438,6 +460,24 @@ pub fn clip(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Unix seconds read through the one-day cache are what chrono makes of them, in
+        /// runs of one day and across days.
+        #[test]
+        fn unix_seconds_agree_with_chrono(
+            starts in proptest::collection::vec(-100_000_000_000i64..100_000_000_000, 1..4),
+            steps in proptest::collection::vec(0i64..50_000, 0..20),
+        ) {
+            for start in starts {
+                let mut secs = start;
+                for step in &steps {
+                    secs += step;
+                    proptest::prop_assert_eq!(unix_seconds(secs), Utc.timestamp_opt(secs, 0).single(), "{}", secs);
+                }
+            }
+        }
+    }
 
     fn ents(t: &str) -> TextEntities {
         extract_entities(t)
