@@ -539,7 +539,9 @@ impl Corpus {
             // Near-duplicate texts are matched to each other by their token sets, so a text
             // seen once may still be shared: it is labelled at once.
             let label_now = self.keep_tokens && behaviour == Behaviour::CoTweet;
-            let again = !self.seen_once.insert(item);
+            // (Labelled at once, near-duplicate texts need no record of repeats: their
+            // items are merged before co-occurrence, which then keeps every action.)
+            let again = !label_now && !self.seen_once.insert(item);
             if again {
                 self.repeated.insert(item);
             }
