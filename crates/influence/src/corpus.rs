@@ -355,7 +355,8 @@ pub struct Corpus {
     pub labels: FxHashMap<u64, Box<str>>,
     /// Item keys seen once so far: 8 bytes an item instead of a label's 24 and its text.
     seen_once: KeySet,
-    /// Item keys seen more than once: the only items whose actions can pair accounts.
+    /// Item keys seen more than once: the only items whose actions can pair accounts
+    /// (near-duplicate texts, labelled at once and merged later, are left out).
     repeated: KeySet,
     /// Token sets of distinct co-tweet texts, for near-duplicate matching.
     pub text_tokens: FxHashMap<u64, Vec<u32>>,

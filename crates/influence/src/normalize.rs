@@ -158,9 +158,9 @@ pub fn normalize_text_into(text: &str, out: &mut Vec<u8>) {
 /// Eight bytes of text as a little-endian word (byte `i` in bits `8i..8i+8`), with its
 /// ASCII capitals lower-cased, and the high bit of each byte that needs more than that
 /// (and so ends the bytes the eight-byte step can take): white space other than a single
-/// space, `@`, and any character but ASCII and small basic Cyrillic letters (which
-/// lower-casing leaves alone) or one cut off by the end of the word. The lowest such byte
-/// starts a character.
+/// space, `@`, any character but ASCII and small basic Cyrillic letters (which
+/// lower-casing leaves alone), and a letter whose second byte lies past the eight. The
+/// lowest such byte starts a character.
 fn plain_chunk(w: u64) -> (u64, u64) {
     let spaces = byte_eq(w, b' ');
     // Control characters (the other ASCII white space among them), `@`, a second space.
