@@ -46,19 +46,13 @@ impl KeySet {
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
-        let mut at = self.home(key);
-        loop {
-            match self.slots[at] {
-                0 => {
-                    self.slots[at] = key;
-                    self.len += 1;
-                    return true;
-                }
-                k if k == key => return false,
-                _ => at = (at + 1) & mask,
-            }
+        let at = self.slot(key);
+        if self.slots[at] == key {
+            return false;
         }
+        self.slots[at] = key;
+        self.len += 1;
+        true
     }
 
     /// Whether `key` is in the set.
@@ -66,27 +60,26 @@ impl KeySet {
         if key == 0 {
             return self.has_zero;
         }
+        self.slots[self.slot(key)] == key
+    }
+
+    /// The slot of a non-zero `key`: where it is, or the empty slot where it would go.
+    fn slot(&self, key: u64) -> usize {
         let mask = self.slots.len() - 1;
         let mut at = self.home(key);
-        loop {
-            match self.slots[at] {
-                0 => return false,
-                k if k == key => return true,
-                _ => at = (at + 1) & mask,
-            }
+        while self.slots[at] != 0 && self.slots[at] != key {
+            at = (at + 1) & mask;
         }
+        at
     }
 
     fn grow(&mut self) {
         let doubled = vec![0; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
         self.shift -= 1;
-        let mask = self.slots.len() - 1;
+        // The keys are distinct, so each finds an empty slot.
         for key in old.into_iter().filter(|&k| k != 0) {
-            let mut at = self.home(key);
-            while self.slots[at] != 0 {
-                at = (at + 1) & mask;
-            }
+            let at = self.slot(key);
             self.slots[at] = key;
         }
     }

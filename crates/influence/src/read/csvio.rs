@@ -54,11 +54,16 @@ impl<'r> Row<'r> {
         Row { rec, whole, names, decoded: Cell::new(false), fields }
     }
 
+    /// The cell borrowed from the record's `str`, when the record is UTF-8: the usual
+    /// case. A cell of a UTF-8 record is UTF-8 unless it starts inside a character (input
+    /// that splits a character with a delimiter), which `str::get` refuses.
+    fn utf8_cell(&self, idx: usize) -> Option<&'r str> {
+        self.whole.zip(self.rec.range(idx)).and_then(|(whole, range)| whole.get(range))
+    }
+
     /// The cell as written, decoded.
     fn cell(&self, idx: usize) -> Cow<'r, str> {
-        // A cell of a UTF-8 record is UTF-8 unless it starts inside a character (input
-        // that splits a character with a delimiter), which `str::get` refuses.
-        if let Some(cell) = self.whole.zip(self.rec.range(idx)).and_then(|(whole, range)| whole.get(range)) {
+        if let Some(cell) = self.utf8_cell(idx) {
             return Cow::Borrowed(cell);
         }
         let bytes = self.rec.get(idx).unwrap_or(b"");
@@ -83,8 +88,7 @@ impl<'r> Row<'r> {
 
     /// The cell, trimmed.
     pub fn get(&self, idx: usize) -> Cow<'r, str> {
-        // The usual case, a cell of a UTF-8 record, trimmed as a borrowed `str`.
-        if let Some(cell) = self.whole.zip(self.rec.range(idx)).and_then(|(whole, range)| whole.get(range)) {
+        if let Some(cell) = self.utf8_cell(idx) {
             return Cow::Borrowed(cell.trim_ascii());
         }
         let cell = self.cell(idx);
