@@ -481,18 +481,6 @@ impl RowMapper for GenericMapper {
                 mentions: mentions.is_none() && fields.mentions,
             },
         );
-        let mut post = PostRef::from_parts(account, time, kind, text);
-        post.id = row.opt_id(self.at(F::Id));
-        post.handle = row.opt(self.at(F::Handle));
-        post.retweeted_id = retweeted_id;
-        post.retweeted_account = retweeted_account;
-        post.reply_to_id = reply_to_id;
-        post.quoted_id = quoted_id;
-        post.urls = urls.unwrap_or_else(|| owned_cows(ents.urls));
-        post.hashtags = hashtags.unwrap_or_else(|| owned_cows(ents.hashtags));
-        post.mentions = mentions.unwrap_or_else(|| owned_cows(ents.mentions));
-        post.language = row.opt_id(self.at(F::Language));
-        post.client = row.opt_id(self.at(F::Client)).map(|c| Cow::Owned(strip_html(&c)));
         let meta = AccountMeta {
             created_at: row.opt_time(self.at(F::AccountCreated)),
             followers: row.count(self.at(F::Followers)),
@@ -501,10 +489,25 @@ impl RowMapper for GenericMapper {
             location: row.opt(self.at(F::Location)),
             category: row.opt(self.at(F::Category)),
         };
-        if meta != AccountMeta::default() {
-            post.account_meta = Some(meta);
-        }
-        Ok(post)
+        // One literal, so the post is built where it is returned: this runs on every row.
+        Ok(PostRef {
+            id: row.opt_id(self.at(F::Id)),
+            account,
+            handle: row.opt(self.at(F::Handle)),
+            time,
+            kind,
+            retweeted_id,
+            retweeted_account,
+            reply_to_id,
+            quoted_id,
+            urls: urls.unwrap_or_else(|| owned_cows(ents.urls)),
+            hashtags: hashtags.unwrap_or_else(|| owned_cows(ents.hashtags)),
+            mentions: mentions.unwrap_or_else(|| owned_cows(ents.mentions)),
+            language: row.opt_id(self.at(F::Language)),
+            client: row.opt_id(self.at(F::Client)).map(|c| Cow::Owned(strip_html(&c))),
+            account_meta: (meta != AccountMeta::default()).then_some(meta),
+            text,
+        })
     }
 }
 
