@@ -1,7 +1,7 @@
 //! The CSV driver shared by the `ira`, `io-archive` and `csv` readers: header lookup once,
-//! records read by [`RecordReader`] into reused [`Record`]s and mapped on other threads,
-//! UTF-8 with a Windows-1252 fallback per cell, and the bookkeeping for skipped rows and
-//! truncated input.
+//! records read by [`RecordReader`] into reused batches ([`Records`], one buffer each) and
+//! mapped on other threads, UTF-8 (checked once per batch) with a Windows-1252 fallback per
+//! cell, and the bookkeeping for skipped rows and truncated input.
 
 use std::borrow::Cow;
 use std::cell::Cell;
@@ -10,7 +10,7 @@ use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
 
-use super::records::{Record, RecordReader};
+use super::records::{Record, RecordReader, Records};
 use super::text::{clip, decode_1252, is_null_token, parse_count, parse_time};
 use super::{Fields, Out, ReadError};
 use crate::post::PostRef;
@@ -33,7 +33,7 @@ pub(crate) trait RowMapper {
 
 /// One CSV row with typed accessors that name the field in their errors.
 pub(crate) struct Row<'r> {
-    rec: &'r Record,
+    rec: Record<'r>,
     /// The whole record's bytes, when they are UTF-8: checked once for all cells.
     whole: Option<&'r str>,
     names: &'r [String],
@@ -47,10 +47,12 @@ impl<'r> Row<'r> {
         self.names.get(idx).map_or("?", String::as_str)
     }
 
-    /// A row over `rec`, whose bytes are checked for UTF-8 here once.
-    fn new(rec: &'r Record, names: &'r [String], fields: Fields) -> Row<'r> {
-        // simdutf8: the check runs on every record of millions.
-        let whole = simdutf8::basic::from_utf8(rec.as_slice()).ok();
+    /// A row over `rec`, whose bytes are `utf8` when its batch's check said so, and are
+    /// checked here otherwise.
+    fn new(rec: Record<'r>, utf8: Option<&'r str>, names: &'r [String], fields: Fields) -> Row<'r> {
+        // simdutf8: the check runs on every record of millions that its batch's did not
+        // cover.
+        let whole = utf8.or_else(|| simdutf8::basic::from_utf8(rec.as_slice()).ok());
         Row { rec, whole, names, decoded: Cell::new(false), fields }
     }
 
@@ -165,7 +167,7 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
     // Only `\n` ends a record: bare carriage returns occur inside unquoted tweet text in
     // real exports, and CRLF endings leave a `\r` that the cell accessors drop.
     let mut rdr = RecordReader::new(input, delimiter, 256 * 1024);
-    let mut header = Record::default();
+    let mut header = Records::default();
     if let Err(source) = rdr.read_record(&mut header) {
         return Err(ReadError::Io {
             source_name: out.source().to_string(),
@@ -173,7 +175,9 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
         });
     }
     let names: Vec<String> = header
-        .iter()
+        .get(0)
+        .into_iter()
+        .flat_map(|h| h.iter())
         .enumerate()
         .map(|(i, f)| {
             let f = if i == 0 { f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f) } else { f };
@@ -191,7 +195,6 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
             .map(|n| if n.is_empty() { "(blank)".to_string() } else { n.clone() })
             .collect(),
     })?;
-    let width = headers.names.len();
     let names = &headers.names;
     let transform = out.transform;
     let fields = out.fields;
@@ -213,14 +216,19 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
             let spawned = std::thread::Builder::new().name("scrutineer-csv-map".to_string()).spawn_scoped(
                 scope,
                 move || {
-                    for (batch, n) in work_rx {
+                    for batch in work_rx {
+                        // The batch's bytes are checked for UTF-8 in one go: most records
+                        // then need no check of their own.
+                        let utf8 = simdutf8::basic::from_utf8(batch.as_bytes()).ok();
+                        let n = batch.len();
                         // Only the input's last record is ever checked for a cut-off
                         // quoted field, and it ends a batch.
-                        let mapped = batch[..n]
+                        let mapped = batch
                             .iter()
                             .enumerate()
                             .map(|(i, rec)| {
-                                map_record(rec, width, names, fields, &mut mapper, transform, i + 1 == n)
+                                let rec_utf8 = utf8.zip(batch.span(i)).and_then(|(all, span)| all.get(span));
+                                map_record(rec, rec_utf8, names, fields, &mut mapper, transform, i + 1 == n)
                             })
                             .collect();
                         if done_tx.send((batch, mapped)).is_err() {
@@ -238,8 +246,7 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
         let mut lanes = Lanes { work: work_txs, done: done_rxs, sent: 0, received: 0 };
 
         let mut settler = Settler { pending: None };
-        let mut pool: Vec<Vec<Record>> =
-            (0..IN_FLIGHT * workers).map(|_| vec![Record::default(); BATCH]).collect();
+        let mut pool: Vec<Records> = (0..IN_FLIGHT * workers).map(|_| Records::default()).collect();
         let end = loop {
             let mut batch = match pool.pop() {
                 Some(batch) => batch,
@@ -251,11 +258,11 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
                     None => break End::Eof,
                 },
             };
-            let mut n = 0;
+            batch.clear();
             let mut end = None;
-            while n < BATCH {
-                match rdr.read_record(&mut batch[n]) {
-                    Ok(true) => n += 1,
+            while batch.len() < BATCH {
+                match rdr.read_record(&mut batch) {
+                    Ok(true) => {}
                     Ok(false) => {
                         end = Some(End::Eof);
                         break;
@@ -266,9 +273,9 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
                     }
                 }
             }
-            out.report.records += n as u64;
-            if n > 0 {
-                lanes.send((batch, n));
+            out.report.records += batch.len() as u64;
+            if !batch.is_empty() {
+                lanes.send(batch);
             } else {
                 pool.push(batch);
             }
@@ -307,7 +314,7 @@ pub(crate) fn drive<M: RowMapper + Clone + Send, T: Send>(
 }
 
 /// A batch of records back from a mapping thread, with its results.
-type Done<T> = (Vec<Record>, Vec<Mapped<T>>);
+type Done<T> = (Records, Vec<Mapped<T>>);
 
 /// The channels to and from the mapping threads, used round-robin so that results are
 /// taken back in the order the work was sent.
@@ -352,8 +359,8 @@ const IN_FLIGHT: usize = 4;
 /// Mapping threads at most: beyond this the parsing thread cannot keep them busy.
 const MAX_WORKERS: usize = 4;
 
-/// A batch of records for a mapping thread, and how many of them are filled.
-type Work = (Vec<Record>, usize);
+/// A batch of records for a mapping thread.
+type Work = Records;
 
 enum End {
     Eof,
@@ -371,15 +378,18 @@ struct Mapped<T> {
     last_field_has_newline: bool,
 }
 
+/// Maps one record; `names` is the header (whose length every record must have), `utf8`
+/// the record's bytes when its batch's check covered them.
 fn map_record<M: RowMapper, T>(
-    rec: &Record,
-    width: usize,
+    rec: Record<'_>,
+    utf8: Option<&str>,
     names: &[String],
     fields: Fields,
     mapper: &mut M,
     transform: &(dyn Fn(PostRef<'_>) -> T + Sync),
     ends_batch: bool,
 ) -> Mapped<T> {
+    let width = names.len();
     let line = rec.line();
     let short = rec.len() < width;
     let last_field_has_newline = ends_batch && rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
@@ -389,7 +399,7 @@ fn map_record<M: RowMapper, T>(
     } else if rec.len() != width {
         Err(format!("expected {width} fields as in the header, found {}", rec.len()))
     } else {
-        let row = Row::new(rec, names, fields);
+        let row = Row::new(rec, utf8, names, fields);
         let result = mapper.map(&row).map(transform);
         decoded = row.decoded.get();
         result
@@ -434,5 +444,85 @@ fn settle<T>(out: &mut Out<'_, T>, p: Mapped<T>) {
     match p.result {
         Ok(item) => out.emit_transformed(item),
         Err(reason) => out.skip(p.line, reason),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use crate::read::text::decode_1252;
+    use crate::read::{Format, read_posts};
+
+    /// The text of each row as read, and how many rows were decoded as Windows-1252, of a
+    /// CSV whose rows are `(text, note)` byte strings (`note` is a column nothing reads).
+    fn read_texts(rows: &[(Vec<u8>, Vec<u8>)]) -> (Vec<String>, u64) {
+        let mut csv = b"text,account,time,note\n".to_vec();
+        for (i, (text, note)) in rows.iter().enumerate() {
+            csv.extend_from_slice(text);
+            csv.extend_from_slice(format!(",u{i},2016-10-05T20:00:00Z,").as_bytes());
+            csv.extend_from_slice(note);
+            csv.push(b'\n');
+        }
+        let format = Format::Csv("account=account,time=time,text=text".parse().expect("mapping"));
+        let mut texts = Vec::new();
+        let report = read_posts(&csv[..], "batch.csv", &format, |p| texts.push(p.text)).expect("reads");
+        (texts, report.decoded_latin1)
+    }
+
+    /// What each text should read as: UTF-8 as it is, anything else as Windows-1252.
+    fn decoded(rows: &[(Vec<u8>, Vec<u8>)]) -> (Vec<String>, u64) {
+        let texts = rows
+            .iter()
+            .map(|(text, _)| match std::str::from_utf8(text) {
+                Ok(s) => s.to_string(),
+                Err(_) => decode_1252(text).into_owned(),
+            })
+            .collect();
+        let latin = rows.iter().filter(|(text, _)| std::str::from_utf8(text).is_err()).count();
+        (texts, latin as u64)
+    }
+
+    /// Pieces of cells: mostly UTF-8 (so that whole batches often are), with lone halves
+    /// of `é` and a Windows-1252 `é` now and then.
+    fn cell(max: usize) -> impl Strategy<Value = Vec<u8>> {
+        proptest::collection::vec(
+            prop_oneof![
+                20 => Just(b"a".to_vec()),
+                10 => Just("é".as_bytes().to_vec()),
+                1 => Just(vec![0xC3]),
+                1 => Just(vec![0xA9]),
+                1 => Just(vec![0xE9]),
+            ],
+            0..max,
+        )
+        .prop_map(|pieces| pieces.concat())
+    }
+
+    proptest! {
+        /// A batch of records checked for UTF-8 in one go decodes every cell as a check of
+        /// each record alone would.
+        #[test]
+        fn batch_utf8_check_decodes_as_each_record_alone(
+            rows in proptest::collection::vec((cell(6), cell(3)), 1..12),
+        ) {
+            prop_assert_eq!(read_texts(&rows), decoded(&rows));
+        }
+    }
+
+    /// Records lie back to back in a batch, without their line breaks: a row ending in the
+    /// first byte of `é` and a row starting with its second make the batch valid UTF-8,
+    /// though neither row is.
+    #[test]
+    fn a_character_split_across_two_records_is_in_neither() {
+        let rows = vec![
+            (b"ok".to_vec(), vec![b'x', 0xC3]),
+            (vec![0xA9, b'y'], b"z".to_vec()),
+            ("fin é".as_bytes().to_vec(), Vec::new()),
+        ];
+        let (texts, latin) = read_texts(&rows);
+        assert_eq!((texts.clone(), latin), decoded(&rows));
+        assert_eq!(texts[1], "\u{A9}y", "the second row's text, decoded as Windows-1252");
+        assert_eq!(latin, 1);
     }
 }

@@ -3,7 +3,8 @@
 //! character is scanned for its end and delimiters sixteen bytes at a time and copied
 //! whole; a record whose fields are quoted in the usual way is read field by field; every
 //! other record goes through `csv_core`'s state machine, exactly as the `csv` crate would
-//! run it.
+//! run it. Records are read back to back into one buffer per batch ([`Records`]), which
+//! the mapping thread checks for UTF-8 in one call instead of one per record.
 //!
 //! Why by hand: parsing ran on the thread that also hands posts on, the slowest stage of a
 //! scan (`csv_core` steps through every byte). The equivalence with the `csv` crate is
@@ -15,27 +16,100 @@ use std::ops::Range;
 
 use csv_core::ReadRecordResult;
 
-/// One CSV record: its fields back to back, one separator byte between two (the line as
-/// written, for a quote-free line, so that it is copied in one go), and its line.
+/// CSV records read back to back into one buffer: each record's fields one after another,
+/// one separator byte between two (the line as written, for a quote-free line, so that it
+/// is copied in one go), with its field ends and its line. A batch of records is one
+/// buffer, not one per record, so that it can be checked for UTF-8 in one go.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct Record {
+pub(crate) struct Records {
     bytes: Vec<u8>,
-    /// Where each field ends in `bytes`; the next starts one byte later.
+    /// Where each field ends, counted from the start of its record; the next starts one
+    /// byte later.
     ends: Vec<usize>,
+    records: Vec<Meta>,
+}
+
+/// Where one record of [`Records`] lies.
+#[derive(Debug, Clone, Copy)]
+struct Meta {
+    /// Its first byte in `bytes`.
+    start: usize,
+    /// Its first field end in `ends`.
+    first_end: usize,
+    line: u64,
+    nul_free: bool,
+}
+
+impl Records {
+    /// The number of records.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    /// Every record's bytes, back to back.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Where record `i` lies in [`Records::as_bytes`].
+    pub fn span(&self, i: usize) -> Option<Range<usize>> {
+        let meta = self.records.get(i)?;
+        let end = self.records.get(i + 1).map_or(self.bytes.len(), |next| next.start);
+        Some(meta.start..end)
+    }
+
+    /// Record `i`.
+    pub fn get(&self, i: usize) -> Option<Record<'_>> {
+        let meta = self.records.get(i)?;
+        let ends_end = self.records.get(i + 1).map_or(self.ends.len(), |next| next.first_end);
+        Some(Record {
+            bytes: &self.bytes[self.span(i)?],
+            ends: &self.ends[meta.first_end..ends_end],
+            line: meta.line,
+            nul_free: meta.nul_free,
+        })
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Record<'_>> {
+        (0..self.len()).filter_map(|i| self.get(i))
+    }
+
+    pub fn clear(&mut self) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.records.clear();
+    }
+
+    /// Drops what a record that was not finished wrote after `mark`.
+    fn truncate(&mut self, mark: (usize, usize)) {
+        self.bytes.truncate(mark.0);
+        self.ends.truncate(mark.1);
+    }
+}
+
+/// One record of [`Records`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Record<'a> {
+    bytes: &'a [u8],
+    ends: &'a [usize],
     line: u64,
     /// Known to hold no NUL byte: it was read from a buffer that held none.
     nul_free: bool,
 }
 
-impl Record {
+impl<'a> Record<'a> {
     /// The number of fields.
     pub fn len(&self) -> usize {
         self.ends.len()
     }
 
     /// Every field with the separators between them.
-    pub fn as_slice(&self) -> &[u8] {
-        &self.bytes
+    pub fn as_slice(&self) -> &'a [u8] {
+        self.bytes
     }
 
     /// Where field `idx` lies in [`Record::as_slice`].
@@ -45,12 +119,13 @@ impl Record {
         Some(start..end)
     }
 
-    pub fn get(&self, idx: usize) -> Option<&[u8]> {
+    pub fn get(&self, idx: usize) -> Option<&'a [u8]> {
         self.range(idx).map(|r| &self.bytes[r])
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &[u8]> {
-        (0..self.len()).map(|i| self.get(i).unwrap_or(b""))
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &'a [u8]> + use<'a> {
+        let rec = *self;
+        (0..self.len()).map(move |i| rec.get(i).unwrap_or(b""))
     }
 
     /// Whether the record is known to hold no NUL byte (so it need not be searched for
@@ -63,12 +138,6 @@ impl Record {
     /// blank lines before a record count as its start).
     pub fn line(&self) -> u64 {
         self.line
-    }
-
-    fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
-        self.nul_free = false;
     }
 }
 
@@ -101,6 +170,8 @@ pub(crate) struct RecordReader<R> {
     /// Whether the unread bytes of `buf` hold a NUL byte: one search per buffer filled
     /// instead of one per record.
     nul_in_buf: bool,
+    /// Whether the record being read came from buffers without a NUL byte.
+    record_nul_free: bool,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -125,6 +196,7 @@ impl<R: Read> RecordReader<R> {
             quotes: 0,
             last_byte: None,
             nul_in_buf: false,
+            record_nul_free: false,
         }
     }
 
@@ -144,45 +216,56 @@ impl<R: Read> RecordReader<R> {
         self.next_line
     }
 
-    /// Reads the next record into `rec`; `false` at the end of the input.
-    pub fn read_record(&mut self, rec: &mut Record) -> io::Result<bool> {
-        rec.clear();
-        rec.line = self.next_line;
+    /// Reads the next record onto the end of `out`; `false` at the end of the input.
+    pub fn read_record(&mut self, out: &mut Records) -> io::Result<bool> {
+        let mark = (out.bytes.len(), out.ends.len());
+        let line = self.next_line;
+        let read = self.read_into(out, mark);
+        if let Ok(true) = read {
+            out.records.push(Meta { start: mark.0, first_end: mark.1, line, nul_free: self.record_nul_free });
+        } else {
+            out.truncate(mark);
+        }
+        read
+    }
+
+    /// Writes the next record's bytes and field ends after `mark` (where `out` ended).
+    fn read_into(&mut self, out: &mut Records, mark: (usize, usize)) -> io::Result<bool> {
         if !self.plain_lines {
-            return self.slow(rec);
+            return self.slow(out, mark);
         }
         loop {
             let avail = &self.buf[self.pos..self.len];
-            let line_end = match scan_plain_line(avail, self.delimiter, &mut rec.ends) {
+            let line_end = match scan_plain_line(avail, self.delimiter, &mut out.ends) {
                 Scan::Quote => {
-                    rec.ends.clear();
-                    match read_quoted_record(avail, self.delimiter, rec) {
+                    out.truncate(mark);
+                    match read_quoted_record(avail, self.delimiter, out, mark.0) {
                         Quoted::Record { consumed, newlines, quotes } => {
                             self.quotes += quotes;
-                            rec.nul_free = !self.nul_in_buf;
+                            self.record_nul_free = !self.nul_in_buf;
                             self.pos += consumed;
                             self.line += newlines;
                             self.finish_record();
                             return Ok(true);
                         }
                         Quoted::Open if !self.eof => {
-                            rec.clear();
+                            out.truncate(mark);
                             self.fill()?;
                             continue;
                         }
                         Quoted::Open | Quoted::Unusual => {
-                            rec.clear();
-                            return self.slow(rec);
+                            out.truncate(mark);
+                            return self.slow(out, mark);
                         }
                     }
                 }
                 Scan::Line(end) => Some(end),
                 Scan::Open if !self.eof => {
-                    rec.ends.clear();
+                    out.truncate(mark);
                     self.fill()?;
                     continue;
                 }
-                Scan::Open if avail.is_empty() => return self.slow(rec),
+                Scan::Open if avail.is_empty() => return self.slow(out, mark),
                 Scan::Open => None,
             };
             let line = line_end.map_or(avail, |end| &avail[..end]);
@@ -192,9 +275,9 @@ impl<R: Read> RecordReader<R> {
                 self.line += 1;
                 continue;
             }
-            rec.bytes.extend_from_slice(line);
-            rec.ends.push(line.len());
-            rec.nul_free = !self.nul_in_buf;
+            out.bytes.extend_from_slice(line);
+            out.ends.push(line.len());
+            self.record_nul_free = !self.nul_in_buf;
             match line_end {
                 Some(end) => {
                     self.pos += end + 1;
@@ -208,7 +291,7 @@ impl<R: Read> RecordReader<R> {
     }
 
     /// Reads one record with `csv_core`, from `buf[pos]` at the start of a record.
-    fn slow(&mut self, rec: &mut Record) -> io::Result<bool> {
+    fn slow(&mut self, out: &mut Records, mark: (usize, usize)) -> io::Result<bool> {
         let (mut out_len, mut ends_len) = (0, 0);
         // The record may span several fills of the buffer.
         let mut nul = self.nul_in_buf;
@@ -242,13 +325,13 @@ impl<R: Read> RecordReader<R> {
                     let mut start = 0;
                     for (i, &end) in self.ends[..ends_len].iter().enumerate() {
                         if i > 0 {
-                            rec.bytes.push(self.delimiter);
+                            out.bytes.push(self.delimiter);
                         }
-                        rec.bytes.extend_from_slice(&self.out[start..end]);
-                        rec.ends.push(rec.bytes.len());
+                        out.bytes.extend_from_slice(&self.out[start..end]);
+                        out.ends.push(out.bytes.len() - mark.0);
                         start = end;
                     }
-                    rec.nul_free = !nul;
+                    self.record_nul_free = !nul;
                     self.finish_record();
                     return Ok(true);
                 }
@@ -319,7 +402,7 @@ enum Quoted {
 /// field and closes it before a delimiter or the line end, `""` stands for a quote), the
 /// way `csv_core` reads it: tweet text is quoted wherever it holds a comma or a quote.
 /// Anything else is left to `csv_core` ([`Quoted::Unusual`]).
-fn read_quoted_record(bytes: &[u8], delimiter: u8, rec: &mut Record) -> Quoted {
+fn read_quoted_record(bytes: &[u8], delimiter: u8, out: &mut Records, start: usize) -> Quoted {
     let mut at = 0;
     let mut newlines = 0;
     let mut quotes = 0;
@@ -336,17 +419,17 @@ fn read_quoted_record(bytes: &[u8], delimiter: u8, rec: &mut Record) -> Quoted {
                 };
                 if bytes[stop] == b'\n' {
                     newlines += 1;
-                    rec.bytes.extend_from_slice(&bytes[from..=stop]);
+                    out.bytes.extend_from_slice(&bytes[from..=stop]);
                     from = stop + 1;
                     continue;
                 }
                 let close = stop;
                 quotes += 1;
-                rec.bytes.extend_from_slice(&bytes[from..close]);
+                out.bytes.extend_from_slice(&bytes[from..close]);
                 match bytes.get(close + 1) {
                     Some(b'"') => {
                         quotes += 1;
-                        rec.bytes.push(b'"');
+                        out.bytes.push(b'"');
                         from = close + 2;
                     }
                     Some(&b) if b == delimiter || b == b'\n' => break close + 1,
@@ -358,17 +441,17 @@ fn read_quoted_record(bytes: &[u8], delimiter: u8, rec: &mut Record) -> Quoted {
             match memchr::memchr3(delimiter, b'\n', b'"', &bytes[at..]).map(|i| at + i) {
                 Some(stop) if bytes[stop] == b'"' => return Quoted::Unusual,
                 Some(stop) => {
-                    rec.bytes.extend_from_slice(&bytes[at..stop]);
+                    out.bytes.extend_from_slice(&bytes[at..stop]);
                     stop
                 }
                 None => return Quoted::Open,
             }
         };
-        rec.ends.push(rec.bytes.len());
+        out.ends.push(out.bytes.len() - start);
         if bytes[end] == b'\n' {
             return Quoted::Record { consumed: end + 1, newlines: newlines + 1, quotes };
         }
-        rec.bytes.push(delimiter);
+        out.bytes.push(delimiter);
         at = end + 1;
     }
 }
@@ -500,18 +583,28 @@ mod tests {
         out
     }
 
+    /// Every record with its fields and line, read by [`RecordReader`] in batches of three
+    /// (so records are both appended to a batch and read into a cleared one).
     fn by_record_reader(input: &[u8], delimiter: u8, capacity: usize) -> Vec<(Vec<Vec<u8>>, u64)> {
         let mut rdr = RecordReader::new(input, delimiter, capacity);
-        let mut rec = Record::default();
+        let mut records = Records::default();
         let mut out = Vec::new();
-        while rdr.read_record(&mut rec).expect("in memory") {
-            assert!(
-                !(rec.nul_free() && rec.as_slice().contains(&0)),
-                "a record with a NUL is called NUL-free"
-            );
-            out.push((rec.iter().map(<[u8]>::to_vec).collect(), rec.line()));
+        loop {
+            let more = rdr.read_record(&mut records).expect("in memory");
+            if records.len() == 3 || !more {
+                for rec in records.iter() {
+                    assert!(
+                        !(rec.nul_free() && rec.as_slice().contains(&0)),
+                        "a record with a NUL is called NUL-free"
+                    );
+                    out.push((rec.iter().map(<[u8]>::to_vec).collect(), rec.line()));
+                }
+                records.clear();
+            }
+            if !more {
+                return out;
+            }
         }
-        out
     }
 
     proptest! {
@@ -533,11 +626,13 @@ mod tests {
 
     #[test]
     fn records_from_a_buffer_without_nul_are_known_free_of_it() {
+        let mut records = Records::default();
         let mut rdr = RecordReader::new(&b"a,b\nc,d\n"[..], b',', 64);
-        let mut rec = Record::default();
-        assert!(rdr.read_record(&mut rec).expect("in memory") && rec.nul_free());
+        assert!(rdr.read_record(&mut records).expect("in memory"));
+        assert!(records.get(0).expect("read").nul_free());
         let mut rdr = RecordReader::new(&b"a,b\nc,\0\n"[..], b',', 64);
-        assert!(rdr.read_record(&mut rec).expect("in memory") && !rec.nul_free());
+        assert!(rdr.read_record(&mut records).expect("in memory"));
+        assert!(!records.get(1).expect("read").nul_free());
     }
 
     proptest! {
@@ -581,8 +676,8 @@ mod tests {
             capacity in 1usize..40,
         ) {
             let mut rdr = RecordReader::new(&bytes[..], b',', capacity);
-            let mut rec = Record::default();
-            while rdr.read_record(&mut rec).expect("in memory") {}
+            let mut records = Records::default();
+            while rdr.read_record(&mut records).expect("in memory") {}
             let quotes = bytes.iter().filter(|&&b| b == b'"').count();
             prop_assert_eq!(rdr.quotes, quotes as u64);
             prop_assert_eq!(rdr.odd_quotes(), quotes % 2 == 1);
@@ -604,14 +699,16 @@ mod tests {
             .flexible(true)
             .terminator(csv::Terminator::Any(b'\n'))
             .from_reader(open());
-        let (mut rec, mut want) = (Record::default(), csv::ByteRecord::new());
+        let (mut batch, mut want) = (Records::default(), csv::ByteRecord::new());
         let mut records = 0u64;
         loop {
-            let more = ours.read_record(&mut rec).expect("readable");
+            batch.clear();
+            let more = ours.read_record(&mut batch).expect("readable");
             assert_eq!(more, theirs.read_byte_record(&mut want).expect("readable"), "record {records}");
             if !more {
                 break;
             }
+            let rec = batch.get(0).expect("read");
             assert!(rec.iter().eq(want.iter()), "record {records}, line {}", rec.line());
             assert_eq!(rec.line(), want.position().map_or(0, csv::Position::line), "record {records}");
             records += 1;
