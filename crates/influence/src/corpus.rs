@@ -13,6 +13,7 @@ use smallvec::SmallVec;
 use crate::keyset::KeySet;
 use crate::normalize::{
     hash_bytes, hash_concat, hash_str, hashtag_set_key, normalize_text_into, push_normalized_url, token_set,
+    trim_white,
 };
 use crate::params::{Behaviour, ScanParams};
 use crate::post::{Post, PostKind, PostRef};
@@ -258,7 +259,7 @@ impl Preparer {
         let category = w.put_opt(meta.and_then(|m| m.category.as_deref()));
         let mut urls: SmallVec<[Span; 2]> = SmallVec::new();
         let mut hosts: SmallVec<[Span; 2]> = SmallVec::new();
-        for u in post.urls.iter().filter(|u| !u.trim().is_empty()) {
+        for u in post.urls.iter().filter(|u| !trim_white(u).is_empty()) {
             let (link, host) = w.put_url(u);
             // A retweet's links count for its hosts only (see below).
             if post.kind != PostKind::Retweet {

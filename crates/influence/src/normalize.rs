@@ -288,10 +288,19 @@ pub fn normalize_url_and_host(raw: &str) -> (String, Option<String>) {
     (out, host)
 }
 
+/// `s` without leading and trailing white space, exactly as [`str::trim`], but without
+/// decoding characters at ends that are plain ASCII (cells and links almost always are):
+/// only ASCII white space is looked for there, vertical tab included.
+pub fn trim_white(s: &str) -> &str {
+    let t = s.trim_ascii();
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && b != 0x0B);
+    if plain(t.as_bytes().first()) && plain(t.as_bytes().last()) { t } else { t.trim() }
+}
+
 /// [`normalize_url_and_host`] written onto the end of `out`: where the normalised link and
 /// its host lie in `out`. Ingest writes each post's links into the post's one buffer so.
 pub fn push_normalized_url(raw: &str, out: &mut String) -> (Range<usize>, Option<Range<usize>>) {
-    let raw = raw.trim();
+    let raw = trim_white(raw);
     let start = out.len();
     if let Some(host) = push_plain_url(raw, out) {
         return (start..out.len(), Some(host));
@@ -474,6 +483,14 @@ pub fn hashtag_set_key<S: AsRef<str>>(tags: &[S]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Trimming with the ASCII shortcut gives what `str::trim` gives.
+        #[test]
+        fn trim_white_is_str_trim(s in "[ a\t\n\r\u{0B}\u{0C}\u{A0}\u{2003}\u{3000}é]{0,8}") {
+            proptest::prop_assert_eq!(trim_white(&s), s.trim());
+        }
+    }
 
     proptest::proptest! {
         #[test]

@@ -252,7 +252,7 @@ pub fn split_rt_prefix(text: &str) -> Option<(&str, &str)> {
 /// Items are trimmed and empty items dropped.
 /// Plain items borrow from `cell`; bracketed ones, which may hold escapes, are owned.
 pub fn split_list(cell: &str, sep: Option<char>) -> Vec<Cow<'_, str>> {
-    let cell = cell.trim();
+    let cell = crate::normalize::trim_white(cell);
     if cell.is_empty() {
         return Vec::new();
     }
@@ -278,7 +278,7 @@ fn split_list_general(cell: &str, sep: Option<char>) -> Vec<Cow<'_, str>> {
         return parse_bracket_list(inner).into_iter().map(Cow::Owned).collect();
     }
     fn item(part: &str) -> Option<Cow<'_, str>> {
-        let part = part.trim();
+        let part = crate::normalize::trim_white(part);
         (!part.is_empty()).then_some(Cow::Borrowed(part))
     }
     // Two loops rather than one over a boxed iterator: this runs on every row of a file.
