@@ -412,6 +412,23 @@ impl Corpus {
         }
     }
 
+    /// Makes room for about `posts` posts: their actions and the set of item keys seen,
+    /// which otherwise grow by doubling (copying what they hold, and touching fresh memory
+    /// each time). A guess is enough: too low, they grow from there; too high, the actions'
+    /// room is only reserved address space, and the key set is at most twice as large as
+    /// it would have grown.
+    pub fn expect_posts(&mut self, posts: usize) {
+        for b in Behaviour::ALL {
+            if b != Behaviour::Sync && self.want[b.index()] {
+                let actions = &mut self.actions[b.index()];
+                actions.reserve(posts.saturating_sub(actions.len()));
+            }
+        }
+        if self.seen_once.is_empty() {
+            self.seen_once = KeySet::with_capacity(posts);
+        }
+    }
+
     pub fn account_id(&self, key: &str) -> Option<u32> {
         self.account_index.lookup(key.as_bytes())
     }

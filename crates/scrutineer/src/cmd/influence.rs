@@ -8,7 +8,7 @@ use scrutineer_core::Engine;
 use scrutineer_influence::attribution::StateMediaList;
 use scrutineer_influence::corpus::{Corpus, ingest};
 use scrutineer_influence::explain::network_findings;
-use scrutineer_influence::read::{ColumnMapping, Format, ReadReport};
+use scrutineer_influence::read::{ColumnMapping, Format, ReadReport, estimate_posts};
 use scrutineer_influence::{Behaviour, EdgeFilter, ScanParams, analyse, export};
 
 use crate::ui::{Context, print_table, truncate};
@@ -154,6 +154,7 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     let run_id = store.begin_run(Engine::Influence, &format!("influence scan {}", inputs.join(" ")))?;
 
     let mut corpus = Corpus::new(&params);
+    corpus.expect_posts(estimate_posts(&args.files));
     let mut reports: Vec<ReadReport> = Vec::new();
     for path in &args.files {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
