@@ -237,9 +237,12 @@ impl<R: Read> RecordReader<R> {
         loop {
             let avail = &self.buf[self.pos..self.len];
             let line_end = match scan_plain_line(avail, self.delimiter, &mut out.ends) {
-                Scan::Quote => {
-                    out.truncate(mark);
-                    match read_quoted_record(avail, self.delimiter, out, mark.0) {
+                Scan::Quote(_) => {
+                    // The fields before the quote were scanned: they are kept, and the
+                    // record is read on from the field the quote is in.
+                    let field = out.ends[mark.1..].last().map_or(0, |&end| end + 1);
+                    out.bytes.extend_from_slice(&avail[..field]);
+                    match read_quoted_record(avail, field, self.delimiter, out, mark.0) {
                         Quoted::Record { consumed, newlines, quotes } => {
                             self.quotes += quotes;
                             self.record_nul_free = !self.nul_in_buf;
@@ -380,8 +383,9 @@ impl<R: Read> RecordReader<R> {
 enum Scan {
     /// At the line's end, `\n`, at this index: the delimiters before it are the field ends.
     Line(usize),
-    /// At a quote: the record is read by [`read_quoted_record`] or `csv_core`.
-    Quote,
+    /// At a quote, at this index: the record is read by [`read_quoted_record`] or
+    /// `csv_core`; the delimiters before it are the field ends so far.
+    Quote(usize),
     /// The input ended first.
     Open,
 }
@@ -401,9 +405,10 @@ enum Quoted {
 /// Reads a record whose fields are plain or quoted in the usual way (a quote opens the
 /// field and closes it before a delimiter or the line end, `""` stands for a quote), the
 /// way `csv_core` reads it: tweet text is quoted wherever it holds a comma or a quote.
-/// Anything else is left to `csv_core` ([`Quoted::Unusual`]).
-fn read_quoted_record(bytes: &[u8], delimiter: u8, out: &mut Records, start: usize) -> Quoted {
-    let mut at = 0;
+/// Anything else is left to `csv_core` ([`Quoted::Unusual`]). Reading starts at `from`,
+/// the start of a field: `out` holds the record's fields before it.
+fn read_quoted_record(bytes: &[u8], from: usize, delimiter: u8, out: &mut Records, start: usize) -> Quoted {
+    let mut at = from;
     let mut newlines = 0;
     let mut quotes = 0;
     loop {
@@ -502,7 +507,7 @@ fn scan_blocks(bytes: &[u8], delimiter: u8, ends: &mut Vec<usize>) -> (usize, Op
             let stop = stops.trailing_zeros() as usize;
             delims &= (1u32 << stop) - 1;
             push_bits(ends, at, delims);
-            let scan = if block[stop] == b'"' { Scan::Quote } else { Scan::Line(at + stop) };
+            let scan = if block[stop] == b'"' { Scan::Quote(at + stop) } else { Scan::Line(at + stop) };
             return (at, Some(scan));
         }
         push_bits(ends, at, delims);
@@ -537,7 +542,7 @@ fn scan_words(bytes: &[u8], base: usize, delimiter: u8, ends: &mut Vec<usize>) -
             // Only the delimiters before the stop: bytes below it in the word.
             delims &= (1u64 << (stop * 8)).wrapping_sub(1);
             push_ends(ends, at, delims);
-            return if chunk[stop] == b'"' { Scan::Quote } else { Scan::Line(at + stop) };
+            return if chunk[stop] == b'"' { Scan::Quote(at + stop) } else { Scan::Line(at + stop) };
         }
         push_ends(ends, at, delims);
         at += 8;
@@ -545,7 +550,7 @@ fn scan_words(bytes: &[u8], base: usize, delimiter: u8, ends: &mut Vec<usize>) -
     for (i, &b) in words.remainder().iter().enumerate() {
         match b {
             b'\n' => return Scan::Line(at + i),
-            b'"' => return Scan::Quote,
+            b'"' => return Scan::Quote(at + i),
             b if b == delimiter => ends.push(at + i),
             _ => {}
         }
@@ -650,14 +655,14 @@ mod tests {
             for (i, &b) in bytes.iter().enumerate() {
                 match b {
                     b'\n' => { want = Scan::Line(i); break; }
-                    b'"' => { want = Scan::Quote; break; }
+                    b'"' => { want = Scan::Quote(i); break; }
                     b',' => want_ends.push(i),
                     _ => {}
                 }
             }
             let mut ends = Vec::new();
             let got = scan_plain_line(&bytes, b',', &mut ends);
-            if want != Scan::Quote {
+            if !matches!(want, Scan::Quote(_)) {
                 prop_assert_eq!(ends, want_ends);
             }
             prop_assert_eq!(got, want);
