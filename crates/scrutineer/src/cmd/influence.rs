@@ -10,6 +10,7 @@ use scrutineer_influence::corpus::{Corpus, ingest};
 use scrutineer_influence::explain::network_findings;
 use scrutineer_influence::read::{ColumnMapping, Format, ReadReport, estimate_posts};
 use scrutineer_influence::{Behaviour, EdgeFilter, ScanParams, analyse, export};
+use scrutineer_store::Store;
 
 use crate::ui::{Context, print_table, truncate};
 
@@ -150,31 +151,24 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     };
 
     let inputs: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
-    let mut store = ctx.open_store("influence scan", &inputs.join(" "))?;
-    let run_id = store.begin_run(Engine::Influence, &format!("influence scan {}", inputs.join(" ")))?;
-
-    let mut corpus = Corpus::new(&params);
-    corpus.expect_posts(estimate_posts(&args.files));
-    let mut reports: Vec<ReadReport> = Vec::new();
-    for path in &args.files {
-        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-        let bar = ctx.file_progress(path);
-        let report = ingest(&mut corpus, bar.wrap_read(file), &path.display().to_string(), &format)
-            .with_context(|| format!("reading {}", path.display()))?;
-        bar.finish_and_clear();
-        ctx.note(format!("read {report}"));
-        for skip in report.skip_samples.iter().take(5) {
-            ctx.note(format!("  skipped {}:{}", report.source, skip));
-        }
-        if report.skipped > 5 {
-            ctx.note(format!(
-                "  ... {} skipped rows in all (first {} listed in the run summary)",
-                report.skipped,
-                report.skip_samples.len()
-            ));
-        }
-        reports.push(report);
-    }
+    let open_store = || -> anyhow::Result<(Store, i64)> {
+        let store = ctx.open_store("influence scan", &inputs.join(" "))?;
+        let run_id = store.begin_run(Engine::Influence, &format!("influence scan {}", inputs.join(" ")))?;
+        Ok((store, run_id))
+    };
+    // The store is opened, and the access logged, while the input is read: a new store
+    // waits on the disk (each fsync of its creation), which need not hold up the read. A
+    // store that cannot be opened is still reported before anything of the read.
+    let (opened, read) = std::thread::scope(|scope| {
+        let opening = scope.spawn(open_store);
+        let read = read_inputs(ctx, &args.files, &format, &params);
+        (opening.join(), read)
+    });
+    let (mut store, run_id) = match opened {
+        Ok(opened) => opened?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let (corpus, reports) = read?;
     if corpus.posts == 0 {
         bail!("no posts were read from {}", inputs.join(", "));
     }
@@ -333,4 +327,36 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Reads every input into one corpus, noting what each read gave.
+fn read_inputs(
+    ctx: &Context,
+    files: &[PathBuf],
+    format: &Format,
+    params: &ScanParams,
+) -> anyhow::Result<(Corpus, Vec<ReadReport>)> {
+    let mut corpus = Corpus::new(params);
+    corpus.expect_posts(estimate_posts(files));
+    let mut reports: Vec<ReadReport> = Vec::new();
+    for path in files {
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let bar = ctx.file_progress(path);
+        let report = ingest(&mut corpus, bar.wrap_read(file), &path.display().to_string(), format)
+            .with_context(|| format!("reading {}", path.display()))?;
+        bar.finish_and_clear();
+        ctx.note(format!("read {report}"));
+        for skip in report.skip_samples.iter().take(5) {
+            ctx.note(format!("  skipped {}:{}", report.source, skip));
+        }
+        if report.skipped > 5 {
+            ctx.note(format!(
+                "  ... {} skipped rows in all (first {} listed in the run summary)",
+                report.skipped,
+                report.skip_samples.len()
+            ));
+        }
+        reports.push(report);
+    }
+    Ok((corpus, reports))
 }
