@@ -164,7 +164,7 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         let read = read_inputs(ctx, &args.files, &format, &params);
         (opening.join(), read)
     });
-    let (mut store, run_id) = match opened {
+    let (store, run_id) = match opened {
         Ok(opened) => opened?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
@@ -184,38 +184,63 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     let analyse_secs = started.elapsed().as_secs_f64() - read_secs;
 
     let findings = network_findings(&analysis.networks, &args.platform, "");
-    store.put_findings(Some(run_id), &findings).context("storing findings")?;
-    let store_secs = started.elapsed().as_secs_f64() - read_secs - analyse_secs;
-
-    let mut written = Vec::new();
-    if let Some(dir) = &args.out {
-        written = export::write_all(&analysis, &params, dir)
-            .with_context(|| format!("writing exports to {}", dir.display()))?;
-    }
-    let total_secs = started.elapsed().as_secs_f64();
-    let export_secs = total_secs - read_secs - analyse_secs - store_secs;
-    let summary = serde_json::json!({
-        "inputs": inputs,
-        "posts": analysis.corpus.posts,
-        "accounts": analysis.corpus.accounts.len(),
-        "networks": analysis.networks.len(),
-        "accounts_in_networks": analysis.networks.iter().map(|n| n.size).sum::<usize>(),
-        "read_seconds": read_secs,
-        "analyse_seconds": analyse_secs,
-        "store_seconds": store_secs,
-        "export_seconds": export_secs,
-        "total_seconds": total_secs,
-        "params": params,
-        // What the HTML report draws: the top networks' accounts and ties.
-        "graph": export::graph_summary(&analysis, 400),
-        "behaviours": analysis.detection.behaviours.iter().map(|b| serde_json::json!({"behaviour": b.behaviour, "stats": b.stats})).collect::<Vec<_>>(),
-        "reads": reports.iter().map(|r| serde_json::json!({
-            "source": r.source, "format": r.format, "records": r.records, "posts": r.posts,
-            "skipped": r.skipped, "decoded_latin1": r.decoded_latin1, "truncated": r.truncated,
-            "skip_samples": r.skip_samples.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>(),
+    // The exports and the store's update are independent: the files are written while the
+    // run is recorded and the store closed (closing waits on the disk for its checkpoint).
+    // The stored summary times what came before it; the export's time is added to what
+    // `--json` prints.
+    let (exported, recorded) = std::thread::scope(|scope| {
+        let exporting = args.out.as_ref().map(|dir| {
+            let (analysis, params) = (&analysis, &params);
+            scope.spawn(move || {
+                let begun = Instant::now();
+                let written = export::write_all(analysis, params, dir)
+                    .with_context(|| format!("writing exports to {}", dir.display()));
+                (written, begun.elapsed().as_secs_f64())
+            })
+        });
+        let recorded = (|| -> anyhow::Result<(serde_json::Value, f64)> {
+            let mut store = store;
+            store.put_findings(Some(run_id), &findings).context("storing findings")?;
+            let store_secs = started.elapsed().as_secs_f64() - read_secs - analyse_secs;
+            let summary = serde_json::json!({
+                "inputs": inputs,
+                "posts": analysis.corpus.posts,
+                "accounts": analysis.corpus.accounts.len(),
+                "networks": analysis.networks.len(),
+                "accounts_in_networks": analysis.networks.iter().map(|n| n.size).sum::<usize>(),
+                "read_seconds": read_secs,
+                "analyse_seconds": analyse_secs,
+                "store_seconds": store_secs,
+                "total_seconds": started.elapsed().as_secs_f64(),
+                "params": params,
+                // What the HTML report draws: the top networks' accounts and ties.
+                "graph": export::graph_summary(&analysis, 400),
+                "behaviours": analysis.detection.behaviours.iter().map(|b| serde_json::json!({"behaviour": b.behaviour, "stats": b.stats})).collect::<Vec<_>>(),
+                "reads": reports.iter().map(|r| serde_json::json!({
+                    "source": r.source, "format": r.format, "records": r.records, "posts": r.posts,
+                    "skipped": r.skipped, "decoded_latin1": r.decoded_latin1, "truncated": r.truncated,
+                    "skip_samples": r.skip_samples.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            });
+            store.finish_run(run_id, &summary)?;
+            store.close().context("closing the store")?;
+            Ok((summary, store_secs))
+        })();
+        let exported = exporting.map(|job| match job.join() {
+            Ok(done) => done,
+            Err(panic) => std::panic::resume_unwind(panic),
+        });
+        (exported, recorded)
     });
-    store.finish_run(run_id, &summary)?;
+    let total_secs = started.elapsed().as_secs_f64();
+    let (mut summary, store_secs) = recorded?;
+    let (mut written, mut export_secs) = (Vec::new(), 0.0);
+    if let Some((result, secs)) = exported {
+        written = result?;
+        export_secs = secs;
+    }
+    summary["export_seconds"] = serde_json::json!(export_secs);
+    summary["total_seconds"] = serde_json::json!(total_secs);
 
     if ctx.json {
         let nets: Vec<serde_json::Value> = analysis
