@@ -45,9 +45,12 @@ fi
 map="account=user_id,handle=username,retweeted_id=repost_id,reply_to_id=reply_id,text=message"
 map+=",time=timestamp,urls=urls,id=message_id,list_separator=space"
 
-# Runs a command under /usr/bin/time; sets $wall (s) and $rss (KiB).
+# Runs a command under /usr/bin/time; sets $wall (s) and $rss (KiB). Whatever the previous
+# command left to write back (CNT's database runs to hundreds of MB) is flushed first,
+# outside the timing, so that no command waits on another's writes.
 timed() {
   local log="$work/time.log"
+  sync
   /usr/bin/time -o "$log" -f "%e %M" "$@" >/dev/null 2>"$work/stderr.log" || {
     echo "bench-influence: failed: $*" >&2
     tail -5 "$work/stderr.log" >&2
