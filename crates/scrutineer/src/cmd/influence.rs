@@ -158,7 +158,7 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     };
     // The store is opened, and the access logged, while the input is read: a new store
     // waits on the disk (each fsync of its creation), which need not hold up the read. A
-    // store that cannot be opened is still reported before anything of the read.
+    // store that cannot be opened is reported first, before any error of the read.
     let (opened, read) = std::thread::scope(|scope| {
         let opening = scope.spawn(open_store);
         let read = read_inputs(ctx, &args.files, &format, &params);
