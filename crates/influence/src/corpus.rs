@@ -415,8 +415,8 @@ impl Corpus {
     /// Makes room for about `posts` posts: their actions and the set of item keys seen,
     /// which otherwise grow by doubling (copying what they hold, and touching fresh memory
     /// each time). A guess is enough: too low, they grow from there; too high, the actions'
-    /// room is only reserved address space, and the key set is at most twice as large as
-    /// it would have grown.
+    /// room is only reserved address space, but the key set is as large as the guess asks
+    /// (8 bytes a slot, two slots a post), so guesses should err low.
     pub fn expect_posts(&mut self, posts: usize) {
         for b in Behaviour::ALL {
             if b != Behaviour::Sync && self.want[b.index()] {

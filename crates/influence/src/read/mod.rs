@@ -279,24 +279,32 @@ pub fn read_posts_from_path(
     read_posts(file, &name, format, sink)
 }
 
-/// A rough count of the posts in the files at `paths`, from their sizes: about 200 bytes a
-/// post (a CSV row of the usual exports; JSON takes more, so its estimate is low), and three
-/// times as many bytes once gzip is undone. Files that cannot be read count as empty. It is
-/// a guess to make room by ([`crate::corpus::Corpus::expect_posts`]), never a limit.
+/// A rough count of the posts in the files at `paths`, from their sizes and kinds: about
+/// 200 bytes a post in CSV (a row of the usual exports) and 3,000 in JSON lines (a tweet
+/// object with its user), three times as many bytes once gzip is undone. Both err low, so
+/// that room made by the estimate is rarely more than needed. Files that cannot be read
+/// count as empty. It is a guess to make room by ([`crate::corpus::Corpus::expect_posts`]),
+/// never a limit.
 pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
-    const BYTES_PER_POST: u64 = 200;
+    const CSV_BYTES_PER_POST: u64 = 200;
+    const JSON_BYTES_PER_POST: u64 = 3_000;
     const GZIP_RATIO: u64 = 3;
-    let bytes: u64 = paths
+    let posts: u64 = paths
         .iter()
         .map(|path| {
             let Ok(mut file) = File::open(path) else { return 0 };
             let size = file.metadata().map_or(0, |m| m.len());
             let mut magic = [0u8; 2];
             let gzip = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
-            if gzip { size.saturating_mul(GZIP_RATIO) } else { size }
+            let json = File::open(path)
+                .ok()
+                .and_then(|f| detect_format(f, "").ok())
+                .is_some_and(|format| matches!(format, Format::TwitterV1 | Format::TwitterV2));
+            let bytes = if gzip { size.saturating_mul(GZIP_RATIO) } else { size };
+            bytes / if json { JSON_BYTES_PER_POST } else { CSV_BYTES_PER_POST }
         })
         .fold(0, u64::saturating_add);
-    usize::try_from(bytes / BYTES_PER_POST).unwrap_or(usize::MAX)
+    usize::try_from(posts).unwrap_or(usize::MAX)
 }
 
 /// Works out the format of an input without reading past its first non-blank line.
@@ -497,6 +505,12 @@ mod tests {
         let row = format!("{}\n", "x".repeat(199));
         std::fs::write(&plain, row.repeat(1000)).expect("write");
         assert_eq!(estimate_posts(&[&plain, &dir.join("missing.csv")]), 1000);
+        // Tweet objects of 3,000 bytes: one post each, not fifteen.
+        let json = dir.join("tweets.jsonl");
+        let tweet = r#"{"id_str":"1","created_at":"Wed Oct 05 20:00:00 +0000 2016","text":"t","user":{"id_str":"u","description":"PAD"}}"#;
+        let tweet = tweet.replace("PAD", &"x".repeat(3_000 - tweet.len() + 2));
+        std::fs::write(&json, format!("{tweet}\n").repeat(100)).expect("write");
+        assert_eq!(estimate_posts(&[&json]), 100);
         std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
