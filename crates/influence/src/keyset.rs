@@ -23,7 +23,7 @@ const INITIAL_SLOTS: usize = 1024;
 
 impl Default for KeySet {
     fn default() -> KeySet {
-        KeySet { slots: vec![0; INITIAL_SLOTS], len: 0, has_zero: false, shift: 64 - INITIAL_SLOTS.ilog2() }
+        KeySet::with_capacity(0)
     }
 }
 

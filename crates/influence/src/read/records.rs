@@ -170,8 +170,6 @@ pub(crate) struct RecordReader<R> {
     /// Whether the unread bytes of `buf` hold a NUL byte: one search per buffer filled
     /// instead of one per record.
     nul_in_buf: bool,
-    /// Whether the record being read came from buffers without a NUL byte.
-    record_nul_free: bool,
 }
 
 impl<R: Read> RecordReader<R> {
@@ -196,7 +194,6 @@ impl<R: Read> RecordReader<R> {
             quotes: 0,
             last_byte: None,
             nul_in_buf: false,
-            record_nul_free: false,
         }
     }
 
@@ -221,16 +218,17 @@ impl<R: Read> RecordReader<R> {
         let mark = (out.bytes.len(), out.ends.len());
         let line = self.next_line;
         let read = self.read_into(out, mark);
-        if let Ok(true) = read {
-            out.records.push(Meta { start: mark.0, first_end: mark.1, line, nul_free: self.record_nul_free });
-        } else {
-            out.truncate(mark);
+        match read {
+            Ok(Some(nul_free)) => out.records.push(Meta { start: mark.0, first_end: mark.1, line, nul_free }),
+            _ => out.truncate(mark),
         }
-        read
+        read.map(|record| record.is_some())
     }
 
-    /// Writes the next record's bytes and field ends after `mark` (where `out` ended).
-    fn read_into(&mut self, out: &mut Records, mark: (usize, usize)) -> io::Result<bool> {
+    /// Writes the next record's bytes and field ends after `mark` (where `out` ended);
+    /// whether the record is known to be free of NUL bytes, or `None` at the end of the
+    /// input.
+    fn read_into(&mut self, out: &mut Records, mark: (usize, usize)) -> io::Result<Option<bool>> {
         if !self.plain_lines {
             return self.slow(out, mark);
         }
@@ -245,11 +243,10 @@ impl<R: Read> RecordReader<R> {
                     match read_quoted_record(avail, field, self.delimiter, out, mark.0) {
                         Quoted::Record { consumed, newlines, quotes } => {
                             self.quotes += quotes;
-                            self.record_nul_free = !self.nul_in_buf;
                             self.pos += consumed;
                             self.line += newlines;
                             self.finish_record();
-                            return Ok(true);
+                            return Ok(Some(!self.nul_in_buf));
                         }
                         Quoted::Open if !self.eof => {
                             out.truncate(mark);
@@ -280,7 +277,6 @@ impl<R: Read> RecordReader<R> {
             }
             out.bytes.extend_from_slice(line);
             out.ends.push(line.len());
-            self.record_nul_free = !self.nul_in_buf;
             match line_end {
                 Some(end) => {
                     self.pos += end + 1;
@@ -289,12 +285,12 @@ impl<R: Read> RecordReader<R> {
                 None => self.pos = self.len,
             }
             self.finish_record();
-            return Ok(true);
+            return Ok(Some(!self.nul_in_buf));
         }
     }
 
     /// Reads one record with `csv_core`, from `buf[pos]` at the start of a record.
-    fn slow(&mut self, out: &mut Records, mark: (usize, usize)) -> io::Result<bool> {
+    fn slow(&mut self, out: &mut Records, mark: (usize, usize)) -> io::Result<Option<bool>> {
         let (mut out_len, mut ends_len) = (0, 0);
         // The record may span several fills of the buffer.
         let mut nul = self.nul_in_buf;
@@ -334,11 +330,10 @@ impl<R: Read> RecordReader<R> {
                         out.ends.push(out.bytes.len() - mark.0);
                         start = end;
                     }
-                    self.record_nul_free = !nul;
                     self.finish_record();
-                    return Ok(true);
+                    return Ok(Some(!nul));
                 }
-                ReadRecordResult::End => return Ok(false),
+                ReadRecordResult::End => return Ok(None),
             }
         }
     }
@@ -405,10 +400,10 @@ enum Quoted {
 /// Reads a record whose fields are plain or quoted in the usual way (a quote opens the
 /// field and closes it before a delimiter or the line end, `""` stands for a quote), the
 /// way `csv_core` reads it: tweet text is quoted wherever it holds a comma or a quote.
-/// Anything else is left to `csv_core` ([`Quoted::Unusual`]). Reading starts at `from`,
-/// the start of a field: `out` holds the record's fields before it.
-fn read_quoted_record(bytes: &[u8], from: usize, delimiter: u8, out: &mut Records, start: usize) -> Quoted {
-    let mut at = from;
+/// Anything else is left to `csv_core` ([`Quoted::Unusual`]). Reading starts at `field`,
+/// the start of a field: `out` holds the record's fields before it, from `start` on.
+fn read_quoted_record(bytes: &[u8], field: usize, delimiter: u8, out: &mut Records, start: usize) -> Quoted {
+    let mut at = field;
     let mut newlines = 0;
     let mut quotes = 0;
     loop {
