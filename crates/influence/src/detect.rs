@@ -5,6 +5,7 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::cooccur::{CoOccurrence, co_occurrence};
+use crate::evidence::{AccountEvidence, CommunityEvidence, Pruned};
 use crate::corpus::{Action, Corpus};
 use crate::minhash::{Banding, DisjointSets, candidate_pairs, intersection_size, jaccard, matching_pairs};
 use crate::nullmodel::{expected_shared, poisson_upper_log10};
@@ -68,8 +69,15 @@ pub struct Detection {
     pub behaviours: Vec<BehaviourEdges>,
     /// Combined undirected weights `(a, b, Σ shared)` over kept pairs of all behaviours.
     pub combined: Vec<(u32, u32, f64)>,
-    /// Communities of at least the minimum size, largest first.
+    /// Communities of at least the minimum size, largest first, after the account-level
+    /// test ([`crate::evidence`]).
     pub communities: Vec<Community>,
+    /// What each placed account's placement rests on.
+    pub evidence: FxHashMap<u32, AccountEvidence>,
+    /// Per community (same order as `communities`): totals for the benign explanations.
+    pub community_evidence: Vec<CommunityEvidence>,
+    /// Accounts Leiden placed that the account-level test removed, with the reason.
+    pub pruned: Vec<Pruned>,
 }
 
 /// Runs every enabled behaviour, the filter, and community detection.
@@ -129,7 +137,15 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
         .collect();
     let combined = combine(&behaviours);
     let communities = communities(n_accounts, &combined, params);
-    Detection { behaviours, combined, communities }
+    let placement = crate::evidence::prune(corpus, &behaviours, communities, params);
+    Detection {
+        behaviours,
+        combined,
+        communities: placement.communities,
+        evidence: placement.evidence,
+        community_evidence: placement.per_community,
+        pruned: placement.pruned,
+    }
 }
 
 fn filter_edges(

@@ -45,6 +45,16 @@ struct NetworksFile<'a> {
     accounts_in_networks: usize,
     behaviours: Vec<BehaviourReport<'a>>,
     networks: &'a [crate::explain::Network],
+    /// Accounts that community detection grouped but whose own evidence was too weak to
+    /// place them (see `crate::evidence`), so an analyst can see who was left out and why.
+    not_placed: Vec<NotPlaced<'a>>,
+}
+
+#[derive(Serialize)]
+struct NotPlaced<'a> {
+    account: &'a str,
+    #[serde(flatten)]
+    pruned: &'a crate::evidence::Pruned,
 }
 
 /// Writes every export into `dir` (created if missing). Returns the files written.
@@ -99,6 +109,12 @@ fn write_networks(analysis: &Analysis, params: &ScanParams, path: &Path) -> Resu
             .map(|b| BehaviourReport { behaviour: b.behaviour, stats: &b.stats })
             .collect(),
         networks: &analysis.networks,
+        not_placed: analysis
+            .detection
+            .pruned
+            .iter()
+            .map(|p| NotPlaced { account: analysis.corpus.account_key(p.account), pruned: p })
+            .collect(),
     };
     let f = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::new(f);

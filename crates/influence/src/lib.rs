@@ -10,6 +10,7 @@ pub mod attribution;
 pub mod cooccur;
 pub mod corpus;
 pub mod detect;
+pub mod evidence;
 pub mod explain;
 pub mod export;
 mod keyset;

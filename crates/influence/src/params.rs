@@ -131,6 +131,13 @@ pub struct ScanParams {
     /// the null model, but their pairs are not enumerated (the null model explains them,
     /// and enumerating them is quadratic). 0 means no limit.
     pub max_item_accounts: usize,
+    /// An account is placed in a network only when its coordinated items, each weighted
+    /// by how little of a crowd shares it (see [`crate::evidence`]), sum to at least
+    /// this: 3 is the equivalent of three actions that no ungrouped account shares.
+    pub min_account_evidence: f64,
+    /// ... and only when those coordinated actions fall on at least this many distinct
+    /// UTC days (coordination repeated, not one burst).
+    pub min_account_days: u32,
 }
 
 impl Default for ScanParams {
@@ -149,6 +156,8 @@ impl Default for ScanParams {
             resolution: 1.0,
             seed: 42,
             max_item_accounts: 1000,
+            min_account_evidence: 3.0,
+            min_account_days: 3,
         }
     }
 }

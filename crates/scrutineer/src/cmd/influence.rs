@@ -75,6 +75,13 @@ pub struct ScanArgs {
     /// Items acted on by more accounts than this are crowd items (counted in the null model, not paired); 0 = no limit.
     #[arg(long, default_value_t = 1000)]
     max_item_accounts: usize,
+    /// Account-level test: an account is placed only when its coordinated items, each weighted by how little of a
+    /// crowd shares it (1 when no ungrouped account acted on it), sum to at least this; 0 turns the test off.
+    #[arg(long, default_value_t = 3.0)]
+    min_account_evidence: f64,
+    /// Account-level test: coordinated actions must fall on at least this many distinct UTC days.
+    #[arg(long, default_value_t = 3)]
+    min_account_days: u32,
     /// Random seed (Leiden, MinHash), for reproducible runs.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -122,6 +129,9 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     if !(args.alpha > 0.0 && args.alpha < 1.0) {
         bail!("--alpha must be between 0 and 1 (exclusive), got {}", args.alpha);
     }
+    if !(args.min_account_evidence >= 0.0 && args.min_account_evidence.is_finite()) {
+        bail!("--min-account-evidence must be a non-negative number, got {}", args.min_account_evidence);
+    }
     if args.window < 0 {
         bail!("--window must not be negative");
     }
@@ -141,6 +151,8 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         resolution: args.resolution,
         seed: args.seed,
         max_item_accounts: args.max_item_accounts,
+        min_account_evidence: args.min_account_evidence,
+        min_account_days: args.min_account_days,
         ..ScanParams::default()
     };
     let state_media = match &args.state_media {

@@ -1,0 +1,339 @@
+//! Account-level evidence: an account is placed in a network only when its own
+//! coordinated actions are strong, not merely because Leiden put it beside accounts that
+//! are.
+//!
+//! Pair edges say that two accounts overlap more than a configuration null model allows.
+//! On real organic traffic that is not enough: readers of one news site, users of one
+//! app and the audience of one televised event overlap far more than a model of
+//! independent accounts predicts, and an account with two posts can be tied by both.
+//! So each member of a community is tested on its own actions:
+//!
+//! * An action of account `a` on item `i` is **coordinated** when another member of
+//!   `a`'s community acted on `i` within the window.
+//! * Each coordinated item counts by how little of a crowd acted on it: with `d_i`
+//!   accounts acting on `i` in the whole input and `p_i` of them in some community, the
+//!   item is worth `1 / (1 + d_i − p_i)`: 1 when only grouped accounts acted on it, close
+//!   to 0 when it is a viral post, a trending tag or a headline that thousands shared
+//!   and the community is a few of them. (Members of other communities are not counted
+//!   as the crowd: an operation whose ties are sparse is often split in several.) The
+//!   account's **evidence** is the sum over its distinct coordinated items.
+//! * **Benign patterns** are weaker still: share-button headlines and app templates
+//!   (the same text with a link, posted once each by many accounts) and event hashtags
+//!   (a tag set many accounts used once each, in one burst) are worth `1 / (d_i − 1)`,
+//!   what a viral post is worth to any one of its sharers, whoever the community holds:
+//!   readers of one site repeating its share button count only if they repeat it
+//!   together across many items.
+//! * The account must reach [`ScanParams::min_account_evidence`] (default 3: the
+//!   equivalent of three actions that no ungrouped account shares) on at least
+//!   [`ScanParams::min_account_days`] distinct UTC days (default 3: coordination repeated,
+//!   not one burst or one evening).
+//!
+//! Members that fail are removed from their community (they are listed, not silently
+//! dropped: [`Pruned`]), and a community left below the minimum network size is
+//! dissolved. The evidence is computed once against Leiden's partition; synchronised
+//! minutes are not items and give no account evidence on their own (activity in the
+//! same minutes is the weakest tie, and a detector of it alone accuses every busy
+//! account on a news night).
+//!
+//! The false-discovery control stays at the edges (Benjamini–Hochberg over the pair
+//! tests, see [`crate::nullmodel`]); this stage only removes accounts, so it cannot add
+//! a false edge, and it bounds what any one placed account rests on.
+
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::corpus::{Action, Corpus};
+use crate::detect::{BehaviourEdges, Community};
+use crate::params::{Behaviour, ScanParams};
+
+/// What one account's placement rests on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct AccountEvidence {
+    /// Sum over the account's distinct coordinated items of their weight (see the module doc).
+    pub evidence: f64,
+    /// Distinct items the account acted on together with a fellow member.
+    pub items: u32,
+    /// Distinct UTC days of those coordinated actions.
+    pub days: u32,
+    /// Of `items`, those that matched a benign pattern (share button, app template, event hashtag).
+    pub benign_items: u32,
+}
+
+/// Why an account was taken out of its community.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PruneReason {
+    /// Its evidence was below the minimum.
+    WeakEvidence,
+    /// Its coordinated actions fell on fewer distinct days than the minimum.
+    SingleBurst,
+    /// Its community fell below the minimum network size once weak members were removed.
+    CommunityTooSmall,
+}
+
+/// An account that Leiden placed and the account-level test removed.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Pruned {
+    #[serde(skip)]
+    pub account: u32,
+    pub reason: PruneReason,
+    #[serde(flatten)]
+    pub evidence: AccountEvidence,
+}
+
+/// Per-community totals, for the benign explanations a network reports.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CommunityEvidence {
+    /// Coordinated (account, item) pairs of members.
+    pub coordinated_actions: u64,
+    /// Of those, on items most of whose actors are in no community (crowd items).
+    pub crowd_actions: u64,
+    /// Of those, on items matching a benign pattern.
+    pub share_button_actions: u64,
+    pub event_hashtag_actions: u64,
+    /// Distinct UTC days with a coordinated action.
+    pub days: u32,
+    /// The weakest member's evidence and days.
+    pub weakest_evidence: f64,
+    pub fewest_days: u32,
+}
+
+/// The benign pattern an item matches, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Benign {
+    None,
+    /// Text with a link, posted once each by most of its accounts: a share button or an
+    /// app's template.
+    ShareButton,
+    /// A hashtag set used once each by most of its accounts, within one window.
+    EventHashtag,
+}
+
+/// Smallest crowd that makes a benign pattern: two or three accounts posting the same
+/// headline is ordinary copying and is judged like any other item.
+const BENIGN_MIN_ACCOUNTS: usize = 4;
+/// Share of an item's accounts that acted on it exactly once for the crowd pattern.
+const BENIGN_ONCE_SHARE: f64 = 0.8;
+
+fn looks_like_link_text(label: &str) -> bool {
+    label.contains("http://") || label.contains("https://") || label.contains("t.co/")
+}
+
+/// Result of [`prune`].
+pub struct Placement {
+    pub communities: Vec<Community>,
+    /// Evidence of every placed account.
+    pub evidence: FxHashMap<u32, AccountEvidence>,
+    /// Per community (same order as `communities`).
+    pub per_community: Vec<CommunityEvidence>,
+    pub pruned: Vec<Pruned>,
+}
+
+/// Applies the account-level test to Leiden's communities.
+pub fn prune(
+    corpus: &Corpus,
+    behaviours: &[BehaviourEdges],
+    communities: Vec<Community>,
+    params: &ScanParams,
+) -> Placement {
+    let n_accounts = corpus.accounts.len();
+    let (evidence, _) = measure(corpus, behaviours, &communities, n_accounts, params);
+    let mut pruned = Vec::new();
+    let mut kept: Vec<Community> = Vec::new();
+    for c in communities {
+        let mut members = Vec::with_capacity(c.members.len());
+        for &m in &c.members {
+            let e = evidence.get(&m).copied().unwrap_or_default();
+            if e.evidence < params.min_account_evidence {
+                pruned.push(Pruned { account: m, reason: PruneReason::WeakEvidence, evidence: e });
+            } else if e.days < params.min_account_days {
+                pruned.push(Pruned { account: m, reason: PruneReason::SingleBurst, evidence: e });
+            } else {
+                members.push(m);
+            }
+        }
+        if members.len() >= params.min_network_size {
+            kept.push(Community { members });
+        } else {
+            for m in members {
+                let e = evidence.get(&m).copied().unwrap_or_default();
+                pruned.push(Pruned { account: m, reason: PruneReason::CommunityTooSmall, evidence: e });
+            }
+        }
+    }
+    kept.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
+    pruned.sort_by_key(|p| p.account);
+    // The figures reported are those of the networks as placed.
+    let (evidence, per_community) = measure(corpus, behaviours, &kept, n_accounts, params);
+    Placement { communities: kept, evidence, per_community, pruned }
+}
+
+/// One pass over every behaviour's repeated actions: each member's evidence and each
+/// community's totals.
+fn measure(
+    corpus: &Corpus,
+    behaviours: &[BehaviourEdges],
+    communities: &[Community],
+    n_accounts: usize,
+    params: &ScanParams,
+) -> (FxHashMap<u32, AccountEvidence>, Vec<CommunityEvidence>) {
+    const NONE: u32 = u32::MAX;
+    let mut community_of = vec![NONE; n_accounts];
+    for (i, c) in communities.iter().enumerate() {
+        for &m in &c.members {
+            if let Some(slot) = community_of.get_mut(m as usize) {
+                *slot = i as u32;
+            }
+        }
+    }
+    let mut evidence: FxHashMap<u32, AccountEvidence> = FxHashMap::default();
+    let mut per: Vec<CommunityEvidence> = vec![CommunityEvidence::default(); communities.len()];
+    // (account, day) and (community, day) of coordinated actions, counted at the end.
+    let mut account_days: Vec<(u32, i64)> = Vec::new();
+    let mut community_days: Vec<(u32, i64)> = Vec::new();
+    let window = params.window_secs;
+
+    let mut accounts: Vec<u32> = Vec::new();
+    let mut members: Vec<(u32, i64, u32)> = Vec::new();
+    let mut coordinated: Vec<u32> = Vec::new();
+    for be in behaviours {
+        if be.behaviour == Behaviour::Sync || be.actions.is_empty() {
+            continue;
+        }
+        let resorted;
+        let actions: &[Action] = if be.actions.is_sorted_by_key(|a| a.item) {
+            &be.actions
+        } else {
+            let mut copy = be.actions.clone();
+            copy.sort_unstable_by_key(|a| a.item);
+            resorted = copy;
+            &resorted
+        };
+        for run in actions.chunk_by(|x, y| x.item == y.item) {
+            members.clear();
+            members.extend(run.iter().filter_map(|a| {
+                let c = *community_of.get(a.account as usize)?;
+                (c != NONE).then_some((c, a.time, a.account))
+            }));
+            if members.len() < 2 {
+                continue;
+            }
+            accounts.clear();
+            accounts.extend(run.iter().map(|a| a.account));
+            accounts.sort_unstable();
+            let d = accounts.chunk_by(|x, y| x == y).count();
+            let once = accounts.chunk_by(|x, y| x == y).filter(|g| g.len() == 1).count();
+            let benign = classify(be.behaviour, run, d, once, window, corpus);
+            members.sort_unstable();
+            let placed_on_item = {
+                let mut v: Vec<u32> = members.iter().map(|x| x.2).collect();
+                v.sort_unstable();
+                v.dedup();
+                v.len()
+            };
+            for group in members.chunk_by(|x, y| x.0 == y.0) {
+                let community = group[0].0;
+                // Distinct members acting on the item.
+                let mut m = 0usize;
+                let mut last = NONE;
+                let mut by_account: Vec<u32> = group.iter().map(|x| x.2).collect();
+                by_account.sort_unstable();
+                for &acc in &by_account {
+                    if acc != last {
+                        m += 1;
+                        last = acc;
+                    }
+                }
+                if m < 2 {
+                    continue;
+                }
+                // The crowd is every account on the item that no community holds: members
+                // of other communities are not a crowd but likely the same operation,
+                // which community detection often splits when its ties are sparse.
+                let outside = d.saturating_sub(placed_on_item);
+                let weight = match benign {
+                    Benign::None => 1.0 / (1.0 + outside as f64),
+                    _ => 1.0 / (d.saturating_sub(1).max(1)) as f64,
+                };
+                coordinated.clear();
+                // `group` is sorted by time: the nearest actions of other members are
+                // found by walking out from each action while within the window.
+                for (k, &(_, t, acc)) in group.iter().enumerate() {
+                    let near = group[..k].iter().rev().take_while(|x| t - x.1 <= window).any(|x| x.2 != acc)
+                        || group[k + 1..].iter().take_while(|x| x.1 - t <= window).any(|x| x.2 != acc);
+                    if near {
+                        coordinated.push(acc);
+                        account_days.push((acc, t.div_euclid(86_400)));
+                        community_days.push((community, t.div_euclid(86_400)));
+                    }
+                }
+                coordinated.sort_unstable();
+                coordinated.dedup();
+                let c = &mut per[community as usize];
+                for &acc in &coordinated {
+                    let e = evidence.entry(acc).or_default();
+                    e.evidence += weight;
+                    e.items += 1;
+                    c.coordinated_actions += 1;
+                    if outside > placed_on_item {
+                        c.crowd_actions += 1;
+                    }
+                    match benign {
+                        Benign::None => {}
+                        Benign::ShareButton => {
+                            e.benign_items += 1;
+                            c.share_button_actions += 1;
+                        }
+                        Benign::EventHashtag => {
+                            e.benign_items += 1;
+                            c.event_hashtag_actions += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    account_days.sort_unstable();
+    account_days.dedup();
+    for run in account_days.chunk_by(|x, y| x.0 == y.0) {
+        if let Some(e) = evidence.get_mut(&run[0].0) {
+            e.days = run.len() as u32;
+        }
+    }
+    community_days.sort_unstable();
+    community_days.dedup();
+    for run in community_days.chunk_by(|x, y| x.0 == y.0) {
+        per[run[0].0 as usize].days = run.len() as u32;
+    }
+    for (i, c) in communities.iter().enumerate() {
+        let mut weakest = f64::INFINITY;
+        let mut fewest = u32::MAX;
+        for m in &c.members {
+            let e = evidence.get(m).copied().unwrap_or_default();
+            weakest = weakest.min(e.evidence);
+            fewest = fewest.min(e.days);
+        }
+        per[i].weakest_evidence = if weakest.is_finite() { weakest } else { 0.0 };
+        per[i].fewest_days = if fewest == u32::MAX { 0 } else { fewest };
+    }
+    (evidence, per)
+}
+
+/// Whether an item is a share-button headline or app template (co_tweet) or an event
+/// hashtag (co_hashtag): many accounts, most of them acting on it once.
+fn classify(behaviour: Behaviour, run: &[Action], d: usize, once: usize, window: i64, corpus: &Corpus) -> Benign {
+    if d < BENIGN_MIN_ACCOUNTS || (once as f64) < BENIGN_ONCE_SHARE * d as f64 {
+        return Benign::None;
+    }
+    match behaviour {
+        Behaviour::CoTweet => {
+            let label = corpus.labels.get(&run[0].item).map_or("", |s| &**s);
+            if looks_like_link_text(label) { Benign::ShareButton } else { Benign::None }
+        }
+        Behaviour::CoHashtag => {
+            let (lo, hi) = run.iter().fold((i64::MAX, i64::MIN), |(lo, hi), a| (lo.min(a.time), hi.max(a.time)));
+            if hi - lo <= window { Benign::EventHashtag } else { Benign::None }
+        }
+        _ => Benign::None,
+    }
+}
