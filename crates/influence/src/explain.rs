@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::attribution::{Attribution, StateMediaList, attribute};
 use crate::corpus::{Corpus, SamplePost};
 use crate::detect::Detection;
+use crate::evidence::{AccountEvidence, CommunityEvidence};
 use crate::params::{Behaviour, ScanParams};
 
 #[derive(Debug, Clone, Serialize)]
@@ -21,6 +22,19 @@ pub struct NetworkAccount {
     pub posts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
+    /// What the account's placement rests on (see [`crate::evidence`]).
+    pub evidence: AccountEvidence,
+}
+
+/// A benign explanation of a cluster that was checked, and what the check found.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenignCheck {
+    /// `thin_evidence`, `crowd_items`, `share_button_or_template`, `event_hashtag`, `single_burst`.
+    pub explanation: &'static str,
+    /// True when the network's evidence does not rest on it.
+    pub ruled_out: bool,
+    /// Why, in figures an analyst can check against the network's items and members.
+    pub why: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -73,6 +87,8 @@ pub struct Network {
     pub shared_items: Vec<SharedItem>,
     pub sample_posts: Vec<SampleEvidence>,
     pub attribution: Attribution,
+    /// The benign explanations checked for this cluster and why each was ruled out.
+    pub benign_explanations: Vec<BenignCheck>,
 }
 
 /// The score that ranks networks, in 0..1: a weighted mean of how strongly members are
@@ -171,6 +187,7 @@ pub fn explain(
                         score: if max_strength > 0.0 { s / max_strength } else { 0.0 },
                         posts: p.posts,
                         category: p.category.clone(),
+                        evidence: detection.evidence.get(&m).copied().unwrap_or_default(),
                     }
                 })
                 .collect();
@@ -206,6 +223,11 @@ pub fn explain(
                 shared_items: shared_items[i].clone(),
                 sample_posts,
                 attribution,
+                benign_explanations: detection
+                    .community_evidence
+                    .get(i)
+                    .map(|e| benign_checks(e, params))
+                    .unwrap_or_default(),
             }
         })
         .collect();
@@ -220,6 +242,63 @@ pub fn explain(
         net.id = format!("N{}", i + 1);
     }
     networks
+}
+
+/// The benign explanations checked for a network. A network is reported only when its
+/// members passed the account-level test, so each check says why the pattern does not
+/// explain the cluster, in the network's own figures.
+pub fn benign_checks(e: &CommunityEvidence, params: &ScanParams) -> Vec<BenignCheck> {
+    let total = e.coordinated_actions.max(1) as f64;
+    let share = |x: u64| 100.0 * x as f64 / total;
+    let mut checks = vec![
+        BenignCheck {
+            explanation: "thin_evidence",
+            ruled_out: e.weakest_evidence >= params.min_account_evidence
+                && e.fewest_days >= params.min_account_days,
+            why: format!(
+                "every member acted together with another member on items worth at least {:.1}                  crowd-weighted actions (minimum {:.1}) on at least {} distinct days (minimum {})",
+                e.weakest_evidence, params.min_account_evidence, e.fewest_days, params.min_account_days
+            ),
+        },
+        BenignCheck {
+            explanation: "crowd_items",
+            ruled_out: true,
+            why: format!(
+                "{:.0}% of the members' {} coordinated actions were on items that mostly ungrouped                  accounts acted on (viral posts, trending tags); each such item counts as a fraction of                  an action, by the size of its crowd, and members passed without them",
+                share(e.crowd_actions),
+                e.coordinated_actions
+            ),
+        },
+        BenignCheck {
+            explanation: "single_burst",
+            ruled_out: e.days >= params.min_account_days,
+            why: format!("the members acted together on {} distinct UTC days, not in one burst", e.days),
+        },
+    ];
+    let benign = |n: u64, what: &str| {
+        if n == 0 {
+            format!("no coordinated action of the members was on {what}")
+        } else {
+            format!(
+                "{:.0}% of the coordinated actions were on {what}; those count only as a viral post                  would (one over the number of its accounts), so the members' evidence rests on                  repeating them together across many items or on other items",
+                share(n)
+            )
+        }
+    };
+    checks.push(BenignCheck {
+        explanation: "share_button_or_template",
+        ruled_out: true,
+        why: benign(
+            e.share_button_actions,
+            "share-button or app-template text (the same text with a link, posted once each by many accounts)",
+        ),
+    });
+    checks.push(BenignCheck {
+        explanation: "event_hashtag",
+        ruled_out: true,
+        why: benign(e.event_hashtag_actions, "event hashtags (a tag set used once each by many accounts in one burst)"),
+    });
+    checks
 }
 
 /// The network of each account, by account id.
