@@ -8,7 +8,9 @@
 
 mod finding;
 pub mod intern;
+pub mod lines;
 pub mod stats;
+pub mod text;
 mod technique;
 pub mod time;
 
