@@ -114,12 +114,28 @@ pub fn csv_safe(cell: &str) -> Cow<'_, str> {
     }
 }
 
+/// A cell passed through [`csv_safe`], as `csv::Writer::write_record` takes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SafeCell<'a>(pub Cow<'a, str>);
+
+impl AsRef<[u8]> for SafeCell<'_> {
+    fn as_ref(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl AsRef<str> for SafeCell<'_> {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 /// [`csv_safe`] applied to every cell of a record, for `csv::Writer::write_record`.
-pub fn csv_safe_record<'a, I>(cells: I) -> Vec<Cow<'a, str>>
+pub fn csv_safe_record<'a, I>(cells: I) -> Vec<SafeCell<'a>>
 where
     I: IntoIterator<Item = &'a str>,
 {
-    cells.into_iter().map(csv_safe).collect()
+    cells.into_iter().map(|c| SafeCell(csv_safe(c))).collect()
 }
 
 /// One CSV field, neutralised ([`csv_safe`]) and quoted as RFC 4180 requires (when it
