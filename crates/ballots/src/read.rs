@@ -337,11 +337,14 @@ impl Batch {
 /// limit (which reaches here as a marker), or bytes that are not UTF-8. Either would
 /// otherwise be read as an id that matches nothing, and change the counts silently.
 fn unreadable<'h>(rec: &ByteRecord, headers: &'h [String]) -> Option<(&'h str, String)> {
+    // The marker is valid UTF-8, and holds NUL, which no CSV export of ours does.
+    if memchr::memchr(0, rec.as_slice()).is_some()
+        && let Some(long) = scrutineer_core::lines::long_line(rec.as_slice())
+    {
+        return Some(("", long.reason()));
+    }
     if std::str::from_utf8(rec.as_slice()).is_ok() {
         return None;
-    }
-    if let Some(long) = scrutineer_core::lines::long_line(rec.as_slice()) {
-        return Some(("", long.reason()));
     }
     let (i, cell, err) = rec.iter().enumerate().find_map(|(i, c)| std::str::from_utf8(c).err().map(|e| (i, c, e)))?;
     let column = headers.get(i).map_or("", String::as_str);

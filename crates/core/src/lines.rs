@@ -79,6 +79,10 @@ pub struct LineLimit<R> {
     eof: bool,
     /// Input read past the end of a cut line, handed out next.
     pending: Vec<u8>,
+    /// Newlines seen so far (the line number of the open line, less one).
+    newlines: u64,
+    /// Fail with an error at a long line instead of replacing it.
+    strict: bool,
     cut: Arc<AtomicU64>,
 }
 
@@ -93,8 +97,23 @@ impl<R: Read> LineLimit<R> {
             ready: 0,
             eof: false,
             pending: Vec::new(),
+            newlines: 0,
+            strict: false,
             cut: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// Like [`LineLimit::new`], but a line longer than `max` is a read error of kind
+    /// `InvalidData` naming its line number, for readers that stop at the first bad record.
+    pub fn strict(inner: R, max: usize) -> LineLimit<R> {
+        LineLimit { strict: true, ..LineLimit::new(inner, max) }
+    }
+
+    fn too_long(&self, line: u64, bytes: u64) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("line {line} is longer than the limit of {} bytes ({bytes} bytes or more)", self.max),
+        )
     }
 
     /// How many lines have been replaced so far; shared, so that a reader on another
@@ -138,6 +157,9 @@ impl<R: Read> LineLimit<R> {
     /// The open line `buf[start..]` is longer than the limit: replaces it by a marker and
     /// skips the input to its end, keeping what follows for the next read.
     fn cut_open_line(&mut self, start: usize) -> io::Result<()> {
+        if self.strict {
+            return Err(self.too_long(self.newlines + 1, (self.buf.len() - start) as u64));
+        }
         let head_end = self.buf.len().min(start + ECHO_BYTES);
         let head = self.buf[start..head_end].to_vec();
         let mut total = (self.buf.len() - start) as u64;
@@ -206,7 +228,11 @@ impl<R: Read> BufRead for LineLimit<R> {
             while let Some(off) = memchr::memchr(b'\n', &self.buf[search..]) {
                 let nl = search + off;
                 let end = if nl > line_start && self.buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+                self.newlines += 1;
                 if end - line_start > self.max {
+                    if self.strict {
+                        return Err(self.too_long(self.newlines, (end - line_start) as u64));
+                    }
                     let marker = self.marker(&self.buf[line_start..end], (end - line_start) as u64);
                     let marker_len = marker.len();
                     self.buf.splice(line_start..end, marker);
