@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn other_compressions_are_named() {
         let mut zstd: &[u8] = &[0x28, 0xB5, 0x2F, 0xFD, 0, 0];
-        let err = open(&mut zstd, "x.zst").err().expect("zstd refused").to_string();
+        let err = open(&mut zstd, "x.zst", 1 << 20).err().expect("zstd refused").to_string();
         assert!(err.contains("zstd-compressed"), "{err}");
     }
 }
