@@ -369,7 +369,8 @@ fn vote_for_of(name: &str) -> u64 {
 }
 
 pub fn read_cvr_csv(path: &Path) -> Result<CsvExport> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open_lines(path)?);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open_lines(path)?);
     let mut rows = reader.records();
     let mut next_header = |what: &str| -> Result<csv::StringRecord> {
         match rows.next() {

@@ -25,15 +25,25 @@ pub fn write_findings(path: &Path, findings: &[RuleFinding]) -> Result<(), Ballo
     let mut w = writer(path)?;
     w.write_record(csv_safe_record(["kind", "envelope_id", "voter_id", "detail"])).map_err(err(path))?;
     for f in findings {
-        w.write_record(csv_safe_record([f.kind.as_str(), &f.envelope_id, &f.voter_id, &f.detail])).map_err(err(path))?;
+        w.write_record(csv_safe_record([f.kind.as_str(), &f.envelope_id, &f.voter_id, &f.detail]))
+            .map_err(err(path))?;
     }
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
 }
 
 pub fn write_anomalies(path: &Path, anomalies: &[Anomaly]) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
-    w.write_record(csv_safe_record(["kind", "scope", "key", "observed", "expected", "statistic", "p_value", "detail"]))
-        .map_err(err(path))?;
+    w.write_record(csv_safe_record([
+        "kind",
+        "scope",
+        "key",
+        "observed",
+        "expected",
+        "statistic",
+        "p_value",
+        "detail",
+    ]))
+    .map_err(err(path))?;
     for a in anomalies {
         w.write_record(csv_safe_record([
             a.kind,
@@ -52,8 +62,15 @@ pub fn write_anomalies(path: &Path, anomalies: &[Anomaly]) -> Result<(), Ballots
 
 pub fn write_totals(path: &Path, totals: &BTreeMap<String, PrecinctTotals>) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
-    w.write_record(csv_safe_record(["precinct", "issued", "returned", "accepted", "rejected", "outstanding"]))
-        .map_err(err(path))?;
+    w.write_record(csv_safe_record([
+        "precinct",
+        "issued",
+        "returned",
+        "accepted",
+        "rejected",
+        "outstanding",
+    ]))
+    .map_err(err(path))?;
     for (p, t) in totals {
         w.write_record(csv_safe_record([
             p.as_str(),
@@ -72,7 +89,8 @@ pub fn write_malformed(path: &Path, rows: &[Malformed]) -> Result<(), BallotsErr
     let mut w = writer(path)?;
     w.write_record(csv_safe_record(["file", "line", "field", "problem"])).map_err(err(path))?;
     for m in rows {
-        w.write_record(csv_safe_record([m.file.as_str(), &m.line.to_string(), &m.field, &m.problem])).map_err(err(path))?;
+        w.write_record(csv_safe_record([m.file.as_str(), &m.line.to_string(), &m.field, &m.problem]))
+            .map_err(err(path))?;
     }
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
 }

@@ -346,7 +346,8 @@ fn unreadable<'h>(rec: &ByteRecord, headers: &'h [String]) -> Option<(&'h str, S
     if std::str::from_utf8(rec.as_slice()).is_ok() {
         return None;
     }
-    let (i, cell, err) = rec.iter().enumerate().find_map(|(i, c)| std::str::from_utf8(c).err().map(|e| (i, c, e)))?;
+    let (i, cell, err) =
+        rec.iter().enumerate().find_map(|(i, c)| std::str::from_utf8(c).err().map(|e| (i, c, e)))?;
     let column = headers.get(i).map_or("", String::as_str);
     Some((
         column,

@@ -10,8 +10,8 @@ mod finding;
 pub mod intern;
 pub mod lines;
 pub mod stats;
-pub mod text;
 mod technique;
+pub mod text;
 pub mod time;
 
 pub use finding::{Engine, Evidence, Finding, FindingId, ParseEnumError, Severity, TimeSpan};

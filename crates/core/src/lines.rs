@@ -275,7 +275,12 @@ pub struct TooManyMalformed {
 }
 
 /// Fails when more than `max_share` (0..=1) of `records` were malformed.
-pub fn check_malformed(what: &str, malformed: u64, records: u64, max_share: f64) -> Result<(), TooManyMalformed> {
+pub fn check_malformed(
+    what: &str,
+    malformed: u64,
+    records: u64,
+    max_share: f64,
+) -> Result<(), TooManyMalformed> {
     if malformed == 0 || (malformed as f64) <= max_share * records as f64 {
         return Ok(());
     }

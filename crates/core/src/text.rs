@@ -215,7 +215,20 @@ mod tests {
 
     #[test]
     fn formula_cells_are_neutralised_and_numbers_are_not() {
-        for bad in ["=HYPERLINK(\"http://x\",\"y\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tx", "\rx", "-", "+", "-e5", "-.", "-1e", "--1"] {
+        for bad in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "-",
+            "+",
+            "-e5",
+            "-.",
+            "-1e",
+            "--1",
+        ] {
             assert_eq!(csv_safe(bad), format!("'{bad}"), "{bad:?}");
         }
         for ok in ["-123", "+4.5", "-1e-3", "-0.25", "1234", "abc", "", "'=x", " =x", "-.5", "-5."] {

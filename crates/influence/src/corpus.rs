@@ -641,13 +641,21 @@ pub fn ingest_limited<R: std::io::Read + Send>(
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             let fields = preparer.fields();
-            let report = crate::read::read_posts_limited(input, source_name, format, fields, max_line, &prepare, |post| {
-                batch.push(post);
-                if batch.len() == BATCH {
-                    // The receiver only stops early if the main thread panicked.
-                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                }
-            });
+            let report = crate::read::read_posts_limited(
+                input,
+                source_name,
+                format,
+                fields,
+                max_line,
+                &prepare,
+                |post| {
+                    batch.push(post);
+                    if batch.len() == BATCH {
+                        // The receiver only stops early if the main thread panicked.
+                        let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                },
+            );
             if !batch.is_empty() {
                 let _ = tx.send(batch);
             }

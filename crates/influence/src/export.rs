@@ -115,8 +115,12 @@ fn write_accounts(analysis: &Analysis, path: &Path) -> Result<PathBuf, ExportErr
     for net in &analysis.networks {
         for a in &net.accounts {
             // Account names come from the input: neutralised against formula injection.
-            w.write_record(csv_safe_record([a.account.as_str(), net.id.as_str(), &format!("{:.4}", a.score)]))
-                .map_err(csv_err(path))?;
+            w.write_record(csv_safe_record([
+                a.account.as_str(),
+                net.id.as_str(),
+                &format!("{:.4}", a.score),
+            ]))
+            .map_err(csv_err(path))?;
         }
     }
     w.flush().map_err(io_err(path))?;

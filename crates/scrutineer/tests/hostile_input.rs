@@ -273,8 +273,7 @@ fn ballots_fail_when_most_rows_are_malformed() {
 
 // ---- 14 and 15. influence ----------------------------------------------------------
 
-const IRA_HEADER: &str =
-    "author_id,content,region,language,publish_date,harvested_date,following,followers,updates,post_type,retweet\n";
+const IRA_HEADER: &str = "author_id,content,region,language,publish_date,harvested_date,following,followers,updates,post_type,retweet\n";
 
 fn ira_row(i: usize, date: &str) -> String {
     format!("acct{},post number {i},United States,English,{date},{date},1,1,1,,0\n", i % 40)
@@ -346,7 +345,8 @@ fn hostile_ids_reach_neither_the_terminal_nor_a_spreadsheet_formula() {
     assert!(ids.contains(&format!("'{formula}").as_str()), "{ids:?}");
     assert!(!ids.iter().any(|c| c.starts_with('=')), "{ids:?}");
 
-    let list = bin(d).args(["findings", "list", "--engine", "ballots", "--limit", "1000"]).output().expect("list");
+    let list =
+        bin(d).args(["findings", "list", "--engine", "ballots", "--limit", "1000"]).output().expect("list");
     assert!(list.status.success());
     assert!(!list.stdout.contains(&0x1b), "findings list printed a raw escape");
     assert!(String::from_utf8_lossy(&list.stdout).contains("ENV\\x1b]0;owned"), "escaped form shown");

@@ -8,9 +8,11 @@ use scrutineer_influence::read::{Fields, Format, read_posts_limited};
 
 fuzz_target!(|data: &[u8]| {
     let mut posts = 0u64;
-    if let Ok(report) = read_posts_limited(data, "fuzz", &Format::Auto, Fields::ALL, 1024, &|p| p.into_owned(), |_| {
-        posts += 1
-    }) {
+    if let Ok(report) =
+        read_posts_limited(data, "fuzz", &Format::Auto, Fields::ALL, 1024, &|p| p.into_owned(), |_| {
+            posts += 1
+        })
+    {
         assert_eq!(report.posts, posts, "every post reaches the sink");
         let mut last = 0;
         for s in &report.skip_samples {

@@ -41,7 +41,11 @@ impl Read for FailOnce {
 
 /// Opens `raw`; after decompression no line is longer than `max_line` bytes (a longer
 /// one reaches the readers as a marker, see [`scrutineer_core::lines::LineLimit`]).
-pub(crate) fn open<'a>(raw: &'a mut dyn Read, source_name: &str, max_line: usize) -> Result<Opened<'a>, ReadError> {
+pub(crate) fn open<'a>(
+    raw: &'a mut dyn Read,
+    source_name: &str,
+    max_line: usize,
+) -> Result<Opened<'a>, ReadError> {
     let mut buffered = BufReader::with_capacity(BUF, raw);
     let io_err = |source| ReadError::Io { source_name: source_name.to_string(), source };
     // fill_buf may return a short first chunk from an odd reader; the magic numbers are
@@ -118,7 +122,10 @@ pub(crate) fn detect(first_line: &[u8], source_name: &str) -> Result<Sniffed, Re
         return Err(ReadError::Empty { source_name: source_name.to_string() });
     }
     if let Some(long) = scrutineer_core::lines::long_line(line) {
-        return Err(unknown(format!("a first line of {} bytes, longer than --max-line-bytes ({})", long.bytes, long.limit)));
+        return Err(unknown(format!(
+            "a first line of {} bytes, longer than --max-line-bytes ({})",
+            long.bytes, long.limit
+        )));
     }
     if line.iter().take(4096).any(|b| *b == 0 || (*b < 0x20 && !b"\t\r\n".contains(b))) {
         let hex: Vec<String> = line.iter().take(8).map(|b| format!("{b:02x}")).collect();

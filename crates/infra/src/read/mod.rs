@@ -164,7 +164,9 @@ pub const LONG_LINE: &str = "line longer than --max-line-bytes, not read";
 fn is_damage(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
-        std::io::ErrorKind::UnexpectedEof | std::io::ErrorKind::InvalidData | std::io::ErrorKind::InvalidInput
+        std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::InvalidData
+            | std::io::ErrorKind::InvalidInput
     )
 }
 
@@ -246,7 +248,6 @@ struct Rec {
     /// Index into the batch's IIS field lists (IIS only).
     fields: u32,
 }
-
 
 /// Reads `path`, calling `analyse` on every parsed event in parallel and `sink` on each
 /// batch of results in input order; `progress` hears how many bytes (after

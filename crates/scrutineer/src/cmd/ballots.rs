@@ -186,10 +186,13 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
                 // The records read so far are in the ledger: sign them, so that the
                 // ledger stays whole for the next run.
                 if let Some((l, key)) = led.as_mut() {
-                    commit_and_sign(l, key).with_context(|| format!("committing {}", ledger_path.display()))?;
+                    commit_and_sign(l, key)
+                        .with_context(|| format!("committing {}", ledger_path.display()))?;
                 }
-                return Err(anyhow::Error::new(too_many)
-                    .context(format!("reading the inputs; the malformed rows are listed in {}", listed.display())));
+                return Err(anyhow::Error::new(too_many).context(format!(
+                    "reading the inputs; the malformed rows are listed in {}",
+                    listed.display()
+                )));
             }
             let read_secs = started.elapsed().as_secs_f64();
             bar.set_message("reconciling");
@@ -392,7 +395,6 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
         }
     }
 }
-
 
 fn write_or_print(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match out {

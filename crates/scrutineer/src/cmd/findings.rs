@@ -61,7 +61,11 @@ pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
         FindingsCommand::Show { id } => {
             let store = ctx.open_store("read", &format!("finding {id}"))?;
             let Some(f) = store.finding(&id).context("reading the finding")? else {
-                bail!("no finding with id or unique prefix '{}' in {}", terminal(&id), ctx.store_path.display());
+                bail!(
+                    "no finding with id or unique prefix '{}' in {}",
+                    terminal(&id),
+                    ctx.store_path.display()
+                );
             };
             if ctx.json {
                 println!("{}", serde_json::to_string_pretty(&f)?);

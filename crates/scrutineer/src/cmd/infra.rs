@@ -193,7 +193,13 @@ fn load_profile(path: &Path) -> anyhow::Result<Profile> {
         .with_context(|| format!("{} is not a profile written by `scrutineer infra learn`", path.display()))
 }
 
-fn learn(ctx: &Context, files: &[PathBuf], format: Format, out: &Path, limits: ReadLimits) -> anyhow::Result<()> {
+fn learn(
+    ctx: &Context,
+    files: &[PathBuf],
+    format: Format,
+    out: &Path,
+    limits: ReadLimits,
+) -> anyhow::Result<()> {
     let mut profile = Profile::new();
     let mut malformed = 0;
     let mut records = 0;
@@ -429,9 +435,15 @@ fn scan(
     }
     events.flush().with_context(|| format!("writing {}", events_path.display()))?;
     malformed.flush().with_context(|| format!("writing {}", malformed_path.display()))?;
-    check_malformed("records", total_malformed, total_records, input.limits.max_malformed).with_context(|| {
-        format!("scanning {} input(s); the malformed records are listed in {}", files.len(), malformed_path.display())
-    })?;
+    check_malformed("records", total_malformed, total_records, input.limits.max_malformed).with_context(
+        || {
+            format!(
+                "scanning {} input(s); the malformed records are listed in {}",
+                files.len(),
+                malformed_path.display()
+            )
+        },
+    )?;
     let elapsed = started.elapsed().as_secs_f64();
     let verdicts = agg.verdicts;
     let stage = ctx.stage("linking campaigns and testing the trend");
@@ -611,7 +623,12 @@ fn trend(
                 if let Some(t) = &stats.truncated {
                     records += 1;
                     malformed += 1;
-                    ctx.note(format!("{}:{}: input truncated or corrupt: {}", file.display(), t.line, t.error));
+                    ctx.note(format!(
+                        "{}:{}: input truncated or corrupt: {}",
+                        file.display(),
+                        t.line,
+                        t.error
+                    ));
                 }
             }
             check_malformed("records", malformed, records, input.limits.max_malformed)
