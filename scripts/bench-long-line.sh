@@ -24,6 +24,13 @@ long() { head -c "$((MB << 20))" /dev/zero | tr '\0' "$1"; }
   for i in $(seq 501 1000); do echo "acct$((i % 40)),post $i,United States,English,2016-10-05 20:00:00,2016-10-05 20:00:00,1,1,1,,0"; done
 } > "$WORK/posts.csv"
 
+# influence: Twitter v1.1 JSON lines, the long line a text field.
+{
+  for i in $(seq 1 500); do echo "{\"id_str\":\"$i\",\"created_at\":\"Wed Oct 05 20:00:00 +0000 2016\",\"text\":\"post $i\",\"user\":{\"id_str\":\"u$((i % 40))\"}}"; done
+  printf '{"id_str":"0","created_at":"Wed Oct 05 20:00:00 +0000 2016","text":"'; long Z; echo '","user":{"id_str":"u1"}}'
+  for i in $(seq 501 1000); do echo "{\"id_str\":\"$i\",\"created_at\":\"Wed Oct 05 20:00:00 +0000 2016\",\"text\":\"post $i\",\"user\":{\"id_str\":\"u$((i % 40))\"}}"; done
+} > "$WORK/tweets.jsonl"
+
 # ballots: the long value is a voter status on the roll.
 {
   echo "voter_id,status,precinct,ballot_style,address"
@@ -54,12 +61,13 @@ measure() { # name, malformed list (or -), command...
   local err; err="$(wc -c < "$WORK/stderr")"
   local listed_bytes="-"
   [ "$listed" != "-" ] && [ -f "$listed" ] && listed_bytes="$(wc -c < "$listed")"
-  printf '%-10s exit %-3s peak RSS %8s KB   stderr %10s bytes   malformed list %10s bytes\n' \
+  printf '%-14s exit %-3s peak RSS %8s KB   stderr %10s bytes   malformed list %10s bytes\n' \
     "$name" "$status" "$rss" "$err" "$listed_bytes"
 }
 
 echo "one line of $MB MB; $BIN"
 measure influence - "$BIN" --store "$WORK/s.db" influence scan "$WORK/posts.csv"
+measure influence-json - "$BIN" --store "$WORK/s.db" influence scan "$WORK/tweets.jsonl"
 measure ballots "$WORK/b/malformed.csv" "$BIN" --store "$WORK/s.db" ballots reconcile --no-ledger \
   --roll "$WORK/roll.csv" --issued "$WORK/issued.csv" --returns "$WORK/returns.csv" \
   --deadline 2020-11-03T19:30:00 --out "$WORK/b"

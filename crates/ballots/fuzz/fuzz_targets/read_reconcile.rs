@@ -1,14 +1,15 @@
 //! Any bytes as the roll, issued, returns and check-in files of the generic layout
-//! (split at 0xFF bytes, each after its header), then the reconciliation and the
-//! statistical tests on whatever was read: rows are read or reported malformed with a
-//! line number, totals close, and nothing panics. Lines are bounded at 1 KiB so that the
+//! (split at 0xFF bytes, each after its header), then the reconciliation on whatever
+//! was read: rows are read or reported malformed with a line number, and nothing
+//! panics. (The statistical tests are left out: their resampling would make each input
+//! take a tenth of a second, and they read no input.) Lines are bounded at 1 KiB so that the
 //! long-line path is reached.
 #![no_main]
 
 use std::path::PathBuf;
 
 use libfuzzer_sys::fuzz_target;
-use scrutineer_ballots::{AnomalyOptions, Inputs, Layout, read_all, reconcile};
+use scrutineer_ballots::{Inputs, Layout, read_all, reconcile};
 
 const HEADERS: [&str; 4] = [
     "voter_id,status,precinct,ballot_style,address,zip,county\n",
@@ -47,5 +48,7 @@ fuzz_target!(|data: &[u8]| {
         assert!(m.problem.len() < 2048, "problems quote bounded values: {}", m.problem.len());
     }
     let rec = reconcile(&mut ds, 1_604_431_800);
-    let _ = scrutineer_ballots::anomaly::detect(&ds, &rec.env_state, &AnomalyOptions::default());
+    // Every receipt read is counted once in the totals: returned never exceeds receipts.
+    let returned: u64 = rec.totals.values().map(|t| t.returned).sum();
+    assert!(returned as usize <= ds.receipts.len(), "{returned} returned of {} receipts", ds.receipts.len());
 });
