@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{AuditError, Result, open};
+use crate::error::{AuditError, Result, open_lines};
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ArloContest {
@@ -89,7 +89,7 @@ fn parse_csv_line(path: &Path, line: u64, text: &str) -> Result<Vec<String>> {
 
 /// Reads an Arlo audit report, streaming its batch-results section.
 pub fn read_report(path: &Path) -> Result<ArloReport> {
-    let reader = std::io::BufReader::new(open(path)?);
+    let reader = open_lines(path)?;
     let mut report = ArloReport::default();
     let mut section = String::new();
     let mut header: Vec<String> = Vec::new();

@@ -23,7 +23,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{AuditError, Columns, Result, csv_err, open, parse_field};
+use crate::error::{AuditError, Columns, Result, csv_err, open_lines, parse_field};
 
 /// Counts of discrepancies between the cast-vote record and the audit board's reading.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -125,7 +125,7 @@ impl ColoradoContestRow {
 /// Reads a Colorado round `contest.csv`. Columns are found by name; the two published
 /// sample-size columns are optional (they are what a replay checks).
 pub fn read_contest_csv(path: &Path) -> Result<Vec<ColoradoContestRow>> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(open(path)?);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(open_lines(path)?);
     let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
     let cols = Columns::new(path, &headers);
     let c_name = cols.require("contest_name")?;
@@ -252,11 +252,12 @@ pub fn write_replay_csv<W: std::io::Write>(
     let mut w = csv::Writer::from_writer(out);
     w.write_record(["contest_name", "optimistic_samples_to_audit", "estimated_samples_to_audit"])?;
     for r in rows {
-        w.write_record([
+        // Contest names come from the input: neutralised against formula injection.
+        w.write_record(scrutineer_core::text::csv_safe_record([
             r.contest_name.as_str(),
             &r.optimistic_samples_to_audit.to_string(),
             &r.estimated_samples_to_audit.to_string(),
-        ])?;
+        ]))?;
     }
     w.flush()?;
     Ok(())

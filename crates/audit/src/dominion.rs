@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{AuditError, Result, open};
+use crate::error::{AuditError, Result, open, open_lines};
 use crate::manifest::Manifest;
 
 // ---------------------------------------------------------------- JSON export
@@ -369,7 +369,8 @@ fn vote_for_of(name: &str) -> u64 {
 }
 
 pub fn read_cvr_csv(path: &Path) -> Result<CsvExport> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open(path)?);
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open_lines(path)?);
     let mut rows = reader.records();
     let mut next_header = |what: &str| -> Result<csv::StringRecord> {
         match rows.next() {

@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use scrutineer_core::lines::{DEFAULT_MAX_LINE_BYTES, LineLimit};
+
 /// Everything that can go wrong while reading audit inputs or running an audit.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -53,7 +55,8 @@ impl AuditError {
             path: path.into(),
             line,
             field: field.to_owned(),
-            value: value.to_owned(),
+            // The value is quoted in messages: bounded and escaped.
+            value: scrutineer_core::text::echo_str(value),
             message: message.into(),
         }
     }
@@ -108,6 +111,13 @@ where
 
 pub(crate) fn open(path: &std::path::Path) -> Result<std::fs::File> {
     std::fs::File::open(path).map_err(|e| AuditError::io(path, e))
+}
+
+/// Opens a line-based (CSV) input with its lines bounded: a line longer than
+/// [`DEFAULT_MAX_LINE_BYTES`] stops the read with an error naming it, as any other
+/// malformed row of an audit input does, instead of being held in memory whole.
+pub(crate) fn open_lines(path: &std::path::Path) -> Result<LineLimit<std::fs::File>> {
+    Ok(LineLimit::strict(open(path)?, DEFAULT_MAX_LINE_BYTES))
 }
 
 pub(crate) fn csv_err(path: &std::path::Path, e: csv::Error) -> AuditError {

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AuditError, Columns, Result, csv_err, open};
+use crate::error::{AuditError, Columns, Result, csv_err, open_lines};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
@@ -44,7 +44,7 @@ impl Manifest {
     }
 
     pub fn read(path: &Path) -> Result<Manifest> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(open(path)?);
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(open_lines(path)?);
         let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
         let cols = Columns::new(path, &headers);
         let batch =

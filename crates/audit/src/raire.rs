@@ -10,7 +10,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::error::{AuditError, Result, open};
+use crate::error::{AuditError, Result, open_lines};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct RaireContest {
@@ -30,7 +30,7 @@ pub struct RaireFile {
 }
 
 pub fn read(path: &Path) -> Result<RaireFile> {
-    let reader = std::io::BufReader::new(open(path)?);
+    let reader = open_lines(path)?;
     let mut lines = reader.lines().enumerate();
     let mut next = || -> Option<Result<(u64, String)>> {
         lines.next().map(|(i, l)| l.map(|s| (i as u64 + 1, s)).map_err(|e| AuditError::io(path, e)))

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{AuditError, Columns, Result, csv_err, open, parse_field};
+use crate::error::{AuditError, Columns, Result, csv_err, open, open_lines, parse_field};
 use crate::manifest::Manifest;
 use crate::sampler::{ConsistentSampler, Ticket};
 use crate::{bravo, risk};
@@ -87,7 +87,7 @@ impl Contest {
 /// Reads reported results: `contest,candidate,votes` and optional `winners`, `ballots`,
 /// `kind` (plurality | supermajority) and `threshold` columns (first non-empty value wins).
 pub fn read_results(path: &Path, default_ballots: u64) -> Result<Vec<Contest>> {
-    let mut reader = csv::Reader::from_reader(open(path)?);
+    let mut reader = csv::Reader::from_reader(open_lines(path)?);
     let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
     let cols = Columns::new(path, &headers);
     let (c_contest, c_cand, c_votes) =
@@ -233,7 +233,7 @@ pub fn draws_from(tickets: &[Ticket]) -> Vec<Draw> {
 /// Reads interpretations: `batch,position,contest,choice` (one row per mark; an empty
 /// choice records a ballot with no vote in the contest).
 pub fn read_interpretations(path: &Path) -> Result<BTreeMap<String, BTreeMap<String, Vec<String>>>> {
-    let mut reader = csv::Reader::from_reader(open(path)?);
+    let mut reader = csv::Reader::from_reader(open_lines(path)?);
     let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
     let cols = Columns::new(path, &headers);
     let (cb, cp, cc, ch) = (

@@ -5,9 +5,13 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
+use scrutineer_core::text::csv_safe_record;
+
 use crate::read::{Malformed, ReadStats};
 use crate::{Anomaly, BallotsError, PrecinctTotals, RuleFinding};
 
+/// Every cell goes through [`csv_safe_record`]: ids, details and quoted bad values come
+/// from the input and must not run as formulas when the file is opened in a spreadsheet.
 fn writer(path: &Path) -> Result<csv::Writer<std::fs::File>, BallotsError> {
     csv::Writer::from_path(path)
         .map_err(|e| BallotsError::Csv { path: path.to_path_buf(), message: e.to_string() })
@@ -19,19 +23,29 @@ fn err(path: &Path) -> impl Fn(csv::Error) -> BallotsError + '_ {
 
 pub fn write_findings(path: &Path, findings: &[RuleFinding]) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
-    w.write_record(["kind", "envelope_id", "voter_id", "detail"]).map_err(err(path))?;
+    w.write_record(csv_safe_record(["kind", "envelope_id", "voter_id", "detail"])).map_err(err(path))?;
     for f in findings {
-        w.write_record([f.kind.as_str(), &f.envelope_id, &f.voter_id, &f.detail]).map_err(err(path))?;
+        w.write_record(csv_safe_record([f.kind.as_str(), &f.envelope_id, &f.voter_id, &f.detail]))
+            .map_err(err(path))?;
     }
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
 }
 
 pub fn write_anomalies(path: &Path, anomalies: &[Anomaly]) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
-    w.write_record(["kind", "scope", "key", "observed", "expected", "statistic", "p_value", "detail"])
-        .map_err(err(path))?;
+    w.write_record(csv_safe_record([
+        "kind",
+        "scope",
+        "key",
+        "observed",
+        "expected",
+        "statistic",
+        "p_value",
+        "detail",
+    ]))
+    .map_err(err(path))?;
     for a in anomalies {
-        w.write_record([
+        w.write_record(csv_safe_record([
             a.kind,
             a.scope,
             &a.key,
@@ -40,7 +54,7 @@ pub fn write_anomalies(path: &Path, anomalies: &[Anomaly]) -> Result<(), Ballots
             &format!("{:.4}", a.statistic),
             &format!("{:.3e}", a.p_value),
             &a.detail,
-        ])
+        ]))
         .map_err(err(path))?;
     }
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
@@ -48,17 +62,24 @@ pub fn write_anomalies(path: &Path, anomalies: &[Anomaly]) -> Result<(), Ballots
 
 pub fn write_totals(path: &Path, totals: &BTreeMap<String, PrecinctTotals>) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
-    w.write_record(["precinct", "issued", "returned", "accepted", "rejected", "outstanding"])
-        .map_err(err(path))?;
+    w.write_record(csv_safe_record([
+        "precinct",
+        "issued",
+        "returned",
+        "accepted",
+        "rejected",
+        "outstanding",
+    ]))
+    .map_err(err(path))?;
     for (p, t) in totals {
-        w.write_record([
+        w.write_record(csv_safe_record([
             p.as_str(),
             &t.issued.to_string(),
             &t.returned.to_string(),
             &t.accepted.to_string(),
             &t.rejected.to_string(),
             &t.outstanding.to_string(),
-        ])
+        ]))
         .map_err(err(path))?;
     }
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
@@ -66,9 +87,10 @@ pub fn write_totals(path: &Path, totals: &BTreeMap<String, PrecinctTotals>) -> R
 
 pub fn write_malformed(path: &Path, rows: &[Malformed]) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
-    w.write_record(["file", "line", "field", "problem"]).map_err(err(path))?;
+    w.write_record(csv_safe_record(["file", "line", "field", "problem"])).map_err(err(path))?;
     for m in rows {
-        w.write_record([m.file.as_str(), &m.line.to_string(), &m.field, &m.problem]).map_err(err(path))?;
+        w.write_record(csv_safe_record([m.file.as_str(), &m.line.to_string(), &m.field, &m.problem]))
+            .map_err(err(path))?;
     }
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
 }

@@ -15,6 +15,7 @@ use crate::layout::Layout;
 use crate::time::{self, DateFormat};
 use crate::{BallotsError, Outcome, VoterStatus};
 use scrutineer_core::intern::Interner;
+use scrutineer_core::lines::LineLimit;
 
 /// The record type handed to a [`RecordSink`], re-exported so callers need no csv dependency.
 pub type CsvRecord = ByteRecord;
@@ -178,17 +179,22 @@ pub struct Inputs<'p> {
     pub issued: &'p Path,
     pub returns: &'p Path,
     pub checkins: Option<&'p Path>,
+    /// Longest line read ([`scrutineer_core::lines::LineLimit`]); a longer one is a
+    /// malformed row, never held whole.
+    pub max_line: usize,
 }
 
+type Source = LineLimit<File>;
+
 struct Csv {
-    reader: csv::Reader<File>,
+    reader: csv::Reader<Source>,
     headers: Vec<String>,
     name: String,
     /// Rows expected, from the file size and the line lengths of its first 64 KiB.
     estimated_rows: usize,
 }
 
-fn open_csv(path: &Path) -> Result<Csv, BallotsError> {
+fn open_csv(path: &Path, max_line: usize) -> Result<Csv, BallotsError> {
     let io = |source| BallotsError::Io { path: path.to_path_buf(), source };
     let mut f = File::open(path).map_err(io)?;
     let mut head = vec![0u8; 64 * 1024];
@@ -200,7 +206,7 @@ fn open_csv(path: &Path) -> Result<Csv, BallotsError> {
     let lines = head[..n].iter().filter(|&&b| b == b'\n').count().max(1);
     let file_len = f.metadata().map(|m| m.len()).unwrap_or(0) as usize;
     let estimated_rows = file_len / (n / lines).max(1) + 1;
-    let f = File::open(path).map_err(io)?;
+    let f = LineLimit::new(File::open(path).map_err(io)?, max_line);
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).buffer_capacity(1 << 20).from_reader(f);
     let headers = reader
@@ -241,7 +247,7 @@ impl Csv {
         ahead: impl Fn(&Dataset, &ByteRecord),
         mut f: impl FnMut(&mut Dataset, u64, &ByteRecord),
     ) -> Result<(), BallotsError> {
-        let (name, reader) = (&self.name, &mut self.reader);
+        let (name, reader, headers) = (&self.name, &mut self.reader, &self.headers);
         std::thread::scope(|scope| {
             let (full_tx, full_rx) = mpsc::sync_channel::<Batch>(BATCHES);
             let (free_tx, free_rx) = mpsc::channel::<Batch>();
@@ -265,7 +271,10 @@ impl Csv {
                         if let Some(s) = sink.as_mut() {
                             s(source, line, rec).map_err(|message| BallotsError::Sink { message })?;
                         }
-                        f(ds, line, rec);
+                        match unreadable(rec, headers) {
+                            None => f(ds, line, rec),
+                            Some((field, problem)) => ds.malformed(name, line, field, &problem),
+                        }
                         n += 1;
                         if n.is_multiple_of(65_536)
                             && let Some(p) = progress
@@ -324,8 +333,35 @@ impl Batch {
     }
 }
 
+/// Why a row cannot be read as text, with the column at fault: a line over the length
+/// limit (which reaches here as a marker), or bytes that are not UTF-8. Either would
+/// otherwise be read as an id that matches nothing, and change the counts silently.
+fn unreadable<'h>(rec: &ByteRecord, headers: &'h [String]) -> Option<(&'h str, String)> {
+    // The marker is valid UTF-8, and holds NUL, which no CSV export of ours does.
+    if memchr::memchr(0, rec.as_slice()).is_some()
+        && let Some(long) = scrutineer_core::lines::long_line(rec.as_slice())
+    {
+        return Some(("", long.reason()));
+    }
+    if std::str::from_utf8(rec.as_slice()).is_ok() {
+        return None;
+    }
+    let (i, cell, err) =
+        rec.iter().enumerate().find_map(|(i, c)| std::str::from_utf8(c).err().map(|e| (i, c, e)))?;
+    let column = headers.get(i).map_or("", String::as_str);
+    Some((
+        column,
+        format!(
+            "not UTF-8 (byte 0x{:02x} at offset {}): the row was not read; re-export the file as UTF-8. Value: '{}'",
+            cell[err.valid_up_to()],
+            err.valid_up_to(),
+            scrutineer_core::text::echo(cell)
+        ),
+    ))
+}
+
 fn parse_batches(
-    reader: &mut csv::Reader<File>,
+    reader: &mut csv::Reader<Source>,
     free: &mpsc::Receiver<Batch>,
     full: &mpsc::SyncSender<Batch>,
 ) {
@@ -528,12 +564,12 @@ pub fn read_all(
         returns: inputs.returns.display().to_string(),
         checkins: inputs.checkins.map(|p| p.display().to_string()).unwrap_or_default(),
     };
-    read_roll(&mut ds, inputs.roll, layout, &mut sink, progress)?;
-    read_issued(&mut ds, inputs.issued, layout, &mut sink, progress)?;
+    read_roll(&mut ds, inputs.roll, inputs.max_line, layout, &mut sink, progress)?;
+    read_issued(&mut ds, inputs.issued, inputs.max_line, layout, &mut sink, progress)?;
     ds.find_duplicate_imbs();
-    read_returns(&mut ds, inputs.returns, layout, &mut sink, progress)?;
+    read_returns(&mut ds, inputs.returns, inputs.max_line, layout, &mut sink, progress)?;
     if let Some(c) = inputs.checkins {
-        read_checkins(&mut ds, c, layout, &mut sink, progress)?;
+        read_checkins(&mut ds, c, inputs.max_line, layout, &mut sink, progress)?;
     }
     Ok(ds)
 }
@@ -541,11 +577,12 @@ pub fn read_all(
 fn read_roll(
     ds: &mut Dataset,
     path: &Path,
+    max_line: usize,
     l: &Layout,
     sink: &mut Option<&mut RecordSink<'_>>,
     progress: Option<&Progress<'_>>,
 ) -> Result<(), BallotsError> {
-    let mut csv = open_csv(path)?;
+    let mut csv = open_csv(path, max_line)?;
     let c = &l.roll;
     let (vid, precinct) = (csv.col(&c.voter_id)?, csv.col(&c.precinct)?);
     let status = match &c.status {
@@ -584,7 +621,7 @@ fn read_roll(
             Some(_) => match l.voter_status(field(rec, status)) {
                 Some(st) => st,
                 None => {
-                    let v = String::from_utf8_lossy(field(rec, status)).into_owned();
+                    let v = scrutineer_core::text::echo(field(rec, status));
                     return ds.malformed(&name, line, status_name, &format!("unknown voter status '{v}'"));
                 }
             },
@@ -642,11 +679,12 @@ fn envelope_key(
 fn read_issued(
     ds: &mut Dataset,
     path: &Path,
+    max_line: usize,
     l: &Layout,
     sink: &mut Option<&mut RecordSink<'_>>,
     progress: Option<&Progress<'_>>,
 ) -> Result<(), BallotsError> {
-    let mut csv = open_csv(path)?;
+    let mut csv = open_csv(path, max_line)?;
     let c = &l.issued;
     let env = match &c.envelope_id {
         Some(n) => Some(csv.col(n)?),
@@ -702,7 +740,7 @@ fn read_issued(
             return ds.malformed(&name, line, &c.voter_id, "empty voter id");
         }
         let Some(t) = time::parse(date, &l.date_format) else {
-            let v = String::from_utf8_lossy(date).into_owned();
+            let v = scrutineer_core::text::echo(date);
             return ds.malformed(&name, line, &c.issue_date, &format!("unreadable date '{v}'"));
         };
         let (e, new) = ds.envelopes.intern(&key);
@@ -741,7 +779,7 @@ fn read_issued(
             match pack_imb(imb) {
                 Some(p) => ds.set_imb(e, p, expected),
                 None => {
-                    let v = String::from_utf8_lossy(imb).into_owned();
+                    let v = scrutineer_core::text::echo(imb);
                     ds.malformed(
                         &name,
                         line,
@@ -763,11 +801,12 @@ fn parse_time(s: &[u8], primary: &DateFormat, fallback: &DateFormat) -> Option<i
 fn read_returns(
     ds: &mut Dataset,
     path: &Path,
+    max_line: usize,
     l: &Layout,
     sink: &mut Option<&mut RecordSink<'_>>,
     progress: Option<&Progress<'_>>,
 ) -> Result<(), BallotsError> {
-    let mut csv = open_csv(path)?;
+    let mut csv = open_csv(path, max_line)?;
     let c = &l.returns;
     let env = match &c.envelope_id {
         Some(n) => Some(csv.col(n)?),
@@ -839,12 +878,12 @@ fn read_returns(
             key.extend_from_slice(scanned_imb);
         }
         let Some(t) = parse_time(when, &l.datetime_format, &l.date_format) else {
-            let v = String::from_utf8_lossy(when).into_owned();
+            let v = scrutineer_core::text::echo(when);
             return ds.malformed(&name, line, &c.returned_at, &format!("unreadable time '{v}'"));
         };
         let word = field(rec, Some(outcome));
         let Some(o) = l.outcome(word) else {
-            let v = String::from_utf8_lossy(word).into_owned();
+            let v = scrutineer_core::text::echo(word);
             return ds.malformed(&name, line, &c.outcome, &format!("unknown outcome '{v}'"));
         };
         // The envelope id; else the barcode scanned (its own column, or the id field
@@ -885,11 +924,12 @@ fn read_returns(
 fn read_checkins(
     ds: &mut Dataset,
     path: &Path,
+    max_line: usize,
     l: &Layout,
     sink: &mut Option<&mut RecordSink<'_>>,
     progress: Option<&Progress<'_>>,
 ) -> Result<(), BallotsError> {
-    let mut csv = open_csv(path)?;
+    let mut csv = open_csv(path, max_line)?;
     // The first check-in layout whose columns this file has (NC: absentee file or ncvhis).
     let fits = |c: &crate::layout::CheckinColumns| {
         [Some(&c.voter_id), Some(&c.checked_in_at), c.request_type.as_ref(), c.election.as_ref()]
@@ -914,7 +954,7 @@ fn read_checkins(
             Some(_) => match time::parse(field(rec, election), &l.date_format) {
                 Some(t) => t.div_euclid(86_400) as i32,
                 None => {
-                    let v = String::from_utf8_lossy(field(rec, election)).into_owned();
+                    let v = scrutineer_core::text::echo(field(rec, election));
                     let col = c.election.as_deref().unwrap_or("election");
                     return ds.malformed(&name, line, col, &format!("unreadable election date '{v}'"));
                 }
@@ -926,7 +966,7 @@ fn read_checkins(
         }
         let when = field(rec, Some(at));
         let Some(t) = parse_time(when, &l.datetime_format, &l.date_format) else {
-            let v = String::from_utf8_lossy(when).into_owned();
+            let v = scrutineer_core::text::echo(when);
             return ds.malformed(&name, line, &c.checked_in_at, &format!("unreadable time '{v}'"));
         };
         // A check-in of someone with neither a roll entry nor an envelope cannot double-vote by mail.

@@ -29,6 +29,10 @@ pub fn column_for(layout: &Layout, name: &str) -> String {
 pub fn count_by(path: &Path, columns: &[String]) -> Result<(BTreeMap<Vec<String>, u64>, u64), BallotsError> {
     let file =
         std::fs::File::open(path).map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })?;
+    // Totals stop at the first bad row; a line over the limit is such a row (an error
+    // naming it), never read into memory whole.
+    let file =
+        scrutineer_core::lines::LineLimit::strict(file, scrutineer_core::lines::DEFAULT_MAX_LINE_BYTES);
     let mut r = csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 20).from_reader(file);
     let headers = r
         .byte_headers()

@@ -8,8 +8,10 @@
 
 mod finding;
 pub mod intern;
+pub mod lines;
 pub mod stats;
 mod technique;
+pub mod text;
 pub mod time;
 
 pub use finding::{Engine, Evidence, Finding, FindingId, ParseEnumError, Severity, TimeSpan};

@@ -622,6 +622,18 @@ pub fn ingest<R: std::io::Read + Send>(
     source_name: &str,
     format: &crate::read::Format,
 ) -> Result<crate::read::ReadReport, crate::read::ReadError> {
+    ingest_limited(corpus, input, source_name, format, crate::read::DEFAULT_MAX_LINE_BYTES)
+}
+
+/// [`ingest`] with lines longer than `max_line` bytes skipped (see
+/// [`crate::read::read_posts_limited`]).
+pub fn ingest_limited<R: std::io::Read + Send>(
+    corpus: &mut Corpus,
+    input: R,
+    source_name: &str,
+    format: &crate::read::Format,
+    max_line: usize,
+) -> Result<crate::read::ReadReport, crate::read::ReadError> {
     let preparer = corpus.preparer();
     let prepare = move |post: PostRef<'_>| Box::new(preparer.prepare(post));
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Box<PreparedPost>>>(4);
@@ -629,13 +641,21 @@ pub fn ingest<R: std::io::Read + Send>(
         let reader = scope.spawn(move || {
             let mut batch = Vec::with_capacity(BATCH);
             let fields = preparer.fields();
-            let report = crate::read::read_posts_with(input, source_name, format, fields, &prepare, |post| {
-                batch.push(post);
-                if batch.len() == BATCH {
-                    // The receiver only stops early if the main thread panicked.
-                    let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                }
-            });
+            let report = crate::read::read_posts_limited(
+                input,
+                source_name,
+                format,
+                fields,
+                max_line,
+                &prepare,
+                |post| {
+                    batch.push(post);
+                    if batch.len() == BATCH {
+                        // The receiver only stops early if the main thread panicked.
+                        let _ = tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                    }
+                },
+            );
             if !batch.is_empty() {
                 let _ = tx.send(batch);
             }

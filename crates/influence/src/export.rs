@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use scrutineer_core::text::csv_safe_record;
 use serde::Serialize;
 
 use crate::Analysis;
@@ -129,8 +130,13 @@ fn write_accounts(analysis: &Analysis, path: &Path) -> Result<PathBuf, ExportErr
     w.write_record(["account", "network", "score"]).map_err(csv_err(path))?;
     for net in &analysis.networks {
         for a in &net.accounts {
-            w.write_record([a.account.as_str(), net.id.as_str(), &format!("{:.4}", a.score)])
-                .map_err(csv_err(path))?;
+            // Account names come from the input: neutralised against formula injection.
+            w.write_record(csv_safe_record([
+                a.account.as_str(),
+                net.id.as_str(),
+                &format!("{:.4}", a.score),
+            ]))
+            .map_err(csv_err(path))?;
         }
     }
     w.flush().map_err(io_err(path))?;
@@ -141,8 +147,12 @@ fn write_edges(analysis: &Analysis, be: &BehaviourEdges, path: &Path) -> Result<
     let mut w = csv::Writer::from_path(path).map_err(csv_err(path))?;
     w.write_record(["account_a", "account_b", "weight"]).map_err(csv_err(path))?;
     for &(a, b, weight) in &be.directed {
-        w.write_record([analysis.corpus.account_key(a), analysis.corpus.account_key(b), &weight.to_string()])
-            .map_err(csv_err(path))?;
+        w.write_record(csv_safe_record([
+            analysis.corpus.account_key(a),
+            analysis.corpus.account_key(b),
+            &weight.to_string(),
+        ]))
+        .map_err(csv_err(path))?;
     }
     w.flush().map_err(io_err(path))?;
     Ok(path.to_path_buf())

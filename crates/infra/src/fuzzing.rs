@@ -13,6 +13,8 @@ pub fn read_and_analyse(data: &[u8], format: Format) -> (u64, u64) {
     let mut opts = ReadOptions::new(format, "fuzz");
     opts.year = 2024;
     opts.chunk = 4096;
+    // The smallest line limit, so that inputs of a few KiB reach the long-line path.
+    opts.max_line = 1024;
     let analyser = Analyser::default();
     let mut last = 0u64;
     let mut ok = 0u64;

@@ -92,9 +92,10 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err}");
+            // Errors quote inputs (file names, bad values): show control characters escaped.
+            eprintln!("error: {}", ui::terminal_multiline(&err.to_string()));
             for cause in err.chain().skip(1) {
-                eprintln!("  caused by: {cause}");
+                eprintln!("  caused by: {}", ui::terminal_multiline(&cause.to_string()));
             }
             ExitCode::FAILURE
         }

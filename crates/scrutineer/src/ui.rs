@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scrutineer_store::Store;
 
 use crate::Cli;
+pub use scrutineer_core::text::{terminal, terminal_multiline};
 
 pub struct Context {
     pub store_path: PathBuf,
@@ -74,16 +75,34 @@ impl Context {
         }
     }
 
-    /// A note for a person, on stderr so that stdout stays machine-readable.
+    /// A note for a person, on stderr so that stdout stays machine-readable. Notes quote
+    /// file names and input values, so control characters are shown escaped.
     pub fn note(&self, message: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", message.as_ref());
+            eprintln!("{}", terminal_multiline(message.as_ref()));
         }
     }
 }
 
-/// Prints rows as an aligned plain-text table.
+/// The bounds every reader of a command applies to its input.
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct ReadLimits {
+    /// Longest line read, in bytes (K, M, G suffixes): a longer line is one malformed
+    /// record, reported with its line number and first bytes, and is never held whole.
+    #[arg(long, default_value = "16M", value_parser = scrutineer_core::lines::parse_bytes)]
+    pub max_line_bytes: usize,
+    /// Fail when more than this share of the records is malformed (0 to 1, or a
+    /// percentage such as 5%); the outputs listing them are still written.
+    #[arg(long, default_value_t = scrutineer_core::lines::DEFAULT_MAX_MALFORMED, value_parser = scrutineer_core::lines::parse_share)]
+    pub max_malformed: f64,
+}
+
+/// Prints rows as an aligned plain-text table; control characters in cells are shown
+/// escaped ([`terminal`]).
 pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
+    let rows: Vec<Vec<String>> =
+        rows.iter().map(|r| r.iter().map(|c| terminal(c).into_owned()).collect()).collect();
+    let rows = &rows;
     let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {

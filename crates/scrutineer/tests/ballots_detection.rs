@@ -155,6 +155,8 @@ fn hand_written_fixture_rules_lookalikes_totals_and_malformed_rows() {
         .arg(d.join("checkins.csv"))
         .arg("--out")
         .arg(d.join("out"))
+        // A handful of rows, several malformed on purpose: far above the default share.
+        .args(["--max-malformed", "100%"])
         .assert()
         .success();
     let found = keys(&d.join("out/findings.csv"));

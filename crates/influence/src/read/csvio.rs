@@ -395,7 +395,11 @@ fn map_record<M: RowMapper, T>(
     let last_field_has_newline = ends_batch && rec.iter().next_back().is_some_and(|f| f.contains(&b'\n'));
     let mut decoded = false;
     let result = if !rec.nul_free() && memchr::memchr(0, rec.as_slice()).is_some() {
-        Err("binary data (NUL bytes) in the record".to_string())
+        // A line over --max-line-bytes reaches here as a marker holding NUL bytes.
+        Err(match scrutineer_core::lines::long_line(rec.as_slice()) {
+            Some(long) => long.reason(),
+            None => "binary data (NUL bytes) in the record".to_string(),
+        })
     } else if rec.len() != width {
         Err(format!("expected {width} fields as in the header, found {}", rec.len()))
     } else {

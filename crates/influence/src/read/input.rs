@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufRead, BufReader, Chain, Cursor, Read};
 
 use flate2::bufread::MultiGzDecoder;
+use scrutineer_core::lines::LineLimit;
 
 use super::ReadError;
 
@@ -38,19 +39,25 @@ impl Read for FailOnce {
     }
 }
 
-pub(crate) fn open<'a>(raw: &'a mut dyn Read, source_name: &str) -> Result<Opened<'a>, ReadError> {
+/// Opens `raw`; after decompression no line is longer than `max_line` bytes (a longer
+/// one reaches the readers as a marker, see [`scrutineer_core::lines::LineLimit`]).
+pub(crate) fn open<'a>(
+    raw: &'a mut dyn Read,
+    source_name: &str,
+    max_line: usize,
+) -> Result<Opened<'a>, ReadError> {
     let mut buffered = BufReader::with_capacity(BUF, raw);
     let io_err = |source| ReadError::Io { source_name: source_name.to_string(), source };
     // fill_buf may return a short first chunk from an odd reader; the magic numbers are
     // at most 6 bytes, so peek until we have that many or the input ends.
     let head = buffered.fill_buf().map_err(io_err)?;
     let mut rest: Box<dyn BufRead + 'a> = if head.starts_with(&[0x1f, 0x8b]) {
-        Box::new(BufReader::with_capacity(BUF, MultiGzDecoder::new(buffered)))
+        Box::new(LineLimit::new(MultiGzDecoder::new(buffered), max_line))
     } else {
         if let Some(kind) = other_compression(head) {
             return Err(ReadError::UnsupportedCompression { source_name: source_name.to_string(), kind });
         }
-        Box::new(buffered)
+        Box::new(LineLimit::new(buffered, max_line))
     };
 
     let mut prefix = Vec::new();
@@ -113,6 +120,12 @@ pub(crate) fn detect(first_line: &[u8], source_name: &str) -> Result<Sniffed, Re
     let unknown = |seen: String| ReadError::UnknownFormat { source_name: source_name.to_string(), seen };
     if line.is_empty() {
         return Err(ReadError::Empty { source_name: source_name.to_string() });
+    }
+    if let Some(long) = scrutineer_core::lines::long_line(line) {
+        return Err(unknown(format!(
+            "a first line of {} bytes, longer than --max-line-bytes ({})",
+            long.bytes, long.limit
+        )));
     }
     if line.iter().take(4096).any(|b| *b == 0 || (*b < 0x20 && !b"\t\r\n".contains(b))) {
         let hex: Vec<String> = line.iter().take(8).map(|b| format!("{b:02x}")).collect();
@@ -211,7 +224,7 @@ mod tests {
     #[test]
     fn other_compressions_are_named() {
         let mut zstd: &[u8] = &[0x28, 0xB5, 0x2F, 0xFD, 0, 0];
-        let err = open(&mut zstd, "x.zst").err().expect("zstd refused").to_string();
+        let err = open(&mut zstd, "x.zst", 1 << 20).err().expect("zstd refused").to_string();
         assert!(err.contains("zstd-compressed"), "{err}");
     }
 }

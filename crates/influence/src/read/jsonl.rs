@@ -74,7 +74,11 @@ pub(crate) fn drive(mut input: impl BufRead, out: &mut Out<'_>, parser: &mut dyn
         }
         out.report.records += 1;
         if memchr::memchr(0, line).is_some() {
-            out.skip(line_no, "binary data (NUL bytes) in the line".to_string());
+            let reason = match scrutineer_core::lines::long_line(line) {
+                Some(long) => long.reason(),
+                None => "binary data (NUL bytes) in the line".to_string(),
+            };
+            out.skip(line_no, reason);
             continue;
         }
         let text: Cow<'_, str> = match simdutf8::basic::from_utf8(line) {

@@ -31,6 +31,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 pub use generic::{ColumnMapping, MappedField};
+pub use scrutineer_core::lines::DEFAULT_MAX_LINE_BYTES;
 
 use crate::post::{Post, PostRef};
 
@@ -170,9 +171,22 @@ impl ReadReport {
         }
     }
 
+    /// Longest skip reason kept: reasons quote the value at fault, which can be as long
+    /// as a line.
+    pub const MAX_REASON_BYTES: usize = 400;
+
     fn skip(&mut self, line: u64, reason: String) {
         self.skipped += 1;
         if self.skip_samples.len() < Self::MAX_SKIP_SAMPLES {
+            let reason = if reason.len() > Self::MAX_REASON_BYTES {
+                let mut cut = Self::MAX_REASON_BYTES;
+                while !reason.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                format!("{}… ({} bytes in all)", &reason[..cut], reason.len())
+            } else {
+                reason
+            };
             self.skip_samples.push(Skip { line, reason });
         }
     }
@@ -260,11 +274,26 @@ pub fn read_posts_with<R: Read, T: Send>(
     format: &Format,
     fields: Fields,
     transform: &(dyn Fn(PostRef<'_>) -> T + Sync),
+    sink: impl FnMut(T),
+) -> Result<ReadReport, ReadError> {
+    read_posts_limited(input, source_name, format, fields, DEFAULT_MAX_LINE_BYTES, transform, sink)
+}
+
+/// Like [`read_posts_with`], with lines longer than `max_line` bytes (after
+/// decompression) skipped, and reported with their length and first bytes, without
+/// ever being held whole.
+pub fn read_posts_limited<R: Read, T: Send>(
+    input: R,
+    source_name: &str,
+    format: &Format,
+    fields: Fields,
+    max_line: usize,
+    transform: &(dyn Fn(PostRef<'_>) -> T + Sync),
     mut sink: impl FnMut(T),
 ) -> Result<ReadReport, ReadError> {
     let mut input = input;
     let mut out = Out { report: ReadReport::new(source_name), sink: &mut sink, transform, fields };
-    read_dyn(&mut input, format, &mut out)?;
+    read_dyn(&mut input, format, max_line, &mut out)?;
     Ok(out.report)
 }
 
@@ -310,7 +339,7 @@ pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
 /// Works out the format of an input without reading past its first non-blank line.
 pub fn detect_format<R: Read>(input: R, source_name: &str) -> Result<Format, ReadError> {
     let mut input = input;
-    let opened = input::open(&mut input, source_name)?;
+    let opened = input::open(&mut input, source_name, DEFAULT_MAX_LINE_BYTES)?;
     if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ReadError::Empty { source_name: source_name.to_string() });
     }
@@ -355,12 +384,17 @@ impl<T> Out<'_, T> {
     }
 }
 
-fn read_dyn<T: Send>(raw: &mut dyn Read, format: &Format, out: &mut Out<'_, T>) -> Result<(), ReadError> {
+fn read_dyn<T: Send>(
+    raw: &mut dyn Read,
+    format: &Format,
+    max_line: usize,
+    out: &mut Out<'_, T>,
+) -> Result<(), ReadError> {
     if let Format::Csv(mapping) = format {
         mapping.validate()?;
     }
     let source_name = out.source().to_string();
-    let opened = input::open(raw, &source_name)?;
+    let opened = input::open(raw, &source_name, max_line)?;
     let resolved = match format {
         Format::Auto => {
             if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {

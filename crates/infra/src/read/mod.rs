@@ -111,6 +111,9 @@ pub struct ReadOptions {
     pub year: i32,
     /// Bytes read per step (a batch holds about this much input).
     pub chunk: usize,
+    /// Longest line read; a longer one is one malformed record ([`LONG_LINE`]), never
+    /// held whole nor split.
+    pub max_line: usize,
 }
 
 impl ReadOptions {
@@ -121,6 +124,7 @@ impl ReadOptions {
             jurisdiction: Arc::from(jurisdiction),
             year: chrono::Utc::now().year(),
             chunk: 4 << 20,
+            max_line: scrutineer_core::lines::DEFAULT_MAX_LINE_BYTES,
         }
     }
 }
@@ -138,6 +142,32 @@ pub struct ReadStats {
     pub records: u64,
     pub malformed: u64,
     pub bytes: u64,
+    /// The input ended in a read error (a truncated or corrupt gzip member): every
+    /// complete record before it was read. Holds the error and the line it came after.
+    pub truncated: Option<Truncation>,
+}
+
+/// Where and why an input stopped early.
+#[derive(Debug, Clone)]
+pub struct Truncation {
+    /// The first line that was not read.
+    pub line: u64,
+    pub error: String,
+}
+
+/// The reason given for a line longer than [`ReadOptions::max_line`].
+pub const LONG_LINE: &str = "line longer than --max-line-bytes, not read";
+
+/// Read errors that mean the data itself ends early or is damaged (flate2 reports a cut
+/// gzip member as an unexpected end of file, bad deflate data as invalid input or data),
+/// as opposed to a failing disk or a vanished file, which stop the run.
+fn is_damage(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::UnexpectedEof
+            | std::io::ErrorKind::InvalidData
+            | std::io::ErrorKind::InvalidInput
+    )
 }
 
 /// Opens a file, transparently decompressing gzip (by magic number, not by name).
@@ -219,10 +249,6 @@ struct Rec {
     fields: u32,
 }
 
-/// Longest record kept whole; longer ones are reported as malformed (a defence against
-/// a binary file read as a log, with no newline for megabytes).
-const MAX_RECORD: usize = 8 << 20;
-
 /// Reads `path`, calling `analyse` on every parsed event in parallel and `sink` on each
 /// batch of results in input order; `progress` hears how many bytes (after
 /// decompression) each read added. Returns what was read.
@@ -243,8 +269,10 @@ where
 }
 
 /// [`read_file`] on any byte stream (already decompressed); `path` names it in errors.
+/// A read error that means damaged data ends the input as if it ended there (see
+/// [`ReadStats::truncated`]); any other read error is returned.
 pub fn read_stream<T, A, S, R>(
-    mut input: R,
+    input: R,
     path: &Path,
     opts: &ReadOptions,
     progress: &dyn Fn(u64),
@@ -261,6 +289,11 @@ where
     // sequential consumer overlaps the parallel parse.
     let mut pending: Option<Vec<Parsed<T>>> = None;
     let io = |source| ReadError::Io { path: path.to_owned(), source };
+    // Lines are bounded before framing, so the framer can always wait for a newline and
+    // a long line stays one record with its true line number.
+    let mut input = scrutineer_core::lines::LineLimit::new(input, opts.max_line);
+    let cut_lines = input.cut_lines();
+    let max_record = opts.max_line.max(1024);
     let step = opts.chunk.max(64);
     let mut buf: Vec<u8> = Vec::with_capacity(step);
     let mut chunk = vec![0u8; step];
@@ -274,6 +307,19 @@ where
             match input.read(&mut chunk) {
                 Ok(n) => break n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if is_damage(&e) => {
+                    // Complete lines before the damage are framed below; an unfinished
+                    // last line is part of the damage.
+                    let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+                    let lost = buf.len() - complete;
+                    buf.truncate(complete);
+                    let lost_line = next_line + buf.iter().filter(|&&b| b == b'\n').count() as u64;
+                    stats.truncated = Some(Truncation {
+                        line: lost_line,
+                        error: format!("{e} ({lost} bytes of an unfinished line dropped)"),
+                    });
+                    break 0;
+                }
                 Err(e) => return Err(io(e)),
             }
         };
@@ -305,13 +351,12 @@ where
         } else {
             match memchr::memrchr(b'\n', &buf) {
                 Some(i) => i + 1,
-                None if buf.len() > MAX_RECORD => buf.len(),
                 None => continue,
             }
         };
         let mut recs: Vec<Rec> = Vec::new();
         let consumed = if format == Format::Http {
-            frame_http(&buf[..complete], eof, &mut next_line, &mut recs)
+            frame_http(&buf[..complete], eof, max_record, &mut next_line, &mut recs)
         } else {
             frame_lines(&buf[..complete], format, &mut next_line, &mut iis_fields, &mut recs);
             complete
@@ -321,13 +366,16 @@ where
         let year = opts.year;
         let fields = &iis_fields;
         let data = &buf;
+        let any_cut = cut_lines.load(std::sync::atomic::Ordering::Relaxed) > 0;
         let parse = || -> Vec<Parsed<T>> {
             recs.par_iter()
                 .with_min_len(256)
                 .map(|r| {
                     let bytes = &data[r.start..r.end];
-                    let parsed = if r.end - r.start > MAX_RECORD {
-                        Err("record longer than 8 MiB")
+                    let parsed = if any_cut && scrutineer_core::lines::long_line(bytes).is_some() {
+                        Err(LONG_LINE)
+                    } else if r.end - r.start > max_record {
+                        Err("request longer than --max-line-bytes, not read")
                     } else {
                         match format {
                             Format::Combined => parse_clf_line(bytes, jur),
@@ -410,7 +458,7 @@ fn frame_lines(
 /// input or after a blank line; everything up to the next such line belongs to it. Lines
 /// before the first request form one (malformed) record. Returns how many bytes were
 /// consumed: the unfinished last request stays in the buffer unless `eof`.
-fn frame_http(data: &[u8], eof: bool, next_line: &mut u64, recs: &mut Vec<Rec>) -> usize {
+fn frame_http(data: &[u8], eof: bool, max_record: usize, next_line: &mut u64, recs: &mut Vec<Rec>) -> usize {
     let mut pos = 0;
     let mut line_no = *next_line;
     // (first line, start, end of last non-blank line, is a request)
@@ -437,7 +485,7 @@ fn frame_http(data: &[u8], eof: bool, next_line: &mut u64, recs: &mut Vec<Rec>) 
         pos = end + 1;
     }
     match open {
-        Some((l, s, _, _)) if !eof && data.len() - s <= MAX_RECORD => {
+        Some((l, s, _, _)) if !eof && data.len() - s <= max_record => {
             *next_line = l;
             s
         }

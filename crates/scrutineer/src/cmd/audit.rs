@@ -9,6 +9,8 @@ use scrutineer_audit::workflow::{self, AuditFile, Decision, PollingMethod};
 use scrutineer_audit::{arlo, bravo, colorado, dominion, manifest::Manifest, raire, risk};
 use scrutineer_core::{Engine, Evidence, Finding, Severity};
 
+use scrutineer_core::text::csv_field;
+
 use crate::ui::Context;
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -198,7 +200,7 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
                     println!(
                         "{},{},{},{},{}",
                         d.draw,
-                        csv_cell(&d.batch),
+                        csv_field(&d.batch).into_owned(),
                         d.position,
                         d.generation,
                         d.ticket_number
@@ -264,10 +266,6 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
             cvr_cmd(ctx, format, &files, manifest.as_deref(), &hash)
         }
     }
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
 fn status(ctx: &Context, path: &std::path::Path, store_findings: bool) -> anyhow::Result<()> {
@@ -353,11 +351,11 @@ fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Pa
         let mut text = String::from("jurisdiction,batches");
         for c in &report.choices {
             text.push(',');
-            text.push_str(&csv_cell(c));
+            text.push_str(&csv_field(c));
         }
         text.push_str(",total\n");
         for (j, (batches, votes)) in &by_j {
-            text.push_str(&format!("{},{}", csv_cell(j), batches));
+            text.push_str(&format!("{},{}", csv_field(j), batches));
             for v in votes {
                 text.push_str(&format!(",{v}"));
             }

@@ -52,6 +52,8 @@ pub enum BallotsCommand {
         /// Family-wise error rate for the statistical tests.
         #[arg(long, default_value_t = 0.01)]
         alpha: f64,
+        #[command(flatten)]
+        limits: crate::ui::ReadLimits,
     },
     /// Count the rows of one file by columns, e.g. `--by county,status` (a state's
     /// published totals); prints CSV (or JSON with --json).
@@ -102,6 +104,7 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
             fsync,
             no_ledger,
             alpha,
+            limits,
         } => {
             let started = std::time::Instant::now();
             let layout = Layout::from_spec(&layout).context("reading the layout")?;
@@ -157,13 +160,39 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
                         e.to_string()
                     })
                 };
-                let inputs =
-                    Inputs { roll: &roll, issued: &issued, returns: &returns, checkins: checkins.as_deref() };
+                let inputs = Inputs {
+                    roll: &roll,
+                    issued: &issued,
+                    returns: &returns,
+                    checkins: checkins.as_deref(),
+                    max_line: limits.max_line_bytes,
+                };
                 read_all(&inputs, &layout, if no_ledger { None } else { Some(&mut sink) }, Some(&progress))
                     .context("reading the inputs")?
             };
             if let Some(e) = ledger_error {
                 bail!("appending to the ledger {}: {e}", ledger_path.display());
+            }
+            let st = &ds.stats;
+            // Rows read in all: those counted by file, and malformed rows the csv layer
+            // rejected before any count (a few malformed rows are counted twice: the
+            // share errs low).
+            let rows = st.roll_rows + st.issued_rows + st.return_rows + st.checkin_rows + st.malformed;
+            if let Err(too_many) =
+                scrutineer_core::lines::check_malformed("rows", st.malformed, rows, limits.max_malformed)
+            {
+                let listed = out.join("malformed.csv");
+                output::write_malformed(&listed, &ds.malformed)?;
+                // The records read so far are in the ledger: sign them, so that the
+                // ledger stays whole for the next run.
+                if let Some((l, key)) = led.as_mut() {
+                    commit_and_sign(l, key)
+                        .with_context(|| format!("committing {}", ledger_path.display()))?;
+                }
+                return Err(anyhow::Error::new(too_many).context(format!(
+                    "reading the inputs; the malformed rows are listed in {}",
+                    listed.display()
+                )));
             }
             let read_secs = started.elapsed().as_secs_f64();
             bar.set_message("reconciling");
@@ -356,7 +385,8 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
             text.push_str(&by.join(","));
             text.push_str(",records\n");
             for (k, v) in &counts {
-                let cells: Vec<String> = k.iter().map(|c| csv_cell(c)).collect();
+                let cells: Vec<String> =
+                    k.iter().map(|c| scrutineer_core::text::csv_field(c).into_owned()).collect();
                 text.push_str(&format!("{},{v}\n", cells.join(",")));
             }
             write_or_print(out.as_deref(), &text)?;
@@ -364,10 +394,6 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_owned() }
 }
 
 fn write_or_print(out: Option<&Path>, text: &str) -> anyhow::Result<()> {

@@ -3,7 +3,7 @@ use clap::Subcommand;
 use scrutineer_core::{Engine, Severity};
 use scrutineer_store::FindingFilter;
 
-use crate::ui::{Context, print_table, truncate};
+use crate::ui::{Context, print_table, terminal, terminal_multiline, truncate};
 
 #[derive(Debug, Subcommand)]
 pub enum FindingsCommand {
@@ -61,17 +61,23 @@ pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
         FindingsCommand::Show { id } => {
             let store = ctx.open_store("read", &format!("finding {id}"))?;
             let Some(f) = store.finding(&id).context("reading the finding")? else {
-                bail!("no finding with id or unique prefix '{id}' in {}", ctx.store_path.display());
+                bail!(
+                    "no finding with id or unique prefix '{}' in {}",
+                    terminal(&id),
+                    ctx.store_path.display()
+                );
             };
             if ctx.json {
                 println!("{}", serde_json::to_string_pretty(&f)?);
                 return Ok(());
             }
-            println!("{}  [{}]", f.title, f.id);
-            println!("engine:     {}  kind: {}", f.engine, f.kind);
+            // Every text below came from an input; a stored id or title can hold terminal
+            // escape sequences, which are shown escaped, never sent to the terminal.
+            println!("{}  [{}]", terminal(&f.title), terminal(&f.id.0));
+            println!("engine:     {}  kind: {}", f.engine, terminal(&f.kind));
             println!("severity:   {}  confidence: {:.2}", f.severity, f.confidence);
             if let Some(scope) = &f.scope {
-                println!("scope:      {scope}");
+                println!("scope:      {}", terminal(scope));
             }
             if let Some(span) = f.time_span {
                 println!("time span:  {} .. {}", span.start.to_rfc3339(), span.end.to_rfc3339());
@@ -79,17 +85,17 @@ pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
             if !f.techniques.is_empty() {
                 println!("techniques:");
                 for t in &f.techniques {
-                    println!("  - {t}");
+                    println!("  - {}", terminal(&t.to_string()));
                 }
             }
             if !f.summary.is_empty() {
-                println!("\n{}\n", f.summary);
+                println!("\n{}\n", terminal_multiline(&f.summary));
             }
             println!("evidence ({} items):", f.evidence.len());
             for e in &f.evidence {
-                println!("  - [{}] {}", e.kind, e.description);
+                println!("  - [{}] {}", terminal(&e.kind), terminal(&e.description));
                 if !e.data.is_null() {
-                    println!("      {}", truncate(&e.data.to_string(), 300));
+                    println!("      {}", terminal(&truncate(&e.data.to_string(), 300)));
                 }
             }
             Ok(())

@@ -6,7 +6,7 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use scrutineer_core::Engine;
 use scrutineer_influence::attribution::StateMediaList;
-use scrutineer_influence::corpus::{Corpus, ingest};
+use scrutineer_influence::corpus::{Corpus, ingest_limited};
 use scrutineer_influence::explain::network_findings;
 use scrutineer_influence::read::{ColumnMapping, Format, ReadReport, estimate_posts};
 use scrutineer_influence::{Behaviour, EdgeFilter, ScanParams, analyse, export};
@@ -94,6 +94,8 @@ pub struct ScanArgs {
     /// Rows in the printed table.
     #[arg(long, default_value_t = 20)]
     top: usize,
+    #[command(flatten)]
+    limits: crate::ui::ReadLimits,
 }
 
 pub fn run(ctx: &Context, cmd: InfluenceCommand) -> anyhow::Result<()> {
@@ -173,7 +175,7 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     // store that cannot be opened is reported first, before any error of the read.
     let (opened, read) = std::thread::scope(|scope| {
         let opening = scope.spawn(open_store);
-        let read = read_inputs(ctx, &args.files, &format, &params);
+        let read = read_inputs(ctx, &args.files, &format, &params, args.limits);
         (opening.join(), read)
     });
     let (store, run_id) = match opened {
@@ -372,6 +374,7 @@ fn read_inputs(
     files: &[PathBuf],
     format: &Format,
     params: &ScanParams,
+    limits: crate::ui::ReadLimits,
 ) -> anyhow::Result<(Corpus, Vec<ReadReport>)> {
     let mut corpus = Corpus::new(params);
     corpus.expect_posts(estimate_posts(files));
@@ -379,8 +382,14 @@ fn read_inputs(
     for path in files {
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let bar = ctx.file_progress(path);
-        let report = ingest(&mut corpus, bar.wrap_read(file), &path.display().to_string(), format)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let report = ingest_limited(
+            &mut corpus,
+            bar.wrap_read(file),
+            &path.display().to_string(),
+            format,
+            limits.max_line_bytes,
+        )
+        .with_context(|| format!("reading {}", path.display()))?;
         bar.finish_and_clear();
         ctx.note(format!("read {report}"));
         for skip in report.skip_samples.iter().take(5) {
@@ -395,5 +404,11 @@ fn read_inputs(
         }
         reports.push(report);
     }
+    // Every post handed over or skipped, over all inputs: a truncated or corrupt archive
+    // whose rows mostly fail must not pass as a small corpus.
+    let skipped: u64 = reports.iter().map(|r| r.skipped).sum();
+    let seen: u64 = reports.iter().map(|r| r.posts + r.skipped).sum();
+    scrutineer_core::lines::check_malformed("posts", skipped, seen, limits.max_malformed)
+        .with_context(|| format!("reading {} input(s)", files.len()))?;
     Ok((corpus, reports))
 }

@@ -17,7 +17,10 @@ use scrutineer_infra::trend::DailySeries;
 use scrutineer_infra::{Analyser, Format, Indicator, IndicatorKind, IndicatorSet, Profile, Verdict};
 use scrutineer_store::FindingFilter;
 
-use crate::ui::{Context, print_table, truncate};
+use scrutineer_core::lines::check_malformed;
+use scrutineer_core::text::csv_field;
+
+use crate::ui::{Context, ReadLimits, print_table, truncate};
 
 #[derive(Debug, Subcommand)]
 pub enum InfraCommand {
@@ -32,6 +35,8 @@ pub enum InfraCommand {
         /// Where to write the profile (JSON).
         #[arg(long)]
         out: PathBuf,
+        #[command(flatten)]
+        limits: ReadLimits,
     },
     /// Scan logs: verdict per event (DIR/events.csv), findings to the store, campaigns.
     Scan {
@@ -116,6 +121,8 @@ pub struct InputArgs {
     /// Year of syslog timestamps (which carry none). Default: this year.
     #[arg(long)]
     year: Option<i32>,
+    #[command(flatten)]
+    limits: ReadLimits,
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -124,7 +131,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 
 pub fn run(ctx: &Context, cmd: InfraCommand) -> anyhow::Result<()> {
     match cmd {
-        InfraCommand::Learn { files, format, out } => learn(ctx, &files, format, &out),
+        InfraCommand::Learn { files, format, out, limits } => learn(ctx, &files, format, &out, limits),
         InfraCommand::Scan { files, input, profile, out, indicators, geoip, asn, recent_weeks, no_store } => {
             scan(
                 ctx,
@@ -173,6 +180,7 @@ fn jurisdictions(files: &[PathBuf], names: &[String]) -> anyhow::Result<Vec<Stri
 
 fn read_options(input: &InputArgs, format: Format, jurisdiction: &str) -> ReadOptions {
     let mut o = ReadOptions::new(format, jurisdiction);
+    o.max_line = input.limits.max_line_bytes;
     if let Some(y) = input.year {
         o.year = y;
     }
@@ -185,12 +193,20 @@ fn load_profile(path: &Path) -> anyhow::Result<Profile> {
         .with_context(|| format!("{} is not a profile written by `scrutineer infra learn`", path.display()))
 }
 
-fn learn(ctx: &Context, files: &[PathBuf], format: Format, out: &Path) -> anyhow::Result<()> {
+fn learn(
+    ctx: &Context,
+    files: &[PathBuf],
+    format: Format,
+    out: &Path,
+    limits: ReadLimits,
+) -> anyhow::Result<()> {
     let mut profile = Profile::new();
     let mut malformed = 0;
+    let mut records = 0;
     for file in files {
         let bar = ctx.file_progress(file);
-        let opts = ReadOptions::new(format, "learn");
+        let mut opts = ReadOptions::new(format, "learn");
+        opts.max_line = limits.max_line_bytes;
         let stats = read_file(
             file,
             &opts,
@@ -217,6 +233,12 @@ fn learn(ctx: &Context, files: &[PathBuf], format: Format, out: &Path) -> anyhow
         )
         .with_context(|| format!("learning from {}", file.display()))?;
         bar.finish_and_clear();
+        records += stats.records;
+        if let Some(t) = &stats.truncated {
+            malformed += 1;
+            records += 1;
+            ctx.note(format!("{}:{}: input truncated or corrupt: {}", file.display(), t.line, t.error));
+        }
         ctx.note(format!(
             "{}: {} records ({} malformed) as {}",
             file.display(),
@@ -225,6 +247,8 @@ fn learn(ctx: &Context, files: &[PathBuf], format: Format, out: &Path) -> anyhow
             stats.format.map(|f| f.to_string()).unwrap_or_default()
         ));
     }
+    check_malformed("records", malformed, records, limits.max_malformed)
+        .with_context(|| format!("learning from {} input(s)", files.len()))?;
     if profile.requests == 0 {
         bail!("no requests to learn from in {} input(s)", files.len());
     }
@@ -247,14 +271,6 @@ fn learn(ctx: &Context, files: &[PathBuf], format: Format, out: &Path) -> anyhow
         );
     }
     Ok(())
-}
-
-fn csv_field(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.contains([',', '"', '\n', '\r']) {
-        std::borrow::Cow::Owned(format!("\"{}\"", s.replace('"', "\"\"")))
-    } else {
-        std::borrow::Cow::Borrowed(s)
-    }
 }
 
 fn load_indicators(paths: &[PathBuf]) -> anyhow::Result<IndicatorSet> {
@@ -396,6 +412,15 @@ fn scan(
         bar.finish_and_clear();
         total_malformed += stats.malformed;
         total_records += stats.records;
+        if let Some(t) = &stats.truncated {
+            // The cut is one more record lost; the complete ones before it were scanned.
+            total_malformed += 1;
+            total_records += 1;
+            let reason = format!("input truncated or corrupt: {}", t.error);
+            writeln!(malformed, "{name_field},{},{}", t.line, csv_field(&reason))
+                .with_context(|| format!("writing {}", malformed_path.display()))?;
+            ctx.note(format!("{name}:{}: {reason}; every complete record before it was scanned", t.line));
+        }
         ctx.note(format!(
             "{name}: {} records as {} ({} malformed{}), office {j}",
             stats.records,
@@ -410,6 +435,15 @@ fn scan(
     }
     events.flush().with_context(|| format!("writing {}", events_path.display()))?;
     malformed.flush().with_context(|| format!("writing {}", malformed_path.display()))?;
+    check_malformed("records", total_malformed, total_records, input.limits.max_malformed).with_context(
+        || {
+            format!(
+                "scanning {} input(s); the malformed records are listed in {}",
+                files.len(),
+                malformed_path.display()
+            )
+        },
+    )?;
     let elapsed = started.elapsed().as_secs_f64();
     let verdicts = agg.verdicts;
     let stage = ctx.stage("linking campaigns and testing the trend");
@@ -564,10 +598,11 @@ fn trend(
             let profile = profile.map(load_profile).transpose()?;
             let analyser = Analyser { profile: profile.as_ref(), indicators: None };
             let mut agg = Aggregator::new(Thresholds::default());
+            let (mut records, mut malformed) = (0u64, 0u64);
             for (file, j) in files.iter().zip(&juris) {
                 let bar = ctx.file_progress(file);
                 let opts = read_options(input, input.format, j);
-                read_file(
+                let stats = read_file(
                     file,
                     &opts,
                     &|n| bar.inc(n),
@@ -583,7 +618,21 @@ fn trend(
                 )
                 .with_context(|| format!("reading {}", file.display()))?;
                 bar.finish_and_clear();
+                records += stats.records;
+                malformed += stats.malformed;
+                if let Some(t) = &stats.truncated {
+                    records += 1;
+                    malformed += 1;
+                    ctx.note(format!(
+                        "{}:{}: input truncated or corrupt: {}",
+                        file.display(),
+                        t.line,
+                        t.error
+                    ));
+                }
             }
+            check_malformed("records", malformed, records, input.limits.max_malformed)
+                .with_context(|| format!("counting {} input(s)", files.len()))?;
             if all_events {
                 let mut all = agg.all_daily.clone();
                 let mut total = DailySeries::default();
