@@ -158,9 +158,10 @@ struct RefusedWindow {
 /// The dashboard page as last rendered, and the store change it was rendered at.
 struct CachedPage {
     change: i64,
-    /// The page split where the per-caller banner goes.
-    before_banner: String,
-    after_banner: String,
+    /// The page split where the per-caller banner goes (shared, not copied, by every
+    /// response).
+    before_banner: bytes::Bytes,
+    after_banner: bytes::Bytes,
     content_security_policy: HeaderValue,
 }
 
@@ -566,8 +567,8 @@ fn split_page(change: i64, html: &str) -> CachedPage {
     );
     CachedPage {
         change,
-        before_banner: before.to_owned(),
-        after_banner: after.to_owned(),
+        before_banner: bytes::Bytes::copy_from_slice(before.as_bytes()),
+        after_banner: bytes::Bytes::copy_from_slice(after.as_bytes()),
         content_security_policy: HeaderValue::from_str(&policy)
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
     }
@@ -586,12 +587,16 @@ async fn dashboard(
         scrutineer_report::svg::esc(&caller.name),
         caller.role.as_str()
     );
-    let mut html = String::with_capacity(page.before_banner.len() + banner.len() + page.after_banner.len());
-    html.push_str(&page.before_banner);
-    html.push_str(&banner);
-    html.push_str(&page.after_banner);
-    let mut resp = axum::response::Html(html).into_response();
-    resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, page.content_security_policy.clone());
+    let length = page.before_banner.len() + banner.len() + page.after_banner.len();
+    let parts = [page.before_banner.clone(), bytes::Bytes::from(banner), page.after_banner.clone()];
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(
+        parts.map(Ok::<_, std::convert::Infallible>),
+    ));
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::CONTENT_SECURITY_POLICY, page.content_security_policy.clone());
     Ok(resp)
 }
 
