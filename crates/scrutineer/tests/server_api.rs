@@ -129,7 +129,9 @@ fn api_requires_tokens_enforces_roles_and_logs_every_request() {
     assert!(expected > 0, "the demo has no severe infra finding to filter for");
     assert_eq!(severe.len(), expected, "the filter lost or added findings");
     assert!(
-        severe.iter().all(|f| f["engine"] == "infra" && (f["severity"] == "high" || f["severity"] == "critical"))
+        severe
+            .iter()
+            .all(|f| f["engine"] == "infra" && (f["severity"] == "high" || f["severity"] == "critical"))
     );
     let id = all[0]["id"].as_str().expect("id");
     let one = request(&addr, &format!("/api/findings/{id}"), &[("Authorization", &bearer)]);
@@ -177,7 +179,8 @@ fn tokens_revoked_or_added_while_serving_take_effect_at_once() {
     let root = scrutineer(&store, &["--quiet", "tokens", "add", "root", "--role", "admin"]);
     let bob = scrutineer(&store, &["--quiet", "tokens", "add", "bob"]);
     let (_server, addr) = start_server(&store, &[]);
-    let summary = |token: &str| request(&addr, "/api/summary", &[("Authorization", &format!("Bearer {token}"))]).status;
+    let summary =
+        |token: &str| request(&addr, "/api/summary", &[("Authorization", &format!("Bearer {token}"))]).status;
     assert_eq!(summary(&bob), 200);
     scrutineer(&store, &["--quiet", "tokens", "revoke", "bob"]);
     assert_eq!(summary(&bob), 401, "a revoked token still works");
@@ -243,7 +246,11 @@ fn store_files_are_private_whatever_the_umask() {
         .output()
         .expect("run");
     assert!(!out.status.success(), "serve made a new empty store");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no store at"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("no store at"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(!missing.exists());
 }
 

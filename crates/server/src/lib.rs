@@ -237,9 +237,8 @@ impl AppState {
             pending
         };
         if let Some((count, since)) = pending {
-            let action = format!(
-                "http refused: {count} more requests without a valid token, not logged one by one"
-            );
+            let action =
+                format!("http refused: {count} more requests without a valid token, not logged one by one");
             let target = format!("from {} to {}", since.to_rfc3339(), Utc::now().to_rfc3339());
             self.write_log("anonymous", &action, &target)?;
         }
@@ -261,7 +260,9 @@ impl AppState {
     fn write_log(&self, who: &str, action: &str, target: &str) -> Result<(), ApiError> {
         self.on_disk.check()?;
         let writer = self.writer.lock().map_err(|_| poisoned())?;
-        writer.log_access(who, action, target).map_err(|e| ApiError::Internal(format!("writing the access log: {e}")))
+        writer
+            .log_access(who, action, target)
+            .map_err(|e| ApiError::Internal(format!("writing the access log: {e}")))
     }
 
     fn check_store(&self) -> Result<(), ApiError> {
@@ -330,7 +331,11 @@ pub fn router(state: Shared) -> Router {
 }
 
 /// Binds, calls `on_listen` with the address, and serves until Ctrl-C.
-pub fn serve(config: ServerConfig, store: Store, on_listen: impl FnOnce(SocketAddr)) -> Result<(), ServerError> {
+pub fn serve(
+    config: ServerConfig,
+    store: Store,
+    on_listen: impl FnOnce(SocketAddr),
+) -> Result<(), ServerError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -398,7 +403,9 @@ async fn security_headers(req: Request, next: Next) -> Response {
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+            HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
         );
     }
     resp
@@ -608,7 +615,7 @@ struct SummaryRow {
 }
 
 async fn summary(State(st): State<Shared>) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    read(&st, |store| summary_of(store)).await.map(axum::Json)
+    read(&st, summary_of).await.map(axum::Json)
 }
 
 fn summary_of(store: &Store) -> Result<serde_json::Value, ApiError> {

@@ -115,9 +115,15 @@ async fn no_credential_reaches_the_access_log() {
     for (actor, action, target) in &rows {
         let row = format!("{actor} {action} {target}").to_lowercase();
         assert!(!row.contains(secret), "a token reached the log: {row}");
-        assert!(!row.contains("0123456789abcdef0123456789abcdef"), "a presented token reached the log: {row}");
+        assert!(
+            !row.contains("0123456789abcdef0123456789abcdef"),
+            "a presented token reached the log: {row}"
+        );
     }
-    assert!(rows.iter().any(|(_, a, q)| a == "http 200 GET /api/summary" && q == "token=[redacted]"), "{rows:?}");
+    assert!(
+        rows.iter().any(|(_, a, q)| a == "http 200 GET /api/summary" && q == "token=[redacted]"),
+        "{rows:?}"
+    );
 }
 
 /// Issue 16, item 8: requests without a token cannot grow the store without bound:
@@ -127,7 +133,8 @@ async fn strangers_cannot_grow_the_store_without_bound() {
     let fx = fixture(RefusedLogLimit { rows: 10, window: Duration::from_secs(3600) });
     let size = |p: &Path| {
         let wal = PathBuf::from(format!("{}-wal", p.display()));
-        std::fs::metadata(p).map(|m| m.len()).unwrap_or(0) + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+        std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+            + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
     };
     let before = size(&fx.store_path);
     let query = "a".repeat(60_000);
@@ -183,7 +190,9 @@ async fn the_dashboard_is_rendered_once_per_store_change() {
         });
     }
     let pages = clients.join_all().await;
-    assert!(pages.iter().all(|(status, page)| *status == StatusCode::OK && page.contains("signed in as ana")));
+    assert!(
+        pages.iter().all(|(status, page)| *status == StatusCode::OK && page.contains("signed in as ana"))
+    );
     assert_eq!(fx.state.dashboard_renders(), 1);
     let page = body(get(&fx.state, "/", Some(&fx.admin)).await).await;
     assert!(page.contains("signed in as root (admin)"), "the banner is per caller");
@@ -229,7 +238,8 @@ async fn responses_carry_the_security_headers() {
     ] {
         let resp = get(&fx.state, uri, token).await;
         let h = resp.headers();
-        let value = |name: header::HeaderName| h.get(&name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let value =
+            |name: header::HeaderName| h.get(&name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         assert_eq!(value(header::CACHE_CONTROL), "no-store", "{uri}");
         assert_eq!(value(header::X_FRAME_OPTIONS), "DENY", "{uri}");
         assert_eq!(value(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{uri}");
@@ -237,7 +247,8 @@ async fn responses_carry_the_security_headers() {
         assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
         if uri == "/" {
             let page = body(resp).await;
-            let script = page.split("<script>").nth(1).and_then(|s| s.split("</script>").next()).expect("a script");
+            let script =
+                page.split("<script>").nth(1).and_then(|s| s.split("</script>").next()).expect("a script");
             let hash = base64_of(&sha2::Sha256::digest(script.as_bytes()));
             assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
             assert!(!csp.contains("script-src 'unsafe-inline'"), "{csp}");
@@ -276,7 +287,8 @@ async fn bad_requests_get_json_errors() {
     ] {
         let resp = get(&fx.state, uri, token).await;
         assert_eq!(resp.status(), status, "{uri}");
-        let ct = resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        let ct =
+            resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
         assert!(ct.starts_with("application/json"), "{uri}: {ct}");
         let json: serde_json::Value = serde_json::from_str(&body(resp).await).expect("json");
         assert!(json["error"].as_str().is_some_and(|e| !e.is_empty()), "{uri}: {json}");
@@ -295,6 +307,9 @@ async fn a_sign_in_is_logged_under_its_name() {
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
     get(&fx.state, "/login?token=scr_wrong", None).await;
     let rows = access_rows(&fx.store_path);
-    assert!(rows.iter().any(|(a, act, q)| a == "ana" && act == "http 303 GET /login" && q == "token=[redacted]"), "{rows:?}");
+    assert!(
+        rows.iter().any(|(a, act, q)| a == "ana" && act == "http 303 GET /login" && q == "token=[redacted]"),
+        "{rows:?}"
+    );
     assert!(rows.iter().any(|(a, act, _)| a == "anonymous" && act == "http 401 GET /login"), "{rows:?}");
 }

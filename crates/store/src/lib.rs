@@ -352,8 +352,12 @@ impl Store {
         // created or upgraded the store while this one waited.
         let first = self.schema_version()? + 1;
         let wrap = |version, source| StoreError::Migrate { path: self.path.clone(), version, source };
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| wrap(first, e))?;
-        let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| wrap(first, e))?;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| wrap(first, e))?;
+        let current: i64 =
+            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| wrap(first, e))?;
         let current = usize::try_from(current).unwrap_or(0);
         if current > known {
             return Err(StoreError::TooNew { path: self.path.clone(), found: current, known });

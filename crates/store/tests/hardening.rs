@@ -99,7 +99,7 @@ fn a_deleted_or_replaced_store_is_noticed() {
     let store = Store::open(&path).expect("open");
     store.check_on_disk().expect("present");
     std::fs::remove_file(&path).expect("delete");
-    let err = store.check_on_disk().err().expect("deletion noticed");
+    let err = store.check_on_disk().expect_err("deletion noticed");
     assert!(matches!(err, StoreError::Gone { .. }), "{err}");
 
     let path = dir.path().join("t.db");

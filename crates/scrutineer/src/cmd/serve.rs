@@ -76,10 +76,10 @@ pub fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<()> {
             ctx.store_path.display()
         );
     }
-    let header_read_timeout = std::time::Duration::try_from_secs_f64(a.header_timeout)
-        .ok()
-        .filter(|d| !d.is_zero())
-        .with_context(|| format!("--header-timeout must be a positive number of seconds (got {})", a.header_timeout))?;
+    let header_read_timeout =
+        std::time::Duration::try_from_secs_f64(a.header_timeout).ok().filter(|d| !d.is_zero()).with_context(
+            || format!("--header-timeout must be a positive number of seconds (got {})", a.header_timeout),
+        )?;
     let path = tokens_path(ctx, a.tokens);
     let mut tokens =
         TokenFile::load(&path).with_context(|| format!("reading the token file {}", path.display()))?;
