@@ -9,12 +9,14 @@
 #
 #   BENCH_SERVER_FINDINGS  findings in the store (default 1000000)
 #   BENCH_SERVER_CLIENTS   dashboard clients (default 3)
-#   BENCH_SERVER_SECONDS   how long they hammer (default 20)
+#   BENCH_SERVER_SECONDS   how long they hammer once the page is cached (default 20)
 #   BENCH_SERVER_P99_MS    the /healthz p99 gate in ms (default 10)
 #   SCRUTINEER_BIN         the binary to measure (default: target/release/scrutineer, built)
 #
-# Prints the store's size and build time, the first render's time, pages served, and
-# /healthz p50/p95/p99; exits 1 if the p99 is over the gate or any request failed.
+# Prints the store's size and build time, then /healthz p50/p95/p99 while the clients
+# wait for the first render (a store change), while they get the cached page, and over
+# the whole run; exits 1 if the whole run's p99 is over the gate or any request failed.
+# `uptime` is printed too: on a shared machine the figures depend on what else runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,6 +68,7 @@ built=$(date +%s.%N)
 printf 'store:                 %s findings (%s from the demo), %.0f MB, built in %.1f s\n' \
   "$total" "$base" "$(du -cm "$STORE"* | tail -1 | cut -f1)" "$(awk -v a="$started" -v b="$built" 'BEGIN { print b - a }')"
 
+echo "machine:               $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 "$BIN" --store "$STORE" --quiet serve --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do
@@ -75,18 +78,13 @@ done
 ADDR="$(sed -n 's|^listening on http://||p' "$WORK/serve.out")"
 [ -n "$ADDR" ] || { echo "bench-server: the server did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
 
-# One page first, timed: the render every change of the store costs (later pages of the
-# same store come from the cache).
-first=$(curl -s -o /dev/null -w '%{time_total}' -H "Authorization: Bearer $TOKEN" "http://$ADDR/")
-printf 'first dashboard page:  %.2f s (rendered from %s findings)\n' "$first" "$total"
-
 set +e
 python3 scripts/bench_server_load.py "$ADDR" "$TOKEN" "$CLIENTS" "$DURATION" | tee "$WORK/load.txt"
 load_status=${PIPESTATUS[0]}
 set -e
-p99=$(sed -n 's/.*p99 \([0-9.]*\).*/\1/p' "$WORK/load.txt")
-if [ "$load_status" -ne 0 ]; then
-  echo "bench-server: FAIL: requests failed"; exit 1
+p99=$(sed -n 's/^\/healthz ms, whole run: .* p99 *\([0-9.]*\).*/\1/p' "$WORK/load.txt")
+if [ "$load_status" -ne 0 ] || [ -z "$p99" ]; then
+  echo "bench-server: FAIL: requests failed or no page was served"; exit 1
 fi
 if awk -v p="$p99" -v gate="$P99_MS" 'BEGIN { exit !(p < gate) }'; then
   echo "bench-server: /healthz p99 ${p99} ms < ${P99_MS} ms: OK"
