@@ -1,31 +1,49 @@
 //! HTTP API and live dashboard over the store.
 //!
 //! Every route but `/healthz` needs a token (`Authorization: Bearer TOKEN`, or the cookie
-//! `/login?token=TOKEN` sets for a browser); every request, refused ones included, is
-//! written to the store's access log with the token's name. Findings about voters are as
-//! sensitive as the voter file itself, so the server binds to loopback unless told
-//! otherwise and the access log is readable by admins only.
+//! `/login?token=TOKEN` sets for a browser). The token file is read again at each
+//! request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
+//! request, refused ones included, is written to the store's access log with the token's
+//! name, without any credential and with bounded fields (see [`hygiene`]); requests
+//! without a valid token are logged one by one up to a rate, then counted in one row per
+//! window, so that nobody without a token can grow the store without bound. Findings
+//! about voters are as sensitive as the voter file itself, so the server binds to
+//! loopback unless told otherwise and the access log is readable by admins only.
 //!
-//! Routes: `/` (the dashboard: the HTML report rendered from the store at each request),
-//! `/api/summary`, `/api/findings?engine=&kind=&min_severity=&limit=`,
-//! `/api/findings/{id}`, `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log`
-//! (admin), `/login?token=`, `/healthz`.
+//! The store is read through a small pool of read-only connections on blocking threads
+//! (the store is in WAL mode, so readers never wait for the writer), and the dashboard
+//! page is rendered once per change of the store's findings or runs and then served
+//! from memory: a dashboard open in several browsers does not hold up `/healthz` or the
+//! API. A store file deleted or replaced while serving is noticed at the next request,
+//! which fails with 503, as does every request after it.
+//!
+//! Routes: `/` (the dashboard), `/api/summary`,
+//! `/api/findings?engine=&kind=&min_severity=&limit=`, `/api/findings/{id}`,
+//! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login?token=`,
+//! `/healthz`.
 
 pub mod auth;
+pub mod hygiene;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{Path as UrlPath, Query, Request, State};
+use axum::extract::{FromRequestParts, Path as UrlPath, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
+use chrono::{DateTime, Utc};
 use scrutineer_core::{Engine, Severity};
-use scrutineer_store::{FindingFilter, Store};
+use scrutineer_store::{FindingFilter, OnDisk, Store};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::auth::{Role, TokenFile};
 
@@ -45,8 +63,11 @@ pub enum ApiError {
     Unauthorized,
     Forbidden,
     NotFound(String),
+    MethodNotAllowed,
     BadRequest(String),
     Internal(String),
+    /// The store is gone from under the server (deleted or replaced).
+    Unavailable(String),
 }
 
 impl IntoResponse for ApiError {
@@ -58,8 +79,12 @@ impl IntoResponse for ApiError {
             ),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "this token's role may not read this".to_owned()),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
+            ApiError::MethodNotAllowed => {
+                (StatusCode::METHOD_NOT_ALLOWED, "only GET is served here".to_owned())
+            }
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
         };
         (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
     }
@@ -67,36 +92,223 @@ impl IntoResponse for ApiError {
 
 impl From<scrutineer_store::StoreError> for ApiError {
     fn from(e: scrutineer_store::StoreError) -> ApiError {
-        ApiError::Internal(e.to_string())
+        match e {
+            scrutineer_store::StoreError::Gone { .. } => ApiError::Unavailable(e.to_string()),
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 
-/// Who made a request, put on the request by the access layer.
+/// A query string parsed into `T`, or a JSON 400 naming what was wrong (axum's own
+/// rejection is plain text).
+struct ApiQuery<T>(T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| ApiError::BadRequest(e.body_text()))
+    }
+}
+
+/// Who made a request. Put on the request by the token check, and on the response too,
+/// where the access log reads it.
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub name: String,
     pub role: Role,
 }
 
-pub struct AppState {
-    store: Mutex<Store>,
-    store_path: PathBuf,
-    tokens: TokenFile,
+/// How many rows requests without a valid token may add to the access log: `rows` per
+/// `window` one by one, the rest counted in one row at the end of the window.
+#[derive(Debug, Clone, Copy)]
+pub struct RefusedLogLimit {
+    pub rows: u32,
+    pub window: Duration,
 }
 
-type Shared = Arc<AppState>;
+impl Default for RefusedLogLimit {
+    fn default() -> Self {
+        RefusedLogLimit { rows: 60, window: Duration::from_secs(60) }
+    }
+}
 
 pub struct ServerConfig {
     pub listen: String,
-    pub store_path: PathBuf,
-    pub tokens: TokenFile,
+    /// Read at each request: adding or revoking a token takes effect at once.
+    pub tokens_path: PathBuf,
+    /// How long a client may take to send a request's headers (against slowloris).
+    pub header_read_timeout: Duration,
+    pub refused_log: RefusedLogLimit,
+}
+
+/// Read connections kept open; also how many reads run at once.
+const READERS: usize = 4;
+
+struct RefusedWindow {
+    started: Instant,
+    started_at: DateTime<Utc>,
+    written: u32,
+    suppressed: u64,
+}
+
+/// The dashboard page as last rendered, and the store change it was rendered at.
+struct CachedPage {
+    change: i64,
+    /// The page split where the per-caller banner goes (shared, not copied, by every
+    /// response).
+    before_banner: bytes::Bytes,
+    after_banner: bytes::Bytes,
+    content_security_policy: HeaderValue,
+}
+
+pub struct AppState {
+    /// Writes the access log. Only ever locked on blocking threads.
+    writer: Mutex<Store>,
+    readers: Mutex<Vec<Store>>,
+    read_permits: tokio::sync::Semaphore,
+    on_disk: OnDisk,
+    store_gone_reported: AtomicBool,
+    store_path: PathBuf,
+    tokens_path: PathBuf,
+    dashboard: Mutex<Option<Arc<CachedPage>>>,
+    /// Held while the dashboard renders, so that clients arriving meanwhile wait for that
+    /// page instead of rendering it again.
+    rendering: tokio::sync::Mutex<()>,
+    renders: AtomicU64,
+    refused_limit: RefusedLogLimit,
+    refused: Mutex<RefusedWindow>,
+}
+
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// The server's state over `store` (which writes the access log; readers are opened
+    /// beside it from the same path).
+    pub fn new(store: Store, tokens_path: PathBuf, refused_limit: RefusedLogLimit) -> Shared {
+        Arc::new(AppState {
+            on_disk: store.on_disk(),
+            store_path: store.path().to_path_buf(),
+            writer: Mutex::new(store),
+            readers: Mutex::new(Vec::new()),
+            read_permits: tokio::sync::Semaphore::new(READERS),
+            store_gone_reported: AtomicBool::new(false),
+            tokens_path,
+            dashboard: Mutex::new(None),
+            rendering: tokio::sync::Mutex::new(()),
+            renders: AtomicU64::new(0),
+            refused_limit,
+            refused: Mutex::new(RefusedWindow {
+                started: Instant::now(),
+                started_at: Utc::now(),
+                written: 0,
+                suppressed: 0,
+            }),
+        })
+    }
+
+    /// How many times the dashboard page has been rendered since the server started.
+    pub fn dashboard_renders(&self) -> u64 {
+        self.renders.load(Ordering::Relaxed)
+    }
+
+    /// The caller a presented token belongs to, from the token file as it is now.
+    fn caller(&self, token: &str) -> Result<Option<Caller>, ApiError> {
+        let tokens = TokenFile::load(&self.tokens_path).map_err(|e| {
+            eprintln!("scrutineer serve: refusing requests: {e}");
+            ApiError::Internal(format!("reading the token file: {e}"))
+        })?;
+        Ok(tokens.check(token).map(|e| Caller { name: e.name.clone(), role: e.role }))
+    }
+
+    /// Writes the row counting the refused requests not logged one by one, if the window
+    /// is over (or `force`, at shutdown) and any were left out.
+    pub fn flush_refused(&self, force: bool) -> Result<(), ApiError> {
+        let pending = {
+            let mut w = self.refused.lock().map_err(|_| poisoned())?;
+            if !force && w.started.elapsed() < self.refused_limit.window {
+                return Ok(());
+            }
+            let pending = (w.suppressed > 0).then(|| (w.suppressed, w.started_at));
+            *w = RefusedWindow { started: Instant::now(), started_at: Utc::now(), written: 0, suppressed: 0 };
+            pending
+        };
+        if let Some((count, since)) = pending {
+            let action =
+                format!("http refused: {count} more requests without a valid token, not logged one by one");
+            let target = format!("from {} to {}", since.to_rfc3339(), Utc::now().to_rfc3339());
+            self.write_log("anonymous", &action, &target)?;
+        }
+        Ok(())
+    }
+
+    /// Whether a row for a request without a valid token may be written now.
+    fn admit_refused_row(&self) -> Result<bool, ApiError> {
+        let mut w = self.refused.lock().map_err(|_| poisoned())?;
+        if w.written < self.refused_limit.rows {
+            w.written += 1;
+            Ok(true)
+        } else {
+            w.suppressed += 1;
+            Ok(false)
+        }
+    }
+
+    fn write_log(&self, who: &str, action: &str, target: &str) -> Result<(), ApiError> {
+        self.on_disk.check()?;
+        let writer = self.writer.lock().map_err(|_| poisoned())?;
+        writer
+            .log_access(who, action, target)
+            .map_err(|e| ApiError::Internal(format!("writing the access log: {e}")))
+    }
+
+    fn check_store(&self) -> Result<(), ApiError> {
+        self.on_disk.check().map_err(|e| {
+            if !self.store_gone_reported.swap(true, Ordering::Relaxed) {
+                eprintln!(
+                    "scrutineer serve: {e}; every request now fails with 503 until the store is back and the server restarted"
+                );
+            }
+            ApiError::from(e)
+        })
+    }
+}
+
+fn poisoned() -> ApiError {
+    ApiError::Internal("a lock was poisoned by a failed request".into())
+}
+
+/// Runs `read` on a read-only connection from the pool, on a blocking thread.
+async fn read<T: Send + 'static>(
+    st: &Shared,
+    read: impl FnOnce(&Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let permit = st.read_permits.acquire().await.map_err(|_| ApiError::Internal("shutting down".into()))?;
+    let state = st.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        state.check_store()?;
+        let idle = state.readers.lock().map_err(|_| poisoned())?.pop();
+        let store = match idle {
+            Some(s) => s,
+            None => Store::open_read_only(&state.store_path)?,
+        };
+        let out = read(&store);
+        state.readers.lock().map_err(|_| poisoned())?.push(store);
+        out
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("a read failed: {e}")))?;
+    drop(permit);
+    out
 }
 
 const COOKIE: &str = "scrutineer_token";
 
-/// Builds the router (used by [`serve`] and by tests).
-pub fn router(store: Store, store_path: PathBuf, tokens: TokenFile) -> Router {
-    let state: Shared = Arc::new(AppState { store: Mutex::new(store), store_path, tokens });
+/// Builds the router (used by [`serve`] and, in process, by tests).
+pub fn router(state: Shared) -> Router {
     let api = Router::new()
         .route("/", get(dashboard))
         .route("/api/summary", get(summary))
@@ -107,14 +319,18 @@ pub fn router(store: Store, store_path: PathBuf, tokens: TokenFile) -> Router {
         .route("/api/access-log", get(access_log))
         .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
     Router::new()
-        .route("/healthz", get(|| async { "ok" }))
+        .route("/healthz", get(healthz))
         .route("/login", get(login))
         .merge(api)
+        .fallback(|| async { ApiError::NotFound("no such route".into()) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn_with_state(state.clone(), log_access))
+        .layer(middleware::from_fn_with_state(state.clone(), store_present))
+        .layer(middleware::from_fn(security_headers))
         .with_state(state)
 }
 
-/// Binds, prints `listening on http://ADDR` on stdout, and serves until Ctrl-C.
+/// Binds, calls `on_listen` with the address, and serves until Ctrl-C.
 pub fn serve(
     config: ServerConfig,
     store: Store,
@@ -131,14 +347,81 @@ pub fn serve(
             .map_err(|source| ServerError::Bind { addr: config.listen.clone(), source })?;
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         on_listen(addr);
-        let app = router(store, config.store_path, config.tokens);
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
-            .map_err(ServerError::Serve)
+        let state = AppState::new(store, config.tokens_path, config.refused_log);
+        let app = router(state.clone());
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+        let mut tick = tokio::time::interval(config.refused_log.window.min(Duration::from_secs(60)));
+        loop {
+            tokio::select! {
+                accepted = listener.accept() => {
+                    let stream = match accepted {
+                        Ok((stream, _)) => stream,
+                        Err(e) => {
+                            // Out of file descriptors, say: wait rather than spin.
+                            eprintln!("scrutineer serve: accepting a connection: {e}");
+                            tokio::time::sleep(Duration::from_millis(100)).await;
+                            continue;
+                        }
+                    };
+                    let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(hyper_util::rt::TokioTimer::new())
+                        .header_read_timeout(config.header_read_timeout)
+                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        // A client that hangs up or times out ends only its own connection.
+                        let _ = conn.await;
+                    });
+                }
+                _ = tick.tick() => {
+                    let st = state.clone();
+                    let _ = tokio::task::spawn_blocking(move || st.flush_refused(false)).await;
+                }
+                _ = &mut ctrl_c => break,
+            }
+        }
+        drop(listener);
+        let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+        let st = state.clone();
+        let _ = tokio::task::spawn_blocking(move || st.flush_refused(true)).await;
+        Ok(())
     })
+}
+
+/// Headers on every response: nothing cached (findings about voters must not linger in
+/// a shared browser's cache), nothing framed or sniffed, and no script or style but the
+/// page's own (the dashboard sets its own policy, naming its script's hash).
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+            ),
+        );
+    }
+    resp
+}
+
+/// Fails every request with 503 once the store file is gone (nothing is logged: the log
+/// would go to an unlinked file).
+async fn store_present(State(st): State<Shared>, req: Request, next: Next) -> Response {
+    match st.check_store() {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn healthz() -> &'static str {
+    "ok"
 }
 
 fn presented_token(headers: &HeaderMap) -> Option<String> {
@@ -158,37 +441,47 @@ fn presented_token(headers: &HeaderMap) -> Option<String> {
 }
 
 async fn require_token(State(st): State<Shared>, mut req: Request, next: Next) -> Response {
-    let Some(entry) = presented_token(req.headers()).and_then(|t| st.tokens.check(&t).cloned()) else {
-        return ApiError::Unauthorized.into_response();
+    let caller = match presented_token(req.headers()).map(|t| st.caller(&t)).transpose() {
+        Ok(Some(Some(caller))) => caller,
+        Ok(_) => return ApiError::Unauthorized.into_response(),
+        Err(e) => return e.into_response(),
     };
-    req.extensions_mut().insert(Caller { name: entry.name, role: entry.role });
-    next.run(req).await
+    req.extensions_mut().insert(caller.clone());
+    let mut resp = next.run(req).await;
+    resp.extensions_mut().insert(caller);
+    resp
 }
 
-/// Writes every request to the access log: who (token name, or `anonymous`), the status,
-/// the method and path, and the query.
+/// Writes every request but `/healthz` to the access log: who (the token's name, or
+/// `anonymous`), the status, the method and path, and the query, cleaned by [`hygiene`].
 async fn log_access(State(st): State<Shared>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
-    let path = req.uri().path().to_owned();
-    // The login query carries the token itself: never log it.
-    let query = if path == "/login" { String::new() } else { req.uri().query().unwrap_or("").to_owned() };
-    let who = presented_token(req.headers())
-        .and_then(|t| st.tokens.check(&t).map(|e| e.name.clone()))
-        .unwrap_or_else(|| "anonymous".to_owned());
+    let method = hygiene::truncate(req.method().as_str(), hygiene::MAX_METHOD);
+    let raw_path = req.uri().path().to_owned();
+    let path = hygiene::loggable_path(&raw_path);
+    let query = hygiene::loggable_query(req.uri().query().unwrap_or(""));
     let resp = next.run(req).await;
-    if path != "/healthz" {
-        let action = format!("http {} {method} {path}", resp.status().as_u16());
-        // A failed log write must not pass silently: the request fails instead.
-        let logged = lock(&st).and_then(|store| {
-            store
-                .log_access(&who, &action, &query)
-                .map_err(|e| ApiError::Internal(format!("writing the access log: {e}")))
-        });
-        if let Err(e) = logged {
-            return e.into_response();
-        }
+    if raw_path == "/healthz" {
+        return resp;
     }
-    resp
+    let who = resp.extensions().get::<Caller>().map(|c| c.name.clone());
+    let action = format!("http {} {method} {path}", resp.status().as_u16());
+    let state = st.clone();
+    let logged = tokio::task::spawn_blocking(move || {
+        state.flush_refused(false)?;
+        match who {
+            Some(who) => state.write_log(&who, &action, &query),
+            None if state.admit_refused_row()? => state.write_log("anonymous", &action, &query),
+            None => Ok(()),
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("writing the access log: {e}")))
+    .and_then(|r| r);
+    // A failed log write must not pass silently: the request fails instead.
+    match logged {
+        Ok(()) => resp,
+        Err(e) => e.into_response(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -196,63 +489,122 @@ struct LoginQuery {
     token: String,
 }
 
-async fn login(State(st): State<Shared>, Query(q): Query<LoginQuery>) -> Response {
-    if st.tokens.check(&q.token).is_none() {
-        return ApiError::Unauthorized.into_response();
-    }
+async fn login(State(st): State<Shared>, ApiQuery(q): ApiQuery<LoginQuery>) -> Result<Response, ApiError> {
+    let caller = st.caller(&q.token)?.ok_or(ApiError::Unauthorized)?;
     let cookie = format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", q.token.trim());
+    let cookie = HeaderValue::from_str(&cookie)
+        .map_err(|_| ApiError::BadRequest("the token holds characters a cookie cannot".into()))?;
     let mut resp = Redirect::to("/").into_response();
-    match HeaderValue::from_str(&cookie) {
-        Ok(v) => {
-            resp.headers_mut().insert(header::SET_COOKIE, v);
-            resp
-        }
-        Err(_) => ApiError::BadRequest("the token holds characters a cookie cannot".into()).into_response(),
+    resp.headers_mut().insert(header::SET_COOKIE, cookie);
+    resp.extensions_mut().insert(caller);
+    Ok(resp)
+}
+
+/// The dashboard page for the store as it is now: rendered at most once per change of
+/// its findings or runs, by one request while the others wait for it.
+async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
+    let now = read(st, |s| Ok(s.change_counter()?)).await?;
+    let cached = || -> Result<Option<Arc<CachedPage>>, ApiError> {
+        Ok(st.dashboard.lock().map_err(|_| poisoned())?.as_ref().filter(|p| p.change == now).cloned())
+    };
+    if let Some(page) = cached()? {
+        return Ok(page);
+    }
+    let _rendering = st.rendering.lock().await;
+    if let Some(page) = cached()? {
+        return Ok(page);
+    }
+    let store_name = st.store_path.display().to_string();
+    let state = st.clone();
+    let page = read(st, move |s| {
+        let (change, findings, runs) = s.snapshot(|s| {
+            let change = s.change_counter()?;
+            let findings = s.findings(&FindingFilter::default())?;
+            let mut runs = Vec::new();
+            for e in Engine::ALL {
+                if let Some(r) = s.latest_finished_run(e)? {
+                    runs.push(scrutineer_report::RunView {
+                        engine: r.engine,
+                        command: r.command,
+                        started_at: r.started_at,
+                        summary: r.summary,
+                    });
+                }
+            }
+            Ok((change, findings, runs))
+        })?;
+        let input = scrutineer_report::ReportInput {
+            title: "Scrutineer dashboard".into(),
+            generated_at: Utc::now(),
+            store: store_name,
+            findings,
+            runs,
+            exercise: None,
+        };
+        let page = split_page(change, &scrutineer_report::render(&input));
+        state.renders.fetch_add(1, Ordering::Relaxed);
+        Ok(page)
+    })
+    .await?;
+    let page = Arc::new(page);
+    *st.dashboard.lock().map_err(|_| poisoned())? = Some(page.clone());
+    Ok(page)
+}
+
+/// Prepares a rendered report for serving live: a reload every minute, the place of the
+/// per-caller banner, and a content security policy naming the page's own scripts.
+fn split_page(change: i64, html: &str) -> CachedPage {
+    let html = html.replacen("<head>", r#"<head><meta http-equiv="refresh" content="60">"#, 1);
+    let (before, after) = match html.find("</header>") {
+        Some(at) => html.split_at(at + "</header>".len()),
+        None => (html.as_str(), ""),
+    };
+    let mut hashes = String::new();
+    let mut rest = html.as_str();
+    while let Some(open) = rest.find("<script>") {
+        let body = &rest[open + "<script>".len()..];
+        let Some(close) = body.find("</script>") else { break };
+        let digest = Sha256::digest(&body.as_bytes()[..close]);
+        hashes.push_str(&format!(" 'sha256-{}'", base64ct::Base64::encode_string(&digest)));
+        rest = &body[close..];
+    }
+    let policy = format!(
+        "default-src 'none'; script-src{}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        if hashes.is_empty() { " 'none'" } else { &hashes }
+    );
+    CachedPage {
+        change,
+        before_banner: bytes::Bytes::copy_from_slice(before.as_bytes()),
+        after_banner: bytes::Bytes::copy_from_slice(after.as_bytes()),
+        content_security_policy: HeaderValue::from_str(&policy)
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
     }
 }
 
-fn lock(st: &AppState) -> Result<std::sync::MutexGuard<'_, Store>, ApiError> {
-    st.store.lock().map_err(|_| ApiError::Internal("the store lock was poisoned".into()))
-}
+use base64ct::Encoding as _;
 
 async fn dashboard(
     State(st): State<Shared>,
     axum::Extension(caller): axum::Extension<Caller>,
-) -> Result<Html<String>, ApiError> {
-    let store = lock(&st)?;
-    let findings = store.findings(&FindingFilter::default())?;
-    let mut runs = Vec::new();
-    for e in Engine::ALL {
-        if let Some(r) = store.latest_finished_run(e)? {
-            runs.push(scrutineer_report::RunView {
-                engine: r.engine,
-                command: r.command,
-                started_at: r.started_at,
-                summary: r.summary,
-            });
-        }
-    }
-    let input = scrutineer_report::ReportInput {
-        title: "Scrutineer dashboard".into(),
-        generated_at: chrono::Utc::now(),
-        store: st.store_path.display().to_string(),
-        findings,
-        runs,
-        exercise: None,
-    };
-    let html = scrutineer_report::render(&input);
-    // The live page says who is signed in and reloads itself every minute.
+) -> Result<Response, ApiError> {
+    let page = dashboard_page(&st).await?;
+    // The live page says who is signed in.
     let banner = format!(
         r#"<p style="margin:0;padding:4px 32px;background:#2e3b5e;color:#fff;font-size:13px">Live from the store · signed in as {} ({}) · reloads every minute · JSON: <a style="color:#cde" href="/api/findings">/api/findings</a></p>"#,
         scrutineer_report::svg::esc(&caller.name),
         caller.role.as_str()
     );
-    let html = html.replacen("<head>", r#"<head><meta http-equiv="refresh" content="60">"#, 1).replacen(
-        "</header>",
-        &format!("</header>{banner}"),
-        1,
-    );
-    Ok(Html(html))
+    let length = page.before_banner.len() + banner.len() + page.after_banner.len();
+    let parts = [page.before_banner.clone(), bytes::Bytes::from(banner), page.after_banner.clone()];
+    let body = axum::body::Body::from_stream(futures_util::stream::iter(
+        parts.map(Ok::<_, std::convert::Infallible>),
+    ));
+    let mut resp = Response::new(body);
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
+    h.insert(header::CONTENT_SECURITY_POLICY, page.content_security_policy.clone());
+    Ok(resp)
 }
 
 #[derive(Serialize)]
@@ -263,7 +615,10 @@ struct SummaryRow {
 }
 
 async fn summary(State(st): State<Shared>) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    let store = lock(&st)?;
+    read(&st, summary_of).await.map(axum::Json)
+}
+
+fn summary_of(store: &Store) -> Result<serde_json::Value, ApiError> {
     let counts: Vec<SummaryRow> = store
         .counts()?
         .into_iter()
@@ -275,7 +630,7 @@ async fn summary(State(st): State<Shared>) -> Result<axum::Json<serde_json::Valu
             latest.push(serde_json::json!({"engine": e.as_str(), "command": r.command, "started_at": r.started_at, "finished_at": r.finished_at}));
         }
     }
-    Ok(axum::Json(serde_json::json!({"counts": counts, "latest_runs": latest})))
+    Ok(serde_json::json!({"counts": counts, "latest_runs": latest}))
 }
 
 #[derive(Deserialize)]
@@ -288,7 +643,7 @@ struct FindingsQuery {
 
 async fn findings(
     State(st): State<Shared>,
-    Query(q): Query<FindingsQuery>,
+    ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> Result<axum::Json<Vec<scrutineer_core::Finding>>, ApiError> {
     let engine = q
         .engine
@@ -307,14 +662,17 @@ async fn findings(
         run_id: None,
         limit: Some(q.limit.unwrap_or(1000)),
     };
-    Ok(axum::Json(lock(&st)?.findings(&filter)?))
+    read(&st, move |s| Ok(s.findings(&filter)?)).await.map(axum::Json)
 }
 
 async fn finding(
     State(st): State<Shared>,
-    UrlPath(id): UrlPath<String>,
+    id: Result<UrlPath<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<axum::Json<scrutineer_core::Finding>, ApiError> {
-    lock(&st)?.finding(&id)?.map(axum::Json).ok_or_else(|| ApiError::NotFound(format!("no finding '{id}'")))
+    let UrlPath(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    read(&st, move |s| s.finding(&id)?.ok_or_else(|| ApiError::NotFound(format!("no finding '{id}'"))))
+        .await
+        .map(axum::Json)
 }
 
 #[derive(Deserialize)]
@@ -324,15 +682,15 @@ struct RunsQuery {
 
 async fn runs(
     State(st): State<Shared>,
-    Query(q): Query<RunsQuery>,
+    ApiQuery(q): ApiQuery<RunsQuery>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let engine = q
         .engine
         .as_deref()
         .map(|e| e.parse::<Engine>().map_err(|_| ApiError::BadRequest(format!("unknown engine '{e}'"))))
         .transpose()?;
-    let runs: Vec<serde_json::Value> = lock(&st)?
-        .runs(engine)?
+    let runs = read(&st, move |s| Ok(s.runs(engine)?)).await?;
+    let runs: Vec<serde_json::Value> = runs
         .into_iter()
         .map(|r| {
             serde_json::json!({"id": r.id, "engine": r.engine.as_str(), "command": r.command,
@@ -344,7 +702,7 @@ async fn runs(
 
 async fn stix_infra(State(st): State<Shared>) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let filter = FindingFilter { engine: Some(Engine::Infra), ..FindingFilter::default() };
-    let findings = lock(&st)?.findings(&filter)?;
+    let findings = read(&st, move |s| Ok(s.findings(&filter)?)).await?;
     let opts = scrutineer_share::ExportOptions::new("Election office");
     Ok(axum::Json(scrutineer_share::export_bundle(&findings, &opts)))
 }
@@ -357,13 +715,14 @@ struct LimitQuery {
 async fn access_log(
     State(st): State<Shared>,
     axum::Extension(caller): axum::Extension<Caller>,
-    Query(q): Query<LimitQuery>,
+    ApiQuery(q): ApiQuery<LimitQuery>,
 ) -> Result<axum::Json<serde_json::Value>, ApiError> {
     if caller.role < Role::Admin {
         return Err(ApiError::Forbidden);
     }
-    let rows: Vec<serde_json::Value> = lock(&st)?
-        .access_log(q.limit.unwrap_or(200))?
+    let limit = q.limit.unwrap_or(200);
+    let rows = read(&st, move |s| Ok(s.access_log(limit)?)).await?;
+    let rows: Vec<serde_json::Value> = rows
         .into_iter()
         .map(|r| serde_json::json!({"at": r.at, "actor": r.actor, "action": r.action, "target": r.target}))
         .collect();

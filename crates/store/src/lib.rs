@@ -4,11 +4,25 @@
 //! This is the only crate that writes SQL. Engines never depend on it: the binary and
 //! the server hand findings over. Schema changes are append-only migrations keyed by
 //! SQLite's `user_version`, so an older store file is upgraded in place when opened.
+//!
+//! Guarantees the server and the engines rely on:
+//! - A new store file is created mode 0600 whatever the umask (SQLite gives its `-wal`
+//!   and `-shm` files the same mode), because findings about voters are as sensitive as
+//!   the voter file.
+//! - Two commands opening a store that does not exist yet do not race: migrations run
+//!   under SQLite's write lock (`BEGIN IMMEDIATE`), and the schema version is read again
+//!   once the lock is held.
+//! - A store with a newer schema than this build knows is refused before anything is
+//!   written to it (the journal mode is switched only after the version check).
+//! - [`Store::open_read_only`] opens extra connections for readers (the dashboard's
+//!   pool), and [`Store::change_counter`] tells them whether findings or runs changed.
+//! - [`Store::check_on_disk`] notices a store file deleted or replaced under an open
+//!   connection, which SQLite itself would keep writing to unseen.
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 use scrutineer_core::{Engine, Evidence, Finding, FindingId, Severity, Technique, TimeSpan};
 
 /// Errors from the store, naming the file they concern.
@@ -22,6 +36,14 @@ pub enum StoreError {
         "store {path} has schema version {found}, newer than this build understands ({known}); upgrade scrutineer"
     )]
     TooNew { path: PathBuf, found: usize, known: usize },
+    #[error(
+        "store {path} has schema version {found}, older than this build ({known}); open it once with a command that writes (any engine, or `scrutineer findings list`) to upgrade it"
+    )]
+    TooOld { path: PathBuf, found: usize, known: usize },
+    #[error("cannot create store {path}: {source}")]
+    Create { path: PathBuf, source: std::io::Error },
+    #[error("store {path} was deleted or replaced while open ({problem}); nothing more is written to it")]
+    Gone { path: PathBuf, problem: String },
     #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("store holds a malformed {column} for finding {id}: {source}")]
@@ -70,6 +92,20 @@ const MIGRATIONS: &[&str] = &[
         action TEXT NOT NULL,
         target TEXT NOT NULL
     );",
+    // 2: a counter bumped by every change to findings or runs (whoever writes them,
+    // the sqlite3 shell included), so that a reader can cache what it built from them.
+    // The access log is left out: every request writes to it.
+    "CREATE TABLE changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        counter INTEGER NOT NULL
+    );
+    INSERT INTO changes (id, counter) VALUES (1, 0);
+    CREATE TRIGGER findings_inserted AFTER INSERT ON findings BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER findings_updated AFTER UPDATE ON findings BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER findings_deleted AFTER DELETE ON findings BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER runs_inserted AFTER INSERT ON runs BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER runs_updated AFTER UPDATE ON runs BEGIN UPDATE changes SET counter = counter + 1; END;
+    CREATE TRIGGER runs_deleted AFTER DELETE ON runs BEGIN UPDATE changes SET counter = counter + 1; END;",
 ];
 
 /// A run of one engine command, recorded so that every finding can be traced to the
@@ -106,15 +142,122 @@ pub struct FindingFilter {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    /// The file's device and inode when opened (`None` in memory or off Unix).
+    identity: Option<FileIdentity>,
+}
+
+/// The store file's identity when it was opened; [`OnDisk::check`] fails once the path
+/// no longer names that file.
+#[derive(Debug, Clone)]
+pub struct OnDisk {
+    path: PathBuf,
+    identity: Option<FileIdentity>,
+}
+
+impl OnDisk {
+    pub fn check(&self) -> Result<()> {
+        let Some(opened) = self.identity else { return Ok(()) };
+        match identity_of(&self.path) {
+            Ok(Some(now)) if now == opened => Ok(()),
+            Ok(_) => Err(StoreError::Gone {
+                path: self.path.clone(),
+                problem: "another file now has its name".into(),
+            }),
+            Err(e) => Err(StoreError::Gone { path: self.path.clone(), problem: e.to_string() }),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct FileIdentity {
+    dev: u64,
+    ino: u64,
+}
+
+#[cfg(unix)]
+fn identity_of(path: &Path) -> std::io::Result<Option<FileIdentity>> {
+    use std::os::unix::fs::MetadataExt as _;
+    let m = std::fs::metadata(path)?;
+    Ok(Some(FileIdentity { dev: m.dev(), ino: m.ino() }))
+}
+
+#[cfg(not(unix))]
+fn identity_of(_path: &Path) -> std::io::Result<Option<FileIdentity>> {
+    Ok(None)
+}
+
+/// Switches the store to WAL (kept in the file, so once is enough). SQLite does not wait
+/// on its busy handler for the exclusive lock this needs when another connection is
+/// creating the same store, so the switch is retried here for as long as the busy
+/// timeout would have waited.
+fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mode: rusqlite::Result<String> =
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0));
+        match mode {
+            Ok(_) => return Ok(()),
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Creates an empty store file readable by its owner only, unless it exists. SQLite
+/// treats an empty file as an empty database and gives the `-wal` and `-shm` files it
+/// creates the main file's mode, so all three stay private whatever the umask.
+fn create_private(path: &Path) -> Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        opts.mode(0o600);
+    }
+    match opts.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(source) => Err(StoreError::Create { path: path.to_owned(), source }),
+    }
 }
 
 impl Store {
     /// Opens (creating if needed) the store at `path` and brings its schema up to date.
     pub fn open(path: impl AsRef<Path>) -> Result<Store> {
         let path = path.as_ref().to_path_buf();
+        create_private(&path)?;
         let conn =
             Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
         Store::init(conn, path)
+    }
+
+    /// Opens an existing, up-to-date store for reading only: no migration, no write, so
+    /// any number of these can read beside one writer (the store is in WAL mode).
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let open = |source| StoreError::Open { path: path.clone(), source };
+        let conn = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open)?;
+        let identity = identity_of(&path)
+            .map_err(|e| StoreError::Gone { path: path.clone(), problem: e.to_string() })?;
+        let store = Store { conn, path, identity };
+        let found = store.schema_version()?;
+        let known = MIGRATIONS.len();
+        if found > known {
+            return Err(StoreError::TooNew { path: store.path, found, known });
+        }
+        if found < known {
+            return Err(StoreError::TooOld { path: store.path, found, known });
+        }
+        Ok(store)
     }
 
     /// A store that lives in memory only, for tests and dry runs.
@@ -126,20 +269,63 @@ impl Store {
     }
 
     fn init(conn: Connection, path: PathBuf) -> Result<Store> {
+        let open = |source| StoreError::Open { path: path.clone(), source };
+        // Another command may be creating this store at this moment: wait for its lock
+        // rather than fail.
+        conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open)?;
+        // A newer schema is refused before anything (the journal mode included) changes.
+        let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(open)?;
+        let found = usize::try_from(found).unwrap_or(0);
+        if found > MIGRATIONS.len() {
+            return Err(StoreError::TooNew { path, found, known: MIGRATIONS.len() });
+        }
         // WAL lets the dashboard read while an engine writes; NORMAL sync is durable
         // across application crashes, which is what findings need (the ballot ledger
         // keeps its own fsync policy).
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        set_wal(&conn).map_err(|source| StoreError::Open { path: path.clone(), source })?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let mut store = Store { conn, path };
+        let identity = if path.as_os_str() == ":memory:" {
+            None
+        } else {
+            identity_of(&path).map_err(|e| StoreError::Gone { path: path.clone(), problem: e.to_string() })?
+        };
+        let mut store = Store { conn, path, identity };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Fails if the file this store was opened from is no longer at its path (deleted,
+    /// or replaced by another file): SQLite would go on writing to the unlinked file and
+    /// every row written from then on would be lost.
+    pub fn check_on_disk(&self) -> Result<()> {
+        self.on_disk().check()
+    }
+
+    /// What [`Store::check_on_disk`] checks, apart from the connection, so that a caller
+    /// can check without waiting for a connection another thread holds.
+    pub fn on_disk(&self) -> OnDisk {
+        OnDisk { path: self.path.clone(), identity: self.identity }
+    }
+
+    /// Runs `read` in one read transaction, so that everything it reads (the change
+    /// counter with the findings, say) comes from one state of the store.
+    pub fn snapshot<T>(&self, read: impl FnOnce(&Store) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN DEFERRED")?;
+        let out = read(self);
+        // A read transaction has nothing to keep: ending it cannot lose anything.
+        let ended = self.conn.execute_batch("COMMIT");
+        let out = out?;
+        ended?;
+        Ok(out)
+    }
+
+    /// A number that changes whenever findings or runs change, by whatever writer (a
+    /// trigger keeps it); readers key caches on it. The access log does not move it.
+    pub fn change_counter(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT counter FROM changes WHERE id = 1", [], |r| r.get(0))?)
     }
 
     pub fn path(&self) -> &Path {
@@ -158,23 +344,30 @@ impl Store {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let current = self.schema_version()?;
-        if current > MIGRATIONS.len() {
-            return Err(StoreError::TooNew {
-                path: self.path.clone(),
-                found: current,
-                known: MIGRATIONS.len(),
-            });
+        let known = MIGRATIONS.len();
+        if self.schema_version()? == known {
+            return Ok(());
+        }
+        // Under the write lock, read the version again: another command may have
+        // created or upgraded the store while this one waited.
+        let first = self.schema_version()? + 1;
+        let wrap = |version, source| StoreError::Migrate { path: self.path.clone(), version, source };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| wrap(first, e))?;
+        let current: i64 =
+            tx.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(|e| wrap(first, e))?;
+        let current = usize::try_from(current).unwrap_or(0);
+        if current > known {
+            return Err(StoreError::TooNew { path: self.path.clone(), found: current, known });
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
             let version = i + 1;
-            let wrap = |source| StoreError::Migrate { path: self.path.clone(), version, source };
-            let tx = self.conn.transaction().map_err(wrap)?;
-            tx.execute_batch(sql).map_err(wrap)?;
-            tx.pragma_update(None, "user_version", version as i64).map_err(wrap)?;
-            tx.commit().map_err(wrap)?;
+            tx.execute_batch(sql).map_err(|e| wrap(version, e))?;
+            tx.pragma_update(None, "user_version", version as i64).map_err(|e| wrap(version, e))?;
         }
-        Ok(())
+        tx.commit().map_err(|e| wrap(known, e))
     }
 
     /// Records the start of a run and returns its id.

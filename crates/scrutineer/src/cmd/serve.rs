@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
 use scrutineer_server::auth::{Role, TokenFile};
-use scrutineer_server::{ServerConfig, serve};
+use scrutineer_server::{RefusedLogLimit, ServerConfig, serve};
 
 use crate::ui::Context;
 
@@ -18,9 +18,14 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
     /// Token file [default: the store's path with `.tokens`]. When it holds no token, an
-    /// admin token is made and shown once.
+    /// admin token is made and shown once. It is read again at each request, so
+    /// `tokens add` and `tokens revoke` take effect at once.
     #[arg(long)]
     tokens: Option<PathBuf>,
+    /// Seconds a client may take to send a request's headers before the connection is
+    /// closed (so that slow clients cannot hold every connection open).
+    #[arg(long, default_value_t = 10.0, value_name = "SECONDS")]
+    header_timeout: f64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -63,6 +68,18 @@ fn tokens_path(ctx: &Context, given: Option<PathBuf>) -> PathBuf {
 }
 
 pub fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<()> {
+    // Serving a store that is not there would create an empty one and show an empty
+    // dashboard as if nothing had been found (after a store was deleted, say).
+    if !ctx.store_path.exists() {
+        bail!(
+            "no store at {}: run an engine first (or pass --store PATH to the store to serve)",
+            ctx.store_path.display()
+        );
+    }
+    let header_read_timeout =
+        std::time::Duration::try_from_secs_f64(a.header_timeout).ok().filter(|d| !d.is_zero()).with_context(
+            || format!("--header-timeout must be a positive number of seconds (got {})", a.header_timeout),
+        )?;
     let path = tokens_path(ctx, a.tokens);
     let mut tokens =
         TokenFile::load(&path).with_context(|| format!("reading the token file {}", path.display()))?;
@@ -73,7 +90,12 @@ pub fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<()> {
         first = Some(token);
     }
     let store = ctx.open_store("serve", &a.listen)?;
-    let config = ServerConfig { listen: a.listen.clone(), store_path: ctx.store_path.clone(), tokens };
+    let config = ServerConfig {
+        listen: a.listen.clone(),
+        tokens_path: path.clone(),
+        header_read_timeout,
+        refused_log: RefusedLogLimit::default(),
+    };
     serve(config, store, |addr| {
         println!("listening on http://{addr}");
         if let Some(t) = &first {

@@ -1,0 +1,315 @@
+//! The server in process, through its `Router` (`tower::ServiceExt::oneshot`): tokens
+//! read at each request, what reaches the access log, how much of it a stranger can
+//! write, the dashboard's cache, a store deleted while serving, response headers and
+//! JSON errors. (`crates/scrutineer/tests/server_api.rs` runs the real binary on a port.)
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use axum::response::Response;
+use scrutineer_core::{Engine, Finding, Severity};
+use scrutineer_server::auth::{Role, TokenFile};
+use scrutineer_server::{AppState, RefusedLogLimit, Shared, router};
+use scrutineer_store::Store;
+use sha2::Digest as _;
+use tower::ServiceExt as _;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    store_path: PathBuf,
+    tokens_path: PathBuf,
+    analyst: String,
+    admin: String,
+    state: Shared,
+}
+
+fn finding(key: &str) -> Finding {
+    Finding::new(Engine::Infra, "scanning", key, format!("scan from {key}")).severity(Severity::High)
+}
+
+fn fixture(limit: RefusedLogLimit) -> Fixture {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store_path = dir.path().join("store.db");
+    let tokens_path = dir.path().join("store.db.tokens");
+    let mut store = Store::open(&store_path).expect("store");
+    let run = store.begin_run(Engine::Infra, "infra scan access.log").expect("run");
+    store.put_findings(Some(run), &[finding("10.0.0.1"), finding("10.0.0.2")]).expect("put");
+    store.finish_run(run, &serde_json::json!({"lines": 10})).expect("finish");
+    let mut tokens = TokenFile::default();
+    let analyst = tokens.add("ana", Role::Analyst).expect("add");
+    let admin = tokens.add("root", Role::Admin).expect("add");
+    tokens.save(&tokens_path).expect("save");
+    let state = AppState::new(store, tokens_path.clone(), limit);
+    Fixture { _dir: dir, store_path, tokens_path, analyst, admin, state }
+}
+
+async fn get(state: &Shared, uri: &str, token: Option<&str>) -> Response {
+    let mut req = Request::builder().uri(uri);
+    if let Some(t) = token {
+        req = req.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    router(state.clone()).oneshot(req.body(Body::empty()).expect("request")).await.expect("infallible")
+}
+
+async fn body(resp: Response) -> String {
+    let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body");
+    String::from_utf8(bytes.to_vec()).expect("utf8")
+}
+
+/// Every row of the access log, read through a connection of its own.
+fn access_rows(store_path: &Path) -> Vec<(String, String, String)> {
+    let store = Store::open(store_path).expect("reader");
+    let rows = store.access_log(100_000).expect("log");
+    rows.into_iter().map(|r| (r.actor, r.action, r.target)).collect()
+}
+
+/// Issue 16, item 6: a revoked token is refused at once, a token added while serving
+/// works at once (before, the file was read once at start).
+#[tokio::test]
+async fn tokens_are_checked_against_the_file_as_it_is_now() {
+    let fx = fixture(RefusedLogLimit::default());
+    assert_eq!(get(&fx.state, "/api/summary", Some(&fx.analyst)).await.status(), StatusCode::OK);
+    let mut tokens = TokenFile::load(&fx.tokens_path).expect("load");
+    let bob = tokens.add("bob", Role::Analyst).expect("add");
+    tokens.revoke("ana").expect("revoke");
+    tokens.save(&fx.tokens_path).expect("save");
+    assert_eq!(get(&fx.state, "/api/summary", Some(&fx.analyst)).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&fx.state, "/api/summary", Some(&bob)).await.status(), StatusCode::OK);
+    let login = get(&fx.state, &format!("/login?token={}", fx.analyst), None).await;
+    assert_eq!(login.status(), StatusCode::UNAUTHORIZED, "a revoked token still signs in");
+    // A token file that cannot be read refuses everyone rather than letting anyone in.
+    std::fs::write(&fx.tokens_path, "not,a,valid,line\n").expect("write");
+    let resp = get(&fx.state, "/api/summary", Some(&bob)).await;
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+/// Issue 16, item 7: no token reaches the access log, whatever the path, the case of
+/// the parameter's name or its encoding; headers are never logged.
+#[tokio::test]
+async fn no_credential_reaches_the_access_log() {
+    let fx = fixture(RefusedLogLimit::default());
+    let t = fx.analyst.clone();
+    let encoded: String = t.bytes().map(|b| format!("%{b:02x}")).collect();
+    let uris = [
+        format!("/login?token={t}"),
+        format!("/login/?token={t}"),
+        format!("/Login?token={t}"),
+        format!("/api/summary?token={t}"),
+        format!("/api/summary?TOKEN={t}"),
+        format!("/api/findings?engine=infra&%74oken={t}"),
+        format!("/login?token={encoded}"),
+        format!("/{t}"),
+        format!("/api/findings/{encoded}"),
+        format!("/api/findings?kind={t}"),
+    ];
+    for uri in &uris {
+        get(&fx.state, uri, None).await;
+        get(&fx.state, uri, Some(&t)).await;
+    }
+    get(&fx.state, "/api/summary", Some("scr_0123456789abcdef0123456789abcdef")).await;
+    let rows = access_rows(&fx.store_path);
+    assert!(rows.len() >= uris.len() * 2, "{} rows", rows.len());
+    let secret = &t["scr_".len()..];
+    for (actor, action, target) in &rows {
+        let row = format!("{actor} {action} {target}").to_lowercase();
+        assert!(!row.contains(secret), "a token reached the log: {row}");
+        assert!(
+            !row.contains("0123456789abcdef0123456789abcdef"),
+            "a presented token reached the log: {row}"
+        );
+    }
+    assert!(
+        rows.iter().any(|(_, a, q)| a == "http 200 GET /api/summary" && q == "token=[redacted]"),
+        "{rows:?}"
+    );
+}
+
+/// Issue 16, item 8: requests without a token cannot grow the store without bound:
+/// each row is bounded, and past a rate they are counted in one row.
+#[tokio::test]
+async fn strangers_cannot_grow_the_store_without_bound() {
+    let fx = fixture(RefusedLogLimit { rows: 10, window: Duration::from_secs(3600) });
+    let size = |p: &Path| {
+        let wal = PathBuf::from(format!("{}-wal", p.display()));
+        std::fs::metadata(p).map(|m| m.len()).unwrap_or(0)
+            + std::fs::metadata(wal).map(|m| m.len()).unwrap_or(0)
+    };
+    let before = size(&fx.store_path);
+    let query = "a".repeat(60_000);
+    for i in 0..300 {
+        let path = if i % 2 == 0 { "/api/findings" } else { "/no/such/route" };
+        let resp = get(&fx.state, &format!("{path}?q={query}"), None).await;
+        assert!(resp.status().is_client_error());
+    }
+    let grown = size(&fx.store_path).saturating_sub(before);
+    assert!(grown < 256 * 1024, "300 refused requests grew the store by {grown} bytes");
+    let rows = access_rows(&fx.store_path);
+    let anonymous: Vec<_> = rows.iter().filter(|(a, _, _)| a == "anonymous").collect();
+    assert_eq!(anonymous.len(), 10, "{anonymous:?}");
+    for (_, action, target) in &anonymous {
+        assert!(action.len() + target.len() < 1024, "a row of {} bytes", action.len() + target.len());
+        assert!(target.contains("bytes)"), "a truncated query says it was cut: {target}");
+    }
+    // A caller with a token is always logged.
+    assert_eq!(get(&fx.state, "/api/summary", Some(&fx.admin)).await.status(), StatusCode::OK);
+    assert!(access_rows(&fx.store_path).iter().any(|(a, _, _)| a == "root"));
+}
+
+/// Issue 16, item 8: the refused requests left out are counted in one row when their
+/// window ends.
+#[tokio::test]
+async fn refused_requests_past_the_rate_are_counted_in_one_row() {
+    let fx = fixture(RefusedLogLimit { rows: 2, window: Duration::from_millis(300) });
+    for _ in 0..7 {
+        get(&fx.state, "/api/summary", None).await;
+    }
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    get(&fx.state, "/api/summary", Some(&fx.analyst)).await;
+    let rows = access_rows(&fx.store_path);
+    let refused: Vec<_> = rows.iter().filter(|(a, _, _)| a == "anonymous").collect();
+    assert_eq!(refused.len(), 3, "{refused:?}");
+    assert!(
+        refused.iter().any(|(_, action, _)| action.starts_with("http refused: 5 more requests")),
+        "{refused:?}"
+    );
+}
+
+/// Issue 16, item 10: the dashboard is rendered once per change of the store, however
+/// many ask for it at once, and a change shows at the next request.
+#[tokio::test]
+async fn the_dashboard_is_rendered_once_per_store_change() {
+    let fx = fixture(RefusedLogLimit::default());
+    let mut clients = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let (state, token) = (fx.state.clone(), fx.analyst.clone());
+        clients.spawn(async move {
+            let resp = get(&state, "/", Some(&token)).await;
+            (resp.status(), body(resp).await)
+        });
+    }
+    let pages = clients.join_all().await;
+    assert!(
+        pages.iter().all(|(status, page)| *status == StatusCode::OK && page.contains("signed in as ana"))
+    );
+    assert_eq!(fx.state.dashboard_renders(), 1);
+    let page = body(get(&fx.state, "/", Some(&fx.admin)).await).await;
+    assert!(page.contains("signed in as root (admin)"), "the banner is per caller");
+    assert!(!page.contains("scan from 10.9.9.9"));
+    assert_eq!(fx.state.dashboard_renders(), 1, "access-log rows alone must not re-render");
+
+    let mut other = Store::open(&fx.store_path).expect("another writer");
+    other.put_findings(None, &[finding("10.9.9.9")]).expect("put");
+    let page = body(get(&fx.state, "/", Some(&fx.analyst)).await).await;
+    assert!(page.contains("scan from 10.9.9.9"), "a new finding is not on the page");
+    assert_eq!(fx.state.dashboard_renders(), 2);
+}
+
+/// Issue 16, item 12: a store deleted while serving fails every request with 503 (and
+/// `/healthz` says so) instead of writing to an unlinked file.
+#[tokio::test]
+async fn a_store_deleted_while_serving_fails_requests() {
+    let fx = fixture(RefusedLogLimit::default());
+    assert_eq!(get(&fx.state, "/api/summary", Some(&fx.analyst)).await.status(), StatusCode::OK);
+    std::fs::remove_file(&fx.store_path).expect("delete");
+    for uri in ["/api/summary", "/", "/healthz", "/api/access-log"] {
+        let token = if uri == "/api/access-log" { &fx.admin } else { &fx.analyst };
+        let resp = get(&fx.state, uri, Some(token)).await;
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        let text = body(resp).await;
+        let json: serde_json::Value = serde_json::from_str(&text).expect("json error");
+        assert!(json["error"].as_str().is_some_and(|e| e.contains("deleted or replaced")), "{text}");
+    }
+    assert!(!fx.store_path.exists(), "the server recreated the store");
+}
+
+/// Issue 16, item 12: every response forbids caching, framing and sniffing and carries
+/// a content security policy; the dashboard's names its own script's hash.
+#[tokio::test]
+async fn responses_carry_the_security_headers() {
+    let fx = fixture(RefusedLogLimit::default());
+    for (uri, token) in [
+        ("/", Some(fx.analyst.as_str())),
+        ("/api/summary", Some(fx.analyst.as_str())),
+        ("/api/summary", None),
+        ("/nope", None),
+        ("/healthz", None),
+    ] {
+        let resp = get(&fx.state, uri, token).await;
+        let h = resp.headers();
+        let value =
+            |name: header::HeaderName| h.get(&name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert_eq!(value(header::CACHE_CONTROL), "no-store", "{uri}");
+        assert_eq!(value(header::X_FRAME_OPTIONS), "DENY", "{uri}");
+        assert_eq!(value(header::X_CONTENT_TYPE_OPTIONS), "nosniff", "{uri}");
+        let csp = value(header::CONTENT_SECURITY_POLICY);
+        assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        if uri == "/" {
+            let page = body(resp).await;
+            let script =
+                page.split("<script>").nth(1).and_then(|s| s.split("</script>").next()).expect("a script");
+            let hash = base64_of(&sha2::Sha256::digest(script.as_bytes()));
+            assert!(csp.contains(&format!("'sha256-{hash}'")), "{csp}");
+            assert!(!csp.contains("script-src 'unsafe-inline'"), "{csp}");
+        }
+    }
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(A[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Issue 16, item 12: bad requests get the JSON error body the README promises.
+#[tokio::test]
+async fn bad_requests_get_json_errors() {
+    let fx = fixture(RefusedLogLimit::default());
+    for (uri, token, status) in [
+        ("/api/findings?limit=lots", Some(fx.analyst.as_str()), StatusCode::BAD_REQUEST),
+        ("/api/access-log?limit=-1", Some(fx.admin.as_str()), StatusCode::BAD_REQUEST),
+        ("/api/findings?engine=bogus", Some(fx.analyst.as_str()), StatusCode::BAD_REQUEST),
+        ("/login", None, StatusCode::BAD_REQUEST),
+        ("/no/such/route", None, StatusCode::NOT_FOUND),
+        ("/api/summary", None, StatusCode::UNAUTHORIZED),
+    ] {
+        let resp = get(&fx.state, uri, token).await;
+        assert_eq!(resp.status(), status, "{uri}");
+        let ct =
+            resp.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+        assert!(ct.starts_with("application/json"), "{uri}: {ct}");
+        let json: serde_json::Value = serde_json::from_str(&body(resp).await).expect("json");
+        assert!(json["error"].as_str().is_some_and(|e| !e.is_empty()), "{uri}: {json}");
+    }
+    let post = Request::builder().method("POST").uri("/api/summary").body(Body::empty()).expect("request");
+    let resp = router(fx.state.clone()).oneshot(post).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert!(serde_json::from_str::<serde_json::Value>(&body(resp).await).is_ok());
+}
+
+/// Issue 16, item 12: a successful sign-in is logged under the token's name.
+#[tokio::test]
+async fn a_sign_in_is_logged_under_its_name() {
+    let fx = fixture(RefusedLogLimit::default());
+    let resp = get(&fx.state, &format!("/login?token={}", fx.analyst), None).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    get(&fx.state, "/login?token=scr_wrong", None).await;
+    let rows = access_rows(&fx.store_path);
+    assert!(
+        rows.iter().any(|(a, act, q)| a == "ana" && act == "http 303 GET /login" && q == "token=[redacted]"),
+        "{rows:?}"
+    );
+    assert!(rows.iter().any(|(a, act, _)| a == "anonymous" && act == "http 401 GET /login"), "{rows:?}");
+}
