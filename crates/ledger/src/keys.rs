@@ -32,7 +32,7 @@ pub fn ledger_id(ledger: &Path) -> Result<String> {
 
 /// The absolute path of `path`, resolving symbolic links in the folder (the file itself
 /// need not exist yet).
-fn absolute(path: &Path) -> Result<PathBuf> {
+pub(crate) fn absolute(path: &Path) -> Result<PathBuf> {
     let name = path
         .file_name()
         .ok_or_else(|| LedgerError::Format(format!("{} does not name a file", path.display())))?;

@@ -26,17 +26,17 @@ pub const ENTRY_HEADER: usize = 16;
 /// Largest entry accepted (a record or a finding; far above any real one).
 pub const MAX_ENTRY: usize = 64 << 20;
 
-/// When appended entries reach the disk.
+/// When appended entries reach the disk. Whatever the setting, an entry is acknowledged
+/// only when a signed tree head covers it ([`Ledger::sign`] syncs everything first).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// `fdatasync` after every entry: each append is acknowledged on its own.
+    /// `fdatasync` after every entry.
     Always,
-    /// `fdatasync` once per commit (a batch of entries): an entry is acknowledged when the
-    /// commit that contains it returns. The default.
+    /// `fdatasync` when a tree head is signed (once per batch). The default.
     #[default]
     Commit,
     /// Never fsync; the operating system writes back when it likes. For benchmarks only:
-    /// a power cut may lose entries a commit reported.
+    /// a power cut may lose entries a signed head covers.
     Never,
 }
 
@@ -427,7 +427,7 @@ impl Ledger {
                 ));
             }
         }
-        state.ledger = path.display().to_string();
+        state.ledger = crate::keys::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
         state.writing_from = Some(covered);
         signer.write_state(&state)?;
         let mut writer = BufWriter::with_capacity(1 << 20, file);
@@ -506,6 +506,9 @@ impl Ledger {
         self.last_entry_offset = Some(self.offset);
         self.offset += (ENTRY_HEADER + data.len()) as u64;
         self.frontier.push(leaf);
+        if self.durability == Durability::Always {
+            self.flush()?;
+        }
         Ok(index)
     }
 
