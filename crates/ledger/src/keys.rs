@@ -175,6 +175,8 @@ impl Signer {
     }
 }
 
+/// Whether the key would sit in the very folder that holds the ledger. (Subfolders are
+/// allowed: a ledger in the home folder keeps its key under `~/.config`.)
 fn inside_ledger_folder(key_path: &Path, ledger: &Path) -> Result<bool> {
     let ledger_dir = absolute(ledger)?.parent().map(Path::to_path_buf).unwrap_or_default();
     let key_parent = match key_path.parent() {
@@ -182,17 +184,7 @@ fn inside_ledger_folder(key_path: &Path, ledger: &Path) -> Result<bool> {
         _ => PathBuf::from("."),
     };
     // The key's folder may not exist yet; then it is not the ledger's (which does).
-    match key_parent.canonicalize() {
-        Ok(k) => Ok(k.starts_with(&ledger_dir)),
-        Err(_) => {
-            let abs = if key_parent.is_absolute() {
-                key_parent
-            } else {
-                std::env::current_dir().map_err(|e| LedgerError::io(Path::new("."), e))?.join(key_parent)
-            };
-            Ok(abs.starts_with(&ledger_dir))
-        }
-    }
+    Ok(key_parent.canonicalize().is_ok_and(|k| k == ledger_dir))
 }
 
 fn load_or_create_key(key_path: &Path) -> Result<(SigningKey, KeyOrigin)> {

@@ -256,3 +256,127 @@ mod tests {
         assert!(!beside.exists(), "and not created");
     }
 }
+
+#[cfg(test)]
+mod crash_windows {
+    //! A writer can die between any two steps of signing: recording the head it is about to
+    //! publish, appending it to `.sth`, recording it as published. Each window is rebuilt
+    //! here from a clean ledger and reopened.
+    use super::*;
+
+    struct Case {
+        _dir: tempfile::TempDir,
+        ledger: PathBuf,
+        key: PathBuf,
+    }
+
+    fn signer(c: &Case) -> Signer {
+        Signer::load_or_create(Some(&c.key), &c.ledger, KeyPlacement::OutsideLedgerFolder).expect("signer")
+    }
+
+    /// A ledger with heads at 10 and 20; returns it with the two heads.
+    fn two_heads() -> (Case, SignedTreeHead, SignedTreeHead) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("l")).expect("mkdir");
+        let c = Case { ledger: dir.path().join("l").join("x"), key: dir.path().join("x.key"), _dir: dir };
+        let mut l = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("open");
+        for i in 0..10u32 {
+            l.append(&i.to_le_bytes()).expect("append");
+        }
+        let h10 = l.sign().expect("sign");
+        for i in 10..20u32 {
+            l.append(&i.to_le_bytes()).expect("append");
+        }
+        let h20 = l.sign().expect("sign");
+        l.close().expect("close");
+        (c, h10, h20)
+    }
+
+    fn set_state(c: &Case, published: &SignedTreeHead, publishing: &SignedTreeHead) {
+        let s = signer(c);
+        let mut st = s.read_state().expect("state");
+        st.published = Some(published.clone());
+        st.publishing = Some(publishing.clone());
+        st.writing_from = Some(published.tree_size);
+        s.write_state(&st).expect("write");
+    }
+
+    fn drop_last_head(c: &Case) {
+        let p = sth::sth_path(&c.ledger);
+        let text = std::fs::read_to_string(&p).expect("sth");
+        let kept: Vec<&str> = text.lines().collect();
+        std::fs::write(&p, kept[..kept.len() - 1].join("\n") + "\n").expect("write");
+    }
+
+    fn verifies(c: &Case) -> VerifyReport {
+        let pk = sth::read_public_key(&sth::public_key_path(&c.ledger)).expect("pub");
+        let r = verify(&c.ledger, Some(&pk), &VerifyOptions::default()).expect("verify");
+        assert_eq!(r.problem, None);
+        r
+    }
+
+    #[test]
+    fn died_after_recording_the_head_before_publishing_it() {
+        let (c, h10, h20) = two_heads();
+        drop_last_head(&c);
+        set_state(&c, &h10, &h20);
+        let l = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("reopen");
+        assert_eq!(l.recovery().republished, Some(20), "the signed head is published, the entries kept");
+        assert_eq!(l.size(), 20);
+        l.close().expect("close");
+        assert_eq!(verifies(&c).signed_size, 20);
+    }
+
+    #[test]
+    fn died_after_publishing_before_recording_it() {
+        let (c, h10, h20) = two_heads();
+        set_state(&c, &h10, &h20);
+        let mut l = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("reopen");
+        assert_eq!(l.size(), 20);
+        assert_eq!(l.head().map(|h| h.tree_size), Some(20));
+        l.append(b"next").expect("append");
+        assert_eq!(l.sign().expect("sign").tree_size, 21);
+        l.close().expect("close");
+        verifies(&c);
+    }
+
+    #[test]
+    fn died_while_writing_a_batch_whose_head_was_recorded() {
+        let (c, h10, h20) = two_heads();
+        drop_last_head(&c);
+        set_state(&c, &h10, &h20);
+        // Only part of the batch reached the disk: entries 10..14 and half of 15.
+        let bytes = std::fs::read(&c.ledger).expect("read");
+        let cut = 8 + 15 * (log::ENTRY_HEADER + 4) + 9;
+        std::fs::write(&c.ledger, &bytes[..cut]).expect("write");
+        let l = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("reopen");
+        assert_eq!(l.size(), 10, "back to the last published head");
+        assert_eq!(l.recovery().unacknowledged_entries, 5);
+        assert_eq!(l.recovery().torn_bytes, 9);
+        assert_eq!(l.recovery().republished, None, "a head whose entries are not all there is not published");
+        l.close().expect("close");
+        assert_eq!(verifies(&c).signed_size, 10);
+    }
+
+    #[test]
+    fn a_second_root_for_a_signed_size_is_refused() {
+        let (c, _h10, h20) = two_heads();
+        // Someone rebuilds the ledger with the same number of entries and the record intact.
+        for ext in ["", ".sth", ".ckpt"] {
+            let _ = std::fs::remove_file(PathBuf::from(format!("{}{ext}", c.ledger.display())));
+        }
+        let opened = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default());
+        assert!(matches!(opened, Err(LedgerError::Refused { .. })), "the signer remembers size {}", h20.tree_size);
+    }
+
+    #[test]
+    fn a_writer_that_does_not_wait_fails_while_another_holds_the_lock() {
+        let (c, _, _) = two_heads();
+        let held = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("first");
+        let second = Ledger::open(&c.ledger, signer(&c), &WriterOptions { lock: LockWait::Fail, ..WriterOptions::default() });
+        assert!(matches!(second, Err(LedgerError::Locked(_))));
+        drop(held);
+        Ledger::open(&c.ledger, signer(&c), &WriterOptions { lock: LockWait::Fail, ..WriterOptions::default() })
+            .expect("free once the first is gone");
+    }
+}

@@ -343,8 +343,14 @@ impl Ledger {
         let mut state = signer.read_state()?;
         let mut recovery = Recovery::default();
         // The head to build on, and one signed before a crash that still has to be published.
-        let (trusted, to_publish) = match (state.published.as_ref(), state.publishing.as_ref(), last) {
-            (_, Some(p), Some(t)) if same_head(p, t) => (Some(p.clone()), None),
+        let (recorded, signing) = (state.published.clone(), state.publishing.clone());
+        let (trusted, to_publish) = match (recorded.as_ref(), signing.as_ref(), last) {
+            // Published, but the crash came before the record said so.
+            (_, Some(p), Some(t)) if same_head(p, t) => {
+                state.published = Some(p.clone());
+                state.publishing = None;
+                (Some(p.clone()), None)
+            }
             (published, Some(p), t) if same_opt(published, t) => (published.cloned(), Some(p.clone())),
             (published, None, t) if same_opt(published, t) => (published.cloned(), None),
             (None, None, Some(t)) if state.writing_from.is_none() => {
@@ -403,7 +409,10 @@ impl Ledger {
         let leftover_entries = (tail.entries.len() - taken) as u64;
         let leftover = file_len - offset;
         if leftover > 0 {
-            let interrupted = state.writing_from == Some(size) || recovery.republished.is_some();
+            // Only this signer's writer sets `writing_from`, and a clean close clears it:
+            // set, it means a writer was killed with entries beyond its last head, none of
+            // them acknowledged.
+            let interrupted = state.writing_from.is_some() || recovery.republished.is_some();
             if interrupted || (leftover_entries == 0 && tail.rest_is_one_frame) {
                 let saved = set_aside(path, offset, leftover)?;
                 recovery.torn_bytes = tail.rest;

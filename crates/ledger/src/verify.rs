@@ -72,7 +72,7 @@ impl Problem {
             Problem::RootMismatch { to, .. } => (first, *to),
             Problem::Truncated { entries, .. } => (first, entries + 1),
             Problem::Witness { to, .. } => (first, *to),
-            Problem::Signature { .. } => (first, u64::MAX),
+            Problem::Signature { tree_size, .. } => (first, (*tree_size).max(first + 1)),
             Problem::NoSignedHead { entries } => (0, (*entries).max(1)),
             _ => (first, first + 1),
         })
