@@ -50,7 +50,9 @@ pub fn config_dir() -> Result<PathBuf> {
     let base = std::env::var_os("XDG_CONFIG_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".config")))
+        .or_else(|| {
+            std::env::var_os("HOME").filter(|v| !v.is_empty()).map(|h| PathBuf::from(h).join(".config"))
+        })
         .ok_or_else(|| {
             LedgerError::Key(format!(
                 "neither XDG_CONFIG_HOME nor HOME is set; name the signing key with --key or {KEY_ENV}"
@@ -117,7 +119,9 @@ impl Signer {
             return Err(LedgerError::Key(format!(
                 "the signing key {} is inside the ledger's folder, where whoever can rewrite the ledger can also re-sign it; keep it elsewhere (the default is under {}), or pass --allow-key-beside-ledger",
                 key_path.display(),
-                config_dir().map(|d| d.display().to_string()).unwrap_or_else(|_| "~/.config/scrutineer".into())
+                config_dir()
+                    .map(|d| d.display().to_string())
+                    .unwrap_or_else(|_| "~/.config/scrutineer".into())
             )));
         }
         let (key, origin) = load_or_create_key(&key_path)?;
@@ -156,7 +160,10 @@ impl Signer {
     pub fn read_state(&self) -> Result<SignerState> {
         match std::fs::read_to_string(&self.state_path) {
             Ok(text) => serde_json::from_str(&text).map_err(|e| {
-                LedgerError::Key(format!("{}: the signer's record does not parse: {e}", self.state_path.display()))
+                LedgerError::Key(format!(
+                    "{}: the signer's record does not parse: {e}",
+                    self.state_path.display()
+                ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(SignerState::default()),
             Err(e) => Err(LedgerError::io(&self.state_path, e)),
@@ -193,7 +200,10 @@ fn load_or_create_key(key_path: &Path) -> Result<(SigningKey, KeyOrigin)> {
             #[cfg(unix)]
             {
                 use std::os::unix::fs::PermissionsExt;
-                let mode = std::fs::metadata(key_path).map_err(|e| LedgerError::io(key_path, e))?.permissions().mode();
+                let mode = std::fs::metadata(key_path)
+                    .map_err(|e| LedgerError::io(key_path, e))?
+                    .permissions()
+                    .mode();
                 if mode & 0o077 != 0 {
                     return Err(LedgerError::Key(format!(
                         "the signing key {} is readable by other users (mode {:o}); run chmod 600 on it",

@@ -24,7 +24,9 @@ use std::path::{Path, PathBuf};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
 pub use keys::{KeyOrigin, KeyPlacement, Signer, SignerState};
-pub use log::{Durability, Ledger, LockWait, RawEntry, Recovery, WriterOptions, read_entries, read_leaf_hashes};
+pub use log::{
+    Durability, Ledger, LockWait, RawEntry, Recovery, WriterOptions, read_entries, read_leaf_hashes,
+};
 pub use merkle::{Frontier, Hash, leaf_hash, node_hash};
 pub use sth::SignedTreeHead;
 pub use verify::{Problem, VerifyOptions, VerifyReport, Witness, WitnessCheck, verify};
@@ -175,7 +177,13 @@ mod tests {
         assert_eq!(r.tree_heads_checked, 2);
         // Proofs from the file verify against the signed heads.
         let ip = prove_inclusion(&f.ledger, 42, Some(100)).expect("proof");
-        assert!(merkle::verify_inclusion(42, 100, &leaf_hash(b"entry 42"), &ip.path, &sth.root().expect("root")));
+        assert!(merkle::verify_inclusion(
+            42,
+            100,
+            &leaf_hash(b"entry 42"),
+            &ip.path,
+            &sth.root().expect("root")
+        ));
         let cp = prove_consistency(&f.ledger, 100, None).expect("proof");
         assert!(merkle::verify_consistency(100, 101, &cp.old_root, &cp.new_root, &cp.path));
     }
@@ -239,8 +247,10 @@ mod tests {
     #[test]
     fn key_is_created_private_outside_the_ledger_folder_and_reloaded() {
         let f = fixture();
-        let s1 = Signer::load_or_create(Some(&f.key), &f.ledger, KeyPlacement::OutsideLedgerFolder).expect("create");
-        let s2 = Signer::load_or_create(Some(&f.key), &f.ledger, KeyPlacement::OutsideLedgerFolder).expect("load");
+        let s1 = Signer::load_or_create(Some(&f.key), &f.ledger, KeyPlacement::OutsideLedgerFolder)
+            .expect("create");
+        let s2 =
+            Signer::load_or_create(Some(&f.key), &f.ledger, KeyPlacement::OutsideLedgerFolder).expect("load");
         assert_eq!((s1.origin(), s2.origin()), (KeyOrigin::Generated, KeyOrigin::Loaded));
         assert_eq!(s1.key().to_bytes(), s2.key().to_bytes());
         #[cfg(unix)]
@@ -366,17 +376,29 @@ mod crash_windows {
             let _ = std::fs::remove_file(PathBuf::from(format!("{}{ext}", c.ledger.display())));
         }
         let opened = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default());
-        assert!(matches!(opened, Err(LedgerError::Refused { .. })), "the signer remembers size {}", h20.tree_size);
+        assert!(
+            matches!(opened, Err(LedgerError::Refused { .. })),
+            "the signer remembers size {}",
+            h20.tree_size
+        );
     }
 
     #[test]
     fn a_writer_that_does_not_wait_fails_while_another_holds_the_lock() {
         let (c, _, _) = two_heads();
         let held = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("first");
-        let second = Ledger::open(&c.ledger, signer(&c), &WriterOptions { lock: LockWait::Fail, ..WriterOptions::default() });
+        let second = Ledger::open(
+            &c.ledger,
+            signer(&c),
+            &WriterOptions { lock: LockWait::Fail, ..WriterOptions::default() },
+        );
         assert!(matches!(second, Err(LedgerError::Locked(_))));
         drop(held);
-        Ledger::open(&c.ledger, signer(&c), &WriterOptions { lock: LockWait::Fail, ..WriterOptions::default() })
-            .expect("free once the first is gone");
+        Ledger::open(
+            &c.ledger,
+            signer(&c),
+            &WriterOptions { lock: LockWait::Fail, ..WriterOptions::default() },
+        )
+        .expect("free once the first is gone");
     }
 }

@@ -297,7 +297,9 @@ fn read_tail(path: &Path, file_len: u64, offset: u64, position: u64) -> Result<T
             Next::Torn { offset: o, bytes } => {
                 return Ok(Tail { entries, end: o, rest: bytes, rest_is_one_frame: true });
             }
-            Next::End => return Ok(Tail { entries, end: reader.offset(), rest: 0, rest_is_one_frame: false }),
+            Next::End => {
+                return Ok(Tail { entries, end: reader.offset(), rest: 0, rest_is_one_frame: false });
+            }
         }
     }
 }
@@ -336,7 +338,10 @@ impl Ledger {
             h.verify(&pk).map_err(|e| {
                 refused(
                     path,
-                    format!("its last signed tree head does not verify with the signing key {}: {e}", signer.key_path().display()),
+                    format!(
+                        "its last signed tree head does not verify with the signing key {}: {e}",
+                        signer.key_path().display()
+                    ),
                 )
             })?;
         }
@@ -436,7 +441,8 @@ impl Ledger {
                 ));
             }
         }
-        state.ledger = crate::keys::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
+        state.ledger =
+            crate::keys::absolute(path).unwrap_or_else(|_| path.to_path_buf()).display().to_string();
         state.writing_from = Some(covered);
         signer.write_state(&state)?;
         let mut writer = BufWriter::with_capacity(1 << 20, file);
@@ -720,7 +726,9 @@ fn establish(path: &Path, file_len: u64, size: u64, root: &Hash) -> Result<(Fron
     if frontier.root() != *root {
         return Err(refused(
             path,
-            format!("its first {size} entries do not reproduce the signed tree head's root; run `scrutineer ledger verify`"),
+            format!(
+                "its first {size} entries do not reproduce the signed tree head's root; run `scrutineer ledger verify`"
+            ),
         ));
     }
     Ok((frontier, reader.offset(), last))

@@ -243,7 +243,11 @@ fn verify_reader<R: Read + Seek>(
         if let Some(k) = key
             && let Err(e) = sth.verify(k)
         {
-            candidates.push(Problem::Signature { tree_size: sth.tree_size, from: last_good, reason: e.to_string() });
+            candidates.push(Problem::Signature {
+                tree_size: sth.tree_size,
+                from: last_good,
+                reason: e.to_string(),
+            });
             break;
         }
         if sth.tree_size > entries {
@@ -252,7 +256,11 @@ fn verify_reader<R: Read + Seek>(
         }
         let matches = sth.root().ok().is_some_and(|want| roots_at.get(&sth.tree_size) == Some(&want));
         if !matches {
-            candidates.push(Problem::RootMismatch { tree_size: sth.tree_size, from: last_good, to: sth.tree_size });
+            candidates.push(Problem::RootMismatch {
+                tree_size: sth.tree_size,
+                from: last_good,
+                to: sth.tree_size,
+            });
             break;
         }
         last_good = sth.tree_size;
@@ -316,11 +324,13 @@ fn check_witnesses(
         signed.push(signature.is_ok() && witnessed_root.is_ok());
         match (signature, witnessed_root) {
             (Err(reason), _) => {
-                candidates.push(Problem::WitnessUnverifiable { source: w.source.clone(), reason: reason.clone() });
+                candidates
+                    .push(Problem::WitnessUnverifiable { source: w.source.clone(), reason: reason.clone() });
                 check.reason = Some(reason);
             }
             (Ok(()), Err(e)) => {
-                candidates.push(Problem::WitnessUnverifiable { source: w.source.clone(), reason: e.to_string() });
+                candidates
+                    .push(Problem::WitnessUnverifiable { source: w.source.clone(), reason: e.to_string() });
                 check.reason = Some(e.to_string());
             }
             (Ok(()), Ok(old_root)) => {
@@ -331,8 +341,13 @@ fn check_witnesses(
                 } else {
                     let size = h.tree_size as usize;
                     check.proof = crate::merkle::consistency_proof(size, leaves).unwrap_or_default();
-                    check.consistent =
-                        crate::merkle::verify_consistency(h.tree_size, entries, &old_root, root, &check.proof);
+                    check.consistent = crate::merkle::verify_consistency(
+                        h.tree_size,
+                        entries,
+                        &old_root,
+                        root,
+                        &check.proof,
+                    );
                 }
                 if !check.consistent && check.reason.is_none() {
                     check.reason = Some("the consistency proof does not verify".to_owned());

@@ -47,12 +47,7 @@ fn sigkill_during_appends_loses_no_acknowledged_entry() {
     let _ = child.wait();
     assert!(acked.len() >= 3_000, "the child acknowledged entries before being killed");
     // Reading back (any torn tail is ignored by `entries`), every acknowledged entry is there, intact.
-    let out = run()
-        .arg("--store")
-        .arg(&store)
-        .args(["ledger", "entries"])
-        .output()
-        .expect("entries");
+    let out = run().arg("--store").arg(&store).args(["ledger", "entries"]).output().expect("entries");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let text = String::from_utf8(out.stdout).expect("utf8");
     let lines: Vec<&str> = text.lines().collect();
@@ -86,19 +81,21 @@ fn sigkill_during_appends_loses_no_acknowledged_entry() {
         .map(|n| n.parse().expect("index"))
         .collect();
     let last = *acked.iter().max().expect("acks");
-    assert!(acked_after.len() == 1 && acked_after[0] > last, "the sequence continues after {last}: {acked_after:?}");
+    assert!(
+        acked_after.len() == 1 && acked_after[0] > last,
+        "the sequence continues after {last}: {acked_after:?}"
+    );
     let out = run().arg("--store").arg(&store).args(["ledger", "entries"]).output().expect("entries");
     let text = String::from_utf8(out.stdout).expect("utf8");
     let lines: Vec<&str> = text.lines().collect();
     for &i in &acked {
         let data = lines[i as usize].splitn(3, '\t').nth(2).expect("data");
-        assert_eq!(data, format!("entry {i} {}", "x".repeat(i as usize % 50)), "entry {i} kept after recovery");
+        assert_eq!(
+            data,
+            format!("entry {i} {}", "x".repeat(i as usize % 50)),
+            "entry {i} kept after recovery"
+        );
     }
-    let v = run()
-        .arg("--store")
-        .arg(&store)
-        .args(["ledger", "verify"])
-        .output()
-        .expect("verify");
+    let v = run().arg("--store").arg(&store).args(["ledger", "verify"]).output().expect("verify");
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stdout));
 }

@@ -294,7 +294,11 @@ fn failure_4_two_writers_at_once_lose_no_acknowledged_entry() {
     let mut acknowledged: Vec<(u64, String)> = Vec::new();
     for (child, lines) in writers {
         let out = child.wait_with_output().expect("wait");
-        assert!(out.status.success(), "the second writer waits for the first: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "the second writer waits for the first: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let a = acks(&out.stdout);
         assert_eq!(a.len(), 700);
         acknowledged.extend(a.into_iter().zip(lines));
@@ -371,11 +375,17 @@ fn failure_5_a_damaged_signed_entry_is_never_set_aside_or_re_signed() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("entry 99 is damaged"), "{err}");
     assert_eq!(std::fs::read(s.ledger()).expect("read"), bytes, "entry 99 is where it was");
-    assert_eq!(std::fs::read_to_string(s.sibling("sth")).expect("sth"), heads_before, "no second root for size 100");
+    assert_eq!(
+        std::fs::read_to_string(s.sibling("sth")).expect("sth"),
+        heads_before,
+        "no second root for size 100"
+    );
     assert!(
-        !std::fs::read_dir(s.dir.join("ledger"))
-            .expect("ls")
-            .any(|e| e.expect("entry").file_name().to_string_lossy().contains("torn")),
+        !std::fs::read_dir(s.dir.join("ledger")).expect("ls").any(|e| e
+            .expect("entry")
+            .file_name()
+            .to_string_lossy()
+            .contains("torn")),
         "nothing was set aside"
     );
     assert_eq!(s.first_bad(), 99);
@@ -446,8 +456,11 @@ fn a_ledger_re_signed_with_a_stolen_key_fails_against_an_earlier_witness() {
     for ext in ["", ".sth", ".ckpt"] {
         let _ = std::fs::remove_file(PathBuf::from(format!("{}{ext}", s.ledger().display())));
     }
-    let text: String =
-        (0..60).map(|i| if i == 12 { "record number 12 with forged data\n".to_owned() } else { format!("{}\n", line(i)) }).collect();
+    let text: String = (0..60)
+        .map(|i| {
+            if i == 12 { "record number 12 with forged data\n".to_owned() } else { format!("{}\n", line(i)) }
+        })
+        .collect();
     std::fs::write(s.dir.join("forged.txt"), text).expect("write");
     s.bin()
         .args(["ledger", "append", "--batch", "10", "--key"])
@@ -498,7 +511,8 @@ fn verify_inclusion(index: u64, size: u64, leaf: [u8; 32], path: &[[u8; 32]], ro
 
 fn hex32(v: &serde_json::Value) -> [u8; 32] {
     let s = v.as_str().expect("hex string");
-    let bytes: Vec<u8> = (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect();
+    let bytes: Vec<u8> =
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).expect("hex")).collect();
     bytes.try_into().expect("32 bytes")
 }
 

@@ -45,10 +45,8 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 
-    let heads: Vec<SignedTreeHead> = String::from_utf8_lossy(heads_text)
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
+    let heads: Vec<SignedTreeHead> =
+        String::from_utf8_lossy(heads_text).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     let key = SigningKey::from_bytes(&[7u8; 32]).verifying_key();
     let witnesses = if mode & 8 == 8 {
         heads.iter().map(|h| Witness { source: "fuzz".into(), head: h.clone() }).collect()

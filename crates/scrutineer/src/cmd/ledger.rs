@@ -45,8 +45,11 @@ pub struct KeyArgs {
 
 /// Loads or creates the signing key, telling the user when one is made.
 pub fn signer(ctx: &Context, ledger: &Path, key: &KeyArgs) -> anyhow::Result<Signer> {
-    let placement =
-        if key.allow_key_beside_ledger { KeyPlacement::AllowBesideLedger } else { KeyPlacement::OutsideLedgerFolder };
+    let placement = if key.allow_key_beside_ledger {
+        KeyPlacement::AllowBesideLedger
+    } else {
+        KeyPlacement::OutsideLedgerFolder
+    };
     let s = Signer::load_or_create(key.key.as_deref(), ledger, placement)
         .with_context(|| format!("loading the signing key of the ledger {}", ledger.display()))?;
     if s.origin() == KeyOrigin::Generated {
@@ -67,13 +70,15 @@ pub fn open_for_append(
     durability: Durability,
     key: &KeyArgs,
 ) -> anyhow::Result<Ledger> {
-    let on_wait = |p: &Path| ctx.note(format!("another process is writing {}; waiting for it to finish", p.display()));
+    let on_wait =
+        |p: &Path| ctx.note(format!("another process is writing {}; waiting for it to finish", p.display()));
     let opts = WriterOptions {
         durability,
         lock: if key.no_wait { LockWait::Fail } else { LockWait::Wait },
         on_wait: Some(&on_wait),
     };
-    let l = Ledger::open(ledger, signer, &opts).with_context(|| format!("opening the ledger {}", ledger.display()))?;
+    let l = Ledger::open(ledger, signer, &opts)
+        .with_context(|| format!("opening the ledger {}", ledger.display()))?;
     let r = l.recovery();
     if let Some(n) = r.adopted_head {
         ctx.note(format!(
@@ -209,7 +214,8 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             }
             let mut witnesses = Vec::with_capacity(witness.len());
             for w in &witness {
-                let head = sth::read_head_file(w).with_context(|| format!("reading the witness {}", w.display()))?;
+                let head =
+                    sth::read_head_file(w).with_context(|| format!("reading the witness {}", w.display()))?;
                 witnesses.push(Witness { source: w.display().to_string(), head });
             }
             let bar = ctx.stage(&format!("verifying {}", path.display()));
@@ -243,7 +249,10 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
                 );
             } else {
                 println!("{} entries, root {}", r.entries, hex::encode(r.root));
-                println!("{} signed tree heads verified (covering {} entries)", r.tree_heads_checked, r.signed_size);
+                println!(
+                    "{} signed tree heads verified (covering {} entries)",
+                    r.tree_heads_checked, r.signed_size
+                );
                 for w in &r.witnesses {
                     match &w.reason {
                         None => println!(
@@ -320,7 +329,10 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             if ctx.json {
                 println!("{}", serde_json::to_string_pretty(h)?);
             } else {
-                println!("tree size {} root {} at {} ms, signed by {}", h.tree_size, h.root_hash, h.timestamp_ms, h.public_key);
+                println!(
+                    "tree size {} root {} at {} ms, signed by {}",
+                    h.tree_size, h.root_hash, h.timestamp_ms, h.public_key
+                );
             }
             Ok(())
         }
@@ -387,7 +399,14 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             l.sign()?;
             let secs = started.elapsed().as_secs_f64();
             l.close()?;
-            for p in [ledger.clone(), sibling(&ledger, "ckpt"), sibling(&ledger, "sth"), sibling(&ledger, "pub"), key_path, state] {
+            for p in [
+                ledger.clone(),
+                sibling(&ledger, "ckpt"),
+                sibling(&ledger, "sth"),
+                sibling(&ledger, "pub"),
+                key_path,
+                state,
+            ] {
                 let _ = std::fs::remove_file(p);
             }
             println!(
