@@ -129,7 +129,7 @@ impl Signer {
         let want = format!("{}\n", hex::encode(key.verifying_key().as_bytes()));
         match std::fs::read_to_string(&pub_path) {
             Ok(text) if text == want => {}
-            Ok(_) | Err(_) => write_file_mode(&pub_path, want.as_bytes(), 0o644)?,
+            Ok(_) | Err(_) => write_file_mode(&pub_path, want.as_bytes(), 0o644, true)?,
         }
         let file = key_path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         let state_path = key_path.with_file_name(format!("{file}.{}.state", ledger_id(ledger)?));
@@ -170,14 +170,16 @@ impl Signer {
         }
     }
 
-    /// Replaces the record durably (write, sync, rename). Only the holder of the ledger's
-    /// lock calls this.
-    pub fn write_state(&self, state: &SignerState) -> Result<()> {
+    /// Replaces the record (write, sync unless `sync` is false, rename). Only the holder
+    /// of the ledger's lock calls this.
+    pub fn write_state(&self, state: &SignerState, sync: bool) -> Result<()> {
         let text = serde_json::to_vec_pretty(state).map_err(|e| LedgerError::Format(e.to_string()))?;
         let tmp = self.state_path.with_extension("state.tmp");
-        write_file_mode(&tmp, &text, 0o600)?;
+        write_file_mode(&tmp, &text, 0o600, sync)?;
         std::fs::rename(&tmp, &self.state_path).map_err(|e| LedgerError::io(&self.state_path, e))?;
-        sync_dir(&self.state_path);
+        if sync {
+            sync_dir(&self.state_path);
+        }
         Ok(())
     }
 }
@@ -273,8 +275,8 @@ pub(crate) fn set_mode(f: &File, path: &Path, mode: u32) -> Result<()> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` (replacing it), synced, with exactly `mode`.
-pub(crate) fn write_file_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
+/// Writes `bytes` to `path` (replacing it), synced if `sync`, with exactly `mode`.
+pub(crate) fn write_file_mode(path: &Path, bytes: &[u8], mode: u32, sync: bool) -> Result<()> {
     let mut opts = OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -285,7 +287,10 @@ pub(crate) fn write_file_mode(path: &Path, bytes: &[u8], mode: u32) -> Result<()
     let mut f = opts.open(path).map_err(|e| LedgerError::io(path, e))?;
     set_mode(&f, path, mode)?;
     f.write_all(bytes).map_err(|e| LedgerError::io(path, e))?;
-    f.sync_all().map_err(|e| LedgerError::io(path, e))
+    if sync {
+        f.sync_all().map_err(|e| LedgerError::io(path, e))?;
+    }
+    Ok(())
 }
 
 /// Makes a rename or creation in `path`'s folder durable (best effort: not every file

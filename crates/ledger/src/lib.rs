@@ -308,7 +308,7 @@ mod crash_windows {
         st.published = Some(published.clone());
         st.publishing = Some(publishing.clone());
         st.writing_from = Some(published.tree_size);
-        s.write_state(&st).expect("write");
+        s.write_state(&st, true).expect("write");
     }
 
     fn drop_last_head(c: &Case) {

@@ -116,10 +116,11 @@ pub fn public_key_path(ledger: &Path) -> PathBuf {
     sibling(ledger, "pub")
 }
 
-/// Appends a tree head to the `.sth` file and syncs it. The heads are public (mode 0644):
-/// they are what an office publishes.
-pub fn append_sth(ledger: &Path, sth: &SignedTreeHead) -> Result<()> {
+/// Appends a tree head to the `.sth` file, synced if `sync`. The heads are public (mode
+/// 0644): they are what an office publishes.
+pub fn append_sth(ledger: &Path, sth: &SignedTreeHead, sync: bool) -> Result<()> {
     let path = sth_path(ledger);
+    let created = !path.exists();
     let mut opts = OpenOptions::new();
     opts.create(true).append(true);
     #[cfg(unix)]
@@ -137,8 +138,12 @@ pub fn append_sth(ledger: &Path, sth: &SignedTreeHead) -> Result<()> {
         line.insert(0, '\n');
     }
     f.write_all(line.as_bytes()).map_err(|e| LedgerError::io(&path, e))?;
-    f.sync_data().map_err(|e| LedgerError::io(&path, e))?;
-    crate::keys::sync_dir(&path);
+    if sync {
+        f.sync_data().map_err(|e| LedgerError::io(&path, e))?;
+        if created {
+            crate::keys::sync_dir(&path);
+        }
+    }
     Ok(())
 }
 
