@@ -87,7 +87,7 @@ verdict() {
   sc --json ledger verify --public-key "$d/pinned.pub" "$@" 2>/dev/null | python3 -c '
 import json, sys
 v = json.load(sys.stdin)
-print(str(v["ok"]).lower(), v["first_bad_index"], ",".join(map(str, v["suspects"] or [])))' || true
+print(str(v.get("ok")).lower(), v.get("first_bad_index"), ",".join(map(str, v.get("suspects") or [])))' || true
 }
 # A tampering case: verify must fail and name entry WANT (and, for a range, contain it).
 expect_named() {
