@@ -30,9 +30,9 @@ run() {
   echo "reconcile $label: wall $secs, peak RSS $((rss / 1024)) MiB ($issued issued)"
 }
 run "without-ledger" --no-ledger
-run "with-ledger" --ledger "$WORK/bench.ledger" --fsync commit
+run "with-ledger" --ledger "$WORK/bench.ledger" --ledger-key "$WORK/keys/bench.key" --fsync commit
 ls -l "$WORK/bench.ledger" | awk '{printf "ledger file: %.1f GiB\n", $5/1073741824}'
-rm -f "$WORK/bench.ledger"
+rm -f "$WORK/bench.ledger"*
 for mode in never commit always; do
   n="$LEDGER_N"; [ "$mode" = always ] && n=$((LEDGER_N / 20))
   "$BIN" --quiet ledger bench --ledger "$WORK/scratch.ledger" --entries "$n" --fsync "$mode" --batch 1000

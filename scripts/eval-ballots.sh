@@ -118,7 +118,7 @@ echo "== 2. generic layout, $GVOTERS voters: detection and per-precinct totals"
 "$BIN" --quiet simulate ballots --seed 7 --voters "$GVOTERS" --inject 25 --lookalikes 25 --out "$WORK/g" >/dev/null
 "$BIN" --quiet --store "$WORK/s.db" ballots reconcile --roll "$WORK/g/roll.csv" --issued "$WORK/g/issued.csv" \
   --returns "$WORK/g/returns.csv" --checkins "$WORK/g/checkins.csv" --deadline 2020-11-03T19:30:00 \
-  --out "$WORK/g_out" --ledger "$WORK/g.ledger" >/dev/null
+  --out "$WORK/g_out" --ledger "$WORK/g.ledger" --ledger-key "$WORK/keys/g.key" >/dev/null
 sqlite3 -batch -bail :memory: <<SQL
 .mode csv
 .import $WORK/g/roll.csv roll
@@ -157,7 +157,7 @@ false_f=$(awk -F, '$1=="false"{print $2}' "$WORK/g_detect.txt")
 injected=$(awk -F, '$1=="injected"{print $2}' "$WORK/g_detect.txt")
 echo "detection: $found of $injected injected items found, $false_f false findings"
 [ "$found" = "$injected" ] && [ "$false_f" = 0 ] || fail=1
-"$BIN" --quiet --store "$WORK/s.db" ledger verify --ledger "$WORK/g.ledger" | tail -1
+"$BIN" --quiet --store "$WORK/s.db" ledger verify --ledger "$WORK/g.ledger" --public-key "$WORK/g.ledger.pub" | tail -1
 
 echo "== 3. Intelligent Mail barcodes: every other return scanned by IMb instead of envelope id"
 # issued.csv: envelope_id first, imb last (the quoted address between them may hold commas).

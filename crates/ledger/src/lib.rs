@@ -4,15 +4,17 @@
 //! altered, missing or reordered entry.
 //!
 //! Files, for a ledger at `PATH`:
-//! - `PATH`: the entries (see [`log`] for the framing);
-//! - `PATH.sth`: signed tree heads, one JSON object per line;
-//! - `PATH.key`: the ed25519 secret key (hex, created with mode 0600 on first use);
-//! - `PATH.pub`: the matching public key, for verifiers;
-//! - `PATH.ckpt`: a checkpoint of the tree's right edge so that reopening is fast.
+//! - `PATH`: the entries (see [`log`] for the framing), mode 0600;
+//! - `PATH.sth`: signed tree heads, one JSON object per line (public);
+//! - `PATH.pub`: the public key, for verifiers (pin a copy elsewhere);
+//! - `PATH.ckpt`: a checkpoint of the tree's right edge so that reopening is fast;
+//! - the ed25519 secret key, kept outside the ledger's folder (see [`keys`]), with the
+//!   signer's record of the heads it published beside it.
 //!
-//! Fsync policy: [`Durability::Commit`] by default; an entry is acknowledged when the
-//! commit that contains it has returned, which is after `fdatasync` of the entries.
+//! An entry is acknowledged when a signed tree head covering it has been published
+//! ([`Ledger::sign`]); the writer holds an exclusive lock on the ledger file.
 
+pub mod keys;
 pub mod log;
 pub mod merkle;
 pub mod sth;
@@ -21,10 +23,13 @@ pub mod verify;
 use std::path::{Path, PathBuf};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
-pub use log::{Durability, Ledger, RawEntry, Recovery, read_entries, read_leaf_hashes};
+pub use keys::{KeyOrigin, KeyPlacement, Signer, SignerState};
+pub use log::{
+    Durability, Ledger, LockWait, RawEntry, Recovery, WriterOptions, read_entries, read_leaf_hashes,
+};
 pub use merkle::{Frontier, Hash, leaf_hash, node_hash};
-pub use sth::{KeyOrigin, SignedTreeHead};
-pub use verify::{Problem, VerifyReport, verify};
+pub use sth::SignedTreeHead;
+pub use verify::{Problem, VerifyOptions, VerifyReport, Witness, WitnessCheck, verify};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -44,6 +49,12 @@ pub enum LedgerError {
     Verify(String),
     #[error("no entry {index} (the ledger holds {size})")]
     NoSuchEntry { index: u64, size: u64 },
+    #[error("refusing to write to the ledger {path}: {why}")]
+    Refused { path: PathBuf, why: String },
+    #[error("another process is writing the ledger {0} (it holds the ledger's lock); wait for it to finish")]
+    Locked(PathBuf),
+    #[error("{0}")]
+    Key(String),
 }
 
 impl LedgerError {
@@ -59,14 +70,6 @@ fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
-}
-
-/// Commits the ledger and signs its current head with `key`, appending it to `PATH.sth`.
-pub fn commit_and_sign(ledger: &mut Ledger, key: &ed25519_dalek::SigningKey) -> Result<SignedTreeHead> {
-    ledger.commit()?;
-    let sth = SignedTreeHead::sign(key, ledger.size(), &ledger.root(), now_ms());
-    sth::append_sth(ledger.path(), &sth)?;
-    Ok(sth)
 }
 
 /// An inclusion proof for entry `index` against the tree of `tree_size` entries.
@@ -129,31 +132,51 @@ pub fn prove_consistency(path: &Path, old_size: u64, new_size: Option<u64>) -> R
 mod tests {
     use super::*;
 
-    fn key() -> ed25519_dalek::SigningKey {
-        ed25519_dalek::SigningKey::from_bytes(&[7u8; 32])
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        ledger: PathBuf,
+        key: PathBuf,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("ledgers")).expect("mkdir");
+        std::fs::create_dir(dir.path().join("keys")).expect("mkdir");
+        let ledger = dir.path().join("ledgers").join("l");
+        let key = dir.path().join("keys").join("l.key");
+        Fixture { _dir: dir, ledger, key }
+    }
+
+    fn open(f: &Fixture) -> Result<Ledger> {
+        let signer = Signer::load_or_create(Some(&f.key), &f.ledger, KeyPlacement::OutsideLedgerFolder)?;
+        Ledger::open(&f.ledger, signer, &WriterOptions::default())
+    }
+
+    fn public(f: &Fixture) -> VerifyingKey {
+        sth::read_public_key(&sth::public_key_path(&f.ledger)).expect("pub")
     }
 
     #[test]
     fn appends_survive_reopen_and_verify() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("l");
-        let mut l = Ledger::open(&p, Durability::Commit).expect("open");
+        let f = fixture();
+        let mut l = open(&f).expect("open");
         for i in 0..100u32 {
             l.append(format!("entry {i}").as_bytes()).expect("append");
         }
-        let sth = commit_and_sign(&mut l, &key()).expect("sign");
+        let sth = l.sign().expect("sign");
         drop(l);
-        let mut l = Ledger::open(&p, Durability::Commit).expect("reopen");
+        let mut l = open(&f).expect("reopen");
         assert_eq!(l.size(), 100);
         assert_eq!(hex::encode(l.root()), sth.root_hash);
         l.append(b"more").expect("append");
-        commit_and_sign(&mut l, &key()).expect("sign");
-        let r = verify(&p, Some(&key().verifying_key())).expect("verify");
+        l.sign().expect("sign");
+        l.close().expect("close");
+        let r = verify(&f.ledger, Some(&public(&f)), &VerifyOptions::default()).expect("verify");
         assert_eq!(r.problem, None);
         assert_eq!(r.entries, 101);
         assert_eq!(r.tree_heads_checked, 2);
         // Proofs from the file verify against the signed heads.
-        let ip = prove_inclusion(&p, 42, Some(100)).expect("proof");
+        let ip = prove_inclusion(&f.ledger, 42, Some(100)).expect("proof");
         assert!(merkle::verify_inclusion(
             42,
             100,
@@ -161,63 +184,221 @@ mod tests {
             &ip.path,
             &sth.root().expect("root")
         ));
-        let cp = prove_consistency(&p, 100, None).expect("proof");
+        let cp = prove_consistency(&f.ledger, 100, None).expect("proof");
         assert!(merkle::verify_consistency(100, 101, &cp.old_root, &cp.new_root, &cp.path));
     }
 
     #[test]
     fn reopening_without_checkpoint_rebuilds_the_same_root() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("l");
-        let mut l = Ledger::open(&p, Durability::Never).expect("open");
+        let f = fixture();
+        let mut l = open(&f).expect("open");
         for i in 0..37u32 {
             l.append(&i.to_le_bytes()).expect("append");
         }
-        l.commit().expect("commit");
+        l.sign().expect("sign");
         let root = l.root();
         drop(l);
-        std::fs::remove_file(log::checkpoint_path(&p)).expect("rm");
-        let l = Ledger::open(&p, Durability::Never).expect("reopen");
+        std::fs::remove_file(log::checkpoint_path(&f.ledger)).expect("rm");
+        let l = open(&f).expect("reopen");
         assert_eq!(l.root(), root);
         assert_eq!(l.size(), 37);
     }
 
     #[test]
-    fn torn_tail_is_set_aside_on_open() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let p = dir.path().join("l");
-        let mut l = Ledger::open(&p, Durability::Commit).expect("open");
-        for i in 0..5u32 {
+    fn a_checkpoint_that_does_not_reproduce_the_signed_root_is_not_trusted() {
+        let f = fixture();
+        let mut l = open(&f).expect("open");
+        for i in 0..9u32 {
             l.append(&i.to_le_bytes()).expect("append");
         }
-        l.commit().expect("commit");
+        l.sign().expect("sign");
+        let root = l.root();
         drop(l);
-        // Half an entry, as a crash mid-write leaves it.
-        let mut bytes = std::fs::read(&p).expect("read");
-        bytes.extend_from_slice(&5u64.to_le_bytes());
-        bytes.extend_from_slice(&[4, 0]);
-        std::fs::write(&p, &bytes).expect("write");
-        let l = Ledger::open(&p, Durability::Commit).expect("reopen");
-        assert_eq!(l.size(), 5);
-        assert_eq!(l.recovery().torn_bytes, 10);
+        // A forged checkpoint: right size, wrong frontier.
+        let ck = log::checkpoint_path(&f.ledger);
+        let mut v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&ck).expect("read")).expect("json");
+        v["frontier"][0][1] = serde_json::Value::String("11".repeat(32));
+        std::fs::write(&ck, v.to_string()).expect("write");
+        let l = open(&f).expect("reopen");
+        assert_eq!(l.root(), root);
     }
 
     #[test]
-    fn key_is_created_private_and_reloaded() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let ledger = dir.path().join("l");
-        let kp = sth::default_key_path(&ledger);
-        let (k1, o1) = sth::load_or_create_key(&kp, &ledger).expect("create");
-        let (k2, o2) = sth::load_or_create_key(&kp, &ledger).expect("load");
-        assert_eq!((o1, o2), (KeyOrigin::Generated, KeyOrigin::Loaded));
-        assert_eq!(k1.to_bytes(), k2.to_bytes());
+    fn torn_tail_is_set_aside_on_open() {
+        let f = fixture();
+        let mut l = open(&f).expect("open");
+        for i in 0..5u32 {
+            l.append(&i.to_le_bytes()).expect("append");
+        }
+        l.sign().expect("sign");
+        drop(l);
+        // Half an entry, as a crash mid-write leaves it.
+        let mut bytes = std::fs::read(&f.ledger).expect("read");
+        bytes.extend_from_slice(&5u64.to_le_bytes());
+        bytes.extend_from_slice(&[4, 0]);
+        std::fs::write(&f.ledger, &bytes).expect("write");
+        let l = open(&f).expect("reopen");
+        assert_eq!(l.size(), 5);
+        assert_eq!(l.recovery().torn_bytes, 10);
+        assert_eq!(l.recovery().unacknowledged_entries, 0);
+    }
+
+    #[test]
+    fn key_is_created_private_outside_the_ledger_folder_and_reloaded() {
+        let f = fixture();
+        let s1 = Signer::load_or_create(Some(&f.key), &f.ledger, KeyPlacement::OutsideLedgerFolder)
+            .expect("create");
+        let s2 =
+            Signer::load_or_create(Some(&f.key), &f.ledger, KeyPlacement::OutsideLedgerFolder).expect("load");
+        assert_eq!((s1.origin(), s2.origin()), (KeyOrigin::Generated, KeyOrigin::Loaded));
+        assert_eq!(s1.key().to_bytes(), s2.key().to_bytes());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&kp).expect("meta").permissions().mode();
+            let mode = std::fs::metadata(&f.key).expect("meta").permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        let pk = sth::read_public_key(&sth::public_key_path(&ledger)).expect("pub");
-        assert_eq!(pk, k1.verifying_key());
+        assert_eq!(public(&f), s1.verifying_key());
+        let beside = f.ledger.with_file_name("l.key");
+        let refused = Signer::load_or_create(Some(&beside), &f.ledger, KeyPlacement::OutsideLedgerFolder);
+        assert!(matches!(refused, Err(LedgerError::Key(_))), "a key beside the ledger is refused");
+        assert!(!beside.exists(), "and not created");
+    }
+}
+
+#[cfg(test)]
+mod crash_windows {
+    //! A writer can die between any two steps of signing: recording the head it is about to
+    //! publish, appending it to `.sth`, recording it as published. Each window is rebuilt
+    //! here from a clean ledger and reopened.
+    use super::*;
+
+    struct Case {
+        _dir: tempfile::TempDir,
+        ledger: PathBuf,
+        key: PathBuf,
+    }
+
+    fn signer(c: &Case) -> Signer {
+        Signer::load_or_create(Some(&c.key), &c.ledger, KeyPlacement::OutsideLedgerFolder).expect("signer")
+    }
+
+    /// A ledger with heads at 10 and 20; returns it with the two heads.
+    fn two_heads() -> (Case, SignedTreeHead, SignedTreeHead) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("l")).expect("mkdir");
+        let c = Case { ledger: dir.path().join("l").join("x"), key: dir.path().join("x.key"), _dir: dir };
+        let mut l = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("open");
+        for i in 0..10u32 {
+            l.append(&i.to_le_bytes()).expect("append");
+        }
+        let h10 = l.sign().expect("sign");
+        for i in 10..20u32 {
+            l.append(&i.to_le_bytes()).expect("append");
+        }
+        let h20 = l.sign().expect("sign");
+        l.close().expect("close");
+        (c, h10, h20)
+    }
+
+    fn set_state(c: &Case, published: &SignedTreeHead, publishing: &SignedTreeHead) {
+        let s = signer(c);
+        let mut st = s.read_state().expect("state");
+        st.published = Some(published.clone());
+        st.publishing = Some(publishing.clone());
+        st.writing_from = Some(published.tree_size);
+        s.write_state(&st, true).expect("write");
+    }
+
+    fn drop_last_head(c: &Case) {
+        let p = sth::sth_path(&c.ledger);
+        let text = std::fs::read_to_string(&p).expect("sth");
+        let kept: Vec<&str> = text.lines().collect();
+        std::fs::write(&p, kept[..kept.len() - 1].join("\n") + "\n").expect("write");
+    }
+
+    fn verifies(c: &Case) -> VerifyReport {
+        let pk = sth::read_public_key(&sth::public_key_path(&c.ledger)).expect("pub");
+        let r = verify(&c.ledger, Some(&pk), &VerifyOptions::default()).expect("verify");
+        assert_eq!(r.problem, None);
+        r
+    }
+
+    #[test]
+    fn died_after_recording_the_head_before_publishing_it() {
+        let (c, h10, h20) = two_heads();
+        drop_last_head(&c);
+        set_state(&c, &h10, &h20);
+        let l = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("reopen");
+        assert_eq!(l.recovery().republished, Some(20), "the signed head is published, the entries kept");
+        assert_eq!(l.size(), 20);
+        l.close().expect("close");
+        assert_eq!(verifies(&c).signed_size, 20);
+    }
+
+    #[test]
+    fn died_after_publishing_before_recording_it() {
+        let (c, h10, h20) = two_heads();
+        set_state(&c, &h10, &h20);
+        let mut l = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("reopen");
+        assert_eq!(l.size(), 20);
+        assert_eq!(l.head().map(|h| h.tree_size), Some(20));
+        l.append(b"next").expect("append");
+        assert_eq!(l.sign().expect("sign").tree_size, 21);
+        l.close().expect("close");
+        verifies(&c);
+    }
+
+    #[test]
+    fn died_while_writing_a_batch_whose_head_was_recorded() {
+        let (c, h10, h20) = two_heads();
+        drop_last_head(&c);
+        set_state(&c, &h10, &h20);
+        // Only part of the batch reached the disk: entries 10..14 and half of 15.
+        let bytes = std::fs::read(&c.ledger).expect("read");
+        let cut = 8 + 15 * (log::ENTRY_HEADER + 4) + 9;
+        std::fs::write(&c.ledger, &bytes[..cut]).expect("write");
+        let l = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("reopen");
+        assert_eq!(l.size(), 10, "back to the last published head");
+        assert_eq!(l.recovery().unacknowledged_entries, 5);
+        assert_eq!(l.recovery().torn_bytes, 9);
+        assert_eq!(l.recovery().republished, None, "a head whose entries are not all there is not published");
+        l.close().expect("close");
+        assert_eq!(verifies(&c).signed_size, 10);
+    }
+
+    #[test]
+    fn a_second_root_for_a_signed_size_is_refused() {
+        let (c, _h10, h20) = two_heads();
+        // Someone rebuilds the ledger with the same number of entries and the record intact.
+        for ext in ["", ".sth", ".ckpt"] {
+            let _ = std::fs::remove_file(PathBuf::from(format!("{}{ext}", c.ledger.display())));
+        }
+        let opened = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default());
+        assert!(
+            matches!(opened, Err(LedgerError::Refused { .. })),
+            "the signer remembers size {}",
+            h20.tree_size
+        );
+    }
+
+    #[test]
+    fn a_writer_that_does_not_wait_fails_while_another_holds_the_lock() {
+        let (c, _, _) = two_heads();
+        let held = Ledger::open(&c.ledger, signer(&c), &WriterOptions::default()).expect("first");
+        let second = Ledger::open(
+            &c.ledger,
+            signer(&c),
+            &WriterOptions { lock: LockWait::Fail, ..WriterOptions::default() },
+        );
+        assert!(matches!(second, Err(LedgerError::Locked(_))));
+        drop(held);
+        Ledger::open(
+            &c.ledger,
+            signer(&c),
+            &WriterOptions { lock: LockWait::Fail, ..WriterOptions::default() },
+        )
+        .expect("free once the first is gone");
     }
 }

@@ -1,12 +1,12 @@
 //! Signed tree heads (RFC 6962 3.5 / RFC 9162 4.10 in spirit): ed25519 signatures over
 //! `version(0) | signature_type(1) | timestamp_ms u64 | tree_size u64 | root_hash[32]`,
-//! kept one JSON object per line in `<ledger>.sth`, and the signing key management.
+//! kept one JSON object per line in `<ledger>.sth`.
 
 use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::log::sibling;
@@ -15,6 +15,10 @@ use crate::{LedgerError, Result};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedTreeHead {
+    /// Format version of this record; 1 is the only one so far. Heads written before the
+    /// field existed read as version 1.
+    #[serde(default = "head_version")]
+    pub version: u32,
     pub tree_size: u64,
     /// Hex SHA-256 Merkle tree head.
     pub root_hash: String,
@@ -24,6 +28,13 @@ pub struct SignedTreeHead {
     pub public_key: String,
     /// Hex ed25519 signature.
     pub signature: String,
+}
+
+/// The current version of [`SignedTreeHead`].
+pub const HEAD_VERSION: u32 = 1;
+
+fn head_version() -> u32 {
+    HEAD_VERSION
 }
 
 fn signed_bytes(tree_size: u64, root: &Hash, timestamp_ms: u64) -> Vec<u8> {
@@ -40,6 +51,7 @@ impl SignedTreeHead {
     pub fn sign(key: &SigningKey, tree_size: u64, root: &Hash, timestamp_ms: u64) -> SignedTreeHead {
         let sig = key.sign(&signed_bytes(tree_size, root, timestamp_ms));
         SignedTreeHead {
+            version: HEAD_VERSION,
             tree_size,
             root_hash: hex::encode(root),
             timestamp_ms,
@@ -54,6 +66,12 @@ impl SignedTreeHead {
 
     /// Checks the signature against `key` (the pinned public key).
     pub fn verify(&self, key: &VerifyingKey) -> Result<()> {
+        if self.version != HEAD_VERSION {
+            return Err(LedgerError::BadSignature(format!(
+                "tree head at size {} has version {}; this build reads version {HEAD_VERSION}",
+                self.tree_size, self.version
+            )));
+        }
         let root = self.root()?;
         if self.public_key != hex::encode(key.as_bytes()) {
             return Err(LedgerError::BadSignature(format!(
@@ -94,22 +112,55 @@ pub fn sth_path(ledger: &Path) -> PathBuf {
     sibling(ledger, "sth")
 }
 
-pub fn default_key_path(ledger: &Path) -> PathBuf {
-    sibling(ledger, "key")
-}
-
 pub fn public_key_path(ledger: &Path) -> PathBuf {
     sibling(ledger, "pub")
 }
 
-/// Appends a tree head to the `.sth` file and syncs it.
-pub fn append_sth(ledger: &Path, sth: &SignedTreeHead) -> Result<()> {
+/// Appends a tree head to the `.sth` file, synced if `sync`. The heads are public (mode
+/// 0644): they are what an office publishes.
+pub fn append_sth(ledger: &Path, sth: &SignedTreeHead, sync: bool) -> Result<()> {
     let path = sth_path(ledger);
-    let mut f =
-        OpenOptions::new().create(true).append(true).open(&path).map_err(|e| LedgerError::io(&path, e))?;
-    let line = serde_json::to_string(sth).map_err(|e| LedgerError::Format(e.to_string()))?;
-    writeln!(f, "{line}").map_err(|e| LedgerError::io(&path, e))?;
-    f.sync_data().map_err(|e| LedgerError::io(&path, e))
+    let created = !path.exists();
+    let mut opts = OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o644);
+    }
+    let mut f = opts.open(&path).map_err(|e| LedgerError::io(&path, e))?;
+    // A crash can leave a half-written line; start on a fresh one so that it stays the
+    // only line that does not parse.
+    let len = f.metadata().map_err(|e| LedgerError::io(&path, e))?.len();
+    let mut line = serde_json::to_string(sth).map_err(|e| LedgerError::Format(e.to_string()))?;
+    line.push('\n');
+    if len > 0 && !ends_with_newline(&path)? {
+        line.insert(0, '\n');
+    }
+    f.write_all(line.as_bytes()).map_err(|e| LedgerError::io(&path, e))?;
+    if sync {
+        f.sync_data().map_err(|e| LedgerError::io(&path, e))?;
+        if created {
+            crate::keys::sync_dir(&path);
+        }
+    }
+    Ok(())
+}
+
+fn ends_with_newline(path: &Path) -> Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| LedgerError::io(path, e))?;
+    f.seek(SeekFrom::End(-1)).map_err(|e| LedgerError::io(path, e))?;
+    let mut b = [0u8; 1];
+    f.read_exact(&mut b).map_err(|e| LedgerError::io(path, e))?;
+    Ok(b[0] == b'\n')
+}
+
+/// Reads one tree head from a file (as `ledger head --json` prints it), for a witness.
+pub fn read_head_file(path: &Path) -> Result<SignedTreeHead> {
+    let text = std::fs::read_to_string(path).map_err(|e| LedgerError::io(path, e))?;
+    serde_json::from_str(&text)
+        .map_err(|e| LedgerError::Format(format!("{}: not a signed tree head: {e}", path.display())))
 }
 
 /// Reads every tree head; a line that does not parse is an error naming its line.
@@ -121,58 +172,20 @@ pub fn read_sths(ledger: &Path) -> Result<Vec<SignedTreeHead>> {
         Err(e) => return Err(LedgerError::io(&path, e)),
     };
     let mut out = Vec::new();
+    let unterminated = !text.is_empty() && !text.ends_with('\n');
+    let count = text.lines().count();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
             continue;
         }
-        let sth = serde_json::from_str(line)
-            .map_err(|e| LedgerError::Format(format!("{}:{}: {e}", path.display(), i + 1)))?;
-        out.push(sth);
+        match serde_json::from_str(line) {
+            Ok(sth) => out.push(sth),
+            // A head cut short by a crash while it was being appended was never published.
+            Err(_) if unterminated && i + 1 == count => {}
+            Err(e) => return Err(LedgerError::Format(format!("{}:{}: {e}", path.display(), i + 1))),
+        }
     }
     Ok(out)
-}
-
-/// Whether a key file was found or had to be made.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyOrigin {
-    Loaded,
-    Generated,
-}
-
-/// Loads the ed25519 signing key from `key_path`, or generates one there (mode 0600) on
-/// first use, writing the public key beside the ledger as `<ledger>.pub`.
-pub fn load_or_create_key(key_path: &Path, ledger: &Path) -> Result<(SigningKey, KeyOrigin)> {
-    let (key, origin) = match std::fs::read_to_string(key_path) {
-        Ok(text) => {
-            let seed = decode32(text.trim()).map_err(|_| {
-                LedgerError::Format(format!("{}: not a hex ed25519 secret key", key_path.display()))
-            })?;
-            (SigningKey::from_bytes(&seed), KeyOrigin::Loaded)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut seed = [0u8; 32];
-            getrandom::fill(&mut seed)
-                .map_err(|e| LedgerError::Format(format!("no system randomness: {e}")))?;
-            let mut opts = OpenOptions::new();
-            opts.write(true).create_new(true);
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::OpenOptionsExt;
-                opts.mode(0o600);
-            }
-            let mut f = opts.open(key_path).map_err(|e| LedgerError::io(key_path, e))?;
-            writeln!(f, "{}", hex::encode(seed)).map_err(|e| LedgerError::io(key_path, e))?;
-            f.sync_all().map_err(|e| LedgerError::io(key_path, e))?;
-            (SigningKey::from_bytes(&seed), KeyOrigin::Generated)
-        }
-        Err(e) => return Err(LedgerError::io(key_path, e)),
-    };
-    let pub_path = public_key_path(ledger);
-    if !pub_path.exists() {
-        std::fs::write(&pub_path, format!("{}\n", hex::encode(key.verifying_key().as_bytes())))
-            .map_err(|e| LedgerError::io(&pub_path, e))?;
-    }
-    Ok((key, origin))
 }
 
 /// Reads a hex public key from a file, or takes the argument itself as hex.

@@ -39,8 +39,12 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("demo");
     let store = tmp.path().join("store.db");
+    // The ledger's signing key goes to the configuration folder, kept inside the test's.
+    let config = tmp.path().join("config");
     Command::cargo_bin("scrutineer")
         .expect("binary")
+        .env("XDG_CONFIG_HOME", &config)
+        .env_remove("SCRUTINEER_LEDGER_KEY")
         .arg("--store")
         .arg(&store)
         .args(["--quiet", "demo", "--scale", "0.25", "--seed", "11", "--dir"])
@@ -180,6 +184,16 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
             );
         }
     }
+
+    // The ballots stage signed its ledger, with the key outside the ledger's folder.
+    Command::cargo_bin("scrutineer")
+        .expect("binary")
+        .arg("--store")
+        .arg(&store)
+        .args(["--quiet", "ledger", "verify"])
+        .assert()
+        .success();
+    assert!(config.join("scrutineer/ledger-keys").read_dir().is_ok_and(|mut d| d.next().is_some()));
 
     // The report was written and the store holds findings of every engine.
     let html = std::fs::read_to_string(dir.join("report.html")).expect("report");

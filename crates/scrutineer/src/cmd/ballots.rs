@@ -4,9 +4,9 @@ use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use scrutineer_ballots::{AnomalyOptions, Inputs, Layout, explain, output, read_all, reconcile, totals};
 use scrutineer_core::Engine;
-use scrutineer_ledger::{Durability, Ledger, commit_and_sign};
+use scrutineer_ledger::Durability;
 
-use crate::cmd::ledger::{default_ledger, signing_key};
+use crate::cmd::ledger::{KeyArgs, default_ledger, open_for_append, signer};
 use crate::ui::Context;
 
 #[derive(Debug, Subcommand)]
@@ -39,9 +39,17 @@ pub enum BallotsCommand {
         /// The tamper-evident ledger every record and finding is appended to (default: next to the store).
         #[arg(long)]
         ledger: Option<PathBuf>,
-        /// The ledger's signing key (default `<ledger>.key`, generated with mode 0600 on first use).
-        #[arg(long)]
+        /// The ledger's signing key (created with mode 0600 on first use). Default: under the
+        /// user's configuration folder (`$XDG_CONFIG_HOME/scrutineer/ledger-keys/`, else
+        /// `~/.config/scrutineer/ledger-keys/`), one per ledger; never in the ledger's folder.
+        #[arg(long, env = scrutineer_ledger::keys::KEY_ENV, value_name = "PATH")]
         ledger_key: Option<PathBuf>,
+        /// Accept a ledger signing key inside the ledger's folder (throw-away ledgers only).
+        #[arg(long)]
+        allow_key_beside_ledger: bool,
+        /// Fail at once if another process is writing the ledger, instead of waiting for it.
+        #[arg(long)]
+        no_wait: bool,
         /// Ledger durability: commit (fsync once the run's entries are written; the default),
         /// always (fsync every entry; slow) or never (benchmarks only).
         #[arg(long, default_value = "commit")]
@@ -101,6 +109,8 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
             out,
             ledger,
             ledger_key,
+            allow_key_beside_ledger,
+            no_wait,
             fsync,
             no_ledger,
             alpha,
@@ -114,18 +124,11 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
             let mut led = if no_ledger {
                 None
             } else {
-                let key = signing_key(ctx, &ledger_path, ledger_key.as_deref())?;
-                let l = Ledger::open(&ledger_path, fsync)
-                    .with_context(|| format!("opening the ledger {}", ledger_path.display()))?;
-                if l.recovery().torn_bytes > 0 {
-                    ctx.note(format!(
-                        "ledger: set aside {} bytes of an interrupted append (never acknowledged)",
-                        l.recovery().torn_bytes
-                    ));
-                }
-                Some((l, key))
+                let key = KeyArgs { key: ledger_key, allow_key_beside_ledger, no_wait };
+                let signer = signer(ctx, &ledger_path, &key)?;
+                Some(open_for_append(ctx, &ledger_path, signer, fsync, &key)?)
             };
-            let first_entry = led.as_ref().map(|(l, _)| l.size()).unwrap_or(0);
+            let first_entry = led.as_ref().map(|l| l.size()).unwrap_or(0);
             let names: Vec<(String, String)> = [
                 ("roll", Some(&roll)),
                 ("issued", Some(&issued)),
@@ -143,7 +146,7 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
             let mut current_source = String::new();
             let ds = {
                 let mut sink = |source: &str, line: u64, rec: &csv_record::Record| -> Result<(), String> {
-                    let Some((l, _)) = led.as_mut() else { return Ok(()) };
+                    let Some(l) = led.as_mut() else { return Ok(()) };
                     if current_source != source {
                         // One entry naming the file; its records then carry only source and line.
                         current_source = source.to_owned();
@@ -238,7 +241,7 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
 
             // The ledger: every finding, then a signed tree head.
             let mut head = None;
-            if let Some((l, key)) = led.as_mut() {
+            if let Some(mut l) = led.take() {
                 bar.set_message("signing the ledger");
                 for f in &rec.findings {
                     let fields: [&[u8]; 4] = [
@@ -271,10 +274,8 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
                     );
                     l.append(&buf)?;
                 }
-                head = Some(
-                    commit_and_sign(l, key)
-                        .with_context(|| format!("committing {}", ledger_path.display()))?,
-                );
+                head = Some(l.sign().with_context(|| format!("signing {}", ledger_path.display()))?);
+                l.close().with_context(|| format!("closing {}", ledger_path.display()))?;
             }
             // What the HTML report charts: findings by kind, the largest precincts' totals
             // and the overall closing figures.

@@ -3,7 +3,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use scrutineer_ledger::{Durability, KeyOrigin, Ledger, commit_and_sign, sth};
+use scrutineer_ledger::{
+    Durability, KeyOrigin, KeyPlacement, Ledger, LockWait, Signer, VerifyOptions, Witness, WriterOptions, sth,
+};
 
 use crate::ui::Context;
 
@@ -24,54 +26,119 @@ pub fn default_ledger(ctx: &Context, given: Option<&Path>) -> PathBuf {
     given.map(Path::to_path_buf).unwrap_or_else(|| ctx.store_path.with_extension("ledger"))
 }
 
+/// Where the signing key comes from, for every command that writes a ledger.
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeyArgs {
+    /// The ed25519 signing key (created with mode 0600 on first use). Default: under the
+    /// user's configuration folder, `$XDG_CONFIG_HOME/scrutineer/ledger-keys/` (else
+    /// `~/.config/scrutineer/ledger-keys/`), one per ledger. It must not be in the ledger's folder.
+    #[arg(long = "key", env = scrutineer_ledger::keys::KEY_ENV, value_name = "PATH")]
+    pub key: Option<PathBuf>,
+    /// Accept a signing key inside the ledger's folder (throw-away ledgers only: whoever can
+    /// write the ledger could then re-sign it).
+    #[arg(long)]
+    pub allow_key_beside_ledger: bool,
+    /// Fail at once if another process is writing the ledger, instead of waiting for it.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
 /// Loads or creates the signing key, telling the user when one is made.
-pub fn signing_key(
-    ctx: &Context,
-    ledger: &Path,
-    key: Option<&Path>,
-) -> anyhow::Result<scrutineer_ledger::SigningKey> {
-    let key_path = key.map(Path::to_path_buf).unwrap_or_else(|| sth::default_key_path(ledger));
-    let (k, origin) = sth::load_or_create_key(&key_path, ledger)
-        .with_context(|| format!("loading the ledger signing key {}", key_path.display()))?;
-    if origin == KeyOrigin::Generated {
+pub fn signer(ctx: &Context, ledger: &Path, key: &KeyArgs) -> anyhow::Result<Signer> {
+    let placement = if key.allow_key_beside_ledger {
+        KeyPlacement::AllowBesideLedger
+    } else {
+        KeyPlacement::OutsideLedgerFolder
+    };
+    let s = Signer::load_or_create(key.key.as_deref(), ledger, placement)
+        .with_context(|| format!("loading the signing key of the ledger {}", ledger.display()))?;
+    if s.origin() == KeyOrigin::Generated {
         ctx.note(format!(
-            "generated a new ed25519 signing key in {} (mode 0600: keep it secret); its public key is in {}",
-            key_path.display(),
+            "generated a new ed25519 signing key in {} (mode 0600: keep it secret and back it up); its public key is in {}",
+            s.key_path().display(),
             sth::public_key_path(ledger).display()
         ));
     }
-    Ok(k)
+    Ok(s)
+}
+
+/// Opens `ledger` for appending with `signer`, reporting what recovery did.
+pub fn open_for_append(
+    ctx: &Context,
+    ledger: &Path,
+    signer: Signer,
+    durability: Durability,
+    key: &KeyArgs,
+) -> anyhow::Result<Ledger> {
+    let on_wait =
+        |p: &Path| ctx.note(format!("another process is writing {}; waiting for it to finish", p.display()));
+    let opts = WriterOptions {
+        durability,
+        lock: if key.no_wait { LockWait::Fail } else { LockWait::Wait },
+        on_wait: Some(&on_wait),
+    };
+    let l = Ledger::open(ledger, signer, &opts)
+        .with_context(|| format!("opening the ledger {}", ledger.display()))?;
+    let r = l.recovery();
+    if let Some(n) = r.adopted_head {
+        ctx.note(format!(
+            "the signing key had no record of {}; continuing from its signed tree head at size {n}",
+            ledger.display()
+        ));
+    }
+    if let Some(n) = r.republished {
+        ctx.note(format!("published the tree head at size {n}, signed just before an interrupted run"));
+    }
+    if r.torn_bytes > 0 || r.unacknowledged_entries > 0 {
+        ctx.note(format!(
+            "set aside {} unacknowledged entries and {} bytes of a torn final entry left by an interrupted run, into {}",
+            r.unacknowledged_entries,
+            r.torn_bytes,
+            r.torn_saved_to.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+        ));
+    }
+    Ok(l)
 }
 
 #[derive(Debug, Subcommand)]
 pub enum LedgerCommand {
-    /// Recompute every entry, checksum, Merkle root and signed tree head; name the first
-    /// altered, missing or reordered entry. Exits non-zero on any problem.
+    /// Recompute every entry, checksum, Merkle root and signed tree head, and check the
+    /// ledger extends every witnessed head; name the first altered, missing, reordered or
+    /// unsigned entry. Exits non-zero on any problem.
     Verify {
         #[command(flatten)]
         ledger: LedgerArg,
-        /// The public key to check signatures against (hex, or a file holding it); default `<ledger>.pub`.
+        /// The public key to check signatures against (hex, or a file holding it); default
+        /// `<ledger>.pub`, which whoever can write the ledger can replace: pin a copy.
         #[arg(long)]
         public_key: Option<PathBuf>,
+        /// Accept entries after the last signed tree head and a torn final entry (what a
+        /// crash leaves), reporting them, instead of failing.
+        #[arg(long)]
+        allow_unsigned_tail: bool,
+        /// A tree head seen earlier (from `ledger head --json`); the ledger must extend it
+        /// (checked with a consistency proof). Repeatable.
+        #[arg(long, value_name = "STH.json", num_args = 1..)]
+        witness: Vec<PathBuf>,
     },
     /// Append each line of a file (or stdin with `-`) as one entry. Prints `ack N` for
-    /// every entry once it is durable.
+    /// every entry once a signed tree head covers it.
     Append {
         #[command(flatten)]
         ledger: LedgerArg,
         /// When entries reach the disk: always (fsync each), commit (fsync per batch), never.
         #[arg(long, default_value = "commit")]
         fsync: Durability,
-        /// Entries per commit.
+        /// Entries per signed tree head.
         #[arg(long, default_value_t = 1000)]
         batch: usize,
-        /// The signing key file (default `<ledger>.key`, created on first use).
-        #[arg(long)]
-        key: Option<PathBuf>,
+        #[command(flatten)]
+        key: KeyArgs,
         /// Input file, or `-` for stdin.
         input: PathBuf,
     },
-    /// The latest signed tree head.
+    /// The latest signed tree head (JSON; what an office publishes or sends to partners,
+    /// for `verify --witness`).
     Head {
         #[command(flatten)]
         ledger: LedgerArg,
@@ -133,34 +200,79 @@ mod hex {
 
 pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
     match cmd {
-        LedgerCommand::Verify { ledger, public_key } => {
+        LedgerCommand::Verify { ledger, public_key, allow_unsigned_tail, witness } => {
             let path = ledger.path(ctx);
+            let pinned = public_key.is_some();
             let key_src = public_key.unwrap_or_else(|| sth::public_key_path(&path));
             let key = sth::read_public_key(&key_src)
                 .with_context(|| format!("reading the public key {}", key_src.display()))?;
+            if !pinned {
+                ctx.note(format!(
+                    "checking signatures against {}, beside the ledger; pin a copy kept elsewhere with --public-key",
+                    key_src.display()
+                ));
+            }
+            let mut witnesses = Vec::with_capacity(witness.len());
+            for w in &witness {
+                let head =
+                    sth::read_head_file(w).with_context(|| format!("reading the witness {}", w.display()))?;
+                witnesses.push(Witness { source: w.display().to_string(), head });
+            }
             let bar = ctx.stage(&format!("verifying {}", path.display()));
-            let r = scrutineer_ledger::verify(&path, Some(&key))
+            let opts = VerifyOptions { allow_unsigned_tail, witnesses };
+            let r = scrutineer_ledger::verify(&path, Some(&key), &opts)
                 .with_context(|| format!("verifying {}", path.display()))?;
             bar.finish_and_clear();
             if ctx.json {
+                let witnesses: Vec<serde_json::Value> = r
+                    .witnesses
+                    .iter()
+                    .map(|w| {
+                        serde_json::json!({
+                            "source": w.source, "tree_size": w.tree_size, "root_hash": w.root_hash,
+                            "consistent": w.consistent, "proof": hexs(&w.proof), "problem": w.reason,
+                        })
+                    })
+                    .collect();
                 println!(
                     "{}",
                     serde_json::json!({
                         "entries": r.entries, "root": hex::encode(r.root), "tree_heads_checked": r.tree_heads_checked,
-                        "unsigned_tail": r.unsigned_tail, "torn_tail_bytes": r.torn_tail_bytes,
+                        "signed_size": r.signed_size, "unsigned_tail": r.unsigned_tail,
+                        "torn_tail_bytes": r.torn_tail_bytes, "allow_unsigned_tail": allow_unsigned_tail,
+                        "public_key": key_src.display().to_string(), "public_key_pinned": pinned,
+                        "witnesses": witnesses,
                         "ok": r.problem.is_none(), "problem": r.problem.as_ref().map(ToString::to_string),
-                        "first_bad_index": r.problem.as_ref().map(|p| p.first_index()),
+                        "first_bad_index": r.problem.as_ref().and_then(|p| p.first_index()),
+                        "suspects": r.problem.as_ref().and_then(|p| p.suspects()).map(|(a, b)| [a, b]),
                     })
                 );
             } else {
                 println!("{} entries, root {}", r.entries, hex::encode(r.root));
-                println!("{} signed tree heads verified", r.tree_heads_checked);
-                if r.unsigned_tail > 0 {
-                    println!("{} entries after the last signed tree head (not yet signed)", r.unsigned_tail);
+                println!(
+                    "{} signed tree heads verified (covering {} entries)",
+                    r.tree_heads_checked, r.signed_size
+                );
+                for w in &r.witnesses {
+                    match &w.reason {
+                        None => println!(
+                            "witness {}: size {} is consistent with today's ledger (proof of {} hashes)",
+                            w.source,
+                            w.tree_size,
+                            w.proof.len()
+                        ),
+                        Some(why) => println!("witness {}: size {}: {why}", w.source, w.tree_size),
+                    }
                 }
-                if r.torn_tail_bytes > 0 {
+                if r.unsigned_tail > 0 && allow_unsigned_tail {
                     println!(
-                        "{} bytes of an incomplete final entry (an append cut short; never acknowledged)",
+                        "{} entries after the last signed tree head (accepted with --allow-unsigned-tail: never acknowledged)",
+                        r.unsigned_tail
+                    );
+                }
+                if r.torn_tail_bytes > 0 && allow_unsigned_tail {
+                    println!(
+                        "{} bytes of an incomplete final entry (accepted with --allow-unsigned-tail: an append cut short, never acknowledged)",
                         r.torn_tail_bytes
                     );
                 }
@@ -177,11 +289,8 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
         }
         LedgerCommand::Append { ledger, fsync, batch, key, input } => {
             let path = ledger.path(ctx);
-            let k = signing_key(ctx, &path, key.as_deref())?;
-            let mut l = Ledger::open(&path, fsync).with_context(|| format!("opening {}", path.display()))?;
-            if l.recovery().torn_bytes > 0 {
-                ctx.note(format!("set aside {} bytes of a torn final entry", l.recovery().torn_bytes));
-            }
+            let signer = signer(ctx, &path, &key)?;
+            let mut l = open_for_append(ctx, &path, signer, fsync, &key)?;
             let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
                 Box::new(std::io::stdin().lock())
             } else {
@@ -191,11 +300,12 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             };
             let out = std::io::stdout();
             let mut pending = Vec::new();
+            let per_head = if fsync == Durability::Always { 1 } else { batch.max(1) };
             for line in reader.lines() {
                 let line = line.with_context(|| format!("reading {}", input.display()))?;
                 pending.push(l.append(line.as_bytes())?);
-                if pending.len() >= batch.max(1) || fsync == Durability::Always {
-                    l.commit()?;
+                if pending.len() >= per_head {
+                    l.sign().with_context(|| format!("signing {}", path.display()))?;
                     let mut o = out.lock();
                     for i in pending.drain(..) {
                         writeln!(o, "ack {i}")?;
@@ -203,19 +313,27 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
                     o.flush()?;
                 }
             }
-            let sthd = commit_and_sign(&mut l, &k)?;
+            let head = l.sign().with_context(|| format!("signing {}", path.display()))?;
+            l.close()?;
             let mut o = out.lock();
             for i in pending.drain(..) {
                 writeln!(o, "ack {i}")?;
             }
-            writeln!(o, "tree size {} root {}", sthd.tree_size, sthd.root_hash)?;
+            writeln!(o, "tree size {} root {}", head.tree_size, head.root_hash)?;
             Ok(())
         }
         LedgerCommand::Head { ledger } => {
             let path = ledger.path(ctx);
             let heads = sth::read_sths(&path)?;
             let Some(h) = heads.last() else { bail!("{} has no signed tree head yet", path.display()) };
-            println!("{}", serde_json::to_string_pretty(h)?);
+            if ctx.json {
+                println!("{}", serde_json::to_string_pretty(h)?);
+            } else {
+                println!(
+                    "tree size {} root {} at {} ms, signed by {}",
+                    h.tree_size, h.root_hash, h.timestamp_ms, h.public_key
+                );
+            }
             Ok(())
         }
         LedgerCommand::Entries { ledger, from, to } => {
@@ -262,26 +380,37 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             if ledger.exists() {
                 bail!("{} exists; the benchmark needs a scratch path", ledger.display());
             }
-            let mut l = Ledger::open(&ledger, fsync)?;
-            let mut data = vec![b'x'; size];
+            // A throw-away key beside the scratch ledger; both are removed afterwards.
+            let key_path = sibling(&ledger, "bench-key");
+            let signer = Signer::load_or_create(Some(&key_path), &ledger, KeyPlacement::AllowBesideLedger)?;
+            let state = signer.state_path().to_path_buf();
+            let opts = WriterOptions { durability: fsync, ..WriterOptions::default() };
+            let mut l = Ledger::open(&ledger, signer, &opts)?;
+            let mut data = vec![b'x'; size.max(8)];
+            let per_head = if fsync == Durability::Always { 1 } else { batch.max(1) };
             let started = std::time::Instant::now();
             for i in 0..entries {
                 data[..8].copy_from_slice(&i.to_le_bytes());
                 l.append(&data)?;
-                if (i + 1) % batch.max(1) == 0 && fsync == Durability::Commit {
-                    l.commit()?;
+                if (i + 1) % per_head == 0 {
+                    l.sign()?;
                 }
             }
-            l.commit()?;
+            l.sign()?;
             let secs = started.elapsed().as_secs_f64();
-            drop(l);
-            for ext in ["", ".ckpt"] {
-                let mut p = ledger.clone().into_os_string();
-                p.push(ext);
-                let _ = std::fs::remove_file(PathBuf::from(p));
+            l.close()?;
+            for p in [
+                ledger.clone(),
+                sibling(&ledger, "ckpt"),
+                sibling(&ledger, "sth"),
+                sibling(&ledger, "pub"),
+                key_path,
+                state,
+            ] {
+                let _ = std::fs::remove_file(p);
             }
             println!(
-                "ledger appends: {entries} entries of {size} bytes, fsync={} (batch {batch}): {:.2} s, {:.0} appends/s",
+                "ledger appends: {entries} entries of {size} bytes, fsync={} (a signed head every {per_head}): {:.2} s, {:.0} appends/s",
                 fsync.as_str(),
                 secs,
                 entries as f64 / secs.max(1e-9)
@@ -289,4 +418,11 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn sibling(path: &Path, ext: &str) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(".");
+    s.push(ext);
+    PathBuf::from(s)
 }
