@@ -188,9 +188,9 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
                 output::write_malformed(&listed, &ds.malformed)?;
                 // The records read so far are in the ledger: sign them, so that the
                 // ledger stays whole for the next run.
-                if let Some((l, key)) = led.as_mut() {
-                    commit_and_sign(l, key)
-                        .with_context(|| format!("committing {}", ledger_path.display()))?;
+                if let Some(mut l) = led.take() {
+                    l.sign().with_context(|| format!("signing {}", ledger_path.display()))?;
+                    l.close().with_context(|| format!("closing {}", ledger_path.display()))?;
                 }
                 return Err(anyhow::Error::new(too_many).context(format!(
                     "reading the inputs; the malformed rows are listed in {}",
