@@ -26,7 +26,8 @@
 //! * The account must reach [`ScanParams::min_account_evidence`] (default 3: the
 //!   equivalent of three actions that no ungrouped account shares) on at least
 //!   [`ScanParams::min_account_days`] distinct UTC days (default 3: coordination repeated,
-//!   not one burst or one evening).
+//!   not one burst or one evening), unless its evidence is three times the minimum (dozens
+//!   of items no crowd shares are not one evening's event).
 //!
 //! Members that fail are removed from their community (they are listed, not silently
 //! dropped: [`Pruned`]), and a community left below the minimum network size is
@@ -109,6 +110,11 @@ enum Benign {
     EventHashtag,
 }
 
+/// Evidence this many times the minimum places an account even on fewer days: the day
+/// rule is there for a burst of a few items (one evening's event), and dozens of items no
+/// crowd shares are not that.
+const BURST_OVERRIDE: f64 = 3.0;
+
 /// Smallest crowd that makes a benign pattern: two or three accounts posting the same
 /// headline is ordinary copying and is judged like any other item.
 const BENIGN_MIN_ACCOUNTS: usize = 4;
@@ -146,7 +152,7 @@ pub fn prune(
             let e = evidence.get(&m).copied().unwrap_or_default();
             if e.evidence < params.min_account_evidence {
                 pruned.push(Pruned { account: m, reason: PruneReason::WeakEvidence, evidence: e });
-            } else if e.days < params.min_account_days {
+            } else if e.days < params.min_account_days && e.evidence < BURST_OVERRIDE * params.min_account_evidence {
                 pruned.push(Pruned { account: m, reason: PruneReason::SingleBurst, evidence: e });
             } else {
                 members.push(m);
