@@ -230,9 +230,10 @@ def cmd_score(args):
         print(f"{label}:   organic accounts by network: "
               + ", ".join(f"{n}: {c}" for n, c in nets.most_common(8))
               + "; most active: " + ", ".join(f"{a} ({organic[a]} posts)" for a in top))
+    bar = "meets" if precision >= 0.95 and organic_share <= 0.002 and recall >= 0.7 else "BELOW"
     print(f"{label}: precision {precision:.3f} (gate {args.min_precision}), organic placed "
           f"{100 * organic_share:.3f}% (gate {100 * args.max_organic:.2f}%), recall {recall:.3f} "
-          f"(gate {args.min_recall})")
+          f"(gate {args.min_recall}); {bar} the issue's bar (0.95, 0.2%, 0.7)")
     ok = precision >= args.min_precision and organic_share <= args.max_organic and recall >= args.min_recall
     if not ok:
         print(f"FAIL {label}: outside a gate", file=sys.stderr)
