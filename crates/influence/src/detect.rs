@@ -5,8 +5,8 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::cooccur::{CoOccurrence, co_occurrence};
-use crate::evidence::{AccountEvidence, CommunityEvidence, Pruned};
 use crate::corpus::{Action, Corpus};
+use crate::evidence::{AccountEvidence, CommunityEvidence, Pruned};
 use crate::minhash::{Banding, DisjointSets, candidate_pairs, intersection_size, jaccard, matching_pairs};
 use crate::nullmodel::{expected_shared, poisson_upper_log10};
 use crate::params::{Behaviour, EdgeFilter, ScanParams};

@@ -152,7 +152,9 @@ pub fn prune(
             let e = evidence.get(&m).copied().unwrap_or_default();
             if e.evidence < params.min_account_evidence {
                 pruned.push(Pruned { account: m, reason: PruneReason::WeakEvidence, evidence: e });
-            } else if e.days < params.min_account_days && e.evidence < BURST_OVERRIDE * params.min_account_evidence {
+            } else if e.days < params.min_account_days
+                && e.evidence < BURST_OVERRIDE * params.min_account_evidence
+            {
                 pruned.push(Pruned { account: m, reason: PruneReason::SingleBurst, evidence: e });
             } else {
                 members.push(m);
@@ -327,7 +329,14 @@ fn measure(
 
 /// Whether an item is a share-button headline or app template (co_tweet) or an event
 /// hashtag (co_hashtag): many accounts, most of them acting on it once.
-fn classify(behaviour: Behaviour, run: &[Action], d: usize, once: usize, window: i64, corpus: &Corpus) -> Benign {
+fn classify(
+    behaviour: Behaviour,
+    run: &[Action],
+    d: usize,
+    once: usize,
+    window: i64,
+    corpus: &Corpus,
+) -> Benign {
     if d < BENIGN_MIN_ACCOUNTS || (once as f64) < BENIGN_ONCE_SHARE * d as f64 {
         return Benign::None;
     }
@@ -337,7 +346,8 @@ fn classify(behaviour: Behaviour, run: &[Action], d: usize, once: usize, window:
             if looks_like_link_text(label) { Benign::ShareButton } else { Benign::None }
         }
         Behaviour::CoHashtag => {
-            let (lo, hi) = run.iter().fold((i64::MAX, i64::MIN), |(lo, hi), a| (lo.min(a.time), hi.max(a.time)));
+            let (lo, hi) =
+                run.iter().fold((i64::MAX, i64::MIN), |(lo, hi), a| (lo.min(a.time), hi.max(a.time)));
             if hi - lo <= window { Benign::EventHashtag } else { Benign::None }
         }
         _ => Benign::None,

@@ -296,7 +296,10 @@ pub fn benign_checks(e: &CommunityEvidence, params: &ScanParams) -> Vec<BenignCh
     checks.push(BenignCheck {
         explanation: "event_hashtag",
         ruled_out: true,
-        why: benign(e.event_hashtag_actions, "event hashtags (a tag set used once each by many accounts in one burst)"),
+        why: benign(
+            e.event_hashtag_actions,
+            "event hashtags (a tag set used once each by many accounts in one burst)",
+        ),
     });
     checks
 }

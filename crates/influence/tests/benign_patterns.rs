@@ -65,7 +65,13 @@ fn background() -> Vec<Post> {
                 0 => {
                     // Popular posts: a Zipf-like pick among 300.
                     let id = (r.below(3000) * r.below(3000)) / 3000;
-                    posts.push(retweet(&account, t, &format!("p{id}"), &format!("star{}", id % 20), "popular post"));
+                    posts.push(retweet(
+                        &account,
+                        t,
+                        &format!("p{id}"),
+                        &format!("star{}", id % 20),
+                        "popular post",
+                    ));
                 }
                 1 => {
                     let site = r.below(200);
@@ -94,7 +100,8 @@ fn scan(posts: Vec<Post>, params: &ScanParams) -> (BTreeSet<String>, Vec<String>
         corpus.add(p);
     }
     let analysis = analyse(corpus, params, &StateMediaList::builtin());
-    let placed = analysis.networks.iter().flat_map(|n| n.accounts.iter().map(|a| a.account.clone())).collect();
+    let placed =
+        analysis.networks.iter().flat_map(|n| n.accounts.iter().map(|a| a.account.clone())).collect();
     let pruned = analysis
         .detection
         .pruned
@@ -114,7 +121,10 @@ fn assert_organic_not_placed(pattern: Vec<Post>, accounts: &[String], what: &str
     posts.extend(pattern);
     let loose = placed(posts.clone(), &without_account_test());
     let tied = accounts.iter().filter(|a| loose.contains(*a)).count();
-    assert!(tied >= 3, "{what}: the pattern should tie its accounts at the edge level (placed {tied} without the account test)");
+    assert!(
+        tied >= 3,
+        "{what}: the pattern should tie its accounts at the edge level (placed {tied} without the account test)"
+    );
     let strict = placed(posts, &ScanParams::default());
     let wrongly: Vec<&String> = accounts.iter().filter(|a| strict.contains(*a)).collect();
     assert!(wrongly.is_empty(), "{what}: ordinary accounts placed at the defaults: {wrongly:?}");
@@ -125,8 +135,12 @@ fn assert_team_placed(pattern: Vec<Post>, team: &[String], what: &str) {
     posts.extend(pattern);
     let (strict, pruned) = scan(posts, &ScanParams::default());
     let missed: Vec<&String> = team.iter().filter(|a| !strict.contains(*a)).collect();
-    let why: Vec<&String> = pruned.iter().filter(|p| missed.iter().any(|m| p.starts_with(m.as_str()))).collect();
-    assert!(missed.is_empty(), "{what}: team members not placed: {missed:?} (grouped but not placed: {why:?})");
+    let why: Vec<&String> =
+        pruned.iter().filter(|p| missed.iter().any(|m| p.starts_with(m.as_str()))).collect();
+    assert!(
+        missed.is_empty(),
+        "{what}: team members not placed: {missed:?} (grouped but not placed: {why:?})"
+    );
 }
 
 /// A news site's share button: "headline link #Outlet", each click its own t.co link.
@@ -139,9 +153,9 @@ fn share(account: &str, t: i64, headline: &str, click: u64) -> Post {
 /// than any two sentences do.
 fn headline(n: u64) -> String {
     const WORDS: [&str; 24] = [
-        "senate", "budget", "vote", "delayed", "markets", "rally", "governor", "signs", "water", "bill", "county",
-        "schools", "reopen", "storm", "damage", "rises", "court", "blocks", "rule", "farmers", "warn", "prices",
-        "record", "low",
+        "senate", "budget", "vote", "delayed", "markets", "rally", "governor", "signs", "water", "bill",
+        "county", "schools", "reopen", "storm", "damage", "rises", "court", "blocks", "rule", "farmers",
+        "warn", "prices", "record", "low",
     ];
     let mut r = Rng(1000 + n);
     (0..8).map(|_| WORDS[r.below(24) as usize]).collect::<Vec<_>>().join(" ") + &format!(" story {n}")
@@ -224,14 +238,21 @@ fn event_hashtag_viewers_are_not_placed_and_a_team_repeating_tags_is() {
     // following days with partly the same viewers.
     let mut pattern = Vec::new();
     let mut viewers = Vec::new();
-    for (e, (tag, n)) in [("NABJ", 13u64), ("DemDebate", 15), ("NABJ2024", 10), ("VPDebate", 14), ("DNCNight4", 12)]
-        .into_iter()
-        .enumerate()
+    for (e, (tag, n)) in
+        [("NABJ", 13u64), ("DemDebate", 15), ("NABJ2024", 10), ("VPDebate", 14), ("DNCNight4", 12)]
+            .into_iter()
+            .enumerate()
     {
         for k in 0..n {
             let account = format!("viewer{}", (k + 3 * e as u64) % 18);
             let t = T0 + (4 + e as i64 / 2) * DAY + (14 + 3 * (e as i64 % 2)) * 3600 + r.below(3600) as i64;
-            pattern.push(original(&account, t, &format!("watching this now, {account} says #{tag}"), &[], &[tag]));
+            pattern.push(original(
+                &account,
+                t,
+                &format!("watching this now, {account} says #{tag}"),
+                &[],
+                &[tag],
+            ));
             viewers.push(account);
         }
     }
