@@ -27,7 +27,10 @@
 //!   equivalent of three actions that no ungrouped account shares) on at least
 //!   [`ScanParams::min_account_days`] distinct UTC days (default 3: coordination repeated,
 //!   not one burst or one evening), unless its evidence is three times the minimum (dozens
-//!   of items no crowd shares are not one evening's event).
+//!   of items no crowd shares are not one evening's event). An account that acted with
+//!   fellow members on at least 30 distinct items needs only half the minimum evidence:
+//!   that is repetition, even on items a crowd also shared (an operation's posts that
+//!   real users amplified).
 //!
 //! Members that fail are removed from their community (they are listed, not silently
 //! dropped: [`Pruned`]), and a community left below the minimum network size is
@@ -115,6 +118,11 @@ enum Benign {
 /// crowd shares are not that.
 const BURST_OVERRIDE: f64 = 3.0;
 
+/// An account that acted together with fellow members on this many distinct items is
+/// repeating, not coinciding, even when the items were popular (an operation's posts
+/// that real users also shared): half the minimum evidence places it.
+const REPEATED_ITEMS: u32 = 30;
+
 /// Smallest crowd that makes a benign pattern: two or three accounts posting the same
 /// headline is ordinary copying and is judged like any other item.
 const BENIGN_MIN_ACCOUNTS: usize = 4;
@@ -150,7 +158,8 @@ pub fn prune(
         let mut members = Vec::with_capacity(c.members.len());
         for &m in &c.members {
             let e = evidence.get(&m).copied().unwrap_or_default();
-            if e.evidence < params.min_account_evidence {
+            let repeated = e.items >= REPEATED_ITEMS && e.evidence >= params.min_account_evidence / 2.0;
+            if e.evidence < params.min_account_evidence && !repeated {
                 pruned.push(Pruned { account: m, reason: PruneReason::WeakEvidence, evidence: e });
             } else if e.days < params.min_account_days
                 && e.evidence < BURST_OVERRIDE * params.min_account_evidence
