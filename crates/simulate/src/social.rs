@@ -563,11 +563,11 @@ impl<'a> Gen<'a> {
                 OUTLETS.iter().map(|o| if o.3 == topic { 6.0 } else if o.3 == 2 { 1.5 } else { 0.3 }).collect();
             let outlet = weighted(&mut thin, &outlet_w);
             let (share_button, app_template) = if passer_by {
-                (0.35, 0.2)
+                (0.5, 0.2)
             } else if thin.chance(OUTLET_READER_SHARE) {
                 (0.15 + 0.25 * thin.unit(), 0.02)
             } else {
-                (0.05, 0.03)
+                (0.1, 0.03)
             };
             let last = self.accounts.len() - 1;
             let a = &mut self.accounts[last];
@@ -835,7 +835,7 @@ impl Gen<'_> {
                 // draw of its own.
                 let hit = ((key >> 20) % 1000) as f64 / 1000.0;
                 let age = (time - published) as f64 / 3600.0;
-                let w = (-age).exp() * (3.0 * hit).exp() / (k as f64 + 1.0).powf(1.5);
+                let w = (-age).exp() * (4.0 * hit).exp() / (k as f64 + 1.0).powf(2.0);
                 weights.push(w);
                 keys.push((key, published));
             }

@@ -101,20 +101,24 @@ fn organic_traffic_has_share_buttons_app_templates_event_tags_and_thin_accounts(
             by_headline.entry(text).or_default().push((r.time, &r.author, links.concat()));
         }
     }
-    let mut best_hour = 0;
+    let (mut best_hour, mut best_six_hours) = (0, 0);
     let mut all_links = 0;
     let mut distinct_links: HashSet<&str> = HashSet::new();
     for shares in by_headline.values_mut() {
         shares.sort();
-        for (i, s) in shares.iter().enumerate() {
-            let hour: HashSet<&str> =
-                shares[i..].iter().take_while(|x| x.0 - s.0 <= 3600).map(|x| x.1).collect();
-            best_hour = best_hour.max(hour.len());
+        let within = |i: usize, secs: i64| -> usize {
+            let start = shares[i].0;
+            shares[i..].iter().take_while(|x| x.0 - start <= secs).map(|x| x.1).collect::<HashSet<_>>().len()
+        };
+        for i in 0..shares.len() {
+            best_hour = best_hour.max(within(i, 3600));
         }
+        best_six_hours = best_six_hours.max(within(0, 6 * 3600));
         all_links += shares.len();
         distinct_links.extend(shares.iter().map(|s| s.2.as_str()));
     }
-    assert!(best_hour >= 6, "most accounts sharing one headline within an hour: {best_hour}");
+    assert!(best_hour >= 3, "most accounts sharing one headline within an hour: {best_hour}");
+    assert!(best_six_hours >= 8, "most accounts sharing one headline in its first six hours: {best_six_hours}");
     assert_eq!(distinct_links.len(), all_links, "every share-button post has its own link");
     let popular = by_headline.values().filter(|s| s.len() >= 5).count();
     assert!(popular >= 20, "{popular} headlines shared 5 times or more");
@@ -132,9 +136,13 @@ fn organic_traffic_has_share_buttons_app_templates_event_tags_and_thin_accounts(
     assert!(readers >= 10, "{readers} accounts shared 3+ headlines of one outlet over 2+ days");
 
     // App templates: the app's words from many accounts, each once or twice.
-    for (prefix, min_accounts) in
-        [("Check out ", 20), ("I liked a @YouTube video https://t.co/", 20), ("Just posted a photo @ ", 20)]
-    {
+    // (prefix, accounts using the template, accounts behind its most common text: videos
+    // are many and short-lived, creators and places few and lasting).
+    for (prefix, min_accounts, min_widest) in [
+        ("Check out ", 20, 5),
+        ("I liked a @YouTube video https://t.co/", 20, 3),
+        ("Just posted a photo @ ", 20, 5),
+    ] {
         let mut per_account: HashMap<&str, usize> = HashMap::new();
         let mut by_text: HashMap<String, HashSet<&str>> = HashMap::new();
         for r in originals.iter().filter(|r| r.content.starts_with(prefix)) {
@@ -143,9 +151,9 @@ fn organic_traffic_has_share_buttons_app_templates_event_tags_and_thin_accounts(
         }
         assert!(per_account.len() >= min_accounts, "{prefix}: {} accounts", per_account.len());
         let few = per_account.values().filter(|&&n| n <= 2).count();
-        assert!(few * 10 >= per_account.len() * 9, "{prefix}: {few} of {} accounts at most twice", per_account.len());
+        assert!(few * 5 >= per_account.len() * 4, "{prefix}: {few} of {} accounts at most twice", per_account.len());
         let widest = by_text.values().map(HashSet::len).max().unwrap_or(0);
-        assert!(widest >= 5, "{prefix}: the most common text comes from {widest} accounts");
+        assert!(widest >= min_widest, "{prefix}: the most common text comes from {widest} accounts");
     }
 
     // Televised events: a tag used once each by many accounts, all within two hours.
