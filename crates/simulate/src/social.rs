@@ -559,8 +559,18 @@ impl<'a> Gen<'a> {
             // above stay those of the activity calibration.
             let mut thin = Draws::new(self.s.seed, i, S_THIN);
             let passer_by = thin.chance(PASSER_BY_SHARE);
-            let outlet_w: Vec<f64> =
-                OUTLETS.iter().map(|o| if o.3 == topic { 6.0 } else if o.3 == 2 { 1.5 } else { 0.3 }).collect();
+            let outlet_w: Vec<f64> = OUTLETS
+                .iter()
+                .map(|o| {
+                    if o.3 == topic {
+                        6.0
+                    } else if o.3 == 2 {
+                        1.5
+                    } else {
+                        0.3
+                    }
+                })
+                .collect();
             let outlet = weighted(&mut thin, &outlet_w);
             let (share_button, app_template) = if passer_by {
                 (0.5, 0.2)
@@ -815,7 +825,13 @@ impl Gen<'_> {
     /// its popularity and its age (shares fall off with a one-hour time constant), as
     /// "headline link #Outlet" or "headline link via @outlet". Readers mostly share their
     /// own outlet; passers-by and occasional sharers land on any outlet.
-    fn share_button(&self, d: &mut Draws, account: u32, time: i64, shared: &mut HashSet<(u32, u64)>) -> String {
+    fn share_button(
+        &self,
+        d: &mut Draws,
+        account: u32,
+        time: i64,
+        shared: &mut HashSet<(u32, u64)>,
+    ) -> String {
         let a = &self.accounts[account as usize];
         let site = if d.chance(0.8) { a.outlet } else { d.below(OUTLETS.len() as u64) as usize };
         let (name, domain, handle, topic, per_day, style) = OUTLETS[site];
@@ -877,7 +893,8 @@ impl Gen<'_> {
                 let creator = text::creator_name(zipf(d, &self.creator_zipf) as u64 ^ self.s.seed);
                 // The short-video app was musical.ly until it became TikTok (2 August 2018).
                 let tiktok = date >= NaiveDate::from_ymd_opt(2018, 8, 2).unwrap_or_default();
-                let (tag, host) = if tiktok { ("#TikTok", "www.tiktok.com") } else { ("#musically", "musical.ly") };
+                let (tag, host) =
+                    if tiktok { ("#TikTok", "www.tiktok.com") } else { ("#musically", "musical.ly") };
                 let page = format!("https://{host}/v/{}", base62(d.next_u64(), 12));
                 let link = self.per_post_link(d, page);
                 format!("Check out {creator}'s video! {tag} {link}")

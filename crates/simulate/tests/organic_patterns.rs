@@ -118,13 +118,18 @@ fn organic_traffic_has_share_buttons_app_templates_event_tags_and_thin_accounts(
         distinct_links.extend(shares.iter().map(|s| s.2.as_str()));
     }
     assert!(best_hour >= 3, "most accounts sharing one headline within an hour: {best_hour}");
-    assert!(best_six_hours >= 8, "most accounts sharing one headline in its first six hours: {best_six_hours}");
+    assert!(
+        best_six_hours >= 8,
+        "most accounts sharing one headline in its first six hours: {best_six_hours}"
+    );
     assert_eq!(distinct_links.len(), all_links, "every share-button post has its own link");
     let popular = by_headline.values().filter(|s| s.len() >= 5).count();
     assert!(popular >= 20, "{popular} headlines shared 5 times or more");
 
     // Readers of one outlet share several of its headlines on different days.
-    let mut reader_days: HashMap<(&str, String), (HashSet<String>, HashSet<i64>)> = HashMap::new();
+    // (account, outlet) -> (headlines, days).
+    type Shared = (HashSet<String>, HashSet<i64>);
+    let mut reader_days: HashMap<(&str, String), Shared> = HashMap::new();
     for r in &originals {
         if let Some(outlet) = share_button_outlet(&r.content) {
             let e = reader_days.entry((&r.author, outlet)).or_default();
@@ -151,7 +156,11 @@ fn organic_traffic_has_share_buttons_app_templates_event_tags_and_thin_accounts(
         }
         assert!(per_account.len() >= min_accounts, "{prefix}: {} accounts", per_account.len());
         let few = per_account.values().filter(|&&n| n <= 2).count();
-        assert!(few * 5 >= per_account.len() * 4, "{prefix}: {few} of {} accounts at most twice", per_account.len());
+        assert!(
+            few * 5 >= per_account.len() * 4,
+            "{prefix}: {few} of {} accounts at most twice",
+            per_account.len()
+        );
         let widest = by_text.values().map(HashSet::len).max().unwrap_or(0);
         assert!(widest >= min_widest, "{prefix}: the most common text comes from {widest} accounts");
     }
@@ -208,6 +217,7 @@ fn twitter_v1_share_buttons_carry_their_own_tco_link_to_the_outlet_page() {
         e.0.insert(short);
         e.1.insert(v["user"]["id_str"].as_str().expect("user").to_string());
     }
-    let shared = pages.values().filter(|(links, users)| users.len() >= 5 && links.len() == users.len()).count();
+    let shared =
+        pages.values().filter(|(links, users)| users.len() >= 5 && links.len() == users.len()).count();
     assert!(shared >= 10, "{shared} outlet pages shared by 5+ accounts, each through its own t.co link");
 }

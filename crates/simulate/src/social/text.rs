@@ -876,7 +876,12 @@ pub fn outlet_headline(article_key: u64, topic: usize) -> String {
     let lead = capitalise(who);
     match d.below(6) {
         0 => format!("{lead}'s plan for {what} could cost US nearly {}K jobs", 100 + d.below(900)),
-        1 => format!("{lead} {} {what}, and {} are {}", pick(&mut d, &VERBS), pick(&mut d, nouns), pick(&mut d, &ADJS)),
+        1 => format!(
+            "{lead} {} {what}, and {} are {}",
+            pick(&mut d, &VERBS),
+            pick(&mut d, nouns),
+            pick(&mut d, &ADJS)
+        ),
         2 => format!("Poll: {}% of voters say {what} {} {who}", 20 + d.below(70), pick(&mut d, &VERBS)),
         3 => format!("What {who} just said about {what} is {}", pick(&mut d, &ADJS)),
         4 => format!("{lead} {} {what} in {} move", pick(&mut d, &VERBS), pick(&mut d, &ADJS)),
@@ -902,10 +907,19 @@ pub fn video_title(key: u64) -> String {
     let topic = d.below(NOUNS.len() as u64) as usize;
     let n = pick(&mut d, NOUNS[topic]);
     match d.below(4) {
-        0 => format!("{} - {} ({})", capitalise(n), capitalise(pick(&mut d, &ADJS)), pick(&mut d, &["Official Video", "Full Speech", "Highlights", "Live"])),
+        0 => format!(
+            "{} - {} ({})",
+            capitalise(n),
+            capitalise(pick(&mut d, &ADJS)),
+            pick(&mut d, &["Official Video", "Full Speech", "Highlights", "Live"])
+        ),
         1 => format!("Top 10 {} moments of {n}", pick(&mut d, &ADJS)),
         2 => format!("{} reacts to {n}", capitalise(pick(&mut d, &FIRST))),
-        _ => format!("The {} {n} | {}", pick(&mut d, &ADJS), pick(&mut d, &["Late Show", "Full Episode", "Reaction", "Explained"])),
+        _ => format!(
+            "The {} {n} | {}",
+            pick(&mut d, &ADJS),
+            pick(&mut d, &["Late Show", "Full Episode", "Reaction", "Explained"])
+        ),
     }
 }
 
@@ -946,7 +960,25 @@ pub const PLACES: [&str; 30] = [
 /// The hashtag of a televised event: a broadcaster or an association, the kind of event,
 /// often the year (#NABJ16, #CNNTownHall, #VetsForum).
 pub fn event_tag(d: &mut Draws, year: i32) -> String {
-    let host = pick(d, &["NABJ", "CNN", "NBC", "FOX", "PBS", "ABC", "CBS", "NAACP", "AARP", "Vets", "Univision", "MSNBC", "CSPAN", "NPR"]);
+    let host = pick(
+        d,
+        &[
+            "NABJ",
+            "CNN",
+            "NBC",
+            "FOX",
+            "PBS",
+            "ABC",
+            "CBS",
+            "NAACP",
+            "AARP",
+            "Vets",
+            "Univision",
+            "MSNBC",
+            "CSPAN",
+            "NPR",
+        ],
+    );
     let kind = pick(d, &["TownHall", "Forum", "Panel", "Debate", "Convention", "Live", "", "Special"]);
     if d.chance(0.5) { format!("#{host}{kind}{:02}", year.rem_euclid(100)) } else { format!("#{host}{kind}") }
 }
