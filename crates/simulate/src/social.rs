@@ -211,6 +211,12 @@ struct Account {
     mix: [f64; 3],
     /// Personal shift of the daily rhythm, in hours.
     shift: i32,
+    /// The share-button outlet this account reads most (index into OUTLETS).
+    outlet: usize,
+    /// Share of the account's originals posted with an outlet's share button.
+    share_button: f64,
+    /// Share of the account's originals written by an app (video, liked video, photo).
+    app_template: f64,
 }
 
 struct Post {
@@ -252,6 +258,17 @@ const S_URN: u64 = 4;
 const S_OP: u64 = 5;
 const S_WAVES: u64 = 6;
 const S_IDS: u64 = 7;
+const S_THIN: u64 = 8;
+const S_EVENTS: u64 = 9;
+const S_VIEWERS: u64 = 10;
+const S_TEMPLATE: u64 = 11;
+
+/// Share of organic accounts that pass by: one or two posts in the whole collection (1–3
+/// with an event post), as most accounts of a keyword collection are.
+const PASSER_BY_SHARE: f64 = 0.3;
+/// Share of accounts that read one outlet and post many of its headlines with its share
+/// button.
+const OUTLET_READER_SHARE: f64 = 0.15;
 
 fn normal(d: &mut Draws) -> f64 {
     let u1 = d.unit().max(1e-300);
@@ -357,7 +374,32 @@ struct Gen<'a> {
     tag_zipf: Vec<f64>,
     tail_zipf: Vec<f64>,
     article_zipf: Vec<f64>,
+    events: Vec<TelevisedEvent>,
+    creator_zipf: Vec<f64>,
+    place_zipf: Vec<f64>,
 }
+
+/// A televised event (debate, panel, town hall, convention night) with its own hashtag:
+/// viewers post it once each while it is on air.
+struct TelevisedEvent {
+    start: i64,
+    end: i64,
+    tag: String,
+    /// Chance that an account of a politics or news community posts during it.
+    reach: f64,
+}
+
+/// Outlets whose share buttons post "headline link #Outlet" or "headline link via @outlet":
+/// (name for the hashtag, domain, handle, topic, headlines a day, share-button suffix style:
+/// 0 hashtag, 1 via, 2 both).
+const OUTLETS: [(&str, &str, &str, usize, u32, u8); 6] = [
+    ("FoxBiz", "foxbiznews.com", "FoxBizNews", 1, 8, 0),
+    ("CapitolLedger", "capitolledger.com", "CapitolLedger", 2, 6, 1),
+    ("BlueWave", "bluewavedaily.com", "BlueWaveDaily", 0, 6, 2),
+    ("HeartlandHerald", "heartlandherald.com", "HLHerald", 1, 5, 1),
+    ("MorningWire", "morningwire.net", "MorningWire", 2, 8, 0),
+    ("GridironNow", "gridironnow.com", "GridironNow", 3, 5, 2),
+];
 
 /// News domains: (domain, handle for share buttons, topic affinity).
 const NEWS: [(&str, &str, usize); 24] = [
@@ -404,6 +446,9 @@ impl<'a> Gen<'a> {
             tag_zipf: zipf_table(16, 1.0),
             tail_zipf: tail_table(1600),
             article_zipf: zipf_table(60, 1.1),
+            events: Vec::new(),
+            creator_zipf: zipf_table(400, 1.05),
+            place_zipf: zipf_table(text::PLACES.len(), 0.9),
         }
     }
 
@@ -446,6 +491,19 @@ impl<'a> Gen<'a> {
                 format!("#{}{}", ["Trending", "Breaking", "Why", "Stop", "Best", "Happy"][i as usize % 6], i)
             };
             self.waves.push(Wave { start, end: start + len, tag, topic: Some(topic) });
+        }
+        // Televised events: one every four days or so, in the U.S. evening (00–02 UTC),
+        // on air for one to two hours.
+        let mut d = Draws::new(self.s.seed, 0, S_EVENTS);
+        for _ in 0..(self.day_count() / 4).max(1) {
+            let day = d.below(self.day_count() as u64) as i64;
+            let start = self.t0 + day * 86_400 + 3600 * d.below(3) as i64 + 60 * d.below(60) as i64;
+            let end = start + 3600 + d.below(3601) as i64;
+            let reach = (0.012f64.ln() + 0.6 * normal(&mut d)).exp().min(0.05);
+            let tag = text::event_tag(&mut d, date_of(self.s.start, day).year());
+            if start < self.t_end && !self.events.iter().any(|e| e.tag == tag) {
+                self.events.push(TelevisedEvent { start, end: end.min(self.t_end), tag, reach });
+            }
         }
         self.day_weights = (0..self.day_count())
             .map(|day| {
@@ -493,9 +551,71 @@ impl<'a> Gen<'a> {
                 client: CLIENTS[weighted(&mut d, &client_w)].0,
                 mix: [rt, reply, quote],
                 shift: (1.5 * normal(&mut d)).round() as i32,
+                outlet: 0,
+                share_button: 0.0,
+                app_template: 0.0,
             });
-            let n = poisson(&mut d, rate * self.day_count() as f64);
+            // Passers-by, outlet readers and app users: their own stream, so that the draws
+            // above stay those of the activity calibration.
+            let mut thin = Draws::new(self.s.seed, i, S_THIN);
+            let passer_by = thin.chance(PASSER_BY_SHARE);
+            let outlet_w: Vec<f64> = OUTLETS
+                .iter()
+                .map(|o| {
+                    if o.3 == topic {
+                        6.0
+                    } else if o.3 == 2 {
+                        1.5
+                    } else {
+                        0.3
+                    }
+                })
+                .collect();
+            let outlet = weighted(&mut thin, &outlet_w);
+            let (share_button, app_template) = if passer_by {
+                (0.5, 0.2)
+            } else if thin.chance(OUTLET_READER_SHARE) {
+                (0.15 + 0.25 * thin.unit(), 0.02)
+            } else {
+                (0.1, 0.03)
+            };
+            let last = self.accounts.len() - 1;
+            let a = &mut self.accounts[last];
+            (a.outlet, a.share_button, a.app_template) = (outlet, share_button, app_template);
+            let n = if passer_by {
+                1 + thin.chance(0.3) as u64
+            } else {
+                poisson(&mut d, rate * self.day_count() as f64)
+            };
             self.organic_slots(i as u32, n, &mut Draws::new(self.s.seed, i, S_SLOTS), None);
+            self.event_posts(i as u32, topic);
+        }
+    }
+
+    /// One post with the event's hashtag from each viewer, while it is on air.
+    fn event_posts(&mut self, account: u32, topic: usize) {
+        let mut d = Draws::new(self.s.seed, account as u64, S_VIEWERS);
+        let political = matches!(text::TOPICS[topic], "politics_left" | "politics_right" | "news");
+        for e in 0..self.events.len() {
+            let ev = &self.events[e];
+            let reach = if political { ev.reach } else { ev.reach * 0.25 };
+            if !d.chance(reach) {
+                continue;
+            }
+            let time = ev.start + d.below((ev.end - ev.start).max(1) as u64) as i64;
+            let mut body = format!("{} {}", text::organic_sentence(&mut d, topic), ev.tag);
+            if d.chance(0.3) {
+                let list = text::topic_hashtags(topic);
+                body = format!("{body} {}", list[zipf(&mut d, &self.tag_zipf).min(list.len() - 1)]);
+            }
+            self.posts.push(Post {
+                time,
+                account,
+                kind: Kind::Original,
+                target: NONE,
+                text: body.into(),
+                injected: false,
+            });
         }
     }
 
@@ -656,7 +776,7 @@ impl<'a> Gen<'a> {
         }
     }
 
-    fn organic_text(&self, idx: usize) -> String {
+    fn organic_text(&self, idx: usize, shared: &mut HashSet<(u32, u64)>) -> String {
         let p = &self.posts[idx];
         let a = &self.accounts[p.account as usize];
         let mut d = Draws::new(self.s.seed, idx as u64, S_TEXT);
@@ -666,6 +786,14 @@ impl<'a> Gen<'a> {
             _ => text::organic_sentence(&mut d, topic),
         };
         if p.kind == Kind::Original {
+            let mut t = Draws::new(self.s.seed, idx as u64, S_TEMPLATE);
+            let u = t.unit();
+            if u < a.share_button {
+                return self.share_button(&mut t, p.account, p.time, shared);
+            }
+            if u < a.share_button + a.app_template {
+                return self.app_template(&mut t, p.time);
+            }
             if d.chance(0.28) {
                 let (url, share) = self.link(&mut d, topic, p.time);
                 if let Some(share) = share {
@@ -679,6 +807,112 @@ impl<'a> Gen<'a> {
             }
         }
         body
+    }
+}
+
+impl Gen<'_> {
+    /// A link minted per post, as Twitter wraps every link of a tweet in its own t.co
+    /// address; in `twitter-v1` the page's own address is written and the writer mints the
+    /// t.co link with the page as `expanded_url`.
+    fn per_post_link(&self, d: &mut Draws, page: String) -> String {
+        match self.s.format {
+            SocialFormat::Ira => format!("https://t.co/{}", base62(d.next_u64(), 10)),
+            SocialFormat::TwitterV1 => page,
+        }
+    }
+
+    /// A share-button post: a headline the outlet published in the last hours, chosen by
+    /// its popularity and its age (shares fall off with a one-hour time constant), as
+    /// "headline link #Outlet" or "headline link via @outlet". Readers mostly share their
+    /// own outlet; passers-by and occasional sharers land on any outlet.
+    fn share_button(
+        &self,
+        d: &mut Draws,
+        account: u32,
+        time: i64,
+        shared: &mut HashSet<(u32, u64)>,
+    ) -> String {
+        let a = &self.accounts[account as usize];
+        let site = if d.chance(0.8) { a.outlet } else { d.below(OUTLETS.len() as u64) as usize };
+        let (name, domain, handle, topic, per_day, style) = OUTLETS[site];
+        let day = (time - self.t0).div_euclid(86_400);
+        let mut best: Option<(u64, i64)> = None;
+        let mut weights = Vec::with_capacity(2 * per_day as usize);
+        let mut keys = Vec::with_capacity(2 * per_day as usize);
+        for pd in [day - 1, day] {
+            for k in 0..per_day {
+                let key = crate::rng::mix(self.s.seed ^ (site as u64) << 40 ^ ((pd as u64) << 12) ^ k as u64);
+                // Published between 7:00 and 23:00 Eastern (11–03 UTC).
+                let published = self.t0 + pd * 86_400 + 11 * 3600 + (key % (16 * 3600)) as i64;
+                if published > time || shared.contains(&(account, key)) {
+                    continue;
+                }
+                // A few headlines of the day are hits: Zipf in the rank, times a lognormal
+                // draw of its own.
+                let hit = ((key >> 20) % 1000) as f64 / 1000.0;
+                let age = (time - published) as f64 / 3600.0;
+                let w = (-age).exp() * (4.0 * hit).exp() / (k as f64 + 1.0).powf(2.0);
+                weights.push(w);
+                keys.push((key, published));
+            }
+        }
+        if !keys.is_empty() {
+            best = Some(keys[weighted(d, &weights)]);
+        }
+        let Some((key, published)) = best else {
+            // Before the outlet's first headline of the period, or every recent one shared
+            // already: the person writes instead.
+            return text::organic_sentence(d, topic);
+        };
+        shared.insert((account, key));
+        let date = date_of(self.s.start, (published - self.t0).div_euclid(86_400));
+        let page = format!(
+            "https://www.{domain}/{}/{:02}/{:02}/{}",
+            date.year(),
+            date.month(),
+            date.day(),
+            text::slug(key)
+        );
+        let link = self.per_post_link(d, page);
+        let headline = text::outlet_headline(key, topic);
+        match style {
+            0 => format!("{headline} {link} #{name}"),
+            1 => format!("{headline} {link} via @{handle}"),
+            _ => format!("{headline} {link} #{name} via @{handle}"),
+        }
+    }
+
+    /// Text an app writes when someone shares from it: a short video of a creator, a liked
+    /// YouTube video, a photo at a place. Creators, videos and places are Zipf-popular, so
+    /// the same words come from many accounts, each with its own link.
+    fn app_template(&self, d: &mut Draws, time: i64) -> String {
+        let day = (time - self.t0).div_euclid(86_400);
+        let date = date_of(self.s.start, day);
+        match weighted(d, &[0.35, 0.35, 0.30]) {
+            0 => {
+                let creator = text::creator_name(zipf(d, &self.creator_zipf) as u64 ^ self.s.seed);
+                // The short-video app was musical.ly until it became TikTok (2 August 2018).
+                let tiktok = date >= NaiveDate::from_ymd_opt(2018, 8, 2).unwrap_or_default();
+                let (tag, host) =
+                    if tiktok { ("#TikTok", "www.tiktok.com") } else { ("#musically", "musical.ly") };
+                let page = format!("https://{host}/v/{}", base62(d.next_u64(), 12));
+                let link = self.per_post_link(d, page);
+                format!("Check out {creator}'s video! {tag} {link}")
+            }
+            1 => {
+                let age = weighted(d, &[0.6, 0.25, 0.15]) as i64;
+                let k = zipf(d, &self.article_zipf) as u64;
+                let key = crate::rng::mix(((day - age) as u64) << 20 ^ k ^ 0x11CE ^ self.s.seed);
+                let link = self.per_post_link(d, format!("https://youtu.be/{}", base62(key, 11)));
+                format!("I liked a @YouTube video {link} {}", text::video_title(key))
+            }
+            _ => {
+                let place = text::PLACES[zipf(d, &self.place_zipf)];
+                let page = format!("https://www.instagram.com/p/{}/", base62(d.next_u64(), 11));
+                let link = self.per_post_link(d, page);
+                format!("Just posted a photo @ {place} {link}")
+            }
+        }
     }
 }
 
@@ -755,6 +989,9 @@ impl Gen<'_> {
                     },
                     mix: [0.6, 0.1, 0.0],
                     shift: 0,
+                    outlet: 0,
+                    share_button: 0.0,
+                    app_template: 0.0,
                 });
                 members.push(i as u32);
                 members_of.push((i as u32, o));
@@ -1031,11 +1268,13 @@ impl Gen<'_> {
     }
 
     fn render(&mut self, order: &[u32]) {
+        // (account, headline) pairs already posted: a reader shares a headline once.
+        let mut shared: HashSet<(u32, u64)> = HashSet::new();
         for &i in order {
             let i = i as usize;
             let p = &self.posts[i];
             if p.text.is_empty() && p.kind != Kind::Retweet {
-                let mut body = self.organic_text(i);
+                let mut body = self.organic_text(i, &mut shared);
                 let p = &self.posts[i];
                 match p.kind {
                     Kind::Reply => {

@@ -865,3 +865,120 @@ pub fn topic_hashtags(topic: usize) -> &'static [&'static str] {
     ];
     T[topic % T.len()]
 }
+
+/// A headline of a share-button outlet: deterministic in the article key, so every reader
+/// who clicks the button posts the same words.
+pub fn outlet_headline(article_key: u64, topic: usize) -> String {
+    let mut d = Draws::new(article_key, 13, 0x0B7E);
+    let nouns = NOUNS[topic % NOUNS.len()];
+    let who = pick(&mut d, nouns);
+    let what = pick(&mut d, nouns);
+    let lead = capitalise(who);
+    match d.below(6) {
+        0 => format!("{lead}'s plan for {what} could cost US nearly {}K jobs", 100 + d.below(900)),
+        1 => format!(
+            "{lead} {} {what}, and {} are {}",
+            pick(&mut d, &VERBS),
+            pick(&mut d, nouns),
+            pick(&mut d, &ADJS)
+        ),
+        2 => format!("Poll: {}% of voters say {what} {} {who}", 20 + d.below(70), pick(&mut d, &VERBS)),
+        3 => format!("What {who} just said about {what} is {}", pick(&mut d, &ADJS)),
+        4 => format!("{lead} {} {what} in {} move", pick(&mut d, &VERBS), pick(&mut d, &ADJS)),
+        _ => format!("Exclusive: {who} and the {} truth about {what}", pick(&mut d, &ADJS)),
+    }
+}
+
+const CREATOR_LAST: [&str; 24] = [
+    "Rivera", "Nguyen", "Patel", "Kowalski", "Okafor", "Haynes", "Delgado", "Brooks", "Moreau", "Sullivan",
+    "Tran", "Fischer", "Jensen", "Castillo", "Reyes", "Park", "Bishop", "Foster", "Vance", "Quinn", "Ortega",
+    "Hale", "Monroe", "Sato",
+];
+
+/// A short-video creator's display name, deterministic in the creator's rank.
+pub fn creator_name(key: u64) -> String {
+    let mut d = Draws::new(key, 17, 0xC2EA);
+    format!("{} {}", capitalise(pick(&mut d, &FIRST)), pick(&mut d, &CREATOR_LAST))
+}
+
+/// The title of a YouTube video, deterministic in the video key.
+pub fn video_title(key: u64) -> String {
+    let mut d = Draws::new(key, 19, 0x717E);
+    let topic = d.below(NOUNS.len() as u64) as usize;
+    let n = pick(&mut d, NOUNS[topic]);
+    match d.below(4) {
+        0 => format!(
+            "{} - {} ({})",
+            capitalise(n),
+            capitalise(pick(&mut d, &ADJS)),
+            pick(&mut d, &["Official Video", "Full Speech", "Highlights", "Live"])
+        ),
+        1 => format!("Top 10 {} moments of {n}", pick(&mut d, &ADJS)),
+        2 => format!("{} reacts to {n}", capitalise(pick(&mut d, &FIRST))),
+        _ => format!(
+            "The {} {n} | {}",
+            pick(&mut d, &ADJS),
+            pick(&mut d, &["Late Show", "Full Episode", "Reaction", "Explained"])
+        ),
+    }
+}
+
+/// Places people post photos from (the photo app's "Just posted a photo @ place").
+pub const PLACES: [&str; 30] = [
+    "Starbucks",
+    "Central Park",
+    "Walmart",
+    "Target",
+    "Wrigley Field",
+    "Downtown Austin",
+    "Times Square",
+    "Chipotle Mexican Grill",
+    "Planet Fitness",
+    "Madison Square Garden",
+    "Lake Michigan",
+    "Disneyland",
+    "The Home Depot",
+    "Golden Gate Bridge",
+    "LAX Airport",
+    "Hartsfield-Jackson Atlanta International Airport",
+    "Whole Foods Market",
+    "AT&T Stadium",
+    "Costco Wholesale",
+    "Fenway Park",
+    "Union Station",
+    "Navy Pier",
+    "South Beach",
+    "Red Rocks Amphitheatre",
+    "Barnes & Noble",
+    "Olive Garden",
+    "Downtown Nashville",
+    "Pike Place Market",
+    "French Quarter",
+    "The Bean",
+];
+
+/// The hashtag of a televised event: a broadcaster or an association, the kind of event,
+/// often the year (#NABJ16, #CNNTownHall, #VetsForum).
+pub fn event_tag(d: &mut Draws, year: i32) -> String {
+    let host = pick(
+        d,
+        &[
+            "NABJ",
+            "CNN",
+            "NBC",
+            "FOX",
+            "PBS",
+            "ABC",
+            "CBS",
+            "NAACP",
+            "AARP",
+            "Vets",
+            "Univision",
+            "MSNBC",
+            "CSPAN",
+            "NPR",
+        ],
+    );
+    let kind = pick(d, &["TownHall", "Forum", "Panel", "Debate", "Convention", "Live", "", "Special"]);
+    if d.chance(0.5) { format!("#{host}{kind}{:02}", year.rem_euclid(100)) } else { format!("#{host}{kind}") }
+}
