@@ -61,6 +61,9 @@ pub struct AccountEvidence {
     pub days: u32,
     /// Of `items`, those that matched a benign pattern (share button, app template, event hashtag).
     pub benign_items: u32,
+    /// Share-button items left out because how much the account and its fellow members
+    /// read one site explains them (see [`site_explains`]).
+    pub site_explained_items: u32,
 }
 
 /// Why an account was taken out of its community.
@@ -95,6 +98,8 @@ pub struct CommunityEvidence {
     /// Of those, on items matching a benign pattern.
     pub share_button_actions: u64,
     pub event_hashtag_actions: u64,
+    /// Share-button actions that the members' reading of one site explains, left out.
+    pub site_explained_actions: u64,
     /// Distinct UTC days with a coordinated action.
     pub days: u32,
     /// The weakest member's evidence and days.
@@ -128,6 +133,41 @@ const REPEATED_ITEMS: u32 = 30;
 const BENIGN_MIN_ACCOUNTS: usize = 4;
 /// Share of an item's accounts that acted on it exactly once for the crowd pattern.
 const BENIGN_ONCE_SHARE: f64 = 0.8;
+
+/// Whether `observed` share-button items shared with fellow members are no more than the
+/// members' reading of one site gives by chance: with `expected` the account's items of
+/// the site times the chance that another member posted any one of them (from each
+/// member's share of the site's items), a Poisson count within two standard deviations
+/// (plus one) of it. Two heavy readers of one site share many of its headlines; a team
+/// pushing a few of a site's headlines shares far more of them than its reading explains.
+pub fn site_explains(observed: f64, expected: f64) -> bool {
+    observed <= expected + 2.0 * expected.sqrt() + 1.0
+}
+
+/// The outlet a share-button text names after its link: a trailing `#Outlet` or `via
+/// @outlet` (lower-cased, hashed), the way share buttons sign what they post.
+fn share_source(label: &str) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let words: Vec<&str> = label.split_whitespace().collect();
+    let last_link = words.iter().rposition(|w| looks_like_link_text(w))?;
+    let tail = &words[last_link + 1..];
+    let source = tail
+        .windows(2)
+        .find(|w| w[0].eq_ignore_ascii_case("via") && w[1].starts_with('@'))
+        .map(|w| w[1])
+        .or_else(|| tail.iter().rev().find(|w| w.starts_with('#') || w.starts_with('@')).copied())
+        .or_else(|| {
+            // "via @outlet headline link" and "#Outlet: headline link" put the source first.
+            words[..last_link].iter().find(|w| w.starts_with('@') || w.starts_with('#')).copied()
+        })?;
+    let name = source.trim_start_matches(['#', '@']).trim_end_matches(|c: char| !c.is_alphanumeric());
+    if name.is_empty() {
+        return None;
+    }
+    let mut h = rustc_hash::FxHasher::default();
+    name.to_lowercase().hash(&mut h);
+    Some(h.finish())
+}
 
 fn looks_like_link_text(label: &str) -> bool {
     label.contains("http://") || label.contains("https://") || label.contains("t.co/")
@@ -213,6 +253,12 @@ fn measure(
     let mut accounts: Vec<u32> = Vec::new();
     let mut members: Vec<(u32, i64, u32)> = Vec::new();
     let mut coordinated: Vec<u32> = Vec::new();
+    // Share-button items of a known site: (site, item, account) of every post, the site's
+    // distinct items, and the members' coordinated ones (account, site, weight), which
+    // count only if the site does not explain them.
+    let mut site_posters: Vec<(u64, u64, u32)> = Vec::new();
+    let mut site_items: FxHashMap<u64, u32> = FxHashMap::default();
+    let mut site_coordinated: Vec<(u32, u64, f64)> = Vec::new();
     for be in behaviours {
         if be.behaviour == Behaviour::Sync || be.actions.is_empty() {
             continue;
@@ -227,6 +273,21 @@ fn measure(
             &resorted
         };
         for run in actions.chunk_by(|x, y| x.item == y.item) {
+            // Every share-button text of a named outlet counts towards how much of the
+            // outlet each account posted, grouped or not, shared or not.
+            let source = if be.behaviour == Behaviour::CoTweet {
+                corpus
+                    .labels
+                    .get(&run[0].item)
+                    .filter(|l| looks_like_link_text(l))
+                    .and_then(|l| share_source(l))
+            } else {
+                None
+            };
+            if let Some(source) = source {
+                *site_items.entry(source).or_insert(0) += 1;
+                site_posters.extend(run.iter().map(|a| (source, a.item, a.account)));
+            }
             members.clear();
             members.extend(run.iter().filter_map(|a| {
                 let c = *community_of.get(a.account as usize)?;
@@ -241,6 +302,7 @@ fn measure(
             let d = accounts.chunk_by(|x, y| x == y).count();
             let once = accounts.chunk_by(|x, y| x == y).filter(|g| g.len() == 1).count();
             let benign = classify(be.behaviour, run, d, once, window, corpus);
+            let site = if benign == Benign::ShareButton { source } else { None };
             members.sort_unstable();
             let placed_on_item = {
                 let mut v: Vec<u32> = members.iter().map(|x| x.2).collect();
@@ -288,10 +350,15 @@ fn measure(
                 coordinated.dedup();
                 let c = &mut per[community as usize];
                 for &acc in &coordinated {
+                    c.coordinated_actions += 1;
+                    if let Some(site) = site {
+                        c.share_button_actions += 1;
+                        site_coordinated.push((acc, site, weight));
+                        continue;
+                    }
                     let e = evidence.entry(acc).or_default();
                     e.evidence += weight;
                     e.items += 1;
-                    c.coordinated_actions += 1;
                     if outside > placed_on_item {
                         c.crowd_actions += 1;
                     }
@@ -308,6 +375,44 @@ fn measure(
                     }
                 }
             }
+        }
+    }
+    // How much of each site every community's members posted: Σ ln(1 − k_b/N_s).
+    // An account posting one headline twice has still posted one of the outlet's items.
+    let mut site_volume: FxHashMap<(u64, u32), u32> = FxHashMap::default();
+    site_posters.sort_unstable();
+    site_posters.dedup();
+    for &(site, _, acc) in &site_posters {
+        *site_volume.entry((site, acc)).or_insert(0) += 1;
+    }
+    let share = |site: u64, acc: u32| {
+        let n = site_items.get(&site).copied().unwrap_or(1).max(1) as f64;
+        (site_volume.get(&(site, acc)).copied().unwrap_or(0) as f64 / n).min(1.0 - 1e-9)
+    };
+    let mut missed_by_all: FxHashMap<(u32, u64), f64> = FxHashMap::default();
+    for &(site, acc) in site_volume.keys() {
+        let c = community_of.get(acc as usize).copied().unwrap_or(NONE);
+        if c != NONE {
+            *missed_by_all.entry((c, site)).or_insert(0.0) += (1.0 - share(site, acc)).ln();
+        }
+    }
+    site_coordinated.sort_unstable_by_key(|x| (x.0, x.1));
+    for run in site_coordinated.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
+        let (acc, site) = (run[0].0, run[0].1);
+        let community = community_of[acc as usize];
+        let own = share(site, acc);
+        // Chance that another member posted a given item of the site, from their volumes.
+        let others = missed_by_all.get(&(community, site)).copied().unwrap_or(0.0) - (1.0 - own).ln();
+        let covered = 1.0 - others.exp();
+        let expected = site_volume.get(&(site, acc)).copied().unwrap_or(0) as f64 * covered;
+        let e = evidence.entry(acc).or_default();
+        if site_explains(run.len() as f64, expected) {
+            e.site_explained_items += run.len() as u32;
+            per[community as usize].site_explained_actions += run.len() as u64;
+        } else {
+            e.evidence += run.iter().map(|x| x.2).sum::<f64>();
+            e.items += run.len() as u32;
+            e.benign_items += run.len() as u32;
         }
     }
     account_days.sort_unstable();

@@ -285,14 +285,17 @@ pub fn benign_checks(e: &CommunityEvidence, params: &ScanParams) -> Vec<BenignCh
             )
         }
     };
-    checks.push(BenignCheck {
-        explanation: "share_button_or_template",
-        ruled_out: true,
-        why: benign(
-            e.share_button_actions,
-            "share-button or app-template text (the same text with a link, posted once each by many accounts)",
-        ),
-    });
+    let mut why = benign(
+        e.share_button_actions,
+        "share-button or app-template text (the same text with a link, posted once each by many accounts)",
+    );
+    if e.site_explained_actions > 0 {
+        why.push_str(&format!(
+            "; {} of them were left out because how much the members read the same site or app explains them",
+            e.site_explained_actions
+        ));
+    }
+    checks.push(BenignCheck { explanation: "share_button_or_template", ruled_out: true, why });
     checks.push(BenignCheck {
         explanation: "event_hashtag",
         ruled_out: true,

@@ -187,9 +187,14 @@ fn share_button_readers_are_not_placed_and_a_team_repeating_it_is() {
     readers.dedup();
     assert_organic_not_placed(pattern, &readers, "share button");
 
-    // A team: 6 accounts posting 24 of the site's headlines together, minutes apart, on 8 days.
+    // A team: 6 accounts posting 24 of the site's headlines together, minutes apart, on 8
+    // days, while the site's 300 other headlines are shared by its ordinary readers.
     let team: Vec<String> = (0..6).map(|k| format!("team{k}")).collect();
     let mut pattern = Vec::new();
+    for k in 0..300u64 {
+        let t = T0 + r.below(14 * DAY as u64) as i64;
+        pattern.push(share(&format!("fan{}", r.below(80)), t, &headline(1000 + k), r.next()));
+    }
     for item in 0..24i64 {
         let t = T0 + (1 + item / 3) * DAY + 10 * 3600 + (item % 3) * 3 * 3600;
         for (k, a) in team.iter().enumerate() {
@@ -222,6 +227,11 @@ fn app_template_users_are_not_placed_and_a_team_repeating_it_is() {
 
     let team: Vec<String> = (0..6).map(|k| format!("amplifier{k}")).collect();
     let mut pattern = Vec::new();
+    // The app's ordinary users share 300 other creators' videos.
+    for k in 0..300u64 {
+        let t = T0 + r.below(14 * DAY as u64) as i64;
+        pattern.push(template(&format!("appuser{}", r.below(80)), t, &format!("someone{k}"), &mut r));
+    }
     for item in 0..24i64 {
         let t = T0 + (1 + item / 3) * DAY + 9 * 3600 + (item % 3) * 4 * 3600;
         for (k, a) in team.iter().enumerate() {
