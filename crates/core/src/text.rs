@@ -8,6 +8,17 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
+/// Pushes `c` as a terminal may show it: a backslash doubled, a control character escaped.
+fn push_terminal(out: &mut String, c: char) {
+    if c == '\\' {
+        out.push_str("\\\\");
+    } else if needs_terminal_escape(c) {
+        push_escape(out, c);
+    } else {
+        out.push(c);
+    }
+}
+
 /// How many bytes of a bad value a message quotes ([`echo`]).
 pub const ECHO_BYTES: usize = 200;
 
@@ -23,13 +34,7 @@ pub fn terminal(s: &str) -> Cow<'_, str> {
     }
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
-        if c == '\\' {
-            out.push_str("\\\\");
-        } else if needs_terminal_escape(c) {
-            push_escape(&mut out, c);
-        } else {
-            out.push(c);
-        }
+        push_terminal(&mut out, c);
     }
     Cow::Owned(out)
 }
@@ -71,13 +76,7 @@ pub fn echo(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(head.len() + 32);
     for chunk in head.utf8_chunks() {
         for c in chunk.valid().chars() {
-            if c == '\\' {
-                out.push_str("\\\\");
-            } else if needs_terminal_escape(c) {
-                push_escape(&mut out, c);
-            } else {
-                out.push(c);
-            }
+            push_terminal(&mut out, c);
         }
         // An invalid sequence, or (at the cut) a character split by it.
         for b in chunk.invalid() {

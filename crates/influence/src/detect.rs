@@ -59,6 +59,20 @@ pub struct BehaviourEdges {
     pub actions: Vec<Action>,
 }
 
+impl BehaviourEdges {
+    /// The evidence actions sorted by item: detection leaves them so, and they are sorted
+    /// into a copy only if not.
+    pub fn actions_by_item(&self) -> std::borrow::Cow<'_, [Action]> {
+        if self.actions.is_sorted_by_key(|a| a.item) {
+            std::borrow::Cow::Borrowed(&self.actions)
+        } else {
+            let mut copy = self.actions.clone();
+            copy.sort_unstable_by_key(|a| a.item);
+            std::borrow::Cow::Owned(copy)
+        }
+    }
+}
+
 /// A community in the multiplex network.
 #[derive(Debug, Clone, Serialize)]
 pub struct Community {

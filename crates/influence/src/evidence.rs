@@ -134,6 +134,15 @@ const BENIGN_MIN_ACCOUNTS: usize = 4;
 /// Share of an item's accounts that acted on it exactly once for the crowd pattern.
 const BENIGN_ONCE_SHARE: f64 = 0.8;
 
+/// The number of distinct accounts in `accounts`, counted in `scratch`.
+fn distinct(scratch: &mut Vec<u32>, accounts: impl Iterator<Item = u32>) -> usize {
+    scratch.clear();
+    scratch.extend(accounts);
+    scratch.sort_unstable();
+    scratch.dedup();
+    scratch.len()
+}
+
 /// Whether `observed` share-button items shared with fellow members are no more than the
 /// members' reading of one site gives by chance: with `expected` the account's items of
 /// the site times the chance that another member posted any one of them (from each
@@ -253,6 +262,7 @@ fn measure(
     let mut accounts: Vec<u32> = Vec::new();
     let mut members: Vec<(u32, i64, u32)> = Vec::new();
     let mut coordinated: Vec<u32> = Vec::new();
+    let mut scratch: Vec<u32> = Vec::new();
     // Share-button items of a known site: (site, item, account) of every post, the site's
     // distinct items, and the members' coordinated ones (account, site, weight), which
     // count only if the site does not explain them.
@@ -263,15 +273,7 @@ fn measure(
         if be.behaviour == Behaviour::Sync || be.actions.is_empty() {
             continue;
         }
-        let resorted;
-        let actions: &[Action] = if be.actions.is_sorted_by_key(|a| a.item) {
-            &be.actions
-        } else {
-            let mut copy = be.actions.clone();
-            copy.sort_unstable_by_key(|a| a.item);
-            resorted = copy;
-            &resorted
-        };
+        let actions = be.actions_by_item();
         for run in actions.chunk_by(|x, y| x.item == y.item) {
             // Every share-button text of a named outlet counts towards how much of the
             // outlet each account posted, grouped or not, shared or not.
@@ -304,26 +306,10 @@ fn measure(
             let benign = classify(be.behaviour, run, d, once, window, corpus);
             let site = if benign == Benign::ShareButton { source } else { None };
             members.sort_unstable();
-            let placed_on_item = {
-                let mut v: Vec<u32> = members.iter().map(|x| x.2).collect();
-                v.sort_unstable();
-                v.dedup();
-                v.len()
-            };
+            let placed_on_item = distinct(&mut scratch, members.iter().map(|x| x.2));
             for group in members.chunk_by(|x, y| x.0 == y.0) {
                 let community = group[0].0;
-                // Distinct members acting on the item.
-                let mut m = 0usize;
-                let mut last = NONE;
-                let mut by_account: Vec<u32> = group.iter().map(|x| x.2).collect();
-                by_account.sort_unstable();
-                for &acc in &by_account {
-                    if acc != last {
-                        m += 1;
-                        last = acc;
-                    }
-                }
-                if m < 2 {
+                if distinct(&mut scratch, group.iter().map(|x| x.2)) < 2 {
                     continue;
                 }
                 // The crowd is every account on the item that no community holds: members

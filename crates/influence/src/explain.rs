@@ -348,16 +348,7 @@ fn shared_items_per_network(
     // (network, account, time) of one item's actions by network members.
     let mut members: Vec<(u32, u32, i64)> = Vec::new();
     for be in &detection.behaviours {
-        // Detection leaves actions sorted by item; sorted here again only if not.
-        let resorted;
-        let actions: &[crate::corpus::Action] = if be.actions.is_sorted_by_key(|a| a.item) {
-            &be.actions
-        } else {
-            let mut copy = be.actions.clone();
-            copy.sort_unstable_by_key(|a| a.item);
-            resorted = copy;
-            &resorted
-        };
+        let actions = be.actions_by_item();
         let mut per: Vec<Vec<Use>> = (0..n).map(|_| Vec::new()).collect();
         for run in actions.chunk_by(|x, y| x.item == y.item) {
             members.clear();
