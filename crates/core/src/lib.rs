@@ -10,9 +10,11 @@ mod finding;
 pub mod intern;
 pub mod lines;
 pub mod stats;
+pub mod summary;
 mod technique;
 pub mod text;
 pub mod time;
 
 pub use finding::{Engine, Evidence, Finding, FindingId, ParseEnumError, Severity, TimeSpan};
+pub use summary::{RunSummary, StoredSummary, SummaryError};
 pub use technique::{Framework, Technique};
