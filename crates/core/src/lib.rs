@@ -16,5 +16,5 @@ pub mod text;
 pub mod time;
 
 pub use finding::{Engine, Evidence, Finding, FindingId, ParseEnumError, Severity, TimeSpan};
-pub use summary::{RunSummary, StoredSummary, SummaryError};
+pub use summary::{StoredSummary, SummaryError, VersionedSummary};
 pub use technique::{Framework, Technique};

@@ -2,12 +2,12 @@
 //! what the report charts), as a typed struct owned by the engine.
 //!
 //! A summary is stored, so its layout is an interface: each engine's summary type
-//! implements [`RunSummary`] with a [`RunSummary::VERSION`] that changes whenever its
+//! implements [`VersionedSummary`] with a [`VersionedSummary::VERSION`] that changes whenever its
 //! layout does, and is stored as a [`StoredSummary`] (engine, version, body). Reading it
 //! back ([`StoredSummary::decode`]) checks the engine and the version: a summary of the
 //! current version is read strictly (a missing field is an error, never a zero); one
 //! written before summaries carried a version goes through
-//! [`RunSummary::from_unversioned`]; any other version is an error that names it.
+//! [`VersionedSummary::from_unversioned`]; any other version is an error that names it.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -18,7 +18,7 @@ use crate::Engine;
 pub const UNVERSIONED: u32 = 0;
 
 /// A run summary an engine writes at the end of a run.
-pub trait RunSummary: Serialize + DeserializeOwned {
+pub trait VersionedSummary: Serialize + DeserializeOwned {
     /// The engine whose runs this summarises.
     const ENGINE: Engine;
     /// The layout's version; bumped whenever a field is added, removed or changes meaning.
@@ -96,7 +96,7 @@ pub enum SummaryError {
 
 impl StoredSummary {
     /// The stored form of `summary`, under its type's current version.
-    pub fn new<T: RunSummary>(summary: &T) -> Result<StoredSummary, SummaryError> {
+    pub fn new<T: VersionedSummary>(summary: &T) -> Result<StoredSummary, SummaryError> {
         let body = serde_json::to_value(summary)
             .map_err(|source| SummaryError::Serialize { engine: T::ENGINE, source })?;
         Ok(StoredSummary { engine: T::ENGINE, version: Some(T::VERSION), body })
@@ -104,7 +104,7 @@ impl StoredSummary {
 
     /// Reads the summary back as `T`, migrating an unversioned one and refusing any
     /// version `T` does not know.
-    pub fn decode<T: RunSummary>(&self) -> Result<T, SummaryError> {
+    pub fn decode<T: VersionedSummary>(&self) -> Result<T, SummaryError> {
         if self.engine != T::ENGINE {
             return Err(SummaryError::WrongEngine { expected: T::ENGINE, found: self.engine });
         }
@@ -128,7 +128,7 @@ mod tests {
         malformed: u64,
     }
 
-    impl RunSummary for Counts {
+    impl VersionedSummary for Counts {
         const ENGINE: Engine = Engine::Infra;
         const VERSION: u32 = 1;
     }

@@ -90,6 +90,15 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<scrutineer_report::InputError> for ApiError {
+    fn from(e: scrutineer_report::InputError) -> ApiError {
+        match e {
+            scrutineer_report::InputError::Store(e) => ApiError::from(e),
+            e => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<scrutineer_store::StoreError> for ApiError {
     fn from(e: scrutineer_store::StoreError) -> ApiError {
         match e {
@@ -517,22 +526,9 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
     let store_name = st.store_path.display().to_string();
     let state = st.clone();
     let page = read(st, move |s| {
-        let (change, findings, runs) = s.snapshot(|s| {
-            let change = s.change_counter()?;
-            let findings = s.findings(&FindingFilter::default())?;
-            let mut runs = Vec::new();
-            for e in Engine::ALL {
-                if let Some(r) = s.latest_finished_run(e)? {
-                    runs.push(scrutineer_report::RunView {
-                        engine: r.engine,
-                        command: r.command,
-                        started_at: r.started_at,
-                        summary: r.summary,
-                    });
-                }
-            }
-            Ok((change, findings, runs))
-        })?;
+        let (change, contents) =
+            s.snapshot(|s| Ok((s.change_counter()?, scrutineer_report::read_store(s))))?;
+        let scrutineer_report::StoreContents { findings, runs } = contents?;
         let input = scrutineer_report::ReportInput {
             title: "Scrutineer dashboard".into(),
             generated_at: Utc::now(),
@@ -541,7 +537,8 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
             runs,
             exercise: None,
         };
-        let page = split_page(change, &scrutineer_report::render(&input));
+        let options = scrutineer_report::RenderOptions { refresh_seconds: Some(60) };
+        let page = cached_page(change, &scrutineer_report::render_page(&input, &options));
         state.renders.fetch_add(1, Ordering::Relaxed);
         Ok(page)
     })
@@ -551,31 +548,24 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
     Ok(page)
 }
 
-/// Prepares a rendered report for serving live: a reload every minute, the place of the
-/// per-caller banner, and a content security policy naming the page's own scripts.
-fn split_page(change: i64, html: &str) -> CachedPage {
-    let html = html.replacen("<head>", r#"<head><meta http-equiv="refresh" content="60">"#, 1);
-    let (before, after) = match html.find("</header>") {
-        Some(at) => html.split_at(at + "</header>".len()),
-        None => (html.as_str(), ""),
-    };
-    let mut hashes = String::new();
-    let mut rest = html.as_str();
-    while let Some(open) = rest.find("<script>") {
-        let body = &rest[open + "<script>".len()..];
-        let Some(close) = body.find("</script>") else { break };
-        let digest = Sha256::digest(&body.as_bytes()[..close]);
-        hashes.push_str(&format!(" 'sha256-{}'", base64ct::Base64::encode_string(&digest)));
-        rest = &body[close..];
-    }
+/// Keeps a rendered dashboard for serving: its two halves around the per-caller banner,
+/// and a content security policy naming the page's own scripts.
+fn cached_page(change: i64, page: &scrutineer_report::Page) -> CachedPage {
+    let hashes: String = page
+        .inline_scripts()
+        .iter()
+        .map(|body| {
+            format!(" 'sha256-{}'", base64ct::Base64::encode_string(&Sha256::digest(body.as_bytes())))
+        })
+        .collect();
     let policy = format!(
         "default-src 'none'; script-src{}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         if hashes.is_empty() { " 'none'" } else { &hashes }
     );
     CachedPage {
         change,
-        before_banner: bytes::Bytes::copy_from_slice(before.as_bytes()),
-        after_banner: bytes::Bytes::copy_from_slice(after.as_bytes()),
+        before_banner: bytes::Bytes::copy_from_slice(page.before_banner().as_bytes()),
+        after_banner: bytes::Bytes::copy_from_slice(page.after_banner().as_bytes()),
         content_security_policy: HeaderValue::from_str(&policy)
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
     }
@@ -589,11 +579,7 @@ async fn dashboard(
 ) -> Result<Response, ApiError> {
     let page = dashboard_page(&st).await?;
     // The live page says who is signed in.
-    let banner = format!(
-        r#"<p style="margin:0;padding:4px 32px;background:#2e3b5e;color:#fff;font-size:13px">Live from the store · signed in as {} ({}) · reloads every minute · JSON: <a style="color:#cde" href="/api/findings">/api/findings</a></p>"#,
-        scrutineer_report::svg::esc(&caller.name),
-        caller.role.as_str()
-    );
+    let banner = scrutineer_report::live_banner(&caller.name, caller.role.as_str());
     let length = page.before_banner.len() + banner.len() + page.after_banner.len();
     let parts = [page.before_banner.clone(), bytes::Bytes::from(banner), page.after_banner.clone()];
     let body = axum::body::Body::from_stream(futures_util::stream::iter(

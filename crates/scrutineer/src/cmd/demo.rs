@@ -17,6 +17,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 
 use crate::ui::Context;
+use crate::ui::outln;
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -358,10 +359,10 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
     std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?)
         .with_context(|| format!("writing {}", summary_path.display()))?;
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         return Ok(());
     }
-    print_summary(&score, total, &report_path, &dir);
+    print_summary(&score, total, &report_path, &dir)?;
     Ok(())
 }
 
@@ -696,44 +697,44 @@ fn active_accounts(posts: &Path) -> anyhow::Result<BTreeSet<String>> {
     Ok(out)
 }
 
-fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) {
+fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) -> std::io::Result<()> {
     let mark = |ok: bool| if ok { "found " } else { "MISSED" };
-    println!("Election-season exercise finished in {secs:.1} s\n");
-    println!("Influence operations (injected → placed in a detected network):");
+    outln!("Election-season exercise finished in {secs:.1} s\n")?;
+    outln!("Influence operations (injected → placed in a detected network):")?;
     for o in &s.operations {
-        println!(
+        outln!(
             "  {} {:<5} {:<17} {:>3}/{:<3} accounts",
             mark(o.found * 2 > o.accounts),
             o.operation,
             o.tactic,
             o.found,
             o.accounts
-        );
+        )?;
     }
-    println!(
+    outln!(
         "  false alarms: {} of {} organic accounts in networks ({:.2}%; budget {:.0}%)",
         s.organic_in_networks,
         s.organic_accounts,
         100.0 * s.organic_in_networks as f64 / s.organic_accounts.max(1) as f64,
         100.0 * BUDGET_ORGANIC_ACCOUNTS
-    );
-    println!("\nAttacks on county websites:");
-    println!(
+    )?;
+    outln!("\nAttacks on county websites:")?;
+    outln!(
         "  {} campaign: {}/{} actor addresses, {}/{} targeted offices linked",
         mark(s.campaign_found),
         s.campaign_sources_found,
         s.campaign_sources,
         s.campaign_offices_found.len(),
         s.campaign_offices.len()
-    );
-    println!("  {} ramp-up before election day", mark(s.ramp_up_found));
-    println!("  false alarms: {} innocent source addresses flagged", s.innocent_sources_flagged);
-    println!("\nMail ballots (injected → in findings.csv):");
+    )?;
+    outln!("  {} ramp-up before election day", mark(s.ramp_up_found))?;
+    outln!("  false alarms: {} innocent source addresses flagged", s.innocent_sources_flagged)?;
+    outln!("\nMail ballots (injected → in findings.csv):")?;
     for (k, (n, f)) in &s.ballots_injected {
-        println!("  {} {k:<20} {f:>3}/{n:<3}", mark(f == n));
+        outln!("  {} {k:<20} {f:>3}/{n:<3}", mark(f == n))?;
     }
-    println!("  false alarms: {} findings outside the injected set", s.ballots_false);
-    println!("\nRisk-limiting audit of the count:");
+    outln!("  false alarms: {} findings outside the injected set", s.ballots_false)?;
+    outln!("\nRisk-limiting audit of the count:")?;
     for a in &s.audit {
         let truth = s.audit_truth.iter().find(|t| t["contest"] == a.contest.as_str());
         let altered = truth.is_some_and(|t| t["true_winner"] != t["reported_winner"]);
@@ -746,9 +747,9 @@ fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) {
             ("stop", true) => "MISSED: confirmed an altered outcome".to_owned(),
             (d, _) => format!("{d} after examining {} ballots", a.ballots_examined),
         };
-        println!("  {:<20} {examined:>6} ballots examined: {verdict}", a.contest);
+        outln!("  {:<20} {examined:>6} ballots examined: {verdict}", a.contest)?;
     }
-    println!("\nReport: {}   (open it in a browser; or `scrutineer report --out FILE`)", report.display());
-    println!("STIX 2.1 bundle for partners: {}", dir.join("infra-out/stix-bundle.json").display());
-    println!("Inputs, outputs and the commands each stage ran: {}", dir.display());
+    outln!("\nReport: {}   (open it in a browser; or `scrutineer report --out FILE`)", report.display())?;
+    outln!("STIX 2.1 bundle for partners: {}", dir.join("infra-out/stix-bundle.json").display())?;
+    outln!("Inputs, outputs and the commands each stage ran: {}", dir.display())
 }

@@ -3,6 +3,7 @@ use clap::Subcommand;
 use scrutineer_core::{Engine, Severity};
 use scrutineer_store::FindingFilter;
 
+use crate::ui::outln;
 use crate::ui::{Context, print_table, terminal, terminal_multiline, truncate};
 
 #[derive(Debug, Subcommand)]
@@ -36,7 +37,7 @@ pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
             let filter = FindingFilter { engine, kind, min_severity, run_id: None, limit: Some(limit) };
             let findings = store.findings(&filter).context("listing findings")?;
             if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&findings)?);
+                outln!("{}", serde_json::to_string_pretty(&findings)?)?;
                 return Ok(());
             }
             if findings.is_empty() {
@@ -68,34 +69,34 @@ pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
                 );
             };
             if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&f)?);
+                outln!("{}", serde_json::to_string_pretty(&f)?)?;
                 return Ok(());
             }
             // Every text below came from an input; a stored id or title can hold terminal
             // escape sequences, which are shown escaped, never sent to the terminal.
-            println!("{}  [{}]", terminal(&f.title), terminal(&f.id.0));
-            println!("engine:     {}  kind: {}", f.engine, terminal(&f.kind));
-            println!("severity:   {}  confidence: {:.2}", f.severity, f.confidence);
+            outln!("{}  [{}]", terminal(&f.title), terminal(&f.id.0))?;
+            outln!("engine:     {}  kind: {}", f.engine, terminal(&f.kind))?;
+            outln!("severity:   {}  confidence: {:.2}", f.severity, f.confidence)?;
             if let Some(scope) = &f.scope {
-                println!("scope:      {}", terminal(scope));
+                outln!("scope:      {}", terminal(scope))?;
             }
             if let Some(span) = f.time_span {
-                println!("time span:  {} .. {}", span.start.to_rfc3339(), span.end.to_rfc3339());
+                outln!("time span:  {} .. {}", span.start.to_rfc3339(), span.end.to_rfc3339())?;
             }
             if !f.techniques.is_empty() {
-                println!("techniques:");
+                outln!("techniques:")?;
                 for t in &f.techniques {
-                    println!("  - {}", terminal(&t.to_string()));
+                    outln!("  - {}", terminal(&t.to_string()))?;
                 }
             }
             if !f.summary.is_empty() {
-                println!("\n{}\n", terminal_multiline(&f.summary));
+                outln!("\n{}\n", terminal_multiline(&f.summary))?;
             }
-            println!("evidence ({} items):", f.evidence.len());
+            outln!("evidence ({} items):", f.evidence.len())?;
             for e in &f.evidence {
-                println!("  - [{}] {}", terminal(&e.kind), terminal(&e.description));
+                outln!("  - [{}] {}", terminal(&e.kind), terminal(&e.description))?;
                 if !e.data.is_null() {
-                    println!("      {}", terminal(&truncate(&e.data.to_string(), 300)));
+                    outln!("      {}", terminal(&truncate(&e.data.to_string(), 300)))?;
                 }
             }
             Ok(())
