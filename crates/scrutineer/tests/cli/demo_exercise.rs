@@ -6,24 +6,13 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::util::csv_maps as rows;
 
 /// False-alarm budget (README): organic accounts placed in networks, as a share of the
 /// organic accounts that posted.
 const ORGANIC_ACCOUNT_BUDGET: f64 = 0.01;
 /// An operation counts as found when at least this share of its accounts is placed.
 const OPERATION_FOUND: f64 = 0.8;
-
-fn rows(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let headers = r.headers().expect("headers").clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.expect("record");
-            headers.iter().map(str::to_owned).zip(rec.iter().map(str::to_owned)).collect()
-        })
-        .collect()
-}
 
 fn json(path: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
@@ -41,8 +30,7 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
     let store = tmp.path().join("store.db");
     // The ledger's signing key goes to the configuration folder, kept inside the test's.
     let config = tmp.path().join("config");
-    Command::cargo_bin("scrutineer")
-        .expect("binary")
+    crate::util::scrutineer()
         .env("XDG_CONFIG_HOME", &config)
         .env_remove("SCRUTINEER_LEDGER_KEY")
         .arg("--store")
@@ -153,8 +141,7 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
     let ctruth = json(&dir.join("count/truth.json"));
     let audit = json(&dir.join("count/audit.json"));
     assert!(audit["draws"].as_array().is_some_and(|d| !d.is_empty()));
-    let status = Command::cargo_bin("scrutineer")
-        .expect("binary")
+    let status = crate::util::scrutineer()
         .arg("--store")
         .arg(&store)
         .args(["--quiet", "--json", "audit", "status", "--audit"])
@@ -186,8 +173,7 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
     }
 
     // The ballots stage signed its ledger, with the key outside the ledger's folder.
-    Command::cargo_bin("scrutineer")
-        .expect("binary")
+    crate::util::scrutineer()
         .arg("--store")
         .arg(&store)
         .args(["--quiet", "ledger", "verify"])
@@ -198,8 +184,7 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
     // The report was written and the store holds findings of every engine.
     let html = std::fs::read_to_string(dir.join("report.html")).expect("report");
     assert!(html.contains("data-chart=\"influence-network\""));
-    let list = Command::cargo_bin("scrutineer")
-        .expect("binary")
+    let list = crate::util::scrutineer()
         .arg("--store")
         .arg(&store)
         .args(["--json", "findings", "list", "--limit", "100000"])
