@@ -4,7 +4,7 @@
 //! `/login?token=TOKEN` sets for a browser). The token file is read again at each
 //! request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
 //! request, refused ones included, is written to the store's access log with the token's
-//! name, without any credential and with bounded fields (see [`hygiene`]); requests
+//! name, without any credential and with bounded fields; requests
 //! without a valid token are logged one by one up to a rate, then counted in one row per
 //! window, so that nobody without a token can grow the store without bound. Findings
 //! about voters are as sensitive as the voter file itself, so the server binds to
@@ -21,9 +21,19 @@
 //! `/api/findings?engine=&kind=&min_severity=&limit=`, `/api/findings/{id}`,
 //! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login?token=`,
 //! `/healthz`.
+//!
+//! Brief overview: [`serve`] binds and serves with a [`ServerConfig`]; [`router`] over an
+//! [`AppState`] is the same application in process (the tests call it through
+//! `tower::ServiceExt::oneshot`); [`TokenFile`] and [`Role`] are the tokens that may use
+//! it. The dashboard's page comes from `scrutineer_report::render_page`, its data from
+//! `scrutineer_report::read_store`, the function `scrutineer report` uses too.
 
-pub mod auth;
-pub mod hygiene;
+#![deny(missing_docs)]
+
+mod auth;
+mod hygiene;
+
+pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,14 +55,21 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{Role, TokenFile};
-
+/// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// The address could not be bound.
     #[error("binding {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// The error binding it.
+        source: std::io::Error,
+    },
+    /// Serving failed.
     #[error("serving: {0}")]
     Serve(std::io::Error),
+    /// The async runtime could not start.
     #[error("starting the runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -60,11 +77,17 @@ pub enum ServerError {
 /// Errors as the API reports them: one status code per kind, a JSON body.
 #[derive(Debug)]
 pub enum ApiError {
+    /// No valid token (401).
     Unauthorized,
+    /// The token's role may not read this (403).
     Forbidden,
+    /// No such route or record (404).
     NotFound(String),
+    /// Not a GET (405).
     MethodNotAllowed,
+    /// A bad query or path (400).
     BadRequest(String),
+    /// The server failed (500).
     Internal(String),
     /// The store is gone from under the server (deleted or replaced).
     Unavailable(String),
@@ -127,7 +150,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 /// where the access log reads it.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// The token's name.
     pub name: String,
+    /// The token's role.
     pub role: Role,
 }
 
@@ -135,7 +160,9 @@ pub struct Caller {
 /// `window` one by one, the rest counted in one row at the end of the window.
 #[derive(Debug, Clone, Copy)]
 pub struct RefusedLogLimit {
+    /// Rows written one by one per window.
     pub rows: u32,
+    /// The window's length.
     pub window: Duration,
 }
 
@@ -145,12 +172,15 @@ impl Default for RefusedLogLimit {
     }
 }
 
+/// How [`serve`] serves.
 pub struct ServerConfig {
+    /// The address to listen on (`127.0.0.1:8080`).
     pub listen: String,
     /// Read at each request: adding or revoking a token takes effect at once.
     pub tokens_path: PathBuf,
     /// How long a client may take to send a request's headers (against slowloris).
     pub header_read_timeout: Duration,
+    /// How much requests without a valid token may write to the access log.
     pub refused_log: RefusedLogLimit,
 }
 
@@ -174,6 +204,8 @@ struct CachedPage {
     content_security_policy: HeaderValue,
 }
 
+/// The server's state: the store's connections, the token file's path, the dashboard's
+/// cache and the access log's limits.
 pub struct AppState {
     /// Writes the access log. Only ever locked on blocking threads.
     writer: Mutex<Store>,
@@ -192,6 +224,7 @@ pub struct AppState {
     refused: Mutex<RefusedWindow>,
 }
 
+/// The state as the handlers share it.
 pub type Shared = Arc<AppState>;
 
 impl AppState {

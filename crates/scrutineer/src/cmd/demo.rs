@@ -722,8 +722,11 @@ fn score_infra(dir: &Path) -> anyhow::Result<InfraScore> {
     Ok(InfraScore { actor, offices, sources_found, offices_found, ramp_up_found, innocent })
 }
 
+/// Injected ballot items per kind: (injected, found).
+type FoundByKind = BTreeMap<String, (usize, usize)>;
+
 /// Every injected ballot item by kind (injected, found), and findings outside the truth.
-fn score_ballots(dir: &Path) -> anyhow::Result<(BTreeMap<String, (usize, usize)>, usize)> {
+fn score_ballots(dir: &Path) -> anyhow::Result<(FoundByKind, usize)> {
     let btruth = csv_rows(&dir.join("ballots/truth.csv"))?;
     let bfound = csv_rows(&dir.join("ballots-out/findings.csv"))?;
     let key = |r: &BTreeMap<String, String>| {
@@ -733,7 +736,7 @@ fn score_ballots(dir: &Path) -> anyhow::Result<(BTreeMap<String, (usize, usize)>
     };
     let found_keys: BTreeSet<(String, String)> = bfound.iter().map(key).collect();
     let truth_keys: BTreeSet<(String, String)> = btruth.iter().map(key).collect();
-    let mut by_kind: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut by_kind = FoundByKind::new();
     for k in &truth_keys {
         let e = by_kind.entry(k.0.clone()).or_default();
         e.0 += 1;

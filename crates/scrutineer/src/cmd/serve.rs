@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
-use scrutineer_server::auth::{Role, TokenFile};
 use scrutineer_server::{RefusedLogLimit, ServerConfig, serve};
+use scrutineer_server::{Role, TokenFile};
 
 use crate::ui::Context;
 use crate::ui::outln;

@@ -29,8 +29,6 @@ fn reconcile(d: &Path, layout: &str, checkins: Option<&str>) {
     c.assert().success();
 }
 
-/// Rows (after the header) of a CSV file written by the binary.
-
 fn finding_keys(d: &Path) -> BTreeSet<(String, String, String)> {
     rows(&d.join("out/findings.csv"))
         .into_iter()
