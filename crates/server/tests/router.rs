@@ -1,7 +1,7 @@
 //! The server in process, through its `Router` (`tower::ServiceExt::oneshot`): tokens
 //! read at each request, what reaches the access log, how much of it a stranger can
 //! write, the dashboard's cache, a store deleted while serving, response headers and
-//! JSON errors. (`crates/scrutineer/tests/server_api.rs` runs the real binary on a port.)
+//! JSON errors. (`crates/scrutineer/tests/cli/server_api.rs` runs the real binary on a port.)
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
