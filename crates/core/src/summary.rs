@@ -73,7 +73,9 @@ pub enum SummaryError {
         known: u32,
     },
     /// The body does not match the layout of its version.
-    #[error("the {engine} run summary of version {version} does not read as version {read_as}: {source}")]
+    #[error(
+        "the {engine} run summary of version {version} does not read as version {read_as}: {source}; re-run the {engine} engine to record a current one"
+    )]
     Malformed {
         /// The summary's engine.
         engine: Engine,
