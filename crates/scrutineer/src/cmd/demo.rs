@@ -18,8 +18,7 @@ use scrutineer_audit::{AuditDecision, ContestSummary};
 use scrutineer_core::Finding;
 use serde::Serialize;
 
-use crate::ui::Context;
-use crate::ui::outln;
+use crate::ui::{Context, outln};
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {

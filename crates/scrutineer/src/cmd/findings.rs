@@ -3,8 +3,7 @@ use clap::Subcommand;
 use scrutineer_core::{Engine, Severity};
 use scrutineer_store::FindingFilter;
 
-use crate::ui::outln;
-use crate::ui::{Context, print_table, terminal, terminal_multiline, truncate};
+use crate::ui::{Context, outln, print_table, terminal, terminal_multiline, truncate};
 
 #[derive(Debug, Subcommand)]
 pub enum FindingsCommand {

@@ -14,8 +14,7 @@ use scrutineer_influence::{
 };
 use scrutineer_store::Store;
 
-use crate::ui::outln;
-use crate::ui::{Context, print_table, truncate};
+use crate::ui::{Context, outln, print_table, truncate};
 
 #[derive(Debug, Subcommand)]
 pub enum InfluenceCommand {

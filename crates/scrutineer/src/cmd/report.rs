@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use scrutineer_report::{ReportInput, StoreContents, read_store, render};
 
-use crate::ui::Context;
-use crate::ui::outln;
+use crate::ui::{Context, outln};
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {

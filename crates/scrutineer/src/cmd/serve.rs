@@ -9,8 +9,7 @@ use clap::{Subcommand, ValueEnum};
 use scrutineer_server::{RefusedLogLimit, ServerConfig, serve};
 use scrutineer_server::{Role, TokenFile};
 
-use crate::ui::Context;
-use crate::ui::outln;
+use crate::ui::{Context, outln};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {

@@ -4,8 +4,7 @@ use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 use scrutineer_simulate::ballots::{BallotScenario, OutputLayout, generate};
 
-use crate::ui::Context;
-use crate::ui::outln;
+use crate::ui::{Context, outln};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SimLayout {
