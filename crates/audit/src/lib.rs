@@ -15,6 +15,8 @@ pub mod manifest;
 pub mod raire;
 pub mod risk;
 pub mod sampler;
+mod summary;
 pub mod workflow;
 
 pub use error::{AuditError, Result};
+pub use summary::{AuditDecision, ContestSummary, RunSummary};

@@ -11,6 +11,7 @@ pub mod layout;
 pub mod output;
 pub mod read;
 pub mod reconcile;
+mod summary;
 pub mod time;
 pub mod totals;
 
@@ -20,6 +21,9 @@ pub use anomaly::{Anomaly, AnomalyOptions};
 pub use layout::Layout;
 pub use read::{Dataset, Inputs, Malformed, read_all};
 pub use reconcile::{PrecinctTotals, Reconciliation, RuleFinding, reconcile};
+pub use summary::{
+    LARGEST_PRECINCTS, LedgerHead, PrecinctRow, ReadCounts, RunSummary, closing_rows, findings_by_kind,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BallotsError {

@@ -10,9 +10,11 @@ mod finding;
 pub mod intern;
 pub mod lines;
 pub mod stats;
+pub mod summary;
 mod technique;
 pub mod text;
 pub mod time;
 
 pub use finding::{Engine, Evidence, Finding, FindingId, ParseEnumError, Severity, TimeSpan};
+pub use summary::{StoredSummary, SummaryError, VersionedSummary};
 pub use technique::{Framework, Technique};

@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::Analysis;
 use crate::detect::{BehaviourEdges, BehaviourStats};
 use crate::params::{Behaviour, ScanParams};
+use crate::summary::{GraphEdge, GraphNode, GraphSummary};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExportError {
@@ -354,9 +355,7 @@ fn write_graphml(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
 
 /// The coordination graph of the highest-ranked networks, for drawing: whole networks in
 /// rank order while the node count stays within `max_nodes`, and the edges among them.
-/// `{"nodes": [{id, label, network, score, posts}], "edges": [{a, b, weight, behaviours}],
-/// "networks_shown", "networks_total"}`.
-pub fn graph_summary(analysis: &Analysis, max_nodes: usize) -> serde_json::Value {
+pub fn graph_summary(analysis: &Analysis, max_nodes: usize) -> GraphSummary {
     let (nodes, edges, behaviours) = graph_rows(analysis);
     let mut shown: Vec<&str> = Vec::new();
     let mut count = 0;
@@ -369,32 +368,38 @@ pub fn graph_summary(analysis: &Analysis, max_nodes: usize) -> serde_json::Value
     }
     let keep: std::collections::HashSet<&str> =
         nodes.iter().filter(|n| shown.contains(&n.network.as_str())).map(|n| n.id.as_str()).collect();
-    let nodes_json: Vec<serde_json::Value> = nodes
+    let graph_nodes: Vec<GraphNode> = nodes
         .iter()
         .filter(|n| keep.contains(n.id.as_str()))
-        .map(|n| {
-            serde_json::json!({"id": n.id, "label": n.label, "network": n.network, "score": n.score, "posts": n.posts})
+        .map(|n| GraphNode {
+            id: n.id.clone(),
+            label: n.label.clone(),
+            network: n.network.clone(),
+            score: n.score,
+            posts: n.posts,
         })
         .collect();
-    let edges_json: Vec<serde_json::Value> = edges
+    let graph_edges: Vec<GraphEdge> = edges
         .iter()
         .filter(|e| keep.contains(e.a.as_str()) && keep.contains(e.b.as_str()))
-        .map(|e| {
-            let per: serde_json::Map<String, serde_json::Value> = behaviours
+        .map(|e| GraphEdge {
+            a: e.a.clone(),
+            b: e.b.clone(),
+            weight: e.weight,
+            behaviours: behaviours
                 .iter()
                 .zip(&e.per_behaviour)
                 .filter(|(_, v)| **v > 0)
-                .map(|(b, v)| (b.as_str().to_owned(), serde_json::Value::from(*v)))
-                .collect();
-            serde_json::json!({"a": e.a, "b": e.b, "weight": e.weight, "behaviours": per})
+                .map(|(b, v)| (b.as_str().to_owned(), *v))
+                .collect(),
         })
         .collect();
-    serde_json::json!({
-        "nodes": nodes_json,
-        "edges": edges_json,
-        "networks_shown": shown.len(),
-        "networks_total": analysis.networks.len(),
-    })
+    GraphSummary {
+        nodes: graph_nodes,
+        edges: graph_edges,
+        networks_shown: shown.len(),
+        networks_total: analysis.networks.len(),
+    }
 }
 
 #[cfg(test)]

@@ -20,9 +20,13 @@ pub mod nullmodel;
 pub mod params;
 pub mod post;
 pub mod read;
+mod summary;
 
 pub use params::{Behaviour, EdgeFilter, ScanParams};
 pub use post::{AccountMeta, Post, PostKind};
+pub use summary::{
+    BehaviourCounts, BehaviourSummary, GraphEdge, GraphNode, GraphSummary, ReadSummary, RunSummary,
+};
 
 use attribution::StateMediaList;
 use corpus::Corpus;

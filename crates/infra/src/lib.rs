@@ -18,6 +18,7 @@ pub mod profile;
 pub mod read;
 pub mod rules;
 pub mod signatures;
+mod summary;
 pub mod trend;
 
 pub use analyse::{Analysed, Analyser};
@@ -26,3 +27,4 @@ pub use indicators::{Indicator, IndicatorKind, IndicatorSet};
 pub use profile::Profile;
 pub use read::{Format, ReadError, ReadOptions, ReadStats};
 pub use rules::{Rule, RuleSet, Verdict};
+pub use summary::{CampaignSummary, RampTestSummary, RunSummary, ScanTotals, TrendSeries};

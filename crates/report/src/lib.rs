@@ -6,35 +6,102 @@
 //! charts need: the influence graph, the infra trend, the ballot totals, the audit status).
 //! The binary reads both from the store; this crate only renders.
 
+//! Self-contained HTML report of what the engines found: one file, inline CSS, SVG and a
+//! little script, no network access, so it can be mailed to a partner or opened on an
+//! air-gapped laptop.
+//!
+//! Brief overview: [`read_store`] reads a store's findings and the latest run of each
+//! engine, its typed summary ([`LatestRuns`]) carrying what the charts need (the
+//! influence graph, the infra trend, the ballot totals, the audit status); a
+//! [`ReportInput`] adds the title and, after a demo, the exercise's score; [`render`]
+//! turns it into the page, and [`render_page`] with [`RenderOptions`] into the live
+//! dashboard's page (a reload, the place of the signed-in banner, the inline scripts a
+//! content security policy must allow). `scrutineer report` and the server's dashboard
+//! both go through [`read_store`], so both fail the same way on a summary this build
+//! cannot read.
+
+#![deny(missing_docs)]
+
+mod input;
 mod layout;
-pub mod svg;
+mod svg;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use scrutineer_core::{Engine, Finding, Severity};
 
+pub use crate::input::{InputError, LatestRuns, StoreContents, read_store};
 use crate::svg::{NetNode, esc};
 
-/// The latest run of an engine.
-#[derive(Debug, Clone)]
-pub struct RunView {
-    pub engine: Engine,
-    pub command: String,
-    pub started_at: DateTime<Utc>,
-    pub summary: serde_json::Value,
-}
-
+/// What a report shows.
 #[derive(Debug, Clone)]
 pub struct ReportInput {
+    /// The title at the top of the page.
     pub title: String,
+    /// When the report was made (shown in the header).
     pub generated_at: DateTime<Utc>,
+    /// The store's name, as shown in the header.
     pub store: String,
+    /// The findings to list.
     pub findings: Vec<Finding>,
-    pub runs: Vec<RunView>,
+    /// The latest run of each engine.
+    pub runs: LatestRuns,
     /// The demo's score against its ground truth, when the report follows a demo.
     pub exercise: Option<serde_json::Value>,
+}
+
+/// How the page is rendered: as a file (the default) or as the server's live dashboard.
+#[derive(Debug, Clone, Default)]
+pub struct RenderOptions {
+    /// Reload the page every this many seconds (the live dashboard).
+    pub refresh_seconds: Option<u32>,
+}
+
+/// A rendered page, with the place where a live page puts its banner.
+#[derive(Debug, Clone)]
+pub struct Page {
+    html: String,
+    banner_at: usize,
+}
+
+impl Page {
+    /// The whole page.
+    pub fn html(&self) -> &str {
+        &self.html
+    }
+
+    /// The page up to where a banner goes (right after the header).
+    pub fn before_banner(&self) -> &str {
+        &self.html[..self.banner_at]
+    }
+
+    /// The page after the banner's place.
+    pub fn after_banner(&self) -> &str {
+        &self.html[self.banner_at..]
+    }
+
+    /// The bodies of the page's inline scripts, for a content security policy that
+    /// allows them by hash and nothing else.
+    pub fn inline_scripts(&self) -> &'static [&'static str] {
+        &[SCRIPT]
+    }
+
+    /// The page as an owned string.
+    pub fn into_html(self) -> String {
+        self.html
+    }
+}
+
+/// The banner of the live dashboard: who is signed in (`name`, escaped here) with what
+/// `role`, that the page reloads, and where the JSON API is.
+pub fn live_banner(name: &str, role: &str) -> String {
+    format!(
+        r#"<p style="margin:0;padding:4px 32px;background:#2e3b5e;color:#fff;font-size:13px">Live from the store · signed in as {} ({}) · reloads every minute · JSON: <a style="color:#cde" href="/api/findings">/api/findings</a></p>"#,
+        esc(name),
+        esc(role)
+    )
 }
 
 const STYLE: &str = r#"
@@ -93,20 +160,21 @@ fn sev_badge(s: Severity) -> String {
     format!(r#"<span class="sev sev-{0}">{0}</span>"#, s.as_str())
 }
 
-fn run_of(input: &ReportInput, engine: Engine) -> Option<&RunView> {
-    input.runs.iter().filter(|r| r.engine == engine).max_by_key(|r| r.started_at)
-}
-
-fn num(v: &serde_json::Value) -> f64 {
-    v.as_f64().unwrap_or(0.0)
-}
-
-/// Renders the whole report.
+/// Renders the whole report as a file.
 pub fn render(input: &ReportInput) -> String {
+    render_page(input, &RenderOptions::default()).into_html()
+}
+
+/// Renders the whole report with `options`.
+pub fn render_page(input: &ReportInput, options: &RenderOptions) -> Page {
     let mut h = String::with_capacity(1 << 20);
+    h.push_str("<!DOCTYPE html><html lang=\"en\"><head>");
+    if let Some(seconds) = options.refresh_seconds {
+        let _ = write!(h, r#"<meta http-equiv="refresh" content="{seconds}">"#);
+    }
     let _ = write!(
         h,
-        r#"<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{}</title><style>{STYLE}</style></head><body>"#,
+        r#"<meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>{}</title><style>{STYLE}</style></head><body>"#,
         esc(&input.title)
     );
     let _ = write!(
@@ -117,6 +185,7 @@ pub fn render(input: &ReportInput) -> String {
         esc(&input.store),
         input.findings.len()
     );
+    let banner_at = h.len();
     h.push_str(r##"<nav><a href="#overview">Overview</a><a href="#influence">Influence</a><a href="#infra">Infrastructure</a><a href="#ballots">Ballots</a><a href="#audit">Audit</a><a href="#all-findings">All findings</a></nav><main>"##);
     overview(&mut h, input);
     influence(&mut h, input);
@@ -129,7 +198,7 @@ pub fn render(input: &ReportInput) -> String {
         r#"<p class="muted">Scrutineer {} · findings carry DISARM (influence) and MITRE ATT&amp;CK (infrastructure) technique ids; export them with <code>scrutineer infra export --stix</code>.</p></main><script>{SCRIPT}</script></body></html>"#,
         env!("CARGO_PKG_VERSION")
     );
-    h
+    Page { html: h, banner_at }
 }
 
 fn overview(h: &mut String, input: &ReportInput) {
@@ -253,56 +322,46 @@ fn sorted_findings(input: &ReportInput, engine: Engine) -> Vec<&Finding> {
 
 fn influence(h: &mut String, input: &ReportInput) {
     h.push_str(r#"<section id="influence"><h2>Information operations</h2>"#);
-    let Some(run) = run_of(input, Engine::Influence) else {
+    let Some(s) = &input.runs.influence else {
         return no_run(h, "influence", "scrutineer influence scan FILE --format auto");
     };
-    let s = &run.summary;
     let _ = write!(
         h,
         "<p>{} posts by {} accounts; {} coordinated networks holding {} accounts.</p>",
-        s["posts"], s["accounts"], s["networks"], s["accounts_in_networks"]
+        s.posts, s.accounts, s.networks, s.accounts_in_networks
     );
-    let g = &s["graph"];
-    let nodes_json = g["nodes"].as_array().cloned().unwrap_or_default();
+    let g = &s.graph;
     let mut groups: Vec<String> = Vec::new();
-    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
     let mut nodes = Vec::new();
-    for n in &nodes_json {
-        let net = n["network"].as_str().unwrap_or("").to_owned();
-        let gi = match groups.iter().position(|x| *x == net) {
+    for n in &g.nodes {
+        let gi = match groups.iter().position(|x| *x == n.network) {
             Some(i) => i,
             None => {
-                groups.push(net.clone());
+                groups.push(n.network.clone());
                 groups.len() - 1
             }
         };
-        let id = n["id"].as_str().unwrap_or("").to_owned();
-        index.insert(id.clone(), nodes.len());
+        index.insert(n.id.as_str(), nodes.len());
         nodes.push(NetNode {
-            label: n["label"].as_str().unwrap_or(&id).to_owned(),
-            id,
+            label: n.label.clone(),
             group: gi,
-            group_name: net,
-            size: num(&n["score"]),
+            group_name: n.network.clone(),
+            size: n.score,
         });
     }
     let mut edges = Vec::new();
-    for e in g["edges"].as_array().cloned().unwrap_or_default() {
-        let (Some(a), Some(b)) =
-            (e["a"].as_str().and_then(|x| index.get(x)), e["b"].as_str().and_then(|x| index.get(x)))
-        else {
+    for e in &g.edges {
+        let (Some(a), Some(b)) = (index.get(e.a.as_str()), index.get(e.b.as_str())) else {
             continue;
         };
-        let what: Vec<String> = e["behaviours"]
-            .as_object()
-            .map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect())
-            .unwrap_or_default();
-        edges.push((*a, *b, num(&e["weight"]), what.join(", ")));
+        let what: Vec<String> = e.behaviours.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        edges.push((*a, *b, e.weight, what.join(", ")));
     }
     let _ = write!(
         h,
         "<h3>The networks drawn</h3><p class=\"muted\">Each dot is an account, coloured by detected network (size: its share of the network's ties); lines are significant shared behaviour. {} of {} networks shown. Click a network below to focus it.</p>",
-        g["networks_shown"], g["networks_total"]
+        g.networks_shown, g.networks_total
     );
     h.push_str(&svg::network("influence-network", &nodes, &edges));
     h.push_str(r#"<div class="legend-list">"#);
@@ -316,66 +375,65 @@ fn influence(h: &mut String, input: &ReportInput) {
         );
     }
     h.push_str("</div>");
-    let behaviours = s["behaviours"].as_array().cloned().unwrap_or_default();
-    let kept: Vec<(String, f64)> = behaviours
-        .iter()
-        .map(|b| (b["behaviour"].as_str().unwrap_or("").to_owned(), num(&b["stats"]["kept_pairs"])))
-        .collect();
-    if !behaviours.is_empty() {
-        h.push_str("<h3>Pairs of accounts tied, per behaviour, after the chance filter</h3>");
-        h.push_str(&svg::bar_chart("influence-behaviours", &kept, "#f28e2b"));
-        h.push_str("<table><tr><th>behaviour</th><th>actions</th><th>candidate pairs</th><th>below minimum count</th><th>explained by chance</th><th>kept</th></tr>");
-        for b in &behaviours {
-            let st = &b["stats"];
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(b["behaviour"].as_str().unwrap_or("")),
-                st["actions"],
-                st["candidate_pairs"],
-                st["below_min_count"],
-                st["explained_by_chance"],
-                st["kept_pairs"]
-            );
-        }
-        h.push_str("</table>");
-    }
+    influence_behaviours(h, &s.behaviours);
     h.push_str("<h3>Ranked networks</h3>");
     findings_table(h, &sorted_findings(input, Engine::Influence), 15);
     h.push_str("</section>");
 }
 
+fn influence_behaviours(h: &mut String, behaviours: &[scrutineer_influence::BehaviourSummary]) {
+    if behaviours.is_empty() {
+        return;
+    }
+    let kept: Vec<(String, f64)> =
+        behaviours.iter().map(|b| (b.behaviour.as_str().to_owned(), b.stats.kept_pairs as f64)).collect();
+    h.push_str("<h3>Pairs of accounts tied, per behaviour, after the chance filter</h3>");
+    h.push_str(&svg::bar_chart("influence-behaviours", &kept, "#f28e2b"));
+    h.push_str("<table><tr><th>behaviour</th><th>actions</th><th>candidate pairs</th><th>below minimum count</th><th>explained by chance</th><th>kept</th></tr>");
+    for b in behaviours {
+        let st = &b.stats;
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(b.behaviour.as_str()),
+            st.actions,
+            st.candidate_pairs,
+            st.below_min_count,
+            st.explained_by_chance,
+            st.kept_pairs
+        );
+    }
+    h.push_str("</table>");
+}
+
 fn infra(h: &mut String, input: &ReportInput) {
     h.push_str(r#"<section id="infra"><h2>Attacks on election infrastructure</h2>"#);
-    let Some(run) = run_of(input, Engine::Infra) else {
+    let Some(s) = &input.runs.infra else {
         return no_run(h, "infrastructure", "scrutineer infra scan LOG... --out DIR");
     };
-    let s = &run.summary;
+    let t = &s.totals;
     let _ = write!(
         h,
         "<p>{} log records: {} attack, {} anomalous, {} normal; {} malformed.</p>",
-        s["records"], s["attack"], s["anomaly"], s["normal"], s["malformed"]
+        t.records, t.attack, t.anomaly, t.normal, t.malformed
     );
-    let mut series: Vec<(String, Vec<(NaiveDate, f64)>)> = Vec::new();
+    infra_trend(h, &s.trend);
+    infra_campaigns(h, &s.campaigns);
+    h.push_str("<h3>Findings</h3>");
+    findings_table(h, &sorted_findings(input, Engine::Infra), 15);
+    h.push_str("</section>");
+}
+
+fn infra_trend(h: &mut String, trend: &[scrutineer_infra::TrendSeries]) {
+    let mut series: Vec<(String, Vec<(chrono::NaiveDate, f64)>)> = Vec::new();
     let mut tests = Vec::new();
-    for row in s["trend"].as_array().cloned().unwrap_or_default() {
-        let name = row["jurisdiction"].as_str().unwrap_or("").to_owned();
-        let pts: Vec<(NaiveDate, f64)> = row["daily"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|p| {
-                let d = NaiveDate::parse_from_str(p[0].as_str()?, "%Y-%m-%d").ok()?;
-                Some((d, num(&p[1])))
-            })
-            .collect();
-        if !row["test"].is_null() {
-            let label = if name == "*" || name.is_empty() { "all offices".to_owned() } else { name.clone() };
-            tests.push((label, row["test"].clone()));
-        }
+    for row in trend {
+        let name = &row.jurisdiction;
         let label = if name == "*" || name.is_empty() { "all offices".to_owned() } else { name.clone() };
-        series.push((label, pts));
+        if let Some(test) = &row.test {
+            tests.push((label.clone(), test));
+        }
+        series.push((label, row.daily.iter().map(|(d, n)| (*d, *n as f64)).collect()));
     }
     // The overall series first (drawn thickest), then offices by volume.
     series.sort_by(|a, b| {
@@ -387,113 +445,89 @@ fn infra(h: &mut String, input: &ReportInput) {
     series.truncate(8);
     h.push_str("<h3>Hostile events per day</h3>");
     h.push_str(&svg::line_chart("infra-trend", &series, None));
-    if !tests.is_empty() {
-        h.push_str(
-            "<table><tr><th>series</th><th>recent weeks vs earlier</th><th>p-value</th><th>ramp-up</th></tr>",
+    if tests.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<table><tr><th>series</th><th>recent weeks vs earlier</th><th>p-value</th><th>ramp-up</th></tr>",
+    );
+    for (name, t) in &tests {
+        let p = t.p_value;
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(name),
+            t.ratio.map_or("–".into(), |r| format!("{r:.1}×")),
+            if p < 1e-300 { "< 1e-300".to_owned() } else { format!("{p:.2e}") },
+            if t.ramp_up { r#"<span class="bad">yes</span>"# } else { "no" }
         );
-        for (name, t) in &tests {
-            let ratio = t["rate_ratio"].as_f64().or_else(|| t["ratio"].as_f64());
-            let p = t["p_value"].as_f64();
-            let _ = write!(
-                h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(name),
-                ratio.map_or("–".into(), |r| format!("{r:.1}×")),
-                p.map_or("–".into(), |p| if p < 1e-300 {
-                    "< 1e-300".to_owned()
-                } else {
-                    format!("{p:.2e}")
-                }),
-                if t["ramp_up"].as_bool() == Some(true) || t["significant"].as_bool() == Some(true) {
-                    r#"<span class="bad">yes</span>"#
-                } else {
-                    "no"
-                }
-            );
-        }
-        h.push_str("</table>");
     }
-    let campaigns = s["campaigns"].as_array().cloned().unwrap_or_default();
-    if !campaigns.is_empty() {
-        h.push_str("<h3>Campaigns</h3><table><tr><th>score</th><th>offices</th><th>sources</th><th>events</th><th>techniques</th><th>linked by</th></tr>");
-        for c in campaigns.iter().take(10) {
-            let list = |v: &serde_json::Value| {
-                let items: Vec<String> = v
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|x| x.as_str()).map(esc).collect())
-                    .unwrap_or_default();
-                if items.len() > 6 {
-                    format!("{}, and {} more", items[..6].join(", "), items.len() - 6)
-                } else {
-                    items.join(", ")
-                }
-            };
-            let _ = write!(
-                h,
-                "<tr><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                num(&c["score"]),
-                list(&c["jurisdictions"]),
-                list(&c["sources"]),
-                c["events"],
-                list(&c["techniques"]),
-                list(&c["links"])
-            );
-        }
-        h.push_str("</table>");
+    h.push_str("</table>");
+}
+
+fn infra_campaigns(h: &mut String, campaigns: &[scrutineer_infra::CampaignSummary]) {
+    if campaigns.is_empty() {
+        return;
     }
-    h.push_str("<h3>Findings</h3>");
-    findings_table(h, &sorted_findings(input, Engine::Infra), 15);
-    h.push_str("</section>");
+    h.push_str("<h3>Campaigns</h3><table><tr><th>score</th><th>offices</th><th>sources</th><th>events</th><th>techniques</th><th>linked by</th></tr>");
+    let list = |v: &[String]| {
+        let items: Vec<String> = v.iter().map(|x| esc(x)).collect();
+        if items.len() > 6 {
+            format!("{}, and {} more", items[..6].join(", "), items.len() - 6)
+        } else {
+            items.join(", ")
+        }
+    };
+    for c in campaigns.iter().take(10) {
+        let _ = write!(
+            h,
+            "<tr><td>{:.2}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            c.score,
+            list(&c.jurisdictions),
+            list(&c.sources),
+            c.events,
+            list(&c.techniques),
+            list(&c.links)
+        );
+    }
+    h.push_str("</table>");
 }
 
 fn ballots(h: &mut String, input: &ReportInput) {
     h.push_str(r#"<section id="ballots"><h2>Mail-ballot reconciliation</h2>"#);
-    let Some(run) = run_of(input, Engine::Ballots) else {
+    let Some(s) = &input.runs.ballots else {
         return no_run(
             h,
             "ballot",
             "scrutineer ballots reconcile --roll R --issued I --returns T --deadline D --out DIR",
         );
     };
-    let s = &run.summary;
-    let o = &s["overall"];
-    if !o.is_null() {
-        let _ = write!(
-            h,
-            r#"<div class="kpis"><div class="kpi">issued<b>{}</b></div><div class="kpi">returned<b>{}</b></div><div class="kpi">accepted<b>{}</b></div><div class="kpi">rejected<b>{}</b></div><div class="kpi">outstanding<b>{}</b></div></div><p>Issued = returned + outstanding over {} precincts; ledger head {}.</p>"#,
-            o["issued"],
-            o["returned"],
-            o["accepted"],
-            o["rejected"],
-            o["outstanding"],
-            s["precincts_total"],
-            s["ledger"]["root_hash"].as_str().map_or("not written".to_owned(), |r| format!(
-                "<code>{}</code> (size {})",
-                esc(r),
-                s["ledger"]["tree_size"]
-            ))
-        );
-    }
-    let kinds: Vec<(String, f64)> = s["by_kind"]
-        .as_object()
-        .map(|m| m.iter().map(|(k, v)| (k.clone(), num(v))).collect())
-        .unwrap_or_default();
+    let o = &s.overall;
+    let _ = write!(
+        h,
+        r#"<div class="kpis"><div class="kpi">issued<b>{}</b></div><div class="kpi">returned<b>{}</b></div><div class="kpi">accepted<b>{}</b></div><div class="kpi">rejected<b>{}</b></div><div class="kpi">outstanding<b>{}</b></div></div><p>Issued = returned + outstanding over {} precincts; ledger head {}.</p>"#,
+        o.issued,
+        o.returned,
+        o.accepted,
+        o.rejected,
+        o.outstanding,
+        s.precincts_total,
+        s.ledger.as_ref().map_or("not written".to_owned(), |l| format!(
+            "<code>{}</code> (size {})",
+            esc(&l.root_hash),
+            l.tree_size
+        ))
+    );
+    let kinds: Vec<(String, f64)> = s.by_kind.iter().map(|(k, v)| (k.clone(), *v as f64)).collect();
     h.push_str("<h3>Rule findings by kind</h3>");
     h.push_str(&svg::bar_chart("ballot-findings", &kinds, "#e15759"));
-    let rows: Vec<(String, Vec<f64>)> = s["largest_precincts"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
+    let rows: Vec<(String, Vec<f64>)> = s
+        .largest_precincts
         .iter()
         .take(25)
         .map(|p| {
-            let acc = num(&p["accepted"]);
-            let rej = num(&p["rejected"]);
-            let ret = num(&p["returned"]);
-            (
-                p["precinct"].as_str().unwrap_or("").to_owned(),
-                vec![acc, rej, (ret - acc - rej).max(0.0), num(&p["outstanding"])],
-            )
+            let (acc, rej, ret) = (p.accepted as f64, p.rejected as f64, p.returned as f64);
+            (p.precinct.clone(), vec![acc, rej, (ret - acc - rej).max(0.0), p.outstanding as f64])
         })
         .collect();
     h.push_str("<h3>Largest precincts: what happened to the envelopes issued</h3>");
@@ -509,41 +543,36 @@ fn ballots(h: &mut String, input: &ReportInput) {
 
 fn audit(h: &mut String, input: &ReportInput) {
     h.push_str(r#"<section id="audit"><h2>Risk-limiting audit</h2>"#);
-    let Some(run) = run_of(input, Engine::Audit) else {
+    let Some(s) = &input.runs.audit else {
         return no_run(h, "audit", "scrutineer audit status --audit FILE --store-findings");
     };
-    let contests = run.summary["status"].as_array().cloned().unwrap_or_default();
-    if contests.is_empty() {
-        let _ = write!(h, "<p>{} contests audited.</p>", run.summary["contests"]);
+    if s.status.is_empty() {
+        let _ = write!(h, "<p>{} contests audited.</p>", s.contests);
     } else {
         h.push_str("<table><tr><th>contest</th><th>reported winner</th><th>ballots examined</th><th>measured risk</th><th>limit</th><th>decision</th></tr>");
         let mut bars = Vec::new();
-        for c in &contests {
-            let decision = c["decision"].as_str().unwrap_or("");
-            let shown = match decision {
-                "stop" => r#"<span class="ok">outcome confirmed</span>"#.to_owned(),
-                "full_hand_count" => format!(
+        for c in &s.status {
+            let shown = match c.decision {
+                scrutineer_audit::AuditDecision::Stop => {
+                    r#"<span class="ok">outcome confirmed</span>"#.to_owned()
+                }
+                scrutineer_audit::AuditDecision::FullHandCount => format!(
                     r#"<span class="bad">full hand count: {}</span>"#,
-                    esc(&c["sample_leaders"]
-                        .as_array()
-                        .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))
-                        .unwrap_or_default())
+                    esc(&c.sample_leaders.join(", "))
                 ),
-                d => esc(d),
+                d => esc(d.as_str()),
             };
+            // The limit as JSON writes numbers (0.05, 1.0), as the page always showed it.
             let _ = write!(
                 h,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td><td>{}</td><td>{shown}</td></tr>",
-                esc(c["contest"].as_str().unwrap_or("")),
-                esc(&c["reported_winners"]
-                    .as_array()
-                    .map(|a| a.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))
-                    .unwrap_or_default()),
-                c["ballots_examined"],
-                num(&c["measured_risk"]),
-                c["risk_limit"]
+                esc(&c.contest),
+                esc(&c.reported_winners.join(", ")),
+                c.ballots_examined,
+                c.measured_risk,
+                serde_json::Value::from(c.risk_limit)
             );
-            bars.push((c["contest"].as_str().unwrap_or("").to_owned(), num(&c["ballots_examined"])));
+            bars.push((c.contest.clone(), c.ballots_examined as f64));
         }
         h.push_str("</table><h3>Ballots examined per contest</h3>");
         h.push_str(&svg::bar_chart("audit-ballots", &bars, "#76b7b2"));
@@ -604,7 +633,7 @@ mod tests {
             generated_at: Utc::now(),
             store: "s.db".into(),
             findings: vec![f],
-            runs: Vec::new(),
+            runs: LatestRuns::default(),
             exercise: None,
         };
         let html = render(&input);
@@ -612,5 +641,71 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)"));
         assert!(html.contains("No influence run in this store yet"));
         assert_eq!(html.matches("<script>").count(), 1, "only the report's own script");
+    }
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use scrutineer_core::StoredSummary;
+    use scrutineer_store::Store;
+
+    use super::*;
+
+    /// An audit summary as `audit status --store-findings` wrote it before summaries
+    /// carried a version (the layout of version 1).
+    fn unversioned_audit_summary() -> serde_json::Value {
+        serde_json::json!({"contests": 1, "findings": 1, "status": [{
+            "contest": "Mayor", "reported_winners": ["Alice"], "ballots_examined": 212,
+            "measured_risk": 0.031, "risk_limit": 0.05, "decision": "stop",
+            "estimated_total_draws": null, "missing_interpretations": 0, "sample_leaders": ["Alice"]
+        }]})
+    }
+
+    fn store_with_audit_run(version: Option<u32>, body: serde_json::Value) -> Store {
+        let store = Store::open_in_memory().expect("store");
+        let run = store.begin_run(Engine::Audit, "audit status").expect("run");
+        store.finish_run(run, &StoredSummary { engine: Engine::Audit, version, body }).expect("finish");
+        store
+    }
+
+    fn rendered(store: &Store) -> Result<String, InputError> {
+        let StoreContents { findings, runs } = read_store(store)?;
+        let input = ReportInput {
+            title: "t".into(),
+            generated_at: Utc::now(),
+            store: "s.db".into(),
+            findings,
+            runs,
+            exercise: None,
+        };
+        Ok(render(&input))
+    }
+
+    #[test]
+    fn an_unversioned_summary_of_the_current_layout_migrates() {
+        let html = rendered(&store_with_audit_run(None, unversioned_audit_summary())).expect("migrates");
+        assert!(
+            html.contains("<td>Mayor</td><td>Alice</td><td>212</td><td>0.0310</td><td>0.05</td>"),
+            "{html}"
+        );
+        assert!(!html.contains("No audit run in this store yet"));
+    }
+
+    #[test]
+    fn an_unversioned_summary_of_another_layout_fails_naming_version_0() {
+        let mut body = unversioned_audit_summary();
+        body["status"][0].as_object_mut().expect("object").remove("ballots_examined");
+        let err = rendered(&store_with_audit_run(None, body)).expect_err("no silent zero").to_string();
+        assert!(err.contains("version 0"), "{err}");
+        assert!(err.contains("ballots_examined"), "{err}");
+        assert!(err.contains("audit status"), "the run is named: {err}");
+    }
+
+    #[test]
+    fn an_unknown_version_fails_naming_it() {
+        let err = rendered(&store_with_audit_run(Some(2), unversioned_audit_summary()))
+            .expect_err("unknown version")
+            .to_string();
+        assert!(err.contains("version 2"), "{err}");
     }
 }

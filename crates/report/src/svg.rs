@@ -231,7 +231,6 @@ pub fn stacked_bars(name: &str, parts: &[&str], rows: &[(String, Vec<f64>)]) -> 
 }
 
 pub struct NetNode {
-    pub id: String,
     pub label: String,
     pub group: usize,
     pub group_name: String,

@@ -73,7 +73,6 @@ pub enum Command {
 }
 
 fn main() -> ExitCode {
-    exit_quietly_on_broken_pipe();
     let cli = Cli::parse();
     let ctx = ui::Context::new(&cli);
     let result = match cli.command {
@@ -91,6 +90,9 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // `scrutineer findings list | head` closes stdout early: the reader has had
+        // enough, which is no error worth a message.
+        Err(err) if ui::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) => {
             // Errors quote inputs (file names, bad values): show control characters escaped.
             eprintln!("error: {}", ui::terminal_multiline(&err.to_string()));
@@ -100,22 +102,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// `scrutineer findings list | head` closes stdout early; printing then fails with a
-/// broken pipe, which for a command-line tool means "the reader has had enough", not an
-/// error worth a panic message.
-fn exit_quietly_on_broken_pipe() {
-    let default_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        let payload = info.payload();
-        let message = payload
-            .downcast_ref::<String>()
-            .map(String::as_str)
-            .or_else(|| payload.downcast_ref::<&str>().copied());
-        if message.is_some_and(|m| m.contains("failed printing to stdout") && m.contains("Broken pipe")) {
-            std::process::exit(0);
-        }
-        default_hook(info);
-    }));
 }

@@ -1,7 +1,7 @@
 //! What every command shares: the store path, output mode, progress bars and the
 //! access log.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -11,6 +11,25 @@ use scrutineer_store::Store;
 
 use crate::Cli;
 pub use scrutineer_core::text::{terminal, terminal_multiline};
+
+/// `println!` that returns the write's error instead of panicking, so that a closed pipe
+/// (`scrutineer findings list | head`) reaches `main` as an [`std::io::Error`] of kind
+/// `BrokenPipe`, which ends the command quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+pub(crate) use outln;
+
+/// Whether `err` is, or was caused by, writing to a reader that has gone (a closed
+/// pipe): for a command-line tool that means "the reader has had enough", not a failure.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain()
+        .filter_map(|cause| cause.downcast_ref::<std::io::Error>())
+        .any(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
 
 pub struct Context {
     pub store_path: PathBuf,
@@ -111,18 +130,28 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
             }
         }
     }
-    let line = |cells: Vec<&str>| {
+    let mut out = std::io::stdout().lock();
+    let mut line = |cells: Vec<&str>| -> std::io::Result<()> {
         let parts: Vec<String> = cells
             .iter()
             .enumerate()
             .map(|(i, c)| format!("{:<width$}", c, width = widths.get(i).copied().unwrap_or(0)))
             .collect();
-        println!("{}", parts.join("  ").trim_end());
+        writeln!(out, "{}", parts.join("  ").trim_end())
     };
-    line(headers.to_vec());
-    line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect());
-    for row in rows {
-        line(row.iter().map(String::as_str).collect());
+    let written = (|| {
+        line(headers.to_vec())?;
+        line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect())?;
+        rows.iter().try_for_each(|row| line(row.iter().map(String::as_str).collect()))
+    })();
+    if let Err(e) = written {
+        // Callers print a table as their last output; a reader that closed the pipe has
+        // what it wanted, and the table cannot be shown anywhere else.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
     }
 }
 

@@ -8,18 +8,37 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+/// Why the token file could not be read or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum TokenError {
+    /// Reading or writing the file failed.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The token file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A line of the file is not `name,role,sha256`.
     #[error("{path}:{line}: {problem}")]
-    Format { path: PathBuf, line: usize, problem: String },
+    Format {
+        /// The token file.
+        path: PathBuf,
+        /// The line's number, from 1.
+        line: usize,
+        /// What is wrong with it.
+        problem: String,
+    },
+    /// A token of that name exists already.
     #[error("a token named '{0}' already exists")]
     Exists(String),
+    /// No token has that name.
     #[error("no token named '{0}'")]
     Missing(String),
+    /// The name holds characters a token name may not.
     #[error("token names are letters, digits, '.', '-', '_' and '@' (got '{0}')")]
     BadName(String),
+    /// No random bytes for a new token.
     #[error("the system's random source failed: {0}")]
     Random(String),
 }
@@ -34,6 +53,7 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role's name in the token file (`analyst`, `admin`).
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Analyst => "analyst",
@@ -41,6 +61,7 @@ impl Role {
         }
     }
 
+    /// The role a name in the token file stands for, in any case.
     pub fn parse(s: &str) -> Option<Role> {
         match s.trim().to_ascii_lowercase().as_str() {
             "analyst" => Some(Role::Analyst),
@@ -50,15 +71,21 @@ impl Role {
     }
 }
 
+/// One token: who holds it, its role, and its hash (the token itself is never kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenEntry {
+    /// The holder's name, as the access log shows it.
     pub name: String,
+    /// What the token may do.
     pub role: Role,
+    /// Hex SHA-256 of the token.
     pub sha256: String,
 }
 
+/// The token file: every token that may use the server.
 #[derive(Debug, Clone, Default)]
 pub struct TokenFile {
+    /// The tokens, in file order.
     pub entries: Vec<TokenEntry>,
 }
 
@@ -73,6 +100,7 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 impl TokenFile {
+    /// Reads the file; a file that does not exist holds no token.
     pub fn load(path: &Path) -> Result<TokenFile, TokenError> {
         if !path.exists() {
             return Ok(TokenFile::default());
@@ -107,6 +135,7 @@ impl TokenFile {
         Ok(TokenFile { entries })
     }
 
+    /// Writes the file (mode 0600), through a temporary file renamed into place.
     pub fn save(&self, path: &Path) -> Result<(), TokenError> {
         let io = |source| TokenError::Io { path: path.to_owned(), source };
         let tmp = path.with_extension("tokens.tmp");
@@ -141,6 +170,7 @@ impl TokenFile {
         Ok(token)
     }
 
+    /// Removes `name`'s token.
     pub fn revoke(&mut self, name: &str) -> Result<(), TokenError> {
         let before = self.entries.len();
         self.entries.retain(|e| e.name != name);

@@ -4,7 +4,7 @@
 //! `/login?token=TOKEN` sets for a browser). The token file is read again at each
 //! request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
 //! request, refused ones included, is written to the store's access log with the token's
-//! name, without any credential and with bounded fields (see [`hygiene`]); requests
+//! name, without any credential and with bounded fields; requests
 //! without a valid token are logged one by one up to a rate, then counted in one row per
 //! window, so that nobody without a token can grow the store without bound. Findings
 //! about voters are as sensitive as the voter file itself, so the server binds to
@@ -21,9 +21,19 @@
 //! `/api/findings?engine=&kind=&min_severity=&limit=`, `/api/findings/{id}`,
 //! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login?token=`,
 //! `/healthz`.
+//!
+//! Brief overview: [`serve`] binds and serves with a [`ServerConfig`]; [`router`] over an
+//! [`AppState`] is the same application in process (the tests call it through
+//! `tower::ServiceExt::oneshot`); [`TokenFile`] and [`Role`] are the tokens that may use
+//! it. The dashboard's page comes from `scrutineer_report::render_page`, its data from
+//! `scrutineer_report::read_store`, the function `scrutineer report` uses too.
 
-pub mod auth;
-pub mod hygiene;
+#![deny(missing_docs)]
+
+mod auth;
+mod hygiene;
+
+pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,14 +55,21 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::auth::{Role, TokenFile};
-
+/// Why the server could not start or stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// The address could not be bound.
     #[error("binding {addr}: {source}")]
-    Bind { addr: String, source: std::io::Error },
+    Bind {
+        /// The address asked for.
+        addr: String,
+        /// The error binding it.
+        source: std::io::Error,
+    },
+    /// Serving failed.
     #[error("serving: {0}")]
     Serve(std::io::Error),
+    /// The async runtime could not start.
     #[error("starting the runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -60,11 +77,17 @@ pub enum ServerError {
 /// Errors as the API reports them: one status code per kind, a JSON body.
 #[derive(Debug)]
 pub enum ApiError {
+    /// No valid token (401).
     Unauthorized,
+    /// The token's role may not read this (403).
     Forbidden,
+    /// No such route or record (404).
     NotFound(String),
+    /// Not a GET (405).
     MethodNotAllowed,
+    /// A bad query or path (400).
     BadRequest(String),
+    /// The server failed (500).
     Internal(String),
     /// The store is gone from under the server (deleted or replaced).
     Unavailable(String),
@@ -87,6 +110,15 @@ impl IntoResponse for ApiError {
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
         };
         (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+impl From<scrutineer_report::InputError> for ApiError {
+    fn from(e: scrutineer_report::InputError) -> ApiError {
+        match e {
+            scrutineer_report::InputError::Store(e) => ApiError::from(e),
+            e => ApiError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -118,7 +150,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 /// where the access log reads it.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// The token's name.
     pub name: String,
+    /// The token's role.
     pub role: Role,
 }
 
@@ -126,7 +160,9 @@ pub struct Caller {
 /// `window` one by one, the rest counted in one row at the end of the window.
 #[derive(Debug, Clone, Copy)]
 pub struct RefusedLogLimit {
+    /// Rows written one by one per window.
     pub rows: u32,
+    /// The window's length.
     pub window: Duration,
 }
 
@@ -136,12 +172,15 @@ impl Default for RefusedLogLimit {
     }
 }
 
+/// How [`serve`] serves.
 pub struct ServerConfig {
+    /// The address to listen on (`127.0.0.1:8080`).
     pub listen: String,
     /// Read at each request: adding or revoking a token takes effect at once.
     pub tokens_path: PathBuf,
     /// How long a client may take to send a request's headers (against slowloris).
     pub header_read_timeout: Duration,
+    /// How much requests without a valid token may write to the access log.
     pub refused_log: RefusedLogLimit,
 }
 
@@ -165,6 +204,8 @@ struct CachedPage {
     content_security_policy: HeaderValue,
 }
 
+/// The server's state: the store's connections, the token file's path, the dashboard's
+/// cache and the access log's limits.
 pub struct AppState {
     /// Writes the access log. Only ever locked on blocking threads.
     writer: Mutex<Store>,
@@ -183,6 +224,7 @@ pub struct AppState {
     refused: Mutex<RefusedWindow>,
 }
 
+/// The state as the handlers share it.
 pub type Shared = Arc<AppState>;
 
 impl AppState {
@@ -517,22 +559,9 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
     let store_name = st.store_path.display().to_string();
     let state = st.clone();
     let page = read(st, move |s| {
-        let (change, findings, runs) = s.snapshot(|s| {
-            let change = s.change_counter()?;
-            let findings = s.findings(&FindingFilter::default())?;
-            let mut runs = Vec::new();
-            for e in Engine::ALL {
-                if let Some(r) = s.latest_finished_run(e)? {
-                    runs.push(scrutineer_report::RunView {
-                        engine: r.engine,
-                        command: r.command,
-                        started_at: r.started_at,
-                        summary: r.summary,
-                    });
-                }
-            }
-            Ok((change, findings, runs))
-        })?;
+        let (change, contents) =
+            s.snapshot(|s| Ok((s.change_counter()?, scrutineer_report::read_store(s))))?;
+        let scrutineer_report::StoreContents { findings, runs } = contents?;
         let input = scrutineer_report::ReportInput {
             title: "Scrutineer dashboard".into(),
             generated_at: Utc::now(),
@@ -541,7 +570,8 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
             runs,
             exercise: None,
         };
-        let page = split_page(change, &scrutineer_report::render(&input));
+        let options = scrutineer_report::RenderOptions { refresh_seconds: Some(60) };
+        let page = cached_page(change, &scrutineer_report::render_page(&input, &options));
         state.renders.fetch_add(1, Ordering::Relaxed);
         Ok(page)
     })
@@ -551,31 +581,24 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
     Ok(page)
 }
 
-/// Prepares a rendered report for serving live: a reload every minute, the place of the
-/// per-caller banner, and a content security policy naming the page's own scripts.
-fn split_page(change: i64, html: &str) -> CachedPage {
-    let html = html.replacen("<head>", r#"<head><meta http-equiv="refresh" content="60">"#, 1);
-    let (before, after) = match html.find("</header>") {
-        Some(at) => html.split_at(at + "</header>".len()),
-        None => (html.as_str(), ""),
-    };
-    let mut hashes = String::new();
-    let mut rest = html.as_str();
-    while let Some(open) = rest.find("<script>") {
-        let body = &rest[open + "<script>".len()..];
-        let Some(close) = body.find("</script>") else { break };
-        let digest = Sha256::digest(&body.as_bytes()[..close]);
-        hashes.push_str(&format!(" 'sha256-{}'", base64ct::Base64::encode_string(&digest)));
-        rest = &body[close..];
-    }
+/// Keeps a rendered dashboard for serving: its two halves around the per-caller banner,
+/// and a content security policy naming the page's own scripts.
+fn cached_page(change: i64, page: &scrutineer_report::Page) -> CachedPage {
+    let hashes: String = page
+        .inline_scripts()
+        .iter()
+        .map(|body| {
+            format!(" 'sha256-{}'", base64ct::Base64::encode_string(&Sha256::digest(body.as_bytes())))
+        })
+        .collect();
     let policy = format!(
         "default-src 'none'; script-src{}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
         if hashes.is_empty() { " 'none'" } else { &hashes }
     );
     CachedPage {
         change,
-        before_banner: bytes::Bytes::copy_from_slice(before.as_bytes()),
-        after_banner: bytes::Bytes::copy_from_slice(after.as_bytes()),
+        before_banner: bytes::Bytes::copy_from_slice(page.before_banner().as_bytes()),
+        after_banner: bytes::Bytes::copy_from_slice(page.after_banner().as_bytes()),
         content_security_policy: HeaderValue::from_str(&policy)
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'")),
     }
@@ -589,11 +612,7 @@ async fn dashboard(
 ) -> Result<Response, ApiError> {
     let page = dashboard_page(&st).await?;
     // The live page says who is signed in.
-    let banner = format!(
-        r#"<p style="margin:0;padding:4px 32px;background:#2e3b5e;color:#fff;font-size:13px">Live from the store · signed in as {} ({}) · reloads every minute · JSON: <a style="color:#cde" href="/api/findings">/api/findings</a></p>"#,
-        scrutineer_report::svg::esc(&caller.name),
-        caller.role.as_str()
-    );
+    let banner = scrutineer_report::live_banner(&caller.name, caller.role.as_str());
     let length = page.before_banner.len() + banner.len() + page.after_banner.len();
     let parts = [page.before_banner.clone(), bytes::Bytes::from(banner), page.after_banner.clone()];
     let body = axum::body::Body::from_stream(futures_util::stream::iter(

@@ -1,7 +1,7 @@
 //! The server in process, through its `Router` (`tower::ServiceExt::oneshot`): tokens
 //! read at each request, what reaches the access log, how much of it a stranger can
 //! write, the dashboard's cache, a store deleted while serving, response headers and
-//! JSON errors. (`crates/scrutineer/tests/server_api.rs` runs the real binary on a port.)
+//! JSON errors. (`crates/scrutineer/tests/cli/server_api.rs` runs the real binary on a port.)
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,9 +9,9 @@ use std::time::Duration;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use axum::response::Response;
-use scrutineer_core::{Engine, Finding, Severity};
-use scrutineer_server::auth::{Role, TokenFile};
+use scrutineer_core::{Engine, Finding, Severity, StoredSummary};
 use scrutineer_server::{AppState, RefusedLogLimit, Shared, router};
+use scrutineer_server::{Role, TokenFile};
 use scrutineer_store::Store;
 use sha2::Digest as _;
 use tower::ServiceExt as _;
@@ -29,6 +29,22 @@ fn finding(key: &str) -> Finding {
     Finding::new(Engine::Infra, "scanning", key, format!("scan from {key}")).severity(Severity::High)
 }
 
+/// The stored summary of an infra scan of `records` records.
+fn infra_summary(records: u64) -> StoredSummary {
+    let totals = scrutineer_infra::ScanTotals {
+        records,
+        malformed: 0,
+        normal: records,
+        anomaly: 0,
+        attack: 0,
+        findings: 2,
+        seconds: 0.1,
+        records_per_second: records as f64 * 10.0,
+        events_csv: PathBuf::from("out/events.csv"),
+    };
+    StoredSummary::new(&scrutineer_infra::RunSummary::new(totals, &[], &[])).expect("serialize")
+}
+
 fn fixture(limit: RefusedLogLimit) -> Fixture {
     let dir = tempfile::tempdir().expect("tempdir");
     let store_path = dir.path().join("store.db");
@@ -36,7 +52,7 @@ fn fixture(limit: RefusedLogLimit) -> Fixture {
     let mut store = Store::open(&store_path).expect("store");
     let run = store.begin_run(Engine::Infra, "infra scan access.log").expect("run");
     store.put_findings(Some(run), &[finding("10.0.0.1"), finding("10.0.0.2")]).expect("put");
-    store.finish_run(run, &serde_json::json!({"lines": 10})).expect("finish");
+    store.finish_run(run, &infra_summary(10)).expect("finish");
     let mut tokens = TokenFile::default();
     let analyst = tokens.add("ana", Role::Analyst).expect("add");
     let admin = tokens.add("root", Role::Admin).expect("add");
@@ -204,6 +220,35 @@ async fn the_dashboard_is_rendered_once_per_store_change() {
     let page = body(get(&fx.state, "/", Some(&fx.analyst)).await).await;
     assert!(page.contains("scan from 10.9.9.9"), "a new finding is not on the page");
     assert_eq!(fx.state.dashboard_renders(), 2);
+}
+
+/// Issue 17: the dashboard reads run summaries through the report's one reader; a
+/// summary of a version this build does not know fails the page with a message naming
+/// the version (not a page of zeros), and an unversioned one of the current layout is
+/// read.
+#[tokio::test]
+async fn the_dashboard_refuses_an_unknown_summary_version_by_name() {
+    let fx = fixture(RefusedLogLimit::default());
+    let page = body(get(&fx.state, "/", Some(&fx.analyst)).await).await;
+    assert!(page.contains("10 log records"), "the stored summary is on the page");
+
+    let other = Store::open(&fx.store_path).expect("another writer");
+    let run = other.begin_run(Engine::Infra, "infra scan later.log").expect("run");
+    let mut unversioned = infra_summary(37);
+    unversioned.version = None;
+    other.finish_run(run, &unversioned).expect("finish");
+    let page = body(get(&fx.state, "/", Some(&fx.analyst)).await).await;
+    assert!(page.contains("37 log records"), "an unversioned summary of the same layout migrates");
+
+    let run = other.begin_run(Engine::Infra, "infra scan future.log").expect("run");
+    let mut future = infra_summary(99);
+    future.version = Some(9);
+    other.finish_run(run, &future).expect("finish");
+    let resp = get(&fx.state, "/", Some(&fx.analyst)).await;
+    assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let text = body(resp).await;
+    assert!(text.contains("version 9"), "{text}");
+    assert!(text.contains("infra scan future.log"), "{text}");
 }
 
 /// Issue 16, item 12: a store deleted while serving fails every request with 503 (and

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
-use scrutineer_core::{Engine, Evidence, Finding, FindingId, Severity, Technique, TimeSpan};
+use scrutineer_core::{Engine, Evidence, Finding, FindingId, Severity, StoredSummary, Technique, TimeSpan};
 
 /// Errors from the store, naming the file they concern.
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +106,10 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER runs_inserted AFTER INSERT ON runs BEGIN UPDATE changes SET counter = counter + 1; END;
     CREATE TRIGGER runs_updated AFTER UPDATE ON runs BEGIN UPDATE changes SET counter = counter + 1; END;
     CREATE TRIGGER runs_deleted AFTER DELETE ON runs BEGIN UPDATE changes SET counter = counter + 1; END;",
+    // 3: the layout version of each run's summary (see `scrutineer_core::summary`).
+    // Runs recorded before it keep NULL: their summaries are unversioned, which the
+    // engines' summary types read by an explicit migration or refuse by name.
+    "ALTER TABLE runs ADD COLUMN summary_version INTEGER;",
 ];
 
 /// A run of one engine command, recorded so that every finding can be traced to the
@@ -118,6 +122,17 @@ pub struct RunRecord {
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub summary: serde_json::Value,
+    /// The summary's layout version; `None` for runs recorded before summaries were
+    /// versioned (and for runs not finished).
+    pub summary_version: Option<u32>,
+}
+
+impl RunRecord {
+    /// The run's summary with its engine and version, for the engine's summary type to
+    /// read ([`StoredSummary::decode`]).
+    pub fn stored_summary(&self) -> StoredSummary {
+        StoredSummary { engine: self.engine, version: self.summary_version, body: self.summary.clone() }
+    }
 }
 
 /// One row of the access log.
@@ -379,11 +394,12 @@ impl Store {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Marks a run finished with a summary (counts, parameters, skipped rows).
-    pub fn finish_run(&self, run_id: i64, summary: &serde_json::Value) -> Result<()> {
+    /// Marks a run finished with its engine's summary (counts, parameters, what the
+    /// report charts), kept with the summary's layout version.
+    pub fn finish_run(&self, run_id: i64, summary: &StoredSummary) -> Result<()> {
         self.conn.execute(
-            "UPDATE runs SET finished_at = ?1, summary = ?2 WHERE id = ?3",
-            params![Utc::now().to_rfc3339(), summary.to_string(), run_id],
+            "UPDATE runs SET finished_at = ?1, summary = ?2, summary_version = ?3 WHERE id = ?4",
+            params![Utc::now().to_rfc3339(), summary.body.to_string(), summary.version, run_id],
         )?;
         Ok(())
     }
@@ -399,7 +415,7 @@ impl Store {
 
     pub fn runs(&self, engine: Option<Engine>) -> Result<Vec<RunRecord>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, engine, command, started_at, finished_at, summary FROM runs
+            "SELECT id, engine, command, started_at, finished_at, summary, summary_version FROM runs
              WHERE (?1 IS NULL OR engine = ?1) ORDER BY id",
         )?;
         let rows = stmt.query_map(params![engine.map(Engine::as_str)], |r| {
@@ -410,11 +426,12 @@ impl Store {
                 r.get::<_, String>(3)?,
                 r.get::<_, Option<String>>(4)?,
                 r.get::<_, String>(5)?,
+                r.get::<_, Option<u32>>(6)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, engine, command, started, finished, summary) = row?;
+            let (id, engine, command, started, finished, summary, summary_version) = row?;
             let engine = engine.parse::<Engine>().map_err(|e| StoreError::UnknownValue {
                 id: format!("run {id}"),
                 column: "engine",
@@ -427,6 +444,7 @@ impl Store {
                 started_at: parse_time(&started).unwrap_or_default(),
                 finished_at: finished.as_deref().and_then(parse_time),
                 summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
+                summary_version,
             });
         }
         Ok(out)
@@ -688,7 +706,12 @@ mod tests {
             sample("c", Severity::High, 0.9),
         ];
         store.put_findings(Some(run), &fs).expect("put");
-        store.finish_run(run, &serde_json::json!({"posts": 10})).expect("finish");
+        let summary = StoredSummary {
+            engine: Engine::Influence,
+            version: Some(1),
+            body: serde_json::json!({"posts": 10}),
+        };
+        store.finish_run(run, &summary).expect("finish");
         let got = store.findings(&FindingFilter::default()).expect("list");
         let keys: Vec<_> = got.iter().map(|f| f.title.as_str()).collect();
         assert_eq!(keys, ["network c", "network b", "network a"]);
@@ -700,6 +723,31 @@ mod tests {
         let runs = store.runs(None).expect("runs");
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].summary["posts"], 10);
+        assert_eq!(runs[0].stored_summary(), summary);
+    }
+
+    #[test]
+    fn runs_from_before_versioning_keep_no_summary_version() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        {
+            let c = Connection::open(&path).expect("open");
+            for sql in &MIGRATIONS[..2] {
+                c.execute_batch(sql).expect("old schema");
+            }
+            c.pragma_update(None, "user_version", 2).expect("version");
+            c.execute(
+                "INSERT INTO runs (engine, command, started_at, finished_at, summary)
+                 VALUES ('infra', 'infra scan', '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z', '{\"records\":4}')",
+                [],
+            )
+            .expect("old run");
+        }
+        let store = Store::open(&path).expect("upgrade");
+        assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len());
+        let run = store.latest_finished_run(Engine::Infra).expect("runs").expect("the old run");
+        assert_eq!(run.summary_version, None);
+        assert_eq!(run.summary["records"], 4);
     }
 
     #[test]

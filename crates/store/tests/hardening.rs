@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::{Arc, Barrier};
 
 use rusqlite::Connection;
-use scrutineer_core::{Engine, Finding, Severity};
+use scrutineer_core::{Engine, Finding, Severity, StoredSummary};
 use scrutineer_store::{FindingFilter, Store, StoreError};
 
 fn finding(key: &str) -> Finding {
@@ -132,7 +132,9 @@ fn the_change_counter_follows_findings_and_runs_only() {
     moved("put_findings", true);
     writer.put_findings(Some(run), &[finding("10.0.0.1")]).expect("replace");
     moved("replacing a finding", true);
-    writer.finish_run(run, &serde_json::json!({"lines": 2})).expect("finish");
+    let summary =
+        StoredSummary { engine: Engine::Infra, version: Some(1), body: serde_json::json!({"lines": 2}) };
+    writer.finish_run(run, &summary).expect("finish");
     moved("finish_run", true);
     writer.log_access("ana", "http 200 GET /", "").expect("log");
     moved("log_access", false);

@@ -337,7 +337,8 @@ fn status(ctx: &Context, path: &std::path::Path, store_findings: bool) -> anyhow
         let mut store = ctx.open_store("audit status", &path.display().to_string())?;
         let run = store.begin_run(Engine::Audit, "audit status")?;
         let n = store.put_findings(Some(run), &findings)?;
-        store.finish_run(run, &serde_json::json!({"contests": st.len(), "findings": n, "status": st}))?;
+        let summary = scrutineer_audit::RunSummary::new(&st, n);
+        store.finish_run(run, &scrutineer_core::StoredSummary::new(&summary)?)?;
         ctx.note(format!("{n} findings stored"));
     }
     Ok(())

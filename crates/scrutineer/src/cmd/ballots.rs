@@ -279,45 +279,30 @@ pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
             }
             // What the HTML report charts: findings by kind, the largest precincts' totals
             // and the overall closing figures.
-            let mut by_kind: std::collections::BTreeMap<&str, usize> = Default::default();
-            for f in &rec.findings {
-                *by_kind.entry(f.kind.as_str()).or_default() += 1;
-            }
-            let mut largest: Vec<(&String, &scrutineer_ballots::reconcile::PrecinctTotals)> =
-                rec.totals.iter().collect();
-            largest.sort_by(|a, b| b.1.issued.cmp(&a.1.issued).then(a.0.cmp(b.0)));
-            let total_row =
-                |name: &str, rows: &[(&String, &scrutineer_ballots::reconcile::PrecinctTotals)]| {
-                    serde_json::json!({
-                        "precinct": name,
-                        "issued": rows.iter().map(|r| r.1.issued).sum::<u64>(),
-                        "returned": rows.iter().map(|r| r.1.returned).sum::<u64>(),
-                        "accepted": rows.iter().map(|r| r.1.accepted).sum::<u64>(),
-                        "rejected": rows.iter().map(|r| r.1.rejected).sum::<u64>(),
-                        "outstanding": rows.iter().map(|r| r.1.outstanding).sum::<u64>(),
-                    })
-                };
-            let overall = total_row("all precincts", &largest);
-            let top: Vec<serde_json::Value> =
-                largest.iter().take(40).map(|r| total_row(r.0, std::slice::from_ref(r))).collect();
-            let summary = serde_json::json!({
-                "stats": ds.stats,
-                "by_kind": by_kind,
-                "overall": overall,
-                "precincts_total": rec.totals.len(),
-                "largest_precincts": top,
-                "findings": rec.findings.len(),
-                "anomalies": anomalies.len(),
-                "envelopes": ds.envelopes_issued(),
-                "voters": ds.voters_on_roll(),
-                "ledger": head.as_ref().map(|h| serde_json::json!({
-                    "path": ledger_path.display().to_string(), "first_entry": first_entry,
-                    "tree_size": h.tree_size, "root_hash": h.root_hash, "fsync": fsync.as_str(),
-                })),
-                "seconds": started.elapsed().as_secs_f64(),
-                "read_seconds": read_secs,
-            });
+            let (overall, largest_precincts) = scrutineer_ballots::closing_rows(&rec);
+            let summary = scrutineer_ballots::RunSummary {
+                stats: (&ds.stats).into(),
+                by_kind: scrutineer_ballots::findings_by_kind(&rec),
+                overall,
+                precincts_total: rec.totals.len(),
+                largest_precincts,
+                findings: rec.findings.len(),
+                anomalies: anomalies.len(),
+                envelopes: ds.envelopes_issued(),
+                voters: ds.voters_on_roll(),
+                ledger: head.as_ref().map(|h| scrutineer_ballots::LedgerHead {
+                    path: ledger_path.display().to_string(),
+                    first_entry,
+                    tree_size: h.tree_size,
+                    root_hash: h.root_hash.clone(),
+                    fsync: fsync.as_str().to_owned(),
+                }),
+                seconds: started.elapsed().as_secs_f64(),
+                read_seconds: read_secs,
+            };
+            let summary = scrutineer_core::StoredSummary::new(&summary)?;
             store.finish_run(run_id, &summary)?;
+            let summary = summary.body;
             bar.finish_and_clear();
             if ctx.json {
                 println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -14,9 +14,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use scrutineer_audit::{AuditDecision, ContestSummary};
+use scrutineer_core::Finding;
 use serde::Serialize;
 
-use crate::ui::Context;
+use crate::ui::{Context, outln};
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -163,173 +165,30 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
     }
     let started = Instant::now();
     let dir = a.dir.clone();
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let logs = dir.join("logs");
-    for sub in ["logs", "social", "infra", "ballots", "count", "influence-out", "infra-out", "ballots-out"] {
-        let p = dir.join(sub);
-        if p.exists() {
-            std::fs::remove_dir_all(&p).with_context(|| format!("clearing {}", p.display()))?;
-        }
-    }
-    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    let logs = prepare_dir(&dir)?;
     let store = ctx.store_path.clone();
     let report_path = a.report.clone().unwrap_or_else(|| dir.join("report.html"));
-    let scaled = |n: f64| ((n * a.scale).round() as u64).max(1);
-    let seed = a.seed;
 
     ctx.note(format!(
-        "Simulating an election season (seed {seed}, scale {}) and running every engine; store {}",
+        "Simulating an election season (seed {}, scale {}) and running every engine; store {}",
+        a.seed,
         a.scale,
         store.display()
     ));
-    let mut st = Stages::new(ctx, 10, logs.clone());
+    let mut st = Stages::new(ctx, 10, logs);
 
     // 1–4: the season.
-    let social = dir.join("social");
-    let mut social_args = vec![
-        arg("simulate"),
-        arg("social"),
-        arg("--seed"),
-        arg(seed),
-        arg("--accounts"),
-        arg(scaled(4000.0)),
-        arg("--days"),
-        arg(21),
-        arg("--start"),
-        arg("2020-10-13"),
-        arg("--operation-size"),
-        arg(scaled(20.0).max(6)),
-        arg("--out"),
-        path_arg(&social),
-    ];
-    if a.evasive {
-        social_args.push(arg("--evasive"));
-    }
-    st.run("simulating social media", &store, &social_args)?;
-    let infra = dir.join("infra");
-    st.run(
-        "simulating county websites",
-        &store,
-        &[
-            arg("simulate"),
-            arg("infra"),
-            arg("--seed"),
-            arg(seed),
-            arg("--election-day"),
-            arg("2020-11-03"),
-            arg("--visitors-per-day"),
-            arg(scaled(40.0)),
-            arg("--out"),
-            path_arg(&infra),
-        ],
-    )?;
-    let ballots = dir.join("ballots");
-    let ballots_json = st.run(
-        "simulating mail ballots",
-        &store,
-        &[
-            arg("--json"),
-            arg("simulate"),
-            arg("ballots"),
-            arg("--seed"),
-            arg(seed),
-            arg("--voters"),
-            arg(scaled(60_000.0)),
-            arg("--out"),
-            path_arg(&ballots),
-        ],
-    )?;
-    let written: serde_json::Value =
-        serde_json::from_str(&ballots_json).context("reading what `simulate ballots` wrote")?;
-    let deadline = written["deadline"].as_str().context("`simulate ballots` named no deadline")?.to_owned();
-    let count = dir.join("count");
-    st.run(
-        "simulating the count",
-        &store,
-        &[
-            arg("simulate"),
-            arg("count"),
-            arg("--seed"),
-            arg(seed),
-            arg("--ballots"),
-            arg(scaled(12_000.0).max(600)),
-            arg("--out"),
-            path_arg(&count),
-        ],
-    )?;
-
+    let season = simulate_season(&mut st, &store, &dir, &a)?;
     // 5–7: the engines.
-    let influence_out = dir.join("influence-out");
-    st.run(
-        "influence: finding coordinated networks",
-        &store,
-        &[
-            arg("influence"),
-            arg("scan"),
-            path_arg(&social.join("posts.csv")),
-            arg("--format"),
-            arg("ira"),
-            arg("--platform"),
-            arg("simulated"),
-            arg("--out"),
-            path_arg(&influence_out),
-        ],
-    )?;
-    let infra_out = dir.join("infra-out");
-    let mut logs_in: Vec<PathBuf> = Vec::new();
-    for entry in std::fs::read_dir(&infra).with_context(|| format!("listing {}", infra.display()))? {
-        let p = entry?.path();
-        if p.is_dir() {
-            for name in ["portal.log", "results.log"] {
-                logs_in.push(p.join(name));
-            }
-        }
-    }
-    logs_in.sort();
-    let mut infra_args = vec![arg("infra"), arg("scan")];
-    infra_args.extend(logs_in.iter().map(|p| path_arg(p)));
-    infra_args.extend([arg("--out"), path_arg(&infra_out)]);
-    st.run("infra: attacks, campaigns and the trend", &store, &infra_args)?;
-    let stix = infra_out.join("stix-bundle.json");
-    st.run(
-        "sharing: the infra findings as STIX 2.1",
-        &store,
-        &[
-            arg("infra"),
-            arg("export"),
-            arg("--stix"),
-            path_arg(&stix),
-            arg("--identity"),
-            arg("State Board of Elections (exercise)"),
-        ],
-    )?;
-    let ballots_out = dir.join("ballots-out");
-    st.run(
-        "ballots: reconciling envelopes",
-        &store,
-        &[
-            arg("ballots"),
-            arg("reconcile"),
-            arg("--roll"),
-            path_arg(&ballots.join("roll.csv")),
-            arg("--issued"),
-            path_arg(&ballots.join("issued.csv")),
-            arg("--returns"),
-            path_arg(&ballots.join("returns.csv")),
-            arg("--checkins"),
-            path_arg(&ballots.join("checkins.csv")),
-            arg("--deadline"),
-            arg(&deadline),
-            arg("--out"),
-            path_arg(&ballots_out),
-        ],
-    )?;
+    scan_social(&mut st, &store, &season)?;
+    scan_infra(&mut st, &store, &season)?;
+    reconcile_ballots(&mut st, &store, &season)?;
 
     // 8: the risk-limiting audit, with the demo acting as the audit board that reads the
     // paper ballots drawn.
     let audit_started = Instant::now();
     st.begin("audit: risk-limiting audit of the count");
-    let audit = audit_count(&mut st, &store, &count, seed)?;
+    let audit = audit_count(&mut st, &store, &season.count, a.seed)?;
     st.done("audit: risk-limiting audit of the count", audit_started);
 
     // 9: the score against the ground truth, then the report that shows it.
@@ -358,10 +217,176 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
     std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)?)
         .with_context(|| format!("writing {}", summary_path.display()))?;
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         return Ok(());
     }
-    print_summary(&score, total, &report_path, &dir);
+    print_summary(&score, total, &report_path, &dir)?;
+    Ok(())
+}
+
+/// Creates `dir` and clears what an earlier exercise left in it; returns the log folder.
+fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let logs = dir.join("logs");
+    for sub in ["logs", "social", "infra", "ballots", "count", "influence-out", "infra-out", "ballots-out"] {
+        let p = dir.join(sub);
+        if p.exists() {
+            std::fs::remove_dir_all(&p).with_context(|| format!("clearing {}", p.display()))?;
+        }
+    }
+    std::fs::create_dir_all(&logs).with_context(|| format!("creating {}", logs.display()))?;
+    Ok(logs)
+}
+
+/// Where the simulated season and the engines' outputs are.
+struct Season {
+    dir: PathBuf,
+    social: PathBuf,
+    infra: PathBuf,
+    ballots: PathBuf,
+    count: PathBuf,
+    /// The ballot return deadline `simulate ballots` chose.
+    deadline: String,
+}
+
+/// Simulates social media, the county websites, the mail ballots and the count.
+fn simulate_season(st: &mut Stages, store: &Path, dir: &Path, a: &DemoArgs) -> anyhow::Result<Season> {
+    let scaled = |n: f64| ((n * a.scale).round() as u64).max(1);
+    let seed = a.seed;
+    let social = dir.join("social");
+    let mut social_args = vec![
+        arg("simulate"),
+        arg("social"),
+        arg("--seed"),
+        arg(seed),
+        arg("--accounts"),
+        arg(scaled(4000.0)),
+        arg("--days"),
+        arg(21),
+        arg("--start"),
+        arg("2020-10-13"),
+        arg("--operation-size"),
+        arg(scaled(20.0).max(6)),
+        arg("--out"),
+        path_arg(&social),
+    ];
+    if a.evasive {
+        social_args.push(arg("--evasive"));
+    }
+    st.run("simulating social media", store, &social_args)?;
+    let infra = dir.join("infra");
+    let infra_args = [
+        arg("simulate"),
+        arg("infra"),
+        arg("--seed"),
+        arg(seed),
+        arg("--election-day"),
+        arg("2020-11-03"),
+        arg("--visitors-per-day"),
+        arg(scaled(40.0)),
+        arg("--out"),
+        path_arg(&infra),
+    ];
+    st.run("simulating county websites", store, &infra_args)?;
+    let ballots = dir.join("ballots");
+    let ballots_args = [
+        arg("--json"),
+        arg("simulate"),
+        arg("ballots"),
+        arg("--seed"),
+        arg(seed),
+        arg("--voters"),
+        arg(scaled(60_000.0)),
+        arg("--out"),
+        path_arg(&ballots),
+    ];
+    let ballots_json = st.run("simulating mail ballots", store, &ballots_args)?;
+    let written: serde_json::Value =
+        serde_json::from_str(&ballots_json).context("reading what `simulate ballots` wrote")?;
+    let deadline = written["deadline"].as_str().context("`simulate ballots` named no deadline")?.to_owned();
+    let count = dir.join("count");
+    let count_args = [
+        arg("simulate"),
+        arg("count"),
+        arg("--seed"),
+        arg(seed),
+        arg("--ballots"),
+        arg(scaled(12_000.0).max(600)),
+        arg("--out"),
+        path_arg(&count),
+    ];
+    st.run("simulating the count", store, &count_args)?;
+    Ok(Season { dir: dir.to_path_buf(), social, infra, ballots, count, deadline })
+}
+
+/// `influence scan` of the simulated posts.
+fn scan_social(st: &mut Stages, store: &Path, season: &Season) -> anyhow::Result<()> {
+    let args = [
+        arg("influence"),
+        arg("scan"),
+        path_arg(&season.social.join("posts.csv")),
+        arg("--format"),
+        arg("ira"),
+        arg("--platform"),
+        arg("simulated"),
+        arg("--out"),
+        path_arg(&season.dir.join("influence-out")),
+    ];
+    st.run("influence: finding coordinated networks", store, &args)?;
+    Ok(())
+}
+
+/// `infra scan` of every office's logs, then the STIX export of its findings.
+fn scan_infra(st: &mut Stages, store: &Path, season: &Season) -> anyhow::Result<()> {
+    let infra_out = season.dir.join("infra-out");
+    let mut logs_in: Vec<PathBuf> = Vec::new();
+    let infra = &season.infra;
+    for entry in std::fs::read_dir(infra).with_context(|| format!("listing {}", infra.display()))? {
+        let p = entry?.path();
+        if p.is_dir() {
+            for name in ["portal.log", "results.log"] {
+                logs_in.push(p.join(name));
+            }
+        }
+    }
+    logs_in.sort();
+    let mut infra_args = vec![arg("infra"), arg("scan")];
+    infra_args.extend(logs_in.iter().map(|p| path_arg(p)));
+    infra_args.extend([arg("--out"), path_arg(&infra_out)]);
+    st.run("infra: attacks, campaigns and the trend", store, &infra_args)?;
+    let stix = infra_out.join("stix-bundle.json");
+    let export_args = [
+        arg("infra"),
+        arg("export"),
+        arg("--stix"),
+        path_arg(&stix),
+        arg("--identity"),
+        arg("State Board of Elections (exercise)"),
+    ];
+    st.run("sharing: the infra findings as STIX 2.1", store, &export_args)?;
+    Ok(())
+}
+
+/// `ballots reconcile` of the simulated roll, envelopes, returns and check-ins.
+fn reconcile_ballots(st: &mut Stages, store: &Path, season: &Season) -> anyhow::Result<()> {
+    let ballots = &season.ballots;
+    let args = [
+        arg("ballots"),
+        arg("reconcile"),
+        arg("--roll"),
+        path_arg(&ballots.join("roll.csv")),
+        arg("--issued"),
+        path_arg(&ballots.join("issued.csv")),
+        arg("--returns"),
+        path_arg(&ballots.join("returns.csv")),
+        arg("--checkins"),
+        path_arg(&ballots.join("checkins.csv")),
+        arg("--deadline"),
+        arg(&season.deadline),
+        arg("--out"),
+        path_arg(&season.dir.join("ballots-out")),
+    ];
+    st.run("ballots: reconciling envelopes", store, &args)?;
     Ok(())
 }
 
@@ -382,42 +407,14 @@ pub struct AuditOutcome {
 /// round three times as many, the last every ballot (a full hand count).
 fn audit_count(st: &mut Stages, store: &Path, count: &Path, seed: u64) -> anyhow::Result<Vec<AuditOutcome>> {
     let audit_file = count.join("audit.json");
-    let public_seed = format!("{:020}", scrutineer_simulate::mix(seed));
-    let quiet_run = |args: Vec<String>| -> anyhow::Result<String> {
-        let exe = std::env::current_exe().context("finding the scrutineer executable")?;
-        let mut full = vec!["--quiet".to_owned(), "--store".to_owned(), store.display().to_string()];
-        full.extend(args);
-        let out = Command::new(&exe).args(&full).output().context("running the audit")?;
-        if !out.status.success() {
-            bail!("scrutineer {} failed: {}", full.join(" "), String::from_utf8_lossy(&out.stderr).trim());
-        }
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-    };
-    let init = vec![
-        arg("audit"),
-        arg("init"),
-        arg("--results"),
-        path_arg(&count.join("results.csv")),
-        arg("--manifest"),
-        path_arg(&count.join("manifest.csv")),
-        arg("--seed"),
-        public_seed.clone(),
-        arg("--without-replacement"),
-        arg("--out"),
-        path_arg(&audit_file),
-    ];
-    st.commands.push(format!("scrutineer {}", init.join(" ")));
-    quiet_run(init)?;
+    let board = AuditBoard { store, audit_file: &audit_file };
+    init_audit(st, &board, count, seed)?;
     let paper = read_paper(&count.join("paper.csv"))?;
     let total_ballots = paper.len();
-    let status_of = |s: &str| -> anyhow::Result<Vec<serde_json::Value>> {
-        serde_json::from_str(s).context("reading `audit status --json`")
-    };
-    let status_cmd = vec![arg("--json"), arg("audit"), arg("status"), arg("--audit"), path_arg(&audit_file)];
-    let mut status = status_of(&quiet_run(status_cmd.clone())?)?;
+    let mut status = board.status()?;
     let first = status
         .iter()
-        .filter_map(|s| s["estimated_total_draws"].as_u64())
+        .filter_map(|s| s.estimated_total_draws)
         .max()
         .unwrap_or(100)
         .clamp(20, total_ballots as u64) as usize;
@@ -435,28 +432,10 @@ fn audit_count(st: &mut Stages, store: &Path, count: &Path, seed: u64) -> anyhow
             arg(size),
         ];
         st.commands.push(format!("scrutineer {}", sample.join(" ")));
-        let drawn = quiet_run(sample)?;
+        let drawn = board.run(sample)?;
         // The audit board: read each drawn paper ballot.
         let interp = count.join(format!("interpretations-round{rounds}.csv"));
-        let mut w =
-            csv::Writer::from_path(&interp).with_context(|| format!("writing {}", interp.display()))?;
-        w.write_record(["batch", "position", "contest", "choice"])?;
-        let mut reader = csv::Reader::from_reader(drawn.as_bytes());
-        let mut seen = BTreeSet::new();
-        for rec in reader.records() {
-            let r = rec.context("reading the drawn sample")?;
-            let (batch, position) = (r.get(1).unwrap_or(""), r.get(2).unwrap_or(""));
-            if !seen.insert((batch.to_owned(), position.to_owned())) {
-                continue;
-            }
-            let marks = paper
-                .get(&(batch.to_owned(), position.parse().unwrap_or(0)))
-                .with_context(|| format!("drawn ballot {batch}-{position} is not in paper.csv"))?;
-            for (contest, choice) in marks {
-                w.write_record([batch, position, contest, choice])?;
-            }
-        }
-        w.flush()?;
+        write_interpretations(&paper, &drawn, &interp)?;
         let record = vec![
             arg("audit"),
             arg("record"),
@@ -466,16 +445,14 @@ fn audit_count(st: &mut Stages, store: &Path, count: &Path, seed: u64) -> anyhow
             path_arg(&interp),
         ];
         st.commands.push(format!("scrutineer {}", record.join(" ")));
-        quiet_run(record)?;
-        status = status_of(&quiet_run(status_cmd.clone())?)?;
+        board.run(record)?;
+        status = board.status()?;
         for c in &status {
-            if c["decision"] == "stop" {
-                first_stop
-                    .entry(c["contest"].as_str().unwrap_or("").to_owned())
-                    .or_insert(c["ballots_examined"].as_u64().unwrap_or(0));
+            if c.decision == AuditDecision::Stop {
+                first_stop.entry(c.contest.clone()).or_insert(c.ballots_examined);
             }
         }
-        let open = status.iter().any(|s| s["decision"] == "continue");
+        let open = status.iter().any(|s| s.decision == AuditDecision::Continue);
         if !open || size >= total_ballots {
             break;
         }
@@ -484,20 +461,92 @@ fn audit_count(st: &mut Stages, store: &Path, count: &Path, seed: u64) -> anyhow
     let store_cmd =
         vec![arg("audit"), arg("status"), arg("--audit"), path_arg(&audit_file), arg("--store-findings")];
     st.commands.push(format!("scrutineer {}", store_cmd.join(" ")));
-    quiet_run(store_cmd)?;
+    board.run(store_cmd)?;
     Ok(status
-        .iter()
+        .into_iter()
         .map(|s| AuditOutcome {
-            contest: s["contest"].as_str().unwrap_or("").to_owned(),
-            decision: s["decision"].as_str().unwrap_or("").to_owned(),
-            ballots_examined: s["ballots_examined"].as_u64().unwrap_or(0),
-            measured_risk: s["measured_risk"].as_f64().unwrap_or(1.0),
-            reported_winners: strings(&s["reported_winners"]),
-            hand_count_winners: strings(&s["sample_leaders"]),
-            confirmed_after: first_stop.get(s["contest"].as_str().unwrap_or("")).copied(),
+            confirmed_after: first_stop.get(&s.contest).copied(),
+            contest: s.contest,
+            decision: s.decision.as_str().to_owned(),
+            ballots_examined: s.ballots_examined,
+            measured_risk: s.measured_risk,
+            reported_winners: s.reported_winners,
+            hand_count_winners: s.sample_leaders,
             rounds,
         })
         .collect())
+}
+
+/// `audit init` of the count's results and manifest, with the public seed from `seed`.
+fn init_audit(st: &mut Stages, board: &AuditBoard<'_>, count: &Path, seed: u64) -> anyhow::Result<()> {
+    let public_seed = format!("{:020}", scrutineer_simulate::mix(seed));
+    let init = vec![
+        arg("audit"),
+        arg("init"),
+        arg("--results"),
+        path_arg(&count.join("results.csv")),
+        arg("--manifest"),
+        path_arg(&count.join("manifest.csv")),
+        arg("--seed"),
+        public_seed.clone(),
+        arg("--without-replacement"),
+        arg("--out"),
+        path_arg(board.audit_file),
+    ];
+    st.commands.push(format!("scrutineer {}", init.join(" ")));
+    board.run(init)?;
+    Ok(())
+}
+
+/// The audit commands the demo runs as the audit board, on one audit file.
+struct AuditBoard<'a> {
+    store: &'a Path,
+    audit_file: &'a Path,
+}
+
+impl AuditBoard<'_> {
+    /// Runs `scrutineer ARGS` quietly on the store; returns its standard output.
+    fn run(&self, args: Vec<String>) -> anyhow::Result<String> {
+        let exe = std::env::current_exe().context("finding the scrutineer executable")?;
+        let mut full = vec!["--quiet".to_owned(), "--store".to_owned(), self.store.display().to_string()];
+        full.extend(args);
+        let out = Command::new(&exe).args(&full).output().context("running the audit")?;
+        if !out.status.success() {
+            bail!("scrutineer {} failed: {}", full.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// Every contest's status, as `audit status --json` prints it.
+    fn status(&self) -> anyhow::Result<Vec<ContestSummary>> {
+        let args =
+            vec![arg("--json"), arg("audit"), arg("status"), arg("--audit"), path_arg(self.audit_file)];
+        serde_json::from_str(&self.run(args)?).context("reading `audit status --json`")
+    }
+}
+
+/// Writes what the paper ballots drawn (`drawn`, the CSV `audit sample` prints) say, as
+/// the interpretations file `audit record` reads.
+fn write_interpretations(paper: &Paper, drawn: &str, interp: &Path) -> anyhow::Result<()> {
+    let mut w = csv::Writer::from_path(interp).with_context(|| format!("writing {}", interp.display()))?;
+    w.write_record(["batch", "position", "contest", "choice"])?;
+    let mut reader = csv::Reader::from_reader(drawn.as_bytes());
+    let mut seen = BTreeSet::new();
+    for rec in reader.records() {
+        let r = rec.context("reading the drawn sample")?;
+        let (batch, position) = (r.get(1).unwrap_or(""), r.get(2).unwrap_or(""));
+        if !seen.insert((batch.to_owned(), position.to_owned())) {
+            continue;
+        }
+        let marks = paper
+            .get(&(batch.to_owned(), position.parse().unwrap_or(0)))
+            .with_context(|| format!("drawn ballot {batch}-{position} is not in paper.csv"))?;
+        for (contest, choice) in marks {
+            w.write_record([batch, position, contest, choice])?;
+        }
+    }
+    w.flush()?;
+    Ok(())
 }
 
 fn strings(v: &serde_json::Value) -> Vec<String> {
@@ -561,7 +610,38 @@ fn csv_rows(path: &Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
 }
 
 fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<Score> {
-    // Influence: injected accounts placed in any network.
+    let influence = score_influence(dir)?;
+    let infra = score_infra(dir)?;
+    let (ballots_injected, ballots_false) = score_ballots(dir)?;
+    let audit_truth: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("count/truth.json")).context("reading count/truth.json")?,
+    )?;
+    Ok(Score {
+        operations: influence.operations,
+        organic_accounts: influence.organic_accounts,
+        organic_in_networks: influence.organic_in_networks,
+        campaign_found: infra.sources_found > 0 && infra.offices_found.len() == infra.offices.len(),
+        campaign_sources: infra.actor.len(),
+        campaign_sources_found: infra.sources_found,
+        campaign_offices: infra.offices,
+        campaign_offices_found: infra.offices_found,
+        ramp_up_found: infra.ramp_up_found,
+        innocent_sources_flagged: infra.innocent.len(),
+        ballots_injected,
+        ballots_false,
+        audit: audit.to_vec(),
+        audit_truth,
+    })
+}
+
+struct InfluenceScore {
+    operations: Vec<OperationScore>,
+    organic_accounts: usize,
+    organic_in_networks: usize,
+}
+
+/// Injected accounts placed in any network, and organic accounts placed.
+fn score_influence(dir: &Path) -> anyhow::Result<InfluenceScore> {
     let truth = csv_rows(&dir.join("social/truth.csv"))?;
     let placed: BTreeSet<String> = csv_rows(&dir.join("influence-out/accounts.csv"))?
         .into_iter()
@@ -585,34 +665,51 @@ fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<Score> {
         injected.insert(acc);
     }
     let active = active_accounts(&dir.join("social/posts.csv"))?;
-    let organic_accounts = active.iter().filter(|a| !injected.contains(*a)).count();
-    let organic_in_networks = placed.iter().filter(|a| !injected.contains(*a)).count();
+    Ok(InfluenceScore {
+        operations: ops.into_values().collect(),
+        organic_accounts: active.iter().filter(|a| !injected.contains(*a)).count(),
+        organic_in_networks: placed.iter().filter(|a| !injected.contains(*a)).count(),
+    })
+}
 
-    // Infra: the campaign, its offices, the ramp-up, and innocents flagged.
+struct InfraScore {
+    actor: BTreeSet<String>,
+    offices: Vec<String>,
+    sources_found: usize,
+    offices_found: Vec<String>,
+    ramp_up_found: bool,
+    innocent: BTreeSet<String>,
+}
+
+/// The campaign, its offices, the ramp-up, and innocent sources flagged.
+fn score_infra(dir: &Path) -> anyhow::Result<InfraScore> {
     let itruth: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.join("infra/truth.json")).context("reading infra/truth.json")?,
     )?;
     let actor: BTreeSet<String> = strings(&itruth["sources"]).into_iter().collect();
     let offices: Vec<String> = strings(&itruth["counties"]);
-    let campaigns: Vec<serde_json::Value> = serde_json::from_str(
+    let campaigns: Vec<scrutineer_infra::CampaignSummary> = serde_json::from_str(
         &std::fs::read_to_string(dir.join("infra-out/campaigns.json"))
             .context("reading infra-out/campaigns.json")?,
-    )?;
-    let best =
-        campaigns.iter().max_by_key(|c| strings(&c["sources"]).iter().filter(|s| actor.contains(*s)).count());
+    )
+    .context("infra-out/campaigns.json does not hold campaigns")?;
+    let actor_sources =
+        |c: &scrutineer_infra::CampaignSummary| c.sources.iter().filter(|s| actor.contains(*s)).count();
+    let best = campaigns.iter().max_by_key(|c| actor_sources(c));
     let (mut sources_found, mut offices_found) = (0, Vec::new());
     if let Some(c) = best {
-        sources_found = strings(&c["sources"]).iter().filter(|s| actor.contains(*s)).count();
-        offices_found = strings(&c["jurisdictions"]).into_iter().filter(|j| offices.contains(j)).collect();
+        sources_found = actor_sources(c);
+        offices_found = c.jurisdictions.iter().filter(|j| offices.contains(j)).cloned().collect();
     }
-    let findings: Vec<serde_json::Value> = serde_json::from_str(
+    let findings: Vec<Finding> = serde_json::from_str(
         &std::fs::read_to_string(dir.join("infra-out/findings.json"))
             .context("reading infra-out/findings.json")?,
-    )?;
-    let ramp_up_found = findings.iter().any(|f| f["kind"] == "activity_ramp_up");
+    )
+    .context("infra-out/findings.json does not hold findings")?;
+    let ramp_up_found = findings.iter().any(|f| f.kind == "activity_ramp_up");
     let mut innocent = BTreeSet::new();
     for f in &findings {
-        if matches!(f["kind"].as_str(), Some("activity_ramp_up" | "campaign")) {
+        if matches!(f.kind.as_str(), "activity_ramp_up" | "campaign") {
             continue;
         }
         for s in finding_sources(f) {
@@ -621,8 +718,14 @@ fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<Score> {
             }
         }
     }
+    Ok(InfraScore { actor, offices, sources_found, offices_found, ramp_up_found, innocent })
+}
 
-    // Ballots: every injected item by kind, and findings outside the truth.
+/// Injected ballot items per kind: (injected, found).
+type FoundByKind = BTreeMap<String, (usize, usize)>;
+
+/// Every injected ballot item by kind (injected, found), and findings outside the truth.
+fn score_ballots(dir: &Path) -> anyhow::Result<(FoundByKind, usize)> {
     let btruth = csv_rows(&dir.join("ballots/truth.csv"))?;
     let bfound = csv_rows(&dir.join("ballots-out/findings.csv"))?;
     let key = |r: &BTreeMap<String, String>| {
@@ -632,7 +735,7 @@ fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<Score> {
     };
     let found_keys: BTreeSet<(String, String)> = bfound.iter().map(key).collect();
     let truth_keys: BTreeSet<(String, String)> = btruth.iter().map(key).collect();
-    let mut by_kind: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut by_kind = FoundByKind::new();
     for k in &truth_keys {
         let e = by_kind.entry(k.0.clone()).or_default();
         e.0 += 1;
@@ -640,41 +743,26 @@ fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<Score> {
             e.1 += 1;
         }
     }
-    let ballots_false = found_keys.difference(&truth_keys).count();
-    let audit_truth: Vec<serde_json::Value> = serde_json::from_str(
-        &std::fs::read_to_string(dir.join("count/truth.json")).context("reading count/truth.json")?,
-    )?;
-    Ok(Score {
-        operations: ops.into_values().collect(),
-        organic_accounts,
-        organic_in_networks,
-        campaign_found: sources_found > 0 && offices_found.len() == offices.len(),
-        campaign_sources: actor.len(),
-        campaign_sources_found: sources_found,
-        campaign_offices: offices,
-        campaign_offices_found: offices_found,
-        ramp_up_found,
-        innocent_sources_flagged: innocent.len(),
-        ballots_injected: by_kind,
-        ballots_false,
-        audit: audit.to_vec(),
-        audit_truth,
-    })
+    Ok((by_kind, found_keys.difference(&truth_keys).count()))
 }
 
-/// Source addresses a finding names (its scope or its evidence).
-fn finding_sources(f: &serde_json::Value) -> Vec<String> {
+/// Source addresses a finding is about: its scope when that is an address, and the
+/// addresses of its `observable` evidence (what the STIX export shares as observables).
+fn finding_sources(f: &Finding) -> Vec<String> {
     let mut out = Vec::new();
-    if let Some(s) = f["scope"].as_str()
+    if let Some(s) = &f.scope
         && s.parse::<std::net::IpAddr>().is_ok()
     {
-        out.push(s.to_owned());
+        out.push(s.clone());
     }
-    if let Some(t) = f["title"].as_str()
-        && let Some(first) = t.split_whitespace().next()
-        && first.parse::<std::net::IpAddr>().is_ok()
-    {
-        out.push(first.to_owned());
+    for e in f.evidence.iter().filter(|e| e.kind == "observable") {
+        let address_type = matches!(e.data["type"].as_str(), Some("ipv4-addr" | "ipv6-addr"));
+        if let Some(v) = e.data["value"].as_str()
+            && address_type
+            && v.parse::<std::net::IpAddr>().is_ok()
+        {
+            out.push(v.to_owned());
+        }
     }
     out.sort();
     out.dedup();
@@ -696,44 +784,44 @@ fn active_accounts(posts: &Path) -> anyhow::Result<BTreeSet<String>> {
     Ok(out)
 }
 
-fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) {
+fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) -> std::io::Result<()> {
     let mark = |ok: bool| if ok { "found " } else { "MISSED" };
-    println!("Election-season exercise finished in {secs:.1} s\n");
-    println!("Influence operations (injected → placed in a detected network):");
+    outln!("Election-season exercise finished in {secs:.1} s\n")?;
+    outln!("Influence operations (injected → placed in a detected network):")?;
     for o in &s.operations {
-        println!(
+        outln!(
             "  {} {:<5} {:<17} {:>3}/{:<3} accounts",
             mark(o.found * 2 > o.accounts),
             o.operation,
             o.tactic,
             o.found,
             o.accounts
-        );
+        )?;
     }
-    println!(
+    outln!(
         "  false alarms: {} of {} organic accounts in networks ({:.2}%; budget {:.0}%)",
         s.organic_in_networks,
         s.organic_accounts,
         100.0 * s.organic_in_networks as f64 / s.organic_accounts.max(1) as f64,
         100.0 * BUDGET_ORGANIC_ACCOUNTS
-    );
-    println!("\nAttacks on county websites:");
-    println!(
+    )?;
+    outln!("\nAttacks on county websites:")?;
+    outln!(
         "  {} campaign: {}/{} actor addresses, {}/{} targeted offices linked",
         mark(s.campaign_found),
         s.campaign_sources_found,
         s.campaign_sources,
         s.campaign_offices_found.len(),
         s.campaign_offices.len()
-    );
-    println!("  {} ramp-up before election day", mark(s.ramp_up_found));
-    println!("  false alarms: {} innocent source addresses flagged", s.innocent_sources_flagged);
-    println!("\nMail ballots (injected → in findings.csv):");
+    )?;
+    outln!("  {} ramp-up before election day", mark(s.ramp_up_found))?;
+    outln!("  false alarms: {} innocent source addresses flagged", s.innocent_sources_flagged)?;
+    outln!("\nMail ballots (injected → in findings.csv):")?;
     for (k, (n, f)) in &s.ballots_injected {
-        println!("  {} {k:<20} {f:>3}/{n:<3}", mark(f == n));
+        outln!("  {} {k:<20} {f:>3}/{n:<3}", mark(f == n))?;
     }
-    println!("  false alarms: {} findings outside the injected set", s.ballots_false);
-    println!("\nRisk-limiting audit of the count:");
+    outln!("  false alarms: {} findings outside the injected set", s.ballots_false)?;
+    outln!("\nRisk-limiting audit of the count:")?;
     for a in &s.audit {
         let truth = s.audit_truth.iter().find(|t| t["contest"] == a.contest.as_str());
         let altered = truth.is_some_and(|t| t["true_winner"] != t["reported_winner"]);
@@ -746,9 +834,9 @@ fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) {
             ("stop", true) => "MISSED: confirmed an altered outcome".to_owned(),
             (d, _) => format!("{d} after examining {} ballots", a.ballots_examined),
         };
-        println!("  {:<20} {examined:>6} ballots examined: {verdict}", a.contest);
+        outln!("  {:<20} {examined:>6} ballots examined: {verdict}", a.contest)?;
     }
-    println!("\nReport: {}   (open it in a browser; or `scrutineer report --out FILE`)", report.display());
-    println!("STIX 2.1 bundle for partners: {}", dir.join("infra-out/stix-bundle.json").display());
-    println!("Inputs, outputs and the commands each stage ran: {}", dir.display());
+    outln!("\nReport: {}   (open it in a browser; or `scrutineer report --out FILE`)", report.display())?;
+    outln!("STIX 2.1 bundle for partners: {}", dir.join("infra-out/stix-bundle.json").display())?;
+    outln!("Inputs, outputs and the commands each stage ran: {}", dir.display())
 }

@@ -3,7 +3,7 @@ use clap::Subcommand;
 use scrutineer_core::{Engine, Severity};
 use scrutineer_store::FindingFilter;
 
-use crate::ui::{Context, print_table, terminal, terminal_multiline, truncate};
+use crate::ui::{Context, outln, print_table, terminal, terminal_multiline, truncate};
 
 #[derive(Debug, Subcommand)]
 pub enum FindingsCommand {
@@ -32,73 +32,76 @@ pub enum FindingsCommand {
 pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
     match cmd {
         FindingsCommand::List { engine, kind, min_severity, limit } => {
-            let store = ctx.open_store("read", "findings")?;
-            let filter = FindingFilter { engine, kind, min_severity, run_id: None, limit: Some(limit) };
-            let findings = store.findings(&filter).context("listing findings")?;
-            if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&findings)?);
-                return Ok(());
-            }
-            if findings.is_empty() {
-                ctx.note(format!("no findings in {}", ctx.store_path.display()));
-                return Ok(());
-            }
-            let rows: Vec<Vec<String>> = findings
-                .iter()
-                .map(|f| {
-                    vec![
-                        f.id.0.clone(),
-                        f.severity.to_string(),
-                        format!("{:.2}", f.confidence),
-                        f.kind.clone(),
-                        truncate(&f.title, 70),
-                    ]
-                })
-                .collect();
-            print_table(&["id", "severity", "conf", "kind", "title"], &rows);
-            Ok(())
+            list(ctx, FindingFilter { engine, kind, min_severity, run_id: None, limit: Some(limit) })
         }
-        FindingsCommand::Show { id } => {
-            let store = ctx.open_store("read", &format!("finding {id}"))?;
-            let Some(f) = store.finding(&id).context("reading the finding")? else {
-                bail!(
-                    "no finding with id or unique prefix '{}' in {}",
-                    terminal(&id),
-                    ctx.store_path.display()
-                );
-            };
-            if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&f)?);
-                return Ok(());
-            }
-            // Every text below came from an input; a stored id or title can hold terminal
-            // escape sequences, which are shown escaped, never sent to the terminal.
-            println!("{}  [{}]", terminal(&f.title), terminal(&f.id.0));
-            println!("engine:     {}  kind: {}", f.engine, terminal(&f.kind));
-            println!("severity:   {}  confidence: {:.2}", f.severity, f.confidence);
-            if let Some(scope) = &f.scope {
-                println!("scope:      {}", terminal(scope));
-            }
-            if let Some(span) = f.time_span {
-                println!("time span:  {} .. {}", span.start.to_rfc3339(), span.end.to_rfc3339());
-            }
-            if !f.techniques.is_empty() {
-                println!("techniques:");
-                for t in &f.techniques {
-                    println!("  - {}", terminal(&t.to_string()));
-                }
-            }
-            if !f.summary.is_empty() {
-                println!("\n{}\n", terminal_multiline(&f.summary));
-            }
-            println!("evidence ({} items):", f.evidence.len());
-            for e in &f.evidence {
-                println!("  - [{}] {}", terminal(&e.kind), terminal(&e.description));
-                if !e.data.is_null() {
-                    println!("      {}", terminal(&truncate(&e.data.to_string(), 300)));
-                }
-            }
-            Ok(())
+        FindingsCommand::Show { id } => show(ctx, &id),
+    }
+}
+
+/// `findings list`: the findings `filter` selects, as a table or JSON.
+fn list(ctx: &Context, filter: FindingFilter) -> anyhow::Result<()> {
+    let store = ctx.open_store("read", "findings")?;
+    let findings = store.findings(&filter).context("listing findings")?;
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&findings)?)?;
+        return Ok(());
+    }
+    if findings.is_empty() {
+        ctx.note(format!("no findings in {}", ctx.store_path.display()));
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = findings
+        .iter()
+        .map(|f| {
+            vec![
+                f.id.0.clone(),
+                f.severity.to_string(),
+                format!("{:.2}", f.confidence),
+                f.kind.clone(),
+                truncate(&f.title, 70),
+            ]
+        })
+        .collect();
+    print_table(&["id", "severity", "conf", "kind", "title"], &rows);
+    Ok(())
+}
+
+/// `findings show`: one finding in full.
+fn show(ctx: &Context, id: &str) -> anyhow::Result<()> {
+    let store = ctx.open_store("read", &format!("finding {id}"))?;
+    let Some(f) = store.finding(id).context("reading the finding")? else {
+        bail!("no finding with id or unique prefix '{}' in {}", terminal(id), ctx.store_path.display());
+    };
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&f)?)?;
+        return Ok(());
+    }
+    // Every text below came from an input; a stored id or title can hold terminal
+    // escape sequences, which are shown escaped, never sent to the terminal.
+    outln!("{}  [{}]", terminal(&f.title), terminal(&f.id.0))?;
+    outln!("engine:     {}  kind: {}", f.engine, terminal(&f.kind))?;
+    outln!("severity:   {}  confidence: {:.2}", f.severity, f.confidence)?;
+    if let Some(scope) = &f.scope {
+        outln!("scope:      {}", terminal(scope))?;
+    }
+    if let Some(span) = f.time_span {
+        outln!("time span:  {} .. {}", span.start.to_rfc3339(), span.end.to_rfc3339())?;
+    }
+    if !f.techniques.is_empty() {
+        outln!("techniques:")?;
+        for t in &f.techniques {
+            outln!("  - {}", terminal(&t.to_string()))?;
         }
     }
+    if !f.summary.is_empty() {
+        outln!("\n{}\n", terminal_multiline(&f.summary))?;
+    }
+    outln!("evidence ({} items):", f.evidence.len())?;
+    for e in &f.evidence {
+        outln!("  - [{}] {}", terminal(&e.kind), terminal(&e.description))?;
+        if !e.data.is_null() {
+            outln!("      {}", terminal(&truncate(&e.data.to_string(), 300)))?;
+        }
+    }
+    Ok(())
 }

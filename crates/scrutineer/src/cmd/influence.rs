@@ -4,15 +4,17 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
-use scrutineer_core::Engine;
+use scrutineer_core::{Engine, StoredSummary};
 use scrutineer_influence::attribution::StateMediaList;
 use scrutineer_influence::corpus::{Corpus, ingest_limited};
 use scrutineer_influence::explain::network_findings;
 use scrutineer_influence::read::{ColumnMapping, Format, ReadReport, estimate_posts};
-use scrutineer_influence::{Behaviour, EdgeFilter, ScanParams, analyse, export};
+use scrutineer_influence::{
+    Behaviour, BehaviourSummary, EdgeFilter, ReadSummary, ScanParams, analyse, export,
+};
 use scrutineer_store::Store;
 
-use crate::ui::{Context, print_table, truncate};
+use crate::ui::{Context, outln, print_table, truncate};
 
 #[derive(Debug, Subcommand)]
 pub enum InfluenceCommand {
@@ -216,27 +218,30 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
             let mut store = store;
             store.put_findings(Some(run_id), &findings).context("storing findings")?;
             let store_secs = started.elapsed().as_secs_f64() - read_secs - analyse_secs;
-            let summary = serde_json::json!({
-                "inputs": inputs,
-                "posts": analysis.corpus.posts,
-                "accounts": analysis.corpus.accounts.len(),
-                "networks": analysis.networks.len(),
-                "accounts_in_networks": analysis.networks.iter().map(|n| n.size).sum::<usize>(),
-                "read_seconds": read_secs,
-                "analyse_seconds": analyse_secs,
-                "store_seconds": store_secs,
-                "total_seconds": started.elapsed().as_secs_f64(),
-                "params": params,
+            let summary = scrutineer_influence::RunSummary {
+                inputs: inputs.clone(),
+                posts: analysis.corpus.posts,
+                accounts: analysis.corpus.accounts.len(),
+                networks: analysis.networks.len(),
+                accounts_in_networks: analysis.networks.iter().map(|n| n.size).sum::<usize>(),
+                read_seconds: read_secs,
+                analyse_seconds: analyse_secs,
+                store_seconds: store_secs,
+                total_seconds: started.elapsed().as_secs_f64(),
+                params: params.clone(),
                 // What the HTML report draws: the top networks' accounts and ties.
-                "graph": export::graph_summary(&analysis, 400),
-                "behaviours": analysis.detection.behaviours.iter().map(|b| serde_json::json!({"behaviour": b.behaviour, "stats": b.stats})).collect::<Vec<_>>(),
-                "reads": reports.iter().map(|r| serde_json::json!({
-                    "source": r.source, "format": r.format, "records": r.records, "posts": r.posts,
-                    "skipped": r.skipped, "decoded_latin1": r.decoded_latin1, "truncated": r.truncated,
-                    "skip_samples": r.skip_samples.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-                })).collect::<Vec<_>>(),
-            });
+                graph: export::graph_summary(&analysis, 400),
+                behaviours: analysis
+                    .detection
+                    .behaviours
+                    .iter()
+                    .map(|b| BehaviourSummary { behaviour: b.behaviour, stats: (&b.stats).into() })
+                    .collect(),
+                reads: reports.iter().map(ReadSummary::from).collect(),
+            };
+            let summary = StoredSummary::new(&summary)?;
             store.finish_run(run_id, &summary)?;
+            let summary = summary.body;
             store.close().context("closing the store")?;
             Ok((summary, store_secs))
         })();
@@ -270,10 +275,10 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
                 })
             })
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({"summary": summary, "networks": nets}))?
-        );
+        )?;
         return Ok(());
     }
 
@@ -304,11 +309,11 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         })
         .collect();
     if analysis.networks.is_empty() {
-        println!(
+        outln!(
             "No coordinated networks found among {} accounts ({} posts).",
             analysis.corpus.accounts.len(),
             analysis.corpus.posts
-        );
+        )?;
     } else if !rows.is_empty() {
         print_table(
             &[
@@ -326,11 +331,11 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         );
     }
     if analysis.networks.len() > args.top {
-        println!(
+        outln!(
             "... {} {}networks (see `scrutineer findings list --engine influence`)",
             analysis.networks.len() - args.top,
             if rows.is_empty() { "" } else { "more " }
-        );
+        )?;
     }
     let placed: usize = analysis.networks.iter().map(|n| n.size).sum();
     ctx.note(format!(

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
-use scrutineer_core::{Engine, Finding};
+use scrutineer_core::{Engine, Finding, StoredSummary};
 use scrutineer_infra::detect::{
     Aggregator, AsnTable, Enrichment, GeoDb, JurisdictionMap, Thresholds, TrendRow, trend_rows,
 };
@@ -458,18 +458,21 @@ fn scan(
     write_json(&out.join("findings.json"), &report.findings)?;
     write_json(&out.join("campaigns.json"), &report.campaigns)?;
     write_json(&out.join("trend.json"), &report.trend)?;
-    let summary = serde_json::json!({
-        "records": total_records,
-        "malformed": total_malformed,
-        "normal": verdicts[Verdict::Normal as usize],
-        "anomaly": verdicts[Verdict::Anomaly as usize],
-        "attack": verdicts[Verdict::Attack as usize],
-        "findings": report.findings.len(),
-        "campaigns": report.campaigns.len(),
-        "seconds": elapsed,
-        "records_per_second": if elapsed > 0.0 { total_records as f64 / elapsed } else { 0.0 },
-        "events_csv": events_path,
-    });
+    let totals = scrutineer_infra::ScanTotals {
+        records: total_records,
+        malformed: total_malformed,
+        normal: verdicts[Verdict::Normal as usize],
+        anomaly: verdicts[Verdict::Anomaly as usize],
+        attack: verdicts[Verdict::Attack as usize],
+        findings: report.findings.len(),
+        seconds: elapsed,
+        records_per_second: if elapsed > 0.0 { total_records as f64 / elapsed } else { 0.0 },
+        events_csv: events_path.clone(),
+    };
+    // The stored summary also carries what the HTML report charts: the campaigns and
+    // the hostile events per day and office; `--json` prints the totals and the
+    // number of campaigns.
+    let summary = scrutineer_infra::RunSummary::new(totals, &report.campaigns, &report.trend);
     if !no_store {
         let mut store = ctx.open_store(
             "infra scan",
@@ -477,15 +480,12 @@ fn scan(
         )?;
         let run = store.begin_run(Engine::Infra, "infra scan").context("starting a run in the store")?;
         store.put_findings(Some(run), &report.findings).context("storing findings")?;
-        // The stored summary also carries what the HTML report charts: the campaigns and
-        // the hostile events per day and office.
-        let mut stored = summary.clone();
-        stored["campaigns"] = serde_json::json!(report.campaigns);
-        stored["trend"] = serde_json::json!(report.trend);
-        store.finish_run(run, &stored).context("finishing the run")?;
+        store.finish_run(run, &StoredSummary::new(&summary)?).context("finishing the run")?;
     }
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&summary)?);
+        let mut printed = serde_json::to_value(&summary.totals)?;
+        printed["campaigns"] = serde_json::json!(report.campaigns.len());
+        println!("{}", serde_json::to_string_pretty(&printed)?);
         return Ok(());
     }
     println!(

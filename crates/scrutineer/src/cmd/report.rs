@@ -4,11 +4,9 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use scrutineer_core::Engine;
-use scrutineer_report::{ReportInput, RunView, render};
-use scrutineer_store::FindingFilter;
+use scrutineer_report::{ReportInput, StoreContents, read_store, render};
 
-use crate::ui::Context;
+use crate::ui::{Context, outln};
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
@@ -23,7 +21,7 @@ pub struct ReportArgs {
 pub fn run(ctx: &Context, a: ReportArgs) -> anyhow::Result<()> {
     let n = write(ctx, &a.out, &a.title, None)?;
     if !ctx.quiet {
-        println!("{} ({n} findings)", a.out.display());
+        outln!("{} ({n} findings)", a.out.display())?;
     }
     Ok(())
 }
@@ -36,19 +34,9 @@ pub fn write_report(ctx: &Context, out: &Path, demo_dir: Option<&Path>) -> anyho
 
 fn write(ctx: &Context, out: &Path, title: &str, demo_dir: Option<&Path>) -> anyhow::Result<usize> {
     let store = ctx.open_store("report", &out.display().to_string())?;
-    let findings = store.findings(&FindingFilter::default()).context("reading findings from the store")?;
-    let mut runs = Vec::new();
-    for e in Engine::ALL {
-        // The latest finished run of each engine carries what the charts need.
-        if let Some(r) = store.latest_finished_run(e).context("reading runs from the store")? {
-            runs.push(RunView {
-                engine: r.engine,
-                command: r.command,
-                started_at: r.started_at,
-                summary: r.summary,
-            });
-        }
-    }
+    let contents = store.snapshot(|s| Ok(read_store(s))).context("reading the store")?;
+    let StoreContents { findings, runs } =
+        contents.with_context(|| format!("reading {} for the report", ctx.store_path.display()))?;
     let exercise = demo_dir
         .map(|d| d.join("score.json"))
         .filter(|p| p.exists())

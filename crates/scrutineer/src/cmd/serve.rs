@@ -6,10 +6,10 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
-use scrutineer_server::auth::{Role, TokenFile};
 use scrutineer_server::{RefusedLogLimit, ServerConfig, serve};
+use scrutineer_server::{Role, TokenFile};
 
-use crate::ui::Context;
+use crate::ui::{Context, outln};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
@@ -97,7 +97,8 @@ pub fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<()> {
         refused_log: RefusedLogLimit::default(),
     };
     serve(config, store, |addr| {
-        println!("listening on http://{addr}");
+        // Whoever started the server may not be reading its output: serving goes on.
+        let _ = outln!("listening on http://{addr}");
         if let Some(t) = &first {
             eprintln!(
                 "made an admin token for '{}' (kept as a hash in {}); shown once:\n  {t}\nopen http://{addr}/login?token={t}",
@@ -126,7 +127,7 @@ pub fn tokens(ctx: &Context, cmd: TokensCommand) -> anyhow::Result<()> {
             f.save(&path).with_context(|| format!("writing {}", path.display()))?;
             let store = ctx.open_store("tokens add", &format!("{name} ({})", role.as_str()))?;
             drop(store);
-            println!("{token}");
+            outln!("{token}")?;
             ctx.note(format!(
                 "token for '{name}' ({}) added to {}; it is not shown again",
                 role.as_str(),
@@ -142,7 +143,7 @@ pub fn tokens(ctx: &Context, cmd: TokensCommand) -> anyhow::Result<()> {
                     .iter()
                     .map(|e| serde_json::json!({"name": e.name, "role": e.role.as_str()}))
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                outln!("{}", serde_json::to_string_pretty(&rows)?)?;
             } else {
                 let rows: Vec<Vec<String>> =
                     f.entries.iter().map(|e| vec![e.name.clone(), e.role.as_str().to_owned()]).collect();

@@ -4,7 +4,7 @@ use anyhow::Context as _;
 use clap::{Subcommand, ValueEnum};
 use scrutineer_simulate::ballots::{BallotScenario, OutputLayout, generate};
 
-use crate::ui::Context;
+use crate::ui::{Context, outln};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum SimLayout {
@@ -226,9 +226,9 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let w = run_infra(ctx, args)?;
             if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&w)?);
+                outln!("{}", serde_json::to_string_pretty(&w)?)?;
             } else {
-                println!(
+                outln!(
                     "{} log lines ({} hostile) {}..{} in {:.1} s; actor {} against {}; last two weeks {:.1}x the two before",
                     w.lines,
                     w.hostile_lines,
@@ -238,9 +238,9 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
                     w.actor_sources.join(", "),
                     w.targeted.join(", "),
                     w.ramp_ratio
-                );
+                )?;
                 for f in &w.files {
-                    println!("  {}", f.display());
+                    outln!("  {}", f.display())?;
                 }
             }
             Ok(())
@@ -249,16 +249,16 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let w = run_count(ctx, args)?;
             if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&w)?);
+                outln!("{}", serde_json::to_string_pretty(&w)?)?;
             } else {
-                println!(
+                outln!(
                     "{} ballots in {} batches in {:.1} s",
                     w.ballots,
                     w.batches,
                     started.elapsed().as_secs_f64()
-                );
+                )?;
                 for c in &w.contests {
-                    println!(
+                    outln!(
                         "  {}: paper winner {}, reported winner {}{}",
                         c.contest,
                         c.true_winner,
@@ -272,10 +272,10 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
                                 c.altered_counties.join(", ")
                             )
                         }
-                    );
+                    )?;
                 }
                 for f in &w.files {
-                    println!("  {}", f.display());
+                    outln!("  {}", f.display())?;
                 }
             }
             Ok(())
@@ -311,9 +311,9 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
                     .with_context(|| format!("writing the scenario into {}", out.display()))?;
             bar.finish_and_clear();
             if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&written)?);
+                outln!("{}", serde_json::to_string_pretty(&written)?)?;
             } else {
-                println!(
+                outln!(
                     "{} voters, {} envelopes, {} receipts, {} check-ins, {} injected items in {:.1} s",
                     written.voters,
                     written.envelopes,
@@ -321,10 +321,10 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
                     written.checkins,
                     written.injected,
                     started.elapsed().as_secs_f64()
-                );
-                println!("deadline {} (election day {})", written.deadline, written.election_day);
+                )?;
+                outln!("deadline {} (election day {})", written.deadline, written.election_day)?;
                 for f in &written.files {
-                    println!("  {}", f.display());
+                    outln!("  {}", f.display())?;
                 }
             }
             Ok(())
@@ -366,9 +366,9 @@ fn run_social(ctx: &Context, a: SocialArgs) -> anyhow::Result<()> {
         .with_context(|| format!("writing the scenario into {}", a.out.display()))?;
     bar.finish_and_clear();
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&written)?);
+        outln!("{}", serde_json::to_string_pretty(&written)?)?;
     } else {
-        println!(
+        outln!(
             "{} posts by {} active accounts ({} originals, {} retweets, {} replies, {} quotes) {}..{} in {:.1} s",
             written.posts,
             written.active_accounts,
@@ -379,16 +379,16 @@ fn run_social(ctx: &Context, a: SocialArgs) -> anyhow::Result<()> {
             written.start,
             written.end,
             started.elapsed().as_secs_f64()
-        );
-        println!(
+        )?;
+        outln!(
             "most retweeted post: {} retweets; injected: {} operations, {} accounts, {} posts",
             written.max_retweets_of_one_post,
             written.operations,
             written.injected_accounts,
             written.injected_posts
-        );
+        )?;
         for f in &written.files {
-            println!("  {}", f.display());
+            outln!("  {}", f.display())?;
         }
     }
     Ok(())

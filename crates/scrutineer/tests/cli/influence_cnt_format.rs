@@ -5,8 +5,6 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use assert_cmd::Command;
-
 const HEADER: &str = "message_id,user_id,username,repost_id,reply_id,message,timestamp,urls\n";
 const MAP: &str = "account=user_id,handle=username,retweeted_id=repost_id,reply_to_id=reply_id,text=message,\
                    time=timestamp,urls=urls,id=message_id,list_separator=space";
@@ -78,8 +76,7 @@ fn toolkit_layout_gives_the_toolkit_weights() {
     let input = dir.path().join("cnt.csv");
     std::fs::write(&input, &r.0).expect("write fixture");
     let out = dir.path().join("out");
-    Command::cargo_bin("scrutineer")
-        .expect("binary")
+    crate::util::scrutineer()
         .args(["--quiet", "--store"])
         .arg(dir.path().join("s.db"))
         .args(["influence", "scan"])

@@ -8,8 +8,6 @@
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 
-use assert_cmd::Command;
-
 const CHARTS: &[&str] = &[
     "findings-by-severity",
     "influence-network",
@@ -98,8 +96,7 @@ fn demo_report_renders_every_chart_without_console_errors() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("demo");
     let store = tmp.path().join("store.db");
-    Command::cargo_bin("scrutineer")
-        .expect("binary")
+    crate::util::scrutineer()
         .arg("--store")
         .arg(&store)
         .args(["--quiet", "demo", "--scale", "0.25", "--dir"])
@@ -115,8 +112,7 @@ fn demo_report_renders_every_chart_without_console_errors() {
     // logs an error is caught.
     let empty_store = tmp.path().join("empty.db");
     let empty_report = tmp.path().join("empty.html");
-    Command::cargo_bin("scrutineer")
-        .expect("binary")
+    crate::util::scrutineer()
         .arg("--store")
         .arg(&empty_store)
         .args(["--quiet", "report", "--out"])

@@ -9,16 +9,11 @@
 //! - rows that are not UTF-8 are reported and counted (ballots);
 //! - terminal escapes are shown escaped and formula cells are neutralised in CSV outputs.
 
-use std::io::Write;
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn bin(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("scrutineer").expect("binary");
-    c.arg("--store").arg(dir.join("s.db"));
-    c
-}
+use crate::util::gzip;
+use crate::util::in_dir as bin;
+use crate::util::stderr_of;
 
 fn access_line(i: usize) -> String {
     format!(
@@ -29,12 +24,6 @@ fn access_line(i: usize) -> String {
     )
 }
 
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).expect("gzip");
-    enc.finish().expect("gzip")
-}
-
 /// Rows of a CSV file the binary wrote, header first.
 fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     let mut r = csv::ReaderBuilder::new()
@@ -42,10 +31,6 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
         .from_path(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     r.records().map(|rec| rec.expect("record").iter().map(str::to_owned).collect()).collect()
-}
-
-fn stderr_of(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 // ---- 13. infra ----------------------------------------------------------------------

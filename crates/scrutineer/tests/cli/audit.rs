@@ -2,11 +2,7 @@
 
 use std::fs;
 
-use assert_cmd::Command;
-
-fn bin() -> Command {
-    Command::cargo_bin("scrutineer").expect("binary")
-}
+use crate::util::scrutineer as bin;
 
 #[test]
 fn replay_writes_contract_header_and_rows_in_input_order() {

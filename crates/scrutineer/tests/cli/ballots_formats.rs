@@ -6,13 +6,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn bin(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("scrutineer").expect("binary");
-    c.arg("--store").arg(dir.join("s.db")).arg("--quiet");
-    c
-}
+use crate::util::csv_records as rows;
+use crate::util::quiet_in as bin;
 
 fn reconcile(d: &Path, layout: &str, checkins: Option<&str>) {
     let mut c = bin(d);
@@ -32,12 +27,6 @@ fn reconcile(d: &Path, layout: &str, checkins: Option<&str>) {
         c.arg("--checkins").arg(d.join(ci));
     }
     c.assert().success();
-}
-
-/// Rows (after the header) of a CSV file written by the binary.
-fn rows(path: &Path) -> Vec<Vec<String>> {
-    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    r.records().map(|rec| rec.expect("record").iter().map(str::to_owned).collect()).collect()
 }
 
 fn finding_keys(d: &Path) -> BTreeSet<(String, String, String)> {

@@ -4,11 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use assert_cmd::Command;
-
 fn simulate(out: &Path, args: &[&str]) {
-    Command::cargo_bin("scrutineer")
-        .expect("binary")
+    crate::util::scrutineer()
         .args(["--quiet", "simulate", "social"])
         .args(args)
         .arg("--out")
@@ -198,8 +195,7 @@ fn detect(dir: &Path, extra: &[&str]) -> (HashMap<String, (usize, usize)>, usize
     let mut args = vec!["--seed", "3", "--accounts", "1500", "--days", "14", "--operation-size", "12"];
     args.extend_from_slice(extra);
     simulate(&out, &args);
-    Command::cargo_bin("scrutineer")
-        .expect("binary")
+    crate::util::scrutineer()
         .arg("--quiet")
         .arg("--store")
         .arg(dir.join("store.db"))

@@ -1,15 +1,9 @@
 //! End-to-end tests of `scrutineer infra` on fixtures written here.
 
-use std::io::Write;
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn bin(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("scrutineer").expect("binary");
-    c.arg("--quiet").arg("--store").arg(dir.join("s.db"));
-    c
-}
+use crate::util::gzip as gz;
+use crate::util::quiet_in as bin;
 
 fn write(path: &Path, content: &[u8]) {
     if let Some(p) = path.parent() {
@@ -38,12 +32,6 @@ fn request(method: &str, target: &str, body: Option<&str>) -> String {
         r.push_str("\r\n\r\n");
     }
     r
-}
-
-fn gz(content: &[u8]) -> Vec<u8> {
-    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    e.write_all(content).expect("gz");
-    e.finish().expect("gz")
 }
 
 #[test]

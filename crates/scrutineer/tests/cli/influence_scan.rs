@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use assert_cmd::Command;
+use crate::util::quiet_with_store as scrutineer;
 use predicates::prelude::*;
 
 const IRA_HEADER: &str = "author_id,content,region,language,publish_date,harvested_date,following,followers,updates,post_type,retweet\n";
@@ -85,12 +85,6 @@ fn write_fixture(path: &Path, ring: usize, organic: usize) -> (Vec<String>, Vec<
     }
     std::fs::write(path, out).expect("write fixture");
     (ring_accounts, organic_accounts)
-}
-
-fn scrutineer(store: &Path) -> Command {
-    let mut c = Command::cargo_bin("scrutineer").expect("binary");
-    c.arg("--store").arg(store).arg("--quiet");
-    c
 }
 
 #[test]
@@ -206,8 +200,7 @@ fn garbage_lines_are_counted_and_reported_with_their_line() {
     f.write_all(b"\x00\x01\x02 binary junk\n").expect("write");
     drop(f);
     let store = dir.path().join("s.db");
-    let out = Command::cargo_bin("scrutineer")
-        .expect("binary")
+    let out = crate::util::scrutineer()
         .arg("--store")
         .arg(&store)
         .args(["influence", "scan"])
@@ -232,8 +225,7 @@ fn truncated_gzip_keeps_what_was_read_and_says_so() {
     let gz = enc.finish().expect("gzip");
     let cut = dir.path().join("cut.csv.gz");
     std::fs::write(&cut, &gz[..gz.len() * 2 / 3]).expect("write");
-    let out = Command::cargo_bin("scrutineer")
-        .expect("binary")
+    let out = crate::util::scrutineer()
         .arg("--store")
         .arg(dir.path().join("s.db"))
         .args(["influence", "scan"])
@@ -257,8 +249,7 @@ fn latin1_bytes_are_decoded_and_counted() {
         bytes.extend_from_slice(b" ouvert,France,French,2016-10-01 10:00:00,2016-10-01 10:00:00,1,1,1,,0\n");
     }
     std::fs::write(&input, bytes).expect("write");
-    let out = Command::cargo_bin("scrutineer")
-        .expect("binary")
+    let out = crate::util::scrutineer()
         .arg("--store")
         .arg(dir.path().join("s.db"))
         .args(["influence", "scan"])
@@ -273,8 +264,7 @@ fn latin1_bytes_are_decoded_and_counted() {
 
 #[test]
 fn help_reads_well() {
-    Command::cargo_bin("scrutineer")
-        .expect("binary")
+    crate::util::scrutineer()
         .args(["influence", "scan", "--help"])
         .assert()
         .success()

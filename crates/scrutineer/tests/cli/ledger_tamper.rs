@@ -33,7 +33,7 @@ impl Setup {
     }
 
     fn bin(&self) -> Command {
-        let mut c = Command::cargo_bin("scrutineer").expect("binary");
+        let mut c = crate::util::scrutineer();
         c.env("XDG_CONFIG_HOME", self.dir.join("config"))
             .env_remove("SCRUTINEER_LEDGER_KEY")
             .arg("--store")

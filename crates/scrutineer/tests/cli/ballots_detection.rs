@@ -3,13 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn bin(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("scrutineer").expect("binary");
-    c.arg("--store").arg(dir.join("s.db")).arg("--quiet");
-    c
-}
+use crate::util::quiet_in as bin;
 
 /// (kind, envelope_id, voter_id) of each row; these three fields never hold commas or quotes here.
 fn keys(path: &Path) -> BTreeSet<(String, String, String)> {

@@ -1,0 +1,182 @@
+//! The run summary of `influence scan`: what was read, what was found, the parameters,
+//! and what the report draws (the top networks' accounts and ties, the chance filter's
+//! counts per behaviour).
+//!
+//! These types are a stored layout (see [`scrutineer_core::summary`]), kept apart from
+//! the detection's own types so that those can change without breaking summaries
+//! already in a store.
+
+use std::collections::BTreeMap;
+
+use scrutineer_core::{Engine, VersionedSummary};
+use serde::{Deserialize, Serialize};
+
+use crate::ScanParams;
+use crate::detect::BehaviourStats;
+use crate::params::Behaviour;
+use crate::read::ReadReport;
+
+/// What one `influence scan` run records in the store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunSummary {
+    /// The inputs, as named on the command line.
+    pub inputs: Vec<String>,
+    /// Posts read.
+    pub posts: u64,
+    /// Distinct accounts among them.
+    pub accounts: usize,
+    /// Coordinated networks found.
+    pub networks: usize,
+    /// Accounts in those networks.
+    pub accounts_in_networks: usize,
+    /// Seconds reading the inputs.
+    pub read_seconds: f64,
+    /// Seconds detecting and explaining.
+    pub analyse_seconds: f64,
+    /// Seconds storing the findings.
+    pub store_seconds: f64,
+    /// Seconds from start to the summary.
+    pub total_seconds: f64,
+    /// The scan's parameters.
+    pub params: ScanParams,
+    /// What the HTML report draws: the top networks' accounts and ties.
+    pub graph: GraphSummary,
+    /// The chance filter's counts, per behaviour.
+    pub behaviours: Vec<BehaviourSummary>,
+    /// What each input's reader did.
+    pub reads: Vec<ReadSummary>,
+}
+
+impl VersionedSummary for RunSummary {
+    const ENGINE: Engine = Engine::Influence;
+    const VERSION: u32 = 1;
+}
+
+/// The coordination graph of the highest-ranked networks, for drawing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphSummary {
+    /// The accounts drawn.
+    pub nodes: Vec<GraphNode>,
+    /// The ties among them.
+    pub edges: Vec<GraphEdge>,
+    /// Networks drawn (whole networks, in rank order).
+    pub networks_shown: usize,
+    /// Networks found.
+    pub networks_total: usize,
+}
+
+/// One account in the drawing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphNode {
+    /// The account's id.
+    pub id: String,
+    /// The name shown (the handle when known).
+    pub label: String,
+    /// The network it belongs to.
+    pub network: String,
+    /// Its share of the network's ties.
+    pub score: f64,
+    /// Posts by it.
+    pub posts: u32,
+}
+
+/// A tie between two drawn accounts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GraphEdge {
+    /// One account's id.
+    pub a: String,
+    /// The other's.
+    pub b: String,
+    /// The tie's weight.
+    pub weight: f64,
+    /// Shared actions per behaviour (behaviours with none left out).
+    pub behaviours: BTreeMap<String, u32>,
+}
+
+/// What the chance filter did with one behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BehaviourSummary {
+    /// The behaviour.
+    pub behaviour: Behaviour,
+    /// Its counts.
+    pub stats: BehaviourCounts,
+}
+
+/// The chance filter's counts for one behaviour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BehaviourCounts {
+    /// Actions of this behaviour.
+    pub actions: usize,
+    /// Pairs of accounts that shared an item.
+    pub candidate_pairs: usize,
+    /// Pairs below the minimum shared count.
+    pub below_min_count: usize,
+    /// Pairs whose overlap chance explains.
+    pub explained_by_chance: usize,
+    /// Pairs kept.
+    pub kept_pairs: usize,
+    /// Directed edges kept.
+    pub directed_edges: usize,
+    /// log10 of the per-pair significance level used (α / M); `None` when not finite
+    /// (no pair to test), which JSON cannot hold.
+    pub log10_threshold: Option<f64>,
+    /// Near-duplicate texts merged into another text's item (co_tweet only).
+    pub near_duplicates_merged: usize,
+    /// LSH buckets too large to compare, skipped.
+    pub crowded_buckets_skipped: usize,
+    /// Items shared by more accounts than the crowd limit.
+    pub crowd_items_skipped: usize,
+}
+
+/// What the reader did with one input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReadSummary {
+    /// The input's name.
+    pub source: String,
+    /// The format read.
+    pub format: String,
+    /// Records seen.
+    pub records: u64,
+    /// Posts read from them.
+    pub posts: u64,
+    /// Records or posts skipped.
+    pub skipped: u64,
+    /// Records decoded as Windows-1252.
+    pub decoded_latin1: u64,
+    /// Whether the input ended early.
+    pub truncated: bool,
+    /// The first skips, described.
+    pub skip_samples: Vec<String>,
+}
+
+impl From<&BehaviourStats> for BehaviourCounts {
+    fn from(s: &BehaviourStats) -> Self {
+        BehaviourCounts {
+            actions: s.actions,
+            candidate_pairs: s.candidate_pairs,
+            below_min_count: s.below_min_count,
+            explained_by_chance: s.explained_by_chance,
+            kept_pairs: s.kept_pairs,
+            directed_edges: s.directed_edges,
+            log10_threshold: s.log10_threshold.is_finite().then_some(s.log10_threshold),
+            near_duplicates_merged: s.near_duplicates_merged,
+            crowded_buckets_skipped: s.crowded_buckets_skipped,
+            crowd_items_skipped: s.crowd_items_skipped,
+        }
+    }
+}
+
+impl From<&ReadReport> for ReadSummary {
+    fn from(r: &ReadReport) -> Self {
+        ReadSummary {
+            source: r.source.clone(),
+            format: r.format.to_owned(),
+            records: r.records,
+            posts: r.posts,
+            skipped: r.skipped,
+            decoded_latin1: r.decoded_latin1,
+            truncated: r.truncated,
+            skip_samples: r.skip_samples.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+}

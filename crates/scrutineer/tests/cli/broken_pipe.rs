@@ -1,0 +1,61 @@
+//! A reader that closes the pipe early (`scrutineer findings list | head`) ends the
+//! command quietly: exit status 0 and nothing on standard error, where a panic used to
+//! print its message.
+
+use std::process::Stdio;
+
+use crate::util::quiet_in;
+
+/// The binary on the store in `dir`, its output to a pipe.
+fn closed_pipe_command(dir: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("scrutineer"));
+    cmd.arg("--quiet").arg("--store").arg(dir.join("s.db"));
+    cmd
+}
+
+#[test]
+fn a_closed_pipe_ends_findings_list_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let log: String = (0..300)
+        .map(|i| {
+            format!(
+                "10.9.{}.{} - - [01/Oct/2026:10:{:02}:00 +0000] \"GET /index.php?id=1%27%20OR%201=1-- HTTP/1.1\" 200 512 \"-\" \"sqlmap/1.7\"\n",
+                i / 200,
+                i % 200,
+                i % 60
+            )
+        })
+        .collect();
+    std::fs::write(dir.path().join("access.log"), log).expect("write");
+    quiet_in(dir.path())
+        .args(["infra", "scan", "--format", "clf", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(dir.path().join("access.log"))
+        .assert()
+        .success();
+    let listed = quiet_in(dir.path()).args(["findings", "list", "--limit", "1000"]).output().expect("run");
+    assert!(listed.stdout.len() > 1000, "the list must be long enough to write more than once");
+
+    let mut child = closed_pipe_command(dir.path())
+        .args(["findings", "list", "--limit", "1000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Close the reading end before the command writes anything.
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "exit status {:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "nothing on stderr");
+
+    let mut child = closed_pipe_command(dir.path())
+        .args(["--json", "findings", "list", "--limit", "1000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "--json: exit status {:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "--json: nothing on stderr");
+}

@@ -1,0 +1,19 @@
+//! The command-line tests: one binary (so the engines are linked once), a module per
+//! area, the shared helpers in `util`. Every test runs the real `scrutineer` binary on
+//! fixtures it writes itself.
+
+mod audit;
+mod ballots_detection;
+mod ballots_formats;
+mod broken_pipe;
+mod demo_exercise;
+mod hostile_input;
+mod influence_cnt_format;
+mod influence_scan;
+mod infra;
+mod ledger_crash;
+mod ledger_tamper;
+mod report_browser;
+mod server_api;
+mod simulate_social;
+mod util;

@@ -1,0 +1,66 @@
+//! What the CLI tests share: the binary with a store in the test's folder, and readers
+//! of the CSV and gzip files the tests write or check.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use assert_cmd::Command;
+
+/// The `scrutineer` binary under test, with no arguments.
+pub fn scrutineer() -> Command {
+    Command::cargo_bin("scrutineer").expect("binary")
+}
+
+/// The binary with its store at `store`.
+pub fn with_store(store: &Path) -> Command {
+    let mut c = scrutineer();
+    c.arg("--store").arg(store);
+    c
+}
+
+/// The binary with its store at `store`, printing no progress.
+pub fn quiet_with_store(store: &Path) -> Command {
+    let mut c = with_store(store);
+    c.arg("--quiet");
+    c
+}
+
+/// The binary with its store `s.db` in `dir`.
+pub fn in_dir(dir: &Path) -> Command {
+    with_store(&dir.join("s.db"))
+}
+
+/// The binary with its store `s.db` in `dir`, printing no progress.
+pub fn quiet_in(dir: &Path) -> Command {
+    quiet_with_store(&dir.join("s.db"))
+}
+
+/// `data` gzip-compressed.
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(data).expect("gzip");
+    enc.finish().expect("gzip")
+}
+
+/// The rows of a CSV file after its header.
+pub fn csv_records(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.records().map(|rec| rec.expect("record").iter().map(str::to_owned).collect()).collect()
+}
+
+/// The rows of a CSV file as header → value maps.
+pub fn csv_maps(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = r.headers().expect("headers").clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.expect("record");
+            headers.iter().map(str::to_owned).zip(rec.iter().map(str::to_owned)).collect()
+        })
+        .collect()
+}
+
+/// A process's standard error as text.
+pub fn stderr_of(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
