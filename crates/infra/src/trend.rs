@@ -25,10 +25,12 @@ pub const ALPHA: f64 = 0.01;
 /// Counts per day for one series (a jurisdiction or all of them).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct DailySeries {
+    /// Count per day that had any.
     pub days: BTreeMap<NaiveDate, u64>,
 }
 
 impl DailySeries {
+    /// Adds `n` to the day's count.
     pub fn add(&mut self, day: NaiveDate, n: u64) {
         *self.days.entry(day).or_default() += n;
     }
@@ -54,14 +56,22 @@ impl DailySeries {
 /// The outcome of the ramp-up test.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RampTest {
+    /// Weeks in the recent window.
     pub recent_weeks: usize,
+    /// Weeks before it (the baseline).
     pub baseline_weeks: usize,
+    /// Events in the recent weeks.
     pub recent: u64,
+    /// Events in the baseline weeks.
     pub baseline: u64,
     /// Recent weekly rate over baseline weekly rate (infinite when the baseline is 0).
     pub ratio: f64,
+    /// One-sided p-value: the chance of at least this many recent events if the rate
+    /// did not change.
     pub p_value: f64,
+    /// The significance level tested at.
     pub alpha: f64,
+    /// `p_value < alpha` and `ratio >= MIN_RATIO`.
     pub ramp_up: bool,
 }
 
