@@ -554,6 +554,8 @@ fn source_evidence(ip: IpAddr, ctx: &Enrichment<'_>) -> Vec<Evidence> {
 mod tests {
     use super::*;
     use crate::analyse::Analyser;
+    use crate::indicators::{Indicator, IndicatorKind};
+    use scrutineer_core::Severity;
 
     fn http(src: &str, j: &str, target: &str, status: u16, minute: i64) -> Event {
         Event {
@@ -567,6 +569,268 @@ mod tests {
             jurisdiction: Arc::from(j),
             ..Event::default()
         }
+    }
+
+    fn auth(src: &str, user: &str, outcome: AuthOutcome, second: i64) -> Event {
+        Event {
+            kind: EventKind::Auth,
+            src: src.parse().ok(),
+            user: Some(user.into()),
+            auth: Some(outcome),
+            time: DateTime::from_timestamp(1_727_784_000 + second, 0),
+            jurisdiction: Arc::from("cook"),
+            ..Event::default()
+        }
+    }
+
+    fn finish(events: impl IntoIterator<Item = Event>) -> Report {
+        let an = Analyser::default();
+        let mut agg = Aggregator::default();
+        for e in events {
+            agg.observe(&an.analyse(e));
+        }
+        agg.finish(&Enrichment::default())
+    }
+
+    fn kinds_for<'r>(r: &'r Report, key_part: &str) -> Vec<&'r str> {
+        r.findings.iter().filter(|f| f.title.contains(key_part)).map(|f| f.kind.as_str()).collect()
+    }
+
+    #[test]
+    fn scanning_needs_both_path_count_and_error_share() {
+        let th = Thresholds::default();
+        let n = th.scan_min_paths as i64;
+        let mut events = Vec::new();
+        // One path short of the threshold, all 404.
+        events.extend((0..n - 1).map(|i| http("192.0.2.1", "cook", &format!("/a{i}"), 404, i)));
+        // Exactly the threshold, all 404.
+        events.extend((0..n).map(|i| http("192.0.2.2", "cook", &format!("/b{i}"), 404, i)));
+        // Enough paths, but 40% 4xx: an ordinary visitor of a large site.
+        events.extend(
+            (0..n)
+                .map(|i| http("192.0.2.3", "cook", &format!("/c{i}"), if i % 5 < 2 { 404 } else { 200 }, i)),
+        );
+        // Enough paths, mostly 200, with a scanner's user agent.
+        events.extend((0..n).map(|i| {
+            let mut e = http("192.0.2.4", "cook", &format!("/d{i}"), 200, i);
+            e.user_agent = Some("Nikto/2.1.6".into());
+            e
+        }));
+        let r = finish(events);
+        let scanners: Vec<&str> = r
+            .findings
+            .iter()
+            .filter(|f| f.kind == "scanning")
+            .map(|f| f.scope.as_deref().unwrap_or(""))
+            .collect();
+        assert_eq!(scanners.len(), 2, "{:?}", r.findings.iter().map(|f| &f.title).collect::<Vec<_>>());
+        let scan_of = |ip: &str| r.findings.iter().find(|f| f.kind == "scanning" && f.title.starts_with(ip));
+        assert!(scan_of("192.0.2.1 ").is_none());
+        assert!(scan_of("192.0.2.3 ").is_none());
+        let plain = scan_of("192.0.2.2 ").expect("threshold reached");
+        assert!(plain.techniques.iter().any(|t| t.id == "T1595.003"));
+        let tool = scan_of("192.0.2.4 ").expect("scanner agent");
+        assert!(tool.techniques.iter().any(|t| t.id == "T1595.002"));
+        assert!(tool.confidence > plain.confidence);
+    }
+
+    #[test]
+    fn brute_force_counts_failures_within_the_window() {
+        let th = Thresholds::default();
+        let n = th.brute_min_failures as i64;
+        let step = th.brute_window_secs / (n - 1);
+        let mut events = Vec::new();
+        // n failures on one account, just inside the window: brute force.
+        events.extend((0..n).map(|i| auth("198.51.100.1", "root", AuthOutcome::Failed, i * step)));
+        // n failures on one account, each a window apart: never n in any window.
+        events.extend(
+            (0..n).map(|i| auth("198.51.100.2", "root", AuthOutcome::Failed, i * (th.brute_window_secs + 1))),
+        );
+        // n slow failures over as many accounts as spraying needs: spraying.
+        events.extend((0..n).map(|i| {
+            let user = format!("user{}", i % th.spray_min_accounts as i64);
+            auth("198.51.100.3", &user, AuthOutcome::InvalidUser, i * (th.brute_window_secs + 1))
+        }));
+        // One failure short, then a success: nothing.
+        events.extend((0..n - 1).map(|i| auth("198.51.100.4", "clerk", AuthOutcome::Failed, i)));
+        events.push(auth("198.51.100.4", "clerk", AuthOutcome::Accepted, n));
+        let r = finish(events);
+        assert_eq!(kinds_for(&r, "198.51.100.1 "), vec!["brute_force"]);
+        assert!(kinds_for(&r, "198.51.100.2 ").is_empty(), "{:?}", kinds_for(&r, "198.51.100.2 "));
+        assert_eq!(kinds_for(&r, "198.51.100.3 "), vec!["password_spraying"]);
+        assert!(kinds_for(&r, "198.51.100.4 ").is_empty());
+        let spray = r.findings.iter().find(|f| f.kind == "password_spraying").expect("spraying");
+        assert!(spray.techniques.iter().any(|t| t.id == "T1110.003"));
+    }
+
+    #[test]
+    fn a_login_accepted_after_brute_force_is_valid_accounts() {
+        let mut events: Vec<Event> =
+            (0..12).map(|i| auth("203.0.113.7", "admin", AuthOutcome::Failed, i)).collect();
+        let quiet = finish(events.clone());
+        events.push(auth("203.0.113.7", "admin", AuthOutcome::Accepted, 20));
+        let loud = finish(events);
+        let before = quiet.findings.iter().find(|f| f.kind == "brute_force").expect("brute force");
+        let after = loud.findings.iter().find(|f| f.kind == "brute_force").expect("brute force");
+        assert!(!before.techniques.iter().any(|t| t.id == "T1078"));
+        assert!(after.techniques.iter().any(|t| t.id == "T1078"));
+        assert!(after.severity >= before.severity);
+        assert!(after.evidence.iter().any(|e| e.kind == "accepted_after_failures"));
+    }
+
+    #[test]
+    fn an_account_failing_from_many_sources_is_distributed_guessing() {
+        let th = Thresholds::default();
+        let k = th.distributed_min_sources;
+        let mut events = Vec::new();
+        // `k` sources, one failure each, on "elections"; `k - 1` on "staff".
+        events.extend(
+            (0..k).map(|i| auth(&format!("192.0.2.{}", 10 + i), "elections", AuthOutcome::Failed, i as i64)),
+        );
+        events.extend(
+            (0..k - 1).map(|i| auth(&format!("192.0.2.{}", 50 + i), "staff", AuthOutcome::Failed, i as i64)),
+        );
+        let r = finish(events);
+        let found: Vec<&Finding> =
+            r.findings.iter().filter(|f| f.kind == "distributed_brute_force").collect();
+        assert_eq!(found.len(), 1, "{:?}", found.iter().map(|f| &f.title).collect::<Vec<_>>());
+        assert!(found[0].title.contains("'elections'"));
+        // No single source is a brute forcer.
+        assert!(!r.findings.iter().any(|f| f.kind == "brute_force" || f.kind == "password_spraying"));
+        let addresses = source_addresses(found[0]);
+        assert_eq!(addresses.len(), k);
+        assert!(addresses.iter().all(|a| a.to_string().starts_with("192.0.2.1")));
+    }
+
+    #[test]
+    fn indicator_sightings_name_the_indicator_and_the_matching_sources() {
+        let mut set = IndicatorSet::new();
+        for (kind, value) in
+            [(IndicatorKind::Ip, "203.0.113.66"), (IndicatorKind::Network, "198.51.100.0/24")]
+        {
+            set.add(Indicator {
+                kind,
+                value: value.into(),
+                source: "feed.txt".into(),
+                stix_id: None,
+                description: String::new(),
+            });
+        }
+        set.add(Indicator::infer("never-seen.example", "feed.txt").expect("domain"));
+        let an = Analyser { profile: None, indicators: Some(&set) };
+        let mut agg = Aggregator::default();
+        agg.observe(&an.analyse(http("203.0.113.66", "cook", "/index.html", 200, 0)));
+        agg.observe(&an.analyse(http("198.51.100.9", "lake", "/q?id=1'+or+'1'='1", 200, 1)));
+        agg.observe(&an.analyse(http("198.51.100.10", "lake", "/index.html", 200, 2)));
+        agg.observe(&an.analyse(http("192.0.2.1", "lake", "/index.html", 200, 3)));
+        let r = agg.finish(&Enrichment { indicators: Some(&set), ..Enrichment::default() });
+        let sightings: Vec<&Finding> = r.findings.iter().filter(|f| f.kind == "indicator_sighting").collect();
+        assert_eq!(sightings.len(), 2, "the domain was never seen");
+        let ip = sightings.iter().find(|f| f.title.contains("203.0.113.66")).expect("ip sighting");
+        assert_eq!(ip.severity, Severity::Medium, "a listed address alone is not an attack");
+        let net = sightings.iter().find(|f| f.title.contains("198.51.100.0/24")).expect("network sighting");
+        assert_eq!(net.severity, Severity::High, "one matching request was an injection");
+        assert!(net.title.contains("seen 2 times"), "{}", net.title);
+        let obs = net.evidence.iter().find(|e| e.kind == "observable").expect("observable");
+        assert_eq!(obs.data["type"], "ipv4-addr");
+        let matched: Vec<String> = source_addresses(net).iter().map(|a| a.to_string()).collect();
+        assert_eq!(matched, vec!["198.51.100.9", "198.51.100.10"], "in address order");
+    }
+
+    #[test]
+    fn requests_without_a_source_are_grouped_per_office_and_rule() {
+        let mut events = Vec::new();
+        for (i, j) in ["cook", "cook", "lake"].iter().enumerate() {
+            let mut e = http("-", j, "/q?id=1'+or+'1'='1", 200, i as i64);
+            e.src = None;
+            events.push(e);
+        }
+        let r = finish(events);
+        let attacks: Vec<&Finding> = r.findings.iter().filter(|f| f.kind == "web_attack").collect();
+        assert_eq!(attacks.len(), 2, "{:?}", attacks.iter().map(|f| &f.title).collect::<Vec<_>>());
+        let cook = attacks.iter().find(|f| f.scope.as_deref() == Some("cook")).expect("cook");
+        assert!(cook.title.starts_with("2 requests at cook tripped sqli"), "{}", cook.title);
+        assert!(cook.techniques.iter().any(|t| t.id == "T1190"));
+        assert!(source_addresses(cook).is_empty());
+        assert!(r.campaigns.is_empty(), "no address, nothing to link");
+    }
+
+    #[test]
+    fn anomalies_alone_do_not_link_sources_into_campaigns() {
+        // Two sources in one /24, each with out-of-profile requests only, at two offices:
+        // the network would link them if anomalies made a source hostile.
+        let mut profile = crate::profile::Profile::new();
+        profile.learn(&http("10.0.0.1", "x", "/index.html", 200, 0));
+        let an = Analyser { profile: Some(&profile), indicators: None };
+        let mut agg = Aggregator::default();
+        for (i, (src, j)) in [("192.0.2.1", "cook"), ("192.0.2.2", "lake")].iter().cycle().take(8).enumerate()
+        {
+            agg.observe(&an.analyse(http(src, j, &format!("/unknown{i}"), 200, i as i64)));
+        }
+        let r = agg.finish(&Enrichment::default());
+        assert_eq!(r.findings.iter().filter(|f| f.kind == "anomalous_requests").count(), 2);
+        assert!(r.campaigns.is_empty(), "{:?}", r.campaigns);
+    }
+
+    #[test]
+    fn campaign_evidence_names_every_member() {
+        let mut events = Vec::new();
+        for (i, src) in ["203.0.113.1", "203.0.113.2", "203.0.113.3"].iter().enumerate() {
+            events.push(http(src, ["cook", "lake", "kane"][i], "/q?id=1'+or+'1'='1", 200, i as i64));
+        }
+        let r = finish(events);
+        assert_eq!(r.campaigns.len(), 1);
+        let f = r.findings.iter().find(|f| f.kind == "campaign").expect("campaign finding");
+        let members: Vec<String> = source_addresses(f).iter().map(|a| a.to_string()).collect();
+        assert_eq!(members, r.campaigns[0].sources);
+        assert_eq!(members.len(), 3);
+        assert!(r.campaigns[0].links.iter().any(|l| l == "network 203.0.113.0/24"));
+    }
+
+    #[test]
+    fn a_late_rise_in_hostile_events_is_a_ramp_up() {
+        // Eight weeks of one injection a day at cook, then two weeks of ten a day; lake
+        // stays flat at one a day throughout.
+        let mut events = Vec::new();
+        for day in 0..70i64 {
+            let n = if day >= 56 { 10 } else { 1 };
+            for k in 0..n {
+                events.push(http("203.0.113.9", "cook", "/q?id=1'+or+'1'='1", 200, day * 1440 + k));
+            }
+            events.push(http("192.0.2.9", "lake", "/q?id=1'+or+'1'='1", 200, day * 1440));
+        }
+        let r = finish(events);
+        let ramps: Vec<&str> = r
+            .findings
+            .iter()
+            .filter(|f| f.kind == "activity_ramp_up")
+            .map(|f| f.scope.as_deref().unwrap_or(""))
+            .collect();
+        assert_eq!(ramps, vec!["all offices", "cook"]);
+        let cook = r.trend.iter().find(|t| t.jurisdiction == "cook").expect("cook row");
+        assert_eq!(cook.weekly.len(), 10);
+        let t = cook.test.as_ref().expect("test");
+        assert_eq!((t.recent, t.baseline), (140, 56));
+        assert!(
+            r.findings
+                .iter()
+                .filter(|f| f.kind == "activity_ramp_up")
+                .all(|f| source_addresses(f).is_empty())
+        );
+    }
+
+    #[test]
+    fn daily_series_for_all_events_adds_a_total() {
+        let mut agg = Aggregator::default();
+        let an = Analyser::default();
+        for (i, j) in ["cook", "lake", "lake"].iter().enumerate() {
+            agg.observe(&an.analyse(http("192.0.2.1", j, "/index.html", 200, i as i64)));
+        }
+        assert!(agg.daily_series(false).is_empty(), "no hostile event");
+        let all = agg.daily_series(true);
+        let total: u64 = all["*"].days.values().sum();
+        assert_eq!(total, 3);
+        assert_eq!(all["lake"].days.values().sum::<u64>(), 2);
     }
 
     #[test]
@@ -605,6 +869,15 @@ mod tests {
         for i in 0..80 {
             agg.observe(&an.analyse(http("203.0.113.5", "cook", &format!("/p{i}.php"), 404, i)));
         }
+        for i in 0..6 {
+            agg.observe(&an.analyse(http(
+                "192.0.2.200",
+                "cook",
+                &format!("/old-page{}.html", i % 3),
+                404,
+                i,
+            )));
+        }
         for i in 0..15 {
             let mut e = http("198.51.100.3", "cook", "", 0, i);
             e.kind = EventKind::Auth;
@@ -620,6 +893,8 @@ mod tests {
         assert!(bf.techniques.iter().any(|t| t.id == "T1110.001"));
         // A benign source with a few 404s is not a scanner.
         assert_eq!(r.findings.iter().filter(|f| f.kind == "scanning").count(), 1);
+        assert!(scan.title.starts_with("203.0.113.5 "), "{}", scan.title);
+        assert!(!r.findings.iter().any(|f| f.title.starts_with("192.0.2.200 ")));
     }
 
     #[test]
