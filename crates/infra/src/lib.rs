@@ -49,7 +49,8 @@ pub use fuzzing::read_and_analyse;
 pub use indicators::{Indicator, IndicatorError, IndicatorKind, IndicatorSet, write_indicator_list};
 pub use profile::{EndpointProfile, ParamProfile, Profile};
 pub use read::{
-    Format, Parsed, ReadError, ReadOptions, ReadStats, Truncation, UnknownFormat, read_file, read_stream,
+    Format, LONG_LINE, Parsed, ReadError, ReadOptions, ReadStats, Truncation, UnknownFormat, read_file,
+    read_stream,
 };
 pub use rules::{Rule, RuleSet, Verdict};
 pub use tables::{AsnTable, GeoDb, JurisdictionMap, TableError, read_daily_counts};
