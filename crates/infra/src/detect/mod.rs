@@ -219,140 +219,175 @@ impl Aggregator {
         let verdict = a.verdict();
         self.events += 1;
         self.verdicts[verdict as usize] += 1;
-        let day: Option<NaiveDate> = ev.time.map(|t| t.date_naive());
-        if let Some(d) = day {
-            self.all_daily.entry(ev.jurisdiction.clone()).or_default().add(d, 1);
-            if verdict != Verdict::Normal {
-                self.hostile_daily.entry(ev.jurisdiction.clone()).or_default().add(d, 1);
-                self.hostile_daily.entry(Arc::from("*")).or_default().add(d, 1);
-            }
+        if let Some(day) = ev.time.map(|t| t.date_naive()) {
+            self.count_day(&ev.jurisdiction, day, verdict);
+        }
+        for &idx in &a.indicators {
+            self.sightings.entry(idx).or_default().observe(a);
         }
         let samples = self.thresholds.samples;
-        let sample = || Sample {
-            time: ev.time,
-            jurisdiction: ev.jurisdiction.clone(),
-            line: describe(ev),
-            rules: a.rules.names(),
-        };
-        for &idx in &a.indicators {
-            let s = self.sightings.entry(idx).or_default();
-            s.count += 1;
-            extend_span(&mut s.span, ev.time);
-            s.jurisdictions.insert(ev.jurisdiction.clone());
-            if let Some(src) = ev.src
-                && s.sources.len() < 100
-            {
-                s.sources.insert(src.to_string());
-            }
-            s.rules.extend(a.rules.iter().filter(|r| *r != Rule::Indicator));
-        }
-        // Failed logins on web login pages count like auth-log failures.
-        let web_login_failure = ev.kind == EventKind::Http
-            && ev.method.as_deref() == Some("POST")
-            && matches!(ev.status, Some(401 | 403))
-            && ev.path().is_some_and(is_login_path);
-        // HTTP basic authentication: the server logs the user name the client sent (`%u`)
-        // with the 401 that refused it.
-        let basic_auth_failure = ev.kind == EventKind::Http
-            && ev.status == Some(401)
-            && ev.user.as_deref().is_some_and(|u| !u.is_empty());
-        let failed = matches!(ev.auth, Some(AuthOutcome::Failed | AuthOutcome::InvalidUser))
-            || web_login_failure
-            || basic_auth_failure;
         let Some(src) = ev.src else {
             if verdict != Verdict::Normal {
                 for r in a.rules.iter().filter(|r| r.verdict() != Verdict::Normal) {
-                    let u = self.unattributed.entry((ev.jurisdiction.clone(), r)).or_default();
-                    u.count += 1;
-                    extend_span(&mut u.span, ev.time);
-                    if u.samples.len() < samples {
-                        u.samples.push(sample());
-                    }
+                    self.unattributed.entry((ev.jurisdiction.clone(), r)).or_default().observe(a, samples);
                 }
             }
             return;
         };
+        let failed = is_failed_login(ev);
         if failed
             && let Some(user) = ev.user.as_deref()
             && (self.accounts.len() < MAX_ACCOUNTS || self.accounts.contains_key(user))
         {
-            let acc = self.accounts.entry(user.to_owned()).or_default();
-            acc.failures += 1;
-            acc.sources.insert(src);
-            extend_span(&mut acc.span, ev.time);
-            acc.jurisdictions.insert(ev.jurisdiction.clone());
+            self.accounts.entry(user.to_owned()).or_default().observe_failure(ev, src);
         }
-        let s = self.sources.entry(src).or_default();
-        s.requests += 1;
-        extend_span(&mut s.span, ev.time);
-        *s.jurisdictions.entry(ev.jurisdiction.clone()).or_default() += 1;
+        self.sources.entry(src).or_default().observe(a, verdict, failed, samples);
+    }
+
+    fn count_day(&mut self, jurisdiction: &Arc<str>, day: NaiveDate, verdict: Verdict) {
+        self.all_daily.entry(jurisdiction.clone()).or_default().add(day, 1);
+        if verdict != Verdict::Normal {
+            self.hostile_daily.entry(jurisdiction.clone()).or_default().add(day, 1);
+            self.hostile_daily.entry(Arc::from("*")).or_default().add(day, 1);
+        }
+    }
+}
+
+/// A failed login, from an auth log or as a web server logs one.
+fn is_failed_login(ev: &Event) -> bool {
+    // Failed logins on web login pages count like auth-log failures.
+    let web_login_failure = ev.kind == EventKind::Http
+        && ev.method.as_deref() == Some("POST")
+        && matches!(ev.status, Some(401 | 403))
+        && ev.path().is_some_and(is_login_path);
+    // HTTP basic authentication: the server logs the user name the client sent (`%u`)
+    // with the 401 that refused it.
+    let basic_auth_failure = ev.kind == EventKind::Http
+        && ev.status == Some(401)
+        && ev.user.as_deref().is_some_and(|u| !u.is_empty());
+    matches!(ev.auth, Some(AuthOutcome::Failed | AuthOutcome::InvalidUser))
+        || web_login_failure
+        || basic_auth_failure
+}
+
+impl Sample {
+    fn of(a: &Analysed) -> Sample {
+        let ev = &a.event;
+        Sample {
+            time: ev.time,
+            jurisdiction: ev.jurisdiction.clone(),
+            line: describe(ev),
+            rules: a.rules.names(),
+        }
+    }
+}
+
+impl Sighting {
+    fn observe(&mut self, a: &Analysed) {
+        let ev = &a.event;
+        self.count += 1;
+        extend_span(&mut self.span, ev.time);
+        self.jurisdictions.insert(ev.jurisdiction.clone());
+        if let Some(src) = ev.src
+            && self.sources.len() < 100
+        {
+            self.sources.insert(src.to_string());
+        }
+        self.rules.extend(a.rules.iter().filter(|r| *r != Rule::Indicator));
+    }
+}
+
+impl Unattributed {
+    fn observe(&mut self, a: &Analysed, samples: usize) {
+        self.count += 1;
+        extend_span(&mut self.span, a.event.time);
+        if self.samples.len() < samples {
+            self.samples.push(Sample::of(a));
+        }
+    }
+}
+
+impl AccountStats {
+    fn observe_failure(&mut self, ev: &Event, src: IpAddr) {
+        self.failures += 1;
+        self.sources.insert(src);
+        extend_span(&mut self.span, ev.time);
+        self.jurisdictions.insert(ev.jurisdiction.clone());
+    }
+}
+
+impl SourceStats {
+    /// Adds one event from this source; `failed` when it is a failed login.
+    fn observe(&mut self, a: &Analysed, verdict: Verdict, failed: bool, samples: usize) {
+        let ev = &a.event;
+        self.requests += 1;
+        extend_span(&mut self.span, ev.time);
+        *self.jurisdictions.entry(ev.jurisdiction.clone()).or_default() += 1;
         if ev.kind == EventKind::Http {
             if ev.status.is_some_and(|st| (400..500).contains(&st)) {
-                s.errors_4xx += 1;
+                self.errors_4xx += 1;
             }
             if let Some(p) = ev.path()
-                && s.paths.len() < MAX_PATHS
+                && self.paths.len() < MAX_PATHS
             {
                 let mut h = rustc_hash::FxHasher::default();
                 p.hash(&mut h);
-                s.paths.insert(h.finish());
+                self.paths.insert(h.finish());
             }
         }
         if let Some(ua) = ev.user_agent.as_deref()
-            && (s.agents.len() < 16 || s.agents.contains_key(ua))
+            && (self.agents.len() < 16 || self.agents.contains_key(ua))
         {
-            *s.agents.entry(ua.to_owned()).or_default() += 1;
+            *self.agents.entry(ua.to_owned()).or_default() += 1;
         }
         for r in a.rules.iter() {
-            *s.rule_counts.entry(r).or_default() += 1;
+            *self.rule_counts.entry(r).or_default() += 1;
         }
         if let Some(alert) = &ev.alert
-            && s.ids_signatures.len() < 32
+            && self.ids_signatures.len() < 32
         {
-            *s.ids_signatures.entry(alert.signature.clone()).or_default() += 1;
+            *self.ids_signatures.entry(alert.signature.clone()).or_default() += 1;
         }
         match verdict {
-            Verdict::Attack => {
-                s.hostile += 1;
-                if s.attack_samples.len() < samples {
-                    s.attack_samples.push(sample());
-                }
-                if let Some(fp) = a.payload_fingerprint()
-                    && (s.payloads.len() < 64 || s.payloads.contains_key(&fp))
-                {
-                    *s.payloads.entry(fp).or_default() += 1;
-                }
-                if s.attack_order.len() < 8
-                    && let Some(p) = ev.path()
-                {
-                    s.attack_order.push(p.to_owned());
-                }
-            }
+            Verdict::Attack => self.observe_attack(a, samples),
             Verdict::Anomaly => {
-                s.anomalies += 1;
-                if s.anomaly_samples.len() < samples {
-                    s.anomaly_samples.push(sample());
+                self.anomalies += 1;
+                if self.anomaly_samples.len() < samples {
+                    self.anomaly_samples.push(Sample::of(a));
                 }
             }
             Verdict::Normal => {}
         }
         if failed {
-            if let Some(t) = ev.time {
-                s.failures.push(t.timestamp());
-            } else {
-                s.failures.push(0);
-            }
+            self.failures.push(ev.time.map_or(0, |t| t.timestamp()));
             if let Some(user) = ev.user.as_deref()
-                && s.failed_accounts.len() < MAX_ACCOUNTS
+                && self.failed_accounts.len() < MAX_ACCOUNTS
             {
-                s.failed_accounts.insert(user.to_owned());
+                self.failed_accounts.insert(user.to_owned());
             }
         }
         if ev.auth == Some(AuthOutcome::Accepted)
-            && !s.failures.is_empty()
-            && s.accepted_after_failure.len() < 16
+            && !self.failures.is_empty()
+            && self.accepted_after_failure.len() < 16
         {
-            s.accepted_after_failure.push((ev.user.clone().unwrap_or_default(), ev.time));
+            self.accepted_after_failure.push((ev.user.clone().unwrap_or_default(), ev.time));
+        }
+    }
+
+    fn observe_attack(&mut self, a: &Analysed, samples: usize) {
+        self.hostile += 1;
+        if self.attack_samples.len() < samples {
+            self.attack_samples.push(Sample::of(a));
+        }
+        if let Some(fp) = a.payload_fingerprint()
+            && (self.payloads.len() < 64 || self.payloads.contains_key(&fp))
+        {
+            *self.payloads.entry(fp).or_default() += 1;
+        }
+        if self.attack_order.len() < 8
+            && let Some(p) = a.event.path()
+        {
+            self.attack_order.push(p.to_owned());
         }
     }
 }

@@ -241,6 +241,11 @@ fn learn(
     let f = File::create(out).with_context(|| format!("creating {}", out.display()))?;
     serde_json::to_writer_pretty(BufWriter::new(f), &profile)
         .with_context(|| format!("writing {}", out.display()))?;
+    print_learned(ctx, &profile, out);
+    Ok(())
+}
+
+fn print_learned(ctx: &Context, profile: &Profile, out: &Path) {
     let params: usize = profile.endpoints.values().map(|e| e.params.len()).sum();
     if ctx.json {
         println!(
@@ -256,7 +261,6 @@ fn learn(
             out.display()
         );
     }
-    Ok(())
 }
 
 /// Indicators from plain or CSV lists and from STIX 2.1 bundles (`.json`).
