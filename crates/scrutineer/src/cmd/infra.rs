@@ -74,6 +74,7 @@ pub enum InfraCommand {
     },
 }
 
+// The options of `infra scan` (a plain comment: clap takes the variant's doc as the about).
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     /// Log or request-dump files (plain or .gz).
