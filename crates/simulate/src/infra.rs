@@ -715,9 +715,11 @@ mod tests {
         let wa = generate(&scenario(7), &a).expect("generate a");
         let wb = generate(&scenario(7), &b).expect("generate b");
         assert_eq!(wa.lines, wb.lines);
-        let la = std::fs::read(a.join("WAKE/portal.log")).expect("read");
-        let lb = std::fs::read(b.join("WAKE/portal.log")).expect("read");
-        assert_eq!(la, lb);
+        for file in ["WAKE/portal.log", "DURHAM/results.log", "ORANGE/portal.log", "truth.csv", "truth.json"]
+        {
+            let fa = std::fs::read(a.join(file)).expect("read");
+            assert_eq!(fa, std::fs::read(b.join(file)).expect("read"), "{file} differs between runs");
+        }
         assert!(wa.hostile_lines > 0);
         assert!(wa.ramp_ratio > 1.5, "ramp ratio {}", wa.ramp_ratio);
         assert_eq!(wa.targeted, vec!["WAKE".to_owned(), "DURHAM".to_owned()]);
