@@ -50,6 +50,19 @@ pub enum TableError {
         /// What the field must hold.
         expected: &'static str,
     },
+    /// The count field of a daily-counts row is not a whole number of events.
+    #[error("{}:{line}: field 'count': '{value}' is not a count", path.display())]
+    Count {
+        /// The table's file.
+        path: PathBuf,
+        /// 1-based line of the row.
+        line: u64,
+        /// The value found.
+        value: String,
+        /// Why it does not parse.
+        #[source]
+        source: std::num::ParseIntError,
+    },
     /// The geolocation database could not be opened.
     #[error("opening {}: {source}", path.display())]
     Geo {
@@ -228,20 +241,24 @@ pub fn read_daily_counts(path: &Path) -> Result<BTreeMap<Arc<str>, DailySeries>,
                 });
             }
         };
-        let field_error = |field, value: &str, expected| TableError::Field {
-            path: path.to_owned(),
-            line,
-            field,
-            value: value.to_owned(),
-            expected,
-        };
         let Ok(day) = NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
             if line == 1 {
                 continue; // header
             }
-            return Err(field_error("date", date, "YYYY-MM-DD"));
+            return Err(TableError::Field {
+                path: path.to_owned(),
+                line,
+                field: "date",
+                value: date.to_owned(),
+                expected: "YYYY-MM-DD",
+            });
         };
-        let n: u64 = count.parse().map_err(|_| field_error("count", count, "a count"))?;
+        let n: u64 = count.parse().map_err(|source| TableError::Count {
+            path: path.to_owned(),
+            line,
+            value: count.to_owned(),
+            source,
+        })?;
         if let Some(j) = jurisdiction {
             out.entry(Arc::from(j)).or_default().add(day, n);
         }
@@ -321,6 +338,7 @@ mod tests {
         let bad_count = table("2024-10-01,-1\n");
         let e = read_daily_counts(bad_count.path()).expect_err("negative");
         assert!(e.to_string().ends_with(":1: field 'count': '-1' is not a count"), "{e}");
+        assert!(std::error::Error::source(&e).is_some(), "the parse error is kept as the cause");
         let wide = table("2024-10-01,a,b,1\n");
         assert!(matches!(read_daily_counts(wide.path()), Err(TableError::Row { line: 1, .. })));
     }
