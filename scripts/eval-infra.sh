@@ -2,7 +2,15 @@
 # Detection on the labelled CSIC 2010 HTTP dataset: learn a profile of normal traffic
 # from normalTrafficTraining only, scan the normal and anomalous test files, and print
 # precision, recall, F1 and the false-positive rate (positive = verdict attack or
-# anomaly). Fails below F1 0.90.
+# anomaly).
+#
+# Gates sit a stated tolerance from the figures measured on the even halves
+# (precision 0.9989, recall 0.9840, F1 0.9914, FPR 0.0008 = 14 of 18,000): precision,
+# recall and F1 may fall at most 0.004 below them (about 50 more false positives or
+# misses), the FPR may rise at most 0.001 above (18 more false positives). The TP/FP/FN/TN
+# counts are what those four figures are computed from; the per-rule counts are a
+# breakdown for reading, not gated. Each bar can be set with MIN_PRECISION, MIN_RECALL,
+# MIN_F1 and MAX_FPR (e.g. for the other halves).
 #
 # Other halves of the test set can be checked with the same settings:
 #   CSIC_NORMAL_TEST=... CSIC_ANOMALOUS_TEST=... scripts/eval-infra.sh
@@ -13,7 +21,10 @@ data="$root/../shared/data/infra/csic2010"
 train="${CSIC_TRAIN:-$data/normalTrafficTraining.txt.gz}"
 normal="${CSIC_NORMAL_TEST:-$data/normalTrafficTest-even.txt.gz}"
 anomalous="${CSIC_ANOMALOUS_TEST:-$data/anomalousTrafficTest-even.txt.gz}"
-min_f1="${MIN_F1:-0.90}"
+min_precision="${MIN_PRECISION:-0.9949}"
+min_recall="${MIN_RECALL:-0.9800}"
+min_f1="${MIN_F1:-0.9874}"
+max_fpr="${MAX_FPR:-0.0018}"
 
 for f in "$train" "$normal" "$anomalous"; do
   if [ ! -f "$f" ]; then
@@ -41,6 +52,7 @@ n_normal_expected=$(count_requests "$normal")
 n_anom_expected=$(count_requests "$anomalous")
 
 awk -F, -v normal="$normal" -v anomalous="$anomalous" -v min_f1="$min_f1" \
+    -v min_precision="$min_precision" -v min_recall="$min_recall" -v max_fpr="$max_fpr" \
     -v en="$n_normal_expected" -v ea="$n_anom_expected" '
 NR == 1 { next }
 {
@@ -66,6 +78,11 @@ END {
   printf "precision %.4f\nrecall    %.4f\nF1        %.4f\nFPR       %.4f\n", precision, recall, f1, fpr
   printf "rules on anomalous requests:"; for (r in hit) printf " %s=%d", r, hit[r]; printf "\n"
   printf "rules on normal requests:   "; for (r in fhit) printf " %s=%d", r, fhit[r]; printf "\n"
-  if (f1 < min_f1) { printf "FAIL: F1 %.4f is below %.2f\n", f1, min_f1; exit 1 }
-  printf "OK: F1 %.4f >= %.2f\n", f1, min_f1
+  bad = 0
+  if (precision < min_precision) { printf "FAIL: precision %.4f is below %.4f\n", precision, min_precision; bad = 1 }
+  if (recall < min_recall) { printf "FAIL: recall %.4f is below %.4f\n", recall, min_recall; bad = 1 }
+  if (f1 < min_f1) { printf "FAIL: F1 %.4f is below %.4f\n", f1, min_f1; bad = 1 }
+  if (fpr > max_fpr) { printf "FAIL: FPR %.4f is above %.4f\n", fpr, max_fpr; bad = 1 }
+  if (bad) exit 1
+  printf "OK: precision %.4f >= %.4f, recall %.4f >= %.4f, F1 %.4f >= %.4f, FPR %.4f <= %.4f\n", precision, min_precision, recall, min_recall, f1, min_f1, fpr, max_fpr
 }' "$events"

@@ -12,7 +12,9 @@ use crate::signatures::inspect;
 /// An event with what the per-event detectors said about it.
 #[derive(Debug, Clone)]
 pub struct Analysed {
+    /// The event as read (and placed at its office).
     pub event: Event,
+    /// The rules it tripped.
     pub rules: RuleSet,
     /// The decoded payload that tripped an attack rule, if any.
     pub payload: Option<Vec<u8>>,
@@ -21,6 +23,7 @@ pub struct Analysed {
 }
 
 impl Analysed {
+    /// The strongest verdict of its rules.
     pub fn verdict(&self) -> Verdict {
         self.rules.verdict()
     }
@@ -46,11 +49,14 @@ impl Analysed {
 /// The per-event detectors, shared read-only across threads.
 #[derive(Default)]
 pub struct Analyser<'a> {
+    /// The learned profile of normal traffic: requests outside it are anomalies.
     pub profile: Option<&'a Profile>,
+    /// Indicators to match sources, hosts, URLs and user agents against.
     pub indicators: Option<&'a IndicatorSet>,
 }
 
 impl Analyser<'_> {
+    /// Runs the signatures, the profile check and the indicator match on one event.
     pub fn analyse(&self, event: Event) -> Analysed {
         let mut rules = RuleSet::default();
         let mut payload = None;

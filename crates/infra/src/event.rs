@@ -26,6 +26,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// The kind's name (`http`, `auth`, `alert`, `dns`, `tls`, `flow`).
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Http => "http",
@@ -42,17 +43,22 @@ impl EventKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthOutcome {
+    /// A failed attempt for an existing (or unnamed) account.
     Failed,
     /// A failed attempt for an account that does not exist.
     InvalidUser,
+    /// A successful login.
     Accepted,
 }
 
 /// An IDS alert carried by an event.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct IdsAlert {
+    /// The signature's message.
     pub signature: String,
+    /// The signature id (`sid`).
     pub signature_id: u64,
+    /// The signature's class (`classtype` description).
     pub category: String,
     /// Suricata severity: 1 (highest) to 4.
     pub severity: u8,
@@ -64,15 +70,21 @@ pub struct IdsAlert {
 /// read as Latin-1 (which is lossless), so that encoded attack payloads survive.
 #[derive(Debug, Clone, Default)]
 pub struct Event {
+    /// What sort of record it is.
     pub kind: EventKind,
+    /// When it happened, in UTC.
     pub time: Option<DateTime<Utc>>,
+    /// The client or attacking address.
     pub src: Option<IpAddr>,
+    /// The server or attacked address, where the log records it.
     pub dst: Option<IpAddr>,
     /// Virtual host, Host header, SNI or the syslog host name.
     pub host: Option<String>,
+    /// HTTP method.
     pub method: Option<String>,
     /// The request target as sent (path and query, still percent-encoded).
     pub target: Option<String>,
+    /// HTTP protocol version (`HTTP/1.1`).
     pub protocol: Option<String>,
     /// Request headers, when the input carries them (raw HTTP dumps).
     pub headers: Vec<(String, String)>,
@@ -80,14 +92,19 @@ pub struct Event {
     pub malformed_headers: u32,
     /// Request body (raw HTTP dumps).
     pub body: Option<String>,
+    /// HTTP response status.
     pub status: Option<u16>,
     /// Response size in bytes.
     pub bytes: Option<u64>,
+    /// The Referer header.
     pub referer: Option<String>,
+    /// The User-Agent header.
     pub user_agent: Option<String>,
     /// The account a login attempt was for.
     pub user: Option<String>,
+    /// The outcome of a login attempt (auth logs).
     pub auth: Option<AuthOutcome>,
+    /// The IDS alert (Suricata `alert`).
     pub alert: Option<IdsAlert>,
     /// DNS query name or TLS server name.
     pub query: Option<String>,

@@ -14,15 +14,22 @@ use crate::event::Event;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+/// What an indicator's value is.
 pub enum IndicatorKind {
+    /// An IPv4 or IPv6 address, matched against sources.
     Ip,
+    /// A CIDR network, matched against sources.
     Network,
+    /// A domain name, matched against hosts, DNS queries and TLS server names.
     Domain,
+    /// A URL, matched against request targets.
     Url,
+    /// A user agent, matched exactly.
     UserAgent,
 }
 
 impl IndicatorKind {
+    /// The kind's name in indicator CSV lists (`ip`, `network`, `domain`, `url`, `user_agent`).
     pub fn as_str(self) -> &'static str {
         match self {
             IndicatorKind::Ip => "ip",
@@ -30,6 +37,37 @@ impl IndicatorKind {
             IndicatorKind::Domain => "domain",
             IndicatorKind::Url => "url",
             IndicatorKind::UserAgent => "user_agent",
+        }
+    }
+
+    /// The kind of a STIX 2.1 cyber-observable type that indicators can match
+    /// (`ipv4-addr`, `ipv6-addr`, `ipv4-net`, `ipv6-net`, `domain-name`, `url`,
+    /// `user-agent`); `None` for every other type.
+    pub fn from_stix_type(stix_type: &str) -> Option<IndicatorKind> {
+        Some(match stix_type {
+            "ipv4-addr" | "ipv6-addr" => IndicatorKind::Ip,
+            "ipv4-net" | "ipv6-net" => IndicatorKind::Network,
+            "domain-name" => IndicatorKind::Domain,
+            "url" => IndicatorKind::Url,
+            "user-agent" => IndicatorKind::UserAgent,
+            _ => return None,
+        })
+    }
+
+    /// The STIX 2.1 cyber-observable type of an indicator of this kind with this value
+    /// (`ipv4-addr` or `ipv6-addr` for addresses and networks, by the value's form).
+    pub fn stix_observable_type(self, value: &str) -> &'static str {
+        match self {
+            IndicatorKind::Ip | IndicatorKind::Network => {
+                if value.contains(':') {
+                    "ipv6-addr"
+                } else {
+                    "ipv4-addr"
+                }
+            }
+            IndicatorKind::Domain => "domain-name",
+            IndicatorKind::Url => "url",
+            IndicatorKind::UserAgent => "user-agent",
         }
     }
 
@@ -50,18 +88,40 @@ impl IndicatorKind {
 /// One indicator of compromise.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Indicator {
+    /// What the value is.
     pub kind: IndicatorKind,
+    /// The address, network, domain, URL or user agent.
     pub value: String,
     /// The list or bundle it came from.
     pub source: String,
     /// The STIX id, when it came from a bundle.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stix_id: Option<String>,
+    /// What the list says about it; may be empty.
     #[serde(default)]
     pub description: String,
 }
 
 impl Indicator {
+    /// The indicator of one observable of a STIX 2.1 indicator object (its `type` and
+    /// `value`), from the bundle named `source`; `None` for observable types that cannot
+    /// be matched against logs.
+    pub fn from_stix(
+        stix_type: &str,
+        value: &str,
+        source: &str,
+        stix_id: &str,
+        name: Option<&str>,
+    ) -> Option<Indicator> {
+        Some(Indicator {
+            kind: IndicatorKind::from_stix_type(stix_type)?,
+            value: value.to_owned(),
+            source: source.to_owned(),
+            stix_id: Some(stix_id.to_owned()),
+            description: name.unwrap_or_default().to_owned(),
+        })
+    }
+
     /// Guesses the kind of a bare value.
     pub fn infer(value: &str, source: &str) -> Option<Indicator> {
         let v = value.trim();
@@ -89,12 +149,41 @@ impl Indicator {
     }
 }
 
+/// Why an indicator list could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum IndicatorError {
+    /// The file could not be opened or read.
     #[error("reading {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The list's file.
+        path: String,
+        /// What the system reported.
+        source: std::io::Error,
+    },
+    /// A line holds no indicator of a kind that can be told.
     #[error("{path}:{line}: cannot read '{value}' as an indicator (expected an IP, CIDR, domain or URL)")]
-    Bad { path: String, line: usize, value: String },
+    Bad {
+        /// The list's file.
+        path: String,
+        /// 1-based line.
+        line: usize,
+        /// The value found.
+        value: String,
+    },
+}
+
+/// Writes indicators as the CSV list [`IndicatorSet::load_list`] reads: header
+/// `type,value,description`, one row per indicator, fields quoted where needed.
+pub fn write_indicator_list<'a, W: std::io::Write>(
+    mut out: W,
+    indicators: impl IntoIterator<Item = &'a Indicator>,
+) -> std::io::Result<()> {
+    use scrutineer_core::text::csv_field;
+    writeln!(out, "type,value,description")?;
+    for ind in indicators {
+        writeln!(out, "{},{},{}", ind.kind.as_str(), csv_field(&ind.value), csv_field(&ind.description))?;
+    }
+    out.flush()
 }
 
 fn parse_cidr(s: &str) -> Option<(IpAddr, u8)> {
@@ -122,6 +211,7 @@ fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
 /// Indicators indexed for matching.
 #[derive(Debug, Default, Clone)]
 pub struct IndicatorSet {
+    /// Every indicator added, in order; matches refer to them by index.
     pub list: Vec<Indicator>,
     ips: FxHashMap<IpAddr, Vec<u32>>,
     nets: Vec<(IpAddr, u8, u32)>,
@@ -131,18 +221,23 @@ pub struct IndicatorSet {
 }
 
 impl IndicatorSet {
+    /// An empty set.
     pub fn new() -> IndicatorSet {
         IndicatorSet::default()
     }
 
+    /// Indicators in the set.
     pub fn len(&self) -> usize {
         self.list.len()
     }
 
+    /// Whether the set holds no indicator.
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
+    /// Adds an indicator; one whose value does not parse as its kind (an address or
+    /// network that is neither) is left out.
     pub fn add(&mut self, ind: Indicator) {
         let idx = self.list.len() as u32;
         match ind.kind {

@@ -29,10 +29,14 @@ pub const ENUM_MIN_PER_VALUE: u64 = 10;
 /// Distinct values remembered per parameter while learning.
 const VALUES_KEPT: usize = 64;
 
+/// What one parameter of an endpoint looked like in normal traffic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ParamProfile {
+    /// Times seen.
     pub count: u64,
+    /// Shortest value, in bytes.
     pub min_len: usize,
+    /// Longest value, in bytes.
     pub max_len: usize,
     /// Character classes seen, as a sorted string of class symbols.
     pub classes: String,
@@ -41,18 +45,25 @@ pub struct ParamProfile {
     pub values: Option<BTreeMap<String, u64>>,
 }
 
+/// What requests to one endpoint (path) looked like in normal traffic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EndpointProfile {
+    /// Requests seen.
     pub count: u64,
+    /// HTTP methods seen.
     pub methods: BTreeSet<String>,
+    /// Parameters seen (query and body), by name.
     pub params: BTreeMap<String, ParamProfile>,
 }
 
 /// The learned model.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Profile {
+    /// The file format's name and version (`scrutineer-infra-profile/1`).
     pub format: String,
+    /// Requests learned from.
     pub requests: u64,
+    /// Endpoints by percent-decoded path.
     pub endpoints: BTreeMap<String, EndpointProfile>,
 }
 
@@ -84,6 +95,7 @@ pub fn endpoint_key(ev: &Event) -> Option<String> {
 }
 
 impl Profile {
+    /// An empty profile of the current format.
     pub fn new() -> Profile {
         Profile { format: "scrutineer-infra-profile/1".to_owned(), ..Profile::default() }
     }

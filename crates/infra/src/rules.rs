@@ -6,12 +6,16 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
+    /// Nothing wrong.
     Normal,
+    /// Outside normal traffic (the learned profile, or a malformed request).
     Anomaly,
+    /// A known attack.
     Attack,
 }
 
 impl Verdict {
+    /// The verdict's name in `events.csv`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Normal => "normal",
@@ -26,15 +30,18 @@ macro_rules! rules {
         /// A per-event rule.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u8)]
-        pub enum Rule { $( $var = $bit, )* }
+        pub enum Rule { $( #[doc = $desc] $var = $bit, )* }
 
         impl Rule {
+            /// Every rule, in bit order.
             pub const ALL: &'static [Rule] = &[ $( Rule::$var, )* ];
             /// The id written to `events.csv` and findings.
             pub fn name(self) -> &'static str { match self { $( Rule::$var => $name, )* } }
+            /// The verdict an event tripping it gets.
             pub fn verdict(self) -> Verdict { match self { $( Rule::$var => Verdict::$verdict, )* } }
             /// MITRE ATT&CK technique ids.
             pub fn techniques(self) -> &'static [&'static str] { match self { $( Rule::$var => &[$($tech),*], )* } }
+            /// What it means, for finding summaries.
             pub fn description(self) -> &'static str { match self { $( Rule::$var => $desc, )* } }
         }
     };
@@ -74,15 +81,19 @@ rules! {
 pub struct RuleSet(pub u64);
 
 impl RuleSet {
+    /// Adds a rule.
     pub fn insert(&mut self, r: Rule) {
         self.0 |= 1 << (r as u8);
     }
+    /// Whether the rule is in the set.
     pub fn contains(self, r: Rule) -> bool {
         self.0 & (1 << (r as u8)) != 0
     }
+    /// Whether no rule is in the set.
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }
+    /// The rules in the set, in bit order.
     pub fn iter(self) -> impl Iterator<Item = Rule> {
         Rule::ALL.iter().copied().filter(move |r| self.contains(*r))
     }

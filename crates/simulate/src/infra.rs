@@ -715,18 +715,36 @@ mod tests {
         let wa = generate(&scenario(7), &a).expect("generate a");
         let wb = generate(&scenario(7), &b).expect("generate b");
         assert_eq!(wa.lines, wb.lines);
-        let la = std::fs::read(a.join("WAKE/portal.log")).expect("read");
-        let lb = std::fs::read(b.join("WAKE/portal.log")).expect("read");
-        assert_eq!(la, lb);
+        for file in ["WAKE/portal.log", "DURHAM/results.log", "ORANGE/portal.log", "truth.csv", "truth.json"]
+        {
+            let fa = std::fs::read(a.join(file)).expect("read");
+            assert_eq!(fa, std::fs::read(b.join(file)).expect("read"), "{file} differs between runs");
+        }
         assert!(wa.hostile_lines > 0);
         assert!(wa.ramp_ratio > 1.5, "ramp ratio {}", wa.ramp_ratio);
         assert_eq!(wa.targeted, vec!["WAKE".to_owned(), "DURHAM".to_owned()]);
-        // Untargeted county: no actor address in its logs.
-        let orange = std::fs::read_to_string(a.join("ORANGE/portal.log")).expect("read");
-        assert!(!wa.actor_sources.iter().any(|ip| orange.contains(ip.as_str())));
-        // Lines are in time order within a file (logs are appended as requests finish).
-        let text = String::from_utf8(la).expect("utf8");
-        assert!(text.lines().count() > 100);
+        // Untargeted county: no actor address in either of its logs.
+        for log in ["portal.log", "results.log"] {
+            let orange = std::fs::read_to_string(a.join("ORANGE").join(log)).expect("read");
+            assert!(!wa.actor_sources.iter().any(|ip| orange.contains(ip.as_str())), "ORANGE/{log}");
+        }
+        // Lines are in local-clock order within every file (logs are appended as requests
+        // finish, and the stamp is the office's local time).
+        for county in ["WAKE", "DURHAM", "ORANGE"] {
+            for log in ["portal.log", "results.log"] {
+                let text = std::fs::read_to_string(a.join(county).join(log)).expect("read");
+                let stamps: Vec<NaiveDateTime> = text.lines().map(local_stamp).collect();
+                assert!(stamps.len() > 100, "{county}/{log}: {} lines", stamps.len());
+                assert!(stamps.windows(2).all(|w| w[0] <= w[1]), "{county}/{log} is out of order");
+            }
+        }
+    }
+
+    /// The local time of a combined-format line (`[10/Oct/2024:13:55:36 -0400]`).
+    fn local_stamp(line: &str) -> NaiveDateTime {
+        let open = line.find('[').expect("a [stamp]");
+        let stamp = &line[open + 1..open + 21];
+        NaiveDateTime::parse_from_str(stamp, "%d/%b/%Y:%H:%M:%S").expect("a combined-format stamp")
     }
 
     #[test]

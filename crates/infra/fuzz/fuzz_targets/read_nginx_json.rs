@@ -3,8 +3,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scrutineer_infra::read::Format;
+use scrutineer_infra::Format;
 
 fuzz_target!(|data: &[u8]| {
-    scrutineer_infra::fuzzing::read_and_analyse(data, Format::NginxJson);
+    scrutineer_infra::read_and_analyse(data, Format::NginxJson);
 });

@@ -24,7 +24,7 @@ use rayon::prelude::*;
 use crate::event::Event;
 
 pub use auth::parse_auth_line;
-pub use clf::{parse_clf_line, parse_clf_time};
+pub use clf::parse_clf_line;
 pub use http::{is_request_line, parse_http_request};
 pub use iis::{IisFields, parse_iis_line};
 pub use json::{parse_eve_line, parse_nginx_json_line};
@@ -50,8 +50,10 @@ pub enum Format {
 }
 
 impl Format {
+    /// The names `--format` accepts, for messages.
     pub const NAMES: &'static str = "auto, combined, common, nginx-json, iis, eve, auth, http";
 
+    /// The format's name.
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Auto => "auto",
@@ -71,6 +73,7 @@ impl fmt::Display for Format {
     }
 }
 
+/// A format name that is not one of [`Format::NAMES`].
 #[derive(Debug, thiserror::Error)]
 #[error("unknown log format '{0}' (expected one of: {names})", names = Format::NAMES)]
 pub struct UnknownFormat(pub String);
@@ -96,16 +99,28 @@ impl FromStr for Format {
 /// Errors that stop a whole input (a bad line never does).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The input could not be opened or read (or a consumer's write failed).
     #[error("reading {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the system reported.
+        source: std::io::Error,
+    },
     #[error("{path}: could not recognise the log format from its first lines; pass --format ({names})", names = Format::NAMES)]
-    Undetected { path: PathBuf },
+    /// `--format auto` could not tell the format.
+    Undetected {
+        /// The file.
+        path: PathBuf,
+    },
 }
 
 /// Options shared by every reader.
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
+    /// The input's format, or [`Format::Auto`].
     pub format: Format,
+    /// The office the input's events are placed at.
     pub jurisdiction: Arc<str>,
     /// Year for syslog timestamps, which carry none.
     pub year: i32,
@@ -117,6 +132,7 @@ pub struct ReadOptions {
 }
 
 impl ReadOptions {
+    /// Defaults: this year for syslog, 4 MiB steps, the workspace's line limit.
     pub fn new(format: Format, jurisdiction: &str) -> ReadOptions {
         use chrono::Datelike;
         ReadOptions {
@@ -131,16 +147,22 @@ impl ReadOptions {
 
 /// One record of the input: its first line number (1-based) and what it parsed to.
 pub struct Parsed<T> {
+    /// First line of the record, 1-based.
     pub line: u64,
+    /// The record, or why it is malformed.
     pub result: Result<T, &'static str>,
 }
 
 /// What a read saw, for the summary line.
 #[derive(Debug, Clone, Default)]
 pub struct ReadStats {
+    /// The format read (as detected, with `auto`).
     pub format: Option<Format>,
+    /// Records read, malformed ones included.
     pub records: u64,
+    /// Records that could not be parsed.
     pub malformed: u64,
+    /// Bytes read (decompressed).
     pub bytes: u64,
     /// The input ended in a read error (a truncated or corrupt gzip member): every
     /// complete record before it was read. Holds the error and the line it came after.
@@ -152,6 +174,7 @@ pub struct ReadStats {
 pub struct Truncation {
     /// The first line that was not read.
     pub line: u64,
+    /// What the reader reported.
     pub error: String,
 }
 

@@ -1,24 +1,20 @@
 //! `scrutineer infra`: attacks on election infrastructure from web, IDS and auth logs.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
-use scrutineer_core::{Engine, Finding, StoredSummary};
-use scrutineer_infra::detect::{
-    Aggregator, AsnTable, Enrichment, GeoDb, JurisdictionMap, Thresholds, TrendRow, trend_rows,
-};
-use scrutineer_infra::read::{ReadOptions, read_file};
-use scrutineer_infra::trend::DailySeries;
-use scrutineer_infra::{Analyser, Format, Indicator, IndicatorKind, IndicatorSet, Profile, Verdict};
-use scrutineer_store::FindingFilter;
-
 use scrutineer_core::lines::check_malformed;
 use scrutineer_core::text::csv_field;
+use scrutineer_core::{Engine, Finding, StoredSummary};
+use scrutineer_infra::{
+    ALPHA, Aggregator, Analyser, AsnTable, Enrichment, Format, GeoDb, Indicator, IndicatorSet,
+    JurisdictionMap, MIN_RATIO, Profile, ReadError, ReadOptions, ReadStats, Report, Thresholds, TrendRow,
+    Verdict, read_daily_counts, read_file, trend_rows, write_indicator_list,
+};
+use scrutineer_store::FindingFilter;
 
 use crate::ui::{Context, ReadLimits, print_table, truncate};
 
@@ -39,35 +35,7 @@ pub enum InfraCommand {
         limits: ReadLimits,
     },
     /// Scan logs: verdict per event (DIR/events.csv), findings to the store, campaigns.
-    Scan {
-        /// Log or request-dump files (plain or .gz).
-        #[arg(required = true)]
-        files: Vec<PathBuf>,
-        #[command(flatten)]
-        input: InputArgs,
-        /// A profile from `infra learn`: requests outside it are anomalies.
-        #[arg(long)]
-        profile: Option<PathBuf>,
-        /// Output directory for events.csv, findings.json, campaigns.json, malformed.csv.
-        #[arg(long)]
-        out: PathBuf,
-        /// Indicator lists to match (plain lists, CSV `type,value,description`, or STIX
-        /// 2.1 bundles ending in .json). Repeatable.
-        #[arg(long = "indicators")]
-        indicators: Vec<PathBuf>,
-        /// MaxMind-format country database for offline geolocation of sources.
-        #[arg(long)]
-        geoip: Option<PathBuf>,
-        /// Offline IP-to-ASN table (`CIDR,ASN[,organisation]` CSV) for campaign linking.
-        #[arg(long)]
-        asn: Option<PathBuf>,
-        /// Weeks in the recent window of the ramp-up test.
-        #[arg(long, default_value_t = 2)]
-        recent_weeks: usize,
-        /// Do not write findings to the store.
-        #[arg(long)]
-        no_store: bool,
-    },
+    Scan(ScanArgs),
     /// Daily and weekly hostile-event counts per office with a ramp-up test.
     Trend {
         /// Log files to count (attack and anomaly verdicts), as for `scan`.
@@ -106,6 +74,38 @@ pub enum InfraCommand {
     },
 }
 
+// The options of `infra scan` (a plain comment: clap takes the variant's doc as the about).
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Log or request-dump files (plain or .gz).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+    /// A profile from `infra learn`: requests outside it are anomalies.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Output directory for events.csv, findings.json, campaigns.json, malformed.csv.
+    #[arg(long)]
+    out: PathBuf,
+    /// Indicator lists to match (plain lists, CSV `type,value,description`, or STIX
+    /// 2.1 bundles ending in .json). Repeatable.
+    #[arg(long = "indicators")]
+    indicators: Vec<PathBuf>,
+    /// MaxMind-format country database for offline geolocation of sources.
+    #[arg(long)]
+    geoip: Option<PathBuf>,
+    /// Offline IP-to-ASN table (`CIDR,ASN[,organisation]` CSV) for campaign linking.
+    #[arg(long)]
+    asn: Option<PathBuf>,
+    /// Weeks in the recent window of the ramp-up test.
+    #[arg(long, default_value_t = 2)]
+    recent_weeks: usize,
+    /// Do not write findings to the store.
+    #[arg(long)]
+    no_store: bool,
+}
+
 #[derive(Debug, Args)]
 pub struct InputArgs {
     /// Input format.
@@ -132,20 +132,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
 pub fn run(ctx: &Context, cmd: InfraCommand) -> anyhow::Result<()> {
     match cmd {
         InfraCommand::Learn { files, format, out, limits } => learn(ctx, &files, format, &out, limits),
-        InfraCommand::Scan { files, input, profile, out, indicators, geoip, asn, recent_weeks, no_store } => {
-            scan(
-                ctx,
-                &files,
-                &input,
-                profile.as_deref(),
-                &out,
-                &indicators,
-                geoip.as_deref(),
-                asn.as_deref(),
-                recent_weeks,
-                no_store,
-            )
-        }
+        InfraCommand::Scan(args) => scan(ctx, &args),
         InfraCommand::Trend { files, input, profile, all_events, counts, recent_weeks } => {
             trend(ctx, &files, &input, profile.as_deref(), all_events, counts.as_deref(), recent_weeks)
         }
@@ -255,6 +242,11 @@ fn learn(
     let f = File::create(out).with_context(|| format!("creating {}", out.display()))?;
     serde_json::to_writer_pretty(BufWriter::new(f), &profile)
         .with_context(|| format!("writing {}", out.display()))?;
+    print_learned(ctx, &profile, out);
+    Ok(())
+}
+
+fn print_learned(ctx: &Context, profile: &Profile, out: &Path) {
     let params: usize = profile.endpoints.values().map(|e| e.params.len()).sum();
     if ctx.json {
         println!(
@@ -270,217 +262,167 @@ fn learn(
             out.display()
         );
     }
-    Ok(())
 }
 
+/// Indicators from plain or CSV lists and from STIX 2.1 bundles (`.json`).
 fn load_indicators(paths: &[PathBuf]) -> anyhow::Result<IndicatorSet> {
     let mut set = IndicatorSet::new();
     for p in paths {
         let is_json = p.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
-        if is_json {
-            let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let imported = scrutineer_share::import_bundle(&text)
-                .with_context(|| format!("reading the STIX bundle {}", p.display()))?;
-            let source = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            for ind in imported {
-                for (kind, value) in &ind.observables {
-                    if let Some(kind) = indicator_kind(kind) {
-                        set.add(Indicator {
-                            kind,
-                            value: value.clone(),
-                            source: source.clone(),
-                            stix_id: Some(ind.id.clone()),
-                            description: ind.name.clone().unwrap_or_default(),
-                        });
-                    }
-                }
-            }
-        } else {
+        if !is_json {
             set.load_list(p)?;
+            continue;
+        }
+        let source = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        for ind in read_stix_indicators(p, &source)? {
+            set.add(ind);
         }
     }
     Ok(set)
 }
 
-fn indicator_kind(stix_type: &str) -> Option<IndicatorKind> {
-    Some(match stix_type {
-        "ipv4-addr" | "ipv6-addr" => IndicatorKind::Ip,
-        "ipv4-net" | "ipv6-net" => IndicatorKind::Network,
-        "domain-name" => IndicatorKind::Domain,
-        "url" => IndicatorKind::Url,
-        "user-agent" => IndicatorKind::UserAgent,
-        _ => return None,
-    })
+/// The matchable observables of a STIX 2.1 bundle's indicators, in bundle order.
+fn read_stix_indicators(path: &Path, source: &str) -> anyhow::Result<Vec<Indicator>> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let imported = scrutineer_share::import_bundle(&text)
+        .with_context(|| format!("reading the STIX bundle {}", path.display()))?;
+    Ok(stix_indicators(&imported, source))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn scan(
-    ctx: &Context,
-    files: &[PathBuf],
-    input: &InputArgs,
-    profile: Option<&Path>,
-    out: &Path,
-    indicator_paths: &[PathBuf],
-    geoip: Option<&Path>,
-    asn: Option<&Path>,
-    recent_weeks: usize,
-    no_store: bool,
-) -> anyhow::Result<()> {
-    let juris = jurisdictions(files, &input.jurisdiction)?;
+fn stix_indicators(imported: &[scrutineer_share::ImportedIndicator], source: &str) -> Vec<Indicator> {
+    imported
+        .iter()
+        .flat_map(|ind| {
+            ind.observables
+                .iter()
+                .filter_map(|(t, v)| Indicator::from_stix(t, v, source, &ind.id, ind.name.as_deref()))
+        })
+        .collect()
+}
+
+/// What a scan reads besides the logs: the profile, indicators and offline tables.
+struct ScanTables {
+    profile: Option<Profile>,
+    indicators: IndicatorSet,
+    jurisdictions: Option<JurisdictionMap>,
+    geo: Option<GeoDb>,
+    asn: Option<AsnTable>,
+}
+
+impl ScanTables {
+    fn load(args: &ScanArgs) -> anyhow::Result<ScanTables> {
+        Ok(ScanTables {
+            profile: args.profile.as_deref().map(load_profile).transpose()?,
+            indicators: load_indicators(&args.indicators)?,
+            jurisdictions: args.input.jurisdiction_file.as_deref().map(JurisdictionMap::load).transpose()?,
+            geo: args.geoip.as_deref().map(GeoDb::open).transpose()?,
+            asn: args.asn.as_deref().map(AsnTable::load).transpose()?,
+        })
+    }
+
+    fn indicators(&self) -> Option<&IndicatorSet> {
+        if self.indicators.is_empty() { None } else { Some(&self.indicators) }
+    }
+}
+
+/// `DIR/events.csv` and `DIR/malformed.csv`, written as the scan reads.
+struct ScanOutputs {
+    events_path: PathBuf,
+    events: BufWriter<File>,
+    malformed_path: PathBuf,
+    malformed: BufWriter<File>,
+}
+
+impl ScanOutputs {
+    fn create(out: &Path) -> anyhow::Result<ScanOutputs> {
+        std::fs::create_dir_all(out)
+            .with_context(|| format!("creating the output directory {}", out.display()))?;
+        let events_path = out.join("events.csv");
+        let mut events = BufWriter::with_capacity(
+            1 << 20,
+            File::create(&events_path).with_context(|| format!("creating {}", events_path.display()))?,
+        );
+        writeln!(events, "file,index,verdict,rule")?;
+        let malformed_path = out.join("malformed.csv");
+        let mut malformed = BufWriter::new(
+            File::create(&malformed_path)
+                .with_context(|| format!("creating {}", malformed_path.display()))?,
+        );
+        writeln!(malformed, "file,line,reason")?;
+        Ok(ScanOutputs { events_path, events, malformed_path, malformed })
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        self.events.flush().with_context(|| format!("writing {}", self.events_path.display()))?;
+        self.malformed.flush().with_context(|| format!("writing {}", self.malformed_path.display()))
+    }
+}
+
+/// Records and malformed records read so far, over all inputs.
+#[derive(Default)]
+struct Totals {
+    records: u64,
+    malformed: u64,
+}
+
+/// What one input of a scan is read with and handed to.
+struct ScanState<'a> {
+    args: &'a ScanArgs,
+    tables: &'a ScanTables,
+    analyser: Analyser<'a>,
+    agg: Aggregator,
+    outputs: ScanOutputs,
+    totals: Totals,
+}
+
+fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<()> {
+    let files = &args.files;
+    let juris = jurisdictions(files, &args.input.jurisdiction)?;
     for f in files {
         if !f.is_file() {
             bail!("input {} does not exist or is not a file", f.display());
         }
     }
-    let profile = profile.map(load_profile).transpose()?;
-    let indicators = load_indicators(indicator_paths)?;
-    let jmap = input
-        .jurisdiction_file
-        .as_deref()
-        .map(JurisdictionMap::load)
-        .transpose()
-        .map_err(anyhow::Error::msg)?;
-    let geo = geoip.map(GeoDb::open).transpose().map_err(anyhow::Error::msg)?;
-    let asn = asn.map(AsnTable::load).transpose().map_err(anyhow::Error::msg)?;
-    std::fs::create_dir_all(out)
-        .with_context(|| format!("creating the output directory {}", out.display()))?;
-    let events_path = out.join("events.csv");
-    let mut events = BufWriter::with_capacity(
-        1 << 20,
-        File::create(&events_path).with_context(|| format!("creating {}", events_path.display()))?,
-    );
-    writeln!(events, "file,index,verdict,rule")?;
-    let malformed_path = out.join("malformed.csv");
-    let mut malformed = BufWriter::new(
-        File::create(&malformed_path).with_context(|| format!("creating {}", malformed_path.display()))?,
-    );
-    writeln!(malformed, "file,line,reason")?;
-    let analyser = Analyser {
-        profile: profile.as_ref(),
-        indicators: if indicators.is_empty() { None } else { Some(&indicators) },
+    let tables = ScanTables::load(args)?;
+    let mut state = ScanState {
+        args,
+        tables: &tables,
+        analyser: Analyser { profile: tables.profile.as_ref(), indicators: tables.indicators() },
+        agg: Aggregator::new(Thresholds::default()),
+        outputs: ScanOutputs::create(&args.out)?,
+        totals: Totals::default(),
     };
-    let mut agg = Aggregator::new(Thresholds::default());
-    let mut total_malformed = 0u64;
-    let mut total_records = 0u64;
     let started = std::time::Instant::now();
     for (file, j) in files.iter().zip(&juris) {
-        let bar = ctx.file_progress(file);
-        if file.extension().is_some_and(|e| e == "gz") {
-            bar.unset_length();
-        }
-        let opts = read_options(input, input.format, j);
-        let name = file.display().to_string();
-        let name_field = csv_field(&name).into_owned();
-        let mut index: u64 = 0;
-        let mut shown = 0;
-        let stats = read_file(
-            file,
-            &opts,
-            &|n| bar.inc(n),
-            |mut ev| {
-                if let Some(m) = &jmap {
-                    m.resolve(&mut ev);
-                }
-                analyser.analyse(ev)
-            },
-            |batch| {
-                let io = |source| scrutineer_infra::ReadError::Io { path: events_path.clone(), source };
-                for p in batch {
-                    match p.result {
-                        Ok(a) => {
-                            let v = a.verdict();
-                            writeln!(events, "{name_field},{index},{},{}", v.as_str(), a.rules.names())
-                                .map_err(io)?;
-                            agg.observe(&a);
-                        }
-                        Err(reason) => {
-                            writeln!(events, "{name_field},{index},anomaly,malformed").map_err(io)?;
-                            writeln!(malformed, "{name_field},{},{}", p.line, csv_field(reason))
-                                .map_err(io)?;
-                            if shown < 5 {
-                                ctx.note(format!("{name}:{}: malformed record: {reason}", p.line));
-                                shown += 1;
-                            }
-                        }
-                    }
-                    index += 1;
-                }
-                Ok(())
-            },
-        )
-        .with_context(|| format!("scanning {name}"))?;
-        bar.finish_and_clear();
-        total_malformed += stats.malformed;
-        total_records += stats.records;
-        if let Some(t) = &stats.truncated {
-            // The cut is one more record lost; the complete ones before it were scanned.
-            total_malformed += 1;
-            total_records += 1;
-            let reason = format!("input truncated or corrupt: {}", t.error);
-            writeln!(malformed, "{name_field},{},{}", t.line, csv_field(&reason))
-                .with_context(|| format!("writing {}", malformed_path.display()))?;
-            ctx.note(format!("{name}:{}: {reason}; every complete record before it was scanned", t.line));
-        }
-        ctx.note(format!(
-            "{name}: {} records as {} ({} malformed{}), office {j}",
-            stats.records,
-            stats.format.map(|f| f.to_string()).unwrap_or_default(),
-            stats.malformed,
-            if stats.malformed > 0 {
-                format!(", listed in {}", malformed_path.display())
-            } else {
-                String::new()
-            }
-        ));
+        scan_file(ctx, &mut state, file, j)?;
     }
-    events.flush().with_context(|| format!("writing {}", events_path.display()))?;
-    malformed.flush().with_context(|| format!("writing {}", malformed_path.display()))?;
-    check_malformed("records", total_malformed, total_records, input.limits.max_malformed).with_context(
-        || {
+    let ScanState { agg, mut outputs, totals, .. } = state;
+    outputs.flush()?;
+    check_malformed("records", totals.malformed, totals.records, args.input.limits.max_malformed)
+        .with_context(|| {
             format!(
                 "scanning {} input(s); the malformed records are listed in {}",
                 files.len(),
-                malformed_path.display()
+                outputs.malformed_path.display()
             )
-        },
-    )?;
+        })?;
     let elapsed = started.elapsed().as_secs_f64();
     let verdicts = agg.verdicts;
     let stage = ctx.stage("linking campaigns and testing the trend");
     let enrich = Enrichment {
-        geo: geo.as_ref(),
-        asn: asn.as_ref(),
-        indicators: if indicators.is_empty() { None } else { Some(&indicators) },
-        recent_weeks,
+        geo: tables.geo.as_ref(),
+        asn: tables.asn.as_ref(),
+        indicators: tables.indicators(),
+        recent_weeks: args.recent_weeks,
     };
     let report = agg.finish(&enrich);
     stage.finish_and_clear();
-    write_json(&out.join("findings.json"), &report.findings)?;
-    write_json(&out.join("campaigns.json"), &report.campaigns)?;
-    write_json(&out.join("trend.json"), &report.trend)?;
-    let totals = scrutineer_infra::ScanTotals {
-        records: total_records,
-        malformed: total_malformed,
-        normal: verdicts[Verdict::Normal as usize],
-        anomaly: verdicts[Verdict::Anomaly as usize],
-        attack: verdicts[Verdict::Attack as usize],
-        findings: report.findings.len(),
-        seconds: elapsed,
-        records_per_second: if elapsed > 0.0 { total_records as f64 / elapsed } else { 0.0 },
-        events_csv: events_path.clone(),
-    };
-    // The stored summary also carries what the HTML report charts: the campaigns and
-    // the hostile events per day and office; `--json` prints the totals and the
-    // number of campaigns.
-    let summary = scrutineer_infra::RunSummary::new(totals, &report.campaigns, &report.trend);
-    if !no_store {
-        let mut store = ctx.open_store(
-            "infra scan",
-            &files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
-        )?;
-        let run = store.begin_run(Engine::Infra, "infra scan").context("starting a run in the store")?;
-        store.put_findings(Some(run), &report.findings).context("storing findings")?;
-        store.finish_run(run, &StoredSummary::new(&summary)?).context("finishing the run")?;
+    write_json(&args.out.join("findings.json"), &report.findings)?;
+    write_json(&args.out.join("campaigns.json"), &report.campaigns)?;
+    write_json(&args.out.join("trend.json"), &report.trend)?;
+    let summary = scan_summary(&totals, verdicts, &report, elapsed, &outputs.events_path);
+    if !args.no_store {
+        store_scan(ctx, files, &report, &summary)?;
     }
     if ctx.json {
         let mut printed = serde_json::to_value(&summary.totals)?;
@@ -488,12 +430,147 @@ fn scan(
         println!("{}", serde_json::to_string_pretty(&printed)?);
         return Ok(());
     }
+    print_scan(&totals, verdicts, elapsed, &outputs.events_path, &report);
+    Ok(())
+}
+
+/// Reads one input: a row of `events.csv` per record, malformed ones also to
+/// `malformed.csv`, every parsed event to the aggregator.
+fn scan_file(
+    ctx: &Context,
+    state: &mut ScanState<'_>,
+    file: &Path,
+    jurisdiction: &str,
+) -> anyhow::Result<()> {
+    let bar = ctx.file_progress(file);
+    if file.extension().is_some_and(|e| e == "gz") {
+        bar.unset_length();
+    }
+    let opts = read_options(&state.args.input, state.args.input.format, jurisdiction);
+    let name = file.display().to_string();
+    let name_field = csv_field(&name).into_owned();
+    let mut index: u64 = 0;
+    let mut shown = 0;
+    let ScanState { tables, analyser, agg, outputs, totals, .. } = state;
+    let ScanOutputs { events_path, events, malformed, malformed_path } = outputs;
+    let stats = read_file(
+        file,
+        &opts,
+        &|n| bar.inc(n),
+        |mut ev| {
+            if let Some(m) = &tables.jurisdictions {
+                m.resolve(&mut ev);
+            }
+            analyser.analyse(ev)
+        },
+        |batch| {
+            let io = |source| ReadError::Io { path: events_path.clone(), source };
+            for p in batch {
+                match p.result {
+                    Ok(a) => {
+                        let v = a.verdict();
+                        writeln!(events, "{name_field},{index},{},{}", v.as_str(), a.rules.names())
+                            .map_err(io)?;
+                        agg.observe(&a);
+                    }
+                    Err(reason) => {
+                        writeln!(events, "{name_field},{index},anomaly,malformed").map_err(io)?;
+                        writeln!(malformed, "{name_field},{},{}", p.line, csv_field(reason)).map_err(io)?;
+                        if shown < 5 {
+                            ctx.note(format!("{name}:{}: malformed record: {reason}", p.line));
+                            shown += 1;
+                        }
+                    }
+                }
+                index += 1;
+            }
+            Ok(())
+        },
+    )
+    .with_context(|| format!("scanning {name}"))?;
+    bar.finish_and_clear();
+    totals.malformed += stats.malformed;
+    totals.records += stats.records;
+    if let Some(t) = &stats.truncated {
+        // The cut is one more record lost; the complete ones before it were scanned.
+        totals.malformed += 1;
+        totals.records += 1;
+        let reason = format!("input truncated or corrupt: {}", t.error);
+        writeln!(malformed, "{name_field},{},{}", t.line, csv_field(&reason))
+            .with_context(|| format!("writing {}", malformed_path.display()))?;
+        ctx.note(format!("{name}:{}: {reason}; every complete record before it was scanned", t.line));
+    }
+    note_file_read(ctx, &name, jurisdiction, &stats, malformed_path);
+    Ok(())
+}
+
+fn note_file_read(ctx: &Context, name: &str, jurisdiction: &str, stats: &ReadStats, malformed_path: &Path) {
+    ctx.note(format!(
+        "{name}: {} records as {} ({} malformed{}), office {jurisdiction}",
+        stats.records,
+        stats.format.map(|f| f.to_string()).unwrap_or_default(),
+        stats.malformed,
+        if stats.malformed > 0 { format!(", listed in {}", malformed_path.display()) } else { String::new() }
+    ));
+}
+
+fn records_per_second(records: u64, elapsed: f64) -> f64 {
+    if elapsed > 0.0 { records as f64 / elapsed } else { 0.0 }
+}
+
+// ---- The run summary of `infra scan`: printed with --json and stored with the run. ----
+
+fn scan_summary(
+    totals: &Totals,
+    verdicts: [u64; 3],
+    report: &Report,
+    elapsed: f64,
+    events_path: &Path,
+) -> scrutineer_infra::RunSummary {
+    let totals = scrutineer_infra::ScanTotals {
+        records: totals.records,
+        malformed: totals.malformed,
+        normal: verdicts[Verdict::Normal as usize],
+        anomaly: verdicts[Verdict::Anomaly as usize],
+        attack: verdicts[Verdict::Attack as usize],
+        findings: report.findings.len(),
+        seconds: elapsed,
+        records_per_second: records_per_second(totals.records, elapsed),
+        events_csv: events_path.to_path_buf(),
+    };
+    // The stored summary also carries what the HTML report charts: the campaigns and
+    // the hostile events per day and office; `--json` prints the totals and the
+    // number of campaigns.
+    scrutineer_infra::RunSummary::new(totals, &report.campaigns, &report.trend)
+}
+
+fn store_scan(
+    ctx: &Context,
+    files: &[PathBuf],
+    report: &Report,
+    summary: &scrutineer_infra::RunSummary,
+) -> anyhow::Result<()> {
+    let mut store = ctx.open_store(
+        "infra scan",
+        &files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
+    )?;
+    let run = store.begin_run(Engine::Infra, "infra scan").context("starting a run in the store")?;
+    store.put_findings(Some(run), &report.findings).context("storing findings")?;
+    store.finish_run(run, &StoredSummary::new(summary)?).context("finishing the run")?;
+    Ok(())
+}
+
+// ---- End of the run summary. ----
+
+fn print_scan(totals: &Totals, verdicts: [u64; 3], elapsed: f64, events_path: &Path, report: &Report) {
     println!(
-        "{total_records} records in {elapsed:.2}s ({:.0}/s): {} attack, {} anomaly, {} normal; {total_malformed} malformed",
-        if elapsed > 0.0 { total_records as f64 / elapsed } else { 0.0 },
+        "{} records in {elapsed:.2}s ({:.0}/s): {} attack, {} anomaly, {} normal; {} malformed",
+        totals.records,
+        records_per_second(totals.records, elapsed),
         verdicts[2],
         verdicts[1],
-        verdicts[0]
+        verdicts[0],
+        totals.malformed
     );
     println!("verdicts -> {}", events_path.display());
     print_findings(&report.findings);
@@ -515,7 +592,6 @@ fn scan(
             .collect();
         print_table(&["score", "offices", "sources", "jurisdictions", "linked by"], &rows);
     }
-    Ok(())
 }
 
 fn print_findings(findings: &[Finding]) {
@@ -547,38 +623,6 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()>
         .with_context(|| format!("writing {}", path.display()))
 }
 
-fn read_counts(path: &Path) -> anyhow::Result<BTreeMap<Arc<str>, DailySeries>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out: BTreeMap<Arc<str>, DailySeries> = BTreeMap::new();
-    let all: Arc<str> = Arc::from("*");
-    for (i, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        let (date, j, count) = match f.as_slice() {
-            [d, c] => (*d, None, *c),
-            [d, j, c] => (*d, Some(*j), *c),
-            _ => bail!("{}:{}: expected 'date,count' or 'date,jurisdiction,count'", path.display(), i + 1),
-        };
-        let Ok(day) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") else {
-            if i == 0 {
-                continue; // header
-            }
-            bail!("{}:{}: field 'date': '{date}' is not YYYY-MM-DD", path.display(), i + 1);
-        };
-        let n: u64 = count.parse().with_context(|| {
-            format!("{}:{}: field 'count': '{count}' is not a count", path.display(), i + 1)
-        })?;
-        if let Some(j) = j {
-            out.entry(Arc::from(j)).or_default().add(day, n);
-        }
-        out.entry(all.clone()).or_default().add(day, n);
-    }
-    Ok(out)
-}
-
 fn trend(
     ctx: &Context,
     files: &[PathBuf],
@@ -589,64 +633,8 @@ fn trend(
     recent_weeks: usize,
 ) -> anyhow::Result<()> {
     let series = match counts {
-        Some(c) => read_counts(c)?,
-        None => {
-            if files.is_empty() {
-                bail!("give log files to count, or --counts CSV");
-            }
-            let juris = jurisdictions(files, &input.jurisdiction)?;
-            let profile = profile.map(load_profile).transpose()?;
-            let analyser = Analyser { profile: profile.as_ref(), indicators: None };
-            let mut agg = Aggregator::new(Thresholds::default());
-            let (mut records, mut malformed) = (0u64, 0u64);
-            for (file, j) in files.iter().zip(&juris) {
-                let bar = ctx.file_progress(file);
-                let opts = read_options(input, input.format, j);
-                let stats = read_file(
-                    file,
-                    &opts,
-                    &|n| bar.inc(n),
-                    |ev| analyser.analyse(ev),
-                    |batch| {
-                        for p in batch {
-                            if let Ok(a) = p.result {
-                                agg.observe(&a);
-                            }
-                        }
-                        Ok(())
-                    },
-                )
-                .with_context(|| format!("reading {}", file.display()))?;
-                bar.finish_and_clear();
-                records += stats.records;
-                malformed += stats.malformed;
-                if let Some(t) = &stats.truncated {
-                    records += 1;
-                    malformed += 1;
-                    ctx.note(format!(
-                        "{}:{}: input truncated or corrupt: {}",
-                        file.display(),
-                        t.line,
-                        t.error
-                    ));
-                }
-            }
-            check_malformed("records", malformed, records, input.limits.max_malformed)
-                .with_context(|| format!("counting {} input(s)", files.len()))?;
-            if all_events {
-                let mut all = agg.all_daily.clone();
-                let mut total = DailySeries::default();
-                for s in all.values() {
-                    for (d, n) in &s.days {
-                        total.add(*d, *n);
-                    }
-                }
-                all.insert(Arc::from("*"), total);
-                all
-            } else {
-                agg.hostile_daily.clone()
-            }
-        }
+        Some(c) => read_daily_counts(c)?,
+        None => count_daily(ctx, files, input, profile)?.daily_series(all_events),
     };
     let rows = trend_rows(&series, recent_weeks);
     if rows.is_empty() {
@@ -658,6 +646,53 @@ fn trend(
     }
     print_trend(&rows);
     Ok(())
+}
+
+/// Reads and analyses the logs for their daily counts only.
+fn count_daily(
+    ctx: &Context,
+    files: &[PathBuf],
+    input: &InputArgs,
+    profile: Option<&Path>,
+) -> anyhow::Result<Aggregator> {
+    if files.is_empty() {
+        bail!("give log files to count, or --counts CSV");
+    }
+    let juris = jurisdictions(files, &input.jurisdiction)?;
+    let profile = profile.map(load_profile).transpose()?;
+    let analyser = Analyser { profile: profile.as_ref(), indicators: None };
+    let mut agg = Aggregator::new(Thresholds::default());
+    let mut totals = Totals::default();
+    for (file, j) in files.iter().zip(&juris) {
+        let bar = ctx.file_progress(file);
+        let opts = read_options(input, input.format, j);
+        let stats = read_file(
+            file,
+            &opts,
+            &|n| bar.inc(n),
+            |ev| analyser.analyse(ev),
+            |batch| {
+                for p in batch {
+                    if let Ok(a) = p.result {
+                        agg.observe(&a);
+                    }
+                }
+                Ok(())
+            },
+        )
+        .with_context(|| format!("reading {}", file.display()))?;
+        bar.finish_and_clear();
+        totals.records += stats.records;
+        totals.malformed += stats.malformed;
+        if let Some(t) = &stats.truncated {
+            totals.records += 1;
+            totals.malformed += 1;
+            ctx.note(format!("{}:{}: input truncated or corrupt: {}", file.display(), t.line, t.error));
+        }
+    }
+    check_malformed("records", totals.malformed, totals.records, input.limits.max_malformed)
+        .with_context(|| format!("counting {} input(s)", files.len()))?;
+    Ok(agg)
 }
 
 fn sparkline(counts: &[u64]) -> String {
@@ -699,8 +734,7 @@ fn print_trend(rows: &[TrendRow]) {
     );
     println!(
         "\ntest: one-sided Poisson rate-ratio (exact binomial) of the recent weeks against all earlier weeks; ramp-up when p < {} and ratio >= {}",
-        scrutineer_infra::trend::ALPHA,
-        scrutineer_infra::trend::MIN_RATIO
+        ALPHA, MIN_RATIO
     );
 }
 
@@ -734,22 +768,9 @@ fn import(ctx: &Context, bundle: &Path, out: Option<&Path>) -> anyhow::Result<()
     let indicators = scrutineer_share::import_bundle(&text)
         .with_context(|| format!("reading the STIX bundle {}", bundle.display()))?;
     if let Some(out) = out {
-        let mut w = BufWriter::new(File::create(out).with_context(|| format!("creating {}", out.display()))?);
-        writeln!(w, "type,value,description")?;
-        for ind in &indicators {
-            for (t, v) in &ind.observables {
-                if let Some(k) = indicator_kind(t) {
-                    writeln!(
-                        w,
-                        "{},{},{}",
-                        k.as_str(),
-                        csv_field(v),
-                        csv_field(ind.name.as_deref().unwrap_or(""))
-                    )?;
-                }
-            }
-        }
-        w.flush()?;
+        let w = BufWriter::new(File::create(out).with_context(|| format!("creating {}", out.display()))?);
+        write_indicator_list(w, &stix_indicators(&indicators, ""))
+            .with_context(|| format!("writing {}", out.display()))?;
         ctx.note(format!("wrote {} indicators to {}", indicators.len(), out.display()));
     }
     if ctx.json {
