@@ -104,8 +104,7 @@ pub struct Mark {
 }
 
 pub fn read_cvr_json(path: &Path) -> Result<CvrExport> {
-    let reader = std::io::BufReader::new(open(path)?);
-    serde_json::from_reader(reader).map_err(|e| AuditError::Json {
+    serde_json::from_reader(open(path)?).map_err(|e| AuditError::Json {
         path: path.to_owned(),
         line: e.line(),
         source: e,
@@ -115,7 +114,8 @@ pub fn read_cvr_json(path: &Path) -> Result<CvrExport> {
 /// Reads an export and reports whether writing the typed records back gives the same
 /// JSON document (nothing dropped, nothing invented).
 pub fn read_cvr_json_lossless(path: &Path) -> Result<(CvrExport, bool)> {
-    let text = std::fs::read_to_string(path).map_err(|e| AuditError::io(path, e))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut open(path)?, &mut text).map_err(|e| AuditError::io(path, e))?;
     let json_err =
         |e: serde_json::Error| AuditError::Json { path: path.to_owned(), line: e.line(), source: e };
     let raw: serde_json::Value = serde_json::from_str(&text).map_err(json_err)?;
@@ -143,8 +143,11 @@ pub struct DominionManifests {
 }
 
 fn read_list(path: &Path) -> Result<Vec<serde_json::Value>> {
-    let f: ManifestFile = serde_json::from_reader(std::io::BufReader::new(open(path)?))
-        .map_err(|e| AuditError::Json { path: path.to_owned(), line: e.line(), source: e })?;
+    let f: ManifestFile = serde_json::from_reader(open(path)?).map_err(|e| AuditError::Json {
+        path: path.to_owned(),
+        line: e.line(),
+        source: e,
+    })?;
     Ok(f.list)
 }
 
@@ -546,9 +549,9 @@ pub fn check_csv(export: &CsvExport, manifest: &Manifest) -> CsvCheck {
     c
 }
 
-/// SHA-256 of a file, lower-case hex.
+/// SHA-256 of a file as it is on disk (compressed or not), lower-case hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = open(path)?;
+    let mut f = std::fs::File::open(path).map_err(|e| AuditError::io(path, e))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use scrutineer_core::input::{self, Input, InputError};
 use scrutineer_core::lines::{DEFAULT_MAX_LINE_BYTES, LineLimit};
 
 /// Everything that can go wrong while reading audit inputs or running an audit.
@@ -35,6 +36,9 @@ pub enum AuditError {
     Format { path: PathBuf, line: u64, message: String },
     #[error("{0}")]
     Invalid(String),
+    /// An input that could not be opened, or is compressed in a format no reader takes.
+    #[error(transparent)]
+    Input(#[from] InputError),
 }
 
 pub type Result<T> = std::result::Result<T, AuditError>;
@@ -109,14 +113,15 @@ where
     raw.parse::<T>().map_err(|e| AuditError::field(path, line, name, raw, e.to_string()))
 }
 
-pub(crate) fn open(path: &std::path::Path) -> Result<std::fs::File> {
-    std::fs::File::open(path).map_err(|e| AuditError::io(path, e))
+/// Opens an input, plain, gzip or zstd ([`scrutineer_core::input`]).
+pub(crate) fn open(path: &std::path::Path) -> Result<Input> {
+    Ok(input::open(path)?)
 }
 
 /// Opens a line-based (CSV) input with its lines bounded: a line longer than
 /// [`DEFAULT_MAX_LINE_BYTES`] stops the read with an error naming it, as any other
 /// malformed row of an audit input does, instead of being held in memory whole.
-pub(crate) fn open_lines(path: &std::path::Path) -> Result<LineLimit<std::fs::File>> {
+pub(crate) fn open_lines(path: &std::path::Path) -> Result<LineLimit<Input>> {
     Ok(LineLimit::strict(open(path)?, DEFAULT_MAX_LINE_BYTES))
 }
 

@@ -185,8 +185,7 @@ pub struct AuditFile {
 
 impl AuditFile {
     pub fn load(path: &Path) -> Result<AuditFile> {
-        let f = std::io::BufReader::new(open(path)?);
-        serde_json::from_reader(f).map_err(|e| AuditError::Json {
+        serde_json::from_reader(open(path)?).map_err(|e| AuditError::Json {
             path: path.to_owned(),
             line: e.line(),
             source: e,

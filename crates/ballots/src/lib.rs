@@ -35,6 +35,8 @@ pub enum BallotsError {
     Sink { message: String },
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Input(#[from] scrutineer_core::input::InputError),
 }
 
 /// The outcome of one receipt. `Cured` counts as accepted; `Spoiled` voids the envelope

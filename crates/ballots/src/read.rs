@@ -2,7 +2,6 @@
 //! interned to integers. Rows that cannot be read are kept as [`Malformed`] with their
 //! file, line and field; they are never dropped silently.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc;
@@ -14,6 +13,7 @@ use csv::ByteRecord;
 use crate::layout::Layout;
 use crate::time::{self, DateFormat};
 use crate::{BallotsError, Outcome, VoterStatus};
+use scrutineer_core::input::Input;
 use scrutineer_core::intern::Interner;
 use scrutineer_core::lines::LineLimit;
 
@@ -184,7 +184,8 @@ pub struct Inputs<'p> {
     pub max_line: usize,
 }
 
-type Source = LineLimit<File>;
+/// An input after decompression, its first bytes (read to choose the delimiter) put back.
+type Source = LineLimit<std::io::Chain<std::io::Cursor<Vec<u8>>, Input>>;
 
 struct Csv {
     reader: csv::Reader<Source>,
@@ -194,19 +195,37 @@ struct Csv {
     estimated_rows: usize,
 }
 
+/// CSV exports compress about four to ten times; the low end, so that room made for the
+/// rows of a compressed input is rarely more than needed.
+const COMPRESSED_CSV_RATIO: usize = 4;
+
 fn open_csv(path: &Path, max_line: usize) -> Result<Csv, BallotsError> {
     let io = |source| BallotsError::Io { path: path.to_path_buf(), source };
-    let mut f = File::open(path).map_err(io)?;
+    let mut input = scrutineer_core::input::open(path)?;
     let mut head = vec![0u8; 64 * 1024];
-    let n = f.read(&mut head).map_err(io)?;
-    let first = head[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let mut n = 0;
+    while n < head.len() {
+        match input.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    head.truncate(n);
+    let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
     let tabs = first.iter().filter(|&&b| b == b'\t').count();
     let commas = first.iter().filter(|&&b| b == b',').count();
     let delimiter = if tabs > commas { b'\t' } else { b',' };
-    let lines = head[..n].iter().filter(|&&b| b == b'\n').count().max(1);
-    let file_len = f.metadata().map(|m| m.len()).unwrap_or(0) as usize;
+    let lines = head.iter().filter(|&&b| b == b'\n').count().max(1);
+    let on_disk = input.file_len().unwrap_or(0) as usize;
+    let file_len = if input.compression().is_compressed() {
+        on_disk.saturating_mul(COMPRESSED_CSV_RATIO)
+    } else {
+        on_disk
+    };
     let estimated_rows = file_len / (n / lines).max(1) + 1;
-    let f = LineLimit::new(File::open(path).map_err(io)?, max_line);
+    let f = LineLimit::new(std::io::Cursor::new(head).chain(input), max_line);
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).buffer_capacity(1 << 20).from_reader(f);
     let headers = reader
