@@ -11,6 +11,7 @@ mod finding;
 pub mod input;
 pub mod intern;
 pub mod lines;
+pub mod splitmix;
 pub mod stats;
 mod technique;
 pub mod text;
