@@ -564,6 +564,38 @@ pub fn sha256_file(path: &Path) -> Result<String> {
     Ok(hex::encode(h.finalize()))
 }
 
+/// One `*-hash.txt` file checked against the files it may describe.
+#[derive(Debug, Clone, Serialize)]
+pub struct HashCheck {
+    /// The hash file.
+    pub hash_file: String,
+    /// The SHA-256 it declares, lower-case hex.
+    pub declared: String,
+    /// The file whose SHA-256 it is (the last, if several match), if any.
+    pub matches_file: Option<String>,
+    /// `ok`, or `HASH_MISMATCH` when no file matches.
+    pub status: &'static str,
+}
+
+/// Checks every hash file against the SHA-256 of each of `files`.
+pub fn check_hashes(hash_files: &[std::path::PathBuf], files: &[&Path]) -> Result<Vec<HashCheck>> {
+    if hash_files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sums = Vec::with_capacity(files.len());
+    for f in files {
+        sums.push((f.display().to_string(), sha256_file(f)?));
+    }
+    let mut checks = Vec::with_capacity(hash_files.len());
+    for h in hash_files {
+        let declared = declared_hash(h)?;
+        let matches_file = sums.iter().rev().find(|(_, sum)| *sum == declared).map(|(f, _)| f.clone());
+        let status = if matches_file.is_some() { "ok" } else { "HASH_MISMATCH" };
+        checks.push(HashCheck { hash_file: h.display().to_string(), declared, matches_file, status });
+    }
+    Ok(checks)
+}
+
 /// The hash a `*-hash.txt` file declares (first whitespace-separated token).
 pub fn declared_hash(path: &Path) -> Result<String> {
     let s = std::fs::read_to_string(path).map_err(|e| AuditError::io(path, e))?;

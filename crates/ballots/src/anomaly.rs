@@ -46,6 +46,18 @@ pub struct AnomalyOptions {
     pub min_group: u64,
 }
 
+impl AnomalyOptions {
+    /// The default options at family-wise error rate `alpha`, which must lie in (0, 1).
+    pub fn with_alpha(alpha: f64) -> Result<AnomalyOptions, crate::BallotsError> {
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(crate::BallotsError::Invalid(format!(
+                "--alpha must be between 0 and 1, got {alpha}"
+            )));
+        }
+        Ok(AnomalyOptions { alpha, ..AnomalyOptions::default() })
+    }
+}
+
 impl Default for AnomalyOptions {
     fn default() -> Self {
         AnomalyOptions { alpha: 0.01, burst_window_secs: 600, min_group: 30 }

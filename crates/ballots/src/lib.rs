@@ -1,26 +1,53 @@
 //! Mail-ballot reconciliation: roll, issuance, returns and check-ins to findings.
 //!
-//! The pipeline: [`read`] (any [`Layout`] -> one [`Dataset`] of interned ids), then
-//! [`reconcile`] (the rules and per-precinct totals) and [`anomaly`] (statistical tests),
-//! then [`explain`] (core findings with evidence) and [`output`] (the CSV files).
+//! # Brief overview
+//!
+//! The pipeline has four steps, each a function at this crate's root:
+//!
+//! 1. [`read_all`] reads the four [`Inputs`] (plain, gzip or zstd files) in any
+//!    [`Layout`] (the generic one, North Carolina's, Ohio's, or a mapping file) into one
+//!    [`Dataset`] of interned ids; rows that cannot be read are kept as [`Malformed`],
+//!    counted in [`ReadStats`], never dropped.
+//! 2. [`reconcile`] applies the rules ([`RuleKind`]) and closes the per-precinct
+//!    [`PrecinctTotals`], giving a [`Reconciliation`] of [`RuleFinding`]s.
+//! 3. [`detect_anomalies`] runs the statistical tests ([`AnomalyOptions`]) and gives
+//!    [`Anomaly`]s.
+//! 4. [`rule_finding`] and [`anomaly_finding`] turn both into core findings for the
+//!    store; [`write_findings`], [`write_anomalies`], [`write_totals`],
+//!    [`write_malformed`] and [`write_report`] write the output files.
+//!
+//! [`count_by`] counts a file's rows by columns (a state's published totals), and
+//! [`encode_record`], [`encode_finding`] and their siblings are the encoding of a run's
+//! entries in the tamper-evident ledger ([`EntryKind`]).
+//!
 //! Nothing here touches the store or the ledger: the binary hands records and findings on.
 
-pub mod anomaly;
-pub mod explain;
-pub mod layout;
-pub mod output;
-pub mod read;
-pub mod reconcile;
-pub mod time;
-pub mod totals;
+#![allow(missing_docs)]
+
+mod anomaly;
+mod explain;
+mod layout;
+mod ledger_entry;
+mod output;
+mod read;
+mod reconcile;
+mod time;
+mod totals;
 
 use std::path::PathBuf;
 
-pub use anomaly::{Anomaly, AnomalyOptions};
-pub use layout::Layout;
-pub use read::{Dataset, Inputs, Malformed, read_all};
-pub use reconcile::{PrecinctTotals, Reconciliation, RuleFinding, reconcile};
+pub use anomaly::{Anomaly, AnomalyOptions, detect as detect_anomalies};
+pub use explain::{anomaly_finding, rule_finding, store_findings};
+pub use layout::{CheckinColumns, IssuedColumns, Layout, OHIO_SOS_MAPPING, ReturnsColumns, RollColumns};
+pub use ledger_entry::{
+    EntryKind, FIELD_SEPARATOR, encode_anomaly, encode_entry, encode_finding, encode_record, encode_source,
+};
+pub use output::{write_anomalies, write_findings, write_malformed, write_report, write_totals};
+pub use read::{CsvRecord, Dataset, Inputs, Malformed, Progress, ReadStats, RecordSink, read_all};
+pub use reconcile::{EnvState, PrecinctTotals, Reconciliation, RuleFinding, reconcile};
+pub use totals::{column_for, count_by};
 
+/// Why a reconciliation could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum BallotsError {
     #[error("{path}: {source}")]

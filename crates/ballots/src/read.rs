@@ -122,6 +122,20 @@ pub struct ReadStats {
     pub malformed: u64,
 }
 
+impl ReadStats {
+    /// Rows read in all: those counted by file, and malformed rows the csv layer rejected
+    /// before any count (a few malformed rows are counted twice: the share errs low).
+    pub fn rows_read(&self) -> u64 {
+        self.roll_rows + self.issued_rows + self.return_rows + self.checkin_rows + self.malformed
+    }
+
+    /// Fails when more than `max_share` (0..=1, `--max-malformed`) of the rows read were
+    /// malformed.
+    pub fn check_malformed(&self, max_share: f64) -> Result<(), scrutineer_core::lines::TooManyMalformed> {
+        scrutineer_core::lines::check_malformed("rows", self.malformed, self.rows_read(), max_share)
+    }
+}
+
 /// Everything read, normalised.
 #[derive(Default)]
 pub struct Dataset {

@@ -4,32 +4,47 @@
 //! altered, missing or reordered entry.
 //!
 //! Files, for a ledger at `PATH`:
-//! - `PATH`: the entries (see [`log`] for the framing), mode 0600;
+//! - `PATH`: the entries (see [`EntryReader`] for the framing), mode 0600;
 //! - `PATH.sth`: signed tree heads, one JSON object per line (public);
 //! - `PATH.pub`: the public key, for verifiers (pin a copy elsewhere);
 //! - `PATH.ckpt`: a checkpoint of the tree's right edge so that reopening is fast;
 //! - the ed25519 secret key, kept outside the ledger's folder (see [`keys`]), with the
-//!   signer's record of the heads it published beside it.
+//!   signer's record of the heads it published beside it ([`Signer`], [`default_key_path`]).
 //!
 //! An entry is acknowledged when a signed tree head covering it has been published
 //! ([`Ledger::sign`]); the writer holds an exclusive lock on the ledger file.
 
-pub mod keys;
-pub mod log;
-pub mod merkle;
-pub mod sth;
-pub mod verify;
+#![allow(missing_docs)]
+
+mod bench;
+mod keys;
+mod log;
+mod merkle;
+mod sth;
+mod verify;
 
 use std::path::{Path, PathBuf};
 
+pub use bench::{BenchOptions, BenchReport, bench};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
-pub use keys::{KeyOrigin, KeyPlacement, Signer, SignerState};
-pub use log::{
-    Durability, Ledger, LockWait, RawEntry, Recovery, WriterOptions, read_entries, read_leaf_hashes,
+pub use keys::{
+    KEY_ENV, KeyOrigin, KeyPlacement, Signer, SignerState, config_dir, default_key_path, ledger_id,
 };
-pub use merkle::{Frontier, Hash, leaf_hash, node_hash};
-pub use sth::SignedTreeHead;
-pub use verify::{Problem, VerifyOptions, VerifyReport, Witness, WitnessCheck, verify};
+pub use log::{
+    Durability, ENTRY_HEADER, EntryReader, Ledger, LockWait, MAGIC, MAX_ENTRY, Next, RawEntry, Recovery,
+    WriterOptions, checkpoint_path, read_entries, read_leaf_hashes,
+};
+pub use merkle::{
+    Frontier, Hash, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash,
+    root as merkle_root, verify_consistency, verify_inclusion,
+};
+pub use sth::{
+    HEAD_VERSION, SignedTreeHead, append_sth, public_key_path, read_head_file, read_public_key, read_sths,
+    sth_path,
+};
+pub use verify::{
+    Problem, VerifyOptions, VerifyReport, Witness, WitnessCheck, verify, verify_bytes, verify_strict,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {

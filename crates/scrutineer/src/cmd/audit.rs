@@ -1,13 +1,13 @@
 //! `scrutineer audit ...`: risk-limiting audits.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
-use scrutineer_audit::workflow::{self, AuditFile, Decision, PollingMethod};
-use scrutineer_audit::{arlo, bravo, colorado, dominion, manifest::Manifest, raire, risk};
-use scrutineer_core::{Engine, Evidence, Finding, Severity};
+use scrutineer_audit::workflow::{self, AuditFile, ContestStatus, Decision, PollingMethod, SampleSizeMethod};
+use scrutineer_audit::{arlo, colorado, dominion, manifest::Manifest, raire, sampler::ConsistentSampler};
+use scrutineer_core::Engine;
 
 use scrutineer_core::text::csv_field;
 
@@ -40,27 +40,7 @@ pub enum CvrFormat {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Start a ballot-polling audit file from reported results and a ballot manifest.
-    Init {
-        /// Reported results: contest,candidate,votes[,winners,ballots,kind,threshold].
-        #[arg(long)]
-        results: PathBuf,
-        /// Ballot manifest (batches and ballot counts).
-        #[arg(long)]
-        manifest: PathBuf,
-        /// Public random seed (e.g. 20 dice rolls).
-        #[arg(long)]
-        seed: String,
-        #[arg(long, default_value_t = 0.10)]
-        risk_limit: f64,
-        #[arg(long, value_enum, default_value = "bravo")]
-        method: MethodArg,
-        /// Sample without replacement (default: with replacement, as BRAVO assumes).
-        #[arg(long)]
-        without_replacement: bool,
-        /// The audit file to create.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Init(InitArgs),
     /// Print the ballots to pull (batch and position) from a manifest, seed and size.
     Sample {
         /// Ballot manifest; or use --audit to extend an audit file's sample.
@@ -137,6 +117,30 @@ pub enum AuditCommand {
     },
 }
 
+// The arguments of `audit init` (its help is the variant's).
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Reported results: contest,candidate,votes[,winners,ballots,kind,threshold].
+    #[arg(long)]
+    results: PathBuf,
+    /// Ballot manifest (batches and ballot counts).
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Public random seed (e.g. 20 dice rolls).
+    #[arg(long)]
+    seed: String,
+    #[arg(long, default_value_t = 0.10)]
+    risk_limit: f64,
+    #[arg(long, value_enum, default_value = "bravo")]
+    method: MethodArg,
+    /// Sample without replacement (default: with replacement, as BRAVO assumes).
+    #[arg(long)]
+    without_replacement: bool,
+    /// The audit file to create.
+    #[arg(long)]
+    out: PathBuf,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MethodArg {
     Bravo,
@@ -146,120 +150,18 @@ pub enum MethodArg {
 pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::Replay { format, file, out } => replay(ctx, format, &file, &out),
-        AuditCommand::Init { results, manifest, seed, risk_limit, method, without_replacement, out } => {
-            if !(risk_limit > 0.0 && risk_limit < 1.0) {
-                bail!("--risk-limit must be between 0 and 1, got {risk_limit}");
-            }
-            let m = Manifest::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
-            let contests = workflow::read_results(&results, m.total_ballots())
-                .with_context(|| format!("reading {}", results.display()))?;
-            let a = AuditFile {
-                seed,
-                risk_limit,
-                method: match method {
-                    MethodArg::Bravo => PollingMethod::Bravo,
-                    MethodArg::Alpha => PollingMethod::Alpha,
-                },
-                with_replacement: !without_replacement,
-                manifest: m,
-                contests,
-                draws: Vec::new(),
-                interpretations: Default::default(),
-            };
-            a.save(&out)?;
-            ctx.note(format!(
-                "{}: {} contests, {} ballots in {} batches",
-                out.display(),
-                a.contests.len(),
-                a.manifest.total_ballots(),
-                a.manifest.batches.len()
-            ));
-            Ok(())
-        }
+        AuditCommand::Init(args) => init(ctx, args),
         AuditCommand::Sample { manifest, seed, size, with_replacement, audit } => {
-            let draws = match (audit, manifest, seed) {
-                (Some(path), _, _) => {
-                    let mut a = AuditFile::load(&path)?;
-                    a.extend_sample(size);
-                    a.save(&path)?;
-                    a.draws
-                }
-                (None, Some(m), Some(seed)) => {
-                    let m = Manifest::read(&m).with_context(|| format!("reading {}", m.display()))?;
-                    let ids: Vec<String> = m.ballot_ids().collect();
-                    let s = scrutineer_audit::sampler::ConsistentSampler::new(&seed);
-                    workflow::draws_from(&s.sample(ids.iter().map(String::as_str), size, with_replacement))
-                }
-                _ => bail!("give --audit FILE, or --manifest and --seed"),
-            };
-            if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&draws)?);
-            } else {
-                println!("draw,batch,position,generation,ticket_number");
-                for d in &draws {
-                    println!(
-                        "{},{},{},{},{}",
-                        d.draw,
-                        csv_field(&d.batch).into_owned(),
-                        d.position,
-                        d.generation,
-                        d.ticket_number
-                    );
-                }
-            }
-            Ok(())
+            sample(ctx, manifest.as_deref(), seed.as_deref(), size, with_replacement, audit.as_deref())
         }
-        AuditCommand::Record { audit, interpretations } => {
-            let mut a = AuditFile::load(&audit)?;
-            let new = workflow::read_interpretations(&interpretations)
-                .with_context(|| format!("reading {}", interpretations.display()))?;
-            let drawn: std::collections::BTreeSet<String> =
-                a.draws.iter().map(|d| format!("{}-{}", d.batch, d.position)).collect();
-            let not_drawn: Vec<&String> = new.keys().filter(|k| !drawn.contains(*k)).collect();
-            if !not_drawn.is_empty() {
-                bail!(
-                    "{}: {} interpreted ballots were not drawn (first: {})",
-                    interpretations.display(),
-                    not_drawn.len(),
-                    not_drawn[0]
-                );
-            }
-            let n = new.len();
-            for (k, v) in new {
-                a.interpretations.insert(k, v);
-            }
-            a.save(&audit)?;
-            ctx.note(format!(
-                "recorded {n} ballots; {} of {} draws interpreted",
-                a.interpretations.len(),
-                a.draws.len()
-            ));
-            Ok(())
-        }
+        AuditCommand::Record { audit, interpretations } => record(ctx, &audit, &interpretations),
         AuditCommand::Status { audit, store_findings } => status(ctx, &audit, store_findings),
         AuditCommand::Estimate { margins, risk_limits, method, gamma } => {
-            let mut rows = Vec::new();
-            for &m in &margins {
-                for &a in &risk_limits {
-                    if !(a > 0.0 && a < 1.0 && m > 0.0 && m <= 1.0) {
-                        bail!("margins must be in (0, 1] and risk limits in (0, 1): {m}, {a}");
-                    }
-                    let n = match method {
-                        EstimateMethod::Bravo => bravo::asn_for_margin(m, a),
-                        EstimateMethod::Comparison => Some(risk::comparison_sample_size(m, a, gamma)),
-                    };
-                    rows.push(serde_json::json!({"margin": m, "risk_limit": a, "sample_size": n}));
-                }
-            }
-            if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
-                println!("margin,risk_limit,sample_size");
-                for r in &rows {
-                    println!("{},{},{}", r["margin"], r["risk_limit"], r["sample_size"]);
-                }
-            }
-            Ok(())
+            let method = match method {
+                EstimateMethod::Bravo => SampleSizeMethod::Bravo,
+                EstimateMethod::Comparison => SampleSizeMethod::Comparison { gamma },
+            };
+            estimate(ctx, &margins, &risk_limits, method)
         }
         AuditCommand::Arlo { file, totals } => arlo_cmd(ctx, &file, totals.as_deref()),
         AuditCommand::Cvr { format, files, manifest, hash } => {
@@ -268,79 +170,149 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
     }
 }
 
-fn status(ctx: &Context, path: &std::path::Path, store_findings: bool) -> anyhow::Result<()> {
+fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
+    let InitArgs { results, manifest, seed, risk_limit, method, without_replacement, out } = args;
+    let method = match method {
+        MethodArg::Bravo => PollingMethod::Bravo,
+        MethodArg::Alpha => PollingMethod::Alpha,
+    };
+    let m = Manifest::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+    let contests = workflow::read_results(&results, m.total_ballots())
+        .with_context(|| format!("reading {}", results.display()))?;
+    let a = AuditFile::new(seed, risk_limit, method, !without_replacement, m, contests)?;
+    a.save(&out)?;
+    ctx.note(format!(
+        "{}: {} contests, {} ballots in {} batches",
+        out.display(),
+        a.contests.len(),
+        a.manifest.total_ballots(),
+        a.manifest.batches.len()
+    ));
+    Ok(())
+}
+
+fn sample(
+    ctx: &Context,
+    manifest: Option<&Path>,
+    seed: Option<&str>,
+    size: usize,
+    with_replacement: bool,
+    audit: Option<&Path>,
+) -> anyhow::Result<()> {
+    let draws = match (audit, manifest, seed) {
+        (Some(path), _, _) => {
+            let mut a = AuditFile::load(path)?;
+            a.extend_sample(size);
+            a.save(path)?;
+            a.draws
+        }
+        (None, Some(m), Some(seed)) => {
+            let m = Manifest::read(m).with_context(|| format!("reading {}", m.display()))?;
+            let ids: Vec<String> = m.ballot_ids().collect();
+            let s = ConsistentSampler::new(seed);
+            workflow::draws_from(&s.sample(ids.iter().map(String::as_str), size, with_replacement))
+        }
+        _ => bail!("give --audit FILE, or --manifest and --seed"),
+    };
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&draws)?);
+    } else {
+        println!("draw,batch,position,generation,ticket_number");
+        for d in &draws {
+            println!(
+                "{},{},{},{},{}",
+                d.draw,
+                csv_field(&d.batch).into_owned(),
+                d.position,
+                d.generation,
+                d.ticket_number
+            );
+        }
+    }
+    Ok(())
+}
+
+fn record(ctx: &Context, audit: &Path, interpretations: &Path) -> anyhow::Result<()> {
+    let mut a = AuditFile::load(audit)?;
+    let new = workflow::read_interpretations(interpretations)
+        .with_context(|| format!("reading {}", interpretations.display()))?;
+    let n = a.record_interpretations(new, interpretations)?;
+    a.save(audit)?;
+    ctx.note(format!(
+        "recorded {n} ballots; {} of {} draws interpreted",
+        a.interpretations.len(),
+        a.draws.len()
+    ));
+    Ok(())
+}
+
+fn estimate(
+    ctx: &Context,
+    margins: &[f64],
+    risk_limits: &[f64],
+    method: SampleSizeMethod,
+) -> anyhow::Result<()> {
+    let grid = workflow::sample_size_grid(margins, risk_limits, method)?;
+    let rows = serde_json::to_value(&grid)?;
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        println!("margin,risk_limit,sample_size");
+        for r in rows.as_array().map(Vec::as_slice).unwrap_or_default() {
+            println!("{},{},{}", r["margin"], r["risk_limit"], r["sample_size"]);
+        }
+    }
+    Ok(())
+}
+
+fn status(ctx: &Context, path: &Path, store_findings: bool) -> anyhow::Result<()> {
     let a = AuditFile::load(path)?;
     let st = workflow::status(&a);
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&st)?);
     } else {
-        let rows: Vec<Vec<String>> = st
-            .iter()
-            .map(|s| {
-                vec![
-                    crate::ui::truncate(&s.contest, 40),
-                    s.reported_winners.join("; "),
-                    s.ballots_examined.to_string(),
-                    format!("{:.4}", s.measured_risk),
-                    format!("{}", s.risk_limit),
-                    match s.decision {
-                        Decision::Stop => "stop: outcome confirmed".to_owned(),
-                        Decision::Continue => format!(
-                            "escalate: draw more (about {} in all), else full hand count",
-                            s.estimated_total_draws.map_or("?".into(), |n| n.to_string())
-                        ),
-                        Decision::FullHandCount => {
-                            format!("full hand count: winners {}", s.sample_leaders.join("; "))
-                        }
-                    },
-                ]
-            })
-            .collect();
-        crate::ui::print_table(
-            &["contest", "reported winners", "ballots", "risk", "limit", "decision"],
-            &rows,
-        );
+        print_status(&st);
     }
     if store_findings {
-        let findings: Vec<Finding> = st
-            .iter()
-            .filter(|s| s.decision != Decision::Stop)
-            .map(|s| {
-                let (kind, sev, title) = match s.decision {
-                    Decision::FullHandCount if s.sample_leaders != s.reported_winners => (
-                        "outcome_overturned",
-                        Severity::Critical,
-                        format!("{}: full hand count names other winners than reported", s.contest),
-                    ),
-                    Decision::FullHandCount => (
-                        "full_hand_count",
-                        Severity::Medium,
-                        format!("{}: outcome settled by a full hand count", s.contest),
-                    ),
-                    _ => (
-                        "outcome_not_confirmed",
-                        Severity::Medium,
-                        format!("{}: risk limit not met (risk {:.3})", s.contest, s.measured_risk),
-                    ),
-                };
-                Finding::new(Engine::Audit, kind, &format!("{}|{}", a.seed, s.contest), title)
-                    .severity(sev)
-                    .confidence(1.0 - s.measured_risk)
-                    .scope(s.contest.clone())
-                    .evidence(Evidence::new(
-                        "audit_status",
-                        "measured risk and sample",
-                        serde_json::to_value(s).unwrap_or_default(),
-                    ))
-            })
-            .collect();
+        let findings = workflow::status_findings(&a, &st);
         let mut store = ctx.open_store("audit status", &path.display().to_string())?;
         let run = store.begin_run(Engine::Audit, "audit status")?;
         let n = store.put_findings(Some(run), &findings)?;
-        store.finish_run(run, &serde_json::json!({"contests": st.len(), "findings": n, "status": st}))?;
+        store.finish_run(run, &status_summary(&st, n))?;
         ctx.note(format!("{n} findings stored"));
     }
     Ok(())
+}
+
+/// The run's summary, stored with the run.
+fn status_summary(st: &[ContestStatus], findings: usize) -> serde_json::Value {
+    serde_json::json!({"contests": st.len(), "findings": findings, "status": st})
+}
+
+fn print_status(st: &[ContestStatus]) {
+    let rows: Vec<Vec<String>> = st
+        .iter()
+        .map(|s| {
+            vec![
+                crate::ui::truncate(&s.contest, 40),
+                s.reported_winners.join("; "),
+                s.ballots_examined.to_string(),
+                format!("{:.4}", s.measured_risk),
+                format!("{}", s.risk_limit),
+                match s.decision {
+                    Decision::Stop => "stop: outcome confirmed".to_owned(),
+                    Decision::Continue => format!(
+                        "escalate: draw more (about {} in all), else full hand count",
+                        s.estimated_total_draws.map_or("?".into(), |n| n.to_string())
+                    ),
+                    Decision::FullHandCount => {
+                        format!("full hand count: winners {}", s.sample_leaders.join("; "))
+                    }
+                },
+            ]
+        })
+        .collect();
+    crate::ui::print_table(&["contest", "reported winners", "ballots", "risk", "limit", "decision"], &rows);
 }
 
 fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Path>) -> anyhow::Result<()> {
@@ -428,25 +400,9 @@ fn cvr_cmd(
             let mpath = manifest.context("--manifest (ballot manifest CSV) is required")?;
             let m = Manifest::read(mpath)?;
             let check = dominion::check_csv(&e, &m);
-            let mut hash_checks = Vec::new();
-            for h in hashes {
-                let declared = dominion::declared_hash(h)?;
-                let mut matched = serde_json::Value::Null;
-                for p in [file.as_path(), mpath] {
-                    if dominion::sha256_file(p)? == declared {
-                        matched = p.display().to_string().into();
-                    }
-                }
-                let status = if matched.is_null() { "HASH_MISMATCH" } else { "ok" };
-                hash_checks.push(serde_json::json!({
-                    "hash_file": h.display().to_string(),
-                    "declared": declared,
-                    "matches_file": matched,
-                    "status": status,
-                }));
-            }
+            let hash_checks = dominion::check_hashes(hashes, &[file.as_path(), mpath])?;
             let mut v = serde_json::to_value(&check)?;
-            v["hash_checks"] = hash_checks.into();
+            v["hash_checks"] = serde_json::to_value(hash_checks)?;
             v["election"] = e.election.into();
             v
         }
