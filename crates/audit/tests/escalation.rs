@@ -2,7 +2,7 @@
 //! in at least 1 − α of simulated audits.
 
 use proptest::prelude::*;
-use scrutineer_audit::{bravo, risk};
+use scrutineer_audit::{alpha_pvalues, pair_test};
 
 /// splitmix64: a small deterministic generator so each case is reproducible.
 struct Rng(scrutineer_core::splitmix::SplitMix64);
@@ -39,7 +39,7 @@ fn bravo_escalates(
         } else {
             l += 1
         }
-        if bravo::pair_test("W", "L", rep_w, rep_l, w, l).risk <= alpha {
+        if pair_test("W", "L", rep_w, rep_l, w, l).risk <= alpha {
             return false;
         }
     }
@@ -53,7 +53,7 @@ fn alpha_escalates(rng: &mut Rng, n: u64, true_w: u64, eta0: f64, alpha: f64) ->
         let j = rng.below(i as u64 + 1) as usize;
         ballots.swap(i, j);
     }
-    let p = risk::alpha_pvalues(&ballots, Some(n), 1.0, eta0, 100.0);
+    let p = alpha_pvalues(&ballots, Some(n), 1.0, eta0, 100.0);
     !p.iter().any(|&x| x <= alpha)
 }
 

@@ -5,8 +5,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
-use scrutineer_audit::workflow::{self, AuditFile, ContestStatus, Decision, PollingMethod, SampleSizeMethod};
-use scrutineer_audit::{arlo, colorado, dominion, manifest::Manifest, raire, sampler::ConsistentSampler};
+use scrutineer_audit::{
+    self as audit, AuditFile, ConsistentSampler, ContestStatus, Decision, Manifest, PollingMethod,
+    SampleSizeMethod,
+};
 use scrutineer_core::Engine;
 
 use scrutineer_core::text::csv_field;
@@ -177,7 +179,7 @@ fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
         MethodArg::Alpha => PollingMethod::Alpha,
     };
     let m = Manifest::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
-    let contests = workflow::read_results(&results, m.total_ballots())
+    let contests = audit::read_results(&results, m.total_ballots())
         .with_context(|| format!("reading {}", results.display()))?;
     let a = AuditFile::new(seed, risk_limit, method, !without_replacement, m, contests)?;
     a.save(&out)?;
@@ -210,7 +212,7 @@ fn sample(
             let m = Manifest::read(m).with_context(|| format!("reading {}", m.display()))?;
             let ids: Vec<String> = m.ballot_ids().collect();
             let s = ConsistentSampler::new(seed);
-            workflow::draws_from(&s.sample(ids.iter().map(String::as_str), size, with_replacement))
+            audit::draws_from(&s.sample(ids.iter().map(String::as_str), size, with_replacement))
         }
         _ => bail!("give --audit FILE, or --manifest and --seed"),
     };
@@ -234,7 +236,7 @@ fn sample(
 
 fn record(ctx: &Context, audit: &Path, interpretations: &Path) -> anyhow::Result<()> {
     let mut a = AuditFile::load(audit)?;
-    let new = workflow::read_interpretations(interpretations)
+    let new = audit::read_interpretations(interpretations)
         .with_context(|| format!("reading {}", interpretations.display()))?;
     let n = a.record_interpretations(new, interpretations)?;
     a.save(audit)?;
@@ -252,7 +254,7 @@ fn estimate(
     risk_limits: &[f64],
     method: SampleSizeMethod,
 ) -> anyhow::Result<()> {
-    let grid = workflow::sample_size_grid(margins, risk_limits, method)?;
+    let grid = audit::sample_size_grid(margins, risk_limits, method)?;
     let rows = serde_json::to_value(&grid)?;
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&rows)?);
@@ -267,14 +269,14 @@ fn estimate(
 
 fn status(ctx: &Context, path: &Path, store_findings: bool) -> anyhow::Result<()> {
     let a = AuditFile::load(path)?;
-    let st = workflow::status(&a);
+    let st = audit::status(&a);
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&st)?);
     } else {
         print_status(&st);
     }
     if store_findings {
-        let findings = workflow::status_findings(&a, &st);
+        let findings = audit::status_findings(&a, &st);
         let mut store = ctx.open_store("audit status", &path.display().to_string())?;
         let run = store.begin_run(Engine::Audit, "audit status")?;
         let n = store.put_findings(Some(run), &findings)?;
@@ -316,9 +318,9 @@ fn print_status(st: &[ContestStatus]) {
 }
 
 fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let report =
-        arlo::read_report(file).with_context(|| format!("reading the Arlo report {}", file.display()))?;
-    let by_j = arlo::jurisdiction_totals(&report);
+    let report = audit::read_arlo_report(file)
+        .with_context(|| format!("reading the Arlo report {}", file.display()))?;
+    let by_j = audit::jurisdiction_totals(&report);
     if let Some(out) = totals {
         let mut text = String::from("jurisdiction,batches");
         for c in &report.choices {
@@ -335,7 +337,7 @@ fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Pa
         }
         std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
     }
-    let concl = arlo::conclusions(&report);
+    let concl = audit::arlo_conclusions(&report);
     if ctx.json {
         let v = serde_json::json!({
             "settings": report.settings,
@@ -382,25 +384,25 @@ fn cvr_cmd(
     let value = match format {
         CvrFormat::DominionJson => {
             let dir = manifest.context("--manifest FOLDER (with the *Manifest.json files) is required")?;
-            let m = dominion::DominionManifests::read_dir(dir)?;
+            let m = audit::DominionManifests::read_dir(dir)?;
             let mut exports = Vec::new();
             let mut lossless = 0;
             for f in files {
-                let (e, same) = dominion::read_cvr_json_lossless(f)?;
+                let (e, same) = audit::read_cvr_json_lossless(f)?;
                 lossless += same as usize;
                 exports.push((f.display().to_string(), e));
             }
-            let mut check = dominion::check_json(&exports, &m);
+            let mut check = audit::check_dominion_json(&exports, &m);
             check.lossless_files = lossless;
             serde_json::to_value(check)?
         }
         CvrFormat::DominionCsv => {
             let [file] = files else { bail!("give one CSV export") };
-            let e = dominion::read_cvr_csv(file)?;
+            let e = audit::read_cvr_csv(file)?;
             let mpath = manifest.context("--manifest (ballot manifest CSV) is required")?;
             let m = Manifest::read(mpath)?;
-            let check = dominion::check_csv(&e, &m);
-            let hash_checks = dominion::check_hashes(hashes, &[file.as_path(), mpath])?;
+            let check = audit::check_dominion_csv(&e, &m);
+            let hash_checks = audit::check_hashes(hashes, &[file.as_path(), mpath])?;
             let mut v = serde_json::to_value(&check)?;
             v["hash_checks"] = serde_json::to_value(hash_checks)?;
             v["election"] = e.election.into();
@@ -409,8 +411,8 @@ fn cvr_cmd(
         CvrFormat::Raire => {
             let mut all = Vec::new();
             for f in files {
-                let r = raire::read(f)?;
-                for c in raire::check(&r) {
+                let r = audit::read_raire(f)?;
+                for c in audit::check_raire(&r) {
                     let mut v = serde_json::to_value(&c)?;
                     v["file"] = f.display().to_string().into();
                     all.push(v);
@@ -467,11 +469,11 @@ fn replay(
 ) -> anyhow::Result<()> {
     match format {
         ReplayFormat::ColoradoContest => {
-            let rows = colorado::read_contest_csv(file)
+            let rows = audit::read_colorado_contests(file)
                 .with_context(|| format!("reading the Colorado round report {}", file.display()))?;
-            let replayed = colorado::replay(&rows);
+            let replayed = audit::replay_colorado(&rows);
             let f = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-            colorado::write_replay_csv(std::io::BufWriter::new(f), &replayed)
+            audit::write_replay_csv(std::io::BufWriter::new(f), &replayed)
                 .with_context(|| format!("writing {}", out.display()))?;
             let published = replayed.iter().filter(|r| r.published_optimistic.is_some()).count();
             let matching = replayed.iter().filter(|r| r.matches()).count();
