@@ -12,19 +12,28 @@ use crate::{Outcome, RuleKind, VoterStatus};
 /// One rule finding: a row of `findings.csv`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RuleFinding {
+    /// The rule.
     pub kind: RuleKind,
+    /// The envelope (empty for `double_vote`).
     pub envelope_id: String,
+    /// The voter (empty for `unissued_envelope`).
     pub voter_id: String,
+    /// What was seen, with files and lines.
     pub detail: String,
 }
 
 /// One row of `totals.csv`, plus spoiled envelopes for the closing check.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PrecinctTotals {
+    /// Envelopes issued.
     pub issued: u64,
+    /// Envelopes received at least once.
     pub returned: u64,
+    /// Received envelopes with an accepted (or cured) receipt.
     pub accepted: u64,
+    /// Received envelopes rejected and never accepted.
     pub rejected: u64,
+    /// Envelopes never received.
     pub outstanding: u64,
     /// Unreturned envelopes voided (spoiled, undeliverable, cancelled) where the input says so.
     pub spoiled: u64,
@@ -32,7 +41,9 @@ pub struct PrecinctTotals {
     pub pending: u64,
 }
 
+/// What the rules found and the per-precinct totals.
 pub struct Reconciliation {
+    /// Rule findings, sorted by rule, envelope and voter.
     pub findings: Vec<RuleFinding>,
     /// Sorted by precinct name.
     pub totals: BTreeMap<String, PrecinctTotals>,
@@ -43,8 +54,11 @@ pub struct Reconciliation {
 /// What the receipts of one issued envelope add up to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct EnvState {
+    /// Receipts of the envelope.
     pub receipts: u32,
+    /// Some receipt accepted it.
     pub accepted: bool,
+    /// Some receipt rejected it and none accepted it.
     pub rejected: bool,
 }
 
