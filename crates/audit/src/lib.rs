@@ -24,7 +24,7 @@
 //! [`AuditError`] naming the file, the line and the field. The crate never touches the
 //! store.
 
-#![allow(missing_docs)]
+#![deny(missing_docs)]
 
 mod arlo;
 mod bravo;

@@ -12,6 +12,7 @@ use crate::manifest::Manifest;
 use crate::sampler::{ConsistentSampler, Ticket};
 use crate::{bravo, risk};
 
+/// How a contest is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContestKind {
@@ -21,19 +22,26 @@ pub enum ContestKind {
     Supermajority,
 }
 
+/// One contest's reported results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Contest {
+    /// The contest's name.
     pub name: String,
+    /// How it is decided.
     pub kind: ContestKind,
+    /// Number of winners.
     pub winners: usize,
+    /// The share a supermajority winner must exceed.
     #[serde(default)]
     pub threshold: f64,
     /// Ballot cards in the audited universe (the manifest total if not given).
     pub ballots: u64,
+    /// Reported votes per choice.
     pub tallies: BTreeMap<String, u64>,
 }
 
 impl Contest {
+    /// The winners the tallies give.
     pub fn reported_winners(&self) -> Vec<String> {
         let mut c: Vec<(&String, &u64)> = self.tallies.iter().collect();
         c.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
@@ -151,31 +159,47 @@ pub fn read_results(path: &Path, default_ballots: u64) -> Result<Vec<Contest>> {
     Ok(out)
 }
 
+/// How risk is measured in a ballot-polling audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PollingMethod {
+    /// BRAVO (Lindeman, Stark and Yates 2012).
     Bravo,
+    /// ALPHA (Stark 2023).
     Alpha,
 }
 
 /// One ballot drawn, in draw order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Draw {
+    /// The draw's number (from 1).
     pub draw: u64,
+    /// The batch.
     pub batch: String,
+    /// The ballot's position in the batch (from 1).
     pub position: u64,
+    /// The ticket number that chose it.
     pub ticket_number: String,
+    /// The ticket's generation (how many times the ballot was drawn before).
     pub generation: u64,
 }
 
+/// A ballot-polling audit in progress, saved as JSON between steps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditFile {
+    /// The public random seed.
     pub seed: String,
+    /// The risk limit.
     pub risk_limit: f64,
+    /// How risk is measured.
     pub method: PollingMethod,
+    /// Whether ballots are drawn with replacement.
     pub with_replacement: bool,
+    /// The ballot manifest.
     pub manifest: Manifest,
+    /// The contests audited.
     pub contests: Vec<Contest>,
+    /// The draws so far.
     #[serde(default)]
     pub draws: Vec<Draw>,
     /// Interpretations keyed by `BATCH-POSITION`, then contest → choices marked.
@@ -242,6 +266,7 @@ impl AuditFile {
         })
     }
 
+    /// Writes the audit file.
     pub fn save(&self, path: &Path) -> Result<()> {
         let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(self).map_err(|e| AuditError::Invalid(e.to_string()))?;
@@ -261,6 +286,7 @@ impl AuditFile {
     }
 }
 
+/// Draws numbered in order from sampler tickets.
 pub fn draws_from(tickets: &[Ticket]) -> Vec<Draw> {
     tickets
         .iter()
@@ -306,6 +332,7 @@ pub fn read_interpretations(path: &Path) -> Result<BTreeMap<String, BTreeMap<Str
     Ok(out)
 }
 
+/// What an audit says to do next for a contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
@@ -317,13 +344,20 @@ pub enum Decision {
     FullHandCount,
 }
 
+/// One contest's measured risk and decision.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContestStatus {
+    /// The contest.
     pub contest: String,
+    /// The winners reported.
     pub reported_winners: Vec<String>,
+    /// Ballots examined.
     pub ballots_examined: u64,
+    /// The measured risk.
     pub measured_risk: f64,
+    /// The risk limit.
     pub risk_limit: f64,
+    /// What to do next.
     pub decision: Decision,
     /// Estimated total draws to finish if the sample keeps the reported shares.
     pub estimated_total_draws: Option<u64>,
