@@ -131,10 +131,10 @@ pub type Prefixed<R> = BufReader<Chain<Cursor<Vec<u8>>, R>>;
 pub enum Decoded<R: Read> {
     /// An uncompressed stream, read as it is.
     Plain(Prefixed<R>),
-    /// A gzip stream.
-    Gzip(BufReader<MultiGzDecoder<Prefixed<R>>>),
+    /// A gzip stream (boxed, as the zstd one: a decoder's state is large).
+    Gzip(Box<BufReader<MultiGzDecoder<Prefixed<R>>>>),
     /// A zstd stream.
-    Zstd(BufReader<ZstdFrames<Prefixed<R>>>),
+    Zstd(Box<BufReader<ZstdFrames<Prefixed<R>>>>),
 }
 
 impl<R: Read> Decoded<R> {
@@ -195,10 +195,10 @@ pub fn decode<R: Read>(mut raw: R, name: &str) -> Result<Decoded<R>, InputError>
     Ok(match sniffed {
         Sniffed::Readable(Compression::Plain) => Decoded::Plain(stream),
         Sniffed::Readable(Compression::Gzip) => {
-            Decoded::Gzip(BufReader::with_capacity(BUFFER_BYTES, MultiGzDecoder::new(stream)))
+            Decoded::Gzip(Box::new(BufReader::with_capacity(BUFFER_BYTES, MultiGzDecoder::new(stream))))
         }
         Sniffed::Readable(Compression::Zstd) => {
-            Decoded::Zstd(BufReader::with_capacity(BUFFER_BYTES, ZstdFrames::new(stream)))
+            Decoded::Zstd(Box::new(BufReader::with_capacity(BUFFER_BYTES, ZstdFrames::new(stream))))
         }
         Sniffed::Unsupported(kind) => return Err(InputError::Unsupported { name: name.to_owned(), kind }),
     })
