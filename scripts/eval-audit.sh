@@ -208,14 +208,16 @@ for c in r:
     ours_difficulty = 1 / c['smallest_assorter_margin'] if c['smallest_assorter_margin'] > 0 else float('inf')
     print(f"  {name}: {c['ballots']} ballots (file lines {len(ballots)}), {c['rankings']} rankings "
           f"(independent {ranks}); IRV winner {c['winner']}, RAIRE peer {peer_winner}, declared {c.get('declared_winner')}; "
-          f"assertions {c['assertions']} (peer's minimal set {len(peer['assertions'])}), smallest assorter margin "
+          f"assertions {c['assertions']} (peer's {len(peer['assertions'])}), smallest assorter margin "
           f"{c['smallest_assorter_margin']:.4f} = difficulty {ours_difficulty:.2f} (peer {peer['difficulty']:.2f}, "
           f"margin {peer['margin']} votes = {peer['margin'] / len(ballots):.4f})")
     # Every figure is compared: the counts with the file, the winner with the peer's
     # count (and the declaration, where there is one), and the assertion set with the
-    # peer's optimum: ours proves the same winner, so it holds on the reported ballots
-    # (margin > 0), has at least as many assertions as the minimal set, and cannot be
-    # easier to audit than the easiest set (difficulty at least the peer's).
+    # peer's: ours proves the same winner, so it holds on the reported ballots (margin
+    # > 0) and cannot be easier to audit than the set RAIRE finds, which minimises the
+    # difficulty (1 / the smallest diluted margin; ours at least the peer's). The counts
+    # of assertions are printed, not compared: RAIRE trims for difficulty, not for
+    # number, and a valid set may be smaller or larger than its.
     agree = c.get('winner_agrees')
     checks = {
         'ballots': c['ballots'] == len(ballots),
@@ -223,7 +225,6 @@ for c in r:
         'winner vs peer': c['winner'] == peer_winner,
         'winner vs declared': agree is not False and (c.get('declared_winner') is None or agree is True),
         'assertions hold': c['smallest_assorter_margin'] > 0,
-        'assertions >= minimal set': c['assertions'] >= len(peer['assertions']),
         'difficulty >= optimum': ours_difficulty >= peer['difficulty'] * (1 - 1e-9),
     }
     for what, passed in checks.items():
