@@ -45,12 +45,34 @@ compare() {
   awk -F, 'FNR==1{next} NR==FNR{t[$1","$2","$3]=1; n++; next} {k=$1","$2","$3; if (k in t) {if (!(k in seen)) found++; seen[k]=1} else fp++} END{print found+0, n+0, fp+0}' "$2" "$1"
 }
 
-echo "== calibration check: NC 2020 mail statuses on 2 Nov (real file) vs the generator's shares"
-awk -F, 'NR>1 && $4=="MAIL"{t+=$7; s[$6]+=$7} END{printf "real: %d mail ballots, ACCEPTED %.2f%%, SPOILED %.2f%%, ACCEPTED - CURED %.2f%%\n", t, 100*s["ACCEPTED"]/t, 100*s["SPOILED"]/t, 100*s["ACCEPTED - CURED"]/t}' \
-  "$DATA/nc2020_absentee_daily_agg/versions_absentee_20201103_aggregated_20201102.csv"
+# Fails the run unless every precinct row of a reconciliation report closes.
+closes() {
+  if grep -qx "Every row closes: yes." "$1"; then
+    echo "$(basename "$(dirname "$1")"): every precinct row closes"
+  else
+    echo "$(basename "$(dirname "$1")"): $(grep "^Every row closes" "$1" || echo "no closing line in $1")"; fail=1
+  fi
+}
 
 echo "== 1. NC layout, $VOTERS voters"
 /usr/bin/time -f "generate: %e s, peak RSS %M KB" "$BIN" --quiet simulate ballots --layout nc --seed 2020 --voters "$VOTERS" --out "$WORK/nc"
+echo "== calibration check: NC 2020 mail statuses on 2 Nov (real file) vs the generator's shares"
+# The same figures from both: the real file's counts by status (it has no row without
+# one), and the generated absentee file's MAIL rows (ballot_req_type, column 34) that have
+# a ballot_rtn_status (column 39; unreturned ballots have none). The generator's shares must lie within 0.5 percentage points
+# (accepted) and within a quarter of the real share (spoiled, cured) of the real ones.
+real=$(awk -F, 'NR>1 && $4=="MAIL"{t+=$7; s[$6]+=$7} END{printf "%d %.4f %.4f %.4f", t, 100*s["ACCEPTED"]/t, 100*s["SPOILED"]/t, 100*s["ACCEPTED - CURED"]/t}' \
+  "$DATA/nc2020_absentee_daily_agg/versions_absentee_20201103_aggregated_20201102.csv")
+generated=$(awk -F, 'NR>1 && $34=="MAIL" && $39!=""{t++; s[$39]++} END{printf "%d %.4f %.4f %.4f", t, 100*s["ACCEPTED"]/t, 100*s["SPOILED"]/t, 100*s["ACCEPTED - CURED"]/t}' "$WORK/nc/absentee.csv")
+read -r rt ra rs rc <<<"$real"; read -r gt ga gs gc <<<"$generated"
+printf "real:      %9d mail ballots with a status, ACCEPTED %6.2f%%, SPOILED %5.2f%%, ACCEPTED - CURED %5.2f%%\n" "$rt" "$ra" "$rs" "$rc"
+printf "generator: %9d mail ballots with a status, ACCEPTED %6.2f%%, SPOILED %5.2f%%, ACCEPTED - CURED %5.2f%%\n" "$gt" "$ga" "$gs" "$gc"
+if awk -v ra="$ra" -v rs="$rs" -v rc="$rc" -v ga="$ga" -v gs="$gs" -v gc="$gc" 'function abs(x){return x<0?-x:x}
+   BEGIN{exit !(abs(ga-ra) <= 2.5 && gs <= 1.5*rs && rs <= 1.5*gs && gc <= 1.5*rc && rc <= 1.5*gc)}'; then
+  echo "generator's shares: within tolerance of the real file's (accepted $(awk -v a="$ga" -v b="$ra" 'BEGIN{printf "%+.2f", a-b}') points)"
+else
+  echo "generator's shares: OUTSIDE tolerance of the real file's"; fail=1
+fi
 /usr/bin/time -f "scrutineer totals: %e s, peak RSS %M KB" "$BIN" --quiet ballots totals --layout nc --by county,status "$WORK/nc/absentee.csv" --out "$WORK/nc_totals_scrutineer.csv"
 # In memory: at NC's size a database file would need as much disk again as the CSV.
 sqlite3 -batch -bail :memory: <<SQL
@@ -72,7 +94,8 @@ fi
 /usr/bin/time -f "reconcile (nc): %e s, peak RSS %M KB" "$BIN" --quiet --store "$WORK/s.db" ballots reconcile --layout nc \
   --roll "$WORK/nc/ncvoter.txt" --issued "$WORK/nc/absentee.csv" --returns "$WORK/nc/absentee.csv" \
   --deadline 2020-11-03T19:30:00 --out "$WORK/nc_out" --no-ledger >/dev/null
-grep -E "^ALL|Every row closes" "$WORK/nc_out/reconciliation.txt"
+grep -E "^ALL" "$WORK/nc_out/reconciliation.txt"
+closes "$WORK/nc_out/reconciliation.txt"
 nf=$(($(wc -l < "$WORK/nc_out/findings.csv") - 1))
 echo "NC scenario rule findings (nothing injected): $nf"; [ "$nf" -eq 0 ] || fail=1
 
@@ -152,6 +175,7 @@ if diff <(sort "$WORK/g_out/totals.csv") <(sort "$WORK/g_totals_sql.csv") >/dev/
 else
   echo "per-precinct totals.csv: DIFFER from sqlite3"; diff <(sort "$WORK/g_out/totals.csv") <(sort "$WORK/g_totals_sql.csv") | head; fail=1
 fi
+closes "$WORK/g_out/reconciliation.txt"
 found=$(awk -F, '$1=="found"{print $2}' "$WORK/g_detect.txt")
 false_f=$(awk -F, '$1=="false"{print $2}' "$WORK/g_detect.txt")
 injected=$(awk -F, '$1=="injected"{print $2}' "$WORK/g_detect.txt")
@@ -167,6 +191,7 @@ awk -F, 'NR==FNR { if (FNR > 1 && $NF != "") imb[$1] = $NF; next }
 "$BIN" --quiet --store "$WORK/s.db" ballots reconcile --roll "$WORK/g/roll.csv" --issued "$WORK/g/issued.csv" \
   --returns "$WORK/g/returns_imb.csv" --checkins "$WORK/g/checkins.csv" --deadline 2020-11-03T19:30:00 \
   --out "$WORK/g_imb_out" --no-ledger >/dev/null
+closes "$WORK/g_imb_out/reconciliation.txt"
 matched=$(grep -o 'receipts matched by Intelligent Mail barcode [0-9]*' "$WORK/g_imb_out/reconciliation.txt" | awk '{print $NF}')
 read -r found injected false_f < <(compare "$WORK/g_imb_out/findings.csv" "$WORK/g/truth.csv")
 echo "returns by IMb: $matched receipts matched by barcode; $found of $injected injected found, $false_f false findings"
@@ -212,6 +237,7 @@ read -r flagged found10 inj10 found_small inj_small false_c < <(awk -F, '
   FNR > 1 && $1 == "address_cluster" { n = split($3, w, " "); e = w[n]; flagged++; if (e in cl) hit[cl[e]] = 1; else fp++ }
   END { for (j in sz) { if (sz[j] >= 10) { i10++; if (j in hit) f10++ } else { is++; if (j in hit) fs++ } }
         print flagged + 0, f10 + 0, i10 + 0, fs + 0, is + 0, fp + 0 }' "$WORK/oh/clusters.csv" "$WORK/oh_out/anomalies.csv")
+closes "$WORK/oh_out/reconciliation.txt"
 nf=$(($(wc -l < "$WORK/oh_out/findings.csv") - 1)); nm=$(($(wc -l < "$WORK/oh_out/malformed.csv") - 1))
 echo "ohio: $flagged address_cluster anomalies; injected clusters of >= 10 voters found $found10 of $inj10, of 5-9 voters $found_small of $inj_small; real addresses flagged: $false_c; rule findings $nf, malformed rows $nm"
 [ "$found10" = "$inj10" ] && [ "$false_c" = 0 ] && [ "$nf" = 0 ] && [ "$nm" = 0 ] || fail=1

@@ -10,55 +10,86 @@ use serde::Serialize;
 
 use crate::error::{AuditError, Result, open_lines};
 
+/// One contest of an Arlo audit.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ArloContest {
+    /// The contest's name.
     pub name: String,
+    /// Whether the audit targets it (else it is audited opportunistically).
     pub targeted: bool,
+    /// Number of winners.
     pub winners: u32,
+    /// Votes allowed per ballot.
     pub votes_allowed: u32,
+    /// Ballots cast in the contest.
     pub total_ballots: u64,
     /// Reported (tabulated) votes per choice, in file order.
     pub tabulated: Vec<(String, u64)>,
 }
 
+/// The audit's settings as Arlo exports them.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ArloSettings {
+    /// The audit's name.
     pub audit_name: String,
+    /// The audit type (e.g. `BALLOT_POLLING`).
     pub audit_type: String,
+    /// The risk measurement (e.g. `BRAVO`, `MINERVA`).
     pub math_type: String,
+    /// The risk limit (0.10 = 10%).
     pub risk_limit: f64,
+    /// The public random seed.
     pub seed: String,
 }
 
+/// One round of one contest.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ArloRound {
+    /// The round number (from 1).
     pub round: u32,
+    /// The contest.
     pub contest: String,
+    /// Ballots sampled in the round.
     pub sample_size: u64,
+    /// Whether the round met the risk limit.
     pub risk_limit_met: bool,
+    /// The measured risk, where Arlo reports it.
     pub p_value: Option<f64>,
+    /// Audited votes per choice.
     pub audited: Vec<(String, u64)>,
 }
 
+/// One batch row of the export's hand tallies.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArloBatch {
+    /// Its line in the export.
     pub line: u64,
+    /// The jurisdiction (county).
     pub jurisdiction: String,
+    /// The batch's name.
     pub batch: String,
+    /// The batch's type (e.g. absentee by mail, election day).
     pub batch_type: String,
     /// Hand-tallied votes per choice, in the order of [`ArloReport::choices`].
     pub votes: Vec<u64>,
 }
 
+/// An Arlo audit-report export: settings, contests, rounds and batch tallies.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ArloReport {
+    /// The organisation that ran the audit.
     pub organization: String,
+    /// The election.
     pub election: String,
+    /// The contests.
     pub contests: Vec<ArloContest>,
+    /// The settings.
     pub settings: ArloSettings,
+    /// Every round of every contest.
     pub rounds: Vec<ArloRound>,
     /// Choice columns of the batch results section.
     pub choices: Vec<String>,
+    /// Every batch row.
     pub batches: Vec<ArloBatch>,
     /// Sections present in the file that this reader keeps only by name.
     pub other_sections: Vec<String>,
@@ -213,17 +244,25 @@ pub fn jurisdiction_totals(report: &ArloReport) -> BTreeMap<String, (u64, Vec<u6
 /// What the audit concluded for one contest.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArloConclusion {
+    /// The contest.
     pub contest: String,
+    /// The winners reported.
     pub reported_winners: Vec<String>,
+    /// The winners of the audited tallies.
     pub audited_winners: Vec<String>,
     /// Ballots examined in the last round, and the contest's ballots.
     pub sample_size: u64,
+    /// Ballots cast in the contest.
     pub total_ballots: u64,
+    /// Whether the audit became a full hand count.
     pub full_hand_count: bool,
+    /// Whether the last round met the risk limit.
     pub risk_limit_met: bool,
+    /// The last round's measured risk, where reported.
     pub p_value: Option<f64>,
     /// Audited margin between the last winner and the best loser, in votes.
     pub audited_margin: i64,
+    /// Whether the reported outcome stands (risk limit met, or the hand count agrees).
     pub outcome_confirmed: bool,
 }
 

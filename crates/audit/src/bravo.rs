@@ -46,6 +46,7 @@ impl StoppingDistribution {
     }
 }
 
+/// The distribution of BRAVO's stopping round for a contest of `margin`, by simulation.
 pub fn stopping_distribution(
     reported_share: f64,
     true_share: f64,
@@ -102,12 +103,15 @@ pub fn stopping_distribution(
 /// Reported shares of one winner/loser pair and the sequential test statistic.
 #[derive(Debug, Clone, Serialize)]
 pub struct PairTest {
+    /// The reported winner of the pair.
     pub winner: String,
+    /// The reported loser of the pair.
     pub loser: String,
     /// Winner's share of the pair's reported votes.
     pub share: f64,
     /// Sampled ballots showing a vote for the winner / the loser.
     pub winner_sampled: u64,
+    /// Sampled ballots showing a vote for the loser.
     pub loser_sampled: u64,
     /// Wald's likelihood ratio T = (2s)^w (2 − 2s)^l.
     pub statistic: f64,

@@ -39,6 +39,7 @@ pub struct Discrepancies {
 }
 
 impl Discrepancies {
+    /// All discrepancies counted.
     pub fn total(&self) -> u64 {
         self.o1 + self.o2 + self.u1 + self.u2
     }
@@ -87,31 +88,48 @@ pub fn estimated_samples(optimistic: u64, d: Discrepancies, overstatements: f64,
 pub struct ColoradoContestRow {
     /// Line of the row in its file (1-based, the header is line 1).
     pub line: u64,
+    /// The contest's name.
     pub contest_name: String,
+    /// Why it is audited (county-wide, opportunistic, ...).
     pub audit_reason: String,
+    /// The audit's status for it.
     pub random_audit_status: String,
+    /// The winners, as written.
     pub winners: String,
+    /// Ballot cards in the audit's universe.
     pub ballot_card_count: u64,
+    /// Ballot cards that carry the contest.
     pub contest_ballot_card_count: u64,
+    /// The smallest margin, in votes.
     pub min_margin: u64,
+    /// The risk limit.
     pub risk_limit: f64,
+    /// Ballot cards audited so far.
     pub audited_sample_count: u64,
+    /// Discrepancies found so far.
     pub discrepancies: Discrepancies,
+    /// The error inflation factor.
     pub gamma: f64,
+    /// The overstatements column, as published.
     pub overstatements: f64,
+    /// The published optimistic samples to audit, where given.
     pub published_optimistic: Option<u64>,
+    /// The published estimated samples to audit, where given.
     pub published_estimated: Option<u64>,
 }
 
 impl ColoradoContestRow {
+    /// The diluted margin: the smallest margin over the audit's ballot cards.
     pub fn diluted_margin(&self) -> f64 {
         diluted_margin(self.min_margin, self.ballot_card_count)
     }
 
+    /// Optimistic samples to audit, recomputed.
     pub fn optimistic(&self) -> u64 {
         optimistic_samples(self.risk_limit, self.diluted_margin(), self.gamma, self.discrepancies)
     }
 
+    /// Estimated samples to audit, recomputed.
     pub fn estimated(&self) -> u64 {
         estimated_samples(
             self.optimistic(),
@@ -213,11 +231,17 @@ pub fn read_contest_csv(path: &Path) -> Result<Vec<ColoradoContestRow>> {
 /// One replayed row: Scrutineer's figures beside the published ones.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ReplayRow {
+    /// The row's line in the report.
     pub line: u64,
+    /// The contest's name.
     pub contest_name: String,
+    /// Optimistic samples to audit, recomputed.
     pub optimistic_samples_to_audit: u64,
+    /// Estimated samples to audit, recomputed.
     pub estimated_samples_to_audit: u64,
+    /// The published optimistic figure, where given.
     pub published_optimistic: Option<u64>,
+    /// The published estimated figure, where given.
     pub published_estimated: Option<u64>,
 }
 

@@ -13,31 +13,45 @@ use crate::manifest::Manifest;
 
 // ---------------------------------------------------------------- JSON export
 
+/// A Dominion `CvrExport*.json` file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CvrExport {
+    /// The export's format version.
     pub version: String,
+    /// The election's id.
     pub election_id: String,
+    /// Every tabulation session (one ballot each).
     pub sessions: Vec<Session>,
     /// Fields this reader does not interpret, kept so that nothing is lost.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One ballot's tabulation session.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Session {
+    /// The tabulator.
     pub tabulator_id: u64,
+    /// The batch on the tabulator.
     pub batch_id: u64,
+    /// The record's id in the batch (a number or a string).
     pub record_id: serde_json::Value,
+    /// The counting group (election day, vote by mail, ...).
     pub counting_group_id: u64,
+    /// The image file mask.
     #[serde(default)]
     pub image_mask: String,
+    /// The session's type.
     #[serde(default)]
     pub session_type: String,
+    /// The tabulator's interpretation.
     pub original: Interpretation,
+    /// The adjudicated interpretation, if the ballot was adjudicated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<Interpretation>,
+    /// Fields not modelled, kept so that nothing is lost.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
@@ -52,60 +66,84 @@ impl Session {
     }
 }
 
+/// One interpretation of a ballot.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Interpretation {
+    /// The precinct portion.
     pub precinct_portion_id: u64,
+    /// The ballot type.
     pub ballot_type_id: u64,
+    /// Whether this interpretation is the one counted.
     #[serde(default)]
     pub is_current: bool,
+    /// The ballot's cards.
     pub cards: Vec<Card>,
+    /// Fields not modelled, kept so that nothing is lost.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One card (sheet) of a ballot.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Card {
+    /// The card's id.
     pub id: u64,
+    /// Its position in the ballot.
     #[serde(default)]
     pub paper_index: u64,
+    /// The contests on it.
     pub contests: Vec<CardContest>,
+    /// Fields not modelled, kept so that nothing is lost.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One contest on a card.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CardContest {
+    /// The contest's id (see the contest manifest).
     pub id: u64,
+    /// Undervotes.
     #[serde(default)]
     pub undervotes: u64,
+    /// Overvotes.
     #[serde(default)]
     pub overvotes: u64,
+    /// The marks read.
     pub marks: Vec<Mark>,
+    /// Fields not modelled, kept so that nothing is lost.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// One mark.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Mark {
+    /// The candidate's id (see the candidate manifest).
     pub candidate_id: u64,
+    /// The rank (ranked-choice contests; 1 otherwise).
     #[serde(default)]
     pub rank: u64,
+    /// The mark's density (0-100).
     #[serde(default)]
     pub mark_density: u64,
+    /// Whether the mark is ambiguous.
     #[serde(default)]
     pub is_ambiguous: bool,
+    /// Whether the mark counts as a vote.
     pub is_vote: bool,
+    /// Fields not modelled, kept so that nothing is lost.
     #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
+/// Reads a Dominion JSON export (plain, gzip or zstd).
 pub fn read_cvr_json(path: &Path) -> Result<CvrExport> {
-    let reader = std::io::BufReader::new(open(path)?);
-    serde_json::from_reader(reader).map_err(|e| AuditError::Json {
+    serde_json::from_reader(open(path)?).map_err(|e| AuditError::Json {
         path: path.to_owned(),
         line: e.line(),
         source: e,
@@ -115,7 +153,8 @@ pub fn read_cvr_json(path: &Path) -> Result<CvrExport> {
 /// Reads an export and reports whether writing the typed records back gives the same
 /// JSON document (nothing dropped, nothing invented).
 pub fn read_cvr_json_lossless(path: &Path) -> Result<(CvrExport, bool)> {
-    let text = std::fs::read_to_string(path).map_err(|e| AuditError::io(path, e))?;
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut open(path)?, &mut text).map_err(|e| AuditError::io(path, e))?;
     let json_err =
         |e: serde_json::Error| AuditError::Json { path: path.to_owned(), line: e.line(), source: e };
     let raw: serde_json::Value = serde_json::from_str(&text).map_err(json_err)?;
@@ -133,18 +172,28 @@ struct ManifestFile {
 /// The `*Manifest.json` files of a Dominion export, indexed for the checks.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct DominionManifests {
+    /// Contest id to (description, votes allowed, ranks).
     pub contests: BTreeMap<u64, (String, u64, u64)>, // id -> (description, vote for, ranks)
-    pub candidates: HashMap<u64, (String, u64)>,     // id -> (description, contest id)
+    /// Candidate id to (description, contest id).
+    pub candidates: HashMap<u64, (String, u64)>, // id -> (description, contest id)
+    /// (ballot type, contest) pairs the manifests declare.
     pub ballot_type_contests: HashSet<(u64, u64)>,
+    /// Ballot types declared.
     pub ballot_types: HashSet<u64>,
+    /// Tabulators declared.
     pub tabulators: HashSet<u64>,
+    /// Counting groups declared.
     pub counting_groups: HashSet<u64>,
+    /// Precinct portions declared.
     pub precinct_portions: HashSet<u64>,
 }
 
 fn read_list(path: &Path) -> Result<Vec<serde_json::Value>> {
-    let f: ManifestFile = serde_json::from_reader(std::io::BufReader::new(open(path)?))
-        .map_err(|e| AuditError::Json { path: path.to_owned(), line: e.line(), source: e })?;
+    let f: ManifestFile = serde_json::from_reader(open(path)?).map_err(|e| AuditError::Json {
+        path: path.to_owned(),
+        line: e.line(),
+        source: e,
+    })?;
     Ok(f.list)
 }
 
@@ -222,18 +271,27 @@ impl DominionManifests {
 /// Counts from a set of JSON exports and every disagreement with the manifests.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct JsonCheck {
+    /// Export files read.
     pub files: usize,
     /// Files whose typed records serialise back to the identical JSON document.
     pub lossless_files: usize,
+    /// Sessions (ballots) read.
     pub sessions: u64,
+    /// Cards read.
     pub cards: u64,
+    /// Contests on the cards.
     pub contests_on_cards: u64,
+    /// Marks read.
     pub marks: u64,
+    /// Marks that are votes.
     pub votes: u64,
+    /// Ambiguous marks.
     pub ambiguous_marks: u64,
+    /// Sessions with an adjudicated interpretation.
     pub adjudicated_sessions: u64,
     /// Votes per (contest, candidate) description.
     pub votes_by_candidate: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Every disagreement with the manifests.
     pub problems: Vec<String>,
 }
 
@@ -324,33 +382,51 @@ pub fn check_json(files: &[(String, CvrExport)], m: &DominionManifests) -> JsonC
 /// One contest's columns in a Dominion CSV export.
 #[derive(Debug, Clone, Serialize)]
 pub struct CsvContest {
+    /// The contest's name.
     pub name: String,
+    /// Votes allowed.
     pub vote_for: u64,
     /// (choice name, party code) per column.
     pub choices: Vec<(String, String)>,
+    /// Its first column in the export.
     pub first_column: usize,
 }
 
+/// One cast-vote record of a Dominion CSV export.
 #[derive(Debug, Clone, Serialize)]
 pub struct CsvRecord {
+    /// Its line in the export.
     pub line: u64,
+    /// The CVR number.
     pub cvr_number: String,
+    /// The tabulator.
     pub tabulator: String,
+    /// The batch.
     pub batch: String,
+    /// The record's id in the batch.
     pub record_id: String,
+    /// The imprinted id.
     pub imprinted_id: String,
+    /// The counting group.
     pub counting_group: String,
+    /// The precinct portion.
     pub precinct_portion: String,
+    /// The ballot type.
     pub ballot_type: String,
     /// Per contest: `None` when the contest is not on this card, else one 0/1 per choice.
     pub votes: Vec<Option<Vec<u8>>>,
 }
 
+/// A Dominion `CVR_Export.csv` file.
 #[derive(Debug, Clone, Serialize)]
 pub struct CsvExport {
+    /// The election's name.
     pub election: String,
+    /// The export's format version.
     pub version: String,
+    /// The contests, with their columns.
     pub contests: Vec<CsvContest>,
+    /// Every record.
     pub records: Vec<CsvRecord>,
 }
 
@@ -368,6 +444,7 @@ fn vote_for_of(name: &str) -> u64 {
         .unwrap_or(1)
 }
 
+/// Reads a Dominion CSV export (plain, gzip or zstd).
 pub fn read_cvr_csv(path: &Path) -> Result<CsvExport> {
     let mut reader =
         csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(open_lines(path)?);
@@ -474,14 +551,23 @@ pub fn read_cvr_csv(path: &Path) -> Result<CsvExport> {
 /// A CSV export checked against its ballot manifest.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CsvCheck {
+    /// Records read.
     pub records: u64,
+    /// Ballots the manifest declares.
     pub manifest_ballots: u64,
+    /// Batches in the manifest.
     pub batches_in_manifest: usize,
+    /// Batches whose record count equals the manifest's.
     pub batches_matching: usize,
+    /// Contests in the export.
     pub contests: usize,
+    /// Votes read.
     pub votes: u64,
+    /// Contests with more votes than allowed on one record.
     pub overvoted_contests: u64,
+    /// Votes per contest and choice.
     pub votes_by_choice: BTreeMap<String, BTreeMap<String, u64>>,
+    /// Every disagreement with the manifest.
     pub problems: Vec<String>,
 }
 
@@ -546,9 +632,9 @@ pub fn check_csv(export: &CsvExport, manifest: &Manifest) -> CsvCheck {
     c
 }
 
-/// SHA-256 of a file, lower-case hex.
+/// SHA-256 of a file as it is on disk (compressed or not), lower-case hex.
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut f = open(path)?;
+    let mut f = std::fs::File::open(path).map_err(|e| AuditError::io(path, e))?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -559,6 +645,38 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         h.update(&buf[..n]);
     }
     Ok(hex::encode(h.finalize()))
+}
+
+/// One `*-hash.txt` file checked against the files it may describe.
+#[derive(Debug, Clone, Serialize)]
+pub struct HashCheck {
+    /// The hash file.
+    pub hash_file: String,
+    /// The SHA-256 it declares, lower-case hex.
+    pub declared: String,
+    /// The file whose SHA-256 it is (the last, if several match), if any.
+    pub matches_file: Option<String>,
+    /// `ok`, or `HASH_MISMATCH` when no file matches.
+    pub status: &'static str,
+}
+
+/// Checks every hash file against the SHA-256 of each of `files`.
+pub fn check_hashes(hash_files: &[std::path::PathBuf], files: &[&Path]) -> Result<Vec<HashCheck>> {
+    if hash_files.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sums = Vec::with_capacity(files.len());
+    for f in files {
+        sums.push((f.display().to_string(), sha256_file(f)?));
+    }
+    let mut checks = Vec::with_capacity(hash_files.len());
+    for h in hash_files {
+        let declared = declared_hash(h)?;
+        let matches_file = sums.iter().rev().find(|(_, sum)| *sum == declared).map(|(f, _)| f.clone());
+        let status = if matches_file.is_some() { "ok" } else { "HASH_MISMATCH" };
+        checks.push(HashCheck { hash_file: h.display().to_string(), declared, matches_file, status });
+    }
+    Ok(checks)
 }
 
 /// The hash a `*-hash.txt` file declares (first whitespace-separated token).

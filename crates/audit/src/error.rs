@@ -2,48 +2,93 @@
 
 use std::path::PathBuf;
 
+use scrutineer_core::input::{self, Input, InputError};
 use scrutineer_core::lines::{DEFAULT_MAX_LINE_BYTES, LineLimit};
 
 /// Everything that can go wrong while reading audit inputs or running an audit.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    /// A file could not be read.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// The error from the operating system.
         #[source]
         source: std::io::Error,
     },
+    /// A CSV file could not be parsed.
     #[error("{path}:{line}: {source}")]
     Csv {
+        /// The file.
         path: PathBuf,
+        /// The line.
         line: u64,
+        /// What the CSV reader said.
         #[source]
         source: csv::Error,
     },
+    /// A JSON file could not be parsed.
     #[error("{path}:{line}: {source}")]
     Json {
+        /// The file.
         path: PathBuf,
+        /// The line.
         line: usize,
+        /// What the JSON parser said.
         #[source]
         source: serde_json::Error,
     },
+    /// A CSV file lacks a column.
     #[error("{path}: missing column '{column}'")]
-    MissingColumn { path: PathBuf, column: String },
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column looked for.
+        column: String,
+    },
+    /// A field's value is not what it must be.
     #[error("{path}:{line}: field '{field}': {message} (value '{value}')")]
-    Field { path: PathBuf, line: u64, field: String, value: String, message: String },
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// The line.
+        line: u64,
+        /// The field.
+        field: String,
+        /// Its value, bounded and escaped.
+        value: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A line is malformed.
     #[error("{path}:{line}: {message}")]
-    Format { path: PathBuf, line: u64, message: String },
+    Format {
+        /// The file.
+        path: PathBuf,
+        /// The line.
+        line: u64,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A parameter is out of range, or an audit step is not possible.
     #[error("{0}")]
     Invalid(String),
+    /// An input that could not be opened, or is compressed in a format no reader takes.
+    #[error(transparent)]
+    Input(#[from] InputError),
 }
 
+/// The result of the crate's functions.
 pub type Result<T> = std::result::Result<T, AuditError>;
 
 impl AuditError {
+    /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> AuditError {
         AuditError::Io { path: path.into(), source }
     }
 
+    /// A bad field value, quoted bounded and escaped.
     pub fn field(
         path: impl Into<PathBuf>,
         line: u64,
@@ -61,6 +106,7 @@ impl AuditError {
         }
     }
 
+    /// A malformed line.
     pub fn format(path: impl Into<PathBuf>, line: u64, message: impl Into<String>) -> AuditError {
         AuditError::Format { path: path.into(), line, message: message.into() }
     }
@@ -109,14 +155,15 @@ where
     raw.parse::<T>().map_err(|e| AuditError::field(path, line, name, raw, e.to_string()))
 }
 
-pub(crate) fn open(path: &std::path::Path) -> Result<std::fs::File> {
-    std::fs::File::open(path).map_err(|e| AuditError::io(path, e))
+/// Opens an input, plain, gzip or zstd ([`scrutineer_core::input`]).
+pub(crate) fn open(path: &std::path::Path) -> Result<Input> {
+    Ok(input::open(path)?)
 }
 
 /// Opens a line-based (CSV) input with its lines bounded: a line longer than
 /// [`DEFAULT_MAX_LINE_BYTES`] stops the read with an error naming it, as any other
 /// malformed row of an audit input does, instead of being held in memory whole.
-pub(crate) fn open_lines(path: &std::path::Path) -> Result<LineLimit<std::fs::File>> {
+pub(crate) fn open_lines(path: &std::path::Path) -> Result<LineLimit<Input>> {
     Ok(LineLimit::strict(open(path)?, DEFAULT_MAX_LINE_BYTES))
 }
 

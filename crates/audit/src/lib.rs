@@ -1,22 +1,72 @@
-//! Risk-limiting audits: sample sizes, seeded sampling, risk measurement.
+//! Risk-limiting audits: sample sizes, seeded sampling, risk measurement, and the
+//! readers of the files real audits publish.
 //!
-//! The crate is a pipeline like every Scrutineer engine: `read` (Colorado round reports,
-//! Arlo exports, Dominion and RAIRE cast-vote records, ballot manifests) → `detect`
-//! (risk measurement per contest: BRAVO, ALPHA, Kaplan-Markov ballot comparison, batch
-//! comparison) → `explain` (findings: outcome confirmed, escalate, discrepancies).
-//! It does no I/O beyond the readers and never touches the store.
+//! # Brief overview
+//!
+//! - **A ballot-polling audit** is an [`AuditFile`]: reported results ([`read_results`],
+//!   one [`Contest`] each), a ballot [`Manifest`], a public seed and the draws made from
+//!   it with the [`ConsistentSampler`] (SHA-256 tickets, as Rivest's `sampler.py`), and
+//!   the audit board's interpretations ([`read_interpretations`]). [`status`] measures
+//!   each contest's risk (BRAVO, [`pair_test`], or ALPHA, [`alpha_pvalues`]) and gives a
+//!   [`ContestStatus`] with its [`Decision`]: stop, draw more, or a full hand count;
+//!   [`status_findings`] turns the unconfirmed ones into core findings.
+//! - **Sample sizes**: [`asn`] and [`asn_for_margin`] (BRAVO), [`comparison_sample_size`]
+//!   (Kaplan-Markov ballot comparison), [`macro_sample_size`] (batch comparison), and
+//!   [`sample_size_grid`] over margins and risk limits.
+//! - **Published audits re-checked**: Colorado's round reports ([`read_colorado_contests`],
+//!   [`replay_colorado`] recomputes every sample size); Arlo exports
+//!   ([`read_arlo_report`], [`arlo_conclusions`]); Dominion cast-vote records in JSON and
+//!   CSV against their manifests ([`read_cvr_json`], [`check_dominion_json`],
+//!   [`read_cvr_csv`], [`check_dominion_csv`], [`check_hashes`]); RAIRE ranked-choice
+//!   files ([`read_raire`], IRV with [`tabulate_irv`], [`check_raire`]).
+//!
+//! Inputs may be plain, gzip or zstd ([`scrutineer_core::input`]); every error is an
+//! [`AuditError`] naming the file, the line and the field. The crate never touches the
+//! store.
 
-pub mod arlo;
-pub mod bravo;
-pub mod colorado;
-pub mod dominion;
-pub mod error;
-pub mod manifest;
-pub mod raire;
-pub mod risk;
-pub mod sampler;
+#![deny(missing_docs)]
 mod summary;
-pub mod workflow;
 
+mod arlo;
+mod bravo;
+mod colorado;
+mod dominion;
+mod error;
+mod manifest;
+mod raire;
+mod risk;
+mod sampler;
+mod workflow;
+
+pub use arlo::{
+    ArloBatch, ArloConclusion, ArloContest, ArloReport, ArloRound, ArloSettings,
+    conclusions as arlo_conclusions, jurisdiction_totals, read_report as read_arlo_report,
+};
+pub use bravo::{PairTest, StoppingDistribution, asn, asn_for_margin, pair_test, stopping_distribution};
+pub use colorado::{
+    ColoradoContestRow, Discrepancies, ReplayRow, diluted_margin, estimated_samples, optimistic_samples,
+    read_contest_csv as read_colorado_contests, replay as replay_colorado, write_replay_csv,
+};
+pub use dominion::{
+    Card, CardContest, CsvCheck, CsvContest, CsvExport, CsvRecord, CvrExport, DominionManifests, HashCheck,
+    Interpretation, JsonCheck, Mark, Session, check_csv as check_dominion_csv, check_hashes,
+    check_json as check_dominion_json, declared_hash, read_cvr_csv, read_cvr_json, read_cvr_json_lossless,
+    sha256_file,
+};
 pub use error::{AuditError, Result};
+pub use manifest::{Batch, Manifest};
+pub use raire::{
+    Assertion, IrvResult, RaireCheck, RaireContest, RaireFile, assertions as raire_assertions,
+    check as check_raire, read as read_raire, tabulate as tabulate_irv,
+};
+pub use risk::{
+    BatchTally, alpha_pvalues, comparison_assort, comparison_sample_size, kaplan_markov_pvalue, macro_bound,
+    macro_pvalue, macro_sample_size, macro_taint, plurality_assort, supermajority_assort,
+};
+pub use sampler::{ConsistentSampler, Ticket};
 pub use summary::{AuditDecision, ContestSummary, RunSummary};
+pub use workflow::{
+    AuditFile, Contest, ContestKind, ContestStatus, Decision, Draw, PollingMethod, SampleSize,
+    SampleSizeMethod, draws_from, read_interpretations, read_results, sample_size_grid, status,
+    status_findings,
+};

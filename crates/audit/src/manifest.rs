@@ -11,15 +11,19 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AuditError, Columns, Result, csv_err, open_lines};
 
+/// One batch of a ballot manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Batch {
     /// The batch's label: jurisdiction, tabulator and batch id joined with `/` where present.
     pub label: String,
+    /// Ballots in the batch.
     pub ballots: u64,
 }
 
+/// A ballot manifest: every batch and its ballot count.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The batches, in file order.
     pub batches: Vec<Batch>,
 }
 
@@ -28,6 +32,7 @@ fn pick(cols: &Columns, names: &[&str]) -> Option<usize> {
 }
 
 impl Manifest {
+    /// Ballots in all batches.
     pub fn total_ballots(&self) -> u64 {
         self.batches.iter().map(|b| b.ballots).sum()
     }
@@ -43,6 +48,7 @@ impl Manifest {
         Some((label, pos.parse().ok()?))
     }
 
+    /// Reads a manifest CSV (plain, gzip or zstd).
     pub fn read(path: &Path) -> Result<Manifest> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(open_lines(path)?);
         let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();

@@ -12,23 +12,31 @@ use serde::Serialize;
 
 use crate::error::{AuditError, Result, open_lines};
 
+/// One ranked-choice contest of a RAIRE file.
 #[derive(Debug, Clone, Serialize)]
 pub struct RaireContest {
+    /// The contest's id.
     pub id: String,
+    /// Its candidates.
     pub candidates: Vec<String>,
+    /// The winner the file declares, if any.
     pub declared_winner: Option<String>,
     /// Rankings, candidate indices into `candidates`, one per ballot.
     pub ballots: Vec<Vec<usize>>,
+    /// Ballot ids, one per ballot.
     pub ballot_ids: Vec<String>,
 }
 
+/// A RAIRE file: its contests.
 #[derive(Debug, Clone, Serialize)]
 pub struct RaireFile {
+    /// The contests.
     pub contests: Vec<RaireContest>,
     /// Ballots whose ranking repeats a candidate (kept, first occurrence counts).
     pub repeated_rankings: u64,
 }
 
+/// Reads a RAIRE file (plain, gzip or zstd).
 pub fn read(path: &Path) -> Result<RaireFile> {
     let reader = open_lines(path)?;
     let mut lines = reader.lines().enumerate();
@@ -102,6 +110,7 @@ pub fn read(path: &Path) -> Result<RaireFile> {
 pub struct IrvResult {
     /// Candidates (indices) in order of elimination; the last is the winner.
     pub elimination_order: Vec<usize>,
+    /// The IRV winner (an index into the candidates).
     pub winner: usize,
     /// First-preference tallies per candidate.
     pub first_preferences: Vec<u64>,
@@ -152,9 +161,21 @@ pub fn tabulate(n_candidates: usize, ballots: &[Vec<usize>]) -> Option<IrvResult
 pub enum Assertion {
     /// "Winner never loses to loser": w's first preferences exceed the ballots on which
     /// l is ranked above w (or w unranked).
-    NotEliminatedBefore { winner: usize, loser: usize },
+    NotEliminatedBefore {
+        /// The candidate who must not be eliminated first (an index).
+        winner: usize,
+        /// The candidate who is (an index).
+        loser: usize,
+    },
     /// "Not eliminated next": with only `continuing` left, w has more top votes than l.
-    NotEliminatedNext { winner: usize, loser: usize, continuing: Vec<usize> },
+    NotEliminatedNext {
+        /// The candidate with more top votes (an index).
+        winner: usize,
+        /// The candidate eliminated next (an index).
+        loser: usize,
+        /// The candidates still standing.
+        continuing: Vec<usize>,
+    },
 }
 
 impl Assertion {
@@ -225,19 +246,31 @@ pub fn assertions(n_candidates: usize, ballots: &[Vec<usize>], result: &IrvResul
 /// Counts checked for one contest.
 #[derive(Debug, Clone, Serialize)]
 pub struct RaireCheck {
+    /// The contest's id.
     pub contest: String,
+    /// Candidates.
     pub candidates: usize,
+    /// Ballots.
     pub ballots: u64,
+    /// Blank ballots.
     pub blank: u64,
+    /// Rankings written, over all ballots.
     pub rankings: u64,
+    /// The IRV winner.
     pub winner: String,
+    /// The winner the file declares, if any.
     pub declared_winner: Option<String>,
+    /// Whether the two agree (none when nothing is declared).
     pub winner_agrees: Option<bool>,
+    /// Assertions that prove the winner.
     pub assertions: usize,
+    /// The smallest assorter margin over them (2 × mean − 1).
     pub smallest_assorter_margin: f64,
+    /// First preferences per candidate.
     pub first_preferences: BTreeMap<String, u64>,
 }
 
+/// Tabulates every contest, with its assertions and the checks of the counts.
 pub fn check(file: &RaireFile) -> Vec<RaireCheck> {
     file.contests
         .iter()

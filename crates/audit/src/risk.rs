@@ -95,9 +95,13 @@ pub fn kaplan_markov_pvalue(n: u64, diluted_margin: f64, gamma: f64, d: Discrepa
 /// One batch in a batch-comparison audit: reported and audited votes for a winner/loser pair.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BatchTally {
+    /// The batch.
     pub batch: String,
+    /// Ballots in it.
     pub ballots: u64,
+    /// Votes reported for the winner.
     pub reported_winner: u64,
+    /// Votes reported for the loser.
     pub reported_loser: u64,
 }
 

@@ -40,6 +40,7 @@ impl Prng {
 pub struct Ticket {
     /// Hexadecimal digits of a fraction in (0, 1).
     pub ticket_number: String,
+    /// The ballot's id (`BATCH-POSITION`).
     pub id: String,
     /// 1 for the first draw of this object, 2 for its second (with replacement) and so on.
     pub generation: u64,
@@ -52,6 +53,7 @@ pub struct ConsistentSampler {
 }
 
 impl ConsistentSampler {
+    /// A sampler seeded with the public seed.
     pub fn new(seed: &str) -> ConsistentSampler {
         ConsistentSampler { seed_hash: sha256_hex(seed) }
     }

@@ -12,6 +12,7 @@ use crate::manifest::Manifest;
 use crate::sampler::{ConsistentSampler, Ticket};
 use crate::{bravo, risk};
 
+/// How a contest is decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ContestKind {
@@ -21,19 +22,26 @@ pub enum ContestKind {
     Supermajority,
 }
 
+/// One contest's reported results.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Contest {
+    /// The contest's name.
     pub name: String,
+    /// How it is decided.
     pub kind: ContestKind,
+    /// Number of winners.
     pub winners: usize,
+    /// The share a supermajority winner must exceed.
     #[serde(default)]
     pub threshold: f64,
     /// Ballot cards in the audited universe (the manifest total if not given).
     pub ballots: u64,
+    /// Reported votes per choice.
     pub tallies: BTreeMap<String, u64>,
 }
 
 impl Contest {
+    /// The winners the tallies give.
     pub fn reported_winners(&self) -> Vec<String> {
         let mut c: Vec<(&String, &u64)> = self.tallies.iter().collect();
         c.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
@@ -151,31 +159,47 @@ pub fn read_results(path: &Path, default_ballots: u64) -> Result<Vec<Contest>> {
     Ok(out)
 }
 
+/// How risk is measured in a ballot-polling audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PollingMethod {
+    /// BRAVO (Lindeman, Stark and Yates 2012).
     Bravo,
+    /// ALPHA (Stark 2023).
     Alpha,
 }
 
 /// One ballot drawn, in draw order.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Draw {
+    /// The draw's number (from 1).
     pub draw: u64,
+    /// The batch.
     pub batch: String,
+    /// The ballot's position in the batch (from 1).
     pub position: u64,
+    /// The ticket number that chose it.
     pub ticket_number: String,
+    /// The ticket's generation (how many times the ballot was drawn before).
     pub generation: u64,
 }
 
+/// A ballot-polling audit in progress, saved as JSON between steps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditFile {
+    /// The public random seed.
     pub seed: String,
+    /// The risk limit.
     pub risk_limit: f64,
+    /// How risk is measured.
     pub method: PollingMethod,
+    /// Whether ballots are drawn with replacement.
     pub with_replacement: bool,
+    /// The ballot manifest.
     pub manifest: Manifest,
+    /// The contests audited.
     pub contests: Vec<Contest>,
+    /// The draws so far.
     #[serde(default)]
     pub draws: Vec<Draw>,
     /// Interpretations keyed by `BATCH-POSITION`, then contest → choices marked.
@@ -184,15 +208,65 @@ pub struct AuditFile {
 }
 
 impl AuditFile {
+    /// A new audit, before any draw: `risk_limit` must lie in (0, 1).
+    pub fn new(
+        seed: String,
+        risk_limit: f64,
+        method: PollingMethod,
+        with_replacement: bool,
+        manifest: Manifest,
+        contests: Vec<Contest>,
+    ) -> Result<AuditFile> {
+        if !(risk_limit > 0.0 && risk_limit < 1.0) {
+            return Err(AuditError::Invalid(format!(
+                "--risk-limit must be between 0 and 1, got {risk_limit}"
+            )));
+        }
+        Ok(AuditFile {
+            seed,
+            risk_limit,
+            method,
+            with_replacement,
+            manifest,
+            contests,
+            draws: Vec::new(),
+            interpretations: Default::default(),
+        })
+    }
+
+    /// Records the audit board's interpretations (from [`read_interpretations`] of
+    /// `source`), replacing earlier ones of the same ballots; every ballot must have been
+    /// drawn. Returns how many were recorded.
+    pub fn record_interpretations(
+        &mut self,
+        new: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+        source: &Path,
+    ) -> Result<usize> {
+        let drawn: BTreeSet<String> =
+            self.draws.iter().map(|d| format!("{}-{}", d.batch, d.position)).collect();
+        let not_drawn: Vec<&String> = new.keys().filter(|k| !drawn.contains(*k)).collect();
+        if let Some(first) = not_drawn.first() {
+            return Err(AuditError::Invalid(format!(
+                "{}: {} interpreted ballots were not drawn (first: {first})",
+                source.display(),
+                not_drawn.len(),
+            )));
+        }
+        let n = new.len();
+        self.interpretations.extend(new);
+        Ok(n)
+    }
+
+    /// Reads an audit file written by [`AuditFile::save`].
     pub fn load(path: &Path) -> Result<AuditFile> {
-        let f = std::io::BufReader::new(open(path)?);
-        serde_json::from_reader(f).map_err(|e| AuditError::Json {
+        serde_json::from_reader(open(path)?).map_err(|e| AuditError::Json {
             path: path.to_owned(),
             line: e.line(),
             source: e,
         })
     }
 
+    /// Writes the audit file.
     pub fn save(&self, path: &Path) -> Result<()> {
         let tmp = path.with_extension("json.tmp");
         let text = serde_json::to_string_pretty(self).map_err(|e| AuditError::Invalid(e.to_string()))?;
@@ -212,6 +286,7 @@ impl AuditFile {
     }
 }
 
+/// Draws numbered in order from sampler tickets.
 pub fn draws_from(tickets: &[Ticket]) -> Vec<Draw> {
     tickets
         .iter()
@@ -257,6 +332,7 @@ pub fn read_interpretations(path: &Path) -> Result<BTreeMap<String, BTreeMap<Str
     Ok(out)
 }
 
+/// What an audit says to do next for a contest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
@@ -268,13 +344,20 @@ pub enum Decision {
     FullHandCount,
 }
 
+/// One contest's measured risk and decision.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContestStatus {
+    /// The contest.
     pub contest: String,
+    /// The winners reported.
     pub reported_winners: Vec<String>,
+    /// Ballots examined.
     pub ballots_examined: u64,
+    /// The measured risk.
     pub measured_risk: f64,
+    /// The risk limit.
     pub risk_limit: f64,
+    /// What to do next.
     pub decision: Decision,
     /// Estimated total draws to finish if the sample keeps the reported shares.
     pub estimated_total_draws: Option<u64>,
@@ -395,6 +478,95 @@ fn measured_risk(c: &Contest, a: &AuditFile, seq: &[Vec<String>]) -> f64 {
 
 fn alpha_last(xs: &[f64], population: Option<u64>, u: f64, eta0: f64) -> f64 {
     risk::alpha_pvalues(xs, population, u, eta0, 100.0).last().copied().unwrap_or(1.0)
+}
+
+/// The findings of an audit's status for the store: every contest whose outcome the
+/// audit has not confirmed (risk limit not met, settled by a full hand count, or
+/// overturned by it).
+pub fn status_findings(a: &AuditFile, status: &[ContestStatus]) -> Vec<scrutineer_core::Finding> {
+    use scrutineer_core::{Engine, Evidence, Finding, Severity};
+    status
+        .iter()
+        .filter(|s| s.decision != Decision::Stop)
+        .map(|s| {
+            let (kind, sev, title) = match s.decision {
+                Decision::FullHandCount if s.sample_leaders != s.reported_winners => (
+                    "outcome_overturned",
+                    Severity::Critical,
+                    format!("{}: full hand count names other winners than reported", s.contest),
+                ),
+                Decision::FullHandCount => (
+                    "full_hand_count",
+                    Severity::Medium,
+                    format!("{}: outcome settled by a full hand count", s.contest),
+                ),
+                _ => (
+                    "outcome_not_confirmed",
+                    Severity::Medium,
+                    format!("{}: risk limit not met (risk {:.3})", s.contest, s.measured_risk),
+                ),
+            };
+            Finding::new(Engine::Audit, kind, &format!("{}|{}", a.seed, s.contest), title)
+                .severity(sev)
+                .confidence(1.0 - s.measured_risk)
+                .scope(s.contest.clone())
+                .evidence(Evidence::new(
+                    "audit_status",
+                    "measured risk and sample",
+                    serde_json::to_value(s).unwrap_or_default(),
+                ))
+        })
+        .collect()
+}
+
+/// How [`sample_size_grid`] sizes a sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SampleSizeMethod {
+    /// BRAVO ballot polling, expected sample size (Lindeman, Stark and Yates 2012).
+    Bravo,
+    /// Kaplan-Markov ballot-level comparison with no discrepancies, at error inflation `gamma`.
+    Comparison {
+        /// The error inflation factor (ColoradoRLA uses 1.03905).
+        gamma: f64,
+    },
+}
+
+/// One cell of a sample-size grid.
+#[derive(Debug, Clone, Serialize)]
+pub struct SampleSize {
+    /// The diluted margin (0.05 = 5%).
+    pub margin: f64,
+    /// The risk limit.
+    pub risk_limit: f64,
+    /// Ballots to sample; none where BRAVO has no finite expectation.
+    pub sample_size: Option<u64>,
+}
+
+/// Sample sizes for every margin and risk limit, margins first; margins must lie in
+/// (0, 1] and risk limits in (0, 1).
+pub fn sample_size_grid(
+    margins: &[f64],
+    risk_limits: &[f64],
+    method: SampleSizeMethod,
+) -> Result<Vec<SampleSize>> {
+    let mut rows = Vec::with_capacity(margins.len() * risk_limits.len());
+    for &margin in margins {
+        for &risk_limit in risk_limits {
+            if !(risk_limit > 0.0 && risk_limit < 1.0 && margin > 0.0 && margin <= 1.0) {
+                return Err(AuditError::Invalid(format!(
+                    "margins must be in (0, 1] and risk limits in (0, 1): {margin}, {risk_limit}"
+                )));
+            }
+            let sample_size = match method {
+                SampleSizeMethod::Bravo => bravo::asn_for_margin(margin, risk_limit),
+                SampleSizeMethod::Comparison { gamma } => {
+                    Some(risk::comparison_sample_size(margin, risk_limit, gamma))
+                }
+            };
+            rows.push(SampleSize { margin, risk_limit, sample_size });
+        }
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]

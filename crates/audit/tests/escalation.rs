@@ -2,17 +2,17 @@
 //! in at least 1 − α of simulated audits.
 
 use proptest::prelude::*;
-use scrutineer_audit::{bravo, risk};
+use scrutineer_audit::{alpha_pvalues, pair_test};
 
 /// splitmix64: a small deterministic generator so each case is reproducible.
-struct Rng(u64);
+struct Rng(scrutineer_core::splitmix::SplitMix64);
+
 impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(scrutineer_core::splitmix::SplitMix64::new(seed))
+    }
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
@@ -39,7 +39,7 @@ fn bravo_escalates(
         } else {
             l += 1
         }
-        if bravo::pair_test("W", "L", rep_w, rep_l, w, l).risk <= alpha {
+        if pair_test("W", "L", rep_w, rep_l, w, l).risk <= alpha {
             return false;
         }
     }
@@ -53,7 +53,7 @@ fn alpha_escalates(rng: &mut Rng, n: u64, true_w: u64, eta0: f64, alpha: f64) ->
         let j = rng.below(i as u64 + 1) as usize;
         ballots.swap(i, j);
     }
-    let p = risk::alpha_pvalues(&ballots, Some(n), 1.0, eta0, 100.0);
+    let p = alpha_pvalues(&ballots, Some(n), 1.0, eta0, 100.0);
     !p.iter().any(|&x| x <= alpha)
 }
 
@@ -72,7 +72,7 @@ proptest! {
         let true_w = n * true_share_permille / 1000;
         let rep_w = n * (1000 + reported_margin_permille) / 2000;
         let rep_l = n - rep_w;
-        let mut rng = Rng(seed);
+        let mut rng = Rng::new(seed);
         let audits = 300;
         let escalated = (0..audits)
             .filter(|_| bravo_escalates(&mut rng, n, true_w, rep_w, rep_l, alpha, 6 * n))

@@ -25,25 +25,48 @@ use crate::read::{Dataset, NOT_ON_ROLL, imb_text};
 use crate::reconcile::EnvState;
 use crate::time::format_datetime;
 
+/// One statistical anomaly: a group whose count is further from its expectation than chance allows.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Anomaly {
+    /// The test, e.g. `return_burst`, `rejection_rate`, `address_cluster`, `duplicate_imb`.
     pub kind: &'static str,
+    /// What the group is: `precinct`, `drop_box`, `address`, ...
     pub scope: &'static str,
+    /// Which group (a precinct name, a drop box and hour, an address, ...).
     pub key: String,
+    /// The count observed.
     pub observed: f64,
+    /// The count expected under the null.
     pub expected: f64,
     /// z for z-tests, (observed - expected) / sqrt(expected) for Poisson tests.
     pub statistic: f64,
     /// Bonferroni-corrected, capped at 1.
     pub p_value: f64,
+    /// What the test saw, for the analyst.
     pub detail: String,
 }
 
+/// Settings of the statistical tests.
 #[derive(Debug, Clone, Copy)]
 pub struct AnomalyOptions {
+    /// Family-wise error rate (Bonferroni over every group tested).
     pub alpha: f64,
+    /// Width of the window in which a burst of returns at one drop box is counted.
     pub burst_window_secs: i64,
+    /// Smallest group tested (smaller ones have too little data).
     pub min_group: u64,
+}
+
+impl AnomalyOptions {
+    /// The default options at family-wise error rate `alpha`, which must lie in (0, 1).
+    pub fn with_alpha(alpha: f64) -> Result<AnomalyOptions, crate::BallotsError> {
+        if !(alpha > 0.0 && alpha < 1.0) {
+            return Err(crate::BallotsError::Invalid(format!(
+                "--alpha must be between 0 and 1, got {alpha}"
+            )));
+        }
+        Ok(AnomalyOptions { alpha, ..AnomalyOptions::default() })
+    }
 }
 
 impl Default for AnomalyOptions {

@@ -4,7 +4,7 @@
 use scrutineer_core::{Engine, Evidence, Finding, Severity};
 use serde_json::json;
 
-use crate::{Anomaly, RuleFinding, RuleKind};
+use crate::{Anomaly, Reconciliation, RuleFinding, RuleKind};
 
 fn severity(kind: RuleKind) -> (Severity, f64, &'static str) {
     match kind {
@@ -21,6 +21,14 @@ fn severity(kind: RuleKind) -> (Severity, f64, &'static str) {
     }
 }
 
+/// The findings a run stores: every rule finding, then every anomaly, under `scope`.
+pub fn store_findings(rec: &Reconciliation, anomalies: &[Anomaly], scope: &str) -> Vec<Finding> {
+    let mut findings: Vec<Finding> = rec.findings.iter().map(|f| rule_finding(f, scope)).collect();
+    findings.extend(anomalies.iter().map(|a| anomaly_finding(a, scope)));
+    findings
+}
+
+/// A rule finding as a core finding, with its severity and evidence.
 pub fn rule_finding(f: &RuleFinding, scope: &str) -> Finding {
     let (sev, conf, title) = severity(f.kind);
     let key = format!("{scope}|{}|{}", f.envelope_id, f.voter_id);
@@ -41,6 +49,7 @@ pub fn rule_finding(f: &RuleFinding, scope: &str) -> Finding {
         ))
 }
 
+/// A statistical anomaly as a core finding, scored by its p-value.
 pub fn anomaly_finding(a: &Anomaly, scope: &str) -> Finding {
     let key = format!("{scope}|{}|{}", a.scope, a.key);
     let score = if a.p_value <= 1e-6 { 0.75 } else { 0.5 };

@@ -13,37 +13,50 @@ use serde::Deserialize;
 use crate::time::DateFormat;
 use crate::{BallotsError, Outcome, VoterStatus};
 
+/// The roll's columns.
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct RollColumns {
+    /// The voter's id (what issuance and check-ins name).
     pub voter_id: String,
     /// `None`: the file has no status column (an extract of registered voters); every
     /// voter then takes the layout's `default_voter_status`.
     #[serde(default)]
     pub status: Option<String>,
+    /// The voter's precinct (the totals are per precinct).
     pub precinct: String,
+    /// The voter's ballot style, for `style_mismatch`.
     #[serde(default)]
     pub ballot_style: Option<String>,
+    /// The residential address.
     #[serde(default)]
     pub address: Option<String>,
+    /// The residential ZIP code.
     #[serde(default)]
     pub zip: Option<String>,
+    /// The county.
     #[serde(default)]
     pub county: Option<String>,
 }
 
+/// The issuance file's columns (envelopes sent).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct IssuedColumns {
     /// `None`: the envelope is named by voter id and issue date (files without envelope ids).
     #[serde(default)]
     pub envelope_id: Option<String>,
+    /// The voter the envelope was issued to.
     pub voter_id: String,
+    /// The ballot style issued.
     #[serde(default)]
     pub ballot_style: Option<String>,
+    /// The date the envelope was issued.
     pub issue_date: String,
+    /// The mailing address.
     #[serde(default)]
     pub address: Option<String>,
+    /// The mailing ZIP code.
     #[serde(default)]
     pub zip: Option<String>,
     /// Rows whose value here is one of `in_person_types` are in-person votes, not envelopes.
@@ -55,24 +68,33 @@ pub struct IssuedColumns {
     pub imb: Option<String>,
 }
 
+/// The returns file's columns (receipts and their outcome).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ReturnsColumns {
+    /// The envelope received (or its barcode, see `imb`).
     #[serde(default)]
     pub envelope_id: Option<String>,
     /// With `issue_date`, names the envelope when there is no envelope id column.
     #[serde(default)]
     pub voter_id: Option<String>,
+    /// The issue date, where the returns file carries it (NC's absentee file is both).
     #[serde(default)]
     pub issue_date: Option<String>,
+    /// When the envelope was received.
     pub returned_at: String,
+    /// How it came in: mail, a drop box, in person.
     #[serde(default)]
     pub channel: Option<String>,
+    /// Its outcome (mapped to an [`Outcome`] by [`Layout::outcome`]).
     pub outcome: String,
+    /// Why it was rejected.
     #[serde(default)]
     pub reason: Option<String>,
+    /// The request type (NC: MAIL, ONE-STOP); in-person types are check-ins.
     #[serde(default)]
     pub request_type: Option<String>,
+    /// The site of an in-person vote.
     #[serde(default)]
     pub site: Option<String>,
     /// The scanned Intelligent Mail barcode, where the scan file has its own column for it
@@ -81,11 +103,15 @@ pub struct ReturnsColumns {
     pub imb: Option<String>,
 }
 
+/// The check-ins file's columns (poll books).
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct CheckinColumns {
+    /// The voter who checked in.
     pub voter_id: String,
+    /// When.
     pub checked_in_at: String,
+    /// Where.
     #[serde(default)]
     pub location: Option<String>,
     /// If set, only rows whose value here is one of `in_person_types` are check-ins.
@@ -100,17 +126,24 @@ pub struct CheckinColumns {
 /// A complete description of how to read the four inputs.
 #[derive(Debug, Clone)]
 pub struct Layout {
+    /// The layout's name, as given to `--layout`.
     pub name: String,
+    /// How to read the roll.
     pub roll: RollColumns,
+    /// How to read the issuance file.
     pub issued: IssuedColumns,
+    /// How to read the returns file.
     pub returns: ReturnsColumns,
+    /// How to read the check-ins file.
     pub checkins: CheckinColumns,
     /// Other check-in layouts accepted for the same `--checkins` argument; the first whose
     /// columns the file has is used (NC: the absentee file's one-stop rows or `ncvhis`).
     pub checkins_alt: Vec<CheckinColumns>,
     /// The status of every voter when the roll has no status column.
     pub default_voter_status: Option<VoterStatus>,
+    /// How dates are written.
     pub date_format: DateFormat,
+    /// How dates with a time are written.
     pub datetime_format: DateFormat,
     /// Several rows for one envelope are successive statuses of one receipt (NC), not
     /// separate physical receipts; `duplicate_return` is then not evaluated.
@@ -119,8 +152,11 @@ pub struct Layout {
     /// `unknown_outcome_rejected`. Looked up once per row of files with tens of millions
     /// of rows, hence the fast hasher here and in `voter_statuses`.
     pub outcomes: FxHashMap<String, Outcome>,
+    /// Whether an outcome word not in `outcomes` is a rejection (else a malformed row).
     pub unknown_outcome_rejected: bool,
+    /// Status words (upper-cased) to voter statuses.
     pub voter_statuses: FxHashMap<String, VoterStatus>,
+    /// Request types (upper-cased) that are in-person votes, read as check-ins.
     pub in_person_types: Vec<String>,
 }
 
@@ -442,15 +478,18 @@ impl Layout {
         Ok(l)
     }
 
+    /// The outcome an outcome word stands for.
     pub fn outcome(&self, word: &[u8]) -> Option<Outcome> {
         let found = with_upper(word, |w| self.outcomes.get(w).copied());
         found.or(if self.unknown_outcome_rejected { Some(Outcome::Rejected) } else { None })
     }
 
+    /// The voter status a status word stands for.
     pub fn voter_status(&self, word: &[u8]) -> Option<VoterStatus> {
         with_upper(word, |w| self.voter_statuses.get(w).copied())
     }
 
+    /// Whether a request type is an in-person vote.
     pub fn is_in_person(&self, word: &[u8]) -> bool {
         with_upper(word, |w| self.in_person_types.iter().any(|t| t == w))
     }

@@ -21,6 +21,7 @@ fn err(path: &Path) -> impl Fn(csv::Error) -> BallotsError + '_ {
     move |e| BallotsError::Csv { path: path.to_path_buf(), message: e.to_string() }
 }
 
+/// Writes `findings.csv` (`kind,envelope_id,voter_id,detail`).
 pub fn write_findings(path: &Path, findings: &[RuleFinding]) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
     w.write_record(csv_safe_record(["kind", "envelope_id", "voter_id", "detail"])).map_err(err(path))?;
@@ -31,6 +32,7 @@ pub fn write_findings(path: &Path, findings: &[RuleFinding]) -> Result<(), Ballo
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
 }
 
+/// Writes `anomalies.csv`.
 pub fn write_anomalies(path: &Path, anomalies: &[Anomaly]) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
     w.write_record(csv_safe_record([
@@ -60,6 +62,7 @@ pub fn write_anomalies(path: &Path, anomalies: &[Anomaly]) -> Result<(), Ballots
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
 }
 
+/// Writes `totals.csv` (`precinct,issued,returned,accepted,rejected,outstanding`).
 pub fn write_totals(path: &Path, totals: &BTreeMap<String, PrecinctTotals>) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
     w.write_record(csv_safe_record([
@@ -85,6 +88,7 @@ pub fn write_totals(path: &Path, totals: &BTreeMap<String, PrecinctTotals>) -> R
     w.flush().map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })
 }
 
+/// Writes `malformed.csv` (`file,line,field,problem`).
 pub fn write_malformed(path: &Path, rows: &[Malformed]) -> Result<(), BallotsError> {
     let mut w = writer(path)?;
     w.write_record(csv_safe_record(["file", "line", "field", "problem"])).map_err(err(path))?;

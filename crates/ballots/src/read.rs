@@ -2,7 +2,6 @@
 //! interned to integers. Rows that cannot be read are kept as [`Malformed`] with their
 //! file, line and field; they are never dropped silently.
 
-use std::fs::File;
 use std::io::Read;
 use std::path::Path;
 use std::sync::mpsc;
@@ -14,6 +13,7 @@ use csv::ByteRecord;
 use crate::layout::Layout;
 use crate::time::{self, DateFormat};
 use crate::{BallotsError, Outcome, VoterStatus};
+use scrutineer_core::input::Input;
 use scrutineer_core::intern::Interner;
 use scrutineer_core::lines::LineLimit;
 
@@ -29,9 +29,13 @@ pub const UNISSUED: u32 = 1 << 31;
 /// One row that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Malformed {
+    /// The file it is in.
     pub file: String,
+    /// Its line (1-based).
     pub line: u64,
+    /// The field at fault (empty when the row as a whole is).
     pub field: String,
+    /// What is wrong, with the value quoted (bounded and escaped).
     pub problem: String,
 }
 
@@ -99,9 +103,13 @@ fn imb_hash(imb: u128) -> u64 {
 /// Counts of rows read, by what became of them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ReadStats {
+    /// Roll rows read.
     pub roll_rows: u64,
+    /// Issuance rows read.
     pub issued_rows: u64,
+    /// Return rows read.
     pub return_rows: u64,
+    /// Check-in rows read.
     pub checkin_rows: u64,
     /// Rows naming an envelope already read (status history in NC-style files).
     pub status_updates: u64,
@@ -119,7 +127,22 @@ pub struct ReadStats {
     pub other_election_rows: u64,
     /// Voter-history rows whose method is not an in-person vote (e.g. ABSENTEE BY MAIL).
     pub not_in_person_rows: u64,
+    /// Rows that could not be read (the dataset's `malformed` lists them).
     pub malformed: u64,
+}
+
+impl ReadStats {
+    /// Rows read in all: those counted by file, and malformed rows the csv layer rejected
+    /// before any count (a few malformed rows are counted twice: the share errs low).
+    pub fn rows_read(&self) -> u64 {
+        self.roll_rows + self.issued_rows + self.return_rows + self.checkin_rows + self.malformed
+    }
+
+    /// Fails when more than `max_share` (0..=1, `--max-malformed`) of the rows read were
+    /// malformed.
+    pub fn check_malformed(&self, max_share: f64) -> Result<(), scrutineer_core::lines::TooManyMalformed> {
+        scrutineer_core::lines::check_malformed("rows", self.malformed, self.rows_read(), max_share)
+    }
 }
 
 /// Everything read, normalised.
@@ -127,36 +150,59 @@ pub struct ReadStats {
 pub struct Dataset {
     /// Small vocabularies: precincts, styles, counties, ZIPs, channels, reasons, sites. Id 0 is "".
     pub labels: Interner,
+    /// Voter ids of the roll; a voter's index is its position here.
     pub voters: Interner,
+    /// Per voter: the roll status.
     pub voter_status: Vec<VoterStatus>,
+    /// Per voter: the precinct (a label id).
     pub voter_precinct: Vec<u32>,
+    /// Per voter: the ballot style (a label id).
     pub voter_style: Vec<u32>,
+    /// Per voter: the county (a label id).
     pub voter_county: Vec<u32>,
+    /// Per voter: the ZIP code (a label id).
     pub voter_zip: Vec<u32>,
+    /// Per voter: the roll line.
     pub voter_line: Vec<u32>,
+    /// Voter ids named by issuance but absent from the roll.
     pub unknown_voters: Interner,
+    /// Envelope ids issued; an envelope's index is its position here.
     pub envelopes: Interner,
+    /// Per envelope: the voter (an index, or [`NOT_ON_ROLL`] with an index into `unknown_voters`).
     pub env_voter: Vec<u32>,
+    /// Per envelope: the ballot style issued (a label id).
     pub env_style: Vec<u32>,
+    /// Per envelope: the issue day (days since 1970).
     pub env_day: Vec<i32>,
     /// FxHash of the normalised mailing address (0: none); the text is re-read only for evidence.
     pub env_address: Vec<u64>,
+    /// Per envelope: the mailing ZIP code (a label id).
     pub env_zip: Vec<u32>,
+    /// Per envelope: the issuance line.
     pub env_line: Vec<u32>,
+    /// Per envelope: voided without a vote (spoiled, undeliverable, cancelled).
     pub env_spoiled: Vec<bool>,
-    /// Packed Intelligent Mail barcode per envelope ([`pack_imb`]; 0: none). Empty until
+    /// Packed Intelligent Mail barcode per envelope (`pack_imb`; 0: none). Empty until
     /// the first barcode is read, and only as long as the last envelope that has one.
     pub env_imb: Vec<u128>,
     /// Envelopes by barcode (hash of the packed IMb), the first issued for each barcode;
     /// built on the first lookup by barcode ([`Dataset::envelope_by_imb`]).
     imb_index: Option<hashbrown::HashTable<u32>>,
+    /// Barcodes printed on more than one envelope.
     pub imb_duplicates: Vec<DuplicateImb>,
+    /// Envelope ids received but never issued.
     pub unissued: Interner,
+    /// Every receipt read.
     pub receipts: Vec<Receipt>,
+    /// Every in-person check-in read.
     pub checkins: Vec<Checkin>,
+    /// Every row that could not be read.
     pub malformed: Vec<Malformed>,
+    /// What was read.
     pub stats: ReadStats,
+    /// Several rows of one envelope are statuses of one receipt ([`Layout::status_events`]).
     pub status_events: bool,
+    /// The inputs' names, for evidence.
     pub files: Files,
 }
 
@@ -174,17 +220,23 @@ pub type RecordSink<'a> = dyn FnMut(&str, u64, &ByteRecord) -> Result<(), String
 /// Receives the bytes read so far of the named file.
 pub type Progress<'a> = dyn Fn(&str, u64) + 'a;
 
+/// The four input files.
 pub struct Inputs<'p> {
+    /// The voter roll.
     pub roll: &'p Path,
+    /// Ballot issuance.
     pub issued: &'p Path,
+    /// Return events.
     pub returns: &'p Path,
+    /// In-person check-ins, if any.
     pub checkins: Option<&'p Path>,
     /// Longest line read ([`scrutineer_core::lines::LineLimit`]); a longer one is a
     /// malformed row, never held whole.
     pub max_line: usize,
 }
 
-type Source = LineLimit<File>;
+/// An input after decompression, its first bytes (read to choose the delimiter) put back.
+type Source = LineLimit<std::io::Chain<std::io::Cursor<Vec<u8>>, Input>>;
 
 struct Csv {
     reader: csv::Reader<Source>,
@@ -194,19 +246,37 @@ struct Csv {
     estimated_rows: usize,
 }
 
+/// CSV exports compress about four to ten times; the low end, so that room made for the
+/// rows of a compressed input is rarely more than needed.
+const COMPRESSED_CSV_RATIO: usize = 4;
+
 fn open_csv(path: &Path, max_line: usize) -> Result<Csv, BallotsError> {
     let io = |source| BallotsError::Io { path: path.to_path_buf(), source };
-    let mut f = File::open(path).map_err(io)?;
+    let mut input = scrutineer_core::input::open(path)?;
     let mut head = vec![0u8; 64 * 1024];
-    let n = f.read(&mut head).map_err(io)?;
-    let first = head[..n].split(|&b| b == b'\n').next().unwrap_or(&[]);
+    let mut n = 0;
+    while n < head.len() {
+        match input.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    head.truncate(n);
+    let first = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
     let tabs = first.iter().filter(|&&b| b == b'\t').count();
     let commas = first.iter().filter(|&&b| b == b',').count();
     let delimiter = if tabs > commas { b'\t' } else { b',' };
-    let lines = head[..n].iter().filter(|&&b| b == b'\n').count().max(1);
-    let file_len = f.metadata().map(|m| m.len()).unwrap_or(0) as usize;
+    let lines = head.iter().filter(|&&b| b == b'\n').count().max(1);
+    let on_disk = input.file_len().unwrap_or(0) as usize;
+    let file_len = if input.compression().is_compressed() {
+        on_disk.saturating_mul(COMPRESSED_CSV_RATIO)
+    } else {
+        on_disk
+    };
     let estimated_rows = file_len / (n / lines).max(1) + 1;
-    let f = LineLimit::new(File::open(path).map_err(io)?, max_line);
+    let f = LineLimit::new(std::io::Cursor::new(head).chain(input), max_line);
     let mut reader =
         csv::ReaderBuilder::new().delimiter(delimiter).flexible(true).buffer_capacity(1 << 20).from_reader(f);
     let headers = reader
@@ -454,6 +524,7 @@ impl Dataset {
         self.labels.intern(s).0
     }
 
+    /// A voter's id, on the roll or not.
     pub fn voter_key(&self, v: u32) -> &str {
         if v & NOT_ON_ROLL != 0 {
             self.unknown_voters.get_str(v & !NOT_ON_ROLL)
@@ -462,14 +533,17 @@ impl Dataset {
         }
     }
 
+    /// An envelope's id, issued or not.
     pub fn envelope_key(&self, e: u32) -> &str {
         if e & UNISSUED != 0 { self.unissued.get_str(e & !UNISSUED) } else { self.envelopes.get_str(e) }
     }
 
+    /// Voters on the roll.
     pub fn voters_on_roll(&self) -> usize {
         self.voters.len()
     }
 
+    /// Envelopes issued.
     pub fn envelopes_issued(&self) -> usize {
         self.envelopes.len()
     }

@@ -27,8 +27,7 @@ pub fn column_for(layout: &Layout, name: &str) -> String {
 
 /// Counts rows of `path` by the values of `columns` (trimmed, as written).
 pub fn count_by(path: &Path, columns: &[String]) -> Result<(BTreeMap<Vec<String>, u64>, u64), BallotsError> {
-    let file =
-        std::fs::File::open(path).map_err(|source| BallotsError::Io { path: path.to_path_buf(), source })?;
+    let file = scrutineer_core::input::open(path)?;
     // Totals stop at the first bad row; a line over the limit is such a row (an error
     // naming it), never read into memory whole.
     let file =

@@ -182,6 +182,25 @@ fn is_plain_number(s: &str) -> bool {
     i == b.len()
 }
 
+/// Escapes text for XML 1.0 content and attribute values (GraphML, GEXF): the five
+/// markup characters become entities, and the control characters XML 1.0 forbids are
+/// dropped rather than written invalid.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +260,12 @@ mod tests {
         assert_eq!(csv_field("a,\"b\""), "\"a,\"\"b\"\"\"");
         assert_eq!(csv_field("=1,2"), "\"'=1,2\"");
         assert_eq!(csv_field("plain"), "plain");
+    }
+
+    #[test]
+    fn xml_escapes_markup_and_drops_forbidden_characters() {
+        assert_eq!(xml_escape(r#"a<b>&"c'"#), "a&lt;b&gt;&amp;&quot;c&apos;");
+        assert_eq!(xml_escape("x\u{1}y\tz\r\n\u{1f}"), "xy\tz\r\n");
+        assert_eq!(xml_escape("plain ü"), "plain ü");
     }
 }

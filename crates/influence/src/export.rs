@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use scrutineer_core::text::csv_safe_record;
+use scrutineer_core::text::{csv_safe_record, xml_escape as xml};
 use serde::Serialize;
 
 use crate::Analysis;
@@ -157,24 +157,6 @@ fn write_edges(analysis: &Analysis, be: &BehaviourEdges, path: &Path) -> Result<
     }
     w.flush().map_err(io_err(path))?;
     Ok(path.to_path_buf())
-}
-
-/// Escapes text for XML attribute values and content.
-fn xml(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            // Characters XML 1.0 forbids are dropped rather than written invalid.
-            c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Node attributes shared by the two graph formats.
@@ -399,16 +381,5 @@ pub fn graph_summary(analysis: &Analysis, max_nodes: usize) -> GraphSummary {
         edges: graph_edges,
         networks_shown: shown.len(),
         networks_total: analysis.networks.len(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::xml;
-
-    #[test]
-    fn xml_escapes_markup_and_drops_forbidden_characters() {
-        assert_eq!(xml(r#"a<b>&"c'"#), "a&lt;b&gt;&amp;&quot;c&apos;");
-        assert_eq!(xml("x\u{1}y\tz"), "xy\tz");
     }
 }

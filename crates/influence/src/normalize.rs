@@ -33,11 +33,7 @@ pub fn hash_concat(parts: &[&str]) -> u64 {
 
 /// SplitMix64 finaliser: a bijection with good avalanche, used to derive independent
 /// hash functions from one.
-pub fn mix64(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
+pub use scrutineer_core::splitmix::finalise as mix64;
 
 /// Text normalised for co-tweet matching: lower-cased, every `@...` run up to the next
 /// whitespace removed (mentions), whitespace collapsed to single spaces.

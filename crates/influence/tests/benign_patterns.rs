@@ -14,15 +14,14 @@ use scrutineer_influence::{Post, PostKind, ScanParams, analyse};
 use std::collections::BTreeSet;
 
 /// A small deterministic generator (SplitMix64), so the background is the same every run.
-struct Rng(u64);
+struct Rng(scrutineer_core::splitmix::SplitMix64);
 
 impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(scrutineer_core::splitmix::SplitMix64::new(seed))
+    }
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
     fn below(&mut self, n: u64) -> u64 {
         self.next() % n
@@ -54,7 +53,7 @@ fn retweet(account: &str, t: i64, id: &str, author: &str, text: &str) -> Post {
 /// popular posts, sharing links of many sites, posting their own text and tags from a
 /// long-tailed vocabulary.
 fn background() -> Vec<Post> {
-    let mut r = Rng(7);
+    let mut r = Rng::new(7);
     let mut posts = Vec::new();
     for a in 0..2000u64 {
         let account = format!("user{a}");
@@ -157,13 +156,13 @@ fn headline(n: u64) -> String {
         "county", "schools", "reopen", "storm", "damage", "rises", "court", "blocks", "rule", "farmers",
         "warn", "prices", "record", "low",
     ];
-    let mut r = Rng(1000 + n);
+    let mut r = Rng::new(1000 + n);
     (0..8).map(|_| WORDS[r.below(24) as usize]).collect::<Vec<_>>().join(" ") + &format!(" story {n}")
 }
 
 #[test]
 fn share_button_readers_are_not_placed_and_a_team_repeating_it_is() {
-    let mut r = Rng(11);
+    let mut r = Rng::new(11);
     let headlines = [
         "Kamala Harris' tax plan could cost US nearly 800K jobs, study finds",
         "Mortgage rates fall to their lowest level in two years as buyers return",
@@ -206,7 +205,7 @@ fn share_button_readers_are_not_placed_and_a_team_repeating_it_is() {
 
 #[test]
 fn app_template_users_are_not_placed_and_a_team_repeating_it_is() {
-    let mut r = Rng(12);
+    let mut r = Rng::new(12);
     let template = |a: &str, t: i64, creator: &str, r: &mut Rng| {
         let link = format!("https://t.co/{:010x}", r.next());
         original(a, t, &format!("Check out {creator}'s video! #TikTok {link}"), &[&link], &["TikTok"])
@@ -243,7 +242,7 @@ fn app_template_users_are_not_placed_and_a_team_repeating_it_is() {
 
 #[test]
 fn event_hashtag_viewers_are_not_placed_and_a_team_repeating_tags_is() {
-    let mut r = Rng(13);
+    let mut r = Rng::new(13);
     // A televised panel: 13 accounts, once each, within the hour; four more events on the
     // following days with partly the same viewers.
     let mut pattern = Vec::new();
@@ -286,7 +285,7 @@ fn event_hashtag_viewers_are_not_placed_and_a_team_repeating_tags_is() {
 
 #[test]
 fn thin_accounts_are_not_placed_and_a_team_with_the_same_habit_is() {
-    let mut r = Rng(14);
+    let mut r = Rng::new(14);
     // Five accounts with two posts each, both retweets of the same two obscure posts on
     // one evening, and five more doing the same with two other posts.
     let mut pattern = Vec::new();

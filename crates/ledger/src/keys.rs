@@ -71,7 +71,9 @@ pub fn default_key_path(ledger: &Path) -> Result<PathBuf> {
 /// Whether a key file was found or had to be made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyOrigin {
+    /// Read from an existing key file.
     Loaded,
+    /// Made now, and written with mode 0600.
     Generated,
 }
 
@@ -136,22 +138,27 @@ impl Signer {
         Ok(Signer { key, key_path, state_path, origin })
     }
 
+    /// The secret key.
     pub fn key(&self) -> &SigningKey {
         &self.key
     }
 
+    /// Where the key is kept.
     pub fn key_path(&self) -> &Path {
         &self.key_path
     }
 
+    /// Where the signer's record of the heads it published is kept.
     pub fn state_path(&self) -> &Path {
         &self.state_path
     }
 
+    /// Whether the key was loaded or made now.
     pub fn origin(&self) -> KeyOrigin {
         self.origin
     }
 
+    /// The public key, for verifiers.
     pub fn verifying_key(&self) -> ed25519_dalek::VerifyingKey {
         self.key.verifying_key()
     }

@@ -4,55 +4,104 @@
 //! altered, missing or reordered entry.
 //!
 //! Files, for a ledger at `PATH`:
-//! - `PATH`: the entries (see [`log`] for the framing), mode 0600;
+//! - `PATH`: the entries (see [`EntryReader`] for the framing), mode 0600;
 //! - `PATH.sth`: signed tree heads, one JSON object per line (public);
 //! - `PATH.pub`: the public key, for verifiers (pin a copy elsewhere);
 //! - `PATH.ckpt`: a checkpoint of the tree's right edge so that reopening is fast;
-//! - the ed25519 secret key, kept outside the ledger's folder (see [`keys`]), with the
-//!   signer's record of the heads it published beside it.
+//! - the ed25519 secret key, kept outside the ledger's folder ([`Signer`],
+//!   [`default_key_path`]), with the signer's record of the heads it published beside it.
 //!
 //! An entry is acknowledged when a signed tree head covering it has been published
 //! ([`Ledger::sign`]); the writer holds an exclusive lock on the ledger file.
 
-pub mod keys;
-pub mod log;
-pub mod merkle;
-pub mod sth;
-pub mod verify;
+#![deny(missing_docs)]
+
+mod bench;
+mod keys;
+mod log;
+mod merkle;
+mod sth;
+mod verify;
 
 use std::path::{Path, PathBuf};
 
+pub use bench::{BenchOptions, BenchReport, bench};
 pub use ed25519_dalek::{SigningKey, VerifyingKey};
-pub use keys::{KeyOrigin, KeyPlacement, Signer, SignerState};
-pub use log::{
-    Durability, Ledger, LockWait, RawEntry, Recovery, WriterOptions, read_entries, read_leaf_hashes,
+pub use keys::{
+    KEY_ENV, KeyOrigin, KeyPlacement, Signer, SignerState, config_dir, default_key_path, ledger_id,
 };
-pub use merkle::{Frontier, Hash, leaf_hash, node_hash};
-pub use sth::SignedTreeHead;
-pub use verify::{Problem, VerifyOptions, VerifyReport, Witness, WitnessCheck, verify};
+pub use log::{
+    Durability, ENTRY_HEADER, EntryReader, Ledger, LockWait, MAGIC, MAX_ENTRY, Next, RawEntry, Recovery,
+    WriterOptions, checkpoint_path, read_entries, read_leaf_hashes,
+};
+pub use merkle::{
+    Frontier, Hash, consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash,
+    root as merkle_root, verify_consistency, verify_inclusion,
+};
+pub use sth::{
+    HEAD_VERSION, SignedTreeHead, append_sth, public_key_path, read_head_file, read_public_key, read_sths,
+    sth_path,
+};
+pub use verify::{
+    Problem, VerifyOptions, VerifyReport, Witness, WitnessCheck, verify, verify_bytes, verify_strict,
+};
 
+/// Everything that can go wrong with a ledger.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
+    /// A ledger file could not be read or written.
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        /// The ledger file.
+        path: PathBuf,
+        /// The error from the operating system.
+        source: std::io::Error,
+    },
+    /// The file does not start with the ledger's magic bytes.
     #[error("{0} is not a Scrutineer ledger (bad magic)")]
     NotALedger(PathBuf),
+    /// An entry does not match its checksum.
     #[error("{path}: entry {position} is damaged ({what}); run `scrutineer ledger verify`")]
-    Damaged { path: PathBuf, position: u64, what: &'static str },
+    Damaged {
+        /// The ledger file.
+        path: PathBuf,
+        /// Its position in the file (0-based).
+        position: u64,
+        /// What is damaged.
+        what: &'static str,
+    },
+    /// An entry larger than [`MAX_ENTRY`].
     #[error("entry of {0} bytes is larger than the ledger accepts")]
     TooLarge(usize),
+    /// A malformed tree head, key or proof request.
     #[error("{0}")]
     Format(String),
+    /// A signature that does not verify.
     #[error("{0}")]
     BadSignature(String),
+    /// Verification could not go on.
     #[error("verification failed: {0}")]
     Verify(String),
+    /// A proof asked for an entry the ledger does not hold.
     #[error("no entry {index} (the ledger holds {size})")]
-    NoSuchEntry { index: u64, size: u64 },
+    NoSuchEntry {
+        /// The entry's index.
+        index: u64,
+        /// Entries the ledger holds.
+        size: u64,
+    },
+    /// A write that would lose or forge entries.
     #[error("refusing to write to the ledger {path}: {why}")]
-    Refused { path: PathBuf, why: String },
+    Refused {
+        /// The ledger file.
+        path: PathBuf,
+        /// Why.
+        why: String,
+    },
+    /// Another writer holds the ledger's lock.
     #[error("another process is writing the ledger {0} (it holds the ledger's lock); wait for it to finish")]
     Locked(PathBuf),
+    /// The signing key could not be loaded, made or placed.
     #[error("{0}")]
     Key(String),
 }
@@ -63,6 +112,7 @@ impl LedgerError {
     }
 }
 
+/// The result of the crate's functions.
 pub type Result<T> = std::result::Result<T, LedgerError>;
 
 fn now_ms() -> u64 {
@@ -75,10 +125,15 @@ fn now_ms() -> u64 {
 /// An inclusion proof for entry `index` against the tree of `tree_size` entries.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InclusionProof {
+    /// The entry proved.
     pub index: u64,
+    /// The size of the tree proved against.
     pub tree_size: u64,
+    /// The entry's leaf hash.
     pub leaf_hash: Hash,
+    /// The tree's root hash.
     pub root: Hash,
+    /// The audit path, from the leaf up (RFC 9162 2.1.3).
     pub path: Vec<Hash>,
 }
 
@@ -103,13 +158,19 @@ pub fn prove_inclusion(path: &Path, index: u64, tree_size: Option<u64>) -> Resul
 /// A consistency proof between the tree heads at `old_size` and `new_size`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConsistencyProof {
+    /// The earlier tree size.
     pub old_size: u64,
+    /// The later tree size.
     pub new_size: u64,
+    /// The earlier tree's root hash.
     pub old_root: Hash,
+    /// The later tree's root hash.
     pub new_root: Hash,
+    /// The consistency proof (RFC 9162 2.1.4).
     pub path: Vec<Hash>,
 }
 
+/// Builds the consistency proof from `old_size` to `new_size` (all entries when `None`).
 pub fn prove_consistency(path: &Path, old_size: u64, new_size: Option<u64>) -> Result<ConsistencyProof> {
     let leaves = read_leaf_hashes(path)?;
     let new = new_size.unwrap_or(leaves.len() as u64);

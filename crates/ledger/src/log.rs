@@ -21,7 +21,9 @@ use crate::merkle::{Frontier, Hash, leaf_hash};
 use crate::sth::{SignedTreeHead, read_sths};
 use crate::{LedgerError, Result};
 
+/// The first bytes of every ledger file.
 pub const MAGIC: &[u8; 8] = b"SCRLEDG1";
+/// Bytes of an entry's header: index u64, length u32, CRC-32 u32 (little-endian).
 pub const ENTRY_HEADER: usize = 16;
 /// Largest entry accepted (a record or a finding; far above any real one).
 pub const MAX_ENTRY: usize = 64 << 20;
@@ -42,6 +44,7 @@ pub enum Durability {
 }
 
 impl Durability {
+    /// The name `--fsync` takes.
     pub fn as_str(self) -> &'static str {
         match self {
             Durability::Always => "always",
@@ -74,14 +77,20 @@ pub(crate) fn entry_crc(index: u64, data: &[u8]) -> u32 {
 /// One entry read back from the file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawEntry {
+    /// Its position in the file (0-based).
     pub position: u64,
+    /// Its byte offset in the file.
     pub offset: u64,
+    /// The index its header gives.
     pub index: u64,
+    /// The CRC-32 its header gives.
     pub crc: u32,
+    /// Its data.
     pub data: Vec<u8>,
 }
 
 impl RawEntry {
+    /// Whether the data matches the CRC.
     pub fn crc_ok(&self) -> bool {
         entry_crc(self.index, &self.data) == self.crc
     }
@@ -90,12 +99,16 @@ impl RawEntry {
 /// What reading the next entry found.
 #[derive(Debug)]
 pub enum Next {
+    /// A complete entry.
     Entry(RawEntry),
     /// The file ends inside an entry: an append cut short by a crash (never acknowledged).
     Torn {
+        /// Where the entry starts in the file.
         offset: u64,
+        /// Bytes of it in the file.
         bytes: u64,
     },
+    /// The end of the file, after a complete entry.
     End,
 }
 
@@ -109,6 +122,7 @@ pub struct EntryReader<R = BufReader<File>> {
 }
 
 impl EntryReader<BufReader<File>> {
+    /// Opens a ledger file and checks its magic bytes.
     pub fn open(path: &Path) -> Result<EntryReader<BufReader<File>>> {
         let file = File::open(path).map_err(|e| LedgerError::io(path, e))?;
         let len = file.metadata().map_err(|e| LedgerError::io(path, e))?.len();
@@ -142,6 +156,7 @@ impl<R: Read + Seek> EntryReader<R> {
         Ok(())
     }
 
+    /// Reads the next entry.
     pub fn next_entry(&mut self) -> Result<Next> {
         let remaining = self.len.saturating_sub(self.offset);
         if remaining == 0 {
@@ -169,6 +184,7 @@ impl<R: Read + Seek> EntryReader<R> {
         Ok(Next::Entry(entry))
     }
 
+    /// The byte offset of the next entry.
     pub fn offset(&self) -> u64 {
         self.offset
     }
@@ -203,15 +219,19 @@ pub struct Recovery {
 /// Whether a second writer waits for the first or fails at once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LockWait {
+    /// Wait for the other writer to finish.
     #[default]
     Wait,
+    /// Fail at once with [`LedgerError::Locked`].
     Fail,
 }
 
 /// How to open a ledger for appending.
 #[derive(Default)]
 pub struct WriterOptions<'a> {
+    /// When entries reach the disk.
     pub durability: Durability,
+    /// What to do when another writer holds the lock.
     pub lock: LockWait,
     /// Called once if another writer holds the ledger and this one is going to wait.
     pub on_wait: Option<&'a dyn Fn(&Path)>,
@@ -233,6 +253,7 @@ pub struct Ledger {
     closed: bool,
 }
 
+/// Where the checkpoint of a ledger is kept (`PATH.ckpt`).
 pub fn checkpoint_path(path: &Path) -> PathBuf {
     sibling(path, "ckpt")
 }
@@ -465,18 +486,22 @@ impl Ledger {
         Ok(ledger)
     }
 
+    /// The ledger file.
     pub fn path(&self) -> &Path {
         &self.path
     }
 
+    /// When entries reach the disk.
     pub fn durability(&self) -> Durability {
         self.durability
     }
 
+    /// What opening the ledger recovered from an interrupted run.
     pub fn recovery(&self) -> &Recovery {
         &self.recovery
     }
 
+    /// The signer.
     pub fn signer(&self) -> &Signer {
         &self.signer
     }
@@ -491,6 +516,7 @@ impl Ledger {
         self.committed
     }
 
+    /// The root hash of every entry appended so far.
     pub fn root(&self) -> Hash {
         self.frontier.root()
     }

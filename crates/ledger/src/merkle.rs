@@ -188,14 +188,17 @@ pub struct Frontier {
 }
 
 impl Frontier {
+    /// An empty tree.
     pub fn new() -> Frontier {
         Frontier::default()
     }
 
+    /// Leaves pushed.
     pub fn size(&self) -> u64 {
         self.size
     }
 
+    /// Adds a leaf.
     pub fn push(&mut self, leaf: Hash) {
         let mut h = leaf;
         let mut height = 0u32;
@@ -223,6 +226,7 @@ impl Frontier {
         acc
     }
 
+    /// The right edge: the roots of the perfect subtrees, by height.
     pub fn nodes(&self) -> &[(u32, Hash)] {
         &self.nodes
     }

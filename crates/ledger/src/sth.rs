@@ -13,12 +13,14 @@ use crate::log::sibling;
 use crate::merkle::Hash;
 use crate::{LedgerError, Result};
 
+/// A signed tree head: a tree size and root hash signed with the ledger's key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedTreeHead {
     /// Format version of this record; 1 is the only one so far. Heads written before the
     /// field existed read as version 1.
     #[serde(default = "head_version")]
     pub version: u32,
+    /// Entries covered.
     pub tree_size: u64,
     /// Hex SHA-256 Merkle tree head.
     pub root_hash: String,
@@ -48,6 +50,7 @@ fn signed_bytes(tree_size: u64, root: &Hash, timestamp_ms: u64) -> Vec<u8> {
 }
 
 impl SignedTreeHead {
+    /// Signs the head of a tree of `tree_size` entries with root `root`.
     pub fn sign(key: &SigningKey, tree_size: u64, root: &Hash, timestamp_ms: u64) -> SignedTreeHead {
         let sig = key.sign(&signed_bytes(tree_size, root, timestamp_ms));
         SignedTreeHead {
@@ -60,6 +63,7 @@ impl SignedTreeHead {
         }
     }
 
+    /// The root hash, decoded.
     pub fn root(&self) -> Result<Hash> {
         decode32(&self.root_hash)
     }
@@ -108,10 +112,12 @@ pub(crate) fn decode32(s: &str) -> Result<Hash> {
         .ok_or_else(|| LedgerError::Format(format!("'{s}' is not a 32-byte hex value")))
 }
 
+/// Where a ledger's signed tree heads are kept (`PATH.sth`).
 pub fn sth_path(ledger: &Path) -> PathBuf {
     sibling(ledger, "sth")
 }
 
+/// Where a ledger's public key is kept (`PATH.pub`).
 pub fn public_key_path(ledger: &Path) -> PathBuf {
     sibling(ledger, "pub")
 }

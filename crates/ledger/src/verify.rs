@@ -17,32 +17,95 @@ use crate::{LedgerError, Result};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     /// The entry at `position` does not match its checksum: its bytes were changed.
-    Altered { position: u64 },
+    Altered {
+        /// Its position in the file (0-based).
+        position: u64,
+    },
     /// Entry `index` is absent: the file holds a later entry where it should be.
-    Missing { index: u64, found: u64 },
+    Missing {
+        /// The entry's index.
+        index: u64,
+        /// The index found there.
+        found: u64,
+    },
     /// The entry at `position` is entry `found`, which belongs elsewhere.
-    Reordered { position: u64, found: u64 },
+    Reordered {
+        /// Its position in the file (0-based).
+        position: u64,
+        /// The index found there.
+        found: u64,
+    },
     /// The signed tree head at `tree_size` does not match the entries: an entry in
     /// `from..to` was rewritten (checksums recomputed). `from` is the size of the last head
     /// that matched: entries before it are vouched for.
-    RootMismatch { tree_size: u64, from: u64, to: u64 },
+    RootMismatch {
+        /// The tree size of the head.
+        tree_size: u64,
+        /// Entries before this are vouched for.
+        from: u64,
+        /// The end of the range that holds the change.
+        to: u64,
+    },
     /// A signed tree head covers more entries than the log holds: an entry at or after
     /// `from` (the last matching head) was removed.
-    Truncated { tree_size: u64, from: u64, entries: u64 },
+    Truncated {
+        /// The tree size of the head.
+        tree_size: u64,
+        /// Entries before this are vouched for.
+        from: u64,
+        /// Entries in the log.
+        entries: u64,
+    },
     /// A tree head's signature is bad or made with another key; nothing after `from` (the
     /// last good head) is vouched for.
-    Signature { tree_size: u64, from: u64, reason: String },
+    Signature {
+        /// The tree size of the head.
+        tree_size: u64,
+        /// Entries before this are vouched for.
+        from: u64,
+        /// Why.
+        reason: String,
+    },
     /// No signed tree head at all (`.sth` missing or empty).
-    NoSignedHead { entries: u64 },
+    NoSignedHead {
+        /// Entries in the log.
+        entries: u64,
+    },
     /// Entries `from..entries` are not covered by any signed tree head.
-    UnsignedTail { from: u64, entries: u64 },
+    UnsignedTail {
+        /// Entries before this are vouched for.
+        from: u64,
+        /// Entries in the log.
+        entries: u64,
+    },
     /// The file ends with `bytes` that are not a complete entry, where entry `at` would be.
-    TornTail { at: u64, bytes: u64 },
+    TornTail {
+        /// The index the next entry would have.
+        at: u64,
+        /// Bytes of the incomplete entry.
+        bytes: u64,
+    },
     /// The ledger does not extend a head witnessed earlier: an entry in `from..to` differs
     /// from what was witnessed (`from` is the largest witnessed size that still holds).
-    Witness { source: String, tree_size: u64, from: u64, to: u64, reason: String },
+    Witness {
+        /// The witness file.
+        source: String,
+        /// The tree size of the head.
+        tree_size: u64,
+        /// Entries before this are vouched for.
+        from: u64,
+        /// The end of the range that holds the change.
+        to: u64,
+        /// Why.
+        reason: String,
+    },
     /// A witness file is not a head signed with the pinned key.
-    WitnessUnverifiable { source: String, reason: String },
+    WitnessUnverifiable {
+        /// The witness file.
+        source: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl Problem {
@@ -127,33 +190,45 @@ impl std::fmt::Display for Problem {
 pub struct Witness {
     /// Where it came from (a file name), for the report.
     pub source: String,
+    /// The head witnessed.
     pub head: SignedTreeHead,
 }
 
 /// How one witness fared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WitnessCheck {
+    /// The witness file.
     pub source: String,
+    /// The tree size witnessed.
     pub tree_size: u64,
+    /// The root hash witnessed.
     pub root_hash: String,
     /// The consistency proof from the witnessed size to today's tree (RFC 9162 2.1.4).
     pub proof: Vec<Hash>,
+    /// Whether the ledger extends it.
     pub consistent: bool,
+    /// Why not, when it does not.
     pub reason: Option<String>,
 }
 
+/// What `verify` accepts and checks.
 #[derive(Debug, Clone, Default)]
 pub struct VerifyOptions {
     /// Accept entries after the last signed head and a torn final entry (what a crash
     /// leaves), reporting them, instead of failing.
     pub allow_unsigned_tail: bool,
+    /// Heads seen earlier that the ledger must extend.
     pub witnesses: Vec<Witness>,
 }
 
+/// What `verify` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyReport {
+    /// Entries read.
     pub entries: u64,
+    /// The root hash of every entry.
     pub root: Hash,
+    /// Signed tree heads checked.
     pub tree_heads_checked: usize,
     /// The largest size a valid signed head covers.
     pub signed_size: u64,
@@ -161,7 +236,9 @@ pub struct VerifyReport {
     pub unsigned_tail: u64,
     /// An incomplete final entry (a crash mid-append; it was never acknowledged).
     pub torn_tail_bytes: u64,
+    /// Each witness's check.
     pub witnesses: Vec<WitnessCheck>,
+    /// The first problem, if any.
     pub problem: Option<Problem>,
 }
 

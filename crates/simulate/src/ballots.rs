@@ -97,6 +97,8 @@ const REJECT_SHARE: f64 = 0.008;
 const CURED_SHARE: f64 = 0.0054;
 const PENDING_SHARE: f64 = 0.002;
 const REPLACED_SHARE: f64 = 0.0106;
+/// Returns handed back on the day of issue (in-person absentee at the election office).
+const SAME_DAY_SHARE: f64 = 0.005;
 const SURRENDER_SHARE: f64 = 0.04;
 const REJECT_REASONS: [(&str, f64); 5] = [
     ("signature mismatch", 0.577),
@@ -341,10 +343,21 @@ impl Ctx<'_> {
             }
             return;
         }
-        let day = (return_day(d.unit()).floor() as i64).max(issue + 2).min(ELECTION_DAY);
+        // Most returns take the mail's two days at least; a few voters are issued their
+        // ballot at the office and hand it back the same day.
+        let same_day = d.chance(SAME_DAY_SHARE);
+        // The curve's last step (the day before the election to election day) is election
+        // day itself: those returns arrive until the deadline.
+        let curve_day = return_day(d.unit());
+        let curve_day =
+            if curve_day > (ELECTION_DAY - 1) as f64 { ELECTION_DAY } else { curve_day.floor() as i64 };
+        let by_mail = curve_day.max(issue + 2).min(ELECTION_DAY);
+        let day = if same_day { issue } else { by_mail };
         let mut at = day * 86_400 + Self::time_of_day(&mut d);
-        if day == ELECTION_DAY {
-            at = at.min(DEADLINE_SECS - 60);
+        if at > DEADLINE_SECS {
+            // Election-day returns after the deadline would be late: those land in the last
+            // half hour instead, up to the deadline itself (on time: late is after it).
+            at = DEADLINE_SECS - d.below(1_800) as i64;
         }
         let u = d.unit();
         let (outcome, reason) = if u < REJECT_SHARE {
@@ -765,6 +778,44 @@ fn inject(ctx: &Ctx<'_>, c: &mut Chunk) -> (String, String) {
         ctx.issue(c, &id, &p, &style, 1, e - 40, None, 0);
         ctx.receipt(c, &id, &p, 1, e - 40, DEADLINE_SECS + 86_400, "rejected", "late", &mut d);
         let _ = writeln!(look, "late_and_rejected,E{}-1,{id},", &id[1..]);
+        // Accepted minutes before the deadline, and one exactly at it: on time.
+        let (id, p, style) = new_voter(c, "active");
+        ctx.issue(c, &id, &p, &style, 1, e - 40, None, 0);
+        ctx.receipt(
+            c,
+            &id,
+            &p,
+            1,
+            e - 40,
+            DEADLINE_SECS - 60 * (1 + (j % 15) as i64),
+            "accepted",
+            "",
+            &mut d,
+        );
+        let _ = writeln!(look, "minutes_before_deadline,E{}-1,{id},", &id[1..]);
+        let (id, p, style) = new_voter(c, "active");
+        ctx.issue(c, &id, &p, &style, 1, e - 40, None, 0);
+        ctx.receipt(c, &id, &p, 1, e - 40, DEADLINE_SECS, "accepted", "", &mut d);
+        let _ = writeln!(look, "at_the_deadline,E{}-1,{id},", &id[1..]);
+        // Issued and handed back the same day, at the election office.
+        let (id, p, style) = new_voter(c, "active");
+        let office_day = e - 3 - (j % 20) as i64;
+        ctx.issue(c, &id, &p, &style, 1, office_day, None, 0);
+        ctx.receipt(c, &id, &p, 1, office_day, t(office_day, 16), "accepted", "", &mut d);
+        let _ = writeln!(look, "same_day_issue_and_return,E{}-1,{id},", &id[1..]);
+        // A ballot cured after a signature problem: one receipt, counted.
+        let (id, p, style) = new_voter(c, "active");
+        ctx.issue(c, &id, &p, &style, 1, e - 40, None, 0);
+        ctx.receipt(c, &id, &p, 1, e - 40, t(e - 9, 13), "cured", "", &mut d);
+        let _ = writeln!(look, "cured,E{}-1,{id},", &id[1..]);
+        // A replacement envelope after the first was returned and rejected (unsigned):
+        // two receipts on two envelopes, one vote.
+        let (id, p, style) = new_voter(c, "active");
+        ctx.issue(c, &id, &p, &style, 1, e - 40, None, 0);
+        ctx.receipt(c, &id, &p, 1, e - 40, t(e - 30, 10), "rejected", "unsigned", &mut d);
+        ctx.issue(c, &id, &p, &style, 2, e - 26, None, 0);
+        ctx.receipt(c, &id, &p, 2, e - 26, t(e - 20, 10), "accepted", "", &mut d);
+        let _ = writeln!(look, "replaced_after_rejection,E{}-2,{id},", &id[1..]);
     }
     (truth, look)
 }

@@ -1,13 +1,8 @@
 //! Counter-based randomness: every draw is a pure function of (seed, entity, stream), so
 //! chunks of a scenario can be generated in parallel and in any order with identical output.
 
-/// SplitMix64 finaliser.
-pub fn mix(mut z: u64) -> u64 {
-    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
-}
+/// One SplitMix64 step as a pure function of the state.
+pub use scrutineer_core::splitmix::mix;
 
 /// A stream of draws for one entity.
 pub struct Draws {

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 
 use libfuzzer_sys::fuzz_target;
-use scrutineer_audit::{arlo, colorado, dominion, manifest::Manifest, raire, workflow};
+use scrutineer_audit::{self as audit, AuditFile, Manifest};
 
 fn file(name: &str, data: &[u8]) -> PathBuf {
     let d = std::env::temp_dir().join(format!("scrutineer-audit-fuzz-{}", std::process::id()));
@@ -31,23 +31,23 @@ fuzz_target!(|data: &[u8]| {
         &with_header("Container,Tabulator,Batch Name,Number of Ballots\n", data),
     ));
     let _ = Manifest::read(&raw);
-    let _ = workflow::read_results(&file("results.csv", &with_header("contest,choice,votes\n", data)), 100);
-    let _ = workflow::read_results(&raw, 100);
-    let _ = workflow::read_interpretations(&raw);
-    let _ = workflow::AuditFile::load(&raw);
-    if let Ok(report) = arlo::read_report(&raw) {
-        let _ = arlo::jurisdiction_totals(&report);
-        let _ = arlo::conclusions(&report);
+    let _ = audit::read_results(&file("results.csv", &with_header("contest,choice,votes\n", data)), 100);
+    let _ = audit::read_results(&raw, 100);
+    let _ = audit::read_interpretations(&raw);
+    let _ = AuditFile::load(&raw);
+    if let Ok(report) = audit::read_arlo_report(&raw) {
+        let _ = audit::jurisdiction_totals(&report);
+        let _ = audit::arlo_conclusions(&report);
     }
-    if let Ok(f) = raire::read(&raw) {
-        let _ = raire::check(&f);
+    if let Ok(f) = audit::read_raire(&raw) {
+        let _ = audit::check_raire(&f);
     }
-    if let Ok(rows) = colorado::read_contest_csv(&raw) {
-        let _ = colorado::replay(&rows);
+    if let Ok(rows) = audit::read_colorado_contests(&raw) {
+        let _ = audit::replay_colorado(&rows);
     }
-    let _ = dominion::read_cvr_json(&raw);
-    let _ = dominion::read_cvr_json_lossless(&raw);
-    if let (Ok(export), Ok(m)) = (dominion::read_cvr_csv(&raw), &manifest) {
-        let _ = dominion::check_csv(&export, m);
+    let _ = audit::read_cvr_json(&raw);
+    let _ = audit::read_cvr_json_lossless(&raw);
+    if let (Ok(export), Ok(m)) = (audit::read_cvr_csv(&raw), &manifest) {
+        let _ = audit::check_dominion_csv(&export, m);
     }
 });

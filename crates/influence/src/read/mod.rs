@@ -8,7 +8,7 @@
 //! | `io-archive` | Twitter's information-operations archive CSV (and its column subsets)   |
 //! | `csv`        | any CSV, with a [`ColumnMapping`] naming the columns                    |
 //!
-//! Every reader takes plain or gzip input (told apart by the magic bytes, not the file
+//! Every reader takes plain, gzip or zstd input (told apart by the magic bytes, not the file
 //! name), never panics on bad input, and reports what it could not use in a
 //! [`ReadReport`]: malformed records are skipped and counted with their line number and
 //! the field at fault; a truncated input keeps every complete record before the cut.
@@ -233,7 +233,7 @@ pub enum ReadError {
     )]
     UnknownFormatName { name: String },
     #[error(
-        "{source_name}: {kind}-compressed input is not supported: decompress it first (gzip is read directly)"
+        "{source_name}: {kind}-compressed input is not supported: decompress it first (gzip and zstd are read directly)"
     )]
     UnsupportedCompression { source_name: String, kind: &'static str },
     #[error(
@@ -323,13 +323,17 @@ pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
         .map(|path| {
             let Ok(mut file) = File::open(path) else { return 0 };
             let size = file.metadata().map_or(0, |m| m.len());
-            let mut magic = [0u8; 2];
-            let gzip = file.read_exact(&mut magic).is_ok() && magic == [0x1f, 0x8b];
+            let mut magic = [0u8; 6];
+            let n = file.read(&mut magic).unwrap_or(0);
+            let compressed = matches!(
+                scrutineer_core::input::sniff(&magic[..n]),
+                scrutineer_core::input::Sniffed::Readable(c) if c.is_compressed()
+            );
             let json = File::open(path)
                 .ok()
                 .and_then(|f| detect_format(f, "").ok())
                 .is_some_and(|format| matches!(format, Format::TwitterV1 | Format::TwitterV2));
-            let bytes = if gzip { size.saturating_mul(GZIP_RATIO) } else { size };
+            let bytes = if compressed { size.saturating_mul(GZIP_RATIO) } else { size };
             bytes / if json { JSON_BYTES_PER_POST } else { CSV_BYTES_PER_POST }
         })
         .fold(0, u64::saturating_add);

@@ -1,4 +1,4 @@
-//! Readers: every supported log format to [`Event`]s, streaming, plain or gzip.
+//! Readers: every supported log format to [`Event`]s, streaming, plain, gzip or zstd.
 //!
 //! Reading is split in two. A sequential *framer* cuts the input into records (a line,
 //! or a whole request for raw HTTP dumps) and tracks the little state some formats carry
@@ -12,13 +12,11 @@ mod iis;
 mod json;
 
 use std::fmt;
-use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
 
-use flate2::read::MultiGzDecoder;
 use rayon::prelude::*;
 
 use crate::event::Event;
@@ -113,6 +111,9 @@ pub enum ReadError {
         /// The file.
         path: PathBuf,
     },
+    /// The file could not be opened or decoded (compression, stdin).
+    #[error(transparent)]
+    Input(#[from] scrutineer_core::input::InputError),
 }
 
 /// Options shared by every reader.
@@ -193,29 +194,10 @@ fn is_damage(e: &std::io::Error) -> bool {
     )
 }
 
-/// Opens a file, transparently decompressing gzip (by magic number, not by name).
+/// Opens a file, transparently decompressing gzip or zstd (by magic number, not by name;
+/// see [`scrutineer_core::input`]).
 pub fn open(path: &Path) -> Result<Box<dyn Read + Send>, ReadError> {
-    let io = |source| ReadError::Io { path: path.to_owned(), source };
-    let mut f = File::open(path).map_err(io)?;
-    let mut magic = [0u8; 2];
-    let n = read_full(&mut f, &mut magic).map_err(io)?;
-    use std::io::Seek;
-    f.seek(std::io::SeekFrom::Start(0)).map_err(io)?;
-    let f = BufReader::with_capacity(1 << 20, f);
-    if n == 2 && magic == [0x1f, 0x8b] { Ok(Box::new(MultiGzDecoder::new(f))) } else { Ok(Box::new(f)) }
-}
-
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
+    Ok(Box::new(scrutineer_core::input::open(path)?))
 }
 
 /// Guesses the format from a sample of the input's first bytes.

@@ -8,8 +8,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use scrutineer_ledger::log::{EntryReader, MAGIC, Next};
-use scrutineer_ledger::verify::verify_bytes;
+use scrutineer_ledger::{EntryReader, MAGIC, Next, verify_bytes};
 use scrutineer_ledger::{SignedTreeHead, SigningKey, VerifyOptions, Witness};
 
 fuzz_target!(|data: &[u8]| {

@@ -1,13 +1,15 @@
 //! `scrutineer audit ...`: risk-limiting audits.
 
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
-use scrutineer_audit::workflow::{self, AuditFile, Decision, PollingMethod};
-use scrutineer_audit::{arlo, bravo, colorado, dominion, manifest::Manifest, raire, risk};
-use scrutineer_core::{Engine, Evidence, Finding, Severity};
+use scrutineer_audit::{
+    self as audit, AuditFile, ConsistentSampler, ContestStatus, Decision, Manifest, PollingMethod,
+    SampleSizeMethod,
+};
+use scrutineer_core::Engine;
 
 use scrutineer_core::text::csv_field;
 
@@ -40,27 +42,7 @@ pub enum CvrFormat {
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Start a ballot-polling audit file from reported results and a ballot manifest.
-    Init {
-        /// Reported results: contest,candidate,votes[,winners,ballots,kind,threshold].
-        #[arg(long)]
-        results: PathBuf,
-        /// Ballot manifest (batches and ballot counts).
-        #[arg(long)]
-        manifest: PathBuf,
-        /// Public random seed (e.g. 20 dice rolls).
-        #[arg(long)]
-        seed: String,
-        #[arg(long, default_value_t = 0.10)]
-        risk_limit: f64,
-        #[arg(long, value_enum, default_value = "bravo")]
-        method: MethodArg,
-        /// Sample without replacement (default: with replacement, as BRAVO assumes).
-        #[arg(long)]
-        without_replacement: bool,
-        /// The audit file to create.
-        #[arg(long)]
-        out: PathBuf,
-    },
+    Init(InitArgs),
     /// Print the ballots to pull (batch and position) from a manifest, seed and size.
     Sample {
         /// Ballot manifest; or use --audit to extend an audit file's sample.
@@ -137,6 +119,30 @@ pub enum AuditCommand {
     },
 }
 
+// The arguments of `audit init` (its help is the variant's).
+#[derive(Debug, clap::Args)]
+pub struct InitArgs {
+    /// Reported results: contest,candidate,votes[,winners,ballots,kind,threshold].
+    #[arg(long)]
+    results: PathBuf,
+    /// Ballot manifest (batches and ballot counts).
+    #[arg(long)]
+    manifest: PathBuf,
+    /// Public random seed (e.g. 20 dice rolls).
+    #[arg(long)]
+    seed: String,
+    #[arg(long, default_value_t = 0.10)]
+    risk_limit: f64,
+    #[arg(long, value_enum, default_value = "bravo")]
+    method: MethodArg,
+    /// Sample without replacement (default: with replacement, as BRAVO assumes).
+    #[arg(long)]
+    without_replacement: bool,
+    /// The audit file to create.
+    #[arg(long)]
+    out: PathBuf,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum MethodArg {
     Bravo,
@@ -146,120 +152,18 @@ pub enum MethodArg {
 pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::Replay { format, file, out } => replay(ctx, format, &file, &out),
-        AuditCommand::Init { results, manifest, seed, risk_limit, method, without_replacement, out } => {
-            if !(risk_limit > 0.0 && risk_limit < 1.0) {
-                bail!("--risk-limit must be between 0 and 1, got {risk_limit}");
-            }
-            let m = Manifest::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
-            let contests = workflow::read_results(&results, m.total_ballots())
-                .with_context(|| format!("reading {}", results.display()))?;
-            let a = AuditFile {
-                seed,
-                risk_limit,
-                method: match method {
-                    MethodArg::Bravo => PollingMethod::Bravo,
-                    MethodArg::Alpha => PollingMethod::Alpha,
-                },
-                with_replacement: !without_replacement,
-                manifest: m,
-                contests,
-                draws: Vec::new(),
-                interpretations: Default::default(),
-            };
-            a.save(&out)?;
-            ctx.note(format!(
-                "{}: {} contests, {} ballots in {} batches",
-                out.display(),
-                a.contests.len(),
-                a.manifest.total_ballots(),
-                a.manifest.batches.len()
-            ));
-            Ok(())
-        }
+        AuditCommand::Init(args) => init(ctx, args),
         AuditCommand::Sample { manifest, seed, size, with_replacement, audit } => {
-            let draws = match (audit, manifest, seed) {
-                (Some(path), _, _) => {
-                    let mut a = AuditFile::load(&path)?;
-                    a.extend_sample(size);
-                    a.save(&path)?;
-                    a.draws
-                }
-                (None, Some(m), Some(seed)) => {
-                    let m = Manifest::read(&m).with_context(|| format!("reading {}", m.display()))?;
-                    let ids: Vec<String> = m.ballot_ids().collect();
-                    let s = scrutineer_audit::sampler::ConsistentSampler::new(&seed);
-                    workflow::draws_from(&s.sample(ids.iter().map(String::as_str), size, with_replacement))
-                }
-                _ => bail!("give --audit FILE, or --manifest and --seed"),
-            };
-            if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&draws)?);
-            } else {
-                println!("draw,batch,position,generation,ticket_number");
-                for d in &draws {
-                    println!(
-                        "{},{},{},{},{}",
-                        d.draw,
-                        csv_field(&d.batch).into_owned(),
-                        d.position,
-                        d.generation,
-                        d.ticket_number
-                    );
-                }
-            }
-            Ok(())
+            sample(ctx, manifest.as_deref(), seed.as_deref(), size, with_replacement, audit.as_deref())
         }
-        AuditCommand::Record { audit, interpretations } => {
-            let mut a = AuditFile::load(&audit)?;
-            let new = workflow::read_interpretations(&interpretations)
-                .with_context(|| format!("reading {}", interpretations.display()))?;
-            let drawn: std::collections::BTreeSet<String> =
-                a.draws.iter().map(|d| format!("{}-{}", d.batch, d.position)).collect();
-            let not_drawn: Vec<&String> = new.keys().filter(|k| !drawn.contains(*k)).collect();
-            if !not_drawn.is_empty() {
-                bail!(
-                    "{}: {} interpreted ballots were not drawn (first: {})",
-                    interpretations.display(),
-                    not_drawn.len(),
-                    not_drawn[0]
-                );
-            }
-            let n = new.len();
-            for (k, v) in new {
-                a.interpretations.insert(k, v);
-            }
-            a.save(&audit)?;
-            ctx.note(format!(
-                "recorded {n} ballots; {} of {} draws interpreted",
-                a.interpretations.len(),
-                a.draws.len()
-            ));
-            Ok(())
-        }
+        AuditCommand::Record { audit, interpretations } => record(ctx, &audit, &interpretations),
         AuditCommand::Status { audit, store_findings } => status(ctx, &audit, store_findings),
         AuditCommand::Estimate { margins, risk_limits, method, gamma } => {
-            let mut rows = Vec::new();
-            for &m in &margins {
-                for &a in &risk_limits {
-                    if !(a > 0.0 && a < 1.0 && m > 0.0 && m <= 1.0) {
-                        bail!("margins must be in (0, 1] and risk limits in (0, 1): {m}, {a}");
-                    }
-                    let n = match method {
-                        EstimateMethod::Bravo => bravo::asn_for_margin(m, a),
-                        EstimateMethod::Comparison => Some(risk::comparison_sample_size(m, a, gamma)),
-                    };
-                    rows.push(serde_json::json!({"margin": m, "risk_limit": a, "sample_size": n}));
-                }
-            }
-            if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
-            } else {
-                println!("margin,risk_limit,sample_size");
-                for r in &rows {
-                    println!("{},{},{}", r["margin"], r["risk_limit"], r["sample_size"]);
-                }
-            }
-            Ok(())
+            let method = match method {
+                EstimateMethod::Bravo => SampleSizeMethod::Bravo,
+                EstimateMethod::Comparison => SampleSizeMethod::Comparison { gamma },
+            };
+            estimate(ctx, &margins, &risk_limits, method)
         }
         AuditCommand::Arlo { file, totals } => arlo_cmd(ctx, &file, totals.as_deref()),
         AuditCommand::Cvr { format, files, manifest, hash } => {
@@ -268,72 +172,111 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
     }
 }
 
-fn status(ctx: &Context, path: &std::path::Path, store_findings: bool) -> anyhow::Result<()> {
+fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
+    let InitArgs { results, manifest, seed, risk_limit, method, without_replacement, out } = args;
+    let method = match method {
+        MethodArg::Bravo => PollingMethod::Bravo,
+        MethodArg::Alpha => PollingMethod::Alpha,
+    };
+    let m = Manifest::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+    let contests = audit::read_results(&results, m.total_ballots())
+        .with_context(|| format!("reading {}", results.display()))?;
+    let a = AuditFile::new(seed, risk_limit, method, !without_replacement, m, contests)?;
+    a.save(&out)?;
+    ctx.note(format!(
+        "{}: {} contests, {} ballots in {} batches",
+        out.display(),
+        a.contests.len(),
+        a.manifest.total_ballots(),
+        a.manifest.batches.len()
+    ));
+    Ok(())
+}
+
+fn sample(
+    ctx: &Context,
+    manifest: Option<&Path>,
+    seed: Option<&str>,
+    size: usize,
+    with_replacement: bool,
+    audit: Option<&Path>,
+) -> anyhow::Result<()> {
+    let draws = match (audit, manifest, seed) {
+        (Some(path), _, _) => {
+            let mut a = AuditFile::load(path)?;
+            a.extend_sample(size);
+            a.save(path)?;
+            a.draws
+        }
+        (None, Some(m), Some(seed)) => {
+            let m = Manifest::read(m).with_context(|| format!("reading {}", m.display()))?;
+            let ids: Vec<String> = m.ballot_ids().collect();
+            let s = ConsistentSampler::new(seed);
+            audit::draws_from(&s.sample(ids.iter().map(String::as_str), size, with_replacement))
+        }
+        _ => bail!("give --audit FILE, or --manifest and --seed"),
+    };
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&draws)?);
+    } else {
+        println!("draw,batch,position,generation,ticket_number");
+        for d in &draws {
+            println!(
+                "{},{},{},{},{}",
+                d.draw,
+                csv_field(&d.batch).into_owned(),
+                d.position,
+                d.generation,
+                d.ticket_number
+            );
+        }
+    }
+    Ok(())
+}
+
+fn record(ctx: &Context, audit: &Path, interpretations: &Path) -> anyhow::Result<()> {
+    let mut a = AuditFile::load(audit)?;
+    let new = audit::read_interpretations(interpretations)
+        .with_context(|| format!("reading {}", interpretations.display()))?;
+    let n = a.record_interpretations(new, interpretations)?;
+    a.save(audit)?;
+    ctx.note(format!(
+        "recorded {n} ballots; {} of {} draws interpreted",
+        a.interpretations.len(),
+        a.draws.len()
+    ));
+    Ok(())
+}
+
+fn estimate(
+    ctx: &Context,
+    margins: &[f64],
+    risk_limits: &[f64],
+    method: SampleSizeMethod,
+) -> anyhow::Result<()> {
+    let grid = audit::sample_size_grid(margins, risk_limits, method)?;
+    let rows = serde_json::to_value(&grid)?;
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        println!("margin,risk_limit,sample_size");
+        for r in rows.as_array().map(Vec::as_slice).unwrap_or_default() {
+            println!("{},{},{}", r["margin"], r["risk_limit"], r["sample_size"]);
+        }
+    }
+    Ok(())
+}
+
+fn status(ctx: &Context, path: &Path, store_findings: bool) -> anyhow::Result<()> {
     let a = AuditFile::load(path)?;
-    let st = workflow::status(&a);
+    let st = audit::status(&a);
     if ctx.json {
         println!("{}", serde_json::to_string_pretty(&st)?);
     } else {
-        let rows: Vec<Vec<String>> = st
-            .iter()
-            .map(|s| {
-                vec![
-                    crate::ui::truncate(&s.contest, 40),
-                    s.reported_winners.join("; "),
-                    s.ballots_examined.to_string(),
-                    format!("{:.4}", s.measured_risk),
-                    format!("{}", s.risk_limit),
-                    match s.decision {
-                        Decision::Stop => "stop: outcome confirmed".to_owned(),
-                        Decision::Continue => format!(
-                            "escalate: draw more (about {} in all), else full hand count",
-                            s.estimated_total_draws.map_or("?".into(), |n| n.to_string())
-                        ),
-                        Decision::FullHandCount => {
-                            format!("full hand count: winners {}", s.sample_leaders.join("; "))
-                        }
-                    },
-                ]
-            })
-            .collect();
-        crate::ui::print_table(
-            &["contest", "reported winners", "ballots", "risk", "limit", "decision"],
-            &rows,
-        );
+        print_status(&st);
     }
     if store_findings {
-        let findings: Vec<Finding> = st
-            .iter()
-            .filter(|s| s.decision != Decision::Stop)
-            .map(|s| {
-                let (kind, sev, title) = match s.decision {
-                    Decision::FullHandCount if s.sample_leaders != s.reported_winners => (
-                        "outcome_overturned",
-                        Severity::Critical,
-                        format!("{}: full hand count names other winners than reported", s.contest),
-                    ),
-                    Decision::FullHandCount => (
-                        "full_hand_count",
-                        Severity::Medium,
-                        format!("{}: outcome settled by a full hand count", s.contest),
-                    ),
-                    _ => (
-                        "outcome_not_confirmed",
-                        Severity::Medium,
-                        format!("{}: risk limit not met (risk {:.3})", s.contest, s.measured_risk),
-                    ),
-                };
-                Finding::new(Engine::Audit, kind, &format!("{}|{}", a.seed, s.contest), title)
-                    .severity(sev)
-                    .confidence(1.0 - s.measured_risk)
-                    .scope(s.contest.clone())
-                    .evidence(Evidence::new(
-                        "audit_status",
-                        "measured risk and sample",
-                        serde_json::to_value(s).unwrap_or_default(),
-                    ))
-            })
-            .collect();
+        let findings = audit::status_findings(&a, &st);
         let mut store = ctx.open_store("audit status", &path.display().to_string())?;
         let run = store.begin_run(Engine::Audit, "audit status")?;
         let n = store.put_findings(Some(run), &findings)?;
@@ -344,10 +287,37 @@ fn status(ctx: &Context, path: &std::path::Path, store_findings: bool) -> anyhow
     Ok(())
 }
 
+/// The run's summary, stored with the run.
+fn print_status(st: &[ContestStatus]) {
+    let rows: Vec<Vec<String>> = st
+        .iter()
+        .map(|s| {
+            vec![
+                crate::ui::truncate(&s.contest, 40),
+                s.reported_winners.join("; "),
+                s.ballots_examined.to_string(),
+                format!("{:.4}", s.measured_risk),
+                format!("{}", s.risk_limit),
+                match s.decision {
+                    Decision::Stop => "stop: outcome confirmed".to_owned(),
+                    Decision::Continue => format!(
+                        "escalate: draw more (about {} in all), else full hand count",
+                        s.estimated_total_draws.map_or("?".into(), |n| n.to_string())
+                    ),
+                    Decision::FullHandCount => {
+                        format!("full hand count: winners {}", s.sample_leaders.join("; "))
+                    }
+                },
+            ]
+        })
+        .collect();
+    crate::ui::print_table(&["contest", "reported winners", "ballots", "risk", "limit", "decision"], &rows);
+}
+
 fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Path>) -> anyhow::Result<()> {
-    let report =
-        arlo::read_report(file).with_context(|| format!("reading the Arlo report {}", file.display()))?;
-    let by_j = arlo::jurisdiction_totals(&report);
+    let report = audit::read_arlo_report(file)
+        .with_context(|| format!("reading the Arlo report {}", file.display()))?;
+    let by_j = audit::jurisdiction_totals(&report);
     if let Some(out) = totals {
         let mut text = String::from("jurisdiction,batches");
         for c in &report.choices {
@@ -364,7 +334,7 @@ fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Pa
         }
         std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
     }
-    let concl = arlo::conclusions(&report);
+    let concl = audit::arlo_conclusions(&report);
     if ctx.json {
         let v = serde_json::json!({
             "settings": report.settings,
@@ -411,51 +381,35 @@ fn cvr_cmd(
     let value = match format {
         CvrFormat::DominionJson => {
             let dir = manifest.context("--manifest FOLDER (with the *Manifest.json files) is required")?;
-            let m = dominion::DominionManifests::read_dir(dir)?;
+            let m = audit::DominionManifests::read_dir(dir)?;
             let mut exports = Vec::new();
             let mut lossless = 0;
             for f in files {
-                let (e, same) = dominion::read_cvr_json_lossless(f)?;
+                let (e, same) = audit::read_cvr_json_lossless(f)?;
                 lossless += same as usize;
                 exports.push((f.display().to_string(), e));
             }
-            let mut check = dominion::check_json(&exports, &m);
+            let mut check = audit::check_dominion_json(&exports, &m);
             check.lossless_files = lossless;
             serde_json::to_value(check)?
         }
         CvrFormat::DominionCsv => {
             let [file] = files else { bail!("give one CSV export") };
-            let e = dominion::read_cvr_csv(file)?;
+            let e = audit::read_cvr_csv(file)?;
             let mpath = manifest.context("--manifest (ballot manifest CSV) is required")?;
             let m = Manifest::read(mpath)?;
-            let check = dominion::check_csv(&e, &m);
-            let mut hash_checks = Vec::new();
-            for h in hashes {
-                let declared = dominion::declared_hash(h)?;
-                let mut matched = serde_json::Value::Null;
-                for p in [file.as_path(), mpath] {
-                    if dominion::sha256_file(p)? == declared {
-                        matched = p.display().to_string().into();
-                    }
-                }
-                let status = if matched.is_null() { "HASH_MISMATCH" } else { "ok" };
-                hash_checks.push(serde_json::json!({
-                    "hash_file": h.display().to_string(),
-                    "declared": declared,
-                    "matches_file": matched,
-                    "status": status,
-                }));
-            }
+            let check = audit::check_dominion_csv(&e, &m);
+            let hash_checks = audit::check_hashes(hashes, &[file.as_path(), mpath])?;
             let mut v = serde_json::to_value(&check)?;
-            v["hash_checks"] = hash_checks.into();
+            v["hash_checks"] = serde_json::to_value(hash_checks)?;
             v["election"] = e.election.into();
             v
         }
         CvrFormat::Raire => {
             let mut all = Vec::new();
             for f in files {
-                let r = raire::read(f)?;
-                for c in raire::check(&r) {
+                let r = audit::read_raire(f)?;
+                for c in audit::check_raire(&r) {
                     let mut v = serde_json::to_value(&c)?;
                     v["file"] = f.display().to_string().into();
                     all.push(v);
@@ -512,11 +466,11 @@ fn replay(
 ) -> anyhow::Result<()> {
     match format {
         ReplayFormat::ColoradoContest => {
-            let rows = colorado::read_contest_csv(file)
+            let rows = audit::read_colorado_contests(file)
                 .with_context(|| format!("reading the Colorado round report {}", file.display()))?;
-            let replayed = colorado::replay(&rows);
+            let replayed = audit::replay_colorado(&rows);
             let f = std::fs::File::create(out).with_context(|| format!("creating {}", out.display()))?;
-            colorado::write_replay_csv(std::io::BufWriter::new(f), &replayed)
+            audit::write_replay_csv(std::io::BufWriter::new(f), &replayed)
                 .with_context(|| format!("writing {}", out.display()))?;
             let published = replayed.iter().filter(|r| r.published_optimistic.is_some()).count();
             let matching = replayed.iter().filter(|r| r.matches()).count();

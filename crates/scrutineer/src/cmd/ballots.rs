@@ -2,9 +2,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use scrutineer_ballots::{AnomalyOptions, Inputs, Layout, explain, output, read_all, reconcile, totals};
+use scrutineer_ballots::{
+    Anomaly, AnomalyOptions, CsvRecord, Dataset, Inputs, Layout, Reconciliation, RuleKind, column_for,
+    count_by, detect_anomalies, encode_anomaly, encode_finding, encode_record, encode_source, read_all,
+    reconcile, write_anomalies, write_findings, write_malformed, write_report, write_totals,
+};
 use scrutineer_core::Engine;
-use scrutineer_ledger::Durability;
+use scrutineer_ledger::{Durability, Ledger, SignedTreeHead};
 
 use crate::cmd::ledger::{KeyArgs, default_ledger, open_for_append, signer};
 use crate::ui::Context;
@@ -13,56 +17,7 @@ use crate::ui::Context;
 pub enum BallotsCommand {
     /// Reconcile returned envelopes against issued ballots, the roll and check-ins; write
     /// findings.csv, anomalies.csv, totals.csv, malformed.csv and reconciliation.txt.
-    Reconcile {
-        /// Voter roll (registration file).
-        #[arg(long)]
-        roll: PathBuf,
-        /// Ballot issuance (envelopes sent).
-        #[arg(long)]
-        issued: PathBuf,
-        /// Return events (envelope receipts with their outcome).
-        #[arg(long)]
-        returns: PathBuf,
-        /// In-person check-ins from poll books.
-        #[arg(long)]
-        checkins: Option<PathBuf>,
-        /// Receipt deadline, local time, YYYY-MM-DDTHH:MM:SS.
-        #[arg(long)]
-        deadline: String,
-        /// Input layout: generic, nc (NC State Board absentee, ncvoter and ncvhis files), ohio (Ohio SOS
-        /// voter-file extract as the roll), or a mapping .toml.
-        #[arg(long, default_value = "generic")]
-        layout: String,
-        /// Output directory (created if needed).
-        #[arg(long)]
-        out: PathBuf,
-        /// The tamper-evident ledger every record and finding is appended to (default: next to the store).
-        #[arg(long)]
-        ledger: Option<PathBuf>,
-        /// The ledger's signing key (created with mode 0600 on first use). Default: under the
-        /// user's configuration folder (`$XDG_CONFIG_HOME/scrutineer/ledger-keys/`, else
-        /// `~/.config/scrutineer/ledger-keys/`), one per ledger; never in the ledger's folder.
-        #[arg(long, env = scrutineer_ledger::keys::KEY_ENV, value_name = "PATH")]
-        ledger_key: Option<PathBuf>,
-        /// Accept a ledger signing key inside the ledger's folder (throw-away ledgers only).
-        #[arg(long)]
-        allow_key_beside_ledger: bool,
-        /// Fail at once if another process is writing the ledger, instead of waiting for it.
-        #[arg(long)]
-        no_wait: bool,
-        /// Ledger durability: commit (fsync once the run's entries are written; the default),
-        /// always (fsync every entry; slow) or never (benchmarks only).
-        #[arg(long, default_value = "commit")]
-        fsync: Durability,
-        /// Do not append to the ledger (for dry runs and timing the reconciliation alone).
-        #[arg(long)]
-        no_ledger: bool,
-        /// Family-wise error rate for the statistical tests.
-        #[arg(long, default_value_t = 0.01)]
-        alpha: f64,
-        #[command(flatten)]
-        limits: crate::ui::ReadLimits,
-    },
+    Reconcile(ReconcileArgs),
     /// Count the rows of one file by columns, e.g. `--by county,status` (a state's
     /// published totals); prints CSV (or JSON with --json).
     Totals {
@@ -79,307 +34,363 @@ pub enum BallotsCommand {
     },
 }
 
-fn ledger_entry(buf: &mut Vec<u8>, kind: &str, source: &str, file: &str, line: u64, fields: &[&[u8]]) {
-    buf.clear();
-    buf.extend_from_slice(kind.as_bytes());
-    buf.push(b'\t');
-    buf.extend_from_slice(source.as_bytes());
-    buf.push(b'\t');
-    buf.extend_from_slice(file.as_bytes());
-    buf.push(b'\t');
-    buf.extend_from_slice(line.to_string().as_bytes());
-    buf.push(b'\t');
-    for (i, f) in fields.iter().enumerate() {
-        if i > 0 {
-            buf.push(0x1f);
-        }
-        buf.extend_from_slice(f);
-    }
+// The arguments of `ballots reconcile` (its help is the variant's).
+#[derive(Debug, clap::Args)]
+pub struct ReconcileArgs {
+    /// Voter roll (registration file).
+    #[arg(long)]
+    roll: PathBuf,
+    /// Ballot issuance (envelopes sent).
+    #[arg(long)]
+    issued: PathBuf,
+    /// Return events (envelope receipts with their outcome).
+    #[arg(long)]
+    returns: PathBuf,
+    /// In-person check-ins from poll books.
+    #[arg(long)]
+    checkins: Option<PathBuf>,
+    /// Receipt deadline, local time, YYYY-MM-DDTHH:MM:SS.
+    #[arg(long)]
+    deadline: String,
+    /// Input layout: generic, nc (NC State Board absentee, ncvoter and ncvhis files), ohio (Ohio SOS
+    /// voter-file extract as the roll), or a mapping .toml.
+    #[arg(long, default_value = "generic")]
+    layout: String,
+    /// Output directory (created if needed).
+    #[arg(long)]
+    out: PathBuf,
+    /// The tamper-evident ledger every record and finding is appended to (default: next to the store).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// The ledger's signing key (created with mode 0600 on first use). Default: under the
+    /// user's configuration folder (`$XDG_CONFIG_HOME/scrutineer/ledger-keys/`, else
+    /// `~/.config/scrutineer/ledger-keys/`), one per ledger; never in the ledger's folder.
+    #[arg(long, env = scrutineer_ledger::KEY_ENV, value_name = "PATH")]
+    ledger_key: Option<PathBuf>,
+    /// Accept a ledger signing key inside the ledger's folder (throw-away ledgers only).
+    #[arg(long)]
+    allow_key_beside_ledger: bool,
+    /// Fail at once if another process is writing the ledger, instead of waiting for it.
+    #[arg(long)]
+    no_wait: bool,
+    /// Ledger durability: commit (fsync once the run's entries are written; the default),
+    /// always (fsync every entry; slow) or never (benchmarks only).
+    #[arg(long, default_value = "commit")]
+    fsync: Durability,
+    /// Do not append to the ledger (for dry runs and timing the reconciliation alone).
+    #[arg(long)]
+    no_ledger: bool,
+    /// Family-wise error rate for the statistical tests.
+    #[arg(long, default_value_t = 0.01)]
+    alpha: f64,
+    #[command(flatten)]
+    limits: crate::ui::ReadLimits,
 }
 
 pub fn run(ctx: &Context, cmd: BallotsCommand) -> anyhow::Result<()> {
     match cmd {
-        BallotsCommand::Reconcile {
-            roll,
-            issued,
-            returns,
-            checkins,
-            deadline,
-            layout,
-            out,
-            ledger,
-            ledger_key,
-            allow_key_beside_ledger,
-            no_wait,
-            fsync,
-            no_ledger,
-            alpha,
-            limits,
-        } => {
-            let started = std::time::Instant::now();
-            let layout = Layout::from_spec(&layout).context("reading the layout")?;
-            let deadline_secs = scrutineer_ballots::parse_deadline(&deadline)?;
-            std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-            let ledger_path = default_ledger(ctx, ledger.as_deref());
-            let mut led = if no_ledger {
-                None
-            } else {
-                let key = KeyArgs { key: ledger_key, allow_key_beside_ledger, no_wait };
-                let signer = signer(ctx, &ledger_path, &key)?;
-                Some(open_for_append(ctx, &ledger_path, signer, fsync, &key)?)
-            };
-            let first_entry = led.as_ref().map(|l| l.size()).unwrap_or(0);
-            let names: Vec<(String, String)> = [
-                ("roll", Some(&roll)),
-                ("issued", Some(&issued)),
-                ("returns", Some(&returns)),
-                ("checkins", checkins.as_ref()),
-            ]
-            .into_iter()
-            .filter_map(|(k, p)| p.map(|p| (k.to_owned(), p.display().to_string())))
-            .collect();
-            let bar = ctx.stage("reading inputs");
-            let progress =
-                |file: &str, bytes: u64| bar.set_message(format!("reading {file}: {} MB", bytes >> 20));
-            let mut buf = Vec::with_capacity(512);
-            let mut ledger_error: Option<String> = None;
-            let mut current_source = String::new();
-            let ds = {
-                let mut sink = |source: &str, line: u64, rec: &csv_record::Record| -> Result<(), String> {
-                    let Some(l) = led.as_mut() else { return Ok(()) };
-                    if current_source != source {
-                        // One entry naming the file; its records then carry only source and line.
-                        current_source = source.to_owned();
-                        let file =
-                            names.iter().find(|(k, _)| k == source).map(|(_, f)| f.as_str()).unwrap_or("");
-                        let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0).to_string();
-                        ledger_entry(&mut buf, "source", source, file, 0, &[size.as_bytes()]);
-                        l.append(&buf).map_err(|e| e.to_string())?;
-                    }
-                    let fields: Vec<&[u8]> = rec.iter().collect();
-                    ledger_entry(&mut buf, "record", source, "", line, &fields);
-                    l.append(&buf).map(|_| ()).map_err(|e| {
-                        ledger_error = Some(e.to_string());
-                        e.to_string()
-                    })
-                };
-                let inputs = Inputs {
-                    roll: &roll,
-                    issued: &issued,
-                    returns: &returns,
-                    checkins: checkins.as_deref(),
-                    max_line: limits.max_line_bytes,
-                };
-                read_all(&inputs, &layout, if no_ledger { None } else { Some(&mut sink) }, Some(&progress))
-                    .context("reading the inputs")?
-            };
-            if let Some(e) = ledger_error {
-                bail!("appending to the ledger {}: {e}", ledger_path.display());
-            }
-            let st = &ds.stats;
-            // Rows read in all: those counted by file, and malformed rows the csv layer
-            // rejected before any count (a few malformed rows are counted twice: the
-            // share errs low).
-            let rows = st.roll_rows + st.issued_rows + st.return_rows + st.checkin_rows + st.malformed;
-            if let Err(too_many) =
-                scrutineer_core::lines::check_malformed("rows", st.malformed, rows, limits.max_malformed)
-            {
-                let listed = out.join("malformed.csv");
-                output::write_malformed(&listed, &ds.malformed)?;
-                // The records read so far are in the ledger: sign them, so that the
-                // ledger stays whole for the next run.
-                if let Some(mut l) = led.take() {
-                    l.sign().with_context(|| format!("signing {}", ledger_path.display()))?;
-                    l.close().with_context(|| format!("closing {}", ledger_path.display()))?;
-                }
-                return Err(anyhow::Error::new(too_many).context(format!(
-                    "reading the inputs; the malformed rows are listed in {}",
-                    listed.display()
-                )));
-            }
-            let read_secs = started.elapsed().as_secs_f64();
-            bar.set_message("reconciling");
-            let mut ds = ds;
-            let rec = reconcile(&mut ds, deadline_secs);
-            let anomalies = scrutineer_ballots::anomaly::detect(
-                &ds,
-                &rec.env_state,
-                &AnomalyOptions { alpha, ..AnomalyOptions::default() },
-            );
-            bar.set_message("writing outputs");
-            output::write_findings(&out.join("findings.csv"), &rec.findings)?;
-            output::write_anomalies(&out.join("anomalies.csv"), &anomalies)?;
-            output::write_totals(&out.join("totals.csv"), &rec.totals)?;
-            output::write_malformed(&out.join("malformed.csv"), &ds.malformed)?;
-            let header = format!(
-                "Inputs: roll {}, issued {}, returns {}{}; layout {}; deadline {deadline}.",
-                roll.display(),
-                issued.display(),
-                returns.display(),
-                checkins.as_ref().map(|c| format!(", check-ins {}", c.display())).unwrap_or_default(),
-                layout.name
-            );
-            output::write_report(
-                &out.join("reconciliation.txt"),
-                &rec.totals,
-                &rec.findings,
-                anomalies.len(),
-                &ds.stats,
-                &header,
-            )?;
-
-            // The store: rule findings and anomalies, under one run.
-            bar.set_message("storing findings");
-            let scope = format!("ballots:{}", issued.display());
-            let mut findings: Vec<scrutineer_core::Finding> =
-                rec.findings.iter().map(|f| explain::rule_finding(f, &scope)).collect();
-            findings.extend(anomalies.iter().map(|a| explain::anomaly_finding(a, &scope)));
-            let mut store = ctx.open_store("write", &format!("ballots reconcile {}", issued.display()))?;
-            let run_id = store
-                .begin_run(Engine::Ballots, &format!("ballots reconcile --issued {}", issued.display()))?;
-            store.put_findings(Some(run_id), &findings).context("storing the findings")?;
-
-            // The ledger: every finding, then a signed tree head.
-            let mut head = None;
-            if let Some(mut l) = led.take() {
-                bar.set_message("signing the ledger");
-                for f in &rec.findings {
-                    let fields: [&[u8]; 4] = [
-                        f.kind.as_str().as_bytes(),
-                        f.envelope_id.as_bytes(),
-                        f.voter_id.as_bytes(),
-                        f.detail.as_bytes(),
-                    ];
-                    ledger_entry(
-                        &mut buf,
-                        "finding",
-                        "findings.csv",
-                        &out.join("findings.csv").display().to_string(),
-                        0,
-                        &fields,
-                    );
-                    l.append(&buf)?;
-                }
-                for a in &anomalies {
-                    let p = format!("{:e}", a.p_value);
-                    let fields: [&[u8]; 4] =
-                        [a.kind.as_bytes(), a.scope.as_bytes(), a.key.as_bytes(), p.as_bytes()];
-                    ledger_entry(
-                        &mut buf,
-                        "anomaly",
-                        "anomalies.csv",
-                        &out.join("anomalies.csv").display().to_string(),
-                        0,
-                        &fields,
-                    );
-                    l.append(&buf)?;
-                }
-                head = Some(l.sign().with_context(|| format!("signing {}", ledger_path.display()))?);
-                l.close().with_context(|| format!("closing {}", ledger_path.display()))?;
-            }
-            // What the HTML report charts: findings by kind, the largest precincts' totals
-            // and the overall closing figures.
-            let (overall, largest_precincts) = scrutineer_ballots::closing_rows(&rec);
-            let summary = scrutineer_ballots::RunSummary {
-                stats: (&ds.stats).into(),
-                by_kind: scrutineer_ballots::findings_by_kind(&rec),
-                overall,
-                precincts_total: rec.totals.len(),
-                largest_precincts,
-                findings: rec.findings.len(),
-                anomalies: anomalies.len(),
-                envelopes: ds.envelopes_issued(),
-                voters: ds.voters_on_roll(),
-                ledger: head.as_ref().map(|h| scrutineer_ballots::LedgerHead {
-                    path: ledger_path.display().to_string(),
-                    first_entry,
-                    tree_size: h.tree_size,
-                    root_hash: h.root_hash.clone(),
-                    fsync: fsync.as_str().to_owned(),
-                }),
-                seconds: started.elapsed().as_secs_f64(),
-                read_seconds: read_secs,
-            };
-            let summary = scrutineer_core::StoredSummary::new(&summary)?;
-            store.finish_run(run_id, &summary)?;
-            let summary = summary.body;
-            bar.finish_and_clear();
-            if ctx.json {
-                println!("{}", serde_json::to_string_pretty(&summary)?);
-                return Ok(());
-            }
-            println!(
-                "{} voters, {} envelopes issued, {} receipts, {} check-ins read in {:.1} s ({} malformed rows: {})",
-                ds.voters_on_roll(),
-                ds.envelopes_issued(),
-                ds.receipts.len(),
-                ds.checkins.len(),
-                read_secs,
-                ds.stats.malformed,
-                out.join("malformed.csv").display()
-            );
-            for k in scrutineer_ballots::RuleKind::ALL {
-                let n = rec.findings.iter().filter(|f| f.kind == k).count();
-                if n > 0 {
-                    println!("  {:<22} {n}", k.as_str());
-                }
-            }
-            println!(
-                "{} rule findings, {} statistical anomalies -> {}",
-                rec.findings.len(),
-                anomalies.len(),
-                out.display()
-            );
-            if let Some(h) = head {
-                println!(
-                    "ledger {}: entries {}..{}, signed tree head {} (fsync {})",
-                    ledger_path.display(),
-                    first_entry,
-                    h.tree_size,
-                    &h.root_hash[..16],
-                    fsync.as_str()
-                );
-            }
-            println!("done in {:.1} s", started.elapsed().as_secs_f64());
-            Ok(())
-        }
+        BallotsCommand::Reconcile(args) => reconcile_cmd(ctx, &args),
         BallotsCommand::Totals { file, by, layout, out } => {
-            let layout = Layout::from_spec(&layout).context("reading the layout")?;
-            let columns: Vec<String> = by.iter().map(|b| totals::column_for(&layout, b.trim())).collect();
-            let bar = ctx.stage(&format!("counting {}", file.display()));
-            let (counts, rows) = totals::count_by(&file, &columns)?;
-            bar.finish_and_clear();
-            if ctx.json {
-                let list: Vec<serde_json::Value> = counts
-                    .iter()
-                    .map(|(k, v)| {
-                        let mut m = serde_json::Map::new();
-                        for (name, val) in by.iter().zip(k) {
-                            m.insert(name.clone(), serde_json::Value::String(val.clone()));
-                        }
-                        m.insert("records".into(), (*v).into());
-                        serde_json::Value::Object(m)
-                    })
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&serde_json::json!({"rows": rows, "totals": list}))?
-                );
-                return Ok(());
-            }
-            let mut text = String::new();
-            text.push_str(&by.join(","));
-            text.push_str(",records\n");
-            for (k, v) in &counts {
-                let cells: Vec<String> =
-                    k.iter().map(|c| scrutineer_core::text::csv_field(c).into_owned()).collect();
-                text.push_str(&format!("{},{v}\n", cells.join(",")));
-            }
-            write_or_print(out.as_deref(), &text)?;
-            ctx.note(format!("{rows} rows in {} groups", counts.len()));
-            Ok(())
+            totals_cmd(ctx, &file, &by, &layout, out.as_deref())
         }
     }
+}
+
+/// What a reconciliation run found, for the outputs, the store and the ledger.
+struct RunOutcome {
+    ds: Dataset,
+    rec: Reconciliation,
+    anomalies: Vec<Anomaly>,
+    read_secs: f64,
+}
+
+fn reconcile_cmd(ctx: &Context, a: &ReconcileArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let layout = Layout::from_spec(&a.layout).context("reading the layout")?;
+    let deadline_secs = scrutineer_ballots::parse_deadline(&a.deadline)?;
+    let anomaly_options = AnomalyOptions::with_alpha(a.alpha)?;
+    std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+    let ledger_path = default_ledger(ctx, a.ledger.as_deref());
+    let mut led = if a.no_ledger {
+        None
+    } else {
+        let key = KeyArgs {
+            key: a.ledger_key.clone(),
+            allow_key_beside_ledger: a.allow_key_beside_ledger,
+            no_wait: a.no_wait,
+        };
+        let signer = signer(ctx, &ledger_path, &key)?;
+        Some(open_for_append(ctx, &ledger_path, signer, a.fsync, &key)?)
+    };
+    let first_entry = led.as_ref().map(|l| l.size()).unwrap_or(0);
+    let bar = ctx.stage("reading inputs");
+    let mut ds = read_inputs(a, &layout, led.as_mut(), &ledger_path, &bar)?;
+    if let Err(too_many) = ds.stats.check_malformed(a.limits.max_malformed) {
+        let listed = a.out.join("malformed.csv");
+        write_malformed(&listed, &ds.malformed)?;
+        // The records read so far are in the ledger: sign them, so that the
+        // ledger stays whole for the next run.
+        if let Some(mut l) = led.take() {
+            l.sign().with_context(|| format!("signing {}", ledger_path.display()))?;
+            l.close().with_context(|| format!("closing {}", ledger_path.display()))?;
+        }
+        return Err(anyhow::Error::new(too_many)
+            .context(format!("reading the inputs; the malformed rows are listed in {}", listed.display())));
+    }
+    let read_secs = started.elapsed().as_secs_f64();
+    bar.set_message("reconciling");
+    let rec = reconcile(&mut ds, deadline_secs);
+    let anomalies = detect_anomalies(&ds, &rec.env_state, &anomaly_options);
+    let run = RunOutcome { ds, rec, anomalies, read_secs };
+    bar.set_message("writing outputs");
+    write_outputs(a, &layout, &run)?;
+
+    // The store: rule findings and anomalies, under one run.
+    bar.set_message("storing findings");
+    let scope = format!("ballots:{}", a.issued.display());
+    let findings = scrutineer_ballots::store_findings(&run.rec, &run.anomalies, &scope);
+    let mut store = ctx.open_store("write", &format!("ballots reconcile {}", a.issued.display()))?;
+    let run_id =
+        store.begin_run(Engine::Ballots, &format!("ballots reconcile --issued {}", a.issued.display()))?;
+    store.put_findings(Some(run_id), &findings).context("storing the findings")?;
+
+    // The ledger: every finding, then a signed tree head.
+    let head = match led.take() {
+        Some(l) => {
+            bar.set_message("signing the ledger");
+            Some(append_findings(l, &ledger_path, &a.out, &run)?)
+        }
+        None => None,
+    };
+    let ledger =
+        head.as_ref().map(|h| LedgerSummary { path: &ledger_path, first_entry, head: h, fsync: a.fsync });
+    let summary = run_summary(&run, ledger.as_ref(), started.elapsed().as_secs_f64())?;
+    store.finish_run(run_id, &summary)?;
+    bar.finish_and_clear();
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(&summary.body)?);
+        return Ok(());
+    }
+    print_outcome(&run, &a.out, ledger.as_ref());
+    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// Reads the inputs, appending every record read to the ledger when there is one.
+fn read_inputs(
+    a: &ReconcileArgs,
+    layout: &Layout,
+    mut led: Option<&mut Ledger>,
+    ledger_path: &Path,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<Dataset> {
+    let names: Vec<(&str, String)> = [
+        ("roll", Some(&a.roll)),
+        ("issued", Some(&a.issued)),
+        ("returns", Some(&a.returns)),
+        ("checkins", a.checkins.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(k, p)| p.map(|p| (k, p.display().to_string())))
+    .collect();
+    let progress = |file: &str, bytes: u64| bar.set_message(format!("reading {file}: {} MB", bytes >> 20));
+    let mut buf = Vec::with_capacity(512);
+    let mut ledger_error: Option<String> = None;
+    let mut current_source = String::new();
+    let recording = led.is_some();
+    let mut sink = |source: &str, line: u64, rec: &CsvRecord| -> Result<(), String> {
+        let Some(l) = led.as_mut() else { return Ok(()) };
+        if current_source != source {
+            // One entry naming the file; its records then carry only source and line.
+            current_source = source.to_owned();
+            let file = names.iter().find(|(k, _)| *k == source).map(|(_, f)| f.as_str()).unwrap_or("");
+            let size = std::fs::metadata(file).map(|m| m.len()).unwrap_or(0);
+            encode_source(&mut buf, source, file, size);
+            l.append(&buf).map_err(|e| e.to_string())?;
+        }
+        encode_record(&mut buf, source, line, rec);
+        l.append(&buf).map(|_| ()).map_err(|e| {
+            ledger_error = Some(e.to_string());
+            e.to_string()
+        })
+    };
+    let inputs = Inputs {
+        roll: &a.roll,
+        issued: &a.issued,
+        returns: &a.returns,
+        checkins: a.checkins.as_deref(),
+        max_line: a.limits.max_line_bytes,
+    };
+    let ds = read_all(&inputs, layout, if recording { Some(&mut sink) } else { None }, Some(&progress))
+        .context("reading the inputs")?;
+    if let Some(e) = ledger_error {
+        bail!("appending to the ledger {}: {e}", ledger_path.display());
+    }
+    Ok(ds)
+}
+
+fn write_outputs(a: &ReconcileArgs, layout: &Layout, run: &RunOutcome) -> anyhow::Result<()> {
+    let out = &a.out;
+    write_findings(&out.join("findings.csv"), &run.rec.findings)?;
+    write_anomalies(&out.join("anomalies.csv"), &run.anomalies)?;
+    write_totals(&out.join("totals.csv"), &run.rec.totals)?;
+    write_malformed(&out.join("malformed.csv"), &run.ds.malformed)?;
+    let header = format!(
+        "Inputs: roll {}, issued {}, returns {}{}; layout {}; deadline {}.",
+        a.roll.display(),
+        a.issued.display(),
+        a.returns.display(),
+        a.checkins.as_ref().map(|c| format!(", check-ins {}", c.display())).unwrap_or_default(),
+        layout.name,
+        a.deadline
+    );
+    write_report(
+        &out.join("reconciliation.txt"),
+        &run.rec.totals,
+        &run.rec.findings,
+        run.anomalies.len(),
+        &run.ds.stats,
+        &header,
+    )?;
+    Ok(())
+}
+
+/// Appends every finding and anomaly to the ledger, signs and closes it.
+fn append_findings(
+    mut l: Ledger,
+    ledger_path: &Path,
+    out: &Path,
+    run: &RunOutcome,
+) -> anyhow::Result<SignedTreeHead> {
+    let mut buf = Vec::with_capacity(512);
+    let findings_csv = out.join("findings.csv").display().to_string();
+    for f in &run.rec.findings {
+        encode_finding(&mut buf, f, &findings_csv);
+        l.append(&buf)?;
+    }
+    let anomalies_csv = out.join("anomalies.csv").display().to_string();
+    for an in &run.anomalies {
+        encode_anomaly(&mut buf, an, &anomalies_csv);
+        l.append(&buf)?;
+    }
+    let head = l.sign().with_context(|| format!("signing {}", ledger_path.display()))?;
+    l.close().with_context(|| format!("closing {}", ledger_path.display()))?;
+    Ok(head)
+}
+
+/// Where a run's entries went in the ledger.
+struct LedgerSummary<'a> {
+    path: &'a Path,
+    first_entry: u64,
+    head: &'a SignedTreeHead,
+    fsync: Durability,
+}
+
+/// The run's summary, stored with the run: what the HTML report charts (findings by kind,
+/// the largest precincts' totals and the overall closing figures) and what the run read.
+fn run_summary(
+    run: &RunOutcome,
+    ledger: Option<&LedgerSummary<'_>>,
+    seconds: f64,
+) -> anyhow::Result<scrutineer_core::StoredSummary> {
+    let (ds, rec, anomalies) = (&run.ds, &run.rec, &run.anomalies);
+    let (overall, largest_precincts) = scrutineer_ballots::closing_rows(rec);
+    let summary = scrutineer_ballots::RunSummary {
+        stats: (&ds.stats).into(),
+        by_kind: scrutineer_ballots::findings_by_kind(rec),
+        overall,
+        precincts_total: rec.totals.len(),
+        largest_precincts,
+        findings: rec.findings.len(),
+        anomalies: anomalies.len(),
+        envelopes: ds.envelopes_issued(),
+        voters: ds.voters_on_roll(),
+        ledger: ledger.map(|l| scrutineer_ballots::LedgerHead {
+            path: l.path.display().to_string(),
+            first_entry: l.first_entry,
+            tree_size: l.head.tree_size,
+            root_hash: l.head.root_hash.clone(),
+            fsync: l.fsync.as_str().to_owned(),
+        }),
+        seconds,
+        read_seconds: run.read_secs,
+    };
+    Ok(scrutineer_core::StoredSummary::new(&summary)?)
+}
+
+fn print_outcome(run: &RunOutcome, out: &Path, ledger: Option<&LedgerSummary<'_>>) {
+    let (ds, rec) = (&run.ds, &run.rec);
+    println!(
+        "{} voters, {} envelopes issued, {} receipts, {} check-ins read in {:.1} s ({} malformed rows: {})",
+        ds.voters_on_roll(),
+        ds.envelopes_issued(),
+        ds.receipts.len(),
+        ds.checkins.len(),
+        run.read_secs,
+        ds.stats.malformed,
+        out.join("malformed.csv").display()
+    );
+    for k in RuleKind::ALL {
+        let n = rec.findings.iter().filter(|f| f.kind == k).count();
+        if n > 0 {
+            println!("  {:<22} {n}", k.as_str());
+        }
+    }
+    println!(
+        "{} rule findings, {} statistical anomalies -> {}",
+        rec.findings.len(),
+        run.anomalies.len(),
+        out.display()
+    );
+    if let Some(l) = ledger {
+        println!(
+            "ledger {}: entries {}..{}, signed tree head {} (fsync {})",
+            l.path.display(),
+            l.first_entry,
+            l.head.tree_size,
+            &l.head.root_hash[..16],
+            l.fsync.as_str()
+        );
+    }
+}
+
+fn totals_cmd(
+    ctx: &Context,
+    file: &Path,
+    by: &[String],
+    layout: &str,
+    out: Option<&Path>,
+) -> anyhow::Result<()> {
+    let layout = Layout::from_spec(layout).context("reading the layout")?;
+    let columns: Vec<String> = by.iter().map(|b| column_for(&layout, b.trim())).collect();
+    let bar = ctx.stage(&format!("counting {}", file.display()));
+    let (counts, rows) = count_by(file, &columns)?;
+    bar.finish_and_clear();
+    if ctx.json {
+        let list: Vec<serde_json::Value> = counts
+            .iter()
+            .map(|(k, v)| {
+                let mut m = serde_json::Map::new();
+                for (name, val) in by.iter().zip(k) {
+                    m.insert(name.clone(), serde_json::Value::String(val.clone()));
+                }
+                m.insert("records".into(), (*v).into());
+                serde_json::Value::Object(m)
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"rows": rows, "totals": list}))?);
+        return Ok(());
+    }
+    let mut text = String::new();
+    text.push_str(&by.join(","));
+    text.push_str(",records\n");
+    for (k, v) in &counts {
+        let cells: Vec<String> = k.iter().map(|c| scrutineer_core::text::csv_field(c).into_owned()).collect();
+        text.push_str(&format!("{},{v}\n", cells.join(",")));
+    }
+    write_or_print(out, &text)?;
+    ctx.note(format!("{rows} rows in {} groups", counts.len()));
+    Ok(())
 }
 
 fn write_or_print(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
@@ -390,8 +401,4 @@ fn write_or_print(out: Option<&Path>, text: &str) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-mod csv_record {
-    pub type Record = scrutineer_ballots::read::CsvRecord;
 }

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use scrutineer_ledger::{
-    Durability, KeyOrigin, KeyPlacement, Ledger, LockWait, Signer, VerifyOptions, Witness, WriterOptions, sth,
+    BenchOptions, Durability, KeyOrigin, KeyPlacement, Ledger, LockWait, Signer, VerifyOptions, VerifyReport,
+    Witness, WriterOptions, public_key_path, read_head_file, read_public_key, read_sths,
 };
 
 use crate::ui::Context;
@@ -32,7 +33,7 @@ pub struct KeyArgs {
     /// The ed25519 signing key (created with mode 0600 on first use). Default: under the
     /// user's configuration folder, `$XDG_CONFIG_HOME/scrutineer/ledger-keys/` (else
     /// `~/.config/scrutineer/ledger-keys/`), one per ledger. It must not be in the ledger's folder.
-    #[arg(long = "key", env = scrutineer_ledger::keys::KEY_ENV, value_name = "PATH")]
+    #[arg(long = "key", env = scrutineer_ledger::KEY_ENV, value_name = "PATH")]
     pub key: Option<PathBuf>,
     /// Accept a signing key inside the ledger's folder (throw-away ledgers only: whoever can
     /// write the ledger could then re-sign it).
@@ -56,7 +57,7 @@ pub fn signer(ctx: &Context, ledger: &Path, key: &KeyArgs) -> anyhow::Result<Sig
         ctx.note(format!(
             "generated a new ed25519 signing key in {} (mode 0600: keep it secret and back it up); its public key is in {}",
             s.key_path().display(),
-            sth::public_key_path(ledger).display()
+            public_key_path(ledger).display()
         ));
     }
     Ok(s)
@@ -201,160 +202,15 @@ mod hex {
 pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
     match cmd {
         LedgerCommand::Verify { ledger, public_key, allow_unsigned_tail, witness } => {
-            let path = ledger.path(ctx);
-            let pinned = public_key.is_some();
-            let key_src = public_key.unwrap_or_else(|| sth::public_key_path(&path));
-            let key = sth::read_public_key(&key_src)
-                .with_context(|| format!("reading the public key {}", key_src.display()))?;
-            if !pinned {
-                ctx.note(format!(
-                    "checking signatures against {}, beside the ledger; pin a copy kept elsewhere with --public-key",
-                    key_src.display()
-                ));
-            }
-            let mut witnesses = Vec::with_capacity(witness.len());
-            for w in &witness {
-                let head =
-                    sth::read_head_file(w).with_context(|| format!("reading the witness {}", w.display()))?;
-                witnesses.push(Witness { source: w.display().to_string(), head });
-            }
-            let bar = ctx.stage(&format!("verifying {}", path.display()));
-            let opts = VerifyOptions { allow_unsigned_tail, witnesses };
-            let r = scrutineer_ledger::verify(&path, Some(&key), &opts)
-                .with_context(|| format!("verifying {}", path.display()))?;
-            bar.finish_and_clear();
-            if ctx.json {
-                let witnesses: Vec<serde_json::Value> = r
-                    .witnesses
-                    .iter()
-                    .map(|w| {
-                        serde_json::json!({
-                            "source": w.source, "tree_size": w.tree_size, "root_hash": w.root_hash,
-                            "consistent": w.consistent, "proof": hexs(&w.proof), "problem": w.reason,
-                        })
-                    })
-                    .collect();
-                println!(
-                    "{}",
-                    serde_json::json!({
-                        "entries": r.entries, "root": hex::encode(r.root), "tree_heads_checked": r.tree_heads_checked,
-                        "signed_size": r.signed_size, "unsigned_tail": r.unsigned_tail,
-                        "torn_tail_bytes": r.torn_tail_bytes, "allow_unsigned_tail": allow_unsigned_tail,
-                        "public_key": key_src.display().to_string(), "public_key_pinned": pinned,
-                        "witnesses": witnesses,
-                        "ok": r.problem.is_none(), "problem": r.problem.as_ref().map(ToString::to_string),
-                        "first_bad_index": r.problem.as_ref().and_then(|p| p.first_index()),
-                        "suspects": r.problem.as_ref().and_then(|p| p.suspects()).map(|(a, b)| [a, b]),
-                    })
-                );
-            } else {
-                println!("{} entries, root {}", r.entries, hex::encode(r.root));
-                println!(
-                    "{} signed tree heads verified (covering {} entries)",
-                    r.tree_heads_checked, r.signed_size
-                );
-                for w in &r.witnesses {
-                    match &w.reason {
-                        None => println!(
-                            "witness {}: size {} is consistent with today's ledger (proof of {} hashes)",
-                            w.source,
-                            w.tree_size,
-                            w.proof.len()
-                        ),
-                        Some(why) => println!("witness {}: size {}: {why}", w.source, w.tree_size),
-                    }
-                }
-                if r.unsigned_tail > 0 && allow_unsigned_tail {
-                    println!(
-                        "{} entries after the last signed tree head (accepted with --allow-unsigned-tail: never acknowledged)",
-                        r.unsigned_tail
-                    );
-                }
-                if r.torn_tail_bytes > 0 && allow_unsigned_tail {
-                    println!(
-                        "{} bytes of an incomplete final entry (accepted with --allow-unsigned-tail: an append cut short, never acknowledged)",
-                        r.torn_tail_bytes
-                    );
-                }
-            }
-            match r.problem {
-                Some(p) => bail!("ledger {} failed verification: {p}", path.display()),
-                None => {
-                    if !ctx.json {
-                        println!("OK");
-                    }
-                    Ok(())
-                }
-            }
+            verify_cmd(ctx, &ledger.path(ctx), public_key, allow_unsigned_tail, &witness)
         }
         LedgerCommand::Append { ledger, fsync, batch, key, input } => {
-            let path = ledger.path(ctx);
-            let signer = signer(ctx, &path, &key)?;
-            let mut l = open_for_append(ctx, &path, signer, fsync, &key)?;
-            let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
-                Box::new(std::io::stdin().lock())
-            } else {
-                Box::new(std::io::BufReader::new(
-                    std::fs::File::open(&input).with_context(|| format!("opening {}", input.display()))?,
-                ))
-            };
-            let out = std::io::stdout();
-            let mut pending = Vec::new();
-            let per_head = if fsync == Durability::Always { 1 } else { batch.max(1) };
-            for line in reader.lines() {
-                let line = line.with_context(|| format!("reading {}", input.display()))?;
-                pending.push(l.append(line.as_bytes())?);
-                if pending.len() >= per_head {
-                    l.sign().with_context(|| format!("signing {}", path.display()))?;
-                    let mut o = out.lock();
-                    for i in pending.drain(..) {
-                        writeln!(o, "ack {i}")?;
-                    }
-                    o.flush()?;
-                }
-            }
-            let head = l.sign().with_context(|| format!("signing {}", path.display()))?;
-            l.close()?;
-            let mut o = out.lock();
-            for i in pending.drain(..) {
-                writeln!(o, "ack {i}")?;
-            }
-            writeln!(o, "tree size {} root {}", head.tree_size, head.root_hash)?;
-            Ok(())
+            append_cmd(ctx, &ledger.path(ctx), fsync, batch, &key, &input)
         }
-        LedgerCommand::Head { ledger } => {
-            let path = ledger.path(ctx);
-            let heads = sth::read_sths(&path)?;
-            let Some(h) = heads.last() else { bail!("{} has no signed tree head yet", path.display()) };
-            if ctx.json {
-                println!("{}", serde_json::to_string_pretty(h)?);
-            } else {
-                println!(
-                    "tree size {} root {} at {} ms, signed by {}",
-                    h.tree_size, h.root_hash, h.timestamp_ms, h.public_key
-                );
-            }
-            Ok(())
-        }
-        LedgerCommand::Entries { ledger, from, to } => {
-            let path = ledger.path(ctx);
-            let entries = scrutineer_ledger::read_entries(&path, from, to)?;
-            let out = std::io::stdout();
-            let mut o = out.lock();
-            for e in entries {
-                writeln!(
-                    o,
-                    "{}\t{}\t{}",
-                    e.index,
-                    hex::encode(scrutineer_ledger::leaf_hash(&e.data)),
-                    String::from_utf8_lossy(&e.data).replace('\x1f', ",")
-                )?;
-            }
-            Ok(())
-        }
+        LedgerCommand::Head { ledger } => head_cmd(ctx, &ledger.path(ctx)),
+        LedgerCommand::Entries { ledger, from, to } => entries_cmd(&ledger.path(ctx), from, to),
         LedgerCommand::Prove { ledger, index, tree_size } => {
-            let path = ledger.path(ctx);
-            let p = scrutineer_ledger::prove_inclusion(&path, index, tree_size)?;
+            let p = scrutineer_ledger::prove_inclusion(&ledger.path(ctx), index, tree_size)?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
@@ -365,8 +221,7 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             Ok(())
         }
         LedgerCommand::Consistency { ledger, old, new } => {
-            let path = ledger.path(ctx);
-            let p = scrutineer_ledger::prove_consistency(&path, old, new)?;
+            let p = scrutineer_ledger::prove_consistency(&ledger.path(ctx), old, new)?;
             println!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
@@ -377,52 +232,187 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
             Ok(())
         }
         LedgerCommand::Bench { ledger, entries, fsync, batch, size } => {
-            if ledger.exists() {
-                bail!("{} exists; the benchmark needs a scratch path", ledger.display());
-            }
-            // A throw-away key beside the scratch ledger; both are removed afterwards.
-            let key_path = sibling(&ledger, "bench-key");
-            let signer = Signer::load_or_create(Some(&key_path), &ledger, KeyPlacement::AllowBesideLedger)?;
-            let state = signer.state_path().to_path_buf();
-            let opts = WriterOptions { durability: fsync, ..WriterOptions::default() };
-            let mut l = Ledger::open(&ledger, signer, &opts)?;
-            let mut data = vec![b'x'; size.max(8)];
-            let per_head = if fsync == Durability::Always { 1 } else { batch.max(1) };
-            let started = std::time::Instant::now();
-            for i in 0..entries {
-                data[..8].copy_from_slice(&i.to_le_bytes());
-                l.append(&data)?;
-                if (i + 1) % per_head == 0 {
-                    l.sign()?;
-                }
-            }
-            l.sign()?;
-            let secs = started.elapsed().as_secs_f64();
-            l.close()?;
-            for p in [
-                ledger.clone(),
-                sibling(&ledger, "ckpt"),
-                sibling(&ledger, "sth"),
-                sibling(&ledger, "pub"),
-                key_path,
-                state,
-            ] {
-                let _ = std::fs::remove_file(p);
-            }
+            let opts = BenchOptions { entries, durability: fsync, batch, entry_bytes: size };
+            let r = scrutineer_ledger::bench(&ledger, &opts)?;
             println!(
-                "ledger appends: {entries} entries of {size} bytes, fsync={} (a signed head every {per_head}): {:.2} s, {:.0} appends/s",
+                "ledger appends: {entries} entries of {size} bytes, fsync={} (a signed head every {}): {:.2} s, {:.0} appends/s",
                 fsync.as_str(),
-                secs,
-                entries as f64 / secs.max(1e-9)
+                r.per_head,
+                r.seconds,
+                r.appends_per_second()
             );
             Ok(())
         }
     }
 }
 
-fn sibling(path: &Path, ext: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(".");
-    s.push(ext);
-    PathBuf::from(s)
+fn verify_cmd(
+    ctx: &Context,
+    path: &Path,
+    public_key: Option<PathBuf>,
+    allow_unsigned_tail: bool,
+    witness: &[PathBuf],
+) -> anyhow::Result<()> {
+    let pinned = public_key.is_some();
+    let key_src = public_key.unwrap_or_else(|| public_key_path(path));
+    let key =
+        read_public_key(&key_src).with_context(|| format!("reading the public key {}", key_src.display()))?;
+    if !pinned {
+        ctx.note(format!(
+            "checking signatures against {}, beside the ledger; pin a copy kept elsewhere with --public-key",
+            key_src.display()
+        ));
+    }
+    let mut witnesses = Vec::with_capacity(witness.len());
+    for w in witness {
+        let head = read_head_file(w).with_context(|| format!("reading the witness {}", w.display()))?;
+        witnesses.push(Witness { source: w.display().to_string(), head });
+    }
+    let bar = ctx.stage(&format!("verifying {}", path.display()));
+    let opts = VerifyOptions { allow_unsigned_tail, witnesses };
+    let r = scrutineer_ledger::verify(path, Some(&key), &opts)
+        .with_context(|| format!("verifying {}", path.display()))?;
+    bar.finish_and_clear();
+    if ctx.json {
+        println!("{}", verify_json(&r, allow_unsigned_tail, &key_src, pinned));
+    } else {
+        print_verify(&r, allow_unsigned_tail);
+    }
+    match r.problem {
+        Some(p) => bail!("ledger {} failed verification: {p}", path.display()),
+        None => {
+            if !ctx.json {
+                println!("OK");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn verify_json(
+    r: &VerifyReport,
+    allow_unsigned_tail: bool,
+    key_src: &Path,
+    pinned: bool,
+) -> serde_json::Value {
+    let witnesses: Vec<serde_json::Value> = r
+        .witnesses
+        .iter()
+        .map(|w| {
+            serde_json::json!({
+                "source": w.source, "tree_size": w.tree_size, "root_hash": w.root_hash,
+                "consistent": w.consistent, "proof": hexs(&w.proof), "problem": w.reason,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "entries": r.entries, "root": hex::encode(r.root), "tree_heads_checked": r.tree_heads_checked,
+        "signed_size": r.signed_size, "unsigned_tail": r.unsigned_tail,
+        "torn_tail_bytes": r.torn_tail_bytes, "allow_unsigned_tail": allow_unsigned_tail,
+        "public_key": key_src.display().to_string(), "public_key_pinned": pinned,
+        "witnesses": witnesses,
+        "ok": r.problem.is_none(), "problem": r.problem.as_ref().map(ToString::to_string),
+        "first_bad_index": r.problem.as_ref().and_then(|p| p.first_index()),
+        "suspects": r.problem.as_ref().and_then(|p| p.suspects()).map(|(a, b)| [a, b]),
+    })
+}
+
+fn print_verify(r: &VerifyReport, allow_unsigned_tail: bool) {
+    println!("{} entries, root {}", r.entries, hex::encode(r.root));
+    println!("{} signed tree heads verified (covering {} entries)", r.tree_heads_checked, r.signed_size);
+    for w in &r.witnesses {
+        match &w.reason {
+            None => println!(
+                "witness {}: size {} is consistent with today's ledger (proof of {} hashes)",
+                w.source,
+                w.tree_size,
+                w.proof.len()
+            ),
+            Some(why) => println!("witness {}: size {}: {why}", w.source, w.tree_size),
+        }
+    }
+    if r.unsigned_tail > 0 && allow_unsigned_tail {
+        println!(
+            "{} entries after the last signed tree head (accepted with --allow-unsigned-tail: never acknowledged)",
+            r.unsigned_tail
+        );
+    }
+    if r.torn_tail_bytes > 0 && allow_unsigned_tail {
+        println!(
+            "{} bytes of an incomplete final entry (accepted with --allow-unsigned-tail: an append cut short, never acknowledged)",
+            r.torn_tail_bytes
+        );
+    }
+}
+
+fn append_cmd(
+    ctx: &Context,
+    path: &Path,
+    fsync: Durability,
+    batch: usize,
+    key: &KeyArgs,
+    input: &Path,
+) -> anyhow::Result<()> {
+    let signer = signer(ctx, path, key)?;
+    let mut l = open_for_append(ctx, path, signer, fsync, key)?;
+    let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::io::BufReader::new(
+            std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?,
+        ))
+    };
+    let out = std::io::stdout();
+    let mut pending = Vec::new();
+    let per_head = if fsync == Durability::Always { 1 } else { batch.max(1) };
+    for line in reader.lines() {
+        let line = line.with_context(|| format!("reading {}", input.display()))?;
+        pending.push(l.append(line.as_bytes())?);
+        if pending.len() >= per_head {
+            l.sign().with_context(|| format!("signing {}", path.display()))?;
+            let mut o = out.lock();
+            for i in pending.drain(..) {
+                writeln!(o, "ack {i}")?;
+            }
+            o.flush()?;
+        }
+    }
+    let head = l.sign().with_context(|| format!("signing {}", path.display()))?;
+    l.close()?;
+    let mut o = out.lock();
+    for i in pending.drain(..) {
+        writeln!(o, "ack {i}")?;
+    }
+    writeln!(o, "tree size {} root {}", head.tree_size, head.root_hash)?;
+    Ok(())
+}
+
+fn head_cmd(ctx: &Context, path: &Path) -> anyhow::Result<()> {
+    let heads = read_sths(path)?;
+    let Some(h) = heads.last() else { bail!("{} has no signed tree head yet", path.display()) };
+    if ctx.json {
+        println!("{}", serde_json::to_string_pretty(h)?);
+    } else {
+        println!(
+            "tree size {} root {} at {} ms, signed by {}",
+            h.tree_size, h.root_hash, h.timestamp_ms, h.public_key
+        );
+    }
+    Ok(())
+}
+
+fn entries_cmd(path: &Path, from: u64, to: u64) -> anyhow::Result<()> {
+    let entries = scrutineer_ledger::read_entries(path, from, to)?;
+    let out = std::io::stdout();
+    let mut o = out.lock();
+    for e in entries {
+        writeln!(
+            o,
+            "{}\t{}\t{}",
+            e.index,
+            hex::encode(scrutineer_ledger::leaf_hash(&e.data)),
+            String::from_utf8_lossy(&e.data).replace('\x1f', ",")
+        )?;
+    }
+    Ok(())
 }

@@ -62,10 +62,38 @@ fn generated_scenario_every_injection_found_and_nothing_else() {
     assert!(false_findings.is_empty(), "false findings: {false_findings:?}");
     // Look-alikes are present in the inputs and absent from the findings.
     let look = keys(&d.join("in/lookalikes.csv"));
-    assert_eq!(look.len(), 4 * 15);
+    let kinds: BTreeSet<&str> = look.iter().map(|k| k.0.as_str()).collect();
+    let edges = [
+        "minutes_before_deadline",
+        "at_the_deadline",
+        "same_day_issue_and_return",
+        "cured",
+        "replaced_after_rejection",
+    ];
+    assert!(edges.iter().all(|k| kinds.contains(k)), "the edge look-alikes are all there: {kinds:?}");
+    assert_eq!(look.len(), kinds.len() * 15, "{kinds:?}");
     for (_, _, voter) in &look {
         assert!(!found.iter().any(|f| &f.2 == voter), "look-alike voter {voter} flagged");
     }
+    // The background has the edges too, on its own voters: returns handed back on the day
+    // of issue, and returns in the deadline's last half hour.
+    let look_voters: BTreeSet<&str> = look.iter().map(|k| k.2.as_str()).collect();
+    let issued: std::collections::BTreeMap<String, (String, String)> = rows(&d.join("in/issued.csv"))
+        .into_iter()
+        .map(|r| (r[0].clone(), (r[1].clone(), r[3].clone())))
+        .collect();
+    let (mut same_day, mut last_half_hour) = (0, 0);
+    for r in rows(&d.join("in/returns.csv")) {
+        let Some((voter, issue_date)) = issued.get(&r[0]) else { continue };
+        if look_voters.contains(voter.as_str()) || truth.iter().any(|t| &t.2 == voter) {
+            continue;
+        }
+        same_day += usize::from(r[1].starts_with(issue_date.as_str()));
+        last_half_hour +=
+            usize::from(r[1].as_str() >= "2020-11-03T19:00:00" && r[1].as_str() <= "2020-11-03T19:30:00");
+    }
+    assert!(same_day > 10, "background returns on the day of issue: {same_day}");
+    assert!(last_half_hour > 10, "background returns in the deadline's last half hour: {last_half_hour}");
     let header = std::fs::read_to_string(d.join("out/findings.csv")).expect("read");
     assert!(header.starts_with("kind,envelope_id,voter_id,detail\n"));
     let totals = std::fs::read_to_string(d.join("out/totals.csv")).expect("read");
@@ -180,4 +208,10 @@ fn hand_written_fixture_rules_lookalikes_totals_and_malformed_rows() {
     // P2: ED1 EE1 EF1 EG1 EH1 EI1 = 6 issued; returned EE1 EF1 EG1 EH1 EI1 = 5; accepted 4; rejected EI1.
     assert!(totals.contains("\nP2,6,5,4,1,1\n"), "{totals}");
     assert!(totals.contains("\nUNKNOWN,1,0,0,0,1\n"), "{totals}");
+}
+
+/// Rows (after the header) of a CSV file.
+fn rows(path: &Path) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    r.records().map(|rec| rec.expect("record").iter().map(str::to_owned).collect()).collect()
 }

@@ -444,6 +444,25 @@ fn a_ledger_re_signed_with_a_stolen_key_fails_against_an_earlier_witness() {
     assert!(ok, "{v}");
     assert_eq!(v["witnesses"][0]["consistent"], true);
     assert_eq!(v["witnesses"][0]["tree_size"], 40);
+    // The consistency proof verify used is checked here, independently: it must take the
+    // witnessed root at 40 to today's signed root at 60, and no other old root.
+    let old: serde_json::Value = serde_json::from_slice(&head).expect("json");
+    let now: serde_json::Value =
+        serde_json::from_slice(&s.bin().args(["ledger", "head"]).assert().success().get_output().stdout)
+            .expect("json");
+    assert_eq!(now["tree_size"], 60);
+    let proof: Vec<[u8; 32]> =
+        v["witnesses"][0]["proof"].as_array().expect("proof").iter().map(hex32).collect();
+    let (old_root, new_root) = (hex32(&old["root_hash"]), hex32(&now["root_hash"]));
+    assert!(verify_consistency(40, 60, old_root, new_root, &proof), "the witness's proof verifies");
+    assert!(!verify_consistency(40, 60, [7u8; 32], new_root, &proof), "and not from another old root");
+    // The same proof from `ledger consistency`.
+    let out =
+        s.bin().args(["ledger", "consistency", "--old", "40"]).assert().success().get_output().stdout.clone();
+    let c: serde_json::Value = serde_json::from_slice(&out).expect("json");
+    let cproof: Vec<[u8; 32]> = c["proof"].as_array().expect("proof").iter().map(hex32).collect();
+    assert_eq!(cproof, proof);
+    assert_eq!((hex32(&c["old_root"]), hex32(&c["new_root"])), (old_root, new_root));
     // The thief rebuilds the ledger with entry 12 changed, signing with the stolen key.
     let key = std::fs::read_dir(s.dir.join("config/scrutineer/ledger-keys"))
         .expect("keys")
@@ -507,6 +526,59 @@ fn verify_inclusion(index: u64, size: u64, leaf: [u8; 32], path: &[[u8; 32]], ro
         snode >>= 1;
     }
     snode == 0 && r == root
+}
+
+fn node_hash(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update([1u8]);
+    h.update(l);
+    h.update(r);
+    h.finalize().into()
+}
+
+/// RFC 9162 2.1.4.2, written independently of the code under test.
+fn verify_consistency(
+    old: u64,
+    new: u64,
+    old_root: [u8; 32],
+    new_root: [u8; 32],
+    proof: &[[u8; 32]],
+) -> bool {
+    if old == 0 || old > new {
+        return false;
+    }
+    if old == new {
+        return proof.is_empty() && old_root == new_root;
+    }
+    let mut path = proof.to_vec();
+    if old.is_power_of_two() {
+        path.insert(0, old_root);
+    }
+    let Some((first, rest)) = path.split_first() else { return false };
+    let (mut fnode, mut snode) = (old - 1, new - 1);
+    while fnode & 1 == 1 {
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    let (mut fr, mut sr) = (*first, *first);
+    for c in rest {
+        if snode == 0 {
+            return false;
+        }
+        if fnode & 1 == 1 || fnode == snode {
+            fr = node_hash(c, &fr);
+            sr = node_hash(c, &sr);
+            while fnode & 1 == 0 && fnode != 0 {
+                fnode >>= 1;
+                snode >>= 1;
+            }
+        } else {
+            sr = node_hash(&sr, c);
+        }
+        fnode >>= 1;
+        snode >>= 1;
+    }
+    snode == 0 && fr == old_root && sr == new_root
 }
 
 fn hex32(v: &serde_json::Value) -> [u8; 32] {

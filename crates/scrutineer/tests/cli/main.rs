@@ -6,6 +6,7 @@ mod audit;
 mod ballots_detection;
 mod ballots_formats;
 mod broken_pipe;
+mod compressed_inputs;
 mod demo_exercise;
 mod hostile_input;
 mod influence_cnt_format;
