@@ -1,5 +1,6 @@
 //! `scrutineer audit ...`: risk-limiting audits.
 
+use crate::ui::outln;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -217,18 +218,18 @@ fn sample(
         _ => bail!("give --audit FILE, or --manifest and --seed"),
     };
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&draws)?);
+        outln!("{}", serde_json::to_string_pretty(&draws)?)?;
     } else {
-        println!("draw,batch,position,generation,ticket_number");
+        outln!("draw,batch,position,generation,ticket_number")?;
         for d in &draws {
-            println!(
+            outln!(
                 "{},{},{},{},{}",
                 d.draw,
                 csv_field(&d.batch).into_owned(),
                 d.position,
                 d.generation,
                 d.ticket_number
-            );
+            )?;
         }
     }
     Ok(())
@@ -257,11 +258,11 @@ fn estimate(
     let grid = audit::sample_size_grid(margins, risk_limits, method)?;
     let rows = serde_json::to_value(&grid)?;
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
     } else {
-        println!("margin,risk_limit,sample_size");
+        outln!("margin,risk_limit,sample_size")?;
         for r in rows.as_array().map(Vec::as_slice).unwrap_or_default() {
-            println!("{},{},{}", r["margin"], r["risk_limit"], r["sample_size"]);
+            outln!("{},{},{}", r["margin"], r["risk_limit"], r["sample_size"])?;
         }
     }
     Ok(())
@@ -271,7 +272,7 @@ fn status(ctx: &Context, path: &Path, store_findings: bool) -> anyhow::Result<()
     let a = AuditFile::load(path)?;
     let st = audit::status(&a);
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&st)?);
+        outln!("{}", serde_json::to_string_pretty(&st)?)?;
     } else {
         print_status(&st);
     }
@@ -342,9 +343,9 @@ fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Pa
             "jurisdictions": by_j.len(),
             "conclusions": concl,
         });
-        println!("{}", serde_json::to_string_pretty(&v)?);
+        outln!("{}", serde_json::to_string_pretty(&v)?)?;
     } else {
-        println!(
+        outln!(
             "{} ({}): {} {} audit, risk limit {}, seed {}",
             report.election,
             report.organization,
@@ -352,10 +353,10 @@ fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Pa
             report.settings.math_type,
             report.settings.risk_limit,
             report.settings.seed
-        );
-        println!("{} batch rows in {} jurisdictions", report.batches.len(), by_j.len());
+        )?;
+        outln!("{} batch rows in {} jurisdictions", report.batches.len(), by_j.len())?;
         for c in &concl {
-            println!(
+            outln!(
                 "{}: reported winner {}, audited winner {} (margin {} votes); {} of {} ballots examined{}; {}",
                 c.contest,
                 c.reported_winners.join("; "),
@@ -365,7 +366,7 @@ fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Pa
                 c.total_ballots,
                 if c.full_hand_count { " (full hand count)" } else { "" },
                 if c.outcome_confirmed { "OUTCOME CONFIRMED" } else { "OUTCOME NOT CONFIRMED" }
-            );
+            )?;
         }
     }
     Ok(())
@@ -419,16 +420,16 @@ fn cvr_cmd(
         }
     };
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        outln!("{}", serde_json::to_string_pretty(&value)?)?;
     } else {
-        summarise(&value);
+        summarise(&value)?;
     }
     Ok(())
 }
 
-fn summarise(v: &serde_json::Value) {
+fn summarise(v: &serde_json::Value) -> std::io::Result<()> {
     match v {
-        serde_json::Value::Array(items) => items.iter().for_each(summarise),
+        serde_json::Value::Array(items) => items.iter().try_for_each(summarise)?,
         serde_json::Value::Object(map) => {
             let mut parts = Vec::new();
             for (k, x) in map {
@@ -442,20 +443,21 @@ fn summarise(v: &serde_json::Value) {
                     _ => {}
                 }
             }
-            println!("{}", parts.join(" "));
+            outln!("{}", parts.join(" "))?;
             if let Some(serde_json::Value::Array(p)) = map.get("problems") {
                 for x in p.iter().take(20) {
-                    println!("  problem: {}", x.as_str().unwrap_or(""));
+                    outln!("  problem: {}", x.as_str().unwrap_or(""))?;
                 }
             }
             if let Some(serde_json::Value::Array(h)) = map.get("hash_checks") {
                 for x in h {
-                    println!("  hash: {x}");
+                    outln!("  hash: {x}")?;
                 }
             }
         }
-        _ => println!("{v}"),
+        _ => outln!("{v}")?,
     }
+    Ok(())
 }
 
 fn replay(
@@ -483,7 +485,7 @@ fn replay(
                     "matching": matching,
                     "mismatches": mismatches,
                 });
-                println!("{}", serde_json::to_string_pretty(&v)?);
+                outln!("{}", serde_json::to_string_pretty(&v)?)?;
             } else {
                 ctx.note(format!(
                     "{}: {} rows replayed; {} of {} published rows match exactly; wrote {}",

@@ -1,5 +1,6 @@
 use std::path::{Path, PathBuf};
 
+use crate::ui::outln;
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
 use scrutineer_ballots::{
@@ -168,11 +169,11 @@ fn reconcile_cmd(ctx: &Context, a: &ReconcileArgs) -> anyhow::Result<()> {
     store.finish_run(run_id, &summary)?;
     bar.finish_and_clear();
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&summary.body)?);
+        outln!("{}", serde_json::to_string_pretty(&summary.body)?)?;
         return Ok(());
     }
-    print_outcome(&run, &a.out, ledger.as_ref());
-    println!("done in {:.1} s", started.elapsed().as_secs_f64());
+    print_outcome(&run, &a.out, ledger.as_ref())?;
+    outln!("done in {:.1} s", started.elapsed().as_secs_f64())?;
     Ok(())
 }
 
@@ -318,9 +319,9 @@ fn run_summary(
     Ok(scrutineer_core::StoredSummary::new(&summary)?)
 }
 
-fn print_outcome(run: &RunOutcome, out: &Path, ledger: Option<&LedgerSummary<'_>>) {
+fn print_outcome(run: &RunOutcome, out: &Path, ledger: Option<&LedgerSummary<'_>>) -> std::io::Result<()> {
     let (ds, rec) = (&run.ds, &run.rec);
-    println!(
+    outln!(
         "{} voters, {} envelopes issued, {} receipts, {} check-ins read in {:.1} s ({} malformed rows: {})",
         ds.voters_on_roll(),
         ds.envelopes_issued(),
@@ -329,29 +330,30 @@ fn print_outcome(run: &RunOutcome, out: &Path, ledger: Option<&LedgerSummary<'_>
         run.read_secs,
         ds.stats.malformed,
         out.join("malformed.csv").display()
-    );
+    )?;
     for k in RuleKind::ALL {
         let n = rec.findings.iter().filter(|f| f.kind == k).count();
         if n > 0 {
-            println!("  {:<22} {n}", k.as_str());
+            outln!("  {:<22} {n}", k.as_str())?;
         }
     }
-    println!(
+    outln!(
         "{} rule findings, {} statistical anomalies -> {}",
         rec.findings.len(),
         run.anomalies.len(),
         out.display()
-    );
+    )?;
     if let Some(l) = ledger {
-        println!(
+        outln!(
             "ledger {}: entries {}..{}, signed tree head {} (fsync {})",
             l.path.display(),
             l.first_entry,
             l.head.tree_size,
             &l.head.root_hash[..16],
             l.fsync.as_str()
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn totals_cmd(
@@ -378,7 +380,7 @@ fn totals_cmd(
                 serde_json::Value::Object(m)
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"rows": rows, "totals": list}))?);
+        outln!("{}", serde_json::to_string_pretty(&serde_json::json!({"rows": rows, "totals": list}))?)?;
         return Ok(());
     }
     let mut text = String::new();

@@ -1,3 +1,4 @@
+use crate::ui::outln;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
@@ -211,36 +212,36 @@ pub fn run(ctx: &Context, cmd: LedgerCommand) -> anyhow::Result<()> {
         LedgerCommand::Entries { ledger, from, to } => entries_cmd(&ledger.path(ctx), from, to),
         LedgerCommand::Prove { ledger, index, tree_size } => {
             let p = scrutineer_ledger::prove_inclusion(&ledger.path(ctx), index, tree_size)?;
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
                     "index": p.index, "tree_size": p.tree_size, "leaf_hash": hex::encode(p.leaf_hash),
                     "root_hash": hex::encode(p.root), "audit_path": hexs(&p.path),
                 }))?
-            );
+            )?;
             Ok(())
         }
         LedgerCommand::Consistency { ledger, old, new } => {
             let p = scrutineer_ledger::prove_consistency(&ledger.path(ctx), old, new)?;
-            println!(
+            outln!(
                 "{}",
                 serde_json::to_string_pretty(&serde_json::json!({
                     "old_size": p.old_size, "new_size": p.new_size, "old_root": hex::encode(p.old_root),
                     "new_root": hex::encode(p.new_root), "proof": hexs(&p.path),
                 }))?
-            );
+            )?;
             Ok(())
         }
         LedgerCommand::Bench { ledger, entries, fsync, batch, size } => {
             let opts = BenchOptions { entries, durability: fsync, batch, entry_bytes: size };
             let r = scrutineer_ledger::bench(&ledger, &opts)?;
-            println!(
+            outln!(
                 "ledger appends: {entries} entries of {size} bytes, fsync={} (a signed head every {}): {:.2} s, {:.0} appends/s",
                 fsync.as_str(),
                 r.per_head,
                 r.seconds,
                 r.appends_per_second()
-            );
+            )?;
             Ok(())
         }
     }
@@ -274,15 +275,15 @@ fn verify_cmd(
         .with_context(|| format!("verifying {}", path.display()))?;
     bar.finish_and_clear();
     if ctx.json {
-        println!("{}", verify_json(&r, allow_unsigned_tail, &key_src, pinned));
+        outln!("{}", verify_json(&r, allow_unsigned_tail, &key_src, pinned))?;
     } else {
-        print_verify(&r, allow_unsigned_tail);
+        print_verify(&r, allow_unsigned_tail)?;
     }
     match r.problem {
         Some(p) => bail!("ledger {} failed verification: {p}", path.display()),
         None => {
             if !ctx.json {
-                println!("OK");
+                outln!("OK")?;
             }
             Ok(())
         }
@@ -317,32 +318,33 @@ fn verify_json(
     })
 }
 
-fn print_verify(r: &VerifyReport, allow_unsigned_tail: bool) {
-    println!("{} entries, root {}", r.entries, hex::encode(r.root));
-    println!("{} signed tree heads verified (covering {} entries)", r.tree_heads_checked, r.signed_size);
+fn print_verify(r: &VerifyReport, allow_unsigned_tail: bool) -> std::io::Result<()> {
+    outln!("{} entries, root {}", r.entries, hex::encode(r.root))?;
+    outln!("{} signed tree heads verified (covering {} entries)", r.tree_heads_checked, r.signed_size)?;
     for w in &r.witnesses {
         match &w.reason {
-            None => println!(
+            None => outln!(
                 "witness {}: size {} is consistent with today's ledger (proof of {} hashes)",
                 w.source,
                 w.tree_size,
                 w.proof.len()
-            ),
-            Some(why) => println!("witness {}: size {}: {why}", w.source, w.tree_size),
+            )?,
+            Some(why) => outln!("witness {}: size {}: {why}", w.source, w.tree_size)?,
         }
     }
     if r.unsigned_tail > 0 && allow_unsigned_tail {
-        println!(
+        outln!(
             "{} entries after the last signed tree head (accepted with --allow-unsigned-tail: never acknowledged)",
             r.unsigned_tail
-        );
+        )?;
     }
     if r.torn_tail_bytes > 0 && allow_unsigned_tail {
-        println!(
+        outln!(
             "{} bytes of an incomplete final entry (accepted with --allow-unsigned-tail: an append cut short, never acknowledged)",
             r.torn_tail_bytes
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn append_cmd(
@@ -391,12 +393,15 @@ fn head_cmd(ctx: &Context, path: &Path) -> anyhow::Result<()> {
     let heads = read_sths(path)?;
     let Some(h) = heads.last() else { bail!("{} has no signed tree head yet", path.display()) };
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(h)?);
+        outln!("{}", serde_json::to_string_pretty(h)?)?;
     } else {
-        println!(
+        outln!(
             "tree size {} root {} at {} ms, signed by {}",
-            h.tree_size, h.root_hash, h.timestamp_ms, h.public_key
-        );
+            h.tree_size,
+            h.root_hash,
+            h.timestamp_ms,
+            h.public_key
+        )?;
     }
     Ok(())
 }

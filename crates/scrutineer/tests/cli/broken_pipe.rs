@@ -59,3 +59,29 @@ fn a_closed_pipe_ends_findings_list_quietly() {
     assert!(out.status.success(), "--json: exit status {:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "--json: nothing on stderr");
 }
+
+#[test]
+fn a_closed_pipe_ends_audit_sample_quietly() {
+    // `audit sample` writes one line a draw through the same writer as every engine's
+    // command: thousands of draws fill the pipe's buffer more than once.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let manifest = dir.path().join("manifest.csv");
+    std::fs::write(&manifest, "Batch Name,Number of Ballots\nB1,50000\nB2,50000\n").expect("write");
+    let sample = |cmd: &mut std::process::Command| {
+        cmd.args(["audit", "sample", "--seed", "31415926535", "--size", "20000", "--manifest"])
+            .arg(&manifest);
+    };
+    let mut full = closed_pipe_command(dir.path());
+    sample(&mut full);
+    let listed = full.output().expect("run");
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    assert!(listed.stdout.len() > 200_000, "the draw list must be longer than a pipe's buffer");
+
+    let mut cmd = closed_pipe_command(dir.path());
+    sample(&mut cmd);
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("wait");
+    assert!(out.status.success(), "exit status {:?}", out.status);
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "", "nothing on stderr");
+}
