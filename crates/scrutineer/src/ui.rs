@@ -117,8 +117,24 @@ pub struct ReadLimits {
 }
 
 /// Prints rows as an aligned plain-text table; control characters in cells are shown
-/// escaped ([`terminal`]).
+/// escaped ([`terminal`]). A failed write ends the process: exit status 0 for a closed
+/// pipe, 1 otherwise. Commands that write more afterwards use [`write_table`].
 pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
+    if let Err(e) = write_table(headers, rows) {
+        // Callers print a table as their last output; a reader that closed the pipe has
+        // what it wanted, and the table cannot be shown anywhere else.
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to standard output: {e}");
+        std::process::exit(1);
+    }
+}
+
+/// Writes rows as an aligned plain-text table to standard output, as [`print_table`]
+/// does, and returns the write's error (a closed pipe is `BrokenPipe`, which `main`
+/// ends quietly).
+pub fn write_table(headers: &[&str], rows: &[Vec<String>]) -> std::io::Result<()> {
     let rows: Vec<Vec<String>> =
         rows.iter().map(|r| r.iter().map(|c| terminal(c).into_owned()).collect()).collect();
     let rows = &rows;
@@ -139,20 +155,9 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>]) {
             .collect();
         writeln!(out, "{}", parts.join("  ").trim_end())
     };
-    let written = (|| {
-        line(headers.to_vec())?;
-        line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect())?;
-        rows.iter().try_for_each(|row| line(row.iter().map(String::as_str).collect()))
-    })();
-    if let Err(e) = written {
-        // Callers print a table as their last output; a reader that closed the pipe has
-        // what it wanted, and the table cannot be shown anywhere else.
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("error: writing to standard output: {e}");
-        std::process::exit(1);
-    }
+    line(headers.to_vec())?;
+    line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect())?;
+    rows.iter().try_for_each(|row| line(row.iter().map(String::as_str).collect()))
 }
 
 /// Shortens text for a table cell.

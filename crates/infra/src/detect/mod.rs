@@ -104,12 +104,12 @@ struct SourceStats {
     ids_signatures: BTreeMap<String, u64>,
 }
 
+/// Failed logins on one account: one user name at one office.
 #[derive(Debug, Default)]
 struct AccountStats {
     failures: u64,
     sources: FxHashSet<IpAddr>,
     span: Option<TimeSpan>,
-    jurisdictions: BTreeSet<Arc<str>>,
 }
 
 #[derive(Debug, Default)]
@@ -135,7 +135,10 @@ pub struct Aggregator {
     /// The detectors' thresholds.
     pub thresholds: Thresholds,
     sources: FxHashMap<IpAddr, SourceStats>,
-    accounts: FxHashMap<String, AccountStats>,
+    /// Per office, per user name: the same name at two offices is two accounts.
+    accounts: FxHashMap<Arc<str>, FxHashMap<String, AccountStats>>,
+    /// Accounts in `accounts`, over all offices (bounded by `MAX_ACCOUNTS`).
+    account_count: usize,
     sightings: BTreeMap<u32, Sighting>,
     unattributed: BTreeMap<(Arc<str>, Rule), Unattributed>,
     /// Hostile (attack or anomaly) events per day, per jurisdiction and overall ("*").
@@ -235,13 +238,22 @@ impl Aggregator {
             return;
         };
         let failed = is_failed_login(ev);
-        if failed
-            && let Some(user) = ev.user.as_deref()
-            && (self.accounts.len() < MAX_ACCOUNTS || self.accounts.contains_key(user))
-        {
-            self.accounts.entry(user.to_owned()).or_default().observe_failure(ev, src);
+        if failed && let Some(user) = ev.user.as_deref() {
+            self.observe_account_failure(ev, user, src);
         }
         self.sources.entry(src).or_default().observe(a, verdict, failed, samples);
+    }
+
+    /// A failed login on `user` at the event's office, while fewer than `MAX_ACCOUNTS`
+    /// accounts are kept or the account is already kept.
+    fn observe_account_failure(&mut self, ev: &Event, user: &str, src: IpAddr) {
+        let office = self.accounts.entry(ev.jurisdiction.clone()).or_default();
+        if let Some(account) = office.get_mut(user) {
+            account.observe_failure(ev, src);
+        } else if self.account_count < MAX_ACCOUNTS {
+            self.account_count += 1;
+            office.entry(user.to_owned()).or_default().observe_failure(ev, src);
+        }
     }
 
     fn count_day(&mut self, jurisdiction: &Arc<str>, day: NaiveDate, verdict: Verdict) {
@@ -312,7 +324,6 @@ impl AccountStats {
         self.failures += 1;
         self.sources.insert(src);
         extend_span(&mut self.span, ev.time);
-        self.jurisdictions.insert(ev.jurisdiction.clone());
     }
 }
 
@@ -550,7 +561,10 @@ impl Aggregator {
                 hostile.push(HostileSource { index, techniques });
             }
         }
-        findings.extend(accounts::distributed_brute_force(self.accounts.drain(), &th));
+        let accounts = self.accounts.drain().flat_map(|(office, users)| {
+            users.into_iter().map(move |(user, stats)| ((office.clone(), user), stats))
+        });
+        findings.extend(accounts::distributed_brute_force(accounts, &th));
         if let Some(set) = ctx.indicators {
             findings.extend(sightings::indicator_sightings(&self.sightings, set));
         }
@@ -729,12 +743,57 @@ mod tests {
         let found: Vec<&Finding> =
             r.findings.iter().filter(|f| f.kind == "distributed_brute_force").collect();
         assert_eq!(found.len(), 1, "{:?}", found.iter().map(|f| &f.title).collect::<Vec<_>>());
-        assert!(found[0].title.contains("'elections'"));
+        assert!(found[0].title.contains("'elections' at cook"), "{}", found[0].title);
+        assert_eq!(found[0].scope.as_deref(), Some("cook"));
         // No single source is a brute forcer.
         assert!(!r.findings.iter().any(|f| f.kind == "brute_force" || f.kind == "password_spraying"));
         let addresses = source_addresses(found[0]);
         assert_eq!(addresses.len(), k);
         assert!(addresses.iter().all(|a| a.to_string().starts_with("192.0.2.1")));
+    }
+
+    fn auth_at(src: &str, office: &str, user: &str, second: i64) -> Event {
+        Event { jurisdiction: Arc::from(office), ..auth(src, user, AuthOutcome::Failed, second) }
+    }
+
+    #[test]
+    fn one_user_name_failing_at_several_offices_is_not_one_account() {
+        // Each office's own `staff0` mistypes once, from that office's own address: as
+        // many sources as the threshold asks, but each account failed from one.
+        let k = Thresholds::default().distributed_min_sources;
+        let events = (0..k + 1)
+            .map(|i| auth_at(&format!("198.51.100.{}", 20 + i), &format!("office{i}"), "staff0", i as i64));
+        let r = finish(events);
+        let found: Vec<&String> =
+            r.findings.iter().filter(|f| f.kind == "distributed_brute_force").map(|f| &f.title).collect();
+        assert!(found.is_empty(), "{found:?}");
+        assert!(
+            r.findings.iter().all(|f| source_addresses(f).is_empty()),
+            "no finding names a member of staff"
+        );
+    }
+
+    #[test]
+    fn a_distributed_attack_on_one_office_names_only_that_office_and_its_attackers() {
+        let k = Thresholds::default().distributed_min_sources;
+        let mut events = Vec::new();
+        // `k` sources guess lake's `admin`; cook's `admin` mistypes once from cook's
+        // address; at kane, `k - 1` sources guess `admin`: one short at that office, and
+        // not made up by the sources at the other two.
+        events.extend((0..k).map(|i| auth_at(&format!("203.0.113.{}", 10 + i), "lake", "admin", i as i64)));
+        events.push(auth_at("198.51.100.7", "cook", "admin", 0));
+        events.extend((0..k - 1).map(|i| auth_at(&format!("192.0.2.{}", 10 + i), "kane", "admin", i as i64)));
+        let r = finish(events);
+        let found: Vec<&Finding> =
+            r.findings.iter().filter(|f| f.kind == "distributed_brute_force").collect();
+        assert_eq!(found.len(), 1, "{:?}", found.iter().map(|f| &f.title).collect::<Vec<_>>());
+        let f = found[0];
+        assert_eq!(f.scope.as_deref(), Some("lake"));
+        assert!(f.title.contains("'admin' at lake"), "{}", f.title);
+        assert!(f.title.contains(&format!("from {k} sources")), "{}", f.title);
+        let addresses: Vec<String> = source_addresses(f).iter().map(|a| a.to_string()).collect();
+        let expected: Vec<String> = (0..k).map(|i| format!("203.0.113.{}", 10 + i)).collect();
+        assert_eq!(addresses, expected);
     }
 
     #[test]

@@ -16,7 +16,7 @@ use scrutineer_infra::{
 };
 use scrutineer_store::FindingFilter;
 
-use crate::ui::{Context, ReadLimits, print_table, truncate};
+use crate::ui::{Context, ReadLimits, outln, truncate, write_table};
 
 #[derive(Debug, Subcommand)]
 pub enum InfraCommand {
@@ -242,25 +242,25 @@ fn learn(
     let f = File::create(out).with_context(|| format!("creating {}", out.display()))?;
     serde_json::to_writer_pretty(BufWriter::new(f), &profile)
         .with_context(|| format!("writing {}", out.display()))?;
-    print_learned(ctx, &profile, out);
+    print_learned(ctx, &profile, out)?;
     Ok(())
 }
 
-fn print_learned(ctx: &Context, profile: &Profile, out: &Path) {
+fn print_learned(ctx: &Context, profile: &Profile, out: &Path) -> std::io::Result<()> {
     let params: usize = profile.endpoints.values().map(|e| e.params.len()).sum();
     if ctx.json {
-        println!(
+        outln!(
             "{}",
             serde_json::json!({"requests": profile.requests, "endpoints": profile.endpoints.len(), "parameters": params, "profile": out})
-        );
+        )
     } else {
-        println!(
+        outln!(
             "learned {} requests: {} endpoints, {} parameters -> {}",
             profile.requests,
             profile.endpoints.len(),
             params,
             out.display()
-        );
+        )
     }
 }
 
@@ -427,10 +427,10 @@ fn scan(ctx: &Context, args: &ScanArgs) -> anyhow::Result<()> {
     if ctx.json {
         let mut printed = serde_json::to_value(&summary.totals)?;
         printed["campaigns"] = serde_json::json!(report.campaigns.len());
-        println!("{}", serde_json::to_string_pretty(&printed)?);
+        outln!("{}", serde_json::to_string_pretty(&printed)?)?;
         return Ok(());
     }
-    print_scan(&totals, verdicts, elapsed, &outputs.events_path, &report);
+    print_scan(&totals, verdicts, elapsed, &outputs.events_path, &report)?;
     Ok(())
 }
 
@@ -562,8 +562,14 @@ fn store_scan(
 
 // ---- End of the run summary. ----
 
-fn print_scan(totals: &Totals, verdicts: [u64; 3], elapsed: f64, events_path: &Path, report: &Report) {
-    println!(
+fn print_scan(
+    totals: &Totals,
+    verdicts: [u64; 3],
+    elapsed: f64,
+    events_path: &Path,
+    report: &Report,
+) -> std::io::Result<()> {
+    outln!(
         "{} records in {elapsed:.2}s ({:.0}/s): {} attack, {} anomaly, {} normal; {} malformed",
         totals.records,
         records_per_second(totals.records, elapsed),
@@ -571,11 +577,11 @@ fn print_scan(totals: &Totals, verdicts: [u64; 3], elapsed: f64, events_path: &P
         verdicts[1],
         verdicts[0],
         totals.malformed
-    );
-    println!("verdicts -> {}", events_path.display());
-    print_findings(&report.findings);
+    )?;
+    outln!("verdicts -> {}", events_path.display())?;
+    print_findings(&report.findings)?;
     if !report.campaigns.is_empty() {
-        println!("\ncampaigns (most offices first):");
+        outln!("\ncampaigns (most offices first):")?;
         let rows: Vec<Vec<String>> = report
             .campaigns
             .iter()
@@ -590,18 +596,18 @@ fn print_scan(totals: &Totals, verdicts: [u64; 3], elapsed: f64, events_path: &P
                 ]
             })
             .collect();
-        print_table(&["score", "offices", "sources", "jurisdictions", "linked by"], &rows);
+        write_table(&["score", "offices", "sources", "jurisdictions", "linked by"], &rows)?;
     }
+    Ok(())
 }
 
-fn print_findings(findings: &[Finding]) {
+fn print_findings(findings: &[Finding]) -> std::io::Result<()> {
     if findings.is_empty() {
-        println!("no findings");
-        return;
+        return outln!("no findings");
     }
     let mut sorted: Vec<&Finding> = findings.iter().collect();
     sorted.sort_by(|a, b| b.severity.cmp(&a.severity).then(b.confidence.total_cmp(&a.confidence)));
-    println!("\n{} findings (top 20):", findings.len());
+    outln!("\n{} findings (top 20):", findings.len())?;
     let rows: Vec<Vec<String>> = sorted
         .iter()
         .take(20)
@@ -614,7 +620,7 @@ fn print_findings(findings: &[Finding]) {
             ]
         })
         .collect();
-    print_table(&["severity", "kind", "att&ck", "title"], &rows);
+    write_table(&["severity", "kind", "att&ck", "title"], &rows)
 }
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
@@ -641,10 +647,10 @@ fn trend(
         bail!("no dated events to count");
     }
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
+        outln!("{}", serde_json::to_string_pretty(&rows)?)?;
         return Ok(());
     }
-    print_trend(&rows);
+    print_trend(&rows)?;
     Ok(())
 }
 
@@ -701,7 +707,7 @@ fn sparkline(counts: &[u64]) -> String {
     counts.iter().map(|&c| BARS[((c * 7) / max) as usize]).collect()
 }
 
-fn print_trend(rows: &[TrendRow]) {
+fn print_trend(rows: &[TrendRow]) -> std::io::Result<()> {
     let table: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -728,14 +734,15 @@ fn print_trend(rows: &[TrendRow]) {
             ]
         })
         .collect();
-    print_table(
+    write_table(
         &["jurisdiction", "weeks", "weekly", "recent", "baseline", "ratio", "p-value", "verdict"],
         &table,
-    );
-    println!(
+    )?;
+    outln!(
         "\ntest: one-sided Poisson rate-ratio (exact binomial) of the recent weeks against all earlier weeks; ramp-up when p < {} and ratio >= {}",
-        ALPHA, MIN_RATIO
-    );
+        ALPHA,
+        MIN_RATIO
+    )
 }
 
 fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
@@ -756,9 +763,9 @@ fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
     write_json(out, &bundle)?;
     let n = bundle.get("objects").and_then(|o| o.as_array()).map(|a| a.len()).unwrap_or(0);
     if ctx.json {
-        println!("{}", serde_json::json!({"findings": findings.len(), "objects": n, "bundle": out}));
+        outln!("{}", serde_json::json!({"findings": findings.len(), "objects": n, "bundle": out}))?;
     } else {
-        println!("{} findings -> {n} STIX 2.1 objects in {}", findings.len(), out.display());
+        outln!("{} findings -> {n} STIX 2.1 objects in {}", findings.len(), out.display())?;
     }
     Ok(())
 }
@@ -774,7 +781,7 @@ fn import(ctx: &Context, bundle: &Path, out: Option<&Path>) -> anyhow::Result<()
         ctx.note(format!("wrote {} indicators to {}", indicators.len(), out.display()));
     }
     if ctx.json {
-        println!("{}", serde_json::to_string_pretty(&indicators)?);
+        outln!("{}", serde_json::to_string_pretty(&indicators)?)?;
         return Ok(());
     }
     let rows: Vec<Vec<String>> = indicators
@@ -790,6 +797,6 @@ fn import(ctx: &Context, bundle: &Path, out: Option<&Path>) -> anyhow::Result<()
             ]
         })
         .collect();
-    print_table(&["id", "name", "observables"], &rows);
+    write_table(&["id", "name", "observables"], &rows)?;
     Ok(())
 }

@@ -85,3 +85,56 @@ fn a_closed_pipe_ends_audit_sample_quietly() {
     assert!(out.status.success(), "exit status {:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "nothing on stderr");
 }
+
+/// Daily counts for `offices` offices over nine weeks, as `infra trend --counts` reads them.
+fn many_offices_counts(dir: &std::path::Path, offices: usize) -> std::path::PathBuf {
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 8, 3).expect("date");
+    let mut csv = String::from("date,jurisdiction,count\n");
+    for office in 0..offices {
+        for day in 0..63u64 {
+            let date = start + chrono::Days::new(day);
+            csv.push_str(&format!("{date},office{office:04},{}\n", 1 + (day + office as u64) % 7));
+        }
+    }
+    let path = dir.join("counts.csv");
+    std::fs::write(&path, csv).expect("write");
+    path
+}
+
+/// Runs the command with its output to a reader that takes the first line and closes the
+/// pipe: what `| head -1` does. Returns the exit status and standard error.
+fn read_one_line_then_close(mut cmd: std::process::Command) -> (std::process::ExitStatus, String) {
+    use std::io::{BufRead as _, Read as _};
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("first line");
+    assert!(!first.is_empty(), "the command wrote nothing");
+    let mut stderr = String::new();
+    child.stderr.take().expect("stderr").read_to_string(&mut stderr).expect("stderr");
+    (child.wait().expect("wait"), stderr)
+}
+
+#[test]
+fn a_closed_pipe_ends_infra_trend_quietly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let counts = many_offices_counts(dir.path(), 3000);
+    for json in [false, true] {
+        let command = || {
+            let mut cmd = closed_pipe_command(dir.path());
+            if json {
+                cmd.arg("--json");
+            }
+            cmd.args(["infra", "trend", "--counts"]).arg(&counts);
+            cmd
+        };
+        // Far more than a pipe holds (64 KiB on Linux), so the command is still writing
+        // when the reader closes.
+        let full = command().output().expect("run");
+        assert!(full.status.success(), "{}", String::from_utf8_lossy(&full.stderr));
+        assert!(full.stdout.len() > 256 << 10, "--json {json}: only {} bytes", full.stdout.len());
+
+        let (status, stderr) = read_one_line_then_close(command());
+        assert!(status.success(), "--json {json}: exit status {status:?}: {stderr}");
+        assert_eq!(stderr, "", "--json {json}: nothing on stderr");
+    }
+}

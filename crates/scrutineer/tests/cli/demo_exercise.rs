@@ -23,26 +23,6 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
     v.as_array().expect("array").iter().map(|x| x.as_str().expect("string").to_owned()).collect()
 }
 
-/// The offices (folder names under `infra`) whose logs hold each source address.
-fn offices_of_sources(infra: &Path) -> HashMap<String, BTreeSet<String>> {
-    let mut out: HashMap<String, BTreeSet<String>> = HashMap::new();
-    for office in std::fs::read_dir(infra).expect("infra folder") {
-        let office = office.expect("entry").path();
-        if !office.is_dir() {
-            continue;
-        }
-        let name = office.file_name().expect("name").to_string_lossy().into_owned();
-        for log in ["portal.log", "results.log"] {
-            let text = std::fs::read_to_string(office.join(log)).unwrap_or_else(|e| panic!("{log}: {e}"));
-            for line in text.lines() {
-                let ip = line.split_whitespace().next().unwrap_or("").to_owned();
-                out.entry(ip).or_default().insert(name.clone());
-            }
-        }
-    }
-    out
-}
-
 /// Every IP address written anywhere in `v`: each string is split at characters that
 /// cannot be part of an address or a network, and each piece that parses as an address
 /// is kept.
@@ -131,34 +111,18 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
     let findings = findings.as_array().expect("findings");
     assert!(findings.iter().any(|f| f["kind"] == "activity_ramp_up"), "no ramp-up finding");
     // Every finding, whatever its kind, and every campaign member: an address named
-    // anywhere in it (title, summary, scope, evidence) must be the actor's. One known
-    // defect is told apart, not let through: `distributed_brute_force` pools the same
-    // user name at several offices (each county's `staff0` is another person) into one
-    // account, so a name with a failed login at each of several offices is reported
-    // with those offices' staff addresses. Such a finding is accepted only when every
-    // innocent address it names was seen at one office, each at a different one.
-    let offices_of = offices_of_sources(&dir.join("infra"));
-    let pooled_names = |innocent: &[String]| {
-        let offices: BTreeSet<&String> =
-            innocent.iter().filter_map(|ip| offices_of.get(ip)).flatten().collect();
-        innocent.iter().all(|ip| offices_of.get(ip).is_some_and(|o| o.len() == 1))
-            && offices.len() == innocent.len()
-    };
+    // anywhere in it (title, summary, scope, evidence) must be the actor's.
     let mut named = 0;
     for f in findings {
         let addresses = addresses_in(f);
         named += addresses.iter().filter(|ip| actor.contains(*ip)).count();
         let innocent: Vec<String> = addresses.into_iter().filter(|ip| !actor.contains(ip)).collect();
-        if innocent.is_empty() {
-            continue;
-        }
         assert!(
-            f["kind"] == "distributed_brute_force" && pooled_names(&innocent),
+            innocent.is_empty(),
             "{} finding names the innocent sources {innocent:?}: {}",
             f["kind"],
             f["title"]
         );
-        eprintln!("known defect (user names pooled across offices): {}", f["title"]);
     }
     assert!(named > 0, "no finding names a source address");
     for c in campaigns.as_array().expect("campaigns") {
