@@ -708,10 +708,9 @@ fn score_infra(dir: &Path) -> anyhow::Result<InfraScore> {
     .context("infra-out/findings.json does not hold findings")?;
     let ramp_up_found = findings.iter().any(|f| f.kind == "activity_ramp_up");
     let mut innocent = BTreeSet::new();
+    // Every finding of every kind, campaigns included: a campaign that takes in an
+    // innocent address is a false accusation too.
     for f in &findings {
-        if matches!(f.kind.as_str(), "activity_ramp_up" | "campaign") {
-            continue;
-        }
         for s in finding_sources(f) {
             if !actor.contains(&s) {
                 innocent.insert(s);
@@ -748,8 +747,10 @@ fn score_ballots(dir: &Path) -> anyhow::Result<(FoundByKind, usize)> {
 
 /// Source addresses a finding is about: its scope when that is an address, and the
 /// addresses of its `observable` evidence (what the STIX export shares as observables).
+/// Every address a finding names: its scope, its observables, and the sources the infra
+/// engine lists in its evidence (an attacked account's sources, a campaign's members).
 fn finding_sources(f: &Finding) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = scrutineer_infra::source_addresses(f).iter().map(|a| a.to_string()).collect();
     if let Some(s) = &f.scope
         && s.parse::<std::net::IpAddr>().is_ok()
     {
