@@ -27,11 +27,17 @@ pub struct PairEdge {
 /// Counts that say what the filter did, for the run summary.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BehaviourStats {
+    /// Actions of this behaviour.
     pub actions: usize,
+    /// Pairs of accounts that shared an item.
     pub candidate_pairs: usize,
+    /// Pairs below the minimum shared count.
     pub below_min_count: usize,
+    /// Pairs whose overlap chance explains.
     pub explained_by_chance: usize,
+    /// Pairs kept.
     pub kept_pairs: usize,
+    /// Directed edges kept.
     pub directed_edges: usize,
     /// log10 of the per-pair significance level used (α / M).
     pub log10_threshold: f64,
