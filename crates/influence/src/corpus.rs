@@ -460,6 +460,9 @@ impl Corpus {
     /// Commits a batch of prepared posts in order. Accounts are interned for the whole
     /// batch first, and the table slot and profile each post will touch are prefetched a
     /// few posts ahead, so that the cache misses of consecutive posts overlap.
+    // Boxed: the readers' mapping threads hand each prepared post over as it is made,
+    // and a box moves as one pointer where the post moves whole.
+    #[allow(clippy::vec_box)]
     pub(crate) fn commit_batch(&mut self, mut batch: Vec<Box<PreparedPost>>) {
         const AHEAD: usize = 8;
         // (account, week-hour slot) of each post.

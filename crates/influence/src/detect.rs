@@ -655,7 +655,7 @@ mod tests {
                 let account = format!("acct{}", rng.below(25));
                 let t = 1_725_148_800 + rng.below(4 * 86_400) as i64;
                 let kind = if rng.below(5) == 0 { PostKind::Retweet } else { PostKind::Original };
-                let mut post = Post::new(&account, at(t), kind, &format!("post {k}"));
+                let mut post = Post::new(&account, at(t), kind, format!("post {k}"));
                 post.hashtags = (0..rng.below(4))
                     .map(|_| tags[rng.below(tags.len() as u64) as usize].to_string())
                     .collect();

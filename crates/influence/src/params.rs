@@ -229,7 +229,7 @@ mod tests {
             (ScanParams { min_account_evidence: -1.0, ..ok.clone() }, ParamsError::MinAccountEvidence(-1.0)),
             (ScanParams { window_secs: -1, ..ok.clone() }, ParamsError::Window(-1)),
         ] {
-            assert_eq!(params.validated().unwrap_err(), want);
+            assert_eq!(params.validated().err(), Some(want));
         }
         assert!(matches!(
             ScanParams { alpha: f64::NAN, ..ok.clone() }.validated(),
@@ -249,7 +249,7 @@ mod tests {
             ..ScanParams::default()
         }
         .validated()
-        .unwrap();
+        .expect("valid parameters");
         assert_eq!(params.behaviours, [Behaviour::CoRetweet, Behaviour::Sync]);
         assert_eq!(params.min_network_size, 2);
     }
