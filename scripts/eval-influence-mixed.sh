@@ -5,8 +5,8 @@
 # the share of organic accounts placed, at the default scan settings. Fails when the
 # shared data is missing or a seed's figure is outside its gate.
 #
-# Gates, per seed, close to the measured figures (release build, default settings, about
-# 18 s a seed on 2 cores): precision and recall at most 0.02 below, the organic share
+# Gates, per seed, close to the measured figures (release build, default settings; the
+# five seeds take about 40 s on 2 cores): precision and recall at most 0.02 below, the organic share
 # placed at most 0.05 percentage points above, accounts placed within 5% and networks
 # within 25% either way.
 #   seed  precision  recall  organic placed  accounts placed  networks
