@@ -59,13 +59,12 @@ pub use explain::{
     BehaviourSummary as NetworkBehaviour, BenignCheck, Network, NetworkAccount, SampleEvidence, SharedItem,
     network_findings,
 };
-pub use export::{ExportError, graph_summary, write_all as write_exports};
+pub use export::{ExportError, write_all as write_exports};
 pub use params::{Behaviour, EdgeFilter, ParamsError, ScanParams};
 pub use post::{AccountMeta, Post, PostKind, PostRef};
 pub use read::{
-    ColumnMapping, DEFAULT_MAX_LINE_BYTES, Fields, Format, MappedField, ReadError, ReadReport, Skip,
-    TextEntities, detect_format, estimate_posts, extract_entities, read_posts, read_posts_from_path,
-    read_posts_limited, read_posts_with,
+    ColumnMapping, Fields, Format, MappedField, ReadError, ReadReport, Skip, TextEntities, estimate_posts,
+    extract_entities, read_posts, read_posts_from_path, read_posts_limited, read_posts_with,
 };
 pub use summary::{
     BehaviourCounts, BehaviourSummary, GraphEdge, GraphNode, GraphSummary, ReadSummary, RunSummary,
