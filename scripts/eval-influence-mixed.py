@@ -7,7 +7,9 @@ background posts, and prints:
   recall    - share of IRA accounts with at least MIN_POSTS posts that were placed;
 and which organic accounts were placed, with the behaviours that tied them (from
 DIR/edges/*.csv), so that false networks can be traced to the organic structure behind them.
-Exits 1 when precision < --min-precision or recall < --min-recall.
+Exits 1 when precision < --min-precision, recall < --min-recall, or the share of
+organic accounts placed > --max-organic-share (each given by the calling script, close to
+the figures measured for the seed).
 Standard library only.
 """
 import argparse
@@ -42,6 +44,10 @@ def main():
     p.add_argument("--min-posts", type=int, default=20)
     p.add_argument("--min-precision", type=float, default=0.9)
     p.add_argument("--min-recall", type=float, default=0.7)
+    p.add_argument("--max-organic-share", type=float, default=1.0,
+                   help="largest share of the organic accounts that may be placed")
+    p.add_argument("--want-placed", type=int, help="accounts placed as measured (gate: within 5%%)")
+    p.add_argument("--want-networks", type=int, help="networks as measured (gate: within 25%%)")
     args = p.parse_args()
 
     ira_posts = count_posts(args.ira)
@@ -97,9 +103,22 @@ def main():
         top = sorted(organic_placed, key=lambda a: -bg_posts[a])[:5]
         print("most active organic accounts placed: " + ", ".join(f"{a} ({bg_posts[a]} posts)" for a in top))
 
+    organic_share = len(organic_placed) / len(bg_posts) if bg_posts else 0.0
     print(f"precision (IRA share of placed accounts): {precision:.3f}  (bar {args.min_precision})")
     print(f"recall (IRA accounts >= {args.min_posts} posts placed): {recall:.3f}  (bar {args.min_recall})")
-    ok = precision >= args.min_precision and recall >= args.min_recall
+    print(f"organic accounts placed: {organic_share:.4%} ({len(organic_placed)}/{len(bg_posts)})  "
+          f"(bar {args.max_organic_share:.4%})")
+    ok = (precision >= args.min_precision and recall >= args.min_recall
+          and organic_share <= args.max_organic_share)
+    networks = len(set(network.values()))
+    for name, got, want, tol in [("accounts placed", len(placed), args.want_placed, 0.05),
+                                 ("networks", networks, args.want_networks, 0.25)]:
+        if want is None:
+            continue
+        lo, hi = want * (1 - tol), want * (1 + tol)
+        within = lo <= got <= hi
+        print(f"{name}: {got}  (measured {want}, gate {lo:.0f}..{hi:.0f}){'' if within else '  FAIL'}")
+        ok = ok and within
     if not ok:
         print("FAIL: below the bar", file=sys.stderr)
     return 0 if ok else 1

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Influence evaluation on the real IRA file: recall of IRA accounts and purity of the
-# networks against Linvill and Warren's hand-coded roles, at the default settings.
-# Fails when recall < 0.7 or purity < 0.8, or when the data is missing.
+# Influence evaluation on the real IRA file: recall of IRA accounts, purity of the
+# networks against Linvill and Warren's hand-coded roles and the adjusted mutual
+# information between networks and roles, at the default settings. Every printed figure
+# is gated close to its measured value (MEASURED in eval-influence.py): 441 eligible
+# accounts exactly, 12 networks (9..15), 386 accounts placed (within 5%), recall 0.773,
+# purity 0.995 and AMI 0.789 (at most 0.02, 0.01 and 0.03 below). Fails outside a gate,
+# or when the data is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 data="$root/../shared/data/influence/ira"

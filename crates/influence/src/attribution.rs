@@ -13,8 +13,11 @@ use crate::corpus::{AccountProfile, Vocabulary};
 /// One entry of the state-affiliated media list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateMediaEntry {
+    /// The domain, without `www.`.
     pub domain: String,
+    /// The state whose media it is.
     pub country: String,
+    /// The outlet's name.
     pub outlet: String,
     /// Where the classification comes from, so an analyst can check it.
     pub source: String,
@@ -24,20 +27,35 @@ pub struct StateMediaEntry {
 pub const DEFAULT_STATE_MEDIA_CSV: &str = include_str!("../data/state-media.csv");
 
 #[derive(Debug, thiserror::Error)]
+/// A state-affiliated media list that cannot be read.
 pub enum StateMediaError {
     #[error("state-media list {source_name}: {error}")]
-    Csv { source_name: String, error: csv::Error },
+    /// The list's CSV is malformed.
+    Csv {
+        /// The list's name.
+        source_name: String,
+        /// The CSV error.
+        error: csv::Error,
+    },
     #[error("state-media list {source_name} line {line}: empty domain")]
-    EmptyDomain { source_name: String, line: u64 },
+    /// An entry has no domain.
+    EmptyDomain {
+        /// The list's name.
+        source_name: String,
+        /// The entry's line.
+        line: u64,
+    },
 }
 
 /// The state-affiliated media list: domains, with the country and source of each.
 #[derive(Debug, Clone, Default)]
 pub struct StateMediaList {
+    /// The list's entries, in file order.
     pub entries: Vec<StateMediaEntry>,
 }
 
 impl StateMediaList {
+    /// The list shipped with Scrutineer.
     pub fn builtin() -> StateMediaList {
         // The built-in list is part of the source tree and tested, so parsing it succeeds.
         StateMediaList::parse(DEFAULT_STATE_MEDIA_CSV, "built-in").unwrap_or_default()
@@ -62,6 +80,7 @@ impl StateMediaList {
         Ok(StateMediaList { entries })
     }
 
+    /// Reads a list (CSV: `domain,country,outlet,source`) from `path`.
     pub fn load(path: &Path) -> Result<StateMediaList, StateMediaError> {
         let name = path.display().to_string();
         let text = std::fs::read_to_string(path)
@@ -78,6 +97,7 @@ impl StateMediaList {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A UTC offset at which a posting pattern looks like an office week.
 pub struct OffsetFit {
     /// Hours east of UTC.
     pub utc_offset: i32,
@@ -86,39 +106,61 @@ pub struct OffsetFit {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A value and how often it occurs.
 pub struct Count {
+    /// The value (a language code, a client name).
     pub value: String,
+    /// How many posts have it.
     pub count: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// Accounts created close together: the most creation dates within one window.
 pub struct CreationBurst {
+    /// The window's length in days.
     pub window_days: i64,
+    /// Accounts created within the window.
     pub accounts: usize,
+    /// Accounts whose creation date is known.
     pub accounts_with_dates: usize,
+    /// `accounts` as a share of `accounts_with_dates`.
     pub share: f64,
+    /// The first creation date in the window.
     pub start: DateTime<Utc>,
+    /// The last creation date in the window.
     pub end: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// How much of a network's linking goes to state-affiliated media.
 pub struct StateMediaShare {
+    /// Links posted.
     pub links: u64,
+    /// Of those, links to state-affiliated media.
     pub state_media_links: u64,
+    /// `state_media_links` as a share of `links`.
     pub share: f64,
+    /// The state-affiliated domains linked, most linked first.
     pub domains: Vec<StateMediaHit>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One state-affiliated domain a network linked to.
 pub struct StateMediaHit {
+    /// The domain.
     pub domain: String,
+    /// The state whose media it is.
     pub country: String,
+    /// The outlet's name.
     pub outlet: String,
+    /// Where the classification comes from.
     pub source: String,
+    /// Links to it.
     pub links: u64,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// Signals about who runs a network: when it posts, in which languages and clients, when its accounts were made, which state media it links. Signals, never verdicts.
 pub struct Attribution {
     /// Posts per UTC hour of day.
     pub hour_profile_utc: [u64; 24],
@@ -126,9 +168,13 @@ pub struct Attribution {
     pub best_utc_offsets: Vec<OffsetFit>,
     /// The same share at US Eastern time (UTC−5), for comparison with a domestic team.
     pub us_eastern_office_hours_share: f64,
+    /// Languages of the members' posts, commonest first.
     pub languages: Vec<Count>,
+    /// Clients the members posted from, commonest first.
     pub clients: Vec<Count>,
+    /// The tightest burst of account creation among the members, when dates are known.
     pub creation_burst: Option<CreationBurst>,
+    /// Links to state-affiliated media.
     pub state_media: StateMediaShare,
 }
 

@@ -29,7 +29,9 @@ pub struct CoOccurrence {
     pub items_per_account: Vec<u32>,
     /// Σ_i d_i over items, where d_i is the number of distinct accounts with item i.
     pub incidences: f64,
-    /// Σ_i d_i (d_i − 1).
+    /// Σ_i d_i (d_i − 1): the null model's total pair mass, checked by the tests against
+    /// a direct count.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub pair_mass: f64,
     /// Per account, Σ (d_i − 1) over the items it acted on: how crowded its items are.
     pub crowding: Vec<f64>,

@@ -33,9 +33,13 @@ pub struct Action {
 /// A post kept as evidence.
 #[derive(Debug, Clone, Serialize)]
 pub struct SamplePost {
+    /// The platform's post id, when known.
     pub id: Option<String>,
+    /// When it was posted.
     pub time: DateTime<Utc>,
+    /// What sort of post it is.
     pub kind: PostKind,
+    /// Its text, clipped.
     pub text: String,
 }
 
@@ -345,29 +349,29 @@ fn week_hour(time: i64) -> usize {
 
 /// Everything detection needs, built by streaming posts into [`Corpus::add`].
 pub struct Corpus {
-    pub accounts: Vec<AccountProfile>,
+    pub(crate) accounts: Vec<AccountProfile>,
     account_index: Interner,
     /// Actions per windowed behaviour (indexed by [`Behaviour::index`]; sync has none here).
-    pub actions: [Vec<Action>; 4],
+    pub(crate) actions: [Vec<Action>; 4],
     /// Human-readable label of each item key, kept for evidence, from the second post
     /// that shows the item: an item seen once is shared with no one (near-duplicate texts
     /// aside, which are labelled at once), and most items are seen once, so their text is
     /// never copied.
-    pub labels: FxHashMap<u64, Box<str>>,
+    pub(crate) labels: FxHashMap<u64, Box<str>>,
     /// Item keys seen once so far: 8 bytes an item instead of a label's 24 and its text.
     seen_once: KeySet,
     /// Item keys seen more than once: the only items whose actions can pair accounts
     /// (near-duplicate texts, labelled at once and merged later, are left out).
     repeated: KeySet,
     /// Token sets of distinct co-tweet texts, for near-duplicate matching.
-    pub text_tokens: FxHashMap<u64, Vec<u32>>,
+    pub(crate) text_tokens: FxHashMap<u64, Vec<u32>>,
     /// (account, minute since epoch) of every post, for synchronised activity.
-    pub minutes: Vec<(u32, u32)>,
-    pub languages: Vocabulary,
-    pub clients: Vocabulary,
-    pub hosts: Vocabulary,
-    pub posts: u64,
-    pub span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub(crate) minutes: Vec<(u32, u32)>,
+    pub(crate) languages: Vocabulary,
+    pub(crate) clients: Vocabulary,
+    pub(crate) hosts: Vocabulary,
+    pub(crate) posts: u64,
+    pub(crate) span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     samples_per_account: usize,
     keep_tokens: bool,
     want: [bool; 5],
@@ -387,6 +391,17 @@ fn label(s: &str) -> Box<str> {
 }
 
 impl Corpus {
+    /// Distinct accounts so far.
+    pub fn account_count(&self) -> usize {
+        self.accounts.len()
+    }
+
+    /// Posts taken so far.
+    pub fn post_count(&self) -> u64 {
+        self.posts
+    }
+
+    /// An empty corpus that keeps what the behaviours in `params` need.
     pub fn new(params: &ScanParams) -> Corpus {
         let mut want = [false; 5];
         for b in &params.behaviours {
@@ -429,7 +444,8 @@ impl Corpus {
         }
     }
 
-    pub fn account_id(&self, key: &str) -> Option<u32> {
+    /// The id of the account with input key `key`, once it has posted.
+    pub(crate) fn account_id(&self, key: &str) -> Option<u32> {
         self.account_index.lookup(key.as_bytes())
     }
 
@@ -444,7 +460,10 @@ impl Corpus {
     /// Commits a batch of prepared posts in order. Accounts are interned for the whole
     /// batch first, and the table slot and profile each post will touch are prefetched a
     /// few posts ahead, so that the cache misses of consecutive posts overlap.
-    pub fn commit_batch(&mut self, mut batch: Vec<Box<PreparedPost>>) {
+    // Boxed: the readers' mapping threads hand each prepared post over as it is made,
+    // and a box moves as one pointer where the post moves whole.
+    #[allow(clippy::vec_box)]
+    pub(crate) fn commit_batch(&mut self, mut batch: Vec<Box<PreparedPost>>) {
         const AHEAD: usize = 8;
         // (account, week-hour slot) of each post.
         let mut at = Vec::with_capacity(batch.len());
@@ -491,7 +510,7 @@ impl Corpus {
 
     /// The settings [`Corpus::prepare`] needs, so batches can be prepared on other
     /// threads while the corpus is borrowed elsewhere.
-    pub fn preparer(&self) -> Preparer {
+    pub(crate) fn preparer(&self) -> Preparer {
         Preparer { want: self.want, keep_tokens: self.keep_tokens }
     }
 
@@ -500,7 +519,7 @@ impl Corpus {
     }
 
     /// Adds a post whose keys were computed by [`Preparer::prepare`].
-    pub fn commit(&mut self, mut post: PreparedPost) {
+    pub(crate) fn commit(&mut self, mut post: PreparedPost) {
         let account = self.intern_account(post.str(post.account));
         self.commit_as(account, &mut post);
     }
@@ -591,7 +610,7 @@ impl Corpus {
     /// action of the corpus has, and returns them. Such an action cannot pair two
     /// accounts; it only counts in the null model's statistics. `actions` must hold the
     /// items as committed (not merged since).
-    pub fn take_singles(&self, actions: &mut Vec<Action>) -> Vec<Action> {
+    pub(crate) fn take_singles(&self, actions: &mut Vec<Action>) -> Vec<Action> {
         // Room for all up front: most actions are singles, and growing by doubling would
         // copy them and touch fresh pages again at each step.
         let mut singles = Vec::with_capacity(actions.len());
@@ -605,7 +624,8 @@ impl Corpus {
         singles
     }
 
-    pub fn account_key(&self, id: u32) -> &str {
+    /// The input key of account `id` (empty for an unknown id).
+    pub(crate) fn account_key(&self, id: u32) -> &str {
         self.accounts.get(id as usize).map(|a| a.key.as_str()).unwrap_or("")
     }
 }
@@ -614,7 +634,7 @@ impl Corpus {
 const BATCH: usize = 4096;
 
 /// Reads posts from `input` into `corpus` using every core: the reader's threads parse
-/// and map records and compute item keys ([`Preparer::prepare`]), and this thread
+/// and map records and compute item keys (`Preparer::prepare`), and this thread
 /// commits them in input order (so the result is identical to adding posts one by one).
 pub fn ingest<R: std::io::Read + Send>(
     corpus: &mut Corpus,

@@ -27,11 +27,17 @@ pub struct PairEdge {
 /// Counts that say what the filter did, for the run summary.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct BehaviourStats {
+    /// Actions of this behaviour.
     pub actions: usize,
+    /// Pairs of accounts that shared an item.
     pub candidate_pairs: usize,
+    /// Pairs below the minimum shared count.
     pub below_min_count: usize,
+    /// Pairs whose overlap chance explains.
     pub explained_by_chance: usize,
+    /// Pairs kept.
     pub kept_pairs: usize,
+    /// Directed edges kept.
     pub directed_edges: usize,
     /// log10 of the per-pair significance level used (α / M).
     pub log10_threshold: f64,
@@ -441,4 +447,342 @@ fn connected_components(n: usize, combined: &[(u32, u32, f64)], local: &FxHashMa
         dsu.union(local[&a] as u32, local[&b] as u32);
     }
     (0..n as u32).map(|v| dsu.find(v) as usize).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::post::{Post, PostKind};
+
+    /// SplitMix64, so every case is the same on every run.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = self.0;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn unit(&mut self) -> f64 {
+            (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        }
+    }
+
+    fn pair(a: u32, b: u32, p: f64) -> PairEdge {
+        PairEdge { a, b, shared: 1, expected: 0.0, log10_p: p.log10() }
+    }
+
+    fn filter(p_values: &[f64], m: usize, edge_filter: EdgeFilter, alpha: f64) -> (BTreeSet<u32>, usize) {
+        let tested: Vec<PairEdge> =
+            p_values.iter().enumerate().map(|(i, &p)| pair(i as u32, 1000, p)).collect();
+        let params = ScanParams { edge_filter, alpha, ..ScanParams::default() };
+        let mut stats = BehaviourStats::default();
+        let (kept, _) = apply_filter(tested, &params, m, &mut stats);
+        (kept.iter().map(|p| p.a).collect(), stats.explained_by_chance)
+    }
+
+    /// Benjamini–Hochberg as its paper states it, in plain probabilities: sort the
+    /// p-values, find the largest rank k with p_(k) ≤ k α / m, reject the k smallest.
+    fn benjamini_hochberg(p_values: &[f64], m: usize, alpha: f64) -> BTreeSet<u32> {
+        let mut order: Vec<usize> = (0..p_values.len()).collect();
+        order.sort_by(|&i, &j| p_values[i].total_cmp(&p_values[j]));
+        let k = (1..=order.len()).rev().find(|&k| p_values[order[k - 1]] <= k as f64 * alpha / m as f64);
+        order.iter().take(k.unwrap_or(0)).map(|&i| i as u32).collect()
+    }
+
+    #[test]
+    fn benjamini_hochberg_on_a_worked_example() {
+        // Ten p-values at α = 0.05: the bounds k α / m are 0.005, 0.010, 0.015, ...; only
+        // the two smallest lie under theirs (0.039 > 0.015 and nothing later catches up).
+        let p = [0.216, 0.001, 0.039, 0.008, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212];
+        let (kept, dropped) = filter(&p, p.len(), EdgeFilter::Poisson, 0.05);
+        assert_eq!(kept, BTreeSet::from([1, 3]));
+        assert_eq!(dropped, 8);
+        // A later p-value under its bound rescues every smaller one, even those above
+        // their own bounds: 0.02 ≤ 4 × 0.05 / 10 keeps 0.011 and 0.012 as well.
+        let p = [0.001, 0.011, 0.012, 0.02, 0.5];
+        let (kept, _) = filter(&p, 10, EdgeFilter::Poisson, 0.05);
+        assert_eq!(kept, BTreeSet::from([0, 1, 2, 3]));
+        // Pairs not tested still count in m: the same p-values among 1,000 pairs keep one.
+        let (kept, _) = filter(&p, 1000, EdgeFilter::Poisson, 0.05);
+        assert_eq!(kept, BTreeSet::new());
+        let (kept, _) = filter(&[1e-6, 0.001], 1000, EdgeFilter::Poisson, 0.05);
+        assert_eq!(kept, BTreeSet::from([0]));
+    }
+
+    #[test]
+    fn poisson_filter_is_benjamini_hochberg_and_bonferroni_is_alpha_over_m() {
+        let mut rng = Rng(11);
+        for case in 0..400 {
+            let n = 1 + rng.below(60) as usize;
+            let m = n + rng.below(200) as usize;
+            let alpha = [0.01, 0.05, 0.2][case % 3];
+            // A mix of strong signals and uniform noise, as real pairs are; every other
+            // case with p-values scattered about their own bounds k α / m, where the
+            // largest passing rank is often not the first to fail.
+            let p: Vec<f64> = if case % 2 == 0 {
+                (0..n)
+                    .map(|_| if rng.below(3) == 0 { rng.unit() * 1e-4 } else { rng.unit().max(1e-300) })
+                    .collect()
+            } else {
+                (0..n).map(|k| (k + 1) as f64 * alpha / m as f64 * (0.5 + rng.unit())).collect()
+            };
+            let (kept, dropped) = filter(&p, m, EdgeFilter::Poisson, alpha);
+            assert_eq!(kept, benjamini_hochberg(&p, m, alpha), "case {case}: p = {p:?}, m = {m}");
+            assert_eq!(kept.len() + dropped, n);
+            let (kept, _) = filter(&p, m, EdgeFilter::Bonferroni, alpha);
+            let want: BTreeSet<u32> = (0..n as u32).filter(|&i| p[i as usize] <= alpha / m as f64).collect();
+            assert_eq!(kept, want, "case {case}");
+            let (kept, dropped) = filter(&p, m, EdgeFilter::None, alpha);
+            assert_eq!((kept.len(), dropped), (n, 0));
+        }
+    }
+
+    /// The null model's inputs recomputed from the definition: each eligible account's
+    /// distinct minutes, the number of eligible accounts active in each minute.
+    fn sync_by_brute_force(minutes: &[(u32, u32)], params: &ScanParams) -> BTreeMap<(u32, u32), (u32, f64)> {
+        let mut sets: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+        for &(a, m) in minutes {
+            sets.entry(a).or_default().insert(m);
+        }
+        sets.retain(|_, s| s.len() as u32 >= params.sync_min_minutes);
+        let mut active: BTreeMap<u32, u32> = BTreeMap::new();
+        for s in sets.values() {
+            for &m in s {
+                *active.entry(m).or_default() += 1;
+            }
+        }
+        let incidences: f64 = active.values().map(|&d| f64::from(d)).sum();
+        let crowding = |s: &BTreeSet<u32>| s.iter().map(|m| f64::from(active[m] - 1)).sum::<f64>();
+        let mut out = BTreeMap::new();
+        for (&a, sa) in &sets {
+            for (&b, sb) in sets.range(a + 1..) {
+                let shared = sa.intersection(sb).count() as u32;
+                if shared >= params.sync_min_count {
+                    let expected = expected_shared(
+                        sa.len() as u32,
+                        sb.len() as u32,
+                        crowding(sa),
+                        crowding(sb),
+                        incidences,
+                    );
+                    out.insert((a, b), (shared, expected));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sync_edges_match_a_brute_force_count_over_minute_sets() {
+        let mut rng = Rng(5);
+        for case in 0..20 {
+            let mut minutes = Vec::new();
+            // Teams active in the same minutes (each member misses a few), and loners
+            // active in random minutes of the same day, some of them briefly.
+            let mut account = 0u32;
+            for _ in 0..3 {
+                let shared: Vec<u32> = (0..30).map(|_| rng.below(1440) as u32).collect();
+                for _ in 0..4 {
+                    for &m in &shared {
+                        if rng.below(10) != 0 {
+                            minutes.push((account, m));
+                        }
+                    }
+                    account += 1;
+                }
+            }
+            for _ in 0..30 {
+                for _ in 0..rng.below(40) {
+                    minutes.push((account, rng.below(1440) as u32));
+                }
+                account += 1;
+            }
+            // Repeats of a minute count once.
+            minutes.extend_from_slice(&minutes.clone()[..20]);
+            let params = ScanParams { edge_filter: EdgeFilter::None, seed: case, ..ScanParams::default() };
+            let want = sync_by_brute_force(&minutes, &params);
+            let got = sync_edges(minutes.clone(), &params);
+            // MinHash proposes the candidates, so a pair of unlike accounts may go
+            // unproposed; every pair it reports must be exact, and no team pair missed.
+            for p in &got.pairs {
+                let (shared, expected) =
+                    want.get(&(p.a, p.b)).unwrap_or_else(|| panic!("case {case}: {p:?}"));
+                assert_eq!(p.shared, *shared, "case {case}: {p:?}");
+                assert!((p.expected - expected).abs() <= 1e-9 * expected.max(1.0), "case {case}: {p:?}");
+                assert_eq!(p.log10_p, poisson_upper_log10(p.shared, p.expected));
+            }
+            for a in 0..12u32 {
+                for b in a + 1..12 {
+                    if a / 4 == b / 4 {
+                        assert!(
+                            got.pairs.iter().any(|p| (p.a, p.b) == (a, b)),
+                            "case {case}: team pair {a}-{b}"
+                        );
+                    }
+                }
+            }
+            let s = &got.stats;
+            assert_eq!(s.below_min_count + s.explained_by_chance + s.kept_pairs, s.candidate_pairs);
+            assert_eq!(s.directed_edges, 2 * s.kept_pairs);
+            let distinct: BTreeSet<(u32, u32)> = minutes.iter().copied().collect();
+            assert_eq!(s.actions, distinct.len());
+
+            // With the default filter, the teams stay and no loner is tied to anyone.
+            let params = ScanParams { seed: case, ..ScanParams::default() };
+            let got = sync_edges(minutes, &params);
+            assert!(got.pairs.iter().all(|p| p.b < 12 && p.a / 4 == p.b / 4), "case {case}: {:?}", got.pairs);
+            assert_eq!(got.pairs.len(), 3 * 6, "case {case}");
+        }
+    }
+
+    fn at(t: i64) -> chrono::DateTime<Utc> {
+        Utc.timestamp_opt(t, 0).single().expect("valid time")
+    }
+
+    #[test]
+    fn co_hashtag_pairs_match_a_direct_computation() {
+        let tags =
+            ["Vote", "vote", "#Election2024", "fraud", "Fraud", "#", "", "rigged", "MAGA", "stopthesteal"];
+        let window = 3600;
+        let mut rng = Rng(3);
+        for case in 0..10 {
+            let mut posts = Vec::new();
+            for k in 0..300 {
+                let account = format!("acct{}", rng.below(25));
+                let t = 1_725_148_800 + rng.below(4 * 86_400) as i64;
+                let kind = if rng.below(5) == 0 { PostKind::Retweet } else { PostKind::Original };
+                let mut post = Post::new(&account, at(t), kind, format!("post {k}"));
+                post.hashtags = (0..rng.below(4))
+                    .map(|_| tags[rng.below(tags.len() as u64) as usize].to_string())
+                    .collect();
+                if kind == PostKind::Retweet {
+                    post.retweeted_id = Some(format!("orig{k}"));
+                }
+                posts.push(post);
+            }
+            // Directly: the set of lower-cased tags without `#` of each original post,
+            // and per pair of accounts the distinct sets both posted within the window.
+            let items: Vec<(String, i64, BTreeSet<String>)> = posts
+                .iter()
+                .filter(|p| p.kind != PostKind::Retweet)
+                .map(|p| {
+                    let set: BTreeSet<String> = p
+                        .hashtags
+                        .iter()
+                        .map(|t| t.trim_start_matches('#').to_lowercase())
+                        .filter(|t| !t.is_empty())
+                        .collect();
+                    (p.account.clone(), p.time.timestamp(), set)
+                })
+                .filter(|(_, _, set)| !set.is_empty())
+                .collect();
+            let mut want: BTreeMap<(String, String), BTreeSet<&BTreeSet<String>>> = BTreeMap::new();
+            for x in &items {
+                for y in &items {
+                    if x.0 < y.0 && x.2 == y.2 && (x.1 - y.1).abs() <= window {
+                        want.entry((x.0.clone(), y.0.clone())).or_default().insert(&x.2);
+                    }
+                }
+            }
+            let want: BTreeMap<(String, String), u32> =
+                want.into_iter().map(|(k, sets)| (k, sets.len() as u32)).collect();
+
+            let params = ScanParams {
+                behaviours: vec![Behaviour::CoHashtag],
+                window_secs: window,
+                min_count: 1,
+                edge_filter: EdgeFilter::None,
+                ..ScanParams::default()
+            };
+            let mut corpus = Corpus::new(&params);
+            for p in posts {
+                corpus.add(p);
+            }
+            let detection = detect(&mut corpus, &params);
+            assert_eq!(detection.behaviours.len(), 1);
+            let got: BTreeMap<(String, String), u32> = detection.behaviours[0]
+                .pairs
+                .iter()
+                .map(|p| {
+                    let (a, b) = (corpus.account_key(p.a).to_owned(), corpus.account_key(p.b).to_owned());
+                    (if a < b { (a, b) } else { (b, a) }, p.shared)
+                })
+                .collect();
+            assert!(!want.is_empty(), "case {case}: the case must pair someone");
+            assert_eq!(got, want, "case {case}");
+        }
+    }
+
+    #[test]
+    fn leiden_recovers_planted_cliques() {
+        let mut rng = Rng(9);
+        for case in 0..10 {
+            // Cliques of 4 to 9 accounts on shuffled ids, tied strongly inside and by a
+            // few weak edges between cliques.
+            let sizes: Vec<u32> = (0..6).map(|_| 4 + rng.below(6) as u32).collect();
+            let total: u32 = sizes.iter().sum();
+            let mut ids: Vec<u32> = (0..total).map(|i| i * 3 + 1).collect();
+            for i in (1..ids.len()).rev() {
+                ids.swap(i, rng.below(i as u64 + 1) as usize);
+            }
+            let mut cliques: Vec<Vec<u32>> = Vec::new();
+            let mut start = 0;
+            for &s in &sizes {
+                let mut members = ids[start as usize..(start + s) as usize].to_vec();
+                members.sort_unstable();
+                cliques.push(members);
+                start += s;
+            }
+            let mut edges: BTreeMap<(u32, u32), f64> = BTreeMap::new();
+            for c in &cliques {
+                for (i, &a) in c.iter().enumerate() {
+                    for &b in &c[i + 1..] {
+                        edges.insert((a.min(b), a.max(b)), 5.0 + rng.below(5) as f64);
+                    }
+                }
+            }
+            for _ in 0..8 {
+                let (x, y) = (rng.below(6) as usize, rng.below(6) as usize);
+                if x != y {
+                    let a = cliques[x][rng.below(cliques[x].len() as u64) as usize];
+                    let b = cliques[y][rng.below(cliques[y].len() as u64) as usize];
+                    edges.insert((a.min(b), a.max(b)), 1.0);
+                }
+            }
+            let combined: Vec<(u32, u32, f64)> = edges.into_iter().map(|((a, b), w)| (a, b, w)).collect();
+            let params = ScanParams { min_network_size: 3, seed: case, ..ScanParams::default() };
+            let got: BTreeSet<Vec<u32>> =
+                communities(total as usize * 3, &combined, &params).into_iter().map(|c| c.members).collect();
+            let want: BTreeSet<Vec<u32>> = cliques.into_iter().collect();
+            assert_eq!(got, want, "case {case}");
+        }
+    }
+
+    #[test]
+    fn communities_below_the_minimum_size_are_dropped_and_order_is_largest_first() {
+        // A triangle and a 5-clique, joined by nothing.
+        let mut combined = vec![(0, 1, 3.0), (0, 2, 3.0), (1, 2, 3.0)];
+        for a in 10..15u32 {
+            for b in a + 1..15 {
+                combined.push((a, b, 3.0));
+            }
+        }
+        let params = ScanParams { min_network_size: 3, ..ScanParams::default() };
+        let got: Vec<Vec<u32>> = communities(15, &combined, &params).into_iter().map(|c| c.members).collect();
+        assert_eq!(got, vec![vec![10, 11, 12, 13, 14], vec![0, 1, 2]]);
+        let params = ScanParams { min_network_size: 4, ..ScanParams::default() };
+        let got: Vec<Vec<u32>> = communities(15, &combined, &params).into_iter().map(|c| c.members).collect();
+        assert_eq!(got, vec![vec![10, 11, 12, 13, 14]]);
+        assert!(communities(15, &[], &params).is_empty());
+    }
 }

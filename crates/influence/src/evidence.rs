@@ -50,7 +50,13 @@ use crate::corpus::{Action, Corpus};
 use crate::detect::{BehaviourEdges, Community};
 use crate::params::{Behaviour, ScanParams};
 
-/// What one account's placement rests on.
+/// What one account's placement rests on. An action is coordinated when a fellow
+/// member acted on the same item within the window; each coordinated item is worth
+/// `1 / (1 + d − p)`, with `d` the accounts that acted on it and `p` those of them in
+/// some community (benign patterns such as share buttons and event hashtags less), and
+/// an account is placed only when that sum reaches [`ScanParams::min_account_evidence`]
+/// on at least [`ScanParams::min_account_days`] distinct UTC days (fewer days suffice
+/// for three times the minimum evidence).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct AccountEvidence {
     /// Sum over the account's distinct coordinated items of their weight (see the module doc).
@@ -62,7 +68,8 @@ pub struct AccountEvidence {
     /// Of `items`, those that matched a benign pattern (share button, app template, event hashtag).
     pub benign_items: u32,
     /// Share-button items left out because how much the account and its fellow members
-    /// read one site explains them (see [`site_explains`]).
+    /// read one site explains them (a Poisson count within about two standard deviations
+    /// of what their reading of the site gives by chance).
     pub site_explained_items: u32,
 }
 
@@ -82,9 +89,11 @@ pub enum PruneReason {
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Pruned {
     #[serde(skip)]
-    pub account: u32,
+    pub(crate) account: u32,
+    /// Why it was removed.
     pub reason: PruneReason,
     #[serde(flatten)]
+    /// What its placement would have rested on.
     pub evidence: AccountEvidence,
 }
 

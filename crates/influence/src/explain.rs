@@ -13,16 +13,21 @@ use crate::evidence::{AccountEvidence, CommunityEvidence};
 use crate::params::{Behaviour, ScanParams};
 
 #[derive(Debug, Clone, Serialize)]
+/// A member of a network.
 pub struct NetworkAccount {
+    /// The account's key in the input.
     pub account: String,
+    /// Its handle, when known.
     pub handle: Option<String>,
     /// The account's share of the network's ties: its within-network weight divided by
     /// the largest member's, 0..1.
     pub score: f64,
+    /// Its posts in the input.
     pub posts: u32,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The category the input gives it (the IRA file's `account_category`), carried to exports only.
     pub category: Option<String>,
-    /// What the account's placement rests on (see [`crate::evidence`]).
+    /// What the account's placement rests on (see [`AccountEvidence`]).
     pub evidence: AccountEvidence,
 }
 
@@ -38,7 +43,9 @@ pub struct BenignCheck {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// One behaviour's share in tying a network together.
 pub struct BehaviourSummary {
+    /// The behaviour.
     pub behaviour: Behaviour,
     /// Kept pairs of this behaviour inside the network.
     pub pairs: usize,
@@ -49,43 +56,65 @@ pub struct BehaviourSummary {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// An item members acted on together.
 pub struct SharedItem {
+    /// The behaviour it belongs to.
     pub behaviour: Behaviour,
     /// The retweeted text, the link, the hashtag set or the text.
     pub item: String,
     /// Members who acted on it.
     pub accounts: usize,
+    /// Members' actions on it.
     pub actions: usize,
+    /// The first of them.
     pub first: DateTime<Utc>,
+    /// The last of them.
     pub last: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A member's post kept as evidence.
 pub struct SampleEvidence {
+    /// The member's account key.
     pub account: String,
     #[serde(flatten)]
+    /// The post.
     pub post: SamplePost,
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// A coordinated network: its members, what tied them, the evidence and the attribution signals.
 pub struct Network {
     /// `N1`, `N2`, ... in rank order.
     pub id: String,
+    /// Its place in the ranking, 1 first.
     pub rank: usize,
-    /// Ranking score, 0..1 (see [`score_network`]).
+    /// Ranking score, 0..1: a weighted mean of how strongly and densely members are tied
+    /// and in how many independent ways, scaled by a size factor.
     pub score: f64,
+    /// How sure the ranking is that the network is coordinated, 0..1.
     pub confidence: f64,
+    /// Members.
     pub size: usize,
     /// Share of member pairs tied by at least one kept behaviour edge.
     pub density: f64,
+    /// Member pairs tied by a kept edge.
     pub internal_pairs: usize,
+    /// Sum of the kept edges' weights among members.
     pub internal_weight: f64,
+    /// What tied the members, behaviour by behaviour.
     pub behaviours: Vec<BehaviourSummary>,
+    /// The members' first coordinated action.
     pub first_activity: Option<DateTime<Utc>>,
+    /// The members' last coordinated action.
     pub last_activity: Option<DateTime<Utc>>,
+    /// The members, highest score first.
     pub accounts: Vec<NetworkAccount>,
+    /// Items members acted on together, most shared first.
     pub shared_items: Vec<SharedItem>,
+    /// Posts kept as evidence.
     pub sample_posts: Vec<SampleEvidence>,
+    /// Who might run it: signals, never verdicts.
     pub attribution: Attribution,
     /// The benign explanations checked for this cluster and why each was ruled out.
     pub benign_explanations: Vec<BenignCheck>,

@@ -17,13 +17,32 @@ use crate::params::{Behaviour, ScanParams};
 use crate::summary::{GraphEdge, GraphNode, GraphSummary};
 
 #[derive(Debug, thiserror::Error)]
+/// An export that could not be written.
 pub enum ExportError {
     #[error("cannot write {path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
+    /// A file could not be written.
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
     #[error("cannot write {path}: {source}")]
-    Csv { path: PathBuf, source: csv::Error },
+    /// A CSV file could not be written.
+    Csv {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: csv::Error,
+    },
     #[error("cannot write {path}: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    /// A JSON file could not be written.
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: serde_json::Error,
+    },
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {

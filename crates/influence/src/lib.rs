@@ -1,43 +1,113 @@
 //! The influence-operations engine: posts in, coordination networks out.
 //!
-//! Pipeline: [`read`] (five input formats -> [`Post`]) -> [`corpus`] (interned
-//! accounts and per-behaviour actions) -> [`cooccur`] and [`minhash`] (pairs that acted
-//! alike) -> [`nullmodel`] (drop what chance explains) -> [`detect`] (multiplex graph,
-//! Leiden communities, scores) -> [`attribution`] (signals, never verdicts) ->
-//! [`explain`] (findings) and [`export`] (JSON, CSV, GEXF, GraphML).
+//! # Brief overview
+//!
+//! A scan runs in four steps, each with one main type:
+//!
+//! 1. **Read.** [`read_posts`] (or [`read_posts_from_path`], [`read_posts_limited`])
+//!    streams every supported input [`Format`] (Twitter API v1.1 and v2 JSON lines, the
+//!    IRA CSV, Twitter's information-operations archive, any CSV with a
+//!    [`ColumnMapping`]; plain or gzip) into one [`Post`] type. What could not be used is
+//!    counted, with line and field, in a [`ReadReport`]; an input that cannot be read at
+//!    all is a [`ReadError`].
+//! 2. **Ingest.** A [`Corpus`], made for the [`ScanParams`] of the scan, interns accounts
+//!    and keeps each behaviour's actions: [`ingest`] and [`ingest_limited`] read an input
+//!    straight into it, [`Corpus::add`] takes posts one by one.
+//!    [`ScanParams::validated`] checks parameters that came from a user ([`ParamsError`]).
+//! 3. **Analyse.** [`analyse`] pairs accounts that acted alike (co-retweet, co-link,
+//!    co-hashtag, co-tweet and synchronised activity: [`Behaviour`]), drops the pairs
+//!    that chance explains ([`EdgeFilter`]: a Poisson test against a configuration null
+//!    model with the false discovery rate held by Benjamini–Hochberg), groups the rest
+//!    into communities with Leiden, keeps the accounts whose evidence holds
+//!    ([`AccountEvidence`], [`Pruned`]) and ranks the resulting [`Network`]s with their
+//!    [`Attribution`] signals (office hours, languages, clients, creation bursts,
+//!    state-affiliated media from a [`StateMediaList`]): signals, never verdicts. The
+//!    result is an [`Analysis`].
+//! 4. **Report.** [`network_findings`] turns the networks into findings for the store,
+//!    [`write_exports`] writes `networks.json`, `accounts.csv`, `edges/<behaviour>.csv`,
+//!    GEXF and GraphML, and a [`RunSummary`] (with its [`GraphSummary`] for the HTML
+//!    report) records the run.
+//!
+//! This crate writes no output of its own beyond [`write_exports`]: the binary shows
+//! progress and writes the store.
+#![deny(missing_docs)]
 
-pub mod attribution;
-pub mod cooccur;
-pub mod corpus;
-pub mod detect;
-pub mod evidence;
-pub mod explain;
-pub mod export;
+mod attribution;
+mod cooccur;
+mod corpus;
+mod detect;
+mod evidence;
+mod explain;
+mod export;
 mod keyset;
-pub mod minhash;
-pub mod normalize;
-pub mod nullmodel;
-pub mod params;
-pub mod post;
-pub mod read;
+mod minhash;
+mod normalize;
+mod nullmodel;
+mod params;
+mod post;
+mod read;
 mod summary;
 
-pub use params::{Behaviour, EdgeFilter, ScanParams};
-pub use post::{AccountMeta, Post, PostKind};
+pub use attribution::{
+    Attribution, Count, CreationBurst, OffsetFit, StateMediaEntry, StateMediaError, StateMediaHit,
+    StateMediaList, StateMediaShare,
+};
+pub use corpus::{Corpus, SamplePost, ingest, ingest_limited};
+pub use detect::BehaviourStats;
+pub use evidence::{AccountEvidence, PruneReason, Pruned};
+pub use explain::{
+    BehaviourSummary as NetworkBehaviour, BenignCheck, Network, NetworkAccount, SampleEvidence, SharedItem,
+    network_findings,
+};
+pub use export::{ExportError, write_all as write_exports};
+pub use params::{Behaviour, EdgeFilter, ParamsError, ScanParams};
+pub use post::{AccountMeta, Post, PostKind, PostRef};
+pub use read::{
+    ColumnMapping, Fields, Format, MappedField, ReadError, ReadReport, Skip, TextEntities, estimate_posts,
+    extract_entities, read_posts, read_posts_from_path, read_posts_limited, read_posts_with,
+};
 pub use summary::{
     BehaviourCounts, BehaviourSummary, GraphEdge, GraphNode, GraphSummary, ReadSummary, RunSummary,
+    StageSeconds,
 };
 
-use attribution::StateMediaList;
-use corpus::Corpus;
 use detect::Detection;
-use explain::Network;
 
-/// The result of a scan: the corpus summary, the filtered edges and the ranked networks.
+/// The result of a scan: the corpus it ran on, the filtered edges and the ranked networks.
 pub struct Analysis {
-    pub corpus: Corpus,
-    pub detection: Detection,
+    pub(crate) corpus: Corpus,
+    pub(crate) detection: Detection,
+    /// The networks found, highest score first.
     pub networks: Vec<Network>,
+}
+
+impl Analysis {
+    /// Distinct accounts in the corpus.
+    pub fn accounts(&self) -> usize {
+        self.corpus.accounts.len()
+    }
+
+    /// Posts in the corpus.
+    pub fn posts(&self) -> u64 {
+        self.corpus.posts
+    }
+
+    /// Accounts placed in a network.
+    pub fn accounts_placed(&self) -> usize {
+        self.networks.iter().map(|n| n.size).sum()
+    }
+
+    /// What the chance filter did, per behaviour computed (in the order of
+    /// [`ScanParams::behaviours`]).
+    pub fn behaviour_stats(&self) -> impl Iterator<Item = (Behaviour, &BehaviourStats)> {
+        self.detection.behaviours.iter().map(|b| (b.behaviour, &b.stats))
+    }
+
+    /// Accounts that Leiden grouped and the account-level test removed, each with its
+    /// account key.
+    pub fn pruned(&self) -> impl Iterator<Item = (&str, &Pruned)> {
+        self.detection.pruned.iter().map(|p| (self.corpus.account_key(p.account), p))
+    }
 }
 
 /// Runs detection and explanation on an ingested corpus.

@@ -37,6 +37,8 @@ pub use scrutineer_core::splitmix::finalise as mix64;
 
 /// Text normalised for co-tweet matching: lower-cased, every `@...` run up to the next
 /// whitespace removed (mentions), whitespace collapsed to single spaces.
+// The allocating forms are the tests' reference for the `_into` forms detection uses.
+#[cfg(test)]
 pub fn normalize_text(text: &str) -> String {
     let mut out = Vec::with_capacity(text.len());
     normalize_text_into(text, &mut out);
@@ -271,11 +273,15 @@ pub const SHORTENERS: &[&str] = &[
 /// fragment and tracking parameters (`utm_*` and the click ids above) removed. Known
 /// shorteners keep their path exactly. Text that does not parse as a URL is returned
 /// trimmed, so that nothing is silently lost.
+// The allocating forms are the tests' reference for the `_into` forms detection uses.
+#[cfg(test)]
 pub fn normalize_url(raw: &str) -> String {
     normalize_url_and_host(raw).0
 }
 
 /// [`normalize_url`] and the normalised link's [`url_host`], from one parse.
+// The allocating forms are the tests' reference for the `_into` forms detection uses.
+#[cfg(test)]
 pub fn normalize_url_and_host(raw: &str) -> (String, Option<String>) {
     let mut out = String::new();
     let (link, host) = push_normalized_url(raw, &mut out);
@@ -447,6 +453,8 @@ fn normalize_parsed_url(raw: &str) -> (String, Option<String>) {
 }
 
 /// The host of a link without `www.`, lower-cased, for domain lists.
+// The allocating forms are the tests' reference for the `_into` forms detection uses.
+#[cfg(test)]
 pub fn url_host(normalized: &str) -> Option<String> {
     let parsed = url::Url::parse(normalized).ok()?;
     Some(without_www(parsed.host_str()?).to_ascii_lowercase())

@@ -29,6 +29,7 @@ pub enum Behaviour {
 }
 
 impl Behaviour {
+    /// Every behaviour, in the order of [`Behaviour::index`].
     pub const ALL: [Behaviour; 5] =
         [Behaviour::CoRetweet, Behaviour::CoLink, Behaviour::CoHashtag, Behaviour::CoTweet, Behaviour::Sync];
 
@@ -43,10 +44,12 @@ impl Behaviour {
         }
     }
 
+    /// The behaviour's position in [`Behaviour::ALL`], for per-behaviour arrays.
     pub fn index(self) -> usize {
         self as usize
     }
 
+    /// What accounts linked by this behaviour did, as a finding says it.
     pub fn describe(self) -> &'static str {
         match self {
             Behaviour::CoRetweet => "retweeted the same posts",
@@ -101,6 +104,7 @@ impl FromStr for EdgeFilter {
     }
 }
 
+/// The parameters of a scan ([`ScanParams::default`] are the documented defaults).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanParams {
     /// Behaviours to compute.
@@ -118,6 +122,7 @@ pub struct ScanParams {
     pub sync_min_minutes: u32,
     /// Sync: minimum shared active minutes for an edge.
     pub sync_min_count: u32,
+    /// How pairs that chance explains are dropped.
     pub edge_filter: EdgeFilter,
     /// False discovery rate of the edge filter (family-wise rate with Bonferroni).
     pub alpha: f64,
@@ -132,7 +137,7 @@ pub struct ScanParams {
     /// and enumerating them is quadratic). 0 means no limit.
     pub max_item_accounts: usize,
     /// An account is placed in a network only when its coordinated items, each weighted
-    /// by how little of a crowd shares it (see [`crate::evidence`]), sum to at least
+    /// by how little of a crowd shares it (see [`crate::AccountEvidence`]), sum to at least
     /// this: 3 is the equivalent of three actions that no ungrouped account shares.
     pub min_account_evidence: f64,
     /// ... and only when those coordinated actions fall on at least this many distinct
@@ -162,8 +167,90 @@ impl Default for ScanParams {
     }
 }
 
+/// A scan parameter out of its range.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ParamsError {
+    /// The text similarity is a Jaccard index: 0 to 1.
+    #[error("the text similarity must be between 0 and 1, got {0}")]
+    TextSimilarity(f64),
+    /// The false discovery (or family-wise) rate is a probability strictly between 0 and 1.
+    #[error("alpha must be between 0 and 1 (exclusive), got {0}")]
+    Alpha(f64),
+    /// The account-level evidence threshold is a finite, non-negative sum.
+    #[error("the minimum account evidence must be a non-negative number, got {0}")]
+    MinAccountEvidence(f64),
+    /// The time window is a duration.
+    #[error("the time window must not be negative, got {0} seconds")]
+    Window(i64),
+}
+
 impl ScanParams {
+    /// Whether behaviour `b` is computed.
     pub fn has(&self, b: Behaviour) -> bool {
         self.behaviours.contains(&b)
+    }
+
+    /// Checks parameters that came from a user and puts them in the form detection
+    /// expects: behaviours sorted and each named once, networks of at least two accounts
+    /// (a network of one is no coordination).
+    pub fn validated(mut self) -> Result<ScanParams, ParamsError> {
+        if !(0.0..=1.0).contains(&self.text_similarity) {
+            return Err(ParamsError::TextSimilarity(self.text_similarity));
+        }
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(ParamsError::Alpha(self.alpha));
+        }
+        if !(self.min_account_evidence >= 0.0 && self.min_account_evidence.is_finite()) {
+            return Err(ParamsError::MinAccountEvidence(self.min_account_evidence));
+        }
+        if self.window_secs < 0 {
+            return Err(ParamsError::Window(self.window_secs));
+        }
+        self.behaviours.sort();
+        self.behaviours.dedup();
+        self.min_network_size = self.min_network_size.max(2);
+        Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validation_rejects_each_out_of_range_parameter() {
+        let ok = ScanParams::default();
+        assert!(ok.clone().validated().is_ok());
+        for (params, want) in [
+            (ScanParams { text_similarity: 1.5, ..ok.clone() }, ParamsError::TextSimilarity(1.5)),
+            (ScanParams { text_similarity: -0.1, ..ok.clone() }, ParamsError::TextSimilarity(-0.1)),
+            (ScanParams { alpha: 0.0, ..ok.clone() }, ParamsError::Alpha(0.0)),
+            (ScanParams { alpha: 1.0, ..ok.clone() }, ParamsError::Alpha(1.0)),
+            (ScanParams { min_account_evidence: -1.0, ..ok.clone() }, ParamsError::MinAccountEvidence(-1.0)),
+            (ScanParams { window_secs: -1, ..ok.clone() }, ParamsError::Window(-1)),
+        ] {
+            assert_eq!(params.validated().err(), Some(want));
+        }
+        assert!(matches!(
+            ScanParams { alpha: f64::NAN, ..ok.clone() }.validated(),
+            Err(ParamsError::Alpha(_))
+        ));
+        assert!(matches!(
+            ScanParams { min_account_evidence: f64::INFINITY, ..ok }.validated(),
+            Err(ParamsError::MinAccountEvidence(_))
+        ));
+    }
+
+    #[test]
+    fn validation_sorts_and_dedups_behaviours_and_floors_the_network_size() {
+        let params = ScanParams {
+            behaviours: vec![Behaviour::Sync, Behaviour::CoRetweet, Behaviour::Sync],
+            min_network_size: 0,
+            ..ScanParams::default()
+        }
+        .validated()
+        .expect("valid parameters");
+        assert_eq!(params.behaviours, [Behaviour::CoRetweet, Behaviour::Sync]);
+        assert_eq!(params.min_network_size, 2);
     }
 }

@@ -9,9 +9,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PostKind {
+    /// A post of the account's own.
     Original,
+    /// A repost of another post.
     Retweet,
+    /// A reply to another post.
     Reply,
+    /// A post quoting another.
     Quote,
 }
 
@@ -19,10 +23,15 @@ pub enum PostKind {
 /// the IO archive's `user_*` columns, the IRA file's follower counts).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AccountMeta<S = String> {
+    /// When the account was created.
     pub created_at: Option<DateTime<Utc>>,
+    /// Followers when the post was collected.
     pub followers: Option<u64>,
+    /// Accounts it followed then.
     pub following: Option<u64>,
+    /// The account's display name.
     pub display_name: Option<S>,
+    /// The location the account gives.
     pub location: Option<S>,
     /// Free-text category the input assigns (the IRA file's `account_category`), kept
     /// only to carry it to exports; detection never reads it.
@@ -40,8 +49,11 @@ pub struct Post<S = String> {
     pub account: S,
     /// The account's handle (screen name), when known.
     pub handle: Option<S>,
+    /// When it was posted, in UTC.
     pub time: DateTime<Utc>,
+    /// What sort of post it is.
     pub kind: PostKind,
+    /// Its text (for retweets, the retweeted post's).
     pub text: S,
     /// For retweets: the id of the retweeted post, when known.
     pub retweeted_id: Option<S>,
@@ -57,9 +69,11 @@ pub struct Post<S = String> {
     pub hashtags: Vec<S>,
     /// Mentioned handles without `@`.
     pub mentions: Vec<S>,
+    /// The post's language code, as the platform gives it.
     pub language: Option<S>,
     /// The client application (`Twitter Web Client`, `twitterfeed`, ...).
     pub client: Option<S>,
+    /// The account's metadata, where the input carries it.
     pub account_meta: Option<AccountMeta<S>>,
 }
 

@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 use scrutineer_core::{Engine, VersionedSummary};
 use serde::{Deserialize, Serialize};
 
-use crate::ScanParams;
 use crate::detect::BehaviourStats;
+use crate::export::graph_summary;
 use crate::params::Behaviour;
 use crate::read::ReadReport;
+use crate::{Analysis, ScanParams};
 
 /// What one `influence scan` run records in the store.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -45,6 +46,53 @@ pub struct RunSummary {
     pub behaviours: Vec<BehaviourSummary>,
     /// What each input's reader did.
     pub reads: Vec<ReadSummary>,
+}
+
+/// How long each stage of a scan took, in seconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct StageSeconds {
+    /// Reading the inputs.
+    pub read: f64,
+    /// Detecting and explaining.
+    pub analyse: f64,
+    /// Storing the findings.
+    pub store: f64,
+    /// From the start to the summary.
+    pub total: f64,
+}
+
+/// Accounts drawn in a run summary's graph at most: what the HTML report can show.
+const SUMMARY_GRAPH_NODES: usize = 400;
+
+impl RunSummary {
+    /// The summary of a scan of `inputs` (as named on the command line), whose readers
+    /// reported `reads`.
+    pub fn new(
+        inputs: Vec<String>,
+        analysis: &Analysis,
+        params: &ScanParams,
+        reads: &[ReadReport],
+        seconds: StageSeconds,
+    ) -> RunSummary {
+        RunSummary {
+            inputs,
+            posts: analysis.posts(),
+            accounts: analysis.accounts(),
+            networks: analysis.networks.len(),
+            accounts_in_networks: analysis.accounts_placed(),
+            read_seconds: seconds.read,
+            analyse_seconds: seconds.analyse,
+            store_seconds: seconds.store,
+            total_seconds: seconds.total,
+            params: params.clone(),
+            graph: graph_summary(analysis, SUMMARY_GRAPH_NODES),
+            behaviours: analysis
+                .behaviour_stats()
+                .map(|(behaviour, stats)| BehaviourSummary { behaviour, stats: stats.into() })
+                .collect(),
+            reads: reads.iter().map(ReadSummary::from).collect(),
+        }
+    }
 }
 
 impl VersionedSummary for RunSummary {

@@ -8,9 +8,7 @@
 //! the account-level evidence, and would fail if that stage let them through.
 
 use chrono::{DateTime, TimeZone, Utc};
-use scrutineer_influence::attribution::StateMediaList;
-use scrutineer_influence::corpus::Corpus;
-use scrutineer_influence::{Post, PostKind, ScanParams, analyse};
+use scrutineer_influence::{Corpus, Post, PostKind, ScanParams, StateMediaList, analyse};
 use std::collections::BTreeSet;
 
 /// A small deterministic generator (SplitMix64), so the background is the same every run.
@@ -101,12 +99,8 @@ fn scan(posts: Vec<Post>, params: &ScanParams) -> (BTreeSet<String>, Vec<String>
     let analysis = analyse(corpus, params, &StateMediaList::builtin());
     let placed =
         analysis.networks.iter().flat_map(|n| n.accounts.iter().map(|a| a.account.clone())).collect();
-    let pruned = analysis
-        .detection
-        .pruned
-        .iter()
-        .map(|p| format!("{} {:?} {:?}", analysis.corpus.account_key(p.account), p.reason, p.evidence))
-        .collect();
+    let pruned =
+        analysis.pruned().map(|(account, p)| format!("{account} {:?} {:?}", p.reason, p.evidence)).collect();
     (placed, pruned)
 }
 

@@ -6,7 +6,7 @@ use std::io::Write;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use scrutineer_influence::Post;
-use scrutineer_influence::read::{Format, ReadError, ReadReport, read_posts, read_posts_from_path};
+use scrutineer_influence::{Format, ReadError, ReadReport, read_posts, read_posts_from_path};
 
 const IRA_HEADER: &str = "author_id,content,region,language,publish_date,harvested_date,following,followers,updates,post_type,retweet";
 

@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use proptest::prelude::*;
-use scrutineer_influence::read::{ColumnMapping, Format, read_posts};
+use scrutineer_influence::{ColumnMapping, Format, read_posts};
 
 fn formats() -> Vec<Format> {
     let mapping: ColumnMapping = "account=a,time=t,text=x,urls=u,kind=k".parse().expect("mapping");
@@ -68,7 +68,7 @@ proptest! {
 
     #[test]
     fn entity_extraction_never_panics_and_finds_substrings(text in "\\PC{0,200}") {
-        let e = scrutineer_influence::read::text::extract_entities(&text);
+        let e = scrutineer_influence::extract_entities(&text);
         for u in &e.urls {
             prop_assert!(text.contains(u.as_str()));
         }

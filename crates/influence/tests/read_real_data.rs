@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use chrono::{TimeZone, Utc};
-use scrutineer_influence::read::{Format, read_posts_from_path};
+use scrutineer_influence::{Format, read_posts_from_path};
 use scrutineer_influence::{Post, PostKind};
 
 fn shared(rel: &str) -> PathBuf {
@@ -15,7 +15,7 @@ fn shared(rel: &str) -> PathBuf {
     path
 }
 
-fn read_all(path: &Path, format: &Format) -> (Vec<Post>, scrutineer_influence::read::ReadReport) {
+fn read_all(path: &Path, format: &Format) -> (Vec<Post>, scrutineer_influence::ReadReport) {
     let mut posts = Vec::new();
     let report = read_posts_from_path(path, format, |p| posts.push(p)).expect("readable");
     (posts, report)

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scrutineer_influence::read::{Fields, Format, read_posts_limited};
+use scrutineer_influence::{Fields, Format, read_posts_limited};
 
 fuzz_target!(|data: &[u8]| {
     let mut posts = 0u64;

@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scrutineer_influence::read::{Fields, Format, read_posts_limited};
+use scrutineer_influence::{Fields, Format, read_posts_limited};
 
 fuzz_target!(|data: &[u8]| {
     let mapping = "account=a,time=t,text=x,id=i,retweeted_id=r,urls=u,hashtags=h".parse().expect("mapping");

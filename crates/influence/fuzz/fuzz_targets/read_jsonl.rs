@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use scrutineer_influence::read::{Fields, Format, read_posts_limited};
+use scrutineer_influence::{Fields, Format, read_posts_limited};
 
 fuzz_target!(|data: &[u8]| {
     for format in [Format::TwitterV1, Format::TwitterV2] {

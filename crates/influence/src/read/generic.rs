@@ -34,34 +34,57 @@ use super::text::{
 };
 use crate::post::{AccountMeta, PostKind, PostRef};
 
-/// A [`Post`] field a generic CSV column can be mapped to.
+/// A [`crate::Post`] field a generic CSV column can be mapped to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum MappedField {
+    /// `account`: the account key (required).
     Account,
+    /// `time`: when it was posted (required).
     Time,
+    /// `id`: the post's id.
     Id,
+    /// `handle`: the account's handle.
     Handle,
+    /// `text`: the post's text.
     Text,
+    /// `kind`: original, retweet, reply or quote.
     Kind,
+    /// `is_retweet`: a flag marking retweets.
     IsRetweet,
+    /// `retweeted_id`: the retweeted post's id.
     RetweetedId,
+    /// `retweeted_account`: the retweeted post's author.
     RetweetedAccount,
+    /// `reply_to_id`: the post replied to.
     ReplyToId,
+    /// `quoted_id`: the quoted post.
     QuotedId,
+    /// `urls`: a list cell of links.
     Urls,
+    /// `hashtags`: a list cell of hashtags.
     Hashtags,
+    /// `mentions`: a list cell of mentioned handles.
     Mentions,
+    /// `language`: the post's language.
     Language,
+    /// `client`: the client application.
     Client,
+    /// `followers`: the account's follower count.
     Followers,
+    /// `following`: the accounts it follows.
     Following,
+    /// `account_created`: when the account was made.
     AccountCreated,
+    /// `display_name`: the account's display name.
     DisplayName,
+    /// `location`: the location the account gives.
     Location,
+    /// `category`: a category carried to exports (never used in detection).
     Category,
 }
 
 impl MappedField {
+    /// Every field, in the order `--help` lists them.
     pub const ALL: [MappedField; 22] = [
         MappedField::Account,
         MappedField::Time,
@@ -115,6 +138,7 @@ impl MappedField {
         }
     }
 
+    /// The field named `key` in a mapping (case-insensitive).
     pub fn from_key(key: &str) -> Option<MappedField> {
         MappedField::ALL.into_iter().find(|f| f.key().eq_ignore_ascii_case(key))
     }
@@ -162,6 +186,7 @@ impl ColumnMapping {
         self.delimiter.unwrap_or(b',')
     }
 
+    /// Sets the field delimiter.
     pub fn set_delimiter(&mut self, delimiter: u8) {
         self.delimiter = Some(delimiter);
     }
@@ -171,6 +196,7 @@ impl ColumnMapping {
         self.list_separator
     }
 
+    /// Sets the separator of list cells (`None`: white space, `,`, `;` or `|`).
     pub fn set_list_separator(&mut self, sep: Option<char>) {
         self.list_separator = sep;
     }

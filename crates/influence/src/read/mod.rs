@@ -20,7 +20,7 @@ mod io_archive;
 mod ira;
 mod jsonl;
 mod records;
-pub mod text;
+pub(crate) mod text;
 mod twitter_v1;
 mod twitter_v2;
 
@@ -32,6 +32,7 @@ use std::str::FromStr;
 
 pub use generic::{ColumnMapping, MappedField};
 pub use scrutineer_core::lines::DEFAULT_MAX_LINE_BYTES;
+pub use text::{TextEntities, extract_entities};
 
 use crate::post::{Post, PostRef};
 
@@ -41,9 +42,13 @@ pub enum Format {
     /// Sniff the input: JSON lines are told apart by their keys, CSV by its header.
     #[default]
     Auto,
+    /// Twitter API v1.1 tweet objects, one per line.
     TwitterV1,
+    /// Twitter API v2 JSON lines as twarc2 writes them.
     TwitterV2,
+    /// The Clemson/FiveThirtyEight IRA CSV.
     Ira,
+    /// Twitter's information-operations archive CSV.
     IoArchive,
     /// Generic CSV with the columns named by a mapping.
     Csv(ColumnMapping),
@@ -107,8 +112,11 @@ impl FromStr for Format {
 /// skip the work of finding them (in post text, or in list cells).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Fields {
+    /// Fill [`Post::urls`].
     pub urls: bool,
+    /// Fill [`Post::hashtags`].
     pub hashtags: bool,
+    /// Fill [`Post::mentions`].
     pub mentions: bool,
 }
 
@@ -214,37 +222,76 @@ impl fmt::Display for ReadReport {
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("{source_name}: {source}")]
+    /// The input could not be read.
     Io {
+        /// The input's name.
         source_name: String,
+        /// The error.
         #[source]
         source: std::io::Error,
     },
     #[error("{source_name}: the input is empty")]
-    Empty { source_name: String },
+    /// The input holds nothing.
+    Empty {
+        /// The input's name.
+        source_name: String,
+    },
     #[error(
         "{source_name}: cannot tell the input format: saw {seen}. Expected one of: twitter-v1 (JSON lines \
          with id_str and user), twitter-v2 (twarc2 JSONL with data/includes, or flattened tweets with \
          author_id), ira (CSV with author_id or external_author_id, content, publish_date), io-archive \
          (CSV with tweetid, userid, tweet_time), or a generic CSV with a column mapping (--format csv)"
     )]
-    UnknownFormat { source_name: String, seen: String },
+    /// The input is none of the formats read.
+    UnknownFormat {
+        /// The input's name.
+        source_name: String,
+        /// What its start looked like.
+        seen: String,
+    },
     #[error(
         "unknown input format '{name}': expected one of auto, twitter-v1, twitter-v2, ira, io-archive, csv"
     )]
-    UnknownFormatName { name: String },
+    /// A format name that is not one of [`Format::NAMES`].
+    UnknownFormatName {
+        /// The name given.
+        name: String,
+    },
     #[error(
         "{source_name}: {kind}-compressed input is not supported: decompress it first (gzip and zstd are read directly)"
     )]
-    UnsupportedCompression { source_name: String, kind: &'static str },
+    /// The input is compressed in a way not read (only gzip is).
+    UnsupportedCompression {
+        /// The input's name.
+        source_name: String,
+        /// The compression found (`zstd`, `bzip2`, `xz`, ...).
+        kind: &'static str,
+    },
     #[error(
         "{source_name}: missing required column{} for format {format}: {}; the header has: {}",
         if missing.len() == 1 { "" } else { "s" },
         missing.join(", "),
         found.join(", ")
     )]
-    MissingColumns { source_name: String, format: &'static str, missing: Vec<String>, found: Vec<String> },
+    /// A CSV header lacks columns the format needs.
+    MissingColumns {
+        /// The input's name.
+        source_name: String,
+        /// The format read.
+        format: &'static str,
+        /// The columns missing.
+        missing: Vec<String>,
+        /// The columns the header has.
+        found: Vec<String>,
+    },
     #[error("bad column mapping ({origin}): {reason}")]
-    BadMapping { origin: String, reason: String },
+    /// A column mapping that cannot be used.
+    BadMapping {
+        /// Where the mapping came from (`--map`, a file).
+        origin: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 /// Streams posts from any reader (plain or gzip) into `sink`, returning what was read and

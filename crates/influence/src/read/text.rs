@@ -17,8 +17,11 @@ static WWW_UPPER: LazyLock<memchr::memmem::Finder<'static>> =
 /// Entities found in a post's text.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct TextEntities {
+    /// Links, as written.
     pub urls: Vec<String>,
+    /// Hashtags without `#`.
     pub hashtags: Vec<String>,
+    /// Mentioned handles without `@`.
     pub mentions: Vec<String>,
 }
 

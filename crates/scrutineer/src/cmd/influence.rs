@@ -4,13 +4,11 @@ use std::time::Instant;
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
+use scrutineer_core::Finding;
 use scrutineer_core::{Engine, StoredSummary};
-use scrutineer_influence::attribution::StateMediaList;
-use scrutineer_influence::corpus::{Corpus, ingest_limited};
-use scrutineer_influence::explain::network_findings;
-use scrutineer_influence::read::{ColumnMapping, Format, ReadReport, estimate_posts};
 use scrutineer_influence::{
-    Behaviour, BehaviourSummary, EdgeFilter, ReadSummary, ScanParams, analyse, export,
+    Analysis, Behaviour, ColumnMapping, Corpus, EdgeFilter, Format, ReadReport, RunSummary, ScanParams,
+    StageSeconds, StateMediaList, analyse, estimate_posts, ingest_limited, network_findings, write_exports,
 };
 use scrutineer_store::Store;
 
@@ -124,47 +122,64 @@ fn parse_format(args: &ScanArgs) -> anyhow::Result<Format> {
     Ok(format)
 }
 
+impl ScanArgs {
+    /// The scan's parameters, checked.
+    fn params(&self) -> anyhow::Result<ScanParams> {
+        ScanParams {
+            behaviours: self.behaviours.clone(),
+            window_secs: self.window,
+            min_count: self.min_count,
+            text_similarity: self.text_similarity,
+            edge_filter: self.edge_filter,
+            alpha: self.alpha,
+            sync_min_minutes: self.sync_min_minutes,
+            sync_min_count: self.sync_min_count,
+            min_network_size: self.min_network_size,
+            resolution: self.resolution,
+            seed: self.seed,
+            max_item_accounts: self.max_item_accounts,
+            min_account_evidence: self.min_account_evidence,
+            min_account_days: self.min_account_days,
+            ..ScanParams::default()
+        }
+        .validated()
+        .context("invalid scan parameters")
+    }
+
+    fn state_media(&self) -> anyhow::Result<StateMediaList> {
+        match &self.state_media {
+            Some(p) => {
+                StateMediaList::load(p).with_context(|| format!("reading --state-media {}", p.display()))
+            }
+            None => Ok(StateMediaList::builtin()),
+        }
+    }
+}
+
+/// A run begun in the store, with the inputs it reads and the time spent so far.
+struct OpenRun {
+    store: Store,
+    run_id: i64,
+    inputs: Vec<String>,
+    started: Instant,
+    seconds: StageSeconds,
+}
+
+/// What a scan found and how long each stage took, for what is printed.
+struct Scanned {
+    analysis: Analysis,
+    findings: Vec<Finding>,
+    summary: serde_json::Value,
+    seconds: StageSeconds,
+    export_secs: f64,
+    written: Vec<PathBuf>,
+}
+
 fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let format = parse_format(&args)?;
-    if !(0.0..=1.0).contains(&args.text_similarity) {
-        bail!("--text-similarity must be between 0 and 1, got {}", args.text_similarity);
-    }
-    if !(args.alpha > 0.0 && args.alpha < 1.0) {
-        bail!("--alpha must be between 0 and 1 (exclusive), got {}", args.alpha);
-    }
-    if !(args.min_account_evidence >= 0.0 && args.min_account_evidence.is_finite()) {
-        bail!("--min-account-evidence must be a non-negative number, got {}", args.min_account_evidence);
-    }
-    if args.window < 0 {
-        bail!("--window must not be negative");
-    }
-    let mut behaviours = args.behaviours.clone();
-    behaviours.sort();
-    behaviours.dedup();
-    let params = ScanParams {
-        behaviours,
-        window_secs: args.window,
-        min_count: args.min_count,
-        text_similarity: args.text_similarity,
-        edge_filter: args.edge_filter,
-        alpha: args.alpha,
-        sync_min_minutes: args.sync_min_minutes,
-        sync_min_count: args.sync_min_count,
-        min_network_size: args.min_network_size.max(2),
-        resolution: args.resolution,
-        seed: args.seed,
-        max_item_accounts: args.max_item_accounts,
-        min_account_evidence: args.min_account_evidence,
-        min_account_days: args.min_account_days,
-        ..ScanParams::default()
-    };
-    let state_media = match &args.state_media {
-        Some(p) => {
-            StateMediaList::load(p).with_context(|| format!("reading --state-media {}", p.display()))?
-        }
-        None => StateMediaList::builtin(),
-    };
+    let params = args.params()?;
+    let state_media = args.state_media()?;
 
     let inputs: Vec<String> = args.files.iter().map(|p| p.display().to_string()).collect();
     let open_store = || -> anyhow::Result<(Store, i64)> {
@@ -185,31 +200,53 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         Err(panic) => std::panic::resume_unwind(panic),
     };
     let (corpus, reports) = read?;
-    if corpus.posts == 0 {
+    if corpus.post_count() == 0 {
         bail!("no posts were read from {}", inputs.join(", "));
     }
     let read_secs = started.elapsed().as_secs_f64();
 
     let stage = ctx.stage(&format!(
         "finding coordination among {} accounts, {} posts",
-        corpus.accounts.len(),
-        corpus.posts
+        corpus.account_count(),
+        corpus.post_count()
     ));
     let analysis = analyse(corpus, &params, &state_media);
     stage.finish_and_clear();
-    let analyse_secs = started.elapsed().as_secs_f64() - read_secs;
+    let seconds = StageSeconds {
+        read: read_secs,
+        analyse: started.elapsed().as_secs_f64() - read_secs,
+        ..StageSeconds::default()
+    };
+    let run = OpenRun { store, run_id, inputs, started, seconds };
+    let scanned = record_and_export(&args, analysis, &params, &reports, run)?;
+    if ctx.json {
+        return print_json(&scanned);
+    }
+    print_networks(&scanned, args.top)?;
+    print_notes(ctx, &scanned, args.out.as_deref());
+    Ok(())
+}
 
+/// Stores the findings and the run summary and, with `--out`, writes the exports. The
+/// exports and the store's update are independent: the files are written while the run
+/// is recorded and the store closed (closing waits on the disk for its checkpoint). The
+/// stored summary times what came before it; the export's time is added to what `--json`
+/// prints.
+fn record_and_export(
+    args: &ScanArgs,
+    analysis: Analysis,
+    params: &ScanParams,
+    reports: &[ReadReport],
+    run: OpenRun,
+) -> anyhow::Result<Scanned> {
+    let OpenRun { store, run_id, inputs, started, mut seconds } = run;
     let findings = network_findings(&analysis.networks, &args.platform, "");
-    // The exports and the store's update are independent: the files are written while the
-    // run is recorded and the store closed (closing waits on the disk for its checkpoint).
-    // The stored summary times what came before it; the export's time is added to what
-    // `--json` prints.
     let (exported, recorded) = std::thread::scope(|scope| {
         let exporting = args.out.as_ref().map(|dir| {
-            let (analysis, params) = (&analysis, &params);
+            let analysis = &analysis;
             scope.spawn(move || {
                 let begun = Instant::now();
-                let written = export::write_all(analysis, params, dir)
+                let written = write_exports(analysis, params, dir)
                     .with_context(|| format!("writing exports to {}", dir.display()));
                 (written, begun.elapsed().as_secs_f64())
             })
@@ -217,33 +254,14 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         let recorded = (|| -> anyhow::Result<(serde_json::Value, f64)> {
             let mut store = store;
             store.put_findings(Some(run_id), &findings).context("storing findings")?;
-            let store_secs = started.elapsed().as_secs_f64() - read_secs - analyse_secs;
-            let summary = scrutineer_influence::RunSummary {
-                inputs: inputs.clone(),
-                posts: analysis.corpus.posts,
-                accounts: analysis.corpus.accounts.len(),
-                networks: analysis.networks.len(),
-                accounts_in_networks: analysis.networks.iter().map(|n| n.size).sum::<usize>(),
-                read_seconds: read_secs,
-                analyse_seconds: analyse_secs,
-                store_seconds: store_secs,
-                total_seconds: started.elapsed().as_secs_f64(),
-                params: params.clone(),
-                // What the HTML report draws: the top networks' accounts and ties.
-                graph: export::graph_summary(&analysis, 400),
-                behaviours: analysis
-                    .detection
-                    .behaviours
-                    .iter()
-                    .map(|b| BehaviourSummary { behaviour: b.behaviour, stats: (&b.stats).into() })
-                    .collect(),
-                reads: reports.iter().map(ReadSummary::from).collect(),
-            };
+            seconds.store = started.elapsed().as_secs_f64() - seconds.read - seconds.analyse;
+            seconds.total = started.elapsed().as_secs_f64();
+            let summary = RunSummary::new(inputs, &analysis, params, reports, seconds);
             let summary = StoredSummary::new(&summary)?;
             store.finish_run(run_id, &summary)?;
             let summary = summary.body;
             store.close().context("closing the store")?;
-            Ok((summary, store_secs))
+            Ok((summary, seconds.store))
         })();
         let exported = exporting.map(|job| match job.join() {
             Ok(done) => done,
@@ -251,42 +269,48 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         });
         (exported, recorded)
     });
-    let total_secs = started.elapsed().as_secs_f64();
+    seconds.total = started.elapsed().as_secs_f64();
     let (mut summary, store_secs) = recorded?;
+    seconds.store = store_secs;
     let (mut written, mut export_secs) = (Vec::new(), 0.0);
     if let Some((result, secs)) = exported {
         written = result?;
         export_secs = secs;
     }
     summary["export_seconds"] = serde_json::json!(export_secs);
-    summary["total_seconds"] = serde_json::json!(total_secs);
+    summary["total_seconds"] = serde_json::json!(seconds.total);
+    Ok(Scanned { analysis, findings, summary, seconds, export_secs, written })
+}
 
-    if ctx.json {
-        let nets: Vec<serde_json::Value> = analysis
-            .networks
-            .iter()
-            .zip(&findings)
-            .map(|(n, f)| {
-                serde_json::json!({
-                    "id": n.id, "finding": f.id, "rank": n.rank, "score": n.score, "size": n.size,
-                    "behaviours": n.behaviours.iter().map(|b| b.behaviour).collect::<Vec<_>>(),
-                    "best_utc_offset": n.attribution.best_utc_offsets.first().map(|o| o.utc_offset),
-                    "accounts": n.accounts.iter().map(|a| &a.account).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({"summary": summary, "networks": nets}))?
-        )?;
-        return Ok(());
-    }
-
-    let rows: Vec<Vec<String>> = analysis
+fn print_json(scanned: &Scanned) -> anyhow::Result<()> {
+    let nets: Vec<serde_json::Value> = scanned
+        .analysis
         .networks
         .iter()
-        .zip(&findings)
-        .take(args.top)
+        .zip(&scanned.findings)
+        .map(|(n, f)| {
+            serde_json::json!({
+                "id": n.id, "finding": f.id, "rank": n.rank, "score": n.score, "size": n.size,
+                "behaviours": n.behaviours.iter().map(|b| b.behaviour).collect::<Vec<_>>(),
+                "best_utc_offset": n.attribution.best_utc_offsets.first().map(|o| o.utc_offset),
+                "accounts": n.accounts.iter().map(|a| &a.account).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    outln!(
+        "{}",
+        serde_json::to_string_pretty(&serde_json::json!({"summary": scanned.summary, "networks": nets}))?
+    )?;
+    Ok(())
+}
+
+/// The table of the `top` highest-ranked networks.
+fn print_networks(scanned: &Scanned, top: usize) -> anyhow::Result<()> {
+    let networks = &scanned.analysis.networks;
+    let rows: Vec<Vec<String>> = networks
+        .iter()
+        .zip(&scanned.findings)
+        .take(top)
         .map(|(n, f)| {
             let behaviours: Vec<&str> = n.behaviours.iter().map(|b| b.behaviour.as_str()).collect();
             let offset = n.attribution.best_utc_offsets.first().map_or(String::new(), |o| {
@@ -308,11 +332,11 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
             ]
         })
         .collect();
-    if analysis.networks.is_empty() {
+    if networks.is_empty() {
         outln!(
             "No coordinated networks found among {} accounts ({} posts).",
-            analysis.corpus.accounts.len(),
-            analysis.corpus.posts
+            scanned.analysis.accounts(),
+            scanned.analysis.posts()
         )?;
     } else if !rows.is_empty() {
         print_table(
@@ -330,47 +354,51 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
             &rows,
         );
     }
-    if analysis.networks.len() > args.top {
+    if networks.len() > top {
         outln!(
             "... {} {}networks (see `scrutineer findings list --engine influence`)",
-            analysis.networks.len() - args.top,
+            networks.len() - top,
             if rows.is_empty() { "" } else { "more " }
         )?;
     }
-    let placed: usize = analysis.networks.iter().map(|n| n.size).sum();
+    Ok(())
+}
+
+/// The notes after the table: totals, stage times, the chance filter per behaviour.
+fn print_notes(ctx: &Context, scanned: &Scanned, out: Option<&std::path::Path>) {
+    let (analysis, seconds) = (&scanned.analysis, scanned.seconds);
     ctx.note(format!(
         "{} networks, {} of {} accounts placed; {} posts in {:.1}s (read {:.1}s, detect {:.1}s, store {:.1}s, \
          export {:.1}s); findings stored in {}",
         analysis.networks.len(),
-        placed,
-        analysis.corpus.accounts.len(),
-        analysis.corpus.posts,
-        total_secs,
-        read_secs,
-        analyse_secs,
-        store_secs,
-        export_secs,
+        analysis.accounts_placed(),
+        analysis.accounts(),
+        analysis.posts(),
+        seconds.total,
+        seconds.read,
+        seconds.analyse,
+        seconds.store,
+        scanned.export_secs,
         ctx.store_path.display()
     ));
-    for b in &analysis.detection.behaviours {
+    for (behaviour, stats) in analysis.behaviour_stats() {
         ctx.note(format!(
             "  {:<10} {:>9} actions {:>9} candidate pairs {:>8} kept ({} below min count, {} explained by chance)",
-            b.behaviour.as_str(),
-            b.stats.actions,
-            b.stats.candidate_pairs,
-            b.stats.kept_pairs,
-            b.stats.below_min_count,
-            b.stats.explained_by_chance
+            behaviour.as_str(),
+            stats.actions,
+            stats.candidate_pairs,
+            stats.kept_pairs,
+            stats.below_min_count,
+            stats.explained_by_chance
         ));
     }
-    if !written.is_empty() {
+    if !scanned.written.is_empty() {
         ctx.note(format!(
             "wrote {} files to {}",
-            written.len(),
-            args.out.as_ref().map(|d| d.display().to_string()).unwrap_or_default()
+            scanned.written.len(),
+            out.map(|d| d.display().to_string()).unwrap_or_default()
         ));
     }
-    Ok(())
 }
 
 /// Reads every input into one corpus, noting what each read gave.

@@ -222,64 +222,8 @@ pub struct SocialArgs {
 pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
     match cmd {
         SimulateCommand::Social(args) => run_social(ctx, args),
-        SimulateCommand::Infra(args) => {
-            let started = std::time::Instant::now();
-            let w = run_infra(ctx, args)?;
-            if ctx.json {
-                outln!("{}", serde_json::to_string_pretty(&w)?)?;
-            } else {
-                outln!(
-                    "{} log lines ({} hostile) {}..{} in {:.1} s; actor {} against {}; last two weeks {:.1}x the two before",
-                    w.lines,
-                    w.hostile_lines,
-                    w.first_day,
-                    w.election_day,
-                    started.elapsed().as_secs_f64(),
-                    w.actor_sources.join(", "),
-                    w.targeted.join(", "),
-                    w.ramp_ratio
-                )?;
-                for f in &w.files {
-                    outln!("  {}", f.display())?;
-                }
-            }
-            Ok(())
-        }
-        SimulateCommand::Count(args) => {
-            let started = std::time::Instant::now();
-            let w = run_count(ctx, args)?;
-            if ctx.json {
-                outln!("{}", serde_json::to_string_pretty(&w)?)?;
-            } else {
-                outln!(
-                    "{} ballots in {} batches in {:.1} s",
-                    w.ballots,
-                    w.batches,
-                    started.elapsed().as_secs_f64()
-                )?;
-                for c in &w.contests {
-                    outln!(
-                        "  {}: paper winner {}, reported winner {}{}",
-                        c.contest,
-                        c.true_winner,
-                        c.reported_winner,
-                        if c.altered_counties.is_empty() {
-                            String::new()
-                        } else {
-                            format!(
-                                " ({} votes switched in {})",
-                                c.switched_votes,
-                                c.altered_counties.join(", ")
-                            )
-                        }
-                    )?;
-                }
-                for f in &w.files {
-                    outln!("  {}", f.display())?;
-                }
-            }
-            Ok(())
-        }
+        SimulateCommand::Infra(args) => simulate_infra(ctx, args),
+        SimulateCommand::Count(args) => simulate_count(ctx, args),
         SimulateCommand::Ballots {
             seed,
             voters,
@@ -290,46 +234,115 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
             lookalikes,
             out,
         } => {
-            let layout = match layout {
-                SimLayout::Generic => OutputLayout::Generic,
-                SimLayout::Nc => OutputLayout::Nc,
-            };
-            let nc = layout == OutputLayout::Nc;
-            let s = BallotScenario {
-                seed,
-                voters,
-                layout,
-                mail_share: mail_share.unwrap_or(if nc { 0.2 } else { 0.9 }),
-                in_person_share: in_person_share.unwrap_or(if nc { 0.49 } else { 0.5 }),
-                inject: if nc { 0 } else { inject },
-                lookalikes: if nc { 0 } else { lookalikes },
-            };
-            let bar = ctx.stage(&format!("generating {voters} voters"));
-            let started = std::time::Instant::now();
-            let written =
-                generate(&s, &out, &|n| bar.set_message(format!("generated {n} of {voters} voters")))
-                    .with_context(|| format!("writing the scenario into {}", out.display()))?;
-            bar.finish_and_clear();
-            if ctx.json {
-                outln!("{}", serde_json::to_string_pretty(&written)?)?;
-            } else {
-                outln!(
-                    "{} voters, {} envelopes, {} receipts, {} check-ins, {} injected items in {:.1} s",
-                    written.voters,
-                    written.envelopes,
-                    written.receipts,
-                    written.checkins,
-                    written.injected,
-                    started.elapsed().as_secs_f64()
-                )?;
-                outln!("deadline {} (election day {})", written.deadline, written.election_day)?;
-                for f in &written.files {
-                    outln!("  {}", f.display())?;
-                }
-            }
-            Ok(())
+            let args =
+                BallotsArgs { seed, voters, layout, mail_share, in_person_share, inject, lookalikes, out };
+            simulate_ballots(ctx, args)
         }
     }
+}
+
+fn simulate_infra(ctx: &Context, args: InfraArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let w = run_infra(ctx, args)?;
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&w)?)?;
+    } else {
+        outln!(
+            "{} log lines ({} hostile) {}..{} in {:.1} s; actor {} against {}; last two weeks {:.1}x the two before",
+            w.lines,
+            w.hostile_lines,
+            w.first_day,
+            w.election_day,
+            started.elapsed().as_secs_f64(),
+            w.actor_sources.join(", "),
+            w.targeted.join(", "),
+            w.ramp_ratio
+        )?;
+        for f in &w.files {
+            outln!("  {}", f.display())?;
+        }
+    }
+    Ok(())
+}
+
+fn simulate_count(ctx: &Context, args: CountArgs) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let w = run_count(ctx, args)?;
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&w)?)?;
+    } else {
+        outln!("{} ballots in {} batches in {:.1} s", w.ballots, w.batches, started.elapsed().as_secs_f64())?;
+        for c in &w.contests {
+            outln!(
+                "  {}: paper winner {}, reported winner {}{}",
+                c.contest,
+                c.true_winner,
+                c.reported_winner,
+                if c.altered_counties.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} votes switched in {})", c.switched_votes, c.altered_counties.join(", "))
+                }
+            )?;
+        }
+        for f in &w.files {
+            outln!("  {}", f.display())?;
+        }
+    }
+    Ok(())
+}
+
+/// The arguments of `simulate ballots`.
+struct BallotsArgs {
+    seed: u64,
+    voters: u64,
+    layout: SimLayout,
+    mail_share: Option<f64>,
+    in_person_share: Option<f64>,
+    inject: u64,
+    lookalikes: u64,
+    out: PathBuf,
+}
+
+fn simulate_ballots(ctx: &Context, args: BallotsArgs) -> anyhow::Result<()> {
+    let BallotsArgs { seed, voters, layout, mail_share, in_person_share, inject, lookalikes, out } = args;
+    let layout = match layout {
+        SimLayout::Generic => OutputLayout::Generic,
+        SimLayout::Nc => OutputLayout::Nc,
+    };
+    let nc = layout == OutputLayout::Nc;
+    let s = BallotScenario {
+        seed,
+        voters,
+        layout,
+        mail_share: mail_share.unwrap_or(if nc { 0.2 } else { 0.9 }),
+        in_person_share: in_person_share.unwrap_or(if nc { 0.49 } else { 0.5 }),
+        inject: if nc { 0 } else { inject },
+        lookalikes: if nc { 0 } else { lookalikes },
+    };
+    let bar = ctx.stage(&format!("generating {voters} voters"));
+    let started = std::time::Instant::now();
+    let written = generate(&s, &out, &|n| bar.set_message(format!("generated {n} of {voters} voters")))
+        .with_context(|| format!("writing the scenario into {}", out.display()))?;
+    bar.finish_and_clear();
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&written)?)?;
+    } else {
+        outln!(
+            "{} voters, {} envelopes, {} receipts, {} check-ins, {} injected items in {:.1} s",
+            written.voters,
+            written.envelopes,
+            written.receipts,
+            written.checkins,
+            written.injected,
+            started.elapsed().as_secs_f64()
+        )?;
+        outln!("deadline {} (election day {})", written.deadline, written.election_day)?;
+        for f in &written.files {
+            outln!("  {}", f.display())?;
+        }
+    }
+    Ok(())
 }
 
 fn run_social(ctx: &Context, a: SocialArgs) -> anyhow::Result<()> {

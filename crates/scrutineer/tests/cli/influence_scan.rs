@@ -177,6 +177,30 @@ fn organic_traffic_alone_gives_no_network() {
 }
 
 #[test]
+fn out_of_range_parameters_are_refused_before_anything_is_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("posts.csv");
+    write_fixture(&input, 3, 10);
+    for (flag, value, named) in [
+        ("--alpha", "0", "alpha"),
+        ("--alpha", "1.5", "alpha"),
+        ("--text-similarity", "1.1", "text similarity"),
+        ("--min-account-evidence", "-1", "account evidence"),
+        ("--window", "-5", "window"),
+    ] {
+        let store = dir.path().join("s.db");
+        scrutineer(&store)
+            .args(["influence", "scan"])
+            .arg(&input)
+            .args(["--format", "ira", &format!("{flag}={value}")])
+            .assert()
+            .failure()
+            .stderr(predicate::str::contains(named).and(predicate::str::contains(value)));
+        assert!(!store.exists(), "{flag} {value}: the store was created for a refused scan");
+    }
+}
+
+#[test]
 fn missing_columns_name_the_file_and_the_columns() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("bad.csv");
