@@ -2,14 +2,6 @@
 //! little script, no network access, so it can be mailed to a partner or opened on an
 //! air-gapped laptop.
 //!
-//! Input: the findings and the latest run of each engine (its summary carries what the
-//! charts need: the influence graph, the infra trend, the ballot totals, the audit status).
-//! The binary reads both from the store; this crate only renders.
-
-//! Self-contained HTML report of what the engines found: one file, inline CSS, SVG and a
-//! little script, no network access, so it can be mailed to a partner or opened on an
-//! air-gapped laptop.
-//!
 //! Brief overview: [`read_store`] reads a store's findings and the latest run of each
 //! engine, its typed summary ([`LatestRuns`]) carrying what the charts need (the
 //! influence graph, the infra trend, the ballot totals, the audit status); a
