@@ -48,9 +48,7 @@ pub use read::{
     CsvRecord, Dataset, Inputs, Malformed, NOT_ON_ROLL, Progress, ReadStats, RecordSink, UNISSUED, read_all,
 };
 pub use reconcile::{EnvState, PrecinctTotals, Reconciliation, RuleFinding, reconcile};
-pub use summary::{
-    LARGEST_PRECINCTS, LedgerHead, PrecinctRow, ReadCounts, RunSummary, closing_rows, findings_by_kind,
-};
+pub use summary::{LARGEST_PRECINCTS, LedgerHead, PrecinctRow, RunSummary, closing_rows, findings_by_kind};
 pub use totals::{column_for, count_by};
 
 /// Why a reconciliation could not run.

@@ -100,8 +100,9 @@ fn imb_hash(imb: u128) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(imb)
 }
 
-/// Counts of rows read, by what became of them.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+/// Counts of rows read, by what became of them. The run summary keeps it as it is, so its
+/// fields are part of the summary's layout (see `summary`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
     /// Roll rows read.
     pub roll_rows: u64,

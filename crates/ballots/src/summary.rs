@@ -2,9 +2,9 @@
 //! largest precincts' totals and the findings by kind (what the report charts), and the
 //! ledger head written.
 //!
-//! These types are a stored layout (see [`scrutineer_core::summary`]), kept apart from
-//! [`ReadStats`] and [`PrecinctTotals`] so that those can change without breaking
-//! summaries already in a store.
+//! These types are a stored layout (see [`scrutineer_core::summary`]). The read counts
+//! are [`ReadStats`] itself: a change to its fields is a change of this layout, and takes
+//! a new version; the precinct rows are kept apart from [`PrecinctTotals`].
 
 use std::collections::BTreeMap;
 
@@ -21,7 +21,7 @@ pub const LARGEST_PRECINCTS: usize = 40;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
     /// Rows read, by what became of them.
-    pub stats: ReadCounts,
+    pub stats: ReadStats,
     /// Rule findings per kind.
     pub by_kind: BTreeMap<String, usize>,
     /// The closing figures over every precinct.
@@ -81,57 +81,6 @@ pub struct LedgerHead {
     pub root_hash: String,
     /// The durability the entries were written with.
     pub fsync: String,
-}
-
-/// Rows read, by what became of them (see [`ReadStats`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ReadCounts {
-    /// Roll rows.
-    pub roll_rows: u64,
-    /// Issuance rows.
-    pub issued_rows: u64,
-    /// Return rows.
-    pub return_rows: u64,
-    /// Check-in rows.
-    pub checkin_rows: u64,
-    /// Rows naming an envelope already read.
-    pub status_updates: u64,
-    /// Requests with no ballot sent yet.
-    pub not_yet_sent: u64,
-    /// Return-file rows of unreturned ballots.
-    pub not_returned: u64,
-    /// In-person vote rows, read as check-ins.
-    pub in_person_rows: u64,
-    /// Statuses that void an envelope without a vote.
-    pub spoiled_rows: u64,
-    /// Returns matched by Intelligent Mail barcode.
-    pub imb_matched: u64,
-    /// Voter-history rows of other elections.
-    pub other_election_rows: u64,
-    /// Voter-history rows of other voting methods.
-    pub not_in_person_rows: u64,
-    /// Malformed rows.
-    pub malformed: u64,
-}
-
-impl From<&ReadStats> for ReadCounts {
-    fn from(s: &ReadStats) -> Self {
-        ReadCounts {
-            roll_rows: s.roll_rows,
-            issued_rows: s.issued_rows,
-            return_rows: s.return_rows,
-            checkin_rows: s.checkin_rows,
-            status_updates: s.status_updates,
-            not_yet_sent: s.not_yet_sent,
-            not_returned: s.not_returned,
-            in_person_rows: s.in_person_rows,
-            spoiled_rows: s.spoiled_rows,
-            imb_matched: s.imb_matched,
-            other_election_rows: s.other_election_rows,
-            not_in_person_rows: s.not_in_person_rows,
-            malformed: s.malformed,
-        }
-    }
 }
 
 impl PrecinctRow {

@@ -54,6 +54,6 @@ pub use read::{
     read_stream,
 };
 pub use rules::{Rule, RuleSet, Verdict};
-pub use summary::{CampaignSummary, RampTestSummary, RunSummary, ScanTotals, TrendSeries};
+pub use summary::{RampTestSummary, RunSummary, ScanTotals, TrendSeries};
 pub use tables::{AsnTable, GeoDb, JurisdictionMap, TableError, read_daily_counts};
 pub use trend::{ALPHA, DailySeries, MIN_RATIO, RampTest, ramp_test};

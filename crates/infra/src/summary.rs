@@ -1,13 +1,14 @@
 //! The run summary of `infra scan`: the scan's counts, and what the report charts (the
 //! campaigns and the hostile events per day and office).
 //!
-//! These types are a stored layout (see [`scrutineer_core::summary`]), kept apart from
-//! the detection's own [`Campaign`] and [`TrendRow`] so that those can change without
-//! breaking summaries already in a store.
+//! These types are a stored layout (see [`scrutineer_core::summary`]). Campaigns are the
+//! detection's own [`Campaign`]: a change to its fields is a change of this layout, and
+//! takes a new version. The trend is kept apart from [`TrendRow`], whose ramp-up test
+//! holds figures that are not finite (stored here as null).
 
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use scrutineer_core::{Engine, VersionedSummary};
 use serde::{Deserialize, Serialize};
 
@@ -44,7 +45,7 @@ pub struct RunSummary {
     #[serde(flatten)]
     pub totals: ScanTotals,
     /// The linked campaigns, best first.
-    pub campaigns: Vec<CampaignSummary>,
+    pub campaigns: Vec<Campaign>,
     /// The hostile events per day and office, with each series' ramp-up test.
     pub trend: Vec<TrendSeries>,
 }
@@ -52,29 +53,6 @@ pub struct RunSummary {
 impl VersionedSummary for RunSummary {
     const ENGINE: Engine = Engine::Infra;
     const VERSION: u32 = 1;
-}
-
-/// A campaign as the summary keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CampaignSummary {
-    /// The campaign's id.
-    pub id: String,
-    /// The source addresses in it.
-    pub sources: Vec<String>,
-    /// The offices (jurisdictions) it reached.
-    pub jurisdictions: Vec<String>,
-    /// Hostile events from its sources.
-    pub events: u64,
-    /// What links its sources (network, payload, tooling).
-    pub links: Vec<String>,
-    /// Its score, 0 to 1.
-    pub score: f64,
-    /// ATT&CK technique ids seen.
-    pub techniques: Vec<String>,
-    /// The first event.
-    pub start: Option<DateTime<Utc>>,
-    /// The last event.
-    pub end: Option<DateTime<Utc>>,
 }
 
 /// One office's (or, as `*`, every office's) hostile events over time.
@@ -112,22 +90,6 @@ pub struct RampTestSummary {
     pub ramp_up: bool,
 }
 
-impl From<&Campaign> for CampaignSummary {
-    fn from(c: &Campaign) -> Self {
-        CampaignSummary {
-            id: c.id.clone(),
-            sources: c.sources.clone(),
-            jurisdictions: c.jurisdictions.clone(),
-            events: c.events,
-            links: c.links.clone(),
-            score: c.score,
-            techniques: c.techniques.clone(),
-            start: c.start,
-            end: c.end,
-        }
-    }
-}
-
 impl From<&RampTest> for RampTestSummary {
     fn from(t: &RampTest) -> Self {
         RampTestSummary {
@@ -160,7 +122,7 @@ impl RunSummary {
     pub fn new(totals: ScanTotals, campaigns: &[Campaign], trend: &[TrendRow]) -> Self {
         RunSummary {
             totals,
-            campaigns: campaigns.iter().map(CampaignSummary::from).collect(),
+            campaigns: campaigns.to_vec(),
             trend: trend.iter().map(TrendSeries::from).collect(),
         }
     }

@@ -457,7 +457,7 @@ fn infra_trend(h: &mut String, trend: &[scrutineer_infra::TrendSeries]) {
     h.push_str("</table>");
 }
 
-fn infra_campaigns(h: &mut String, campaigns: &[scrutineer_infra::CampaignSummary]) {
+fn infra_campaigns(h: &mut String, campaigns: &[scrutineer_infra::Campaign]) {
     if campaigns.is_empty() {
         return;
     }

@@ -413,8 +413,9 @@ pub struct Report {
     pub trend: Vec<TrendRow>,
 }
 
-/// A group of sources linked by network, payload or tooling.
-#[derive(Debug, Clone, serde::Serialize)]
+/// A group of sources linked by network, payload or tooling. The run summary keeps it as
+/// it is, so its fields are part of the summary's layout (see `summary`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Campaign {
     /// The id of the campaign's finding.
     pub id: String,

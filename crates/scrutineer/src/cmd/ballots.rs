@@ -297,7 +297,7 @@ fn run_summary(
     let (ds, rec, anomalies) = (&run.ds, &run.rec, &run.anomalies);
     let (overall, largest_precincts) = scrutineer_ballots::closing_rows(rec);
     let summary = scrutineer_ballots::RunSummary {
-        stats: (&ds.stats).into(),
+        stats: ds.stats.clone(),
         by_kind: scrutineer_ballots::findings_by_kind(rec),
         overall,
         precincts_total: rec.totals.len(),

@@ -688,13 +688,13 @@ fn score_infra(dir: &Path) -> anyhow::Result<InfraScore> {
     )?;
     let actor: BTreeSet<String> = strings(&itruth["sources"]).into_iter().collect();
     let offices: Vec<String> = strings(&itruth["counties"]);
-    let campaigns: Vec<scrutineer_infra::CampaignSummary> = serde_json::from_str(
+    let campaigns: Vec<scrutineer_infra::Campaign> = serde_json::from_str(
         &std::fs::read_to_string(dir.join("infra-out/campaigns.json"))
             .context("reading infra-out/campaigns.json")?,
     )
     .context("infra-out/campaigns.json does not hold campaigns")?;
     let actor_sources =
-        |c: &scrutineer_infra::CampaignSummary| c.sources.iter().filter(|s| actor.contains(*s)).count();
+        |c: &scrutineer_infra::Campaign| c.sources.iter().filter(|s| actor.contains(*s)).count();
     let best = campaigns.iter().max_by_key(|c| actor_sources(c));
     let (mut sources_found, mut offices_found) = (0, Vec::new());
     if let Some(c) = best {
