@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::util::quiet_in as bin;
+use crate::util::{BallotFiles, reconcile_args};
 
 /// (kind, envelope_id, voter_id) of each row; these three fields never hold commas or quotes here.
 fn keys(path: &Path) -> BTreeSet<(String, String, String)> {
@@ -39,20 +40,9 @@ fn generated_scenario_every_injection_found_and_nothing_else() {
         .arg(d.join("in"))
         .assert()
         .success();
-    bin(d)
-        .args(["ballots", "reconcile", "--deadline", "2020-11-03T19:30:00"])
-        .arg("--roll")
-        .arg(d.join("in/roll.csv"))
-        .arg("--issued")
-        .arg(d.join("in/issued.csv"))
-        .arg("--returns")
-        .arg(d.join("in/returns.csv"))
-        .arg("--checkins")
-        .arg(d.join("in/checkins.csv"))
-        .arg("--out")
-        .arg(d.join("out"))
-        .assert()
-        .success();
+    let mut paths = Vec::new();
+    let files = BallotFiles::in_dir(&d.join("in"), true, &mut paths);
+    reconcile_args(&mut bin(d), &files, &d.join("out")).assert().success();
     let found = keys(&d.join("out/findings.csv"));
     let truth = keys(&d.join("in/truth.csv"));
     assert_eq!(truth.len(), 8 * 12, "every kind injected");
@@ -165,18 +155,10 @@ fn hand_written_fixture_rules_lookalikes_totals_and_malformed_rows() {
          F,2020-11-03T10:00:00,School\n",
     )
     .expect("checkins");
-    bin(d)
-        .args(["ballots", "reconcile", "--deadline", "2020-11-03T19:30:00", "--no-ledger"])
-        .arg("--roll")
-        .arg(d.join("roll.csv"))
-        .arg("--issued")
-        .arg(d.join("issued.csv"))
-        .arg("--returns")
-        .arg(d.join("returns.csv"))
-        .arg("--checkins")
-        .arg(d.join("checkins.csv"))
-        .arg("--out")
-        .arg(d.join("out"))
+    let mut paths = Vec::new();
+    let files = BallotFiles::in_dir(d, true, &mut paths);
+    reconcile_args(&mut bin(d), &files, &d.join("out"))
+        .arg("--no-ledger")
         // A handful of rows, several malformed on purpose: far above the default share.
         .args(["--max-malformed", "100%"])
         .assert()

@@ -8,18 +8,14 @@ use std::path::Path;
 
 use crate::util::csv_records as rows;
 use crate::util::quiet_in as bin;
+use crate::util::{BallotFiles, reconcile_args};
 
 fn reconcile(d: &Path, layout: &str, checkins: Option<&str>) {
     let mut c = bin(d);
-    c.args(["ballots", "reconcile", "--deadline", "2020-11-03T19:30:00", "--no-ledger", "--layout", layout])
-        .arg("--roll")
-        .arg(d.join("roll.csv"))
-        .arg("--issued")
-        .arg(d.join("issued.csv"))
-        .arg("--returns")
-        .arg(d.join("returns.csv"))
-        .arg("--out")
-        .arg(d.join("out"))
+    let mut paths = Vec::new();
+    let files = BallotFiles::in_dir(d, false, &mut paths);
+    reconcile_args(&mut c, &files, &d.join("out"))
+        .args(["--no-ledger", "--layout", layout])
         // Fixtures of a few dozen rows with a malformed one on purpose (a bad barcode):
         // above the default share, which is for real-sized files.
         .args(["--max-malformed", "10%"]);

@@ -2,21 +2,16 @@
 //! (told apart by their first bytes, not their names) and write exactly what they write
 //! for the plain files. Every fixture is written here.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+
+use crate::util::{BallotFiles, gzip, reconcile_args};
 
 fn bin(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("scrutineer").expect("binary");
     c.arg("--store").arg(dir.join("s.db")).arg("--quiet");
     c
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).expect("gzip");
-    enc.finish().expect("gzip")
 }
 
 fn zstd(data: &[u8]) -> Vec<u8> {
@@ -65,20 +60,9 @@ fn scenario(d: &Path) -> PathBuf {
 }
 
 fn reconcile(d: &Path, inputs: [&Path; 4], out: &Path) {
-    bin(d)
-        .args(["ballots", "reconcile", "--deadline", "2020-11-03T19:30:00", "--no-ledger"])
-        .arg("--roll")
-        .arg(inputs[0])
-        .arg("--issued")
-        .arg(inputs[1])
-        .arg("--returns")
-        .arg(inputs[2])
-        .arg("--checkins")
-        .arg(inputs[3])
-        .arg("--out")
-        .arg(out)
-        .assert()
-        .success();
+    let files =
+        BallotFiles { roll: inputs[0], issued: inputs[1], returns: inputs[2], checkins: Some(inputs[3]) };
+    reconcile_args(&mut bin(d), &files, out).arg("--no-ledger").assert().success();
 }
 
 fn read(path: &Path) -> String {
@@ -119,22 +103,11 @@ fn ballots_reconcile_refuses_other_compressions_naming_the_file() {
     let scenario_dir = scenario(d);
     let bz = scenario_dir.join("returns.csv.bz2");
     std::fs::write(&bz, b"BZh91AY&SY\x00\x01").expect("bz2");
-    bin(d)
-        .args(["ballots", "reconcile", "--deadline", "2020-11-03T19:30:00", "--no-ledger"])
-        .arg("--roll")
-        .arg(scenario_dir.join("roll.csv"))
-        .arg("--issued")
-        .arg(scenario_dir.join("issued.csv"))
-        .arg("--returns")
-        .arg(&bz)
-        .arg("--out")
-        .arg(d.join("out"))
-        .assert()
-        .failure()
-        .stderr(predicates::str::contains(format!(
-            "{}: bzip2-compressed input is not supported",
-            bz.display()
-        )));
+    let (roll, issued) = (scenario_dir.join("roll.csv"), scenario_dir.join("issued.csv"));
+    let files = BallotFiles { roll: &roll, issued: &issued, returns: &bz, checkins: None };
+    reconcile_args(&mut bin(d), &files, &d.join("out")).arg("--no-ledger").assert().failure().stderr(
+        predicates::str::contains(format!("{}: bzip2-compressed input is not supported", bz.display())),
+    );
 }
 
 /// Colorado's round report layout: a row without discrepancies and one with a two-vote

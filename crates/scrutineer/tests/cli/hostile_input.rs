@@ -14,6 +14,7 @@ use std::path::Path;
 use crate::util::gzip;
 use crate::util::in_dir as bin;
 use crate::util::stderr_of;
+use crate::util::{BallotFiles, reconcile_args};
 
 fn access_line(i: usize) -> String {
     format!(
@@ -159,19 +160,9 @@ fn reconcile(d: &Path, b: &Ballots, extra: &[&str]) -> std::process::Output {
     std::fs::write(d.join("roll.csv"), &b.roll).expect("write");
     std::fs::write(d.join("issued.csv"), &b.issued).expect("write");
     std::fs::write(d.join("returns.csv"), &b.returns).expect("write");
-    bin(d)
-        .args(["ballots", "reconcile", "--no-ledger", "--deadline", "2020-11-03T19:30:00"])
-        .arg("--roll")
-        .arg(d.join("roll.csv"))
-        .arg("--issued")
-        .arg(d.join("issued.csv"))
-        .arg("--returns")
-        .arg(d.join("returns.csv"))
-        .arg("--out")
-        .arg(d.join("out"))
-        .args(extra)
-        .output()
-        .expect("run")
+    let mut paths = Vec::new();
+    let files = BallotFiles::in_dir(d, false, &mut paths);
+    reconcile_args(&mut bin(d), &files, &d.join("out")).arg("--no-ledger").args(extra).output().expect("run")
 }
 
 #[test]
@@ -188,17 +179,10 @@ fn ballot_rows_that_are_not_utf8_are_reported_and_counted() {
     std::fs::write(d.join("returns.csv"), &returns).expect("write");
     std::fs::write(d.join("roll.csv"), &b.roll).expect("write");
     std::fs::write(d.join("issued.csv"), &b.issued).expect("write");
-    let out = bin(d)
-        .args(["ballots", "reconcile", "--no-ledger", "--deadline", "2020-11-03T19:30:00"])
-        .arg("--roll")
-        .arg(d.join("roll.csv"))
-        .arg("--issued")
-        .arg(d.join("issued.csv"))
-        .arg("--returns")
-        .arg(d.join("returns.csv"))
-        .arg("--out")
-        .arg(d.join("out"))
-        .args(["--json", "--quiet"])
+    let mut paths = Vec::new();
+    let files = BallotFiles::in_dir(d, false, &mut paths);
+    let out = reconcile_args(&mut bin(d), &files, &d.join("out"))
+        .args(["--no-ledger", "--json", "--quiet"])
         .output()
         .expect("run");
     assert!(out.status.success(), "{}", stderr_of(&out));

@@ -64,3 +64,44 @@ pub fn csv_maps(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
 pub fn stderr_of(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The input files of one `ballots reconcile` run.
+pub struct BallotFiles<'a> {
+    pub roll: &'a Path,
+    pub issued: &'a Path,
+    pub returns: &'a Path,
+    pub checkins: Option<&'a Path>,
+}
+
+impl<'a> BallotFiles<'a> {
+    /// `roll.csv`, `issued.csv`, `returns.csv` (and `checkins.csv` when asked) in `dir`,
+    /// as the fixtures name them; the paths live in `buf`.
+    pub fn in_dir(dir: &Path, checkins: bool, buf: &'a mut Vec<std::path::PathBuf>) -> BallotFiles<'a> {
+        *buf =
+            ["roll.csv", "issued.csv", "returns.csv", "checkins.csv"].iter().map(|f| dir.join(f)).collect();
+        BallotFiles {
+            roll: &buf[0],
+            issued: &buf[1],
+            returns: &buf[2],
+            checkins: checkins.then(|| buf[3].as_path()),
+        }
+    }
+}
+
+/// Adds `ballots reconcile` at the fixtures' deadline on `files`, writing to `out`, to
+/// `cmd`; the caller adds what else its case needs (`--no-ledger`, a layout, limits).
+pub fn reconcile_args<'c>(cmd: &'c mut Command, files: &BallotFiles<'_>, out: &Path) -> &'c mut Command {
+    cmd.args(["ballots", "reconcile", "--deadline", "2020-11-03T19:30:00"])
+        .arg("--roll")
+        .arg(files.roll)
+        .arg("--issued")
+        .arg(files.issued)
+        .arg("--returns")
+        .arg(files.returns)
+        .arg("--out")
+        .arg(out);
+    if let Some(c) = files.checkins {
+        cmd.arg("--checkins").arg(c);
+    }
+    cmd
+}
