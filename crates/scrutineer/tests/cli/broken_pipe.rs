@@ -13,6 +13,13 @@ fn closed_pipe_command(dir: &std::path::Path) -> std::process::Command {
     cmd
 }
 
+/// Runs the command with the reading end of its output closed before it writes anything.
+fn run_with_pipe_closed(mut cmd: std::process::Command) -> std::process::Output {
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait")
+}
+
 #[test]
 fn a_closed_pipe_ends_findings_list_quietly() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -36,26 +43,15 @@ fn a_closed_pipe_ends_findings_list_quietly() {
     let listed = quiet_in(dir.path()).args(["findings", "list", "--limit", "1000"]).output().expect("run");
     assert!(listed.stdout.len() > 1000, "the list must be long enough to write more than once");
 
-    let mut child = closed_pipe_command(dir.path())
-        .args(["findings", "list", "--limit", "1000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // Close the reading end before the command writes anything.
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("wait");
+    let mut cmd = closed_pipe_command(dir.path());
+    cmd.args(["findings", "list", "--limit", "1000"]);
+    let out = run_with_pipe_closed(cmd);
     assert!(out.status.success(), "exit status {:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "nothing on stderr");
 
-    let mut child = closed_pipe_command(dir.path())
-        .args(["--json", "findings", "list", "--limit", "1000"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("wait");
+    let mut cmd = closed_pipe_command(dir.path());
+    cmd.args(["--json", "findings", "list", "--limit", "1000"]);
+    let out = run_with_pipe_closed(cmd);
     assert!(out.status.success(), "--json: exit status {:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "--json: nothing on stderr");
 }
@@ -79,9 +75,7 @@ fn a_closed_pipe_ends_audit_sample_quietly() {
 
     let mut cmd = closed_pipe_command(dir.path());
     sample(&mut cmd);
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn");
-    drop(child.stdout.take());
-    let out = child.wait_with_output().expect("wait");
+    let out = run_with_pipe_closed(cmd);
     assert!(out.status.success(), "exit status {:?}", out.status);
     assert_eq!(String::from_utf8_lossy(&out.stderr), "", "nothing on stderr");
 }
