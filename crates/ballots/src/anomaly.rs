@@ -18,7 +18,7 @@ use std::collections::HashMap;
 
 use rayon::slice::ParallelSliceMut;
 
-use scrutineer_core::stats::ln_gamma;
+use scrutineer_core::stats::poisson_upper_ln;
 
 use crate::Outcome;
 use crate::read::{Dataset, NOT_ON_ROLL, imb_text};
@@ -99,35 +99,7 @@ fn erfc(x: f64) -> f64 {
 
 /// P(X >= k) for X ~ Poisson(lambda).
 pub fn poisson_sf(k: u64, lambda: f64) -> f64 {
-    if k == 0 {
-        return 1.0;
-    }
-    if lambda <= 0.0 {
-        return 0.0;
-    }
-    if (k as f64) < lambda {
-        // Below the mean the lower sum is the short one.
-        let mut term = (-lambda).exp();
-        let mut sum = term;
-        for i in 1..k {
-            term *= lambda / i as f64;
-            sum += term;
-        }
-        return (1.0 - sum).clamp(0.0, 1.0);
-    }
-    let mut ln_term = -lambda + k as f64 * lambda.ln() - ln_gamma(k as f64 + 1.0);
-    let mut sum = 0.0;
-    let mut i = k as f64;
-    loop {
-        let t = ln_term.exp();
-        sum += t;
-        if t < sum * 1e-15 || t == 0.0 {
-            break;
-        }
-        i += 1.0;
-        ln_term += lambda.ln() - i.ln();
-    }
-    sum.min(1.0)
+    poisson_upper_ln(k, lambda).exp().min(1.0)
 }
 
 fn is_drop_box(channel: &str) -> bool {

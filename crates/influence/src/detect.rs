@@ -2,7 +2,7 @@
 
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::cooccur::{CoOccurrence, co_occurrence};
 use crate::corpus::{Action, Corpus};
@@ -24,8 +24,8 @@ pub struct PairEdge {
     pub log10_p: f64,
 }
 
-/// Counts that say what the filter did, for the run summary.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Counts that say what the filter did; the run summary stores them as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct BehaviourStats {
     /// Actions of this behaviour.
     pub actions: usize,
@@ -39,8 +39,9 @@ pub struct BehaviourStats {
     pub kept_pairs: usize,
     /// Directed edges kept.
     pub directed_edges: usize,
-    /// log10 of the per-pair significance level used (α / M).
-    pub log10_threshold: f64,
+    /// log10 of the per-pair significance level used (α / M); `None` when not finite
+    /// (no pair to test), which JSON cannot hold.
+    pub log10_threshold: Option<f64>,
     /// Near-duplicate texts merged into another text's item (co_tweet only).
     pub near_duplicates_merged: usize,
     /// LSH buckets too large to compare (background), skipped.
@@ -206,7 +207,7 @@ fn filter_edges(
         tested.push(PairEdge { a, b, shared: x, expected, log10_p });
     }
     let (pairs, threshold) = apply_filter(tested, params, co.shared.len(), &mut stats);
-    stats.log10_threshold = threshold;
+    stats.log10_threshold = threshold.is_finite().then_some(threshold);
     stats.kept_pairs = pairs.len();
     let kept: rustc_hash::FxHashSet<(u32, u32)> = pairs.iter().map(|p| (p.a, p.b)).collect();
     let directed: Vec<(u32, u32, u32)> = co
@@ -331,7 +332,7 @@ fn sync_edges(mut minutes: Vec<(u32, u32)>, params: &ScanParams) -> BehaviourEdg
         }
     }
     let (pairs, threshold) = apply_filter(kept_candidates, params, stats.candidate_pairs, &mut stats);
-    stats.log10_threshold = threshold;
+    stats.log10_threshold = threshold.is_finite().then_some(threshold);
     stats.kept_pairs = pairs.len();
     let mut directed: Vec<(u32, u32, u32)> =
         pairs.iter().flat_map(|p| [(p.a, p.b, p.shared), (p.b, p.a, p.shared)]).collect();

@@ -67,8 +67,7 @@ pub use read::{
     extract_entities, read_posts, read_posts_from_path, read_posts_limited, read_posts_with,
 };
 pub use summary::{
-    BehaviourCounts, BehaviourSummary, GraphEdge, GraphNode, GraphSummary, ReadSummary, RunSummary,
-    StageSeconds,
+    BehaviourSummary, GraphEdge, GraphNode, GraphSummary, ReadSummary, RunSummary, StageSeconds,
 };
 
 use detect::Detection;

@@ -19,6 +19,23 @@ pub enum PostKind {
     Quote,
 }
 
+impl PostKind {
+    /// The kind a post's references make it, in the order every schema agrees on: a
+    /// repost is a repost even when it quotes or replies, and a quote is a quote even
+    /// when it replies.
+    pub fn from_references(retweet: bool, quote: bool, reply: bool) -> PostKind {
+        if retweet {
+            PostKind::Retweet
+        } else if quote {
+            PostKind::Quote
+        } else if reply {
+            PostKind::Reply
+        } else {
+            PostKind::Original
+        }
+    }
+}
+
 /// Account metadata, where the input carries it (v1.1 `user`, v2 `includes.users`,
 /// the IO archive's `user_*` columns, the IRA file's follower counts).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -36,6 +53,20 @@ pub struct AccountMeta<S = String> {
     /// Free-text category the input assigns (the IRA file's `account_category`), kept
     /// only to carry it to exports; detection never reads it.
     pub category: Option<S>,
+}
+
+impl<S: PartialEq> AccountMeta<S> {
+    /// The metadata, or `None` when the input gave none of it (so that posts without
+    /// metadata compare and export alike whatever their reader).
+    pub fn non_empty(self) -> Option<Self> {
+        let empty = self.created_at.is_none()
+            && self.followers.is_none()
+            && self.following.is_none()
+            && self.display_name.is_none()
+            && self.location.is_none()
+            && self.category.is_none();
+        (!empty).then_some(self)
+    }
 }
 
 /// One social-media post, whatever format it came from. `S` is the string type: owned

@@ -88,7 +88,7 @@ impl RunSummary {
             graph: graph_summary(analysis, SUMMARY_GRAPH_NODES),
             behaviours: analysis
                 .behaviour_stats()
-                .map(|(behaviour, stats)| BehaviourSummary { behaviour, stats: stats.into() })
+                .map(|(behaviour, stats)| BehaviourSummary { behaviour, stats: stats.clone() })
                 .collect(),
             reads: reads.iter().map(ReadSummary::from).collect(),
         }
@@ -147,33 +147,7 @@ pub struct BehaviourSummary {
     /// The behaviour.
     pub behaviour: Behaviour,
     /// Its counts.
-    pub stats: BehaviourCounts,
-}
-
-/// The chance filter's counts for one behaviour.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BehaviourCounts {
-    /// Actions of this behaviour.
-    pub actions: usize,
-    /// Pairs of accounts that shared an item.
-    pub candidate_pairs: usize,
-    /// Pairs below the minimum shared count.
-    pub below_min_count: usize,
-    /// Pairs whose overlap chance explains.
-    pub explained_by_chance: usize,
-    /// Pairs kept.
-    pub kept_pairs: usize,
-    /// Directed edges kept.
-    pub directed_edges: usize,
-    /// log10 of the per-pair significance level used (α / M); `None` when not finite
-    /// (no pair to test), which JSON cannot hold.
-    pub log10_threshold: Option<f64>,
-    /// Near-duplicate texts merged into another text's item (co_tweet only).
-    pub near_duplicates_merged: usize,
-    /// LSH buckets too large to compare, skipped.
-    pub crowded_buckets_skipped: usize,
-    /// Items shared by more accounts than the crowd limit.
-    pub crowd_items_skipped: usize,
+    pub stats: BehaviourStats,
 }
 
 /// What the reader did with one input.
@@ -195,23 +169,6 @@ pub struct ReadSummary {
     pub truncated: bool,
     /// The first skips, described.
     pub skip_samples: Vec<String>,
-}
-
-impl From<&BehaviourStats> for BehaviourCounts {
-    fn from(s: &BehaviourStats) -> Self {
-        BehaviourCounts {
-            actions: s.actions,
-            candidate_pairs: s.candidate_pairs,
-            below_min_count: s.below_min_count,
-            explained_by_chance: s.explained_by_chance,
-            kept_pairs: s.kept_pairs,
-            directed_edges: s.directed_edges,
-            log10_threshold: s.log10_threshold.is_finite().then_some(s.log10_threshold),
-            near_duplicates_merged: s.near_duplicates_merged,
-            crowded_buckets_skipped: s.crowded_buckets_skipped,
-            crowd_items_skipped: s.crowd_items_skipped,
-        }
-    }
 }
 
 impl From<&ReadReport> for ReadSummary {

@@ -11,21 +11,9 @@ pub const PALETTE: [&str; 10] = [
     "#bab0ac",
 ];
 
-/// Escapes text for HTML and SVG content and attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// Escapes text for HTML and SVG content and attributes: the XML escaper, whose
+/// entities HTML5 reads too, and which drops the control characters both forbid.
+pub use scrutineer_core::text::xml_escape as esc;
 
 fn nice_max(v: f64) -> f64 {
     if v <= 0.0 {

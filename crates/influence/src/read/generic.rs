@@ -478,17 +478,11 @@ impl RowMapper for GenericMapper {
             }
             None => false,
         };
-        let kind = explicit.unwrap_or(
-            if flagged || retweeted_id.is_some() || retweeted_account.is_some() || rt_prefix.is_some() {
-                PostKind::Retweet
-            } else if quoted_id.is_some() {
-                PostKind::Quote
-            } else if reply_to_id.is_some() {
-                PostKind::Reply
-            } else {
-                PostKind::Original
-            },
-        );
+        let kind = explicit.unwrap_or(PostKind::from_references(
+            flagged || retweeted_id.is_some() || retweeted_account.is_some() || rt_prefix.is_some(),
+            quoted_id.is_some(),
+            reply_to_id.is_some(),
+        ));
         if kind == PostKind::Retweet && retweeted_account.is_none() {
             retweeted_account = rt_prefix.map(|(h, _)| sub_cow(&text, h));
         }
@@ -531,7 +525,7 @@ impl RowMapper for GenericMapper {
             mentions: mentions.unwrap_or_else(|| owned_cows(ents.mentions)),
             language: row.opt_id(self.at(F::Language)),
             client: row.opt_id(self.at(F::Client)).map(|c| Cow::Owned(strip_html(&c))),
-            account_meta: (meta != AccountMeta::default()).then_some(meta),
+            account_meta: meta.non_empty(),
             text,
         })
     }

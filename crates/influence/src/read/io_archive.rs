@@ -108,16 +108,11 @@ impl RowMapper for IoMapper {
         let quoted_id = row.opt_id(self.quoted);
         let reply_to_id = row.opt_id(self.reply_to);
         let rt_prefix = split_rt_prefix(&text);
-        let kind = if flagged || retweeted_id.is_some() || (self.is_retweet.is_none() && rt_prefix.is_some())
-        {
-            PostKind::Retweet
-        } else if quoted_id.is_some() {
-            PostKind::Quote
-        } else if reply_to_id.is_some() {
-            PostKind::Reply
-        } else {
-            PostKind::Original
-        };
+        let kind = PostKind::from_references(
+            flagged || retweeted_id.is_some() || (self.is_retweet.is_none() && rt_prefix.is_some()),
+            quoted_id.is_some(),
+            reply_to_id.is_some(),
+        );
         if kind == PostKind::Retweet && retweeted_account.is_none() && self.retweet_userid.is_none() {
             // Without the id column, the handle in the prefix is the best there is.
             retweeted_account = rt_prefix.map(|(h, _)| sub_cow(&text, h));
@@ -155,9 +150,7 @@ impl RowMapper for IoMapper {
             location: row.opt(self.location),
             category: None,
         };
-        if meta != AccountMeta::default() {
-            post.account_meta = Some(meta);
-        }
+        post.account_meta = meta.non_empty();
         Ok(post)
     }
 }

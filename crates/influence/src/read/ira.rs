@@ -113,9 +113,7 @@ impl RowMapper for IraMapper {
             category: row.opt(self.category),
             ..AccountMeta::default()
         };
-        if meta != AccountMeta::default() {
-            post.account_meta = Some(meta);
-        }
+        post.account_meta = meta.non_empty();
         Ok(post)
     }
 }

@@ -133,13 +133,7 @@ fn to_post(mut t: Tweet) -> Result<Post, String> {
     let (kind, mut source_tweet, retweeted) = match t.retweeted_status.take() {
         Some(rt) => (PostKind::Retweet, *rt, true),
         None => {
-            let kind = if quoted_id.is_some() {
-                PostKind::Quote
-            } else if reply_to_id.is_some() {
-                PostKind::Reply
-            } else {
-                PostKind::Original
-            };
+            let kind = PostKind::from_references(false, quoted_id.is_some(), reply_to_id.is_some());
             (kind, std::mem::take(&mut t), false)
         }
     };
@@ -186,9 +180,7 @@ fn to_post(mut t: Tweet) -> Result<Post, String> {
         location: user.location.filter(|l| !l.is_empty()),
         category: None,
     };
-    if meta != AccountMeta::default() {
-        post.account_meta = Some(meta);
-    }
+    post.account_meta = meta.non_empty();
     Ok(post)
 }
 

@@ -198,15 +198,7 @@ fn to_post(
     let refs = t.referenced_tweets.take().unwrap_or_default();
     let find = |ty: &str| refs.iter().find(|r| r.ref_type.as_deref() == Some(ty));
     let (retweeted, quoted, replied) = (find("retweeted"), find("quoted"), find("replied_to"));
-    let kind = if retweeted.is_some() {
-        PostKind::Retweet
-    } else if quoted.is_some() {
-        PostKind::Quote
-    } else if replied.is_some() {
-        PostKind::Reply
-    } else {
-        PostKind::Original
-    };
+    let kind = PostKind::from_references(retweeted.is_some(), quoted.is_some(), replied.is_some());
 
     let mut retweeted_account = None;
     let (text, entities) = match retweeted {
@@ -268,9 +260,7 @@ fn to_post(
             location: user.location.filter(|l| !l.is_empty()),
             category: None,
         };
-        if meta != AccountMeta::default() {
-            post.account_meta = Some(meta);
-        }
+        post.account_meta = meta.non_empty();
     }
     Ok(post)
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 
 use crate::util::quiet_in as bin;
-use crate::util::{BallotFiles, reconcile_args};
+use crate::util::{BallotFiles, ROLL_HEADER, reconcile_args, simulate_ballots};
 
 /// (kind, envelope_id, voter_id) of each row; these three fields never hold commas or quotes here.
 fn keys(path: &Path) -> BTreeSet<(String, String, String)> {
@@ -23,23 +23,7 @@ fn keys(path: &Path) -> BTreeSet<(String, String, String)> {
 fn generated_scenario_every_injection_found_and_nothing_else() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    bin(d)
-        .args([
-            "simulate",
-            "ballots",
-            "--seed",
-            "11",
-            "--voters",
-            "30000",
-            "--inject",
-            "12",
-            "--lookalikes",
-            "15",
-            "--out",
-        ])
-        .arg(d.join("in"))
-        .assert()
-        .success();
+    simulate_ballots(d, 30_000, 12, 15, &d.join("in"));
     let mut paths = Vec::new();
     let files = BallotFiles::in_dir(&d.join("in"), true, &mut paths);
     reconcile_args(&mut bin(d), &files, &d.join("out")).assert().success();
@@ -98,7 +82,8 @@ fn hand_written_fixture_rules_lookalikes_totals_and_malformed_rows() {
     let d = dir.path();
     std::fs::write(
         d.join("roll.csv"),
-        "voter_id,status,precinct,ballot_style,address,birth_year,registration_date\n\
+        format!(
+            "{ROLL_HEADER}\
          A,active,P1,S1,1 Main St 27601,1960,2000-01-01\n\
          B,active,P1,S1,2 Main St 27601,1961,2000-01-01\n\
          C,inactive,P1,S1,3 Main St 27601,1962,2000-01-01\n\
@@ -108,7 +93,8 @@ fn hand_written_fixture_rules_lookalikes_totals_and_malformed_rows() {
          G,active,P2,S2,7 Oak St 27602,1966,2000-01-01\n\
          H,active,P2,S2,8 Oak St 27602,1967,2000-01-01\n\
          I,active,P2,S2,9 Oak St 27602,1968,2000-01-01\n\
-         J,active,P1,S1,10 Main St 27601,1969,2000-01-01\n",
+         J,active,P1,S1,10 Main St 27601,1969,2000-01-01\n"
+        ),
     )
     .expect("roll");
     std::fs::write(

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use crate::util::csv_records as rows;
 use crate::util::quiet_in as bin;
-use crate::util::{BallotFiles, reconcile_args};
+use crate::util::{BallotFiles, ROLL_HEADER, reconcile_args};
 
 fn reconcile(d: &Path, layout: &str, checkins: Option<&str>) {
     let mut c = bin(d);
@@ -42,12 +42,14 @@ fn return_scans_match_envelopes_by_intelligent_mail_barcode() {
     let d = dir.path();
     std::fs::write(
         d.join("roll.csv"),
-        "voter_id,status,precinct,ballot_style,address,birth_year,registration_date\n\
+        format!(
+            "{ROLL_HEADER}\
          A,active,P1,S1,1 Main St 27601,1960,2000-01-01\n\
          B,active,P1,S1,2 Main St 27601,1961,2000-01-01\n\
          C,active,P1,S1,3 Main St 27601,1962,2000-01-01\n\
          D,active,P1,S1,4 Main St 27601,1963,2000-01-01\n\
-         E,active,P1,S1,5 Main St 27601,1964,2000-01-01\n",
+         E,active,P1,S1,5 Main St 27601,1964,2000-01-01\n"
+        ),
     )
     .expect("roll");
     std::fs::write(

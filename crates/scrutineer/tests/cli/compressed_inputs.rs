@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
-use crate::util::{BallotFiles, gzip, reconcile_args};
+use crate::util::{BallotFiles, gzip, reconcile_args, simulate_ballots};
 
 fn bin(dir: &Path) -> Command {
     let mut c = Command::cargo_bin("scrutineer").expect("binary");
@@ -39,23 +39,7 @@ fn compressed_copy(plain: &Path, ext: &str) -> PathBuf {
 /// injected rule findings and look-alikes.
 fn scenario(d: &Path) -> PathBuf {
     let scenario_dir = d.join("scenario");
-    bin(d)
-        .args([
-            "simulate",
-            "ballots",
-            "--seed",
-            "11",
-            "--voters",
-            "3000",
-            "--inject",
-            "4",
-            "--lookalikes",
-            "4",
-        ])
-        .arg("--out")
-        .arg(&scenario_dir)
-        .assert()
-        .success();
+    simulate_ballots(d, 3_000, 4, 4, &scenario_dir);
     scenario_dir
 }
 

@@ -498,13 +498,6 @@ fn a_ledger_re_signed_with_a_stolen_key_fails_against_an_earlier_witness() {
 
 /// RFC 9162 2.1.3.2, written independently of the code under test.
 fn verify_inclusion(index: u64, size: u64, leaf: [u8; 32], path: &[[u8; 32]], root: [u8; 32]) -> bool {
-    let node = |l: &[u8; 32], r: &[u8; 32]| -> [u8; 32] {
-        let mut h = Sha256::new();
-        h.update([1u8]);
-        h.update(l);
-        h.update(r);
-        h.finalize().into()
-    };
     if index >= size {
         return false;
     }
@@ -514,13 +507,13 @@ fn verify_inclusion(index: u64, size: u64, leaf: [u8; 32], path: &[[u8; 32]], ro
             return false;
         }
         if fnode & 1 == 1 || fnode == snode {
-            r = node(p, &r);
+            r = node_hash(p, &r);
             while fnode & 1 == 0 && fnode != 0 {
                 fnode >>= 1;
                 snode >>= 1;
             }
         } else {
-            r = node(&r, p);
+            r = node_hash(&r, p);
         }
         fnode >>= 1;
         snode >>= 1;

@@ -105,3 +105,19 @@ pub fn reconcile_args<'c>(cmd: &'c mut Command, files: &BallotFiles<'_>, out: &P
     }
     cmd
 }
+
+/// The header of a voter roll as the fixtures write it.
+pub const ROLL_HEADER: &str = "voter_id,status,precinct,ballot_style,address,birth_year,registration_date\n";
+
+/// Writes a simulated jurisdiction (`simulate ballots`) with `inject` findings of each
+/// rule and `lookalikes` legitimate look-alikes of each into `out`, run in `dir`.
+pub fn simulate_ballots(dir: &Path, voters: u32, inject: u32, lookalikes: u32, out: &Path) {
+    quiet_in(dir)
+        .args(["simulate", "ballots", "--seed", "11"])
+        .args(["--voters", &voters.to_string(), "--inject", &inject.to_string()])
+        .args(["--lookalikes", &lookalikes.to_string()])
+        .arg("--out")
+        .arg(out)
+        .assert()
+        .success();
+}
