@@ -50,7 +50,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use scrutineer_core::{Engine, Severity};
-use scrutineer_store::{FindingFilter, OnDisk, Store};
+use scrutineer_store::{FindingFilter, OnDisk, RunRecord, Store};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -702,21 +702,13 @@ struct RunsQuery {
 async fn runs(
     State(st): State<Shared>,
     ApiQuery(q): ApiQuery<RunsQuery>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<Vec<RunRecord>>, ApiError> {
     let engine = q
         .engine
         .as_deref()
         .map(|e| e.parse::<Engine>().map_err(|_| ApiError::BadRequest(format!("unknown engine '{e}'"))))
         .transpose()?;
-    let runs = read(&st, move |s| Ok(s.runs(engine)?)).await?;
-    let runs: Vec<serde_json::Value> = runs
-        .into_iter()
-        .map(|r| {
-            serde_json::json!({"id": r.id, "engine": r.engine.as_str(), "command": r.command,
-                "started_at": r.started_at, "finished_at": r.finished_at, "summary": r.summary})
-        })
-        .collect();
-    Ok(axum::Json(serde_json::Value::Array(runs)))
+    Ok(axum::Json(read(&st, move |s| Ok(s.runs(engine)?)).await?))
 }
 
 async fn stix_infra(State(st): State<Shared>) -> Result<axum::Json<serde_json::Value>, ApiError> {

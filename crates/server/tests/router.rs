@@ -358,3 +358,25 @@ async fn a_sign_in_is_logged_under_its_name() {
     );
     assert!(rows.iter().any(|(a, act, _)| a == "anonymous" && act == "http 401 GET /login"), "{rows:?}");
 }
+
+/// `/api/runs` gives each run's summary with the layout version it was written in, so
+/// that a script reading the API can tell layouts apart as the dashboard does.
+#[tokio::test]
+async fn runs_carry_their_summary_version() {
+    let fx = fixture(RefusedLogLimit::default());
+    let other = Store::open(&fx.store_path).expect("another writer");
+    let run = other.begin_run(Engine::Infra, "infra scan old.log").expect("run");
+    let mut unversioned = infra_summary(3);
+    unversioned.version = None;
+    other.finish_run(run, &unversioned).expect("finish");
+    let resp = get(&fx.state, "/api/runs?engine=infra", Some(&fx.analyst)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let runs: serde_json::Value = serde_json::from_str(&body(resp).await).expect("json");
+    let runs = runs.as_array().expect("an array of runs");
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["engine"], "infra");
+    assert_eq!(runs[0]["summary_version"], infra_summary(1).version.expect("current version"));
+    assert_eq!(runs[0]["summary"]["records"], 10);
+    assert_eq!(runs[1]["command"], "infra scan old.log");
+    assert!(runs[1]["summary_version"].is_null(), "{}", runs[1]);
+}

@@ -46,9 +46,9 @@ pub enum StoreError {
     Gone { path: PathBuf, problem: String },
     #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
-    #[error("store holds a malformed {column} for finding {id}: {source}")]
+    #[error("store holds a malformed {column} for {id}: {source}")]
     Corrupt { id: String, column: &'static str, source: serde_json::Error },
-    #[error("store holds an unknown {column} '{value}' for finding {id}")]
+    #[error("store holds an unknown {column} '{value}' for {id}")]
     UnknownValue { id: String, column: &'static str, value: String },
 }
 
@@ -113,8 +113,8 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// A run of one engine command, recorded so that every finding can be traced to the
-/// invocation that produced it.
-#[derive(Debug, Clone, PartialEq)]
+/// invocation that produced it. Serialised as it is for the server's `/api/runs`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunRecord {
     pub id: i64,
     pub engine: Engine,
@@ -443,7 +443,11 @@ impl Store {
                 command,
                 started_at: parse_time(&started).unwrap_or_default(),
                 finished_at: finished.as_deref().and_then(parse_time),
-                summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
+                summary: serde_json::from_str(&summary).map_err(|source| StoreError::Corrupt {
+                    id: format!("run {id}"),
+                    column: "summary",
+                    source,
+                })?,
                 summary_version,
             });
         }
@@ -542,12 +546,12 @@ impl Store {
         for row in rows {
             let (e, s, n) = row?;
             let engine = e.parse::<Engine>().map_err(|err| StoreError::UnknownValue {
-                id: "counts".into(),
+                id: "the finding counts".into(),
                 column: "engine",
                 value: err.value,
             })?;
             let severity = s.parse::<Severity>().map_err(|err| StoreError::UnknownValue {
-                id: "counts".into(),
+                id: "the finding counts".into(),
                 column: "severity",
                 value: err.value,
             })?;
@@ -630,19 +634,21 @@ fn row_to_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawFinding> {
 impl RawFinding {
     fn into_finding(self) -> Result<Finding> {
         let engine = self.engine.parse::<Engine>().map_err(|e| StoreError::UnknownValue {
-            id: self.id.clone(),
+            id: format!("finding {}", self.id),
             column: "engine",
             value: e.value,
         })?;
         let severity = self.severity.parse::<Severity>().map_err(|e| StoreError::UnknownValue {
-            id: self.id.clone(),
+            id: format!("finding {}", self.id),
             column: "severity",
             value: e.value,
         })?;
-        let techniques: Vec<Technique> = serde_json::from_str(&self.techniques)
-            .map_err(|source| StoreError::Corrupt { id: self.id.clone(), column: "techniques", source })?;
-        let evidence: Vec<Evidence> = serde_json::from_str(&self.evidence)
-            .map_err(|source| StoreError::Corrupt { id: self.id.clone(), column: "evidence", source })?;
+        let techniques: Vec<Technique> = serde_json::from_str(&self.techniques).map_err(|source| {
+            StoreError::Corrupt { id: format!("finding {}", self.id), column: "techniques", source }
+        })?;
+        let evidence: Vec<Evidence> = serde_json::from_str(&self.evidence).map_err(|source| {
+            StoreError::Corrupt { id: format!("finding {}", self.id), column: "evidence", source }
+        })?;
         let time_span = match (
             self.span_start.as_deref().and_then(parse_time),
             self.span_end.as_deref().and_then(parse_time),
@@ -748,6 +754,19 @@ mod tests {
         let run = store.latest_finished_run(Engine::Infra).expect("runs").expect("the old run");
         assert_eq!(run.summary_version, None);
         assert_eq!(run.summary["records"], 4);
+    }
+
+    #[test]
+    fn a_run_summary_that_is_not_json_is_an_error_naming_the_run() {
+        let store = Store::open_in_memory().expect("open");
+        let run = store.begin_run(Engine::Infra, "infra scan x.log").expect("run");
+        store
+            .conn
+            .execute("UPDATE runs SET summary = '{\"records\": 4' WHERE id = ?1", [run])
+            .expect("corrupt");
+        let err = store.runs(None).expect_err("a truncated summary is not read as empty");
+        assert!(err.to_string().contains(&format!("malformed summary for run {run}")), "{err}");
+        assert!(store.latest_finished_run(Engine::Infra).is_err());
     }
 
     #[test]

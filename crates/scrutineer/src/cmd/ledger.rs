@@ -357,12 +357,12 @@ fn append_cmd(
 ) -> anyhow::Result<()> {
     let signer = signer(ctx, path, key)?;
     let mut l = open_for_append(ctx, path, signer, fsync, key)?;
-    let reader: Box<dyn BufRead> = if input.as_os_str() == "-" {
+    // Standard input is a live stream whose producer waits for each `ack`: it is read as
+    // it comes, never held back to sniff a compression. A file may be gzip or zstd.
+    let reader: Box<dyn BufRead> = if scrutineer_core::input::is_stdin(input) {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::io::BufReader::new(
-            std::fs::File::open(input).with_context(|| format!("opening {}", input.display()))?,
-        ))
+        Box::new(scrutineer_core::input::open(input)?)
     };
     let out = std::io::stdout();
     let mut pending = Vec::new();

@@ -1,4 +1,4 @@
-//! End-to-end: `ballots reconcile` and the `audit` commands read gzip and zstd inputs
+//! End-to-end: `ballots reconcile`, the `audit` commands and `ledger append` read gzip and zstd inputs
 //! (told apart by their first bytes, not their names) and write exactly what they write
 //! for the plain files. Every fixture is written here.
 
@@ -170,5 +170,37 @@ fn audit_cvr_reads_gzip_and_zstd_raire_files_as_the_plain_file() {
     assert!(expected.iter().all(|c| c["ballots"].as_u64().is_some_and(|n| n > 0)), "{expected:?}");
     for ext in ["gz", "zst"] {
         assert_eq!(check(&compressed_copy(&plain, ext)), expected, "{ext}");
+    }
+}
+
+/// `ledger append` of a compressed file appends its lines, not its compressed bytes: two
+/// ledgers, one from the plain file and one from each compressed copy, hold the same
+/// entries.
+#[test]
+fn ledger_append_reads_compressed_files_as_their_lines() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let plain = d.join("entries.txt");
+    let text: String = (0..40).map(|i| format!("entry {i} {}\n", "é".repeat(i % 7))).collect();
+    std::fs::write(&plain, &text).expect("plain");
+    let entries_of = |input: &Path, name: &str| -> String {
+        let store = d.join(format!("{name}.db"));
+        let mut c = Command::cargo_bin("scrutineer").expect("binary");
+        c.arg("--store").arg(&store).arg("--quiet").args(["ledger", "append"]).arg(input).assert().success();
+        let out = Command::cargo_bin("scrutineer")
+            .expect("binary")
+            .arg("--store")
+            .arg(&store)
+            .args(["ledger", "entries"])
+            .output()
+            .expect("entries");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).expect("utf8")
+    };
+    let want = entries_of(&plain, "plain");
+    assert_eq!(want.lines().count(), 40);
+    assert!(want.contains("entry 39 ééééé"), "{want}");
+    for ext in ["gz", "zst"] {
+        assert_eq!(entries_of(&compressed_copy(&plain, ext), ext), want, "{ext}");
     }
 }
