@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use scrutineer_core::{Engine, Finding, Severity};
+use scrutineer_simulate::score::ExerciseScore;
 
 pub use crate::input::{InputError, LatestRuns, StoreContents, read_store};
 use crate::svg::{NetNode, esc};
@@ -41,7 +42,7 @@ pub struct ReportInput {
     /// The latest run of each engine.
     pub runs: LatestRuns,
     /// The demo's score against its ground truth, when the report follows a demo.
-    pub exercise: Option<serde_json::Value>,
+    pub exercise: Option<ExerciseScore>,
 }
 
 /// How the page is rendered: as a file (the default) or as the server's live dashboard.
@@ -223,53 +224,49 @@ fn overview(h: &mut String, input: &ReportInput) {
     h.push_str("</section>");
 }
 
-fn exercise(h: &mut String, x: &serde_json::Value) {
+fn exercise(h: &mut String, x: &ExerciseScore) {
     h.push_str("<h3>Exercise: injected versus found</h3><table><tr><th>engine</th><th>injected</th><th>found</th><th>false alarms</th></tr>");
-    let ops = x["operations"].as_array().cloned().unwrap_or_default();
-    let injected: u64 = ops.iter().map(|o| o["accounts"].as_u64().unwrap_or(0)).sum();
-    let found: u64 = ops.iter().map(|o| o["found"].as_u64().unwrap_or(0)).sum();
+    let (injected, found) = x.operation_accounts();
     let _ = write!(
         h,
         "<tr><td>influence</td><td>{} operations, {injected} accounts</td><td>{found} accounts in detected networks</td><td>{} of {} organic accounts</td></tr>",
-        ops.len(),
-        x["organic_in_networks"],
-        x["organic_accounts"]
+        x.operations.len(),
+        x.organic_in_networks,
+        x.organic_accounts
     );
     let _ = write!(
         h,
         "<tr><td>infrastructure</td><td>1 campaign ({} addresses, {} offices), ramping up</td><td>campaign {} ({} addresses, {} offices); ramp-up {}</td><td>{} innocent addresses</td></tr>",
-        x["campaign_sources"],
-        x["campaign_offices"].as_array().map_or(0, Vec::len),
-        yes(x["campaign_found"].as_bool()),
-        x["campaign_sources_found"],
-        x["campaign_offices_found"].as_array().map_or(0, Vec::len),
-        yes(x["ramp_up_found"].as_bool()),
-        x["innocent_sources_flagged"]
+        x.campaign_sources,
+        x.campaign_offices.len(),
+        yes(x.campaign_found),
+        x.campaign_sources_found,
+        x.campaign_offices_found.len(),
+        yes(x.ramp_up_found),
+        x.innocent_sources_flagged
     );
-    let kinds = x["ballots_injected"].as_object().cloned().unwrap_or_default();
-    let (bi, bf): (u64, u64) = kinds
-        .values()
-        .fold((0, 0), |acc, v| (acc.0 + v[0].as_u64().unwrap_or(0), acc.1 + v[1].as_u64().unwrap_or(0)));
+    let (bi, bf) = x.ballot_items();
     let _ = write!(
         h,
         "<tr><td>ballots</td><td>{bi} items of {} kinds</td><td>{bf}</td><td>{} findings</td></tr>",
-        kinds.len(),
-        x["ballots_false"]
+        x.ballots_injected.len(),
+        x.ballots_false
     );
-    for a in x["audit"].as_array().cloned().unwrap_or_default() {
+    for a in &x.audit {
+        let decision = if a.decision == "stop" { "outcome confirmed".to_owned() } else { esc(&a.decision) };
         let _ = write!(
             h,
             "<tr><td>audit</td><td>{}</td><td>{} after {} ballots</td><td></td></tr>",
-            esc(a["contest"].as_str().unwrap_or("")),
-            if a["decision"] == "stop" { "outcome confirmed" } else { a["decision"].as_str().unwrap_or("") },
-            if a["confirmed_after"].is_null() { &a["ballots_examined"] } else { &a["confirmed_after"] }
+            esc(&a.contest),
+            decision,
+            a.confirmed_after.unwrap_or(a.ballots_examined)
         );
     }
     h.push_str("</table>");
 }
 
-fn yes(b: Option<bool>) -> &'static str {
-    if b == Some(true) { r#"<span class="ok">found</span>"# } else { r#"<span class="bad">missed</span>"# }
+fn yes(b: bool) -> &'static str {
+    if b { r#"<span class="ok">found</span>"# } else { r#"<span class="bad">missed</span>"# }
 }
 
 fn no_run(h: &mut String, engine: &str, cmd: &str) {

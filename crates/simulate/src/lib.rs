@@ -6,12 +6,15 @@
 //! - [`infra`]: access logs of county election websites with one actor's campaign.
 //! - [`count`]: cast-vote records, the paper ballots behind them and reported results.
 //! - [`social`]: organic social-media traffic with injected influence operations.
+//! - [`score`]: what the engines found against the ground truth, as `scrutineer demo`
+//!   writes it for the report.
 
 pub mod ballots;
 pub mod count;
 pub mod infra;
 mod nc_counties;
 mod rng;
+pub mod score;
 pub mod social;
 
 pub use rng::mix;

@@ -16,7 +16,8 @@ use anyhow::{Context as _, bail};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scrutineer_audit::{AuditDecision, ContestSummary};
 use scrutineer_core::Finding;
-use serde::Serialize;
+use scrutineer_simulate::count::ContestTruth;
+use scrutineer_simulate::score::{AuditOutcome, ExerciseScore, OperationScore};
 
 use crate::ui::{Context, outln};
 
@@ -390,19 +391,6 @@ fn reconcile_ballots(st: &mut Stages, store: &Path, season: &Season) -> anyhow::
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct AuditOutcome {
-    pub contest: String,
-    pub decision: String,
-    pub ballots_examined: u64,
-    pub measured_risk: f64,
-    pub reported_winners: Vec<String>,
-    pub hand_count_winners: Vec<String>,
-    /// Ballots examined when the contest first met its risk limit (confirmed).
-    pub confirmed_after: Option<u64>,
-    pub rounds: usize,
-}
-
 /// Runs the audit in rounds: the first round draws the estimated sample size, each later
 /// round three times as many, the last every ballot (a full hand count).
 fn audit_count(st: &mut Stages, store: &Path, count: &Path, seed: u64) -> anyhow::Result<Vec<AuditOutcome>> {
@@ -572,32 +560,6 @@ fn read_paper(path: &Path) -> anyhow::Result<Paper> {
 // ---------------------------------------------------------------------------------------
 // Scoring against the ground truth.
 
-#[derive(Debug, Clone, Serialize)]
-pub struct OperationScore {
-    pub operation: String,
-    pub tactic: String,
-    pub accounts: usize,
-    pub found: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Score {
-    pub operations: Vec<OperationScore>,
-    pub organic_accounts: usize,
-    pub organic_in_networks: usize,
-    pub campaign_found: bool,
-    pub campaign_sources: usize,
-    pub campaign_sources_found: usize,
-    pub campaign_offices: Vec<String>,
-    pub campaign_offices_found: Vec<String>,
-    pub ramp_up_found: bool,
-    pub innocent_sources_flagged: usize,
-    pub ballots_injected: BTreeMap<String, (usize, usize)>,
-    pub ballots_false: usize,
-    pub audit: Vec<AuditOutcome>,
-    pub audit_truth: Vec<serde_json::Value>,
-}
-
 fn csv_rows(path: &Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
     let mut r = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
     let headers = r.headers().with_context(|| format!("reading {}", path.display()))?.clone();
@@ -609,14 +571,16 @@ fn csv_rows(path: &Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
     Ok(out)
 }
 
-fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<Score> {
+fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<ExerciseScore> {
     let influence = score_influence(dir)?;
     let infra = score_infra(dir)?;
     let (ballots_injected, ballots_false) = score_ballots(dir)?;
-    let audit_truth: Vec<serde_json::Value> = serde_json::from_str(
+    let audit_truth: Vec<ContestTruth> = serde_json::from_str(
         &std::fs::read_to_string(dir.join("count/truth.json")).context("reading count/truth.json")?,
-    )?;
-    Ok(Score {
+    )
+    .context("reading count/truth.json")?;
+    Ok(ExerciseScore {
+        version: ExerciseScore::VERSION,
         operations: influence.operations,
         organic_accounts: influence.organic_accounts,
         organic_in_networks: influence.organic_in_networks,
@@ -785,7 +749,7 @@ fn active_accounts(posts: &Path) -> anyhow::Result<BTreeSet<String>> {
     Ok(out)
 }
 
-fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) -> std::io::Result<()> {
+fn print_summary(s: &ExerciseScore, secs: f64, report: &Path, dir: &Path) -> std::io::Result<()> {
     let mark = |ok: bool| if ok { "found " } else { "MISSED" };
     outln!("Election-season exercise finished in {secs:.1} s\n")?;
     outln!("Influence operations (injected → placed in a detected network):")?;
@@ -824,8 +788,8 @@ fn print_summary(s: &Score, secs: f64, report: &Path, dir: &Path) -> std::io::Re
     outln!("  false alarms: {} findings outside the injected set", s.ballots_false)?;
     outln!("\nRisk-limiting audit of the count:")?;
     for a in &s.audit {
-        let truth = s.audit_truth.iter().find(|t| t["contest"] == a.contest.as_str());
-        let altered = truth.is_some_and(|t| t["true_winner"] != t["reported_winner"]);
+        let truth = s.audit_truth.iter().find(|t| t.contest == a.contest);
+        let altered = truth.is_some_and(|t| t.true_winner != t.reported_winner);
         let examined = a.confirmed_after.unwrap_or(a.ballots_examined);
         let verdict = match (a.decision.as_str(), altered) {
             ("stop", false) => "confirmed the reported winner (correct)".to_owned(),

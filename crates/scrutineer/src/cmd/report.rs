@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use scrutineer_report::{ReportInput, StoreContents, read_store, render};
+use scrutineer_simulate::score::ExerciseScore;
 
 use crate::ui::{Context, outln};
 
@@ -40,9 +41,9 @@ fn write(ctx: &Context, out: &Path, title: &str, demo_dir: Option<&Path>) -> any
     let exercise = demo_dir
         .map(|d| d.join("score.json"))
         .filter(|p| p.exists())
-        .map(|p| -> anyhow::Result<serde_json::Value> {
+        .map(|p| -> anyhow::Result<ExerciseScore> {
             let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-            serde_json::from_str(&text).with_context(|| format!("{} is not JSON", p.display()))
+            ExerciseScore::from_json(&text).with_context(|| format!("reading {}", p.display()))
         })
         .transpose()?;
     let input = ReportInput {
