@@ -4,20 +4,7 @@
 use proptest::prelude::*;
 use scrutineer_audit::{alpha_pvalues, pair_test};
 
-/// splitmix64: a small deterministic generator so each case is reproducible.
-struct Rng(scrutineer_core::splitmix::SplitMix64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(scrutineer_core::splitmix::SplitMix64::new(seed))
-    }
-    fn next(&mut self) -> u64 {
-        self.0.next_u64()
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use scrutineer_core::splitmix::SplitMix64 as Rng;
 
 /// One BRAVO audit with replacement of a population where the reported winner truly has
 /// `true_w` of `n` ballots (the rest for the loser); reported shares `rep_w : rep_l`.

@@ -37,6 +37,12 @@ impl SplitMix64 {
         self.state = self.state.wrapping_add(GOLDEN_GAMMA);
         out
     }
+
+    /// A number below `n` (which must not be 0), by the remainder: biased by at most
+    /// `n / 2^64`, which no simulation here can see.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
 }
 
 #[cfg(test)]

@@ -11,20 +11,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use scrutineer_influence::{Corpus, Post, PostKind, ScanParams, StateMediaList, analyse};
 use std::collections::BTreeSet;
 
-/// A small deterministic generator (SplitMix64), so the background is the same every run.
-struct Rng(scrutineer_core::splitmix::SplitMix64);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        Rng(scrutineer_core::splitmix::SplitMix64::new(seed))
-    }
-    fn next(&mut self) -> u64 {
-        self.0.next_u64()
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use scrutineer_core::splitmix::SplitMix64 as Rng;
 
 const DAY: i64 = 86_400;
 const T0: i64 = 1_725_148_800; // 2024-09-01 00:00 UTC
@@ -172,7 +159,7 @@ fn share_button_readers_are_not_placed_and_a_team_repeating_it_is() {
         for k in 0..n {
             let account = format!("reader{}", (k * 3 + h as u64) % 26);
             let t = T0 + day * DAY + 15 * 3600 + r.below(3600) as i64;
-            pattern.push(share(&account, t, headlines[h], r.next()));
+            pattern.push(share(&account, t, headlines[h], r.next_u64()));
             readers.push(account);
         }
     }
@@ -186,12 +173,17 @@ fn share_button_readers_are_not_placed_and_a_team_repeating_it_is() {
     let mut pattern = Vec::new();
     for k in 0..300u64 {
         let t = T0 + r.below(14 * DAY as u64) as i64;
-        pattern.push(share(&format!("fan{}", r.below(80)), t, &headline(1000 + k), r.next()));
+        pattern.push(share(&format!("fan{}", r.below(80)), t, &headline(1000 + k), r.next_u64()));
     }
     for item in 0..24i64 {
         let t = T0 + (1 + item / 3) * DAY + 10 * 3600 + (item % 3) * 3 * 3600;
         for (k, a) in team.iter().enumerate() {
-            pattern.push(share(a, t + 60 * k as i64 + r.below(120) as i64, &headline(item as u64), r.next()));
+            pattern.push(share(
+                a,
+                t + 60 * k as i64 + r.below(120) as i64,
+                &headline(item as u64),
+                r.next_u64(),
+            ));
         }
     }
     assert_team_placed(pattern, &team, "share button, team");
@@ -201,7 +193,7 @@ fn share_button_readers_are_not_placed_and_a_team_repeating_it_is() {
 fn app_template_users_are_not_placed_and_a_team_repeating_it_is() {
     let mut r = Rng::new(12);
     let template = |a: &str, t: i64, creator: &str, r: &mut Rng| {
-        let link = format!("https://t.co/{:010x}", r.next());
+        let link = format!("https://t.co/{:010x}", r.next_u64());
         original(a, t, &format!("Check out {creator}'s video! #TikTok {link}"), &[&link], &["TikTok"])
     };
     let mut pattern = Vec::new();
