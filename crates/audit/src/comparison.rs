@@ -280,6 +280,21 @@ impl AuditedContest {
         diluted_margin(self.min_margin, self.universe_cards)
     }
 
+    /// Sets the winners (the `vote_for` highest tallies; ties broken by name) and the
+    /// smallest winner-loser margin (0 when every choice wins).
+    fn decide_winners(&mut self) {
+        let mut ranked: Vec<(&String, u64)> = self.tallies.iter().map(|(k, v)| (k, *v)).collect();
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let k = self.vote_for.max(1) as usize;
+        let (winners, margin) = if ranked.len() > k {
+            (ranked[..k].iter().map(|(n, _)| (*n).clone()).collect(), ranked[k - 1].1 - ranked[k].1)
+        } else {
+            (ranked.iter().map(|(n, _)| (*n).clone()).collect(), 0)
+        };
+        self.winners = winners;
+        self.min_margin = margin;
+    }
+
     fn losers(&self) -> Vec<&str> {
         self.tallies.keys().map(String::as_str).filter(|c| !self.winners.iter().any(|w| w == c)).collect()
     }
@@ -1198,16 +1213,7 @@ fn tabulate(
         if params.universe == Universe::CardStyle {
             c.universe_cards = c.contest_cards;
         }
-        let mut ranked: Vec<(&String, u64)> = c.tallies.iter().map(|(k, v)| (k, *v)).collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let k = c.vote_for.max(1) as usize;
-        if ranked.len() > k {
-            c.winners = ranked[..k].iter().map(|(n, _)| (*n).clone()).collect();
-            c.min_margin = ranked[k - 1].1 - ranked[k].1;
-        } else {
-            c.winners = ranked.iter().map(|(n, _)| (*n).clone()).collect();
-            c.min_margin = 0;
-        }
+        c.decide_winners();
         c.targeted =
             if params.targets.is_empty() { c.min_margin > 0 } else { params.targets.contains(&c.name) };
     }
@@ -1627,4 +1633,102 @@ pub fn colorado_comparison_discrepancies(
         }
     }
     Ok(out)
+}
+
+/// A contest's reported outcome from Colorado's published canvass: the statewide
+/// tabulation (`tabulate.csv`: `contest_name,choice,votes`), the counties each contest
+/// appears in (`contests_by_county.csv`) and the cards per county in the CVR files
+/// (`batch_count_comparison.csv`: `county_name,count_per_cvr_file`). `vote_for` gives
+/// each contest's winners allowed; contests not in it are left out. Each contest's
+/// universe is every card of its counties (ColoradoRLA's `ballot_card_count`).
+pub fn colorado_canvass(
+    tabulate: &Path,
+    contests_by_county: &Path,
+    batch_counts: &Path,
+    vote_for: &BTreeMap<String, u64>,
+) -> Result<Vec<AuditedContest>> {
+    let rows = |path: &Path, names: &[&str]| -> Result<Vec<(u64, Vec<String>)>> {
+        let mut reader = csv::Reader::from_reader(open_lines(path)?);
+        let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
+        let cols = Columns::new(path, &headers);
+        let idx: Vec<usize> = names.iter().map(|n| cols.require(n)).collect::<Result<_>>()?;
+        let mut out = Vec::new();
+        for rec in reader.records() {
+            let r = rec.map_err(|e| csv_err(path, e))?;
+            let line = r.position().map(|p| p.line()).unwrap_or(0);
+            out.push((line, idx.iter().map(|&i| r.get(i).unwrap_or("").trim().to_owned()).collect()));
+        }
+        Ok(out)
+    };
+    let mut cards: BTreeMap<String, u64> = BTreeMap::new();
+    for (line, r) in rows(batch_counts, &["county_name", "count_per_cvr_file"])? {
+        let n: u64 = r[1].parse().map_err(|e: std::num::ParseIntError| {
+            AuditError::field(batch_counts, line, "count_per_cvr_file", &r[1], e.to_string())
+        })?;
+        *cards.entry(r[0].clone()).or_default() += n;
+    }
+    let mut counties: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (_, r) in rows(contests_by_county, &["county_name", "contest_name"])? {
+        counties.entry(r[1].clone()).or_default().insert(r[0].clone());
+    }
+    let mut tallies: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+    for (line, r) in rows(tabulate, &["contest_name", "choice", "votes"])? {
+        let n: u64 = r[2].parse().map_err(|e: std::num::ParseIntError| {
+            AuditError::field(tabulate, line, "votes", &r[2], e.to_string())
+        })?;
+        *tallies.entry(r[0].clone()).or_default().entry(r[1].clone()).or_default() += n;
+    }
+    let mut out = Vec::new();
+    for (name, &k) in vote_for {
+        let js: Vec<String> = counties.get(name).map(|s| s.iter().cloned().collect()).unwrap_or_default();
+        let universe = js.iter().map(|j| cards.get(j).copied().unwrap_or(0)).sum();
+        let mut c = AuditedContest {
+            name: name.clone(),
+            vote_for: k,
+            tallies: tallies.get(name).cloned().unwrap_or_default(),
+            winners: Vec::new(),
+            min_margin: 0,
+            jurisdictions: js,
+            universe_cards: universe,
+            contest_cards: 0,
+            targeted: true,
+            sample_size: 0,
+        };
+        c.decide_winners();
+        out.push(c);
+    }
+    Ok(out)
+}
+
+/// A contest's report row before any card is audited: Colorado's first-round
+/// (optimistic) sample size at `risk_limit` and `gamma`.
+pub fn canvass_row(c: &AuditedContest, risk_limit: f64, gamma: f64) -> ContestReportRow {
+    let optimistic = optimistic_samples(risk_limit, c.diluted_margin(), gamma, Discrepancies::default());
+    ContestReportRow {
+        contest_name: c.name.clone(),
+        audit_reason: String::new(),
+        random_audit_status: if c.tallies.len() as u64 <= c.vote_for {
+            "not_auditable"
+        } else {
+            "not_started"
+        }
+        .into(),
+        winners_allowed: c.vote_for,
+        ballot_card_count: c.universe_cards,
+        contest_ballot_card_count: c.contest_cards,
+        winners: c.winners.iter().map(|w| format!("\"{w}\"")).collect::<Vec<_>>().join(","),
+        min_margin: c.min_margin,
+        risk_limit,
+        audited_sample_count: 0,
+        two_vote_over_count: 0,
+        one_vote_over_count: 0,
+        one_vote_under_count: 0,
+        two_vote_under_count: 0,
+        disagreement_count: 0,
+        other_count: 0,
+        gamma,
+        overstatements: 0,
+        optimistic_samples_to_audit: optimistic,
+        estimated_samples_to_audit: optimistic,
+    }
 }

@@ -60,8 +60,9 @@ pub use comparison::{
     AuditedContest, COMPARISON_STATE_VERSION, CardReading, CardView, ComparisonAudit, ComparisonDecision,
     ComparisonParams, ComparisonStatus, ContestDef, ContestReportRow, CvrCard, CvrSet, DrawnCard,
     Jurisdiction, JurisdictionFiles, LocatedReading, ManifestBatch, RetrievalRow, Round, SeedCeremony,
-    Universe, card_discrepancy, colorado_comparison_discrepancies, read_ballot_manifest, read_jurisdictions,
-    read_readings, retrieval_html, write_report_csv, write_retrieval_csv,
+    Universe, canvass_row, card_discrepancy, colorado_canvass, colorado_comparison_discrepancies,
+    read_ballot_manifest, read_jurisdictions, read_readings, retrieval_html, write_report_csv,
+    write_retrieval_csv,
 };
 pub use dominion::{
     Card, CardContest, CsvCheck, CsvContest, CsvExport, CsvRecord, CvrExport, DominionManifests, HashCheck,

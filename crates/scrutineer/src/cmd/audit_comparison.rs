@@ -120,6 +120,29 @@ pub enum ComparisonCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Recompute each contest's winners, smallest margin and card universe from Colorado's
+    /// published canvass, with Colorado's first-round sample size (no discrepancies).
+    ColoradoCanvass {
+        /// Statewide `tabulate.csv` (contest_name,choice,votes).
+        #[arg(long)]
+        tabulate: PathBuf,
+        /// `contests_by_county.csv`.
+        #[arg(long)]
+        contests_by_county: PathBuf,
+        /// `batch_count_comparison.csv` (cards per county in the CVR files).
+        #[arg(long)]
+        batch_counts: PathBuf,
+        /// A round `contest.csv`: the contests to cover and their winners allowed.
+        #[arg(long)]
+        contests: PathBuf,
+        #[arg(long, default_value_t = 0.03)]
+        risk_limit: f64,
+        #[arg(long, default_value_t = 1.03905)]
+        gamma: f64,
+        /// CSV output in contest.csv's columns.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Count discrepancies per contest in Colorado's published contestComparison.csv.
     ColoradoDiscrepancies {
         /// The round's `contestComparison.csv`.
@@ -263,6 +286,33 @@ pub fn run(ctx: &Context, cmd: ComparisonCommand) -> anyhow::Result<()> {
             audit::write_report_csv(std::io::BufWriter::new(f), &a.report())
                 .with_context(|| format!("writing {}", out.display()))?;
             ctx.note(format!("wrote {}", out.display()));
+            Ok(())
+        }
+        ComparisonCommand::ColoradoCanvass {
+            tabulate,
+            contests_by_county,
+            batch_counts,
+            contests,
+            risk_limit,
+            gamma,
+            out,
+        } => {
+            let rows = audit::read_colorado_contests(&contests)
+                .with_context(|| format!("reading {}", contests.display()))?;
+            let vote_for = rows.iter().map(|r| (r.contest_name.clone(), r.winners_allowed)).collect();
+            let canvass = audit::colorado_canvass(&tabulate, &contests_by_county, &batch_counts, &vote_for)?;
+            let by_name: BTreeMap<&str, &audit::AuditedContest> =
+                canvass.iter().map(|c| (c.name.as_str(), c)).collect();
+            // In the round report's order, so that rows line up with the published ones.
+            let report: Vec<audit::ContestReportRow> = rows
+                .iter()
+                .filter_map(|r| by_name.get(r.contest_name.as_str()))
+                .map(|c| audit::canvass_row(c, risk_limit, gamma))
+                .collect();
+            let f = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
+            audit::write_report_csv(std::io::BufWriter::new(f), &report)
+                .with_context(|| format!("writing {}", out.display()))?;
+            ctx.note(format!("{} contests; wrote {}", report.len(), out.display()));
             Ok(())
         }
         ComparisonCommand::ColoradoDiscrepancies { comparison, contests, out } => {
