@@ -620,14 +620,18 @@ impl ComparisonAudit {
         Ok(())
     }
 
-    /// The next round's sample size per contest: Colorado's optimistic size for the
-    /// first round, then its estimated size from the discrepancies seen; contests that
-    /// met the risk limit keep their size; none exceeds its universe.
+    /// The next round's sample size per targeted contest: Colorado's optimistic size for
+    /// the first round, then its estimated size from the discrepancies seen; contests that
+    /// met the risk limit keep their size; none exceeds its universe. Contests not
+    /// targeted are left out: they are audited on the cards the others draw.
     pub fn next_round_sizes(&self) -> BTreeMap<String, u64> {
         let status = self.status();
         let mut out = BTreeMap::new();
         for (c, s) in self.contests.iter().zip(&status) {
-            if !c.targeted || s.decision != ComparisonDecision::Continue {
+            if !c.targeted {
+                continue; // audited on the cards the targeted contests draw
+            }
+            if s.decision != ComparisonDecision::Continue {
                 out.insert(c.name.clone(), c.sample_size);
                 continue;
             }
@@ -641,7 +645,8 @@ impl ComparisonAudit {
         out
     }
 
-    /// Draws the next round to `sizes` (per contest; contests not named keep their size).
+    /// Draws the next round to `sizes` (per contest; targeted contests not named keep their
+    /// size, others are audited opportunistically on the cards drawn).
     /// Re-reads the jurisdictions' files, refusing any whose SHA-256 changed.
     pub fn draw(&mut self, sizes: &BTreeMap<String, u64>) -> Result<Round> {
         let loaded: Vec<LoadedJurisdiction> =
@@ -709,8 +714,10 @@ impl ComparisonAudit {
         let targets: Vec<u64> = self
             .contests
             .iter()
-            .map(|c| {
-                sizes.get(&c.name).copied().unwrap_or(c.sample_size).max(c.sample_size).min(c.universe_cards)
+            .map(|c| match sizes.get(&c.name) {
+                Some(&n) => n.max(c.sample_size).min(c.universe_cards),
+                None if c.targeted => c.sample_size,
+                None => 0,
             })
             .collect();
         let sampler = ConsistentSampler::new(&seed.seed);
@@ -726,6 +733,11 @@ impl ComparisonAudit {
                     .collect()
             })
             .collect();
+        // Contests without a size of their own keep as many smallest tickets as the whole
+        // sample can hold, to find their opportunistic sample afterwards.
+        let total: u64 = targets.iter().sum();
+        let bounds: Vec<u64> = targets.iter().map(|&t| if t > 0 { t } else { total }).collect();
+        let bound = if total > 0 { &bounds[..] } else { &[][..] };
         let mut heaps: Vec<BinaryHeap<Candidate>> = targets.iter().map(|_| BinaryHeap::new()).collect();
         let mut chosen: HashMap<String, (usize, String, CvrCard)> = HashMap::new();
         let mut on_card: Vec<usize> = Vec::new();
@@ -742,7 +754,7 @@ impl ComparisonAudit {
                 Universe::Jurisdiction => on_card
                     .extend((0..self.contests.len()).filter(|&ci| in_jur[ci].contains(&v.jurisdiction))),
             }
-            if on_card.iter().all(|&ci| targets[ci] == 0) {
+            if bound.is_empty() || on_card.iter().all(|&ci| bounds[ci] == 0) {
                 continue;
             }
             let j = &self.jurisdictions[v.jurisdiction].name;
@@ -751,18 +763,18 @@ impl ComparisonAudit {
             scratch.clear();
             let mut keep = false;
             for &ci in &on_card {
-                let n = targets[ci] as usize;
+                let n = bounds[ci] as usize;
                 if n == 0 {
                     continue;
                 }
                 let h = &heaps[ci];
                 if h.len() < n || h.peek().is_some_and(|top| (&digest, &id) < (&top.digest, &top.id)) {
-                    keep = true;
+                    keep |= targets[ci] > 0;
                     scratch.push((ci, Candidate { digest, id: id.clone() }));
                 }
             }
             for (ci, cand) in scratch.drain(..) {
-                let n = targets[ci] as usize;
+                let n = bounds[ci] as usize;
                 let h = &mut heaps[ci];
                 h.push(cand);
                 if h.len() > n {
@@ -774,9 +786,23 @@ impl ComparisonAudit {
             }
         }
         let mut selected: BTreeMap<([u8; 32], String), ()> = BTreeMap::new();
-        for h in &heaps {
-            for c in h.iter() {
-                selected.insert((c.digest, c.id.clone()), ());
+        for (h, t) in heaps.iter().zip(&targets) {
+            if *t > 0 {
+                for c in h.iter() {
+                    selected.insert((c.digest, c.id.clone()), ());
+                }
+            }
+        }
+        // A contest given no size of its own is audited opportunistically: its sample is
+        // the longest run of its universe, in ticket order, that the other contests drew.
+        let mut opportunistic = vec![0u64; targets.len()];
+        for (ci, h) in heaps.into_iter().enumerate() {
+            if targets[ci] == 0 {
+                let mut run: Vec<Candidate> = h.into_vec();
+                run.sort();
+                opportunistic[ci] =
+                    run.iter().take_while(|c| selected.contains_key(&(c.digest, c.id.clone()))).count()
+                        as u64;
             }
         }
         let round_no = self.rounds.len() as u32 + 1;
@@ -815,8 +841,8 @@ impl ComparisonAudit {
         }
         self.cards.sort_by(|a, b| (&a.ticket, &a.id).cmp(&(&b.ticket, &b.id)));
         let mut sizes_after = BTreeMap::new();
-        for (c, n) in self.contests.iter_mut().zip(&targets) {
-            c.sample_size = *n;
+        for ((c, n), o) in self.contests.iter_mut().zip(&targets).zip(&opportunistic) {
+            c.sample_size = if *n > 0 { *n } else { *o };
             sizes_after.insert(c.name.clone(), *n);
         }
         let round = Round { number: round_no, sizes: sizes_after, new_cards };
@@ -1730,5 +1756,98 @@ pub fn canvass_row(c: &AuditedContest, risk_limit: f64, gamma: f64) -> ContestRe
         overstatements: 0,
         optimistic_samples_to_audit: optimistic,
         estimated_samples_to_audit: optimistic,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contest(vote_for: u64, choices: &[&str], winners: &[&str]) -> AuditedContest {
+        AuditedContest {
+            name: "C".into(),
+            vote_for,
+            tallies: choices.iter().map(|c| (c.to_string(), 0)).collect(),
+            winners: winners.iter().map(|w| w.to_string()).collect(),
+            min_margin: 1,
+            jurisdictions: Vec::new(),
+            universe_cards: 10,
+            contest_cards: 10,
+            targeted: true,
+            sample_size: 0,
+        }
+    }
+
+    fn v(x: &[&str]) -> Vec<String> {
+        x.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn discrepancies_are_colorados_one_and_two_vote_over_and_understatements() {
+        let c = contest(1, &["W", "L", "M"], &["W"]);
+        assert_eq!(card_discrepancy(&c, &v(&["W"]), &v(&["W"])), 0);
+        assert_eq!(card_discrepancy(&c, &v(&["W"]), &v(&[])), 1, "CVR winner, paper blank");
+        assert_eq!(card_discrepancy(&c, &v(&[]), &v(&["L"])), 1, "CVR blank, paper loser (Montezuma 2024)");
+        assert_eq!(card_discrepancy(&c, &v(&["W"]), &v(&["L"])), 2);
+        assert_eq!(card_discrepancy(&c, &v(&[]), &v(&["W"])), -1, "CVR blank, paper winner (Huerfano 2024)");
+        assert_eq!(card_discrepancy(&c, &v(&["L"]), &v(&["W"])), -2);
+        // A vote moved between losers narrows the winner's margin over the one gaining it.
+        assert_eq!(card_discrepancy(&c, &v(&["L"]), &v(&["M"])), 1);
+        // An overvote on paper counts for nobody.
+        assert_eq!(card_discrepancy(&c, &v(&["W"]), &v(&["W", "L"])), 1);
+        // Vote for two: a winner replaced by a loser moves that pair by two.
+        let c2 = contest(2, &["A", "B", "X"], &["A", "B"]);
+        assert_eq!(card_discrepancy(&c2, &v(&["A", "B"]), &v(&["A", "X"])), 2);
+        assert_eq!(card_discrepancy(&c2, &v(&["A"]), &v(&["A", "B"])), -1);
+    }
+
+    #[test]
+    fn winners_and_smallest_margin_for_vote_for_k_and_uncontested() {
+        let mut c = contest(2, &[], &[]);
+        c.tallies =
+            [("A", 50), ("B", 40), ("C", 35), ("D", 1)].iter().map(|(k, n)| (k.to_string(), *n)).collect();
+        c.decide_winners();
+        assert_eq!(c.winners, ["A", "B"]);
+        assert_eq!(c.min_margin, 5);
+        c.tallies = [("A".to_string(), 9)].into_iter().collect();
+        c.vote_for = 1;
+        c.decide_winners();
+        assert_eq!((c.winners.len(), c.min_margin), (1, 0));
+    }
+
+    #[test]
+    fn state_file_of_another_version_is_refused_by_name() {
+        let dir = std::env::temp_dir().join(format!("comparison-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        let p = dir.join("audit.json");
+        std::fs::write(&p, "{\"version\": 99}").expect("w");
+        let e = ComparisonAudit::load(&p).expect_err("v99");
+        assert!(e.to_string().contains("version 99"), "{e}");
+        std::fs::write(&p, "{\"seed\": 1}").expect("w");
+        assert!(
+            ComparisonAudit::load(&p).expect_err("none").to_string().contains("not a comparison-audit state")
+        );
+    }
+
+    #[test]
+    fn manifest_with_containers_reads_colorado_layouts_and_names_bad_fields() {
+        let dir = std::env::temp_dir().join(format!("comparison-manifest-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("tmp");
+        let p = dir.join("m.csv");
+        std::fs::write(&p, "County,Tabulator,Batch,# of Ballot,Box # Location\nAdams,1,7,\"1,250\",Box 3\n")
+            .expect("w");
+        let m = read_ballot_manifest(&p).expect("read");
+        assert_eq!(
+            m[0],
+            ManifestBatch {
+                container: "Box 3".into(),
+                tabulator: "1".into(),
+                batch: "7".into(),
+                ballots: 1250
+            }
+        );
+        std::fs::write(&p, "ScannerID,BatchID,NumBallots\n1,7,12\n1,8,x\n").expect("w");
+        let e = read_ballot_manifest(&p).expect_err("bad");
+        assert!(e.to_string().contains("m.csv:3: field 'NumBallots'"), "{e}");
     }
 }
