@@ -432,11 +432,12 @@ pub fn read_jurisdictions(path: &Path) -> Result<Vec<JurisdictionFiles>> {
         if out.iter().any(|j| j.name == name) {
             return Err(AuditError::field(path, line, "jurisdiction", &name, "appears twice"));
         }
-        out.push(JurisdictionFiles {
-            name,
-            manifest: base.join(get(cm, "manifest")?),
-            cvr: base.join(get(cc, "cvr")?),
-        });
+        // Kept absolute in the state, so that later commands run from any folder.
+        let resolve = |i: usize, name: &str| -> Result<PathBuf> {
+            let p = base.join(get(i, name)?);
+            std::fs::canonicalize(&p).map_err(|e| AuditError::io(&p, e))
+        };
+        out.push(JurisdictionFiles { name, manifest: resolve(cm, "manifest")?, cvr: resolve(cc, "cvr")? });
     }
     if out.is_empty() {
         return Err(AuditError::format(path, 1, "no jurisdictions"));
