@@ -870,9 +870,9 @@ impl ComparisonAudit {
         let mut fresh: BTreeMap<String, CardReading> = BTreeMap::new();
         for r in readings {
             let id = card_id(&r.jurisdiction, &r.tabulator, &r.batch, r.position);
-            let Some(card) = drawn.get(id.as_str()) else {
+            if !drawn.contains_key(id.as_str()) {
                 return Err(AuditError::format(path, r.line, format!("card {id} was not drawn")));
-            };
+            }
             let entry = fresh.entry(id.clone()).or_insert_with(|| CardReading {
                 board: r.board.clone(),
                 found: r.found,
@@ -905,7 +905,7 @@ impl ComparisonAudit {
                             r.line,
                             "choice",
                             choice,
-                            &format!("not a choice in '{contest}'"),
+                            format!("not a choice in '{contest}'"),
                         ));
                     }
                     if !v.contains(choice) {
@@ -913,7 +913,6 @@ impl ComparisonAudit {
                     }
                 }
             }
-            let _ = card;
         }
         for (id, reading) in &fresh {
             if reading.found {
@@ -925,13 +924,13 @@ impl ComparisonAudit {
                     )));
                 }
             }
-            if let Some(old) = self.readings.get(id) {
-                if old != reading {
-                    return Err(AuditError::Invalid(format!(
-                        "{}: card {id} was already recorded with a different reading",
-                        path.display()
-                    )));
-                }
+            if let Some(old) = self.readings.get(id)
+                && old != reading
+            {
+                return Err(AuditError::Invalid(format!(
+                    "{}: card {id} was already recorded with a different reading",
+                    path.display()
+                )));
             }
         }
         let n = fresh.len();

@@ -43,7 +43,7 @@ fn county(
             });
         }
         let mut votes = vec![(0, cvr(i).into_iter().collect())];
-        if (i + name_seed) % 3 == 0 {
+        if (i + name_seed).is_multiple_of(3) {
             // The local contest is on every third card only (card-style data).
             votes.push((1, vec![(i % 2) as u32]));
         }
@@ -233,7 +233,7 @@ proptest! {
 #[test]
 fn later_rounds_extend_the_sample_and_draws_do_not_depend_on_card_order() {
     let cvr = |i: u64| Some(if share(i, 540) { 0 } else { 1 });
-    let truth = |i: u64| if i % 9 == 0 { None } else { cvr(i) };
+    let truth = |i: u64| if i.is_multiple_of(9) { None } else { cvr(i) };
     let counties = vec![county(0, 800, &cvr, &truth), county(1, 400, &cvr, &truth)];
     let mut a = audit_of(&counties, 0.05, "12345678901234567890");
     let sizes = a.next_round_sizes();
