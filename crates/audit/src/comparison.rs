@@ -452,8 +452,8 @@ fn card_id(j: &str, tab: &str, batch: &str, pos: u64) -> String {
 /// A jurisdiction's CVRs checked against its manifest, as the audit uses them.
 struct LoadedJurisdiction {
     cvrs: CvrSet,
-    /// Each card's container.
-    containers: Vec<String>,
+    /// Each card's batch (index into the manifest).
+    batch_of: Vec<u32>,
 }
 
 fn check_against_manifest(
@@ -461,12 +461,12 @@ fn check_against_manifest(
     cvr_path: &Path,
     batches: &[ManifestBatch],
     cvrs: &CvrSet,
-) -> Result<Vec<String>> {
+) -> Result<Vec<u32>> {
     let index: HashMap<(&str, &str), usize> =
         batches.iter().enumerate().map(|(i, b)| ((b.tabulator.as_str(), b.batch.as_str()), i)).collect();
     let mut counts = vec![0u64; batches.len()];
     let mut seen: BTreeSet<(usize, u64)> = BTreeSet::new();
-    let mut containers = Vec::with_capacity(cvrs.cards.len());
+    let mut batch_of = Vec::with_capacity(cvrs.cards.len());
     for c in &cvrs.cards {
         let Some(&bi) = index.get(&(c.tabulator.as_str(), c.batch.as_str())) else {
             return Err(AuditError::Invalid(format!(
@@ -499,7 +499,7 @@ fn check_against_manifest(
             )));
         }
         counts[bi] += 1;
-        containers.push(b.container.clone());
+        batch_of.push(bi as u32);
     }
     for (b, n) in batches.iter().zip(&counts) {
         if *n != b.ballots {
@@ -509,7 +509,7 @@ fn check_against_manifest(
             )));
         }
     }
-    Ok(containers)
+    Ok(batch_of)
 }
 
 fn load(j: &Jurisdiction, verify: bool) -> Result<LoadedJurisdiction> {
@@ -525,20 +525,22 @@ fn load(j: &Jurisdiction, verify: bool) -> Result<LoadedJurisdiction> {
         }
     }
     let cvrs = CvrSet::read_dominion_csv(&j.cvr_file)?;
-    let containers = check_against_manifest(&j.name, &j.cvr_file, &j.batches, &cvrs)?;
-    Ok(LoadedJurisdiction { cvrs, containers })
+    let batch_of = check_against_manifest(&j.name, &j.cvr_file, &j.batches, &cvrs)?;
+    Ok(LoadedJurisdiction { cvrs, batch_of })
 }
 
-/// What [`ComparisonAudit::draw`] needs to see of each card.
-pub struct CardView<'a> {
+/// What a draw needs to see of each card.
+struct CardView<'a> {
     /// Jurisdiction index.
-    pub jurisdiction: usize,
+    jurisdiction: usize,
     /// The container.
-    pub container: &'a str,
+    container: &'a str,
     /// The CVR.
-    pub card: &'a CvrCard,
+    card: &'a CvrCard,
     /// Contest index (in the audit) for each of the card's CVR contests.
-    pub contest_map: &'a [Option<usize>],
+    contest_map: &'a [Option<usize>],
+    /// The card's first ticket number, as bytes.
+    digest: [u8; 32],
 }
 
 /// Tickets compare as their 32 digest bytes, then by id (as the sampler orders them).
@@ -652,8 +654,7 @@ impl ComparisonAudit {
     pub fn draw(&mut self, sizes: &BTreeMap<String, u64>) -> Result<Round> {
         let loaded: Vec<LoadedJurisdiction> =
             self.jurisdictions.iter().map(|j| load(j, true)).collect::<Result<_>>()?;
-        let parts: Vec<(&CvrSet, &[String])> =
-            loaded.iter().map(|l| (&l.cvrs, l.containers.as_slice())).collect();
+        let parts: Vec<(&CvrSet, &[u32])> = loaded.iter().map(|l| (&l.cvrs, l.batch_of.as_slice())).collect();
         self.draw_loaded(sizes, &parts)
     }
 
@@ -662,51 +663,66 @@ impl ComparisonAudit {
         if cvrs.len() != self.jurisdictions.len() {
             return Err(AuditError::Invalid("one CVR set per jurisdiction".into()));
         }
-        let containers: Vec<Vec<String>> = self
+        let batch_of: Vec<Vec<u32>> = self
             .jurisdictions
             .iter()
             .zip(cvrs)
             .map(|(j, set)| check_against_manifest(&j.name, &j.cvr_file, &j.batches, set))
             .collect::<Result<_>>()?;
-        let parts: Vec<(&CvrSet, &[String])> =
-            cvrs.iter().zip(&containers).map(|(s, c)| (s, c.as_slice())).collect();
+        let parts: Vec<(&CvrSet, &[u32])> =
+            cvrs.iter().zip(&batch_of).map(|(s, c)| (s, c.as_slice())).collect();
         self.draw_loaded(sizes, &parts)
     }
 
-    fn draw_loaded(
-        &mut self,
-        sizes: &BTreeMap<String, u64>,
-        parts: &[(&CvrSet, &[String])],
-    ) -> Result<Round> {
+    fn draw_loaded(&mut self, sizes: &BTreeMap<String, u64>, parts: &[(&CvrSet, &[u32])]) -> Result<Round> {
+        use rayon::prelude::*;
+        let Some(seed) = &self.seed else {
+            return Err(AuditError::Invalid("no seed: record the seed ceremony before drawing".into()));
+        };
+        let sampler = ConsistentSampler::new(&seed.seed);
+        // The tickets are the work: computed on every core.
+        let digests: Vec<Vec<[u8; 32]>> = parts
+            .iter()
+            .zip(&self.jurisdictions)
+            .map(|((set, _), j)| {
+                set.cards
+                    .par_iter()
+                    .map(|c| sampler.first_digest(&card_id(&j.name, &c.tabulator, &c.batch, c.position)))
+                    .collect()
+            })
+            .collect();
+        let containers: Vec<Vec<String>> = self
+            .jurisdictions
+            .iter()
+            .map(|j| j.batches.iter().map(|b| b.container.clone()).collect())
+            .collect();
         let maps: Vec<Vec<Option<usize>>> = parts
             .iter()
             .map(|(set, _)| {
                 set.contests.iter().map(|c| self.contests.iter().position(|a| a.name == c.name)).collect()
             })
             .collect();
-        let views = parts.iter().enumerate().flat_map(|(ji, (set, containers))| {
-            let map = &maps[ji];
-            set.cards.iter().zip(containers.iter()).map(move |(card, container)| CardView {
+        let views = parts.iter().enumerate().flat_map(|(ji, (set, batch_of))| {
+            let (map, boxes, digests) = (&maps[ji], &containers[ji], &digests[ji]);
+            set.cards.iter().zip(batch_of.iter()).zip(digests).map(move |((card, bi), digest)| CardView {
                 jurisdiction: ji,
-                container,
+                container: boxes[*bi as usize].as_str(),
                 card,
                 contest_map: map,
+                digest: *digest,
             })
         });
         let cvr_contests: Vec<&[ContestDef]> = parts.iter().map(|(set, _)| set.contests.as_slice()).collect();
         self.draw_from(sizes, views, &cvr_contests)
     }
 
-    /// [`ComparisonAudit::draw`] over cards already in memory (any order).
-    pub fn draw_from<'a>(
+    /// Draws over cards in any order (the sample depends only on the tickets).
+    fn draw_from<'a>(
         &mut self,
         sizes: &BTreeMap<String, u64>,
         cards: impl Iterator<Item = CardView<'a>>,
         cvr_contests: &[&[ContestDef]],
     ) -> Result<Round> {
-        let Some(seed) = &self.seed else {
-            return Err(AuditError::Invalid("no seed: record the seed ceremony before drawing".into()));
-        };
         for name in sizes.keys() {
             if !self.contests.iter().any(|c| &c.name == name) {
                 return Err(AuditError::Invalid(format!("no contest '{name}' in this audit")));
@@ -721,7 +737,6 @@ impl ComparisonAudit {
                 None => 0,
             })
             .collect();
-        let sampler = ConsistentSampler::new(&seed.seed);
         let in_jur: Vec<BTreeSet<usize>> = self
             .contests
             .iter()
@@ -758,9 +773,17 @@ impl ComparisonAudit {
             if bound.is_empty() || on_card.iter().all(|&ci| bounds[ci] == 0) {
                 continue;
             }
+            let digest = v.digest;
+            // Most cards are beaten by every heap's largest ticket: their id is never built.
+            let wanted = on_card.iter().any(|&ci| {
+                let n = bounds[ci] as usize;
+                n > 0 && (heaps[ci].len() < n || heaps[ci].peek().is_some_and(|top| digest <= top.digest))
+            });
+            if !wanted {
+                continue;
+            }
             let j = &self.jurisdictions[v.jurisdiction].name;
             let id = card_id(j, &v.card.tabulator, &v.card.batch, v.card.position);
-            let digest = sampler.first_digest(&id);
             scratch.clear();
             let mut keep = false;
             for &ci in &on_card {

@@ -57,7 +57,7 @@ pub use colorado::{
     read_contest_csv as read_colorado_contests, replay as replay_colorado, write_replay_csv,
 };
 pub use comparison::{
-    AuditedContest, COMPARISON_STATE_VERSION, CardReading, CardView, ComparisonAudit, ComparisonDecision,
+    AuditedContest, COMPARISON_STATE_VERSION, CardReading, ComparisonAudit, ComparisonDecision,
     ComparisonParams, ComparisonStatus, ContestDef, ContestReportRow, CvrCard, CvrSet, DrawnCard,
     Jurisdiction, JurisdictionFiles, LocatedReading, ManifestBatch, RetrievalRow, Round, SeedCeremony,
     Universe, canvass_row, card_discrepancy, colorado_canvass, colorado_comparison_discrepancies,
