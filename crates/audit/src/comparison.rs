@@ -465,7 +465,14 @@ fn check_against_manifest(
     let index: HashMap<(&str, &str), usize> =
         batches.iter().enumerate().map(|(i, b)| ((b.tabulator.as_str(), b.batch.as_str()), i)).collect();
     let mut counts = vec![0u64; batches.len()];
-    let mut seen: BTreeSet<(usize, u64)> = BTreeSet::new();
+    // One flag per card of the manifest, batch after batch.
+    let mut first = Vec::with_capacity(batches.len());
+    let mut total = 0usize;
+    for b in batches {
+        first.push(total);
+        total += b.ballots as usize;
+    }
+    let mut seen = vec![false; total];
     let mut batch_of = Vec::with_capacity(cvrs.cards.len());
     for c in &cvrs.cards {
         let Some(&bi) = index.get(&(c.tabulator.as_str(), c.batch.as_str())) else {
@@ -489,7 +496,8 @@ fn check_against_manifest(
                 b.ballots
             )));
         }
-        if !seen.insert((bi, c.position)) {
+        let slot = &mut seen[first[bi] + c.position as usize - 1];
+        if std::mem::replace(slot, true) {
             return Err(AuditError::Invalid(format!(
                 "{}: {name}: two CVRs for tabulator {} batch {} position {}",
                 cvr_path.display(),
@@ -1229,19 +1237,28 @@ fn tabulate(
             local.push(i);
         }
         let mut appears = vec![false; contests.len()];
+        // Counted by index, named once at the end.
+        let mut counts: Vec<Vec<u64>> = set.contests.iter().map(|d| vec![0; d.choices.len()]).collect();
         for card in &set.cards {
             for (ci, chosen) in &card.votes {
-                let i = local[*ci as usize];
+                let ci = *ci as usize;
+                let i = local[ci];
                 appears[i] = true;
                 contests[i].contest_cards += 1;
-                if chosen.len() as u64 > set.contests[*ci as usize].vote_for {
+                if chosen.len() as u64 > set.contests[ci].vote_for {
                     continue; // overvote: no vote counts
                 }
                 for k in chosen {
-                    if let Some(name) = set.contests[*ci as usize].choices.get(*k as usize) {
-                        *contests[i].tallies.entry(name.clone()).or_default() += 1;
+                    if let Some(n) = counts[ci].get_mut(*k as usize) {
+                        *n += 1;
                     }
                 }
+            }
+        }
+        for (ci, per_choice) in counts.iter().enumerate() {
+            let i = local[ci];
+            for (name, n) in set.contests[ci].choices.iter().zip(per_choice) {
+                *contests[i].tallies.entry(name.clone()).or_default() += n;
             }
         }
         for (i, a) in appears.iter().enumerate() {
