@@ -11,13 +11,24 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use scrutineer_audit::{
-    ComparisonAudit, ComparisonDecision, ComparisonParams, ContestDef, CvrCard, CvrSet, Jurisdiction, LocatedReading,
-    ManifestBatch, SeedCeremony, Universe, retrieval_html, write_retrieval_csv,
+    ComparisonAudit, ComparisonDecision, ComparisonParams, ContestDef, CvrCard, CvrSet, Jurisdiction,
+    LocatedReading, ManifestBatch, SeedCeremony, Universe, retrieval_html, write_retrieval_csv,
 };
 
 const STATEWIDE: usize = 2;
 const LOCAL_PER_CARD: usize = 2;
 const BATCH: u64 = 200;
+
+/// CPU seconds used by this process so far (user + system, from /proc/self/stat), so
+/// that a figure measured on a busy machine can be read beside its wall time.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields 14 and 15 of stat (utime, stime) are the 12th and 13th after the name; 100 ticks a second.
+    (ticks(11) + ticks(12)) / 100.0
+}
 
 fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -36,7 +47,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&out)?;
     let local = contests.saturating_sub(STATEWIDE).max(1);
     println!("cores: {}", rayon::current_num_threads());
-    println!("cards: {cards}, contests: {contests} ({STATEWIDE} statewide, {local} local), jurisdictions: {counties}");
+    println!(
+        "cards: {cards}, contests: {contests} ({STATEWIDE} statewide, {local} local), jurisdictions: {counties}"
+    );
 
     let t = Instant::now();
     let defs: Vec<ContestDef> = (0..contests)
@@ -99,6 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("generate CVRs and manifests: {:.2} s (not part of the audit)", t.elapsed().as_secs_f64());
 
     let t0 = Instant::now();
+    let cpu0 = cpu_seconds();
     let params = ComparisonParams {
         name: "Benchmark".into(),
         risk_limit: 0.03,
@@ -113,13 +127,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         witnesses: vec![],
         at: "2024-11-20T09:00:00Z".into(),
     })?;
-    println!("start (manifest checks, tabulation): {:.2} s", t0.elapsed().as_secs_f64());
+    println!(
+        "start (manifest checks, tabulation): {:.2} s wall, {:.2} s CPU",
+        t0.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu0
+    );
 
     let t = Instant::now();
+    let cpu = cpu_seconds();
     let sizes = audit.next_round_sizes();
     let round = audit.draw_records(&sizes, &sets)?;
-    let draw_s = t.elapsed().as_secs_f64();
-    println!("draw round 1 (tickets for every card): {draw_s:.2} s, {} cards drawn", round.new_cards);
+    println!(
+        "draw round 1 (tickets for every card): {:.2} s wall, {:.2} s CPU, {} cards drawn",
+        t.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu,
+        round.new_cards
+    );
 
     let t = Instant::now();
     let rows = audit.retrieval_list(4, None);
@@ -137,7 +160,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         t.elapsed().as_secs_f64(),
         status.len()
     );
-    println!("audit total (start, draw, retrieval lists, risk): {:.2} s", t0.elapsed().as_secs_f64());
+    println!(
+        "audit total (start, draw, retrieval lists, risk): {:.2} s wall, {:.2} s CPU",
+        t0.elapsed().as_secs_f64(),
+        cpu_seconds() - cpu0
+    );
     Ok(())
 }
 

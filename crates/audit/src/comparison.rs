@@ -445,6 +445,20 @@ pub fn read_jurisdictions(path: &Path) -> Result<Vec<JurisdictionFiles>> {
     Ok(out)
 }
 
+/// `n` in decimal digits, written into `buf`.
+fn decimal(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &buf[i..]
+}
+
 fn card_id(j: &str, tab: &str, batch: &str, pos: u64) -> String {
     format!("{j}/{tab}/{batch}-{pos}")
 }
@@ -474,8 +488,11 @@ fn check_against_manifest(
     }
     let mut seen = vec![false; total];
     let mut batch_of = Vec::with_capacity(cvrs.cards.len());
+    // Exports list a batch's cards together: the previous card's batch is tried first.
+    let mut last: Option<usize> = None;
     for c in &cvrs.cards {
-        let Some(&bi) = index.get(&(c.tabulator.as_str(), c.batch.as_str())) else {
+        let same = last.filter(|&bi| batches[bi].tabulator == c.tabulator && batches[bi].batch == c.batch);
+        let Some(bi) = same.or_else(|| index.get(&(c.tabulator.as_str(), c.batch.as_str())).copied()) else {
             return Err(AuditError::Invalid(format!(
                 "{}: {name}: CVR for tabulator {} batch {} (card {}), a batch not in the manifest",
                 cvr_path.display(),
@@ -507,6 +524,7 @@ fn check_against_manifest(
             )));
         }
         counts[bi] += 1;
+        last = Some(bi);
         batch_of.push(bi as u32);
     }
     for (b, n) in batches.iter().zip(&counts) {
@@ -695,7 +713,19 @@ impl ComparisonAudit {
             .map(|((set, _), j)| {
                 set.cards
                     .par_iter()
-                    .map(|c| sampler.first_digest(&card_id(&j.name, &c.tabulator, &c.batch, c.position)))
+                    .map(|c| {
+                        let mut digits = [0u8; 20];
+                        let pos = decimal(c.position, &mut digits);
+                        sampler.first_digest_of(&[
+                            j.name.as_bytes(),
+                            b"/",
+                            c.tabulator.as_bytes(),
+                            b"/",
+                            c.batch.as_bytes(),
+                            b"-",
+                            pos,
+                        ])
+                    })
                     .collect()
             })
             .collect();
@@ -1853,6 +1883,14 @@ mod tests {
         c.vote_for = 1;
         c.decide_winners();
         assert_eq!((c.winners.len(), c.min_margin), (1, 0));
+    }
+
+    #[test]
+    fn decimal_digits_and_ticket_ids() {
+        let mut buf = [0u8; 20];
+        for n in [0u64, 7, 10, 1234, u64::MAX] {
+            assert_eq!(decimal(n, &mut buf), n.to_string().as_bytes());
+        }
     }
 
     #[test]
