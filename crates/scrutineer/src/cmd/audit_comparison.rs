@@ -200,6 +200,14 @@ pub fn run(ctx: &Context, cmd: ComparisonCommand) -> anyhow::Result<()> {
         }
         ComparisonCommand::Draw { audit: path, size, boards, retrieval_dir } => {
             let mut a = ComparisonAudit::load(&path)?;
+            let unread = a.cards.iter().filter(|c| !a.readings.contains_key(&c.id)).count();
+            if size.is_empty() && unread > 0 {
+                // Colorado's next-round size rests on the discrepancies of every card drawn.
+                bail!(
+                    "{}: {unread} drawn cards are not read yet: record their readings before the next round (or give --size)",
+                    path.display()
+                );
+            }
             let sizes = if size.is_empty() { a.next_round_sizes() } else { parse_sizes(&size)? };
             let round = a.draw(&sizes).with_context(|| format!("drawing a round of {}", path.display()))?;
             a.save(&path)?;

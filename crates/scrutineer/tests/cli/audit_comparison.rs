@@ -297,6 +297,13 @@ fn comparison_audit_errors_name_the_file_line_and_field() {
     run_ok(&["audit", "comparison", "start", "--jurisdictions", "jurisdictions.csv", "--out", "a.json"], d);
     run_ok(&["audit", "comparison", "seed", "--audit", "a.json", "--seed", "5", "--rolled-by", "R"], d);
     run_ok(&["audit", "comparison", "draw", "--audit", "a.json"], d);
+    // The next round waits for every drawn card to be read.
+    let out = bin()
+        .current_dir(d)
+        .args(["audit", "comparison", "draw", "--audit", "a.json"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success() && stderr_of(&out).contains("not read yet"), "{}", stderr_of(&out));
     // A second seed ceremony after a draw is refused.
     let out = bin()
         .current_dir(d)
@@ -348,7 +355,7 @@ fn comparison_audit_errors_name_the_file_line_and_field() {
     fs::write(d.join("Adams-cvr.csv"), cvr).expect("w");
     let out = bin()
         .current_dir(d)
-        .args(["audit", "comparison", "draw", "--audit", "a.json"])
+        .args(["audit", "comparison", "draw", "--audit", "a.json", "--size", "Governor=400"])
         .output()
         .expect("run");
     assert!(!out.status.success());
