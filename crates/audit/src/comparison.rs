@@ -775,14 +775,15 @@ impl ComparisonAudit {
                 None => 0,
             })
             .collect();
-        let in_jur: Vec<BTreeSet<usize>> = self
-            .contests
+        // With the jurisdiction universe, a card is in every contest of its county.
+        let contests_of: Vec<Vec<usize>> = self
+            .jurisdictions
             .iter()
-            .map(|c| {
-                self.jurisdictions
+            .map(|j| {
+                self.contests
                     .iter()
                     .enumerate()
-                    .filter(|(_, j)| c.jurisdictions.contains(&j.name))
+                    .filter(|(_, c)| c.jurisdictions.contains(&j.name))
                     .map(|(i, _)| i)
                     .collect()
             })
@@ -805,8 +806,7 @@ impl ComparisonAudit {
                         .iter()
                         .filter_map(|(ci, _)| v.contest_map.get(*ci as usize).copied().flatten()),
                 ),
-                Universe::Jurisdiction => on_card
-                    .extend((0..self.contests.len()).filter(|&ci| in_jur[ci].contains(&v.jurisdiction))),
+                Universe::Jurisdiction => on_card.extend_from_slice(&contests_of[v.jurisdiction]),
             }
             if bound.is_empty() || on_card.iter().all(|&ci| bounds[ci] == 0) {
                 continue;
