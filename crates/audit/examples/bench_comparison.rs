@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use scrutineer_audit::{
     ComparisonAudit, ComparisonDecision, ComparisonParams, ContestDef, CvrCard, CvrSet, Jurisdiction,
-    LocatedReading, ManifestBatch, SeedCeremony, Universe, retrieval_html, write_retrieval_csv,
+    LocatedReading, ManifestBatch, RiskFunction, SeedCeremony, Universe, retrieval_html, write_retrieval_csv,
 };
 
 const STATEWIDE: usize = 2;
@@ -119,6 +119,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         gamma: 1.03905,
         universe: Universe::CardStyle,
         targets: Vec::new(),
+        risk_function: RiskFunction::KaplanMarkov,
     };
     let mut audit = ComparisonAudit::from_records(params, jurisdictions, &sets)?;
     audit.record_seed(SeedCeremony {

@@ -88,6 +88,7 @@ fn comparison(data: &[u8], raw: &std::path::Path) {
         gamma: 1.03905,
         universe: audit::Universe::CardStyle,
         targets: Vec::new(),
+        risk_function: audit::RiskFunction::Alpha,
     };
     if let Ok(mut a) = audit::ComparisonAudit::from_records(params, vec![j], std::slice::from_ref(&cvrs)) {
         let seed = audit::SeedCeremony { seed: "1".into(), rolled_by: vec![], witnesses: vec![], at: String::new() };

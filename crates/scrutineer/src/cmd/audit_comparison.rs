@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
 use scrutineer_audit::{
-    self as audit, ComparisonAudit, ComparisonDecision, ComparisonParams, SeedCeremony, Universe,
+    self as audit, ComparisonAudit, ComparisonDecision, ComparisonParams, RiskFunction, SeedCeremony,
+    Universe,
 };
 
 use crate::ui::{Context, outln};
@@ -18,6 +19,14 @@ pub enum UniverseArg {
     Jurisdiction,
     /// Only the cards whose CVR carries the contest (card-style data).
     CardStyle,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum RiskArg {
+    /// Kaplan-Markov over the discrepancy counts (ColoradoRLA).
+    KaplanMarkov,
+    /// ALPHA on SHANGRLA's comparison assorter.
+    Alpha,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +46,9 @@ pub enum ComparisonCommand {
         gamma: f64,
         #[arg(long, value_enum, default_value = "jurisdiction")]
         universe: UniverseArg,
+        /// How risk is measured.
+        #[arg(long, value_enum, default_value = "kaplan-markov")]
+        risk_function: RiskArg,
         /// Contests that drive the sample size (repeatable; default: every contest with a margin).
         #[arg(long)]
         target: Vec<String>,
@@ -159,13 +171,27 @@ pub enum ComparisonCommand {
 
 pub fn run(ctx: &Context, cmd: ComparisonCommand) -> anyhow::Result<()> {
     match cmd {
-        ComparisonCommand::Start { jurisdictions, name, risk_limit, gamma, universe, target, out } => {
+        ComparisonCommand::Start {
+            jurisdictions,
+            name,
+            risk_limit,
+            gamma,
+            universe,
+            risk_function,
+            target,
+            out,
+        } => {
             let files = audit::read_jurisdictions(&jurisdictions)?;
             let universe = match universe {
                 UniverseArg::Jurisdiction => Universe::Jurisdiction,
                 UniverseArg::CardStyle => Universe::CardStyle,
             };
-            let params = ComparisonParams { name, risk_limit, gamma, universe, targets: target };
+            let risk_function = match risk_function {
+                RiskArg::KaplanMarkov => RiskFunction::KaplanMarkov,
+                RiskArg::Alpha => RiskFunction::Alpha,
+            };
+            let params =
+                ComparisonParams { name, risk_limit, gamma, universe, targets: target, risk_function };
             let a = ComparisonAudit::start(params, &files)
                 .with_context(|| format!("starting the audit from {}", jurisdictions.display()))?;
             if out.exists() {
