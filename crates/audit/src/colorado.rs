@@ -96,6 +96,8 @@ pub struct ColoradoContestRow {
     pub random_audit_status: String,
     /// The winners, as written.
     pub winners: String,
+    /// Winners allowed (votes per card in the contest); 1 when the column is absent.
+    pub winners_allowed: u64,
     /// Ballot cards in the audit's universe.
     pub ballot_card_count: u64,
     /// Ballot cards that carry the contest.
@@ -161,6 +163,7 @@ pub fn read_contest_csv(path: &Path) -> Result<Vec<ColoradoContestRow>> {
     let c_reason = cols.find("audit_reason");
     let c_status = cols.find("random_audit_status");
     let c_winners = cols.find("winners");
+    let c_allowed = cols.find("winners_allowed");
     let c_opt = cols.find("optimistic_samples_to_audit");
     let c_est = cols.find("estimated_samples_to_audit");
     let text = |r: &csv::StringRecord, c: Option<usize>| {
@@ -208,6 +211,7 @@ pub fn read_contest_csv(path: &Path) -> Result<Vec<ColoradoContestRow>> {
             audit_reason: text(&r, c_reason),
             random_audit_status: text(&r, c_status),
             winners: text(&r, c_winners),
+            winners_allowed: opt_u64(c_allowed, "winners_allowed")?.unwrap_or(1),
             ballot_card_count: parse_field(path, &r, c_cards, "ballot_card_count")?,
             contest_ballot_card_count: opt_u64(c_contest_cards, "contest_ballot_card_count")?.unwrap_or(0),
             min_margin: parse_field(path, &r, c_margin, "min_margin")?,

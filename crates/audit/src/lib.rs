@@ -20,6 +20,14 @@
 //!   [`read_cvr_csv`], [`check_dominion_csv`], [`check_hashes`]); RAIRE ranked-choice
 //!   files ([`read_raire`], IRV with [`tabulate_irv`], [`check_raire`]).
 //!
+//! - **A ballot-comparison audit** across jurisdictions is a [`ComparisonAudit`], kept in
+//!   a versioned state file: each [`Jurisdiction`]'s manifest ([`read_ballot_manifest`])
+//!   and CVRs ([`CvrSet`]), the [`SeedCeremony`], rounds drawn with Colorado's sizes,
+//!   retrieval lists ([`RetrievalRow`], [`retrieval_html`]), the boards' readings
+//!   ([`read_readings`]) compared with the CVRs ([`card_discrepancy`]), risk per contest
+//!   ([`ComparisonStatus`]) and the final report in Colorado's `contest.csv` columns
+//!   ([`ContestReportRow`]).
+//!
 //! Inputs may be plain, gzip or zstd ([`scrutineer_core::input`]); every error is an
 //! [`AuditError`] naming the file, the line and the field. The crate never touches the
 //! store.
@@ -30,6 +38,7 @@ mod summary;
 mod arlo;
 mod bravo;
 mod colorado;
+mod comparison;
 mod dominion;
 mod error;
 mod manifest;
@@ -46,6 +55,14 @@ pub use bravo::{PairTest, StoppingDistribution, asn, asn_for_margin, pair_test, 
 pub use colorado::{
     ColoradoContestRow, Discrepancies, ReplayRow, diluted_margin, estimated_samples, optimistic_samples,
     read_contest_csv as read_colorado_contests, replay as replay_colorado, write_replay_csv,
+};
+pub use comparison::{
+    AuditedContest, COMPARISON_STATE_VERSION, CardReading, ComparisonAudit, ComparisonDecision,
+    ComparisonParams, ComparisonStatus, ContestDef, ContestReportRow, CvrCard, CvrSet, DrawnCard,
+    Jurisdiction, JurisdictionFiles, LocatedReading, ManifestBatch, RetrievalRow, RiskFunction, Round,
+    SeedCeremony, Universe, canvass_row, card_discrepancy, colorado_canvass,
+    colorado_comparison_discrepancies, read_ballot_manifest, read_jurisdictions, read_readings,
+    retrieval_html, write_report_csv, write_retrieval_csv,
 };
 pub use dominion::{
     Card, CardContest, CsvCheck, CsvContest, CsvExport, CsvRecord, CvrExport, DominionManifests, HashCheck,

@@ -68,6 +68,21 @@ impl ConsistentSampler {
         Ticket { ticket_number: prng.next_hex(), id: id.to_owned(), generation: 1 }
     }
 
+    /// The generation-1 ticket number, as its 32 bytes, of the object whose id is the
+    /// concatenation of `parts` (the hexadecimal digits of
+    /// [`ConsistentSampler::first_ticket`] decoded): orders the same way, without building
+    /// the id or strings for objects that are not drawn.
+    pub(crate) fn first_digest_of(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut h = Sha256::new().chain_update(self.seed_hash.as_bytes()).chain_update(b":id:");
+        for p in parts {
+            h.update(p);
+        }
+        let inner = h.finalize();
+        let mut hex_buf = [0u8; 64];
+        hex::encode_to_slice(inner, &mut hex_buf).unwrap_or_default();
+        Sha256::new().chain_update(hex_buf).chain_update(b"0").finalize().into()
+    }
+
     /// The next-generation ticket: uniform in (previous ticket number, 1).
     pub fn next_ticket(&self, t: &Ticket) -> Ticket {
         let seed_id_gen = format!("{}:gen:{}", sha256_hex(&self.seed_id(&t.id)), t.generation);
@@ -212,5 +227,17 @@ mod tests {
         assert_eq!(sub, ["B-1", "B-2", "B-3"]);
         let take3: Vec<_> = s.sample(SIX, 3, false).into_iter().map(|t| t.id).collect();
         assert_eq!(take3, ["B-1", "B-2", "A-2"]);
+    }
+
+    #[test]
+    fn first_digest_is_the_first_ticket_number() {
+        let s = ConsistentSampler::new("31415");
+        for id in SIX {
+            let (a, b) = id.split_at(1);
+            assert_eq!(
+                hex::encode(s.first_digest_of(&[a.as_bytes(), b.as_bytes()])),
+                s.first_ticket(id).ticket_number
+            );
+        }
     }
 }

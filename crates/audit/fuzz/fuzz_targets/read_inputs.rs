@@ -1,6 +1,8 @@
 //! Any bytes as each audit input: a ballot manifest, contest results, ballot
 //! interpretations, an Arlo report, a RAIRE file, ColoradoRLA contest CSV, and Dominion
-//! CVR exports (JSON and CSV, checked against a manifest). Each reader returns the data
+//! CVR exports (JSON and CSV, checked against a manifest), and the ballot-comparison
+//! inputs (manifests with containers, jurisdictions, audit-board readings, Colorado's
+//! comparison export, a state file), with an audit started and drawn from whatever reads. Each reader returns the data
 //! or an error naming the file and line; none panics, and the checks run on whatever
 //! was read.
 #![no_main]
@@ -50,4 +52,53 @@ fuzz_target!(|data: &[u8]| {
     if let (Ok(export), Ok(m)) = (audit::read_cvr_csv(&raw), &manifest) {
         let _ = audit::check_dominion_csv(&export, m);
     }
+    comparison(data, &raw);
 });
+
+fn comparison(data: &[u8], raw: &std::path::Path) {
+    let _ = audit::read_ballot_manifest(raw);
+    let _ = audit::read_jurisdictions(raw);
+    let _ = audit::ComparisonAudit::load(raw);
+    let _ = audit::read_readings(&file(
+        "readings.csv",
+        &with_header("jurisdiction,tabulator,batch,position,contest,choice,found\n", data),
+    ));
+    let winners = [("C".to_owned(), (1, vec!["A".to_owned()]))].into_iter().collect();
+    let _ = audit::colorado_comparison_discrepancies(
+        &file("cmp.csv", &with_header("contest_name,choice_per_voting_computer,audit_board_selection\n", data)),
+        &winners,
+    );
+    let Ok(cvrs) = audit::CvrSet::read_dominion_csv(raw) else { return };
+    let batches = audit::read_ballot_manifest(&file(
+        "cmanifest.csv",
+        &with_header("ScannerID,BatchID,NumBallots,StorageLocation\n", data),
+    ))
+    .unwrap_or_default();
+    let j = audit::Jurisdiction {
+        name: "J".into(),
+        manifest_file: raw.to_owned(),
+        manifest_sha256: String::new(),
+        cvr_file: raw.to_owned(),
+        cvr_sha256: String::new(),
+        batches,
+    };
+    let params = audit::ComparisonParams {
+        name: "fuzz".into(),
+        risk_limit: 0.1,
+        gamma: 1.03905,
+        universe: audit::Universe::CardStyle,
+        targets: Vec::new(),
+        risk_function: audit::RiskFunction::Alpha,
+    };
+    if let Ok(mut a) = audit::ComparisonAudit::from_records(params, vec![j], std::slice::from_ref(&cvrs)) {
+        let seed = audit::SeedCeremony { seed: "1".into(), rolled_by: vec![], witnesses: vec![], at: String::new() };
+        if a.record_seed(seed).is_ok() {
+            let sizes = a.next_round_sizes();
+            if a.draw_records(&sizes, &[cvrs]).is_ok() {
+                let _ = a.retrieval_list(2, None);
+                let _ = a.status();
+                let _ = a.report();
+            }
+        }
+    }
+}

@@ -118,6 +118,11 @@ pub enum AuditCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// A ballot-comparison audit across jurisdictions: start, seed, draw, retrieval, record, status, report.
+    Comparison {
+        #[command(subcommand)]
+        command: super::audit_comparison::ComparisonCommand,
+    },
 }
 
 // The arguments of `audit init` (its help is the variant's).
@@ -153,6 +158,7 @@ pub enum MethodArg {
 pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::Replay { format, file, out } => replay(ctx, format, &file, &out),
+        AuditCommand::Comparison { command } => super::audit_comparison::run(ctx, command),
         AuditCommand::Init(args) => init(ctx, args),
         AuditCommand::Sample { manifest, seed, size, with_replacement, audit } => {
             sample(ctx, manifest.as_deref(), seed.as_deref(), size, with_replacement, audit.as_deref())
