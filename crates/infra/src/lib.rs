@@ -45,7 +45,7 @@ pub use analyse::{Analysed, Analyser};
 pub use detect::{
     Aggregator, Campaign, Enrichment, Report, Thresholds, TrendRow, source_addresses, trend_rows,
 };
-pub use event::{AuthOutcome, Event, EventKind, IdsAlert};
+pub use event::{AuthOutcome, Event, EventKind, IdsAlert, NetDetail, ZeekLog};
 pub use fuzzing::read_and_analyse;
 pub use indicators::{Indicator, IndicatorError, IndicatorKind, IndicatorSet, write_indicator_list};
 pub use profile::{EndpointProfile, ParamProfile, Profile};
