@@ -602,8 +602,8 @@ impl Aggregator {
                 findings.push(f);
             }
             for mut f in per_source.remove(&ip).unwrap_or_default() {
-                // Rare destinations alone are context, not hostility.
-                if f.kind != "rare_destination" {
+                // Long connections and rare destinations are context, not hostility.
+                if !network::CONTEXT_KINDS.contains(&f.kind.as_str()) {
                     techniques.extend(f.techniques.iter().cloned());
                 }
                 for e in base.iter().skip(1).cloned() {

@@ -20,6 +20,10 @@ use serde_json::json;
 use super::{Thresholds, extend_span, observable};
 use crate::event::{Event, EventKind, NetDetail, ZeekLog};
 
+/// Finding kinds that describe traffic worth a look rather than an attack: they do not
+/// make a source hostile for campaign linking.
+pub(super) const CONTEXT_KINDS: &[&str] = &["long_connection", "rare_destination"];
+
 const MAX_PAIRS: usize = 200_000;
 const MAX_SAMPLES: usize = 2048;
 const MAX_NAMES: usize = 4096;
@@ -188,22 +192,31 @@ const ENGLISH: [f64; 26] = [
     1.929, 0.095, 5.987, 6.327, 9.056, 2.758, 0.978, 2.360, 0.150, 1.974, 0.074,
 ];
 
+/// Mean surprise (bits per letter) of English text under [`ENGLISH`]: its entropy.
+const ENGLISH_SURPRISE: f64 = 4.176;
+/// Mean surprise of letters drawn uniformly at random, as many generators draw them.
+const RANDOM_SURPRISE: f64 = 5.590;
+
 fn shannon(s: &str) -> f64 {
     let mut counts = [0u32; 256];
     for b in s.bytes() {
         counts[b as usize] += 1;
     }
     let n = s.len() as f64;
-    counts.iter().filter(|&&c| c > 0).map(|&c| {
-        let p = c as f64 / n;
-        -p * p.log2()
-    }).sum()
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
 }
 
-/// How machine-made a label looks, 0 to 1, from character statistics: the surprise of
-/// its letters under English letter frequencies, letters mixed with digits, long runs
-/// of consonants and its character entropy. Labels under 6 characters score 0: too
-/// short to tell.
+/// How machine-made a label looks, 0 to 1, from character statistics: mostly where the
+/// mean surprise of its letters under English letter frequencies falls between English
+/// text (0) and uniformly random letters (1), then letters mixed with digits, long runs
+/// of consonants and length. Labels under 6 characters score 0: too short to tell.
 pub(super) fn dga_score(label: &str) -> f64 {
     let l = label.to_ascii_lowercase();
     if l.len() < 6 || l.starts_with("xn--") {
@@ -214,10 +227,9 @@ pub(super) fn dga_score(label: &str) -> f64 {
     if letters.is_empty() {
         return 0.0;
     }
-    // Mean surprise of the letters, in bits; English text averages about 4.2.
-    let surprise: f64 =
-        letters.iter().map(|&c| -(ENGLISH[(c - b'a') as usize] / 100.0).log2()).sum::<f64>() / letters.len() as f64;
-    let surprise_score = ((surprise - 4.3) / 1.5).clamp(0.0, 1.0);
+    let surprise: f64 = letters.iter().map(|&c| -(ENGLISH[(c - b'a') as usize] / 100.0).log2()).sum::<f64>()
+        / letters.len() as f64;
+    let surprise_score = ((surprise - ENGLISH_SURPRISE) / (RANDOM_SURPRISE - ENGLISH_SURPRISE)).clamp(0.0, 1.0);
     let mut run = 0;
     let mut longest = 0;
     for &c in &letters {
@@ -231,10 +243,8 @@ pub(super) fn dga_score(label: &str) -> f64 {
     let run_score = ((longest as f64 - 3.0) / 3.0).clamp(0.0, 1.0);
     let digit_share = digits as f64 / l.len() as f64;
     let digit_score = if digits > 0 && digit_share < 0.9 { (digit_share * 3.0).min(1.0) } else { 0.0 };
-    let entropy_score = ((shannon(&l) - 2.5) / 1.5).clamp(0.0, 1.0);
     let length_score = ((l.len() as f64 - 6.0) / 10.0).clamp(0.0, 1.0);
-    (0.4 * surprise_score + 0.2 * run_score + 0.15 * digit_score + 0.15 * entropy_score + 0.1 * length_score)
-        .clamp(0.0, 1.0)
+    (0.6 * surprise_score + 0.15 * run_score + 0.15 * digit_score + 0.1 * length_score).clamp(0.0, 1.0)
 }
 
 impl NetworkState {
@@ -376,7 +386,7 @@ impl NetworkState {
 }
 
 /// A label at or above this [`dga_score`] counts as machine-made looking.
-const DGA_LABEL_SCORE: f64 = 0.5;
+const DGA_LABEL_SCORE: f64 = 0.6;
 
 /// Quantiles of sorted values (linear interpolation).
 fn quantile(sorted: &[f64], q: f64) -> f64 {
@@ -639,7 +649,12 @@ fn long_finding(src: IpAddr, dst: &str, p: &PairStats) -> Finding {
         "{} connection(s) from {src} to {dst} lasted an hour or more, the longest {:.0} s, {:.0} s in all: a remote-access or tunnel session stays open where ordinary traffic closes.",
         p.long_count, p.longest, p.long_total
     ))
-    .severity(Severity::from_score((0.35 + 0.1 * (p.longest / 3600.0).log2()).clamp(0.35, 0.8)))
+    // After RITA's long-connection tiers: 1 h, 4 h, 8 h, 12 h.
+    .severity(match p.longest / 3600.0 {
+        h if h >= 12.0 => Severity::High,
+        h if h >= 4.0 => Severity::Medium,
+        _ => Severity::Low,
+    })
     .confidence(0.6)
     .technique(Technique::attack("T1071"))
     .technique(Technique::attack("T1572"))
@@ -817,7 +832,7 @@ mod tests {
         for word in ["google", "microsoft", "election", "facebook", "wikipedia", "cloudflare"] {
             assert!(dga_score(word) < DGA_LABEL_SCORE, "{word} {}", dga_score(word));
         }
-        for dga in ["xjw4qpz9kd", "qzvbxkrtmw", "k3j9x2q8zv7w"] {
+        for dga in ["xjw4qpz9kd", "qzvbxkrtmw", "k3j9x2q8zv7w", "vowyzuk", "qexyryl"] {
             assert!(dga_score(dga) >= DGA_LABEL_SCORE, "{dga} {}", dga_score(dga));
         }
         assert_eq!(registered_domain("a.b.example.co.uk"), ("example.co.uk", "a.b"));

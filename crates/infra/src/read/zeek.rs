@@ -507,8 +507,15 @@ pub fn parse_zeek_json_line(line: &[u8], jurisdiction: &Arc<str>) -> Result<Even
 /// Whether a JSON line looks like a Zeek record (for `--format auto`).
 pub fn looks_like_zeek_json(line: &[u8]) -> bool {
     let has = |k: &[u8]| memchr::memmem::find(line, k).is_some();
-    has(b"\"ts\"")
-        && (has(b"\"uid\"") || has(b"\"id.orig_h\"") || has(b"\"_path\"") || has(b"\"fuid\"") || has(b"\"fingerprint\""))
+    // Zeek writes `ts` first; other writers may reorder, but then carry a Zeek key.
+    let compact: Vec<u8> = line.iter().copied().filter(|b| !b.is_ascii_whitespace()).take(8).collect();
+    compact.starts_with(b"{\"ts\":")
+        || (has(b"\"ts\"")
+            && (has(b"\"uid\"")
+                || has(b"\"id.orig_h\"")
+                || has(b"\"_path\"")
+                || has(b"\"fuid\"")
+                || has(b"\"fingerprint\"")))
 }
 
 #[cfg(test)]

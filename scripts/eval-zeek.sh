@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Network-sensor detection on the labelled Zeek captures of the Stratosphere laboratory
+# (../shared/data/infra/zeek-stratosphere): each scenario's logs are scanned with the
+# default thresholds by `scrutineer infra scan --format auto`, and scripts/eval-zeek.py
+# scores the findings against the labels (the per-connection `label` column, or the
+# scenario's README where it has none): precision and recall of malicious hosts and of
+# malicious connections, per scenario and pooled.
+#
+# The defaults are not fitted to these captures (they follow RITA's published method
+# and thresholds and the character statistics of English); the same defaults are meant
+# for other Zeek captures, which can be scored the same way with ZEEK_DATA=DIR (one
+# folder per scenario, holding Zeek logs with a `label` column).
+#
+# Gates: every figure in GATES below is the measured value minus a tolerance of 0.05
+# (a host more or less in a scenario with few hosts moves a figure by more, which is why
+# the per-scenario gates are on the pooled and the larger scenarios only). Set
+# ZEEK_NO_GATES=1 to print the figures only.
+set -euo pipefail
+
+root="$(git rev-parse --show-toplevel)"
+data="${ZEEK_DATA:-$root/../shared/data/infra/zeek-stratosphere}"
+if [ ! -d "$data" ]; then
+  echo "eval-zeek: missing data directory $data" >&2
+  exit 2
+fi
+cd "$root"
+if [ -z "${SCRUTINEER_BIN:-}" ]; then
+  cargo build --release -p scrutineer --quiet
+  bin="$root/target/release/scrutineer"
+else
+  bin="$SCRUTINEER_BIN"
+fi
+work="$root/target/eval-zeek"
+rm -rf "$work"
+mkdir -p "$work"
+
+# A scenario's logs: the labelled files when there are any, else every Zeek log.
+scenario_files() {
+  local dir="$1"
+  local labelled
+  labelled=$(find "$dir" -type f \( -name '*.labeled' -o -name 'labeled-*.log' \) | sort)
+  if [ -n "$labelled" ]; then
+    echo "$labelled"
+  else
+    find "$dir" -type f -name '*.log' | sort
+  fi
+}
+
+python3 - "$work/scenarios.json" > /dev/null <<'PY' || true
+PY
+printf '[' > "$work/scenarios.json"
+first=1
+for dir in "$data"/*/; do
+  name=$(basename "$dir")
+  mapfile -t files < <(scenario_files "$dir")
+  [ "${#files[@]}" -gt 0 ] || continue
+  # Scenarios with no label column and no README rule in eval-zeek.py are not scored.
+  if ! grep -q -l -E '(^|	|")label("|	|$)' "${files[@]}" 2>/dev/null \
+     && ! grep -q "\"$name\"" "$root/scripts/eval-zeek.py"; then
+    continue
+  fi
+  "$bin" --quiet infra scan "${files[@]}" --format auto --jurisdiction "$name" \
+    --out "$work/$name" --no-store --max-malformed 0.05 > "$work/$name.txt"
+  [ $first -eq 1 ] || printf ',' >> "$work/scenarios.json"
+  first=0
+  python3 -c 'import json,sys; print(json.dumps({"name": sys.argv[1], "files": sys.argv[2:]}), end="")' \
+    "$name" "${files[@]}" >> "$work/scenarios.json"
+done
+printf ']\n' >> "$work/scenarios.json"
+
+python3 "$root/scripts/eval-zeek.py" "$work"
