@@ -64,7 +64,10 @@ def read_zeek(path):
 
 
 def log_kind(path):
-    return os.path.basename(path).split(".")[0]
+    base = os.path.basename(path)
+    if base.startswith("labeled-"):
+        base = base[len("labeled-"):]
+    return base.split(".")[0]
 
 
 def port_1337(r):
@@ -118,6 +121,10 @@ def predictions(findings_path):
             continue
         srcs = [e["data"]["value"] for e in fd.get("evidence", [])
                 if e["kind"] == "observable" and e["description"].startswith("source address ")]
+        for e in fd.get("evidence", []):
+            if e["kind"] == "sources":
+                listed = e["data"] if isinstance(e["data"], list) else e["data"].get("sources", [])
+                srcs.extend(listed)
         dsts = [e["data"]["value"] for e in fd.get("evidence", []) if e["kind"] == "destination"]
         if kind in PAIR_KINDS and dsts:
             for s in srcs:
@@ -176,8 +183,19 @@ def main():
         cp, cr = pr(*c)
         figures[name] = {"host_precision": hp, "host_recall": hr, "conn_precision": cp, "conn_recall": cr}
         kinds = ", ".join(f"{k}={v}" for k, v in sorted(counts.items()))
-        print(f"{name:34} {'/'.join(map(str, h)):>15} {hp:6.3f} {hr:6.3f} {'/'.join(map(str, c)):>20} {cp:6.3f} {cr:6.3f}  {kinds}")
+        print(f"{name:34} {'/'.join(map(str, h)):>15} {hp:6.4f} {hr:6.4f} {'/'.join(map(str, c)):>20} {cp:6.4f} {cr:6.4f}  {kinds}")
     json.dump(figures, open(os.path.join(out, "figures.json"), "w"), indent=1)
+    gates = json.loads(os.environ.get("ZEEK_GATES", "{}"))
+    failed = 0
+    for name, bars in sorted(gates.items()):
+        for figure, bar in sorted(bars.items()):
+            got = figures.get(name, {}).get(figure)
+            if got is None or got < bar:
+                print(f"FAIL: {name} {figure} {got} is below {bar}")
+                failed += 1
+    if gates and not failed:
+        print(f"OK: {sum(len(b) for b in gates.values())} figures at or above their gates")
+    sys.exit(1 if failed else 0)
 
 
 if __name__ == "__main__":

@@ -11,10 +11,9 @@
 # for other Zeek captures, which can be scored the same way with ZEEK_DATA=DIR (one
 # folder per scenario, holding Zeek logs with a `label` column).
 #
-# Gates: every figure in GATES below is the measured value minus a tolerance of 0.05
-# (a host more or less in a scenario with few hosts moves a figure by more, which is why
-# the per-scenario gates are on the pooled and the larger scenarios only). Set
-# ZEEK_NO_GATES=1 to print the figures only.
+# Gates: every figure in ZEEK_GATES below is the measured value minus a tolerance of
+# 0.05. Set ZEEK_NO_GATES=1 to print the figures only (other data, ZEEK_DATA, is never
+# gated).
 set -euo pipefail
 
 root="$(git rev-parse --show-toplevel)"
@@ -46,8 +45,6 @@ scenario_files() {
   fi
 }
 
-python3 - "$work/scenarios.json" > /dev/null <<'PY' || true
-PY
 printf '[' > "$work/scenarios.json"
 first=1
 for dir in "$data"/*/; do
@@ -68,4 +65,28 @@ for dir in "$data"/*/; do
 done
 printf ']\n' >> "$work/scenarios.json"
 
+# Measured (debug and release builds give the same findings):
+#   pooled   hosts P 0.9998 R 0.9960   connections P 0.9936 R 0.9965
+#   001 (NjRAT, beaconing)       hosts 1/1, connections R 0.9713
+#   002 (Nmap scans)             hosts 1/1, connections P 1 R 1
+#   008 (attacked Windows host)  hosts P 0.9994 R 0.9858, connections P 0.9680 R 0.9867
+#   009 (Kovter, no conn.log)    hosts 1/1, connections P 0.9991 R 1
+#   010-012 (attacked hosts)     all figures >= 0.999
+#   003 (AndroidTester RAT on port 1337) is missed: 12 connections, none regular
+#   or an hour long; it is reported but not gated.
+# Each gate is the measured figure minus 0.05.
+if [ "${ZEEK_NO_GATES:-0}" = 1 ] || [ -n "${ZEEK_DATA:-}" ]; then
+  export ZEEK_GATES='{}'
+else
+  export ZEEK_GATES='{
+    "pooled": {"host_precision": 0.9498, "host_recall": 0.9460, "conn_precision": 0.9436, "conn_recall": 0.9465},
+    "001-zeek-scenario-malicious": {"host_precision": 0.95, "host_recall": 0.95, "conn_precision": 0.95, "conn_recall": 0.9213},
+    "002-zeek-scenario-port-scanning": {"host_precision": 0.95, "host_recall": 0.95, "conn_precision": 0.95, "conn_recall": 0.95},
+    "008-zeek-mixed": {"host_precision": 0.9494, "host_recall": 0.9358, "conn_precision": 0.9180, "conn_recall": 0.9367},
+    "009-zeek-malicious": {"host_precision": 0.95, "host_recall": 0.95, "conn_precision": 0.9491, "conn_recall": 0.95},
+    "010-zeek-mixed": {"host_precision": 0.949, "host_recall": 0.949, "conn_precision": 0.949, "conn_recall": 0.949},
+    "011-zeek-mixed": {"host_precision": 0.949, "host_recall": 0.949, "conn_precision": 0.949, "conn_recall": 0.949},
+    "012-zeek-mixed": {"host_precision": 0.949, "host_recall": 0.949, "conn_precision": 0.949, "conn_recall": 0.949}
+  }'
+fi
 python3 "$root/scripts/eval-zeek.py" "$work"

@@ -69,6 +69,10 @@ pub struct Thresholds {
     pub dga_min_names: usize,
     /// DNS tunnelling: distinct subdomains of one domain (or unusual-type lookups).
     pub tunnel_min_subdomains: usize,
+    /// Probed hosts: distinct sources that tried a host on ports it never answered on...
+    pub probe_min_sources: usize,
+    /// ...over at least this many such ports.
+    pub probe_min_ports: usize,
     /// Rare destinations: hosts seen before "only one host talks to it" means anything.
     pub rare_min_population: usize,
 }
@@ -90,6 +94,8 @@ impl Default for Thresholds {
             nxdomain_min_names: 25,
             dga_min_names: 10,
             tunnel_min_subdomains: 100,
+            probe_min_sources: 20,
+            probe_min_ports: 10,
             rare_min_population: 10,
         }
     }

@@ -112,6 +112,17 @@ struct ScanStats {
     span: Option<TimeSpan>,
 }
 
+/// Connection attempts one host received: the ports it answered on, and per source the
+/// ports it tried without an answer.
+#[derive(Debug, Default)]
+struct ProbedHost {
+    answered: FxHashSet<u16>,
+    tries: FxHashMap<IpAddr, Vec<u16>>,
+    span: Option<TimeSpan>,
+}
+
+const MAX_PROBED_HOSTS: usize = 4096;
+
 /// The network detectors' state, fed one event at a time.
 #[derive(Debug, Default)]
 pub(super) struct NetworkState {
@@ -120,6 +131,7 @@ pub(super) struct NetworkState {
     hosts: FxHashMap<IpAddr, HostDns>,
     domains: FxHashMap<String, DomainDns>,
     scans: FxHashMap<IpAddr, ScanStats>,
+    probed: FxHashMap<IpAddr, ProbedHost>,
     /// Per destination: the first source seen and whether a second one was.
     destinations: FxHashMap<IpAddr, (IpAddr, bool, u64)>,
     /// Sources of connections, for the rare-destination population.
@@ -299,6 +311,26 @@ impl NetworkState {
                 {
                     s.ports.insert(p);
                 }
+            }
+        }
+        if let (Some(state), Some(port)) = (net.conn_state.as_deref(), net.dst_port)
+            && !not_a_server(dst)
+            && (self.probed.len() < MAX_PROBED_HOSTS || self.probed.contains_key(&dst))
+        {
+            let h = self.probed.entry(dst).or_default();
+            if failed_state(state) {
+                extend_span(&mut h.span, ev.time);
+                let room = h.tries.len() < MAX_NAMES;
+                match h.tries.get_mut(&src) {
+                    Some(ports) if ports.len() < 8 && !ports.contains(&port) => ports.push(port),
+                    Some(_) => {}
+                    None if room => {
+                        h.tries.insert(src, vec![port]);
+                    }
+                    None => {}
+                }
+            } else if h.answered.len() < MAX_NAMES {
+                h.answered.insert(port);
             }
         }
         if not_a_server(dst) || infrastructure_port(net.dst_port) {
@@ -558,6 +590,22 @@ impl NetworkState {
                 out.push((Some(*src), scan_finding(*src, s), vec![]));
             }
         }
+        let mut probed: Vec<(IpAddr, ProbedHost)> = self.probed.into_iter().collect();
+        probed.sort_by_key(|p| p.0);
+        for (dst, h) in &probed {
+            let mut sources: Vec<IpAddr> = h
+                .tries
+                .iter()
+                .filter(|(_, ports)| ports.iter().any(|p| !h.answered.contains(p)))
+                .map(|(s, _)| *s)
+                .collect();
+            let ports: FxHashSet<u16> =
+                h.tries.values().flatten().copied().filter(|p| !h.answered.contains(p)).collect();
+            if sources.len() >= th.probe_min_sources && ports.len() >= th.probe_min_ports {
+                sources.sort_unstable();
+                out.push((None, probe_finding(*dst, &sources, ports.len(), h), vec![]));
+            }
+        }
         let mut hosts: Vec<(IpAddr, HostDns)> = self.hosts.into_iter().collect();
         hosts.sort_by_key(|h| h.0);
         for (src, h) in &hosts {
@@ -686,6 +734,32 @@ fn scan_finding(src: IpAddr, s: &ScanStats) -> Finding {
         "counts",
         format!("{} attempts, {} failed", s.attempts, s.failed),
         json!({"attempts": s.attempts, "failed": s.failed, "targets": s.targets.len(), "hosts": s.hosts.len(), "ports": s.ports.len()}),
+    ))
+}
+
+fn probe_finding(dst: IpAddr, sources: &[IpAddr], ports: usize, h: &ProbedHost) -> Finding {
+    let capped = h.tries.len() >= MAX_NAMES;
+    finding_base(
+        "probed_host",
+        &dst.to_string(),
+        format!("{} sources probed {ports} closed ports on {dst}", sources.len()),
+        None,
+        h.span,
+    )
+    .summary(format!(
+        "{} sources tried {dst} on ports it never answered on ({ports} such ports): scanning of an exposed host, each source named in the evidence{}.",
+        sources.len(),
+        if capped { format!(" (the first {MAX_NAMES} sources are followed)") } else { String::new() }
+    ))
+    .severity(Severity::Medium)
+    .confidence(0.7)
+    .technique(Technique::attack("T1595.001"))
+    .technique(Technique::attack("T1046"))
+    .evidence(Evidence::new("target", format!("target {dst}"), json!({"value": dst.to_string()})))
+    .evidence(Evidence::new(
+        "sources",
+        format!("{} probing sources", sources.len()),
+        json!({"sources": sources.iter().map(|s| s.to_string()).collect::<Vec<_>>(), "closed_ports": ports, "answered_ports": h.answered.len()}),
     ))
 }
 
