@@ -125,7 +125,8 @@ def predictions(findings_path):
             if e["kind"] == "sources":
                 listed = e["data"] if isinstance(e["data"], list) else e["data"].get("sources", [])
                 srcs.extend(listed)
-        dsts = [e["data"]["value"] for e in fd.get("evidence", []) if e["kind"] == "destination"]
+        dsts = [e["data"]["value"] for e in fd.get("evidence", [])
+                if e["kind"] == "observable" and e["description"].startswith("destination ")]
         if kind in PAIR_KINDS and dsts:
             for s in srcs:
                 for d in dsts:

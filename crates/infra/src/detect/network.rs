@@ -143,7 +143,13 @@ pub(super) struct NetworkState {
 /// Addresses that are not someone's server: multicast, broadcast, link-local, unspecified.
 fn not_a_server(ip: IpAddr) -> bool {
     match ip {
-        IpAddr::V4(v) => v.is_multicast() || v.is_broadcast() || v.is_link_local() || v.is_unspecified() || v.octets()[3] == 255,
+        IpAddr::V4(v) => {
+            v.is_multicast()
+                || v.is_broadcast()
+                || v.is_link_local()
+                || v.is_unspecified()
+                || v.octets()[3] == 255
+        }
         IpAddr::V6(v) => v.is_multicast() || v.is_unspecified() || (v.segments()[0] & 0xffc0) == 0xfe80,
     }
 }
@@ -151,7 +157,9 @@ fn not_a_server(ip: IpAddr) -> bool {
 fn is_private(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v) => v.is_private() || v.is_loopback() || v.is_link_local(),
-        IpAddr::V6(v) => v.is_loopback() || (v.segments()[0] & 0xfe00) == 0xfc00 || (v.segments()[0] & 0xffc0) == 0xfe80,
+        IpAddr::V6(v) => {
+            v.is_loopback() || (v.segments()[0] & 0xfe00) == 0xfc00 || (v.segments()[0] & 0xffc0) == 0xfe80
+        }
     }
 }
 
@@ -241,7 +249,8 @@ pub(super) fn dga_score(label: &str) -> f64 {
     }
     let surprise: f64 = letters.iter().map(|&c| -(ENGLISH[(c - b'a') as usize] / 100.0).log2()).sum::<f64>()
         / letters.len() as f64;
-    let surprise_score = ((surprise - ENGLISH_SURPRISE) / (RANDOM_SURPRISE - ENGLISH_SURPRISE)).clamp(0.0, 1.0);
+    let surprise_score =
+        ((surprise - ENGLISH_SURPRISE) / (RANDOM_SURPRISE - ENGLISH_SURPRISE)).clamp(0.0, 1.0);
     let mut run = 0;
     let mut longest = 0;
     for &c in &letters {
@@ -382,7 +391,10 @@ impl NetworkState {
             extend_span(&mut h.span, ev.time);
             if net.rcode.as_deref() == Some("NXDOMAIN") {
                 h.nx += 1;
-                if h.nx_names.len() < MAX_NAMES && h.nx_names.insert(hash_of(registered)) && h.nx_samples.len() < 8 {
+                if h.nx_names.len() < MAX_NAMES
+                    && h.nx_names.insert(hash_of(registered))
+                    && h.nx_samples.len() < 8
+                {
                     h.nx_samples.push(q.to_owned());
                 }
             }
@@ -433,11 +445,7 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 
 fn bowley_skew(sorted: &[f64]) -> f64 {
     let (q1, q2, q3) = (quantile(sorted, 0.25), quantile(sorted, 0.5), quantile(sorted, 0.75));
-    if q3 - q1 <= f64::EPSILON || q2 == q1 || q2 == q3 {
-        0.0
-    } else {
-        (q3 + q1 - 2.0 * q2) / (q3 - q1)
-    }
+    if q3 - q1 <= f64::EPSILON || q2 == q1 || q2 == q3 { 0.0 } else { (q3 + q1 - 2.0 * q2) / (q3 - q1) }
 }
 
 fn median_abs_deviation(sorted: &[f64]) -> f64 {
@@ -547,7 +555,13 @@ fn two_mode_fit(counts: &[f64]) -> f64 {
     top as f64 / counts.len() as f64
 }
 
-fn finding_base(kind: &str, key: &str, title: String, src: Option<IpAddr>, span: Option<TimeSpan>) -> Finding {
+fn finding_base(
+    kind: &str,
+    key: &str,
+    title: String,
+    src: Option<IpAddr>,
+    span: Option<TimeSpan>,
+) -> Finding {
     let mut f = Finding::new(Engine::Infra, kind, key, title).time_span(span);
     if let Some(ip) = src {
         f = f.evidence(observable(ip));
@@ -555,8 +569,15 @@ fn finding_base(kind: &str, key: &str, title: String, src: Option<IpAddr>, span:
     f
 }
 
+/// The destination of a pair finding as an observable (exported as a STIX indicator),
+/// described so that it is never read as a source address.
 fn destination(dst: &str) -> Evidence {
-    Evidence::new("destination", format!("destination {dst}"), json!({"value": dst}))
+    let t = match dst.parse::<IpAddr>() {
+        Ok(IpAddr::V4(_)) => "ipv4-addr",
+        Ok(IpAddr::V6(_)) => "ipv6-addr",
+        Err(_) => "domain-name",
+    };
+    Evidence::new("observable", format!("destination {dst}"), json!({"type": t, "value": dst}))
 }
 
 impl NetworkState {
@@ -625,7 +646,8 @@ impl NetworkState {
             let mean_len = d.label_bytes as f64 / subs as f64;
             let mean_entropy = d.entropy_sum / subs as f64;
             let long_random = subs >= th.tunnel_min_subdomains && mean_len >= 20.0 && mean_entropy >= 3.5;
-            let odd_types = d.unusual_types >= th.tunnel_min_subdomains as u64 && subs * 2 >= th.tunnel_min_subdomains;
+            let odd_types =
+                d.unusual_types >= th.tunnel_min_subdomains as u64 && subs * 2 >= th.tunnel_min_subdomains;
             if long_random || odd_types {
                 out.push((None, tunnel_finding(name, d, mean_len, mean_entropy), vec![]));
             }
@@ -808,7 +830,7 @@ fn tunnel_finding(name: &str, d: &DomainDns, mean_len: f64, mean_entropy: f64) -
     .technique(Technique::attack("T1071.004"))
     .technique(Technique::attack("T1048"))
     .technique(Technique::attack("T1572"))
-    .evidence(Evidence::new("domain", format!("domain {name}"), json!({"type": "domain-name", "value": name})))
+    .evidence(Evidence::new("observable", format!("tunnel domain {name}"), json!({"type": "domain-name", "value": name})))
     .evidence(Evidence::new(
         "lookups",
         format!("{} queries, {} subdomains", d.queries, d.subdomains.len()),
@@ -884,7 +906,8 @@ mod tests {
     #[test]
     fn a_beacon_that_sleeps_at_night_still_scores() {
         // Every 10 minutes from 08:00 to 18:00, five days running.
-        let times = (0..5).flat_map(|d| (0..60).map(move |i| d as f64 * 86_400.0 + 8.0 * 3600.0 + i as f64 * 600.0));
+        let times =
+            (0..5).flat_map(|d| (0..60).map(move |i| d as f64 * 86_400.0 + 8.0 * 3600.0 + i as f64 * 600.0));
         let s = beacon_score(&series(times, 500), (0.0, 5.0 * 86_400.0)).expect("scored");
         assert!(s.score > 0.75, "{s:?}");
     }

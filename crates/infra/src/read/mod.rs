@@ -56,7 +56,8 @@ pub enum Format {
 
 impl Format {
     /// The names `--format` accepts, for messages.
-    pub const NAMES: &'static str = "auto, combined, common, nginx-json, iis, eve, auth, http, zeek, zeek-json";
+    pub const NAMES: &'static str =
+        "auto, combined, common, nginx-json, iis, eve, auth, http, zeek, zeek-json";
 
     /// The format's name.
     pub fn as_str(self) -> &'static str {
@@ -484,7 +485,12 @@ fn frame_lines(data: &[u8], format: Format, next_line: &mut u64, layouts: Layout
                 }
             } else {
                 let layout = if format == Format::Zeek { zeek.len() } else { iis.len() };
-                recs.push(Rec { line: line_no, start: pos, end: pos + line.len(), fields: (layout - 1) as u32 });
+                recs.push(Rec {
+                    line: line_no,
+                    start: pos,
+                    end: pos + line.len(),
+                    fields: (layout - 1) as u32,
+                });
             }
         }
         pos = end + 1;

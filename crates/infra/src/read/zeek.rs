@@ -292,7 +292,9 @@ pub fn infer_log(f: &impl ZeekFields) -> ZeekLog {
         ZeekLog::Smtp
     } else if has("cookie") || has("security_protocol") || has("keyboard_layout") {
         ZeekLog::Rdp
-    } else if has("auth_success") || has("auth_attempts") || (has("client") && has("server") && has("version"))
+    } else if has("auth_success")
+        || has("auth_attempts")
+        || (has("client") && has("server") && has("version"))
     {
         ZeekLog::Ssh
     } else {
@@ -335,12 +337,56 @@ fn addr(f: &impl ZeekFields, name: &str) -> Result<Option<IpAddr>, &'static str>
 /// Fields every log's mapping reads; anything else a record carries is kept in
 /// [`NetDetail::extra`].
 const KNOWN: &[&str] = &[
-    "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
-    "orig_bytes", "resp_bytes", "conn_state", "query", "qtype_name", "rcode_name", "method", "host", "uri",
-    "version", "user_agent", "referrer", "status_code", "response_body_len", "username", "server_name",
-    "ja3", "ja3s", "ja4", "cert_chain_fps", "fingerprint", "san.dns", "tx_hosts", "rx_hosts", "md5", "sha1",
-    "sha256", "note", "msg", "name", "src", "dst", "p", "mailfrom", "helo", "cookie", "result",
-    "auth_success", "client", "_path", "_write_ts",
+    "ts",
+    "uid",
+    "id.orig_h",
+    "id.orig_p",
+    "id.resp_h",
+    "id.resp_p",
+    "proto",
+    "service",
+    "duration",
+    "orig_bytes",
+    "resp_bytes",
+    "conn_state",
+    "query",
+    "qtype_name",
+    "rcode_name",
+    "method",
+    "host",
+    "uri",
+    "version",
+    "user_agent",
+    "referrer",
+    "status_code",
+    "response_body_len",
+    "username",
+    "server_name",
+    "ja3",
+    "ja3s",
+    "ja4",
+    "cert_chain_fps",
+    "fingerprint",
+    "san.dns",
+    "tx_hosts",
+    "rx_hosts",
+    "md5",
+    "sha1",
+    "sha256",
+    "note",
+    "msg",
+    "name",
+    "src",
+    "dst",
+    "p",
+    "mailfrom",
+    "helo",
+    "cookie",
+    "result",
+    "auth_success",
+    "client",
+    "_path",
+    "_write_ts",
 ];
 
 /// Zeek notices that report an attack (the rest, such as certificate validation or
@@ -366,7 +412,12 @@ fn attack_notice(note: &str) -> bool {
 pub fn zeek_event(f: &impl ZeekFields, jurisdiction: &Arc<str>) -> Result<Event, &'static str> {
     let log = infer_log(f);
     let time = parse_ts(&f.get("ts").ok_or("no ts field")?).ok_or("ts is not a time")?;
-    let mut ev = Event { kind: EventKind::Flow, time: Some(time), jurisdiction: jurisdiction.clone(), ..Event::default() };
+    let mut ev = Event {
+        kind: EventKind::Flow,
+        time: Some(time),
+        jurisdiction: jurisdiction.clone(),
+        ..Event::default()
+    };
     ev.src = addr(f, "id.orig_h")?;
     ev.dst = addr(f, "id.resp_h")?;
     let mut net = NetDetail {
@@ -588,7 +639,10 @@ mod tests {
     fn missing_header_wrong_width_and_bad_values_are_errors() {
         let j = Arc::from("j");
         let none = ZeekHeader::default();
-        assert_eq!(parse_zeek_tsv_line(b"1.0\tC\t10.0.0.1", &none, &j).err(), Some("no #fields header before this line"));
+        assert_eq!(
+            parse_zeek_tsv_line(b"1.0\tC\t10.0.0.1", &none, &j).err(),
+            Some("no #fields header before this line")
+        );
         let h = header(CONN);
         assert!(parse_zeek_tsv_line(b"1.0\tC\t10.0.0.1", &h, &j).is_err());
         let bad_ip = b"1.0\tC\tnot-an-ip\t1\t10.0.0.2\t2\ttcp\t-\t-\t-\t-\tS0\t-\t-";

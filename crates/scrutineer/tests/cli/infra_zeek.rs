@@ -65,8 +65,20 @@ const T0: f64 = 1_727_740_800.0;
 /// guessing, a web attack and a TLS handshake with a fingerprint.
 fn traffic() -> Vec<Log> {
     let conn_fields = vec![
-        "ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "service", "duration",
-        "orig_bytes", "resp_bytes", "conn_state", "tunnel_parents", "label",
+        "ts",
+        "uid",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "proto",
+        "service",
+        "duration",
+        "orig_bytes",
+        "resp_bytes",
+        "conn_state",
+        "tunnel_parents",
+        "label",
     ];
     let mut conns = Vec::new();
     let mut seed: u64 = 7;
@@ -77,69 +89,203 @@ fn traffic() -> Vec<Log> {
     for i in 0..288 {
         let t = T0 + i as f64 * 300.0 + 40.0 * (next() - 0.5);
         conns.push(vec![
-            json!(t), json!(format!("Cb{i}")), json!("10.1.1.20"), json!(49152 + i), json!("203.0.113.50"), json!(443),
-            json!("tcp"), json!("ssl"), json!(0.8), json!(412), json!(1288), json!("SF"), json!([]), json!("Malicious"),
+            json!(t),
+            json!(format!("Cb{i}")),
+            json!("10.1.1.20"),
+            json!(49152 + i),
+            json!("203.0.113.50"),
+            json!(443),
+            json!("tcp"),
+            json!("ssl"),
+            json!(0.8),
+            json!(412),
+            json!(1288),
+            json!("SF"),
+            json!([]),
+            json!("Malicious"),
         ]);
     }
     let mut t = T0;
     for i in 0..300 {
         t += 288.0 * -(1.0 - next()).max(1e-9).ln();
         conns.push(vec![
-            json!(t), json!(format!("Cw{i}")), json!("10.1.1.21"), json!(50000 + i), json!(format!("198.51.100.{}", i % 40)),
-            json!(443), json!("tcp"), Value::Null, json!(next() * 30.0), json!((next() * 90_000.0) as u64),
-            json!((next() * 900_000.0) as u64), json!("SF"), json!(["Cx1", "Cx2"]), json!("Benign"),
+            json!(t),
+            json!(format!("Cw{i}")),
+            json!("10.1.1.21"),
+            json!(50000 + i),
+            json!(format!("198.51.100.{}", i % 40)),
+            json!(443),
+            json!("tcp"),
+            Value::Null,
+            json!(next() * 30.0),
+            json!((next() * 90_000.0) as u64),
+            json!((next() * 900_000.0) as u64),
+            json!("SF"),
+            json!(["Cx1", "Cx2"]),
+            json!("Benign"),
         ]);
     }
     for p in 0..120 {
         conns.push(vec![
-            json!(T0 + 5000.0 + p as f64 * 0.01), json!(format!("Cs{p}")), json!("192.0.2.99"), json!(61000),
-            json!("10.1.1.21"), json!(1000 + p), json!("tcp"), Value::Null, Value::Null, json!(0), json!(0),
-            json!("S0"), json!([]), json!("Malicious"),
+            json!(T0 + 5000.0 + p as f64 * 0.01),
+            json!(format!("Cs{p}")),
+            json!("192.0.2.99"),
+            json!(61000),
+            json!("10.1.1.21"),
+            json!(1000 + p),
+            json!("tcp"),
+            Value::Null,
+            Value::Null,
+            json!(0),
+            json!(0),
+            json!("S0"),
+            json!([]),
+            json!("Malicious"),
         ]);
     }
     conns.sort_by(|a, b| a[0].as_f64().partial_cmp(&b[0].as_f64()).expect("times"));
-    let dns_fields =
-        vec!["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "query", "qtype_name", "rcode_name", "answers"];
+    let dns_fields = vec![
+        "ts",
+        "uid",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "proto",
+        "query",
+        "qtype_name",
+        "rcode_name",
+        "answers",
+    ];
     let letters = b"bcdfghjklmnpqrstvwxzq";
     let mut dns = Vec::new();
     for i in 0..40u64 {
-        let label: String =
-            (0..12).map(|k| letters[((i * (k + 1) * 5 + k * k * 3 + (i / 7) * k) % 21) as usize] as char).collect();
+        let label: String = (0..12)
+            .map(|k| letters[((i * (k + 1) * 5 + k * k * 3 + (i / 7) * k) % 21) as usize] as char)
+            .collect();
         dns.push(vec![
-            json!(T0 + 100.0 + i as f64), json!(format!("Cd{i}")), json!("10.1.1.22"), json!(53000), json!("10.1.1.1"),
-            json!(53), json!("udp"), json!(format!("{label}.com")), json!("A"), json!("NXDOMAIN"), json!([]),
+            json!(T0 + 100.0 + i as f64),
+            json!(format!("Cd{i}")),
+            json!("10.1.1.22"),
+            json!(53000),
+            json!("10.1.1.1"),
+            json!(53),
+            json!("udp"),
+            json!(format!("{label}.com")),
+            json!("A"),
+            json!("NXDOMAIN"),
+            json!([]),
         ]);
     }
     dns.push(vec![
-        json!(T0 + 200.0), json!("Cd-ok"), json!("10.1.1.21"), json!(53001), json!("10.1.1.1"), json!(53), json!("udp"),
-        json!("www.example.org"), json!("A"), json!("NOERROR"), json!(["93.184.216.34"]),
+        json!(T0 + 200.0),
+        json!("Cd-ok"),
+        json!("10.1.1.21"),
+        json!(53001),
+        json!("10.1.1.1"),
+        json!(53),
+        json!("udp"),
+        json!("www.example.org"),
+        json!("A"),
+        json!("NOERROR"),
+        json!(["93.184.216.34"]),
     ]);
-    let http_fields =
-        vec!["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "method", "host", "uri", "version", "user_agent", "status_code", "response_body_len"];
+    let http_fields = vec![
+        "ts",
+        "uid",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "method",
+        "host",
+        "uri",
+        "version",
+        "user_agent",
+        "status_code",
+        "response_body_len",
+    ];
     let http = vec![
         vec![
-            json!(T0 + 10.0), json!("Ch1"), json!("198.51.100.7"), json!(40000), json!("10.1.1.5"), json!(80), json!("GET"),
-            json!("results.county.gov"), json!("/results?id=1%27%20OR%20%271%27%3D%271"), json!("1.1"), json!("sqlmap/1.7"),
-            json!(200), json!(512),
+            json!(T0 + 10.0),
+            json!("Ch1"),
+            json!("198.51.100.7"),
+            json!(40000),
+            json!("10.1.1.5"),
+            json!(80),
+            json!("GET"),
+            json!("results.county.gov"),
+            json!("/results?id=1%27%20OR%20%271%27%3D%271"),
+            json!("1.1"),
+            json!("sqlmap/1.7"),
+            json!(200),
+            json!(512),
         ],
         vec![
-            json!(T0 + 11.0), json!("Ch2"), json!("10.1.1.21"), json!(40001), json!("10.1.1.5"), json!(80), json!("GET"),
-            json!("results.county.gov"), json!("/index.html"), json!("1.1"), json!("Mozilla/5.0"), json!(200), json!(2048),
+            json!(T0 + 11.0),
+            json!("Ch2"),
+            json!("10.1.1.21"),
+            json!(40001),
+            json!("10.1.1.5"),
+            json!(80),
+            json!("GET"),
+            json!("results.county.gov"),
+            json!("/index.html"),
+            json!("1.1"),
+            json!("Mozilla/5.0"),
+            json!(200),
+            json!(2048),
         ],
     ];
-    let ssh_fields = vec!["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "auth_success", "auth_attempts", "client"];
+    let ssh_fields = vec![
+        "ts",
+        "uid",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "auth_success",
+        "auth_attempts",
+        "client",
+    ];
     let ssh = (0..15)
         .map(|i| {
             vec![
-                json!(T0 + 1000.0 + i as f64 * 5.0), json!(format!("Cssh{i}")), json!("192.0.2.44"), json!(40100 + i),
-                json!("10.1.1.5"), json!(22), json!(i == 14), json!(1), json!("SSH-2.0-libssh_0.9.6"),
+                json!(T0 + 1000.0 + i as f64 * 5.0),
+                json!(format!("Cssh{i}")),
+                json!("192.0.2.44"),
+                json!(40100 + i),
+                json!("10.1.1.5"),
+                json!(22),
+                json!(i == 14),
+                json!(1),
+                json!("SSH-2.0-libssh_0.9.6"),
             ]
         })
         .collect();
-    let ssl_fields = vec!["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "version", "server_name", "ja3", "cert_chain_fps"];
+    let ssl_fields = vec![
+        "ts",
+        "uid",
+        "id.orig_h",
+        "id.orig_p",
+        "id.resp_h",
+        "id.resp_p",
+        "version",
+        "server_name",
+        "ja3",
+        "cert_chain_fps",
+    ];
     let ssl = vec![vec![
-        json!(T0 + 20.0), json!("Cb0"), json!("10.1.1.20"), json!(49152), json!("203.0.113.50"), json!(443), json!("TLSv12"),
-        json!("cdn.example.net"), json!("72a589da586844d7f0818ce684948eea"), json!(["a1b2", "c3d4"]),
+        json!(T0 + 20.0),
+        json!("Cb0"),
+        json!("10.1.1.20"),
+        json!(49152),
+        json!("203.0.113.50"),
+        json!(443),
+        json!("TLSv12"),
+        json!("cdn.example.net"),
+        json!("72a589da586844d7f0818ce684948eea"),
+        json!(["a1b2", "c3d4"]),
     ]];
     vec![
         Log { path: "conn", fields: conn_fields, records: conns },
@@ -226,7 +372,8 @@ fn damaged_zeek_logs_are_counted_and_listed_with_file_and_line() {
     let logs = traffic();
     let conn = tsv(&logs[0]);
     // No header at all: every data line is malformed, named by line.
-    let headless: String = conn.lines().filter(|l| !l.starts_with('#')).take(5).map(|l| format!("{l}\n")).collect();
+    let headless: String =
+        conn.lines().filter(|l| !l.starts_with('#')).take(5).map(|l| format!("{l}\n")).collect();
     std::fs::write(dir.path().join("headless.log"), &headless).expect("write");
     // The header changes mid-file: the lines after it follow the new layout.
     let mut changed = tsv(&logs[1]);
@@ -255,8 +402,14 @@ fn damaged_zeek_logs_are_counted_and_listed_with_file_and_line() {
     // `dns_lines` ends with #close; after the new #fields, 3 values for 3 fields
     // parse and the next line, with 2, is malformed.
     assert_eq!(at("changed.log", &(dns_lines + 2).to_string()), None, "{malformed:?}");
-    assert!(at("changed.log", &(dns_lines + 3).to_string()).is_some_and(|r| r.contains("#fields")), "{malformed:?}");
-    assert!(malformed.iter().any(|r| r[0].ends_with("conn.2024-10-01.log.gz") && r[2].contains("truncated")), "{malformed:?}");
+    assert!(
+        at("changed.log", &(dns_lines + 3).to_string()).is_some_and(|r| r.contains("#fields")),
+        "{malformed:?}"
+    );
+    assert!(
+        malformed.iter().any(|r| r[0].ends_with("conn.2024-10-01.log.gz") && r[2].contains("truncated")),
+        "{malformed:?}"
+    );
     let json_first_bad = (logs[1].records.len() + 1).to_string();
     assert!(at("dns.json", &json_first_bad).is_some_and(|r| r.contains("Suricata")), "{malformed:?}");
     assert!(at("dns.json", &(logs[1].records.len() + 2).to_string()).is_some(), "{malformed:?}");
@@ -273,5 +426,10 @@ fn damaged_zeek_logs_are_counted_and_listed_with_file_and_line() {
     assert!(err.contains("malformed"), "{err}");
     let listed = csv_records(&out2.join("malformed.csv"));
     assert_eq!(listed.len(), 5, "{listed:?}");
-    assert!(listed.iter().enumerate().all(|(i, r)| r[1] == (i + 1).to_string() && r[2].contains("no #fields header")));
+    assert!(
+        listed
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r[1] == (i + 1).to_string() && r[2].contains("no #fields header"))
+    );
 }
