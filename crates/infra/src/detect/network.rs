@@ -61,7 +61,7 @@ impl PairStats {
         if self.stride == 0 {
             self.stride = 1;
         }
-        if self.connections % self.stride == 0 {
+        if self.connections.is_multiple_of(self.stride) {
             if self.samples.len() >= MAX_SAMPLES {
                 let mut i = 0;
                 self.samples.retain(|_| {
@@ -70,7 +70,7 @@ impl PairStats {
                 });
                 self.stride *= 2;
             }
-            if self.connections % self.stride == 0 {
+            if self.connections.is_multiple_of(self.stride) {
                 self.samples.push((t.timestamp_micros() as f64 / 1e6, out));
             }
         }
@@ -282,7 +282,9 @@ impl NetworkState {
                 if let Some(name) = ev.host.as_deref().filter(|h| !h.is_empty()) {
                     let name = name.to_ascii_lowercase();
                     let key = PairKey::Name(src, name);
-                    self.pair(key).map(|p| p.add(time, 0));
+                    if let Some(p) = self.pair(key) {
+                        p.add(time, 0);
+                    }
                 }
             }
             _ => {}
