@@ -298,8 +298,16 @@ fn traffic() -> Vec<Log> {
 
 fn scan(dir: &Path, files: &[PathBuf], out: &str) -> PathBuf {
     let out = dir.join(out);
+    let indicators = dir.join("indicators.csv");
+    std::fs::write(
+        &indicators,
+        "type,value,description\nja3,72A589DA586844D7F0818CE684948EEA,implant\ndomain,example.org,watched\n",
+    )
+    .expect("write");
     bin(dir)
-        .args(["infra", "scan", "--format", "auto", "--no-store", "--jurisdiction", "office", "--out"])
+        .args(["infra", "scan", "--format", "auto", "--no-store", "--jurisdiction", "office", "--indicators"])
+        .arg(&indicators)
+        .arg("--out")
         .arg(&out)
         .args(files)
         .assert()
@@ -363,6 +371,9 @@ fn zeek_tsv_and_json_of_one_traffic_give_the_same_events_and_findings() {
     assert!(has("dga_lookups", "10.1.1.22 "), "{ka:?}");
     assert!(has("brute_force", "192.0.2.44 "), "{ka:?}");
     assert!(has("web_attack", "198.51.100.7 "), "{ka:?}");
+    let sightings: Vec<&String> =
+        ka.iter().filter(|(k, _)| k == "indicator_sighting").map(|(_, t)| t).collect();
+    assert_eq!(sightings.len(), 2, "the JA3 in ssl.log and the domain in dns.log: {ka:?}");
     assert!(csv_records(&a.join("malformed.csv")).is_empty());
 }
 
