@@ -444,3 +444,32 @@ fn damaged_zeek_logs_are_counted_and_listed_with_file_and_line() {
             .all(|(i, r)| r[1] == (i + 1).to_string() && r[2].contains("no #fields header"))
     );
 }
+
+#[test]
+fn a_source_seen_by_zeek_at_one_office_and_in_an_access_log_at_another_is_one_campaign() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let logs = traffic();
+    let ssh = dir.path().join("north/ssh.log");
+    std::fs::create_dir_all(ssh.parent().expect("dir")).expect("dir");
+    std::fs::write(&ssh, json_lines(&logs[3])).expect("write");
+    let access = dir.path().join("south/access.log");
+    std::fs::create_dir_all(access.parent().expect("dir")).expect("dir");
+    let attack = "192.0.2.44 - - [01/Oct/2024:10:00:00 +0000] \"GET /results?id=1%27%20OR%20%271%27%3D%271 HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n";
+    std::fs::write(&access, attack.repeat(3)).expect("write");
+    let out = dir.path().join("out");
+    bin(dir.path())
+        .args(["infra", "scan", "--format", "auto", "--no-store", "--out"])
+        .arg(&out)
+        .arg(&ssh)
+        .arg(&access)
+        .assert()
+        .success();
+    let campaigns: Value =
+        serde_json::from_slice(&std::fs::read(out.join("campaigns.json")).expect("campaigns")).expect("json");
+    let c = campaigns.as_array().and_then(|a| a.first()).expect("a campaign");
+    assert_eq!(c["sources"], json!(["192.0.2.44"]));
+    assert_eq!(c["jurisdictions"], json!(["north", "south"]));
+    let techniques: Vec<&str> =
+        c["techniques"].as_array().expect("list").iter().filter_map(Value::as_str).collect();
+    assert!(techniques.contains(&"T1110.001") && techniques.contains(&"T1190"), "{techniques:?}");
+}
