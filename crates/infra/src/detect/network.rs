@@ -27,6 +27,12 @@ pub(super) const CONTEXT_KINDS: &[&str] = &["long_connection", "rare_destination
 const MAX_PAIRS: usize = 200_000;
 const MAX_SAMPLES: usize = 2048;
 const MAX_NAMES: usize = 4096;
+/// Entries (sampled times, names, targets, probing sources) all detectors keep together:
+/// about 16 bytes each, so a few hundred MiB at most whatever the input.
+const BUDGET: usize = 8_000_000;
+/// With the budget spent, a pair keeps at least this many samples, halving its own
+/// sampling rate to take a new one.
+const MIN_SAMPLES: usize = 16;
 const MAX_DESTINATIONS: usize = 500_000;
 const MAX_HOSTS: usize = 100_000;
 const MAX_DOMAINS: usize = 100_000;
@@ -57,12 +63,15 @@ struct PairStats {
 }
 
 impl PairStats {
-    fn add(&mut self, t: DateTime<Utc>, out: u64) {
+    /// Adds a connection; `squeeze` when the shared budget is spent. Returns the change
+    /// in samples kept.
+    fn add(&mut self, t: DateTime<Utc>, out: u64, squeeze: bool) -> isize {
+        let before = self.samples.len() as isize;
         if self.stride == 0 {
             self.stride = 1;
         }
         if self.connections.is_multiple_of(self.stride) {
-            if self.samples.len() >= MAX_SAMPLES {
+            if self.samples.len() >= MAX_SAMPLES || (squeeze && self.samples.len() >= MIN_SAMPLES) {
                 let mut i = 0;
                 self.samples.retain(|_| {
                     i += 1;
@@ -76,6 +85,7 @@ impl PairStats {
         }
         self.connections += 1;
         extend_span(&mut self.span, Some(t));
+        self.samples.len() as isize - before
     }
 }
 
@@ -138,6 +148,8 @@ pub(super) struct NetworkState {
     sources: FxHashSet<IpAddr>,
     first: Option<f64>,
     last: Option<f64>,
+    /// Entries kept against [`BUDGET`].
+    kept: usize,
 }
 
 /// Addresses that are not someone's server: multicast, broadcast, link-local, unspecified.
@@ -282,8 +294,10 @@ impl NetworkState {
                 if let Some(name) = ev.host.as_deref().filter(|h| !h.is_empty()) {
                     let name = name.to_ascii_lowercase();
                     let key = PairKey::Name(src, name);
+                    let squeeze = self.kept >= BUDGET;
                     if let Some(p) = self.pair(key) {
-                        p.add(time, 0);
+                        let d = p.add(time, 0, squeeze);
+                        self.kept = self.kept.saturating_add_signed(d);
                     }
                 }
             }
@@ -300,6 +314,8 @@ impl NetworkState {
     }
 
     fn observe_conn(&mut self, ev: &Event, net: &NetDetail, src: IpAddr, dst: IpAddr, time: DateTime<Utc>) {
+        let room = self.kept < BUDGET;
+        let mut added = 0;
         if self.sources.len() < MAX_HOSTS {
             self.sources.insert(src);
         }
@@ -311,11 +327,11 @@ impl NetworkState {
             extend_span(&mut s.span, ev.time);
             if failed_state(state) {
                 s.failed += 1;
-                if s.targets.len() < MAX_NAMES {
-                    s.targets.insert(hash_of((dst, net.dst_port)));
+                if room && s.targets.len() < MAX_NAMES && s.targets.insert(hash_of((dst, net.dst_port))) {
+                    added += 1;
                 }
-                if s.hosts.len() < MAX_NAMES {
-                    s.hosts.insert(dst);
+                if room && s.hosts.len() < MAX_NAMES && s.hosts.insert(dst) {
+                    added += 1;
                 }
                 if let Some(p) = net.dst_port
                     && s.ports.len() < MAX_NAMES
@@ -331,12 +347,13 @@ impl NetworkState {
             let h = self.probed.entry(dst).or_default();
             if failed_state(state) {
                 extend_span(&mut h.span, ev.time);
-                let room = h.tries.len() < MAX_NAMES;
+                let more = room && h.tries.len() < MAX_NAMES;
                 match h.tries.get_mut(&src) {
                     Some(ports) if ports.len() < 8 && !ports.contains(&port) => ports.push(port),
                     Some(_) => {}
-                    None if room => {
+                    None if more => {
                         h.tries.insert(src, vec![port]);
+                        added += 4;
                     }
                     None => {}
                 }
@@ -344,6 +361,7 @@ impl NetworkState {
                 h.answered.insert(port);
             }
         }
+        self.kept += added;
         if not_a_server(dst) || infrastructure_port(net.dst_port) {
             return;
         }
@@ -363,8 +381,9 @@ impl NetworkState {
             }
         }
         let out = net.orig_bytes.unwrap_or(0);
+        let squeeze = !room;
         let Some(p) = self.pair(PairKey::Address(src, dst)) else { return };
-        p.add(time, out);
+        let d = p.add(time, out, squeeze);
         p.bytes_out += out;
         p.bytes_in += net.resp_bytes.unwrap_or(0);
         if let Some(port) = net.dst_port
@@ -372,13 +391,14 @@ impl NetworkState {
         {
             p.ports.insert(port);
         }
-        if let Some(d) = net.duration {
-            p.longest = p.longest.max(d);
-            if d >= 3600.0 {
-                p.long_total += d;
+        if let Some(secs) = net.duration {
+            p.longest = p.longest.max(secs);
+            if secs >= 3600.0 {
+                p.long_total += secs;
                 p.long_count += 1;
             }
         }
+        self.kept = self.kept.saturating_add_signed(d);
     }
 
     fn observe_dns(&mut self, ev: &Event, net: &NetDetail, src: IpAddr) {
@@ -387,27 +407,32 @@ impl NetworkState {
         if registered.is_empty() || q.ends_with(".arpa") || q.ends_with(".local") {
             return;
         }
+        let room = self.kept < BUDGET;
+        let mut added = 0;
         if self.hosts.len() < MAX_HOSTS || self.hosts.contains_key(&src) {
             let h = self.hosts.entry(src).or_default();
             h.queries += 1;
             extend_span(&mut h.span, ev.time);
             if net.rcode.as_deref() == Some("NXDOMAIN") {
                 h.nx += 1;
-                if h.nx_names.len() < MAX_NAMES
-                    && h.nx_names.insert(hash_of(registered))
-                    && h.nx_samples.len() < 8
-                {
-                    h.nx_samples.push(q.to_owned());
+                if room && h.nx_names.len() < MAX_NAMES && h.nx_names.insert(hash_of(registered)) {
+                    added += 1;
+                    if h.nx_samples.len() < 8 {
+                        h.nx_samples.push(q.to_owned());
+                    }
                 }
             }
             let label = registered.split('.').next().unwrap_or(registered);
             let score = dga_score(label);
             if score >= DGA_LABEL_SCORE
+                && room
                 && h.odd_names.len() < MAX_NAMES
                 && h.odd_names.insert(hash_of(registered))
-                && h.odd_samples.len() < 8
             {
-                h.odd_samples.push((registered.to_owned(), score));
+                added += 1;
+                if h.odd_samples.len() < 8 {
+                    h.odd_samples.push((registered.to_owned(), score));
+                }
             }
         }
         if self.domains.len() < MAX_DOMAINS || self.domains.contains_key(registered) {
@@ -420,7 +445,9 @@ impl NetworkState {
             if matches!(net.qtype.as_deref(), Some("TXT" | "NULL" | "PRIVATE" | "ANY" | "AXFR" | "KEY")) {
                 d.unusual_types += 1;
             }
-            if !sub.is_empty() && d.subdomains.len() < MAX_NAMES && d.subdomains.insert(hash_of(sub)) {
+            if !sub.is_empty() && room && d.subdomains.len() < MAX_NAMES && d.subdomains.insert(hash_of(sub))
+            {
+                added += 1;
                 d.label_bytes += sub.len() as u64;
                 d.entropy_sum += shannon(sub);
                 if d.samples.len() < 5 {
@@ -428,6 +455,7 @@ impl NetworkState {
                 }
             }
         }
+        self.kept += added;
     }
 }
 
@@ -918,12 +946,24 @@ mod tests {
     fn sampling_keeps_a_long_series_bounded_and_regular() {
         let mut p = PairStats::default();
         for i in 0..100_000i64 {
-            p.add(DateTime::from_timestamp(i * 60, 0).expect("time"), 100);
+            p.add(DateTime::from_timestamp(i * 60, 0).expect("time"), 100, false);
         }
         assert!(p.samples.len() <= MAX_SAMPLES);
         assert_eq!(p.connections, 100_000);
         let s = beacon_score(&p.samples, (0.0, 6_000_000.0)).expect("scored");
         assert!(s.score > 0.9, "{s:?}");
+    }
+
+    #[test]
+    fn a_spent_budget_halves_a_pairs_sampling_instead_of_growing() {
+        let mut p = PairStats::default();
+        let mut kept: isize = 0;
+        for i in 0..1000i64 {
+            kept += p.add(DateTime::from_timestamp(i * 60, 0).expect("time"), 100, true);
+        }
+        assert_eq!(kept as usize, p.samples.len());
+        assert!(p.samples.len() <= MIN_SAMPLES + 1, "{}", p.samples.len());
+        assert_eq!(p.connections, 1000);
     }
 
     #[test]
