@@ -22,8 +22,12 @@ if [ ! -x /usr/bin/time ]; then
 fi
 
 cd "$root"
-cargo build --release -p scrutineer --quiet
-bin="$root/target/release/scrutineer"
+if [ -z "${SCRUTINEER_BIN:-}" ]; then
+  cargo build --release -p scrutineer --quiet
+  bin="$root/target/release/scrutineer"
+else
+  bin="$SCRUTINEER_BIN"
+fi
 work="$root/target/bench-zeek"
 rm -rf "$work"
 mkdir -p "$work"
