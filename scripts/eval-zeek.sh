@@ -57,7 +57,7 @@ for dir in "$data"/*/; do
     continue
   fi
   "$bin" --quiet infra scan "${files[@]}" --format auto --jurisdiction "$name" \
-    --out "$work/$name" --no-store --max-malformed 0.05 > "$work/$name.txt"
+    --out "$work/$name" --no-store > "$work/$name.txt"
   [ $first -eq 1 ] || printf ',' >> "$work/scenarios.json"
   first=0
   python3 -c 'import json,sys; print(json.dumps({"name": sys.argv[1], "files": sys.argv[2:]}), end="")' \
