@@ -112,6 +112,120 @@ pub struct Event {
     pub duration_ms: Option<f64>,
     /// The office the event was observed at.
     pub jurisdiction: Arc<str>,
+    /// What a network sensor (Zeek) recorded beyond the fields above.
+    pub net: Option<Box<NetDetail>>,
+}
+
+/// The Zeek logs the readers know by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZeekLog {
+    /// `conn.log`: one row per connection.
+    Conn,
+    /// `dns.log`: one row per query and its answers.
+    Dns,
+    /// `http.log`: one row per request.
+    Http,
+    /// `ssl.log`: one row per TLS handshake.
+    Ssl,
+    /// `x509.log`: one row per certificate seen.
+    X509,
+    /// `files.log`: one row per file transferred.
+    Files,
+    /// `notice.log`: Zeek's own detections.
+    Notice,
+    /// `weird.log`: protocol violations.
+    Weird,
+    /// `smtp.log`: one row per message.
+    Smtp,
+    /// `rdp.log`: one row per RDP session.
+    Rdp,
+    /// `ssh.log`: one row per SSH session.
+    Ssh,
+    /// Any other log (`software`, `sip`, `tunnel`, ...), kept as a flow-like record.
+    #[default]
+    Other,
+}
+
+impl ZeekLog {
+    /// The log's `#path` name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZeekLog::Conn => "conn",
+            ZeekLog::Dns => "dns",
+            ZeekLog::Http => "http",
+            ZeekLog::Ssl => "ssl",
+            ZeekLog::X509 => "x509",
+            ZeekLog::Files => "files",
+            ZeekLog::Notice => "notice",
+            ZeekLog::Weird => "weird",
+            ZeekLog::Smtp => "smtp",
+            ZeekLog::Rdp => "rdp",
+            ZeekLog::Ssh => "ssh",
+            ZeekLog::Other => "other",
+        }
+    }
+
+    /// The log a `#path` (or `_path`) names; rotated and labelled names
+    /// (`conn.log.labeled`, `dns.04:00:00-05:00:00`) reduce to their first part.
+    pub fn from_path(path: &str) -> ZeekLog {
+        let base = path.rsplit('/').next().unwrap_or(path);
+        match base.split(['.', '_', '-']).next().unwrap_or(base) {
+            "conn" => ZeekLog::Conn,
+            "dns" => ZeekLog::Dns,
+            "http" => ZeekLog::Http,
+            "ssl" => ZeekLog::Ssl,
+            "x509" => ZeekLog::X509,
+            "files" => ZeekLog::Files,
+            "notice" => ZeekLog::Notice,
+            "weird" => ZeekLog::Weird,
+            "smtp" => ZeekLog::Smtp,
+            "rdp" => ZeekLog::Rdp,
+            "ssh" => ZeekLog::Ssh,
+            _ => ZeekLog::Other,
+        }
+    }
+}
+
+/// Network-sensor fields of an event (Zeek logs): ports, byte counts, connection state,
+/// DNS answer codes, TLS fingerprints, hashes, and the columns the reader does not know.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetDetail {
+    /// The log the record came from.
+    pub log: ZeekLog,
+    /// Zeek's connection id (`uid`), which links the logs of one connection.
+    pub uid: Option<String>,
+    /// Originator port.
+    pub src_port: Option<u16>,
+    /// Responder port.
+    pub dst_port: Option<u16>,
+    /// Transport protocol (`tcp`, `udp`, `icmp`).
+    pub proto: Option<String>,
+    /// Application protocol Zeek recognised (`dns`, `ssl`, `http`, ...).
+    pub service: Option<String>,
+    /// Connection length in seconds.
+    pub duration: Option<f64>,
+    /// Payload bytes the originator sent.
+    pub orig_bytes: Option<u64>,
+    /// Payload bytes the responder sent.
+    pub resp_bytes: Option<u64>,
+    /// Zeek's connection state (`SF`, `S0`, `REJ`, ...).
+    pub conn_state: Option<String>,
+    /// DNS query type name (`A`, `TXT`, `NULL`, ...).
+    pub qtype: Option<String>,
+    /// DNS response code name (`NOERROR`, `NXDOMAIN`, ...).
+    pub rcode: Option<String>,
+    /// TLS client fingerprint (JA3 or JA4), as the sensor wrote it.
+    pub ja3: Option<String>,
+    /// TLS server fingerprint (JA3S).
+    pub ja3s: Option<String>,
+    /// Certificate or file hashes (x509 fingerprint, ssl `cert_chain_fps`, files
+    /// `md5`/`sha1`/`sha256`), lower case.
+    pub hashes: Vec<String>,
+    /// Notice or weird name (`Scan::Port_Scan`, `bad_TCP_checksum`).
+    pub note: Option<String>,
+    /// Columns the reader has no field for (sensor labels, community ids), by name.
+    pub extra: Vec<(String, String)>,
 }
 
 impl Event {

@@ -26,6 +26,9 @@ pub enum IndicatorKind {
     Url,
     /// A user agent, matched exactly.
     UserAgent,
+    /// A TLS fingerprint (JA3, JA3S, JA4) or a certificate or file hash (MD5, SHA-1,
+    /// SHA-256), matched against what network sensors record.
+    Fingerprint,
 }
 
 impl IndicatorKind {
@@ -37,6 +40,7 @@ impl IndicatorKind {
             IndicatorKind::Domain => "domain",
             IndicatorKind::Url => "url",
             IndicatorKind::UserAgent => "user_agent",
+            IndicatorKind::Fingerprint => "fingerprint",
         }
     }
 
@@ -68,6 +72,7 @@ impl IndicatorKind {
             IndicatorKind::Domain => "domain-name",
             IndicatorKind::Url => "url",
             IndicatorKind::UserAgent => "user-agent",
+            IndicatorKind::Fingerprint => "file",
         }
     }
 
@@ -80,6 +85,8 @@ impl IndicatorKind {
             "domain" | "domain-name" | "hostname" | "host" | "fqdn" => IndicatorKind::Domain,
             "url" | "uri" => IndicatorKind::Url,
             "user_agent" | "user-agent" | "useragent" | "ua" => IndicatorKind::UserAgent,
+            "fingerprint" | "ja3" | "ja3s" | "ja4" | "hash" | "md5" | "sha1" | "sha-1" | "sha256"
+            | "sha-256" | "x509" | "certificate" => IndicatorKind::Fingerprint,
             _ => return None,
         })
     }
@@ -134,6 +141,8 @@ impl Indicator {
             IndicatorKind::Network
         } else if v.contains("://") {
             IndicatorKind::Url
+        } else if matches!(v.len(), 32 | 40 | 64) && v.bytes().all(|b| b.is_ascii_hexdigit()) {
+            IndicatorKind::Fingerprint
         } else if v.contains('.') && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-') {
             IndicatorKind::Domain
         } else {
@@ -161,7 +170,9 @@ pub enum IndicatorError {
         source: std::io::Error,
     },
     /// A line holds no indicator of a kind that can be told.
-    #[error("{path}:{line}: cannot read '{value}' as an indicator (expected an IP, CIDR, domain or URL)")]
+    #[error(
+        "{path}:{line}: cannot read '{value}' as an indicator (expected an IP, CIDR, domain, URL or hash)"
+    )]
     Bad {
         /// The list's file.
         path: String,
@@ -218,6 +229,7 @@ pub struct IndicatorSet {
     domains: FxHashMap<String, Vec<u32>>,
     urls: Vec<(String, u32)>,
     agents: Vec<(String, u32)>,
+    fingerprints: FxHashMap<String, Vec<u32>>,
 }
 
 impl IndicatorSet {
@@ -256,6 +268,9 @@ impl IndicatorSet {
                 .push(idx),
             IndicatorKind::Url => self.urls.push((ind.value.to_ascii_lowercase(), idx)),
             IndicatorKind::UserAgent => self.agents.push((ind.value.clone(), idx)),
+            IndicatorKind::Fingerprint => {
+                self.fingerprints.entry(ind.value.trim().to_ascii_lowercase()).or_default().push(idx)
+            }
         }
         self.list.push(ind);
     }
@@ -361,6 +376,16 @@ impl IndicatorSet {
                 }
             }
         }
+        if !self.fingerprints.is_empty()
+            && let Some(net) = ev.net.as_deref()
+        {
+            let seen = net.ja3.iter().chain(&net.ja3s).chain(&net.hashes);
+            for v in seen {
+                if let Some(found) = self.fingerprints.get(&v.to_ascii_lowercase()) {
+                    out.extend_from_slice(found);
+                }
+            }
+        }
         out.sort_unstable();
         out.dedup();
         out
@@ -404,5 +429,29 @@ mod tests {
         writeln!(bad, "1.2.3.4\nnot an indicator").expect("write");
         let err = IndicatorSet::new().load_list(bad.path()).expect_err("bad");
         assert!(err.to_string().contains(":2:"), "{err}");
+    }
+
+    #[test]
+    fn fingerprints_match_ja3_and_certificate_hashes_of_zeek_records() {
+        let mut f = tempfile::NamedTempFile::new().expect("temp");
+        writeln!(f, "type,value\nja3,72A589DA586844D7F0818CE684948EEA\nsha256,aa11").expect("write");
+        let mut set = IndicatorSet::new();
+        set.load_list(f.path()).expect("load");
+        assert_eq!(set.len(), 2);
+        let with = |ja3: Option<&str>, hashes: &[&str]| Event {
+            net: Some(Box::new(crate::event::NetDetail {
+                ja3: ja3.map(str::to_owned),
+                hashes: hashes.iter().map(|h| (*h).to_owned()).collect(),
+                ..Default::default()
+            })),
+            ..Event::default()
+        };
+        assert_eq!(set.matches(&with(Some("72a589da586844d7f0818ce684948eea"), &[])), vec![0]);
+        assert_eq!(set.matches(&with(None, &["bb22", "aa11"])), vec![1]);
+        assert!(set.matches(&with(Some("0000"), &["bb22"])).is_empty());
+        assert_eq!(
+            Indicator::infer("d41d8cd98f00b204e9800998ecf8427e", "l").map(|i| i.kind),
+            Some(IndicatorKind::Fingerprint)
+        );
     }
 }

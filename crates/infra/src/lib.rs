@@ -7,7 +7,8 @@
 //!
 //! 1. **Read.** [`read_file`] (or [`read_stream`] for bytes already in memory) turns every
 //!    supported log [`Format`] (Apache/nginx access logs, nginx JSON, IIS W3C, Suricata
-//!    EVE, sshd auth logs, raw HTTP request dumps; plain or gzip) into [`Event`]s, in
+//!    EVE, Zeek TSV and JSON, sshd auth logs, raw HTTP request dumps; plain or
+//!    compressed) into [`Event`]s (Zeek's extra fields in [`NetDetail`]), in
 //!    batches of [`Parsed`] records: each one parsed or malformed with its line number,
 //!    never dropped. [`ReadOptions`] say how; [`ReadStats`] count what was read.
 //! 2. **Analyse.** An [`Analyser`] gives each event its [`Rule`]s and a [`Verdict`]
@@ -16,7 +17,9 @@
 //!    addresses, networks, domains, URLs and user agents.
 //! 3. **Detect.** An [`Aggregator`] is fed every [`Analysed`] event and, at the end,
 //!    [`Aggregator::finish`] gives a [`Report`]: findings per source (web attacks,
-//!    anomalies, scanning, brute force and password spraying), per account (attacked
+//!    anomalies, scanning, brute force and password spraying; from network sensors,
+//!    beaconing, network scans, probed hosts, DGA lookups, DNS tunnels, long
+//!    connections and rare destinations), per account (attacked
 //!    from many sources), per indicator sighting, [`Campaign`]s linking sources across
 //!    offices, and a [`TrendRow`] per office with a ramp-up test ([`ramp_test`]).
 //!    [`Enrichment`] hands it the offline tables: [`GeoDb`], [`AsnTable`] and, before
@@ -45,7 +48,7 @@ pub use analyse::{Analysed, Analyser};
 pub use detect::{
     Aggregator, Campaign, Enrichment, Report, Thresholds, TrendRow, source_addresses, trend_rows,
 };
-pub use event::{AuthOutcome, Event, EventKind, IdsAlert};
+pub use event::{AuthOutcome, Event, EventKind, IdsAlert, NetDetail, ZeekLog};
 pub use fuzzing::read_and_analyse;
 pub use indicators::{Indicator, IndicatorError, IndicatorKind, IndicatorSet, write_indicator_list};
 pub use profile::{EndpointProfile, ParamProfile, Profile};

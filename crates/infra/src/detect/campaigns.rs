@@ -157,6 +157,7 @@ fn link_keys(ip: IpAddr, s: &SourceStats, asn: Option<&AsnTable>) -> Vec<String>
         s.attack_order.hash(&mut h);
         keys.push(format!("request order {:016x}", h.finish()));
     }
+    keys.extend(s.net_links.iter().cloned());
     keys
 }
 

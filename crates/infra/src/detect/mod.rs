@@ -14,6 +14,7 @@ mod accounts;
 mod attacks;
 mod brute_force;
 mod campaigns;
+mod network;
 mod ramp_up;
 mod scanning;
 mod sightings;
@@ -54,6 +55,26 @@ pub struct Thresholds {
     pub distributed_min_sources: usize,
     /// Samples kept per finding.
     pub samples: usize,
+    /// Beaconing: connections of a pair before its regularity is scored.
+    pub beacon_min_connections: usize,
+    /// Beaconing: the beacon score (0 to 1) a pair must reach.
+    pub beacon_min_score: f64,
+    /// Long connections: seconds a connection must stay open.
+    pub long_connection_secs: f64,
+    /// Network scans: distinct host:port targets one source probed without an answer.
+    pub netscan_min_targets: usize,
+    /// NXDOMAIN floods: distinct registered domains failing for one host.
+    pub nxdomain_min_names: usize,
+    /// DGA lookups: distinct machine-made looking registered domains one host looked up.
+    pub dga_min_names: usize,
+    /// DNS tunnelling: distinct subdomains of one domain (or unusual-type lookups).
+    pub tunnel_min_subdomains: usize,
+    /// Probed hosts: distinct sources that tried a host on ports it never answered on...
+    pub probe_min_sources: usize,
+    /// ...over at least this many such ports.
+    pub probe_min_ports: usize,
+    /// Rare destinations: hosts seen before "only one host talks to it" means anything.
+    pub rare_min_population: usize,
 }
 
 impl Default for Thresholds {
@@ -66,6 +87,16 @@ impl Default for Thresholds {
             spray_min_accounts: 5,
             distributed_min_sources: 5,
             samples: 5,
+            beacon_min_connections: 20,
+            beacon_min_score: 0.8,
+            long_connection_secs: 3600.0,
+            netscan_min_targets: 50,
+            nxdomain_min_names: 25,
+            dga_min_names: 10,
+            tunnel_min_subdomains: 100,
+            probe_min_sources: 20,
+            probe_min_ports: 10,
+            rare_min_population: 10,
         }
     }
 }
@@ -102,6 +133,8 @@ struct SourceStats {
     failed_accounts: BTreeSet<String>,
     accepted_after_failure: Vec<(String, Option<DateTime<Utc>>)>,
     ids_signatures: BTreeMap<String, u64>,
+    /// Campaign link keys from the network detectors (a shared beacon destination).
+    net_links: BTreeSet<String>,
 }
 
 /// Failed logins on one account: one user name at one office.
@@ -141,6 +174,7 @@ pub struct Aggregator {
     account_count: usize,
     sightings: BTreeMap<u32, Sighting>,
     unattributed: BTreeMap<(Arc<str>, Rule), Unattributed>,
+    network: network::NetworkState,
     /// Hostile (attack or anomaly) events per day, per jurisdiction and overall ("*").
     pub hostile_daily: BTreeMap<Arc<str>, DailySeries>,
     /// All events per day, per jurisdiction.
@@ -227,6 +261,9 @@ impl Aggregator {
         }
         for &idx in &a.indicators {
             self.sightings.entry(idx).or_default().observe(a);
+        }
+        if ev.net.is_some() {
+            self.network.observe(ev);
         }
         let samples = self.thresholds.samples;
         let Some(src) = ev.src else {
@@ -536,6 +573,20 @@ impl Aggregator {
         sources.sort_by_key(|(ip, _)| *ip);
         let mut findings = Vec::new();
         let mut hostile = Vec::new();
+        let network = std::mem::take(&mut self.network).finish(&th);
+        let mut per_source: FxHashMap<IpAddr, Vec<Finding>> = FxHashMap::default();
+        let mut per_domain = Vec::new();
+        for (src, f, links) in network {
+            match src {
+                Some(ip) => {
+                    if let Ok(i) = sources.binary_search_by_key(&ip, |(k, _)| *k) {
+                        sources[i].1.net_links.extend(links);
+                    }
+                    per_source.entry(ip).or_default().push(f);
+                }
+                None => per_domain.push(f),
+            }
+        }
         for (index, (ip, s)) in sources.iter_mut().enumerate() {
             let ip = *ip;
             let base = source_evidence(ip, ctx);
@@ -556,6 +607,16 @@ impl Aggregator {
                 techniques.extend(f.techniques.iter().cloned());
                 findings.push(f);
             }
+            for mut f in per_source.remove(&ip).unwrap_or_default() {
+                // Long connections and rare destinations are context, not hostility.
+                if !network::CONTEXT_KINDS.contains(&f.kind.as_str()) {
+                    techniques.extend(f.techniques.iter().cloned());
+                }
+                for e in base.iter().skip(1).cloned() {
+                    f = f.evidence(e);
+                }
+                findings.push(f.scope(scope.clone()));
+            }
             if !techniques.is_empty() || s.rule_counts.contains_key(&Rule::Indicator) {
                 techniques.sort();
                 techniques.dedup();
@@ -569,6 +630,7 @@ impl Aggregator {
         if let Some(set) = ctx.indicators {
             findings.extend(sightings::indicator_sightings(&self.sightings, set));
         }
+        findings.extend(per_domain);
         findings.extend(attacks::unattributed(&self.unattributed));
         let (campaign_findings, campaigns) = campaigns::link_campaigns(&sources, &hostile, ctx.asn);
         findings.extend(campaign_findings);

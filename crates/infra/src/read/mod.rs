@@ -10,6 +10,7 @@ mod clf;
 mod http;
 mod iis;
 mod json;
+mod zeek;
 
 use std::fmt;
 use std::io::Read;
@@ -26,6 +27,7 @@ pub use clf::parse_clf_line;
 pub use http::{is_request_line, parse_http_request};
 pub use iis::{IisFields, parse_iis_line};
 pub use json::{parse_eve_line, parse_nginx_json_line};
+pub use zeek::{ZeekHeader, looks_like_zeek_json, parse_zeek_json_line, parse_zeek_tsv_line};
 
 /// Input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,11 +47,17 @@ pub enum Format {
     Auth,
     /// Raw HTTP request dumps: request line, headers, blank line, body (CSIC 2010).
     Http,
+    /// Zeek tab-separated logs (`#fields` header directives): conn, dns, http, ssl,
+    /// x509, files, notice, weird, smtp, rdp, ssh and any other log.
+    Zeek,
+    /// Zeek JSON logs (one object per line), the same logs as [`Format::Zeek`].
+    ZeekJson,
 }
 
 impl Format {
     /// The names `--format` accepts, for messages.
-    pub const NAMES: &'static str = "auto, combined, common, nginx-json, iis, eve, auth, http";
+    pub const NAMES: &'static str =
+        "auto, combined, common, nginx-json, iis, eve, auth, http, zeek, zeek-json";
 
     /// The format's name.
     pub fn as_str(self) -> &'static str {
@@ -61,6 +69,8 @@ impl Format {
             Format::Eve => "eve",
             Format::Auth => "auth",
             Format::Http => "http",
+            Format::Zeek => "zeek",
+            Format::ZeekJson => "zeek-json",
         }
     }
 }
@@ -89,6 +99,8 @@ impl FromStr for Format {
             "eve" | "suricata" | "eve-json" => Format::Eve,
             "auth" | "syslog" | "sshd" => Format::Auth,
             "http" | "raw-http" | "raw" | "csic" => Format::Http,
+            "zeek" | "zeek-tsv" | "bro" => Format::Zeek,
+            "zeek-json" | "bro-json" => Format::ZeekJson,
             _ => return Err(UnknownFormat(s.to_owned())),
         })
     }
@@ -207,9 +219,14 @@ pub fn sniff(sample: &[u8]) -> Option<Format> {
     if l.starts_with(b"{") {
         return Some(if memchr::memmem::find(l, b"\"event_type\"").is_some() {
             Format::Eve
+        } else if looks_like_zeek_json(l) {
+            Format::ZeekJson
         } else {
             Format::NginxJson
         });
+    }
+    if l.starts_with(b"#separator") || l.starts_with(b"#fields\t") || l.starts_with(b"#path\t") {
+        return Some(Format::Zeek);
     }
     if l.starts_with(b"#Software")
         || l.starts_with(b"#Version")
@@ -250,7 +267,7 @@ struct Rec {
     line: u64,
     start: usize,
     end: usize,
-    /// Index into the batch's IIS field lists (IIS only).
+    /// Index into the batch's IIS field lists or Zeek headers (IIS and Zeek only).
     fields: u32,
 }
 
@@ -307,6 +324,7 @@ where
     let mut next_line: u64 = 1;
     let mut eof = false;
     let mut iis_fields: Vec<Arc<IisFields>> = vec![Arc::new(IisFields::default_fields())];
+    let mut zeek_headers: Vec<Arc<ZeekHeader>> = vec![Arc::new(ZeekHeader::default())];
     while !eof {
         let n = loop {
             match input.read(&mut chunk) {
@@ -363,13 +381,15 @@ where
         let consumed = if format == Format::Http {
             frame_http(&buf[..complete], eof, max_record, &mut next_line, &mut recs)
         } else {
-            frame_lines(&buf[..complete], format, &mut next_line, &mut iis_fields, &mut recs);
+            let layouts = Layouts { iis: &mut iis_fields, zeek: &mut zeek_headers };
+            frame_lines(&buf[..complete], format, &mut next_line, layouts, &mut recs);
             complete
         };
         stats.records += recs.len() as u64;
         let jur = &opts.jurisdiction;
         let year = opts.year;
         let fields = &iis_fields;
+        let headers = &zeek_headers;
         let data = &buf;
         let any_cut = cut_lines.load(std::sync::atomic::Ordering::Relaxed) > 0;
         let parse = || -> Vec<Parsed<T>> {
@@ -395,6 +415,11 @@ where
                             Format::Eve => parse_eve_line(bytes, jur),
                             Format::Auth => parse_auth_line(bytes, year, jur),
                             Format::Http => parse_http_request(bytes, jur),
+                            Format::Zeek => match headers.get(r.fields as usize) {
+                                Some(h) => parse_zeek_tsv_line(bytes, h, jur),
+                                None => Err("no #fields header before this line"),
+                            },
+                            Format::ZeekJson => parse_zeek_json_line(bytes, jur),
                             Format::Auto => Err("format not detected"),
                         }
                     };
@@ -419,6 +444,11 @@ where
             iis_fields.clear();
             iis_fields.extend(last);
         }
+        if format == Format::Zeek {
+            let last = zeek_headers.last().cloned();
+            zeek_headers.clear();
+            zeek_headers.extend(last);
+        }
     }
     if let Some(last) = pending.take() {
         sink(last)?;
@@ -427,14 +457,16 @@ where
     Ok(stats)
 }
 
-/// Cuts `data` (whole lines) into one record per non-empty line.
-fn frame_lines(
-    data: &[u8],
-    format: Format,
-    next_line: &mut u64,
-    iis: &mut Vec<Arc<IisFields>>,
-    recs: &mut Vec<Rec>,
-) {
+/// The column layouts header directives announce, the last one current.
+struct Layouts<'a> {
+    iis: &'a mut Vec<Arc<IisFields>>,
+    zeek: &'a mut Vec<Arc<ZeekHeader>>,
+}
+
+/// Cuts `data` (whole lines) into one record per non-empty line; IIS and Zeek header
+/// directives change the layout of the lines after them and are not records.
+fn frame_lines(data: &[u8], format: Format, next_line: &mut u64, layouts: Layouts<'_>, recs: &mut Vec<Rec>) {
+    let Layouts { iis, zeek } = layouts;
     let mut pos = 0;
     while pos < data.len() {
         let end = memchr::memchr(b'\n', &data[pos..]).map(|i| pos + i).unwrap_or(data.len());
@@ -446,12 +478,18 @@ fn frame_lines(
                 if let Some(f) = IisFields::from_directive(line) {
                     iis.push(Arc::new(f));
                 }
+            } else if format == Format::Zeek && line.first() == Some(&b'#') {
+                let mut next = zeek.last().map(|h| ZeekHeader::clone(h)).unwrap_or_default();
+                if next.apply(line) {
+                    zeek.push(Arc::new(next));
+                }
             } else {
+                let layout = if format == Format::Zeek { zeek.len() } else { iis.len() };
                 recs.push(Rec {
                     line: line_no,
                     start: pos,
                     end: pos + line.len(),
-                    fields: (iis.len() - 1) as u32,
+                    fields: (layout - 1) as u32,
                 });
             }
         }

@@ -13,6 +13,7 @@ mod hostile_input;
 mod influence_cnt_format;
 mod influence_scan;
 mod infra;
+mod infra_zeek;
 mod ledger_crash;
 mod ledger_tamper;
 mod report_browser;
