@@ -4,6 +4,7 @@ pub mod audit;
 pub mod ballots;
 pub mod demo;
 pub mod findings;
+pub mod hunt;
 pub mod influence;
 pub mod infra;
 pub mod ledger;
