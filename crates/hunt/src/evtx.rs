@@ -28,7 +28,8 @@ const KEPT_PROBLEMS: usize = 20;
 /// One event log record, flattened for rule evaluation.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRecord {
-    /// `Event.System.EventRecordID`, the record's number in its log.
+    /// `Event.System.EventRecordID`, the record's number in its log (the record
+    /// header's number when the element is missing).
     pub record_id: u64,
     /// When the record was written.
     pub time: DateTime<Utc>,
@@ -66,6 +67,10 @@ impl EventRecord {
                 flatten_data(section, data, &mut fields);
             }
         }
+        // The record header's number and `System/EventRecordID` differ in logs exported
+        // from others (the SigmaHQ samples number every record 1 in its header); the
+        // element is what Windows, the peers and analysts call the record's id.
+        let record_id = fields.get("EventRecordID").and_then(as_u64).unwrap_or(record_id);
         let event_id = fields.get("EventID").and_then(as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
         let text = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         EventRecord {
