@@ -157,19 +157,25 @@ pub fn match_record(file: usize, r: &EventRecord) -> Option<BuiltinHit> {
         }
         4104 if r.channel.contains("PowerShell") => {
             let script = r.text("ScriptBlockText");
-            encoded_powershell(&script).then(|| hit(Builtin::EncodedPowerShell, Severity::High, script_subject(&script)))
+            encoded_powershell(&script)
+                .then(|| hit(Builtin::EncodedPowerShell, Severity::High, script_subject(&script)))
         }
         1 | 4688 => {
-            let command = if r.event_id == 1 { r.text("CommandLine") } else { r.text("CommandLine") + &r.text("ProcessCommandLine") };
+            let command = if r.event_id == 1 {
+                r.text("CommandLine")
+            } else {
+                r.text("CommandLine") + &r.text("ProcessCommandLine")
+            };
             (is_powershell_command(&command) && encoded_powershell(&command))
                 .then(|| hit(Builtin::EncodedPowerShell, Severity::High, script_subject(&command)))
         }
         4720 if security => Some(hit(Builtin::AccountCreated, Severity::Medium, r.text("TargetUserName"))),
         4728 | 4732 | 4756 if security => {
             let group = r.text("TargetUserName");
-            let privileged = ["admin", "domain admins", "enterprise admins", "remote desktop users", "backup operators"]
-                .iter()
-                .any(|g| group.to_ascii_lowercase().contains(g));
+            let privileged =
+                ["admin", "domain admins", "enterprise admins", "remote desktop users", "backup operators"]
+                    .iter()
+                    .any(|g| group.to_ascii_lowercase().contains(g));
             let severity = if privileged { Severity::High } else { Severity::Medium };
             Some(hit(Builtin::GroupMemberAdded, severity, format!("{} -> {group}", member_name(r))))
         }
@@ -228,7 +234,10 @@ fn decodes_to_utf16(word: &str) -> bool {
     }
     match base64::engine::general_purpose::STANDARD.decode(word) {
         // PowerShell's encoded commands are UTF-16LE: ASCII text has a zero every other byte.
-        Ok(bytes) => bytes.len() >= 4 && bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count() * 2 >= bytes.len() / 2,
+        Ok(bytes) => {
+            bytes.len() >= 4
+                && bytes.iter().skip(1).step_by(2).filter(|b| **b == 0).count() * 2 >= bytes.len() / 2
+        }
         Err(_) => false,
     }
 }
@@ -355,7 +364,13 @@ impl LogonTracker {
     }
 }
 
-fn logon_hit(detection: Builtin, severity: Severity, technique: Technique, source: &str, l: &Logon) -> BuiltinHit {
+fn logon_hit(
+    detection: Builtin,
+    severity: Severity,
+    technique: Technique,
+    source: &str,
+    l: &Logon,
+) -> BuiltinHit {
     BuiltinHit {
         detection,
         file: l.file,
@@ -405,14 +420,28 @@ mod tests {
         let mut id = 0;
         for user in ["a", "b", "c", "d", "e"] {
             id += 1;
-            t.observe(0, &rec(id, 4625, "Security", json!({"IpAddress": "203.0.113.9", "TargetUserName": user})));
+            t.observe(
+                0,
+                &rec(id, 4625, "Security", json!({"IpAddress": "203.0.113.9", "TargetUserName": user})),
+            );
         }
         for _ in 0..9 {
             id += 1;
-            t.observe(0, &rec(id, 4625, "Security", json!({"IpAddress": "198.51.100.7", "TargetUserName": "admin"})));
+            t.observe(
+                0,
+                &rec(id, 4625, "Security", json!({"IpAddress": "198.51.100.7", "TargetUserName": "admin"})),
+            );
         }
         id += 1;
-        t.observe(0, &rec(id, 4624, "Security", json!({"IpAddress": "203.0.113.9", "TargetUserName": "e", "LogonType": "10"})));
+        t.observe(
+            0,
+            &rec(
+                id,
+                4624,
+                "Security",
+                json!({"IpAddress": "203.0.113.9", "TargetUserName": "e", "LogonType": "10"}),
+            ),
+        );
         let hits = t.finish();
         let count = |d: Builtin| hits.iter().filter(|h| h.detection == d).count();
         assert_eq!(count(Builtin::PasswordSpraying), 5);

@@ -71,7 +71,8 @@ impl EventRecord {
         // from others (the SigmaHQ samples number every record 1 in its header); the
         // element is what Windows, the peers and analysts call the record's id.
         let record_id = fields.get("EventRecordID").and_then(as_u64).unwrap_or(record_id);
-        let event_id = fields.get("EventID").and_then(as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
+        let event_id =
+            fields.get("EventID").and_then(as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0);
         let text = |k: &str| fields.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
         EventRecord {
             record_id,
@@ -302,7 +303,8 @@ pub fn read_evtx_bytes(
         // The reader stops at the record the parser could not survive; what came before it
         // was handed on, and the rest of the file counts as one damaged chunk.
         stats.bad_chunks += 1;
-        stats.problem("after the last record read".to_owned(), "the parser failed on damaged data".to_owned());
+        stats
+            .problem("after the last record read".to_owned(), "the parser failed on damaged data".to_owned());
     }
     Ok(stats)
 }

@@ -178,7 +178,12 @@ fn findings(report: &HuntReport, sigma: Option<&SigmaRules>, files: &[PathBuf]) 
         let (kind, key, title, confidence) = match origin {
             HitOrigin::Sigma(r) => {
                 let Some(info) = sigma.and_then(|s| s.rules().get(r)) else { continue };
-                ("sigma_rule", format!("{}|{computer}", info.id), format!("{} on {computer}", info.title), 0.7)
+                (
+                    "sigma_rule",
+                    format!("{}|{computer}", info.id),
+                    format!("{} on {computer}", info.title),
+                    0.7,
+                )
             }
             HitOrigin::Builtin(b) => {
                 let title = if subject.is_empty() {

@@ -27,7 +27,9 @@ mod hunt;
 mod sigma;
 mod summary;
 
-pub use builtin::{BRUTE_FORCE_FAILURES, Builtin, BuiltinHit, LogonTracker, SPRAY_ACCOUNTS, encoded_powershell, match_record};
+pub use builtin::{
+    BRUTE_FORCE_FAILURES, Builtin, BuiltinHit, LogonTracker, SPRAY_ACCOUNTS, encoded_powershell, match_record,
+};
 pub use evtx::{EventRecord, EvtxReadError, EvtxStats, ReadProblem, read_evtx, read_evtx_bytes};
 pub use fuzzing::{parse_sigma_condition, parse_sigma_rule, read_evtx_chunk};
 pub use hits::{HITS_CSV_HEADER, write_hits_csv};

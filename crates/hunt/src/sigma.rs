@@ -11,7 +11,10 @@ use std::path::{Path, PathBuf};
 
 use rsigma_eval::event::JsonEvent;
 use rsigma_eval::{Engine, parse_pipeline};
-use rsigma_parser::{Level, SigmaRule, parse_sigma_yaml};
+use rsigma_parser::{
+    Detection, DetectionItem, Level, Modifier, SigmaRule, SigmaValue, SpecialChar, StringPart,
+    parse_sigma_yaml,
+};
 use rustc_hash::FxHashMap;
 use scrutineer_core::{Severity, Technique};
 
@@ -140,12 +143,18 @@ const SERVICE_CHANNELS: &[(&str, &[&str])] = &[
     ("firewall-as", &["Microsoft-Windows-Windows Firewall With Advanced Security/Firewall"]),
     ("bits-client", &["Microsoft-Windows-Bits-Client/Operational"]),
     ("windefend", &["Microsoft-Windows-Windows Defender/Operational"]),
-    ("terminalservices-localsessionmanager", &["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"]),
+    (
+        "terminalservices-localsessionmanager",
+        &["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"],
+    ),
     ("microsoft-servicebus-client", &["Microsoft-ServiceBus-Client"]),
     ("ldap_debug", &["Microsoft-Windows-LDAP-Client/Debug"]),
     (
         "security-mitigations",
-        &["Microsoft-Windows-Security-Mitigations/Kernel Mode", "Microsoft-Windows-Security-Mitigations/User Mode"],
+        &[
+            "Microsoft-Windows-Security-Mitigations/Kernel Mode",
+            "Microsoft-Windows-Security-Mitigations/User Mode",
+        ],
     ),
     ("diagnosis-scripted", &["Microsoft-Windows-Diagnosis-Scripted/Operational"]),
     ("shell-core", &["Microsoft-Windows-Shell-Core/Operational"]),
@@ -268,6 +277,55 @@ pub fn attack_techniques(tags: &[String]) -> Vec<Technique> {
     out
 }
 
+/// Rewrites `startswith`/`endswith` items whose values hold wildcards as plain
+/// (anchored) matches with a leading or trailing `*`, which mean the same. rsigma 0.23
+/// anchors such patterns at the wrong end (`endswith: '1?'` becomes `^1.`), so SigmaHQ
+/// rules like "AccessMask ends with 1?" would never match; the rewritten form compiles
+/// to a correctly anchored pattern.
+fn anchor_wildcards(rule: &mut SigmaRule) {
+    for detection in rule.detection.named.values_mut() {
+        anchor_detection(detection);
+    }
+}
+
+fn anchor_detection(d: &mut Detection) {
+    match d {
+        Detection::AllOf(items) => items.iter_mut().for_each(anchor_item),
+        Detection::AnyOf(ds) | Detection::And(ds) => ds.iter_mut().for_each(anchor_detection),
+        _ => {}
+    }
+}
+
+fn anchor_item(item: &mut DetectionItem) {
+    let mods = &item.field.modifiers;
+    let starts = mods.contains(&Modifier::StartsWith);
+    let ends = mods.contains(&Modifier::EndsWith);
+    let only_simple = mods
+        .iter()
+        .all(|m| matches!(m, Modifier::StartsWith | Modifier::EndsWith | Modifier::All | Modifier::Cased));
+    let has_wildcard = item.values.iter().any(|v| match v {
+        SigmaValue::String(s) => s.parts.iter().any(|p| matches!(p, StringPart::Special(_))),
+        _ => false,
+    });
+    let all_strings = item.values.iter().all(|v| matches!(v, SigmaValue::String(_)));
+    if starts == ends || !only_simple || !has_wildcard || !all_strings {
+        return;
+    }
+    item.field.modifiers.retain(|m| !matches!(m, Modifier::StartsWith | Modifier::EndsWith));
+    for v in &mut item.values {
+        if let SigmaValue::String(s) = v {
+            let star = StringPart::Special(SpecialChar::WildcardMulti);
+            if ends {
+                s.parts.insert(0, star);
+                s.original.insert(0, '*');
+            } else {
+                s.parts.push(star);
+                s.original.push('*');
+            }
+        }
+    }
+}
+
 /// Rule files under `paths`: files as given, directories searched for `.yml`/`.yaml`.
 fn rule_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, RuleError> {
     let mut out = Vec::new();
@@ -316,7 +374,8 @@ fn line_of(message: &str, text: &str) -> Option<usize> {
 
 /// Parses one rule file's text (named `path` in errors) into its detection rules.
 pub fn parse_rule_text(path: &Path, text: &str) -> Result<rsigma_parser::SigmaCollection, RuleError> {
-    let syntax = |message: String| RuleError::Syntax { path: path.to_owned(), line: line_of(&message, text), message };
+    let syntax =
+        |message: String| RuleError::Syntax { path: path.to_owned(), line: line_of(&message, text), message };
     let collection = parse_sigma_yaml(text).map_err(|e| syntax(e.to_string()))?;
     if let Some(first) = collection.errors.first() {
         return Err(syntax(first.clone()));
@@ -337,9 +396,15 @@ impl SigmaRules {
             message: e.to_string(),
         })?;
         engine.add_pipeline(windows);
-        let mut rules = SigmaRules { engine, by_id: FxHashMap::default(), rules: Vec::new(), stats: RuleLoadStats::default() };
+        let mut rules = SigmaRules {
+            engine,
+            by_id: FxHashMap::default(),
+            rules: Vec::new(),
+            stats: RuleLoadStats::default(),
+        };
         for path in &files {
-            let text = std::fs::read_to_string(path).map_err(|source| RuleError::Io { path: path.clone(), source })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|source| RuleError::Io { path: path.clone(), source })?;
             let collection = parse_rule_text(path, &text)?;
             rules.stats.files += 1;
             rules.stats.correlations += collection.correlations.len();
@@ -365,7 +430,9 @@ impl SigmaRules {
             // The same rule given twice (a file and its directory): evaluated once.
             return Ok(());
         }
-        self.engine.add_rule(rule).map_err(|e| RuleError::Compile {
+        let mut rule = rule.clone();
+        anchor_wildcards(&mut rule);
+        self.engine.add_rule(&rule).map_err(|e| RuleError::Compile {
             path: path.to_owned(),
             title: rule.title.clone(),
             message: e.to_string(),
@@ -433,10 +500,12 @@ mod tests {
         let hit = record(json!({"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
             "EventData": {"Image": "C:\\Windows\\System32\\WHOAMI.EXE", "User": "bob"}}));
         assert_eq!(rules.matches(&hit), vec![0]);
-        let filtered = record(json!({"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+        let filtered =
+            record(json!({"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
             "EventData": {"Image": "C:\\whoami.exe", "User": "NT AUTHORITY\\SYSTEM"}}));
         assert!(rules.matches(&filtered).is_empty());
-        let other_event = record(json!({"System": {"EventID": 11, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+        let other_event =
+            record(json!({"System": {"EventID": 11, "Channel": "Microsoft-Windows-Sysmon/Operational"},
             "EventData": {"Image": "C:\\whoami.exe"}}));
         assert!(rules.matches(&other_event).is_empty());
     }
@@ -464,15 +533,31 @@ mod tests {
     #[test]
     fn broken_yaml_names_the_file_and_line() {
         let dir = tempfile::tempdir().expect("tempdir");
-        let text = "title: Bad\nlogsource:\n  product: windows\ndetection:\n  sel: [unclosed\n  condition: sel\n";
+        let text =
+            "title: Bad\nlogsource:\n  product: windows\ndetection:\n  sel: [unclosed\n  condition: sel\n";
         let err = load(dir.path(), "yaml.yml", text).expect_err("broken yaml");
         assert!(matches!(err, RuleError::Syntax { line: Some(_), .. }), "{err}");
         assert!(err.to_string().contains("yaml.yml"), "{err}");
     }
 
     #[test]
+    fn single_character_wildcards_match_inside_modifiers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = "title: Mask\nid: m-1\nlogsource:\n  product: windows\n  service: security\ndetection:\n  sel:\n    EventID: 4662\n    AccessMask|endswith: '1?'\n  condition: sel\n";
+        let rules = load(dir.path(), "m.yml", text).expect("load");
+        let with = |mask: &str| {
+            record(
+                json!({"System": {"EventID": 4662, "Channel": "Security"}, "EventData": {"AccessMask": mask}}),
+            )
+        };
+        assert_eq!(rules.matches(&with("0x10")), vec![0]);
+        assert!(rules.matches(&with("0x100")).is_empty());
+    }
+
+    #[test]
     fn tags_without_a_technique_give_none() {
-        let tags = vec!["attack.execution".to_owned(), "attack.t1059.001".to_owned(), "cve.2021-1".to_owned()];
+        let tags =
+            vec!["attack.execution".to_owned(), "attack.t1059.001".to_owned(), "cve.2021-1".to_owned()];
         assert_eq!(attack_techniques(&tags), vec![Technique::attack("T1059.001")]);
     }
 }

@@ -60,14 +60,21 @@ pub struct RuleHits {
 
 impl HuntSummary {
     /// The summary of `report`, which took `seconds`, with its matches in `hits_csv`.
-    pub fn new(report: &HuntReport, sigma: Option<&SigmaRules>, seconds: f64, hits_csv: PathBuf) -> HuntSummary {
+    pub fn new(
+        report: &HuntReport,
+        sigma: Option<&SigmaRules>,
+        seconds: f64,
+        hits_csv: PathBuf,
+    ) -> HuntSummary {
         let totals = report.totals();
         let mut per_rule: BTreeMap<&str, RuleHits> = BTreeMap::new();
         for h in &report.hits {
             let entry = per_rule.entry(h.rule.as_str()).or_insert_with(|| RuleHits {
                 rule: h.rule.clone(),
                 title: match h.origin {
-                    HitOrigin::Sigma(i) => sigma.and_then(|s| s.rules().get(i)).map(|r| r.title.clone()).unwrap_or_default(),
+                    HitOrigin::Sigma(i) => {
+                        sigma.and_then(|s| s.rules().get(i)).map(|r| r.title.clone()).unwrap_or_default()
+                    }
                     HitOrigin::Builtin(b) => b.title().to_owned(),
                 },
                 hits: 0,
