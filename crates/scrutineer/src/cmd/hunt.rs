@@ -86,7 +86,10 @@ fn evtx_files(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     if out.is_empty() {
-        bail!("no .evtx files in {}", inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "no .evtx files in {}",
+            inputs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+        );
     }
     Ok(out)
 }
@@ -118,7 +121,9 @@ fn evtx(ctx: &Context, args: &EvtxArgs) -> anyhow::Result<()> {
     stage.finish_and_clear();
 
     let hits_path = args.out.join("hits.csv");
-    let w = BufWriter::new(File::create(&hits_path).with_context(|| format!("creating {}", hits_path.display()))?);
+    let w = BufWriter::new(
+        File::create(&hits_path).with_context(|| format!("creating {}", hits_path.display()))?,
+    );
     write_hits_csv(w, &files, &report.hits).with_context(|| format!("writing {}", hits_path.display()))?;
     write_read_problems(&args.out.join("read_problems.csv"), &report)?;
     write_json(&args.out.join("findings.json"), &report.findings)?;
@@ -199,7 +204,9 @@ fn print_summary(s: &HuntSummary) -> std::io::Result<()> {
         .per_rule
         .iter()
         .take(30)
-        .map(|r| vec![r.hits.to_string(), truncate(&r.rule, 36), r.techniques.clone(), truncate(&r.title, 60)])
+        .map(|r| {
+            vec![r.hits.to_string(), truncate(&r.rule, 36), r.techniques.clone(), truncate(&r.title, 60)]
+        })
         .collect();
     write_table(&["hits", "rule", "att&ck", "title"], &rows)?;
     if s.per_rule.len() > rows.len() {
@@ -217,7 +224,13 @@ fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()>
 
 fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
     let store = ctx.open_store("hunt export", &out.display().to_string())?;
-    let filter = FindingFilter { engine: Some(Engine::Hunt), kind: None, min_severity: None, run_id: None, limit: None };
+    let filter = FindingFilter {
+        engine: Some(Engine::Hunt),
+        kind: None,
+        min_severity: None,
+        run_id: None,
+        limit: None,
+    };
     let findings = store.findings(&filter).context("reading hunt findings")?;
     if findings.is_empty() {
         bail!("no hunt findings in {}: run `scrutineer hunt evtx` first", ctx.store_path.display());

@@ -12,7 +12,8 @@ fn shared(rel: &str) -> PathBuf {
 }
 
 const DLL_TEST: &str = "sigma-regression-even/regression_data/rules/windows/file/file_event/file_event_win_creation_system_dll_files/13c02350-4177-4e45-ac17-cf7ca628ff5e";
-const DLL_RULE: &str = "sigma-rules/rules/windows/file/file_event/file_event_win_creation_system_dll_files.yml";
+const DLL_RULE: &str =
+    "sigma-rules/rules/windows/file/file_event/file_event_win_creation_system_dll_files.yml";
 const DLL_RULE_ID: &str = "13c02350-4177-4e45-ac17-cf7ca628ff5e";
 
 #[test]
@@ -33,15 +34,18 @@ fn a_regression_sample_is_matched_by_its_rule_with_the_record_and_computer_it_lo
     assert_eq!(header.lines().next(), Some("file,record,rule,source,technique,severity"));
     // The sample's own JSON rendering (from SigmaHQ, not from this code) says which record it is.
     let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(shared(&format!("{DLL_TEST}.json"))).expect("json")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(shared(&format!("{DLL_TEST}.json"))).expect("json"))
+            .expect("json");
     let system = &expected["Event"]["System"];
-    let hits: Vec<_> = csv_maps(&out.join("hits.csv")).into_iter().filter(|h| h["rule"] == DLL_RULE_ID).collect();
+    let hits: Vec<_> =
+        csv_maps(&out.join("hits.csv")).into_iter().filter(|h| h["rule"] == DLL_RULE_ID).collect();
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0]["record"], system["EventRecordID"].to_string());
     assert_eq!(hits[0]["source"], system["Computer"].as_str().expect("computer"));
     assert_eq!(hits[0]["file"], evtx.display().to_string());
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
+            .expect("json");
     assert_eq!(summary["rules"]["rules"], 1);
     assert!(summary["totals"]["records"].as_u64().expect("records") >= 1);
 }
@@ -50,9 +54,12 @@ fn a_regression_sample_is_matched_by_its_rule_with_the_record_and_computer_it_lo
 fn cleared_logs_are_found_by_the_built_in_detection_and_exported_as_stix() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("out");
-    let evtx = shared("evtx-to-mitre/TA0005-Defense Evasion/T1070.001-Clear Windows event logs/ID104-1102-Event log cleared.evtx");
+    let evtx = shared(
+        "evtx-to-mitre/TA0005-Defense Evasion/T1070.001-Clear Windows event logs/ID104-1102-Event log cleared.evtx",
+    );
     quiet_in(dir.path()).args(["hunt", "evtx"]).arg(&evtx).arg("--out").arg(&out).assert().success();
-    let cleared: Vec<_> = csv_maps(&out.join("hits.csv")).into_iter().filter(|h| h["rule"] == "log_cleared").collect();
+    let cleared: Vec<_> =
+        csv_maps(&out.join("hits.csv")).into_iter().filter(|h| h["rule"] == "log_cleared").collect();
     assert!(!cleared.is_empty(), "no log_cleared hit");
     assert!(cleared.iter().all(|h| h["technique"] == "T1070.001" && h["severity"] == "high"));
     let bundle = dir.path().join("bundle.json");
@@ -95,11 +102,13 @@ fn truncated_and_corrupted_logs_are_reported_and_the_rest_is_read() {
     assert!(about(&corrupted) >= 1, "{problems:?}");
     assert!(about(&garbage) == 1, "{problems:?}");
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
+            .expect("json");
     assert_eq!(summary["unreadable_files"], 1);
     assert_eq!(summary["files"][0]["stats"]["truncated_bytes"], 30000);
     let damaged = &summary["files"][1]["stats"];
-    let bad = damaged["bad_chunks"].as_u64().expect("count") + damaged["bad_records"].as_u64().expect("count");
+    let bad =
+        damaged["bad_chunks"].as_u64().expect("count") + damaged["bad_records"].as_u64().expect("count");
     assert!(bad >= 1, "{damaged}");
     // The undamaged copy still gives its hit.
     assert!(csv_maps(&out.join("hits.csv")).iter().any(|h| h["rule"] == DLL_RULE_ID));
