@@ -353,6 +353,14 @@ mod tests {
     }
 
     #[test]
+    fn the_record_id_is_the_system_element_not_the_header_number() {
+        let with = json!({"Event": {"System": {"EventRecordID": 23503, "EventID": 11}}});
+        assert_eq!(EventRecord::from_json(1, DateTime::<Utc>::default(), &with).record_id, 23503);
+        let without = json!({"Event": {"System": {"EventID": 11}}});
+        assert_eq!(EventRecord::from_json(7, DateTime::<Utc>::default(), &without).record_id, 7);
+    }
+
+    #[test]
     fn garbage_is_not_an_event_log_and_names_the_file() {
         let err = read_evtx_bytes(Path::new("x.evtx"), b"not an event log at all".to_vec(), |_| {})
             .expect_err("garbage");

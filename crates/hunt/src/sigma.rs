@@ -552,6 +552,10 @@ mod tests {
         };
         assert_eq!(rules.matches(&with("0x10")), vec![0]);
         assert!(rules.matches(&with("0x100")).is_empty());
+        let text = "title: Prefix\nid: p-1\nlogsource:\n  product: windows\n  service: security\ndetection:\n  sel:\n    AccessMask|startswith: '0x?0'\n  condition: sel\n";
+        let rules = load(dir.path(), "p.yml", text).expect("load");
+        assert_eq!(rules.matches(&with("0x100")), vec![0]);
+        assert!(rules.matches(&with("10x10")).is_empty());
     }
 
     #[test]
