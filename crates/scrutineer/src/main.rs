@@ -75,6 +75,9 @@ pub enum Command {
     /// Read the findings in the store.
     #[command(subcommand)]
     Findings(cmd::findings::FindingsCommand),
+    /// Office computers: hunt for intrusions in Windows event logs with Sigma rules and built-in detections.
+    #[command(subcommand)]
+    Hunt(cmd::hunt::HuntCommand),
 }
 
 fn main() -> ExitCode {
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
         Command::Audit(c) => cmd::audit::run(&ctx, c),
         Command::Simulate(c) => cmd::simulate::run(&ctx, c),
         Command::Findings(c) => cmd::findings::run(&ctx, c),
+        Command::Hunt(c) => cmd::hunt::run(&ctx, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@ pub mod audit_comparison;
 pub mod ballots;
 pub mod demo;
 pub mod findings;
+pub mod hunt;
 pub mod influence;
 pub mod infra;
 pub mod ledger;

@@ -10,6 +10,7 @@ mod broken_pipe;
 mod compressed_inputs;
 mod demo_exercise;
 mod hostile_input;
+mod hunt;
 mod influence_cnt_format;
 mod influence_scan;
 mod infra;
