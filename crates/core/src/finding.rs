@@ -15,10 +15,11 @@ pub enum Engine {
     Infra,
     Ballots,
     Audit,
+    Mail,
 }
 
 impl Engine {
-    pub const ALL: [Engine; 4] = [Engine::Influence, Engine::Infra, Engine::Ballots, Engine::Audit];
+    pub const ALL: [Engine; 5] = [Engine::Influence, Engine::Infra, Engine::Ballots, Engine::Audit, Engine::Mail];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -26,6 +27,7 @@ impl Engine {
             Engine::Infra => "infra",
             Engine::Ballots => "ballots",
             Engine::Audit => "audit",
+            Engine::Mail => "mail",
         }
     }
 }
@@ -51,7 +53,7 @@ impl FromStr for Engine {
         Engine::ALL.into_iter().find(|e| e.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| ParseEnumError {
             what: "engine",
             value: s.to_owned(),
-            expected: "influence, infra, ballots, audit",
+            expected: "influence, infra, ballots, audit, mail",
         })
     }
 }

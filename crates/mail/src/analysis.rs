@@ -1,0 +1,371 @@
+//! From the verdicts of every message to the dump's findings: altered and re-dated
+//! messages, headers outside the signature, and forged variants (messages that share a
+//! Message-ID but not their content), naming the variant that verifies.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use chrono::{DateTime, Utc};
+use scrutineer_core::{Engine, Evidence, Finding, Severity, Technique, TimeSpan};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::dkim::{SignatureCheck, Verdict};
+use crate::message::Message;
+
+/// The checks of one message, with what identifies it.
+#[derive(Debug, Clone)]
+pub struct MessageVerdicts {
+    /// The file it came from.
+    pub file: String,
+    /// Its byte offset there.
+    pub offset: u64,
+    /// `Message-ID`.
+    pub message_id: Option<String>,
+    /// The claimed date.
+    pub date: Option<DateTime<Utc>>,
+    /// `From:`.
+    pub from: Option<String>,
+    /// `Subject:`.
+    pub subject: Option<String>,
+    /// SHA-256 of the message as it stands in the dump.
+    pub sha256: [u8; 32],
+    /// A digest of what a reader reads (subject and text, whitespace folded): copies of
+    /// one message that differ only in their transport headers share it.
+    pub content: [u8; 16],
+    /// One check per signature.
+    pub checks: Vec<SignatureCheck>,
+}
+
+impl MessageVerdicts {
+    /// The checks of `msg`, read from `file` at `offset`.
+    pub fn new(file: &str, offset: u64, msg: &Message, checks: Vec<SignatureCheck>) -> MessageVerdicts {
+        let mut h = Sha256::new();
+        h.update(msg.subject.as_deref().unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" "));
+        h.update([0]);
+        for w in msg.text.split_whitespace() {
+            h.update(w);
+            h.update(b" ");
+        }
+        let digest = h.finalize();
+        let mut content = [0u8; 16];
+        content.copy_from_slice(&digest[..16]);
+        MessageVerdicts {
+            file: file.to_owned(),
+            offset,
+            message_id: msg.message_id.clone(),
+            date: msg.date,
+            from: msg.from.clone(),
+            subject: msg.subject.clone(),
+            sha256: msg.sha256,
+            content,
+            checks,
+        }
+    }
+
+    /// The message's verdict: its best signature's (a list's re-signing may break one
+    /// signature of an authentic message and leave another whole).
+    pub fn verdict(&self) -> Verdict {
+        self.checks.iter().map(|c| c.verdict).min_by_key(|v| rank(*v)).unwrap_or(Verdict::Unsigned)
+    }
+
+    /// The message's SHA-256 in hex.
+    pub fn sha256_hex(&self) -> String {
+        hex(&self.sha256)
+    }
+
+    fn label(&self) -> String {
+        format!("{}:{}", self.file, self.offset)
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+/// How much a verdict says for the message: lower is stronger.
+fn rank(v: Verdict) -> u8 {
+    match v {
+        Verdict::Authentic => 0,
+        Verdict::UnsignedHeaderChanged => 1,
+        Verdict::Expired => 2,
+        Verdict::BodyAltered => 3,
+        Verdict::HeadersAltered => 4,
+        Verdict::KeyRevoked => 5,
+        Verdict::KeyUnknown => 6,
+        Verdict::MalformedSignature => 7,
+        Verdict::Unsigned => 8,
+    }
+}
+
+/// Messages per verdict (each message counted once, under its best signature's verdict).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerdictCounts {
+    /// `authentic`.
+    pub authentic: u64,
+    /// `body_altered`.
+    pub body_altered: u64,
+    /// `headers_altered`.
+    pub headers_altered: u64,
+    /// `unsigned_header_changed`.
+    pub unsigned_header_changed: u64,
+    /// `key_unknown`.
+    pub key_unknown: u64,
+    /// `key_revoked`.
+    pub key_revoked: u64,
+    /// `expired`.
+    pub expired: u64,
+    /// `malformed_signature`.
+    pub malformed_signature: u64,
+    /// `unsigned`.
+    pub unsigned: u64,
+}
+
+impl VerdictCounts {
+    fn add(&mut self, v: Verdict) {
+        *self.slot(v) += 1;
+    }
+
+    fn slot(&mut self, v: Verdict) -> &mut u64 {
+        match v {
+            Verdict::Authentic => &mut self.authentic,
+            Verdict::BodyAltered => &mut self.body_altered,
+            Verdict::HeadersAltered => &mut self.headers_altered,
+            Verdict::UnsignedHeaderChanged => &mut self.unsigned_header_changed,
+            Verdict::KeyUnknown => &mut self.key_unknown,
+            Verdict::KeyRevoked => &mut self.key_revoked,
+            Verdict::Expired => &mut self.expired,
+            Verdict::MalformedSignature => &mut self.malformed_signature,
+            Verdict::Unsigned => &mut self.unsigned,
+        }
+    }
+
+    /// The count of one verdict.
+    pub fn get(&self, v: Verdict) -> u64 {
+        let mut c = self.clone();
+        *c.slot(v)
+    }
+}
+
+/// One message of a forged-variant group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Variant {
+    /// `file:offset`.
+    pub at: String,
+    /// Its verdict.
+    pub verdict: Verdict,
+    /// `Subject:`.
+    pub subject: String,
+    /// SHA-256 of the message.
+    pub sha256: String,
+}
+
+/// Messages that share a Message-ID but not their content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VariantGroup {
+    /// The shared Message-ID.
+    pub message_id: String,
+    /// Every message with it, the ones that verify first.
+    pub variants: Vec<Variant>,
+}
+
+impl VariantGroup {
+    /// The variants whose signature verified as authentic.
+    pub fn verified(&self) -> impl Iterator<Item = &Variant> {
+        self.variants.iter().filter(|v| v.verdict == Verdict::Authentic)
+    }
+}
+
+/// What the compact per-message record keeps for grouping (memory grows with the dump
+/// only by this much per message).
+struct Kept {
+    content: [u8; 16],
+    verdict: Verdict,
+    at: String,
+    subject: String,
+    sha256: [u8; 32],
+}
+
+/// Collects every message's verdicts and, at the end, the dump's findings.
+#[derive(Default)]
+pub struct DumpAnalysis {
+    counts: VerdictCounts,
+    signatures: u64,
+    by_message_id: HashMap<String, Vec<Kept>>,
+    findings: Vec<Finding>,
+    span: Option<TimeSpan>,
+    // Names the dump in its finding's id: the digest of its messages' digests in order.
+    dump_digest: Sha256,
+}
+
+/// The result of a dump's analysis.
+#[derive(Debug, Clone)]
+pub struct DumpReport {
+    /// Messages per verdict.
+    pub counts: VerdictCounts,
+    /// Signatures checked (an unsigned message counts none).
+    pub signatures: u64,
+    /// The forged-variant groups.
+    pub variant_groups: Vec<VariantGroup>,
+    /// The findings.
+    pub findings: Vec<Finding>,
+}
+
+fn attack_t1114() -> Technique {
+    Technique::attack("T1114")
+}
+
+impl DumpAnalysis {
+    /// An empty analysis.
+    pub fn new() -> DumpAnalysis {
+        DumpAnalysis::default()
+    }
+
+    /// Takes one message's verdicts.
+    pub fn observe(&mut self, m: &MessageVerdicts) {
+        let verdict = m.verdict();
+        self.counts.add(verdict);
+        self.dump_digest.update(m.sha256);
+        self.signatures += m.checks.iter().filter(|c| c.verdict != Verdict::Unsigned).count() as u64;
+        if let Some(d) = m.date {
+            match &mut self.span {
+                Some(s) => s.extend(d),
+                None => self.span = Some(TimeSpan::new(d, d)),
+            }
+        }
+        if let Some(f) = message_finding(m, verdict) {
+            self.findings.push(f);
+        }
+        if let Some(id) = &m.message_id {
+            self.by_message_id.entry(id.clone()).or_default().push(Kept {
+                content: m.content,
+                verdict,
+                at: m.label(),
+                subject: m.subject.clone().unwrap_or_default(),
+                sha256: m.sha256,
+            });
+        }
+    }
+
+    /// The findings and groups of everything observed.
+    pub fn finish(mut self) -> DumpReport {
+        let mut groups: Vec<VariantGroup> = Vec::new();
+        for (id, kept) in self.by_message_id {
+            let first = kept[0].content;
+            if kept.iter().all(|k| k.content == first) {
+                continue;
+            }
+            let mut variants: Vec<Variant> = kept
+                .into_iter()
+                .map(|k| Variant { at: k.at, verdict: k.verdict, subject: k.subject, sha256: hex(&k.sha256) })
+                .collect();
+            variants.sort_by(|a, b| rank(a.verdict).cmp(&rank(b.verdict)).then_with(|| a.at.cmp(&b.at)));
+            groups.push(VariantGroup { message_id: id, variants });
+        }
+        groups.sort_by(|a, b| a.message_id.cmp(&b.message_id));
+        for g in &groups {
+            self.findings.push(variant_finding(g));
+        }
+        let total: u64 = Verdict::ALL.iter().map(|v| self.counts.get(*v)).sum();
+        if total > 0 {
+            let key = hex(&self.dump_digest.finalize()[..16]);
+            self.findings.push(dump_finding(&self.counts, total, self.span, &key));
+        }
+        DumpReport { counts: self.counts, signatures: self.signatures, variant_groups: groups, findings: self.findings }
+    }
+}
+
+/// The finding a message's verdict calls for, if any: altered, re-dated, or with
+/// headers a reader trusts outside the signature.
+fn message_finding(m: &MessageVerdicts, verdict: Verdict) -> Option<Finding> {
+    let (severity, what) = match verdict {
+        Verdict::BodyAltered => (Severity::High, "body changed after signing"),
+        Verdict::HeadersAltered => (Severity::High, "signed headers changed after signing"),
+        Verdict::UnsignedHeaderChanged => (Severity::Medium, "a header a reader trusts is outside the signature"),
+        Verdict::Expired => (Severity::Medium, "dated outside its key's validity"),
+        _ => return None,
+    };
+    let check = m.checks.iter().find(|c| c.verdict == verdict)?;
+    let id = m.message_id.as_deref().unwrap_or("(no Message-ID)");
+    let title = format!("Message {} from {}: {what}", id, m.from.as_deref().unwrap_or("(no From)"));
+    let mut f = Finding::new(Engine::Mail, verdict.as_str(), &m.sha256_hex(), title)
+        .summary(format!(
+            "{} (signed by {}, selector {}). Subject: {}",
+            check.detail,
+            check.signing_domain,
+            check.selector,
+            m.subject.as_deref().unwrap_or("")
+        ))
+        .severity(severity)
+        .confidence(if verdict == Verdict::UnsignedHeaderChanged { 0.6 } else { 0.9 })
+        .time_span(m.date.map(|d| TimeSpan::new(d, d)))
+        .scope(check.signing_domain.clone())
+        .evidence(Evidence::new(
+            "message",
+            format!("{} at byte {}: {}", m.file, m.offset, check.detail),
+            serde_json::json!({
+                "file": m.file, "offset": m.offset, "message_id": m.message_id, "sha256": m.sha256_hex(),
+                "verdict": verdict, "signing_domain": check.signing_domain, "selector": check.selector,
+                "key_window": check.key_window, "signed_at": check.signed_at, "date": m.date,
+            }),
+        ))
+        .technique(attack_t1114());
+    if matches!(verdict, Verdict::BodyAltered | Verdict::HeadersAltered) {
+        f = f.technique(Technique::disarm("T0085.002"));
+    }
+    Some(f)
+}
+
+fn variant_finding(g: &VariantGroup) -> Finding {
+    let verified: Vec<&Variant> = g.verified().collect();
+    let (severity, named) = if verified.is_empty() {
+        (Severity::Medium, "none of them verifies".to_owned())
+    } else {
+        (
+            Severity::High,
+            format!(
+                "the one that verifies: {}",
+                verified.iter().map(|v| v.at.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+        )
+    };
+    let title = format!("{} versions of message {}: {named}", g.variants.len(), g.message_id);
+    let mut f = Finding::new(Engine::Mail, "forged_variant", &g.message_id, title)
+        .summary(format!(
+            "{} messages share the Message-ID {} but differ in their text or subject; {named}. A leak seeded with forgeries copies the headers of a real message and changes its text.",
+            g.variants.len(),
+            g.message_id
+        ))
+        .severity(severity)
+        .confidence(if verified.is_empty() { 0.5 } else { 0.9 })
+        .technique(attack_t1114())
+        .technique(Technique::disarm("T0085.002"));
+    for v in &g.variants {
+        f = f.evidence(Evidence::new(
+            "variant",
+            format!("{}: {} ({})", v.at, v.verdict, v.subject),
+            serde_json::json!({"at": v.at, "verdict": v.verdict, "subject": v.subject, "sha256": v.sha256}),
+        ));
+    }
+    f
+}
+
+fn dump_finding(c: &VerdictCounts, total: u64, span: Option<TimeSpan>, key: &str) -> Finding {
+    let suspect = c.body_altered + c.headers_altered + c.unsigned_header_changed + c.expired;
+    let title = format!("Leaked mail dump: {} of {total} messages authentic, {suspect} altered or suspect", c.authentic);
+    Finding::new(Engine::Mail, "dump_verified", key, title)
+        .summary(format!(
+            "authentic {}, body_altered {}, headers_altered {}, unsigned_header_changed {}, expired {}, key_unknown {}, key_revoked {}, malformed_signature {}, unsigned {}",
+            c.authentic, c.body_altered, c.headers_altered, c.unsigned_header_changed, c.expired, c.key_unknown,
+            c.key_revoked, c.malformed_signature, c.unsigned
+        ))
+        .severity(if suspect > 0 { Severity::Medium } else { Severity::Info })
+        .confidence(1.0)
+        .time_span(span)
+        .evidence(Evidence::new("verdict_counts", "messages per verdict", serde_json::to_value(c).unwrap_or_default()))
+        .technique(attack_t1114())
+        .technique(Technique::disarm("T0089.001"))
+}
