@@ -369,3 +369,27 @@ fn dump_finding(c: &VerdictCounts, total: u64, span: Option<TimeSpan>, key: &str
         .technique(attack_t1114())
         .technique(Technique::disarm("T0089.001"))
 }
+
+/// Separates the fields of a ledger entry's last column (as in the other engines' entries).
+pub const LEDGER_FIELD_SEPARATOR: u8 = 0x1f;
+
+/// Writes the ledger entry of one message into `buf` (cleared first):
+/// `message \t dump \t FILE \t OFFSET \t SHA256 US VERDICT US MESSAGE-ID`, so that the
+/// chain of custody of every message of a dump, and what was concluded about it, can
+/// be proven later.
+pub fn encode_ledger_entry(buf: &mut Vec<u8>, m: &MessageVerdicts) {
+    buf.clear();
+    for column in ["message", "dump", m.file.as_str()] {
+        buf.extend_from_slice(column.as_bytes());
+        buf.push(b'\t');
+    }
+    buf.extend_from_slice(m.offset.to_string().as_bytes());
+    buf.push(b'\t');
+    buf.extend_from_slice(m.sha256_hex().as_bytes());
+    buf.push(LEDGER_FIELD_SEPARATOR);
+    buf.extend_from_slice(m.verdict().as_str().as_bytes());
+    buf.push(LEDGER_FIELD_SEPARATOR);
+    // A Message-ID is header text: no tab or separator of ours survives in it.
+    let id: String = m.message_id.as_deref().unwrap_or("").chars().filter(|c| !c.is_control()).collect();
+    buf.extend_from_slice(id.as_bytes());
+}

@@ -16,7 +16,8 @@ use crate::message::{HeaderField, Message};
 
 /// The header fields a reader trusts: one of them outside the signature's cover means
 /// what the reader sees may not be what was signed.
-pub const TRUSTED_HEADERS: [&str; 7] = ["from", "to", "cc", "subject", "date", "reply-to", "sender"];
+/// (`Sender` is left out: mailing lists add it to every message they pass on.)
+pub const TRUSTED_HEADERS: [&str; 6] = ["from", "to", "cc", "subject", "date", "reply-to"];
 
 /// The verdict on one signature (or on an unsigned message).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

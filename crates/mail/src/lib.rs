@@ -29,7 +29,10 @@ mod message;
 mod read;
 mod summary;
 
-pub use analysis::{DumpAnalysis, DumpReport, MessageVerdicts, Variant, VariantGroup, VerdictCounts};
+pub use analysis::{
+    DumpAnalysis, DumpReport, LEDGER_FIELD_SEPARATOR, MessageVerdicts, Variant, VariantGroup, VerdictCounts,
+    encode_ledger_entry,
+};
 pub use dkim::{
     Algorithm, Canon, KeyWindow, Signature, SignatureCheck, TRUSTED_HEADERS, Verdict, canonical_body, parse_tag_list,
     verify_message,

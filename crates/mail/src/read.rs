@@ -219,6 +219,7 @@ impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
         let limit = self.opts.max_message_bytes as u64;
         let mut bytes = Vec::new();
         let read = reader.by_ref().take(limit + 1).read_to_end(&mut bytes);
+        self.stats.bytes += bytes.len() as u64;
         self.current = Some(Current { offset: 0, size: bytes.len() as u64, bytes });
         match read {
             Ok(_) => {}
@@ -231,7 +232,10 @@ impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
             // Count the rest without keeping it.
             c.bytes = Vec::new();
             match io::copy(&mut reader, &mut io::sink()) {
-                Ok(n) => c.size += n,
+                Ok(n) => {
+                    c.size += n;
+                    self.stats.bytes += n;
+                }
                 Err(e) if is_cut(&e) => return self.cut(e),
                 Err(source) => return Err(ReadError::Io { name: self.file.to_string(), source }),
             }

@@ -7,6 +7,7 @@ pub mod findings;
 pub mod influence;
 pub mod infra;
 pub mod ledger;
+pub mod mail;
 pub mod report;
 pub mod serve;
 pub mod simulate;

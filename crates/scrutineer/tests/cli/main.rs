@@ -14,6 +14,7 @@ mod influence_scan;
 mod infra;
 mod ledger_crash;
 mod ledger_tamper;
+mod mail;
 mod report_browser;
 mod server_api;
 mod simulate_social;
