@@ -152,3 +152,39 @@ fn a_bad_key_record_or_archive_is_refused_by_name() {
         .failure();
     assert!(String::from_utf8_lossy(&run.get_output().stderr).contains("name,record,first_seen,last_seen"));
 }
+
+#[test]
+fn a_huge_header_and_a_cut_archive_are_counted_skips_and_the_rest_is_verified() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let keys = dir.path().join("keys.csv");
+    add_keys(dir.path(), &keys);
+    let mut mbox = b"From big Mon Jan  1 00:00:00 2024\nX-Huge: ".to_vec();
+    mbox.extend(std::iter::repeat_n(b'a', 3 << 20));
+    mbox.extend_from_slice(format!("\nSubject: big\n\nbody\n\nFrom joe Fri Jul 11 21:00:37 2003\n{SIGNED}\n").as_bytes());
+    for i in 0..50 {
+        mbox.extend_from_slice(format!("From n{i} Mon Jan  1 00:00:00 2024\nFrom: n{i}@example.org\nSubject: {i}\n\n{}\n\n", "text ".repeat(40)).as_bytes());
+    }
+    let gz = gzip(&mbox);
+    let cut = dir.path().join("cut.mbox.gz");
+    std::fs::write(&cut, &gz[..gz.len() - 200]).expect("write");
+    let out = dir.path().join("out");
+    quiet_in(dir.path())
+        .args(["mail", "verify"])
+        .arg(&cut)
+        .arg("--keys")
+        .arg(&keys)
+        .arg("--out")
+        .arg(&out)
+        .args(["--max-message-bytes", "1M", "--max-unreadable", "10%", "--no-ledger", "--no-store"])
+        .assert()
+        .success();
+    let unreadable = csv_maps(&out.join("unreadable.csv"));
+    assert_eq!(unreadable.len(), 2, "{unreadable:?}");
+    assert_eq!(unreadable[0]["offset"], "0");
+    assert!(unreadable[0]["reason"].contains("longer than the limit of 1048576 bytes"), "{:?}", unreadable[0]);
+    assert!(unreadable[1]["reason"].contains("truncated or corrupt"), "{:?}", unreadable[1]);
+    let rows = csv_maps(&out.join("verdicts.csv"));
+    assert_eq!(rows[0]["verdict"], "authentic");
+    // The signed message and the plain ones before the cut; the cut one and those after it are not.
+    assert!(rows.len() > 10 && rows.len() < 52, "the complete messages before the cut are verified: {}", rows.len());
+}
