@@ -19,7 +19,8 @@ pub enum Engine {
 }
 
 impl Engine {
-    pub const ALL: [Engine; 5] = [Engine::Influence, Engine::Infra, Engine::Ballots, Engine::Audit, Engine::Mail];
+    pub const ALL: [Engine; 5] =
+        [Engine::Influence, Engine::Infra, Engine::Ballots, Engine::Audit, Engine::Mail];
 
     pub fn as_str(self) -> &'static str {
         match self {

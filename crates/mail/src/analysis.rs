@@ -274,7 +274,12 @@ impl DumpAnalysis {
             let key = hex(&self.dump_digest.finalize()[..16]);
             self.findings.push(dump_finding(&self.counts, total, self.span, &key));
         }
-        DumpReport { counts: self.counts, signatures: self.signatures, variant_groups: groups, findings: self.findings }
+        DumpReport {
+            counts: self.counts,
+            signatures: self.signatures,
+            variant_groups: groups,
+            findings: self.findings,
+        }
     }
 }
 
@@ -284,7 +289,9 @@ fn message_finding(m: &MessageVerdicts, verdict: Verdict) -> Option<Finding> {
     let (severity, what) = match verdict {
         Verdict::BodyAltered => (Severity::High, "body changed after signing"),
         Verdict::HeadersAltered => (Severity::High, "signed headers changed after signing"),
-        Verdict::UnsignedHeaderChanged => (Severity::Medium, "a header a reader trusts is outside the signature"),
+        Verdict::UnsignedHeaderChanged => {
+            (Severity::Medium, "a header a reader trusts is outside the signature")
+        }
         Verdict::Expired => (Severity::Medium, "dated outside its key's validity"),
         _ => return None,
     };
@@ -355,7 +362,10 @@ fn variant_finding(g: &VariantGroup) -> Finding {
 
 fn dump_finding(c: &VerdictCounts, total: u64, span: Option<TimeSpan>, key: &str) -> Finding {
     let suspect = c.body_altered + c.headers_altered + c.unsigned_header_changed + c.expired;
-    let title = format!("Leaked mail dump: {} of {total} messages authentic, {suspect} altered or suspect", c.authentic);
+    let title = format!(
+        "Leaked mail dump: {} of {total} messages authentic, {suspect} altered or suspect",
+        c.authentic
+    );
     Finding::new(Engine::Mail, "dump_verified", key, title)
         .summary(format!(
             "authentic {}, body_altered {}, headers_altered {}, unsigned_header_changed {}, expired {}, key_unknown {}, key_revoked {}, malformed_signature {}, unsigned {}",

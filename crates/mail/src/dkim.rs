@@ -267,7 +267,8 @@ impl Signature {
         }
         let identity = get("i").map(str::to_owned);
         if let Some(i) = &identity {
-            let idom = i.rsplit_once('@').map(|(_, d)| d).unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
+            let idom =
+                i.rsplit_once('@').map(|(_, d)| d).unwrap_or("").trim_end_matches('.').to_ascii_lowercase();
             if idom != domain && !idom.ends_with(&format!(".{domain}")) {
                 return Err(format!("i={} is not within d={domain}", scrutineer_core::text::echo_str(i)));
             }
@@ -493,7 +494,10 @@ fn verify_signature(msg: &Message, field: &HeaderField, keys: &KeyArchive) -> Si
             // What can still be read of d= and s= names the row.
             let tags = std::str::from_utf8(msg.value(field)).ok().and_then(|t| parse_tag_list(t).ok());
             let tag = |n: &str| {
-                tags.as_ref().and_then(|t| t.iter().find(|(k, _)| k == n)).map(|(_, v)| v.clone()).unwrap_or_default()
+                tags.as_ref()
+                    .and_then(|t| t.iter().find(|(k, _)| k == n))
+                    .map(|(_, v)| v.clone())
+                    .unwrap_or_default()
             };
             return SignatureCheck {
                 signing_domain: tag("d"),
@@ -526,7 +530,13 @@ fn verify_signature(msg: &Message, field: &HeaderField, keys: &KeyArchive) -> Si
                     unusable.push(format!("the archived key is not for {}", sig.algorithm.as_str()));
                 } else if !hashes.is_empty() && !hashes.iter().any(|h| h == sig.algorithm.hash_name()) {
                     unusable.push(format!("the key allows only h={}", hashes.join(":")));
-                } else if strict && sig.identity.as_deref().and_then(|i| i.rsplit_once('@')).is_some_and(|(_, d)| !d.eq_ignore_ascii_case(&sig.domain)) {
+                } else if strict
+                    && sig
+                        .identity
+                        .as_deref()
+                        .and_then(|i| i.rsplit_once('@'))
+                        .is_some_and(|(_, d)| !d.eq_ignore_ascii_case(&sig.domain))
+                {
                     unusable.push("the key is strict (t=s) and i= is a subdomain of d=".into());
                 } else {
                     candidates.push(Candidate { key, record, testing });
@@ -537,9 +547,17 @@ fn verify_signature(msg: &Message, field: &HeaderField, keys: &KeyArchive) -> Si
     }
     if candidates.is_empty() {
         return if revoked > 0 && unusable.is_empty() {
-            check(&sig, Verdict::KeyRevoked, format!("the archived record for {name} has an empty p=: the key was revoked"))
+            check(
+                &sig,
+                Verdict::KeyRevoked,
+                format!("the archived record for {name} has an empty p=: the key was revoked"),
+            )
         } else {
-            check(&sig, Verdict::MalformedSignature, format!("no usable key for {name}: {}", unusable.join("; ")))
+            check(
+                &sig,
+                Verdict::MalformedSignature,
+                format!("no usable key for {name}: {}", unusable.join("; ")),
+            )
         };
     }
 
@@ -552,13 +570,12 @@ fn verify_signature(msg: &Message, field: &HeaderField, keys: &KeyArchive) -> Si
     let body_ok = !short_body && sig.algorithm.digest(hashed_body) == sig.body_hash;
     let header_data = signed_header_data(msg, field, &sig);
     let digest = sig.algorithm.digest(&header_data);
-    let verified: Vec<&Candidate> = candidates.iter().filter(|c| verify_digest(&c.key, sig.algorithm, &digest, &sig.signature)).collect();
+    let verified: Vec<&Candidate> =
+        candidates.iter().filter(|c| verify_digest(&c.key, sig.algorithm, &digest, &sig.signature)).collect();
     let claimed = msg.date.or_else(|| sig.timestamp.and_then(|t| DateTime::<Utc>::from_timestamp(t, 0)));
 
-    let Some(best) = verified
-        .iter()
-        .find(|c| claimed.is_none_or(|d| !window(c.record).excludes(d)))
-        .or(verified.first())
+    let Some(best) =
+        verified.iter().find(|c| claimed.is_none_or(|d| !window(c.record).excludes(d))).or(verified.first())
     else {
         let body_note = if body_ok { "the body hash matches" } else { "the body hash does not match either" };
         let mut detail = format!(
@@ -579,7 +596,8 @@ fn verify_signature(msg: &Message, field: &HeaderField, keys: &KeyArchive) -> Si
         out.detail = if short_body {
             format!("the signed headers verify but the body is shorter than l={}", sig.length.unwrap_or(0))
         } else {
-            "the signed headers verify but the body hash does not match: the body was changed after signing".into()
+            "the signed headers verify but the body hash does not match: the body was changed after signing"
+                .into()
         };
         return out;
     }
@@ -739,7 +757,10 @@ mod tests {
 
     /// The example of RFC 8463 (appendix A): one message signed with Ed25519 and RSA.
     const RFC8463_KEYS: [(&str, &str); 2] = [
-        ("brisbane._domainkey.football.example.com", "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="),
+        (
+            "brisbane._domainkey.football.example.com",
+            "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+        ),
         (
             "test._domainkey.football.example.com",
             "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB",
@@ -770,7 +791,11 @@ mod tests {
         let keys = archive(&RFC8463_KEYS, "", "");
         assert_eq!(verdicts(RFC8463_MESSAGE, &keys), [Verdict::Authentic, Verdict::Authentic]);
         let lf = RFC8463_MESSAGE.replace("\r\n", "\n");
-        assert_eq!(verdicts(&lf, &keys), [Verdict::Authentic, Verdict::Authentic], "Unix line ends read as CRLF");
+        assert_eq!(
+            verdicts(&lf, &keys),
+            [Verdict::Authentic, Verdict::Authentic],
+            "Unix line ends read as CRLF"
+        );
         let body = RFC8463_MESSAGE.replace("hungry", "thirsty");
         assert_eq!(verdicts(&body, &keys), [Verdict::BodyAltered, Verdict::BodyAltered]);
         let header = RFC8463_MESSAGE.replace("Subject: Is dinner ready?", "Subject: Is lunch ready?");
@@ -789,7 +814,14 @@ mod tests {
         assert_eq!(verdicts(RFC8463_MESSAGE, &KeyArchive::new()), [Verdict::KeyUnknown, Verdict::KeyUnknown]);
         let revoked = archive(&[(RFC8463_KEYS[0].0, "v=DKIM1; k=ed25519; p=")], "", "");
         assert_eq!(verdicts(RFC8463_MESSAGE, &revoked), [Verdict::KeyRevoked, Verdict::KeyUnknown]);
-        let short = archive(&[(RFC8463_KEYS[1].0, "k=rsa; p=MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAMB1/lgCLkzX0Ifpg4SKm0J/Mag+kSB6b6qGmVvQdW2L3L0tPyQK1FbqVAVZAbQMZu3bW3GnOvbXvbqlRAvavYUCAwEAAQ==")], "", "");
+        let short = archive(
+            &[(
+                RFC8463_KEYS[1].0,
+                "k=rsa; p=MFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAMB1/lgCLkzX0Ifpg4SKm0J/Mag+kSB6b6qGmVvQdW2L3L0tPyQK1FbqVAVZAbQMZu3bW3GnOvbXvbqlRAvavYUCAwEAAQ==",
+            )],
+            "",
+            "",
+        );
         let checks = verify_message(&Message::parse(RFC8463_MESSAGE.as_bytes()).expect("parse"), &short);
         assert_eq!(checks[1].verdict, Verdict::MalformedSignature);
         assert!(checks[1].detail.contains("shorter than 1024"), "{}", checks[1].detail);
@@ -838,15 +870,22 @@ mod tests {
         let signed = sign(PLAIN, &key, "from:to:subject:date:message-id", "");
         assert_eq!(verdicts(&signed, &keys), [Verdict::Authentic]);
         // Relaxed body canonicalisation ignores changes of whitespace and trailing lines.
-        assert_eq!(verdicts(&signed.replace("The  budget", "The budget").replace("\r\n\r\n\r\n", "\r\n"), &keys), [Verdict::Authentic]);
+        assert_eq!(
+            verdicts(&signed.replace("The  budget", "The budget").replace("\r\n\r\n\r\n", "\r\n"), &keys),
+            [Verdict::Authentic]
+        );
         assert_eq!(verdicts(&signed.replace("final", "draft"), &keys), [Verdict::BodyAltered]);
-        assert_eq!(verdicts(&signed.replace("Subject: Budget", "Subject: Budgets"), &keys), [Verdict::HeadersAltered]);
+        assert_eq!(
+            verdicts(&signed.replace("Subject: Budget", "Subject: Budgets"), &keys),
+            [Verdict::HeadersAltered]
+        );
         assert_eq!(
             verdicts(&signed.replace("From: Ana", "Subject: Resign now\r\nFrom: Ana"), &keys),
             [Verdict::UnsignedHeaderChanged],
             "a second Subject above the signed one is what a reader sees"
         );
-        let stripped: String = signed.split_once("From: Ana").map(|(_, rest)| format!("From: Ana{rest}")).expect("split");
+        let stripped: String =
+            signed.split_once("From: Ana").map(|(_, rest)| format!("From: Ana{rest}")).expect("split");
         assert_eq!(verdicts(&stripped, &keys), [Verdict::Unsigned]);
         let redated = sign(&PLAIN.replace("2020", "2023"), &key, "from:to:subject:date:message-id", "");
         assert_eq!(verdicts(&redated, &keys), [Verdict::Expired]);
@@ -855,7 +894,10 @@ mod tests {
         assert_eq!(checks[0].verdict, Verdict::UnsignedHeaderChanged);
         assert!(checks[0].detail.contains("To (not signed)"), "{}", checks[0].detail);
         // Reordering signed headers of different names changes nothing DKIM signs.
-        let reordered = signed.replace("To: Bo <bo@example.net>\r\nSubject: Budget\r\n", "Subject: Budget\r\nTo: Bo <bo@example.net>\r\n");
+        let reordered = signed.replace(
+            "To: Bo <bo@example.net>\r\nSubject: Budget\r\n",
+            "Subject: Budget\r\nTo: Bo <bo@example.net>\r\n",
+        );
         assert_eq!(verdicts(&reordered, &keys), [Verdict::Authentic]);
     }
 

@@ -280,7 +280,8 @@ pub fn append_key_csv(path: &Path, record: &KeyRecord) -> Result<(), KeyArchiveE
         &date(&record.last_seen),
     ])
     .map_err(io_csv)?;
-    let bytes = w.into_inner().map_err(|e| KeyArchiveError::Io { path: name.clone(), source: e.into_error() })?;
+    let bytes =
+        w.into_inner().map_err(|e| KeyArchiveError::Io { path: name.clone(), source: e.into_error() })?;
     file.write_all(&bytes).map_err(io_err)
 }
 
@@ -299,7 +300,7 @@ pub enum PublicKey {
     /// An RSA key and its size in bits.
     Rsa(Box<rsa::RsaPublicKey>, usize),
     /// An Ed25519 key.
-    Ed25519(ed25519_dalek::VerifyingKey),
+    Ed25519(Box<ed25519_dalek::VerifyingKey>),
 }
 
 /// What a TXT record says, once parsed.
@@ -343,15 +344,18 @@ pub fn parse_key_record(record: &str) -> Result<KeyState, String> {
     if p.is_empty() {
         return Ok(KeyState::Revoked);
     }
-    let der = base64::engine::general_purpose::STANDARD.decode(&p).map_err(|e| format!("p= is not base64: {e}"))?;
+    let der =
+        base64::engine::general_purpose::STANDARD.decode(&p).map_err(|e| format!("p= is not base64: {e}"))?;
     let key = match key_type {
         KeyType::Rsa => rsa_key(&der)?,
         KeyType::Ed25519 => {
-            let bytes: [u8; 32] =
-                der.as_slice().try_into().map_err(|_| format!("an Ed25519 key is 32 bytes, p= holds {}", der.len()))?;
-            PublicKey::Ed25519(
-                ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|e| format!("bad Ed25519 key: {e}"))?,
-            )
+            let bytes: [u8; 32] = der
+                .as_slice()
+                .try_into()
+                .map_err(|_| format!("an Ed25519 key is 32 bytes, p= holds {}", der.len()))?;
+            let key = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .map_err(|e| format!("bad Ed25519 key: {e}"))?;
+            PublicKey::Ed25519(Box::new(key))
         }
     };
     let hashes = get("h").map(|h| h.split(':').map(|s| s.trim().to_owned()).collect()).unwrap_or_default();
@@ -365,7 +369,8 @@ fn rsa_key(der: &[u8]) -> Result<PublicKey, String> {
         Ok(spki) => spki.subject_public_key.raw_bytes().to_vec(),
         Err(_) => der.to_vec(),
     };
-    let k = rsa::pkcs1::RsaPublicKey::from_der(&pkcs1_der).map_err(|e| format!("p= is not an RSA public key: {e}"))?;
+    let k = rsa::pkcs1::RsaPublicKey::from_der(&pkcs1_der)
+        .map_err(|e| format!("p= is not an RSA public key: {e}"))?;
     let n = BigUint::from_bytes_be(k.modulus.as_bytes());
     let bits = n.bits();
     if bits < MIN_RSA_BITS {
@@ -398,8 +403,9 @@ mod tests {
         assert_eq!(r.last_seen.expect("last").to_rfc3339(), "2016-02-01T23:59:59+00:00");
         assert!(a.lookup("t", "x.org")[0].first_seen.is_none());
 
-        std::fs::write(&p, "name,record,first_seen,last_seen\nx._domainkey.a.b,p=,yesterday,\n").expect("write");
-        let e = KeyArchive::read(&p).unwrap_err().to_string();
+        std::fs::write(&p, "name,record,first_seen,last_seen\nx._domainkey.a.b,p=,yesterday,\n")
+            .expect("write");
+        let e = KeyArchive::read(&p).expect_err("an error").to_string();
         assert!(e.contains(":2: first_seen:"), "{e}");
         std::fs::write(&p, "name,value\n").expect("write");
         assert!(matches!(KeyArchive::read(&p), Err(KeyArchiveError::Header { .. })));
@@ -431,15 +437,15 @@ mod tests {
             parse_key_record("k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="),
             Ok(KeyState::Key { key: PublicKey::Ed25519(_), .. })
         ));
-        assert!(parse_key_record("v=DKIM2; p=AAAA").unwrap_err().contains("DKIM1"));
-        assert!(parse_key_record("k=dsa; p=AAAA").unwrap_err().contains("unknown key type"));
-        assert!(parse_key_record("p=!!!").unwrap_err().contains("base64"));
+        assert!(parse_key_record("v=DKIM2; p=AAAA").expect_err("an error").contains("DKIM1"));
+        assert!(parse_key_record("k=dsa; p=AAAA").expect_err("an error").contains("unknown key type"));
+        assert!(parse_key_record("p=!!!").expect_err("an error").contains("base64"));
         // A 16384-bit modulus in a PKCS#1 structure: refused by size, not tried.
         let mut n = vec![0xffu8; 2048];
         n[0] = 0xc0;
         let der = der_rsa(&n, &[1, 0, 1]);
         let rec = format!("p={}", base64::engine::general_purpose::STANDARD.encode(der));
-        let err = parse_key_record(&rec).unwrap_err();
+        let err = parse_key_record(&rec).expect_err("an error");
         assert!(err.contains("16384 bits is longer"), "{err}");
     }
 

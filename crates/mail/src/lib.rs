@@ -34,17 +34,17 @@ pub use analysis::{
     encode_ledger_entry,
 };
 pub use dkim::{
-    Algorithm, Canon, KeyWindow, Signature, SignatureCheck, TRUSTED_HEADERS, Verdict, canonical_body, parse_tag_list,
-    verify_message,
+    Algorithm, Canon, KeyWindow, Signature, SignatureCheck, TRUSTED_HEADERS, Verdict, canonical_body,
+    parse_tag_list, verify_message,
 };
 pub use fuzzing::read_and_verify;
 pub use keys::{
-    KEY_ARCHIVE_HEADER, KeyArchive, KeyArchiveError, KeyRecord, KeyState, KeyType, MAX_RSA_BITS, MIN_RSA_BITS,
-    PublicKey, append_key_csv, check_name, normalise_name, parse_key_record, parse_seen,
+    KEY_ARCHIVE_HEADER, KeyArchive, KeyArchiveError, KeyRecord, KeyState, KeyType, MAX_RSA_BITS,
+    MIN_RSA_BITS, PublicKey, append_key_csv, check_name, normalise_name, parse_key_record, parse_seen,
 };
 pub use message::{HeaderField, MAX_HEADER_BYTES, Message, MessageError};
 pub use read::{
-    DEFAULT_MAX_MESSAGE_BYTES, MboxFlavor, ReadError, ReadMessage, ReadOptions, ReadStats, Unreadable, dump_files,
-    read_dump, read_stream,
+    DEFAULT_MAX_MESSAGE_BYTES, MboxFlavor, ReadError, ReadMessage, ReadOptions, ReadStats, Unreadable,
+    dump_files, read_dump, read_stream,
 };
 pub use summary::RunSummary;

@@ -116,9 +116,10 @@ impl Message {
             .date()
             .filter(|d| d.is_valid())
             .and_then(|d| DateTime::<Utc>::from_timestamp(d.to_timestamp(), 0));
-        self.from = parsed.from().and_then(|a| a.first()).and_then(|a| {
-            a.address().map(str::to_owned).or_else(|| a.name().map(str::to_owned))
-        });
+        self.from = parsed
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address().map(str::to_owned).or_else(|| a.name().map(str::to_owned)));
         self.subject = parsed.subject().map(str::to_owned);
         self.text = parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     }
@@ -208,8 +209,11 @@ mod tests {
 
     #[test]
     fn garbage_and_headerless_bytes_are_errors() {
-        assert!(matches!(Message::parse(b"\x00\x01\x02 garbage\n\nx"), Err(MessageError::NotAField { line: 1, .. })));
-        assert_eq!(Message::parse(b"\r\nbody only").unwrap_err(), MessageError::NoHeaders);
+        assert!(matches!(
+            Message::parse(b"\x00\x01\x02 garbage\n\nx"),
+            Err(MessageError::NotAField { line: 1, .. })
+        ));
+        assert_eq!(Message::parse(b"\r\nbody only").expect_err("an error"), MessageError::NoHeaders);
         assert!(matches!(Message::parse(b" folded first: x\n\n"), Err(MessageError::NotAField { .. })));
         assert!(matches!(Message::parse(b": empty name\n\n"), Err(MessageError::NotAField { .. })));
     }
@@ -221,6 +225,6 @@ mod tests {
             m.extend_from_slice(b"abcdefgh\n ");
         }
         m.extend_from_slice(b"\n\nbody");
-        assert_eq!(Message::parse(&m).unwrap_err(), MessageError::HeaderTooLong);
+        assert_eq!(Message::parse(&m).expect_err("an error"), MessageError::HeaderTooLong);
     }
 }

@@ -125,8 +125,11 @@ pub fn dump_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReadError> {
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
     let io_err = |source| ReadError::Io { name: dir.display().to_string(), source };
-    let mut entries: Vec<PathBuf> =
-        fs::read_dir(dir).map_err(io_err)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io_err)?;
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(io_err)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io_err)?;
     entries.sort();
     let maildir = ["cur", "new"].iter().any(|d| dir.join(d).is_dir()) && dir.join("tmp").is_dir();
     for e in entries {
@@ -173,11 +176,7 @@ pub fn read_stream(
     stats.files += 1;
     let head = reader.fill_buf().map_err(|source| ReadError::Io { name: name.to_owned(), source })?;
     let mut splitter = Splitter { file, opts, stats, sink, current: None, prev_blank: true };
-    if head.starts_with(b"From ") {
-        splitter.mbox(reader)
-    } else {
-        splitter.single(reader)
-    }
+    if head.starts_with(b"From ") { splitter.mbox(reader) } else { splitter.single(reader) }
 }
 
 fn read_one(
@@ -347,7 +346,10 @@ impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
 mod tests {
     use super::*;
 
-    fn read(bytes: &[u8], opts: &ReadOptions) -> (Vec<(u64, Result<Vec<u8>, String>)>, ReadStats) {
+    /// Each message's offset and bytes (or why it is unreadable).
+    type Read = Vec<(u64, Result<Vec<u8>, String>)>;
+
+    fn read(bytes: &[u8], opts: &ReadOptions) -> (Read, ReadStats) {
         let mut out = Vec::new();
         let mut stats = ReadStats::default();
         read_stream("t", bytes, opts, &mut stats, &mut |m: ReadMessage| {
@@ -364,13 +366,19 @@ mod tests {
         let (msgs, stats) = read(mbox, &ReadOptions::default());
         assert_eq!(stats.messages, 2);
         assert_eq!(msgs[0].0, 0);
-        assert_eq!(msgs[0].1.as_ref().expect("first"), b"Subject: one\r\n\r\nFrom here\r\n>From there\r\nFrom inside\r\n");
+        assert_eq!(
+            msgs[0].1.as_ref().expect("first"),
+            b"Subject: one\r\n\r\nFrom here\r\n>From there\r\nFrom inside\r\n"
+        );
         let second = mbox.windows(7).position(|w| w == b"From c@").expect("offset") as u64;
         assert_eq!(msgs[1].0, second);
         assert_eq!(msgs[1].1.as_ref().expect("second"), b"Subject: two\r\n\r\nbody\r\n");
 
         let (o, _) = read(mbox, &ReadOptions { mbox: MboxFlavor::O, ..ReadOptions::default() });
-        assert_eq!(o[0].1.as_ref().expect("first"), b"Subject: one\r\n\r\nFrom here\r\n>>From there\r\nFrom inside\r\n");
+        assert_eq!(
+            o[0].1.as_ref().expect("first"),
+            b"Subject: one\r\n\r\nFrom here\r\n>>From there\r\nFrom inside\r\n"
+        );
     }
 
     #[test]
@@ -380,7 +388,7 @@ mod tests {
         mbox.extend_from_slice(b"\n\nFrom y\nSubject: small\n\nok\n");
         let (msgs, stats) = read(&mbox, &ReadOptions { max_message_bytes: 1000, ..ReadOptions::default() });
         assert_eq!((stats.messages, stats.unreadable), (2, 1));
-        assert!(msgs[0].1.as_ref().unwrap_err().contains("longer than the limit of 1000"));
+        assert!(msgs[0].1.as_ref().expect_err("an error").contains("longer than the limit of 1000"));
         assert_eq!(msgs[1].1.as_ref().expect("small"), b"Subject: small\r\n\r\nok\r\n");
     }
 
@@ -390,7 +398,7 @@ mod tests {
         assert!(msgs[0].1.is_ok());
         let (msgs, stats) = read(b"\x89PNG\r\n\x1a\n\0\0\0", &ReadOptions::default());
         assert_eq!(stats.unreadable, 1);
-        assert!(msgs[0].1.as_ref().unwrap_err().contains("not a field"));
+        assert!(msgs[0].1.as_ref().expect_err("an error").contains("not a field"));
     }
 
     #[test]
@@ -398,7 +406,8 @@ mod tests {
         use std::io::Write;
         let mut mbox = Vec::new();
         for i in 0..200 {
-            write!(mbox, "From x\nSubject: {i}\nMessage-ID: <{i}@x>\n\n{}\n\n", "text ".repeat(50)).expect("write");
+            write!(mbox, "From x\nSubject: {i}\nMessage-ID: <{i}@x>\n\n{}\n\n", "text ".repeat(50))
+                .expect("write");
         }
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(&mbox).expect("gzip");

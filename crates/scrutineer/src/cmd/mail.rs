@@ -133,12 +133,15 @@ fn keys_add(
 ) -> anyhow::Result<()> {
     // A record that is no key at all is refused here rather than at verification time;
     // a revoked one (empty p=) is a fact worth archiving.
-    parse_key_record(record).map_err(|e| anyhow::anyhow!("{name}: the record is not a DKIM key record: {e}"))?;
+    parse_key_record(record)
+        .map_err(|e| anyhow::anyhow!("{name}: the record is not a DKIM key record: {e}"))?;
     let record = KeyRecord {
         name: normalise_name(name),
         record: record.trim().to_owned(),
-        first_seen: parse_seen(first_seen.unwrap_or(""), false).map_err(|e| anyhow::anyhow!("--first-seen: {e}"))?,
-        last_seen: parse_seen(last_seen.unwrap_or(""), true).map_err(|e| anyhow::anyhow!("--last-seen: {e}"))?,
+        first_seen: parse_seen(first_seen.unwrap_or(""), false)
+            .map_err(|e| anyhow::anyhow!("--first-seen: {e}"))?,
+        last_seen: parse_seen(last_seen.unwrap_or(""), true)
+            .map_err(|e| anyhow::anyhow!("--last-seen: {e}"))?,
     };
     append_key_csv(keys, &record)?;
     let total = KeyArchive::read(keys)?.len();
@@ -167,7 +170,17 @@ impl Outputs {
         };
         let (verdicts, verdicts_path) = open(
             "verdicts.csv",
-            &["file", "offset", "message_id", "date", "from", "signing_domain", "selector", "verdict", "detail"],
+            &[
+                "file",
+                "offset",
+                "message_id",
+                "date",
+                "from",
+                "signing_domain",
+                "selector",
+                "verdict",
+                "detail",
+            ],
         )?;
         let (unreadable, unreadable_path) = open("unreadable.csv", &["file", "offset", "reason"])?;
         Ok(Outputs { verdicts, unreadable, verdicts_path, unreadable_path, shown_unreadable: 0 })
@@ -205,7 +218,11 @@ fn open_ledger(ctx: &Context, a: &LedgerArgs) -> anyhow::Result<Option<(Ledger, 
         return Ok(None);
     }
     let path = default_ledger(ctx, a.ledger.as_deref());
-    let key = KeyArgs { key: a.ledger_key.clone(), allow_key_beside_ledger: a.allow_key_beside_ledger, no_wait: a.no_wait };
+    let key = KeyArgs {
+        key: a.ledger_key.clone(),
+        allow_key_beside_ledger: a.allow_key_beside_ledger,
+        no_wait: a.no_wait,
+    };
     let signer = signer(ctx, &path, &key)?;
     Ok(Some((open_for_append(ctx, &path, signer, a.fsync, &key)?, path)))
 }
@@ -251,13 +268,16 @@ fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
     let summary = run_summary(&keys, &stats, &report, started.elapsed().as_secs_f64(), &a.out);
     let stored = StoredSummary::new(&summary)?;
     // The file carries the layout's name and version, as the store does.
-    let file = serde_json::json!({"engine": stored.engine, "version": stored.version, "summary": stored.body});
+    let file =
+        serde_json::json!({"engine": stored.engine, "version": stored.version, "summary": stored.body});
     write_json(&a.out.join("summary.json"), &file)?;
     if !a.no_store {
         store_run(ctx, &a.dumps, &report, &summary)?;
     }
     scrutineer_core::lines::check_malformed("messages", stats.unreadable, stats.messages, a.max_unreadable)
-        .with_context(|| format!("unreadable messages are listed in {}", a.out.join("unreadable.csv").display()))?;
+        .with_context(|| {
+        format!("unreadable messages are listed in {}", a.out.join("unreadable.csv").display())
+    })?;
     if ctx.json {
         outln!("{}", serde_json::to_string_pretty(&summary)?)?;
         return Ok(());
@@ -356,12 +376,19 @@ fn print_summary(
 
 fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    serde_json::to_writer_pretty(BufWriter::new(f), value).with_context(|| format!("writing {}", path.display()))
+    serde_json::to_writer_pretty(BufWriter::new(f), value)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
     let store = ctx.open_store("mail export", &out.display().to_string())?;
-    let filter = FindingFilter { engine: Some(Engine::Mail), kind: None, min_severity: None, run_id: None, limit: None };
+    let filter = FindingFilter {
+        engine: Some(Engine::Mail),
+        kind: None,
+        min_severity: None,
+        run_id: None,
+        limit: None,
+    };
     let findings = store.findings(&filter).context("reading mail findings")?;
     if findings.is_empty() {
         bail!("no mail findings in {}: run `scrutineer mail verify` first", ctx.store_path.display());

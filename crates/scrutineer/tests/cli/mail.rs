@@ -7,7 +7,10 @@ use crate::util::{csv_maps, gzip, quiet_in};
 
 /// RFC 8463's example (appendix A): signed with Ed25519 and with RSA.
 const KEYS: [(&str, &str); 2] = [
-    ("brisbane._domainkey.football.example.com", "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="),
+    (
+        "brisbane._domainkey.football.example.com",
+        "v=DKIM1; k=ed25519; p=11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=",
+    ),
     (
         "test._domainkey.football.example.com",
         "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB",
@@ -62,9 +65,13 @@ fn verify_writes_verdicts_summary_findings_stix_and_the_ledger() {
     assert!(stdout.contains("ledger: 3 entries"), "{stdout}");
 
     let text = std::fs::read_to_string(out.join("verdicts.csv")).expect("verdicts");
-    assert_eq!(text.lines().next(), Some("file,offset,message_id,date,from,signing_domain,selector,verdict,detail"));
+    assert_eq!(
+        text.lines().next(),
+        Some("file,offset,message_id,date,from,signing_domain,selector,verdict,detail")
+    );
     let rows = csv_maps(&out.join("verdicts.csv"));
-    let verdicts: Vec<(&str, &str)> = rows.iter().map(|r| (r["selector"].as_str(), r["verdict"].as_str())).collect();
+    let verdicts: Vec<(&str, &str)> =
+        rows.iter().map(|r| (r["selector"].as_str(), r["verdict"].as_str())).collect();
     assert_eq!(
         verdicts,
         [
@@ -83,7 +90,8 @@ fn verify_writes_verdicts_summary_findings_stix_and_the_ledger() {
     assert!(unreadable[0]["reason"].contains("not a field"), "{:?}", unreadable[0]);
 
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary")).expect("json");
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
+            .expect("json");
     assert_eq!(summary["engine"], "mail");
     assert_eq!(summary["version"], 1);
     let s = &summary["summary"];
@@ -91,21 +99,28 @@ fn verify_writes_verdicts_summary_findings_stix_and_the_ledger() {
     assert_eq!(s["verdicts"]["authentic"], 1);
     assert_eq!(s["verdicts"]["body_altered"], 1);
     let group = &s["variant_groups"][0];
-    assert_eq!(group["variants"][0]["verdict"], "authentic", "the variant that verifies comes first: {group}");
+    assert_eq!(
+        group["variants"][0]["verdict"], "authentic",
+        "the variant that verifies comes first: {group}"
+    );
     assert!(group["variants"][0]["at"].as_str().expect("at").ends_with(":0"));
 
-    let listed = quiet_in(dir.path()).args(["--json", "findings", "list", "--engine", "mail"]).output().expect("list");
+    let listed =
+        quiet_in(dir.path()).args(["--json", "findings", "list", "--engine", "mail"]).output().expect("list");
     let findings: serde_json::Value = serde_json::from_slice(&listed.stdout).expect("findings");
-    let kinds: Vec<&str> = findings.as_array().expect("array").iter().filter_map(|f| f["kind"].as_str()).collect();
+    let kinds: Vec<&str> =
+        findings.as_array().expect("array").iter().filter_map(|f| f["kind"].as_str()).collect();
     for kind in ["body_altered", "forged_variant", "dump_verified"] {
         assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
     }
-    let t1114 = findings.as_array().expect("array").iter().all(|f| f["techniques"].to_string().contains("T1114"));
+    let t1114 =
+        findings.as_array().expect("array").iter().all(|f| f["techniques"].to_string().contains("T1114"));
     assert!(t1114, "every mail finding carries ATT&CK T1114");
 
     let bundle = dir.path().join("bundle.json");
     quiet_in(dir.path()).args(["mail", "export", "--stix"]).arg(&bundle).assert().success();
-    let b: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&bundle).expect("bundle")).expect("json");
+    let b: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).expect("bundle")).expect("json");
     assert_eq!(b["type"], "bundle");
 
     quiet_in(dir.path()).args(["ledger", "verify", "--ledger"]).arg(&ledger).assert().success();
@@ -160,9 +175,17 @@ fn a_huge_header_and_a_cut_archive_are_counted_skips_and_the_rest_is_verified() 
     add_keys(dir.path(), &keys);
     let mut mbox = b"From big Mon Jan  1 00:00:00 2024\nX-Huge: ".to_vec();
     mbox.extend(std::iter::repeat_n(b'a', 3 << 20));
-    mbox.extend_from_slice(format!("\nSubject: big\n\nbody\n\nFrom joe Fri Jul 11 21:00:37 2003\n{SIGNED}\n").as_bytes());
+    mbox.extend_from_slice(
+        format!("\nSubject: big\n\nbody\n\nFrom joe Fri Jul 11 21:00:37 2003\n{SIGNED}\n").as_bytes(),
+    );
     for i in 0..50 {
-        mbox.extend_from_slice(format!("From n{i} Mon Jan  1 00:00:00 2024\nFrom: n{i}@example.org\nSubject: {i}\n\n{}\n\n", "text ".repeat(40)).as_bytes());
+        mbox.extend_from_slice(
+            format!(
+                "From n{i} Mon Jan  1 00:00:00 2024\nFrom: n{i}@example.org\nSubject: {i}\n\n{}\n\n",
+                "text ".repeat(40)
+            )
+            .as_bytes(),
+        );
     }
     let gz = gzip(&mbox);
     let cut = dir.path().join("cut.mbox.gz");
@@ -181,10 +204,18 @@ fn a_huge_header_and_a_cut_archive_are_counted_skips_and_the_rest_is_verified() 
     let unreadable = csv_maps(&out.join("unreadable.csv"));
     assert_eq!(unreadable.len(), 2, "{unreadable:?}");
     assert_eq!(unreadable[0]["offset"], "0");
-    assert!(unreadable[0]["reason"].contains("longer than the limit of 1048576 bytes"), "{:?}", unreadable[0]);
+    assert!(
+        unreadable[0]["reason"].contains("longer than the limit of 1048576 bytes"),
+        "{:?}",
+        unreadable[0]
+    );
     assert!(unreadable[1]["reason"].contains("truncated or corrupt"), "{:?}", unreadable[1]);
     let rows = csv_maps(&out.join("verdicts.csv"));
     assert_eq!(rows[0]["verdict"], "authentic");
     // The signed message and the plain ones before the cut; the cut one and those after it are not.
-    assert!(rows.len() > 10 && rows.len() < 52, "the complete messages before the cut are verified: {}", rows.len());
+    assert!(
+        rows.len() > 10 && rows.len() < 52,
+        "the complete messages before the cut are verified: {}",
+        rows.len()
+    );
 }
