@@ -3,8 +3,8 @@
 //!
 //! # Brief overview
 //!
-//! 1. **Read.** [`read_dump`] walks files, directories and Maildirs of mbox (mboxo or
-//!    mboxrd, [`MboxFlavor`]) and single messages, plain, gzip or zstd, and hands on one
+//! 1. **Read.** [`read_dump`] walks files, directories, Maildirs and tar archives of mbox
+//!    (mboxo or mboxrd, [`MboxFlavor`]) and single messages, plain, gzip or zstd, and hands on one
 //!    [`ReadMessage`] at a time: a parsed [`Message`] or, with its file and byte offset,
 //!    why it is [`Unreadable`]. [`ReadOptions`] bound the size of a message; [`ReadStats`]
 //!    count what was read.

@@ -1,5 +1,5 @@
-//! Reading dumps: files, directories and Maildirs of mbox (mboxo or mboxrd) and single
-//! messages, plain, gzip or zstd, one message at a time.
+//! Reading dumps: files, directories, Maildirs and tar archives of mbox (mboxo or mboxrd)
+//! and single messages, plain, gzip or zstd, one message at a time.
 //!
 //! Only the message being read is held in memory, and at most
 //! [`ReadOptions::max_message_bytes`] of it: a longer message is skipped (counted, with
@@ -163,7 +163,8 @@ pub fn read_dump(
     Ok(stats)
 }
 
-/// Reads one file of a dump (mbox or single message) from an open stream.
+/// Reads one file of a dump (mbox, single message, or a tar archive of them) from an
+/// open stream.
 pub fn read_stream(
     name: &str,
     reader: impl BufRead,
@@ -172,11 +173,85 @@ pub fn read_stream(
     sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     let mut reader = reader;
+    read_any(name, &mut reader, opts, stats, sink, 0)
+}
+
+/// How deep tar archives inside tar archives are opened.
+const MAX_ARCHIVE_DEPTH: usize = 4;
+
+fn is_tar(head: &[u8]) -> bool {
+    head.len() >= 262 && &head[257..262] == b"ustar"
+}
+
+fn read_any(
+    name: &str,
+    reader: &mut dyn BufRead,
+    opts: &ReadOptions,
+    stats: &mut ReadStats,
+    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    depth: usize,
+) -> Result<(), ReadError> {
+    let head = reader.fill_buf().map_err(|source| ReadError::Io { name: name.to_owned(), source })?;
+    if is_tar(head) && depth < MAX_ARCHIVE_DEPTH {
+        return read_tar(name, reader, opts, stats, sink, depth);
+    }
     let file: Arc<str> = Arc::from(name);
     stats.files += 1;
-    let head = reader.fill_buf().map_err(|source| ReadError::Io { name: name.to_owned(), source })?;
+    let mbox = head.starts_with(b"From ");
     let mut splitter = Splitter { file, opts, stats, sink, current: None, prev_blank: true };
-    if head.starts_with(b"From ") { splitter.mbox(reader) } else { splitter.single(reader) }
+    if mbox { splitter.mbox(reader) } else { splitter.single(reader) }
+}
+
+/// Lists a file or archive that could not be read as one unreadable item.
+fn unreadable_file(
+    name: &str,
+    reason: String,
+    stats: &mut ReadStats,
+    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+) -> Result<(), ReadError> {
+    stats.messages += 1;
+    stats.unreadable += 1;
+    sink(ReadMessage { file: Arc::from(name), offset: 0, result: Err(Unreadable { reason }) })
+        .map_err(ReadError::Sink)
+}
+
+/// Every regular file of a tar archive, as a file of the dump named `archive!path`
+/// (compressed members are decompressed). A damaged archive keeps what came before the
+/// damage and lists the damage as one unreadable item.
+fn read_tar(
+    name: &str,
+    reader: &mut dyn BufRead,
+    opts: &ReadOptions,
+    stats: &mut ReadStats,
+    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    depth: usize,
+) -> Result<(), ReadError> {
+    let mut archive = tar::Archive::new(reader);
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => {
+            stats.truncated_files += 1;
+            return unreadable_file(name, format!("archive truncated or corrupt: {e}"), stats, sink);
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                stats.truncated_files += 1;
+                return unreadable_file(name, format!("archive truncated or corrupt: {e}"), stats, sink);
+            }
+        };
+        if !entry.header().entry_type().is_file() {
+            continue;
+        }
+        let member = format!("{name}!{}", entry.path().map(|p| p.display().to_string()).unwrap_or_default());
+        match input::decode(entry, &member) {
+            Ok(mut decoded) => read_any(&member, &mut decoded, opts, stats, sink, depth + 1)?,
+            Err(e) => unreadable_file(&member, e.to_string(), stats, sink)?,
+        }
+    }
+    Ok(())
 }
 
 fn read_one(
@@ -185,7 +260,18 @@ fn read_one(
     stats: &mut ReadStats,
     sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
 ) -> Result<(), ReadError> {
-    let input = input::open(path)?;
+    let input = match input::open(path) {
+        Ok(i) => i,
+        // One file of a dump in a format no reader takes is listed, and the rest is read.
+        Err(InputError::Unsupported { name, kind }) => {
+            stats.files += 1;
+            let reason = format!(
+                "{kind}-compressed file not read: decompress it first (gzip, zstd and tar are read directly)"
+            );
+            return unreadable_file(&name, reason, stats, sink);
+        }
+        Err(e) => return Err(e.into()),
+    };
     read_stream(&path.display().to_string(), input, opts, stats, sink)
 }
 
@@ -214,10 +300,10 @@ fn is_cut(e: &io::Error) -> bool {
 }
 
 impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
-    fn single(&mut self, mut reader: impl BufRead) -> Result<(), ReadError> {
+    fn single(&mut self, reader: &mut dyn BufRead) -> Result<(), ReadError> {
         let limit = self.opts.max_message_bytes as u64;
         let mut bytes = Vec::new();
-        let read = reader.by_ref().take(limit + 1).read_to_end(&mut bytes);
+        let read = (&mut *reader).take(limit + 1).read_to_end(&mut bytes);
         self.stats.bytes += bytes.len() as u64;
         self.current = Some(Current { offset: 0, size: bytes.len() as u64, bytes });
         match read {
@@ -230,7 +316,7 @@ impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
         {
             // Count the rest without keeping it.
             c.bytes = Vec::new();
-            match io::copy(&mut reader, &mut io::sink()) {
+            match io::copy(reader, &mut io::sink()) {
                 Ok(n) => {
                     c.size += n;
                     self.stats.bytes += n;
@@ -242,13 +328,13 @@ impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
         self.finish_message(None)
     }
 
-    fn mbox(&mut self, mut reader: impl BufRead) -> Result<(), ReadError> {
+    fn mbox(&mut self, reader: &mut dyn BufRead) -> Result<(), ReadError> {
         let mut pos: u64 = 0;
         let mut segment = Vec::with_capacity(SEGMENT as usize);
         let mut at_line_start = true;
         loop {
             segment.clear();
-            match reader.by_ref().take(SEGMENT).read_until(b'\n', &mut segment) {
+            match (&mut *reader).take(SEGMENT).read_until(b'\n', &mut segment) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) if is_cut(&e) => {
@@ -429,5 +515,59 @@ mod tests {
         assert!(ok > 10 && ok < 200, "{ok} complete messages");
         assert_eq!(bad.len(), 1);
         assert!(bad[0].contains("truncated"), "{bad:?}");
+    }
+
+    #[test]
+    fn a_tar_gz_of_messages_and_mboxes_is_read_member_by_member_and_a_cut_one_keeps_what_came_before() {
+        use std::io::Write;
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut add = |path: &str, data: &[u8]| {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            tar.append_data(&mut h, path, data).expect("append");
+        };
+        add("a/one.eml", b"Subject: one\n\nbody\n");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"From x\nSubject: two\n\nb\n\nFrom y\nSubject: three\n\nc\n").expect("gzip");
+        add("a/box.mbox.gz", &gz.finish().expect("gzip"));
+        add("a/zz.eml", &vec![b'x'; 3000]);
+        let bytes = tar.into_inner().expect("tar");
+        let mut names = Vec::new();
+        let mut stats = ReadStats::default();
+        read_stream("d.tar", &bytes[..], &ReadOptions::default(), &mut stats, &mut |m: ReadMessage| {
+            names.push((m.file.to_string(), m.offset, m.result.is_ok()));
+            Ok(())
+        })
+        .expect("read");
+        assert_eq!(
+            names,
+            [
+                ("d.tar!a/one.eml".to_owned(), 0, true),
+                ("d.tar!a/box.mbox.gz".to_owned(), 0, true),
+                ("d.tar!a/box.mbox.gz".to_owned(), 24, true),
+                ("d.tar!a/zz.eml".to_owned(), 0, false),
+            ]
+        );
+        let mut cut_stats = ReadStats::default();
+        let mut seen = Vec::new();
+        read_stream(
+            "cut.tar",
+            &bytes[..bytes.len() - 2500],
+            &ReadOptions::default(),
+            &mut cut_stats,
+            &mut |m: ReadMessage| {
+                seen.push(m.result.map(|_| ()).map_err(|u| u.reason));
+                Ok(())
+            },
+        )
+        .expect("read");
+        assert_eq!(cut_stats.truncated_files, 1, "{seen:?}");
+        assert!(seen[..3].iter().all(Result::is_ok), "{seen:?}");
+        assert!(
+            seen.last().expect("last").as_ref().expect_err("cut").contains("truncated or corrupt"),
+            "{seen:?}"
+        );
     }
 }

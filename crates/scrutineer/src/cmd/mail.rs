@@ -63,7 +63,8 @@ pub enum KeysCommand {
 // The options of `mail verify` (a plain comment: clap takes the variant's doc as the about).
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
-    /// mbox files, single messages (.eml), Maildirs or directories of them; plain, .gz or .zst.
+    /// mbox files, single messages (.eml), Maildirs, directories or tar archives of them;
+    /// plain, .gz or .zst.
     #[arg(required = true)]
     dumps: Vec<PathBuf>,
     /// The key archive: CSV `name,record,first_seen,last_seen` or JSON.
