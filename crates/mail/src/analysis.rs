@@ -73,10 +73,6 @@ impl MessageVerdicts {
     pub fn sha256_hex(&self) -> String {
         hex(&self.sha256)
     }
-
-    fn label(&self) -> String {
-        format!("{}:{}", self.file, self.offset)
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -153,14 +149,16 @@ impl VerdictCounts {
 /// One message of a forged-variant group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
-    /// `file:offset`.
+    /// `file:offset` of the first copy read.
     pub at: String,
     /// Its verdict.
     pub verdict: Verdict,
     /// `Subject:`.
     pub subject: String,
-    /// SHA-256 of the message.
+    /// SHA-256 of the message (the first copy read).
     pub sha256: String,
+    /// How many messages of the dump are this version (same content, same verdict).
+    pub copies: u64,
 }
 
 /// Messages that share a Message-ID but not their content.
@@ -179,22 +177,29 @@ impl VariantGroup {
     }
 }
 
-/// What the compact per-message record keeps for grouping (memory grows with the dump
-/// only by this much per message).
+/// What is kept of a version of a message for grouping: one per Message-ID and distinct
+/// content and verdict, so that copies of one message (the same mail in several folders)
+/// cost nothing more; memory grows with distinct messages, never with their size.
 struct Kept {
     content: [u8; 16],
     verdict: Verdict,
-    at: String,
-    subject: String,
+    file: u32,
+    offset: u64,
+    subject: Box<str>,
     sha256: [u8; 32],
+    copies: u64,
 }
+
+/// The longest subject kept for a variant's listing.
+const KEPT_SUBJECT_CHARS: usize = 120;
 
 /// Collects every message's verdicts and, at the end, the dump's findings.
 #[derive(Default)]
 pub struct DumpAnalysis {
     counts: VerdictCounts,
     signatures: u64,
-    by_message_id: HashMap<String, Vec<Kept>>,
+    by_message_id: HashMap<Box<str>, Vec<Kept>>,
+    files: Vec<String>,
     findings: Vec<Finding>,
     span: Option<TimeSpan>,
     // Names the dump in its finding's id: the digest of its messages' digests in order.
@@ -240,13 +245,23 @@ impl DumpAnalysis {
             self.findings.push(f);
         }
         if let Some(id) = &m.message_id {
-            self.by_message_id.entry(id.clone()).or_default().push(Kept {
-                content: m.content,
-                verdict,
-                at: m.label(),
-                subject: m.subject.clone().unwrap_or_default(),
-                sha256: m.sha256,
-            });
+            if self.files.last().is_none_or(|f| *f != m.file) {
+                self.files.push(m.file.clone());
+            }
+            let file = (self.files.len() - 1) as u32;
+            let versions = self.by_message_id.entry(id.as_str().into()).or_default();
+            match versions.iter_mut().find(|k| k.content == m.content && k.verdict == verdict) {
+                Some(k) => k.copies += 1,
+                None => versions.push(Kept {
+                    content: m.content,
+                    verdict,
+                    file,
+                    offset: m.offset,
+                    subject: m.subject.as_deref().unwrap_or("").chars().take(KEPT_SUBJECT_CHARS).collect(),
+                    sha256: m.sha256,
+                    copies: 1,
+                }),
+            }
         }
     }
 
@@ -260,10 +275,16 @@ impl DumpAnalysis {
             }
             let mut variants: Vec<Variant> = kept
                 .into_iter()
-                .map(|k| Variant { at: k.at, verdict: k.verdict, subject: k.subject, sha256: hex(&k.sha256) })
+                .map(|k| Variant {
+                    at: format!("{}:{}", self.files[k.file as usize], k.offset),
+                    verdict: k.verdict,
+                    subject: k.subject.into(),
+                    sha256: hex(&k.sha256),
+                    copies: k.copies,
+                })
                 .collect();
             variants.sort_by(|a, b| rank(a.verdict).cmp(&rank(b.verdict)).then_with(|| a.at.cmp(&b.at)));
-            groups.push(VariantGroup { message_id: id, variants });
+            groups.push(VariantGroup { message_id: id.into(), variants });
         }
         groups.sort_by(|a, b| a.message_id.cmp(&b.message_id));
         for g in &groups {
@@ -402,4 +423,51 @@ pub fn encode_ledger_entry(buf: &mut Vec<u8>, m: &MessageVerdicts) {
     // A Message-ID is header text: no tab or separator of ours survives in it.
     let id: String = m.message_id.as_deref().unwrap_or("").chars().filter(|c| !c.is_control()).collect();
     buf.extend_from_slice(id.as_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn version(file: &str, offset: u64, id: &str, text: &str, verdict: Verdict) -> MessageVerdicts {
+        let msg = Message::parse(
+            format!("From: a@example.org\nSubject: s\nMessage-ID: <{id}>\n\n{text}\n").as_bytes(),
+        )
+        .expect("parse");
+        let check = SignatureCheck {
+            signing_domain: "example.org".into(),
+            selector: "s".into(),
+            verdict,
+            detail: String::new(),
+            key_window: None,
+            signed_at: None,
+        };
+        MessageVerdicts::new(file, offset, &msg, vec![check])
+    }
+
+    #[test]
+    fn copies_are_counted_once_and_a_changed_text_makes_a_group_naming_the_verified_one() {
+        let mut a = DumpAnalysis::new();
+        a.observe(&version("inbox.mbox", 0, "1@x", "the real text", Verdict::Authentic));
+        a.observe(&version("all.mbox", 900, "1@x", "the  real\ttext", Verdict::Authentic));
+        a.observe(&version("leak.mbox", 40, "1@x", "a forged text", Verdict::BodyAltered));
+        a.observe(&version("inbox.mbox", 300, "2@x", "only one", Verdict::Authentic));
+        a.observe(&version("all.mbox", 0, "2@x", "only one", Verdict::Authentic));
+        let r = a.finish();
+        assert_eq!(r.counts.authentic, 4);
+        assert_eq!(r.counts.body_altered, 1);
+        assert_eq!(r.variant_groups.len(), 1, "copies of one text are no variants: {:?}", r.variant_groups);
+        let g = &r.variant_groups[0];
+        assert_eq!(g.message_id, "1@x");
+        assert_eq!(g.variants.len(), 2);
+        assert_eq!((g.variants[0].at.as_str(), g.variants[0].copies), ("inbox.mbox:0", 2));
+        assert_eq!(g.variants[1].verdict, Verdict::BodyAltered);
+        let kinds: Vec<&str> = r.findings.iter().map(|f| f.kind.as_str()).collect();
+        assert_eq!(kinds, ["body_altered", "forged_variant", "dump_verified"]);
+        assert!(
+            r.findings[1].title.contains("the one that verifies: inbox.mbox:0"),
+            "{}",
+            r.findings[1].title
+        );
+    }
 }
