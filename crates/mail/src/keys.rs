@@ -285,6 +285,140 @@ pub fn append_key_csv(path: &Path, record: &KeyRecord) -> Result<(), KeyArchiveE
     file.write_all(&bytes).map_err(io_err)
 }
 
+/// Reads the DKIM key records of a DNS zone dump: BIND master-file lines
+/// (`name [ttl] [class] TXT "string" "string"`, parenthesised continuations, `;`
+/// comments, `$ORIGIN`, `@`) or plain `name value` lines as published key lists have them.
+/// Names without a final dot are relative to the origin (`origin`, then `$ORIGIN`); only
+/// `selector._domainkey.domain` records are returned, as `(name, joined strings)`, with
+/// the line each started on for errors.
+pub fn parse_zone(text: &str, origin: Option<&str>) -> Result<Vec<(String, String)>, String> {
+    let mut origin = origin.map(normalise_name);
+    let mut out = Vec::new();
+    let mut pending = String::new();
+    let mut start_line = 0;
+    let mut first_raw = "";
+    let mut depth = 0i32;
+    for (i, raw) in text.lines().enumerate() {
+        let line = strip_zone_comment(raw);
+        if pending.is_empty() {
+            start_line = i + 1;
+            first_raw = raw;
+        }
+        depth += line.matches('(').count() as i32 - line.matches(')').count() as i32;
+        pending.push(' ');
+        pending.push_str(&line.replace(['(', ')'], " "));
+        if depth > 0 {
+            continue;
+        }
+        let record = std::mem::take(&mut pending);
+        depth = 0;
+        let tokens = zone_tokens(&record).map_err(|e| format!("line {start_line}: {e}"))?;
+        let Some((first, rest)) = tokens.split_first() else { continue };
+        if first.0.eq_ignore_ascii_case("$ORIGIN") {
+            origin = rest.first().map(|t| normalise_name(&t.0));
+            continue;
+        }
+        if first.0.starts_with('$') || first_raw.starts_with([' ', '\t']) {
+            continue;
+        }
+        let name = if first.0 == "@" {
+            origin.clone().unwrap_or_default()
+        } else if first.0.ends_with('.') || origin.is_none() {
+            normalise_name(&first.0)
+        } else {
+            normalise_name(&format!("{}.{}", first.0, origin.as_deref().unwrap_or("")))
+        };
+        let mut rest = rest;
+        while let Some((t, r)) = rest.split_first() {
+            if !t.1
+                && (t.0.bytes().all(|b| b.is_ascii_digit())
+                    || ["IN", "CH", "HS"].iter().any(|c| t.0.eq_ignore_ascii_case(c)))
+            {
+                rest = r;
+            } else {
+                break;
+            }
+        }
+        let value = match rest.split_first() {
+            Some((t, r)) if !t.1 && t.0.eq_ignore_ascii_case("TXT") => {
+                r.iter().map(|t| t.0.as_str()).collect::<String>()
+            }
+            Some((t, _))
+                if !t.1
+                    && ["A", "AAAA", "MX", "NS", "CNAME", "SOA", "SRV", "PTR", "CAA"]
+                        .iter()
+                        .any(|k| t.0.eq_ignore_ascii_case(k)) =>
+            {
+                continue;
+            }
+            // `name value`: the rest of the line as it is.
+            Some(_) => {
+                let after = first_raw.trim_start();
+                after[after.find(char::is_whitespace).unwrap_or(after.len())..].trim().to_owned()
+            }
+            None => continue,
+        };
+        if check_name(&name).is_ok() {
+            out.push((name, value));
+        }
+    }
+    if depth > 0 {
+        return Err(format!("line {start_line}: unclosed parenthesis"));
+    }
+    Ok(out)
+}
+
+fn strip_zone_comment(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in line.chars() {
+        if !escaped && c == '"' {
+            quoted = !quoted;
+        }
+        if !quoted && c == ';' {
+            break;
+        }
+        escaped = !escaped && c == '\\';
+        out.push(c);
+    }
+    out
+}
+
+/// The tokens of a zone record, each with whether it was quoted.
+fn zone_tokens(s: &str) -> Result<Vec<(String, bool)>, String> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let mut t = String::new();
+            loop {
+                match chars.next() {
+                    Some('"') => break,
+                    Some('\\') => t.extend(chars.next()),
+                    Some(c) => t.push(c),
+                    None => return Err("unclosed quote".into()),
+                }
+            }
+            out.push((t, true));
+        } else {
+            let mut t = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || c == '"' {
+                    break;
+                }
+                t.push(c);
+                chars.next();
+            }
+            out.push((t, false));
+        }
+    }
+    Ok(out)
+}
+
 /// The algorithm of a public key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeyType {
@@ -428,6 +562,31 @@ mod tests {
         let j = dir.path().join("keys.json");
         std::fs::write(&j, serde_json::to_string(&vec![rec.clone()]).expect("json")).expect("write");
         assert_eq!(KeyArchive::read(&j).expect("json").lookup("sel", "example.org"), &[rec]);
+    }
+
+    #[test]
+    fn zone_dumps_give_their_dkim_records_with_strings_joined() {
+        let zone = "$ORIGIN od.example.org.\n$TTL 3600\nod1._domainkey\tIN\tTXT\t( \"v=DKIM1; h=sha256; k=rsa; \"\n\t  \"p=MIIB\" \"IjAN\" )  ; ----- DKIM key od1\n@ IN A 192.0.2.1\ns2._domainkey.other.org. 300 IN TXT \"k=ed25519; p=11qY\\\"x\"\nwww IN TXT \"not a key\"\n";
+        assert_eq!(
+            parse_zone(zone, None).expect("zone"),
+            [
+                (
+                    "od1._domainkey.od.example.org".to_owned(),
+                    "v=DKIM1; h=sha256; k=rsa; p=MIIBIjAN".to_owned()
+                ),
+                ("s2._domainkey.other.org".to_owned(), "k=ed25519; p=11qY\"x".to_owned()),
+            ]
+        );
+        let plain = "brisbane._domainkey.football.example.com v=DKIM1; k=ed25519; p=11qY\n";
+        assert_eq!(parse_zone(plain, None).expect("plain")[0].1, "v=DKIM1; k=ed25519; p=11qY");
+        let relative = "sel._domainkey IN TXT \"p=\"\n";
+        assert_eq!(
+            parse_zone(relative, Some("Example.ORG.")).expect("origin")[0].0,
+            "sel._domainkey.example.org"
+        );
+        assert!(
+            parse_zone("x._domainkey.a.b IN TXT ( \"p=\"\n", None).expect_err("open").contains("unclosed")
+        );
     }
 
     #[test]

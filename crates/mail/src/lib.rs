@@ -41,6 +41,7 @@ pub use fuzzing::read_and_verify;
 pub use keys::{
     KEY_ARCHIVE_HEADER, KeyArchive, KeyArchiveError, KeyRecord, KeyState, KeyType, MAX_RSA_BITS,
     MIN_RSA_BITS, PublicKey, append_key_csv, check_name, normalise_name, parse_key_record, parse_seen,
+    parse_zone,
 };
 pub use message::{HeaderField, MAX_HEADER_BYTES, Message, MessageError};
 pub use read::{

@@ -14,7 +14,7 @@ use scrutineer_ledger::{Durability, Ledger, SignedTreeHead};
 use scrutineer_mail::{
     DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts, ReadMessage, ReadOptions,
     ReadStats, Verdict, append_key_csv, encode_ledger_entry, normalise_name, parse_key_record, parse_seen,
-    read_dump, verify_message,
+    parse_zone, read_dump, verify_message,
 };
 use scrutineer_store::FindingFilter;
 
@@ -55,6 +55,24 @@ pub enum KeysCommand {
         #[arg(long)]
         first_seen: Option<String>,
         /// When it was last seen published (ISO 8601).
+        #[arg(long)]
+        last_seen: Option<String>,
+    },
+    /// Import the DKIM key records of a DNS zone dump (BIND master file) or of a published
+    /// key list (`name value` lines) into a CSV key archive.
+    Import {
+        /// The zone dump or key list.
+        file: PathBuf,
+        /// The CSV archive.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The domain that relative names belong to (else the file's $ORIGIN).
+        #[arg(long)]
+        origin: Option<String>,
+        /// When the records were first seen published (ISO 8601; e.g. the dump's date).
+        #[arg(long)]
+        first_seen: Option<String>,
+        /// When they were last seen published (ISO 8601).
         #[arg(long)]
         last_seen: Option<String>,
     },
@@ -120,8 +138,43 @@ pub fn run(ctx: &Context, cmd: MailCommand) -> anyhow::Result<()> {
         MailCommand::Keys(KeysCommand::Add { name, record, keys, first_seen, last_seen }) => {
             keys_add(ctx, &name, &record, &keys, first_seen.as_deref(), last_seen.as_deref())
         }
+        MailCommand::Keys(KeysCommand::Import { file, keys, origin, first_seen, last_seen }) => {
+            keys_import(ctx, &file, &keys, origin.as_deref(), first_seen.as_deref(), last_seen.as_deref())
+        }
         MailCommand::Export { stix, identity } => export(ctx, &stix, &identity),
     }
+}
+
+fn keys_import(
+    ctx: &Context,
+    file: &Path,
+    keys: &Path,
+    origin: Option<&str>,
+    first_seen: Option<&str>,
+    last_seen: Option<&str>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let records = parse_zone(&text, origin).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let first_seen =
+        parse_seen(first_seen.unwrap_or(""), false).map_err(|e| anyhow::anyhow!("--first-seen: {e}"))?;
+    let last_seen =
+        parse_seen(last_seen.unwrap_or(""), true).map_err(|e| anyhow::anyhow!("--last-seen: {e}"))?;
+    let (mut added, mut skipped) = (0, 0);
+    for (name, record) in records {
+        // A record that is no key is named and skipped; the others are archived.
+        if let Err(e) = parse_key_record(&record) {
+            ctx.note(format!("{}: {name}: not a DKIM key record, skipped: {e}", file.display()));
+            skipped += 1;
+            continue;
+        }
+        append_key_csv(keys, &KeyRecord { name, record, first_seen, last_seen })?;
+        added += 1;
+    }
+    if added == 0 {
+        bail!("{}: no DKIM key record (selector._domainkey.domain TXT) found", file.display());
+    }
+    ctx.note(format!("imported {added} key records into {} ({skipped} skipped)", keys.display()));
+    Ok(())
 }
 
 fn keys_add(

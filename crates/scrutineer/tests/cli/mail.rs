@@ -219,3 +219,40 @@ fn a_huge_header_and_a_cut_archive_are_counted_skips_and_the_rest_is_verified() 
         rows.len()
     );
 }
+
+#[test]
+fn keys_imported_from_a_zone_dump_verify_the_messages_they_signed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (rsa_name, rsa) = KEYS[1];
+    let (p1, p2) = rsa.split_at(60);
+    let zone = format!(
+        "$ORIGIN football.example.com.\n; exported zone\nbrisbane._domainkey 3600 IN TXT \"{}\"\n{rsa_name}. IN TXT ( \"{p1}\"\n  \"{p2}\" ) ; rsa\nwww IN A 192.0.2.7\nbad._domainkey IN TXT \"k=rsa; p=!!\"\n",
+        KEYS[0].1
+    );
+    let zone_file = dir.path().join("zone.txt");
+    std::fs::write(&zone_file, zone).expect("write");
+    let keys = dir.path().join("keys.csv");
+    quiet_in(dir.path())
+        .args(["mail", "keys", "import"])
+        .arg(&zone_file)
+        .arg("--keys")
+        .arg(&keys)
+        .assert()
+        .success();
+    let eml = dir.path().join("m.eml");
+    std::fs::write(&eml, SIGNED).expect("write");
+    let out = dir.path().join("out");
+    quiet_in(dir.path())
+        .args(["mail", "verify"])
+        .arg(&eml)
+        .arg("--keys")
+        .arg(&keys)
+        .arg("--out")
+        .arg(&out)
+        .args(["--no-ledger", "--no-store"])
+        .assert()
+        .success();
+    let verdicts: Vec<String> =
+        csv_maps(&out.join("verdicts.csv")).into_iter().map(|r| r["verdict"].clone()).collect();
+    assert_eq!(verdicts, ["authentic", "authentic"]);
+}
