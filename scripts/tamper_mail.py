@@ -45,6 +45,11 @@ def alterations(signed, resign):
         ("forged-variant-same-message-id", head + sep + b"Send the files to the journalist tonight." + nl, "body_altered"),
         ("forged-variant-unsigned", strip_signature(head, nl) + sep + b"Delete everything after reading." + nl, "unsigned"),
     ]
+    if len(re.findall(rb"[A-Za-z]+", body)) >= 40:
+        # A forgery under a new Message-ID that copies the text and changes a word: found
+        # as a near-duplicate of the authentic message (texts of 12 words and more).
+        new_id = sub1(rb"(?mi)^Message-ID:[^\r\n]*", b"Message-ID: <forged-copy@example.net>", strip_signature(head, nl))
+        out.append(("forged-near-copy-new-message-id", new_id + sep + body.replace(word, b"Fabricated", 1), "unsigned"))
     if resign is not None:
         out += resign
     return out
@@ -133,16 +138,35 @@ def check(out, verdicts_csv, summary_json):
     groups = {g["message_id"]: g for g in summary["variant_groups"]}
     grouped = 0
     bases = sorted({r["base"] for r in csv.DictReader(open(os.path.join(out, "expected.csv")))})
+    rows = list(csv.DictReader(open(os.path.join(out, "expected.csv"))))
+    # The copies of a base that must verify (its intact message and the reordered one: the
+    # same text and verdict, so one version of the group with two copies).
+    genuine = {b: {r["file"] for r in rows if r["base"] == b and r["verdict"] == "authentic"} for b in bases}
     for base in bases:
         intact = "%s-intact.eml" % base
         mid = first[intact]["message_id"]
         g = groups.get(mid)
         verified = [os.path.basename(v["at"].rsplit(":", 1)[0]) for v in (g or {}).get("variants", []) if v["verdict"] == "authentic"]
-        if g and intact in verified and not any("forged" in v or "body-word" in v for v in verified):
+        if g and verified and set(verified) <= genuine[base]:
             grouped += 1
         else:
             bad += 1
             print("VARIANTS %s: group %s, verified %s" % (base, "missing" if g is None else "found", verified))
+    near = summary["near_duplicates"]
+    near_found = 0
+    for row in csv.DictReader(open(os.path.join(out, "expected.csv"))):
+        if row["alteration"] != "forged-near-copy-new-message-id":
+            continue
+        intact = "%s-intact.eml" % row["base"]
+        hit = any(os.path.basename(n["suspect"]["at"].rsplit(":", 1)[0]) == row["file"]
+                  and os.path.basename(n["authentic"]["at"].rsplit(":", 1)[0]) in genuine[row["base"]] for n in near)
+        near_found += hit
+        if not hit:
+            bad += 1
+            print("NEAR %s: not paired with %s" % (row["file"], intact))
+    print("tamper: near-copies under a new Message-ID paired with the authentic message: %d" % near_found)
+    if near_found == 0:
+        bad += 1
     named = sum(v[0] for v in per_kind.values())
     total = sum(v[1] for v in per_kind.values())
     print("tamper: %d of %d verdicts as expected (%.1f%%); intact messages flagged: %d; altered messages passed as authentic: %d; forged-variant groups naming the authentic message: %d of %d"

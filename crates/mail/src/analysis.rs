@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 
 use crate::dkim::{SignatureCheck, Verdict};
 use crate::message::Message;
+use crate::near::{NearDuplicate, NearIndex, NearMember, text_signature};
 
 /// The checks of one message, with what identifies it.
 #[derive(Debug, Clone)]
@@ -35,6 +36,8 @@ pub struct MessageVerdicts {
     pub content: [u8; 16],
     /// One check per signature.
     pub checks: Vec<SignatureCheck>,
+    /// The MinHash signature of the text, for near-duplicates (None for short texts).
+    text_signature: Option<[u32; 16]>,
 }
 
 impl MessageVerdicts {
@@ -60,6 +63,7 @@ impl MessageVerdicts {
             sha256: msg.sha256,
             content,
             checks,
+            text_signature: text_signature(&msg.text),
         }
     }
 
@@ -200,6 +204,7 @@ pub struct DumpAnalysis {
     signatures: u64,
     by_message_id: HashMap<Box<str>, Vec<Kept>>,
     files: Vec<String>,
+    near: NearIndex,
     findings: Vec<Finding>,
     span: Option<TimeSpan>,
     // Names the dump in its finding's id: the digest of its messages' digests in order.
@@ -215,6 +220,8 @@ pub struct DumpReport {
     pub signatures: u64,
     /// The forged-variant groups.
     pub variant_groups: Vec<VariantGroup>,
+    /// Messages that are not authentic whose text nearly repeats an authentic one's.
+    pub near_duplicates: Vec<NearDuplicate>,
     /// The findings.
     pub findings: Vec<Finding>,
 }
@@ -244,6 +251,16 @@ impl DumpAnalysis {
         if let Some(f) = message_finding(m, verdict) {
             self.findings.push(f);
         }
+        let member = || NearMember {
+            message_id: m.message_id.clone().unwrap_or_default(),
+            at: format!("{}:{}", m.file, m.offset),
+            verdict,
+        };
+        if m.message_id.is_none()
+            && let Some(sig) = m.text_signature
+        {
+            self.near.add(sig, member());
+        }
         if let Some(id) = &m.message_id {
             if self.files.last().is_none_or(|f| *f != m.file) {
                 self.files.push(m.file.clone());
@@ -252,15 +269,26 @@ impl DumpAnalysis {
             let versions = self.by_message_id.entry(id.as_str().into()).or_default();
             match versions.iter_mut().find(|k| k.content == m.content && k.verdict == verdict) {
                 Some(k) => k.copies += 1,
-                None => versions.push(Kept {
-                    content: m.content,
-                    verdict,
-                    file,
-                    offset: m.offset,
-                    subject: m.subject.as_deref().unwrap_or("").chars().take(KEPT_SUBJECT_CHARS).collect(),
-                    sha256: m.sha256,
-                    copies: 1,
-                }),
+                None => {
+                    if let Some(sig) = m.text_signature {
+                        self.near.add(sig, member());
+                    }
+                    versions.push(Kept {
+                        content: m.content,
+                        verdict,
+                        file,
+                        offset: m.offset,
+                        subject: m
+                            .subject
+                            .as_deref()
+                            .unwrap_or("")
+                            .chars()
+                            .take(KEPT_SUBJECT_CHARS)
+                            .collect(),
+                        sha256: m.sha256,
+                        copies: 1,
+                    })
+                }
             }
         }
     }
@@ -290,6 +318,10 @@ impl DumpAnalysis {
         for g in &groups {
             self.findings.push(variant_finding(g));
         }
+        let near_duplicates = self.near.pairs();
+        for n in &near_duplicates {
+            self.findings.push(near_duplicate_finding(n));
+        }
         let total: u64 = Verdict::ALL.iter().map(|v| self.counts.get(*v)).sum();
         if total > 0 {
             let key = hex(&self.dump_digest.finalize()[..16]);
@@ -299,6 +331,7 @@ impl DumpAnalysis {
             counts: self.counts,
             signatures: self.signatures,
             variant_groups: groups,
+            near_duplicates,
             findings: self.findings,
         }
     }
@@ -379,6 +412,29 @@ fn variant_finding(g: &VariantGroup) -> Finding {
         ));
     }
     f
+}
+
+fn near_duplicate_finding(n: &NearDuplicate) -> Finding {
+    let title = format!(
+        "Message {} ({}) nearly repeats the authentic {}",
+        if n.suspect.message_id.is_empty() { "(no Message-ID)" } else { n.suspect.message_id.as_str() },
+        n.suspect.verdict,
+        n.authentic.message_id
+    );
+    Finding::new(Engine::Mail, "near_duplicate_variant", &format!("{}|{}", n.authentic.at, n.suspect.at), title)
+        .summary(format!(
+            "{} ({}) shares about {:.0}% of its word sequences with {} ({}), which verifies: a forgery copies the text of a real message and changes a few words.",
+            n.suspect.at, n.suspect.verdict, 100.0 * n.similarity, n.authentic.at, n.authentic.message_id
+        ))
+        .severity(Severity::Medium)
+        .confidence(n.similarity.min(0.9))
+        .evidence(Evidence::new(
+            "near_duplicate",
+            format!("{} and {}", n.authentic.at, n.suspect.at),
+            serde_json::to_value(n).unwrap_or_default(),
+        ))
+        .technique(attack_t1114())
+        .technique(Technique::disarm("T0085.002"))
 }
 
 fn dump_finding(c: &VerdictCounts, total: u64, span: Option<TimeSpan>, key: &str) -> Finding {
@@ -469,5 +525,25 @@ mod tests {
             "{}",
             r.findings[1].title
         );
+    }
+
+    #[test]
+    fn a_near_copy_of_an_authentic_text_under_another_message_id_is_paired_with_it() {
+        let real = "The committee will meet on Thursday to approve the final budget for the autumn campaign and the field offices in the three northern counties";
+        let mut a = DumpAnalysis::new();
+        a.observe(&version("inbox.mbox", 0, "real@x", real, Verdict::Authentic));
+        a.observe(&version(
+            "leak.mbox",
+            10,
+            "fake@x",
+            &real.replace("Thursday", "Sunday"),
+            Verdict::Unsigned,
+        ));
+        a.observe(&version("leak.mbox", 90, "other@x", "Please find attached the minutes of the last meeting of the volunteers and the schedule for the canvassing weekend", Verdict::Unsigned));
+        let r = a.finish();
+        assert_eq!(r.near_duplicates.len(), 1, "{:?}", r.near_duplicates);
+        let n = &r.near_duplicates[0];
+        assert_eq!((n.authentic.message_id.as_str(), n.suspect.message_id.as_str()), ("real@x", "fake@x"));
+        assert!(r.findings.iter().any(|f| f.kind == "near_duplicate_variant"));
     }
 }

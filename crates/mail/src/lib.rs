@@ -26,6 +26,7 @@ mod dkim;
 mod fuzzing;
 mod keys;
 mod message;
+mod near;
 mod read;
 mod summary;
 
@@ -44,6 +45,7 @@ pub use keys::{
     parse_zone,
 };
 pub use message::{HeaderField, MAX_HEADER_BYTES, Message, MessageError};
+pub use near::{NEAR_DUPLICATE_SIMILARITY, NearDuplicate, NearMember, text_signature};
 pub use read::{
     DEFAULT_MAX_MESSAGE_BYTES, MboxFlavor, ReadError, ReadMessage, ReadOptions, ReadStats, Unreadable,
     dump_files, read_dump, read_stream,

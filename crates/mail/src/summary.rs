@@ -8,6 +8,7 @@ use scrutineer_core::{Engine, VersionedSummary};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::{VariantGroup, VerdictCounts};
+use crate::near::NearDuplicate;
 use crate::read::ReadStats;
 
 /// What one `mail verify` run records in the store and writes to `summary.json`.
@@ -23,6 +24,8 @@ pub struct RunSummary {
     pub verdicts: VerdictCounts,
     /// Messages that share a Message-ID but not their content.
     pub variant_groups: Vec<VariantGroup>,
+    /// Messages that are not authentic whose text nearly repeats an authentic one's.
+    pub near_duplicates: Vec<NearDuplicate>,
     /// Findings made.
     pub findings: usize,
     /// Wall-clock seconds.
@@ -51,6 +54,7 @@ mod tests {
             signatures: 4,
             verdicts: VerdictCounts { authentic: 3, unsigned: 1, ..VerdictCounts::default() },
             variant_groups: Vec::new(),
+            near_duplicates: Vec::new(),
             findings: 1,
             seconds: 0.25,
             messages_per_second: 20.0,

@@ -359,6 +359,7 @@ fn run_summary(
         signatures: report.signatures,
         verdicts: report.counts.clone(),
         variant_groups: report.variant_groups.clone(),
+        near_duplicates: report.near_duplicates.clone(),
         findings: report.findings.len(),
         seconds,
         messages_per_second: if seconds > 0.0 { readable as f64 / seconds } else { 0.0 },
