@@ -22,6 +22,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+mod batch;
 mod dkim;
 mod fuzzing;
 mod keys;
@@ -34,6 +35,7 @@ pub use analysis::{
     DumpAnalysis, DumpReport, LEDGER_FIELD_SEPARATOR, MessageVerdicts, Variant, VariantGroup, VerdictCounts,
     encode_ledger_entry,
 };
+pub use batch::{BatchVerifier, Verified};
 pub use dkim::{
     Algorithm, Canon, KeyWindow, Signature, SignatureCheck, TRUSTED_HEADERS, Verdict, canonical_body,
     parse_tag_list, verify_message,

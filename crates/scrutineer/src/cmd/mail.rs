@@ -12,9 +12,9 @@ use scrutineer_core::text::csv_safe;
 use scrutineer_core::{Engine, StoredSummary};
 use scrutineer_ledger::{Durability, Ledger, SignedTreeHead};
 use scrutineer_mail::{
-    DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts, ReadMessage, ReadOptions,
-    ReadStats, Verdict, append_key_csv, encode_ledger_entry, normalise_name, parse_key_record, parse_seen,
-    parse_zone, read_dump, verify_message,
+    BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts, ReadMessage,
+    ReadOptions, ReadStats, Verdict, Verified, append_key_csv, encode_ledger_entry, normalise_name,
+    parse_key_record, parse_seen, parse_zone, read_dump,
 };
 use scrutineer_store::FindingFilter;
 
@@ -290,13 +290,13 @@ fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
     let mut analysis = DumpAnalysis::new();
     let bar = ctx.stage("verifying messages");
     let mut buf = Vec::with_capacity(256);
-    let stats = read_dump(&a.dumps, &opts, |m: ReadMessage| {
-        let verdicts = match m.result {
-            Ok(msg) => MessageVerdicts::new(&m.file, m.offset, &msg, verify_message(&msg, &keys)),
-            Err(u) => {
-                outputs.unreadable.write_record([&*m.file, &m.offset.to_string(), &csv_safe(&u.reason)])?;
+    let mut handle = |v: Verified| -> std::io::Result<()> {
+        let verdicts = match v {
+            Verified::Message(v) => *v,
+            Verified::Unreadable { file, offset, reason } => {
+                outputs.unreadable.write_record([&*file, &offset.to_string(), &csv_safe(&reason)])?;
                 if outputs.shown_unreadable < 10 {
-                    ctx.note(format!("{}: message at byte {}: {}", m.file, m.offset, u.reason));
+                    ctx.note(format!("{file}: message at byte {offset}: {reason}"));
                     outputs.shown_unreadable += 1;
                 }
                 return Ok(());
@@ -310,8 +310,12 @@ fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
         analysis.observe(&verdicts);
         bar.inc(1);
         Ok(())
-    })
-    .context("reading the dump")?;
+    };
+    // Messages are verified in batches on every core and handed on in input order.
+    let mut verifier = BatchVerifier::new(&keys);
+    let stats = read_dump(&a.dumps, &opts, |m: ReadMessage| verifier.push(m, &mut handle))
+        .context("reading the dump")?;
+    verifier.flush(&mut handle).context("writing the verdicts")?;
     bar.finish_and_clear();
     outputs.finish()?;
     let head = match ledger {
