@@ -11,7 +11,9 @@
 //! 2. **Verify.** [`verify_message`] checks each DKIM signature of a message against a
 //!    [`KeyArchive`] of archived key records ([`KeyRecord`]: the TXT value and the dates it
 //!    was seen published) and gives a [`SignatureCheck`] per signature with its
-//!    [`Verdict`], evaluated at the message's claimed date.
+//!    [`Verdict`], evaluated at the message's claimed date. A [`BatchVerifier`] does it
+//!    for batches of messages on every core and hands each [`Verified`] outcome on in
+//!    input order.
 //! 3. **Analyse.** A [`DumpAnalysis`] observes every message's [`MessageVerdicts`] and
 //!    [`DumpAnalysis::finish`] gives a [`DumpReport`]: counts per verdict, the forged
 //!    [`VariantGroup`]s (one Message-ID, different content, the variant that verifies
