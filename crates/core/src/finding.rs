@@ -16,11 +16,12 @@ pub enum Engine {
     Ballots,
     Audit,
     Hunt,
+    Mail,
 }
 
 impl Engine {
-    pub const ALL: [Engine; 5] =
-        [Engine::Influence, Engine::Infra, Engine::Ballots, Engine::Audit, Engine::Hunt];
+    pub const ALL: [Engine; 6] =
+        [Engine::Influence, Engine::Infra, Engine::Ballots, Engine::Audit, Engine::Hunt, Engine::Mail];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,6 +30,7 @@ impl Engine {
             Engine::Ballots => "ballots",
             Engine::Audit => "audit",
             Engine::Hunt => "hunt",
+            Engine::Mail => "mail",
         }
     }
 }
@@ -54,7 +56,7 @@ impl FromStr for Engine {
         Engine::ALL.into_iter().find(|e| e.as_str().eq_ignore_ascii_case(s)).ok_or_else(|| ParseEnumError {
             what: "engine",
             value: s.to_owned(),
-            expected: "influence, infra, ballots, audit, hunt",
+            expected: "influence, infra, ballots, audit, hunt, mail",
         })
     }
 }

@@ -72,6 +72,9 @@ pub enum Command {
     /// Generate seeded scenarios with ground truth.
     #[command(subcommand)]
     Simulate(cmd::simulate::SimulateCommand),
+    /// Hack-and-leak dumps: DKIM verdicts against a key archive, dating evidence, forged variants.
+    #[command(subcommand)]
+    Mail(cmd::mail::MailCommand),
     /// Read the findings in the store.
     #[command(subcommand)]
     Findings(cmd::findings::FindingsCommand),
@@ -96,6 +99,7 @@ fn main() -> ExitCode {
         Command::Simulate(c) => cmd::simulate::run(&ctx, c),
         Command::Findings(c) => cmd::findings::run(&ctx, c),
         Command::Hunt(c) => cmd::hunt::run(&ctx, c),
+        Command::Mail(c) => cmd::mail::run(&ctx, c),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -9,7 +9,7 @@ use crate::ui::{Context, outln, print_table, terminal, terminal_multiline, trunc
 pub enum FindingsCommand {
     /// List findings, most severe first.
     List {
-        /// Only this engine's findings (influence, infra, ballots, audit, hunt).
+        /// Only this engine's findings (influence, infra, ballots, audit, hunt, mail).
         #[arg(long)]
         engine: Option<Engine>,
         /// Only findings of this kind (e.g. coordinated_network).

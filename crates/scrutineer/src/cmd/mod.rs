@@ -9,6 +9,7 @@ pub mod hunt;
 pub mod influence;
 pub mod infra;
 pub mod ledger;
+pub mod mail;
 pub mod report;
 pub mod serve;
 pub mod simulate;

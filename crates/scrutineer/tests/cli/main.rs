@@ -17,6 +17,7 @@ mod infra;
 mod infra_zeek;
 mod ledger_crash;
 mod ledger_tamper;
+mod mail;
 mod report_browser;
 mod server_api;
 mod simulate_social;

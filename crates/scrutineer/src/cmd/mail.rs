@@ -1,0 +1,464 @@
+//! `scrutineer mail`: hack-and-leak dumps, each message's DKIM verdict against a key
+//! archive, forged variants, and the chain of custody in the ledger.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, bail};
+use clap::{Args, Subcommand};
+use scrutineer_core::text::csv_safe;
+use scrutineer_core::{Engine, StoredSummary};
+use scrutineer_ledger::{Durability, Ledger, SignedTreeHead};
+use scrutineer_mail::{
+    BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts, ReadMessage,
+    ReadOptions, ReadStats, Verdict, Verified, append_key_csv, encode_ledger_entry, normalise_name,
+    parse_key_record, parse_seen, parse_zone, read_dump,
+};
+use scrutineer_store::FindingFilter;
+
+use crate::cmd::ledger::{KeyArgs, default_ledger, open_for_append, signer};
+use crate::ui::{Context, outln, truncate, write_table};
+
+#[derive(Debug, Subcommand)]
+pub enum MailCommand {
+    /// Verify every message of a dump: one DKIM verdict per signature (DIR/verdicts.csv),
+    /// forged variants, findings to the store, each message's SHA-256 and verdict to the ledger.
+    Verify(VerifyArgs),
+    /// The key archive (`name,record,first_seen,last_seen` CSV).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Export the mail findings in the store as a STIX 2.1 bundle.
+    Export {
+        /// Output file for the bundle.
+        #[arg(long)]
+        stix: PathBuf,
+        /// Name of the reporting office (the bundle's identity).
+        #[arg(long, default_value = "Election office")]
+        identity: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Add one TXT record to a CSV key archive (created with its header if missing).
+    Add {
+        /// The record's name: `selector._domainkey.domain`.
+        name: String,
+        /// The TXT value, its strings joined (`v=DKIM1; k=rsa; p=...`).
+        record: String,
+        /// The CSV archive.
+        #[arg(long)]
+        keys: PathBuf,
+        /// When the record was first seen published (ISO 8601).
+        #[arg(long)]
+        first_seen: Option<String>,
+        /// When it was last seen published (ISO 8601).
+        #[arg(long)]
+        last_seen: Option<String>,
+    },
+    /// Import the DKIM key records of a DNS zone dump (BIND master file) or of a published
+    /// key list (`name value` lines) into a CSV key archive.
+    Import {
+        /// The zone dump or key list.
+        file: PathBuf,
+        /// The CSV archive.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The domain that relative names belong to (else the file's $ORIGIN).
+        #[arg(long)]
+        origin: Option<String>,
+        /// When the records were first seen published (ISO 8601; e.g. the dump's date).
+        #[arg(long)]
+        first_seen: Option<String>,
+        /// When they were last seen published (ISO 8601).
+        #[arg(long)]
+        last_seen: Option<String>,
+    },
+}
+
+// The options of `mail verify` (a plain comment: clap takes the variant's doc as the about).
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// mbox files, single messages (.eml), Maildirs, directories or tar archives of them;
+    /// plain, .gz or .zst.
+    #[arg(required = true)]
+    dumps: Vec<PathBuf>,
+    /// The key archive: CSV `name,record,first_seen,last_seen` or JSON.
+    #[arg(long)]
+    keys: PathBuf,
+    /// Output directory for verdicts.csv, unreadable.csv and summary.json (created if needed).
+    #[arg(long)]
+    out: PathBuf,
+    /// A message longer than this is skipped and listed as unreadable (K, M, G suffixes).
+    #[arg(long, default_value = "64M", value_parser = scrutineer_core::lines::parse_bytes)]
+    max_message_bytes: usize,
+    /// How `>From ` lines of mbox files are unescaped: rd (mboxrd) or o (mboxo).
+    #[arg(long, default_value = "rd")]
+    mbox_flavor: MboxFlavor,
+    /// Fail when more than this share of the messages is unreadable (0 to 1, or a
+    /// percentage); the outputs listing them are still written.
+    #[arg(long, default_value_t = scrutineer_core::lines::DEFAULT_MAX_MALFORMED, value_parser = scrutineer_core::lines::parse_share)]
+    max_unreadable: f64,
+    /// Do not write findings to the store.
+    #[arg(long)]
+    no_store: bool,
+    #[command(flatten)]
+    ledger: LedgerArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LedgerArgs {
+    /// The tamper-evident ledger each message's SHA-256 and verdict is appended to
+    /// (default: next to the store).
+    #[arg(long)]
+    ledger: Option<PathBuf>,
+    /// The ledger's signing key (created with mode 0600 on first use; default under the
+    /// user's configuration folder, one per ledger; never in the ledger's folder).
+    #[arg(long, env = scrutineer_ledger::KEY_ENV, value_name = "PATH")]
+    ledger_key: Option<PathBuf>,
+    /// Accept a ledger signing key inside the ledger's folder (throw-away ledgers only).
+    #[arg(long)]
+    allow_key_beside_ledger: bool,
+    /// Fail at once if another process is writing the ledger, instead of waiting for it.
+    #[arg(long)]
+    no_wait: bool,
+    /// Ledger durability: commit (fsync once the run's entries are written), always or never.
+    #[arg(long, default_value = "commit")]
+    fsync: Durability,
+    /// Do not append to the ledger.
+    #[arg(long)]
+    no_ledger: bool,
+}
+
+pub fn run(ctx: &Context, cmd: MailCommand) -> anyhow::Result<()> {
+    match cmd {
+        MailCommand::Verify(args) => verify(ctx, &args),
+        MailCommand::Keys(KeysCommand::Add { name, record, keys, first_seen, last_seen }) => {
+            keys_add(ctx, &name, &record, &keys, first_seen.as_deref(), last_seen.as_deref())
+        }
+        MailCommand::Keys(KeysCommand::Import { file, keys, origin, first_seen, last_seen }) => {
+            keys_import(ctx, &file, &keys, origin.as_deref(), first_seen.as_deref(), last_seen.as_deref())
+        }
+        MailCommand::Export { stix, identity } => export(ctx, &stix, &identity),
+    }
+}
+
+fn keys_import(
+    ctx: &Context,
+    file: &Path,
+    keys: &Path,
+    origin: Option<&str>,
+    first_seen: Option<&str>,
+    last_seen: Option<&str>,
+) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+    let records = parse_zone(&text, origin).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let first_seen =
+        parse_seen(first_seen.unwrap_or(""), false).map_err(|e| anyhow::anyhow!("--first-seen: {e}"))?;
+    let last_seen =
+        parse_seen(last_seen.unwrap_or(""), true).map_err(|e| anyhow::anyhow!("--last-seen: {e}"))?;
+    let (mut added, mut skipped) = (0, 0);
+    for (name, record) in records {
+        // A record that is no key is named and skipped; the others are archived.
+        if let Err(e) = parse_key_record(&record) {
+            ctx.note(format!("{}: {name}: not a DKIM key record, skipped: {e}", file.display()));
+            skipped += 1;
+            continue;
+        }
+        append_key_csv(keys, &KeyRecord { name, record, first_seen, last_seen })?;
+        added += 1;
+    }
+    if added == 0 {
+        bail!("{}: no DKIM key record (selector._domainkey.domain TXT) found", file.display());
+    }
+    ctx.note(format!("imported {added} key records into {} ({skipped} skipped)", keys.display()));
+    Ok(())
+}
+
+fn keys_add(
+    ctx: &Context,
+    name: &str,
+    record: &str,
+    keys: &Path,
+    first_seen: Option<&str>,
+    last_seen: Option<&str>,
+) -> anyhow::Result<()> {
+    // A record that is no key at all is refused here rather than at verification time;
+    // a revoked one (empty p=) is a fact worth archiving.
+    parse_key_record(record)
+        .map_err(|e| anyhow::anyhow!("{name}: the record is not a DKIM key record: {e}"))?;
+    let record = KeyRecord {
+        name: normalise_name(name),
+        record: record.trim().to_owned(),
+        first_seen: parse_seen(first_seen.unwrap_or(""), false)
+            .map_err(|e| anyhow::anyhow!("--first-seen: {e}"))?,
+        last_seen: parse_seen(last_seen.unwrap_or(""), true)
+            .map_err(|e| anyhow::anyhow!("--last-seen: {e}"))?,
+    };
+    append_key_csv(keys, &record)?;
+    let total = KeyArchive::read(keys)?.len();
+    ctx.note(format!("added {} to {} ({total} records)", record.name, keys.display()));
+    Ok(())
+}
+
+/// The outputs of a run being written.
+struct Outputs {
+    verdicts: csv::Writer<BufWriter<File>>,
+    unreadable: csv::Writer<BufWriter<File>>,
+    verdicts_path: PathBuf,
+    unreadable_path: PathBuf,
+    shown_unreadable: usize,
+}
+
+impl Outputs {
+    fn create(out: &Path) -> anyhow::Result<Outputs> {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let open = |name: &str, header: &[&str]| -> anyhow::Result<(csv::Writer<BufWriter<File>>, PathBuf)> {
+            let path = out.join(name);
+            let f = File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+            let mut w = csv::Writer::from_writer(BufWriter::new(f));
+            w.write_record(header).with_context(|| format!("writing {}", path.display()))?;
+            Ok((w, path))
+        };
+        let (verdicts, verdicts_path) = open(
+            "verdicts.csv",
+            &[
+                "file",
+                "offset",
+                "message_id",
+                "date",
+                "from",
+                "signing_domain",
+                "selector",
+                "verdict",
+                "detail",
+            ],
+        )?;
+        let (unreadable, unreadable_path) = open("unreadable.csv", &["file", "offset", "reason"])?;
+        Ok(Outputs { verdicts, unreadable, verdicts_path, unreadable_path, shown_unreadable: 0 })
+    }
+
+    fn verdict_rows(&mut self, m: &MessageVerdicts) -> csv::Result<()> {
+        let offset = m.offset.to_string();
+        let date = m.date.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
+        for c in &m.checks {
+            let cells = [
+                m.file.as_str(),
+                &offset,
+                m.message_id.as_deref().unwrap_or(""),
+                &date,
+                m.from.as_deref().unwrap_or(""),
+                &c.signing_domain,
+                &c.selector,
+                c.verdict.as_str(),
+                &c.detail,
+            ];
+            self.verdicts.write_record(cells.iter().map(|c| csv_safe(c).into_owned()))?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.verdicts.flush().with_context(|| format!("writing {}", self.verdicts_path.display()))?;
+        self.unreadable.flush().with_context(|| format!("writing {}", self.unreadable_path.display()))?;
+        Ok(())
+    }
+}
+
+fn open_ledger(ctx: &Context, a: &LedgerArgs) -> anyhow::Result<Option<(Ledger, PathBuf)>> {
+    if a.no_ledger {
+        return Ok(None);
+    }
+    let path = default_ledger(ctx, a.ledger.as_deref());
+    let key = KeyArgs {
+        key: a.ledger_key.clone(),
+        allow_key_beside_ledger: a.allow_key_beside_ledger,
+        no_wait: a.no_wait,
+    };
+    let signer = signer(ctx, &path, &key)?;
+    Ok(Some((open_for_append(ctx, &path, signer, a.fsync, &key)?, path)))
+}
+
+fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let keys = KeyArchive::read(&a.keys).context("reading the key archive")?;
+    let mut outputs = Outputs::create(&a.out)?;
+    let mut ledger = open_ledger(ctx, &a.ledger)?;
+    let opts = ReadOptions { max_message_bytes: a.max_message_bytes, mbox: a.mbox_flavor };
+    let mut analysis = DumpAnalysis::new();
+    let bar = ctx.stage("verifying messages");
+    let mut buf = Vec::with_capacity(256);
+    let mut handle = |v: Verified| -> std::io::Result<()> {
+        let verdicts = match v {
+            Verified::Message(v) => *v,
+            Verified::Unreadable { file, offset, reason } => {
+                outputs.unreadable.write_record([&*file, &offset.to_string(), &csv_safe(&reason)])?;
+                if outputs.shown_unreadable < 10 {
+                    ctx.note(format!("{file}: message at byte {offset}: {reason}"));
+                    outputs.shown_unreadable += 1;
+                }
+                return Ok(());
+            }
+        };
+        outputs.verdict_rows(&verdicts)?;
+        if let Some((l, _)) = ledger.as_mut() {
+            encode_ledger_entry(&mut buf, &verdicts);
+            l.append(&buf).map_err(std::io::Error::other)?;
+        }
+        analysis.observe(&verdicts);
+        bar.inc(1);
+        Ok(())
+    };
+    // Messages are verified in batches on every core and handed on in input order.
+    let mut verifier = BatchVerifier::new(&keys);
+    let stats = read_dump(&a.dumps, &opts, |m: ReadMessage| verifier.push(m, &mut handle))
+        .context("reading the dump")?;
+    verifier.flush(&mut handle).context("writing the verdicts")?;
+    bar.finish_and_clear();
+    outputs.finish()?;
+    let head = match ledger {
+        Some((l, path)) => Some(sign_ledger(l, &path)?),
+        None => None,
+    };
+    let report = analysis.finish();
+    let summary = run_summary(&keys, &stats, &report, started.elapsed().as_secs_f64(), &a.out);
+    let stored = StoredSummary::new(&summary)?;
+    // The file carries the layout's name and version, as the store does.
+    let file =
+        serde_json::json!({"engine": stored.engine, "version": stored.version, "summary": stored.body});
+    write_json(&a.out.join("summary.json"), &file)?;
+    if !a.no_store {
+        store_run(ctx, &a.dumps, &report, &summary)?;
+    }
+    scrutineer_core::lines::check_malformed("messages", stats.unreadable, stats.messages, a.max_unreadable)
+        .with_context(|| {
+        format!("unreadable messages are listed in {}", a.out.join("unreadable.csv").display())
+    })?;
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&summary)?)?;
+        return Ok(());
+    }
+    print_summary(&summary, &report, head.as_ref())
+}
+
+fn sign_ledger(mut l: Ledger, path: &Path) -> anyhow::Result<SignedTreeHead> {
+    let head = l.sign().with_context(|| format!("signing {}", path.display()))?;
+    l.close().with_context(|| format!("closing {}", path.display()))?;
+    Ok(head)
+}
+
+fn run_summary(
+    keys: &KeyArchive,
+    stats: &ReadStats,
+    report: &DumpReport,
+    seconds: f64,
+    out: &Path,
+) -> scrutineer_mail::RunSummary {
+    let readable = stats.messages - stats.unreadable;
+    scrutineer_mail::RunSummary {
+        read: stats.clone(),
+        keys: keys.len(),
+        signatures: report.signatures,
+        verdicts: report.counts.clone(),
+        variant_groups: report.variant_groups.clone(),
+        near_duplicates: report.near_duplicates.clone(),
+        findings: report.findings.len(),
+        seconds,
+        messages_per_second: if seconds > 0.0 { readable as f64 / seconds } else { 0.0 },
+        verdicts_csv: out.join("verdicts.csv"),
+    }
+}
+
+fn store_run(
+    ctx: &Context,
+    dumps: &[PathBuf],
+    report: &DumpReport,
+    summary: &scrutineer_mail::RunSummary,
+) -> anyhow::Result<()> {
+    let names = dumps.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" ");
+    let mut store = ctx.open_store("mail verify", &names)?;
+    let run = store.begin_run(Engine::Mail, "mail verify").context("starting a run in the store")?;
+    store.put_findings(Some(run), &report.findings).context("storing findings")?;
+    store.finish_run(run, &StoredSummary::new(summary)?).context("finishing the run")?;
+    Ok(())
+}
+
+fn print_summary(
+    s: &scrutineer_mail::RunSummary,
+    report: &DumpReport,
+    head: Option<&SignedTreeHead>,
+) -> anyhow::Result<()> {
+    let readable = s.read.messages - s.read.unreadable;
+    outln!(
+        "{} messages in {} files ({} unreadable), {} signatures, {:.2}s ({:.0} messages/s)",
+        s.read.messages,
+        s.read.files,
+        s.read.unreadable,
+        s.signatures,
+        s.seconds,
+        s.messages_per_second
+    )?;
+    let rows: Vec<Vec<String>> = Verdict::ALL
+        .iter()
+        .map(|v| {
+            let n = s.verdicts.get(*v);
+            let share = if readable > 0 { 100.0 * n as f64 / readable as f64 } else { 0.0 };
+            vec![v.as_str().to_owned(), n.to_string(), format!("{share:.1}%")]
+        })
+        .collect();
+    write_table(&["verdict", "messages", "share"], &rows)?;
+    if !report.variant_groups.is_empty() {
+        outln!("\nforged variants (one Message-ID, different content):")?;
+        let rows: Vec<Vec<String>> = report
+            .variant_groups
+            .iter()
+            .take(15)
+            .map(|g| {
+                let verified: Vec<&str> = g.verified().map(|v| v.at.as_str()).collect();
+                vec![
+                    truncate(&g.message_id, 40),
+                    g.variants.len().to_string(),
+                    if verified.is_empty() { "none".into() } else { truncate(&verified.join(", "), 50) },
+                ]
+            })
+            .collect();
+        write_table(&["message_id", "variants", "the one that verifies"], &rows)?;
+    }
+    outln!("\nverdicts -> {}", s.verdicts_csv.display())?;
+    if let Some(h) = head {
+        outln!("ledger: {} entries, signed head {}", h.tree_size, h.root_hash)?;
+    }
+    Ok(())
+}
+
+fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    serde_json::to_writer_pretty(BufWriter::new(f), value)
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
+    let store = ctx.open_store("mail export", &out.display().to_string())?;
+    let filter = FindingFilter {
+        engine: Some(Engine::Mail),
+        kind: None,
+        min_severity: None,
+        run_id: None,
+        limit: None,
+    };
+    let findings = store.findings(&filter).context("reading mail findings")?;
+    if findings.is_empty() {
+        bail!("no mail findings in {}: run `scrutineer mail verify` first", ctx.store_path.display());
+    }
+    let bundle = scrutineer_share::export_bundle(&findings, &scrutineer_share::ExportOptions::new(identity));
+    write_json(out, &bundle)?;
+    let n = bundle.get("objects").and_then(|o| o.as_array()).map(|a| a.len()).unwrap_or(0);
+    if ctx.json {
+        outln!("{}", serde_json::json!({"findings": findings.len(), "objects": n, "bundle": out}))?;
+    } else {
+        outln!("{} findings -> {n} STIX 2.1 objects in {}", findings.len(), out.display())?;
+    }
+    Ok(())
+}
