@@ -170,3 +170,13 @@ pub fn truncate(s: &str, max: usize) -> String {
         out
     }
 }
+
+/// Writes `value` as pretty JSON to `path`, naming the file in every error (the final
+/// flush included, which a dropped `BufWriter` would swallow).
+pub fn write_json<T: serde::Serialize>(path: &std::path::Path, value: &T) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(f);
+    serde_json::to_writer_pretty(&mut w, value).with_context(|| format!("writing {}", path.display()))?;
+    w.flush().with_context(|| format!("writing {}", path.display()))
+}

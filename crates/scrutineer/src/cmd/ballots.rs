@@ -11,7 +11,7 @@ use scrutineer_ballots::{
 use scrutineer_core::Engine;
 use scrutineer_ledger::{Durability, Ledger, SignedTreeHead};
 
-use crate::cmd::ledger::{KeyArgs, default_ledger, open_for_append, signer};
+use crate::cmd::ledger::AppendLedgerArgs;
 use crate::ui::Context;
 
 #[derive(Debug, Subcommand)]
@@ -60,27 +60,8 @@ pub struct ReconcileArgs {
     /// Output directory (created if needed).
     #[arg(long)]
     out: PathBuf,
-    /// The tamper-evident ledger every record and finding is appended to (default: next to the store).
-    #[arg(long)]
-    ledger: Option<PathBuf>,
-    /// The ledger's signing key (created with mode 0600 on first use). Default: under the
-    /// user's configuration folder (`$XDG_CONFIG_HOME/scrutineer/ledger-keys/`, else
-    /// `~/.config/scrutineer/ledger-keys/`), one per ledger; never in the ledger's folder.
-    #[arg(long, env = scrutineer_ledger::KEY_ENV, value_name = "PATH")]
-    ledger_key: Option<PathBuf>,
-    /// Accept a ledger signing key inside the ledger's folder (throw-away ledgers only).
-    #[arg(long)]
-    allow_key_beside_ledger: bool,
-    /// Fail at once if another process is writing the ledger, instead of waiting for it.
-    #[arg(long)]
-    no_wait: bool,
-    /// Ledger durability: commit (fsync once the run's entries are written; the default),
-    /// always (fsync every entry; slow) or never (benchmarks only).
-    #[arg(long, default_value = "commit")]
-    fsync: Durability,
-    /// Do not append to the ledger (for dry runs and timing the reconciliation alone).
-    #[arg(long)]
-    no_ledger: bool,
+    #[command(flatten)]
+    ledger: AppendLedgerArgs,
     /// Family-wise error rate for the statistical tests.
     #[arg(long, default_value_t = 0.01)]
     alpha: f64,
@@ -111,18 +92,8 @@ fn reconcile_cmd(ctx: &Context, a: &ReconcileArgs) -> anyhow::Result<()> {
     let deadline_secs = scrutineer_ballots::parse_deadline(&a.deadline)?;
     let anomaly_options = AnomalyOptions::with_alpha(a.alpha)?;
     std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
-    let ledger_path = default_ledger(ctx, a.ledger.as_deref());
-    let mut led = if a.no_ledger {
-        None
-    } else {
-        let key = KeyArgs {
-            key: a.ledger_key.clone(),
-            allow_key_beside_ledger: a.allow_key_beside_ledger,
-            no_wait: a.no_wait,
-        };
-        let signer = signer(ctx, &ledger_path, &key)?;
-        Some(open_for_append(ctx, &ledger_path, signer, a.fsync, &key)?)
-    };
+    let ledger_path = a.ledger.path(ctx);
+    let mut led = a.ledger.open(ctx)?.map(|(l, _)| l);
     let first_entry = led.as_ref().map(|l| l.size()).unwrap_or(0);
     let bar = ctx.stage("reading inputs");
     let mut ds = read_inputs(a, &layout, led.as_mut(), &ledger_path, &bar)?;
@@ -163,8 +134,12 @@ fn reconcile_cmd(ctx: &Context, a: &ReconcileArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let ledger =
-        head.as_ref().map(|h| LedgerSummary { path: &ledger_path, first_entry, head: h, fsync: a.fsync });
+    let ledger = head.as_ref().map(|h| LedgerSummary {
+        path: &ledger_path,
+        first_entry,
+        head: h,
+        fsync: a.ledger.fsync,
+    });
     let summary = run_summary(&run, ledger.as_ref(), started.elapsed().as_secs_f64())?;
     store.finish_run(run_id, &summary)?;
     bar.finish_and_clear();

@@ -3,7 +3,7 @@ use clap::Subcommand;
 use scrutineer_core::{Engine, Severity};
 use scrutineer_store::FindingFilter;
 
-use crate::ui::{Context, outln, print_table, terminal, terminal_multiline, truncate};
+use crate::ui::{Context, outln, print_table, terminal, terminal_multiline, truncate, write_json};
 
 #[derive(Debug, Subcommand)]
 pub enum FindingsCommand {
@@ -102,6 +102,33 @@ fn show(ctx: &Context, id: &str) -> anyhow::Result<()> {
         if !e.data.is_null() {
             outln!("      {}", terminal(&truncate(&e.data.to_string(), 300)))?;
         }
+    }
+    Ok(())
+}
+
+/// `ENGINE export --stix OUT`: the engine's findings in the store as one STIX 2.1 bundle;
+/// `first` is the command that produces them, named when there are none.
+pub fn export_stix(
+    ctx: &Context,
+    engine: Engine,
+    first: &str,
+    out: &std::path::Path,
+    identity: &str,
+) -> anyhow::Result<()> {
+    let store = ctx.open_store(&format!("{engine} export"), &out.display().to_string())?;
+    let filter =
+        FindingFilter { engine: Some(engine), kind: None, min_severity: None, run_id: None, limit: None };
+    let findings = store.findings(&filter).with_context(|| format!("reading {engine} findings"))?;
+    if findings.is_empty() {
+        bail!("no {engine} findings in {}: run `scrutineer {first}` first", ctx.store_path.display());
+    }
+    let bundle = scrutineer_share::export_bundle(&findings, &scrutineer_share::ExportOptions::new(identity));
+    write_json(out, &bundle)?;
+    let n = bundle.get("objects").and_then(|o| o.as_array()).map_or(0, Vec::len);
+    if ctx.json {
+        outln!("{}", serde_json::json!({"findings": findings.len(), "objects": n, "bundle": out}))?;
+    } else {
+        outln!("{} findings -> {n} STIX 2.1 objects in {}", findings.len(), out.display())?;
     }
     Ok(())
 }

@@ -1,16 +1,15 @@
 //! `scrutineer hunt`: intrusions on office computers, from their Windows event logs.
 
 use std::fs::File;
-use std::io::{BufWriter, Write as _};
+use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use scrutineer_core::{Engine, StoredSummary};
 use scrutineer_hunt::{HuntConfig, HuntReport, HuntSummary, SigmaRules, hunt_evtx, write_hits_csv};
-use scrutineer_store::FindingFilter;
 
-use crate::ui::{Context, outln, truncate, write_table};
+use crate::ui::{Context, outln, truncate, write_json, write_table};
 
 #[derive(Debug, Subcommand)]
 pub enum HuntCommand {
@@ -52,7 +51,9 @@ pub struct EvtxArgs {
 pub fn run(ctx: &Context, cmd: HuntCommand) -> anyhow::Result<()> {
     match cmd {
         HuntCommand::Evtx(args) => evtx(ctx, &args),
-        HuntCommand::Export { stix, identity } => export(ctx, &stix, &identity),
+        HuntCommand::Export { stix, identity } => {
+            crate::cmd::findings::export_stix(ctx, Engine::Hunt, "hunt evtx", &stix, &identity)
+        }
     }
 }
 
@@ -211,38 +212,6 @@ fn print_summary(s: &HuntSummary) -> std::io::Result<()> {
     write_table(&["hits", "rule", "att&ck", "title"], &rows)?;
     if s.per_rule.len() > rows.len() {
         outln!("... and {} more rules (summary.json lists all)", s.per_rule.len() - rows.len())?;
-    }
-    Ok(())
-}
-
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
-    let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut w = BufWriter::new(f);
-    serde_json::to_writer_pretty(&mut w, value).with_context(|| format!("writing {}", path.display()))?;
-    w.flush().with_context(|| format!("writing {}", path.display()))
-}
-
-fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
-    let store = ctx.open_store("hunt export", &out.display().to_string())?;
-    let filter = FindingFilter {
-        engine: Some(Engine::Hunt),
-        kind: None,
-        min_severity: None,
-        run_id: None,
-        limit: None,
-    };
-    let findings = store.findings(&filter).context("reading hunt findings")?;
-    if findings.is_empty() {
-        bail!("no hunt findings in {}: run `scrutineer hunt evtx` first", ctx.store_path.display());
-    }
-    let opts = scrutineer_share::ExportOptions::new(identity);
-    let bundle = scrutineer_share::export_bundle(&findings, &opts);
-    write_json(out, &bundle)?;
-    let n = bundle.get("objects").and_then(|o| o.as_array()).map(|a| a.len()).unwrap_or(0);
-    if ctx.json {
-        outln!("{}", serde_json::json!({"findings": findings.len(), "objects": n, "bundle": out}))?;
-    } else {
-        outln!("{} findings -> {n} STIX 2.1 objects in {}", findings.len(), out.display())?;
     }
     Ok(())
 }

@@ -14,9 +14,8 @@ use scrutineer_infra::{
     JurisdictionMap, MIN_RATIO, Profile, ReadError, ReadOptions, ReadStats, Report, Thresholds, TrendRow,
     Verdict, read_daily_counts, read_file, trend_rows, write_indicator_list,
 };
-use scrutineer_store::FindingFilter;
 
-use crate::ui::{Context, ReadLimits, outln, truncate, write_table};
+use crate::ui::{Context, ReadLimits, outln, truncate, write_json, write_table};
 
 #[derive(Debug, Subcommand)]
 pub enum InfraCommand {
@@ -136,7 +135,9 @@ pub fn run(ctx: &Context, cmd: InfraCommand) -> anyhow::Result<()> {
         InfraCommand::Trend { files, input, profile, all_events, counts, recent_weeks } => {
             trend(ctx, &files, &input, profile.as_deref(), all_events, counts.as_deref(), recent_weeks)
         }
-        InfraCommand::Export { stix, identity } => export(ctx, &stix, &identity),
+        InfraCommand::Export { stix, identity } => {
+            crate::cmd::findings::export_stix(ctx, Engine::Infra, "infra scan", &stix, &identity)
+        }
         InfraCommand::Import { bundle, out } => import(ctx, &bundle, out.as_deref()),
     }
 }
@@ -623,12 +624,6 @@ fn print_findings(findings: &[Finding]) -> std::io::Result<()> {
     write_table(&["severity", "kind", "att&ck", "title"], &rows)
 }
 
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
-    let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    serde_json::to_writer_pretty(BufWriter::new(f), value)
-        .with_context(|| format!("writing {}", path.display()))
-}
-
 fn trend(
     ctx: &Context,
     files: &[PathBuf],
@@ -743,31 +738,6 @@ fn print_trend(rows: &[TrendRow]) -> std::io::Result<()> {
         ALPHA,
         MIN_RATIO
     )
-}
-
-fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
-    let store = ctx.open_store("infra export", &out.display().to_string())?;
-    let filter = FindingFilter {
-        engine: Some(Engine::Infra),
-        kind: None,
-        min_severity: None,
-        run_id: None,
-        limit: None,
-    };
-    let findings = store.findings(&filter).context("reading infra findings")?;
-    if findings.is_empty() {
-        bail!("no infra findings in {}: run `scrutineer infra scan` first", ctx.store_path.display());
-    }
-    let opts = scrutineer_share::ExportOptions::new(identity);
-    let bundle = scrutineer_share::export_bundle(&findings, &opts);
-    write_json(out, &bundle)?;
-    let n = bundle.get("objects").and_then(|o| o.as_array()).map(|a| a.len()).unwrap_or(0);
-    if ctx.json {
-        outln!("{}", serde_json::json!({"findings": findings.len(), "objects": n, "bundle": out}))?;
-    } else {
-        outln!("{} findings -> {n} STIX 2.1 objects in {}", findings.len(), out.display())?;
-    }
-    Ok(())
 }
 
 fn import(ctx: &Context, bundle: &Path, out: Option<&Path>) -> anyhow::Result<()> {

@@ -28,6 +28,57 @@ pub fn default_ledger(ctx: &Context, given: Option<&Path>) -> PathBuf {
     given.map(Path::to_path_buf).unwrap_or_else(|| ctx.store_path.with_extension("ledger"))
 }
 
+/// The ledger options of an engine command that appends its records to the ledger
+/// (`ballots reconcile`, `mail verify`).
+#[derive(Debug, clap::Args)]
+pub struct AppendLedgerArgs {
+    /// The tamper-evident ledger this command's records are appended to (default: next
+    /// to the store).
+    #[arg(long)]
+    pub ledger: Option<PathBuf>,
+    /// The ledger's signing key (created with mode 0600 on first use). Default: under the
+    /// user's configuration folder (`$XDG_CONFIG_HOME/scrutineer/ledger-keys/`, else
+    /// `~/.config/scrutineer/ledger-keys/`), one per ledger; never in the ledger's folder.
+    #[arg(long, env = scrutineer_ledger::KEY_ENV, value_name = "PATH")]
+    pub ledger_key: Option<PathBuf>,
+    /// Accept a ledger signing key inside the ledger's folder (throw-away ledgers only).
+    #[arg(long)]
+    pub allow_key_beside_ledger: bool,
+    /// Fail at once if another process is writing the ledger, instead of waiting for it.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Ledger durability: commit (fsync once the run's entries are written; the default),
+    /// always (fsync every entry; slow) or never (benchmarks only).
+    #[arg(long, default_value = "commit")]
+    pub fsync: Durability,
+    /// Do not append to the ledger (dry runs, timing the engine alone).
+    #[arg(long)]
+    pub no_ledger: bool,
+}
+
+impl AppendLedgerArgs {
+    /// The ledger's path, given or next to the store.
+    pub fn path(&self, ctx: &Context) -> PathBuf {
+        default_ledger(ctx, self.ledger.as_deref())
+    }
+
+    /// The ledger opened for appending with its signing key, and its path; `None` with
+    /// `--no-ledger`.
+    pub fn open(&self, ctx: &Context) -> anyhow::Result<Option<(Ledger, PathBuf)>> {
+        if self.no_ledger {
+            return Ok(None);
+        }
+        let path = self.path(ctx);
+        let key = KeyArgs {
+            key: self.ledger_key.clone(),
+            allow_key_beside_ledger: self.allow_key_beside_ledger,
+            no_wait: self.no_wait,
+        };
+        let signer = signer(ctx, &path, &key)?;
+        Ok(Some((open_for_append(ctx, &path, signer, self.fsync, &key)?, path)))
+    }
+}
+
 /// Where the signing key comes from, for every command that writes a ledger.
 #[derive(Debug, Clone, clap::Args)]
 pub struct KeyArgs {

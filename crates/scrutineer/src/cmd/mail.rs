@@ -10,16 +10,15 @@ use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use scrutineer_core::text::csv_safe;
 use scrutineer_core::{Engine, StoredSummary};
-use scrutineer_ledger::{Durability, Ledger, SignedTreeHead};
+use scrutineer_ledger::{Ledger, SignedTreeHead};
 use scrutineer_mail::{
     BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts, ReadMessage,
     ReadOptions, ReadStats, Verdict, Verified, append_key_csv, encode_ledger_entry, normalise_name,
     parse_key_record, parse_seen, parse_zone, read_dump,
 };
-use scrutineer_store::FindingFilter;
 
-use crate::cmd::ledger::{KeyArgs, default_ledger, open_for_append, signer};
-use crate::ui::{Context, outln, truncate, write_table};
+use crate::cmd::ledger::AppendLedgerArgs;
+use crate::ui::{Context, outln, truncate, write_json, write_table};
 
 #[derive(Debug, Subcommand)]
 pub enum MailCommand {
@@ -105,31 +104,7 @@ pub struct VerifyArgs {
     #[arg(long)]
     no_store: bool,
     #[command(flatten)]
-    ledger: LedgerArgs,
-}
-
-#[derive(Debug, Args)]
-pub struct LedgerArgs {
-    /// The tamper-evident ledger each message's SHA-256 and verdict is appended to
-    /// (default: next to the store).
-    #[arg(long)]
-    ledger: Option<PathBuf>,
-    /// The ledger's signing key (created with mode 0600 on first use; default under the
-    /// user's configuration folder, one per ledger; never in the ledger's folder).
-    #[arg(long, env = scrutineer_ledger::KEY_ENV, value_name = "PATH")]
-    ledger_key: Option<PathBuf>,
-    /// Accept a ledger signing key inside the ledger's folder (throw-away ledgers only).
-    #[arg(long)]
-    allow_key_beside_ledger: bool,
-    /// Fail at once if another process is writing the ledger, instead of waiting for it.
-    #[arg(long)]
-    no_wait: bool,
-    /// Ledger durability: commit (fsync once the run's entries are written), always or never.
-    #[arg(long, default_value = "commit")]
-    fsync: Durability,
-    /// Do not append to the ledger.
-    #[arg(long)]
-    no_ledger: bool,
+    ledger: AppendLedgerArgs,
 }
 
 pub fn run(ctx: &Context, cmd: MailCommand) -> anyhow::Result<()> {
@@ -141,7 +116,9 @@ pub fn run(ctx: &Context, cmd: MailCommand) -> anyhow::Result<()> {
         MailCommand::Keys(KeysCommand::Import { file, keys, origin, first_seen, last_seen }) => {
             keys_import(ctx, &file, &keys, origin.as_deref(), first_seen.as_deref(), last_seen.as_deref())
         }
-        MailCommand::Export { stix, identity } => export(ctx, &stix, &identity),
+        MailCommand::Export { stix, identity } => {
+            crate::cmd::findings::export_stix(ctx, Engine::Mail, "mail verify", &stix, &identity)
+        }
     }
 }
 
@@ -267,25 +244,11 @@ impl Outputs {
     }
 }
 
-fn open_ledger(ctx: &Context, a: &LedgerArgs) -> anyhow::Result<Option<(Ledger, PathBuf)>> {
-    if a.no_ledger {
-        return Ok(None);
-    }
-    let path = default_ledger(ctx, a.ledger.as_deref());
-    let key = KeyArgs {
-        key: a.ledger_key.clone(),
-        allow_key_beside_ledger: a.allow_key_beside_ledger,
-        no_wait: a.no_wait,
-    };
-    let signer = signer(ctx, &path, &key)?;
-    Ok(Some((open_for_append(ctx, &path, signer, a.fsync, &key)?, path)))
-}
-
 fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let keys = KeyArchive::read(&a.keys).context("reading the key archive")?;
     let mut outputs = Outputs::create(&a.out)?;
-    let mut ledger = open_ledger(ctx, &a.ledger)?;
+    let mut ledger = a.ledger.open(ctx)?;
     let opts = ReadOptions { max_message_bytes: a.max_message_bytes, mbox: a.mbox_flavor };
     let mut analysis = DumpAnalysis::new();
     let bar = ctx.stage("verifying messages");
@@ -429,36 +392,6 @@ fn print_summary(
     outln!("\nverdicts -> {}", s.verdicts_csv.display())?;
     if let Some(h) = head {
         outln!("ledger: {} entries, signed head {}", h.tree_size, h.root_hash)?;
-    }
-    Ok(())
-}
-
-fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
-    let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    serde_json::to_writer_pretty(BufWriter::new(f), value)
-        .with_context(|| format!("writing {}", path.display()))
-}
-
-fn export(ctx: &Context, out: &Path, identity: &str) -> anyhow::Result<()> {
-    let store = ctx.open_store("mail export", &out.display().to_string())?;
-    let filter = FindingFilter {
-        engine: Some(Engine::Mail),
-        kind: None,
-        min_severity: None,
-        run_id: None,
-        limit: None,
-    };
-    let findings = store.findings(&filter).context("reading mail findings")?;
-    if findings.is_empty() {
-        bail!("no mail findings in {}: run `scrutineer mail verify` first", ctx.store_path.display());
-    }
-    let bundle = scrutineer_share::export_bundle(&findings, &scrutineer_share::ExportOptions::new(identity));
-    write_json(out, &bundle)?;
-    let n = bundle.get("objects").and_then(|o| o.as_array()).map(|a| a.len()).unwrap_or(0);
-    if ctx.json {
-        outln!("{}", serde_json::json!({"findings": findings.len(), "objects": n, "bundle": out}))?;
-    } else {
-        outln!("{} findings -> {n} STIX 2.1 objects in {}", findings.len(), out.display())?;
     }
     Ok(())
 }
