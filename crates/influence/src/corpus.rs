@@ -233,7 +233,7 @@ thread_local! {
 /// Computes item keys of posts; cheap to copy to worker threads.
 #[derive(Debug, Clone, Copy)]
 pub struct Preparer {
-    want: [bool; 5],
+    want: [bool; Behaviour::ALL.len()],
     keep_tokens: bool,
 }
 
@@ -241,7 +241,11 @@ impl Preparer {
     /// The entity lists [`Preparer::prepare`] reads: links always (for the link hosts),
     /// hashtags for co-hashtag only, mentions never.
     pub fn fields(&self) -> crate::read::Fields {
-        crate::read::Fields { urls: true, hashtags: self.want[Behaviour::CoHashtag.index()], mentions: false }
+        crate::read::Fields {
+            urls: true,
+            hashtags: self.want[Behaviour::CoHashtag.index()] || self.want[Behaviour::CoTag.index()],
+            mentions: false,
+        }
     }
 
     pub fn prepare(&self, post: PostRef<'_>) -> PreparedPost {
@@ -303,6 +307,17 @@ impl Preparer {
             {
                 items.push((Behaviour::CoHashtag, hash_str(&key), LabelSource::Span(w.put(&key))));
             }
+            if self.want[Behaviour::CoTag.index()] {
+                let mut seen: SmallVec<[u64; 4]> = SmallVec::new();
+                for tag in &post.hashtags {
+                    let Some(key) = hashtag_set_key(std::slice::from_ref(tag)) else { continue };
+                    let item = hash_concat(&["tag:", &key]);
+                    if !seen.contains(&item) {
+                        seen.push(item);
+                        items.push((Behaviour::CoTag, item, LabelSource::Span(w.put(&key))));
+                    }
+                }
+            }
             if self.want[Behaviour::CoTweet.index()] {
                 NORMALIZED.with_borrow_mut(|text| {
                     normalize_text_into(&post.text, text);
@@ -352,7 +367,7 @@ pub struct Corpus {
     pub(crate) accounts: Vec<AccountProfile>,
     account_index: Interner,
     /// Actions per windowed behaviour (indexed by [`Behaviour::index`]; sync has none here).
-    pub(crate) actions: [Vec<Action>; 4],
+    pub(crate) actions: [Vec<Action>; Behaviour::ALL.len() - 1],
     /// Human-readable label of each item key, kept for evidence, from the second post
     /// that shows the item: an item seen once is shared with no one (near-duplicate texts
     /// aside, which are labelled at once), and most items are seen once, so their text is
@@ -374,7 +389,7 @@ pub struct Corpus {
     pub(crate) span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     samples_per_account: usize,
     keep_tokens: bool,
-    want: [bool; 5],
+    want: [bool; Behaviour::ALL.len()],
 }
 
 const LABEL_CHARS: usize = 200;
@@ -403,7 +418,7 @@ impl Corpus {
 
     /// An empty corpus that keeps what the behaviours in `params` need.
     pub fn new(params: &ScanParams) -> Corpus {
-        let mut want = [false; 5];
+        let mut want = [false; Behaviour::ALL.len()];
         for b in &params.behaviours {
             want[b.index()] = true;
         }

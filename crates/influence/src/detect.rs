@@ -138,8 +138,8 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
                 // Merging near-duplicates joins items, so then every action stays.
                 let singles = if merged.is_none() { corpus.take_singles(&mut actions) } else { Vec::new() };
                 let merged = merged.unwrap_or_default();
-                // Only links can put several items in one post.
-                let posts_may_repeat = b == Behaviour::CoLink;
+                // Only links and single hashtags can put several items in one post.
+                let posts_may_repeat = matches!(b, Behaviour::CoLink | Behaviour::CoTag);
                 let co = co_occurrence(
                     &mut actions,
                     &singles,

@@ -22,7 +22,11 @@
 //!   (a tag set many accounts used once each, in one burst) are worth `1 / (d_i − 1)`,
 //!   what a viral post is worth to any one of its sharers, whoever the community holds:
 //!   readers of one site repeating its share button count only if they repeat it
-//!   together across many items.
+//!   together across many items. An account that used at least ten distinct items of
+//!   these patterns (other than share buttons of a named outlet, judged by the outlet's
+//!   reading below) together with fellow members is repeating a pattern, not attending
+//!   events, and they count as ordinary items: a hashtag game that launches a tag of its
+//!   own at each push looks like a televised event's audience, push by push.
 //! * The account must reach [`ScanParams::min_account_evidence`] (default 3: the
 //!   equivalent of three actions that no ungrouped account shares) on at least
 //!   [`ScanParams::min_account_days`] distinct UTC days (default 3: coordination repeated,
@@ -136,6 +140,12 @@ const BURST_OVERRIDE: f64 = 3.0;
 /// repeating, not coinciding, even when the items were popular (an operation's posts
 /// that real users also shared): half the minimum evidence places it.
 const REPEATED_ITEMS: u32 = 30;
+
+/// An account that acted together with fellow members on this many distinct items of a
+/// benign pattern (event hashtags; share-button and template texts of no named outlet)
+/// is repeating the pattern, not attending events: those items then count as ordinary
+/// items do. Viewers of one season's televised events share a handful.
+const BENIGN_REPEATED_ITEMS: u32 = 10;
 
 /// Smallest crowd that makes a benign pattern: two or three accounts posting the same
 /// headline is ordinary copying and is judged like any other item.
@@ -278,6 +288,9 @@ fn measure(
     let mut site_posters: Vec<(u64, u64, u32)> = Vec::new();
     let mut site_items: FxHashMap<u64, u32> = FxHashMap::default();
     let mut site_coordinated: Vec<(u32, u64, f64)> = Vec::new();
+    // Per account, its benign items of no named site: (their weight as benign items, as
+    // ordinary items, how many).
+    let mut benign_of: FxHashMap<u32, (f64, f64, u32)> = FxHashMap::default();
     for be in behaviours {
         if be.behaviour == Behaviour::Sync || be.actions.is_empty() {
             continue;
@@ -352,25 +365,37 @@ fn measure(
                         continue;
                     }
                     let e = evidence.entry(acc).or_default();
-                    e.evidence += weight;
                     e.items += 1;
                     if outside > placed_on_item {
                         c.crowd_actions += 1;
                     }
                     match benign {
-                        Benign::None => {}
-                        Benign::ShareButton => {
+                        Benign::None => e.evidence += weight,
+                        Benign::ShareButton | Benign::EventHashtag => {
                             e.benign_items += 1;
-                            c.share_button_actions += 1;
-                        }
-                        Benign::EventHashtag => {
-                            e.benign_items += 1;
-                            c.event_hashtag_actions += 1;
+                            if benign == Benign::ShareButton {
+                                c.share_button_actions += 1;
+                            } else {
+                                c.event_hashtag_actions += 1;
+                            }
+                            // Weighed once every benign item of the account is known.
+                            let b = benign_of.entry(acc).or_default();
+                            b.0 += weight;
+                            b.1 += 1.0 / (1.0 + outside as f64);
+                            b.2 += 1;
                         }
                     }
                 }
             }
         }
+    }
+    // A benign pattern repeated with fellow members on many distinct items is a team's
+    // habit, not an audience's: a hashtag game launches a tag of its own at each push and
+    // its members use each once, in a burst, as viewers of a televised event do; viewers
+    // share a handful of events, a team dozens of pushes.
+    for (acc, (as_benign, as_item, count)) in benign_of {
+        let e = evidence.entry(acc).or_default();
+        e.evidence += if count >= BENIGN_REPEATED_ITEMS { as_item } else { as_benign };
     }
     // How much of each site every community's members posted: Σ ln(1 − k_b/N_s).
     // An account posting one headline twice has still posted one of the outlet's items.
@@ -437,7 +462,7 @@ fn measure(
 }
 
 /// Whether an item is a share-button headline or app template (co_tweet) or an event
-/// hashtag (co_hashtag): many accounts, most of them acting on it once.
+/// hashtag (co_hashtag, co_tag): many accounts, most of them acting on it once.
 fn classify(
     behaviour: Behaviour,
     run: &[Action],
@@ -454,7 +479,7 @@ fn classify(
             let label = corpus.labels.get(&run[0].item).map_or("", |s| &**s);
             if looks_like_link_text(label) { Benign::ShareButton } else { Benign::None }
         }
-        Behaviour::CoHashtag => {
+        Behaviour::CoHashtag | Behaviour::CoTag => {
             let (lo, hi) =
                 run.iter().fold((i64::MAX, i64::MIN), |(lo, hi), a| (lo.min(a.time), hi.max(a.time)));
             if hi - lo <= window { Benign::EventHashtag } else { Benign::None }

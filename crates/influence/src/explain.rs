@@ -437,7 +437,7 @@ fn techniques_for(b: Behaviour) -> &'static [&'static str] {
     match b {
         Behaviour::CoRetweet => &["T0049.003"],
         Behaviour::CoLink => &["T0119", "T0118"],
-        Behaviour::CoHashtag => &["T0049.002", "T0015"],
+        Behaviour::CoHashtag | Behaviour::CoTag => &["T0049.002", "T0015"],
         Behaviour::CoTweet => &["T0084.001"],
         Behaviour::Sync => &["T0049.003", "T0121"],
     }

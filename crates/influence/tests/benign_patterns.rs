@@ -8,7 +8,7 @@
 //! the account-level evidence, and would fail if that stage let them through.
 
 use chrono::{DateTime, TimeZone, Utc};
-use scrutineer_influence::{Corpus, Post, PostKind, ScanParams, StateMediaList, analyse};
+use scrutineer_influence::{Behaviour, Corpus, Post, PostKind, ScanParams, StateMediaList, analyse};
 use std::collections::BTreeSet;
 
 use scrutineer_core::splitmix::SplitMix64 as Rng;
@@ -267,6 +267,41 @@ fn event_hashtag_viewers_are_not_placed_and_a_team_repeating_tags_is() {
         }
     }
     assert_team_placed(pattern, &team, "event hashtag, team");
+}
+
+#[test]
+fn a_hashtag_game_pairing_its_tag_with_new_companions_is_tied_by_single_hashtags() {
+    // A team of 12 launching a tag of its own at each of 30 pushes over 15 days, each
+    // member joining three pushes in four, and pairing the push's tag with a different
+    // companion tag each time, so that no two posts share a hashtag *set*.
+    let mut r = Rng::new(15);
+    let team: Vec<String> = (0..12).map(|k| format!("pusher{k}")).collect();
+    let mut pattern = Vec::new();
+    for push in 0..30i64 {
+        let tag = format!("Wave{push}");
+        let t = T0 + (push / 2) * DAY + (10 + 6 * (push % 2)) * 3600;
+        for a in &team {
+            if r.below(4) == 0 {
+                continue;
+            }
+            let companion = format!("trend{}", r.below(400));
+            let text = format!("{a} says {push} #{tag} #{companion}");
+            pattern.push(original(a, t + r.below(6 * 3600) as i64, &text, &[], &[&tag, &companion]));
+        }
+    }
+    let mut posts = background();
+    posts.extend(pattern);
+    // Hashtag sets alone do not see it ...
+    let by_sets = placed(posts.clone(), &ScanParams::default());
+    assert!(team.iter().all(|a| !by_sets.contains(a)), "hashtag sets should not tie the game: {by_sets:?}");
+    // ... single hashtags (`co_tag`, computed when asked for) do.
+    let mut params = ScanParams::default();
+    params.behaviours.push(Behaviour::CoTag);
+    let (strict, pruned) = scan(posts, &params);
+    let missed: Vec<&String> = team.iter().filter(|a| !strict.contains(*a)).collect();
+    assert!(missed.is_empty(), "hashtag game: team members not placed: {missed:?} ({pruned:?})");
+    let background_placed = strict.iter().filter(|a| a.starts_with("user")).count();
+    assert_eq!(background_placed, 0, "background accounts placed with co_tag: {strict:?}");
 }
 
 #[test]

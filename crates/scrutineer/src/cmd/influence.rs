@@ -42,7 +42,7 @@ pub struct ScanArgs {
     /// Write networks.json, accounts.csv, edges/<behaviour>.csv, network.gexf and network.graphml here.
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// Behaviours to compute (comma-separated): co_retweet, co_link, co_hashtag, co_tweet, sync.
+    /// Behaviours to compute (comma-separated): co_retweet, co_link, co_hashtag, co_tag (each hashtag on its own; off by default), co_tweet, sync.
     #[arg(long, value_delimiter = ',', default_value = "co_retweet,co_link,co_hashtag,co_tweet,sync")]
     behaviours: Vec<Behaviour>,
     /// Two actions coincide when at most this many seconds apart (default 6 hours).
