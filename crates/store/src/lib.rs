@@ -19,6 +19,10 @@
 //! - [`Store::check_on_disk`] notices a store file deleted or replaced under an open
 //!   connection, which SQLite itself would keep writing to unseen.
 
+mod accounts;
+
+pub use crate::accounts::{FailedSignIn, SessionRecord, UserRecord};
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -50,6 +54,10 @@ pub enum StoreError {
     Corrupt { id: String, column: &'static str, source: serde_json::Error },
     #[error("store holds an unknown {column} '{value}' for {id}")]
     UnknownValue { id: String, column: &'static str, value: String },
+    #[error("a user named '{0}' already exists")]
+    UserExists(String),
+    #[error("no user named '{0}'")]
+    NoUser(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -110,6 +118,26 @@ const MIGRATIONS: &[&str] = &[
     // Runs recorded before it keep NULL: their summaries are unversioned, which the
     // engines' summary types read by an explicit migration or refuse by name.
     "ALTER TABLE runs ADD COLUMN summary_version INTEGER;",
+    // 4: users of the server (password hashes only) and their sign-in sessions (kept by
+    // the SHA-256 of the cookie, so a copy of the store signs nobody in).
+    "CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        voter_engines TEXT NOT NULL DEFAULT '',
+        disabled INTEGER NOT NULL DEFAULT 0,
+        failed_sign_ins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user);",
 ];
 
 /// A run of one engine command, recorded so that every finding can be traced to the
