@@ -54,6 +54,9 @@ pub enum Command {
     /// Manage the tokens that may use `serve`.
     #[command(subcommand)]
     Tokens(cmd::serve::TokensCommand),
+    /// Manage the users who sign in to `serve` (Argon2id password hashes, roles).
+    #[command(subcommand)]
+    Users(cmd::users::UsersCommand),
     /// Information operations: find coordinated networks of accounts in social-media data.
     #[command(subcommand)]
     Influence(cmd::influence::InfluenceCommand),
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(&ctx, a),
         Command::Serve(a) => cmd::serve::run(&ctx, a),
         Command::Tokens(c) => cmd::serve::tokens(&ctx, c),
+        Command::Users(c) => cmd::users::run(&ctx, c),
         Command::Influence(c) => cmd::influence::run(&ctx, c),
         Command::Infra(c) => cmd::infra::run(&ctx, c),
         Command::Ballots(c) => cmd::ballots::run(&ctx, c),

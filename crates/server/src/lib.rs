@@ -30,10 +30,18 @@
 
 #![deny(missing_docs)]
 
+mod accounts;
 mod auth;
 mod hygiene;
+mod pages;
+mod redact;
+mod session;
 
-pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile};
+pub use crate::accounts::{
+    Account, AccountError, Refusal, SignInPolicy, add_user, hash_password, set_password, sign_in,
+};
+pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile, parse_engines};
+pub use crate::redact::{REDACTED, redact_finding, redact_findings};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,9 +52,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::{FromRequestParts, Path as UrlPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use scrutineer_core::{Engine, Severity};
@@ -91,6 +99,9 @@ pub enum ApiError {
     Internal(String),
     /// The store is gone from under the server (deleted or replaced).
     Unavailable(String),
+    /// A state-changing request without its anti-forgery token or from another origin,
+    /// or a role that may not change this (403).
+    Refused(String),
 }
 
 impl IntoResponse for ApiError {
@@ -98,13 +109,14 @@ impl IntoResponse for ApiError {
         let (status, message) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                "a token is needed: Authorization: Bearer TOKEN, or open /login?token=TOKEN".to_owned(),
+                "sign in at /login, or send a token: Authorization: Bearer TOKEN".to_owned(),
             ),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "this token's role may not read this".to_owned()),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::MethodNotAllowed => {
-                (StatusCode::METHOD_NOT_ALLOWED, "only GET is served here".to_owned())
+                (StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method".to_owned())
             }
+            ApiError::Refused(m) => (StatusCode::FORBIDDEN, m),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
@@ -146,14 +158,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Who made a request. Put on the request by the token check, and on the response too,
-/// where the access log reads it.
+/// Who made a request. Put on the request by the token or session check, and on the
+/// response too, where the access log reads it.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The token's name.
+    /// The token's or user's name.
     pub name: String,
-    /// The token's role.
+    /// The token's or user's role.
     pub role: Role,
+    /// Engines whose voter-identifying fields this caller sees (every engine for an
+    /// admin, none for a viewer, an analyst's grant otherwise).
+    pub voter_engines: Vec<Engine>,
+    /// The session's anti-forgery token, for a signed-in browser (`None` for a token).
+    pub csrf: Option<String>,
+    /// The SHA-256 of the session cookie, for a signed-in browser.
+    pub session_key: Option<String>,
+}
+
+impl Caller {
+    /// A caller with `role` and a grant of voter fields, the role applied to the grant.
+    pub fn new(name: &str, role: Role, granted: &[Engine]) -> Caller {
+        let voter_engines = match role {
+            Role::Admin => Engine::ALL.to_vec(),
+            Role::Viewer => Vec::new(),
+            Role::Analyst => granted.to_vec(),
+        };
+        Caller { name: name.to_owned(), role, voter_engines, csrf: None, session_key: None }
+    }
 }
 
 /// How many rows requests without a valid token may add to the access log: `rows` per
@@ -182,6 +213,18 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// How much requests without a valid token may write to the access log.
     pub refused_log: RefusedLogLimit,
+    /// Lock-out and session lifetime.
+    pub sessions: SessionOptions,
+}
+
+/// How signed-in browsers are treated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionOptions {
+    /// Lock-out and session lifetime.
+    pub policy: SignInPolicy,
+    /// Whether the server is reached over TLS: cookies are then `Secure` and the
+    /// expected origin is `https://`.
+    pub tls: bool,
 }
 
 /// Read connections kept open; also how many reads run at once.
@@ -215,13 +258,15 @@ pub struct AppState {
     store_gone_reported: AtomicBool,
     store_path: PathBuf,
     tokens_path: PathBuf,
-    dashboard: Mutex<Option<Arc<CachedPage>>>,
+    /// One page per set of engines whose voter fields its readers see.
+    dashboard: Mutex<std::collections::HashMap<Vec<Engine>, Arc<CachedPage>>>,
     /// Held while the dashboard renders, so that clients arriving meanwhile wait for that
     /// page instead of rendering it again.
     rendering: tokio::sync::Mutex<()>,
     renders: AtomicU64,
     refused_limit: RefusedLogLimit,
     refused: Mutex<RefusedWindow>,
+    sessions: SessionOptions,
 }
 
 /// The state as the handlers share it.
@@ -231,7 +276,18 @@ impl AppState {
     /// The server's state over `store` (which writes the access log; readers are opened
     /// beside it from the same path).
     pub fn new(store: Store, tokens_path: PathBuf, refused_limit: RefusedLogLimit) -> Shared {
+        AppState::with_sessions(store, tokens_path, refused_limit, SessionOptions::default())
+    }
+
+    /// [`AppState::new`] with how signed-in browsers are treated.
+    pub fn with_sessions(
+        store: Store,
+        tokens_path: PathBuf,
+        refused_limit: RefusedLogLimit,
+        sessions: SessionOptions,
+    ) -> Shared {
         Arc::new(AppState {
+            sessions,
             on_disk: store.on_disk(),
             store_path: store.path().to_path_buf(),
             writer: Mutex::new(store),
@@ -239,7 +295,7 @@ impl AppState {
             read_permits: tokio::sync::Semaphore::new(READERS),
             store_gone_reported: AtomicBool::new(false),
             tokens_path,
-            dashboard: Mutex::new(None),
+            dashboard: Mutex::new(std::collections::HashMap::new()),
             rendering: tokio::sync::Mutex::new(()),
             renders: AtomicU64::new(0),
             refused_limit,
@@ -263,7 +319,7 @@ impl AppState {
             eprintln!("scrutineer serve: refusing requests: {e}");
             ApiError::Internal(format!("reading the token file: {e}"))
         })?;
-        Ok(tokens.check(token).map(|e| Caller { name: e.name.clone(), role: e.role }))
+        Ok(tokens.check(token).map(|e| Caller::new(&e.name, e.role, &e.voter_engines)))
     }
 
     /// Writes the row counting the refused requests not logged one by one, if the window
@@ -347,25 +403,40 @@ async fn read<T: Send + 'static>(
     out
 }
 
-const COOKIE: &str = "scrutineer_token";
+/// Runs `write` on the store's writing connection, on a blocking thread.
+async fn write<T: Send + 'static>(
+    st: &Shared,
+    write: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = st.clone();
+    tokio::task::spawn_blocking(move || {
+        state.check_store()?;
+        let mut writer = state.writer.lock().map_err(|_| poisoned())?;
+        write(&mut writer)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("a write failed: {e}")))?
+}
 
 /// Builds the router (used by [`serve`] and, in process, by tests).
 pub fn router(state: Shared) -> Router {
-    let api = Router::new()
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/login", get(session::sign_in_page).post(session::sign_in_post))
         .route("/", get(dashboard))
+        .route("/logout", axum::routing::post(session::logout))
         .route("/api/summary", get(summary))
         .route("/api/findings", get(findings))
         .route("/api/findings/{id}", get(finding))
         .route("/api/runs", get(runs))
         .route("/api/stix/infra", get(stix_infra))
         .route("/api/access-log", get(access_log))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/login", get(login))
-        .merge(api)
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Around the fallbacks too: every path but the public ones needs a caller, so
+        // that a stranger learns nothing from a 404 or a 405.
+        .layer(middleware::from_fn_with_state(state.clone(), session::check_state_change))
+        .layer(middleware::from_fn_with_state(state.clone(), session::require_caller))
         .layer(middleware::from_fn_with_state(state.clone(), log_access))
         .layer(middleware::from_fn_with_state(state.clone(), store_present))
         .layer(middleware::from_fn(security_headers))
@@ -389,7 +460,7 @@ pub fn serve(
             .map_err(|source| ServerError::Bind { addr: config.listen.clone(), source })?;
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         on_listen(addr);
-        let state = AppState::new(store, config.tokens_path, config.refused_log);
+        let state = AppState::with_sessions(store, config.tokens_path, config.refused_log, config.sessions);
         let app = router(state.clone());
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
@@ -466,34 +537,6 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-fn presented_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(t) = v.strip_prefix("Bearer ")
-    {
-        return Some(t.trim().to_owned());
-    }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
-}
-
-async fn require_token(State(st): State<Shared>, mut req: Request, next: Next) -> Response {
-    let caller = match presented_token(req.headers()).map(|t| st.caller(&t)).transpose() {
-        Ok(Some(Some(caller))) => caller,
-        Ok(_) => return ApiError::Unauthorized.into_response(),
-        Err(e) => return e.into_response(),
-    };
-    req.extensions_mut().insert(caller.clone());
-    let mut resp = next.run(req).await;
-    resp.extensions_mut().insert(caller);
-    resp
-}
-
 /// Writes every request but `/healthz` to the access log: who (the token's name, or
 /// `anonymous`), the status, the method and path, and the query, cleaned by [`hygiene`].
 async fn log_access(State(st): State<Shared>, req: Request, next: Next) -> Response {
@@ -526,28 +569,12 @@ async fn log_access(State(st): State<Shared>, req: Request, next: Next) -> Respo
     }
 }
 
-#[derive(Deserialize)]
-struct LoginQuery {
-    token: String,
-}
-
-async fn login(State(st): State<Shared>, ApiQuery(q): ApiQuery<LoginQuery>) -> Result<Response, ApiError> {
-    let caller = st.caller(&q.token)?.ok_or(ApiError::Unauthorized)?;
-    let cookie = format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", q.token.trim());
-    let cookie = HeaderValue::from_str(&cookie)
-        .map_err(|_| ApiError::BadRequest("the token holds characters a cookie cannot".into()))?;
-    let mut resp = Redirect::to("/").into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, cookie);
-    resp.extensions_mut().insert(caller);
-    Ok(resp)
-}
-
 /// The dashboard page for the store as it is now: rendered at most once per change of
 /// its findings or runs, by one request while the others wait for it.
-async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
+async fn dashboard_page(st: &Shared, voter_engines: &[Engine]) -> Result<Arc<CachedPage>, ApiError> {
     let now = read(st, |s| Ok(s.change_counter()?)).await?;
     let cached = || -> Result<Option<Arc<CachedPage>>, ApiError> {
-        Ok(st.dashboard.lock().map_err(|_| poisoned())?.as_ref().filter(|p| p.change == now).cloned())
+        Ok(st.dashboard.lock().map_err(|_| poisoned())?.get(voter_engines).filter(|p| p.change == now).cloned())
     };
     if let Some(page) = cached()? {
         return Ok(page);
@@ -558,10 +585,12 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
     }
     let store_name = st.store_path.display().to_string();
     let state = st.clone();
+    let may_see = voter_engines.to_vec();
     let page = read(st, move |s| {
         let (change, contents) =
             s.snapshot(|s| Ok((s.change_counter()?, scrutineer_report::read_store(s))))?;
-        let scrutineer_report::StoreContents { findings, runs } = contents?;
+        let scrutineer_report::StoreContents { mut findings, runs } = contents?;
+        redact_findings(&mut findings, &may_see);
         let input = scrutineer_report::ReportInput {
             title: "Scrutineer dashboard".into(),
             generated_at: Utc::now(),
@@ -577,7 +606,7 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
     })
     .await?;
     let page = Arc::new(page);
-    *st.dashboard.lock().map_err(|_| poisoned())? = Some(page.clone());
+    st.dashboard.lock().map_err(|_| poisoned())?.insert(voter_engines.to_vec(), page.clone());
     Ok(page)
 }
 
@@ -592,7 +621,7 @@ fn cached_page(change: i64, page: &scrutineer_report::Page) -> CachedPage {
         })
         .collect();
     let policy = format!(
-        "default-src 'none'; script-src{}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        "default-src 'none'; script-src{}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         if hashes.is_empty() { " 'none'" } else { &hashes }
     );
     CachedPage {
@@ -610,9 +639,15 @@ async fn dashboard(
     State(st): State<Shared>,
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> Result<Response, ApiError> {
-    let page = dashboard_page(&st).await?;
-    // The live page says who is signed in.
-    let banner = scrutineer_report::live_banner(&caller.name, caller.role.as_str());
+    let page = dashboard_page(&st, &caller.voter_engines).await?;
+    // The live page says who is signed in, and a signed-in browser gets a way out.
+    let mut banner = scrutineer_report::live_banner(&caller.name, caller.role.as_str());
+    if let Some(csrf) = &caller.csrf {
+        banner.push_str(&format!(
+            "<div style=\"padding:4px 32px;background:#2e3b5e\">{}</div>",
+            pages::sign_out_form(csrf)
+        ));
+    }
     let length = page.before_banner.len() + banner.len() + page.after_banner.len();
     let parts = [page.before_banner.clone(), bytes::Bytes::from(banner), page.after_banner.clone()];
     let body = axum::body::Body::from_stream(futures_util::stream::iter(
@@ -662,6 +697,7 @@ struct FindingsQuery {
 
 async fn findings(
     State(st): State<Shared>,
+    axum::Extension(caller): axum::Extension<Caller>,
     ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> Result<axum::Json<Vec<scrutineer_core::Finding>>, ApiError> {
     let engine = q
@@ -681,17 +717,22 @@ async fn findings(
         run_id: None,
         limit: Some(q.limit.unwrap_or(1000)),
     };
-    read(&st, move |s| Ok(s.findings(&filter)?)).await.map(axum::Json)
+    let mut found = read(&st, move |s| Ok(s.findings(&filter)?)).await?;
+    redact_findings(&mut found, &caller.voter_engines);
+    Ok(axum::Json(found))
 }
 
 async fn finding(
     State(st): State<Shared>,
+    axum::Extension(caller): axum::Extension<Caller>,
     id: Result<UrlPath<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<axum::Json<scrutineer_core::Finding>, ApiError> {
     let UrlPath(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    read(&st, move |s| s.finding(&id)?.ok_or_else(|| ApiError::NotFound(format!("no finding '{id}'"))))
-        .await
-        .map(axum::Json)
+    let mut found =
+        read(&st, move |s| s.finding(&id)?.ok_or_else(|| ApiError::NotFound(format!("no finding '{id}'"))))
+            .await?;
+    redact_finding(&mut found, &caller.voter_engines);
+    Ok(axum::Json(found))
 }
 
 #[derive(Deserialize)]
@@ -711,9 +752,13 @@ async fn runs(
     Ok(axum::Json(read(&st, move |s| Ok(s.runs(engine)?)).await?))
 }
 
-async fn stix_infra(State(st): State<Shared>) -> Result<axum::Json<serde_json::Value>, ApiError> {
+async fn stix_infra(
+    State(st): State<Shared>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let filter = FindingFilter { engine: Some(Engine::Infra), ..FindingFilter::default() };
-    let findings = read(&st, move |s| Ok(s.findings(&filter)?)).await?;
+    let mut findings = read(&st, move |s| Ok(s.findings(&filter)?)).await?;
+    redact_findings(&mut findings, &caller.voter_engines);
     let opts = scrutineer_share::ExportOptions::new("Election office");
     Ok(axum::Json(scrutineer_share::export_bundle(&findings, &opts)))
 }

@@ -13,3 +13,4 @@ pub mod mail;
 pub mod report;
 pub mod serve;
 pub mod simulate;
+pub mod users;
