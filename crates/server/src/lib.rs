@@ -1,8 +1,13 @@
 //! HTTP API and live dashboard over the store.
 //!
-//! Every route but `/healthz` needs a token (`Authorization: Bearer TOKEN`, or the cookie
-//! `/login?token=TOKEN` sets for a browser). The token file is read again at each
-//! request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
+//! Every route but `/healthz` and the sign-in form `/login` needs a caller: a token
+//! (`Authorization: Bearer TOKEN`) for scripts, or a browser's session, begun by signing
+//! in with a name and a password (users kept in the store with Argon2id hashes; see
+//! `session` for the cookie and the anti-forgery checks on every state-changing
+//! request). Roles are `viewer`, `analyst` and `admin`; voter-identifying fields are
+//! taken out of findings, in pages, API answers and exports alike, for every caller but
+//! an admin and an analyst granted the finding's engine. The token file is read again
+//! at each request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
 //! request, refused ones included, is written to the store's access log with the token's
 //! name, without any credential and with bounded fields; requests
 //! without a valid token are logged one by one up to a rate, then counted in one row per
@@ -19,8 +24,8 @@
 //!
 //! Routes: `/` (the dashboard), `/api/summary`,
 //! `/api/findings?engine=&kind=&min_severity=&limit=`, `/api/findings/{id}`,
-//! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login?token=`,
-//! `/healthz`.
+//! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login` (GET the
+//! form, POST it), `/logout` (POST), `/healthz`.
 //!
 //! Brief overview: [`serve`] binds and serves with a [`ServerConfig`]; [`router`] over an
 //! [`AppState`] is the same application in process (the tests call it through

@@ -1,0 +1,247 @@
+//! The analyst workspace of `scrutineer serve` against a real server on a loopback
+//! port: users signing in with a password, sessions, lock-out, roles and the voter
+//! fields they may see, and the anti-forgery checks on every state-changing request.
+
+use std::path::Path;
+
+use crate::server_api::{Reply, Server, request, scrutineer, send, start_server};
+
+/// `scrutineer users add` with the password on standard input.
+fn add_user(store: &Path, name: &str, role: &str, password: &str, extra: &[&str]) {
+    let out = crate::util::scrutineer()
+        .arg("--store")
+        .arg(store)
+        .args(["--quiet", "users", "add", name, "--role", role])
+        .args(extra)
+        .write_stdin(format!("{password}\n"))
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "users add {name}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A signed-in browser: its session cookie and the session's anti-forgery token.
+struct Browser {
+    cookie: String,
+    csrf: String,
+}
+
+/// Posts the sign-in form as a browser would (its double-submit cookie, this origin).
+fn try_sign_in(addr: &str, name: &str, password: &str) -> Reply {
+    let form = request(addr, "/login", &[]);
+    assert_eq!(form.status, 200, "{}", form.body);
+    let signin = form.cookie("scrutineer_signin").expect("sign-in cookie");
+    let csrf = signin.split_once('=').expect("pair").1.to_owned();
+    let body = format!("csrf={csrf}&name={name}&password={}", password.replace(' ', "+"));
+    let origin = format!("http://{addr}");
+    send(
+        addr,
+        "POST",
+        "/login",
+        &[
+            ("Cookie", &signin),
+            ("Origin", &origin),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        &body,
+    )
+}
+
+fn sign_in(addr: &str, name: &str, password: &str) -> Browser {
+    let reply = try_sign_in(addr, name, password);
+    assert_eq!(reply.status, 303, "{name} could not sign in: {}", reply.body);
+    assert_eq!(reply.header("location"), Some("/"));
+    let set = reply
+        .headers
+        .iter()
+        .find(|(k, v)| k == "set-cookie" && v.starts_with("scrutineer_session="))
+        .map(|(_, v)| v.clone())
+        .expect("session cookie");
+    assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"), "{set}");
+    let cookie = reply.cookie("scrutineer_session").expect("session cookie");
+    let page = request(addr, "/", &[("Cookie", &cookie)]);
+    assert_eq!(page.status, 200);
+    let at = page.body.find("name=\"csrf\" value=\"").expect("the sign-out form's token") + 19;
+    let csrf = page.body[at..].split('"').next().expect("token").to_owned();
+    Browser { cookie, csrf }
+}
+
+fn post_as(addr: &str, who: &Browser, path: &str, origin: Option<&str>, form: &str) -> Reply {
+    let mut headers = vec![("Cookie", who.cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    if let Some(o) = origin {
+        headers.push(("Origin", o));
+    }
+    send(addr, "POST", path, &headers, form)
+}
+
+/// The voter ids in the ballot findings, as an admin's token reads them.
+fn voter_ids(addr: &str, admin: &str) -> Vec<String> {
+    let r = request(addr, "/api/findings?engine=ballots&limit=100000", &[("Authorization", &format!("Bearer {admin}"))]);
+    assert_eq!(r.status, 200);
+    let all: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let mut ids: Vec<String> = all
+        .as_array()
+        .expect("array")
+        .iter()
+        .flat_map(|f| f["evidence"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e["data"]["voter_id"].as_str().map(str::to_owned))
+        .filter(|v| v.len() >= 4)
+        .collect();
+    ids.sort();
+    ids.dedup();
+    ids
+}
+
+/// Whether `word` occurs in `text` on its own (the simulated envelope ids embed the voter
+/// ids they were issued for, `EG00000001` for voter `G00000001`, and are not voter fields).
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        before.is_none_or(|c| !c.is_alphanumeric()) && after.is_none_or(|c| !c.is_alphanumeric())
+    })
+}
+
+/// Issue 20: every route refuses a stranger; a viewer sees no voter field in pages or
+/// the API while an analyst granted the ballot engine does; sign-out needs the session's
+/// anti-forgery token and this origin and refuses GET; a password never reaches the log;
+/// repeated failures lock an account; disabling a user ends their session at once.
+#[test]
+fn sign_in_roles_voter_fields_and_forgery_checks_on_a_live_server() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = tmp.path().join("store.db");
+    let dir = tmp.path().join("demo");
+    scrutineer(&store, &["--quiet", "demo", "--scale", "0.2", "--dir", dir.to_str().expect("utf8")]);
+    let admin = scrutineer(&store, &["--quiet", "tokens", "add", "root", "--role", "admin"]);
+    add_user(&store, "ana", "analyst", "ana's long pass phrase", &["--voter-data", "ballots"]);
+    add_user(&store, "vic", "viewer", "vic's long pass phrase", &[]);
+    add_user(&store, "bob", "analyst", "bob's long pass phrase", &[]);
+    let out = crate::util::scrutineer()
+        .arg("--store")
+        .arg(&store)
+        .args(["--quiet", "users", "add", "eve", "--role", "viewer"])
+        .write_stdin("short\n")
+        .output()
+        .expect("run");
+    assert!(!out.status.success(), "a short password was accepted");
+    let (_server, addr) = start_server(&store, &["--max-failed-sign-ins", "3"]);
+
+    // Strangers: pages redirect to the sign-in form, everything else is 401.
+    for (method, path) in [
+        ("GET", "/"),
+        ("GET", "/api/summary"),
+        ("GET", "/api/findings"),
+        ("GET", "/api/findings/x"),
+        ("GET", "/api/runs"),
+        ("GET", "/api/stix/infra"),
+        ("GET", "/api/access-log"),
+        ("POST", "/logout"),
+        ("GET", "/logout"),
+        ("POST", "/api/findings"),
+    ] {
+        let r = send(&addr, method, path, &[], "");
+        let to_sign_in = r.status == 303 && r.header("location") == Some("/login");
+        assert!(r.status == 401 || to_sign_in, "{method} {path} without a session: {}", r.status);
+        assert!(!r.body.contains("\"engine\""), "{method} {path} leaked findings");
+    }
+    assert_eq!(request(&addr, "/healthz", &[]).status, 200);
+
+    let ids = voter_ids(&addr, &admin);
+    assert!(ids.len() >= 3, "the demo's ballot findings name too few voters to test with: {ids:?}");
+    let vic = sign_in(&addr, "vic", "vic's long pass phrase");
+    let ana = sign_in(&addr, "ana", "ana's long pass phrase");
+    let bob = sign_in(&addr, "bob", "bob's long pass phrase");
+    let read = |who: &Browser, path: &str| {
+        let r = request(&addr, path, &[("Cookie", &who.cookie)]);
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+        r.body
+    };
+    for (who, name, sees) in [(&vic, "vic", false), (&bob, "bob", false), (&ana, "ana", true)] {
+        let page = read(who, "/");
+        assert!(page.contains(&format!("signed in as {name}")), "{name}'s page");
+        let api = read(who, "/api/findings?engine=ballots&limit=100000");
+        for (what, body) in [("page", &page), ("API", &api)] {
+            let shown = ids.iter().filter(|id| contains_word(body, id)).count();
+            if !sees {
+                assert_eq!(shown, 0, "{name} saw {shown} voter ids in the {what}");
+            } else if what == "API" {
+                assert_eq!(shown, ids.len(), "{name} may see voter ids but the API showed {shown}");
+            } else {
+                // The page shows the top findings of each engine, not every one.
+                assert!(shown > 0, "{name} may see voter ids but the page showed none");
+            }
+        }
+        if !sees {
+            assert!(api.contains("[redacted]"), "{name}'s findings say nothing of what was taken out");
+        }
+    }
+
+    // Sign-out is state-changing: POST only, this origin, the session's token.
+    let origin = format!("http://{addr}");
+    let get_logout = request(&addr, "/logout", &[("Cookie", &vic.cookie)]);
+    assert_eq!(get_logout.status, 405, "sign-out answered a GET");
+    assert_eq!(post_as(&addr, &vic, "/logout", Some(&origin), "").status, 403, "no anti-forgery token");
+    let wrong = format!("csrf={}", "0".repeat(64));
+    assert_eq!(post_as(&addr, &vic, "/logout", Some(&origin), &wrong).status, 403, "a wrong token");
+    let right = format!("csrf={}", vic.csrf);
+    assert_eq!(post_as(&addr, &vic, "/logout", Some("http://evil.example"), &right).status, 403, "another origin");
+    assert_eq!(post_as(&addr, &vic, "/logout", None, &right).status, 403, "no origin");
+    let bob_token = format!("csrf={}", bob.csrf);
+    assert_eq!(post_as(&addr, &vic, "/logout", Some(&origin), &bob_token).status, 403, "another session's token");
+    assert_eq!(request(&addr, "/api/summary", &[("Cookie", &vic.cookie)]).status, 200, "still signed in");
+    let out = post_as(&addr, &vic, "/logout", Some(&origin), &right);
+    assert_eq!((out.status, out.header("location")), (303, Some("/login")));
+    assert_eq!(request(&addr, "/api/summary", &[("Cookie", &vic.cookie)]).status, 401, "signed out");
+
+    // Lock-out: three failures in a row lock bob's account, right password or not.
+    for _ in 0..3 {
+        assert_eq!(try_sign_in(&addr, "bob", "hunter2-not-bobs").status, 401);
+    }
+    assert_eq!(try_sign_in(&addr, "bob", "bob's long pass phrase").status, 401, "a locked account signed in");
+    let listed = scrutineer(&store, &["--quiet", "--json", "users", "list"]);
+    assert!(listed.contains("locked until"), "{listed}");
+    assert_eq!(try_sign_in(&addr, "nobody", "whatever-at-all").status, 401);
+
+    // Disabling a user ends their session at the next request.
+    assert_eq!(request(&addr, "/api/summary", &[("Cookie", &ana.cookie)]).status, 200);
+    scrutineer(&store, &["--quiet", "users", "disable", "ana"]);
+    assert_eq!(request(&addr, "/api/summary", &[("Cookie", &ana.cookie)]).status, 401);
+    assert_eq!(try_sign_in(&addr, "ana", "ana's long pass phrase").status, 401);
+    scrutineer(&store, &["--quiet", "users", "enable", "ana"]);
+    sign_in(&addr, "ana", "ana's long pass phrase");
+
+    let log = request(&addr, "/api/access-log?limit=100000", &[("Authorization", &format!("Bearer {admin}"))]);
+    assert!(!log.body.contains("hunter2") && !log.body.contains("pass phrase"), "a password reached the log");
+    assert!(log.body.contains("sign-in refused (locked)"), "lock-outs are not in the access log");
+    assert!(ids.iter().all(|id| !contains_word(&log.body, id)), "a voter id reached the log");
+}
+
+/// Issue 20: a session ends at its lifetime whatever the browser does, and
+/// `users passwd` signs out whoever knew the old password.
+#[test]
+fn sessions_expire_and_a_new_password_ends_them() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = tmp.path().join("store.db");
+    add_user(&store, "ana", "analyst", "ana's long pass phrase", &[]);
+    let (server, addr) = start_server(&store, &["--session-hours", "0.0008"]);
+    let ana = sign_in(&addr, "ana", "ana's long pass phrase");
+    assert_eq!(request(&addr, "/api/summary", &[("Cookie", &ana.cookie)]).status, 200);
+    std::thread::sleep(std::time::Duration::from_millis(3200));
+    assert_eq!(request(&addr, "/api/summary", &[("Cookie", &ana.cookie)]).status, 401, "an expired session");
+    let page = request(&addr, "/", &[("Cookie", &ana.cookie)]);
+    assert_eq!((page.status, page.header("location")), (303, Some("/login")));
+    drop::<Server>(server);
+
+    let (_server, addr) = start_server(&store, &[]);
+    let ana = sign_in(&addr, "ana", "ana's long pass phrase");
+    let out = crate::util::scrutineer()
+        .arg("--store")
+        .arg(&store)
+        .args(["--quiet", "users", "passwd", "ana"])
+        .write_stdin("a brand new pass phrase\n")
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(request(&addr, "/api/summary", &[("Cookie", &ana.cookie)]).status, 401);
+    assert_eq!(try_sign_in(&addr, "ana", "ana's long pass phrase").status, 401);
+    sign_in(&addr, "ana", "a brand new pass phrase");
+}
