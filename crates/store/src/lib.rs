@@ -20,8 +20,10 @@
 //!   connection, which SQLite itself would keep writing to unseen.
 
 mod accounts;
+mod triage;
 
 pub use crate::accounts::{FailedSignIn, SessionRecord, UserRecord};
+pub use crate::triage::{TriageChange, TriageEvent, TriageState, UNTRIAGED};
 
 use std::path::{Path, PathBuf};
 
@@ -138,6 +140,30 @@ const MIGRATIONS: &[&str] = &[
         expires_at TEXT NOT NULL
     );
     CREATE INDEX sessions_user ON sessions(user);",
+    // 5: triage, keyed by finding id apart from the findings (an engine re-run replaces
+    // findings and keeps their triage), and its append-only history.
+    "CREATE TABLE triage (
+        finding_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        assignee TEXT,
+        tlp TEXT,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE TABLE triage_events (
+        id INTEGER PRIMARY KEY,
+        finding_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        field TEXT NOT NULL,
+        from_value TEXT,
+        to_value TEXT
+    );
+    CREATE INDEX triage_events_finding ON triage_events(finding_id, id);
+    CREATE TRIGGER triage_events_no_update BEFORE UPDATE ON triage_events
+        BEGIN SELECT RAISE(ABORT, 'the triage history is append-only'); END;
+    CREATE TRIGGER triage_events_no_delete BEFORE DELETE ON triage_events
+        BEGIN SELECT RAISE(ABORT, 'the triage history is append-only'); END;",
 ];
 
 /// A run of one engine command, recorded so that every finding can be traced to the
