@@ -11,8 +11,8 @@
 
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Utc;
 use scrutineer_core::Engine;
 use scrutineer_store::{FailedSignIn, SessionRecord, Store, UserRecord};
@@ -87,7 +87,8 @@ pub fn hash_password(password: &str) -> Result<String, AccountError> {
 
 fn new_salt() -> Result<SaltString, AccountError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| AccountError::Hash(format!("the system's random source: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AccountError::Hash(format!("the system's random source: {e}")))?;
     SaltString::encode_b64(&bytes).map_err(|e| AccountError::Hash(e.to_string()))
 }
 
@@ -107,7 +108,10 @@ fn decoy_hash() -> &'static str {
         new_salt()
             .ok()
             .and_then(|salt| {
-                Argon2::default().hash_password(b"no user has this password", &salt).ok().map(|h| h.to_string())
+                Argon2::default()
+                    .hash_password(b"no user has this password", &salt)
+                    .ok()
+                    .map(|h| h.to_string())
             })
             .unwrap_or_default()
     })
@@ -161,7 +165,8 @@ impl Account {
     pub fn from_record(u: &UserRecord) -> Result<Account, AccountError> {
         let role = Role::parse(&u.role)
             .ok_or_else(|| AccountError::UnknownRole { user: u.name.clone(), role: u.role.clone() })?;
-        let voter_engines = parse_engines(&u.voter_engines.join(","), ',').map_err(AccountError::BadEngine)?;
+        let voter_engines =
+            parse_engines(&u.voter_engines.join(","), ',').map_err(AccountError::BadEngine)?;
         Ok(Account { name: u.name.clone(), role, voter_engines })
     }
 }
@@ -182,7 +187,8 @@ pub fn session_key(cookie: &str) -> String {
 /// 32 random bytes as hex.
 pub fn random_hex() -> Result<String, AccountError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| AccountError::Hash(format!("the system's random source: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AccountError::Hash(format!("the system's random source: {e}")))?;
     Ok(hex::encode(bytes))
 }
 
@@ -243,8 +249,12 @@ pub fn sign_in(
     let account = Account::from_record(&user)?;
     let lifetime = chrono::Duration::from_std(policy.session_lifetime).unwrap_or(chrono::Duration::hours(8));
     let cookie = random_hex()?;
-    let record =
-        SessionRecord { user: user.name, csrf_token: random_hex()?, created_at: now, expires_at: now + lifetime };
+    let record = SessionRecord {
+        user: user.name,
+        csrf_token: random_hex()?,
+        created_at: now,
+        expires_at: now + lifetime,
+    };
     store.begin_session(&session_key(&cookie), &record)?;
     Ok(Ok((account, NewSession { cookie, record })))
 }
@@ -257,8 +267,14 @@ mod tests {
     fn sign_in_checks_the_password_and_locks_after_repeated_failures() {
         let mut store = Store::open_in_memory().expect("store");
         add_user(&store, "ana", Role::Analyst, "correct horse battery", &[Engine::Ballots]).expect("add");
-        assert!(matches!(add_user(&store, "a b", Role::Viewer, "correct horse battery", &[]), Err(AccountError::BadName(_))));
-        assert!(matches!(add_user(&store, "bob", Role::Viewer, "short", &[]), Err(AccountError::BadPassword(5))));
+        assert!(matches!(
+            add_user(&store, "a b", Role::Viewer, "correct horse battery", &[]),
+            Err(AccountError::BadName(_))
+        ));
+        assert!(matches!(
+            add_user(&store, "bob", Role::Viewer, "short", &[]),
+            Err(AccountError::BadPassword(5))
+        ));
         let stored = store.user("ana").expect("read").expect("ana");
         assert!(stored.password_hash.starts_with("$argon2id$"), "{}", stored.password_hash);
         assert!(!stored.password_hash.contains("horse"));
@@ -272,7 +288,10 @@ mod tests {
 
         assert_eq!(sign_in(&mut store, "nobody", "x", &policy).expect("run").err(), Some(Refusal::Unknown));
         for _ in 0..2 {
-            assert_eq!(sign_in(&mut store, "ana", "wrong", &policy).expect("run").err(), Some(Refusal::WrongPassword));
+            assert_eq!(
+                sign_in(&mut store, "ana", "wrong", &policy).expect("run").err(),
+                Some(Refusal::WrongPassword)
+            );
         }
         assert_eq!(sign_in(&mut store, "ana", "wrong", &policy).expect("run").err(), Some(Refusal::Locked));
         assert_eq!(

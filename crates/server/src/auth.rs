@@ -169,7 +169,8 @@ impl TokenFile {
                 writeln!(f, "{},{},{}", e.name, e.role.as_str(), e.sha256).map_err(io)?;
             } else {
                 let engines: Vec<&str> = e.voter_engines.iter().map(|e| e.as_str()).collect();
-                writeln!(f, "{},{},{},{}", e.name, e.role.as_str(), e.sha256, engines.join(";")).map_err(io)?;
+                writeln!(f, "{},{},{},{}", e.name, e.role.as_str(), e.sha256, engines.join(";"))
+                    .map_err(io)?;
             }
         }
         f.sync_all().map_err(io)?;
@@ -245,7 +246,8 @@ mod tests {
         let mut f = TokenFile::default();
         let a = f.add("ana", Role::Analyst).expect("add");
         let b = f.add("root", Role::Admin).expect("add");
-        let v = f.add_with_voter_engines("val", Role::Analyst, &[Engine::Ballots, Engine::Audit]).expect("add");
+        let v =
+            f.add_with_voter_engines("val", Role::Analyst, &[Engine::Ballots, Engine::Audit]).expect("add");
         assert_ne!(a, b);
         assert!(matches!(f.add("ana", Role::Admin), Err(TokenError::Exists(_))));
         assert!(matches!(f.add("a,b", Role::Admin), Err(TokenError::BadName(_))));

@@ -41,12 +41,14 @@ mod hygiene;
 mod pages;
 mod redact;
 mod session;
+mod triage;
 
 pub use crate::accounts::{
     Account, AccountError, Refusal, SignInPolicy, add_user, hash_password, set_password, sign_in,
 };
 pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile, parse_engines};
 pub use crate::redact::{REDACTED, redact_finding, redact_findings};
+pub use crate::triage::{STATUSES, TLP_LEVELS, TriageRequest, TriageView, default_tlp};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -436,6 +438,10 @@ pub fn router(state: Shared) -> Router {
         .route("/api/runs", get(runs))
         .route("/api/stix/infra", get(stix_infra))
         .route("/api/access-log", get(access_log))
+        .route("/findings", get(triage::findings_page))
+        .route("/findings/{id}", get(triage::finding_page))
+        .route("/findings/{id}/triage", axum::routing::post(triage::form_triage_post))
+        .route("/api/findings/{id}/triage", get(triage::api_triage).post(triage::api_triage_post))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Around the fallbacks too: every path but the public ones needs a caller, so
@@ -579,7 +585,13 @@ async fn log_access(State(st): State<Shared>, req: Request, next: Next) -> Respo
 async fn dashboard_page(st: &Shared, voter_engines: &[Engine]) -> Result<Arc<CachedPage>, ApiError> {
     let now = read(st, |s| Ok(s.change_counter()?)).await?;
     let cached = || -> Result<Option<Arc<CachedPage>>, ApiError> {
-        Ok(st.dashboard.lock().map_err(|_| poisoned())?.get(voter_engines).filter(|p| p.change == now).cloned())
+        Ok(st
+            .dashboard
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(voter_engines)
+            .filter(|p| p.change == now)
+            .cloned())
     };
     if let Some(page) = cached()? {
         return Ok(page);

@@ -74,7 +74,10 @@ mod tests {
 
     #[test]
     fn markup_in_values_is_escaped() {
-        assert_eq!(esc(r#"<script>alert("x")</script>&'"#), "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;");
+        assert_eq!(
+            esc(r#"<script>alert("x")</script>&'"#),
+            "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&amp;&#39;"
+        );
         let form = sign_in_form("\"><script>", Some("<b>no</b>"));
         assert!(!form.contains("<script>") && !form.contains("<b>no"), "{form}");
     }

@@ -155,6 +155,19 @@ pub fn redact_finding(finding: &mut Finding, may_see: &[Engine]) -> bool {
     true
 }
 
+/// `text` with the voter values of `finding` (as it was before redaction) replaced: for
+/// free text written about a finding, such as a triage note.
+pub(crate) fn scrub_like(finding: &Finding, text: &str) -> String {
+    let mut found = Vec::new();
+    let mut evidence = finding.evidence.clone();
+    for e in &mut evidence {
+        redact_data(finding.engine, &mut e.data, &mut found);
+    }
+    found.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+    found.dedup();
+    scrub(text, &found)
+}
+
 /// [`redact_finding`] over a list.
 pub fn redact_findings(findings: &mut [Finding], may_see: &[Engine]) {
     for f in findings {

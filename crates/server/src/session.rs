@@ -126,7 +126,9 @@ fn check_origin(st: &Shared, headers: &HeaderMap, required: bool) -> Result<(), 
                 Err(ApiError::Refused(format!("a state-changing request from another origin ({origin})")))
             }
         }
-        None if required => Err(ApiError::Refused("a state-changing request without an Origin header".into())),
+        None if required => {
+            Err(ApiError::Refused("a state-changing request without an Origin header".into()))
+        }
         None => Ok(()),
     }
 }
@@ -171,17 +173,23 @@ pub(crate) async fn check_state_change(State(st): State<Shared>, req: Request, n
         };
     }
     if !is_form(req.headers()) {
-        return ApiError::Refused("a state-changing request without the anti-forgery token".into()).into_response();
+        return ApiError::Refused("a state-changing request without the anti-forgery token".into())
+            .into_response();
     }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_FORM).await {
         Ok(b) => b,
-        Err(_) => return ApiError::BadRequest(format!("a form of more than {MAX_FORM} bytes")).into_response(),
+        Err(_) => {
+            return ApiError::BadRequest(format!("a form of more than {MAX_FORM} bytes")).into_response();
+        }
     };
     match form_field(&bytes, "csrf") {
         Some(t) if same(&t, &expected) => next.run(Request::from_parts(parts, Body::from(bytes))).await,
-        Some(_) => ApiError::Refused("the anti-forgery token does not match this session".into()).into_response(),
-        None => ApiError::Refused("a state-changing request without the anti-forgery token".into()).into_response(),
+        Some(_) => {
+            ApiError::Refused("the anti-forgery token does not match this session".into()).into_response()
+        }
+        None => ApiError::Refused("a state-changing request without the anti-forgery token".into())
+            .into_response(),
     }
 }
 
@@ -193,7 +201,12 @@ fn html(status: StatusCode, body: String) -> Response {
     resp
 }
 
-fn cookie_header(st: &Shared, name: &str, value: &str, max_age: Option<u64>) -> Result<HeaderValue, ApiError> {
+fn cookie_header(
+    st: &Shared,
+    name: &str,
+    value: &str,
+    max_age: Option<u64>,
+) -> Result<HeaderValue, ApiError> {
     let secure = if st.sessions.tls { "; Secure" } else { "" };
     let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
     HeaderValue::from_str(&format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/{age}{secure}"))
@@ -248,7 +261,10 @@ pub(crate) async fn sign_in_post(State(st): State<Shared>, req: Request) -> Resu
         Ok((account, session)) => {
             let lifetime = policy.session_lifetime.as_secs();
             let mut resp = Redirect::to("/").into_response();
-            resp.headers_mut().append(header::SET_COOKIE, cookie_header(&st, SESSION_COOKIE, &session.cookie, Some(lifetime))?);
+            resp.headers_mut().append(
+                header::SET_COOKIE,
+                cookie_header(&st, SESSION_COOKIE, &session.cookie, Some(lifetime))?,
+            );
             resp.headers_mut().append(header::SET_COOKIE, cookie_header(&st, SIGN_IN_COOKIE, "", Some(0))?);
             let mut caller = Caller::new(&account.name, account.role, &account.voter_engines);
             caller.csrf = Some(session.record.csrf_token);

@@ -394,12 +394,18 @@ async fn a_sign_in_from_the_form_is_logged_under_its_name() {
     assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN, "a sign-in without the form's token");
     let ok = post(format!("csrf={csrf}&name=ana&password=a+long+pass+phrase"), signin.clone()).await;
     assert_eq!(ok.status(), StatusCode::SEE_OTHER);
-    let cookies: Vec<&str> = ok.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
+    let cookies: Vec<&str> =
+        ok.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
     let session = cookies.iter().find(|c| c.starts_with("scrutineer_session=")).expect("session cookie");
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure"));
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure")
+    );
     let rows = access_rows(&fx.store_path);
     assert!(rows.iter().any(|(a, act, _)| a == "ana" && act == "http 303 POST /login"), "{rows:?}");
-    assert!(rows.iter().any(|(a, act, _)| a == "ana" && act == "sign-in refused (wrong password)"), "{rows:?}");
+    assert!(
+        rows.iter().any(|(a, act, _)| a == "ana" && act == "sign-in refused (wrong password)"),
+        "{rows:?}"
+    );
     assert!(!format!("{rows:?}").contains("hunter2"), "a password reached the log");
 }
 

@@ -72,7 +72,13 @@ fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRecord> {
 
 impl Store {
     /// Adds a user; fails with [`StoreError::UserExists`] if the name is taken.
-    pub fn add_user(&self, name: &str, role: &str, password_hash: &str, voter_engines: &[String]) -> Result<()> {
+    pub fn add_user(
+        &self,
+        name: &str,
+        role: &str,
+        password_hash: &str,
+        voter_engines: &[String],
+    ) -> Result<()> {
         let added = self.conn.execute(
             "INSERT INTO users (name, role, password_hash, voter_engines, disabled, failed_sign_ins, created_at)
              VALUES (?1, ?2, ?3, ?4, 0, 0, ?5) ON CONFLICT(name) DO NOTHING",
@@ -88,7 +94,11 @@ impl Store {
     pub fn user(&self, name: &str) -> Result<Option<UserRecord>> {
         Ok(self
             .conn
-            .query_row(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"), params![name], row_to_user)
+            .query_row(
+                &format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"),
+                params![name],
+                row_to_user,
+            )
             .optional()?)
     }
 
@@ -166,9 +176,10 @@ impl Store {
     /// under the SHA-256 of its cookie value.
     pub fn begin_session(&mut self, id_sha256: &str, session: &SessionRecord) -> Result<()> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.execute("UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE name = ?1", params![
-            session.user
-        ])?;
+        tx.execute(
+            "UPDATE users SET failed_sign_ins = 0, locked_until = NULL WHERE name = ?1",
+            params![session.user],
+        )?;
         // Sessions that ended are not kept: nobody can use them and they would pile up.
         tx.execute("DELETE FROM sessions WHERE expires_at < ?1", params![Utc::now().to_rfc3339()])?;
         tx.execute(
@@ -249,7 +260,10 @@ mod tests {
         store.add_user("ana", "analyst", "$argon2id$x", &["ballots".into()]).expect("add");
         assert!(matches!(store.add_user("ana", "admin", "$y", &[]), Err(StoreError::UserExists(_))));
         let ana = store.user("ana").expect("read").expect("ana");
-        assert_eq!((ana.role.as_str(), ana.voter_engines.as_slice()), ("analyst", &["ballots".to_owned()][..]));
+        assert_eq!(
+            (ana.role.as_str(), ana.voter_engines.as_slice()),
+            ("analyst", &["ballots".to_owned()][..])
+        );
 
         assert_eq!(
             store.record_failed_sign_in("ana", 3, Duration::minutes(5)).expect("fail"),

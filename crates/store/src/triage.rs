@@ -84,8 +84,9 @@ impl Store {
 
     /// Every triaged finding's state, by finding id.
     pub fn triage_all(&self) -> Result<std::collections::HashMap<String, TriageState>> {
-        let mut stmt =
-            self.conn.prepare("SELECT finding_id, status, assignee, tlp, updated_at, updated_by FROM triage")?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT finding_id, status, assignee, tlp, updated_at, updated_by FROM triage")?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, String>(0)?,
@@ -122,7 +123,12 @@ impl Store {
     /// once, so that it waits for an engine's write rather than fail): one history event
     /// per field that changes, then the new state. Returns the events written (none if
     /// nothing changed).
-    pub fn apply_triage(&mut self, finding_id: &str, actor: &str, change: &TriageChange) -> Result<Vec<TriageEvent>> {
+    pub fn apply_triage(
+        &mut self,
+        finding_id: &str,
+        actor: &str,
+        change: &TriageChange,
+    ) -> Result<Vec<TriageEvent>> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let current = tx
             .query_row(
@@ -204,14 +210,18 @@ mod tests {
         assert_eq!(fields, ["status", "assignee", "note"]);
         assert_eq!(events[0].from.as_deref(), Some("new"));
         assert_eq!(events[2].to.as_deref(), Some("looks like the March scanner"));
-        assert!(store.apply_triage(&id, "ana", &change.clone()).expect("again").len() == 1, "only the note repeats");
+        assert!(
+            store.apply_triage(&id, "ana", &change.clone()).expect("again").len() == 1,
+            "only the note repeats"
+        );
 
         // The engine runs again: the finding is replaced, its triage stays.
         store.clear_findings(Engine::Infra, None).expect("clear");
         store.put_findings(None, std::slice::from_ref(&f)).expect("put");
         let state = store.triage(&id).expect("read").expect("kept");
         assert_eq!((state.status.as_str(), state.assignee.as_deref()), ("investigating", Some("ana")));
-        let resolved = TriageChange { status: Some("resolved".into()), assignee: Some(None), ..Default::default() };
+        let resolved =
+            TriageChange { status: Some("resolved".into()), assignee: Some(None), ..Default::default() };
         store.apply_triage(&id, "bob", &resolved).expect("resolve");
         let history = store.triage_history(&id).expect("history");
         assert_eq!(history.len(), 6);

@@ -34,7 +34,8 @@ pub enum UsersCommand {
 
 fn read_password(name: &str) -> anyhow::Result<String> {
     if std::io::stdin().is_terminal() {
-        let first = rpassword::prompt_password(format!("password for {name}: ")).context("reading the password")?;
+        let first =
+            rpassword::prompt_password(format!("password for {name}: ")).context("reading the password")?;
         let again = rpassword::prompt_password("again: ").context("reading the password")?;
         if first != again {
             bail!("the two passwords differ");
@@ -99,12 +100,13 @@ pub fn run(ctx: &Context, cmd: UsersCommand) -> anyhow::Result<()> {
             if ctx.json {
                 let rows: Vec<_> = rows
                     .iter()
-                    .map(|(n, r, e, s)| serde_json::json!({"name": n, "role": r, "voter_data": e, "state": s}))
+                    .map(
+                        |(n, r, e, s)| serde_json::json!({"name": n, "role": r, "voter_data": e, "state": s}),
+                    )
                     .collect();
                 outln!("{}", serde_json::to_string_pretty(&rows)?)?;
             } else {
-                let rows: Vec<Vec<String>> =
-                    rows.into_iter().map(|(n, r, e, s)| vec![n, r, e, s]).collect();
+                let rows: Vec<Vec<String>> = rows.into_iter().map(|(n, r, e, s)| vec![n, r, e, s]).collect();
                 crate::ui::print_table(&["name", "role", "voter data", "state"], &rows);
             }
         }

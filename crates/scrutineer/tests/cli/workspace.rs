@@ -37,11 +37,7 @@ fn try_sign_in(addr: &str, name: &str, password: &str) -> Reply {
         addr,
         "POST",
         "/login",
-        &[
-            ("Cookie", &signin),
-            ("Origin", &origin),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
+        &[("Cookie", &signin), ("Origin", &origin), ("Content-Type", "application/x-www-form-urlencoded")],
         &body,
     )
 }
@@ -66,7 +62,8 @@ fn sign_in(addr: &str, name: &str, password: &str) -> Browser {
 }
 
 fn post_as(addr: &str, who: &Browser, path: &str, origin: Option<&str>, form: &str) -> Reply {
-    let mut headers = vec![("Cookie", who.cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
+    let mut headers =
+        vec![("Cookie", who.cookie.as_str()), ("Content-Type", "application/x-www-form-urlencoded")];
     if let Some(o) = origin {
         headers.push(("Origin", o));
     }
@@ -75,7 +72,11 @@ fn post_as(addr: &str, who: &Browser, path: &str, origin: Option<&str>, form: &s
 
 /// The voter ids in the ballot findings, as an admin's token reads them.
 fn voter_ids(addr: &str, admin: &str) -> Vec<String> {
-    let r = request(addr, "/api/findings?engine=ballots&limit=100000", &[("Authorization", &format!("Bearer {admin}"))]);
+    let r = request(
+        addr,
+        "/api/findings?engine=ballots&limit=100000",
+        &[("Authorization", &format!("Bearer {admin}"))],
+    );
     assert_eq!(r.status, 200);
     let all: serde_json::Value = serde_json::from_str(&r.body).expect("json");
     let mut ids: Vec<String> = all
@@ -183,10 +184,18 @@ fn sign_in_roles_voter_fields_and_forgery_checks_on_a_live_server() {
     let wrong = format!("csrf={}", "0".repeat(64));
     assert_eq!(post_as(&addr, &vic, "/logout", Some(&origin), &wrong).status, 403, "a wrong token");
     let right = format!("csrf={}", vic.csrf);
-    assert_eq!(post_as(&addr, &vic, "/logout", Some("http://evil.example"), &right).status, 403, "another origin");
+    assert_eq!(
+        post_as(&addr, &vic, "/logout", Some("http://evil.example"), &right).status,
+        403,
+        "another origin"
+    );
     assert_eq!(post_as(&addr, &vic, "/logout", None, &right).status, 403, "no origin");
     let bob_token = format!("csrf={}", bob.csrf);
-    assert_eq!(post_as(&addr, &vic, "/logout", Some(&origin), &bob_token).status, 403, "another session's token");
+    assert_eq!(
+        post_as(&addr, &vic, "/logout", Some(&origin), &bob_token).status,
+        403,
+        "another session's token"
+    );
     assert_eq!(request(&addr, "/api/summary", &[("Cookie", &vic.cookie)]).status, 200, "still signed in");
     let out = post_as(&addr, &vic, "/logout", Some(&origin), &right);
     assert_eq!((out.status, out.header("location")), (303, Some("/login")));
@@ -209,7 +218,8 @@ fn sign_in_roles_voter_fields_and_forgery_checks_on_a_live_server() {
     scrutineer(&store, &["--quiet", "users", "enable", "ana"]);
     sign_in(&addr, "ana", "ana's long pass phrase");
 
-    let log = request(&addr, "/api/access-log?limit=100000", &[("Authorization", &format!("Bearer {admin}"))]);
+    let log =
+        request(&addr, "/api/access-log?limit=100000", &[("Authorization", &format!("Bearer {admin}"))]);
     assert!(!log.body.contains("hunter2") && !log.body.contains("pass phrase"), "a password reached the log");
     assert!(log.body.contains("sign-in refused (locked)"), "lock-outs are not in the access log");
     assert!(ids.iter().all(|id| !contains_word(&log.body, id)), "a voter id reached the log");
@@ -244,4 +254,137 @@ fn sessions_expire_and_a_new_password_ends_them() {
     assert_eq!(request(&addr, "/api/summary", &[("Cookie", &ana.cookie)]).status, 401);
     assert_eq!(try_sign_in(&addr, "ana", "ana's long pass phrase").status, 401);
     sign_in(&addr, "ana", "a brand new pass phrase");
+}
+
+/// A `/findings/{id}` page's value of the element with `id`.
+fn element_text<'a>(page: &'a str, id: &str) -> &'a str {
+    let start = page.find(&format!("id=\"{id}\">")).map(|at| at + id.len() + 6).expect("element");
+    page[start..].split('<').next().expect("text")
+}
+
+/// Issue 20: an analyst triages a finding from its page; the change and its history
+/// show on the page and in the API; a viewer cannot triage; a form without the session's
+/// token is refused; markup in a note is shown as text. Then two engine runs write the
+/// store while the triage goes on: no `database is locked` reaches the analyst, no
+/// change is lost, and the re-runs keep the triage of the findings they reproduce.
+#[test]
+fn triage_persists_is_refused_to_viewers_and_survives_engines_writing_at_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = tmp.path().join("store.db");
+    let demo = |dir: &str| {
+        let dir = tmp.path().join(dir);
+        crate::util::scrutineer()
+            .arg("--store")
+            .arg(&store)
+            .args(["--quiet", "demo", "--scale", "0.2", "--dir"])
+            .arg(dir)
+            .output()
+            .expect("run demo")
+    };
+    assert!(demo("demo").status.success());
+    let token = scrutineer(&store, &["--quiet", "tokens", "add", "script", "--role", "analyst"]);
+    add_user(&store, "ana", "analyst", "ana's long pass phrase", &[]);
+    add_user(&store, "vic", "viewer", "vic's long pass phrase", &[]);
+    let (_server, addr) = start_server(&store, &[]);
+    let origin = format!("http://{addr}");
+    let bearer = format!("Bearer {token}");
+    let r = request(&addr, "/api/findings?engine=infra&limit=1", &[("Authorization", &bearer)]);
+    let list: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    let id = list[0]["id"].as_str().expect("an infra finding").to_owned();
+    let page_path = format!("/findings/{id}");
+    let triage_path = format!("/findings/{id}/triage");
+
+    let ana = sign_in(&addr, "ana", "ana's long pass phrase");
+    let vic = sign_in(&addr, "vic", "vic's long pass phrase");
+    let form = |csrf: &str, status: &str, note: &str| {
+        format!("csrf={csrf}&status={status}&assignee=ana&tlp=green&note={}", note.replace(' ', "+"))
+    };
+    let xss = "%3Cscript%3Ealert(1)%3C%2Fscript%3E";
+    let done = post_as(&addr, &ana, &triage_path, Some(&origin), &form(&ana.csrf, "investigating", xss));
+    assert_eq!((done.status, done.header("location")), (303, Some(page_path.as_str())), "{}", done.body);
+    assert_eq!(post_as(&addr, &ana, &triage_path, Some(&origin), "status=resolved").status, 403, "no token");
+    assert_eq!(request(&addr, &triage_path, &[("Cookie", &ana.cookie)]).status, 405, "triage by GET");
+    let refused = post_as(&addr, &vic, &triage_path, Some(&origin), &form(&vic.csrf, "resolved", "viewer"));
+    assert_eq!(refused.status, 403, "a viewer triaged");
+
+    let page = request(&addr, &page_path, &[("Cookie", &ana.cookie)]);
+    assert_eq!(page.status, 200);
+    assert_eq!(element_text(&page.body, "status"), "investigating");
+    assert_eq!(element_text(&page.body, "assignee"), "ana");
+    assert_eq!(element_text(&page.body, "tlp"), "TLP:GREEN");
+    assert!(!page.body.contains("<script>alert(1)"), "a note's markup reached the page");
+    assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "the note is not on the page");
+    let viewer_page = request(&addr, &page_path, &[("Cookie", &vic.cookie)]);
+    assert_eq!(element_text(&viewer_page.body, "status"), "investigating");
+    assert!(!viewer_page.body.contains("/triage\""), "a viewer is offered the triage form");
+    let api = request(&addr, &format!("/api/findings/{id}/triage"), &[("Authorization", &bearer)]);
+    let view: serde_json::Value = serde_json::from_str(&api.body).expect("json");
+    assert_eq!(view["status"], "investigating");
+    let history = view["history"].as_array().expect("history");
+    let fields: Vec<&str> = history.iter().filter_map(|e| e["field"].as_str()).collect();
+    assert_eq!(fields, ["status", "assignee", "tlp", "note"]);
+    assert_eq!((history[0]["actor"].as_str(), history[0]["from"].as_str()), (Some("ana"), Some("new")));
+    assert!(history[0]["at"].as_str().is_some_and(|t| t.starts_with("20")));
+
+    // Two engine runs write the store while the triage goes on.
+    let runs: Vec<_> = ["again-1", "again-2"]
+        .into_iter()
+        .map(|dir| {
+            let store = store.clone();
+            let dir = tmp.path().join(dir);
+            std::thread::spawn(move || {
+                crate::util::scrutineer()
+                    .arg("--store")
+                    .arg(&store)
+                    .args(["--quiet", "demo", "--scale", "0.2", "--dir"])
+                    .arg(dir)
+                    .output()
+                    .expect("run demo")
+            })
+        })
+        .collect();
+    let mut notes = 0;
+    let api_path = format!("/api/findings/{id}/triage");
+    while notes < 20 || !runs.iter().all(|r| r.is_finished()) {
+        notes += 1;
+        let body = format!("{{\"note\": \"note {notes}\"}}");
+        let r = send(
+            &addr,
+            "POST",
+            &api_path,
+            &[("Authorization", &bearer), ("Content-Type", "application/json")],
+            &body,
+        );
+        assert_eq!(r.status, 200, "triage while engines write: {}", r.body);
+        assert!(!r.body.contains("locked"), "{}", r.body);
+        let f = if notes % 2 == 0 { "investigating" } else { "escalated" };
+        let r =
+            post_as(&addr, &ana, &triage_path, Some(&origin), &form(&ana.csrf, f, &format!("form {notes}")));
+        assert_eq!(r.status, 303, "triage from the form while engines write: {}", r.body);
+    }
+    for run in runs {
+        let out = run.join().expect("engine thread");
+        assert!(
+            out.status.success(),
+            "an engine run failed beside the server: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let api = request(&addr, &api_path, &[("Authorization", &bearer)]);
+    let view: serde_json::Value = serde_json::from_str(&api.body).expect("json");
+    let history = view["history"].as_array().expect("history");
+    let count = |prefix: &str| {
+        history
+            .iter()
+            .filter(|e| e["field"] == "note" && e["to"].as_str().is_some_and(|t| t.starts_with(prefix)))
+            .count()
+    };
+    assert_eq!(count("note "), notes, "a note was lost");
+    assert_eq!(count("form "), notes, "a note from the form was lost");
+    assert!(view["status"] == "investigating" || view["status"] == "escalated");
+    assert_eq!(view["assignee"], "ana", "the re-runs dropped the triage");
+    assert_eq!(request(&addr, &format!("/api/findings/{id}"), &[("Authorization", &bearer)]).status, 200);
+    let list = request(&addr, "/findings?status=escalated&engine=infra", &[("Cookie", &ana.cookie)]);
+    assert_eq!(list.status, 200);
+    assert_eq!(list.body.contains(&id), view["status"] == "escalated", "the status filter");
 }
