@@ -41,6 +41,7 @@ mod hygiene;
 mod pages;
 mod redact;
 mod session;
+mod taxii;
 mod triage;
 
 pub use crate::accounts::{
@@ -48,6 +49,7 @@ pub use crate::accounts::{
 };
 pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile, parse_engines};
 pub use crate::redact::{REDACTED, redact_finding, redact_findings};
+pub use crate::taxii::{TAXII_MEDIA, clearance, tlp_rank};
 pub use crate::triage::{STATUSES, TLP_LEVELS, TriageRequest, TriageView, default_tlp};
 
 use std::net::SocketAddr;
@@ -274,6 +276,8 @@ pub struct AppState {
     refused_limit: RefusedLogLimit,
     refused: Mutex<RefusedWindow>,
     sessions: SessionOptions,
+    /// TAXII status resources of posts since the server started, with who posted.
+    taxii_status: Mutex<std::collections::HashMap<String, (String, serde_json::Value)>>,
 }
 
 /// The state as the handlers share it.
@@ -295,6 +299,7 @@ impl AppState {
     ) -> Shared {
         Arc::new(AppState {
             sessions,
+            taxii_status: Mutex::new(std::collections::HashMap::new()),
             on_disk: store.on_disk(),
             store_path: store.path().to_path_buf(),
             writer: Mutex::new(store),
@@ -442,6 +447,15 @@ pub fn router(state: Shared) -> Router {
         .route("/findings/{id}", get(triage::finding_page))
         .route("/findings/{id}/triage", axum::routing::post(triage::form_triage_post))
         .route("/api/findings/{id}/triage", get(triage::api_triage).post(triage::api_triage_post))
+        .route("/api/imported-indicators", get(taxii::imported_indicators))
+        .route("/taxii2/", get(taxii::discovery))
+        .route("/taxii2/api/", get(taxii::api_root))
+        .route("/taxii2/api/collections/", get(taxii::collections))
+        .route("/taxii2/api/collections/{id}/", get(taxii::collection))
+        .route("/taxii2/api/collections/{id}/objects/", get(taxii::objects).post(taxii::post_objects))
+        .route("/taxii2/api/collections/{id}/objects/{object_id}/", get(taxii::object))
+        .route("/taxii2/api/collections/{id}/manifest/", get(taxii::manifest))
+        .route("/taxii2/api/status/{id}/", get(taxii::status))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         // Around the fallbacks too: every path but the public ones needs a caller, so

@@ -430,3 +430,61 @@ async fn runs_carry_their_summary_version() {
     assert_eq!(runs[1]["command"], "infra scan old.log");
     assert!(runs[1]["summary_version"].is_null(), "{}", runs[1]);
 }
+
+/// Issue 20: a TAXII collection never serves an object above the reader's clearance:
+/// the infra engine's findings default to TLP:AMBER, which an analyst reads and a viewer
+/// does not; marked TLP:GREEN at triage, the viewer reads them, marked so.
+#[tokio::test]
+async fn taxii_collections_honour_the_readers_clearance() {
+    let fx = fixture(RefusedLogLimit::default());
+    let observed = |ip: &str| {
+        finding(ip).evidence(scrutineer_core::Evidence::new(
+            "observable",
+            format!("scans from {ip}"),
+            serde_json::json!({"type": "ipv4-addr", "value": ip, "sighting_count": 3}),
+        ))
+    };
+    Store::open(&fx.store_path)
+        .expect("store")
+        .put_findings(None, &[observed("10.0.0.1"), observed("10.0.0.2")])
+        .expect("put");
+    let mut tokens = TokenFile::load(&fx.tokens_path).expect("load");
+    let viewer = tokens.add("vic", Role::Viewer).expect("add");
+    tokens.save(&fx.tokens_path).expect("save");
+    let objects = |token: String| {
+        let state = fx.state.clone();
+        async move {
+            let resp = get(&state, "/taxii2/api/collections/infra/objects/?limit=1000", Some(&token)).await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            let ct = resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            assert_eq!(ct, scrutineer_server::TAXII_MEDIA);
+            let v: serde_json::Value = serde_json::from_str(&body(resp).await).expect("json");
+            v["objects"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    let seen = objects(fx.analyst.clone()).await;
+    assert!(!seen.is_empty());
+    assert!(seen.iter().all(|o| o["object_marking_refs"] == serde_json::json!([amber])), "{seen:?}");
+    assert!(objects(viewer.clone()).await.is_empty(), "a viewer read TLP:AMBER objects");
+    let id = Finding::new(Engine::Infra, "scanning", "10.0.0.1", "").id.0;
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/findings/{id}/triage"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", fx.analyst))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"tlp": "TLP:GREEN"}"#))
+        .expect("request");
+    let resp = router(fx.state.clone()).oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let seen = objects(viewer).await;
+    assert!(!seen.is_empty(), "the finding marked TLP:GREEN is not served to a viewer");
+    assert!(seen.iter().all(|o| o["object_marking_refs"] == serde_json::json!([green])), "{seen:?}");
+    assert!(seen.len() < objects(fx.analyst.clone()).await.len(), "the other finding's objects were served");
+}

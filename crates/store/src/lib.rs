@@ -20,9 +20,11 @@
 //!   connection, which SQLite itself would keep writing to unseen.
 
 mod accounts;
+mod sharing;
 mod triage;
 
 pub use crate::accounts::{FailedSignIn, SessionRecord, UserRecord};
+pub use crate::sharing::SharedObject;
 pub use crate::triage::{TriageChange, TriageEvent, TriageState, UNTRIAGED};
 
 use std::path::{Path, PathBuf};
@@ -164,6 +166,15 @@ const MIGRATIONS: &[&str] = &[
         BEGIN SELECT RAISE(ABORT, 'the triage history is append-only'); END;
     CREATE TRIGGER triage_events_no_delete BEFORE DELETE ON triage_events
         BEGIN SELECT RAISE(ABORT, 'the triage history is append-only'); END;",
+    // 6: STIX objects partners post to the TAXII inbox, one row per object version.
+    "CREATE TABLE shared_objects (
+        id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        date_added TEXT NOT NULL,
+        posted_by TEXT NOT NULL,
+        object TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    );",
 ];
 
 /// A run of one engine command, recorded so that every finding can be traced to the

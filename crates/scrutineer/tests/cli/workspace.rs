@@ -138,6 +138,21 @@ fn sign_in_roles_voter_fields_and_forgery_checks_on_a_live_server() {
         ("POST", "/logout"),
         ("GET", "/logout"),
         ("POST", "/api/findings"),
+        ("GET", "/findings"),
+        ("GET", "/findings/x"),
+        ("POST", "/findings/x/triage"),
+        ("GET", "/api/findings/x/triage"),
+        ("POST", "/api/findings/x/triage"),
+        ("GET", "/api/imported-indicators"),
+        ("GET", "/taxii2/"),
+        ("GET", "/taxii2/api/"),
+        ("GET", "/taxii2/api/collections/"),
+        ("GET", "/taxii2/api/collections/infra/"),
+        ("GET", "/taxii2/api/collections/infra/objects/"),
+        ("GET", "/taxii2/api/collections/infra/manifest/"),
+        ("POST", "/taxii2/api/collections/inbox/objects/"),
+        ("GET", "/taxii2/api/status/x/"),
+        ("GET", "/no/such/page"),
     ] {
         let r = send(&addr, method, path, &[], "");
         let to_sign_in = r.status == 303 && r.header("location") == Some("/login");
