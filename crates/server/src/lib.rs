@@ -38,6 +38,7 @@
 mod accounts;
 mod auth;
 mod hygiene;
+mod openapi;
 mod pages;
 mod redact;
 mod session;
@@ -48,6 +49,7 @@ pub use crate::accounts::{
     Account, AccountError, Refusal, SignInPolicy, add_user, hash_password, set_password, sign_in,
 };
 pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile, parse_engines};
+pub use crate::openapi::openapi_document;
 pub use crate::redact::{REDACTED, redact_finding, redact_findings};
 pub use crate::taxii::{TAXII_MEDIA, clearance, tlp_rank};
 pub use crate::triage::{STATUSES, TLP_LEVELS, TriageRequest, TriageView, default_tlp};
@@ -437,6 +439,7 @@ pub fn router(state: Shared) -> Router {
         .route("/login", get(session::sign_in_page).post(session::sign_in_post))
         .route("/", get(dashboard))
         .route("/logout", axum::routing::post(session::logout))
+        .route("/api/openapi.json", get(|| async { axum::Json(openapi_document()) }))
         .route("/api/summary", get(summary))
         .route("/api/findings", get(findings))
         .route("/api/findings/{id}", get(finding))
