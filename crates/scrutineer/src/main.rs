@@ -57,6 +57,8 @@ pub enum Command {
     /// Manage the users who sign in to `serve` (Argon2id password hashes, roles).
     #[command(subcommand)]
     Users(cmd::users::UsersCommand),
+    /// Write the public bulletin: the findings cleared for an audience (TLP), in words.
+    Bulletin(cmd::bulletin::BulletinArgs),
     /// Information operations: find coordinated networks of accounts in social-media data.
     #[command(subcommand)]
     Influence(cmd::influence::InfluenceCommand),
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
         Command::Serve(a) => cmd::serve::run(&ctx, a),
         Command::Tokens(c) => cmd::serve::tokens(&ctx, c),
         Command::Users(c) => cmd::users::run(&ctx, c),
+        Command::Bulletin(a) => cmd::bulletin::run(&ctx, a),
         Command::Influence(c) => cmd::influence::run(&ctx, c),
         Command::Infra(c) => cmd::infra::run(&ctx, c),
         Command::Ballots(c) => cmd::ballots::run(&ctx, c),

@@ -37,6 +37,7 @@
 
 mod accounts;
 mod auth;
+mod bulletin;
 mod hygiene;
 mod openapi;
 mod pages;
@@ -49,6 +50,7 @@ pub use crate::accounts::{
     Account, AccountError, Refusal, SignInPolicy, add_user, hash_password, set_password, sign_in,
 };
 pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile, parse_engines};
+pub use crate::bulletin::{Bulletin, BulletinFormat, confidence_in_words, parse_tlp};
 pub use crate::openapi::openapi_document;
 pub use crate::redact::{REDACTED, redact_finding, redact_findings};
 pub use crate::taxii::{TAXII_MEDIA, clearance, tlp_rank};

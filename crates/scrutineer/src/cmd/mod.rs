@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod audit_comparison;
 pub mod ballots;
+pub mod bulletin;
 pub mod demo;
 pub mod findings;
 pub mod hunt;

@@ -403,3 +403,45 @@ fn triage_persists_is_refused_to_viewers_and_survives_engines_writing_at_once() 
     assert_eq!(list.status, 200);
     assert_eq!(list.body.contains(&id), view["status"] == "escalated", "the status filter");
 }
+
+/// Issue 20: `scrutineer bulletin` describes only findings at or below its marking, in
+/// words, with no engine's free text (titles that name accounts, voter ids), says what
+/// is not known, and refuses a level TLP 2.0 does not have.
+#[test]
+fn the_public_bulletin_describes_cleared_findings_in_words_only() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = tmp.path().join("store.db");
+    let dir = tmp.path().join("demo");
+    scrutineer(&store, &["--quiet", "demo", "--scale", "0.2", "--dir", dir.to_str().expect("utf8")]);
+    let findings: serde_json::Value = serde_json::from_str(&scrutineer(
+        &store,
+        &["--quiet", "--json", "findings", "list", "--limit", "100000"],
+    ))
+    .expect("findings json");
+    let findings = findings.as_array().expect("array");
+    let clear = scrutineer(&store, &["--quiet", "bulletin", "--tlp", "clear"]);
+    assert!(clear.contains("No finding has been cleared for publication"), "{clear}");
+    assert!(clear.contains(&format!("{} other finding(s)", findings.len())), "{clear}");
+    let green = scrutineer(&store, &["--quiet", "bulletin", "--tlp", "green", "--format", "html"]);
+    let influence = findings.iter().filter(|f| f["engine"] == "influence").count();
+    assert!(influence > 0);
+    assert_eq!(green.matches("signal of online influence activity").count(), influence.min(20), "{green}");
+    assert!(green.contains("What is not known") && green.starts_with("<!doctype html>"));
+    for f in findings {
+        let title = f["title"].as_str().expect("title");
+        assert!(!green.contains(title), "a finding's own text reached the bulletin: {title}");
+        for e in f["evidence"].as_array().into_iter().flatten() {
+            if let Some(voter) = e["data"]["voter_id"].as_str().filter(|v| !v.is_empty()) {
+                assert!(!green.contains(voter), "a voter id reached the bulletin");
+            }
+        }
+    }
+    let out = crate::util::scrutineer()
+        .arg("--store")
+        .arg(&store)
+        .args(["bulletin", "--tlp", "white"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--tlp must be"));
+}
