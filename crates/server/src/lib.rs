@@ -93,6 +93,9 @@ pub enum ServerError {
     /// The async runtime could not start.
     #[error("starting the runtime: {0}")]
     Runtime(std::io::Error),
+    /// The TLS certificate or key could not be read or used.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// Errors as the API reports them: one status code per kind, a JSON body.
@@ -226,8 +229,45 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// How much requests without a valid token may write to the access log.
     pub refused_log: RefusedLogLimit,
-    /// Lock-out and session lifetime.
+    /// Lock-out and session lifetime; `sessions.tls` must agree with `tls`.
     pub sessions: SessionOptions,
+    /// Serve HTTPS with this certificate chain and key (PEM files), instead of HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files HTTPS is served with.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The certificate chain, the server's certificate first.
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// Reads the certificate and key into a rustls acceptor (HTTP/1.1 only, TLS 1.2 and 1.3,
+/// the `ring` provider).
+fn tls_acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, ServerError> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| ServerError::Tls(format!("reading the certificate {}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServerError::Tls(format!("{} holds no certificate", files.cert.display())));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| ServerError::Tls(format!("reading the private key {}: {e}", files.key.display())))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServerError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            ServerError::Tls(format!("{} and {}: {e}", files.cert.display(), files.key.display()))
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
 }
 
 /// How signed-in browsers are treated.
@@ -484,6 +524,7 @@ pub fn serve(
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
+    let acceptor = config.tls.as_ref().map(tls_acceptor).transpose()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
@@ -508,10 +549,24 @@ pub fn serve(
                         }
                     };
                     let service = hyper_util::service::TowerToHyperService::new(app.clone());
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(config.header_read_timeout)
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                    let mut http = hyper::server::conn::http1::Builder::new();
+                    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(config.header_read_timeout);
+                    if let Some(acceptor) = &acceptor {
+                        let (acceptor, watcher) = (acceptor.clone(), graceful.watcher());
+                        let handshake_timeout = config.header_read_timeout;
+                        tokio::spawn(async move {
+                            // The handshake has the header timeout too, so a client that
+                            // stalls in it holds nothing for long.
+                            let Ok(Ok(tls)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await
+                            else {
+                                return;
+                            };
+                            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(tls), service);
+                            let _ = watcher.watch(conn).await;
+                        });
+                        continue;
+                    }
+                    let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
                         // A client that hangs up or times out ends only its own connection.

@@ -6,15 +6,15 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
-use scrutineer_server::{RefusedLogLimit, ServerConfig, SessionOptions, SignInPolicy, serve};
+use scrutineer_server::{RefusedLogLimit, ServerConfig, SessionOptions, SignInPolicy, TlsFiles, serve};
 use scrutineer_server::{Role, TokenFile};
 
 use crate::ui::{Context, outln};
 
 #[derive(Debug, clap::Args)]
 pub struct ServeArgs {
-    /// Address to listen on. Loopback by default: put a TLS proxy in front before opening
-    /// it to a network.
+    /// Address to listen on. Loopback by default: serve HTTPS (--tls-cert, --tls-key) or
+    /// put a TLS proxy in front before opening it to a network.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: String,
     /// Token file [default: the store's path with `.tokens`]. When it holds no token, an
@@ -35,6 +35,13 @@ pub struct ServeArgs {
     /// Minutes a locked account stays locked.
     #[arg(long, default_value_t = 15.0, value_name = "MINUTES")]
     lock_minutes: f64,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key. Session cookies
+    /// are then `Secure`.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, PKCS#1 or SEC1).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn positive_seconds(flag: &str, value: f64, unit: f64) -> anyhow::Result<std::time::Duration> {
@@ -129,16 +136,22 @@ pub fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<()> {
     };
     let store = ctx.open_store("serve", &a.listen)?;
     let no_users = store.users().context("reading the users")?.is_empty();
+    let tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsFiles { cert, key }),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let config = ServerConfig {
         listen: a.listen.clone(),
         tokens_path: path.clone(),
         header_read_timeout,
         refused_log: RefusedLogLimit::default(),
-        sessions: SessionOptions { policy, tls: false },
+        sessions: SessionOptions { policy, tls: tls.is_some() },
+        tls,
     };
     serve(config, store, |addr| {
         // Whoever started the server may not be reading its output: serving goes on.
-        let _ = outln!("listening on http://{addr}");
+        let _ = outln!("listening on {scheme}://{addr}");
         if let Some(t) = &first {
             eprintln!(
                 "made an admin API token for '{}' (kept as a hash in {}); shown once:\n  {t}\nuse it as Authorization: Bearer TOKEN",
@@ -151,7 +164,7 @@ pub fn run(ctx: &Context, a: ServeArgs) -> anyhow::Result<()> {
         if no_users {
             eprintln!("no user can sign in yet: add one with `scrutineer users add NAME --role admin`");
         }
-        eprintln!("sign in at http://{addr}/login");
+        eprintln!("sign in at {scheme}://{addr}/login");
         let _ = std::io::stdout().flush();
     })
     .with_context(|| format!("serving on {}", a.listen))?;

@@ -11,6 +11,13 @@ use assert_cmd::cargo::CommandCargoExt;
 
 pub(crate) struct Server(Child);
 
+impl Server {
+    /// A server started by hand, ended when dropped.
+    pub(crate) fn from_child(child: Child) -> Server {
+        Server(child)
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.0.kill();

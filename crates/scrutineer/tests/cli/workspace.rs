@@ -445,3 +445,107 @@ fn the_public_bulletin_describes_cleared_findings_in_words_only() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--tlp must be"));
 }
+
+/// `curl` against the HTTPS server, trusting `ca`; `(status, headers and body)`.
+fn curl(ca: &Path, args: &[&str]) -> (u16, String) {
+    let out = std::process::Command::new("curl")
+        .args(["-sS", "-i", "--max-time", "10", "--cacert"])
+        .arg(ca)
+        .args(args)
+        .output()
+        .expect("curl (installed by scripts/setup.sh)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}
+
+/// Issue 20: `serve --tls-cert --tls-key` serves HTTPS (rustls): the sign-in works over
+/// it, its cookies are `Secure` and the origin it expects is `https://`; plain HTTP on
+/// the port gets no answer; a key that does not read is refused before serving.
+#[test]
+fn https_with_rustls_marks_cookies_secure() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let (cert, key) = (tmp.path().join("cert.pem"), tmp.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl (installed by scripts/setup.sh)");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let store = tmp.path().join("store.db");
+    add_user(&store, "ana", "analyst", "ana's long pass phrase", &[]);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("scrutineer"))
+        .arg("--store")
+        .arg(&store)
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().expect("stdout")),
+        &mut first,
+    )
+    .expect("address");
+    let _server = crate::server_api::Server::from_child(child);
+    let addr = first.trim().strip_prefix("listening on https://").expect("an https address").to_owned();
+    let base = format!("https://{addr}");
+
+    let (status, text) = curl(&cert, &[&format!("{base}/healthz")]);
+    assert_eq!(status, 200, "{text}");
+    let (status, form) = curl(&cert, &[&format!("{base}/login")]);
+    assert_eq!(status, 200);
+    let set = form
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie: scrutineer_signin="))
+        .expect("cookie");
+    assert!(set.contains("; Secure"), "{set}");
+    let pair = set.split_once(':').expect("header").1.trim().split(';').next().expect("pair").to_owned();
+    let csrf = pair.split_once('=').expect("value").1.to_owned();
+    let body = format!("csrf={csrf}&name=ana&password=ana%27s+long+pass+phrase");
+    let origin = format!("Origin: {base}");
+    let (status, signed) =
+        curl(&cert, &["-b", &pair, "-H", &origin, "--data", &body, &format!("{base}/login")]);
+    assert_eq!(status, 303, "{signed}");
+    let session = signed
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie: scrutineer_session="))
+        .expect("session cookie");
+    assert!(session.contains("; Secure") && session.contains("HttpOnly"), "{session}");
+    let http_origin = format!("Origin: http://{addr}");
+    let (status, _) =
+        curl(&cert, &["-b", &pair, "-H", &http_origin, "--data", &body, &format!("{base}/login")]);
+    assert_eq!(status, 403, "an http:// origin was taken for this https server");
+    let (status, _) = curl(&cert, &[&format!("http://{addr}/healthz")]);
+    assert_ne!(status, 200, "plain HTTP was answered on the HTTPS port");
+
+    std::fs::write(&key, "not a key").expect("write");
+    let out = crate::util::scrutineer()
+        .arg("--store")
+        .arg(&store)
+        .args(["serve", "--listen", "127.0.0.1:0", "--tls-cert"])
+        .arg(&cert)
+        .arg("--tls-key")
+        .arg(&key)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("TLS"), "{}", String::from_utf8_lossy(&out.stderr));
+}
