@@ -320,6 +320,9 @@ pub struct AppState {
     refused_limit: RefusedLogLimit,
     refused: Mutex<RefusedWindow>,
     sessions: SessionOptions,
+    /// Password hashes computed at once: each takes 19 MiB and a core for tens of
+    /// milliseconds, so a flood of sign-ins queues here instead of exhausting memory.
+    hashing: tokio::sync::Semaphore,
     /// TAXII status resources of posts since the server started, with who posted.
     taxii_status: Mutex<std::collections::HashMap<String, (String, serde_json::Value)>>,
 }
@@ -344,6 +347,7 @@ impl AppState {
         Arc::new(AppState {
             sessions,
             taxii_status: Mutex::new(std::collections::HashMap::new()),
+            hashing: tokio::sync::Semaphore::new(2),
             on_disk: store.on_disk(),
             store_path: store.path().to_path_buf(),
             writer: Mutex::new(store),

@@ -253,6 +253,7 @@ pub(crate) async fn sign_in_post(State(st): State<Shared>, req: Request) -> Resu
     }
     let policy = st.sessions.policy;
     let attempted = name.clone();
+    let _hashing = st.hashing.acquire().await.map_err(|_| ApiError::Internal("shutting down".into()))?;
     let outcome = write(&st, move |s| {
         crate::accounts::sign_in(s, &name, &password, &policy).map_err(|e| ApiError::Internal(e.to_string()))
     })
