@@ -168,6 +168,10 @@ seen, _ = all_objects(vinfra)
 print(f"viewer after one finding was marked TLP:GREEN: {len(seen)} objects, markings {sorted(markings(seen))}")
 check(0 < len(seen) < len(objects), f"the viewer got {len(seen)} objects of {len(objects)}")
 check(markings(seen) <= {"clear", "green"}, f"a viewer was served {markings(seen)}")
+polled, _ = all_objects(vinfra, added_after=cut)
+print(f"viewer polling with added_after {cut}: {len(polled)} objects")
+check(sorted(o["id"] for o in polled) == sorted(o["id"] for o in seen),
+      "objects opened to the viewer by a new marking are not new to a client polling with added_after")
 check(requests.post(f"{base}/taxii2/api/collections/{cols['inbox'].id}/objects/",
                     headers={"Authorization": f"Bearer {viewer_token}", "Content-Type": "application/taxii+json;version=2.1"},
                     data=json.dumps({"objects": []})).status_code == 403, "a viewer wrote to the inbox")

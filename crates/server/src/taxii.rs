@@ -7,7 +7,7 @@
 //! the findings it came from): each object carries the TLP 2.0 marking of its finding
 //! (set at triage, else the engine's default), an object shared by several findings the
 //! least restrictive of theirs, and its `date_added` is when its earliest finding was
-//! recorded. A reader is served only objects at or below their clearance: a viewer
+//! recorded (or, if later, when its marking was set at triage). A reader is served only objects at or below their clearance: a viewer
 //! `TLP:GREEN`, an analyst `TLP:AMBER+STRICT`, an admin `TLP:RED`. Voter fields are
 //! taken out of the findings first, as everywhere else.
 //!
@@ -231,6 +231,7 @@ fn engine_entries(
     redact_findings(&mut findings, &caller.voter_engines);
     let times: HashMap<String, DateTime<Utc>> = store.finding_times(engine)?.into_iter().collect();
     let triage = store.triage_all()?;
+    let tlp_times = store.triage_tlp_times()?;
     let mut merged: HashMap<String, Entry> = HashMap::new();
     for f in &findings {
         let level =
@@ -239,7 +240,10 @@ fn engine_entries(
         if rank > max_rank {
             continue;
         }
-        let recorded = to_millis(times.get(&f.id.0).copied().unwrap_or_default());
+        // A marking set at triage can open an object to readers who could not see it:
+        // for them it is added then, so a client polling with added_after gets it.
+        let recorded = times.get(&f.id.0).copied().unwrap_or_default();
+        let recorded = to_millis(tlp_times.get(&f.id.0).map_or(recorded, |t| recorded.max(*t)));
         let mut opts = scrutineer_share::ExportOptions::new("Election office");
         // Stable object versions between requests: an object is as old as its finding.
         opts.created = recorded;

@@ -102,6 +102,17 @@ impl Store {
         rows.collect::<rusqlite::Result<_>>().map_err(StoreError::from)
     }
 
+    /// When each finding's marking was last set at triage, by finding id.
+    pub fn triage_tlp_times(&self) -> Result<std::collections::HashMap<String, DateTime<Utc>>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT finding_id, MAX(at) FROM triage_events WHERE field = 'tlp' GROUP BY finding_id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, parse_time(&r.get::<_, String>(1)?).unwrap_or_default()))
+        })?;
+        rows.collect::<rusqlite::Result<_>>().map_err(StoreError::from)
+    }
+
     /// A finding's triage history, oldest first.
     pub fn triage_history(&self, finding_id: &str) -> Result<Vec<TriageEvent>> {
         let mut stmt = self.conn.prepare(
@@ -234,5 +245,9 @@ mod tests {
         assert!(store.conn.execute("DELETE FROM triage_events", []).is_err());
         assert_eq!(store.triage_history(&id).expect("history").len(), 6);
         assert_eq!(store.triage_all().expect("all").len(), 1);
+        assert!(store.triage_tlp_times().expect("times").is_empty(), "no marking was set");
+        let green = TriageChange { tlp: Some(Some("green".into())), ..Default::default() };
+        let set = store.apply_triage(&id, "ana", &green).expect("mark");
+        assert_eq!(store.triage_tlp_times().expect("times").get(&id), Some(&set[0].at));
     }
 }
