@@ -28,6 +28,8 @@ for _ in $(seq 1 100); do grep -q "listening on" "$run/serve.out" 2>/dev/null &&
 addr=$(sed -n 's|^listening on http://||p' "$run/serve.out" | head -n 1)
 [ -n "$addr" ] || { cat "$run/serve.err" >&2; echo "FAIL: the server did not start" >&2; exit 1; }
 curl -sS -f -H "Authorization: Bearer $token" "http://$addr/api/openapi.json" > "$work/openapi.json"
+# From the work directory: schemathesis keeps a cache in the directory it runs in.
+cd "$work"
 if "$venv/bin/schemathesis" run "$work/openapi.json" --url "http://$addr" -H "Authorization: Bearer $token" \
     -c not_a_server_error -n "${FUZZ_OPENAPI_EXAMPLES:-30}" --workers 2 > "$work/report.txt" 2>&1; then
   grep -E "generated|Tested:" "$work/report.txt" || true
