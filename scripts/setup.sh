@@ -6,6 +6,9 @@ need_apt=()
 command -v python3 >/dev/null || need_apt+=(python3 python3-venv)
 command -v sqlite3 >/dev/null || need_apt+=(sqlite3)
 [ -x /usr/bin/time ] || need_apt+=(time)
+# The server's HTTPS test makes a certificate with openssl and speaks to it with curl.
+command -v openssl >/dev/null || need_apt+=(openssl)
+command -v curl >/dev/null || need_apt+=(curl)
 # The report's browser test opens it in headless Chromium.
 command -v chromium >/dev/null || need_apt+=(chromium)
 if [ "${#need_apt[@]}" -gt 0 ]; then

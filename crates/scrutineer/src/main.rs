@@ -54,6 +54,11 @@ pub enum Command {
     /// Manage the tokens that may use `serve`.
     #[command(subcommand)]
     Tokens(cmd::serve::TokensCommand),
+    /// Manage the users who sign in to `serve` (Argon2id password hashes, roles).
+    #[command(subcommand)]
+    Users(cmd::users::UsersCommand),
+    /// Write the public bulletin: the findings cleared for an audience (TLP), in words.
+    Bulletin(cmd::bulletin::BulletinArgs),
     /// Information operations: find coordinated networks of accounts in social-media data.
     #[command(subcommand)]
     Influence(cmd::influence::InfluenceCommand),
@@ -91,6 +96,8 @@ fn main() -> ExitCode {
         Command::Report(a) => cmd::report::run(&ctx, a),
         Command::Serve(a) => cmd::serve::run(&ctx, a),
         Command::Tokens(c) => cmd::serve::tokens(&ctx, c),
+        Command::Users(c) => cmd::users::run(&ctx, c),
+        Command::Bulletin(a) => cmd::bulletin::run(&ctx, a),
         Command::Influence(c) => cmd::influence::run(&ctx, c),
         Command::Infra(c) => cmd::infra::run(&ctx, c),
         Command::Ballots(c) => cmd::ballots::run(&ctx, c),

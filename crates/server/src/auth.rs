@@ -1,11 +1,14 @@
 //! Bearer tokens with roles. The token file keeps only the SHA-256 of each token, so a
 //! copy of the file does not let anyone in; a token is shown once, when it is made.
 //!
-//! File layout (CSV, no quoting needed): `name,role,sha256` per line; `#` starts a comment.
+//! File layout (CSV, no quoting needed): `name,role,sha256` per line, optionally followed
+//! by `,ENGINE;ENGINE…`, the engines whose voter-identifying fields the token may see;
+//! `#` starts a comment.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use scrutineer_core::Engine;
 use sha2::{Digest, Sha256};
 
 /// Why the token file could not be read or changed.
@@ -46,7 +49,10 @@ pub enum TokenError {
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Role {
-    /// Read findings, runs, the dashboard and the STIX export.
+    /// Read findings, runs and the dashboard, never voter-identifying fields.
+    Viewer,
+    /// Read findings, runs, the dashboard and the STIX export; triage findings; see the
+    /// voter fields of the engines granted.
     Analyst,
     /// Everything an analyst may, and read the access log.
     Admin,
@@ -56,6 +62,7 @@ impl Role {
     /// The role's name in the token file (`analyst`, `admin`).
     pub fn as_str(self) -> &'static str {
         match self {
+            Role::Viewer => "viewer",
             Role::Analyst => "analyst",
             Role::Admin => "admin",
         }
@@ -64,6 +71,7 @@ impl Role {
     /// The role a name in the token file stands for, in any case.
     pub fn parse(s: &str) -> Option<Role> {
         match s.trim().to_ascii_lowercase().as_str() {
+            "viewer" => Some(Role::Viewer),
             "analyst" => Some(Role::Analyst),
             "admin" => Some(Role::Admin),
             _ => None,
@@ -80,6 +88,9 @@ pub struct TokenEntry {
     pub role: Role,
     /// Hex SHA-256 of the token.
     pub sha256: String,
+    /// Engines whose voter-identifying fields the token may see (an analyst's grant;
+    /// admins see all, viewers none, whatever is written here).
+    pub voter_engines: Vec<Engine>,
 }
 
 /// The token file: every token that may use the server.
@@ -119,10 +130,14 @@ impl TokenFile {
                 line: i + 1,
                 problem: problem.into(),
             };
-            if parts.len() != 3 {
-                return Err(bad("expected name,role,sha256"));
+            if parts.len() != 3 && parts.len() != 4 {
+                return Err(bad("expected name,role,sha256 or name,role,sha256,engines"));
             }
-            let role = Role::parse(parts[1]).ok_or_else(|| bad("role must be analyst or admin"))?;
+            let role = Role::parse(parts[1]).ok_or_else(|| bad("role must be viewer, analyst or admin"))?;
+            let voter_engines = match parts.get(3) {
+                Some(list) => parse_engines(list, ';').map_err(|e| bad(&e))?,
+                None => Vec::new(),
+            };
             if parts[2].len() != 64 || !parts[2].bytes().all(|b| b.is_ascii_hexdigit()) {
                 return Err(bad("sha256 must be 64 hex digits"));
             }
@@ -130,6 +145,7 @@ impl TokenFile {
                 name: parts[0].to_owned(),
                 role,
                 sha256: parts[2].to_ascii_lowercase(),
+                voter_engines,
             });
         }
         Ok(TokenFile { entries })
@@ -149,7 +165,13 @@ impl TokenFile {
         let mut f = opts.open(&tmp).map_err(io)?;
         writeln!(f, "# scrutineer dashboard tokens: name,role,sha256 of the token").map_err(io)?;
         for e in &self.entries {
-            writeln!(f, "{},{},{}", e.name, e.role.as_str(), e.sha256).map_err(io)?;
+            if e.voter_engines.is_empty() {
+                writeln!(f, "{},{},{}", e.name, e.role.as_str(), e.sha256).map_err(io)?;
+            } else {
+                let engines: Vec<&str> = e.voter_engines.iter().map(|e| e.as_str()).collect();
+                writeln!(f, "{},{},{},{}", e.name, e.role.as_str(), e.sha256, engines.join(";"))
+                    .map_err(io)?;
+            }
         }
         f.sync_all().map_err(io)?;
         std::fs::rename(&tmp, path).map_err(io)
@@ -157,6 +179,16 @@ impl TokenFile {
 
     /// Makes a new token for `name`; returns the token (the only time it is seen).
     pub fn add(&mut self, name: &str, role: Role) -> Result<String, TokenError> {
+        self.add_with_voter_engines(name, role, &[])
+    }
+
+    /// Makes a new token for `name` that may see the voter fields of `voter_engines`.
+    pub fn add_with_voter_engines(
+        &mut self,
+        name: &str,
+        role: Role,
+        voter_engines: &[Engine],
+    ) -> Result<String, TokenError> {
         if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "._-@".contains(c)) {
             return Err(TokenError::BadName(name.to_owned()));
         }
@@ -166,7 +198,12 @@ impl TokenFile {
         let mut bytes = [0u8; 32];
         getrandom::fill(&mut bytes).map_err(|e| TokenError::Random(e.to_string()))?;
         let token = format!("scr_{}", hex::encode(bytes));
-        self.entries.push(TokenEntry { name: name.to_owned(), role, sha256: digest(&token) });
+        self.entries.push(TokenEntry {
+            name: name.to_owned(),
+            role,
+            sha256: digest(&token),
+            voter_engines: voter_engines.to_vec(),
+        });
         Ok(token)
     }
 
@@ -184,6 +221,19 @@ impl TokenFile {
     }
 }
 
+/// Engines named in `list`, separated by `sep` (`ballots;audit`); an unknown name is an
+/// error naming it.
+pub fn parse_engines(list: &str, sep: char) -> Result<Vec<Engine>, String> {
+    let mut out = Vec::new();
+    for name in list.split(sep).map(str::trim).filter(|n| !n.is_empty()) {
+        let engine = name.parse::<Engine>().map_err(|_| format!("unknown engine '{name}'"))?;
+        if !out.contains(&engine) {
+            out.push(engine);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -196,6 +246,8 @@ mod tests {
         let mut f = TokenFile::default();
         let a = f.add("ana", Role::Analyst).expect("add");
         let b = f.add("root", Role::Admin).expect("add");
+        let v =
+            f.add_with_voter_engines("val", Role::Analyst, &[Engine::Ballots, Engine::Audit]).expect("add");
         assert_ne!(a, b);
         assert!(matches!(f.add("ana", Role::Admin), Err(TokenError::Exists(_))));
         assert!(matches!(f.add("a,b", Role::Admin), Err(TokenError::BadName(_))));
@@ -205,6 +257,8 @@ mod tests {
         let g = TokenFile::load(&path).expect("load");
         assert_eq!(g.check(&a).map(|e| e.role), Some(Role::Analyst));
         assert_eq!(g.check(&b).map(|e| e.name.as_str()), Some("root"));
+        assert_eq!(g.check(&v).map(|e| e.voter_engines.clone()), Some(vec![Engine::Ballots, Engine::Audit]));
+        assert_eq!(g.check(&a).map(|e| e.voter_engines.len()), Some(0));
         assert!(g.check("scr_wrong").is_none());
         let mut h = g.clone();
         h.revoke("ana").expect("revoke");

@@ -6,7 +6,10 @@
 //! path itself. So every query parameter whose decoded name contains `token` (any case)
 //! has its value replaced by `[redacted]`, and anything shaped like a Scrutineer token
 //! (`scr_` then hex digits), found in the path or the query after decoding, is replaced
-//! by `[token]`. Headers (`Authorization`, `Cookie`) are never logged at all.
+//! by `[token]`. Headers (`Authorization`, `Cookie`) are never logged at all. Request
+//! bodies (a sign-in's password, a triage note) are never logged either, and parameters
+//! that may carry voter-identifying text (a search, a name, a voter id, an address, a
+//! birth date) are logged as `[redacted]` like tokens.
 
 use std::borrow::Cow;
 
@@ -80,6 +83,13 @@ fn without_token_shapes(s: &str, plus_is_space: bool) -> Cow<'_, str> {
     }
 }
 
+/// Whether a parameter of that (decoded, lower-case) name may hold voter-identifying
+/// text: a search, a name, a voter id, an address or a birth date.
+fn may_name_a_voter(name: &str) -> bool {
+    matches!(name.trim(), "q" | "query" | "search" | "dob")
+        || ["name", "voter", "address", "street", "birth", "password"].iter().any(|w| name.contains(w))
+}
+
 /// The path as the access log keeps it.
 pub fn loggable_path(path: &str) -> String {
     truncate(&without_token_shapes(path, false), MAX_PATH)
@@ -92,7 +102,8 @@ pub fn loggable_query(query: &str) -> String {
         .split('&')
         .map(|part| {
             let (name, value) = part.split_once('=').unwrap_or((part, ""));
-            if decode_fully(name, true).to_lowercase().contains("token") {
+            let decoded = decode_fully(name, true).to_lowercase();
+            if decoded.contains("token") || may_name_a_voter(&decoded) {
                 if value.is_empty() { name.to_owned() } else { format!("{name}=[redacted]") }
             } else {
                 without_token_shapes(part, true).into_owned()
@@ -124,6 +135,10 @@ mod tests {
             assert!(logged.contains("[redacted]"), "{q} -> {logged}");
         }
         assert_eq!(loggable_query("engine=infra&limit=5"), "engine=infra&limit=5");
+        assert_eq!(
+            loggable_query("q=Ada+Byron&voter_id=123&engine=ballots"),
+            "q=[redacted]&voter_id=[redacted]&engine=ballots"
+        );
     }
 
     #[test]
@@ -134,8 +149,8 @@ mod tests {
             assert!(!logged.to_lowercase().contains(&T[4..]), "{p} -> {logged}");
             assert!(logged.contains("[token]"), "{p} -> {logged}");
         }
-        let logged = loggable_query(&format!("q={encoded}"));
-        assert_eq!(logged, "q=[token]");
+        let logged = loggable_query(&format!("kind={encoded}"));
+        assert_eq!(logged, "kind=[token]");
         assert_eq!(loggable_path("/api/findings/infra-scr_"), "/api/findings/infra-scr_");
     }
 

@@ -1,8 +1,13 @@
 //! HTTP API and live dashboard over the store.
 //!
-//! Every route but `/healthz` needs a token (`Authorization: Bearer TOKEN`, or the cookie
-//! `/login?token=TOKEN` sets for a browser). The token file is read again at each
-//! request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
+//! Every route but `/healthz` and the sign-in form `/login` needs a caller: a token
+//! (`Authorization: Bearer TOKEN`) for scripts, or a browser's session, begun by signing
+//! in with a name and a password (users kept in the store with Argon2id hashes; see
+//! `session` for the cookie and the anti-forgery checks on every state-changing
+//! request). Roles are `viewer`, `analyst` and `admin`; voter-identifying fields are
+//! taken out of findings, in pages, API answers and exports alike, for every caller but
+//! an admin and an analyst granted the finding's engine. The token file is read again
+//! at each request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
 //! request, refused ones included, is written to the store's access log with the token's
 //! name, without any credential and with bounded fields; requests
 //! without a valid token are logged one by one up to a rate, then counted in one row per
@@ -19,8 +24,8 @@
 //!
 //! Routes: `/` (the dashboard), `/api/summary`,
 //! `/api/findings?engine=&kind=&min_severity=&limit=`, `/api/findings/{id}`,
-//! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login?token=`,
-//! `/healthz`.
+//! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login` (GET the
+//! form, POST it), `/logout` (POST), `/healthz`.
 //!
 //! Brief overview: [`serve`] binds and serves with a [`ServerConfig`]; [`router`] over an
 //! [`AppState`] is the same application in process (the tests call it through
@@ -30,10 +35,26 @@
 
 #![deny(missing_docs)]
 
+mod accounts;
 mod auth;
+mod bulletin;
 mod hygiene;
+mod openapi;
+mod pages;
+mod redact;
+mod session;
+mod taxii;
+mod triage;
 
-pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile};
+pub use crate::accounts::{
+    Account, AccountError, Refusal, SignInPolicy, add_user, hash_password, set_password, sign_in,
+};
+pub use crate::auth::{Role, TokenEntry, TokenError, TokenFile, parse_engines};
+pub use crate::bulletin::{Bulletin, BulletinFormat, confidence_in_words, parse_tlp};
+pub use crate::openapi::openapi_document;
+pub use crate::redact::{REDACTED, redact_finding, redact_findings};
+pub use crate::taxii::{TAXII_MEDIA, clearance, tlp_rank};
+pub use crate::triage::{STATUSES, TLP_LEVELS, TriageRequest, TriageView, default_tlp};
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -44,9 +65,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::extract::{FromRequestParts, Path as UrlPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use scrutineer_core::{Engine, Severity};
@@ -72,6 +93,9 @@ pub enum ServerError {
     /// The async runtime could not start.
     #[error("starting the runtime: {0}")]
     Runtime(std::io::Error),
+    /// The TLS certificate or key could not be read or used.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 /// Errors as the API reports them: one status code per kind, a JSON body.
@@ -91,6 +115,9 @@ pub enum ApiError {
     Internal(String),
     /// The store is gone from under the server (deleted or replaced).
     Unavailable(String),
+    /// A state-changing request without its anti-forgery token or from another origin,
+    /// or a role that may not change this (403).
+    Refused(String),
 }
 
 impl IntoResponse for ApiError {
@@ -98,13 +125,14 @@ impl IntoResponse for ApiError {
         let (status, message) = match self {
             ApiError::Unauthorized => (
                 StatusCode::UNAUTHORIZED,
-                "a token is needed: Authorization: Bearer TOKEN, or open /login?token=TOKEN".to_owned(),
+                "sign in at /login, or send a token: Authorization: Bearer TOKEN".to_owned(),
             ),
             ApiError::Forbidden => (StatusCode::FORBIDDEN, "this token's role may not read this".to_owned()),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::MethodNotAllowed => {
-                (StatusCode::METHOD_NOT_ALLOWED, "only GET is served here".to_owned())
+                (StatusCode::METHOD_NOT_ALLOWED, "this route does not take that method".to_owned())
             }
+            ApiError::Refused(m) => (StatusCode::FORBIDDEN, m),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::Internal(m) => (StatusCode::INTERNAL_SERVER_ERROR, m),
             ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, m),
@@ -146,14 +174,33 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Who made a request. Put on the request by the token check, and on the response too,
-/// where the access log reads it.
+/// Who made a request. Put on the request by the token or session check, and on the
+/// response too, where the access log reads it.
 #[derive(Debug, Clone)]
 pub struct Caller {
-    /// The token's name.
+    /// The token's or user's name.
     pub name: String,
-    /// The token's role.
+    /// The token's or user's role.
     pub role: Role,
+    /// Engines whose voter-identifying fields this caller sees (every engine for an
+    /// admin, none for a viewer, an analyst's grant otherwise).
+    pub voter_engines: Vec<Engine>,
+    /// The session's anti-forgery token, for a signed-in browser (`None` for a token).
+    pub csrf: Option<String>,
+    /// The SHA-256 of the session cookie, for a signed-in browser.
+    pub session_key: Option<String>,
+}
+
+impl Caller {
+    /// A caller with `role` and a grant of voter fields, the role applied to the grant.
+    pub fn new(name: &str, role: Role, granted: &[Engine]) -> Caller {
+        let voter_engines = match role {
+            Role::Admin => Engine::ALL.to_vec(),
+            Role::Viewer => Vec::new(),
+            Role::Analyst => granted.to_vec(),
+        };
+        Caller { name: name.to_owned(), role, voter_engines, csrf: None, session_key: None }
+    }
 }
 
 /// How many rows requests without a valid token may add to the access log: `rows` per
@@ -182,6 +229,55 @@ pub struct ServerConfig {
     pub header_read_timeout: Duration,
     /// How much requests without a valid token may write to the access log.
     pub refused_log: RefusedLogLimit,
+    /// Lock-out and session lifetime; `sessions.tls` must agree with `tls`.
+    pub sessions: SessionOptions,
+    /// Serve HTTPS with this certificate chain and key (PEM files), instead of HTTP.
+    pub tls: Option<TlsFiles>,
+}
+
+/// The PEM files HTTPS is served with.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    /// The certificate chain, the server's certificate first.
+    pub cert: PathBuf,
+    /// The private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// Reads the certificate and key into a rustls acceptor (HTTP/1.1 only, TLS 1.2 and 1.3,
+/// the `ring` provider).
+fn tls_acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, ServerError> {
+    use rustls_pki_types::pem::PemObject as _;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|it| it.collect::<Result<_, _>>())
+        .map_err(|e| ServerError::Tls(format!("reading the certificate {}: {e}", files.cert.display())))?;
+    if certs.is_empty() {
+        return Err(ServerError::Tls(format!("{} holds no certificate", files.cert.display())));
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| ServerError::Tls(format!("reading the private key {}: {e}", files.key.display())))?;
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let mut config = tokio_rustls::rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ServerError::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| {
+            ServerError::Tls(format!("{} and {}: {e}", files.cert.display(), files.key.display()))
+        })?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// How signed-in browsers are treated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SessionOptions {
+    /// Lock-out and session lifetime.
+    pub policy: SignInPolicy,
+    /// Whether the server is reached over TLS: cookies are then `Secure` and the
+    /// expected origin is `https://`.
+    pub tls: bool,
 }
 
 /// Read connections kept open; also how many reads run at once.
@@ -215,13 +311,20 @@ pub struct AppState {
     store_gone_reported: AtomicBool,
     store_path: PathBuf,
     tokens_path: PathBuf,
-    dashboard: Mutex<Option<Arc<CachedPage>>>,
+    /// One page per set of engines whose voter fields its readers see.
+    dashboard: Mutex<std::collections::HashMap<Vec<Engine>, Arc<CachedPage>>>,
     /// Held while the dashboard renders, so that clients arriving meanwhile wait for that
     /// page instead of rendering it again.
     rendering: tokio::sync::Mutex<()>,
     renders: AtomicU64,
     refused_limit: RefusedLogLimit,
     refused: Mutex<RefusedWindow>,
+    sessions: SessionOptions,
+    /// Password hashes computed at once: each takes 19 MiB and a core for tens of
+    /// milliseconds, so a flood of sign-ins queues here instead of exhausting memory.
+    hashing: tokio::sync::Semaphore,
+    /// TAXII status resources of posts since the server started, with who posted.
+    taxii_status: Mutex<std::collections::HashMap<String, (String, serde_json::Value)>>,
 }
 
 /// The state as the handlers share it.
@@ -231,7 +334,20 @@ impl AppState {
     /// The server's state over `store` (which writes the access log; readers are opened
     /// beside it from the same path).
     pub fn new(store: Store, tokens_path: PathBuf, refused_limit: RefusedLogLimit) -> Shared {
+        AppState::with_sessions(store, tokens_path, refused_limit, SessionOptions::default())
+    }
+
+    /// [`AppState::new`] with how signed-in browsers are treated.
+    pub fn with_sessions(
+        store: Store,
+        tokens_path: PathBuf,
+        refused_limit: RefusedLogLimit,
+        sessions: SessionOptions,
+    ) -> Shared {
         Arc::new(AppState {
+            sessions,
+            taxii_status: Mutex::new(std::collections::HashMap::new()),
+            hashing: tokio::sync::Semaphore::new(2),
             on_disk: store.on_disk(),
             store_path: store.path().to_path_buf(),
             writer: Mutex::new(store),
@@ -239,7 +355,7 @@ impl AppState {
             read_permits: tokio::sync::Semaphore::new(READERS),
             store_gone_reported: AtomicBool::new(false),
             tokens_path,
-            dashboard: Mutex::new(None),
+            dashboard: Mutex::new(std::collections::HashMap::new()),
             rendering: tokio::sync::Mutex::new(()),
             renders: AtomicU64::new(0),
             refused_limit,
@@ -263,7 +379,7 @@ impl AppState {
             eprintln!("scrutineer serve: refusing requests: {e}");
             ApiError::Internal(format!("reading the token file: {e}"))
         })?;
-        Ok(tokens.check(token).map(|e| Caller { name: e.name.clone(), role: e.role }))
+        Ok(tokens.check(token).map(|e| Caller::new(&e.name, e.role, &e.voter_engines)))
     }
 
     /// Writes the row counting the refused requests not logged one by one, if the window
@@ -347,25 +463,54 @@ async fn read<T: Send + 'static>(
     out
 }
 
-const COOKIE: &str = "scrutineer_token";
+/// Runs `write` on the store's writing connection, on a blocking thread.
+async fn write<T: Send + 'static>(
+    st: &Shared,
+    write: impl FnOnce(&mut Store) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = st.clone();
+    tokio::task::spawn_blocking(move || {
+        state.check_store()?;
+        let mut writer = state.writer.lock().map_err(|_| poisoned())?;
+        write(&mut writer)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("a write failed: {e}")))?
+}
 
 /// Builds the router (used by [`serve`] and, in process, by tests).
 pub fn router(state: Shared) -> Router {
-    let api = Router::new()
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/login", get(session::sign_in_page).post(session::sign_in_post))
         .route("/", get(dashboard))
+        .route("/logout", axum::routing::post(session::logout))
+        .route("/api/openapi.json", get(|| async { axum::Json(openapi_document()) }))
         .route("/api/summary", get(summary))
         .route("/api/findings", get(findings))
         .route("/api/findings/{id}", get(finding))
         .route("/api/runs", get(runs))
         .route("/api/stix/infra", get(stix_infra))
         .route("/api/access-log", get(access_log))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_token));
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/login", get(login))
-        .merge(api)
+        .route("/findings", get(triage::findings_page))
+        .route("/findings/{id}", get(triage::finding_page))
+        .route("/findings/{id}/triage", axum::routing::post(triage::form_triage_post))
+        .route("/api/findings/{id}/triage", get(triage::api_triage).post(triage::api_triage_post))
+        .route("/api/imported-indicators", get(taxii::imported_indicators))
+        .route("/taxii2/", get(taxii::discovery))
+        .route("/taxii2/api/", get(taxii::api_root))
+        .route("/taxii2/api/collections/", get(taxii::collections))
+        .route("/taxii2/api/collections/{id}/", get(taxii::collection))
+        .route("/taxii2/api/collections/{id}/objects/", get(taxii::objects).post(taxii::post_objects))
+        .route("/taxii2/api/collections/{id}/objects/{object_id}/", get(taxii::object))
+        .route("/taxii2/api/collections/{id}/manifest/", get(taxii::manifest))
+        .route("/taxii2/api/status/{id}/", get(taxii::status))
         .fallback(|| async { ApiError::NotFound("no such route".into()) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        // Around the fallbacks too: every path but the public ones needs a caller, so
+        // that a stranger learns nothing from a 404 or a 405.
+        .layer(middleware::from_fn_with_state(state.clone(), session::check_state_change))
+        .layer(middleware::from_fn_with_state(state.clone(), session::require_caller))
         .layer(middleware::from_fn_with_state(state.clone(), log_access))
         .layer(middleware::from_fn_with_state(state.clone(), store_present))
         .layer(middleware::from_fn(security_headers))
@@ -383,13 +528,14 @@ pub fn serve(
         .enable_all()
         .build()
         .map_err(ServerError::Runtime)?;
+    let acceptor = config.tls.as_ref().map(tls_acceptor).transpose()?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&config.listen)
             .await
             .map_err(|source| ServerError::Bind { addr: config.listen.clone(), source })?;
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         on_listen(addr);
-        let state = AppState::new(store, config.tokens_path, config.refused_log);
+        let state = AppState::with_sessions(store, config.tokens_path, config.refused_log, config.sessions);
         let app = router(state.clone());
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
@@ -407,10 +553,24 @@ pub fn serve(
                         }
                     };
                     let service = hyper_util::service::TowerToHyperService::new(app.clone());
-                    let conn = hyper::server::conn::http1::Builder::new()
-                        .timer(hyper_util::rt::TokioTimer::new())
-                        .header_read_timeout(config.header_read_timeout)
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                    let mut http = hyper::server::conn::http1::Builder::new();
+                    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(config.header_read_timeout);
+                    if let Some(acceptor) = &acceptor {
+                        let (acceptor, watcher) = (acceptor.clone(), graceful.watcher());
+                        let handshake_timeout = config.header_read_timeout;
+                        tokio::spawn(async move {
+                            // The handshake has the header timeout too, so a client that
+                            // stalls in it holds nothing for long.
+                            let Ok(Ok(tls)) = tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await
+                            else {
+                                return;
+                            };
+                            let conn = http.serve_connection(hyper_util::rt::TokioIo::new(tls), service);
+                            let _ = watcher.watch(conn).await;
+                        });
+                        continue;
+                    }
+                    let conn = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
                     let conn = graceful.watch(conn);
                     tokio::spawn(async move {
                         // A client that hangs up or times out ends only its own connection.
@@ -441,7 +601,10 @@ async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // `same-origin`, not `no-referrer`: under `no-referrer` browsers send `Origin: null`
+    // on a form's POST, and the origin check of state changes needs the real one. No
+    // address leaves for another site either way.
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
         h.insert(
             header::CONTENT_SECURITY_POLICY,
@@ -464,34 +627,6 @@ async fn store_present(State(st): State<Shared>, req: Request, next: Next) -> Re
 
 async fn healthz() -> &'static str {
     "ok"
-}
-
-fn presented_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(v) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
-        && let Some(t) = v.strip_prefix("Bearer ")
-    {
-        return Some(t.trim().to_owned());
-    }
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == COOKIE)
-        .map(|(_, v)| v.to_owned())
-}
-
-async fn require_token(State(st): State<Shared>, mut req: Request, next: Next) -> Response {
-    let caller = match presented_token(req.headers()).map(|t| st.caller(&t)).transpose() {
-        Ok(Some(Some(caller))) => caller,
-        Ok(_) => return ApiError::Unauthorized.into_response(),
-        Err(e) => return e.into_response(),
-    };
-    req.extensions_mut().insert(caller.clone());
-    let mut resp = next.run(req).await;
-    resp.extensions_mut().insert(caller);
-    resp
 }
 
 /// Writes every request but `/healthz` to the access log: who (the token's name, or
@@ -526,28 +661,18 @@ async fn log_access(State(st): State<Shared>, req: Request, next: Next) -> Respo
     }
 }
 
-#[derive(Deserialize)]
-struct LoginQuery {
-    token: String,
-}
-
-async fn login(State(st): State<Shared>, ApiQuery(q): ApiQuery<LoginQuery>) -> Result<Response, ApiError> {
-    let caller = st.caller(&q.token)?.ok_or(ApiError::Unauthorized)?;
-    let cookie = format!("{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/", q.token.trim());
-    let cookie = HeaderValue::from_str(&cookie)
-        .map_err(|_| ApiError::BadRequest("the token holds characters a cookie cannot".into()))?;
-    let mut resp = Redirect::to("/").into_response();
-    resp.headers_mut().insert(header::SET_COOKIE, cookie);
-    resp.extensions_mut().insert(caller);
-    Ok(resp)
-}
-
 /// The dashboard page for the store as it is now: rendered at most once per change of
 /// its findings or runs, by one request while the others wait for it.
-async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
+async fn dashboard_page(st: &Shared, voter_engines: &[Engine]) -> Result<Arc<CachedPage>, ApiError> {
     let now = read(st, |s| Ok(s.change_counter()?)).await?;
     let cached = || -> Result<Option<Arc<CachedPage>>, ApiError> {
-        Ok(st.dashboard.lock().map_err(|_| poisoned())?.as_ref().filter(|p| p.change == now).cloned())
+        Ok(st
+            .dashboard
+            .lock()
+            .map_err(|_| poisoned())?
+            .get(voter_engines)
+            .filter(|p| p.change == now)
+            .cloned())
     };
     if let Some(page) = cached()? {
         return Ok(page);
@@ -558,10 +683,12 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
     }
     let store_name = st.store_path.display().to_string();
     let state = st.clone();
+    let may_see = voter_engines.to_vec();
     let page = read(st, move |s| {
         let (change, contents) =
             s.snapshot(|s| Ok((s.change_counter()?, scrutineer_report::read_store(s))))?;
-        let scrutineer_report::StoreContents { findings, runs } = contents?;
+        let scrutineer_report::StoreContents { mut findings, runs } = contents?;
+        redact_findings(&mut findings, &may_see);
         let input = scrutineer_report::ReportInput {
             title: "Scrutineer dashboard".into(),
             generated_at: Utc::now(),
@@ -577,7 +704,7 @@ async fn dashboard_page(st: &Shared) -> Result<Arc<CachedPage>, ApiError> {
     })
     .await?;
     let page = Arc::new(page);
-    *st.dashboard.lock().map_err(|_| poisoned())? = Some(page.clone());
+    st.dashboard.lock().map_err(|_| poisoned())?.insert(voter_engines.to_vec(), page.clone());
     Ok(page)
 }
 
@@ -592,7 +719,7 @@ fn cached_page(change: i64, page: &scrutineer_report::Page) -> CachedPage {
         })
         .collect();
     let policy = format!(
-        "default-src 'none'; script-src{}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        "default-src 'none'; script-src{}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
         if hashes.is_empty() { " 'none'" } else { &hashes }
     );
     CachedPage {
@@ -610,9 +737,15 @@ async fn dashboard(
     State(st): State<Shared>,
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> Result<Response, ApiError> {
-    let page = dashboard_page(&st).await?;
-    // The live page says who is signed in.
-    let banner = scrutineer_report::live_banner(&caller.name, caller.role.as_str());
+    let page = dashboard_page(&st, &caller.voter_engines).await?;
+    // The live page says who is signed in, and a signed-in browser gets a way out.
+    let mut banner = scrutineer_report::live_banner(&caller.name, caller.role.as_str());
+    if let Some(csrf) = &caller.csrf {
+        banner.push_str(&format!(
+            "<div style=\"padding:4px 32px;background:#2e3b5e\">{}</div>",
+            pages::sign_out_form(csrf)
+        ));
+    }
     let length = page.before_banner.len() + banner.len() + page.after_banner.len();
     let parts = [page.before_banner.clone(), bytes::Bytes::from(banner), page.after_banner.clone()];
     let body = axum::body::Body::from_stream(futures_util::stream::iter(
@@ -662,6 +795,7 @@ struct FindingsQuery {
 
 async fn findings(
     State(st): State<Shared>,
+    axum::Extension(caller): axum::Extension<Caller>,
     ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> Result<axum::Json<Vec<scrutineer_core::Finding>>, ApiError> {
     let engine = q
@@ -681,17 +815,22 @@ async fn findings(
         run_id: None,
         limit: Some(q.limit.unwrap_or(1000)),
     };
-    read(&st, move |s| Ok(s.findings(&filter)?)).await.map(axum::Json)
+    let mut found = read(&st, move |s| Ok(s.findings(&filter)?)).await?;
+    redact_findings(&mut found, &caller.voter_engines);
+    Ok(axum::Json(found))
 }
 
 async fn finding(
     State(st): State<Shared>,
+    axum::Extension(caller): axum::Extension<Caller>,
     id: Result<UrlPath<String>, axum::extract::rejection::PathRejection>,
 ) -> Result<axum::Json<scrutineer_core::Finding>, ApiError> {
     let UrlPath(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    read(&st, move |s| s.finding(&id)?.ok_or_else(|| ApiError::NotFound(format!("no finding '{id}'"))))
-        .await
-        .map(axum::Json)
+    let mut found =
+        read(&st, move |s| s.finding(&id)?.ok_or_else(|| ApiError::NotFound(format!("no finding '{id}'"))))
+            .await?;
+    redact_finding(&mut found, &caller.voter_engines);
+    Ok(axum::Json(found))
 }
 
 #[derive(Deserialize)]
@@ -711,9 +850,13 @@ async fn runs(
     Ok(axum::Json(read(&st, move |s| Ok(s.runs(engine)?)).await?))
 }
 
-async fn stix_infra(State(st): State<Shared>) -> Result<axum::Json<serde_json::Value>, ApiError> {
+async fn stix_infra(
+    State(st): State<Shared>,
+    axum::Extension(caller): axum::Extension<Caller>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
     let filter = FindingFilter { engine: Some(Engine::Infra), ..FindingFilter::default() };
-    let findings = read(&st, move |s| Ok(s.findings(&filter)?)).await?;
+    let mut findings = read(&st, move |s| Ok(s.findings(&filter)?)).await?;
+    redact_findings(&mut findings, &caller.voter_engines);
     let opts = scrutineer_share::ExportOptions::new("Election office");
     Ok(axum::Json(scrutineer_share::export_bundle(&findings, &opts)))
 }

@@ -93,8 +93,8 @@ async fn tokens_are_checked_against_the_file_as_it_is_now() {
     tokens.save(&fx.tokens_path).expect("save");
     assert_eq!(get(&fx.state, "/api/summary", Some(&fx.analyst)).await.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(get(&fx.state, "/api/summary", Some(&bob)).await.status(), StatusCode::OK);
-    let login = get(&fx.state, &format!("/login?token={}", fx.analyst), None).await;
-    assert_eq!(login.status(), StatusCode::UNAUTHORIZED, "a revoked token still signs in");
+    let login = get(&fx.state, &format!("/login?token={bob}"), None).await;
+    assert_eq!(login.status(), StatusCode::BAD_REQUEST, "a token in a URL is refused, valid or not");
     // A token file that cannot be read refuses everyone rather than letting anyone in.
     std::fs::write(&fx.tokens_path, "not,a,valid,line\n").expect("write");
     let resp = get(&fx.state, "/api/summary", Some(&bob)).await;
@@ -156,8 +156,8 @@ async fn strangers_cannot_grow_the_store_without_bound() {
     let query = "a".repeat(60_000);
     for i in 0..300 {
         let path = if i % 2 == 0 { "/api/findings" } else { "/no/such/route" };
-        let resp = get(&fx.state, &format!("{path}?q={query}"), None).await;
-        assert!(resp.status().is_client_error());
+        let resp = get(&fx.state, &format!("{path}?x={query}"), None).await;
+        assert!(resp.status().is_client_error() || resp.status() == StatusCode::SEE_OTHER);
     }
     let grown = size(&fx.store_path).saturating_sub(before);
     assert!(grown < 256 * 1024, "300 refused requests grew the store by {grown} bytes");
@@ -210,16 +210,22 @@ async fn the_dashboard_is_rendered_once_per_store_change() {
         pages.iter().all(|(status, page)| *status == StatusCode::OK && page.contains("signed in as ana"))
     );
     assert_eq!(fx.state.dashboard_renders(), 1);
+    let page = body(get(&fx.state, "/", Some(&fx.analyst)).await).await;
+    assert!(page.contains("signed in as ana (analyst)"));
+    assert_eq!(fx.state.dashboard_renders(), 1, "access-log rows alone must not re-render");
+    // An admin sees voter fields the analyst (granted none) does not: a page of its own.
     let page = body(get(&fx.state, "/", Some(&fx.admin)).await).await;
     assert!(page.contains("signed in as root (admin)"), "the banner is per caller");
     assert!(!page.contains("scan from 10.9.9.9"));
-    assert_eq!(fx.state.dashboard_renders(), 1, "access-log rows alone must not re-render");
+    assert_eq!(fx.state.dashboard_renders(), 2);
+    body(get(&fx.state, "/", Some(&fx.admin)).await).await;
+    assert_eq!(fx.state.dashboard_renders(), 2);
 
     let mut other = Store::open(&fx.store_path).expect("another writer");
     other.put_findings(None, &[finding("10.9.9.9")]).expect("put");
     let page = body(get(&fx.state, "/", Some(&fx.analyst)).await).await;
     assert!(page.contains("scan from 10.9.9.9"), "a new finding is not on the page");
-    assert_eq!(fx.state.dashboard_renders(), 2);
+    assert_eq!(fx.state.dashboard_renders(), 3);
 }
 
 /// Issue 17: the dashboard reads run summaries through the report's one reader; a
@@ -326,8 +332,9 @@ async fn bad_requests_get_json_errors() {
         ("/api/findings?limit=lots", Some(fx.analyst.as_str()), StatusCode::BAD_REQUEST),
         ("/api/access-log?limit=-1", Some(fx.admin.as_str()), StatusCode::BAD_REQUEST),
         ("/api/findings?engine=bogus", Some(fx.analyst.as_str()), StatusCode::BAD_REQUEST),
-        ("/login", None, StatusCode::BAD_REQUEST),
-        ("/no/such/route", None, StatusCode::NOT_FOUND),
+        ("/login?token=scr_00", None, StatusCode::BAD_REQUEST),
+        ("/no/such/route", Some(fx.analyst.as_str()), StatusCode::NOT_FOUND),
+        ("/api/no/such/route", None, StatusCode::UNAUTHORIZED),
         ("/api/summary", None, StatusCode::UNAUTHORIZED),
     ] {
         let resp = get(&fx.state, uri, token).await;
@@ -340,23 +347,66 @@ async fn bad_requests_get_json_errors() {
     }
     let post = Request::builder().method("POST").uri("/api/summary").body(Body::empty()).expect("request");
     let resp = router(fx.state.clone()).oneshot(post).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED, "who asks is checked before what is asked");
+    let post = Request::builder()
+        .method("POST")
+        .uri("/api/summary")
+        .header(header::AUTHORIZATION, format!("Bearer {}", fx.analyst))
+        .body(Body::empty())
+        .expect("request");
+    let resp = router(fx.state.clone()).oneshot(post).await.expect("infallible");
     assert_eq!(resp.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert!(serde_json::from_str::<serde_json::Value>(&body(resp).await).is_ok());
 }
 
-/// Issue 16, item 12: a successful sign-in is logged under the token's name.
+/// Issue 20: a browser signs in with a name and password from the form (double-submit
+/// cookie), is logged under its name, and a refused sign-in never logs the password.
 #[tokio::test]
-async fn a_sign_in_is_logged_under_its_name() {
+async fn a_sign_in_from_the_form_is_logged_under_its_name() {
     let fx = fixture(RefusedLogLimit::default());
-    let resp = get(&fx.state, &format!("/login?token={}", fx.analyst), None).await;
-    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    get(&fx.state, "/login?token=scr_wrong", None).await;
-    let rows = access_rows(&fx.store_path);
+    {
+        let store = Store::open(&fx.store_path).expect("store");
+        scrutineer_server::add_user(&store, "ana", Role::Analyst, "a long pass phrase", &[]).expect("user");
+    }
+    let form = get(&fx.state, "/login", None).await;
+    assert_eq!(form.status(), StatusCode::OK);
+    let set_cookie = form.headers().get(header::SET_COOKIE).and_then(|v| v.to_str().ok()).expect("cookie");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    let signin = set_cookie.split(';').next().expect("pair").to_owned();
+    let csrf = signin.split_once('=').expect("value").1.to_owned();
+    assert!(body(form).await.contains(&format!("value=\"{csrf}\"")));
+    let post = |fields: String, cookie: String| {
+        let state = fx.state.clone();
+        async move {
+            let req = Request::builder()
+                .method("POST")
+                .uri("/login")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::COOKIE, cookie)
+                .body(Body::from(fields))
+                .expect("request");
+            router(state).oneshot(req).await.expect("infallible")
+        }
+    };
+    let wrong = post(format!("csrf={csrf}&name=ana&password=hunter2-typed-wrong"), signin.clone()).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let no_csrf = post("name=ana&password=a+long+pass+phrase".into(), signin.clone()).await;
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN, "a sign-in without the form's token");
+    let ok = post(format!("csrf={csrf}&name=ana&password=a+long+pass+phrase"), signin.clone()).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    let cookies: Vec<&str> =
+        ok.headers().get_all(header::SET_COOKIE).iter().filter_map(|v| v.to_str().ok()).collect();
+    let session = cookies.iter().find(|c| c.starts_with("scrutineer_session=")).expect("session cookie");
     assert!(
-        rows.iter().any(|(a, act, q)| a == "ana" && act == "http 303 GET /login" && q == "token=[redacted]"),
+        session.contains("HttpOnly") && session.contains("SameSite=Strict") && !session.contains("Secure")
+    );
+    let rows = access_rows(&fx.store_path);
+    assert!(rows.iter().any(|(a, act, _)| a == "ana" && act == "http 303 POST /login"), "{rows:?}");
+    assert!(
+        rows.iter().any(|(a, act, _)| a == "ana" && act == "sign-in refused (wrong password)"),
         "{rows:?}"
     );
-    assert!(rows.iter().any(|(a, act, _)| a == "anonymous" && act == "http 401 GET /login"), "{rows:?}");
+    assert!(!format!("{rows:?}").contains("hunter2"), "a password reached the log");
 }
 
 /// `/api/runs` gives each run's summary with the layout version it was written in, so
@@ -379,4 +429,62 @@ async fn runs_carry_their_summary_version() {
     assert_eq!(runs[0]["summary"]["records"], 10);
     assert_eq!(runs[1]["command"], "infra scan old.log");
     assert!(runs[1]["summary_version"].is_null(), "{}", runs[1]);
+}
+
+/// Issue 20: a TAXII collection never serves an object above the reader's clearance:
+/// the infra engine's findings default to TLP:AMBER, which an analyst reads and a viewer
+/// does not; marked TLP:GREEN at triage, the viewer reads them, marked so.
+#[tokio::test]
+async fn taxii_collections_honour_the_readers_clearance() {
+    let fx = fixture(RefusedLogLimit::default());
+    let observed = |ip: &str| {
+        finding(ip).evidence(scrutineer_core::Evidence::new(
+            "observable",
+            format!("scans from {ip}"),
+            serde_json::json!({"type": "ipv4-addr", "value": ip, "sighting_count": 3}),
+        ))
+    };
+    Store::open(&fx.store_path)
+        .expect("store")
+        .put_findings(None, &[observed("10.0.0.1"), observed("10.0.0.2")])
+        .expect("put");
+    let mut tokens = TokenFile::load(&fx.tokens_path).expect("load");
+    let viewer = tokens.add("vic", Role::Viewer).expect("add");
+    tokens.save(&fx.tokens_path).expect("save");
+    let objects = |token: String| {
+        let state = fx.state.clone();
+        async move {
+            let resp = get(&state, "/taxii2/api/collections/infra/objects/?limit=1000", Some(&token)).await;
+            assert_eq!(resp.status(), StatusCode::OK);
+            let ct = resp
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            assert_eq!(ct, scrutineer_server::TAXII_MEDIA);
+            let v: serde_json::Value = serde_json::from_str(&body(resp).await).expect("json");
+            v["objects"].as_array().cloned().unwrap_or_default()
+        }
+    };
+    let amber = "marking-definition--55d920b0-5e8b-4f79-9ee9-91f868d9b421";
+    let green = "marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb";
+    let seen = objects(fx.analyst.clone()).await;
+    assert!(!seen.is_empty());
+    assert!(seen.iter().all(|o| o["object_marking_refs"] == serde_json::json!([amber])), "{seen:?}");
+    assert!(objects(viewer.clone()).await.is_empty(), "a viewer read TLP:AMBER objects");
+    let id = Finding::new(Engine::Infra, "scanning", "10.0.0.1", "").id.0;
+    let req = Request::builder()
+        .method("POST")
+        .uri(format!("/api/findings/{id}/triage"))
+        .header(header::AUTHORIZATION, format!("Bearer {}", fx.analyst))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"tlp": "TLP:GREEN"}"#))
+        .expect("request");
+    let resp = router(fx.state.clone()).oneshot(req).await.expect("infallible");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let seen = objects(viewer).await;
+    assert!(!seen.is_empty(), "the finding marked TLP:GREEN is not served to a viewer");
+    assert!(seen.iter().all(|o| o["object_marking_refs"] == serde_json::json!([green])), "{seen:?}");
+    assert!(seen.len() < objects(fx.analyst.clone()).await.len(), "the other finding's objects were served");
 }

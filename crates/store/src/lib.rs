@@ -19,6 +19,14 @@
 //! - [`Store::check_on_disk`] notices a store file deleted or replaced under an open
 //!   connection, which SQLite itself would keep writing to unseen.
 
+mod accounts;
+mod sharing;
+mod triage;
+
+pub use crate::accounts::{FailedSignIn, SessionRecord, UserRecord};
+pub use crate::sharing::SharedObject;
+pub use crate::triage::{TriageChange, TriageEvent, TriageState, UNTRIAGED};
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -50,6 +58,10 @@ pub enum StoreError {
     Corrupt { id: String, column: &'static str, source: serde_json::Error },
     #[error("store holds an unknown {column} '{value}' for {id}")]
     UnknownValue { id: String, column: &'static str, value: String },
+    #[error("a user named '{0}' already exists")]
+    UserExists(String),
+    #[error("no user named '{0}'")]
+    NoUser(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -110,6 +122,59 @@ const MIGRATIONS: &[&str] = &[
     // Runs recorded before it keep NULL: their summaries are unversioned, which the
     // engines' summary types read by an explicit migration or refuse by name.
     "ALTER TABLE runs ADD COLUMN summary_version INTEGER;",
+    // 4: users of the server (password hashes only) and their sign-in sessions (kept by
+    // the SHA-256 of the cookie, so a copy of the store signs nobody in).
+    "CREATE TABLE users (
+        name TEXT PRIMARY KEY,
+        role TEXT NOT NULL,
+        password_hash TEXT NOT NULL,
+        voter_engines TEXT NOT NULL DEFAULT '',
+        disabled INTEGER NOT NULL DEFAULT 0,
+        failed_sign_ins INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+        csrf_token TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX sessions_user ON sessions(user);",
+    // 5: triage, keyed by finding id apart from the findings (an engine re-run replaces
+    // findings and keeps their triage), and its append-only history.
+    "CREATE TABLE triage (
+        finding_id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        assignee TEXT,
+        tlp TEXT,
+        updated_at TEXT NOT NULL,
+        updated_by TEXT NOT NULL
+    );
+    CREATE TABLE triage_events (
+        id INTEGER PRIMARY KEY,
+        finding_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        field TEXT NOT NULL,
+        from_value TEXT,
+        to_value TEXT
+    );
+    CREATE INDEX triage_events_finding ON triage_events(finding_id, id);
+    CREATE TRIGGER triage_events_no_update BEFORE UPDATE ON triage_events
+        BEGIN SELECT RAISE(ABORT, 'the triage history is append-only'); END;
+    CREATE TRIGGER triage_events_no_delete BEFORE DELETE ON triage_events
+        BEGIN SELECT RAISE(ABORT, 'the triage history is append-only'); END;",
+    // 6: STIX objects partners post to the TAXII inbox, one row per object version.
+    "CREATE TABLE shared_objects (
+        id TEXT NOT NULL,
+        version TEXT NOT NULL,
+        date_added TEXT NOT NULL,
+        posted_by TEXT NOT NULL,
+        object TEXT NOT NULL,
+        PRIMARY KEY (id, version)
+    );",
 ];
 
 /// A run of one engine command, recorded so that every finding can be traced to the

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod audit_comparison;
 pub mod ballots;
+pub mod bulletin;
 pub mod demo;
 pub mod findings;
 pub mod hunt;
@@ -13,3 +14,4 @@ pub mod mail;
 pub mod report;
 pub mod serve;
 pub mod simulate;
+pub mod users;

@@ -22,3 +22,4 @@ mod report_browser;
 mod server_api;
 mod simulate_social;
 mod util;
+mod workspace;
