@@ -233,7 +233,7 @@ thread_local! {
 /// Computes item keys of posts; cheap to copy to worker threads.
 #[derive(Debug, Clone, Copy)]
 pub struct Preparer {
-    want: [bool; 5],
+    want: [bool; Behaviour::ALL.len()],
     keep_tokens: bool,
 }
 
@@ -303,6 +303,26 @@ impl Preparer {
             {
                 items.push((Behaviour::CoHashtag, hash_str(&key), LabelSource::Span(w.put(&key))));
             }
+            // Platform-qualified ids (the platform readers') cannot meet across platforms.
+            if self.want[Behaviour::CoReply.index()]
+                && let Some(parent) = post.reply_to_id.as_deref().filter(|p| !p.is_empty())
+            {
+                items.push((
+                    Behaviour::CoReply,
+                    hash_concat(&["reply:", parent]),
+                    LabelSource::Span(w.put(parent)),
+                ));
+            }
+            if self.want[Behaviour::CoComment.index()]
+                && post.kind == PostKind::Reply
+                && let Some(thread) = post.thread_id.as_deref().filter(|t| !t.is_empty())
+            {
+                items.push((
+                    Behaviour::CoComment,
+                    hash_concat(&["thread:", thread]),
+                    LabelSource::Span(w.put(thread)),
+                ));
+            }
             if self.want[Behaviour::CoTweet.index()] {
                 NORMALIZED.with_borrow_mut(|text| {
                     normalize_text_into(&post.text, text);
@@ -352,7 +372,7 @@ pub struct Corpus {
     pub(crate) accounts: Vec<AccountProfile>,
     account_index: Interner,
     /// Actions per windowed behaviour (indexed by [`Behaviour::index`]; sync has none here).
-    pub(crate) actions: [Vec<Action>; 4],
+    pub(crate) actions: [Vec<Action>; Behaviour::ALL.len()],
     /// Human-readable label of each item key, kept for evidence, from the second post
     /// that shows the item: an item seen once is shared with no one (near-duplicate texts
     /// aside, which are labelled at once), and most items are seen once, so their text is
@@ -374,7 +394,10 @@ pub struct Corpus {
     pub(crate) span: Option<(DateTime<Utc>, DateTime<Utc>)>,
     samples_per_account: usize,
     keep_tokens: bool,
-    want: [bool; 5],
+    want: [bool; Behaviour::ALL.len()],
+    /// Rows of user-supplied items taken ([`Corpus::add_item`]): each is an action of its
+    /// own, numbered after the posts like one.
+    item_rows: u64,
 }
 
 const LABEL_CHARS: usize = 200;
@@ -403,7 +426,7 @@ impl Corpus {
 
     /// An empty corpus that keeps what the behaviours in `params` need.
     pub fn new(params: &ScanParams) -> Corpus {
-        let mut want = [false; 5];
+        let mut want = [false; Behaviour::ALL.len()];
         for b in &params.behaviours {
             want[b.index()] = true;
         }
@@ -424,6 +447,7 @@ impl Corpus {
             samples_per_account: 3,
             keep_tokens: params.text_similarity < 1.0,
             want,
+            item_rows: 0,
         }
     }
 
@@ -502,6 +526,32 @@ impl Corpus {
         }
     }
 
+    /// Adds a user-supplied action: `account` acted on `item` (an image's perceptual hash,
+    /// a phone number, an ad library id) at `time`. Items are matched exactly, and go
+    /// through the same window, chance filter and account test as every behaviour, as
+    /// [`Behaviour::CoItem`]; `false` (and nothing added) when the scan does not compute
+    /// it. An account first seen here gets a profile without posts.
+    pub fn add_item(&mut self, account: &str, item: &str, time: DateTime<Utc>) -> bool {
+        if !self.want[Behaviour::CoItem.index()] {
+            return false;
+        }
+        let account = self.intern_account(account);
+        let key = hash_concat(&["item:", item]);
+        if !self.seen_once.insert(key) {
+            self.repeated.insert(key);
+            self.labels.entry(key).or_insert_with(|| label(item));
+        }
+        let post = (self.posts + self.item_rows) as u32;
+        self.item_rows += 1;
+        self.actions[Behaviour::CoItem.index()].push(Action {
+            item: key,
+            time: time.timestamp(),
+            account,
+            post,
+        });
+        true
+    }
+
     /// Adds one post. Posts may come in any order.
     pub fn add(&mut self, post: Post) {
         let prepared = self.prepare(post.borrowed());
@@ -526,7 +576,7 @@ impl Corpus {
 
     /// [`Corpus::commit`] with the post's account already interned as `account`.
     fn commit_as(&mut self, account: u32, post: &mut PreparedPost) {
-        let post_index = self.posts as u32;
+        let post_index = (self.posts + self.item_rows) as u32;
         self.posts += 1;
         let time = post.time.timestamp();
         self.span = Some(match self.span {

@@ -63,8 +63,9 @@ pub use export::{ExportError, write_all as write_exports};
 pub use params::{Behaviour, EdgeFilter, ParamsError, ScanParams};
 pub use post::{AccountMeta, Post, PostKind, PostRef};
 pub use read::{
-    ColumnMapping, Fields, Format, MappedField, ReadError, ReadReport, Skip, TextEntities, estimate_posts,
-    extract_entities, read_posts, read_posts_from_path, read_posts_limited, read_posts_with,
+    ColumnMapping, Fields, Format, ITEM_COLUMNS, MappedField, ReadError, ReadReport, Skip, TextEntities,
+    estimate_posts, extract_entities, ingest_items, read_posts, read_posts_from_path, read_posts_limited,
+    read_posts_with,
 };
 pub use summary::{
     BehaviourSummary, GraphEdge, GraphNode, GraphSummary, ReadSummary, RunSummary, StageSeconds,

@@ -26,11 +26,34 @@ pub enum Behaviour {
     CoTweet,
     /// Being active in the same minutes far more often than chance.
     Sync,
+    /// Replying to the same post (a Telegram message, a Reddit submission or comment, a
+    /// Bluesky post, a YouTube or TikTok comment or video).
+    CoReply,
+    /// Commenting in the same thread: the same Reddit submission, YouTube or TikTok video,
+    /// Bluesky thread.
+    CoComment,
+    /// Acting on the same user-supplied item (`--items`: an image hash, a phone number, an
+    /// ad library id).
+    CoItem,
 }
 
 impl Behaviour {
     /// Every behaviour, in the order of [`Behaviour::index`].
-    pub const ALL: [Behaviour; 5] =
+    pub const ALL: [Behaviour; 8] = [
+        Behaviour::CoRetweet,
+        Behaviour::CoLink,
+        Behaviour::CoHashtag,
+        Behaviour::CoTweet,
+        Behaviour::Sync,
+        Behaviour::CoReply,
+        Behaviour::CoComment,
+        Behaviour::CoItem,
+    ];
+
+    /// The behaviours a scan computes unless told otherwise: the co-reply and co-comment
+    /// behaviours of the platform readers are asked for by name, and co-item comes with
+    /// the items it needs.
+    pub const DEFAULT: [Behaviour; 5] =
         [Behaviour::CoRetweet, Behaviour::CoLink, Behaviour::CoHashtag, Behaviour::CoTweet, Behaviour::Sync];
 
     /// The file stem used for `edges/<behaviour>.csv`.
@@ -41,6 +64,9 @@ impl Behaviour {
             Behaviour::CoHashtag => "co_hashtag",
             Behaviour::CoTweet => "co_tweet",
             Behaviour::Sync => "sync",
+            Behaviour::CoReply => "co_reply",
+            Behaviour::CoComment => "co_comment",
+            Behaviour::CoItem => "co_item",
         }
     }
 
@@ -57,6 +83,9 @@ impl Behaviour {
             Behaviour::CoHashtag => "posted the same hashtag sets",
             Behaviour::CoTweet => "posted the same or near-identical text",
             Behaviour::Sync => "were active in the same minutes",
+            Behaviour::CoReply => "replied to the same posts",
+            Behaviour::CoComment => "commented in the same threads",
+            Behaviour::CoItem => "acted on the same supplied items",
         }
     }
 }
@@ -72,7 +101,10 @@ impl FromStr for Behaviour {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().replace('-', "_");
         Behaviour::ALL.into_iter().find(|b| b.as_str() == s).ok_or_else(|| {
-            format!("unknown behaviour '{s}' (expected co_retweet, co_link, co_hashtag, co_tweet, sync)")
+            format!(
+                "unknown behaviour '{s}' (expected co_retweet, co_link, co_hashtag, co_tweet, sync, co_reply, \
+                 co_comment, co_item)"
+            )
         })
     }
 }
@@ -148,7 +180,7 @@ pub struct ScanParams {
 impl Default for ScanParams {
     fn default() -> Self {
         ScanParams {
-            behaviours: Behaviour::ALL.to_vec(),
+            behaviours: Behaviour::DEFAULT.to_vec(),
             window_secs: 6 * 3600,
             min_count: 2,
             text_similarity: 0.8,

@@ -32,6 +32,7 @@ mod generic;
 mod input;
 mod io_archive;
 mod ira;
+mod items;
 mod jsonl;
 mod platforms;
 mod records;
@@ -46,6 +47,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 pub use generic::{ColumnMapping, MappedField};
+pub use items::{ITEM_COLUMNS, ingest_items};
 pub use scrutineer_core::lines::DEFAULT_MAX_LINE_BYTES;
 pub use text::{TextEntities, extract_entities};
 

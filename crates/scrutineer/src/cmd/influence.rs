@@ -46,7 +46,8 @@ pub struct ScanArgs {
     /// Write networks.json, accounts.csv, edges/<behaviour>.csv, network.gexf and network.graphml here.
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// Behaviours to compute (comma-separated): co_retweet, co_link, co_hashtag, co_tweet, sync.
+    /// Behaviours to compute (comma-separated): co_retweet, co_link, co_hashtag, co_tweet, sync; also co_reply
+    /// (replies to the same post) and co_comment (comments in the same Reddit thread, YouTube or TikTok video).
     #[arg(long, value_delimiter = ',', default_value = "co_retweet,co_link,co_hashtag,co_tweet,sync")]
     behaviours: Vec<Behaviour>,
     /// Two actions coincide when at most this many seconds apart (default 6 hours).
@@ -92,6 +93,10 @@ pub struct ScanArgs {
     /// State-affiliated media list (CSV: domain,country,outlet,source) replacing the built-in one.
     #[arg(long, value_name = "FILE")]
     state_media: Option<PathBuf>,
+    /// Account–item actions (CSV with account,item,time: image hashes, phone numbers, ad library ids), matched as
+    /// the co_item behaviour through the same window and chance filter. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    items: Vec<PathBuf>,
     /// Platform name recorded with the findings.
     #[arg(long, default_value = "twitter")]
     platform: String,
@@ -129,8 +134,12 @@ fn parse_format(args: &ScanArgs) -> anyhow::Result<Format> {
 impl ScanArgs {
     /// The scan's parameters, checked.
     fn params(&self) -> anyhow::Result<ScanParams> {
+        let mut behaviours = self.behaviours.clone();
+        if !self.items.is_empty() {
+            behaviours.push(Behaviour::CoItem);
+        }
         ScanParams {
-            behaviours: self.behaviours.clone(),
+            behaviours,
             window_secs: self.window,
             min_count: self.min_count,
             text_similarity: self.text_similarity,
@@ -196,7 +205,8 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     // store that cannot be opened is reported first, before any error of the read.
     let (opened, read) = std::thread::scope(|scope| {
         let opening = scope.spawn(open_store);
-        let read = read_inputs(ctx, &args.files, &format, &params, args.limits);
+        let read = read_inputs(ctx, &args.files, &format, &params, args.limits)
+            .and_then(|(corpus, reports)| read_items(ctx, corpus, reports, &args.items));
         (opening.join(), read)
     });
     let (store, run_id) = match opened {
@@ -403,6 +413,26 @@ fn print_notes(ctx: &Context, scanned: &Scanned, out: Option<&std::path::Path>) 
             out.map(|d| d.display().to_string()).unwrap_or_default()
         ));
     }
+}
+
+/// Adds the `--items` files to the corpus, noting what each read gave.
+fn read_items(
+    ctx: &Context,
+    mut corpus: Corpus,
+    mut reports: Vec<ReadReport>,
+    items: &[PathBuf],
+) -> anyhow::Result<(Corpus, Vec<ReadReport>)> {
+    for path in items {
+        let file = File::open(path).with_context(|| format!("cannot open --items {}", path.display()))?;
+        let report = scrutineer_influence::ingest_items(&mut corpus, file, &path.display().to_string())
+            .with_context(|| format!("reading --items {}", path.display()))?;
+        ctx.note(format!("read {report}"));
+        for skip in report.skip_samples.iter().take(5) {
+            ctx.note(format!("  skipped {}:{}", report.source, skip));
+        }
+        reports.push(report);
+    }
+    Ok((corpus, reports))
 }
 
 /// Reads every input into one corpus, noting what each read gave.

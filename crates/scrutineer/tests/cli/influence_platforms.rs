@@ -126,7 +126,9 @@ fn one_scan_over_three_platforms_finds_the_network_across_them() {
         .collect();
     let network_of = |a: &str| rows.iter().find(|(x, _)| x == a).map(|(_, n)| n.clone());
     let ring: Vec<String> = (0..3)
-        .flat_map(|m| [format!("tw_ring{m}"), format!("telegram:channel{}", 7_000 + m), format!("reddit:rd_ring{m}")])
+        .flat_map(|m| {
+            [format!("tw_ring{m}"), format!("telegram:channel{}", 7_000 + m), format!("reddit:rd_ring{m}")]
+        })
         .collect();
     let network = network_of(&ring[0]).expect("ring member placed");
     for a in &ring {
@@ -136,4 +138,62 @@ fn one_scan_over_three_platforms_finds_the_network_across_them() {
         rows.iter().filter(|(a, n)| *n == network && !ring.contains(a)).collect();
     assert!(outsiders.is_empty(), "ordinary accounts in the ring's network: {outsiders:?}");
     assert!(!rows.iter().any(|(a, _)| a.contains("[deleted]")), "a deleted author was made an account");
+}
+
+/// `--items` adds the analyst's account–item actions as the `co_item` behaviour: accounts
+/// that shared the same images within minutes are one network, with their edges exported.
+#[test]
+fn supplied_items_join_the_scan() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = write_fixtures(dir.path());
+    let mut rng = Rng(0x1234_5678_9abc_def1);
+    let mut items = String::from("account,item,time\n");
+    for k in 0..12i64 {
+        for a in 0..4 {
+            let t = START + k * 86_400 + rng.below(900) as i64;
+            items += &format!("telegram:channel{},phash:{k:016x},{}\n", 9_000 + a, rfc3339(t));
+        }
+    }
+    for p in 0..20 {
+        for _ in 0..10 {
+            items += &format!("tw_person{p},own{},{}\n", rng.next(), START + rng.below(12 * 86_400) as i64);
+        }
+    }
+    items += "tw_person1,,2024-10-01T00:00:00Z\n";
+    let items_path = dir.path().join("images.csv");
+    std::fs::write(&items_path, items).expect("write items");
+    let out = dir.path().join("out");
+    let run = scrutineer(&dir.path().join("s.db"))
+        .args(["influence", "scan"])
+        .args(&inputs)
+        .arg("--items")
+        .arg(&items_path)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(stderr.contains("field item: empty"), "the bad row is named: {stderr}");
+    let edges = std::fs::read_to_string(out.join("edges/co_item.csv")).expect("co_item edges");
+    let pairs = edges
+        .lines()
+        .skip(1)
+        .filter(|l| l.starts_with("telegram:channel9") && l.contains(",telegram:channel9"))
+        .count();
+    assert_eq!(pairs, 4 * 3, "every ordered pair of the four channels: {edges}");
+    assert_eq!(edges.lines().count(), 1 + pairs, "no other account tied by items: {edges}");
+
+    let bad = dir.path().join("bad.csv");
+    std::fs::write(&bad, "account,thing\n").expect("write");
+    let run = scrutineer(&dir.path().join("s.db"))
+        .args(["influence", "scan"])
+        .args(&inputs)
+        .arg("--items")
+        .arg(&bad)
+        .output()
+        .expect("run");
+    assert!(!run.status.success());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("bad.csv") && stderr.contains("item, time"), "{stderr}");
 }
