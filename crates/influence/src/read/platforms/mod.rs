@@ -11,6 +11,7 @@ mod bluesky;
 mod crowdtangle;
 mod doc;
 mod fourcat;
+mod jsonscan;
 mod meta;
 mod reddit;
 mod telegram;

@@ -32,15 +32,12 @@
 //! the same post id the original channel's own messages get, so co-forwarding is
 //! matched by message.
 
-use std::fmt;
 use std::io::BufRead;
 
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::doc::{LineCounter, Place, skip_json_error};
-use super::{from_value, qualify, required_time};
+use super::{jsonscan, qualify, required_time};
 use crate::post::{AccountMeta, Post, PostKind};
 use crate::read::Out;
 use crate::read::jsonl::{LineError, LineParser, lenient_id, parse_json};
@@ -54,11 +51,10 @@ const PLATFORM: &str = "telegram";
 struct Chat {
     /// `channel123`, `chat123` or `user123`, as `from_id` names chats.
     key: Option<String>,
-    name: Option<String>,
 }
 
 impl Chat {
-    fn from_parts(kind: Option<&str>, id: Option<&str>, name: Option<String>) -> Chat {
+    fn from_parts(kind: Option<&str>, id: Option<&str>) -> Chat {
         let key = id.map(|id| {
             let prefix = match kind.unwrap_or("") {
                 k if k.ends_with("channel") || k.ends_with("supergroup") => "channel",
@@ -68,7 +64,7 @@ impl Chat {
             };
             format!("{prefix}{id}")
         });
-        Chat { key, name }
+        Chat { key }
     }
 }
 
@@ -170,139 +166,69 @@ fn desktop_post(m: DesktopMessage, chat: &Chat) -> Result<Option<Post>, String> 
     Ok(Some(post))
 }
 
-/// What the visitors share: the output and the reader's place.
-struct State<'o, 'x> {
-    out: &'o mut Out<'x>,
-    place: Place,
+/// The chat a record's array belongs to, from the scalar fields written before it.
+fn chat_of(context: &[(Vec<u8>, Vec<u8>)]) -> Chat {
+    let field = |name: &[u8]| {
+        context
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| serde_json::from_slice::<Value>(v).ok())
+    };
+    let text = |v: Option<Value>| match v {
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    let (kind, id) = (text(field(b"type")), text(field(b"id")));
+    Chat::from_parts(kind.as_deref(), id.as_deref())
 }
 
-/// A chat object: `name`, `type`, `id`, then `messages` (Telegram writes them in that order).
-struct ChatSeed<'s, 'o, 'x>(&'s mut State<'o, 'x>, Chat);
-
-impl<'de> DeserializeSeed<'de> for ChatSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ChatSeed<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a Telegram export object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let ChatSeed(state, mut chat) = self;
-        let (mut kind, mut id): (Option<String>, Option<String>) = (None, None);
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "name" => chat.name = map.next_value::<Option<String>>()?,
-                "type" => {
-                    kind = map.next_value::<Option<String>>()?;
-                    chat = Chat::from_parts(kind.as_deref(), id.as_deref(), chat.name.take());
-                }
-                "id" => {
-                    id = map.next_value::<Value>()?.as_i64().map(|i| i.to_string());
-                    chat = Chat::from_parts(kind.as_deref(), id.as_deref(), chat.name.take());
-                }
-                "messages" => map.next_value_seed(MessagesSeed(state, &chat))?,
-                "chats" | "left_chats" => map.next_value_seed(ListHolderSeed(state))?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
-/// `{"about": ..., "list": [chat, ...]}` of a whole-account export.
-struct ListHolderSeed<'s, 'o, 'x>(&'s mut State<'o, 'x>);
-
-impl<'de> DeserializeSeed<'de> for ListHolderSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ListHolderSeed<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object with a list of chats")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "list" {
-                map.next_value_seed(ChatListSeed(&mut *self.0))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        Ok(())
-    }
-}
-
-struct ChatListSeed<'s, 'o, 'x>(&'s mut State<'o, 'x>);
-
-impl<'de> DeserializeSeed<'de> for ChatListSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for ChatListSeed<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of chats")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element_seed(ChatSeed(&mut *self.0, Chat::default()))?.is_some() {}
-        Ok(())
-    }
-}
-
-struct MessagesSeed<'s, 'o, 'x, 'c>(&'s mut State<'o, 'x>, &'c Chat);
-
-impl<'de> DeserializeSeed<'de> for MessagesSeed<'_, '_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for MessagesSeed<'_, '_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a list of messages")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let MessagesSeed(state, chat) = self;
-        loop {
-            // Each message is read as a JSON value first, so that one of an unexpected
-            // shape is a skip, not the end of the export.
-            let Some(value) = seq.next_element::<Value>()? else { break };
-            let line = state.place.line();
-            state.out.report.records += 1;
-            match from_value::<DesktopMessage>(value).and_then(|m| desktop_post(m, chat)) {
-                Ok(Some(post)) => state.out.emit(post),
-                Ok(None) => state.out.report.not_posts += 1,
-                Err(reason) => state.out.skip(line, format!("the message ending on this line: {reason}")),
-            }
-        }
-        Ok(())
-    }
-}
-
-/// Reads a Desktop export, streaming its messages.
+/// Reads a Desktop export, streaming its messages: each is parsed from its own bytes, so
+/// one of an unexpected shape is a skip with its line, not the end of the export.
 pub(crate) fn read_desktop(stream: impl BufRead, out: &mut Out<'_>) {
-    let (counter, place) = LineCounter::new(stream);
-    let mut de = serde_json::Deserializer::from_reader(counter);
-    let mut state = State { out, place: place.clone() };
-    let result = ChatSeed(&mut state, Chat::default()).deserialize(&mut de).and_then(|()| de.end());
-    if let Err(e) = result {
-        skip_json_error(state.out, &e, &place);
+    let mut chat = Chat::default();
+    let mut chat_context: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+    let end = jsonscan::scan_records(stream, b"messages", &[b"type", b"id"], |found| {
+        if found.context != chat_context.as_slice() {
+            chat_context = found.context.to_vec();
+            chat = chat_of(found.context);
+        }
+        out.report.records += 1;
+        let message = serde_json::from_slice::<DesktopMessage>(found.bytes).map_err(|e| {
+            // The field at fault, found by parsing again (only bad records pay for it).
+            let mut de = serde_json::Deserializer::from_slice(found.bytes);
+            match serde_path_to_error::deserialize::<_, DesktopMessage>(&mut de) {
+                Err(pe) if pe.path().to_string() != "." => {
+                    let path = pe.path().to_string();
+                    format!("field {path}: {}", pe.into_inner())
+                }
+                _ => e.to_string(),
+            }
+        });
+        match message.and_then(|m| desktop_post(m, &chat)) {
+            Ok(Some(post)) => out.emit(post),
+            Ok(None) => out.report.not_posts += 1,
+            Err(reason) => out.skip(found.line, format!("message: {reason}")),
+        }
+    });
+    match end {
+        jsonscan::End::Complete => {}
+        jsonscan::End::Truncated(at, line) => {
+            out.report.truncated = true;
+            out.skip(
+                line,
+                format!(
+                    "the JSON ends at byte {at} before the document is complete: the input is truncated; the \
+                     messages before it were kept"
+                ),
+            );
+        }
+        jsonscan::End::Failed(at, line, e) => {
+            out.report.truncated = true;
+            out.skip(line, format!("cannot read past byte {at} ({e}): the messages before it were kept"));
+        }
+        jsonscan::End::NotJson => out.skip(1, "not a JSON object: not a Telegram Desktop export".to_string()),
     }
 }
 
@@ -594,10 +520,11 @@ mod tests {
         );
         assert_eq!(posts.len(), 4);
         let skip = &report.skip_samples[0];
-        let end = CHANNEL[CHANNEL.find("\"text\": 17").expect("marker")..].find('}').expect("end");
-        let end_line = CHANNEL[..CHANNEL.find("\"text\": 17").expect("marker") + end].lines().count() as u64;
-        assert_eq!(skip.line, end_line, "the skipped message's last line: {skip}");
-        assert!(skip.reason.starts_with("the message ending on this line: "), "{skip}");
+        let marker = CHANNEL.find("\"text\": 17").expect("marker");
+        let start = CHANNEL[..marker].rfind('{').expect("start");
+        let start_line = CHANNEL[..=start].lines().count() as u64;
+        assert_eq!(skip.line, start_line, "the skipped message's first line: {skip}");
+        assert!(skip.reason.starts_with("message: field text: "), "{skip}");
 
         let p = &posts[0];
         assert_eq!(p.account, "telegram:channel1036362176");
