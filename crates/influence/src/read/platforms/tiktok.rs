@@ -81,7 +81,60 @@ pub(crate) fn handle(value: Value, at: &Position, out: &mut Out<'_>) -> Result<(
 }
 
 fn video_post(value: Value, out: &mut Out<'_>) -> Result<(), String> {
-    let v: Video = from_value(value)?;
+    emit(video_to_post(from_value(value)?)?, out);
+    Ok(())
+}
+
+fn comment_post(value: Value, out: &mut Out<'_>) -> Result<(), String> {
+    emit(comment_to_post(from_value(value)?)?, out);
+    Ok(())
+}
+
+fn emit(post: Option<Post>, out: &mut Out<'_>) {
+    match post {
+        Some(post) => out.emit(post),
+        None => out.report.unattributed += 1,
+    }
+}
+
+#[derive(Deserialize)]
+struct TypedPage {
+    data: TypedData,
+    error: Option<ApiError>,
+}
+
+#[derive(Deserialize)]
+struct TypedData {
+    videos: Option<Vec<Video>>,
+    comments: Option<Vec<Comment>>,
+}
+
+#[derive(Deserialize)]
+struct ApiError {
+    code: Option<String>,
+}
+
+/// The common case in one pass: a well-formed response page whose every item maps. Any
+/// doubt (an error response, an item that does not map) returns `false` with nothing
+/// emitted, and the page goes the slow way, which names the item at fault.
+pub(crate) fn fast_page(line: &str, out: &mut Out<'_>) -> bool {
+    let Ok(page) = serde_json::from_str::<TypedPage>(line) else { return false };
+    if page.error.and_then(|e| e.code).is_some_and(|c| c != "ok") {
+        return false;
+    }
+    let posts: Result<Vec<Option<Post>>, String> = match (page.data.videos, page.data.comments) {
+        (Some(videos), _) => videos.into_iter().map(video_to_post).collect(),
+        (None, Some(comments)) => comments.into_iter().map(comment_to_post).collect(),
+        (None, None) => return false,
+    };
+    let Ok(posts) = posts else { return false };
+    for post in posts {
+        emit(post, out);
+    }
+    true
+}
+
+fn video_to_post(v: Video) -> Result<Option<Post>, String> {
     let time = required_time("create_time", v.create_time.as_deref())?;
     let user =
         v.username.filter(|u| !u.is_empty()).ok_or("field username: missing (request the username field)")?;
@@ -98,17 +151,14 @@ fn video_post(value: Value, out: &mut Out<'_>) -> Result<(), String> {
         post.hashtags = tags;
     }
     post.account_meta = AccountMeta { location: v.region_code, ..AccountMeta::default() }.non_empty();
-    out.emit(post);
-    Ok(())
+    Ok(Some(post))
 }
 
-fn comment_post(value: Value, out: &mut Out<'_>) -> Result<(), String> {
-    let c: Comment = from_value(value)?;
+fn comment_to_post(c: Comment) -> Result<Option<Post>, String> {
     let time = required_time("create_time", c.create_time.as_deref())?;
     let video = c.video_id.ok_or("field video_id: missing")?;
     let Some(user) = c.username.filter(|u| !u.is_empty()) else {
-        out.report.unattributed += 1;
-        return Ok(());
+        return Ok(None);
     };
     let mut post = Post::new(qualify(PLATFORM, &user), time, PostKind::Reply, c.text.unwrap_or_default());
     post.handle = Some(user);
@@ -119,8 +169,7 @@ fn comment_post(value: Value, out: &mut Out<'_>) -> Result<(), String> {
         _ => post.thread_id.clone(),
     };
     fill_entities_from_text(&mut post);
-    out.emit(post);
-    Ok(())
+    Ok(Some(post))
 }
 
 #[cfg(test)]

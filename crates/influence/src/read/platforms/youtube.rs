@@ -97,23 +97,67 @@ pub(crate) fn handle(value: Value, at: &Position, out: &mut Out<'_>) -> Result<(
 }
 
 fn thread(value: Value, out: &mut Out<'_>) -> Result<(), String> {
-    let t: Thread = from_value(value)?;
-    let snippet = t.snippet.ok_or("field snippet: missing")?;
-    let top = snippet.top_level_comment.ok_or("field snippet.topLevelComment: missing")?;
-    let video = snippet.video_id.as_deref();
-    comment(top, video, out)?;
-    for reply in t.replies.map(|r| r.comments).unwrap_or_default() {
-        comment(reply, video, out)?;
+    for post in thread_posts(from_value(value)?)? {
+        emit(post, out);
     }
     Ok(())
 }
 
+fn emit(post: Option<Post>, out: &mut Out<'_>) {
+    match post {
+        Some(post) => out.emit(post),
+        None => out.report.unattributed += 1,
+    }
+}
+
+#[derive(Deserialize)]
+struct TypedPage {
+    kind: String,
+    items: Vec<Thread>,
+}
+
+/// The common case in one pass: a `commentThreadListResponse` whose every thread maps.
+/// Anything else returns `false` with nothing emitted, and goes the slow way, which
+/// names the thread at fault.
+pub(crate) fn fast_page(line: &str, out: &mut Out<'_>) -> bool {
+    let Ok(page) = serde_json::from_str::<TypedPage>(line) else { return false };
+    if page.kind != "youtube#commentThreadListResponse" {
+        return false;
+    }
+    let mut posts = Vec::new();
+    for t in page.items {
+        match thread_posts(t) {
+            Ok(p) => posts.extend(p),
+            Err(_) => return false,
+        }
+    }
+    for post in posts {
+        emit(post, out);
+    }
+    true
+}
+
+fn thread_posts(t: Thread) -> Result<Vec<Option<Post>>, String> {
+    let snippet = t.snippet.ok_or("field snippet: missing")?;
+    let top = snippet.top_level_comment.ok_or("field snippet.topLevelComment: missing")?;
+    let video = snippet.video_id.as_deref();
+    let mut posts = vec![comment_post(top, video)?];
+    for reply in t.replies.map(|r| r.comments).unwrap_or_default() {
+        posts.push(comment_post(reply, video)?);
+    }
+    Ok(posts)
+}
+
 fn comment(c: Comment, video: Option<&str>, out: &mut Out<'_>) -> Result<(), String> {
+    emit(comment_post(c, video)?, out);
+    Ok(())
+}
+
+fn comment_post(c: Comment, video: Option<&str>) -> Result<Option<Post>, String> {
     let s = c.snippet.ok_or("field snippet: missing")?;
     let time = required_time("snippet.publishedAt", s.published_at.as_deref())?;
     let Some(channel) = s.author_channel_id.and_then(|c| c.value).filter(|v| !v.is_empty()) else {
-        out.report.unattributed += 1;
-        return Ok(());
+        return Ok(None);
     };
     let text = match (s.text_original, s.text_display) {
         (Some(t), _) => t,
@@ -131,8 +175,7 @@ fn comment(c: Comment, video: Option<&str>, out: &mut Out<'_>) -> Result<(), Str
     };
     post.kind = if post.reply_to_id.is_some() { PostKind::Reply } else { PostKind::Original };
     fill_entities_from_text(&mut post);
-    out.emit(post);
-    Ok(())
+    Ok(Some(post))
 }
 
 #[cfg(test)]
@@ -248,5 +291,16 @@ mod tests {
         assert_eq!(twice.len(), 4);
         assert_eq!(&twice[..2], &posts[..]);
         compressed_reads_the_same(PAGE.as_bytes(), &Format::YouTube);
+
+        // A page whose every thread maps takes the one-pass path on a line, and gives
+        // what the item-by-item path gives for the same page written over several lines.
+        let mut good = one_line.clone();
+        good["items"].as_array_mut().expect("items").truncate(2);
+        let pretty = serde_json::to_string_pretty(&good).expect("json");
+        let (slow, slow_report) = read_both(pretty.as_bytes(), Format::YouTube);
+        let (fast, fast_report) = read_both(format!("{good}\n").as_bytes(), Format::YouTube);
+        assert_eq!(fast, slow);
+        assert_eq!((fast_report.unattributed, fast_report.skipped), (slow_report.unattributed, 0));
+        assert_eq!(fast.len(), 2);
     }
 }
