@@ -249,6 +249,14 @@ pub(crate) fn parse_platform_time(s: &str) -> Option<chrono::DateTime<chrono::Ut
         let offset = chrono::Duration::minutes(if b[19] == b'+' { minutes } else { -minutes });
         return Some(local - offset);
     }
+    // Unix seconds written as a decimal string (`"1476900060.0"`, in older Pushshift dumps).
+    if let Some((whole, fraction)) = s.split_once('.')
+        && !whole.is_empty()
+        && whole.bytes().all(|c| c.is_ascii_digit())
+        && fraction.bytes().all(|c| c.is_ascii_digit())
+    {
+        return super::text::parse_time(whole);
+    }
     super::text::parse_time(s).or_else(|| {
         chrono::DateTime::parse_from_str(s.trim(), "%Y-%m-%dT%H:%M:%S%z")
             .ok()
@@ -268,6 +276,8 @@ mod time_tests {
         assert_eq!(t("2024-10-01T23:00:00-0500").as_deref(), Some("2024-10-02T04:00:00+00:00"));
         assert_eq!(t("2024-10-01T12:00:00+00:00").as_deref(), Some("2024-10-01T12:00:00+00:00"));
         assert_eq!(t("2024-13-01T12:00:00+0000"), None);
+        assert_eq!(t("1476900060.0").as_deref(), Some("2016-10-19T18:01:00+00:00"));
+        assert_eq!(t("1476900060.x"), None);
     }
 }
 

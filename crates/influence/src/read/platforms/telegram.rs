@@ -119,8 +119,11 @@ fn desktop_post(m: DesktopMessage, chat: &Chat) -> Result<Option<Post>, String> 
         Some(unix) => required_time("date_unixtime", Some(unix))?,
         None => required_time("date", m.date.as_deref())?,
     };
+    // Exports before 2021 write a user's `from_id` as a bare number.
+    let from_id =
+        m.from_id.map(|f| if f.bytes().all(|b| b.is_ascii_digit()) { format!("user{f}") } else { f });
     let sender =
-        m.from_id.or_else(|| chat.key.clone()).ok_or("field from_id: missing, and the chat has no id")?;
+        from_id.or_else(|| chat.key.clone()).ok_or("field from_id: missing, and the chat has no id")?;
     let mut post = Post::new(qualify(PLATFORM, &sender), time, PostKind::Original, String::new());
     match m.text {
         Some(Text::Plain(s)) => post.text = s,
@@ -560,7 +563,8 @@ mod tests {
   "about": "This page lists all chats from this export.",
   "list": [
    {"name": "Group", "type": "private_supergroup", "id": 777, "messages": [
-    {"id": 10, "type": "message", "date_unixtime": "1700000000", "from": "Ann", "from_id": "user42", "text": "hi"}
+    {"id": 10, "type": "message", "date_unixtime": "1700000000", "from": "Ann", "from_id": "user42", "text": "hi"},
+    {"id": 12, "type": "message", "date": "2019-01-01T00:00:00", "from": "Ann", "from_id": 42, "text": "old"}
    ]},
    {"name": "Bob", "type": "personal_chat", "id": 55, "messages": [
     {"id": 11, "type": "message", "date_unixtime": "1700000060", "from": "Bob", "from_id": "user55", "text": "yo"}
@@ -573,7 +577,12 @@ mod tests {
         let ids: Vec<_> = posts.iter().map(|p| (p.account.as_str(), p.id.as_deref().unwrap_or(""))).collect();
         assert_eq!(
             ids,
-            [("telegram:user42", "telegram:channel777/10"), ("telegram:user55", "telegram:user55/11")]
+            [
+                ("telegram:user42", "telegram:channel777/10"),
+                ("telegram:user42", "telegram:channel777/12"),
+                ("telegram:user55", "telegram:user55/11")
+            ],
+            "a bare numeric from_id is the same user"
         );
 
         // Cut inside the third message: the two before it are kept, the cut is reported.
