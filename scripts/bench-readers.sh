@@ -22,10 +22,11 @@ if [ ! -f "$ira_gz" ]; then
 fi
 command -v python3 >/dev/null || { apt-get update && apt-get install -y python3; }
 [ -f "$work/ira.csv" ] || gzip -dc "$ira_gz" >"$work/ira.csv"
-stamp="$work/.generated-$mb"
-if [ ! -f "$stamp" ]; then
+# The exports are regenerated when the size asked for is not the size on disk.
+stamp="$work/.generated-mb"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$mb" ]; then
   python3 "$root/scripts/bench_readers_gen.py" "$work" "$mb"
-  touch "$stamp"
+  echo "$mb" >"$stamp"
 fi
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p scrutineer-influence --example read_speed
 bin="$root/target/release/examples/read_speed"
