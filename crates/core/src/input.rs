@@ -282,6 +282,10 @@ pub fn open(path: &Path) -> Result<Input, InputError> {
     Ok(Input { name, path: path.to_owned(), len, reader })
 }
 
+/// The largest zstd window read: 2 GiB, what `zstd --long=31` writes (the most the zstd
+/// tool itself decodes without `--memory`).
+pub const MAX_ZSTD_WINDOW: u64 = 1 << 31;
+
 /// A reader of the decompressed bytes of a zstd stream of any number of frames.
 pub struct ZstdFrames<R: BufRead> {
     source: R,
@@ -292,7 +296,12 @@ pub struct ZstdFrames<R: BufRead> {
 impl<R: BufRead> ZstdFrames<R> {
     /// Decodes `source`, which starts at a frame.
     pub fn new(source: R) -> ZstdFrames<R> {
-        ZstdFrames { source, frame: FrameDecoder::new(), in_frame: false }
+        let mut frame = FrameDecoder::new();
+        // Pushshift and Arctic-Shift publish their Reddit dumps compressed with
+        // `zstd --long=31`: a 2 GiB window, past ruzstd's default limit of 128 MiB. The
+        // window is what the frame declares, and it is only allocated as it fills.
+        frame.set_max_window_size(MAX_ZSTD_WINDOW);
+        ZstdFrames { source, frame, in_frame: false }
     }
 
     /// Starts the next frame; false at the end of the input.
@@ -396,6 +405,31 @@ mod tests {
         (0..40_000u32)
             .flat_map(|i| format!("{i},row {},{}\n", i * 7919 % 1000, i % 13).into_bytes())
             .collect()
+    }
+
+    /// A zstd frame as `zstd --long=N` writes it: the frame header declares a window of
+    /// 2^`window_log` bytes; the content is one raw block.
+    fn long_window_frame(window_log: u8, content: &[u8]) -> Vec<u8> {
+        let mut frame = vec![0x28, 0xB5, 0x2F, 0xFD];
+        // Frame header descriptor: no content size, not single-segment, no checksum,
+        // no dictionary; then the window descriptor (exponent = log - 10, mantissa 0).
+        frame.push(0x00);
+        frame.push((window_log - 10) << 3);
+        let header = 1u32 | (u32::try_from(content.len()).expect("small") << 3);
+        frame.extend_from_slice(&header.to_le_bytes()[..3]);
+        frame.extend_from_slice(content);
+        frame
+    }
+
+    /// The Pushshift and Arctic-Shift dumps' `--long=31` window is read; a larger one is
+    /// refused with the window named, before anything is allocated for it.
+    #[test]
+    fn long_window_zstd_is_read() {
+        let line = b"{\"author\":\"a\",\"subreddit\":\"s\",\"created_utc\":1}\n";
+        let (kind, out) = read_all(&long_window_frame(31, line)).expect("a 2 GiB window is read");
+        assert_eq!((kind, out.as_slice()), (Compression::Zstd, &line[..]));
+        let err = read_all(&long_window_frame(32, line)).expect_err("a 4 GiB window is refused");
+        assert!(err.contains("window"), "{err}");
     }
 
     #[test]

@@ -318,6 +318,26 @@ impl Preparer {
                     }
                 }
             }
+            // Platform-qualified ids (the platform readers') cannot meet across platforms.
+            if self.want[Behaviour::CoReply.index()]
+                && let Some(parent) = post.reply_to_id.as_deref().filter(|p| !p.is_empty())
+            {
+                items.push((
+                    Behaviour::CoReply,
+                    hash_concat(&["reply:", parent]),
+                    LabelSource::Span(w.put(parent)),
+                ));
+            }
+            if self.want[Behaviour::CoComment.index()]
+                && post.kind == PostKind::Reply
+                && let Some(thread) = post.thread_id.as_deref().filter(|t| !t.is_empty())
+            {
+                items.push((
+                    Behaviour::CoComment,
+                    hash_concat(&["thread:", thread]),
+                    LabelSource::Span(w.put(thread)),
+                ));
+            }
             if self.want[Behaviour::CoTweet.index()] {
                 NORMALIZED.with_borrow_mut(|text| {
                     normalize_text_into(&post.text, text);
@@ -367,7 +387,7 @@ pub struct Corpus {
     pub(crate) accounts: Vec<AccountProfile>,
     account_index: Interner,
     /// Actions per windowed behaviour (indexed by [`Behaviour::index`]; sync has none here).
-    pub(crate) actions: [Vec<Action>; Behaviour::ALL.len() - 1],
+    pub(crate) actions: [Vec<Action>; Behaviour::ALL.len()],
     /// Human-readable label of each item key, kept for evidence, from the second post
     /// that shows the item: an item seen once is shared with no one (near-duplicate texts
     /// aside, which are labelled at once), and most items are seen once, so their text is
@@ -390,6 +410,9 @@ pub struct Corpus {
     samples_per_account: usize,
     keep_tokens: bool,
     want: [bool; Behaviour::ALL.len()],
+    /// Rows of user-supplied items taken ([`Corpus::add_item`]): each is an action of its
+    /// own, numbered after the posts like one.
+    item_rows: u64,
 }
 
 const LABEL_CHARS: usize = 200;
@@ -439,6 +462,7 @@ impl Corpus {
             samples_per_account: 3,
             keep_tokens: params.text_similarity < 1.0,
             want,
+            item_rows: 0,
         }
     }
 
@@ -517,6 +541,32 @@ impl Corpus {
         }
     }
 
+    /// Adds a user-supplied action: `account` acted on `item` (an image's perceptual hash,
+    /// a phone number, an ad library id) at `time`. Items are matched exactly, and go
+    /// through the same window, chance filter and account test as every behaviour, as
+    /// [`Behaviour::CoItem`]; `false` (and nothing added) when the scan does not compute
+    /// it. An account first seen here gets a profile without posts.
+    pub fn add_item(&mut self, account: &str, item: &str, time: DateTime<Utc>) -> bool {
+        if !self.want[Behaviour::CoItem.index()] {
+            return false;
+        }
+        let account = self.intern_account(account);
+        let key = hash_concat(&["item:", item]);
+        if !self.seen_once.insert(key) {
+            self.repeated.insert(key);
+            self.labels.entry(key).or_insert_with(|| label(item));
+        }
+        let post = (self.posts + self.item_rows) as u32;
+        self.item_rows += 1;
+        self.actions[Behaviour::CoItem.index()].push(Action {
+            item: key,
+            time: time.timestamp(),
+            account,
+            post,
+        });
+        true
+    }
+
     /// Adds one post. Posts may come in any order.
     pub fn add(&mut self, post: Post) {
         let prepared = self.prepare(post.borrowed());
@@ -541,7 +591,7 @@ impl Corpus {
 
     /// [`Corpus::commit`] with the post's account already interned as `account`.
     fn commit_as(&mut self, account: u32, post: &mut PreparedPost) {
-        let post_index = self.posts as u32;
+        let post_index = (self.posts + self.item_rows) as u32;
         self.posts += 1;
         let time = post.time.timestamp();
         self.span = Some(match self.span {

@@ -440,6 +440,9 @@ fn techniques_for(b: Behaviour) -> &'static [&'static str] {
         Behaviour::CoHashtag | Behaviour::CoTag => &["T0049.002", "T0015"],
         Behaviour::CoTweet => &["T0084.001"],
         Behaviour::Sync => &["T0049.003", "T0121"],
+        // Swarming: many accounts piling into the same conversation.
+        Behaviour::CoReply | Behaviour::CoComment => &["T0049.005"],
+        Behaviour::CoItem => &[],
     }
 }
 

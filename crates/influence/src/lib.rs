@@ -7,7 +7,9 @@
 //! 1. **Read.** [`read_posts`] (or [`read_posts_from_path`], [`read_posts_limited`])
 //!    streams every supported input [`Format`] (Twitter API v1.1 and v2 JSON lines, the
 //!    IRA CSV, Twitter's information-operations archive, any CSV with a
-//!    [`ColumnMapping`]; plain or gzip) into one [`Post`] type. What could not be used is
+//!    [`ColumnMapping`], and Telegram, Reddit, Bluesky, Meta Content Library, CrowdTangle,
+//!    TikTok, YouTube and 4CAT exports with platform-qualified ids; plain, gzip or zstd)
+//!    into one [`Post`] type. [`ingest_items`] adds an analyst's account–item actions. What could not be used is
 //!    counted, with line and field, in a [`ReadReport`]; an input that cannot be read at
 //!    all is a [`ReadError`].
 //! 2. **Ingest.** A [`Corpus`], made for the [`ScanParams`] of the scan, interns accounts
@@ -63,8 +65,9 @@ pub use export::{ExportError, write_all as write_exports};
 pub use params::{Behaviour, EdgeFilter, ParamsError, ScanParams};
 pub use post::{AccountMeta, Post, PostKind, PostRef};
 pub use read::{
-    ColumnMapping, Fields, Format, MappedField, ReadError, ReadReport, Skip, TextEntities, estimate_posts,
-    extract_entities, read_posts, read_posts_from_path, read_posts_limited, read_posts_with,
+    ColumnMapping, Fields, Format, ITEM_COLUMNS, MappedField, ReadError, ReadReport, Skip, TextEntities,
+    estimate_posts, extract_entities, ingest_items, read_posts, read_posts_from_path, read_posts_limited,
+    read_posts_with,
 };
 pub use summary::{
     BehaviourSummary, GraphEdge, GraphNode, GraphSummary, ReadSummary, RunSummary, StageSeconds,

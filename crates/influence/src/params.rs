@@ -29,23 +29,36 @@ pub enum Behaviour {
     CoTweet,
     /// Being active in the same minutes far more often than chance.
     Sync,
+    /// Replying to the same post (a Telegram message, a Reddit submission or comment, a
+    /// Bluesky post, a YouTube or TikTok comment or video).
+    CoReply,
+    /// Commenting in the same thread: the same Reddit submission, YouTube or TikTok video,
+    /// Bluesky thread.
+    CoComment,
+    /// Acting on the same user-supplied item (`--items`: an image hash, a phone number, an
+    /// ad library id).
+    CoItem,
 }
 
 impl Behaviour {
     /// Every behaviour, in the order of [`Behaviour::index`].
-    pub const ALL: [Behaviour; 6] = [
+    pub const ALL: [Behaviour; 9] = [
         Behaviour::CoRetweet,
         Behaviour::CoLink,
         Behaviour::CoHashtag,
         Behaviour::CoTag,
         Behaviour::CoTweet,
         Behaviour::Sync,
+        Behaviour::CoReply,
+        Behaviour::CoComment,
+        Behaviour::CoItem,
     ];
 
     /// The behaviours a scan computes unless told otherwise. Single hashtags (`co_tag`)
     /// are left out: on the 2021 German election collection they placed more pages that
     /// share their party's tags and found no more of the operations that hide (see the
-    /// crate README); an analyst turns them on with `--behaviours`.
+    /// crate README); the co-reply and co-comment behaviours of the platform readers are
+    /// asked for by name, and co-item comes with the items it needs.
     pub const DEFAULT: [Behaviour; 5] =
         [Behaviour::CoRetweet, Behaviour::CoLink, Behaviour::CoHashtag, Behaviour::CoTweet, Behaviour::Sync];
 
@@ -58,6 +71,9 @@ impl Behaviour {
             Behaviour::CoTag => "co_tag",
             Behaviour::CoTweet => "co_tweet",
             Behaviour::Sync => "sync",
+            Behaviour::CoReply => "co_reply",
+            Behaviour::CoComment => "co_comment",
+            Behaviour::CoItem => "co_item",
         }
     }
 
@@ -75,6 +91,9 @@ impl Behaviour {
             Behaviour::CoTag => "posted the same hashtags",
             Behaviour::CoTweet => "posted the same or near-identical text",
             Behaviour::Sync => "were active in the same minutes",
+            Behaviour::CoReply => "replied to the same posts",
+            Behaviour::CoComment => "commented in the same threads",
+            Behaviour::CoItem => "acted on the same supplied items",
         }
     }
 }
@@ -91,7 +110,8 @@ impl FromStr for Behaviour {
         let s = s.trim().replace('-', "_");
         Behaviour::ALL.into_iter().find(|b| b.as_str() == s).ok_or_else(|| {
             format!(
-                "unknown behaviour '{s}' (expected co_retweet, co_link, co_hashtag, co_tag, co_tweet, sync)"
+                "unknown behaviour '{s}' (expected co_retweet, co_link, co_hashtag, co_tag, co_tweet, sync, \
+                 co_reply, co_comment, co_item)"
             )
         })
     }

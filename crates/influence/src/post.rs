@@ -106,6 +106,14 @@ pub struct Post<S = String> {
     pub client: Option<S>,
     /// The account's metadata, where the input carries it.
     pub account_meta: Option<AccountMeta<S>>,
+    /// The conversation a comment belongs to, platform-qualified: a Reddit thread
+    /// (`link_id`), a YouTube or TikTok video. `None` for platforms without threads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<S>,
+    /// The community the post was made in, platform-qualified: a subreddit, a Telegram
+    /// chat or channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub community: Option<S>,
 }
 
 /// A post whose strings borrow from the record it was read from where they can: CSV
@@ -132,6 +140,8 @@ impl<S> Post<S> {
             language: None,
             client: None,
             account_meta: None,
+            thread_id: None,
+            community: None,
         }
     }
 }
@@ -177,6 +187,8 @@ impl<'a> PostRef<'a> {
                 location: own(m.location),
                 category: own(m.category),
             }),
+            thread_id: own(self.thread_id),
+            community: own(self.community),
         }
     }
 }
@@ -214,6 +226,8 @@ impl Post {
                 location: lend(&m.location),
                 category: lend(&m.category),
             }),
+            thread_id: lend(&self.thread_id),
+            community: lend(&self.community),
         }
     }
 }

@@ -527,6 +527,8 @@ impl RowMapper for GenericMapper {
             client: row.opt_id(self.at(F::Client)).map(|c| Cow::Owned(strip_html(&c))),
             account_meta: meta.non_empty(),
             text,
+            thread_id: None,
+            community: None,
         })
     }
 }

@@ -13,11 +13,32 @@ use super::ReadError;
 /// for sniffing), and the rest of the stream.
 pub(crate) struct Opened<'a> {
     pub first_line: Vec<u8>,
+    /// Where the first non-blank line starts in `prefix`.
+    first_start: usize,
+    /// Whether `first_line` is a whole JSON value (JSON lines), as opposed to the start of
+    /// a document written over several lines; `prefix` then holds up to [`PEEK_BYTES`]
+    /// more of it, for sniffing.
+    first_line_whole: bool,
     prefix: Vec<u8>,
     rest: Box<dyn BufRead + 'a>,
 }
 
+/// How much of a JSON document written over several lines is read ahead for sniffing.
+const PEEK_BYTES: usize = 64 * 1024;
+
 impl<'a> Opened<'a> {
+    /// What sniffing looks at: the first non-blank line, and for a JSON document written
+    /// over several lines, what follows it up to [`PEEK_BYTES`].
+    pub fn head(&self) -> &[u8] {
+        if self.first_line_whole { &self.first_line } else { &self.prefix[self.first_start..] }
+    }
+
+    /// Whether the first non-blank line is a whole JSON value, or not JSON at all (a CSV
+    /// header): the input is read line by line.
+    pub fn first_line_is_whole_json(&self) -> bool {
+        self.first_line_whole
+    }
+
     /// The whole input again, from its first byte.
     pub fn into_stream(self) -> Chain<Cursor<Vec<u8>>, Box<dyn BufRead + 'a>> {
         Cursor::new(self.prefix).chain(self.rest)
@@ -56,6 +77,7 @@ pub(crate) fn open<'a>(
 
     let mut prefix = Vec::new();
     let mut first_line = Vec::new();
+    let mut first_start = 0;
     for _ in 0..10_000 {
         let start = prefix.len();
         match rest.read_until(b'\n', &mut prefix) {
@@ -64,6 +86,7 @@ pub(crate) fn open<'a>(
                 let line = &prefix[start..];
                 if !is_blank(line) {
                     first_line = line.to_vec();
+                    first_start = start;
                     break;
                 }
             }
@@ -75,7 +98,25 @@ pub(crate) fn open<'a>(
             }
         }
     }
-    Ok(Opened { first_line, prefix, rest })
+    let trimmed = first_line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&first_line).trim_ascii();
+    let first_line_whole = !trimmed.starts_with(b"{")
+        || serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
+        || scrutineer_core::lines::long_line(trimmed).is_some();
+    if !first_line_whole {
+        // A document over several lines: read ahead for its telltale keys. An error here
+        // is met again by the driver at the same place.
+        while prefix.len() - first_start < PEEK_BYTES {
+            match rest.read_until(b'\n', &mut prefix) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    rest = Box::new(BufReader::new(FailOnce(Some(e))));
+                    break;
+                }
+            }
+        }
+    }
+    Ok(Opened { first_line, first_start, first_line_whole, prefix, rest })
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -90,6 +131,7 @@ pub(crate) enum Sniffed {
     TwitterV2,
     Ira,
     IoArchive,
+    Platform(super::platforms::Platform),
 }
 
 /// Decides the format from the first non-blank line: a JSON object is told apart by its
@@ -113,6 +155,9 @@ pub(crate) fn detect(first_line: &[u8], source_name: &str) -> Result<Sniffed, Re
     }
     if line.starts_with(b"[") {
         return Err(unknown("a JSON array (one JSON object per line is expected)".to_string()));
+    }
+    if let Some(platform) = super::platforms::sniff(line) {
+        return Ok(Sniffed::Platform(platform));
     }
     if line.starts_with(b"{") {
         return match serde_json::from_slice::<BTreeMap<String, serde::de::IgnoredAny>>(line) {

@@ -7,6 +7,20 @@
 //! | `ira`        | the Clemson/FiveThirtyEight IRA CSV, and its per-author reorganisation   |
 //! | `io-archive` | Twitter's information-operations archive CSV (and its column subsets)   |
 //! | `csv`        | any CSV, with a [`ColumnMapping`] naming the columns                    |
+//! | `telegram`   | Telegram Desktop's JSON export (`result.json`: one chat, or a whole account) |
+//! | `telethon`   | Telegram API messages as Telethon writes them (`Message.to_dict()`), one per line |
+//! | `reddit`     | Pushshift / Arctic-Shift NDJSON dumps of submissions and comments        |
+//! | `bluesky`    | Bluesky Jetstream JSON lines (`app.bsky.feed.post`, `repost`, `like`)    |
+//! | `meta`       | Meta Content Library CSV exports (Facebook and Instagram posts)         |
+//! | `crowdtangle`| CrowdTangle historical CSV exports (Facebook and Instagram)             |
+//! | `tiktok`     | TikTok Research API responses (videos and comments)                      |
+//! | `youtube`    | YouTube Data API `commentThreads` responses                             |
+//! | `4cat`       | 4CAT exports (CSV or NDJSON with 4CAT's mapped columns)                 |
+//!
+//! Accounts of the platform readers are platform-qualified (`telegram:channel1036362176`,
+//! `reddit:some_user`, `bluesky:did:plc:...`), and so are the ids of the posts they refer
+//! to, so that one scan can read several platforms without their accounts or posts
+//! colliding. The Twitter readers keep Twitter's ids as they are.
 //!
 //! Every reader takes plain, gzip or zstd input (told apart by the magic bytes, not the file
 //! name), never panics on bad input, and reports what it could not use in a
@@ -18,7 +32,9 @@ mod generic;
 mod input;
 mod io_archive;
 mod ira;
+mod items;
 mod jsonl;
+mod platforms;
 mod records;
 pub(crate) mod text;
 mod twitter_v1;
@@ -31,6 +47,7 @@ use std::path::Path;
 use std::str::FromStr;
 
 pub use generic::{ColumnMapping, MappedField};
+pub use items::{ITEM_COLUMNS, ingest_items};
 pub use scrutineer_core::lines::DEFAULT_MAX_LINE_BYTES;
 pub use text::{TextEntities, extract_entities};
 
@@ -52,11 +69,45 @@ pub enum Format {
     IoArchive,
     /// Generic CSV with the columns named by a mapping.
     Csv(ColumnMapping),
+    /// Telegram Desktop's JSON export (`result.json`).
+    Telegram,
+    /// Telethon `Message` objects, one per line.
+    Telethon,
+    /// Pushshift / Arctic-Shift Reddit NDJSON.
+    Reddit,
+    /// Bluesky Jetstream JSON lines.
+    Bluesky,
+    /// Meta Content Library CSV.
+    MetaContentLibrary,
+    /// CrowdTangle historical CSV.
+    CrowdTangle,
+    /// TikTok Research API JSON.
+    TikTok,
+    /// YouTube Data API comment threads JSON.
+    YouTube,
+    /// 4CAT CSV or NDJSON.
+    FourCat,
 }
 
 impl Format {
     /// The names accepted by [`Format::from_str`], in the order `--help` lists them.
-    pub const NAMES: [&'static str; 6] = ["auto", "twitter-v1", "twitter-v2", "ira", "io-archive", "csv"];
+    pub const NAMES: [&'static str; 15] = [
+        "auto",
+        "twitter-v1",
+        "twitter-v2",
+        "ira",
+        "io-archive",
+        "csv",
+        "telegram",
+        "telethon",
+        "reddit",
+        "bluesky",
+        "meta",
+        "crowdtangle",
+        "tiktok",
+        "youtube",
+        "4cat",
+    ];
 
     /// The command-line name of this format.
     pub fn name(&self) -> &'static str {
@@ -67,6 +118,15 @@ impl Format {
             Format::Ira => "ira",
             Format::IoArchive => "io-archive",
             Format::Csv(_) => "csv",
+            Format::Telegram => "telegram",
+            Format::Telethon => "telethon",
+            Format::Reddit => "reddit",
+            Format::Bluesky => "bluesky",
+            Format::MetaContentLibrary => "meta",
+            Format::CrowdTangle => "crowdtangle",
+            Format::TikTok => "tiktok",
+            Format::YouTube => "youtube",
+            Format::FourCat => "4cat",
         }
     }
 
@@ -103,6 +163,15 @@ impl FromStr for Format {
             "ira" => Format::Ira,
             "io-archive" => Format::IoArchive,
             "csv" => Format::Csv(ColumnMapping::default()),
+            "telegram" | "telegram-desktop" => Format::Telegram,
+            "telethon" | "telegram-api" => Format::Telethon,
+            "reddit" | "pushshift" | "arctic-shift" => Format::Reddit,
+            "bluesky" | "jetstream" => Format::Bluesky,
+            "meta" | "meta-content-library" => Format::MetaContentLibrary,
+            "crowdtangle" => Format::CrowdTangle,
+            "tiktok" => Format::TikTok,
+            "youtube" => Format::YouTube,
+            "4cat" => Format::FourCat,
             _ => return Err(ReadError::UnknownFormatName { name: s.to_string() }),
         })
     }
@@ -160,6 +229,13 @@ pub struct ReadReport {
     /// The input ended early (cut mid-stream, mid-record or mid-quoted-field); every
     /// complete record before the cut was read.
     pub truncated: bool,
+    /// Well-formed posts with no account to attribute them to (Reddit's `[deleted]` and
+    /// `[removed]` authors, TikTok comments, which the Research API gives without one):
+    /// counted here, never made an account.
+    pub unattributed: u64,
+    /// Well-formed records that are not posts (Telegram service messages, Bluesky likes,
+    /// follows, deletions and identity events): counted here, not skipped as faults.
+    pub not_posts: u64,
 }
 
 impl ReadReport {
@@ -176,6 +252,8 @@ impl ReadReport {
             skip_samples: Vec::new(),
             decoded_latin1: 0,
             truncated: false,
+            unattributed: 0,
+            not_posts: 0,
         }
     }
 
@@ -210,6 +288,12 @@ impl fmt::Display for ReadReport {
         if self.decoded_latin1 > 0 {
             write!(f, ", {} decoded as Windows-1252", self.decoded_latin1)?;
         }
+        if self.unattributed > 0 {
+            write!(f, ", {} without an account (deleted authors; counted, not accused)", self.unattributed)?;
+        }
+        if self.not_posts > 0 {
+            write!(f, ", {} records that are not posts", self.not_posts)?;
+        }
         if self.truncated {
             write!(f, ", input truncated")?;
         }
@@ -240,7 +324,13 @@ pub enum ReadError {
         "{source_name}: cannot tell the input format: saw {seen}. Expected one of: twitter-v1 (JSON lines \
          with id_str and user), twitter-v2 (twarc2 JSONL with data/includes, or flattened tweets with \
          author_id), ira (CSV with author_id or external_author_id, content, publish_date), io-archive \
-         (CSV with tweetid, userid, tweet_time), or a generic CSV with a column mapping (--format csv)"
+         (CSV with tweetid, userid, tweet_time), telegram (result.json with messages), telethon (JSON \
+         lines with \"_\": \"Message\" and peer_id), reddit (JSON lines with author, subreddit, \
+         created_utc), bluesky (Jetstream JSON lines with did, time_us, kind), meta (CSV with id, \
+         creation_time, post_owner.id or owner.id), crowdtangle (CSV with Post Created and Facebook Id \
+         or User Name), tiktok (Research API JSON with data.videos or data.comments), youtube \
+         (youtube#commentThread JSON), 4cat (CSV or JSON lines with id, thread_id, author, body, \
+         timestamp), or a generic CSV with a column mapping (--format csv)"
     )]
     /// The input is none of the formats read.
     UnknownFormat {
@@ -250,7 +340,8 @@ pub enum ReadError {
         seen: String,
     },
     #[error(
-        "unknown input format '{name}': expected one of auto, twitter-v1, twitter-v2, ira, io-archive, csv"
+        "unknown input format '{name}': expected one of auto, twitter-v1, twitter-v2, ira, io-archive, csv, \
+         telegram, telethon, reddit, bluesky, meta, crowdtangle, tiktok, youtube, 4cat"
     )]
     /// A format name that is not one of [`Format::NAMES`].
     UnknownFormatName {
@@ -376,10 +467,19 @@ pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
                 scrutineer_core::input::sniff(&magic[..n]),
                 scrutineer_core::input::Sniffed::Readable(c) if c.is_compressed()
             );
-            let json = File::open(path)
-                .ok()
-                .and_then(|f| detect_format(f, "").ok())
-                .is_some_and(|format| matches!(format, Format::TwitterV1 | Format::TwitterV2));
+            let json = File::open(path).ok().and_then(|f| detect_format(f, "").ok()).is_some_and(|format| {
+                matches!(
+                    format,
+                    Format::TwitterV1
+                        | Format::TwitterV2
+                        | Format::Telegram
+                        | Format::Telethon
+                        | Format::Reddit
+                        | Format::Bluesky
+                        | Format::TikTok
+                        | Format::YouTube
+                )
+            });
             let bytes = if compressed { size.saturating_mul(GZIP_RATIO) } else { size };
             bytes / if json { JSON_BYTES_PER_POST } else { CSV_BYTES_PER_POST }
         })
@@ -394,11 +494,12 @@ pub fn detect_format<R: Read>(input: R, source_name: &str) -> Result<Format, Rea
     if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ReadError::Empty { source_name: source_name.to_string() });
     }
-    Ok(match input::detect(&opened.first_line, source_name)? {
+    Ok(match input::detect(opened.head(), source_name)? {
         input::Sniffed::TwitterV1 => Format::TwitterV1,
         input::Sniffed::TwitterV2 => Format::TwitterV2,
         input::Sniffed::Ira => Format::Ira,
         input::Sniffed::IoArchive => Format::IoArchive,
+        input::Sniffed::Platform(p) => p.format(),
     })
 }
 
@@ -451,13 +552,33 @@ fn read_dyn<T: Send>(
             if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
                 return Err(ReadError::Empty { source_name });
             }
-            input::detect(&opened.first_line, &source_name)?.into()
+            input::detect(opened.head(), &source_name)?.into()
         }
         Format::TwitterV1 => Resolved::TwitterV1,
         Format::TwitterV2 => Resolved::TwitterV2,
         Format::Ira => Resolved::Ira,
         Format::IoArchive => Resolved::IoArchive,
         Format::Csv(mapping) => Resolved::Csv(mapping),
+        Format::Telegram => Resolved::Platform(platforms::Platform::Telegram),
+        Format::Telethon => Resolved::Platform(platforms::Platform::Telethon),
+        Format::Reddit => Resolved::Platform(platforms::Platform::Reddit),
+        Format::Bluesky => Resolved::Platform(platforms::Platform::Bluesky),
+        Format::MetaContentLibrary => Resolved::Platform(platforms::Platform::MetaContentLibrary),
+        Format::CrowdTangle => Resolved::Platform(platforms::Platform::CrowdTangle),
+        Format::TikTok => Resolved::Platform(platforms::Platform::TikTok),
+        Format::YouTube => Resolved::Platform(platforms::Platform::YouTube),
+        Format::FourCat => Resolved::Platform(platforms::Platform::FourCat),
+    };
+    // JSON documents written over several lines (Telegram's result.json, a pretty-printed
+    // API response) are read as documents, not lines.
+    let shape = platforms::Shape {
+        json: opened
+            .first_line
+            .strip_prefix(b"\xEF\xBB\xBF")
+            .unwrap_or(&opened.first_line)
+            .trim_ascii()
+            .starts_with(b"{"),
+        lines: opened.first_line_is_whole_json(),
     };
     let stream = opened.into_stream();
     match resolved {
@@ -481,6 +602,10 @@ fn read_dyn<T: Send>(
             out.report.format = "csv";
             csvio::drive(stream, mapping.delimiter(), out, "csv", |h| mapping.resolve(h))?;
         }
+        Resolved::Platform(platform) => {
+            out.report.format = platform.format().name();
+            platforms::read(platform, stream, shape, out)?;
+        }
     }
     Ok(())
 }
@@ -492,6 +617,13 @@ fn drive_json<T: Send>(
     out: &mut Out<'_, T>,
     parser: &mut dyn jsonl::LineParser,
 ) {
+    drive_owned(out, |inner| jsonl::drive(stream, inner, parser));
+}
+
+/// Runs `produce`, which emits owned posts on this thread, while another thread
+/// transforms them in batches (on the rayon pool); the sink gets them back here, in input
+/// order.
+fn drive_owned<T: Send>(out: &mut Out<'_, T>, produce: impl FnOnce(&mut Out<'_>)) {
     use rayon::prelude::*;
     use std::sync::mpsc;
     const BATCH: usize = 1024;
@@ -538,7 +670,7 @@ fn drive_json<T: Send>(
         };
         let report = std::mem::replace(&mut out.report, ReadReport::new(""));
         let mut inner = Out { report, sink: &mut posts, transform: &keep, fields };
-        jsonl::drive(stream, &mut inner, parser);
+        produce(&mut inner);
         out.report = inner.report;
         hand_over(&mut pending, &mut *sink);
         drop(work_tx);
@@ -555,6 +687,7 @@ enum Resolved<'m> {
     Ira,
     IoArchive,
     Csv(&'m ColumnMapping),
+    Platform(platforms::Platform),
 }
 
 impl From<input::Sniffed> for Resolved<'_> {
@@ -564,6 +697,7 @@ impl From<input::Sniffed> for Resolved<'_> {
             input::Sniffed::TwitterV2 => Resolved::TwitterV2,
             input::Sniffed::Ira => Resolved::Ira,
             input::Sniffed::IoArchive => Resolved::IoArchive,
+            input::Sniffed::Platform(p) => Resolved::Platform(p),
         }
     }
 }

@@ -27,10 +27,14 @@ pub enum InfluenceCommand {
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Input files: tweet JSON lines (API v1.1 or v2/twarc2), IRA CSV, Twitter IO archive CSV, or CSV with --map.
+    /// Input files: tweet JSON lines (API v1.1 or v2/twarc2), IRA CSV, Twitter IO archive CSV, or CSV with --map;
+    /// Telegram (Desktop result.json, Telethon JSON lines), Reddit (Pushshift/Arctic-Shift), Bluesky Jetstream,
+    /// Meta Content Library and CrowdTangle CSV, TikTok Research API, YouTube comment threads, 4CAT. Plain, gzip
+    /// or zstd; with --format auto each file is sniffed on its own, so one scan can mix platforms.
     #[arg(required = true)]
     files: Vec<PathBuf>,
-    /// Input format: auto, twitter-v1, twitter-v2, ira, io-archive, csv.
+    /// Input format: auto, twitter-v1, twitter-v2, ira, io-archive, csv, telegram, telethon, reddit, bluesky, meta,
+    /// crowdtangle, tiktok, youtube, 4cat.
     #[arg(long, short, default_value = "auto")]
     format: String,
     /// Column mapping for --format csv, e.g. `account=user_id,time=created_at,text=message,retweeted_id=repost_id`.
@@ -42,7 +46,9 @@ pub struct ScanArgs {
     /// Write networks.json, accounts.csv, edges/<behaviour>.csv, network.gexf and network.graphml here.
     #[arg(long, short)]
     out: Option<PathBuf>,
-    /// Behaviours to compute (comma-separated): co_retweet, co_link, co_hashtag, co_tag (each hashtag on its own; off by default), co_tweet, sync.
+    /// Behaviours to compute (comma-separated): co_retweet, co_link, co_hashtag, co_tweet, sync; also co_tag
+    /// (each hashtag on its own), co_reply (replies to the same post) and co_comment (comments in the same
+    /// Reddit thread, YouTube or TikTok video).
     #[arg(long, value_delimiter = ',', default_value = "co_retweet,co_link,co_hashtag,co_tweet,sync")]
     behaviours: Vec<Behaviour>,
     /// Two actions coincide when at most this many seconds apart (default 6 hours).
@@ -88,6 +94,10 @@ pub struct ScanArgs {
     /// State-affiliated media list (CSV: domain,country,outlet,source) replacing the built-in one.
     #[arg(long, value_name = "FILE")]
     state_media: Option<PathBuf>,
+    /// Account–item actions (CSV with account,item,time: image hashes, phone numbers, ad library ids), matched as
+    /// the co_item behaviour through the same window and chance filter. Repeatable.
+    #[arg(long, value_name = "FILE")]
+    items: Vec<PathBuf>,
     /// Platform name recorded with the findings.
     #[arg(long, default_value = "twitter")]
     platform: String,
@@ -125,8 +135,12 @@ fn parse_format(args: &ScanArgs) -> anyhow::Result<Format> {
 impl ScanArgs {
     /// The scan's parameters, checked.
     fn params(&self) -> anyhow::Result<ScanParams> {
+        let mut behaviours = self.behaviours.clone();
+        if !self.items.is_empty() {
+            behaviours.push(Behaviour::CoItem);
+        }
         ScanParams {
-            behaviours: self.behaviours.clone(),
+            behaviours,
             window_secs: self.window,
             min_count: self.min_count,
             text_similarity: self.text_similarity,
@@ -192,7 +206,8 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
     // store that cannot be opened is reported first, before any error of the read.
     let (opened, read) = std::thread::scope(|scope| {
         let opening = scope.spawn(open_store);
-        let read = read_inputs(ctx, &args.files, &format, &params, args.limits);
+        let read = read_inputs(ctx, &args.files, &format, &params, args.limits)
+            .and_then(|(corpus, reports)| read_items(ctx, corpus, reports, &args.items));
         (opening.join(), read)
     });
     let (store, run_id) = match opened {
@@ -399,6 +414,26 @@ fn print_notes(ctx: &Context, scanned: &Scanned, out: Option<&std::path::Path>) 
             out.map(|d| d.display().to_string()).unwrap_or_default()
         ));
     }
+}
+
+/// Adds the `--items` files to the corpus, noting what each read gave.
+fn read_items(
+    ctx: &Context,
+    mut corpus: Corpus,
+    mut reports: Vec<ReadReport>,
+    items: &[PathBuf],
+) -> anyhow::Result<(Corpus, Vec<ReadReport>)> {
+    for path in items {
+        let file = File::open(path).with_context(|| format!("cannot open --items {}", path.display()))?;
+        let report = scrutineer_influence::ingest_items(&mut corpus, file, &path.display().to_string())
+            .with_context(|| format!("reading --items {}", path.display()))?;
+        ctx.note(format!("read {report}"));
+        for skip in report.skip_samples.iter().take(5) {
+            ctx.note(format!("  skipped {}:{}", report.source, skip));
+        }
+        reports.push(report);
+    }
+    Ok((corpus, reports))
 }
 
 /// Reads every input into one corpus, noting what each read gave.
