@@ -73,6 +73,37 @@ pub struct ReadMessage {
     pub result: Result<Message, Unreadable>,
 }
 
+/// One message as it stands in a dump (mbox escaping undone), not yet parsed.
+#[derive(Debug)]
+pub struct RawMessage {
+    /// The file it came from, as named (directories expanded).
+    pub file: Arc<str>,
+    /// Its byte offset in the decompressed file.
+    pub offset: u64,
+    /// Its bytes, or why they could not be read.
+    pub result: Result<Vec<u8>, Unreadable>,
+}
+
+impl RawMessage {
+    /// The message parsed (or why it could not be).
+    pub fn parse(self) -> ReadMessage {
+        let result = self.result.and_then(|bytes| {
+            Message::parse(&bytes).map_err(|e: MessageError| Unreadable { reason: e.to_string() })
+        });
+        ReadMessage { file: self.file, offset: self.offset, result }
+    }
+
+    /// Parses, adding one to `unparsable` when the bytes were read but are no message.
+    fn parse_counting(self, unparsable: &mut u64) -> ReadMessage {
+        let was_read = self.result.is_ok();
+        let m = self.parse();
+        if was_read && m.result.is_err() {
+            *unparsable += 1;
+        }
+        m
+    }
+}
+
 /// What reading a dump counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
@@ -150,11 +181,26 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// Reads every message of the dump `paths`, handing each to `sink` in order.
+/// Reads every message of the dump `paths`, handing each to `sink` in order, parsed.
 pub fn read_dump(
     paths: &[PathBuf],
     opts: &ReadOptions,
     mut sink: impl FnMut(ReadMessage) -> io::Result<()>,
+) -> Result<ReadStats, ReadError> {
+    let mut unparsable = 0;
+    let mut stats = read_dump_raw(paths, opts, |m| sink(m.parse_counting(&mut unparsable)))?;
+    stats.unreadable += unparsable;
+    Ok(stats)
+}
+
+/// Reads every message of the dump `paths`, handing each to `sink` in order as it stands,
+/// not yet parsed (to parse on other threads: [`RawMessage::parse`]). Only messages cut
+/// short or over the size limit are counted as unreadable here; one that fails to parse
+/// is counted by whoever parses it.
+pub fn read_dump_raw(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    mut sink: impl FnMut(RawMessage) -> io::Result<()>,
 ) -> Result<ReadStats, ReadError> {
     let mut stats = ReadStats::default();
     for file in dump_files(paths)? {
@@ -173,7 +219,17 @@ pub fn read_stream(
     sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     let mut reader = reader;
-    read_any(name, &mut reader, opts, stats, sink, 0)
+    let mut unparsable = 0;
+    let read = read_any(
+        name,
+        &mut reader,
+        opts,
+        stats,
+        &mut |m: RawMessage| sink(m.parse_counting(&mut unparsable)),
+        0,
+    );
+    stats.unreadable += unparsable;
+    read
 }
 
 /// How deep tar archives inside tar archives are opened.
@@ -188,7 +244,7 @@ fn read_any(
     reader: &mut dyn BufRead,
     opts: &ReadOptions,
     stats: &mut ReadStats,
-    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
     depth: usize,
 ) -> Result<(), ReadError> {
     let head = reader.fill_buf().map_err(|source| ReadError::Io { name: name.to_owned(), source })?;
@@ -207,11 +263,11 @@ fn unreadable_file(
     name: &str,
     reason: String,
     stats: &mut ReadStats,
-    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     stats.messages += 1;
     stats.unreadable += 1;
-    sink(ReadMessage { file: Arc::from(name), offset: 0, result: Err(Unreadable { reason }) })
+    sink(RawMessage { file: Arc::from(name), offset: 0, result: Err(Unreadable { reason }) })
         .map_err(ReadError::Sink)
 }
 
@@ -223,7 +279,7 @@ fn read_tar(
     reader: &mut dyn BufRead,
     opts: &ReadOptions,
     stats: &mut ReadStats,
-    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
     depth: usize,
 ) -> Result<(), ReadError> {
     let mut archive = tar::Archive::new(reader);
@@ -258,7 +314,7 @@ fn read_one(
     path: &Path,
     opts: &ReadOptions,
     stats: &mut ReadStats,
-    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     let input = match input::open(path) {
         Ok(i) => i,
@@ -272,7 +328,8 @@ fn read_one(
         }
         Err(e) => return Err(e.into()),
     };
-    read_stream(&path.display().to_string(), input, opts, stats, sink)
+    let mut input = input;
+    read_any(&path.display().to_string(), &mut input, opts, stats, sink, 0)
 }
 
 /// A message being collected.
@@ -299,7 +356,7 @@ fn is_cut(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof)
 }
 
-impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
+impl<S: FnMut(RawMessage) -> io::Result<()>> Splitter<'_, S> {
     fn single(&mut self, reader: &mut dyn BufRead) -> Result<(), ReadError> {
         let limit = self.opts.max_message_bytes as u64;
         let mut bytes = Vec::new();
@@ -406,17 +463,17 @@ impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
                 ),
             })
         } else {
-            Message::parse(&c.bytes).map_err(|e: MessageError| Unreadable { reason: e.to_string() })
+            Ok(c.bytes)
         };
         self.emit(c.offset, result)
     }
 
-    fn emit(&mut self, offset: u64, result: Result<Message, Unreadable>) -> Result<(), ReadError> {
+    fn emit(&mut self, offset: u64, result: Result<Vec<u8>, Unreadable>) -> Result<(), ReadError> {
         self.stats.messages += 1;
         if result.is_err() {
             self.stats.unreadable += 1;
         }
-        (self.sink)(ReadMessage { file: self.file.clone(), offset, result }).map_err(ReadError::Sink)
+        (self.sink)(RawMessage { file: self.file.clone(), offset, result }).map_err(ReadError::Sink)
     }
 
     /// The input ended in damaged or cut compressed data: the message being read is lost
