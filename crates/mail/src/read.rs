@@ -251,6 +251,9 @@ fn read_any(
     if is_tar(head) && depth < MAX_ARCHIVE_DEPTH {
         return read_tar(name, reader, opts, stats, sink, depth);
     }
+    if is_zip(head) && depth < MAX_ARCHIVE_DEPTH {
+        return read_zip(name, reader, opts, stats, sink, depth);
+    }
     let file: Arc<str> = Arc::from(name);
     stats.files += 1;
     let mbox = head.starts_with(b"From ");
@@ -310,6 +313,49 @@ fn read_tar(
     Ok(())
 }
 
+fn is_zip(head: &[u8]) -> bool {
+    // A local file header, or the end record of an empty archive.
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+/// Every file of a zip archive, read from the stream entry by entry (the central
+/// directory at its end is not needed), each as a file of the dump named
+/// `archive!path`. A damaged or cut archive keeps the entries before the damage and
+/// lists the damage as one unreadable item; an entry the stream cannot be read past
+/// (sizes left to a trailing data descriptor) ends the archive the same way.
+fn read_zip(
+    name: &str,
+    reader: &mut dyn BufRead,
+    opts: &ReadOptions,
+    stats: &mut ReadStats,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
+    depth: usize,
+) -> Result<(), ReadError> {
+    let mut reader = reader;
+    loop {
+        let entry = match zip::read::read_zipfile_from_stream(&mut reader) {
+            Ok(Some(e)) => e,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                stats.truncated_files += 1;
+                return unreadable_file(name, format!("zip archive truncated or corrupt: {e}"), stats, sink);
+            }
+        };
+        if !entry.is_file() {
+            continue;
+        }
+        let path = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| String::from_utf8_lossy(entry.name_raw()).into_owned());
+        let member = format!("{name}!{path}");
+        match input::decode(entry, &member) {
+            Ok(mut decoded) => read_any(&member, &mut decoded, opts, stats, sink, depth + 1)?,
+            Err(e) => unreadable_file(&member, e.to_string(), stats, sink)?,
+        }
+    }
+}
+
 fn read_one(
     path: &Path,
     opts: &ReadOptions,
@@ -318,11 +364,18 @@ fn read_one(
 ) -> Result<(), ReadError> {
     let input = match input::open(path) {
         Ok(i) => i,
+        // The shared reader refuses zip; this crate reads it as a stream of entries.
+        Err(InputError::Unsupported { kind: "zip", .. }) => {
+            let file = fs::File::open(path)
+                .map_err(|source| ReadError::Io { name: path.display().to_string(), source })?;
+            let mut reader = io::BufReader::with_capacity(1 << 16, file);
+            return read_zip(&path.display().to_string(), &mut reader, opts, stats, sink, 0);
+        }
         // One file of a dump in a format no reader takes is listed, and the rest is read.
         Err(InputError::Unsupported { name, kind }) => {
             stats.files += 1;
             let reason = format!(
-                "{kind}-compressed file not read: decompress it first (gzip, zstd and tar are read directly)"
+                "{kind}-compressed file not read: decompress it first (gzip, zstd, tar and zip are read directly)"
             );
             return unreadable_file(&name, reason, stats, sink);
         }
@@ -625,6 +678,54 @@ mod tests {
         assert!(
             seen.last().expect("last").as_ref().expect_err("cut").contains("truncated or corrupt"),
             "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn a_zip_of_messages_is_read_entry_by_entry_and_a_cut_one_names_what_it_lost() {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let deflated =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.add_directory("leak/", stored).expect("dir");
+        zip.start_file("leak/one.eml", stored).expect("entry");
+        zip.write_all(b"Subject: one\n\nbody\n").expect("write");
+        zip.start_file("leak/box.mbox", deflated).expect("entry");
+        zip.write_all(b"From x\nSubject: two\n\nb\n\nFrom y\nSubject: three\n\nc\n").expect("write");
+        zip.start_file("leak/last.eml", deflated).expect("entry");
+        zip.write_all("Subject: four\n\n".repeat(200).as_bytes()).expect("write");
+        let bytes = zip.finish().expect("zip").into_inner();
+        let names = |bytes: &[u8]| {
+            let mut names = Vec::new();
+            let mut stats = ReadStats::default();
+            read_stream("d.zip", bytes, &ReadOptions::default(), &mut stats, &mut |m: ReadMessage| {
+                names.push((m.file.to_string(), m.offset, m.result.map(|_| ()).map_err(|u| u.reason)));
+                Ok(())
+            })
+            .expect("read");
+            (names, stats)
+        };
+        let (all, stats) = names(&bytes);
+        assert_eq!(
+            all,
+            [
+                ("d.zip!leak/one.eml".to_owned(), 0, Ok(())),
+                ("d.zip!leak/box.mbox".to_owned(), 0, Ok(())),
+                ("d.zip!leak/box.mbox".to_owned(), 24, Ok(())),
+                ("d.zip!leak/last.eml".to_owned(), 0, Ok(())),
+            ]
+        );
+        assert_eq!((stats.files, stats.truncated_files), (3, 0));
+        // Cut inside the last entry: the entries before it are kept, the cut is listed.
+        let end = bytes.windows(4).position(|w| w == b"PK\x01\x02").expect("central directory");
+        let (cut, stats) = names(&bytes[..end - 20]);
+        assert_eq!(cut[..3], all[..3]);
+        assert!(stats.truncated_files >= 1, "{cut:?}");
+        assert!(
+            cut[3..].iter().any(|(_, _, r)| r.as_ref().is_err_and(|e| e.contains("truncated or corrupt"))),
+            "{cut:?}"
         );
     }
 }
