@@ -718,6 +718,22 @@ mod tests {
             ]
         );
         assert_eq!((stats.files, stats.truncated_files), (3, 0));
+        // From a file (the shared input opener refuses zip; this reader takes it over).
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("leak.zip");
+        std::fs::write(&path, &bytes).expect("write");
+        let mut from_file = Vec::new();
+        read_dump(std::slice::from_ref(&path), &ReadOptions::default(), |m| {
+            from_file.push((m.file.to_string(), m.result.is_ok()));
+            Ok(())
+        })
+        .expect("read");
+        let shown = path.display().to_string();
+        assert_eq!(from_file.len(), 4);
+        assert!(
+            from_file.iter().all(|(f, ok)| *ok && f.starts_with(&format!("{shown}!leak/"))),
+            "{from_file:?}"
+        );
         // Cut inside the last entry: the entries before it are kept, the cut is listed.
         let end = bytes.windows(4).position(|w| w == b"PK\x01\x02").expect("central directory");
         let (cut, stats) = names(&bytes[..end - 20]);
