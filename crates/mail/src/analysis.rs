@@ -10,6 +10,7 @@ use scrutineer_core::{Engine, Evidence, Finding, Severity, Technique, TimeSpan};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::arc::ArcCheck;
 use crate::dkim::{SignatureCheck, Verdict};
 use crate::message::Message;
 use crate::near::{NearDuplicate, NearIndex, NearMember, text_signature};
@@ -36,6 +37,9 @@ pub struct MessageVerdicts {
     pub content: [u8; 16],
     /// One check per signature.
     pub checks: Vec<SignatureCheck>,
+    /// The ARC chain's check, when the message has ARC fields (set by whoever verifies
+    /// the chain: [`crate::verify_arc`]).
+    pub arc: Option<ArcCheck>,
     /// The MinHash signature of the text, for near-duplicates (None for short texts).
     text_signature: Option<[u32; 16]>,
 }
@@ -63,6 +67,7 @@ impl MessageVerdicts {
             sha256: msg.sha256,
             content,
             checks,
+            arc: None,
             text_signature: text_signature(&msg.text),
         }
     }

@@ -20,6 +20,7 @@ pub fn read_and_verify(data: &[u8]) {
     let _ = read_stream("fuzz", data, &opts, &mut stats, &mut |m| {
         if let Ok(msg) = m.result {
             let _ = verify_message(&msg, &keys);
+            let _ = crate::arc::verify_arc(&msg, &keys);
         }
         Ok(())
     });

@@ -11,12 +11,11 @@ use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
+use std::sync::OnceLock;
 
 use base64::Engine as _;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use rsa::BigUint;
-use rsa::pkcs1::der::Decode;
-use rsa::traits::PublicKeyParts;
+use pkcs1::der::Decode;
 use serde::{Deserialize, Serialize};
 
 /// The CSV header of a key archive.
@@ -135,6 +134,9 @@ pub fn normalise_name(name: &str) -> String {
 #[derive(Debug, Clone, Default)]
 pub struct KeyArchive {
     by_name: HashMap<String, Vec<KeyRecord>>,
+    /// Each record's parsed key, beside `by_name`'s records in the same order, parsed at
+    /// its first use and kept: a dump signs thousands of messages with one key.
+    parsed: HashMap<String, Vec<OnceLock<Result<KeyState, String>>>>,
     len: usize,
 }
 
@@ -218,7 +220,21 @@ impl KeyArchive {
     /// Adds a record.
     pub fn insert(&mut self, record: KeyRecord) {
         self.len += 1;
+        self.parsed.entry(record.name.clone()).or_default().push(OnceLock::new());
         self.by_name.entry(record.name.clone()).or_default().push(record);
+    }
+
+    /// The records of `selector._domainkey.domain`, each with its parsed key (parsed
+    /// once, whatever the number of signatures that name it).
+    pub(crate) fn lookup_parsed<'a>(
+        &'a self,
+        selector: &str,
+        domain: &str,
+    ) -> impl Iterator<Item = (&'a KeyRecord, &'a Result<KeyState, String>)> + 'a {
+        let name = normalise_name(&format!("{selector}._domainkey.{domain}"));
+        let records = self.by_name.get(&name).map(Vec::as_slice).unwrap_or(&[]);
+        let parsed = self.parsed.get(&name).map(Vec::as_slice).unwrap_or(&[]);
+        records.iter().zip(parsed).map(|(r, p)| (r, p.get_or_init(|| parse_key_record(&r.record))))
     }
 
     /// The records of `selector._domainkey.domain`.
@@ -428,11 +444,38 @@ pub enum KeyType {
     Ed25519,
 }
 
+/// An RSA public key: its modulus and exponent, big-endian without leading zeros.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RsaKey {
+    n: Vec<u8>,
+    e: Vec<u8>,
+    bits: usize,
+}
+
+impl RsaKey {
+    /// The modulus's size in bits.
+    pub fn bits(&self) -> usize {
+        self.bits
+    }
+
+    /// Whether `signature` is this key's PKCS#1 v1.5 signature over `message` (hashed
+    /// with SHA-1 or SHA-256 here).
+    pub(crate) fn verify(&self, sha1: bool, message: &[u8], signature: &[u8]) -> bool {
+        use ring::signature as rs;
+        let params: &rs::RsaParameters = if sha1 {
+            &rs::RSA_PKCS1_1024_8192_SHA1_FOR_LEGACY_USE_ONLY
+        } else {
+            &rs::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+        };
+        rs::RsaPublicKeyComponents { n: &self.n, e: &self.e }.verify(params, message, signature).is_ok()
+    }
+}
+
 /// A usable public key.
 #[derive(Debug, Clone)]
 pub enum PublicKey {
-    /// An RSA key and its size in bits.
-    Rsa(Box<rsa::RsaPublicKey>, usize),
+    /// An RSA key.
+    Rsa(RsaKey),
     /// An Ed25519 key.
     Ed25519(Box<ed25519_dalek::VerifyingKey>),
 }
@@ -499,25 +542,36 @@ pub fn parse_key_record(record: &str) -> Result<KeyState, String> {
 
 /// An RSA key from a SubjectPublicKeyInfo (what DKIM publishes) or a bare PKCS#1 key.
 fn rsa_key(der: &[u8]) -> Result<PublicKey, String> {
-    let pkcs1_der = match rsa::pkcs8::spki::SubjectPublicKeyInfoRef::from_der(der) {
+    let pkcs1_der = match spki::SubjectPublicKeyInfoRef::from_der(der) {
         Ok(spki) => spki.subject_public_key.raw_bytes().to_vec(),
         Err(_) => der.to_vec(),
     };
-    let k = rsa::pkcs1::RsaPublicKey::from_der(&pkcs1_der)
-        .map_err(|e| format!("p= is not an RSA public key: {e}"))?;
-    let n = BigUint::from_bytes_be(k.modulus.as_bytes());
-    let bits = n.bits();
+    let k =
+        pkcs1::RsaPublicKey::from_der(&pkcs1_der).map_err(|e| format!("p= is not an RSA public key: {e}"))?;
+    let strip = |b: &[u8]| b[b.iter().position(|&x| x != 0).unwrap_or(b.len())..].to_vec();
+    let n = strip(k.modulus.as_bytes());
+    let e = strip(k.public_exponent.as_bytes());
+    let bits = n.first().map(|top| n.len() * 8 - top.leading_zeros() as usize).unwrap_or(0);
     if bits < MIN_RSA_BITS {
         return Err(format!("RSA key of {bits} bits is shorter than {MIN_RSA_BITS} bits (RFC 8301)"));
     }
     if bits > MAX_RSA_BITS {
         return Err(format!("RSA key of {bits} bits is longer than {MAX_RSA_BITS} bits: refused"));
     }
-    let e = BigUint::from_bytes_be(k.public_exponent.as_bytes());
-    let key = rsa::RsaPublicKey::new_with_max_size(n, e, MAX_RSA_BITS)
-        .map_err(|e| format!("unusable RSA key: {e}"))?;
-    let bits = key.size() * 8;
-    Ok(PublicKey::Rsa(Box::new(key), bits))
+    if n.last().is_some_and(|low| low & 1 == 0) {
+        return Err("unusable RSA key: the modulus is even".into());
+    }
+    // The range every verifier takes (3 to 2^33 - 1, odd): a key outside it is not one
+    // a signer could have used.
+    let e_value =
+        if e.len() <= 5 { e.iter().fold(0u64, |acc, &b| acc << 8 | u64::from(b)) } else { u64::MAX };
+    if !(3..1 << 33).contains(&e_value) || e_value & 1 == 0 {
+        return Err(format!(
+            "unusable RSA key: public exponent {} is not an odd number from 3 to 2^33-1",
+            if e_value == u64::MAX { "of more than 40 bits".to_owned() } else { e_value.to_string() }
+        ));
+    }
+    Ok(PublicKey::Rsa(RsaKey { n, e, bits }))
 }
 
 #[cfg(test)]

@@ -13,7 +13,8 @@
 //!    was seen published) and gives a [`SignatureCheck`] per signature with its
 //!    [`Verdict`], evaluated at the message's claimed date. A [`BatchVerifier`] does it
 //!    for batches of messages on every core and hands each [`Verified`] outcome on in
-//!    input order.
+//!    input order. [`verify_arc`] checks a message's ARC chain (RFC 8617) against the
+//!    same archive and gives an [`ArcCheck`] with its [`ArcVerdict`].
 //! 3. **Analyse.** A [`DumpAnalysis`] observes every message's [`MessageVerdicts`] and
 //!    [`DumpAnalysis::finish`] gives a [`DumpReport`]: counts per verdict, the forged
 //!    [`VariantGroup`]s (one Message-ID, different content, the variant that verifies
@@ -24,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod analysis;
+mod arc;
 mod batch;
 mod dkim;
 mod fuzzing;
@@ -37,6 +39,7 @@ pub use analysis::{
     DumpAnalysis, DumpReport, LEDGER_FIELD_SEPARATOR, MessageVerdicts, Variant, VariantGroup, VerdictCounts,
     encode_ledger_entry,
 };
+pub use arc::{ArcCheck, ArcVerdict, MAX_ARC_INSTANCES, verify_arc};
 pub use batch::{BatchVerifier, Verified};
 pub use dkim::{
     Algorithm, Canon, KeyWindow, Signature, SignatureCheck, TRUSTED_HEADERS, Verdict, canonical_body,
@@ -45,13 +48,13 @@ pub use dkim::{
 pub use fuzzing::read_and_verify;
 pub use keys::{
     KEY_ARCHIVE_HEADER, KeyArchive, KeyArchiveError, KeyRecord, KeyState, KeyType, MAX_RSA_BITS,
-    MIN_RSA_BITS, PublicKey, append_key_csv, check_name, normalise_name, parse_key_record, parse_seen,
-    parse_zone,
+    MIN_RSA_BITS, PublicKey, RsaKey, append_key_csv, check_name, normalise_name, parse_key_record,
+    parse_seen, parse_zone,
 };
 pub use message::{HeaderField, MAX_HEADER_BYTES, Message, MessageError};
 pub use near::{NEAR_DUPLICATE_SIMILARITY, NearDuplicate, NearMember, text_signature};
 pub use read::{
-    DEFAULT_MAX_MESSAGE_BYTES, MboxFlavor, ReadError, ReadMessage, ReadOptions, ReadStats, Unreadable,
-    dump_files, read_dump, read_stream,
+    DEFAULT_MAX_MESSAGE_BYTES, MboxFlavor, RawMessage, ReadError, ReadMessage, ReadOptions, ReadStats,
+    Unreadable, dump_files, read_dump, read_dump_raw, read_stream,
 };
 pub use summary::RunSummary;

@@ -108,7 +108,7 @@ impl Message {
     }
 
     fn decode_fields(&mut self) {
-        let Some(parsed) = mail_parser::MessageParser::default().parse(&self.raw) else {
+        let Some(parsed) = parser().parse(&self.raw) else {
             return;
         };
         self.message_id = parsed.message_id().map(str::to_owned);
@@ -123,6 +123,19 @@ impl Message {
         self.subject = parsed.subject().map(str::to_owned);
         self.text = parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
     }
+}
+
+/// The decoder of what an analyst reads: only the fields read here (and the MIME fields
+/// the body's structure needs) are parsed; the others (Received chains, list headers) are
+/// skipped, which a dump of millions of messages notices.
+fn parser() -> &'static mail_parser::MessageParser {
+    static PARSER: std::sync::OnceLock<mail_parser::MessageParser> = std::sync::OnceLock::new();
+    PARSER.get_or_init(|| {
+        mail_parser::MessageParser::new()
+            .with_minimal_headers()
+            .header_id(mail_parser::HeaderName::MessageId)
+            .default_header_ignore()
+    })
 }
 
 /// The bytes with every bare LF turned into CRLF.

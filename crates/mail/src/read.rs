@@ -73,6 +73,37 @@ pub struct ReadMessage {
     pub result: Result<Message, Unreadable>,
 }
 
+/// One message as it stands in a dump (mbox escaping undone), not yet parsed.
+#[derive(Debug)]
+pub struct RawMessage {
+    /// The file it came from, as named (directories expanded).
+    pub file: Arc<str>,
+    /// Its byte offset in the decompressed file.
+    pub offset: u64,
+    /// Its bytes, or why they could not be read.
+    pub result: Result<Vec<u8>, Unreadable>,
+}
+
+impl RawMessage {
+    /// The message parsed (or why it could not be).
+    pub fn parse(self) -> ReadMessage {
+        let result = self.result.and_then(|bytes| {
+            Message::parse(&bytes).map_err(|e: MessageError| Unreadable { reason: e.to_string() })
+        });
+        ReadMessage { file: self.file, offset: self.offset, result }
+    }
+
+    /// Parses, adding one to `unparsable` when the bytes were read but are no message.
+    fn parse_counting(self, unparsable: &mut u64) -> ReadMessage {
+        let was_read = self.result.is_ok();
+        let m = self.parse();
+        if was_read && m.result.is_err() {
+            *unparsable += 1;
+        }
+        m
+    }
+}
+
 /// What reading a dump counted.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReadStats {
@@ -150,11 +181,26 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), ReadError> {
     Ok(())
 }
 
-/// Reads every message of the dump `paths`, handing each to `sink` in order.
+/// Reads every message of the dump `paths`, handing each to `sink` in order, parsed.
 pub fn read_dump(
     paths: &[PathBuf],
     opts: &ReadOptions,
     mut sink: impl FnMut(ReadMessage) -> io::Result<()>,
+) -> Result<ReadStats, ReadError> {
+    let mut unparsable = 0;
+    let mut stats = read_dump_raw(paths, opts, |m| sink(m.parse_counting(&mut unparsable)))?;
+    stats.unreadable += unparsable;
+    Ok(stats)
+}
+
+/// Reads every message of the dump `paths`, handing each to `sink` in order as it stands,
+/// not yet parsed (to parse on other threads: [`RawMessage::parse`]). Only messages cut
+/// short or over the size limit are counted as unreadable here; one that fails to parse
+/// is counted by whoever parses it.
+pub fn read_dump_raw(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    mut sink: impl FnMut(RawMessage) -> io::Result<()>,
 ) -> Result<ReadStats, ReadError> {
     let mut stats = ReadStats::default();
     for file in dump_files(paths)? {
@@ -173,7 +219,17 @@ pub fn read_stream(
     sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     let mut reader = reader;
-    read_any(name, &mut reader, opts, stats, sink, 0)
+    let mut unparsable = 0;
+    let read = read_any(
+        name,
+        &mut reader,
+        opts,
+        stats,
+        &mut |m: RawMessage| sink(m.parse_counting(&mut unparsable)),
+        0,
+    );
+    stats.unreadable += unparsable;
+    read
 }
 
 /// How deep tar archives inside tar archives are opened.
@@ -188,12 +244,15 @@ fn read_any(
     reader: &mut dyn BufRead,
     opts: &ReadOptions,
     stats: &mut ReadStats,
-    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
     depth: usize,
 ) -> Result<(), ReadError> {
     let head = reader.fill_buf().map_err(|source| ReadError::Io { name: name.to_owned(), source })?;
     if is_tar(head) && depth < MAX_ARCHIVE_DEPTH {
         return read_tar(name, reader, opts, stats, sink, depth);
+    }
+    if is_zip(head) && depth < MAX_ARCHIVE_DEPTH {
+        return read_zip(name, reader, opts, stats, sink, depth);
     }
     let file: Arc<str> = Arc::from(name);
     stats.files += 1;
@@ -207,11 +266,11 @@ fn unreadable_file(
     name: &str,
     reason: String,
     stats: &mut ReadStats,
-    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     stats.messages += 1;
     stats.unreadable += 1;
-    sink(ReadMessage { file: Arc::from(name), offset: 0, result: Err(Unreadable { reason }) })
+    sink(RawMessage { file: Arc::from(name), offset: 0, result: Err(Unreadable { reason }) })
         .map_err(ReadError::Sink)
 }
 
@@ -223,7 +282,7 @@ fn read_tar(
     reader: &mut dyn BufRead,
     opts: &ReadOptions,
     stats: &mut ReadStats,
-    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
     depth: usize,
 ) -> Result<(), ReadError> {
     let mut archive = tar::Archive::new(reader);
@@ -254,25 +313,76 @@ fn read_tar(
     Ok(())
 }
 
+fn is_zip(head: &[u8]) -> bool {
+    // A local file header, or the end record of an empty archive.
+    head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06")
+}
+
+/// Every file of a zip archive, read from the stream entry by entry (the central
+/// directory at its end is not needed), each as a file of the dump named
+/// `archive!path`. A damaged or cut archive keeps the entries before the damage and
+/// lists the damage as one unreadable item; an entry the stream cannot be read past
+/// (sizes left to a trailing data descriptor) ends the archive the same way.
+fn read_zip(
+    name: &str,
+    reader: &mut dyn BufRead,
+    opts: &ReadOptions,
+    stats: &mut ReadStats,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
+    depth: usize,
+) -> Result<(), ReadError> {
+    let mut reader = reader;
+    loop {
+        let entry = match zip::read::read_zipfile_from_stream(&mut reader) {
+            Ok(Some(e)) => e,
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                stats.truncated_files += 1;
+                return unreadable_file(name, format!("zip archive truncated or corrupt: {e}"), stats, sink);
+            }
+        };
+        if !entry.is_file() {
+            continue;
+        }
+        let path = entry
+            .name()
+            .map(|n| n.into_owned())
+            .unwrap_or_else(|_| String::from_utf8_lossy(entry.name_raw()).into_owned());
+        let member = format!("{name}!{path}");
+        match input::decode(entry, &member) {
+            Ok(mut decoded) => read_any(&member, &mut decoded, opts, stats, sink, depth + 1)?,
+            Err(e) => unreadable_file(&member, e.to_string(), stats, sink)?,
+        }
+    }
+}
+
 fn read_one(
     path: &Path,
     opts: &ReadOptions,
     stats: &mut ReadStats,
-    sink: &mut impl FnMut(ReadMessage) -> io::Result<()>,
+    sink: &mut impl FnMut(RawMessage) -> io::Result<()>,
 ) -> Result<(), ReadError> {
     let input = match input::open(path) {
         Ok(i) => i,
+        // The shared reader refuses zip; this crate reads it as a stream of entries.
+        Err(InputError::Unsupported { kind: "zip", .. }) => {
+            let file = fs::File::open(path)
+                .map_err(|source| ReadError::Io { name: path.display().to_string(), source })?;
+            let mut reader = io::BufReader::with_capacity(1 << 16, file);
+            return read_zip(&path.display().to_string(), &mut reader, opts, stats, sink, 0);
+        }
         // One file of a dump in a format no reader takes is listed, and the rest is read.
         Err(InputError::Unsupported { name, kind }) => {
             stats.files += 1;
             let reason = format!(
-                "{kind}-compressed file not read: decompress it first (gzip, zstd and tar are read directly)"
+                "{kind}-compressed file not read: decompress it first (gzip, zstd, tar and zip are read directly)"
             );
             return unreadable_file(&name, reason, stats, sink);
         }
         Err(e) => return Err(e.into()),
     };
-    read_stream(&path.display().to_string(), input, opts, stats, sink)
+    let mut input = input;
+    read_any(&path.display().to_string(), &mut input, opts, stats, sink, 0)
 }
 
 /// A message being collected.
@@ -299,7 +409,7 @@ fn is_cut(e: &io::Error) -> bool {
     matches!(e.kind(), io::ErrorKind::InvalidData | io::ErrorKind::UnexpectedEof)
 }
 
-impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
+impl<S: FnMut(RawMessage) -> io::Result<()>> Splitter<'_, S> {
     fn single(&mut self, reader: &mut dyn BufRead) -> Result<(), ReadError> {
         let limit = self.opts.max_message_bytes as u64;
         let mut bytes = Vec::new();
@@ -406,17 +516,17 @@ impl<S: FnMut(ReadMessage) -> io::Result<()>> Splitter<'_, S> {
                 ),
             })
         } else {
-            Message::parse(&c.bytes).map_err(|e: MessageError| Unreadable { reason: e.to_string() })
+            Ok(c.bytes)
         };
         self.emit(c.offset, result)
     }
 
-    fn emit(&mut self, offset: u64, result: Result<Message, Unreadable>) -> Result<(), ReadError> {
+    fn emit(&mut self, offset: u64, result: Result<Vec<u8>, Unreadable>) -> Result<(), ReadError> {
         self.stats.messages += 1;
         if result.is_err() {
             self.stats.unreadable += 1;
         }
-        (self.sink)(ReadMessage { file: self.file.clone(), offset, result }).map_err(ReadError::Sink)
+        (self.sink)(RawMessage { file: self.file.clone(), offset, result }).map_err(ReadError::Sink)
     }
 
     /// The input ended in damaged or cut compressed data: the message being read is lost
@@ -568,6 +678,70 @@ mod tests {
         assert!(
             seen.last().expect("last").as_ref().expect_err("cut").contains("truncated or corrupt"),
             "{seen:?}"
+        );
+    }
+
+    #[test]
+    fn a_zip_of_messages_is_read_entry_by_entry_and_a_cut_one_names_what_it_lost() {
+        use std::io::Write;
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let stored =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        let deflated =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        zip.add_directory("leak/", stored).expect("dir");
+        zip.start_file("leak/one.eml", stored).expect("entry");
+        zip.write_all(b"Subject: one\n\nbody\n").expect("write");
+        zip.start_file("leak/box.mbox", deflated).expect("entry");
+        zip.write_all(b"From x\nSubject: two\n\nb\n\nFrom y\nSubject: three\n\nc\n").expect("write");
+        zip.start_file("leak/last.eml", deflated).expect("entry");
+        zip.write_all("Subject: four\n\n".repeat(200).as_bytes()).expect("write");
+        let bytes = zip.finish().expect("zip").into_inner();
+        let names = |bytes: &[u8]| {
+            let mut names = Vec::new();
+            let mut stats = ReadStats::default();
+            read_stream("d.zip", bytes, &ReadOptions::default(), &mut stats, &mut |m: ReadMessage| {
+                names.push((m.file.to_string(), m.offset, m.result.map(|_| ()).map_err(|u| u.reason)));
+                Ok(())
+            })
+            .expect("read");
+            (names, stats)
+        };
+        let (all, stats) = names(&bytes);
+        assert_eq!(
+            all,
+            [
+                ("d.zip!leak/one.eml".to_owned(), 0, Ok(())),
+                ("d.zip!leak/box.mbox".to_owned(), 0, Ok(())),
+                ("d.zip!leak/box.mbox".to_owned(), 24, Ok(())),
+                ("d.zip!leak/last.eml".to_owned(), 0, Ok(())),
+            ]
+        );
+        assert_eq!((stats.files, stats.truncated_files), (3, 0));
+        // From a file (the shared input opener refuses zip; this reader takes it over).
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("leak.zip");
+        std::fs::write(&path, &bytes).expect("write");
+        let mut from_file = Vec::new();
+        read_dump(std::slice::from_ref(&path), &ReadOptions::default(), |m| {
+            from_file.push((m.file.to_string(), m.result.is_ok()));
+            Ok(())
+        })
+        .expect("read");
+        let shown = path.display().to_string();
+        assert_eq!(from_file.len(), 4);
+        assert!(
+            from_file.iter().all(|(f, ok)| *ok && f.starts_with(&format!("{shown}!leak/"))),
+            "{from_file:?}"
+        );
+        // Cut inside the last entry: the entries before it are kept, the cut is listed.
+        let end = bytes.windows(4).position(|w| w == b"PK\x01\x02").expect("central directory");
+        let (cut, stats) = names(&bytes[..end - 20]);
+        assert_eq!(cut[..3], all[..3]);
+        assert!(stats.truncated_files >= 1, "{cut:?}");
+        assert!(
+            cut[3..].iter().any(|(_, _, r)| r.as_ref().is_err_and(|e| e.contains("truncated or corrupt"))),
+            "{cut:?}"
         );
     }
 }

@@ -12,9 +12,9 @@ use scrutineer_core::text::csv_safe;
 use scrutineer_core::{Engine, StoredSummary};
 use scrutineer_ledger::{Ledger, SignedTreeHead};
 use scrutineer_mail::{
-    BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts, ReadMessage,
+    BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts, RawMessage,
     ReadOptions, ReadStats, Verdict, Verified, append_key_csv, encode_ledger_entry, normalise_name,
-    parse_key_record, parse_seen, parse_zone, read_dump,
+    parse_key_record, parse_seen, parse_zone, read_dump_raw,
 };
 
 use crate::cmd::ledger::AppendLedgerArgs;
@@ -234,6 +234,21 @@ impl Outputs {
             ];
             self.verdicts.write_record(cells.iter().map(|c| csv_safe(c).into_owned()))?;
         }
+        // The ARC chain, when there is one: a row of its own, named by the latest seal.
+        if let Some(arc) = &m.arc {
+            let cells = [
+                m.file.as_str(),
+                &offset,
+                m.message_id.as_deref().unwrap_or(""),
+                &date,
+                m.from.as_deref().unwrap_or(""),
+                &arc.signing_domain,
+                &arc.selector,
+                arc.verdict.as_str(),
+                &arc.detail,
+            ];
+            self.verdicts.write_record(cells.iter().map(|c| csv_safe(c).into_owned()))?;
+        }
         Ok(())
     }
 
@@ -246,7 +261,7 @@ impl Outputs {
 
 fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
     let started = Instant::now();
-    let keys = KeyArchive::read(&a.keys).context("reading the key archive")?;
+    let keys = std::sync::Arc::new(KeyArchive::read(&a.keys).context("reading the key archive")?);
     let mut outputs = Outputs::create(&a.out)?;
     let mut ledger = a.ledger.open(ctx)?;
     let opts = ReadOptions { max_message_bytes: a.max_message_bytes, mbox: a.mbox_flavor };
@@ -275,10 +290,12 @@ fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
         Ok(())
     };
     // Messages are verified in batches on every core and handed on in input order.
-    let mut verifier = BatchVerifier::new(&keys);
-    let stats = read_dump(&a.dumps, &opts, |m: ReadMessage| verifier.push(m, &mut handle))
+    let mut verifier = BatchVerifier::new(keys.clone());
+    let mut stats = read_dump_raw(&a.dumps, &opts, |m: RawMessage| verifier.push(m, &mut handle))
         .context("reading the dump")?;
     verifier.flush(&mut handle).context("writing the verdicts")?;
+    stats.unreadable += verifier.unparsable();
+    drop(verifier);
     bar.finish_and_clear();
     outputs.finish()?;
     let head = match ledger {
