@@ -436,7 +436,7 @@ pub struct BatchStatus {
     /// Reported winners.
     pub winners: Vec<String>,
     /// U.
-    pub total_bound: f64,
+    pub total_error_bound: f64,
     /// Batches holding the contest.
     pub batches: usize,
     /// Draws so far.
@@ -603,7 +603,7 @@ impl BatchAudit {
         let mut status = BatchStatus {
             contest: c.name.clone(),
             winners: winners.clone(),
-            total_bound: cb.total,
+            total_error_bound: cb.total,
             batches: cb.batch_count(),
             draws: draws.len(),
             tallied_draws: taints.len(),

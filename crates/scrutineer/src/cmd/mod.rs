@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod audit_comparison;
+pub mod audit_batch;
 pub mod ballots;
 pub mod demo;
 pub mod findings;
