@@ -223,7 +223,11 @@ pub struct ContestBounds {
 
 impl ContestBounds {
     /// Computes every batch's error bound for `contest`.
-    pub fn new(contest: &BatchContest, reported: &BatchTallies, ballots: &BTreeMap<String, u64>) -> ContestBounds {
+    pub fn new(
+        contest: &BatchContest,
+        reported: &BatchTallies,
+        ballots: &BTreeMap<String, u64>,
+    ) -> ContestBounds {
         let unauditable = contest.unauditable_ballots(reported);
         let pairs = contest.pairs(unauditable);
         let mut cb = ContestBounds {
@@ -766,7 +770,9 @@ impl BatchAudit {
                     return Err(AuditError::format(
                         path,
                         line,
-                        format!("batch '{batch}', contest '{contest}': choice '{bad}' is not reported for it"),
+                        format!(
+                            "batch '{batch}', contest '{contest}': choice '{bad}' is not reported for it"
+                        ),
                     ));
                 }
                 full.insert(

@@ -58,9 +58,9 @@ pub use arlo::{
     conclusions as arlo_conclusions, jurisdiction_totals, read_report as read_arlo_report,
 };
 pub use batch::{
-    BATCH_STATE_VERSION, BatchAudit, BatchContest, BatchDecision, BatchRetrieval, BatchStartOptions, BatchStatus,
-    BatchTallies, ChoiceVotes, ContestBounds, PpebDraw, TallyFile, macro_risk, macro_round_size, ppeb_draws,
-    read_batch_tallies, write_batch_retrieval_csv,
+    BATCH_STATE_VERSION, BatchAudit, BatchContest, BatchDecision, BatchRetrieval, BatchStartOptions,
+    BatchStatus, BatchTallies, ChoiceVotes, ContestBounds, PpebDraw, TallyFile, macro_risk, macro_round_size,
+    ppeb_draws, read_batch_tallies, write_batch_retrieval_csv,
 };
 pub use bravo::{PairTest, StoppingDistribution, asn, asn_for_margin, pair_test, stopping_distribution};
 pub use colorado::{

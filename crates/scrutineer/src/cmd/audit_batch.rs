@@ -97,9 +97,10 @@ pub fn run(ctx: &Context, cmd: BatchCommand) -> anyhow::Result<()> {
             if out.exists() {
                 bail!("{} exists: an audit's state file is not overwritten", out.display());
             }
-            let reported =
-                audit::read_batch_tallies(&tallies).with_context(|| format!("reading {}", tallies.display()))?;
-            let m = audit::Manifest::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
+            let reported = audit::read_batch_tallies(&tallies)
+                .with_context(|| format!("reading {}", tallies.display()))?;
+            let m = audit::Manifest::read(&manifest)
+                .with_context(|| format!("reading {}", manifest.display()))?;
             let mut options = BatchStartOptions {
                 totals: None,
                 winners: parse_counts("winners", &winners)?,
@@ -113,7 +114,12 @@ pub fn run(ctx: &Context, cmd: BatchCommand) -> anyhow::Result<()> {
                 let mut totals = BTreeMap::new();
                 for c in contests {
                     if !reported.choices.contains_key(&c.name) {
-                        bail!("{}: contest '{}' has no batch tallies in {}", r.display(), c.name, tallies.display());
+                        bail!(
+                            "{}: contest '{}' has no batch tallies in {}",
+                            r.display(),
+                            c.name,
+                            tallies.display()
+                        );
                     }
                     if !options.winners.iter().any(|(n, _)| n == &c.name) {
                         options.winners.push((c.name.clone(), c.winners as u64));
@@ -122,7 +128,9 @@ pub fn run(ctx: &Context, cmd: BatchCommand) -> anyhow::Result<()> {
                     let order = &reported.choices[&c.name];
                     let mut t: Vec<(String, u64)> =
                         order.iter().map(|n| (n.clone(), c.tallies.get(n).copied().unwrap_or(0))).collect();
-                    t.extend(c.tallies.iter().filter(|(n, _)| !order.contains(n)).map(|(n, v)| (n.clone(), *v)));
+                    t.extend(
+                        c.tallies.iter().filter(|(n, _)| !order.contains(n)).map(|(n, v)| (n.clone(), *v)),
+                    );
                     totals.insert(c.name, t);
                 }
                 if let Some(missing) = reported.choices.keys().find(|c| !totals.contains_key(*c)) {
@@ -144,12 +152,18 @@ pub fn run(ctx: &Context, cmd: BatchCommand) -> anyhow::Result<()> {
         BatchCommand::Draw { audit: path, size, out } => {
             let mut a = BatchAudit::load(&path)?;
             let sizes = parse_counts("size", &size)?;
-            let list = a.draw_round(&sizes).with_context(|| format!("drawing a round of {}", path.display()))?;
+            let list =
+                a.draw_round(&sizes).with_context(|| format!("drawing a round of {}", path.display()))?;
             let f = std::fs::File::create(&out).with_context(|| format!("creating {}", out.display()))?;
             audit::write_batch_retrieval_csv(std::io::BufWriter::new(f), &list)
                 .with_context(|| format!("writing {}", out.display()))?;
             a.save(&path)?;
-            ctx.note(format!("round {}: {} batches to hand count; wrote {}", a.rounds, list.len(), out.display()));
+            ctx.note(format!(
+                "round {}: {} batches to hand count; wrote {}",
+                a.rounds,
+                list.len(),
+                out.display()
+            ));
             Ok(())
         }
         BatchCommand::Record { audit: path, tallies } => {
@@ -175,7 +189,9 @@ fn status(ctx: &Context, path: &Path) -> anyhow::Result<()> {
         outln!("{}", serde_json::to_string_pretty(&v)?)?;
         return Ok(());
     }
-    outln!("contest,winners,total_error_bound,batches,draws,tallied_draws,batches_counted,risk,decision,next_round")?;
+    outln!(
+        "contest,winners,total_error_bound,batches,draws,tallied_draws,batches_counted,risk,decision,next_round"
+    )?;
     for s in &st {
         let decision = match s.decision {
             BatchDecision::RiskLimitMet => "risk_limit_met",

@@ -1,8 +1,8 @@
 //! One module per top-level command.
 
 pub mod audit;
-pub mod audit_comparison;
 pub mod audit_batch;
+pub mod audit_comparison;
 pub mod ballots;
 pub mod demo;
 pub mod findings;

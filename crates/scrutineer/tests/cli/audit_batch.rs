@@ -70,8 +70,19 @@ fn clean_round_meets_the_risk_limit_with_macros_figures() {
     reported(dir);
     run_ok(
         &[
-            "audit", "batch", "start", "--tallies", "reported.csv", "--manifest", "manifest.csv", "--seed",
-            "12345678901234567890", "--risk-limit", "0.1", "--out", "audit.json",
+            "audit",
+            "batch",
+            "start",
+            "--tallies",
+            "reported.csv",
+            "--manifest",
+            "manifest.csv",
+            "--seed",
+            "12345678901234567890",
+            "--risk-limit",
+            "0.1",
+            "--out",
+            "audit.json",
         ],
         dir,
     );
@@ -97,7 +108,13 @@ fn clean_round_meets_the_risk_limit_with_macros_figures() {
         .sum();
     assert!(mayor_draws <= want);
     // Measure batches are only the even ones.
-    assert!(rows.iter().filter(|r| r["contests"].contains("Measure")).all(|r| r["batch"][1..].parse::<u64>().expect("b") % 2 == 0));
+    assert!(
+        rows.iter().filter(|r| r["contests"].contains("Measure")).all(|r| r["batch"][1..]
+            .parse::<u64>()
+            .expect("b")
+            % 2
+            == 0)
+    );
 
     // Recording before all are counted keeps the audit going; the next draw is refused.
     hand(dir, "first.csv", &listed[..1], |_| (60, 35));
@@ -126,8 +143,17 @@ fn an_overstated_margin_raises_the_risk_and_asks_for_more() {
     reported(dir);
     run_ok(
         &[
-            "audit", "batch", "start", "--tallies", "reported.csv", "--manifest", "manifest.csv", "--seed", "7",
-            "--out", "audit.json",
+            "audit",
+            "batch",
+            "start",
+            "--tallies",
+            "reported.csv",
+            "--manifest",
+            "manifest.csv",
+            "--seed",
+            "7",
+            "--out",
+            "audit.json",
         ],
         dir,
     );
@@ -147,7 +173,11 @@ fn an_overstated_margin_raises_the_risk_and_asks_for_more() {
     hand(dir, "again.csv", &listed[..1], |_| (60, 35));
     let out = run(&["audit", "batch", "record", "--audit", "audit.json", "--tallies", "again.csv"], dir);
     assert!(!out.status.success());
-    assert!(stderr_of(&out).contains(&format!("batch '{}' was already recorded", listed[0])), "{}", stderr_of(&out));
+    assert!(
+        stderr_of(&out).contains(&format!("batch '{}' was already recorded", listed[0])),
+        "{}",
+        stderr_of(&out)
+    );
 }
 
 #[test]
@@ -158,8 +188,17 @@ fn malformed_rows_are_reported_with_file_and_line() {
     let start = |tallies: &str| {
         run(
             &[
-                "audit", "batch", "start", "--tallies", tallies, "--manifest", "manifest.csv", "--seed", "1",
-                "--out", "audit.json",
+                "audit",
+                "batch",
+                "start",
+                "--tallies",
+                tallies,
+                "--manifest",
+                "manifest.csv",
+                "--seed",
+                "1",
+                "--out",
+                "audit.json",
             ],
             dir,
         )
@@ -182,13 +221,19 @@ fn malformed_rows_are_reported_with_file_and_line() {
     assert!(start("reported.csv").status.success());
     run_ok(&["audit", "batch", "draw", "--audit", "audit.json", "--out", "r1.csv"], dir);
     let drawn: BTreeSet<String> = csv_maps(&dir.join("r1.csv")).iter().map(|r| r["batch"].clone()).collect();
-    let not_drawn = (0..BATCHES).map(|b| format!("B{b}")).find(|b| !drawn.contains(b)).expect("one not drawn");
-    fs::write(dir.join("hand.csv"), format!("batch,contest,choice,votes\n{not_drawn},Mayor,Ann,60\n")).expect("w");
+    let not_drawn =
+        (0..BATCHES).map(|b| format!("B{b}")).find(|b| !drawn.contains(b)).expect("one not drawn");
+    fs::write(dir.join("hand.csv"), format!("batch,contest,choice,votes\n{not_drawn},Mayor,Ann,60\n"))
+        .expect("w");
     let out = run(&["audit", "batch", "record", "--audit", "audit.json", "--tallies", "hand.csv"], dir);
     let e = stderr_of(&out);
     assert!(!out.status.success() && e.contains("hand.csv:2") && e.contains("was not drawn"), "{e}");
     let first = drawn.iter().next().expect("drawn");
-    fs::write(dir.join("hand2.csv"), format!("batch,contest,choice,votes\n{first},Mayor,Eve,3\n")).expect("w");
-    let e = stderr_of(&run(&["audit", "batch", "record", "--audit", "audit.json", "--tallies", "hand2.csv"], dir));
+    fs::write(dir.join("hand2.csv"), format!("batch,contest,choice,votes\n{first},Mayor,Eve,3\n"))
+        .expect("w");
+    let e = stderr_of(&run(
+        &["audit", "batch", "record", "--audit", "audit.json", "--tallies", "hand2.csv"],
+        dir,
+    ));
     assert!(e.contains("hand2.csv:2") && e.contains("choice 'Eve'"), "{e}");
 }
