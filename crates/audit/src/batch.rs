@@ -153,7 +153,7 @@ impl BatchContest {
     /// holding a majority, the top two.
     pub fn winners_and_losers(&self) -> (Vec<String>, Vec<String>) {
         let mut sorted: Vec<&(String, u64)> = self.totals.iter().collect();
-        sorted.sort_by(|a, b| b.1.cmp(&a.1));
+        sorted.sort_by_key(|t| std::cmp::Reverse(t.1));
         let valid: u64 = self.totals.iter().map(|t| t.1).sum();
         let top = sorted.first().map(|t| t.1).unwrap_or(0);
         let k = if self.runoff && top <= valid - top { 2 } else { self.winners };

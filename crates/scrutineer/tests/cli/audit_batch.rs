@@ -16,7 +16,7 @@ fn reported(dir: &Path) {
     let mut m = String::from("batch,ballots\n");
     for b in 0..BATCHES {
         t.push_str(&format!("B{b},Mayor,Ann,60\nB{b},Mayor,Bob,35\n"));
-        if b % 2 == 0 {
+        if b.is_multiple_of(2) {
             t.push_str(&format!("B{b},Measure,Yes,30\nB{b},Measure,No,20\n"));
         }
         m.push_str(&format!("B{b},100\n"));
@@ -56,7 +56,7 @@ fn hand(dir: &Path, file: &str, batches: &[String], mayor: impl Fn(&str) -> (u64
         let (a, bob) = mayor(b);
         t.push_str(&format!("{b},Mayor,Ann,{a}\n{b},Mayor,Bob,{bob}\n"));
         let n: usize = b[1..].parse().expect("n");
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             t.push_str(&format!("{b},Measure,Yes,30\n{b},Measure,No,20\n"));
         }
     }
