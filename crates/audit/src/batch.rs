@@ -666,10 +666,10 @@ impl BatchAudit {
                 return Err(AuditError::Invalid(format!("contest '{c}' is not in the audit")));
             }
         }
-        if let Some(waiting) = self.draws.values().flatten().find(|d| !self.hand.contains_key(&d.batch)) {
+        if let Some(waiting) = self.awaited().into_iter().next() {
             return Err(AuditError::Invalid(format!(
-                "batch '{}' (round {}) has no hand tally yet; record it before the next round",
-                waiting.batch, waiting.round
+                "batch '{waiting}' (round {}) has no hand tally yet; record it before the next round",
+                self.rounds
             )));
         }
         let round = self.rounds + 1;
@@ -737,7 +737,8 @@ impl BatchAudit {
     }
 
     /// Records hand tallies read from `path`. Refused with file and line: a batch not
-    /// asked for, a contest or choice not in that batch's reported tallies; refused naming
+    /// asked for, a contest or choice not in that batch's reported tallies, more votes in a
+    /// contest than the batch's ballots times the votes allowed; refused naming
     /// the batch: a batch already recorded with other figures, a contest of the batch's
     /// reported tallies left out. A choice without a row has 0 votes. Returns the batches
     /// recorded.
@@ -779,6 +780,21 @@ impl BatchAudit {
                     contest.clone(),
                     rep.keys().map(|c| (c.clone(), votes.get(c).copied().unwrap_or(0))).collect(),
                 );
+            }
+            let ballots = self.ballots.get(batch).copied().unwrap_or(0);
+            for (contest, votes) in &full {
+                let allowed =
+                    self.contests.iter().find(|c| &c.name == contest).map_or(1, |c| c.votes_allowed);
+                let cast: u64 = votes.values().sum();
+                if cast > ballots.saturating_mul(allowed) {
+                    return Err(AuditError::format(
+                        path,
+                        line,
+                        format!(
+                            "batch '{batch}', contest '{contest}': {cast} votes counted, more than its {ballots} ballots allow"
+                        ),
+                    ));
+                }
             }
             if let Some(missing) = reported.keys().find(|c| !full.contains_key(*c)) {
                 return Err(AuditError::Invalid(format!(

@@ -236,4 +236,15 @@ fn malformed_rows_are_reported_with_file_and_line() {
         dir,
     ));
     assert!(e.contains("hand2.csv:2") && e.contains("choice 'Eve'"), "{e}");
+    // 101 votes in a batch of 100 ballots (vote for one) is a miscount, not a tally.
+    fs::write(
+        dir.join("hand3.csv"),
+        format!("batch,contest,choice,votes\n{first},Mayor,Ann,66\n{first},Mayor,Bob,35\n"),
+    )
+    .expect("w");
+    let e = stderr_of(&run(
+        &["audit", "batch", "record", "--audit", "audit.json", "--tallies", "hand3.csv"],
+        dir,
+    ));
+    assert!(e.contains("hand3.csv:2") && e.contains("101 votes counted"), "{e}");
 }
