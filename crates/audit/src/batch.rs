@@ -45,6 +45,10 @@ use crate::sampler::ConsistentSampler;
 /// The state file's layout version; a file of another version is refused by name.
 pub const BATCH_STATE_VERSION: u32 = 1;
 
+/// The most votes a row of a batch tally may give: no batch holds a billion ballots, and
+/// the bound keeps every sum far from overflowing.
+pub const MAX_BATCH_VOTES: u64 = 1_000_000_000;
+
 /// Votes per choice in one batch and contest, choices by name.
 pub type ChoiceVotes = BTreeMap<String, u64>;
 
@@ -84,6 +88,10 @@ pub fn read_batch_tallies(path: &Path) -> Result<TallyFile> {
             }
         }
         let votes: u64 = parse_field(path, &r, c_votes, "votes")?;
+        if votes > MAX_BATCH_VOTES {
+            let raw = r.get(c_votes).unwrap_or("");
+            return Err(AuditError::field(path, line, "votes", raw, "more votes than any batch holds"));
+        }
         out.first_line.entry(batch.clone()).or_insert(line);
         let order = out.choices.entry(contest.clone()).or_default();
         if !order.contains(&choice) {
@@ -154,8 +162,8 @@ impl BatchContest {
     pub fn winners_and_losers(&self) -> (Vec<String>, Vec<String>) {
         let mut sorted: Vec<&(String, u64)> = self.totals.iter().collect();
         sorted.sort_by_key(|t| std::cmp::Reverse(t.1));
-        let valid: u64 = self.totals.iter().map(|t| t.1).sum();
-        let top = sorted.first().map(|t| t.1).unwrap_or(0);
+        let valid: u128 = self.totals.iter().map(|t| t.1 as u128).sum();
+        let top = sorted.first().map(|t| t.1 as u128).unwrap_or(0);
         let k = if self.runoff && top <= valid - top { 2 } else { self.winners };
         let (w, l) = sorted.split_at(k.min(sorted.len()));
         (w.iter().map(|t| t.0.clone()).collect(), l.iter().map(|t| t.0.clone()).collect())
@@ -168,13 +176,14 @@ impl BatchContest {
     /// Ballots in the totals that no batch tally holds (never below 0: batch tallies
     /// above the totals are refused when the audit starts).
     pub fn unauditable_ballots(&self, reported: &BatchTallies) -> u64 {
-        let in_batches: u64 = reported
+        let in_batches: u128 = reported
             .values()
             .filter_map(|b| b.get(&self.name))
-            .flat_map(|v| self.totals.iter().map(move |(c, _)| v.get(c).copied().unwrap_or(0)))
+            .flat_map(|v| self.totals.iter().map(move |(c, _)| v.get(c).copied().unwrap_or(0) as u128))
             .sum();
-        let total: u64 = self.totals.iter().map(|t| t.1).sum();
-        total.saturating_sub(in_batches).div_ceil(self.votes_allowed.max(1))
+        let total: u128 = self.totals.iter().map(|t| t.1 as u128).sum();
+        let n = total.saturating_sub(in_batches).div_ceil(self.votes_allowed.max(1) as u128);
+        u64::try_from(n).unwrap_or(u64::MAX)
     }
 
     fn pairs(&self, unauditable: u64) -> Vec<Pair> {
@@ -600,7 +609,7 @@ impl BatchAudit {
         let mut taints = Vec::new();
         for d in draws {
             let Some(hand) = self.hand.get(&d.batch).and_then(|h| h.get(&c.name)) else { break };
-            let reported = &self.reported[&d.batch][&c.name];
+            let Some(reported) = self.reported.get(&d.batch).and_then(|b| b.get(&c.name)) else { break };
             taints.push(cb.taint(&d.batch, reported, hand));
         }
         let counted = cb.bounds.iter().filter(|(b, _)| self.hand.contains_key(b)).count();
@@ -644,7 +653,7 @@ impl BatchAudit {
             status.decision = BatchDecision::FullHandCount;
         } else {
             status.next_round = macro_round_size(cb.total, status.risk, self.risk_limit, cb.batch_count());
-            if draws.len() + status.next_round >= cb.batch_count() {
+            if draws.len().saturating_add(status.next_round) >= cb.batch_count() {
                 status.decision = BatchDecision::FullHandCount;
             }
         }
@@ -688,7 +697,7 @@ impl BatchAudit {
             }
             let cb = self.bounds(c);
             let drawn = self.draws.get(&c.name).map(Vec::len).unwrap_or(0);
-            if size == usize::MAX || drawn + size >= cb.batch_count() {
+            if drawn.saturating_add(size) >= cb.batch_count() {
                 self.full_count.entry(c.name.clone()).or_insert(round);
                 for (b, _) in &cb.bounds {
                     if !self.hand.contains_key(b) {
@@ -757,7 +766,9 @@ impl BatchAudit {
             if !asked.contains(batch) {
                 return Err(AuditError::format(path, line, format!("batch '{batch}' was not drawn")));
             }
-            let reported = &self.reported[batch];
+            let Some(reported) = self.reported.get(batch) else {
+                return Err(AuditError::format(path, line, format!("batch '{batch}' is not reported")));
+            };
             let mut full: BTreeMap<String, ChoiceVotes> = BTreeMap::new();
             for (contest, votes) in contests {
                 let Some(rep) = reported.get(contest) else {
@@ -837,7 +848,42 @@ impl BatchAudit {
                 )));
             }
         }
-        serde_json::from_value(v).map_err(json_err)
+        let a: BatchAudit = serde_json::from_value(v).map_err(json_err)?;
+        a.check().map_err(|m| AuditError::Invalid(format!("{}: {m}", path.display())))?;
+        Ok(a)
+    }
+
+    /// A state file names only batches and contests it reports: every draw's batch holds
+    /// the contest it was drawn for, every hand-counted batch is reported, and every
+    /// reported batch is in the manifest.
+    fn check(&self) -> std::result::Result<(), String> {
+        for (batch, contests) in &self.reported {
+            if !self.ballots.contains_key(batch) {
+                return Err(format!("reported batch '{batch}' is not in the manifest"));
+            }
+            if let Some(c) = contests.keys().find(|c| !self.contests.iter().any(|x| &x.name == *c)) {
+                return Err(format!("batch '{batch}' reports contest '{c}', which is not in the audit"));
+            }
+        }
+        for (contest, draws) in &self.draws {
+            for d in draws {
+                if !self.reported.get(&d.batch).is_some_and(|b| b.contains_key(contest)) {
+                    return Err(format!(
+                        "draw of batch '{}' for contest '{contest}', which it does not report",
+                        d.batch
+                    ));
+                }
+            }
+        }
+        for (contest, _) in &self.full_count {
+            if !self.contests.iter().any(|x| &x.name == contest) {
+                return Err(format!("full hand count of contest '{contest}', which is not in the audit"));
+            }
+        }
+        if let Some(b) = self.hand.keys().find(|b| !self.reported.contains_key(*b)) {
+            return Err(format!("hand tally of batch '{b}', which is not reported"));
+        }
+        Ok(())
     }
 
     /// Saves the state atomically (written beside, then renamed).
@@ -970,6 +1016,34 @@ mod tests {
         // Nobody with a majority: the top two advance.
         c.totals = vec![("a".into(), 400), ("b".into(), 350), ("c".into(), 250)];
         assert_eq!(c.winners_and_losers().0, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_state_file_naming_an_unreported_batch_is_refused() {
+        let (c, reported, ballots) = election();
+        let mut a = BatchAudit {
+            version: BATCH_STATE_VERSION,
+            risk_limit: 0.1,
+            seed: "1".into(),
+            ballots,
+            reported,
+            contests: vec![c],
+            draws: BTreeMap::new(),
+            full_count: BTreeMap::new(),
+            rounds: 1,
+            hand: BTreeMap::new(),
+        };
+        let dir = std::env::temp_dir().join(format!("scrutineer-batch-state-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let p = dir.join("a.json");
+        a.save(&p).expect("save");
+        assert!(BatchAudit::load(&p).is_ok());
+        let draw = PpebDraw { index: 0, batch: "Nowhere".into(), ticket_number: "0".into(), round: 1 };
+        a.draws.insert("A".into(), vec![draw]);
+        a.save(&p).expect("save");
+        let e = BatchAudit::load(&p).expect_err("refused").to_string();
+        assert!(e.contains("'Nowhere'"), "{e}");
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]
