@@ -875,7 +875,7 @@ impl BatchAudit {
                 }
             }
         }
-        for (contest, _) in &self.full_count {
+        for contest in self.full_count.keys() {
             if !self.contests.iter().any(|x| &x.name == contest) {
                 return Err(format!("full hand count of contest '{contest}', which is not in the audit"));
             }
