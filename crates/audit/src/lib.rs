@@ -28,6 +28,11 @@
 //!   ([`ComparisonStatus`]) and the final report in Colorado's `contest.csv` columns
 //!   ([`ContestReportRow`]).
 //!
+//! - **A batch-comparison audit** (MACRO per contest, as Arlo runs it) is a [`BatchAudit`]:
+//!   reported batch tallies ([`read_batch_tallies`]), each batch's error bound
+//!   ([`ContestBounds`]), PPEB draws ([`ppeb_draws`]), hand tallies, the risk
+//!   ([`macro_risk`]) and the next round's size ([`macro_round_size`]).
+//!
 //! Inputs may be plain, gzip or zstd ([`scrutineer_core::input`]); every error is an
 //! [`AuditError`] naming the file, the line and the field. The crate never touches the
 //! store.
@@ -36,6 +41,7 @@
 mod summary;
 
 mod arlo;
+mod batch;
 mod bravo;
 mod colorado;
 mod comparison;
@@ -50,6 +56,11 @@ mod workflow;
 pub use arlo::{
     ArloBatch, ArloConclusion, ArloContest, ArloReport, ArloRound, ArloSettings,
     conclusions as arlo_conclusions, jurisdiction_totals, read_report as read_arlo_report,
+};
+pub use batch::{
+    BATCH_STATE_VERSION, BatchAudit, BatchContest, BatchDecision, BatchRetrieval, BatchStartOptions,
+    BatchStatus, BatchTallies, ChoiceVotes, ContestBounds, PpebDraw, TallyFile, macro_risk, macro_round_size,
+    ppeb_draws, read_batch_tallies, write_batch_retrieval_csv,
 };
 pub use bravo::{PairTest, StoppingDistribution, asn, asn_for_margin, pair_test, stopping_distribution};
 pub use colorado::{

@@ -2,7 +2,8 @@
 //! interpretations, an Arlo report, a RAIRE file, ColoradoRLA contest CSV, and Dominion
 //! CVR exports (JSON and CSV, checked against a manifest), and the ballot-comparison
 //! inputs (manifests with containers, jurisdictions, audit-board readings, Colorado's
-//! comparison export, a state file), with an audit started and drawn from whatever reads. Each reader returns the data
+//! comparison export, a state file), with an audit started and drawn from whatever reads;
+//! likewise batch tallies and a batch-comparison audit (start, draw, record, status). Each reader returns the data
 //! or an error naming the file and line; none panics, and the checks run on whatever
 //! was read.
 #![no_main]
@@ -53,7 +54,28 @@ fuzz_target!(|data: &[u8]| {
         let _ = audit::check_dominion_csv(&export, m);
     }
     comparison(data, &raw);
+    batch(data, &raw);
 });
+
+fn batch(data: &[u8], raw: &std::path::Path) {
+    let _ = audit::BatchAudit::load(raw);
+    let tallies_path = file("tallies.csv", &with_header("batch,contest,choice,votes\n", data));
+    let Ok(reported) = audit::read_batch_tallies(&tallies_path) else { return };
+    let mut m = Manifest::default();
+    for (label, contests) in &reported.tallies {
+        let votes: u64 = contests.values().flat_map(|c| c.values()).sum();
+        m.batches.push(audit::Batch { label: label.clone(), ballots: votes / 2 + 1 });
+    }
+    let hand = reported.clone();
+    let options = audit::BatchStartOptions { runoff: reported.choices.keys().take(1).cloned().collect(), ..Default::default() };
+    let Ok(mut a) = audit::BatchAudit::start(reported, &tallies_path, &m, 0.1, "1", &options) else { return };
+    let _ = a.status();
+    if a.draw_round(&[]).is_ok() {
+        let _ = a.record(hand, &tallies_path);
+        let _ = a.status();
+        let _ = a.draw_round(&[]);
+    }
+}
 
 fn comparison(data: &[u8], raw: &std::path::Path) {
     let _ = audit::read_ballot_manifest(raw);

@@ -123,6 +123,11 @@ pub enum AuditCommand {
         #[command(subcommand)]
         command: super::audit_comparison::ComparisonCommand,
     },
+    /// A batch-comparison audit (MACRO per contest, PPEB draws): start, draw, record, status.
+    Batch {
+        #[command(subcommand)]
+        command: super::audit_batch::BatchCommand,
+    },
 }
 
 // The arguments of `audit init` (its help is the variant's).
@@ -159,6 +164,7 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
     match cmd {
         AuditCommand::Replay { format, file, out } => replay(ctx, format, &file, &out),
         AuditCommand::Comparison { command } => super::audit_comparison::run(ctx, command),
+        AuditCommand::Batch { command } => super::audit_batch::run(ctx, command),
         AuditCommand::Init(args) => init(ctx, args),
         AuditCommand::Sample { manifest, seed, size, with_replacement, audit } => {
             sample(ctx, manifest.as_deref(), seed.as_deref(), size, with_replacement, audit.as_deref())

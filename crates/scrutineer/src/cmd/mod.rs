@@ -1,6 +1,7 @@
 //! One module per top-level command.
 
 pub mod audit;
+pub mod audit_batch;
 pub mod audit_comparison;
 pub mod ballots;
 pub mod bulletin;

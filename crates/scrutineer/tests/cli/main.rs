@@ -3,6 +3,7 @@
 //! fixtures it writes itself.
 
 mod audit;
+mod audit_batch;
 mod audit_comparison;
 mod ballots_detection;
 mod ballots_formats;
