@@ -338,8 +338,10 @@ fn measure(
                 // of other communities are not a crowd but likely the same operation,
                 // which community detection often splits when its ties are sparse.
                 let outside = d.saturating_sub(placed_on_item);
+                // What the item is worth as an ordinary item, and what it is worth here.
+                let as_item = 1.0 / (1.0 + outside as f64);
                 let weight = match benign {
-                    Benign::None => 1.0 / (1.0 + outside as f64),
+                    Benign::None => as_item,
                     _ => 1.0 / (d.saturating_sub(1).max(1)) as f64,
                 };
                 coordinated.clear();
@@ -381,7 +383,7 @@ fn measure(
                             // Weighed once every benign item of the account is known.
                             let b = benign_of.entry(acc).or_default();
                             b.0 += weight;
-                            b.1 += 1.0 / (1.0 + outside as f64);
+                            b.1 += as_item;
                             b.2 += 1;
                         }
                     }

@@ -109,10 +109,8 @@ impl FromStr for Behaviour {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().replace('-', "_");
         Behaviour::ALL.into_iter().find(|b| b.as_str() == s).ok_or_else(|| {
-            format!(
-                "unknown behaviour '{s}' (expected co_retweet, co_link, co_hashtag, co_tag, co_tweet, sync, \
-                 co_reply, co_comment, co_item)"
-            )
+            let names: Vec<&str> = Behaviour::ALL.iter().map(|b| b.as_str()).collect();
+            format!("unknown behaviour '{s}' (expected {})", names.join(", "))
         })
     }
 }

@@ -220,32 +220,22 @@ impl Outputs {
     fn verdict_rows(&mut self, m: &MessageVerdicts) -> csv::Result<()> {
         let offset = m.offset.to_string();
         let date = m.date.map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)).unwrap_or_default();
-        for c in &m.checks {
+        // One row per signature, then the ARC chain's, when there is one: a row of its own,
+        // named by the latest seal.
+        let signatures =
+            m.checks.iter().map(|c| (&c.signing_domain, &c.selector, c.verdict.as_str(), &c.detail));
+        let arc = m.arc.iter().map(|a| (&a.signing_domain, &a.selector, a.verdict.as_str(), &a.detail));
+        for (domain, selector, verdict, detail) in signatures.chain(arc) {
             let cells = [
                 m.file.as_str(),
                 &offset,
                 m.message_id.as_deref().unwrap_or(""),
                 &date,
                 m.from.as_deref().unwrap_or(""),
-                &c.signing_domain,
-                &c.selector,
-                c.verdict.as_str(),
-                &c.detail,
-            ];
-            self.verdicts.write_record(cells.iter().map(|c| csv_safe(c).into_owned()))?;
-        }
-        // The ARC chain, when there is one: a row of its own, named by the latest seal.
-        if let Some(arc) = &m.arc {
-            let cells = [
-                m.file.as_str(),
-                &offset,
-                m.message_id.as_deref().unwrap_or(""),
-                &date,
-                m.from.as_deref().unwrap_or(""),
-                &arc.signing_domain,
-                &arc.selector,
-                arc.verdict.as_str(),
-                &arc.detail,
+                domain,
+                selector,
+                verdict,
+                detail,
             ];
             self.verdicts.write_record(cells.iter().map(|c| csv_safe(c).into_owned()))?;
         }
