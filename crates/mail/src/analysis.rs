@@ -10,7 +10,7 @@ use scrutineer_core::{Engine, Evidence, Finding, Severity, Technique, TimeSpan};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::arc::ArcCheck;
+use crate::arc::{ArcCheck, ArcVerdict};
 use crate::dkim::{SignatureCheck, Verdict};
 use crate::message::Message;
 use crate::near::{NearDuplicate, NearIndex, NearMember, text_signature};
@@ -155,6 +155,40 @@ impl VerdictCounts {
     }
 }
 
+/// Messages per ARC verdict, over the messages that carry ARC fields.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArcCounts {
+    /// Messages with ARC fields (the sum of the three below).
+    pub chains: u64,
+    /// Chains that validate.
+    pub pass: u64,
+    /// Chains that do not.
+    pub fail: u64,
+    /// Chains naming a key the archive lacks or has revoked.
+    pub key_unknown: u64,
+}
+
+impl ArcCounts {
+    /// Counts one chain's verdict.
+    pub fn add(&mut self, v: ArcVerdict) {
+        self.chains += 1;
+        match v {
+            ArcVerdict::Pass => self.pass += 1,
+            ArcVerdict::Fail => self.fail += 1,
+            ArcVerdict::KeyUnknown => self.key_unknown += 1,
+        }
+    }
+
+    /// The count of one verdict.
+    pub fn get(&self, v: ArcVerdict) -> u64 {
+        match v {
+            ArcVerdict::Pass => self.pass,
+            ArcVerdict::Fail => self.fail,
+            ArcVerdict::KeyUnknown => self.key_unknown,
+        }
+    }
+}
+
 /// One message of a forged-variant group.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Variant {
@@ -206,6 +240,7 @@ const KEPT_SUBJECT_CHARS: usize = 120;
 #[derive(Default)]
 pub struct DumpAnalysis {
     counts: VerdictCounts,
+    arc: ArcCounts,
     signatures: u64,
     by_message_id: HashMap<Box<str>, Vec<Kept>>,
     files: Vec<String>,
@@ -221,6 +256,8 @@ pub struct DumpAnalysis {
 pub struct DumpReport {
     /// Messages per verdict.
     pub counts: VerdictCounts,
+    /// Messages per ARC verdict.
+    pub arc: ArcCounts,
     /// Signatures checked (an unsigned message counts none).
     pub signatures: u64,
     /// The forged-variant groups.
@@ -245,6 +282,9 @@ impl DumpAnalysis {
     pub fn observe(&mut self, m: &MessageVerdicts) {
         let verdict = m.verdict();
         self.counts.add(verdict);
+        if let Some(a) = &m.arc {
+            self.arc.add(a.verdict);
+        }
         self.dump_digest.update(m.sha256);
         self.signatures += m.checks.iter().filter(|c| c.verdict != Verdict::Unsigned).count() as u64;
         if let Some(d) = m.date {
@@ -334,6 +374,7 @@ impl DumpAnalysis {
         }
         DumpReport {
             counts: self.counts,
+            arc: self.arc,
             signatures: self.signatures,
             variant_groups: groups,
             near_duplicates,

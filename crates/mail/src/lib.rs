@@ -19,6 +19,12 @@
 //!    [`DumpAnalysis::finish`] gives a [`DumpReport`]: counts per verdict, the forged
 //!    [`VariantGroup`]s (one Message-ID, different content, the variant that verifies
 //!    named) and the findings. [`RunSummary`] is what a run stores.
+//! 4. **Spread.** A [`SpreadIndex`] holds a dump's markers (its hosts and hashtags, and
+//!    each message's subject, text, links and attachment names); a [`SpreadAnalysis`]
+//!    looks for them in posts handed over as [`SpreadPost`]s and
+//!    [`SpreadAnalysis::finish`] gives a [`SpreadReport`]: every [`Sighting`], the first,
+//!    the [`Spreader`]s earliest first, the timing against the release, and the detected
+//!    networks among them (given as [`NetworkMembership`]s by whoever detected them).
 //!
 //! The crate writes nothing: the binary writes `verdicts.csv`, `summary.json` and the
 //! store. Errors are typed: [`ReadError`], [`KeyArchiveError`], [`MessageError`].
@@ -33,11 +39,12 @@ mod keys;
 mod message;
 mod near;
 mod read;
+mod spread;
 mod summary;
 
 pub use analysis::{
-    DumpAnalysis, DumpReport, LEDGER_FIELD_SEPARATOR, MessageVerdicts, Variant, VariantGroup, VerdictCounts,
-    encode_ledger_entry,
+    ArcCounts, DumpAnalysis, DumpReport, LEDGER_FIELD_SEPARATOR, MessageVerdicts, Variant, VariantGroup,
+    VerdictCounts, encode_ledger_entry,
 };
 pub use arc::{ArcCheck, ArcVerdict, MAX_ARC_INSTANCES, verify_arc};
 pub use batch::{BatchVerifier, Verified};
@@ -56,5 +63,10 @@ pub use near::{NEAR_DUPLICATE_SIMILARITY, NearDuplicate, NearMember, text_signat
 pub use read::{
     DEFAULT_MAX_MESSAGE_BYTES, MboxFlavor, RawMessage, ReadError, ReadMessage, ReadOptions, ReadStats,
     Unreadable, dump_files, read_dump, read_dump_raw, read_stream,
+};
+pub use spread::{
+    DayCount, DumpMessage, MAX_MARKER_MESSAGES, MIN_SUBJECT_WORDS, MarkerKind, NetworkMembership,
+    NetworkSpread, QUOTE_WORDS, SightedMessage, Sighting, SpreadAnalysis, SpreadError, SpreadIndex,
+    SpreadPost, SpreadReport, SpreadSummary, Spreader,
 };
 pub use summary::RunSummary;

@@ -59,6 +59,8 @@ pub struct Message {
     pub subject: Option<String>,
     /// The decoded text of the first text part, for grouping near-duplicates.
     pub text: String,
+    /// The file names of its attachments, as given.
+    pub attachments: Vec<String>,
 }
 
 impl Message {
@@ -77,6 +79,7 @@ impl Message {
             from: None,
             subject: None,
             text: String::new(),
+            attachments: Vec::new(),
         };
         msg.decode_fields();
         Ok(msg)
@@ -108,6 +111,7 @@ impl Message {
     }
 
     fn decode_fields(&mut self) {
+        use mail_parser::MimeHeaders as _;
         let Some(parsed) = parser().parse(&self.raw) else {
             return;
         };
@@ -122,6 +126,8 @@ impl Message {
             .and_then(|a| a.address().map(str::to_owned).or_else(|| a.name().map(str::to_owned)));
         self.subject = parsed.subject().map(str::to_owned);
         self.text = parsed.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+        self.attachments =
+            parsed.attachments().filter_map(|a| a.attachment_name().map(str::to_owned)).collect();
     }
 }
 

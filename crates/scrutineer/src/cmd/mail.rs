@@ -12,9 +12,9 @@ use scrutineer_core::text::csv_safe;
 use scrutineer_core::{Engine, StoredSummary};
 use scrutineer_ledger::{Ledger, SignedTreeHead};
 use scrutineer_mail::{
-    BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts, RawMessage,
-    ReadOptions, ReadStats, Verdict, Verified, append_key_csv, encode_ledger_entry, normalise_name,
-    parse_key_record, parse_seen, parse_zone, read_dump_raw,
+    ArcVerdict, BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts,
+    RawMessage, ReadOptions, ReadStats, Verdict, Verified, append_key_csv, encode_ledger_entry,
+    normalise_name, parse_key_record, parse_seen, parse_zone, read_dump_raw,
 };
 
 use crate::cmd::ledger::AppendLedgerArgs;
@@ -25,6 +25,10 @@ pub enum MailCommand {
     /// Verify every message of a dump: one DKIM verdict per signature (DIR/verdicts.csv),
     /// forged variants, findings to the store, each message's SHA-256 and verdict to the ledger.
     Verify(VerifyArgs),
+    /// Who spreads a dump: posts that link to its host, use its hashtags or quote a
+    /// message's subject, text, links or attachment names; the first sighting, the earliest
+    /// accounts, the timing against the release, and the detected networks among them.
+    Sightings(crate::cmd::mail_spread::SightingsArgs),
     /// The key archive (`name,record,first_seen,last_seen` CSV).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -110,6 +114,7 @@ pub struct VerifyArgs {
 pub fn run(ctx: &Context, cmd: MailCommand) -> anyhow::Result<()> {
     match cmd {
         MailCommand::Verify(args) => verify(ctx, &args),
+        MailCommand::Sightings(args) => crate::cmd::mail_spread::sightings(ctx, &args),
         MailCommand::Keys(KeysCommand::Add { name, record, keys, first_seen, last_seen }) => {
             keys_add(ctx, &name, &record, &keys, first_seen.as_deref(), last_seen.as_deref())
         }
@@ -332,6 +337,7 @@ fn run_summary(
         keys: keys.len(),
         signatures: report.signatures,
         verdicts: report.counts.clone(),
+        arc: Some(report.arc.clone()),
         variant_groups: report.variant_groups.clone(),
         near_duplicates: report.near_duplicates.clone(),
         findings: report.findings.len(),
@@ -379,6 +385,21 @@ fn print_summary(
         })
         .collect();
     write_table(&["verdict", "messages", "share"], &rows)?;
+    if let Some(arc) = s.arc.as_ref().filter(|a| a.chains > 0) {
+        outln!("\nARC chains ({} messages carry ARC fields):", arc.chains)?;
+        let rows: Vec<Vec<String>> = [ArcVerdict::Pass, ArcVerdict::Fail, ArcVerdict::KeyUnknown]
+            .iter()
+            .map(|v| {
+                let n = arc.get(*v);
+                vec![
+                    v.as_str().to_owned(),
+                    n.to_string(),
+                    format!("{:.1}%", 100.0 * n as f64 / arc.chains as f64),
+                ]
+            })
+            .collect();
+        write_table(&["arc verdict", "messages", "share"], &rows)?;
+    }
     if !report.variant_groups.is_empty() {
         outln!("\nforged variants (one Message-ID, different content):")?;
         let rows: Vec<Vec<String>> = report

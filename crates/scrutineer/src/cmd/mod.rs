@@ -12,6 +12,7 @@ pub mod influence;
 pub mod infra;
 pub mod ledger;
 pub mod mail;
+pub mod mail_spread;
 pub mod report;
 pub mod serve;
 pub mod simulate;

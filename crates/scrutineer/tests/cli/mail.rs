@@ -16,9 +16,9 @@ const KEYS: [(&str, &str); 2] = [
         "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQDkHlOQoBTzWRiGs5V6NpP3idY6Wk08a5qhdR6wy5bdOKb2jLQiY/J16JYi0Qvx/byYzCNb3W91y3FutACDfzwQ/BC/e/8uBsCR+yz1Lxj+PL6lHvqMKrM3rG4hstT5QjvHO9PzoxZyVYLzBfO2EeC3Ip3G+2kryOTIKT+l/K4w3QIDAQAB",
     ),
 ];
-const SIGNED: &str = "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\n d=football.example.com; i=@football.example.com;\n q=dns/txt; s=brisbane; t=1528637909; h=from : to :\n subject : date : message-id : from : subject : date;\n bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus\n Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\nDKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\n d=football.example.com; i=@football.example.com;\n q=dns/txt; s=test; t=1528637909; h=from : to : subject :\n date : message-id : from : subject : date;\n bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3\n DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz\n dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=\nFrom: Joe SixPack <joe@football.example.com>\nTo: Suzie Q <suzie@shopping.example.net>\nSubject: Is dinner ready?\nDate: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\nMessage-ID: <20030712040037.46341.5F8J@football.example.com>\n\nHi.\n\nWe lost the game.  Are you hungry yet?\n\nJoe.\n";
+pub(crate) const SIGNED: &str = "DKIM-Signature: v=1; a=ed25519-sha256; c=relaxed/relaxed;\n d=football.example.com; i=@football.example.com;\n q=dns/txt; s=brisbane; t=1528637909; h=from : to :\n subject : date : message-id : from : subject : date;\n bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=/gCrinpcQOoIfuHNQIbq4pgh9kyIK3AQUdt9OdqQehSwhEIug4D11Bus\n Fa3bT3FY5OsU7ZbnKELq+eXdp1Q1Dw==\nDKIM-Signature: v=1; a=rsa-sha256; c=relaxed/relaxed;\n d=football.example.com; i=@football.example.com;\n q=dns/txt; s=test; t=1528637909; h=from : to : subject :\n date : message-id : from : subject : date;\n bh=2jUSOH9NhtVGCQWNr9BrIAPreKQjO6Sn7XIkfJVOzv8=;\n b=F45dVWDfMbQDGHJFlXUNB2HKfbCeLRyhDXgFpEL8GwpsRe0IeIixNTe3\n DhCVlUrSjV4BwcVcOF6+FF3Zo9Rpo1tFOeS9mPYQTnGdaSGsgeefOsk2Jz\n dA+L10TeYt9BgDfQNZtKdN1WO//KgIqXP7OdEFE4LjFYNcUxZQ4FADY+8=\nFrom: Joe SixPack <joe@football.example.com>\nTo: Suzie Q <suzie@shopping.example.net>\nSubject: Is dinner ready?\nDate: Fri, 11 Jul 2003 21:00:37 -0700 (PDT)\nMessage-ID: <20030712040037.46341.5F8J@football.example.com>\n\nHi.\n\nWe lost the game.  Are you hungry yet?\n\nJoe.\n";
 
-fn add_keys(dir: &Path, keys: &Path) {
+pub(crate) fn add_keys(dir: &Path, keys: &Path) {
     for (name, record) in KEYS {
         quiet_in(dir)
             .args(["mail", "keys", "add", name, record, "--first-seen", "2003-01-01", "--keys"])
@@ -93,8 +93,10 @@ fn verify_writes_verdicts_summary_findings_stix_and_the_ledger() {
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary"))
             .expect("json");
     assert_eq!(summary["engine"], "mail");
-    assert_eq!(summary["version"], 1);
+    assert_eq!(summary["version"], 2);
     let s = &summary["summary"];
+    // No message of this dump carries ARC fields: the counts are there, and zero.
+    assert_eq!(s["arc"]["chains"], 0, "{s}");
     assert_eq!((s["read"]["messages"].as_u64(), s["read"]["unreadable"].as_u64()), (Some(4), Some(1)));
     assert_eq!(s["verdicts"]["authentic"], 1);
     assert_eq!(s["verdicts"]["body_altered"], 1);

@@ -20,6 +20,8 @@ mod infra_zeek;
 mod ledger_crash;
 mod ledger_tamper;
 mod mail;
+mod mail_arc_zip;
+mod mail_sightings;
 mod report_browser;
 mod server_api;
 mod simulate_social;
