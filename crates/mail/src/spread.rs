@@ -645,6 +645,9 @@ fn run_hash(words: &[u64]) -> u64 {
     words.iter().fold(words.len() as u64, |acc, w| mix(acc.rotate_left(17) ^ w))
 }
 
+/// What names a post among the sightings: its account, id and time.
+type PostKey<'a> = (&'a str, Option<&'a str>, DateTime<Utc>);
+
 /// Gathers the sightings of a dump over a stream of posts.
 pub struct SpreadAnalysis<'i> {
     index: &'i SpreadIndex,
@@ -682,12 +685,10 @@ impl<'i> SpreadAnalysis<'i> {
         let hours = |t: DateTime<Utc>| self.released.map(|r| (t - r).num_seconds() as f64 / 3600.0);
 
         // Posts, not sightings, are counted per account, message, network and day.
-        let mut post_keys: HashSet<(&str, Option<&str>, DateTime<Utc>)> = HashSet::new();
+        let mut post_keys: HashSet<PostKey<'_>> = HashSet::new();
         let mut accounts: HashMap<&str, (Spreader, HashSet<usize>)> = HashMap::new();
-        let mut messages: HashMap<
-            usize,
-            (SightedMessage, HashSet<&str>, HashSet<(&str, Option<&str>, DateTime<Utc>)>),
-        > = HashMap::new();
+        let mut messages: HashMap<usize, (SightedMessage, HashSet<&str>, HashSet<PostKey<'_>>)> =
+            HashMap::new();
         let mut days: HashMap<chrono::NaiveDate, u64> = HashMap::new();
         let mut by_kind: HashMap<MarkerKind, u64> = HashMap::new();
         let mut before_release = 0;
