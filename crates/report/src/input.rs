@@ -15,6 +15,8 @@ pub struct LatestRuns {
     pub ballots: Option<scrutineer_ballots::RunSummary>,
     /// The latest `audit status --store-findings`.
     pub audit: Option<scrutineer_audit::RunSummary>,
+    /// The latest `mail verify` (a version-1 summary reads with its ARC counts unknown).
+    pub mail: Option<scrutineer_mail::RunSummary>,
 }
 
 /// Everything a report shows that comes from the store.
@@ -57,6 +59,14 @@ pub fn read_store(store: &Store) -> Result<StoreContents, InputError> {
         infra: latest(store, Engine::Infra)?,
         ballots: latest(store, Engine::Ballots)?,
         audit: latest(store, Engine::Audit)?,
+        mail: store
+            .latest_finished_run(Engine::Mail)?
+            .map(|run| {
+                scrutineer_mail::RunSummary::from_stored(&run.stored_summary()).map_err(|source| {
+                    InputError::Summary { run: run.id, command: run.command.clone(), source }
+                })
+            })
+            .transpose()?,
     };
     Ok(StoreContents { findings, runs })
 }

@@ -179,12 +179,13 @@ pub fn render_page(input: &ReportInput, options: &RenderOptions) -> Page {
         input.findings.len()
     );
     let banner_at = h.len();
-    h.push_str(r##"<nav><a href="#overview">Overview</a><a href="#influence">Influence</a><a href="#infra">Infrastructure</a><a href="#ballots">Ballots</a><a href="#audit">Audit</a><a href="#all-findings">All findings</a></nav><main>"##);
+    h.push_str(r##"<nav><a href="#overview">Overview</a><a href="#influence">Influence</a><a href="#infra">Infrastructure</a><a href="#ballots">Ballots</a><a href="#audit">Audit</a><a href="#mail">Leaked mail</a><a href="#all-findings">All findings</a></nav><main>"##);
     overview(&mut h, input);
     influence(&mut h, input);
     infra(&mut h, input);
     ballots(&mut h, input);
     audit(&mut h, input);
+    mail(&mut h, input);
     all_findings(&mut h, input);
     let _ = write!(
         h,
@@ -571,6 +572,79 @@ fn audit(h: &mut String, input: &ReportInput) {
     h.push_str("</section>");
 }
 
+/// Finding kinds of `mail sightings`: who spreads a dump.
+const SPREAD_KINDS: [&str; 4] =
+    ["dump_spread_network", "dump_sighted_before_release", "altered_message_spread", "dump_sightings"];
+
+fn mail(h: &mut String, input: &ReportInput) {
+    h.push_str(r#"<section id="mail"><h2>Hack-and-leak dumps</h2>"#);
+    let Some(s) = &input.runs.mail else {
+        return no_run(h, "mail", "scrutineer mail verify DUMP --keys ARCHIVE --out DIR");
+    };
+    let c = &s.verdicts;
+    let altered = c.body_altered + c.headers_altered;
+    let suspect = c.unsigned_header_changed + c.expired;
+    let _ = write!(
+        h,
+        r#"<div class="kpis"><div class="kpi">messages<b>{}</b></div><div class="kpi">authentic<b>{}</b></div><div class="kpi">altered<b>{altered}</b></div><div class="kpi">suspect<b>{suspect}</b></div><div class="kpi">unsigned<b>{}</b></div><div class="kpi">forged variants<b>{}</b></div></div><p>{} messages in {} files ({} unreadable), {} signatures checked against {} archived keys; altered = body or signed headers changed after signing, suspect = a trusted header outside the signature or a date outside the key's window.</p>"#,
+        s.read.messages - s.read.unreadable,
+        c.authentic,
+        c.unsigned,
+        s.variant_groups.len(),
+        s.read.messages,
+        s.read.files,
+        s.read.unreadable,
+        s.signatures,
+        s.keys
+    );
+    let rows: Vec<(String, f64)> = scrutineer_mail::Verdict::ALL
+        .iter()
+        .map(|v| (v.as_str().to_owned(), c.get(*v) as f64))
+        .filter(|(_, n)| *n > 0.0)
+        .collect();
+    h.push_str("<h3>Messages by verdict (their best signature's)</h3>");
+    h.push_str(&svg::bar_chart("mail-verdicts", &rows, "#59a14f"));
+    match &s.arc {
+        Some(a) if a.chains > 0 => {
+            let _ = write!(
+                h,
+                "<p>ARC chains: {} messages carry them; {} pass, {} fail, {} name a key the archive lacks.</p>",
+                a.chains, a.pass, a.fail, a.key_unknown
+            );
+        }
+        Some(_) => h.push_str("<p class=\"muted\">No message carries an ARC chain.</p>"),
+        None => h.push_str(
+            "<p class=\"muted\">ARC chains were not counted by this run (a summary of version 1).</p>",
+        ),
+    }
+    if !s.variant_groups.is_empty() {
+        h.push_str("<h3>Forged variants: one Message-ID, different content</h3><table><tr><th>Message-ID</th><th>versions</th><th>the one that verifies</th></tr>");
+        for g in s.variant_groups.iter().take(15) {
+            let verified: Vec<String> = g.verified().map(|v| esc(&v.at)).collect();
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&g.message_id),
+                g.variants.len(),
+                if verified.is_empty() { "none".to_owned() } else { verified.join(", ") }
+            );
+        }
+        h.push_str("</table>");
+    }
+    let all = sorted_findings(input, Engine::Mail);
+    let (spread, verdicts): (Vec<&Finding>, Vec<&Finding>) =
+        all.into_iter().partition(|f| SPREAD_KINDS.contains(&f.kind.as_str()));
+    h.push_str("<h3>Who spreads it</h3>");
+    if spread.is_empty() {
+        h.push_str(r#"<p class="muted">No sightings stored. Run <code>scrutineer mail sightings DUMP --posts POSTS --out DIR</code>.</p>"#);
+    } else {
+        findings_table(h, &spread, 15);
+    }
+    h.push_str("<h3>Findings</h3>");
+    findings_table(h, &verdicts, 15);
+    h.push_str("</section>");
+}
+
 fn all_findings(h: &mut String, input: &ReportInput) {
     let mut all: Vec<&Finding> = input.findings.iter().collect();
     all.sort_by(|a, b| {
@@ -696,5 +770,58 @@ mod summary_tests {
             .expect_err("unknown version")
             .to_string();
         assert!(err.contains("version 2"), "{err}");
+    }
+
+    fn mail_summary(arc: bool) -> serde_json::Value {
+        let mut body = serde_json::json!({
+            "read": {"files": 1, "messages": 5, "unreadable": 1, "bytes": 900, "truncated_files": 0},
+            "keys": 3, "signatures": 4,
+            "verdicts": {"authentic": 2, "body_altered": 1, "headers_altered": 0, "unsigned_header_changed": 0,
+                "key_unknown": 0, "key_revoked": 0, "expired": 0, "malformed_signature": 0, "unsigned": 1},
+            "variant_groups": [{"message_id": "m1@x", "variants": [
+                {"at": "d.mbox:0", "verdict": "authentic", "subject": "s", "sha256": "aa", "copies": 1},
+                {"at": "d.mbox:900", "verdict": "body_altered", "subject": "s", "sha256": "bb", "copies": 1}]}],
+            "near_duplicates": [], "findings": 2, "seconds": 0.1, "messages_per_second": 40.0,
+            "verdicts_csv": "out/verdicts.csv"
+        });
+        if arc {
+            body["arc"] = serde_json::json!({"chains": 3, "pass": 2, "fail": 1, "key_unknown": 0});
+        }
+        body
+    }
+
+    fn store_with_mail_run(version: u32, body: serde_json::Value) -> Store {
+        let mut store = Store::open_in_memory().expect("store");
+        let run = store.begin_run(Engine::Mail, "mail verify").expect("run");
+        store
+            .finish_run(run, &StoredSummary { engine: Engine::Mail, version: Some(version), body })
+            .expect("finish");
+        let spread =
+            Finding::new(Engine::Mail, "dump_spread_network", "N3", "Network N3 spread the leaked mail");
+        let altered =
+            Finding::new(Engine::Mail, "body_altered", "bb", "Message m1@x: body changed after signing");
+        store.put_findings(None, &[spread, altered]).expect("findings");
+        store
+    }
+
+    #[test]
+    fn the_mail_section_shows_verdicts_arc_variants_and_who_spreads_the_dump() {
+        let html = rendered(&store_with_mail_run(2, mail_summary(true))).expect("version 2");
+        let section = &html[html.find(r#"<section id="mail">"#).expect("section")..];
+        let section = &section[..section.find("</section>").expect("end")];
+        assert!(section.contains("3 messages carry them; 2 pass, 1 fail"), "{section}");
+        assert!(section.contains("<td>m1@x</td><td>2</td><td>d.mbox:0</td>"), "{section}");
+        let spread_at = section.find("Who spreads it").expect("spread");
+        let findings_at = section.find("<h3>Findings</h3>").expect("findings");
+        let network_at = section.find("Network N3 spread").expect("spread finding");
+        let altered_at = section.find("body changed after signing").expect("verdict finding");
+        assert!(spread_at < network_at && network_at < findings_at && findings_at < altered_at, "{section}");
+        // A version-1 run still renders, saying that ARC was not counted.
+        let html = rendered(&store_with_mail_run(1, mail_summary(false))).expect("version 1");
+        assert!(html.contains("not counted by this run"), "{html}");
+        // A version-2 body without its ARC counts is refused, naming the run.
+        let err =
+            rendered(&store_with_mail_run(2, mail_summary(false))).expect_err("missing arc").to_string();
+        assert!(err.contains("arc") && err.contains("mail verify"), "{err}");
     }
 }
