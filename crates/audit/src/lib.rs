@@ -33,6 +33,13 @@
 //!   ([`ContestBounds`]), PPEB draws ([`ppeb_draws`]), hand tallies, the risk
 //!   ([`macro_risk`]) and the next round's size ([`macro_round_size`]).
 //!
+//! - **A hybrid audit** (SUITE, as Arlo runs it) is a [`HybridAudit`]: a CVR stratum
+//!   compared card by card ([`read_cvr_marks`]) and a no-CVR stratum polled, each with its
+//!   manifest and draws; board readings ([`read_hybrid_readings`]); the combined risk by
+//!   Fisher's function maximised over the margin's split ([`suite_risk`],
+//!   [`fisher_combined_pvalue`]) and each stratum's next size ([`suite_sample_size`]);
+//!   [`SuiteQuestion`] asks the same of figures given directly.
+//!
 //! Inputs may be plain, gzip or zstd ([`scrutineer_core::input`]); every error is an
 //! [`AuditError`] naming the file, the line and the field. The crate never touches the
 //! store.
@@ -47,10 +54,12 @@ mod colorado;
 mod comparison;
 mod dominion;
 mod error;
+mod hybrid;
 mod manifest;
 mod raire;
 mod risk;
 mod sampler;
+mod suite;
 mod workflow;
 
 pub use arlo::{
@@ -82,6 +91,11 @@ pub use dominion::{
     sha256_file,
 };
 pub use error::{AuditError, Result};
+pub use hybrid::{
+    CardMarks, CardReading as HybridReading, HYBRID_STATE_VERSION, HybridAudit, HybridContest,
+    HybridDecision, HybridDraw, HybridRetrieval, HybridStatus, Stratum, SuiteAnswer, SuiteQuestion,
+    read_cvr_marks, read_hybrid_readings, write_hybrid_retrieval_csv,
+};
 pub use manifest::{Batch, Manifest};
 pub use raire::{
     Assertion, IrvResult, RaireCheck, RaireContest, RaireFile, assertions as raire_assertions,
@@ -92,6 +106,11 @@ pub use risk::{
     macro_pvalue, macro_sample_size, macro_taint, plurality_assort, supermajority_assort,
 };
 pub use sampler::{ConsistentSampler, Ticket};
+pub use suite::{
+    ComparisonStratum, HybridSize, Misstatements, PairRisk, PollingStratum, SUITE_GAMMA, SUITE_MIN_SAMPLE,
+    SuiteContest, SuiteRisk, comparison_pvalue, fisher_combined_pvalue, polling_pvalue, suite_risk,
+    suite_sample_size,
+};
 pub use summary::{AuditDecision, ContestSummary, RunSummary};
 pub use workflow::{
     AuditFile, Contest, ContestKind, ContestStatus, Decision, Draw, PollingMethod, SampleSize,

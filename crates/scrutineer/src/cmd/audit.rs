@@ -128,6 +128,11 @@ pub enum AuditCommand {
         #[command(subcommand)]
         command: super::audit_batch::BatchCommand,
     },
+    /// A hybrid audit (SUITE: CVR stratum compared, no-CVR stratum polled): start, draw, record, status, calc.
+    Hybrid {
+        #[command(subcommand)]
+        command: super::audit_hybrid::HybridCommand,
+    },
 }
 
 // The arguments of `audit init` (its help is the variant's).
@@ -165,6 +170,7 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
         AuditCommand::Replay { format, file, out } => replay(ctx, format, &file, &out),
         AuditCommand::Comparison { command } => super::audit_comparison::run(ctx, command),
         AuditCommand::Batch { command } => super::audit_batch::run(ctx, command),
+        AuditCommand::Hybrid { command } => super::audit_hybrid::run(ctx, command),
         AuditCommand::Init(args) => init(ctx, args),
         AuditCommand::Sample { manifest, seed, size, with_replacement, audit } => {
             sample(ctx, manifest.as_deref(), seed.as_deref(), size, with_replacement, audit.as_deref())

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod audit_batch;
 pub mod audit_comparison;
+pub mod audit_hybrid;
 pub mod ballots;
 pub mod bulletin;
 pub mod demo;
