@@ -8,7 +8,9 @@
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use scrutineer_core::Finding;
-use scrutineer_store::{ALLOW_LIST_ENGINES, AllowEntry, AllowEvent, AllowHit, FindingFilter, Store, StoreError};
+use scrutineer_store::{
+    ALLOW_LIST_ENGINES, AllowEntry, AllowEvent, AllowHit, FindingFilter, Store, StoreError,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::pages::{self, esc};
@@ -212,7 +214,9 @@ pub(crate) async fn form_change(
     let remove = match field(&fields, "action").as_deref() {
         Some("remove") => true,
         Some("reason") | None => false,
-        Some(other) => return Err(ApiError::BadRequest(format!("unknown action '{other}' (reason or remove)"))),
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!("unknown action '{other}' (reason or remove)")));
+        }
     };
     let entry = change(&st, &caller, entry, field(&fields, "reason"), remove).await?;
     Ok(Redirect::to(&format!("/allow-list#entry-{entry}")).into_response())
@@ -258,7 +262,8 @@ pub(crate) async fn page(
     }
     body.push_str("</section>");
     for e in &all {
-        let subjects: Vec<String> = e.entry.subjects.iter().map(|s| format!("<code>{}</code>", esc(s))).collect();
+        let subjects: Vec<String> =
+            e.entry.subjects.iter().map(|s| format!("<code>{}</code>", esc(s))).collect();
         let listed = |items: Vec<(String, String)>, total: usize| -> String {
             if total == 0 {
                 return "none".into();

@@ -25,7 +25,9 @@
 //! Routes: `/` (the dashboard), `/api/summary`,
 //! `/api/findings?engine=&kind=&min_severity=&limit=`, `/api/findings/{id}`,
 //! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login` (GET the
-//! form, POST it), `/logout` (POST), `/healthz`.
+//! form, POST it), `/logout` (POST), `/healthz`; the workspace's `/findings`, `/overview`
+//! and `/allow-list` pages with their APIs, and `/api/events`, the live updates every
+//! page follows (server-sent events; see `live`).
 //!
 //! Brief overview: [`serve`] binds and serves with a [`ServerConfig`]; [`router`] over an
 //! [`AppState`] is the same application in process (the tests call it through

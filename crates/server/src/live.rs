@@ -146,7 +146,7 @@ async fn poll(weak: Weak<AppState>) {
         return;
     };
     drop(st);
-    let known = recent.into_iter().map(|(id, _, at)| (id, at)).collect();
+    let known = recent.into_iter().map(|r| (r.id, r.recorded_at)).collect();
     let mut seen = Seen { change, triage, since, known };
     loop {
         tokio::time::sleep(POLL).await;
@@ -178,15 +178,14 @@ async fn look(st: &Shared, seen: &mut Seen) -> Result<Vec<LiveEvent>, ApiError> 
     if change != seen.change {
         let looked_at = Utc::now();
         let since = seen.since - MARGIN;
-        let ((rows, total_written), counts) = read(st, move |s| {
-            Ok((s.findings_recorded_after(since, IDS_PER_EVENT * 4)?, s.counts()?))
-        })
-        .await?;
+        let ((rows, total_written), counts) =
+            read(st, move |s| Ok((s.findings_recorded_after(since, IDS_PER_EVENT * 4)?, s.counts()?)))
+                .await?;
         let listed = rows.len();
         let fresh: Vec<(String, DateTime<Utc>)> = rows
             .into_iter()
-            .filter(|(id, _, at)| seen.known.get(id) != Some(at))
-            .map(|(id, _, at)| (id, at))
+            .filter(|r| seen.known.get(&r.id) != Some(&r.recorded_at))
+            .map(|r| (r.id, r.recorded_at))
             .collect();
         // Those looked for again in the margin and already reported are not counted twice.
         let written = total_written - (listed - fresh.len());

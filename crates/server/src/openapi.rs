@@ -79,7 +79,11 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         query: &["refresh"],
         produces: HTML,
-        ..op("get", "/overview", "findings per engine and day, severity, status, jurisdiction; new since the last visit")
+        ..op(
+            "get",
+            "/overview",
+            "findings per engine and day, severity, status, jurisdiction; new since the last visit",
+        )
     },
     op("get", "/api/overview", "the overview's figures"),
     Operation {
@@ -90,7 +94,11 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         body: Some(FORM),
         produces: HTML,
-        ..op("post", "/allow-list/{id}", "change an entry's reason or remove it (reason, action, csrf; analyst, admin); 303 back")
+        ..op(
+            "post",
+            "/allow-list/{id}",
+            "change an entry's reason or remove it (reason, action, csrf; analyst, admin); 303 back",
+        )
     },
     op("get", "/api/allow-list", "the allow-list with what each entry leaves out and its history"),
     Operation {
@@ -100,7 +108,11 @@ const OPERATIONS: &[Operation] = &[
     Operation {
         body: Some(FORM),
         produces: HTML,
-        ..op("post", "/findings/{id}/allow", "allow-list a false positive's sources or accounts (reason, csrf; analyst, admin); 303 to /allow-list")
+        ..op(
+            "post",
+            "/findings/{id}/allow",
+            "allow-list a false positive's sources or accounts (reason, csrf; analyst, admin); 303 to /allow-list",
+        )
     },
     Operation {
         body: Some(JSON),

@@ -64,7 +64,11 @@ async fn figures(st: &Shared, caller: &Caller) -> Result<Overview, ApiError> {
             let per_severity = s
                 .counts()?
                 .into_iter()
-                .map(|(e, sev, n)| Count { engine: e.as_str().into(), value: Some(sev.as_str().into()), findings: n })
+                .map(|(e, sev, n)| Count {
+                    engine: e.as_str().into(),
+                    value: Some(sev.as_str().into()),
+                    findings: n,
+                })
                 .collect();
             let per_status = s
                 .findings_per_status()?
@@ -84,7 +88,14 @@ async fn figures(st: &Shared, caller: &Caller) -> Result<Overview, ApiError> {
                 .into_iter()
                 .map(|(e, n)| Count { engine: e.as_str().into(), value: None, findings: n })
                 .collect();
-            Ok(Overview { per_day, per_severity, per_status, per_jurisdiction, last_visit, new_since_last_visit })
+            Ok(Overview {
+                per_day,
+                per_severity,
+                per_status,
+                per_jurisdiction,
+                last_visit,
+                new_since_last_visit,
+            })
         })
         .map_err(ApiError::from)
     })
@@ -180,7 +191,8 @@ fn per_day_chart(per_day: &[DayCount]) -> String {
 }
 
 fn table(id: &str, head: &str, rows: &[Count]) -> String {
-    let mut out = format!("<table id=\"{id}\"><tr><th>engine</th><th>{}</th><th>findings</th></tr>", esc(head));
+    let mut out =
+        format!("<table id=\"{id}\"><tr><th>engine</th><th>{}</th><th>findings</th></tr>", esc(head));
     for r in rows {
         let _ = write!(
             out,

@@ -51,7 +51,13 @@ pub fn page(title: &str, header_extra: &str, body: &str) -> String {
 
 /// A workspace page around `body`: `view` names what the live-updates script swaps
 /// when the store changes, `finding` the finding a finding page shows.
-pub fn workspace_page(title: &str, header_extra: &str, body: &str, view: &str, finding: Option<&str>) -> String {
+pub fn workspace_page(
+    title: &str,
+    header_extra: &str,
+    body: &str,
+    view: &str,
+    finding: Option<&str>,
+) -> String {
     let finding = finding.map(|f| format!(" data-finding=\"{}\"", esc(f))).unwrap_or_default();
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\

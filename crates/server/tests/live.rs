@@ -23,7 +23,8 @@ struct Fixture {
 }
 
 fn scan(ip: &str) -> Finding {
-    let mut f = Finding::new(Engine::Infra, "scanning", ip, format!("scan from {ip}")).severity(Severity::High);
+    let mut f =
+        Finding::new(Engine::Infra, "scanning", ip, format!("scan from {ip}")).severity(Severity::High);
     f.evidence = vec![Evidence::new(
         "observable",
         format!("source address {ip}"),
@@ -47,8 +48,15 @@ fn fixture() -> Fixture {
     Fixture { dir, analyst, viewer, state, scan: f }
 }
 
-async fn send(state: &Shared, method: &str, uri: &str, token: &str, json: Option<serde_json::Value>) -> Response {
-    let mut req = Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
+async fn send(
+    state: &Shared,
+    method: &str,
+    uri: &str,
+    token: &str,
+    json: Option<serde_json::Value>,
+) -> Response {
+    let mut req =
+        Request::builder().method(method).uri(uri).header(header::AUTHORIZATION, format!("Bearer {token}"));
     if json.is_some() {
         req = req.header(header::CONTENT_TYPE, "application/json");
     }
@@ -85,7 +93,8 @@ impl Events {
                         name = Some(v.to_owned());
                     } else if let Some(v) = line.strip_prefix("id: ").or_else(|| line.strip_prefix("id:")) {
                         id = Some(v.to_owned());
-                    } else if let Some(v) = line.strip_prefix("data: ").or_else(|| line.strip_prefix("data:")) {
+                    } else if let Some(v) = line.strip_prefix("data: ").or_else(|| line.strip_prefix("data:"))
+                    {
                         data.push_str(v);
                     }
                 }
@@ -127,7 +136,8 @@ async fn open_streams_hear_of_triage_and_of_findings_an_engine_writes() {
     let id = fx.scan.id.0.clone();
     let note = "called voter V000123 at home";
     let change = serde_json::json!({"status": "investigating", "note": note});
-    let resp = send(&fx.state, "POST", &format!("/api/findings/{id}/triage"), &fx.analyst, Some(change)).await;
+    let resp =
+        send(&fx.state, "POST", &format!("/api/findings/{id}/triage"), &fx.analyst, Some(change)).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let mut seen = Vec::new();
     while seen.len() < 2 {
@@ -135,7 +145,11 @@ async fn open_streams_hear_of_triage_and_of_findings_an_engine_writes() {
         assert_eq!(data["finding_id"], id.as_str());
         assert_eq!(data["actor"], "ana");
         assert!(!data.to_string().contains("V000123"), "a note's text reached the stream: {data}");
-        seen.push((event_id.expect("an id"), data["field"].as_str().expect("field").to_owned(), data["value"].clone()));
+        seen.push((
+            event_id.expect("an id"),
+            data["field"].as_str().expect("field").to_owned(),
+            data["value"].clone(),
+        ));
     }
     assert_eq!(seen[0].1, "status");
     assert_eq!(seen[0].2, "investigating");
@@ -170,16 +184,21 @@ async fn a_false_positive_becomes_an_allow_list_entry_that_scans_honour() {
     let fx = fixture();
     let id = fx.scan.id.0.clone();
     let reason = serde_json::json!({"reason": "the county's own vulnerability scanner"});
-    let early = send(&fx.state, "POST", &format!("/api/findings/{id}/allow"), &fx.analyst, Some(reason.clone())).await;
+    let early =
+        send(&fx.state, "POST", &format!("/api/findings/{id}/allow"), &fx.analyst, Some(reason.clone()))
+            .await;
     assert_eq!(early.status(), StatusCode::BAD_REQUEST, "not a false positive yet");
     let fp = serde_json::json!({"status": "false_positive"});
     let resp = send(&fx.state, "POST", &format!("/api/findings/{id}/triage"), &fx.analyst, Some(fp)).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let by_viewer = send(&fx.state, "POST", &format!("/api/findings/{id}/allow"), &fx.viewer, Some(reason.clone())).await;
+    let by_viewer =
+        send(&fx.state, "POST", &format!("/api/findings/{id}/allow"), &fx.viewer, Some(reason.clone())).await;
     assert_eq!(by_viewer.status(), StatusCode::FORBIDDEN);
     let get = send(&fx.state, "GET", &format!("/findings/{id}/allow"), &fx.analyst, None).await;
     assert_eq!(get.status(), StatusCode::METHOD_NOT_ALLOWED);
-    let entry = json(send(&fx.state, "POST", &format!("/api/findings/{id}/allow"), &fx.analyst, Some(reason)).await).await;
+    let entry =
+        json(send(&fx.state, "POST", &format!("/api/findings/{id}/allow"), &fx.analyst, Some(reason)).await)
+            .await;
     assert_eq!(entry["subjects"], serde_json::json!(["192.0.2.10"]));
     assert_eq!(entry["next_run_leaves_out"][0]["finding_id"], id.as_str());
     assert_eq!(entry["next_run_leaves_out"].as_array().map(Vec::len), Some(1), "not the other source");
@@ -188,34 +207,47 @@ async fn a_false_positive_becomes_an_allow_list_entry_that_scans_honour() {
     // The next scan leaves the finding out, and the list says so.
     let mut engine = Store::open(fx.dir.path().join("store.db")).expect("a second connection");
     let run = engine.begin_run(Engine::Infra, "infra scan").expect("run");
-    let (kept, hidden) = engine.apply_allow_list(run, vec![scan("192.0.2.10"), scan("203.0.113.9")]).expect("apply");
+    let (kept, hidden) =
+        engine.apply_allow_list(run, vec![scan("192.0.2.10"), scan("203.0.113.9")]).expect("apply");
     assert_eq!((kept.len(), hidden.len()), (1, 1));
     let list = json(send(&fx.state, "GET", "/api/allow-list", &fx.viewer, None).await).await;
     assert_eq!(list[0]["last_run_left_out"][0]["finding_id"], id.as_str());
 
     let remove = serde_json::json!({"reason": "the contract ended", "remove": true});
-    let resp = send(&fx.state, "POST", &format!("/api/allow-list/{entry_id}"), &fx.analyst, Some(remove)).await;
+    let resp =
+        send(&fx.state, "POST", &format!("/api/allow-list/{entry_id}"), &fx.analyst, Some(remove)).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let list = json(send(&fx.state, "GET", "/api/allow-list", &fx.viewer, None).await).await;
     assert_eq!(list[0]["active"], false);
     assert_eq!(list[0]["next_run_leaves_out"], serde_json::json!([]));
-    let actions: Vec<&str> = list[0]["history"].as_array().expect("history").iter().filter_map(|h| h["action"].as_str()).collect();
+    let actions: Vec<&str> =
+        list[0]["history"].as_array().expect("history").iter().filter_map(|h| h["action"].as_str()).collect();
     assert_eq!(actions, ["added", "removed"]);
     let page = send(&fx.state, "GET", "/allow-list", &fx.viewer, None).await;
     assert_eq!(page.status(), StatusCode::OK);
 
     let log = engine.access_log(1000).expect("log");
-    assert!(log.iter().any(|r| r.actor == "ana" && r.action == format!("allow-list: entry {entry_id} added")));
-    assert!(log.iter().any(|r| r.actor == "ana" && r.action == format!("allow-list: entry {entry_id} removed")));
+    assert!(
+        log.iter().any(|r| r.actor == "ana" && r.action == format!("allow-list: entry {entry_id} added"))
+    );
+    assert!(
+        log.iter().any(|r| r.actor == "ana" && r.action == format!("allow-list: entry {entry_id} removed"))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_overview_counts_every_finding_and_what_is_new_since_the_last_visit() {
     let fx = fixture();
     let o = json(send(&fx.state, "GET", "/api/overview", &fx.viewer, None).await).await;
-    let per_day: u64 = o["per_day"].as_array().expect("days").iter().filter_map(|d| d["findings"].as_u64()).sum();
+    let per_day: u64 =
+        o["per_day"].as_array().expect("days").iter().filter_map(|d| d["findings"].as_u64()).sum();
     assert_eq!(per_day, 2);
-    let new: u64 = o["new_since_last_visit"].as_array().expect("new").iter().filter_map(|d| d["findings"].as_u64()).sum();
+    let new: u64 = o["new_since_last_visit"]
+        .as_array()
+        .expect("new")
+        .iter()
+        .filter_map(|d| d["findings"].as_u64())
+        .sum();
     assert_eq!(new, 2, "everything is new before a first visit");
     let page = send(&fx.state, "GET", "/overview", &fx.viewer, None).await;
     assert_eq!(page.status(), StatusCode::OK);

@@ -87,8 +87,11 @@ pub fn allow_subjects(f: &Finding) -> Vec<String> {
     match f.engine {
         Engine::Infra => {
             for e in f.evidence.iter().filter(|e| e.kind == "observable") {
-                let is_address =
-                    e.data.get("type").and_then(|t| t.as_str()).is_some_and(|t| t == "ipv4-addr" || t == "ipv6-addr");
+                let is_address = e
+                    .data
+                    .get("type")
+                    .and_then(|t| t.as_str())
+                    .is_some_and(|t| t == "ipv4-addr" || t == "ipv6-addr");
                 if let (true, Some(v)) = (is_address, e.data.get("value").and_then(|v| v.as_str())) {
                     out.insert(v.to_owned());
                 }
@@ -160,7 +163,11 @@ impl Store {
     pub fn allow_entry(&self, id: i64) -> Result<Option<AllowEntry>> {
         let row = self
             .conn
-            .query_row(&format!("SELECT {ENTRY_COLUMNS} FROM allow_list WHERE id = ?1"), params![id], row_to_entry)
+            .query_row(
+                &format!("SELECT {ENTRY_COLUMNS} FROM allow_list WHERE id = ?1"),
+                params![id],
+                row_to_entry,
+            )
             .optional()?;
         row.map(finish).transpose()
     }
@@ -343,11 +350,16 @@ mod tests {
     use scrutineer_core::Evidence;
 
     fn source(ip: &str) -> Evidence {
-        Evidence::new("observable", format!("source address {ip}"), serde_json::json!({"type": "ipv4-addr", "value": ip}))
+        Evidence::new(
+            "observable",
+            format!("source address {ip}"),
+            serde_json::json!({"type": "ipv4-addr", "value": ip}),
+        )
     }
 
     fn scan(ips: &[&str]) -> Finding {
-        let mut f = Finding::new(Engine::Infra, "scanning", &ips.join(","), format!("scan from {}", ips.join(", ")));
+        let mut f =
+            Finding::new(Engine::Infra, "scanning", &ips.join(","), format!("scan from {}", ips.join(", ")));
         f.evidence = ips.iter().map(|ip| source(ip)).collect();
         f
     }
@@ -367,7 +379,8 @@ mod tests {
         assert!(store.add_allow_entry(&ours, "ana", "  ").is_err(), "no reason");
         let id = store.add_allow_entry(&ours, "ana", "the office's vulnerability scanner").expect("add");
 
-        let next_run = vec![scan(&["192.0.2.10"]), scan(&["192.0.2.10", "198.51.100.7"]), scan(&["198.51.100.7"])];
+        let next_run =
+            vec![scan(&["192.0.2.10"]), scan(&["192.0.2.10", "198.51.100.7"]), scan(&["198.51.100.7"])];
         let (kept, hits) = store.apply_allow_list(7, next_run.clone()).expect("apply");
         assert_eq!(hits.len(), 1, "only the finding all of whose sources are allowed");
         assert_eq!(hits[0].finding_id, next_run[0].id.0);
@@ -380,7 +393,8 @@ mod tests {
         assert!(store.change_allow_entry(id, "bob", "again", true).is_err(), "removed once");
         let (kept, hits) = store.apply_allow_list(8, next_run).expect("apply");
         assert_eq!((kept.len(), hits.len()), (3, 0), "a removed entry hides nothing");
-        let actions: Vec<String> = store.allow_events(id).expect("events").into_iter().map(|e| e.action).collect();
+        let actions: Vec<String> =
+            store.allow_events(id).expect("events").into_iter().map(|e| e.action).collect();
         assert_eq!(actions, ["added", "reason", "removed"]);
         assert!(store.conn.execute("DELETE FROM allow_list_events", []).is_err(), "append-only");
         assert!(store.conn.execute("DELETE FROM allow_list", []).is_err(), "entries stay");

@@ -219,6 +219,17 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX allow_list_hits_entry ON allow_list_hits(entry_id, run_id);",
 ];
 
+/// A finding's id and engine and when it was last written, for followers of the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedFinding {
+    /// The finding's id.
+    pub id: String,
+    /// Its engine.
+    pub engine: Engine,
+    /// When it was last written (by its engine's latest run that found it).
+    pub recorded_at: DateTime<Utc>,
+}
+
 /// A run of one engine command, recorded so that every finding can be traced to the
 /// invocation that produced it. Serialised as it is for the server's `/api/runs`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -649,12 +660,13 @@ impl Store {
         &self,
         since: DateTime<Utc>,
         limit: usize,
-    ) -> Result<(Vec<(String, Engine, DateTime<Utc>)>, usize)> {
+    ) -> Result<(Vec<RecordedFinding>, usize)> {
         let since = since.to_rfc3339();
-        let total: i64 =
-            self.conn.query_row("SELECT COUNT(*) FROM findings WHERE recorded_at > ?1", params![since], |r| {
-                r.get(0)
-            })?;
+        let total: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM findings WHERE recorded_at > ?1",
+            params![since],
+            |r| r.get(0),
+        )?;
         let mut stmt = self.conn.prepare(
             "SELECT id, engine, recorded_at FROM findings WHERE recorded_at > ?1 ORDER BY recorded_at, id LIMIT ?2",
         )?;
@@ -669,7 +681,7 @@ impl Store {
                 column: "engine",
                 value: err.value,
             })?;
-            out.push((id, engine, parse_time(&at).unwrap_or_default()));
+            out.push(RecordedFinding { id, engine, recorded_at: parse_time(&at).unwrap_or_default() });
         }
         Ok((out, usize::try_from(total).unwrap_or(0)))
     }

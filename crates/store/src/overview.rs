@@ -29,7 +29,8 @@ impl Store {
             "SELECT engine, substr(COALESCE(span_start, recorded_at), 1, 10) AS day, COUNT(*)
              FROM findings GROUP BY engine, day ORDER BY day, engine",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (e, day, n) = row?;
@@ -44,7 +45,8 @@ impl Store {
             "SELECT f.engine, COALESCE(t.status, 'new') AS status, COUNT(*)
              FROM findings f LEFT JOIN triage t ON t.finding_id = f.id GROUP BY f.engine, status",
         )?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (e, status, n) = row?;
@@ -59,8 +61,9 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT engine, scope, COUNT(*) AS n FROM findings GROUP BY engine, scope ORDER BY n DESC, engine, scope",
         )?;
-        let rows = stmt
-            .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?, r.get::<_, i64>(2)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (e, scope, n) = row?;
@@ -71,11 +74,11 @@ impl Store {
 
     /// Findings per engine written after `since`.
     pub fn findings_per_engine_after(&self, since: DateTime<Utc>) -> Result<Vec<(Engine, usize)>> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT engine, COUNT(*) FROM findings WHERE recorded_at > ?1 GROUP BY engine ORDER BY engine")?;
-        let rows =
-            stmt.query_map(params![since.to_rfc3339()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut stmt = self.conn.prepare(
+            "SELECT engine, COUNT(*) FROM findings WHERE recorded_at > ?1 GROUP BY engine ORDER BY engine",
+        )?;
+        let rows = stmt
+            .query_map(params![since.to_rfc3339()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
             let (e, n) = row?;
@@ -127,7 +130,8 @@ mod tests {
         let scopes = store.findings_per_scope().expect("scopes");
         assert_eq!(scopes[0], (Engine::Infra, Some("WAKE".to_owned()), 2));
         let before = Utc::now() - chrono::Duration::hours(1);
-        let after: usize = store.findings_per_engine_after(before).expect("after").iter().map(|(_, n)| n).sum();
+        let after: usize =
+            store.findings_per_engine_after(before).expect("after").iter().map(|(_, n)| n).sum();
         assert_eq!(after, 3);
         assert!(store.findings_per_engine_after(Utc::now()).expect("none").is_empty());
         assert_eq!(store.last_access("ana", "http 200 GET /overview").expect("none"), None);
