@@ -273,3 +273,13 @@ const word = (text, w) => new RegExp(`(^|[^A-Za-z0-9])${w}([^A-Za-z0-9]|$)`).tes
   console.log('OK: sign-in, engine lists, triage persisted, note escaped, stored XSS escaped, live updates, viewer redacted, sign-out');
 })().catch(e => { console.error('FAIL:', e); process.exit(1); });
 JS
+# The allow-list entry made in the browser is honoured by the next scan: the hostile
+# network is left out of the store, and the list says so.
+"$bin" --store "$store" influence scan "$run/hostile/posts.csv" --format ira --platform simulated \
+  > /dev/null 2> "$run/rescan.err"
+grep -q "findings not stored: their sources or accounts are on the allow-list" "$run/rescan.err" \
+  || { cat "$run/rescan.err" >&2; echo "FAIL: the influence scan did not apply the allow-list" >&2; exit 1; }
+left_out=$(curl -sS -f -H "Authorization: Bearer $admin" "http://$addr/api/allow-list" \
+  | python3 -c 'import json, sys; print(sum(len(e["last_run_left_out"]) for e in json.load(sys.stdin)))')
+[ "$left_out" -ge 1 ] || { echo "FAIL: the allow-list shows nothing left out of the last scan" >&2; exit 1; }
+echo "OK: the next influence scan left $left_out allow-listed networks out of the store"
