@@ -199,6 +199,7 @@ const word = (text, w) => new RegExp(`(^|[^A-Za-z0-9])${w}([^A-Za-z0-9]|$)`).tes
       }
       visited += 1;
       if (path === '/allow-list' && !bypassCSP) { await page.screenshot({ path: `${out}/6-allow-list-hostile.png`, fullPage: true }); }
+      if (path === '/overview' && !bypassCSP) { await page.screenshot({ path: `${out}/8-overview.png`, fullPage: true }); }
     }
     check(dialogs.length === 0, `hostile script ran${bypassCSP ? ' with the policy bypassed' : ''}: ${dialogs}`);
     await context.close();

@@ -137,7 +137,7 @@ async fn poll(weak: Weak<AppState>) {
     let Some(st) = weak.upgrade() else { return };
     let since = Utc::now();
     let start = read(&st, move |s| {
-        let (recent, _) = s.findings_recorded_after(since - MARGIN, usize::MAX)?;
+        let (recent, _) = s.findings_recorded_after(since - MARGIN, IDS_PER_EVENT * 4)?;
         Ok((s.change_counter()?, s.last_triage_event()?, recent))
     })
     .await;
@@ -162,13 +162,9 @@ async fn poll(weak: Weak<AppState>) {
                 let _ = st.live.tx.send(LiveEvent::Gone);
                 return;
             }
-            Err(e) => eprintln!("scrutineer serve: live updates: {}", describe(&e)),
+            Err(e) => eprintln!("scrutineer serve: live updates: {e:?}"),
         }
     }
-}
-
-fn describe(e: &ApiError) -> String {
-    format!("{e:?}")
 }
 
 /// What changed in the store since `seen`, as events; `seen` moves on.

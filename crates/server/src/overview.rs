@@ -24,6 +24,8 @@ const VISIT: &str = "http 200 GET /overview";
 pub(crate) struct Overview {
     /// Findings per engine and UTC day of the activity they describe.
     per_day: Vec<DayCount>,
+    /// Findings per engine without a time span (not in `per_day`).
+    undated: Vec<Count>,
     /// Findings per engine and severity.
     per_severity: Vec<Count>,
     /// Findings per engine and triage status.
@@ -56,11 +58,14 @@ async fn figures(st: &Shared, caller: &Caller) -> Result<Overview, ApiError> {
     let who = caller.name.clone();
     read(st, move |s| {
         s.snapshot(|s| {
-            let per_day = s
-                .findings_per_day()?
-                .into_iter()
-                .map(|(e, day, n)| DayCount { engine: e.as_str().into(), day, findings: n })
-                .collect();
+            let mut per_day = Vec::new();
+            let mut undated = Vec::new();
+            for (e, day, n) in s.findings_per_day()? {
+                match day {
+                    Some(day) => per_day.push(DayCount { engine: e.as_str().into(), day, findings: n }),
+                    None => undated.push(Count { engine: e.as_str().into(), value: None, findings: n }),
+                }
+            }
             let per_severity = s
                 .counts()?
                 .into_iter()
@@ -90,6 +95,7 @@ async fn figures(st: &Shared, caller: &Caller) -> Result<Overview, ApiError> {
                 .collect();
             Ok(Overview {
                 per_day,
+                undated,
                 per_severity,
                 per_status,
                 per_jurisdiction,
@@ -130,12 +136,21 @@ fn per_day_chart(per_day: &[DayCount]) -> String {
     for d in per_day {
         *days.entry(&d.day).or_default().entry(&d.engine).or_default() += d.findings;
     }
-    if days.is_empty() {
-        return "<p class=\"muted\">No findings yet.</p>".into();
-    }
+    let (Some(first), Some(last)) = (days.keys().next().copied(), days.keys().next_back().copied()) else {
+        return "<p class=\"muted\">No dated findings yet.</p>".into();
+    };
+    // Every day from the first to the last, empty ones too, so that the axis is time.
+    let parse = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+    let all_days: Vec<String> = match (parse(first), parse(last)) {
+        (Some(a), Some(b)) if (b - a).num_days() <= 3660 => {
+            a.iter_days().take_while(|d| *d <= b).map(|d| d.format("%Y-%m-%d").to_string()).collect()
+        }
+        _ => days.keys().map(|d| (*d).to_owned()).collect(),
+    };
+    let empty = BTreeMap::new();
     let (width, height, left, bottom, top) = (900.0_f64, 260.0_f64, 40.0_f64, 40.0_f64, 10.0_f64);
     let max = days.values().map(|m| m.values().sum::<usize>()).max().unwrap_or(1).max(1) as f64;
-    let step = (width - left) / days.len() as f64;
+    let step = (width - left) / all_days.len() as f64;
     let bar = (step * 0.8).max(1.0);
     let scale = (height - bottom - top) / max;
     let mut svg = format!(
@@ -149,8 +164,9 @@ fn per_day_chart(per_day: &[DayCount]) -> String {
         ty = top + 10.0,
         max = max as usize
     );
-    let label_every = (days.len() / 12).max(1);
-    for (i, (day, engines)) in days.iter().enumerate() {
+    let label_every = (all_days.len() / 12).max(1);
+    for (i, day) in all_days.iter().enumerate() {
+        let engines = days.get(day.as_str()).unwrap_or(&empty);
         let x = left + i as f64 * step;
         let mut y = height - bottom;
         for (engine, n) in engines {
@@ -225,7 +241,14 @@ pub(crate) async fn page(
     );
     let _ = write!(
         body,
-        "<section><h2>Findings per day</h2><p class=\"muted\">By the day the activity began (the finding's time span), in UTC.</p>{}</section>",
+        "<section><h2>Findings per day</h2><p class=\"muted\">By the day the activity began (the finding's time span), in UTC.{}</p>{}</section>",
+        if o.undated.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> =
+                o.undated.iter().map(|c| format!("{} {}", c.findings, esc(&c.engine))).collect();
+            format!(" Not charted, without a time span: {}.", list.join(", "))
+        },
         per_day_chart(&o.per_day)
     );
     let _ = write!(

@@ -181,7 +181,8 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, version)
     );",
     // 7: the allow-list made from false positives (sources, accounts), its append-only
-    // history, and what each scan left out because of it.
+    // history, and what each scan left out because of it; findings by when they were
+    // written, for the server's live updates and "new since your last visit".
     "CREATE TABLE allow_list (
         id INTEGER PRIMARY KEY,
         engine TEXT NOT NULL,
@@ -216,7 +217,8 @@ const MIGRATIONS: &[&str] = &[
         title TEXT NOT NULL,
         at TEXT NOT NULL
     );
-    CREATE INDEX allow_list_hits_entry ON allow_list_hits(entry_id, run_id);",
+    CREATE INDEX allow_list_hits_entry ON allow_list_hits(entry_id, run_id);
+    CREATE INDEX findings_recorded ON findings(recorded_at);",
 ];
 
 /// A finding's id and engine and when it was last written, for followers of the store.
