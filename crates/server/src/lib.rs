@@ -25,7 +25,9 @@
 //! Routes: `/` (the dashboard), `/api/summary`,
 //! `/api/findings?engine=&kind=&min_severity=&limit=`, `/api/findings/{id}`,
 //! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login` (GET the
-//! form, POST it), `/logout` (POST), `/healthz`.
+//! form, POST it), `/logout` (POST), `/healthz`; the workspace's `/findings`, `/overview`
+//! and `/allow-list` pages with their APIs, and `/api/events`, the live updates every
+//! page follows (server-sent events; see `live`).
 //!
 //! Brief overview: [`serve`] binds and serves with a [`ServerConfig`]; [`router`] over an
 //! [`AppState`] is the same application in process (the tests call it through
@@ -36,10 +38,13 @@
 #![deny(missing_docs)]
 
 mod accounts;
+mod allow;
 mod auth;
 mod bulletin;
 mod hygiene;
+mod live;
 mod openapi;
+mod overview;
 mod pages;
 mod redact;
 mod session;
@@ -323,6 +328,8 @@ pub struct AppState {
     /// Password hashes computed at once: each takes 19 MiB and a core for tens of
     /// milliseconds, so a flood of sign-ins queues here instead of exhausting memory.
     hashing: tokio::sync::Semaphore,
+    /// Live updates: what the store's poller tells the open event streams.
+    live: live::Live,
     /// TAXII status resources of posts since the server started, with who posted.
     taxii_status: Mutex<std::collections::HashMap<String, (String, serde_json::Value)>>,
 }
@@ -346,6 +353,7 @@ impl AppState {
     ) -> Shared {
         Arc::new(AppState {
             sessions,
+            live: live::Live::new(),
             taxii_status: Mutex::new(std::collections::HashMap::new()),
             hashing: tokio::sync::Semaphore::new(2),
             on_disk: store.on_disk(),
@@ -486,6 +494,8 @@ pub fn router(state: Shared) -> Router {
         .route("/", get(dashboard))
         .route("/logout", axum::routing::post(session::logout))
         .route("/api/openapi.json", get(|| async { axum::Json(openapi_document()) }))
+        .route("/static/workspace.js", get(workspace_js))
+        .route("/api/events", get(live::events))
         .route("/api/summary", get(summary))
         .route("/api/findings", get(findings))
         .route("/api/findings/{id}", get(finding))
@@ -496,6 +506,14 @@ pub fn router(state: Shared) -> Router {
         .route("/findings/{id}", get(triage::finding_page))
         .route("/findings/{id}/triage", axum::routing::post(triage::form_triage_post))
         .route("/api/findings/{id}/triage", get(triage::api_triage).post(triage::api_triage_post))
+        .route("/findings/{id}/allow", axum::routing::post(allow::form_add))
+        .route("/api/findings/{id}/allow", axum::routing::post(allow::api_add))
+        .route("/allow-list", get(allow::page))
+        .route("/allow-list/{id}", axum::routing::post(allow::form_change))
+        .route("/api/allow-list", get(allow::api_list))
+        .route("/api/allow-list/{id}", axum::routing::post(allow::api_change))
+        .route("/overview", get(overview::page))
+        .route("/api/overview", get(overview::api))
         .route("/api/imported-indicators", get(taxii::imported_indicators))
         .route("/taxii2/", get(taxii::discovery))
         .route("/taxii2/api/", get(taxii::api_root))
@@ -697,7 +715,8 @@ async fn dashboard_page(st: &Shared, voter_engines: &[Engine]) -> Result<Arc<Cac
             runs,
             exercise: None,
         };
-        let options = scrutineer_report::RenderOptions { refresh_seconds: Some(60) };
+        // No reload: the page's live-updates script brings it up to date (see `live`).
+        let options = scrutineer_report::RenderOptions { refresh_seconds: None };
         let page = cached_page(change, &scrutineer_report::render_page(&input, &options));
         state.renders.fetch_add(1, Ordering::Relaxed);
         Ok(page)
@@ -719,8 +738,8 @@ fn cached_page(change: i64, page: &scrutineer_report::Page) -> CachedPage {
         })
         .collect();
     let policy = format!(
-        "default-src 'none'; script-src{}; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-        if hashes.is_empty() { " 'none'" } else { &hashes }
+        "default-src 'none'; script-src 'self'{}; connect-src 'self'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        hashes
     );
     CachedPage {
         change,
@@ -738,14 +757,14 @@ async fn dashboard(
     axum::Extension(caller): axum::Extension<Caller>,
 ) -> Result<Response, ApiError> {
     let page = dashboard_page(&st, &caller.voter_engines).await?;
-    // The live page says who is signed in, and a signed-in browser gets a way out.
-    let mut banner = scrutineer_report::live_banner(&caller.name, caller.role.as_str());
-    if let Some(csrf) = &caller.csrf {
-        banner.push_str(&format!(
-            "<div style=\"padding:4px 32px;background:#2e3b5e\">{}</div>",
-            pages::sign_out_form(csrf)
-        ));
-    }
+    // The live page says who is signed in, links the workspace's pages, gives a
+    // signed-in browser a way out, and loads the live-updates script (the banner is
+    // right after the header, so the script is deferred until the page is read).
+    let banner = format!(
+        "<div style=\"padding:4px 32px;background:#2e3b5e;color:#fff;font-size:13px\" data-view=\"dashboard\">{}\
+<style>header+div a{{color:#cde}}header+div p{{margin:0}}</style></div><script src=\"/static/workspace.js\" defer></script>",
+        pages::nav(&caller.name, caller.role.as_str(), caller.csrf.as_deref())
+    );
     let length = page.before_banner.len() + banner.len() + page.after_banner.len();
     let parts = [page.before_banner.clone(), bytes::Bytes::from(banner), page.after_banner.clone()];
     let body = axum::body::Body::from_stream(futures_util::stream::iter(
@@ -757,6 +776,14 @@ async fn dashboard(
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     h.insert(header::CONTENT_SECURITY_POLICY, page.content_security_policy.clone());
     Ok(resp)
+}
+
+/// `GET /static/workspace.js`: the live-updates script of every workspace page.
+async fn workspace_js() -> Response {
+    let mut resp = pages::WORKSPACE_JS.into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    resp
 }
 
 #[derive(Serialize)]

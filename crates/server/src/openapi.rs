@@ -47,8 +47,20 @@ const OPERATIONS: &[Operation] = &[
         produces: HTML,
         ..op("post", "/logout", "end the session (csrf); 303 to /login")
     },
-    Operation { produces: HTML, ..op("get", "/", "the dashboard") },
+    Operation { query: &["refresh"], produces: HTML, ..op("get", "/", "the dashboard") },
     op("get", "/api/openapi.json", "this document"),
+    Operation {
+        produces: "text/javascript",
+        ..op("get", "/static/workspace.js", "the live-updates script of the workspace's pages")
+    },
+    Operation {
+        produces: "text/event-stream",
+        ..op(
+            "get",
+            "/api/events",
+            "live updates (server-sent events: hello, findings, triage, resync, gone); Last-Event-ID replays missed triage events",
+        )
+    },
     op("get", "/api/summary", "findings per engine and severity, the latest runs"),
     Operation {
         query: &["engine", "kind", "min_severity", "limit"],
@@ -65,11 +77,54 @@ const OPERATIONS: &[Operation] = &[
     Operation { query: &["limit"], ..op("get", "/api/access-log", "the access log (admin)") },
     op("get", "/api/imported-indicators", "indicators partners posted to the TAXII inbox"),
     Operation {
-        query: &["engine", "status", "q", "limit"],
+        query: &["refresh"],
+        produces: HTML,
+        ..op(
+            "get",
+            "/overview",
+            "findings per engine and day, severity, status, jurisdiction; new since the last visit",
+        )
+    },
+    op("get", "/api/overview", "the overview's figures"),
+    Operation {
+        query: &["refresh"],
+        produces: HTML,
+        ..op("get", "/allow-list", "the allow-list: entries, what they leave out of scans, their history")
+    },
+    Operation {
+        body: Some(FORM),
+        produces: HTML,
+        ..op(
+            "post",
+            "/allow-list/{id}",
+            "change an entry's reason or remove it (reason, action, csrf; analyst, admin); 303 back",
+        )
+    },
+    op("get", "/api/allow-list", "the allow-list with what each entry leaves out and its history"),
+    Operation {
+        body: Some(JSON),
+        ..op("post", "/api/allow-list/{id}", "change an entry: {\"reason\", \"remove\"} (analyst, admin)")
+    },
+    Operation {
+        body: Some(FORM),
+        produces: HTML,
+        ..op(
+            "post",
+            "/findings/{id}/allow",
+            "allow-list a false positive's sources or accounts (reason, csrf; analyst, admin); 303 to /allow-list",
+        )
+    },
+    Operation {
+        body: Some(JSON),
+        ..op("post", "/api/findings/{id}/allow", "allow-list a false positive: {\"reason\"} (analyst, admin)")
+    },
+    Operation {
+        query: &["engine", "status", "q", "limit", "refresh"],
         produces: HTML,
         ..op("get", "/findings", "the findings list with filters and search")
     },
     Operation {
+        query: &["refresh"],
         produces: HTML,
         ..op("get", "/findings/{id}", "a finding, its evidence, triage and history")
     },
@@ -124,7 +179,11 @@ fn operation_json(o: &Operation) -> Value {
     );
     let mut responses = Map::new();
     let ok = match (o.method, o.path) {
-        ("post", "/login") | ("post", "/logout") | ("post", "/findings/{id}/triage") => "303",
+        ("post", "/login")
+        | ("post", "/logout")
+        | ("post", "/findings/{id}/triage")
+        | ("post", "/findings/{id}/allow")
+        | ("post", "/allow-list/{id}") => "303",
         ("post", "/taxii2/api/collections/{id}/objects/") => "202",
         _ => "200",
     };

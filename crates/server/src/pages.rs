@@ -1,10 +1,17 @@
 //! The server's own pages (sign-in, a finding and its triage), written here because the
 //! report crate renders the store, not a workspace. Every value from the store or the
-//! request goes through [`esc`]; no page carries a script.
+//! request goes through [`esc`]. No page carries an inline script: the workspace's pages
+//! load the one script of the server's own (`/static/workspace.js`, live updates), and
+//! their policy allows nothing else, so markup that slipped through escaping still
+//! could not run.
 
-/// The content security policy of the server's own pages: no script at all, inline
-/// styles, forms posting back to this server only.
-pub const PAGE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+/// The content security policy of the server's own pages: no script but the server's
+/// own file, inline styles, connections (the live updates) and forms to this server
+/// only.
+pub const PAGE_POLICY: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'unsafe-inline'; img-src data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// The live-updates script every workspace page loads.
+pub const WORKSPACE_JS: &str = include_str!("workspace.js");
 
 /// Escapes text for HTML element content and quoted attribute values.
 pub fn esc(s: &str) -> String {
@@ -30,7 +37,8 @@ table{border-collapse:collapse;width:100%;font-size:13.5px}th,td{text-align:left
 label{display:block;margin:8px 0 2px}input,select,textarea{font-size:14px;padding:6px;border:1px solid #bbb;border-radius:4px}\
 textarea{width:100%;min-height:70px}button{font-size:14px;padding:6px 14px;margin-top:10px}\
 .error{color:#b3261e;font-weight:600}.muted{color:#777}pre{white-space:pre-wrap;font-size:12px;background:#f6f6f6;padding:8px;border-radius:4px}\
-form.inline{display:inline}";
+form.inline{display:inline}.live{font-size:12px;opacity:.8}\
+.bar{fill:#4e79a7}.chart text{font-size:11px;fill:#333}svg.chart{width:100%;height:auto;display:block}";
 
 /// A whole page around `body`.
 pub fn page(title: &str, header_extra: &str, body: &str) -> String {
@@ -38,6 +46,35 @@ pub fn page(title: &str, header_extra: &str, body: &str) -> String {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
 <title>{title}</title><style>{STYLE}</style></head><body><header><h1>{title}</h1>{header_extra}</header><main>{body}</main></body></html>",
         title = esc(title),
+    )
+}
+
+/// A workspace page around `body`: `view` names what the live-updates script swaps
+/// when the store changes, `finding` the finding a finding page shows.
+pub fn workspace_page(
+    title: &str,
+    header_extra: &str,
+    body: &str,
+    view: &str,
+    finding: Option<&str>,
+) -> String {
+    let finding = finding.map(|f| format!(" data-finding=\"{}\"", esc(f))).unwrap_or_default();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+<title>{title}</title><style>{STYLE}</style></head><body data-view=\"{view}\"{finding}><header><h1>{title}</h1>{header_extra}</header><main>{body}</main>\
+<script src=\"/static/workspace.js\" defer></script></body></html>",
+        title = esc(title),
+        view = esc(view),
+    )
+}
+
+/// The links between the workspace's pages, and the live-updates indicator.
+pub fn nav(name: &str, role: &str, csrf: Option<&str>) -> String {
+    let out = csrf.map(sign_out_form).unwrap_or_default();
+    format!(
+        "<p>signed in as {} ({}) · <a href=\"/\">dashboard</a> · <a href=\"/overview\">overview</a> · <a href=\"/findings\">findings</a> · <a href=\"/allow-list\">allow-list</a>{out} · <span id=\"live\" class=\"live\">not live yet</span></p>",
+        esc(name),
+        esc(role)
     )
 }
 

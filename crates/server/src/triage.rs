@@ -193,7 +193,7 @@ pub(crate) async fn form_triage_post(
     Ok(Redirect::to(&format!("/findings/{id}")).into_response())
 }
 
-fn html(body: String) -> Response {
+pub(crate) fn html(body: String) -> Response {
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
@@ -201,13 +201,8 @@ fn html(body: String) -> Response {
     resp
 }
 
-fn header_for(caller: &Caller) -> String {
-    let out = caller.csrf.as_deref().map(pages::sign_out_form).unwrap_or_default();
-    format!(
-        "<p>signed in as {} ({}) · <a href=\"/\">dashboard</a> · <a href=\"/findings\">findings</a>{out}</p>",
-        esc(&caller.name),
-        esc(caller.role.as_str())
-    )
+pub(crate) fn header_for(caller: &Caller) -> String {
+    pages::nav(&caller.name, caller.role.as_str(), caller.csrf.as_deref())
 }
 
 fn options(values: &[&str], selected: &str) -> String {
@@ -230,7 +225,7 @@ pub(crate) async fn finding_page(
     let users: Vec<String> = read(&st, |s| Ok(s.users()?)).await?.into_iter().map(|u| u.name).collect();
     let mut body = String::new();
     body.push_str(&format!(
-        "<section><h2>{}</h2><p><b>{}</b> · {} · {} severity · confidence {:.2}{}</p><p>{}</p>",
+        "<section id=\"finding-evidence\"><h2>{}</h2><p><b>{}</b> · {} · {} severity · confidence {:.2}{}</p><p>{}</p>",
         esc(&f.title),
         esc(f.engine.as_str()),
         esc(&f.kind),
@@ -263,7 +258,7 @@ pub(crate) async fn finding_page(
     }
     body.push_str("</section>");
     body.push_str(&format!(
-        "<section><h2>Triage</h2><p>Status <b id=\"status\">{}</b> · assignee <b id=\"assignee\">{}</b> · <b id=\"tlp\">TLP:{}</b>{}</p>",
+        "<section><h2>Triage</h2><p id=\"triage-state\">Status <b id=\"status\">{}</b> · assignee <b id=\"assignee\">{}</b> · <b id=\"tlp\">TLP:{}</b>{}</p>",
         esc(&t.status),
         esc(t.assignee.as_deref().unwrap_or("nobody")),
         esc(&t.tlp.to_ascii_uppercase()),
@@ -287,6 +282,7 @@ pub(crate) async fn finding_page(
             tlps = options(&tlps, if t.tlp_is_default { "default" } else { &t.tlp }),
         ));
     }
+    body.push_str(&crate::allow::add_form(&caller, &f, &t.status));
     body.push_str("<h3>History</h3><table id=\"history\"><tr><th>when</th><th>who</th><th>what</th><th>from</th><th>to</th></tr>");
     for e in &t.history {
         body.push_str(&format!(
@@ -299,7 +295,13 @@ pub(crate) async fn finding_page(
         ));
     }
     body.push_str("</table></section>");
-    Ok(html(pages::page(&format!("Finding {}", f.id.0), &header_for(&caller), &body)))
+    Ok(html(pages::workspace_page(
+        &format!("Finding {}", f.id.0),
+        &header_for(&caller),
+        &body,
+        "finding",
+        Some(&f.id.0),
+    )))
 }
 
 /// What the findings list filters on.
@@ -349,12 +351,12 @@ pub(crate) async fn findings_page(
             break;
         }
         rows.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><a href=\"/findings/{}\">{}</a></td></tr>",
+            "<tr data-finding=\"{id}\"><td>{}</td><td>{}</td><td class=\"status\">{}</td><td><a href=\"/findings/{id}\">{}</a></td></tr>",
             esc(f.engine.as_str()),
             esc(f.severity.as_str()),
             esc(st_of),
-            esc(&f.id.0),
-            esc(&f.title)
+            esc(&f.title),
+            id = esc(&f.id.0),
         ));
     }
     let mut engines = vec![""];
@@ -366,10 +368,15 @@ pub(crate) async fn findings_page(
 <label for=\"engine\">Engine</label><select id=\"engine\" name=\"engine\">{}</select>\
 <label for=\"status\">Status</label><select id=\"status\" name=\"status\">{}</select>\
 <label for=\"q\">Search</label><input id=\"q\" name=\"q\" value=\"{}\"> <button type=\"submit\">Filter</button></form></section>\
-<section><table id=\"findings\"><tr><th>engine</th><th>severity</th><th>status</th><th>finding</th></tr>{rows}</table></section>",
+<section><p id=\"findings-count\">{shown_text}</p><table id=\"findings\"><tr><th>engine</th><th>severity</th><th>status</th><th>finding</th></tr>{rows}</table></section>",
         options(&engines, engine.map(|e| e.as_str()).unwrap_or("")),
         options(&statuses, status.as_deref().unwrap_or("")),
         esc(q.q.as_deref().unwrap_or("")),
+        shown_text = if shown > limit {
+            format!("the first {limit} findings that match")
+        } else {
+            format!("{shown} findings match")
+        },
     );
-    Ok(html(pages::page("Findings", &header_for(&caller), &body)))
+    Ok(html(pages::workspace_page("Findings", &header_for(&caller), &body, "findings", None)))
 }

@@ -20,12 +20,15 @@
 //!   connection, which SQLite itself would keep writing to unseen.
 
 mod accounts;
+mod allow;
+mod overview;
 mod sharing;
 mod triage;
 
 pub use crate::accounts::{FailedSignIn, SessionRecord, UserRecord};
+pub use crate::allow::{ALLOW_LIST_ENGINES, AllowEntry, AllowEvent, AllowHit, allow_subjects};
 pub use crate::sharing::SharedObject;
-pub use crate::triage::{TriageChange, TriageEvent, TriageState, UNTRIAGED};
+pub use crate::triage::{NumberedTriageEvent, TriageChange, TriageEvent, TriageState, UNTRIAGED};
 
 use std::path::{Path, PathBuf};
 
@@ -62,6 +65,8 @@ pub enum StoreError {
     UserExists(String),
     #[error("no user named '{0}'")]
     NoUser(String),
+    #[error("allow-list: {0}")]
+    AllowList(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -175,7 +180,57 @@ const MIGRATIONS: &[&str] = &[
         object TEXT NOT NULL,
         PRIMARY KEY (id, version)
     );",
+    // 7: the allow-list made from false positives (sources, accounts), its append-only
+    // history, and what each scan left out because of it; findings by when they were
+    // written, for the server's live updates and "new since your last visit".
+    "CREATE TABLE allow_list (
+        id INTEGER PRIMARY KEY,
+        engine TEXT NOT NULL,
+        subjects TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        finding_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        removed_at TEXT,
+        removed_by TEXT
+    );
+    CREATE TABLE allow_list_events (
+        id INTEGER PRIMARY KEY,
+        entry_id INTEGER NOT NULL REFERENCES allow_list(id),
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    CREATE INDEX allow_list_events_entry ON allow_list_events(entry_id, id);
+    CREATE TRIGGER allow_list_events_no_update BEFORE UPDATE ON allow_list_events
+        BEGIN SELECT RAISE(ABORT, 'the allow-list history is append-only'); END;
+    CREATE TRIGGER allow_list_events_no_delete BEFORE DELETE ON allow_list_events
+        BEGIN SELECT RAISE(ABORT, 'the allow-list history is append-only'); END;
+    CREATE TRIGGER allow_list_no_delete BEFORE DELETE ON allow_list
+        BEGIN SELECT RAISE(ABORT, 'allow-list entries are removed by marking them, not deleted'); END;
+    CREATE TABLE allow_list_hits (
+        id INTEGER PRIMARY KEY,
+        entry_id INTEGER NOT NULL REFERENCES allow_list(id),
+        run_id INTEGER NOT NULL,
+        finding_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX allow_list_hits_entry ON allow_list_hits(entry_id, run_id);
+    CREATE INDEX findings_recorded ON findings(recorded_at);",
 ];
+
+/// A finding's id and engine and when it was last written, for followers of the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedFinding {
+    /// The finding's id.
+    pub id: String,
+    /// Its engine.
+    pub engine: Engine,
+    /// When it was last written (by its engine's latest run that found it).
+    pub recorded_at: DateTime<Utc>,
+}
 
 /// A run of one engine command, recorded so that every finding can be traced to the
 /// invocation that produced it. Serialised as it is for the server's `/api/runs`.
@@ -598,6 +653,39 @@ impl Store {
             return rows.pop().map(RawFinding::into_finding).transpose();
         }
         Ok(None)
+    }
+
+    /// Findings written after `since` (by an engine run, in whatever process), oldest
+    /// first: their ids, engines and when they were written, at most `limit` of them,
+    /// and how many there are in all.
+    pub fn findings_recorded_after(
+        &self,
+        since: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<(Vec<RecordedFinding>, usize)> {
+        let since = since.to_rfc3339();
+        let total: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM findings WHERE recorded_at > ?1",
+            params![since],
+            |r| r.get(0),
+        )?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, engine, recorded_at FROM findings WHERE recorded_at > ?1 ORDER BY recorded_at, id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![since, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, e, at) = row?;
+            let engine = e.parse::<Engine>().map_err(|err| StoreError::UnknownValue {
+                id: id.clone(),
+                column: "engine",
+                value: err.value,
+            })?;
+            out.push(RecordedFinding { id, engine, recorded_at: parse_time(&at).unwrap_or_default() });
+        }
+        Ok((out, usize::try_from(total).unwrap_or(0)))
     }
 
     /// Counts of findings per engine and severity, for summaries and the dashboard.

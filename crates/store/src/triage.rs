@@ -43,6 +43,17 @@ pub struct TriageEvent {
     pub to: Option<String>,
 }
 
+/// A triage event with its finding and its position in the whole history.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct NumberedTriageEvent {
+    /// The event's position in the history of every finding (increasing, from 1).
+    pub seq: i64,
+    /// The finding it changed.
+    pub finding_id: String,
+    /// The change.
+    pub event: TriageEvent,
+}
+
 /// What a triage request changes; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct TriageChange {
@@ -128,6 +139,35 @@ impl Store {
             })
         })?;
         rows.collect::<rusqlite::Result<_>>().map_err(StoreError::from)
+    }
+
+    /// The triage history of every finding after position `after` (0 for all of it),
+    /// oldest first, at most `limit` events: what a follower of the history (the
+    /// server's live updates) has not seen yet.
+    pub fn triage_events_after(&self, after: i64, limit: usize) -> Result<Vec<NumberedTriageEvent>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, finding_id, at, actor, field, from_value, to_value FROM triage_events
+             WHERE id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok(NumberedTriageEvent {
+                seq: r.get(0)?,
+                finding_id: r.get(1)?,
+                event: TriageEvent {
+                    at: parse_time(&r.get::<_, String>(2)?).unwrap_or_default(),
+                    actor: r.get(3)?,
+                    field: r.get(4)?,
+                    from: r.get(5)?,
+                    to: r.get(6)?,
+                },
+            })
+        })?;
+        rows.collect::<rusqlite::Result<_>>().map_err(StoreError::from)
+    }
+
+    /// The position of the latest triage event (0 before any).
+    pub fn last_triage_event(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT COALESCE(MAX(id), 0) FROM triage_events", [], |r| r.get(0))?)
     }
 
     /// Applies a change by `actor` in one transaction (taken with the write lock at

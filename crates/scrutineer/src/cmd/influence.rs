@@ -233,7 +233,7 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
         ..StageSeconds::default()
     };
     let run = OpenRun { store, run_id, inputs, started, seconds };
-    let scanned = record_and_export(&args, analysis, &params, &reports, run)?;
+    let scanned = record_and_export(ctx, &args, analysis, &params, &reports, run)?;
     if ctx.json {
         return print_json(&scanned);
     }
@@ -248,6 +248,7 @@ fn scan(ctx: &Context, args: ScanArgs) -> anyhow::Result<()> {
 /// stored summary times what came before it; the export's time is added to what `--json`
 /// prints.
 fn record_and_export(
+    ctx: &Context,
     args: &ScanArgs,
     analysis: Analysis,
     params: &ScanParams,
@@ -268,6 +269,9 @@ fn record_and_export(
         });
         let recorded = (|| -> anyhow::Result<(serde_json::Value, f64)> {
             let mut store = store;
+            let (findings, hidden) =
+                store.apply_allow_list(run_id, findings.clone()).context("applying the allow-list")?;
+            crate::cmd::infra::note_allow_list(ctx, &hidden);
             store.put_findings(Some(run_id), &findings).context("storing findings")?;
             seconds.store = started.elapsed().as_secs_f64() - seconds.read - seconds.analyse;
             seconds.total = started.elapsed().as_secs_f64();

@@ -556,9 +556,22 @@ fn store_scan(
         &files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>().join(" "),
     )?;
     let run = store.begin_run(Engine::Infra, "infra scan").context("starting a run in the store")?;
-    store.put_findings(Some(run), &report.findings).context("storing findings")?;
+    let (kept, hidden) =
+        store.apply_allow_list(run, report.findings.clone()).context("applying the allow-list")?;
+    note_allow_list(ctx, &hidden);
+    store.put_findings(Some(run), &kept).context("storing findings")?;
     store.finish_run(run, &StoredSummary::new(summary)?).context("finishing the run")?;
     Ok(())
+}
+
+/// Says what the allow-list left out of the store (the findings files keep them all).
+pub(crate) fn note_allow_list(ctx: &Context, hidden: &[scrutineer_store::AllowHit]) {
+    if !hidden.is_empty() {
+        ctx.note(format!(
+            "{} findings not stored: their sources or accounts are on the allow-list (see /allow-list in scrutineer serve)",
+            hidden.len()
+        ));
+    }
 }
 
 // ---- End of the run summary. ----
