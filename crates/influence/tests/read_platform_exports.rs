@@ -888,3 +888,54 @@ fn reddit_data_export() {
     assert!(matches!(err, ReadError::NoAccount { .. }), "{err}");
     assert!(err.to_string().contains("statistics.csv"), "{err}");
 }
+
+// ------------------------------------------------------------------ damaged exports
+
+mod damage {
+    use std::sync::OnceLock;
+
+    use proptest::prelude::*;
+    use scrutineer_influence::{Format, read_posts};
+
+    fn car_file() -> &'static [u8] {
+        static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+        FILE.get_or_init(|| super::repository().0)
+    }
+
+    /// Reads `bytes` as `format` and as `auto`: never a panic, every post counted, the
+    /// skips in input order.
+    fn check(bytes: &[u8], format: &Format) {
+        for format in [format.clone(), Format::Auto] {
+            let mut posts = 0u64;
+            if let Ok(report) = read_posts(bytes, "damaged", &format, |_| posts += 1) {
+                assert_eq!(report.posts, posts, "{format}");
+                assert!(report.skip_samples.len() as u64 <= report.skipped, "{format}");
+                assert!(report.skip_samples.windows(2).all(|w| w[0].line <= w[1].line), "{format}: in order");
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        /// The Telegram HTML and CAR fixtures with bytes overwritten and cut anywhere.
+        #[test]
+        fn damaged_exports_never_panic(
+            html in any::<bool>(),
+            flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12),
+            cut in 0.0f64..=1.0,
+        ) {
+            let (mut bytes, format) = if html {
+                (super::TELEGRAM_HTML.as_bytes().to_vec(), Format::TelegramHtml)
+            } else {
+                (car_file().to_vec(), Format::BlueskyCar)
+            };
+            for (at, byte) in flips {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            bytes.truncate((bytes.len() as f64 * cut) as usize);
+            check(&bytes, &format);
+        }
+    }
+}

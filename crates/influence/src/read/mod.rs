@@ -1,4 +1,4 @@
-//! Readers: five input formats, streamed into one [`Post`] type.
+//! Readers: every input format, streamed into one [`Post`] type.
 //!
 //! | name         | input                                                                   |
 //! |--------------|-------------------------------------------------------------------------|
@@ -27,8 +27,9 @@
 //!
 //! Every reader takes plain, gzip or zstd input (told apart by the magic bytes, not the file
 //! name), never panics on bad input, and reports what it could not use in a
-//! [`ReadReport`]: malformed records are skipped and counted with their line number and
-//! the field at fault; a truncated input keeps every complete record before the cut.
+//! [`ReadReport`]: malformed records are skipped and counted with their line number (for
+//! a binary CAR file, the block and its byte offset) and the field at fault; a truncated
+//! input keeps every complete record before the cut.
 
 mod csvio;
 mod generic;

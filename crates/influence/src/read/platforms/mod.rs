@@ -5,7 +5,9 @@
 //! JSON lines go through the shared line driver ([`super::jsonl`]); documents written
 //! over several lines (Telegram's `result.json`, pretty-printed API responses) through
 //! [`doc`], which streams them without holding them whole; CSV exports through the shared
-//! CSV driver ([`super::csvio`]).
+//! CSV driver ([`super::csvio`]). Telegram's HTML export is cut into one message's markup
+//! at a time ([`telegram_html`]); a Bluesky repository CAR file is read from its binary
+//! stream, never cut into lines ([`bluesky_car`]).
 
 mod bluesky;
 mod bluesky_car;
