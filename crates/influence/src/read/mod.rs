@@ -484,7 +484,8 @@ pub fn read_posts_from_path(
 
 /// A rough count of the posts in the files at `paths`, from their sizes and kinds: about
 /// 200 bytes a post in CSV (a row of the usual exports) and 3,000 in JSON lines (a tweet
-/// object with its user), three times as many bytes once gzip is undone. Both err low, so
+/// object with its user; also taken for JSON documents, HTML pages and CAR files, whose
+/// posts are larger than a CSV row), three times as many bytes once gzip is undone. Both err low, so
 /// that room made by the estimate is rarely more than needed. Files that cannot be read
 /// count as empty. It is a guess to make room by ([`crate::corpus::Corpus::expect_posts`]),
 /// never a limit.
@@ -513,6 +514,7 @@ pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
                         | Format::Telethon
                         | Format::Reddit
                         | Format::Bluesky
+                        | Format::BlueskyCar
                         | Format::TikTok
                         | Format::YouTube
                 )

@@ -47,6 +47,8 @@ struct Commit {
 /// JSON and a repository holds it in DAG-CBOR (the fields read are the same in both).
 #[derive(Deserialize, Default)]
 pub(super) struct Record {
+    #[serde(rename = "$type")]
+    kind: Option<String>,
     #[serde(default)]
     text: String,
     #[serde(rename = "createdAt")]
@@ -64,6 +66,11 @@ impl Record {
     /// The client-set creation time.
     pub(super) fn created_at(&self) -> Option<&str> {
         self.created_at.as_deref()
+    }
+
+    /// The record's `$type`, where it says.
+    pub(super) fn kind(&self) -> Option<&str> {
+        self.kind.as_deref()
     }
 }
 

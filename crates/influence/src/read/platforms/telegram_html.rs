@@ -98,16 +98,35 @@ struct Message {
     mentions: Vec<String>,
 }
 
-fn decode(raw: &[u8]) -> String {
-    html_escape::decode_html_entities(&String::from_utf8_lossy(raw)).into_owned()
+/// Appends `raw` (markup text) with its entities decoded.
+fn push_decoded(into: &mut String, raw: &tl::Bytes<'_>) {
+    let text = raw.as_utf8_str();
+    if text.contains('&') {
+        into.push_str(&html_escape::decode_html_entities(&text));
+    } else {
+        into.push_str(&text);
+    }
 }
 
 fn attr(tag: &HTMLTag<'_>, name: &str) -> Option<String> {
-    tag.attributes().get(name).flatten().map(|v| decode(v.as_bytes()))
+    tag.attributes().get(name).flatten().map(|v| {
+        let mut s = String::new();
+        push_decoded(&mut s, v);
+        s
+    })
 }
 
-fn classes<'t>(tag: &'t HTMLTag<'_>) -> Vec<&'t str> {
-    tag.attributes().class_iter().map(|it| it.collect()).unwrap_or_default()
+/// A tag's classes, as a list to test membership in without allocating.
+struct Classes<'t>(&'t [u8]);
+
+impl Classes<'_> {
+    fn of<'t>(tag: &'t HTMLTag<'_>) -> Classes<'t> {
+        Classes(tag.attributes().class().map_or(&[][..], |c| c.as_bytes()))
+    }
+
+    fn has(&self, class: &str) -> bool {
+        self.0.split(|b| b.is_ascii_whitespace()).any(|c| c == class.as_bytes())
+    }
 }
 
 /// The text of a tag's own text nodes (not of its child tags), trimmed.
@@ -115,7 +134,7 @@ fn own_text(tag: &HTMLTag<'_>, parser: &Parser<'_>) -> String {
     let mut s = String::new();
     for child in tag.children().top().iter() {
         if let Some(Node::Raw(raw)) = child.get(parser) {
-            s.push_str(&decode(raw.as_bytes()));
+            push_decoded(&mut s, raw);
         }
     }
     let s = s.trim();
@@ -127,8 +146,8 @@ fn own_text(tag: &HTMLTag<'_>, parser: &Parser<'_>) -> String {
 impl Message {
     fn walk(&mut self, handle: NodeHandle, parser: &Parser<'_>, in_forward: bool) {
         let Some(Node::Tag(tag)) = handle.get(parser) else { return };
-        let class = classes(tag);
-        let has = |c: &str| class.contains(&c);
+        let class = Classes::of(tag);
+        let has = |c: &str| class.has(c);
         let name = tag.name().as_bytes();
         if name == b"div" && has("message") && self.id.is_none() {
             self.id = attr(tag, "id").map(|id| id.trim_start_matches("message").to_string());
@@ -182,7 +201,7 @@ impl Message {
     fn collect_text(&mut self, tag: &HTMLTag<'_>, parser: &Parser<'_>, into: &mut String) {
         for child in tag.children().top().iter() {
             match child.get(parser) {
-                Some(Node::Raw(raw)) => into.push_str(&decode(raw.as_bytes())),
+                Some(Node::Raw(raw)) => push_decoded(into, raw),
                 Some(Node::Tag(inner)) => {
                     let name = inner.name().as_bytes();
                     if name == b"br" {
@@ -259,10 +278,10 @@ fn chat_name(header: &str) -> Option<String> {
     let mut in_header = false;
     for node in dom.nodes() {
         if let Node::Tag(tag) = node {
-            let class = classes(tag);
-            if class.contains(&"page_header") {
+            let class = Classes::of(tag);
+            if class.has("page_header") {
                 in_header = true;
-            } else if in_header && class.contains(&"text") && class.contains(&"bold") {
+            } else if in_header && class.has("text") && class.has("bold") {
                 let name = tag.inner_text(parser);
                 let name = html_escape::decode_html_entities(name.trim()).trim().to_string();
                 return (!name.is_empty()).then_some(name);
@@ -279,7 +298,9 @@ enum Outcome {
     Unattributed,
 }
 
-fn to_post(chunk: &str, ctx: &mut Context) -> Result<Outcome, String> {
+/// Parses one message's markup: the part that needs no other message, run on many
+/// messages at once.
+fn parse_message(chunk: &str) -> Result<Message, String> {
     let dom =
         tl::parse(chunk, tl::ParserOptions::default()).map_err(|e| format!("cannot parse the HTML: {e}"))?;
     let parser = dom.parser();
@@ -287,6 +308,12 @@ fn to_post(chunk: &str, ctx: &mut Context) -> Result<Outcome, String> {
     for child in dom.children() {
         m.walk(*child, parser, false);
     }
+    Ok(m)
+}
+
+/// Makes the post of a parsed message, with what the messages before it left (its sender
+/// when it is joined to them), in input order.
+fn to_post(m: Message, ctx: &mut Context) -> Result<Outcome, String> {
     if m.service {
         return Ok(Outcome::NotPost);
     }
@@ -350,24 +377,44 @@ struct Pending {
     fault: Option<String>,
 }
 
-fn finish(pending: Pending, ctx: &mut Context, out: &mut Out<'_>) {
-    out.report.records += 1;
+/// A message parsed on its own.
+struct Parsed {
+    line: u64,
+    /// Its bytes were not UTF-8 and were decoded as Windows-1252.
+    latin1: bool,
+    /// The message, or why it is skipped (already worded).
+    message: Result<Message, String>,
+}
+
+fn parse_pending(pending: Pending) -> Parsed {
     if let Some(reason) = pending.fault {
-        out.skip(pending.line, reason);
-        return;
+        return Parsed { line: pending.line, latin1: false, message: Err(reason) };
     }
-    let text = match simdutf8::basic::from_utf8(&pending.bytes) {
-        Ok(s) => std::borrow::Cow::Borrowed(s),
-        Err(_) => {
-            out.report.decoded_latin1 += 1;
-            crate::read::text::decode_1252(&pending.bytes)
-        }
+    let (text, latin1) = match simdutf8::basic::from_utf8(&pending.bytes) {
+        Ok(s) => (std::borrow::Cow::Borrowed(s), false),
+        Err(_) => (crate::read::text::decode_1252(&pending.bytes), true),
     };
-    match to_post(&text, ctx) {
-        Ok(Outcome::Post(post)) => out.emit(*post),
-        Ok(Outcome::NotPost) => out.report.not_posts += 1,
-        Ok(Outcome::Unattributed) => out.report.unattributed += 1,
-        Err(reason) => out.skip(pending.line, format!("message: {reason}")),
+    Parsed { line: pending.line, latin1, message: parse_message(&text).map_err(|r| format!("message: {r}")) }
+}
+
+/// How many messages are parsed at once, on the rayon pool.
+const BATCH: usize = 256;
+
+/// Parses `batch` on the rayon pool, then makes its posts in input order.
+fn finish(batch: &mut Vec<Pending>, ctx: &mut Context, out: &mut Out<'_>) {
+    use rayon::prelude::*;
+    let parsed: Vec<Parsed> = std::mem::take(batch).into_par_iter().map(parse_pending).collect();
+    for p in parsed {
+        out.report.records += 1;
+        if p.latin1 {
+            out.report.decoded_latin1 += 1;
+        }
+        match p.message.and_then(|m| to_post(m, ctx).map_err(|r| format!("message: {r}"))) {
+            Ok(Outcome::Post(post)) => out.emit(*post),
+            Ok(Outcome::NotPost) => out.report.not_posts += 1,
+            Ok(Outcome::Unattributed) => out.report.unattributed += 1,
+            Err(reason) => out.skip(p.line, reason),
+        }
     }
 }
 
@@ -385,6 +432,7 @@ pub(crate) fn read_html(mut stream: impl BufRead, out: &mut Out<'_>) {
     let mut header: Vec<u8> = Vec::new();
     let mut header_read = false;
     let mut pending: Option<Pending> = None;
+    let mut batch: Vec<Pending> = Vec::with_capacity(BATCH);
     let mut buf = Vec::with_capacity(4096);
     let mut line_no = 0u64;
     let mut page_ended = false;
@@ -394,6 +442,7 @@ pub(crate) fn read_html(mut stream: impl BufRead, out: &mut Out<'_>) {
             Ok(0) => break,
             Ok(_) => line_no += 1,
             Err(e) => {
+                finish(&mut batch, &mut ctx, out);
                 out.report.truncated = true;
                 out.skip(
                     line_no + 1,
@@ -410,7 +459,10 @@ pub(crate) fn read_html(mut stream: impl BufRead, out: &mut Out<'_>) {
                 header = Vec::new();
             }
             if let Some(p) = pending.take() {
-                finish(p, &mut ctx, out);
+                batch.push(p);
+                if batch.len() == BATCH {
+                    finish(&mut batch, &mut ctx, out);
+                }
             }
             pending = Some(Pending { bytes: Vec::with_capacity(2048), line: line_no, fault: None });
             page_ended = false;
@@ -439,6 +491,7 @@ pub(crate) fn read_html(mut stream: impl BufRead, out: &mut Out<'_>) {
             None => {}
         }
     }
+    finish(&mut batch, &mut ctx, out);
     if let Some(p) = pending {
         if !page_ended && p.fault.is_none() && !balanced(&p.bytes) {
             out.report.records += 1;
@@ -449,7 +502,8 @@ pub(crate) fn read_html(mut stream: impl BufRead, out: &mut Out<'_>) {
                     .to_string(),
             );
         } else {
-            finish(p, &mut ctx, out);
+            batch.push(p);
+            finish(&mut batch, &mut ctx, out);
         }
     } else if !header_read && !looks_like_export(&header) {
         out.skip(1, "not a Telegram Desktop HTML export (no page header or messages)".to_string());
