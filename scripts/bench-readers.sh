@@ -41,8 +41,8 @@ run() { # format file -> prints the line, sets $speed
 run ira "$work/ira.csv"
 ira_speed="$speed"
 below=0
-for pair in telegram:result.json telethon:telethon.jsonl reddit:RC_2024-10.ndjson bluesky:jetstream.jsonl \
-  meta:meta.csv crowdtangle:crowdtangle.csv tiktok:tiktok.jsonl youtube:youtube.jsonl \
+for pair in telegram:result.json telegram-html:messages.html telethon:telethon.jsonl reddit:RC_2024-10.ndjson \
+  reddit-export:reddit-export/comments.csv bluesky:jetstream.jsonl bluesky-car:repo.car meta:meta.csv crowdtangle:crowdtangle.csv tiktok:tiktok.jsonl youtube:youtube.jsonl \
   4cat:4cat.csv 4cat:4cat.ndjson; do
   run "${pair%%:*}" "$work/${pair#*:}"
   ratio=$(awk -v a="$speed" -v b="$ira_speed" 'BEGIN { printf "%.2f", a / b }')

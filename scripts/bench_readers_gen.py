@@ -6,6 +6,7 @@ crates/influence/README.md, "Platforms beyond Twitter"), with realistic field si
 usage: bench_readers_gen.py OUT_DIR MB
 """
 import csv
+import hashlib
 import json
 import os
 import random
@@ -152,8 +153,179 @@ def telegram_desktop():
         f.write("\n ]\n}\n")
 
 
+def telegram_html():
+    """messages.html as tdesktop's HTML writer lays it out (see telegram_html.rs)."""
+    path = os.path.join(out, "messages.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('<!DOCTYPE html>\n<html>\n\n <head>\n\n  <meta charset="utf-8"/>\n<title>Exported Data</title>\n\n'
+                ' </head>\n\n <body onload="CheckLocation();">\n\n  <div class="page_wrap">\n\n'
+                '   <div class="page_header">\n\n    <div class="content">\n\n     <div class="text bold">\nChannel\n'
+                '     </div>\n\n    </div>\n\n   </div>\n\n   <div class="page_body chat_page">\n\n    <div class="history">\n')
+        i = 0
+        while f.tell() < target:
+            u = url()
+            when = f"{1 + i % 28:02d}.10.2024 {i % 24:02d}:{i % 60:02d}:00 UTC+03:00"
+            joined = i % 4 != 0
+            f.write(f'\n     <div class="message default clearfix{" joined" if joined else ""}" id="message{i + 1}">\n')
+            if not joined:
+                f.write('\n      <div class="pull_left userpic_wrap">\n\n       <div class="userpic userpic2" '
+                        'style="width: 42px; height: 42px">\n\n        <div class="initials" style="line-height: 42px">\n'
+                        'C\n        </div>\n\n       </div>\n\n      </div>\n')
+            f.write(f'\n      <div class="body">\n\n       <div class="pull_right date details" title="{when}">\n'
+                    f'{i % 24:02d}:{i % 60:02d}\n       </div>\n')
+            if not joined:
+                f.write('\n       <div class="from_name">\nChannel \n       </div>\n')
+            inner = "      "
+            if i % 3 == 0:
+                f.write(f'\n       <div class="forwarded body">\n\n        <div class="from_name">\nOther {i % 40}'
+                        f'<span class="date details" title="{when}"> {when[:19]}</span>\n        </div>\n')
+                inner = "       "
+            f.write(f'\n{inner} <div class="text">\n{text()} <a href="{u}">{u}</a> <a href="" '
+                    f'onclick="return ShowHashtag(&quot;выборы&quot;)">#выборы</a><br>{text(6)}\n{inner} </div>\n')
+            if i % 3 == 0:
+                f.write('\n       </div>\n')
+            f.write('\n      </div>\n\n     </div>\n')
+            i += 1
+        f.write('\n    </div>\n\n   </div>\n\n  </div>\n\n </body>\n\n</html>\n')
+
+
+def cbor(v):
+    """DAG-CBOR: maps with keys sorted by length then bytes, CID links as tag 42."""
+    def head(major, n):
+        if n < 24:
+            return bytes([major << 5 | n])
+        for extra, size in ((24, 1), (25, 2), (26, 4), (27, 8)):
+            if n < 1 << (8 * size):
+                return bytes([major << 5 | extra]) + n.to_bytes(size, "big")
+    if v is None:
+        return b"\xf6"
+    if isinstance(v, bool):
+        return b"\xf5" if v else b"\xf4"
+    if isinstance(v, int):
+        return head(0, v) if v >= 0 else head(1, -1 - v)
+    if isinstance(v, str):
+        b = v.encode("utf-8")
+        return head(3, len(b)) + b
+    if isinstance(v, bytes):
+        return head(2, len(v)) + v
+    if isinstance(v, Link):
+        b = b"\x00" + v.cid
+        return b"\xd8\x2a" + head(2, len(b)) + b
+    if isinstance(v, list):
+        return head(4, len(v)) + b"".join(cbor(x) for x in v)
+    if isinstance(v, dict):
+        keys = sorted(v, key=lambda k: (len(k.encode()), k.encode()))
+        return head(5, len(v)) + b"".join(cbor(k) + cbor(v[k]) for k in keys)
+    raise TypeError(type(v))
+
+
+class Link:
+    def __init__(self, cid):
+        self.cid = cid
+
+
+def cid_of(block):
+    # CIDv1, dag-cbor (0x71), sha2-256 (0x12, 32 bytes).
+    return b"\x01\x71\x12\x20" + hashlib.sha256(block).digest()
+
+
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n == 0:
+            return out + bytes([b])
+        out += bytes([b | 0x80])
+
+
+def bluesky_car():
+    """A repository as com.atproto.sync.getRepo returns it: commit, tree, records."""
+    did = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+    records, size, i = [], 0, 0
+    while size < target * 0.93:
+        if i % 5 == 4:
+            rec = {"$type": "app.bsky.feed.repost", "createdAt": "2024-10-01T00:00:00.000Z",
+                   "subject": {"cid": "bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi",
+                               "uri": f"at://did:plc:{i % 77:024d}/app.bsky.feed.post/3k{i % 991:011d}"}}
+            key = f"app.bsky.feed.repost/3l{i:011d}"
+        elif i % 5 == 3:
+            rec = {"$type": "app.bsky.feed.like", "createdAt": "2024-10-01T00:00:00.000Z",
+                   "subject": {"cid": "bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi",
+                               "uri": f"at://did:plc:{i % 77:024d}/app.bsky.feed.post/3k{i % 991:011d}"}}
+            key = f"app.bsky.feed.like/3l{i:011d}"
+        else:
+            t, u = text(), url()
+            rec = {"$type": "app.bsky.feed.post", "createdAt": "2024-10-01T00:00:00.000Z", "langs": ["en"],
+                   "text": f"{t} {u}",
+                   "facets": [{"features": [{"$type": "app.bsky.richtext.facet#link", "uri": u}],
+                               "index": {"byteStart": len(t) + 1, "byteEnd": len(t) + 1 + len(u)}}]}
+            key = f"app.bsky.feed.post/3l{i:011d}"
+        block = cbor(rec)
+        records.append((key, cid_of(block), block))
+        size += len(block) + 40
+        i += 1
+    records.sort()
+    # Leaves of 16 keys; the root holds the key between each pair of leaves.
+    blocks, root_entries, prev, left = [], [], b"", None
+    for start in range(0, len(records), 17):
+        leaf_keys = records[start:start + 16]
+        entries, last = [], b""
+        for key, cid, _ in leaf_keys:
+            k = key.encode()
+            p = len(os.path.commonprefix([last, k]))
+            entries.append({"p": p, "k": k[p:], "v": Link(cid), "t": None})
+            last = k
+        leaf = cbor({"l": None, "e": entries})
+        leaf_cid = cid_of(leaf)
+        blocks.append((leaf_cid, leaf))
+        if left is None:
+            left = leaf_cid
+        else:
+            root_entries[-1]["t"] = Link(leaf_cid)
+        if start + 16 < len(records):
+            key, cid, _ = records[start + 16]
+            k = key.encode()
+            p = len(os.path.commonprefix([prev, k]))
+            root_entries.append({"p": p, "k": k[p:], "v": Link(cid), "t": None})
+            prev = k
+    root = cbor({"l": Link(left), "e": root_entries})
+    root_cid = cid_of(root)
+    commit = cbor({"did": did, "version": 3, "data": Link(root_cid), "rev": "3l2aaaaaaaa2f", "prev": None,
+                   "sig": bytes(64)})
+    commit_cid = cid_of(commit)
+    header = cbor({"version": 1, "roots": [Link(commit_cid)]})
+    with open(os.path.join(out, "repo.car"), "wb") as f:
+        f.write(varint(len(header)) + header)
+        for cid, data in [(commit_cid, commit), (root_cid, root)] + blocks + [(c, b) for _, c, b in records]:
+            f.write(varint(len(cid) + len(data)) + cid + data)
+
+
+def reddit_export():
+    """Reddit's data export: posts.csv and comments.csv, and statistics.csv naming the account."""
+    d = os.path.join(out, "reddit-export")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "statistics.csv"), "w", encoding="utf-8") as f:
+        f.write("statistic,value\naccount name,Civic_Reader_42\nexport time,2024-10-05 10:00:00 UTC\n")
+    path = os.path.join(d, "comments.csv")
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["id", "permalink", "date", "ip", "subreddit", "gildings", "link", "parent", "body", "media"])
+        i = 0
+        while f.tell() < target:
+            post = f"1{i // 10:06x}"
+            link = f"https://www.reddit.com/r/politics/comments/{post}/some_title/"
+            w.writerow([f"k{i:07x}", f"{link}k{i:07x}/", f"2024-10-01 {i % 24:02d}:{i % 60:02d}:00 UTC", "",
+                        "politics", "0", link, f"k{i - 1:07x}" if i % 3 else "",
+                        text(30) + ("\n\n" + url() if i % 4 == 0 else ""), ""])
+            i += 1
+
+
 os.makedirs(out, exist_ok=True)
 telegram_desktop()
+telegram_html()
+bluesky_car()
+reddit_export()
 write_lines("telethon.jsonl", telethon)
 write_lines("RC_2024-10.ndjson", reddit)
 write_lines("jetstream.jsonl", bluesky)

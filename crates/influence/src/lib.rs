@@ -7,8 +7,10 @@
 //! 1. **Read.** [`read_posts`] (or [`read_posts_from_path`], [`read_posts_limited`])
 //!    streams every supported input [`Format`] (Twitter API v1.1 and v2 JSON lines, the
 //!    IRA CSV, Twitter's information-operations archive, any CSV with a
-//!    [`ColumnMapping`], and Telegram, Reddit, Bluesky, Meta Content Library, CrowdTangle,
-//!    TikTok, YouTube and 4CAT exports with platform-qualified ids; plain, gzip or zstd)
+//!    [`ColumnMapping`], and Telegram (JSON and HTML exports, Telethon), Reddit (dumps and
+//!    its own data export), Bluesky (Jetstream and repository CAR files), Meta Content
+//!    Library, CrowdTangle, TikTok, YouTube and 4CAT exports with platform-qualified ids;
+//!    plain, gzip or zstd)
 //!    into one [`Post`] type. [`ingest_items`] adds an analyst's account–item actions. What could not be used is
 //!    counted, with line and field, in a [`ReadReport`]; an input that cannot be read at
 //!    all is a [`ReadError`].

@@ -19,9 +19,16 @@ pub(crate) struct Opened<'a> {
     /// a document written over several lines; `prefix` then holds up to [`PEEK_BYTES`]
     /// more of it, for sniffing.
     first_line_whole: bool,
+    /// The input is a CAR file (binary: `rest` is the decoded stream itself, with no line
+    /// limit, and nothing has been read from it).
+    car: bool,
+    max_line: usize,
     prefix: Vec<u8>,
     rest: Box<dyn BufRead + 'a>,
 }
+
+/// How much of the decoded input is read to tell a CAR file by its header.
+const CAR_MAGIC_BYTES: usize = 16;
 
 /// How much of a JSON document written over several lines is read ahead for sniffing.
 const PEEK_BYTES: usize = 64 * 1024;
@@ -30,7 +37,21 @@ impl<'a> Opened<'a> {
     /// What sniffing looks at: the first non-blank line, and for a JSON document written
     /// over several lines, what follows it up to [`PEEK_BYTES`].
     pub fn head(&self) -> &[u8] {
-        if self.first_line_whole { &self.first_line } else { &self.prefix[self.first_start..] }
+        if self.first_line_whole && !self.first_line.trim_ascii_start().starts_with(b"<") {
+            &self.first_line
+        } else {
+            &self.prefix[self.first_start..]
+        }
+    }
+
+    /// Whether the input is a CAR file (a Bluesky repository export), told by its header.
+    pub fn is_car(&self) -> bool {
+        self.car
+    }
+
+    /// The decoded bytes, from the first, for binary readers: not cut into lines.
+    pub fn into_binary(self) -> Box<dyn BufRead + 'a> {
+        if self.car { self.rest } else { Box::new(Cursor::new(self.prefix).chain(self.rest)) }
     }
 
     /// Whether the first non-blank line is a whole JSON value, or not JSON at all (a CSV
@@ -41,7 +62,8 @@ impl<'a> Opened<'a> {
 
     /// The whole input again, from its first byte.
     pub fn into_stream(self) -> Chain<Cursor<Vec<u8>>, Box<dyn BufRead + 'a>> {
-        Cursor::new(self.prefix).chain(self.rest)
+        let rest = if self.car { Box::new(LineLimit::new(self.rest, self.max_line)) } else { self.rest };
+        Cursor::new(self.prefix).chain(rest)
     }
 }
 
@@ -73,6 +95,29 @@ pub(crate) fn open<'a>(
             ReadError::UnsupportedCompression { source_name: source_name.to_string(), kind }
         }
     })?;
+    // A CAR file is binary: it is handed on whole, never cut into lines. An error here is
+    // met again by the reader at the same place.
+    let mut decoded = decoded;
+    let mut magic = Vec::with_capacity(CAR_MAGIC_BYTES);
+    let failed = (&mut decoded).take(CAR_MAGIC_BYTES as u64).read_to_end(&mut magic).err();
+    let car = failed.is_none() && super::platforms::is_car_header(&magic);
+    // A read error here is handed on, after the bytes read before it, for the driver to
+    // meet and report where it happened.
+    let decoded: Box<dyn Read + 'a> = match failed {
+        Some(e) => Box::new(Cursor::new(magic).chain(FailOnce(Some(e)))),
+        None => Box::new(Cursor::new(magic).chain(decoded)),
+    };
+    if car {
+        return Ok(Opened {
+            first_line: Vec::new(),
+            first_start: 0,
+            first_line_whole: true,
+            car: true,
+            max_line,
+            prefix: Vec::new(),
+            rest: Box::new(BufReader::new(decoded)),
+        });
+    }
     let mut rest: Box<dyn BufRead + 'a> = Box::new(LineLimit::new(decoded, max_line));
 
     let mut prefix = Vec::new();
@@ -102,9 +147,11 @@ pub(crate) fn open<'a>(
     let first_line_whole = !trimmed.starts_with(b"{")
         || serde_json::from_slice::<serde::de::IgnoredAny>(trimmed).is_ok()
         || scrutineer_core::lines::long_line(trimmed).is_some();
-    if !first_line_whole {
-        // A document over several lines: read ahead for its telltale keys. An error here
-        // is met again by the driver at the same place.
+    let markup = trimmed.starts_with(b"<");
+    if !first_line_whole || markup {
+        // A document over several lines (JSON, or an HTML page): read ahead for its
+        // telltale keys or markup. An error here is met again by the driver at the same
+        // place.
         while prefix.len() - first_start < PEEK_BYTES {
             match rest.read_until(b'\n', &mut prefix) {
                 Ok(0) => break,
@@ -116,7 +163,7 @@ pub(crate) fn open<'a>(
             }
         }
     }
-    Ok(Opened { first_line, first_start, first_line_whole, prefix, rest })
+    Ok(Opened { first_line, first_start, first_line_whole, car: false, max_line, prefix, rest })
 }
 
 fn is_blank(line: &[u8]) -> bool {
@@ -158,6 +205,11 @@ pub(crate) fn detect(first_line: &[u8], source_name: &str) -> Result<Sniffed, Re
     }
     if let Some(platform) = super::platforms::sniff(line) {
         return Ok(Sniffed::Platform(platform));
+    }
+    if line.starts_with(b"<") {
+        return Err(unknown(
+            "an HTML or XML page that is not a Telegram Desktop HTML export (messages.html)".to_string(),
+        ));
     }
     if line.starts_with(b"{") {
         return match serde_json::from_slice::<BTreeMap<String, serde::de::IgnoredAny>>(line) {

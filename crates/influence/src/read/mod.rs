@@ -1,4 +1,4 @@
-//! Readers: five input formats, streamed into one [`Post`] type.
+//! Readers: every input format, streamed into one [`Post`] type.
 //!
 //! | name         | input                                                                   |
 //! |--------------|-------------------------------------------------------------------------|
@@ -8,9 +8,12 @@
 //! | `io-archive` | Twitter's information-operations archive CSV (and its column subsets)   |
 //! | `csv`        | any CSV, with a [`ColumnMapping`] naming the columns                    |
 //! | `telegram`   | Telegram Desktop's JSON export (`result.json`: one chat, or a whole account) |
+//! | `telegram-html` | Telegram Desktop's HTML export (`messages.html`, `messages2.html`, ...) |
 //! | `telethon`   | Telegram API messages as Telethon writes them (`Message.to_dict()`), one per line |
 //! | `reddit`     | Pushshift / Arctic-Shift NDJSON dumps of submissions and comments        |
+//! | `reddit-export` | Reddit's own data export (GDPR request) `posts.csv` and `comments.csv` |
 //! | `bluesky`    | Bluesky Jetstream JSON lines (`app.bsky.feed.post`, `repost`, `like`)    |
+//! | `bluesky-car` | a Bluesky repository export (`com.atproto.sync.getRepo`, CAR v1)       |
 //! | `meta`       | Meta Content Library CSV exports (Facebook and Instagram posts)         |
 //! | `crowdtangle`| CrowdTangle historical CSV exports (Facebook and Instagram)             |
 //! | `tiktok`     | TikTok Research API responses (videos and comments)                      |
@@ -24,8 +27,9 @@
 //!
 //! Every reader takes plain, gzip or zstd input (told apart by the magic bytes, not the file
 //! name), never panics on bad input, and reports what it could not use in a
-//! [`ReadReport`]: malformed records are skipped and counted with their line number and
-//! the field at fault; a truncated input keeps every complete record before the cut.
+//! [`ReadReport`]: malformed records are skipped and counted with their line number (for
+//! a binary CAR file, the block and its byte offset) and the field at fault; a truncated
+//! input keeps every complete record before the cut.
 
 mod csvio;
 mod generic;
@@ -71,12 +75,18 @@ pub enum Format {
     Csv(ColumnMapping),
     /// Telegram Desktop's JSON export (`result.json`).
     Telegram,
+    /// Telegram Desktop's HTML export (`messages*.html`).
+    TelegramHtml,
     /// Telethon `Message` objects, one per line.
     Telethon,
     /// Pushshift / Arctic-Shift Reddit NDJSON.
     Reddit,
+    /// Reddit's data export CSVs (`posts.csv`, `comments.csv`).
+    RedditExport,
     /// Bluesky Jetstream JSON lines.
     Bluesky,
+    /// A Bluesky repository CAR export.
+    BlueskyCar,
     /// Meta Content Library CSV.
     MetaContentLibrary,
     /// CrowdTangle historical CSV.
@@ -91,7 +101,7 @@ pub enum Format {
 
 impl Format {
     /// The names accepted by [`Format::from_str`], in the order `--help` lists them.
-    pub const NAMES: [&'static str; 15] = [
+    pub const NAMES: [&'static str; 18] = [
         "auto",
         "twitter-v1",
         "twitter-v2",
@@ -99,9 +109,12 @@ impl Format {
         "io-archive",
         "csv",
         "telegram",
+        "telegram-html",
         "telethon",
         "reddit",
+        "reddit-export",
         "bluesky",
+        "bluesky-car",
         "meta",
         "crowdtangle",
         "tiktok",
@@ -119,9 +132,12 @@ impl Format {
             Format::IoArchive => "io-archive",
             Format::Csv(_) => "csv",
             Format::Telegram => "telegram",
+            Format::TelegramHtml => "telegram-html",
             Format::Telethon => "telethon",
             Format::Reddit => "reddit",
+            Format::RedditExport => "reddit-export",
             Format::Bluesky => "bluesky",
+            Format::BlueskyCar => "bluesky-car",
             Format::MetaContentLibrary => "meta",
             Format::CrowdTangle => "crowdtangle",
             Format::TikTok => "tiktok",
@@ -164,9 +180,12 @@ impl FromStr for Format {
             "io-archive" => Format::IoArchive,
             "csv" => Format::Csv(ColumnMapping::default()),
             "telegram" | "telegram-desktop" => Format::Telegram,
+            "telegram-html" => Format::TelegramHtml,
             "telethon" | "telegram-api" => Format::Telethon,
             "reddit" | "pushshift" | "arctic-shift" => Format::Reddit,
+            "reddit-export" | "reddit-gdpr" => Format::RedditExport,
             "bluesky" | "jetstream" => Format::Bluesky,
+            "bluesky-car" | "atproto-car" | "car" => Format::BlueskyCar,
             "meta" | "meta-content-library" => Format::MetaContentLibrary,
             "crowdtangle" => Format::CrowdTangle,
             "tiktok" => Format::TikTok,
@@ -197,7 +216,8 @@ impl Fields {
 /// A record that was not turned into a post.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skip {
-    /// Physical line (1-based) where the record starts; for CSV the header is line 1.
+    /// Physical line (1-based) where the record starts; for CSV the header is line 1. 0 for
+    /// a binary input (a CAR file), whose reason names the block and its byte offset.
     pub line: u64,
     /// Why, naming the field at fault where there is one.
     pub reason: String,
@@ -205,6 +225,10 @@ pub struct Skip {
 
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            // A binary input (CAR): the reason names the block and its byte offset.
+            return f.write_str(&self.reason);
+        }
         write!(f, "line {}: {}", self.line, self.reason)
     }
 }
@@ -326,7 +350,9 @@ pub enum ReadError {
          author_id), ira (CSV with author_id or external_author_id, content, publish_date), io-archive \
          (CSV with tweetid, userid, tweet_time), telegram (result.json with messages), telethon (JSON \
          lines with \"_\": \"Message\" and peer_id), reddit (JSON lines with author, subreddit, \
-         created_utc), bluesky (Jetstream JSON lines with did, time_us, kind), meta (CSV with id, \
+         created_utc), reddit-export (Reddit's data-export CSV with id, permalink, date, and subreddit or \
+         link), bluesky (Jetstream JSON lines with did, time_us, kind), bluesky-car (a repository CAR \
+         file), telegram-html (Telegram Desktop's messages.html), meta (CSV with id, \
          creation_time, post_owner.id or owner.id), crowdtangle (CSV with Post Created and Facebook Id \
          or User Name), tiktok (Research API JSON with data.videos or data.comments), youtube \
          (youtube#commentThread JSON), 4cat (CSV or JSON lines with id, thread_id, author, body, \
@@ -341,7 +367,8 @@ pub enum ReadError {
     },
     #[error(
         "unknown input format '{name}': expected one of auto, twitter-v1, twitter-v2, ira, io-archive, csv, \
-         telegram, telethon, reddit, bluesky, meta, crowdtangle, tiktok, youtube, 4cat"
+         telegram, telegram-html, telethon, reddit, reddit-export, bluesky, bluesky-car, meta, crowdtangle, \
+         tiktok, youtube, 4cat"
     )]
     /// A format name that is not one of [`Format::NAMES`].
     UnknownFormatName {
@@ -374,6 +401,15 @@ pub enum ReadError {
         missing: Vec<String>,
         /// The columns the header has.
         found: Vec<String>,
+    },
+    #[error("{source_name}: cannot tell whose posts these are: {why}")]
+    /// An export that names no account, and whose account could not be found beside it
+    /// (Reddit's data export names it only in `statistics.csv`).
+    NoAccount {
+        /// The input's name.
+        source_name: String,
+        /// What was looked for, and where.
+        why: String,
     },
     #[error("bad column mapping ({origin}): {reason}")]
     /// A column mapping that cannot be used.
@@ -448,7 +484,8 @@ pub fn read_posts_from_path(
 
 /// A rough count of the posts in the files at `paths`, from their sizes and kinds: about
 /// 200 bytes a post in CSV (a row of the usual exports) and 3,000 in JSON lines (a tweet
-/// object with its user), three times as many bytes once gzip is undone. Both err low, so
+/// object with its user; also taken for JSON documents, HTML pages and CAR files, whose
+/// posts are larger than a CSV row), three times as many bytes once gzip is undone. Both err low, so
 /// that room made by the estimate is rarely more than needed. Files that cannot be read
 /// count as empty. It is a guess to make room by ([`crate::corpus::Corpus::expect_posts`]),
 /// never a limit.
@@ -473,9 +510,11 @@ pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
                     Format::TwitterV1
                         | Format::TwitterV2
                         | Format::Telegram
+                        | Format::TelegramHtml
                         | Format::Telethon
                         | Format::Reddit
                         | Format::Bluesky
+                        | Format::BlueskyCar
                         | Format::TikTok
                         | Format::YouTube
                 )
@@ -491,6 +530,9 @@ pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
 pub fn detect_format<R: Read>(input: R, source_name: &str) -> Result<Format, ReadError> {
     let mut input = input;
     let opened = input::open(&mut input, source_name, DEFAULT_MAX_LINE_BYTES)?;
+    if opened.is_car() {
+        return Ok(Format::BlueskyCar);
+    }
     if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ReadError::Empty { source_name: source_name.to_string() });
     }
@@ -548,6 +590,7 @@ fn read_dyn<T: Send>(
     let source_name = out.source().to_string();
     let opened = input::open(raw, &source_name, max_line)?;
     let resolved = match format {
+        Format::Auto if opened.is_car() => Resolved::Platform(platforms::Platform::BlueskyCar),
         Format::Auto => {
             if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
                 return Err(ReadError::Empty { source_name });
@@ -560,9 +603,12 @@ fn read_dyn<T: Send>(
         Format::IoArchive => Resolved::IoArchive,
         Format::Csv(mapping) => Resolved::Csv(mapping),
         Format::Telegram => Resolved::Platform(platforms::Platform::Telegram),
+        Format::TelegramHtml => Resolved::Platform(platforms::Platform::TelegramHtml),
         Format::Telethon => Resolved::Platform(platforms::Platform::Telethon),
         Format::Reddit => Resolved::Platform(platforms::Platform::Reddit),
+        Format::RedditExport => Resolved::Platform(platforms::Platform::RedditExport),
         Format::Bluesky => Resolved::Platform(platforms::Platform::Bluesky),
+        Format::BlueskyCar => Resolved::Platform(platforms::Platform::BlueskyCar),
         Format::MetaContentLibrary => Resolved::Platform(platforms::Platform::MetaContentLibrary),
         Format::CrowdTangle => Resolved::Platform(platforms::Platform::CrowdTangle),
         Format::TikTok => Resolved::Platform(platforms::Platform::TikTok),
@@ -580,6 +626,12 @@ fn read_dyn<T: Send>(
             .starts_with(b"{"),
         lines: opened.first_line_is_whole_json(),
     };
+    if let Resolved::Platform(platforms::Platform::BlueskyCar) = resolved {
+        out.report.format = "bluesky-car";
+        let stream = opened.into_binary();
+        drive_owned(out, |o| platforms::read_car(stream, o));
+        return Ok(());
+    }
     let stream = opened.into_stream();
     match resolved {
         Resolved::TwitterV1 => {

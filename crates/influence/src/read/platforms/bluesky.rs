@@ -17,7 +17,6 @@
 //!   are counted as not posts.
 
 use serde::Deserialize;
-use serde_json::Value;
 
 use super::{fill_entities_from_text, qualify};
 use crate::post::{Post, PostKind};
@@ -44,8 +43,12 @@ struct Commit {
     record: Option<Record>,
 }
 
+/// A record of `app.bsky.feed.post` or `app.bsky.feed.repost`, as Jetstream writes it in
+/// JSON and a repository holds it in DAG-CBOR (the fields read are the same in both).
 #[derive(Deserialize, Default)]
-struct Record {
+pub(super) struct Record {
+    #[serde(rename = "$type")]
+    kind: Option<String>,
     #[serde(default)]
     text: String,
     #[serde(rename = "createdAt")]
@@ -53,10 +56,44 @@ struct Record {
     #[serde(default)]
     langs: Vec<String>,
     reply: Option<Reply>,
-    embed: Option<Value>,
+    embed: Option<Embed>,
     #[serde(default)]
     facets: Vec<Facet>,
     subject: Option<StrongRef>,
+}
+
+impl Record {
+    /// The client-set creation time.
+    pub(super) fn created_at(&self) -> Option<&str> {
+        self.created_at.as_deref()
+    }
+
+    /// The record's `$type`, where it says.
+    pub(super) fn kind(&self) -> Option<&str> {
+        self.kind.as_deref()
+    }
+}
+
+/// An embed: only its kind, the record a quote embeds and an external link are read.
+#[derive(Deserialize)]
+struct Embed {
+    #[serde(rename = "$type", default)]
+    kind: String,
+    record: Option<EmbeddedRecord>,
+    external: Option<External>,
+}
+
+/// `app.bsky.embed.record`'s `record` is a strong ref; `recordWithMedia`'s holds one
+/// under `record`.
+#[derive(Deserialize)]
+struct EmbeddedRecord {
+    uri: Option<String>,
+    record: Option<StrongRef>,
+}
+
+#[derive(Deserialize)]
+struct External {
+    uri: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -124,14 +161,31 @@ fn to_post(e: Event) -> Result<Option<Post>, String> {
         }
     };
     let rkey = commit.rkey.ok_or("field commit.rkey: missing")?;
-    let mut post = Post::new(qualify(PLATFORM, &did), time, PostKind::Original, record.text);
+    record_post(&did, &collection, &rkey, record, time, "commit.record.").map(Some)
+}
+
+/// The post a `app.bsky.feed.post` or `repost` record makes, by `did`, at `time`;
+/// `field_prefix` is where the record sits, for the names of fields at fault.
+pub(super) fn record_post(
+    did: &str,
+    collection: &str,
+    rkey: &str,
+    record: Record,
+    time: chrono::DateTime<chrono::Utc>,
+    field_prefix: &str,
+) -> Result<Post, String> {
+    let is_post = collection == "app.bsky.feed.post";
+    let mut post = Post::new(qualify(PLATFORM, did), time, PostKind::Original, record.text);
     post.id = Some(qualify(PLATFORM, &format!("at://{did}/{collection}/{rkey}")));
     if !is_post {
-        let subject = record.subject.and_then(|s| s.uri).ok_or("field commit.record.subject.uri: missing")?;
+        let subject = record
+            .subject
+            .and_then(|s| s.uri)
+            .ok_or_else(|| format!("field {field_prefix}subject.uri: missing"))?;
         post.kind = PostKind::Retweet;
         post.retweeted_account = uri_did(&subject).map(|d| qualify(PLATFORM, d));
         post.retweeted_id = Some(qualify(PLATFORM, &subject));
-        return Ok(Some(post));
+        return Ok(post);
     }
     post.language = record.langs.into_iter().next();
     for feature in record.facets.into_iter().flat_map(|f| f.features) {
@@ -144,18 +198,17 @@ fn to_post(e: Event) -> Result<Option<Post>, String> {
             _ => {}
         }
     }
-    if let Some(embed) = &record.embed {
-        let kind = embed.get("$type").and_then(Value::as_str).unwrap_or("");
-        let quoted = match kind {
-            "app.bsky.embed.record" => embed.pointer("/record/uri"),
-            "app.bsky.embed.recordWithMedia" => embed.pointer("/record/record/uri"),
+    if let Some(embed) = record.embed {
+        let quoted = match (embed.kind.as_str(), embed.record) {
+            ("app.bsky.embed.record", Some(r)) => r.uri,
+            ("app.bsky.embed.recordWithMedia", Some(r)) => r.record.and_then(|r| r.uri),
             _ => None,
         };
-        post.quoted_id = quoted.and_then(Value::as_str).map(|u| qualify(PLATFORM, u));
-        if let Some(uri) = embed.pointer("/external/uri").and_then(Value::as_str)
-            && !post.urls.iter().any(|u| u == uri)
+        post.quoted_id = quoted.map(|u| qualify(PLATFORM, &u));
+        if let Some(uri) = embed.external.and_then(|e| e.uri)
+            && !post.urls.contains(&uri)
         {
-            post.urls.push(uri.to_string());
+            post.urls.push(uri);
         }
     }
     if let Some(reply) = record.reply {
@@ -168,7 +221,7 @@ fn to_post(e: Event) -> Result<Option<Post>, String> {
         post.mentions.clear();
     }
     post.kind = PostKind::from_references(false, post.quoted_id.is_some(), post.reply_to_id.is_some());
-    Ok(Some(post))
+    Ok(post)
 }
 
 #[cfg(test)]

@@ -5,16 +5,21 @@
 //! JSON lines go through the shared line driver ([`super::jsonl`]); documents written
 //! over several lines (Telegram's `result.json`, pretty-printed API responses) through
 //! [`doc`], which streams them without holding them whole; CSV exports through the shared
-//! CSV driver ([`super::csvio`]).
+//! CSV driver ([`super::csvio`]). Telegram's HTML export is cut into one message's markup
+//! at a time ([`telegram_html`]); a Bluesky repository CAR file is read from its binary
+//! stream, never cut into lines ([`bluesky_car`]).
 
 mod bluesky;
+mod bluesky_car;
 mod crowdtangle;
 mod doc;
 mod fourcat;
 mod jsonscan;
 mod meta;
 mod reddit;
+mod reddit_export;
 mod telegram;
+mod telegram_html;
 mod tiktok;
 mod youtube;
 
@@ -31,9 +36,12 @@ use crate::post::Post;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Platform {
     Telegram,
+    TelegramHtml,
     Telethon,
     Reddit,
+    RedditExport,
     Bluesky,
+    BlueskyCar,
     MetaContentLibrary,
     CrowdTangle,
     TikTok,
@@ -45,9 +53,12 @@ impl Platform {
     pub fn format(self) -> Format {
         match self {
             Platform::Telegram => Format::Telegram,
+            Platform::TelegramHtml => Format::TelegramHtml,
             Platform::Telethon => Format::Telethon,
             Platform::Reddit => Format::Reddit,
+            Platform::RedditExport => Format::RedditExport,
             Platform::Bluesky => Format::Bluesky,
+            Platform::BlueskyCar => Format::BlueskyCar,
             Platform::MetaContentLibrary => Format::MetaContentLibrary,
             Platform::CrowdTangle => Format::CrowdTangle,
             Platform::TikTok => Format::TikTok,
@@ -80,6 +91,9 @@ pub(crate) fn qualify(platform: &str, id: &str) -> String {
 /// first 64 KiB, a CSV by its header. `None` leaves it to the Twitter formats.
 pub(crate) fn sniff(head: &[u8]) -> Option<Platform> {
     let find = |k: &[u8]| memchr::memmem::find(head, k).is_some();
+    if head.starts_with(b"<") {
+        return telegram_html::looks_like_export(head).then_some(Platform::TelegramHtml);
+    }
     if head.starts_with(b"{") {
         let Ok(keys) = serde_json::from_slice::<BTreeMap<String, serde::de::IgnoredAny>>(head) else {
             // A document over several lines (or a line cut off).
@@ -128,6 +142,8 @@ pub(crate) fn sniff(head: &[u8]) -> Option<Platform> {
         Some(Platform::CrowdTangle)
     } else if has("id") && has("thread_id") && has("author") && has("body") && has("timestamp") {
         Some(Platform::FourCat)
+    } else if reddit_export::is_export_header(&header) {
+        Some(Platform::RedditExport)
     } else {
         None
     }
@@ -142,6 +158,15 @@ pub(super) fn read<T: Send>(
 ) -> Result<(), ReadError> {
     match platform {
         Platform::Telegram => super::drive_owned(out, |o| telegram::read_desktop(stream, o)),
+        Platform::TelegramHtml => super::drive_owned(out, |o| telegram_html::read_html(stream, o)),
+        // Read from the binary stream by `read_car`, before any line is cut.
+        Platform::BlueskyCar => super::drive_owned(out, |o| bluesky_car::read_car(stream, o)),
+        Platform::RedditExport => {
+            let account = reddit_export::account_for(out.source())?;
+            super::csvio::drive(stream, b',', out, "reddit-export", |h| {
+                reddit_export::RedditExportMapper::new(account, h)
+            })?;
+        }
         Platform::Telethon => super::drive_json(stream, out, &mut telegram::TelethonParser),
         Platform::Reddit => super::drive_json(stream, out, &mut reddit::RedditParser),
         Platform::Bluesky => super::drive_json(stream, out, &mut bluesky::JetstreamParser),
@@ -165,6 +190,16 @@ pub(super) fn read<T: Send>(
         }
     }
     Ok(())
+}
+
+/// Whether `head` starts with a CAR v1 header (a Bluesky repository export).
+pub(crate) fn is_car_header(head: &[u8]) -> bool {
+    bluesky_car::is_car_header(head)
+}
+
+/// Reads a CAR file (the decoded bytes, not cut into lines).
+pub(crate) fn read_car(stream: impl BufRead, out: &mut Out<'_>) {
+    bluesky_car::read_car(stream, out);
 }
 
 /// Turns one JSON value (a response page, or one item) into posts; `at` names where it
