@@ -318,64 +318,107 @@ pub fn import_bundle(text: &str) -> Result<Vec<ImportedIndicator>, ShareError> {
 /// Pulls `type:value = 'x'` comparisons out of a STIX pattern. Comparisons on other
 /// properties, and operators other than `=`, are not observables and are skipped.
 pub fn parse_pattern(p: &str) -> Vec<(String, String)> {
+    pattern_comparisons(p)
+        .into_iter()
+        .filter(|c| c.property == "value")
+        .map(|c| {
+            let kind = match c.object_type.as_str() {
+                "ipv4-addr" if c.value.contains('/') => "ipv4-net".to_owned(),
+                "ipv6-addr" if c.value.contains('/') => "ipv6-net".to_owned(),
+                _ => c.object_type,
+            };
+            (kind, c.value)
+        })
+        .collect()
+}
+
+/// One `object-type:property = 'value'` comparison of a STIX pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatternComparison {
+    /// The cyber-observable type (`file`, `ipv4-addr`, ...).
+    pub object_type: String,
+    /// The property path as written (`value`, `name`, `hashes.'SHA-256'`,
+    /// `parent_directory_ref.path`).
+    pub property: String,
+    /// The compared value, unescaped.
+    pub value: String,
+}
+
+/// Every equality comparison with a quoted string in a STIX pattern, in pattern order:
+/// `[file:hashes.'SHA-256' = '...' OR file:name = 'x.exe']` gives two. Other operators
+/// (`!=`, `LIKE`, `MATCHES`, `IN`) and unterminated strings are skipped.
+pub fn pattern_comparisons(p: &str) -> Vec<PatternComparison> {
     let mut out = Vec::new();
     let b = p.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        // Find `<type>:value` followed by `=` and a quoted string.
-        let Some(rel) = p[i..].find(":value") else { break };
+        let Some(rel) = p[i..].find(':') else { break };
         let at = i + rel;
         let start =
             p[..at].rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '-')).map(|s| s + 1).unwrap_or(0);
-        let kind = &p[start..at];
-        let mut j = at + ":value".len();
+        let object_type = &p[start..at];
+        // The property path: names, dots and quoted keys (`hashes.'SHA-256'`).
+        let mut j = at + 1;
+        while j < b.len() {
+            match b[j] {
+                b'\'' => match p[j + 1..].find('\'') {
+                    Some(close) => j += close + 2,
+                    None => break,
+                },
+                c if c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.' => j += 1,
+                _ => break,
+            }
+        }
+        let property = &p[at + 1..j];
         while j < b.len() && b[j] == b' ' {
             j += 1;
         }
-        if j < b.len() && b[j] == b'=' && b.get(j + 1) != Some(&b'=') {
+        if object_type.is_empty()
+            || property.is_empty()
+            || b.get(j) != Some(&b'=')
+            || b.get(j + 1) == Some(&b'=')
+        {
+            i = at + 1;
+            continue;
+        }
+        j += 1;
+        while j < b.len() && b[j] == b' ' {
             j += 1;
-            while j < b.len() && b[j] == b' ' {
-                j += 1;
-            }
-            if j < b.len() && b[j] == b'\'' {
-                let mut v = String::new();
-                let mut k = j + 1;
-                let mut closed = false;
-                while k < b.len() {
-                    match b[k] {
-                        b'\\' if k + 1 < b.len() => {
-                            v.push(b[k + 1] as char);
-                            k += 2;
-                        }
-                        b'\'' => {
-                            closed = true;
-                            break;
-                        }
-                        _ => {
-                            let ch = p[k..].chars().next().unwrap_or(' ');
-                            v.push(ch);
-                            k += ch.len_utf8();
-                        }
-                    }
+        }
+        if b.get(j) != Some(&b'\'') {
+            i = at + 1;
+            continue;
+        }
+        let mut v = String::new();
+        let mut k = j + 1;
+        let mut closed = false;
+        while k < b.len() {
+            match b[k] {
+                b'\\' if k + 1 < b.len() => {
+                    let ch = p[k + 1..].chars().next().unwrap_or(' ');
+                    v.push(ch);
+                    k += 1 + ch.len_utf8();
                 }
-                if closed && !kind.is_empty() {
-                    let kind = match kind {
-                        "ipv4-addr" | "ipv6-addr" if v.contains('/') => {
-                            if kind == "ipv4-addr" {
-                                "ipv4-net"
-                            } else {
-                                "ipv6-net"
-                            }
-                        }
-                        k => k,
-                    };
-                    out.push((kind.to_owned(), v));
+                b'\'' => {
+                    closed = true;
+                    break;
                 }
-                i = k + 1;
-                continue;
+                _ => {
+                    let ch = p[k..].chars().next().unwrap_or(' ');
+                    v.push(ch);
+                    k += ch.len_utf8();
+                }
             }
         }
-        i = at + ":value".len();
+        if !closed {
+            break;
+        }
+        out.push(PatternComparison {
+            object_type: object_type.to_owned(),
+            property: property.to_owned(),
+            value: v,
+        });
+        i = k + 1;
     }
     out
 }
@@ -453,5 +496,18 @@ mod tests {
         );
         assert!(parse_pattern("[file:hashes.MD5 = 'abc']").is_empty());
         assert!(parse_pattern("[ipv4-addr:value = 'unterminated").is_empty());
+    }
+
+    #[test]
+    fn file_comparisons_with_quoted_hash_keys() {
+        let p = "[file:hashes.'SHA-256' = 'AB12' OR file:hashes.MD5 = 'cd34'] AND [file:name = 'a.exe' AND file:size != '3']";
+        let got: Vec<(String, String, String)> =
+            pattern_comparisons(p).into_iter().map(|c| (c.object_type, c.property, c.value)).collect();
+        let want =
+            [("file", "hashes.'SHA-256'", "AB12"), ("file", "hashes.MD5", "cd34"), ("file", "name", "a.exe")];
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert_eq!((g.0.as_str(), g.1.as_str(), g.2.as_str()), w);
+        }
     }
 }
