@@ -48,6 +48,10 @@ pub struct BehaviourStats {
     pub crowded_buckets_skipped: usize,
     /// Items shared by more accounts than the crowd limit: in the null model, not paired.
     pub crowd_items_skipped: usize,
+    /// Of `kept_pairs`, those that failed the pair test alone but were kept by the group
+    /// test ([`crate::group`]): ties inside a group far denser than chance allows.
+    #[serde(default)]
+    pub kept_by_group_test: usize,
 }
 
 /// The edges of one behaviour after filtering.
@@ -58,6 +62,12 @@ pub struct BehaviourEdges {
     pub directed: Vec<(u32, u32, u32)>,
     pub pairs: Vec<PairEdge>,
     pub stats: BehaviourStats,
+    /// Pairs the pair test did not keep whose p-value is still below
+    /// [`ScanParams::group_alpha`], with their directed weights: the group test's input.
+    #[serde(skip)]
+    pub suggestive: Vec<PairEdge>,
+    #[serde(skip)]
+    pub suggestive_directed: Vec<(u32, u32, u32)>,
     /// Actions of this behaviour with items after near-duplicate merging, kept for
     /// evidence (what each network shared), sorted by item. Actions of items acted on
     /// once are left out (evidence is what accounts shared) unless near-duplicate texts
@@ -156,7 +166,11 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
             }
         })
         .collect();
-    let combined = combine(&behaviours);
+    let mut behaviours = behaviours;
+    let mut combined = combine(&behaviours);
+    if crate::group::promote(&mut behaviours, &combined, n_accounts, params) > 0 {
+        combined = combine(&behaviours);
+    }
     let communities = communities(n_accounts, &combined, params);
     let placement = crate::evidence::prune(corpus, &behaviours, communities, params);
     Detection {
@@ -206,17 +220,26 @@ fn filter_edges(
         let log10_p = poisson_upper_log10(x, expected);
         tested.push(PairEdge { a, b, shared: x, expected, log10_p });
     }
-    let (pairs, threshold) = apply_filter(tested, params, co.shared.len(), &mut stats);
+    let (pairs, threshold, suggestive) = apply_filter(tested, params, co.shared.len(), &mut stats);
     stats.log10_threshold = threshold.is_finite().then_some(threshold);
     stats.kept_pairs = pairs.len();
     let kept: rustc_hash::FxHashSet<(u32, u32)> = pairs.iter().map(|p| (p.a, p.b)).collect();
-    let directed: Vec<(u32, u32, u32)> = co
-        .directed
-        .into_iter()
-        .filter(|&(a, b, w)| w >= params.min_count && kept.contains(&(a.min(b), a.max(b))))
-        .collect();
+    let weak: rustc_hash::FxHashSet<(u32, u32)> = suggestive.iter().map(|p| (p.a, p.b)).collect();
+    let mut directed = Vec::new();
+    let mut suggestive_directed = Vec::new();
+    for (a, b, w) in co.directed {
+        if w < params.min_count {
+            continue;
+        }
+        let key = (a.min(b), a.max(b));
+        if kept.contains(&key) {
+            directed.push((a, b, w));
+        } else if weak.contains(&key) {
+            suggestive_directed.push((a, b, w));
+        }
+    }
     stats.directed_edges = directed.len();
-    BehaviourEdges { behaviour, directed, pairs, stats, actions: Vec::new() }
+    BehaviourEdges { behaviour, directed, pairs, stats, suggestive, suggestive_directed, actions: Vec::new() }
 }
 
 /// Merges co-tweet items whose texts are near-duplicates (Jaccard ≥ threshold over word
@@ -331,25 +354,36 @@ fn sync_edges(mut minutes: Vec<(u32, u32)>, params: &ScanParams) -> BehaviourEdg
             Some(p) => kept_candidates.push(p),
         }
     }
-    let (pairs, threshold) = apply_filter(kept_candidates, params, stats.candidate_pairs, &mut stats);
+    // Synchronised minutes are the weakest tie and give no account evidence: they take no
+    // part in the group test.
+    let (pairs, threshold, _) = apply_filter(kept_candidates, params, stats.candidate_pairs, &mut stats);
     stats.log10_threshold = threshold.is_finite().then_some(threshold);
     stats.kept_pairs = pairs.len();
     let mut directed: Vec<(u32, u32, u32)> =
         pairs.iter().flat_map(|p| [(p.a, p.b, p.shared), (p.b, p.a, p.shared)]).collect();
     directed.sort_unstable();
     stats.directed_edges = directed.len();
-    BehaviourEdges { behaviour: Behaviour::Sync, directed, pairs, stats, actions: Vec::new() }
+    BehaviourEdges {
+        behaviour: Behaviour::Sync,
+        directed,
+        pairs,
+        stats,
+        suggestive: Vec::new(),
+        suggestive_directed: Vec::new(),
+        actions: Vec::new(),
+    }
 }
 
 /// Applies the edge filter to tested pairs; `m` is the number of pairs tested (pairs
 /// that share nothing cannot pass and are not counted). Returns the kept pairs and the
-/// log10 p-value threshold that was used.
+/// log10 p-value threshold that was used, and the pairs it dropped whose p-value is
+/// still below the group test's level ([`ScanParams::group_alpha`]).
 fn apply_filter(
     mut tested: Vec<PairEdge>,
     params: &ScanParams,
     m: usize,
     stats: &mut BehaviourStats,
-) -> (Vec<PairEdge>, f64) {
+) -> (Vec<PairEdge>, f64, Vec<PairEdge>) {
     let m = m.max(1) as f64;
     let threshold = match params.edge_filter {
         EdgeFilter::None => 0.0,
@@ -368,14 +402,18 @@ fn apply_filter(
         }
     };
     let before = tested.len();
-    tested.retain(|p| p.log10_p <= threshold);
+    let group_level = if params.group_alpha > 0.0 { params.group_alpha.log10() } else { f64::NEG_INFINITY };
+    let (mut tested, dropped): (Vec<PairEdge>, Vec<PairEdge>) =
+        tested.into_iter().partition(|p| p.log10_p <= threshold);
     stats.explained_by_chance += before - tested.len();
+    let mut suggestive: Vec<PairEdge> = dropped.into_iter().filter(|p| p.log10_p <= group_level).collect();
     tested.sort_by_key(|p| (p.a, p.b));
-    (tested, threshold)
+    suggestive.sort_by_key(|p| (p.a, p.b));
+    (tested, threshold, suggestive)
 }
 
 /// Sums kept pairs across behaviours into one undirected weighted graph.
-fn combine(behaviours: &[BehaviourEdges]) -> Vec<(u32, u32, f64)> {
+pub(crate) fn combine(behaviours: &[BehaviourEdges]) -> Vec<(u32, u32, f64)> {
     let mut acc: FxHashMap<(u32, u32), f64> = FxHashMap::default();
     for b in behaviours {
         for p in &b.pairs {
@@ -389,7 +427,11 @@ fn combine(behaviours: &[BehaviourEdges]) -> Vec<(u32, u32, f64)> {
 
 /// Leiden (modularity, seeded) on the combined graph; communities below the minimum
 /// size are dropped.
-fn communities(n_accounts: usize, combined: &[(u32, u32, f64)], params: &ScanParams) -> Vec<Community> {
+pub(crate) fn communities(
+    n_accounts: usize,
+    combined: &[(u32, u32, f64)],
+    params: &ScanParams,
+) -> Vec<Community> {
     if combined.is_empty() {
         return Vec::new();
     }
@@ -487,7 +529,7 @@ mod tests {
             p_values.iter().enumerate().map(|(i, &p)| pair(i as u32, 1000, p)).collect();
         let params = ScanParams { edge_filter, alpha, ..ScanParams::default() };
         let mut stats = BehaviourStats::default();
-        let (kept, _) = apply_filter(tested, &params, m, &mut stats);
+        let (kept, _, _) = apply_filter(tested, &params, m, &mut stats);
         (kept.iter().map(|p| p.a).collect(), stats.explained_by_chance)
     }
 

@@ -43,6 +43,7 @@ mod detect;
 mod evidence;
 mod explain;
 mod export;
+mod group;
 mod keyset;
 mod minhash;
 mod normalize;

@@ -181,6 +181,15 @@ pub struct ScanParams {
     /// ... and only when those coordinated actions fall on at least this many distinct
     /// UTC days (coordination repeated, not one burst).
     pub min_account_days: u32,
+    /// The group test ([`crate::group`] in the crate docs): pairs whose p-value is below
+    /// this, though the pair test did not keep them, are kept when they lie inside a group
+    /// of accounts whose ties are far denser than chance allows. 0 turns the test off.
+    #[serde(default = "default_group_alpha")]
+    pub group_alpha: f64,
+}
+
+fn default_group_alpha() -> f64 {
+    ScanParams::default().group_alpha
 }
 
 impl Default for ScanParams {
@@ -201,6 +210,7 @@ impl Default for ScanParams {
             max_item_accounts: 1000,
             min_account_evidence: 3.0,
             min_account_days: 3,
+            group_alpha: 1e-3,
         }
     }
 }
@@ -217,6 +227,9 @@ pub enum ParamsError {
     /// The account-level evidence threshold is a finite, non-negative sum.
     #[error("the minimum account evidence must be a non-negative number, got {0}")]
     MinAccountEvidence(f64),
+    /// The group test's per-pair level is a probability below 1 (0 turns the test off).
+    #[error("the group test's level must be at least 0 and below 1, got {0}")]
+    GroupAlpha(f64),
     /// The time window is a duration.
     #[error("the time window must not be negative, got {0} seconds")]
     Window(i64),
@@ -244,6 +257,9 @@ impl ScanParams {
         if self.window_secs < 0 {
             return Err(ParamsError::Window(self.window_secs));
         }
+        if !(self.group_alpha >= 0.0 && self.group_alpha < 1.0) {
+            return Err(ParamsError::GroupAlpha(self.group_alpha));
+        }
         self.behaviours.sort();
         self.behaviours.dedup();
         self.min_network_size = self.min_network_size.max(2);
@@ -266,6 +282,8 @@ mod tests {
             (ScanParams { alpha: 1.0, ..ok.clone() }, ParamsError::Alpha(1.0)),
             (ScanParams { min_account_evidence: -1.0, ..ok.clone() }, ParamsError::MinAccountEvidence(-1.0)),
             (ScanParams { window_secs: -1, ..ok.clone() }, ParamsError::Window(-1)),
+            (ScanParams { group_alpha: 1.0, ..ok.clone() }, ParamsError::GroupAlpha(1.0)),
+            (ScanParams { group_alpha: -0.1, ..ok.clone() }, ParamsError::GroupAlpha(-0.1)),
         ] {
             assert_eq!(params.validated().err(), Some(want));
         }

@@ -89,6 +89,10 @@ pub struct ScanArgs {
     /// Account-level test: coordinated actions must fall on at least this many distinct UTC days.
     #[arg(long, default_value_t = 3)]
     min_account_days: u32,
+    /// Group test: pairs the pair test did not keep but whose p-value is at most this are kept when they lie inside
+    /// a group of accounts whose ties are far denser than chance allows; 0 turns the test off.
+    #[arg(long, default_value_t = 1e-3)]
+    group_alpha: f64,
     /// Random seed (Leiden, MinHash), for reproducible runs.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -155,6 +159,7 @@ impl ScanArgs {
             max_item_accounts: self.max_item_accounts,
             min_account_evidence: self.min_account_evidence,
             min_account_days: self.min_account_days,
+            group_alpha: self.group_alpha,
             ..ScanParams::default()
         }
         .validated()
