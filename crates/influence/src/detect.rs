@@ -49,7 +49,7 @@ pub struct BehaviourStats {
     /// Items shared by more accounts than the crowd limit: in the null model, not paired.
     pub crowd_items_skipped: usize,
     /// Of `kept_pairs`, those that failed the pair test alone but were kept by the group
-    /// test ([`crate::group`]): ties inside a group far denser than chance allows.
+    /// test (see the crate README): ties inside a group far denser than chance allows.
     #[serde(default)]
     pub kept_by_group_test: usize,
 }

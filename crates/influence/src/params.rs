@@ -181,7 +181,7 @@ pub struct ScanParams {
     /// ... and only when those coordinated actions fall on at least this many distinct
     /// UTC days (coordination repeated, not one burst).
     pub min_account_days: u32,
-    /// The group test ([`crate::group`] in the crate docs): pairs whose p-value is below
+    /// The group test (see the crate README): pairs whose p-value is below
     /// this, though the pair test did not keep them, are kept when they lie inside a group
     /// of accounts whose ties are far denser than chance allows. 0 turns the test off.
     #[serde(default = "default_group_alpha")]
