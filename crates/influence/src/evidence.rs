@@ -27,6 +27,11 @@
 //!   reading below) together with fellow members is repeating a pattern, not attending
 //!   events, and they count as ordinary items: a hashtag game that launches a tag of its
 //!   own at each push looks like a televised event's audience, push by push.
+//! * **Readers of one site**: an account's coordinated links to one site (the link's
+//!   host; shorteners are no site) are left out when its links to the site times the
+//!   chance that another member linked to any one of the site's pages explain them, as
+//!   share buttons of a named outlet are (see [`site_explains`]): the pages of one town
+//!   share most of its paper's stories with each other, hours after they appear.
 //! * The account must reach [`ScanParams::min_account_evidence`] (default 3: the
 //!   equivalent of three actions that no ungrouped account shares) on at least
 //!   [`ScanParams::min_account_days`] distinct UTC days (default 3: coordination repeated,
@@ -113,6 +118,10 @@ pub struct CommunityEvidence {
     pub event_hashtag_actions: u64,
     /// Share-button actions that the members' reading of one site explains, left out.
     pub site_explained_actions: u64,
+    /// Co-link actions on links to a site (a host other than a link shortener).
+    pub site_link_actions: u64,
+    /// Of those, the ones the members' reading of the site explains, left out.
+    pub site_link_explained_actions: u64,
     /// Distinct UTC days with a coordinated action.
     pub days: u32,
     /// The weakest member's evidence and days.
@@ -197,6 +206,32 @@ fn share_source(label: &str) -> Option<u64> {
     Some(h.finish())
 }
 
+/// The site a shared link belongs to: its host without `www.`, hashed. Shorteners are no
+/// site (their links lead anywhere, and `t.co` wraps every link on Twitter), nor is a
+/// label that is not a link.
+fn link_site(label: &str) -> Option<u64> {
+    use std::hash::{Hash, Hasher};
+    let rest = label.split_once("://").map_or(label, |x| x.1);
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |x| x.1);
+    let host = host.split(':').next()?.trim_start_matches("www.").to_ascii_lowercase();
+    if host.is_empty() || !host.contains('.') || crate::normalize::SHORTENERS.contains(&host.as_str()) {
+        return None;
+    }
+    let mut h = rustc_hash::FxHasher::default();
+    ("link", host).hash(&mut h);
+    Some(h.finish())
+}
+
+/// What kind of site reading an item is judged by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum SiteKind {
+    /// A share-button text naming its outlet.
+    ShareButton,
+    /// A link to one host.
+    Link,
+}
+
 fn looks_like_link_text(label: &str) -> bool {
     label.contains("http://") || label.contains("https://") || label.contains("t.co/")
 }
@@ -211,7 +246,11 @@ pub struct Placement {
     pub pruned: Vec<Pruned>,
 }
 
-/// Applies the account-level test to Leiden's communities.
+/// Applies the account-level test to Leiden's communities. It is applied once, against
+/// Leiden's partition: a second round on the networks as they stand would also remove the
+/// accounts whose ties ran to the weak members removed in the first, and on the IRA's
+/// 2016 season those are an operation's accounts (4 of the 441 it holds with 20 posts or
+/// more), not ordinary ones.
 pub fn prune(
     corpus: &Corpus,
     behaviours: &[BehaviourEdges],
@@ -219,8 +258,35 @@ pub fn prune(
     params: &ScanParams,
 ) -> Placement {
     let n_accounts = corpus.accounts.len();
-    let (evidence, _) = measure(corpus, behaviours, &communities, n_accounts, params);
+    // The crowd is what Leiden left ungrouped, in the test and in the figures reported: an
+    // operation's weak members, removed here, are not the independent crowd that makes an
+    // item ordinary.
+    let mut grouped = vec![false; n_accounts];
+    for c in &communities {
+        for &m in &c.members {
+            if let Some(slot) = grouped.get_mut(m as usize) {
+                *slot = true;
+            }
+        }
+    }
     let mut pruned = Vec::new();
+    let (evidence, _) = measure(corpus, behaviours, &communities, &grouped, params);
+    let mut communities = prune_round(communities, &evidence, params, &mut pruned);
+    communities.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
+    pruned.sort_by_key(|p| p.account);
+    // The figures reported are those of the networks as placed.
+    let (evidence, per_community) = measure(corpus, behaviours, &communities, &grouped, params);
+    Placement { communities, evidence, per_community, pruned }
+}
+
+/// The account-level test: members that fail it are moved to `pruned`, and
+/// communities left below the minimum size are dissolved.
+fn prune_round(
+    communities: Vec<Community>,
+    evidence: &FxHashMap<u32, AccountEvidence>,
+    params: &ScanParams,
+    pruned: &mut Vec<Pruned>,
+) -> Vec<Community> {
     let mut kept: Vec<Community> = Vec::new();
     for c in communities {
         let mut members = Vec::with_capacity(c.members.len());
@@ -246,11 +312,7 @@ pub fn prune(
             }
         }
     }
-    kept.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
-    pruned.sort_by_key(|p| p.account);
-    // The figures reported are those of the networks as placed.
-    let (evidence, per_community) = measure(corpus, behaviours, &kept, n_accounts, params);
-    Placement { communities: kept, evidence, per_community, pruned }
+    kept
 }
 
 /// One pass over every behaviour's repeated actions: each member's evidence and each
@@ -259,9 +321,10 @@ fn measure(
     corpus: &Corpus,
     behaviours: &[BehaviourEdges],
     communities: &[Community],
-    n_accounts: usize,
+    grouped: &[bool],
     params: &ScanParams,
 ) -> (FxHashMap<u32, AccountEvidence>, Vec<CommunityEvidence>) {
+    let n_accounts = grouped.len();
     const NONE: u32 = u32::MAX;
     let mut community_of = vec![NONE; n_accounts];
     for (i, c) in communities.iter().enumerate() {
@@ -287,7 +350,7 @@ fn measure(
     // count only if the site does not explain them.
     let mut site_posters: Vec<(u64, u64, u32)> = Vec::new();
     let mut site_items: FxHashMap<u64, u32> = FxHashMap::default();
-    let mut site_coordinated: Vec<(u32, u64, f64)> = Vec::new();
+    let mut site_coordinated: Vec<(u32, u64, f64, SiteKind)> = Vec::new();
     // Per account, its benign items of no named site: (their weight as benign items, as
     // ordinary items, how many).
     let mut benign_of: FxHashMap<u32, (f64, f64, u32)> = FxHashMap::default();
@@ -299,14 +362,15 @@ fn measure(
         for run in actions.chunk_by(|x, y| x.item == y.item) {
             // Every share-button text of a named outlet counts towards how much of the
             // outlet each account posted, grouped or not, shared or not.
-            let source = if be.behaviour == Behaviour::CoTweet {
-                corpus
+            let source = match be.behaviour {
+                Behaviour::CoTweet => corpus
                     .labels
                     .get(&run[0].item)
                     .filter(|l| looks_like_link_text(l))
-                    .and_then(|l| share_source(l))
-            } else {
-                None
+                    .and_then(|l| share_source(l)),
+                // A link's site is its host: readers of one site share its pages.
+                Behaviour::CoLink => corpus.labels.get(&run[0].item).and_then(|l| link_site(l)),
+                _ => None,
             };
             if let Some(source) = source {
                 *site_items.entry(source).or_insert(0) += 1;
@@ -326,9 +390,16 @@ fn measure(
             let d = accounts.chunk_by(|x, y| x == y).count();
             let once = accounts.chunk_by(|x, y| x == y).filter(|g| g.len() == 1).count();
             let benign = classify(be.behaviour, run, d, once, window, corpus);
-            let site = if benign == Benign::ShareButton { source } else { None };
+            let site = match be.behaviour {
+                Behaviour::CoLink => source.map(|s| (s, SiteKind::Link)),
+                _ if benign == Benign::ShareButton => source.map(|s| (s, SiteKind::ShareButton)),
+                _ => None,
+            };
             members.sort_unstable();
-            let placed_on_item = distinct(&mut scratch, members.iter().map(|x| x.2));
+            let placed_on_item = distinct(
+                &mut scratch,
+                run.iter().map(|a| a.account).filter(|&a| grouped.get(a as usize).copied().unwrap_or(false)),
+            );
             for group in members.chunk_by(|x, y| x.0 == y.0) {
                 let community = group[0].0;
                 if distinct(&mut scratch, group.iter().map(|x| x.2)) < 2 {
@@ -361,9 +432,12 @@ fn measure(
                 let c = &mut per[community as usize];
                 for &acc in &coordinated {
                     c.coordinated_actions += 1;
-                    if let Some(site) = site {
-                        c.share_button_actions += 1;
-                        site_coordinated.push((acc, site, weight));
+                    if let Some((site, kind)) = site {
+                        match kind {
+                            SiteKind::ShareButton => c.share_button_actions += 1,
+                            SiteKind::Link => c.site_link_actions += 1,
+                        }
+                        site_coordinated.push((acc, site, weight, kind));
                         continue;
                     }
                     let e = evidence.entry(acc).or_default();
@@ -428,13 +502,19 @@ fn measure(
         let covered = 1.0 - others.exp();
         let expected = site_volume.get(&(site, acc)).copied().unwrap_or(0) as f64 * covered;
         let e = evidence.entry(acc).or_default();
+        let kind = run[0].3;
         if site_explains(run.len() as f64, expected) {
             e.site_explained_items += run.len() as u32;
-            per[community as usize].site_explained_actions += run.len() as u64;
+            match kind {
+                SiteKind::ShareButton => per[community as usize].site_explained_actions += run.len() as u64,
+                SiteKind::Link => per[community as usize].site_link_explained_actions += run.len() as u64,
+            }
         } else {
             e.evidence += run.iter().map(|x| x.2).sum::<f64>();
             e.items += run.len() as u32;
-            e.benign_items += run.len() as u32;
+            if kind == SiteKind::ShareButton {
+                e.benign_items += run.len() as u32;
+            }
         }
     }
     account_days.sort_unstable();

@@ -326,6 +326,19 @@ pub fn benign_checks(e: &CommunityEvidence, params: &ScanParams) -> Vec<BenignCh
     }
     checks.push(BenignCheck { explanation: "share_button_or_template", ruled_out: true, why });
     checks.push(BenignCheck {
+        explanation: "readers_of_one_site",
+        ruled_out: true,
+        why: if e.site_link_actions == 0 {
+            "no coordinated action of the members was a link to a site (other than a link shortener)".to_owned()
+        } else {
+            format!(
+                "{:.0}% of the coordinated actions were links to a site; {} of them were left out because                  how much of each site the members share explains them (heavy readers of one site share                  many of its pages), and members passed on the rest",
+                share(e.site_link_actions),
+                e.site_link_explained_actions
+            )
+        },
+    });
+    checks.push(BenignCheck {
         explanation: "event_hashtag",
         ruled_out: true,
         why: benign(

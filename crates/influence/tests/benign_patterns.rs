@@ -335,3 +335,50 @@ fn thin_accounts_are_not_placed_and_a_team_with_the_same_habit_is() {
     }
     assert_team_placed(pattern, &team, "thin evidence, team");
 }
+
+/// A link to a story of a site that few others read: readers of a local paper share most
+/// of its stories, each within hours of its publication.
+fn story(site: &str, n: u64) -> String {
+    format!("https://{site}/2024/story-{n}")
+}
+
+#[test]
+fn readers_of_one_site_are_not_placed_and_a_team_pushing_its_pages_is() {
+    let mut r = Rng::new(23);
+    // Readers: a local paper publishes four stories a day for 14 days; its six most
+    // faithful readers (a town's pages) each share about 70% of them, hours after they
+    // appear. Nobody else links to the paper.
+    let readers: Vec<String> = (0..6).map(|k| format!("townpage{k}")).collect();
+    let mut pattern = Vec::new();
+    for n in 0..56u64 {
+        let published = T0 + (n as i64 / 4) * DAY + 7 * 3600 + (n as i64 % 4) * 3 * 3600;
+        for a in &readers {
+            if r.below(10) < 7 {
+                let url = story("dorfzeitung.example", n);
+                let t = published + r.below(4 * 3600) as i64;
+                pattern.push(original(a, t, &format!("{a} zu Geschichte {n}: {url}"), &[&url], &[]));
+            }
+        }
+    }
+    assert_organic_not_placed(pattern, &readers, "readers of one site");
+
+    // A team: six accounts pushing 24 of a site's 300 stories together, minutes apart,
+    // on 8 days, while its ordinary readers share the site's stories a few each.
+    let team: Vec<String> = (0..6).map(|k| format!("team{k}")).collect();
+    let mut pattern = Vec::new();
+    for n in 0..300u64 {
+        for _ in 0..2 {
+            let url = story("bigpaper.example", 1000 + n);
+            let t = T0 + r.below(14 * DAY as u64) as i64;
+            pattern.push(original(&format!("fan{}", r.below(80)), t, &format!("read {url}"), &[&url], &[]));
+        }
+    }
+    for item in 0..24u64 {
+        let t = T0 + (1 + item as i64 / 3) * DAY + 10 * 3600 + (item as i64 % 3) * 3 * 3600;
+        for (k, a) in team.iter().enumerate() {
+            let url = story("bigpaper.example", item);
+            pattern.push(original(a, t + 60 * k as i64 + r.below(120) as i64, &format!("look {url}"), &[&url], &[]));
+        }
+    }
+    assert_team_placed(pattern, &team, "readers of one site, team");
+}
