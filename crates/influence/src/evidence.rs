@@ -30,8 +30,10 @@
 //! * **Readers of one site**: an account's coordinated links to one site (the link's
 //!   host; shorteners are no site) are left out when its links to the site times the
 //!   chance that another member linked to any one of the site's pages explain them, as
-//!   share buttons of a named outlet are (see [`site_explains`]): the pages of one town
-//!   share most of its paper's stories with each other, hours after they appear.
+//!   share buttons of a named outlet are (see [`site_explains`]), provided the site has
+//!   readers outside every network: the pages of one town share most of its paper's
+//!   stories with each other, hours after they appear, while a site only the network
+//!   links to is its own outlet, and posting it together is amplification.
 //! * The account must reach [`ScanParams::min_account_evidence`] (default 3: the
 //!   equivalent of three actions that no ungrouped account shares) on at least
 //!   [`ScanParams::min_account_days`] distinct UTC days (default 3: coordination repeated,
@@ -222,6 +224,11 @@ fn link_site(label: &str) -> Option<u64> {
     ("link", host).hash(&mut h);
     Some(h.finish())
 }
+
+/// Fewest accounts outside every network that must link to a site for the members'
+/// reading of it to explain their shared links: with fewer, the site's audience is the
+/// network, and the network is not explained by reading it.
+const OUTLET_MIN_READERS: u32 = 3;
 
 /// What kind of site reading an item is judged by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -492,6 +499,15 @@ fn measure(
             *missed_by_all.entry((c, site)).or_insert(0.0) += (1.0 - share(site, acc)).ln();
         }
     }
+    // A site has readers when accounts that Leiden grouped nowhere link to it too. A site
+    // only a network links to is its own outlet, and posting its pages together is what
+    // amplification is.
+    let mut site_readers: FxHashMap<u64, u32> = FxHashMap::default();
+    for &(site, acc) in site_volume.keys() {
+        if !grouped.get(acc as usize).copied().unwrap_or(false) {
+            *site_readers.entry(site).or_insert(0) += 1;
+        }
+    }
     site_coordinated.sort_unstable_by_key(|x| (x.0, x.1));
     for run in site_coordinated.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
         let (acc, site) = (run[0].0, run[0].1);
@@ -503,7 +519,9 @@ fn measure(
         let expected = site_volume.get(&(site, acc)).copied().unwrap_or(0) as f64 * covered;
         let e = evidence.entry(acc).or_default();
         let kind = run[0].3;
-        if site_explains(run.len() as f64, expected) {
+        let has_readers = kind == SiteKind::ShareButton
+            || site_readers.get(&site).copied().unwrap_or(0) >= OUTLET_MIN_READERS;
+        if has_readers && site_explains(run.len() as f64, expected) {
             e.site_explained_items += run.len() as u32;
             match kind {
                 SiteKind::ShareButton => per[community as usize].site_explained_actions += run.len() as u64,

@@ -347,20 +347,34 @@ fn readers_of_one_site_are_not_placed_and_a_team_pushing_its_pages_is() {
     let mut r = Rng::new(23);
     // Readers: a local paper publishes four stories a day for 14 days; its six most
     // faithful readers (a town's pages) each share about 70% of them, hours after they
-    // appear. Nobody else links to the paper.
+    // appear, and a dozen townspeople share one or two each.
     let readers: Vec<String> = (0..6).map(|k| format!("townpage{k}")).collect();
-    let mut pattern = Vec::new();
-    for n in 0..56u64 {
-        let published = T0 + (n as i64 / 4) * DAY + 7 * 3600 + (n as i64 % 4) * 3 * 3600;
-        for a in &readers {
-            if r.below(10) < 7 {
-                let url = story("dorfzeitung.example", n);
-                let t = published + r.below(4 * 3600) as i64;
-                pattern.push(original(a, t, &format!("{a} zu Geschichte {n}: {url}"), &[&url], &[]));
+    let paper = |r: &mut Rng, authors: &[String], share_of_ten: u64| {
+        let mut pattern = Vec::new();
+        for n in 0..56u64 {
+            let published = T0 + (n as i64 / 4) * DAY + 7 * 3600 + (n as i64 % 4) * 3 * 3600;
+            for a in authors {
+                if r.below(10) < share_of_ten {
+                    let url = story("dorfzeitung.example", n);
+                    let t = published + r.below(4 * 3600) as i64;
+                    pattern.push(original(a, t, &format!("{a} zu Geschichte {n}: {url}"), &[&url], &[]));
+                }
             }
         }
+        pattern
+    };
+    let mut pattern = paper(&mut r, &readers, 7);
+    for k in 0..12u64 {
+        let n = r.below(56);
+        let url = story("dorfzeitung.example", n);
+        let t = T0 + (n as i64 / 4) * DAY + 9 * 3600 + r.below(12 * 3600) as i64;
+        pattern.push(original(&format!("townsperson{k}"), t, &format!("gelesen {url}"), &[&url], &[]));
     }
     assert_organic_not_placed(pattern, &readers, "readers of one site");
+
+    // The same pages posting a site that nobody else links to: its audience is the
+    // network, and posting its pages together is amplification, not reading.
+    assert_team_placed(paper(&mut r, &readers, 7), &readers, "a network's own outlet");
 
     // A team: six accounts pushing 24 of a site's 300 stories together, minutes apart,
     // on 8 days, while its ordinary readers share the site's stories a few each.
@@ -377,7 +391,13 @@ fn readers_of_one_site_are_not_placed_and_a_team_pushing_its_pages_is() {
         let t = T0 + (1 + item as i64 / 3) * DAY + 10 * 3600 + (item as i64 % 3) * 3 * 3600;
         for (k, a) in team.iter().enumerate() {
             let url = story("bigpaper.example", item);
-            pattern.push(original(a, t + 60 * k as i64 + r.below(120) as i64, &format!("look {url}"), &[&url], &[]));
+            pattern.push(original(
+                a,
+                t + 60 * k as i64 + r.below(120) as i64,
+                &format!("look {url}"),
+                &[&url],
+                &[],
+            ));
         }
     }
     assert_team_placed(pattern, &team, "readers of one site, team");
