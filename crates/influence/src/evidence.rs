@@ -208,16 +208,15 @@ fn share_source(label: &str) -> Option<u64> {
     Some(h.finish())
 }
 
-/// The site a shared link belongs to: its host without `www.`, hashed. Shorteners are no
-/// site (their links lead anywhere, and `t.co` wraps every link on Twitter), nor is a
-/// label that is not a link.
-fn link_site(label: &str) -> Option<u64> {
+/// The site a shared link belongs to: its host as link normalisation gives it (lower-cased,
+/// without `www.`), hashed. Shorteners are no site (their links lead anywhere, and `t.co`
+/// wraps every link on Twitter), nor is a label that is not a link. `buf` is scratch.
+fn link_site(label: &str, buf: &mut String) -> Option<u64> {
     use std::hash::{Hash, Hasher};
-    let rest = label.split_once("://").map_or(label, |x| x.1);
-    let host = rest.split(['/', '?', '#']).next()?;
-    let host = host.rsplit_once('@').map_or(host, |x| x.1);
-    let host = host.split(':').next()?.trim_start_matches("www.").to_ascii_lowercase();
-    if host.is_empty() || !host.contains('.') || crate::normalize::SHORTENERS.contains(&host.as_str()) {
+    buf.clear();
+    let (_, host) = crate::normalize::push_normalized_url(label, buf);
+    let host = &buf[host?];
+    if !host.contains('.') || crate::normalize::SHORTENERS.contains(&host) {
         return None;
     }
     let mut h = rustc_hash::FxHasher::default();
@@ -278,22 +277,6 @@ pub fn prune(
     }
     let mut pruned = Vec::new();
     let (evidence, _) = measure(corpus, behaviours, &communities, &grouped, params);
-    let mut communities = prune_round(communities, &evidence, params, &mut pruned);
-    communities.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
-    pruned.sort_by_key(|p| p.account);
-    // The figures reported are those of the networks as placed.
-    let (evidence, per_community) = measure(corpus, behaviours, &communities, &grouped, params);
-    Placement { communities, evidence, per_community, pruned }
-}
-
-/// The account-level test: members that fail it are moved to `pruned`, and
-/// communities left below the minimum size are dissolved.
-fn prune_round(
-    communities: Vec<Community>,
-    evidence: &FxHashMap<u32, AccountEvidence>,
-    params: &ScanParams,
-    pruned: &mut Vec<Pruned>,
-) -> Vec<Community> {
     let mut kept: Vec<Community> = Vec::new();
     for c in communities {
         let mut members = Vec::with_capacity(c.members.len());
@@ -319,7 +302,11 @@ fn prune_round(
             }
         }
     }
-    kept
+    kept.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
+    pruned.sort_by_key(|p| p.account);
+    // The figures reported are those of the networks as placed.
+    let (evidence, per_community) = measure(corpus, behaviours, &kept, &grouped, params);
+    Placement { communities: kept, evidence, per_community, pruned }
 }
 
 /// One pass over every behaviour's repeated actions: each member's evidence and each
@@ -352,6 +339,7 @@ fn measure(
     let mut members: Vec<(u32, i64, u32)> = Vec::new();
     let mut coordinated: Vec<u32> = Vec::new();
     let mut scratch: Vec<u32> = Vec::new();
+    let mut url_buf = String::new();
     // Share-button items of a known site: (site, item, account) of every post, the site's
     // distinct items, and the members' coordinated ones (account, site, weight), which
     // count only if the site does not explain them.
@@ -376,7 +364,7 @@ fn measure(
                     .filter(|l| looks_like_link_text(l))
                     .and_then(|l| share_source(l)),
                 // A link's site is its host: readers of one site share its pages.
-                Behaviour::CoLink => corpus.labels.get(&run[0].item).and_then(|l| link_site(l)),
+                Behaviour::CoLink => corpus.labels.get(&run[0].item).and_then(|l| link_site(l, &mut url_buf)),
                 _ => None,
             };
             if let Some(source) = source {
