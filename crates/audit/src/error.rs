@@ -74,6 +74,9 @@ pub enum AuditError {
     /// A parameter is out of range, or an audit step is not possible.
     #[error("{0}")]
     Invalid(String),
+    /// A round-by-round (Minerva, Providence) question that has no answer.
+    #[error(transparent)]
+    Rounds(#[from] crate::minerva::RoundsError),
     /// An input that could not be opened, or is compressed in a format no reader takes.
     #[error(transparent)]
     Input(#[from] InputError),

@@ -7,18 +7,32 @@
 //!   one [`Contest`] each), a ballot [`Manifest`], a public seed and the draws made from
 //!   it with the [`ConsistentSampler`] (SHA-256 tickets, as Rivest's `sampler.py`), and
 //!   the audit board's interpretations ([`read_interpretations`]). [`status`] measures
-//!   each contest's risk (BRAVO, [`pair_test`], or ALPHA, [`alpha_pvalues`]) and gives a
-//!   [`ContestStatus`] with its [`Decision`]: stop, draw more, or a full hand count;
+//!   each contest's risk (BRAVO, [`pair_test`]; ALPHA, [`alpha_pvalues`]; or at the end of
+//!   each round, Minerva and Providence, [`PollingMethod::round_by_round`]) and gives a
+//!   [`ContestStatus`] with its [`Decision`]: stop, draw more, or a full hand count, and for
+//!   Minerva and Providence the next round's sizes ([`RoundChoice`]);
 //!   [`status_findings`] turns the unconfirmed ones into core findings.
+//! - **Round by round** for one winner-loser pair: [`round_risks`] (each round's p-value,
+//!   kmin and decision from cumulative [`PairRound`]s), [`next_round_sizes`] (the next
+//!   round's [`RoundSize`] for stopping probabilities, with its chance of stopping),
+//!   [`PairAudit`] for a round at a time, [`RoundsQuestion`] for figures given directly;
+//!   errors are [`RoundsError`]s.
 //! - **Sample sizes**: [`asn`] and [`asn_for_margin`] (BRAVO), [`comparison_sample_size`]
-//!   (Kaplan-Markov ballot comparison), [`macro_sample_size`] (batch comparison), and
-//!   [`sample_size_grid`] over margins and risk limits.
+//!   (Kaplan-Markov ballot comparison), [`macro_sample_size`] (batch comparison),
+//!   [`sample_size_grid`] over margins and risk limits, and [`round_size_grid`] (Minerva
+//!   and Providence first rounds with their chance of finishing in one round).
 //! - **Published audits re-checked**: Colorado's round reports ([`read_colorado_contests`],
 //!   [`replay_colorado`] recomputes every sample size); Arlo exports
 //!   ([`read_arlo_report`], [`arlo_conclusions`]); Dominion cast-vote records in JSON and
 //!   CSV against their manifests ([`read_cvr_json`], [`check_dominion_json`],
 //!   [`read_cvr_csv`], [`check_dominion_csv`], [`check_hashes`]); RAIRE ranked-choice
-//!   files ([`read_raire`], IRV with [`tabulate_irv`], [`check_raire`]).
+//!   files ([`read_raire`], IRV with [`tabulate_irv`], [`check_raire`]), NSW's ballot SQL
+//!   ([`read_nsw_sql`]) and USIRV files ([`read_usirv`]).
+//! - **Ranked-choice (IRV) audits**: [`generate_assertions`] finds RAIRE's NEB and NEN
+//!   assertions proving the winner (branch and bound over elimination-order tails with a
+//!   [`DifficultyMeasure`], then [`Trim`]), an [`AssertionSet`] with each
+//!   [`ScoredAssertion`]'s difficulty and margin; [`audit_assertions`] measures each one's
+//!   risk on a sample; errors are [`RaireError`]s.
 //!
 //! - **A ballot-comparison audit** across jurisdictions is a [`ComparisonAudit`], kept in
 //!   a versioned state file: each [`Jurisdiction`]'s manifest ([`read_ballot_manifest`])
@@ -56,7 +70,9 @@ mod dominion;
 mod error;
 mod hybrid;
 mod manifest;
+mod minerva;
 mod raire;
+mod raire_search;
 mod risk;
 mod sampler;
 mod suite;
@@ -97,9 +113,18 @@ pub use hybrid::{
     read_cvr_marks, read_hybrid_readings, write_hybrid_retrieval_csv,
 };
 pub use manifest::{Batch, Manifest};
+pub use minerva::{
+    NextRound, PairAudit, PairRound, RoundByRound, RoundRisk, RoundSize, RoundsAnswer, RoundsError,
+    RoundsQuestion, ScheduleWork, SizeCheck, next_round_sizes, round_risks, schedule_work,
+};
 pub use raire::{
-    Assertion, IrvResult, RaireCheck, RaireContest, RaireFile, assertions as raire_assertions,
-    check as check_raire, read as read_raire, tabulate as tabulate_irv,
+    Assertion, IrvResult, RaireCheck, RaireContest, RaireFile, RankedFormat, assertions as raire_assertions,
+    check as check_raire, read as read_raire, read_nsw_sql, read_ranked, read_usirv,
+    tabulate as tabulate_irv,
+};
+pub use raire_search::{
+    AssertionRisk, AssertionSet, DifficultyMeasure, GenerateOptions, RaireError, ScoredAssertion, Trim,
+    assertions_prove_winner, audit_assertions, generate_assertions,
 };
 pub use risk::{
     BatchTally, alpha_pvalues, comparison_assort, comparison_sample_size, kaplan_markov_pvalue, macro_bound,
@@ -113,7 +138,7 @@ pub use suite::{
 };
 pub use summary::{AuditDecision, ContestSummary, RunSummary};
 pub use workflow::{
-    AuditFile, Contest, ContestKind, ContestStatus, Decision, Draw, PollingMethod, SampleSize,
-    SampleSizeMethod, draws_from, read_interpretations, read_results, sample_size_grid, status,
-    status_findings,
+    AuditFile, Contest, ContestKind, ContestStatus, Decision, Draw, FirstRoundSize, PollingMethod,
+    ROUND_CHOICES, RoundChoice, SampleSize, SampleSizeMethod, draws_from, read_interpretations, read_results,
+    round_size_grid, sample_size_grid, status, status_findings,
 };

@@ -124,6 +124,8 @@ mod tests {
             estimated_total_draws: None,
             missing_interpretations: 2,
             sample_leaders: vec!["Bob".into()],
+            rounds_measured: 0,
+            next_round: Vec::new(),
         };
         let summary = RunSummary::new(std::slice::from_ref(&status), 1);
         let stored = serde_json::to_value(&summary).expect("serialize");

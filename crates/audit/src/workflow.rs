@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{AuditError, Columns, Result, csv_err, open, open_lines, parse_field};
 use crate::manifest::Manifest;
+use crate::minerva::{PairAudit, PairRound, RoundByRound, RoundSize};
 use crate::sampler::{ConsistentSampler, Ticket};
 use crate::{bravo, risk};
 
@@ -167,6 +168,21 @@ pub enum PollingMethod {
     Bravo,
     /// ALPHA (Stark 2023).
     Alpha,
+    /// Minerva (Zagórski et al. 2021): risk measured at the end of each round.
+    Minerva,
+    /// Providence (Broadrick, Vora and Zagórski 2023): risk measured at the end of each round.
+    Providence,
+}
+
+impl PollingMethod {
+    /// The round-by-round test, for Minerva and Providence.
+    pub fn round_by_round(self) -> Option<RoundByRound> {
+        match self {
+            PollingMethod::Minerva => Some(RoundByRound::Minerva),
+            PollingMethod::Providence => Some(RoundByRound::Providence),
+            PollingMethod::Bravo | PollingMethod::Alpha => None,
+        }
+    }
 }
 
 /// One ballot drawn, in draw order.
@@ -205,6 +221,11 @@ pub struct AuditFile {
     /// Interpretations keyed by `BATCH-POSITION`, then contest → choices marked.
     #[serde(default)]
     pub interpretations: BTreeMap<String, BTreeMap<String, Vec<String>>>,
+    /// The draws in all at the end of each round (each [`AuditFile::extend_sample`]);
+    /// Minerva and Providence measure risk at these points only. An audit file without
+    /// it holds its draws as one round.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rounds: Vec<u64>,
 }
 
 impl AuditFile {
@@ -222,6 +243,11 @@ impl AuditFile {
                 "--risk-limit must be between 0 and 1, got {risk_limit}"
             )));
         }
+        if method.round_by_round().is_some() && !with_replacement {
+            return Err(AuditError::Invalid(format!(
+                "{method:?} assumes sampling with replacement (binomial draws): leave out --without-replacement"
+            )));
+        }
         Ok(AuditFile {
             seed,
             risk_limit,
@@ -231,7 +257,18 @@ impl AuditFile {
             contests,
             draws: Vec::new(),
             interpretations: Default::default(),
+            rounds: Vec::new(),
         })
+    }
+
+    /// The draws in all at the end of each round so far.
+    pub fn round_ends(&self) -> Vec<u64> {
+        let mut ends: Vec<u64> =
+            self.rounds.iter().copied().filter(|&e| e <= self.draws.len() as u64).collect();
+        if ends.last().copied().unwrap_or(0) < self.draws.len() as u64 {
+            ends.push(self.draws.len() as u64);
+        }
+        ends
     }
 
     /// Records the audit board's interpretations (from [`read_interpretations`] of
@@ -282,6 +319,13 @@ impl AuditFile {
         let ids: Vec<String> = self.manifest.ballot_ids().collect();
         let tickets = s.sample(ids.iter().map(String::as_str), size, self.with_replacement);
         self.draws = draws_from(&tickets);
+        if self.rounds.is_empty() && before > 0 {
+            // A file written before rounds were kept: its draws were one round.
+            self.rounds.push(before as u64);
+        }
+        if self.draws.len() > before {
+            self.rounds.push(self.draws.len() as u64);
+        }
         &self.draws[before.min(self.draws.len())..]
     }
 }
@@ -365,6 +409,128 @@ pub struct ContestStatus {
     pub missing_interpretations: u64,
     /// Winners according to the examined ballots (meaningful after a full hand count).
     pub sample_leaders: Vec<String>,
+    /// Minerva and Providence: the rounds whose every draw is interpreted, where risk is
+    /// measured.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub rounds_measured: usize,
+    /// Minerva and Providence, while the audit continues and every draw is interpreted:
+    /// the next round's size for each stopping probability in [`ROUND_CHOICES`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub next_round: Vec<RoundChoice>,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// The stopping probabilities offered for a Minerva or Providence round (as Arlo does).
+pub const ROUND_CHOICES: [f64; 3] = [0.7, 0.8, 0.9];
+
+/// A size for the next round of a Minerva or Providence audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoundChoice {
+    /// The chance of stopping asked for.
+    pub stopping_probability: f64,
+    /// Draws in all at the end of the round; `None` when no round short of a full hand
+    /// count reaches that chance.
+    pub total_draws: Option<u64>,
+    /// The chance that the round stops the audit of the pair needing the most draws, if
+    /// the reported results are right.
+    pub chance: Option<f64>,
+}
+
+/// Minerva or Providence over the rounds of a plurality contest: the largest pair risk,
+/// the rounds measured and (when `next`) the next round's choices.
+fn round_by_round_risk(
+    c: &Contest,
+    a: &AuditFile,
+    method: RoundByRound,
+    next: bool,
+) -> (f64, usize, Vec<RoundChoice>) {
+    let k = c.winners.max(1);
+    let interpreted = a
+        .draws
+        .iter()
+        .take_while(|d| a.interpretations.contains_key(&format!("{}-{}", d.batch, d.position)))
+        .count() as u64;
+    let complete: Vec<u64> = a.round_ends().into_iter().filter(|&e| e <= interpreted).collect();
+    let drawn_so_far = complete.last().copied().unwrap_or(0);
+    let marks: Vec<&[String]> = a.draws[..drawn_so_far as usize]
+        .iter()
+        .map(|d| {
+            a.interpretations
+                .get(&format!("{}-{}", d.batch, d.position))
+                .and_then(|m| m.get(&c.name))
+                .map_or(&[][..], Vec::as_slice)
+        })
+        .collect();
+    let mut worst: f64 = 0.0;
+    let mut choices: Vec<RoundChoice> = ROUND_CHOICES
+        .iter()
+        .map(|&p| RoundChoice { stopping_probability: p, total_draws: Some(drawn_so_far), chance: None })
+        .collect();
+    for (w, l) in c.pairs() {
+        let (vw, vl) = (c.tallies[&w], c.tallies[&l]);
+        let share = if vw + vl == 0 { 0.5 } else { vw as f64 / (vw + vl) as f64 };
+        let Ok(mut state) = PairAudit::new(method, share, a.risk_limit) else {
+            // The reported winner does not lead the pair: nothing short of a full count.
+            worst = 1.0;
+            choices.iter_mut().for_each(|ch| ch.total_draws = None);
+            continue;
+        };
+        let (mut cw, mut cl, mut i) = (0u64, 0u64, 0usize);
+        let (mut risk, mut stopped) = (1.0f64, false);
+        for &end in &complete {
+            for s in &marks[i..end as usize] {
+                if s.len() <= k {
+                    let (hw, hl) = (s.contains(&w), s.contains(&l));
+                    cw += u64::from(hw && !hl);
+                    cl += u64::from(hl && !hw);
+                }
+            }
+            i = end as usize;
+            if cw + cl <= state.drawn() {
+                continue; // no ballot for the pair this round: the pair's round is the next
+            }
+            match state.take(PairRound { drawn: cw + cl, winner: cw }) {
+                Ok(r) => {
+                    risk = r.risk();
+                    stopped = r.stop;
+                }
+                Err(_) => risk = 1.0,
+            }
+            if stopped {
+                break;
+            }
+        }
+        if !stopped && risk <= a.risk_limit {
+            // A p-value at most α with at most half of the pair's sample for the winner
+            // does not stop the audit.
+            risk = 1.0;
+        }
+        worst = worst.max(risk);
+        if stopped || !next {
+            continue;
+        }
+        let per_pair = c.ballots.max(vw + vl) as f64 / (vw + vl) as f64;
+        for ch in &mut choices {
+            let size = state.next_size(ch.stopping_probability, vw + vl).ok().flatten();
+            match (size, ch.total_draws) {
+                (Some(RoundSize { drawn, chance, .. }), Some(total)) => {
+                    let more = ((drawn - state.drawn()) as f64 * per_pair).ceil() as u64;
+                    if drawn_so_far + more > total {
+                        ch.total_draws = Some(drawn_so_far + more);
+                        ch.chance = Some(chance);
+                    }
+                }
+                _ => ch.total_draws = None,
+            }
+        }
+    }
+    if worst <= a.risk_limit || !next {
+        choices.clear();
+    }
+    (worst, complete.len(), choices)
 }
 
 /// Measures the risk of every contest from the interpreted draws, in draw order.
@@ -392,7 +558,12 @@ pub fn status(a: &AuditFile) -> Vec<ContestStatus> {
             let mut leaders: Vec<(&str, u64)> = counts.iter().map(|(k, v)| (*k, *v)).collect();
             leaders.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(y.0)));
             let sample_leaders = leaders.iter().take(c.winners.max(1)).map(|(k, _)| k.to_string()).collect();
-            let risk = if winners.is_empty() { 1.0 } else { measured_risk(c, a, &seq) };
+            let rbr =
+                a.method.round_by_round().filter(|_| c.kind == ContestKind::Plurality && !winners.is_empty());
+            let (risk, rounds_measured, next_round) = match rbr {
+                Some(m) => round_by_round_risk(c, a, m, missing == 0),
+                None => (if winners.is_empty() { 1.0 } else { measured_risk(c, a, &seq) }, 0, Vec::new()),
+            };
             let decision = if risk <= a.risk_limit {
                 Decision::Stop
             } else if all_seen && missing == 0 {
@@ -409,6 +580,11 @@ pub fn status(a: &AuditFile) -> Vec<ContestStatus> {
                 })
                 .fold(None, |m: Option<f64>, x| Some(m.map_or(x, |m| m.max(x))))
                 .map(|x| x.ceil() as u64);
+            let est = match rbr {
+                // The size of the round that stops with chance 0.9.
+                Some(_) => next_round.last().and_then(|ch| ch.total_draws).or(est),
+                None => est,
+            };
             ContestStatus {
                 contest: c.name.clone(),
                 reported_winners: winners,
@@ -419,6 +595,8 @@ pub fn status(a: &AuditFile) -> Vec<ContestStatus> {
                 estimated_total_draws: est,
                 missing_interpretations: missing,
                 sample_leaders,
+                rounds_measured,
+                next_round,
             }
         })
         .collect()
@@ -444,7 +622,9 @@ fn measured_risk(c: &Contest, a: &AuditFile, seq: &[Vec<String>]) -> f64 {
             let mut worst: f64 = 0.0;
             for (w, l) in c.pairs() {
                 let r = match a.method {
-                    PollingMethod::Bravo => {
+                    // Minerva and Providence plurality contests are measured round by
+                    // round (`round_by_round_risk`) and never reach here.
+                    PollingMethod::Bravo | PollingMethod::Minerva | PollingMethod::Providence => {
                         let (mut ws, mut ls) = (0, 0);
                         for s in seq.iter().filter(|s| valid(s)) {
                             let (hw, hl) = (s.contains(&w), s.contains(&l));
@@ -569,6 +749,88 @@ pub fn sample_size_grid(
     Ok(rows)
 }
 
+/// One row of [`round_size_grid`]: a first round's size for a stopping probability.
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstRoundSize {
+    /// The margin of a two-candidate contest (0.05 = 5%).
+    pub margin: f64,
+    /// The risk limit.
+    pub risk_limit: f64,
+    /// The stopping probability asked for.
+    pub stopping_probability: f64,
+    /// Ballots to draw in the first round; `None` when no size up to ten million reaches it.
+    pub sample_size: Option<u64>,
+    /// The winner votes among them that stop the audit.
+    pub kmin: Option<u64>,
+    /// The chance of finishing in that one round if the reported margin is right.
+    pub chance_one_round: Option<f64>,
+    /// The expected ballots drawn if the reported margin is right and each later round
+    /// takes the cumulative sample to 1.5 times the previous one ([`crate::schedule_work`], up
+    /// to 30 rounds).
+    pub expected_ballots: Option<f64>,
+}
+
+/// A schedule starting at `first` and growing by half each round, `rounds` rounds.
+pub(crate) fn growing_schedule(first: u64, rounds: usize) -> Vec<u64> {
+    let mut sizes = vec![first];
+    while sizes.len() < rounds {
+        let last = sizes[sizes.len() - 1];
+        sizes.push(((last as f64) * 1.5).ceil().max(last as f64 + 1.0) as u64);
+    }
+    sizes
+}
+
+/// First-round sizes of Minerva or Providence (the same in round 1) for two-candidate
+/// contests of every margin, risk limit and stopping probability; margins in (0, 1],
+/// risk limits and probabilities in (0, 1).
+pub fn round_size_grid(
+    margins: &[f64],
+    risk_limits: &[f64],
+    stopping_probabilities: &[f64],
+    method: RoundByRound,
+) -> Result<Vec<FirstRoundSize>> {
+    let mut rows = Vec::new();
+    for &margin in margins {
+        if !(margin > 0.0 && margin <= 1.0) {
+            return Err(AuditError::Invalid(format!("margins must be in (0, 1]: {margin}")));
+        }
+        for &risk_limit in risk_limits {
+            let sizes = crate::minerva::next_round_sizes(
+                method,
+                (1.0 + margin) / 2.0,
+                risk_limit,
+                &[],
+                stopping_probabilities,
+                10_000_000,
+            )?;
+            for (&p, size) in stopping_probabilities.iter().zip(sizes) {
+                let expected_ballots = match &size {
+                    Some(s) => Some(
+                        crate::minerva::schedule_work(
+                            method,
+                            (1.0 + margin) / 2.0,
+                            risk_limit,
+                            &growing_schedule(s.drawn, 30),
+                        )?
+                        .expected_drawn,
+                    ),
+                    None => None,
+                };
+                rows.push(FirstRoundSize {
+                    expected_ballots,
+                    margin,
+                    risk_limit,
+                    stopping_probability: p,
+                    sample_size: size.as_ref().map(|s| s.drawn),
+                    kmin: size.as_ref().map(|s| s.kmin),
+                    chance_one_round: size.as_ref().map(|s| s.chance),
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -594,12 +856,15 @@ mod tests {
             }],
             draws: Vec::new(),
             interpretations: BTreeMap::new(),
+            rounds: Vec::new(),
         }
     }
 
     #[test]
     fn status_stops_when_sample_supports_winner_and_continues_otherwise() {
-        for method in [PollingMethod::Bravo, PollingMethod::Alpha] {
+        for method in
+            [PollingMethod::Bravo, PollingMethod::Alpha, PollingMethod::Minerva, PollingMethod::Providence]
+        {
             let mut a = audit(method);
             a.extend_sample(60);
             assert_eq!(a.draws.len(), 60);
@@ -636,5 +901,65 @@ mod tests {
         c.kind = ContestKind::Supermajority;
         c.threshold = 2.0 / 3.0;
         assert!(c.reported_winners().is_empty(), "A has 700 of 1500 valid votes");
+    }
+
+    #[test]
+    fn minerva_and_providence_measure_at_the_end_of_each_round() {
+        for (method, rbr) in [
+            (PollingMethod::Minerva, RoundByRound::Minerva),
+            (PollingMethod::Providence, RoundByRound::Providence),
+        ] {
+            let mut a = audit(method);
+            a.contests[0].tallies.insert("A".into(), 600);
+            a.contests[0].tallies.insert("B".into(), 400);
+            let interpret = |a: &mut AuditFile, from: usize, every: usize| {
+                for (i, d) in a.draws.clone().iter().enumerate().skip(from) {
+                    let choice = if i % every == 0 { "B" } else { "A" };
+                    a.interpretations
+                        .entry(format!("{}-{}", d.batch, d.position))
+                        .or_default()
+                        .insert("Mayor".into(), vec![choice.into()]);
+                }
+            };
+            a.extend_sample(40);
+            interpret(&mut a, 0, 2); // 20 : 20
+            let s = &status(&a)[0];
+            assert_eq!((s.decision.clone(), s.rounds_measured), (Decision::Continue, 1));
+            assert_eq!(s.next_round.len(), ROUND_CHOICES.len());
+            for ch in &s.next_round {
+                assert!(ch.total_draws.expect("reachable") > 40);
+                assert!(ch.chance.expect("a chance") >= ch.stopping_probability);
+            }
+            a.extend_sample(200);
+            assert_eq!(a.rounds, [40, 200]);
+            let before = status(&a)[0].clone();
+            assert_eq!(before.rounds_measured, 1, "round 2 is not interpreted yet");
+            assert!(before.next_round.is_empty());
+            interpret(&mut a, 40, 4); // round 2: 3 of 4 for A
+            // Counted from the interpretations (a ballot drawn twice has one).
+            let for_a: Vec<bool> = a
+                .draws
+                .iter()
+                .map(|d| a.interpretations[&format!("{}-{}", d.batch, d.position)]["Mayor"][0] == "A")
+                .collect();
+            let w1 = for_a[..40].iter().filter(|&&x| x).count() as u64;
+            let w = for_a.iter().filter(|&&x| x).count() as u64;
+            let want = crate::minerva::round_risks(
+                rbr,
+                0.6,
+                0.1,
+                &[PairRound { drawn: 40, winner: w1 }, PairRound { drawn: 200, winner: w }],
+            )
+            .expect("valid");
+            let s = &status(&a)[0];
+            assert_eq!(s.rounds_measured, 2);
+            assert_eq!(s.measured_risk, want[1].risk());
+            assert_eq!(s.decision == Decision::Stop, want[1].stop);
+            assert_eq!(s.decision, Decision::Stop, "{method:?}: 140 A of 200");
+        }
+        let manifest = Manifest { batches: vec![crate::manifest::Batch { label: "B1".into(), ballots: 10 }] };
+        assert!(
+            AuditFile::new("1".into(), 0.1, PollingMethod::Minerva, false, manifest, Vec::new()).is_err()
+        );
     }
 }

@@ -45,6 +45,12 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(f) = audit::read_raire(&raw) {
         let _ = audit::check_raire(&f);
     }
+    if let Ok(f) = audit::read_nsw_sql(&raw, None) {
+        let _ = audit::check_raire(&f);
+    }
+    if let Ok(f) = audit::read_usirv(&raw) {
+        let _ = audit::check_raire(&f);
+    }
     if let Ok(rows) = audit::read_colorado_contests(&raw) {
         let _ = audit::replay_colorado(&rows);
     }

@@ -8,7 +8,7 @@ use anyhow::{Context as _, bail};
 use clap::{Subcommand, ValueEnum};
 use scrutineer_audit::{
     self as audit, AuditFile, ConsistentSampler, ContestStatus, Decision, Manifest, PollingMethod,
-    SampleSizeMethod,
+    RoundByRound, RoundsQuestion, SampleSizeMethod,
 };
 use scrutineer_core::Engine;
 
@@ -28,6 +28,10 @@ pub enum EstimateMethod {
     Bravo,
     /// Kaplan-Markov ballot-level comparison with no discrepancies (ColoradoRLA, rlacalc -n).
     Comparison,
+    /// Minerva ballot polling: first-round sizes for each stopping probability.
+    Minerva,
+    /// Providence ballot polling: first-round sizes (as Minerva's in round 1).
+    Providence,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -85,6 +89,16 @@ pub enum AuditCommand {
         method: EstimateMethod,
         #[arg(long, default_value_t = 1.03905)]
         gamma: f64,
+        /// Minerva and Providence: the chances of finishing in the first round wanted.
+        #[arg(long, value_delimiter = ',', default_value = "0.7,0.8,0.9")]
+        stopping_probabilities: Vec<f64>,
+    },
+    /// Minerva or Providence from figures alone: a JSON list of questions (method,
+    /// risk_limit, winner_votes, loser_votes, rounds, stopping_probabilities), each
+    /// answered with every round's p-value and decision and the next round's sizes.
+    Rounds {
+        #[arg(long)]
+        input: PathBuf,
     },
     /// Read an Arlo audit-report export: per-jurisdiction totals and the conclusion.
     Arlo {
@@ -118,6 +132,10 @@ pub enum AuditCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Generate RAIRE assertions (NEB / NEN) proving an IRV contest's winner from its ranked ballots.
+    RaireAssertions(super::audit_raire::AssertionsArgs),
+    /// Measure the risk of each RAIRE assertion on a ballot-polling sample (ALPHA).
+    RaireRisk(super::audit_raire::RiskArgs),
     /// A ballot-comparison audit across jurisdictions: start, seed, draw, retrieval, record, status, report.
     Comparison {
         #[command(subcommand)]
@@ -163,6 +181,10 @@ pub struct InitArgs {
 pub enum MethodArg {
     Bravo,
     Alpha,
+    /// Minerva, measured at the end of each round (each `audit sample`).
+    Minerva,
+    /// Providence, measured at the end of each round (each `audit sample`).
+    Providence,
 }
 
 pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
@@ -172,18 +194,34 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
         AuditCommand::Batch { command } => super::audit_batch::run(ctx, command),
         AuditCommand::Hybrid { command } => super::audit_hybrid::run(ctx, command),
         AuditCommand::Init(args) => init(ctx, args),
+        AuditCommand::RaireAssertions(args) => super::audit_raire::assertions(ctx, args),
+        AuditCommand::RaireRisk(args) => super::audit_raire::risk(ctx, args),
         AuditCommand::Sample { manifest, seed, size, with_replacement, audit } => {
             sample(ctx, manifest.as_deref(), seed.as_deref(), size, with_replacement, audit.as_deref())
         }
         AuditCommand::Record { audit, interpretations } => record(ctx, &audit, &interpretations),
         AuditCommand::Status { audit, store_findings } => status(ctx, &audit, store_findings),
-        AuditCommand::Estimate { margins, risk_limits, method, gamma } => {
+        AuditCommand::Estimate { margins, risk_limits, method, gamma, stopping_probabilities } => {
             let method = match method {
                 EstimateMethod::Bravo => SampleSizeMethod::Bravo,
                 EstimateMethod::Comparison => SampleSizeMethod::Comparison { gamma },
+                EstimateMethod::Minerva => {
+                    return estimate_rounds(
+                        ctx,
+                        &margins,
+                        &risk_limits,
+                        &stopping_probabilities,
+                        RoundByRound::Minerva,
+                    );
+                }
+                EstimateMethod::Providence => {
+                    let m = RoundByRound::Providence;
+                    return estimate_rounds(ctx, &margins, &risk_limits, &stopping_probabilities, m);
+                }
             };
             estimate(ctx, &margins, &risk_limits, method)
         }
+        AuditCommand::Rounds { input } => rounds_cmd(&input),
         AuditCommand::Arlo { file, totals } => arlo_cmd(ctx, &file, totals.as_deref()),
         AuditCommand::Cvr { format, files, manifest, hash } => {
             cvr_cmd(ctx, format, &files, manifest.as_deref(), &hash)
@@ -196,6 +234,8 @@ fn init(ctx: &Context, args: InitArgs) -> anyhow::Result<()> {
     let method = match method {
         MethodArg::Bravo => PollingMethod::Bravo,
         MethodArg::Alpha => PollingMethod::Alpha,
+        MethodArg::Minerva => PollingMethod::Minerva,
+        MethodArg::Providence => PollingMethod::Providence,
     };
     let m = Manifest::read(&manifest).with_context(|| format!("reading {}", manifest.display()))?;
     let contests = audit::read_results(&results, m.total_ballots())
@@ -286,6 +326,48 @@ fn estimate(
     Ok(())
 }
 
+fn estimate_rounds(
+    ctx: &Context,
+    margins: &[f64],
+    risk_limits: &[f64],
+    probabilities: &[f64],
+    method: RoundByRound,
+) -> anyhow::Result<()> {
+    let grid = audit::round_size_grid(margins, risk_limits, probabilities, method)?;
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&grid)?)?;
+        return Ok(());
+    }
+    outln!("margin,risk_limit,stopping_probability,sample_size,kmin,chance_one_round,expected_ballots")?;
+    let opt = |v: Option<u64>| v.map_or(String::new(), |v| v.to_string());
+    for r in &grid {
+        outln!(
+            "{},{},{},{},{},{},{}",
+            r.margin,
+            r.risk_limit,
+            r.stopping_probability,
+            opt(r.sample_size),
+            opt(r.kmin),
+            r.chance_one_round.map_or(String::new(), |c| format!("{c:.6}")),
+            r.expected_ballots.map_or(String::new(), |c| format!("{c:.1}"))
+        )?;
+    }
+    Ok(())
+}
+
+fn rounds_cmd(input: &Path) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
+    let questions: Vec<RoundsQuestion> =
+        serde_json::from_str(&text).with_context(|| format!("reading {}", input.display()))?;
+    let answers = questions
+        .iter()
+        .enumerate()
+        .map(|(i, q)| q.answer().with_context(|| format!("{}: question {}", input.display(), i + 1)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    outln!("{}", serde_json::to_string_pretty(&answers)?)?;
+    Ok(())
+}
+
 fn status(ctx: &Context, path: &Path, store_findings: bool) -> anyhow::Result<()> {
     let a = AuditFile::load(path)?;
     let st = audit::status(&a);
@@ -331,6 +413,24 @@ fn print_status(st: &[ContestStatus]) {
         })
         .collect();
     crate::ui::print_table(&["contest", "reported winners", "ballots", "risk", "limit", "decision"], &rows);
+    for s in st.iter().filter(|s| !s.next_round.is_empty()) {
+        let choices: Vec<String> = s
+            .next_round
+            .iter()
+            .map(|ch| match (ch.total_draws, ch.chance) {
+                (Some(n), Some(c)) => format!("{n} draws in all (stops with chance {c:.3})"),
+                (Some(n), None) => format!("{n} draws in all"),
+                _ => format!("chance {} out of reach: full hand count", ch.stopping_probability),
+            })
+            .collect();
+        let _ = outln!(
+            "{}: round {} sizes for stopping probability {}: {}",
+            crate::ui::truncate(&s.contest, 40),
+            s.rounds_measured + 1,
+            s.next_round.iter().map(|c| c.stopping_probability.to_string()).collect::<Vec<_>>().join(" / "),
+            choices.join("; ")
+        );
+    }
 }
 
 fn arlo_cmd(ctx: &Context, file: &std::path::Path, totals: Option<&std::path::Path>) -> anyhow::Result<()> {

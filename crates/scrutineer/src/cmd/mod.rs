@@ -4,6 +4,7 @@ pub mod audit;
 pub mod audit_batch;
 pub mod audit_comparison;
 pub mod audit_hybrid;
+pub mod audit_raire;
 pub mod ballots;
 pub mod bulletin;
 pub mod demo;
