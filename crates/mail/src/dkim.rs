@@ -113,7 +113,7 @@ impl Algorithm {
         }
     }
 
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Algorithm::RsaSha256 => "rsa-sha256",
             Algorithm::RsaSha1 => "rsa-sha1",
@@ -750,9 +750,23 @@ fn window(r: &KeyRecord) -> KeyWindow {
 /// The bytes the header signature covers: the `h=` fields, each taken from the bottom
 /// up, then the signature field itself without its `b=` value and final CRLF.
 fn signed_header_data(msg: &Message, sig_field: &HeaderField, sig: &Signature) -> Vec<u8> {
+    let value = without_b_value(msg.value(sig_field));
+    header_data(msg, &sig.signed_headers, sig.header_canon, msg.name(sig_field), &value)
+}
+
+/// The bytes a header signature covers: the fields named in `signed` (each taken from the
+/// bottom up of `msg`), then the signature field `sig_name: sig_value` (its `b=` value
+/// already removed) without its final CRLF. The verifier and the signer both build it here.
+pub(crate) fn header_data(
+    msg: &Message,
+    signed: &[String],
+    canon: Canon,
+    sig_name: &[u8],
+    sig_value: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     let mut used = vec![false; msg.headers.len()];
-    for name in &sig.signed_headers {
+    for name in signed {
         let pick = msg
             .headers
             .iter()
@@ -761,17 +775,16 @@ fn signed_header_data(msg: &Message, sig_field: &HeaderField, sig: &Signature) -
             .find(|(i, h)| !used[*i] && msg.name(h).eq_ignore_ascii_case(name.as_bytes()));
         if let Some((i, h)) = pick {
             used[i] = true;
-            canon_header(sig.header_canon, msg, h, &mut out);
+            canon_header(canon, msg, h, &mut out);
         }
     }
-    let value = without_b_value(msg.value(sig_field));
-    match sig.header_canon {
+    match canon {
         Canon::Simple => {
-            out.extend_from_slice(msg.name(sig_field));
+            out.extend_from_slice(sig_name);
             out.push(b':');
-            out.extend_from_slice(&value);
+            out.extend_from_slice(sig_value);
         }
-        Canon::Relaxed => relaxed_header(msg.name(sig_field), &value, &mut out),
+        Canon::Relaxed => relaxed_header(sig_name, sig_value, &mut out),
     }
     if out.ends_with(b"\r\n") {
         out.truncate(out.len() - 2);

@@ -26,8 +26,13 @@
 //!    the [`Spreader`]s earliest first, the timing against the release, and the detected
 //!    networks among them (given as [`NetworkMembership`]s by whoever detected them).
 //!
+//! 5. **Sign.** A [`DkimSigner`] adds a `DKIM-Signature` (relaxed/relaxed) made with a
+//!    [`SigningKey`] (Ed25519 or RSA-SHA256) whose [`SigningKey::dns_record`] goes in the
+//!    archive: signed corpora and simulated dumps are made with it.
+//!
 //! The crate writes nothing: the binary writes `verdicts.csv`, `summary.json` and the
-//! store. Errors are typed: [`ReadError`], [`KeyArchiveError`], [`MessageError`].
+//! store. Errors are typed: [`ReadError`], [`KeyArchiveError`], [`MessageError`],
+//! [`SignError`].
 #![deny(missing_docs)]
 
 mod analysis;
@@ -36,9 +41,11 @@ mod batch;
 mod dkim;
 mod fuzzing;
 mod keys;
+mod live;
 mod message;
 mod near;
 mod read;
+mod sign;
 mod spread;
 mod summary;
 
@@ -58,12 +65,18 @@ pub use keys::{
     MIN_RSA_BITS, PublicKey, RsaKey, append_key_csv, check_name, normalise_name, parse_key_record,
     parse_seen, parse_zone,
 };
+#[cfg(feature = "live-dns")]
+pub use live::DnsResolver;
+pub use live::{
+    LiveKeys, StaticResolver, TxtResolver, fetch_missing_keys, join_txt_strings, signature_key_names,
+};
 pub use message::{HeaderField, MAX_HEADER_BYTES, Message, MessageError};
 pub use near::{NEAR_DUPLICATE_SIMILARITY, NearDuplicate, NearMember, text_signature};
 pub use read::{
     DEFAULT_MAX_MESSAGE_BYTES, MboxFlavor, RawMessage, ReadError, ReadMessage, ReadOptions, ReadStats,
     Unreadable, dump_files, read_dump, read_dump_raw, read_stream,
 };
+pub use sign::{DEFAULT_SIGNED_HEADERS, DkimSigner, SignError, SigningKey};
 pub use spread::{
     DayCount, DumpMessage, MAX_MARKER_MESSAGES, MIN_SUBJECT_WORDS, MarkerKind, NetworkMembership,
     NetworkSpread, QUOTE_WORDS, SightedMessage, Sighting, SpreadAnalysis, SpreadError, SpreadIndex,

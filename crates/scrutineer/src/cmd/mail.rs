@@ -12,9 +12,10 @@ use scrutineer_core::text::csv_safe;
 use scrutineer_core::{Engine, StoredSummary};
 use scrutineer_ledger::{Ledger, SignedTreeHead};
 use scrutineer_mail::{
-    ArcVerdict, BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, MboxFlavor, MessageVerdicts,
-    RawMessage, ReadOptions, ReadStats, Verdict, Verified, append_key_csv, encode_ledger_entry,
-    normalise_name, parse_key_record, parse_seen, parse_zone, read_dump_raw,
+    ArcVerdict, BatchVerifier, DumpAnalysis, DumpReport, KeyArchive, KeyRecord, LiveKeys, MboxFlavor,
+    MessageVerdicts, RawMessage, ReadOptions, ReadStats, TxtResolver, Verdict, Verified, append_key_csv,
+    encode_ledger_entry, fetch_missing_keys, normalise_name, parse_key_record, parse_seen, parse_zone,
+    read_dump_raw, signature_key_names,
 };
 
 use crate::cmd::ledger::AppendLedgerArgs;
@@ -107,6 +108,17 @@ pub struct VerifyArgs {
     /// Do not write findings to the store.
     #[arg(long)]
     no_store: bool,
+    /// Look up in today's DNS the keys that the archive lacks (an explicit opt-in: a dump
+    /// is verified against the keys published when it was signed, and a key fetched today
+    /// says nothing of that). Verdicts made with such a key say so in their detail, and
+    /// summary.json lists the lookups under `live_dns`. Needs a build with the `live-dns`
+    /// feature.
+    #[arg(long)]
+    live_dns: bool,
+    /// With --live-dns: append the keys found to the --keys CSV archive, `last_seen` the day
+    /// of the lookup and `first_seen` unknown.
+    #[arg(long, requires = "live_dns")]
+    save_keys: bool,
     #[command(flatten)]
     ledger: AppendLedgerArgs,
 }
@@ -254,18 +266,112 @@ impl Outputs {
     }
 }
 
+/// The resolver of `--live-dns`.
+#[cfg(feature = "live-dns")]
+fn live_resolver() -> anyhow::Result<Box<dyn TxtResolver>> {
+    Ok(Box::new(scrutineer_mail::DnsResolver::from_system().map_err(anyhow::Error::msg)?))
+}
+
+#[cfg(not(feature = "live-dns"))]
+fn live_resolver() -> anyhow::Result<Box<dyn TxtResolver>> {
+    bail!(
+        "--live-dns needs a build with the live-dns feature (cargo build --release -p scrutineer --features live-dns)"
+    )
+}
+
+/// `--live-dns`: a first pass over the dump for the keys its signatures name, the ones the
+/// archive lacks looked up with `resolver` and added to `keys` (and, with `--save-keys`,
+/// to the CSV archive).
+pub(crate) fn fetch_live_keys(
+    ctx: &Context,
+    a: &VerifyArgs,
+    opts: &ReadOptions,
+    keys: &mut KeyArchive,
+    resolver: &dyn TxtResolver,
+) -> anyhow::Result<LiveKeys> {
+    if a.save_keys && a.keys.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) {
+        bail!("--save-keys appends to a CSV archive; {} is JSON", a.keys.display());
+    }
+    let mut names = std::collections::BTreeSet::new();
+    read_dump_raw(&a.dumps, opts, |m: RawMessage| {
+        if let Ok(raw) = &m.result {
+            names.extend(signature_key_names(raw));
+        }
+        Ok(())
+    })
+    .context("reading the dump for the keys it names")?;
+    let live = fetch_missing_keys(keys, names, resolver, chrono::Utc::now());
+    for (name, why) in live.failed.iter().take(10) {
+        ctx.note(format!("live DNS: {name}: {why}"));
+    }
+    ctx.note(format!(
+        "live DNS: {} names the archive lacks looked up, {} key records found, {} names without one, {} lookups failed",
+        live.queried,
+        live.found.len(),
+        live.not_found.len(),
+        live.failed.len()
+    ));
+    if a.save_keys {
+        for record in &live.found {
+            append_key_csv(&a.keys, record)?;
+        }
+        ctx.note(format!("live DNS: {} key records appended to {}", live.found.len(), a.keys.display()));
+    }
+    Ok(live)
+}
+
+/// Marks the verdicts made with a key fetched live.
+fn mark_live(v: &mut MessageVerdicts, live: &LiveKeys) {
+    let Some(day) = live.looked_up else { return };
+    let note = format!(
+        "; key fetched live from DNS on {}, not archived from the time of signing",
+        day.format("%Y-%m-%d")
+    );
+    for c in &mut v.checks {
+        if live.fetched(&c.selector, &c.signing_domain) {
+            c.detail.push_str(&note);
+        }
+    }
+    if let Some(c) = &mut v.arc
+        && live.fetched(&c.selector, &c.signing_domain)
+    {
+        c.detail.push_str(&note);
+    }
+}
+
 fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
+    match a.live_dns {
+        true => verify_with(ctx, a, Some(live_resolver()?.as_ref())),
+        false => verify_with(ctx, a, None),
+    }
+}
+
+pub(crate) fn verify_with(
+    ctx: &Context,
+    a: &VerifyArgs,
+    resolver: Option<&dyn TxtResolver>,
+) -> anyhow::Result<()> {
     let started = Instant::now();
-    let keys = std::sync::Arc::new(KeyArchive::read(&a.keys).context("reading the key archive")?);
+    let opts = ReadOptions { max_message_bytes: a.max_message_bytes, mbox: a.mbox_flavor };
+    let mut archive = KeyArchive::read(&a.keys).context("reading the key archive")?;
+    let live = match resolver {
+        Some(r) => Some(fetch_live_keys(ctx, a, &opts, &mut archive, r)?),
+        None => None,
+    };
+    let keys = std::sync::Arc::new(archive);
     let mut outputs = Outputs::create(&a.out)?;
     let mut ledger = a.ledger.open(ctx)?;
-    let opts = ReadOptions { max_message_bytes: a.max_message_bytes, mbox: a.mbox_flavor };
     let mut analysis = DumpAnalysis::new();
     let bar = ctx.stage("verifying messages");
     let mut buf = Vec::with_capacity(256);
     let mut handle = |v: Verified| -> std::io::Result<()> {
         let verdicts = match v {
-            Verified::Message(v) => *v,
+            Verified::Message(mut v) => {
+                if let Some(live) = &live {
+                    mark_live(&mut v, live);
+                }
+                *v
+            }
             Verified::Unreadable { file, offset, reason } => {
                 outputs.unreadable.write_record([&*file, &offset.to_string(), &csv_safe(&reason)])?;
                 if outputs.shown_unreadable < 10 {
@@ -301,8 +407,12 @@ fn verify(ctx: &Context, a: &VerifyArgs) -> anyhow::Result<()> {
     let summary = run_summary(&keys, &stats, &report, started.elapsed().as_secs_f64(), &a.out);
     let stored = StoredSummary::new(&summary)?;
     // The file carries the layout's name and version, as the store does.
-    let file =
+    let mut file =
         serde_json::json!({"engine": stored.engine, "version": stored.version, "summary": stored.body});
+    if let Some(live) = &live {
+        // Only with --live-dns: which keys came from today's DNS rather than the archive.
+        file["live_dns"] = serde_json::to_value(live)?;
+    }
     write_json(&a.out.join("summary.json"), &file)?;
     if !a.no_store {
         store_run(ctx, &a.dumps, &report, &summary)?;
@@ -422,4 +532,103 @@ fn print_summary(
         outln!("ledger: {} entries, signed head {}", h.tree_size, h.root_hash)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod live_dns_tests {
+    use super::*;
+    use clap::Parser;
+    use scrutineer_mail::{DkimSigner, SigningKey, StaticResolver};
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        verify: VerifyArgs,
+    }
+
+    fn run(
+        dir: &Path,
+        out: &str,
+        extra: &[&str],
+        resolver: Option<&dyn TxtResolver>,
+    ) -> (Vec<csv::StringRecord>, serde_json::Value) {
+        let (dump, keys, out) = (dir.join("dump.eml"), dir.join("keys.csv"), dir.join(out));
+        let mut argv = vec!["verify".to_owned(), dump.display().to_string()];
+        argv.extend(
+            [
+                "--keys",
+                keys.to_str().expect("test fixture"),
+                "--out",
+                out.to_str().expect("test fixture"),
+                "--no-ledger",
+                "--no-store",
+            ]
+            .map(String::from),
+        );
+        argv.extend(extra.iter().map(|s| s.to_string()));
+        let args = Cli::try_parse_from(argv).expect("test fixture").verify;
+        let ctx = Context { store_path: dir.join("store"), quiet: true, json: true, actor: "test".into() };
+        verify_with(&ctx, &args, resolver).expect("test fixture");
+        let rows = csv::Reader::from_path(out.join("verdicts.csv"))
+            .expect("test fixture")
+            .records()
+            .map(|r| r.expect("test fixture"))
+            .collect();
+        let summary =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("test fixture"))
+                .expect("test fixture");
+        (rows, summary)
+    }
+
+    #[test]
+    fn live_keys_are_used_marked_and_saved_only_when_asked() {
+        let dir = tempfile::tempdir().expect("test fixture");
+        let signer =
+            DkimSigner::new("example.org", "live", SigningKey::ed25519([7; 32])).expect("test fixture");
+        let message = b"From: a@example.org\r\nTo: b@example.net\r\nSubject: s\r\nDate: Mon, 6 Jan 2020 10:00:00 +0000\r\nMessage-ID: <1@example.org>\r\n\r\nbody\r\n";
+        std::fs::write(dir.path().join("dump.eml"), signer.sign(message).expect("test fixture"))
+            .expect("test fixture");
+        let keys = dir.path().join("keys.csv");
+        append_key_csv(
+            &keys,
+            &KeyRecord {
+                name: "other._domainkey.example.org".into(),
+                record: signer.dns_record(),
+                first_seen: None,
+                last_seen: None,
+            },
+        )
+        .expect("test fixture");
+        let verdict = |rows: &[csv::StringRecord]| (rows[0][7].to_owned(), rows[0][8].to_owned());
+
+        // Without live DNS the archive lacks the key.
+        let (rows, summary) = run(dir.path(), "offline", &[], None);
+        assert_eq!(verdict(&rows).0, "key_unknown");
+        assert!(summary.get("live_dns").is_none());
+
+        let resolver = StaticResolver::new().with_record("live._domainkey.example.org", &signer.dns_record());
+        let (rows, summary) = run(dir.path(), "live", &["--live-dns"], Some(&resolver));
+        let (v, detail) = verdict(&rows);
+        assert_eq!(v, "authentic");
+        assert!(detail.contains("key fetched live from DNS"), "{detail}");
+        assert_eq!(summary["live_dns"]["queried"], 1);
+        assert_eq!(summary["live_dns"]["found"][0]["name"], "live._domainkey.example.org");
+        assert_eq!(KeyArchive::read(&keys).expect("test fixture").len(), 1, "not saved without --save-keys");
+
+        run(dir.path(), "saved", &["--live-dns", "--save-keys"], Some(&resolver));
+        let archive = KeyArchive::read(&keys).expect("test fixture");
+        let saved = archive.lookup("live", "example.org");
+        assert_eq!(saved.len(), 1);
+        assert!(saved[0].first_seen.is_none() && saved[0].last_seen.is_some());
+        // Once archived, the key is not fetched again, nor marked.
+        let (rows, summary) = run(dir.path(), "again", &["--live-dns"], Some(&resolver));
+        assert_eq!(verdict(&rows).0, "authentic");
+        assert!(!verdict(&rows).1.contains("fetched live"));
+        assert_eq!(summary["live_dns"]["queried"], 0);
+    }
+
+    #[test]
+    fn save_keys_needs_live_dns() {
+        assert!(Cli::try_parse_from(["verify", "d", "--keys", "k", "--out", "o", "--save-keys"]).is_err());
+    }
 }
