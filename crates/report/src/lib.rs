@@ -253,6 +253,20 @@ fn exercise(h: &mut String, x: &ExerciseScore) {
         x.ballots_injected.len(),
         x.ballots_false
     );
+    let leak = &x.leak;
+    let (li, lf) = leak.injected();
+    let authentic = leak.kind(scrutineer_simulate::mail::MessageKind::Authentic);
+    let _ = write!(
+        h,
+        "<tr><td>leaked mail</td><td>{li} altered, forged or unsigned messages; a network of {} accounts amplifying the dump</td><td>{lf} flagged ({} forgeries grouped with the genuine message named); {} network accounts placed</td><td>{} of {} authentic messages; {} of {} ordinary spreaders</td></tr>",
+        leak.amplifiers,
+        leak.forgeries_grouped,
+        leak.amplifiers_in_network,
+        authentic.map_or(0, |a| a.flagged),
+        authentic.map_or(0, |a| a.messages),
+        leak.ordinary_in_network,
+        leak.ordinary_spreaders
+    );
     for a in &x.audit {
         let decision = if a.decision == "stop" { "outcome confirmed".to_owned() } else { esc(&a.decision) };
         let _ = write!(

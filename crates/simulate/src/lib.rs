@@ -6,12 +6,16 @@
 //! - [`infra`]: access logs of county election websites with one actor's campaign.
 //! - [`count`]: cast-vote records, the paper ballots behind them and reported results.
 //! - [`social`]: organic social-media traffic with injected influence operations.
+//! - [`mail`]: a leaked mailbox, DKIM-signed, with forged and altered messages seeded in
+//!   it, its senders' key archive, and a network amplifying it.
 //! - [`score`]: what the engines found against the ground truth, as `scrutineer demo`
 //!   writes it for the report.
 
 pub mod ballots;
 pub mod count;
 pub mod infra;
+pub mod mail;
+mod mail_posts;
 mod nc_counties;
 mod rng;
 pub mod score;

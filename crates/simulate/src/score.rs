@@ -1,13 +1,16 @@
 //! The exercise's score: what the engines found in a simulated season against its ground
 //! truth. `scrutineer demo` writes it as `score.json`; the report reads it back. It is a
 //! stored layout: [`ExerciseScore::VERSION`] changes with any change to these types, and
-//! a reader refuses any other version by name rather than showing a table of zeros.
+//! a reader refuses any other version by name rather than showing a table of zeros
+//! (version 2 added the hack-and-leak stage, [`LeakScore`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use scrutineer_mail::VariantGroup;
 use serde::{Deserialize, Serialize};
 
 use crate::count::ContestTruth;
+use crate::mail::{MessageKind, MessageTruth};
 
 /// One injected influence operation: its accounts and how many a network held.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +44,138 @@ pub struct AuditOutcome {
     pub confirmed_after: Option<u64>,
     /// Rounds drawn.
     pub rounds: usize,
+}
+
+/// One kind of message of the simulated dump, against `mail verify`'s verdicts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeakKindScore {
+    /// The kind, as `mail/truth.csv` names it.
+    pub kind: String,
+    /// Messages of this kind in the dump.
+    pub messages: usize,
+    /// Of them, messages none of whose signatures `mail verify` found authentic (for
+    /// authentic messages: false alarms).
+    pub flagged: usize,
+    /// Of them, messages with the verdict that names the kind (`body_altered` for an
+    /// altered body, `authentic` for an authentic message, ...).
+    pub named: usize,
+    /// Of them, messages with no row in `verdicts.csv` (unread).
+    pub unread: usize,
+}
+
+/// The hack-and-leak stage: each message's verdict against what it is, the forged
+/// variants, and the amplifying network among the dump's spreaders.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeakScore {
+    /// One row per kind of message, in [`MessageKind::ALL`]'s order.
+    pub kinds: Vec<LeakKindScore>,
+    /// Forgeries whose Message-ID group names their genuine original as the one that
+    /// verifies.
+    pub forgeries_grouped: usize,
+    /// Accounts of the amplifying network.
+    pub amplifiers: usize,
+    /// Of them, accounts `mail sightings` lists as spreading the dump.
+    pub amplifiers_spreading: usize,
+    /// Of them, accounts placed in a detected network.
+    pub amplifiers_in_network: usize,
+    /// Ordinary accounts that spread the dump.
+    pub ordinary_spreaders: usize,
+    /// Of them, accounts placed in a detected network: false accusations.
+    pub ordinary_in_network: usize,
+}
+
+impl LeakScore {
+    /// Scores `mail verify`'s signature rows (`(offset, verdict)`, from `verdicts.csv`),
+    /// its forged-variant groups and `mail sightings`' spreaders (`(account, placed in a
+    /// network)`) against the dump's truth and the network's accounts.
+    pub fn score(
+        truth: &[MessageTruth],
+        signatures: &[(u64, String)],
+        groups: &[VariantGroup],
+        amplifiers: &BTreeSet<String>,
+        spreaders: &[(String, bool)],
+    ) -> LeakScore {
+        let mut by_offset: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+        for (offset, verdict) in signatures {
+            by_offset.entry(*offset).or_default().push(verdict);
+        }
+        let kinds = MessageKind::ALL
+            .iter()
+            .map(|&kind| {
+                let mut row = LeakKindScore {
+                    kind: kind.as_str().to_owned(),
+                    messages: 0,
+                    flagged: 0,
+                    named: 0,
+                    unread: 0,
+                };
+                for t in truth.iter().filter(|t| t.kind == kind) {
+                    row.messages += 1;
+                    let Some(verdicts) = by_offset.get(&t.offset) else {
+                        row.unread += 1;
+                        continue;
+                    };
+                    if !verdicts.contains(&"authentic") {
+                        row.flagged += 1;
+                    }
+                    if verdicts.iter().any(|v| kind.expected_verdicts().contains(v)) {
+                        row.named += 1;
+                    }
+                }
+                row
+            })
+            .collect();
+        let genuine: BTreeMap<&str, u64> = truth
+            .iter()
+            .filter(|t| t.kind == MessageKind::Authentic)
+            .map(|t| (t.message_id.as_str(), t.offset))
+            .collect();
+        let offset_of = |at: &str| at.rsplit_once(':').and_then(|(_, o)| o.parse::<u64>().ok());
+        let forgeries_grouped = truth
+            .iter()
+            .filter(|t| t.kind == MessageKind::Forged)
+            .filter(|t| {
+                groups.iter().any(|g| {
+                    g.message_id == t.message_id
+                        && g.verified()
+                            .any(|v| offset_of(&v.at) == genuine.get(t.message_id.as_str()).copied())
+                })
+            })
+            .count();
+        let (mut amplifiers_spreading, mut amplifiers_in_network) = (0, 0);
+        let (mut ordinary_spreaders, mut ordinary_in_network) = (0, 0);
+        for (account, placed) in spreaders {
+            if amplifiers.contains(account) {
+                amplifiers_spreading += 1;
+                amplifiers_in_network += usize::from(*placed);
+            } else {
+                ordinary_spreaders += 1;
+                ordinary_in_network += usize::from(*placed);
+            }
+        }
+        LeakScore {
+            kinds,
+            forgeries_grouped,
+            amplifiers: amplifiers.len(),
+            amplifiers_spreading,
+            amplifiers_in_network,
+            ordinary_spreaders,
+            ordinary_in_network,
+        }
+    }
+
+    /// The row of one kind.
+    pub fn kind(&self, kind: MessageKind) -> Option<&LeakKindScore> {
+        self.kinds.iter().find(|k| k.kind == kind.as_str())
+    }
+
+    /// Injected messages (every kind but authentic), and of them those flagged.
+    pub fn injected(&self) -> (usize, usize) {
+        self.kinds
+            .iter()
+            .filter(|k| k.kind != MessageKind::Authentic.as_str())
+            .fold((0, 0), |(n, f), k| (n + k.messages, f + k.flagged))
+    }
 }
 
 /// Injected against found, per engine, for one simulated season.
@@ -77,6 +212,8 @@ pub struct ExerciseScore {
     pub audit: Vec<AuditOutcome>,
     /// The count's ground truth per contest (as `count/truth.json` holds it).
     pub audit_truth: Vec<ContestTruth>,
+    /// The leaked dump: verdicts against its truth, and its amplifying network.
+    pub leak: LeakScore,
 }
 
 /// Why a `score.json` could not be read.
@@ -97,7 +234,7 @@ pub enum ScoreError {
 
 impl ExerciseScore {
     /// The layout version this build writes and reads.
-    pub const VERSION: u32 = 1;
+    pub const VERSION: u32 = 2;
 
     /// Reads a score from its JSON text, refusing another layout version by name.
     pub fn from_json(text: &str) -> Result<ExerciseScore, ScoreError> {
@@ -149,6 +286,15 @@ mod tests {
             ballots_false: 1,
             audit: Vec::new(),
             audit_truth: Vec::new(),
+            leak: LeakScore {
+                kinds: Vec::new(),
+                forgeries_grouped: 0,
+                amplifiers: 12,
+                amplifiers_spreading: 12,
+                amplifiers_in_network: 11,
+                ordinary_spreaders: 40,
+                ordinary_in_network: 0,
+            },
         }
     }
 
@@ -164,13 +310,72 @@ mod tests {
     #[test]
     fn another_version_or_a_missing_field_is_refused() {
         let mut v = serde_json::to_value(score()).expect("json");
-        v["version"] = 2.into();
-        let err = ExerciseScore::from_json(&v.to_string()).expect_err("version 2");
-        assert!(err.to_string().contains("version 2"), "{err}");
+        v["version"] = 1.into();
+        let err = ExerciseScore::from_json(&v.to_string()).expect_err("version 1");
+        assert!(err.to_string().contains("version 1"), "{err}");
         let mut v = serde_json::to_value(score()).expect("json");
         v.as_object_mut().expect("object").remove("organic_in_networks");
         let err = ExerciseScore::from_json(&v.to_string()).expect_err("missing field");
         assert!(err.to_string().contains("organic_in_networks"), "{err}");
         assert!(ExerciseScore::from_json("{\"operations\": []}").is_err(), "no version at all");
+    }
+
+    fn truth(id: &str, kind: MessageKind, offset: u64) -> MessageTruth {
+        MessageTruth { message_id: id.into(), kind, offset, detail: String::new() }
+    }
+
+    #[test]
+    fn a_leak_is_scored_by_offset_and_the_genuine_variant_must_be_the_one_named() {
+        use scrutineer_mail::{Variant, Verdict};
+        let truth = [
+            truth("a@x", MessageKind::Authentic, 0),
+            truth("b@x", MessageKind::Authentic, 100),
+            truth("a@x", MessageKind::Forged, 200),
+            truth("c@x", MessageKind::AlteredBody, 300),
+            truth("d@x", MessageKind::Unsigned, 400),
+            truth("e@x", MessageKind::AlteredHeader, 500),
+        ];
+        let rows: Vec<(u64, String)> = [
+            (0, "authentic"),
+            (100, "unsigned_header_changed"),
+            (200, "key_unknown"),
+            (300, "headers_altered"),
+            (400, "unsigned"),
+        ]
+        .iter()
+        .map(|(o, v)| (*o, (*v).to_owned()))
+        .collect();
+        let variant = |at: &str, verdict| Variant {
+            at: at.into(),
+            verdict,
+            subject: String::new(),
+            sha256: String::new(),
+            copies: 1,
+        };
+        let groups = [VariantGroup {
+            message_id: "a@x".into(),
+            variants: vec![
+                variant("dump.mbox:0", Verdict::Authentic),
+                variant("dump.mbox:200", Verdict::KeyUnknown),
+            ],
+        }];
+        let amplifiers: BTreeSet<String> = ["n1", "n2"].iter().map(|s| (*s).to_owned()).collect();
+        let spreaders = [("n1".to_owned(), true), ("o1".to_owned(), true), ("o2".to_owned(), false)];
+        let s = LeakScore::score(&truth, &rows, &groups, &amplifiers, &spreaders);
+        let row = |k| s.kind(k).cloned().expect("kind");
+        assert_eq!((row(MessageKind::Authentic).flagged, row(MessageKind::Authentic).named), (1, 1));
+        assert_eq!((row(MessageKind::Forged).flagged, row(MessageKind::Forged).named), (1, 1));
+        assert_eq!((row(MessageKind::AlteredBody).flagged, row(MessageKind::AlteredBody).named), (1, 0));
+        assert_eq!(row(MessageKind::AlteredHeader).unread, 1);
+        assert_eq!(s.injected(), (4, 3));
+        assert_eq!(s.forgeries_grouped, 1);
+        assert_eq!((s.amplifiers, s.amplifiers_spreading, s.amplifiers_in_network), (2, 1, 1));
+        assert_eq!((s.ordinary_spreaders, s.ordinary_in_network), (2, 1));
+        // A group that names the forgery as the one that verifies does not count.
+        let wrong = [VariantGroup {
+            message_id: "a@x".into(),
+            variants: vec![variant("dump.mbox:200", Verdict::Authentic)],
+        }];
+        assert_eq!(LeakScore::score(&truth, &rows, &wrong, &amplifiers, &spreaders).forgeries_grouped, 0);
     }
 }

@@ -17,7 +17,7 @@
 //! Every draw is a pure function of (seed, entity, stream) except the retweet urn, which is
 //! one sequential stream in time order: the same seed and flags write the same bytes.
 
-mod text;
+pub(crate) mod text;
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
@@ -1423,23 +1423,26 @@ fn fmt_time(t: i64, pattern: &str) -> String {
     Utc.timestamp_opt(t, 0).single().map(|d| d.format(pattern).to_string()).unwrap_or_default()
 }
 
+/// The columns of the IRA file (Linvill and Warren's release) that simulated posts are
+/// written in, in its order.
+pub(crate) const IRA_COLUMNS: [&str; 11] = [
+    "author_id",
+    "content",
+    "region",
+    "language",
+    "publish_date",
+    "harvested_date",
+    "following",
+    "followers",
+    "updates",
+    "post_type",
+    "retweet",
+];
+
 fn write_ira(g: &Gen, order: &[u32], path: &Path) -> Result<(), SimulateError> {
     let file = File::create(path).map_err(io_err(path))?;
     let mut wr = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
-    wr.write_record([
-        "author_id",
-        "content",
-        "region",
-        "language",
-        "publish_date",
-        "harvested_date",
-        "following",
-        "followers",
-        "updates",
-        "post_type",
-        "retweet",
-    ])
-    .map_err(csv_err(path))?;
+    wr.write_record(IRA_COLUMNS).map_err(csv_err(path))?;
     let mut updates: Vec<u32> = g.accounts.iter().map(|a| a.statuses_base).collect();
     for &i in order {
         let p = &g.posts[i as usize];

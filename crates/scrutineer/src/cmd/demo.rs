@@ -17,7 +17,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use scrutineer_audit::{AuditDecision, ContestSummary};
 use scrutineer_core::Finding;
 use scrutineer_simulate::count::ContestTruth;
-use scrutineer_simulate::score::{AuditOutcome, ExerciseScore, OperationScore};
+use scrutineer_simulate::mail::MessageKind;
+use scrutineer_simulate::score::{AuditOutcome, ExerciseScore, LeakScore, OperationScore};
 
 use crate::ui::{Context, outln};
 
@@ -176,7 +177,7 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
         a.scale,
         store.display()
     ));
-    let mut st = Stages::new(ctx, 10, logs);
+    let mut st = Stages::new(ctx, 13, logs);
 
     // 1–4: the season.
     let season = simulate_season(&mut st, &store, &dir, &a)?;
@@ -184,15 +185,17 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
     scan_social(&mut st, &store, &season)?;
     scan_infra(&mut st, &store, &season)?;
     reconcile_ballots(&mut st, &store, &season)?;
+    // 8–10: the leaked mailbox, verified and followed.
+    hack_and_leak(&mut st, &store, &dir, &a)?;
 
-    // 8: the risk-limiting audit, with the demo acting as the audit board that reads the
+    // 11: the risk-limiting audit, with the demo acting as the audit board that reads the
     // paper ballots drawn.
     let audit_started = Instant::now();
     st.begin("audit: risk-limiting audit of the count");
     let audit = audit_count(&mut st, &store, &season.count, a.seed)?;
     st.done("audit: risk-limiting audit of the count", audit_started);
 
-    // 9: the score against the ground truth, then the report that shows it.
+    // 12–13: the score against the ground truth, then the report that shows it.
     let score = score(&dir, &audit)?;
     let score_path = dir.join("score.json");
     std::fs::write(&score_path, serde_json::to_string_pretty(&score)?)
@@ -229,7 +232,19 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
 fn prepare_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let logs = dir.join("logs");
-    for sub in ["logs", "social", "infra", "ballots", "count", "influence-out", "infra-out", "ballots-out"] {
+    for sub in [
+        "logs",
+        "social",
+        "infra",
+        "ballots",
+        "count",
+        "mail",
+        "influence-out",
+        "infra-out",
+        "ballots-out",
+        "mail-out",
+        "mail-spread",
+    ] {
         let p = dir.join(sub);
         if p.exists() {
             std::fs::remove_dir_all(&p).with_context(|| format!("clearing {}", p.display()))?;
@@ -388,6 +403,66 @@ fn reconcile_ballots(st: &mut Stages, store: &Path, season: &Season) -> anyhow::
         path_arg(&season.dir.join("ballots-out")),
     ];
     st.run("ballots: reconciling envelopes", store, &args)?;
+    Ok(())
+}
+
+/// Simulates a leaked mailbox and the posts amplifying it, then runs `mail verify` on
+/// the dump against its key archive and `mail sightings` on the posts.
+fn hack_and_leak(st: &mut Stages, store: &Path, dir: &Path, a: &DemoArgs) -> anyhow::Result<()> {
+    let scaled = |n: f64| ((n * a.scale).round() as u64).max(60);
+    let mail = dir.join("mail");
+    let sim_args = [
+        arg("--json"),
+        arg("simulate"),
+        arg("mail"),
+        arg("--seed"),
+        arg(a.seed),
+        arg("--messages"),
+        arg(scaled(300.0)),
+        // With fewer ordinary accounts the network is too much of the traffic for the
+        // co-action test to tell it from the crowd (see the simulator's README).
+        arg("--accounts"),
+        arg(scaled(600.0).max(600)),
+        arg("--out"),
+        path_arg(&mail),
+    ];
+    let written = st.run("simulating a leaked mailbox", store, &sim_args)?;
+    let written: serde_json::Value =
+        serde_json::from_str(&written).context("reading what `simulate mail` wrote")?;
+    let field = |name: &str| {
+        written[name].as_str().map(str::to_owned).with_context(|| format!("`simulate mail` named no {name}"))
+    };
+    let (dump, keys) = (path_arg(&mail.join("dump.mbox")), path_arg(&mail.join("keys.csv")));
+    let verify_args = [
+        arg("mail"),
+        arg("verify"),
+        dump.clone(),
+        arg("--keys"),
+        keys.clone(),
+        arg("--out"),
+        path_arg(&dir.join("mail-out")),
+    ];
+    st.run("mail: verifying the dump's signatures", store, &verify_args)?;
+    let sightings_args = [
+        arg("mail"),
+        arg("sightings"),
+        dump,
+        arg("--posts"),
+        path_arg(&mail.join("posts.csv")),
+        arg("--format"),
+        arg("ira"),
+        arg("--keys"),
+        keys,
+        arg("--host"),
+        field("host")?,
+        arg("--hashtag"),
+        field("hashtag")?,
+        arg("--released"),
+        field("released")?,
+        arg("--out"),
+        path_arg(&dir.join("mail-spread")),
+    ];
+    st.run("mail: who spreads the dump", store, &sightings_args)?;
     Ok(())
 }
 
@@ -595,7 +670,47 @@ fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<ExerciseScore> {
         ballots_false,
         audit: audit.to_vec(),
         audit_truth,
+        leak: score_leak(dir)?,
     })
+}
+
+/// `mail verify`'s verdicts and variant groups and `mail sightings`' spreaders against
+/// the simulated dump's truth.
+fn score_leak(dir: &Path) -> anyhow::Result<LeakScore> {
+    use scrutineer_simulate::mail::{read_amplifiers, read_truth};
+    let truth = read_truth(&dir.join("mail/truth.csv"))?;
+    let amplifiers = read_amplifiers(&dir.join("mail/amplifiers.csv"))?;
+    let mut signatures = Vec::new();
+    for r in csv_rows(&dir.join("mail-out/verdicts.csv"))? {
+        let offset = r.get("offset").and_then(|o| o.parse::<u64>().ok());
+        let verdict = r.get("verdict").cloned().unwrap_or_default();
+        // ARC chains have rows of their own; the messages' verdicts are their signatures'.
+        if let Some(offset) = offset.filter(|_| !verdict.starts_with("arc_")) {
+            signatures.push((offset, verdict));
+        }
+    }
+    let summary_path = dir.join("mail-out/summary.json");
+    // The file is the stored summary's envelope: {"engine", "version", "summary"}.
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&summary_path)
+            .with_context(|| format!("reading {}", summary_path.display()))?,
+    )
+    .with_context(|| format!("reading {}", summary_path.display()))?;
+    let stored = scrutineer_core::StoredSummary {
+        engine: scrutineer_core::Engine::Mail,
+        version: file["version"].as_u64().and_then(|v| u32::try_from(v).ok()),
+        body: file["summary"].clone(),
+    };
+    let summary = scrutineer_mail::RunSummary::from_stored(&stored)
+        .with_context(|| format!("reading {}", summary_path.display()))?;
+    let spreaders: Vec<(String, bool)> = csv_rows(&dir.join("mail-spread/spreaders.csv"))?
+        .into_iter()
+        .map(|r| {
+            let placed = r.get("network").is_some_and(|n| !n.is_empty());
+            (r.get("account").cloned().unwrap_or_default(), placed)
+        })
+        .collect();
+    Ok(LeakScore::score(&truth, &signatures, &summary.variant_groups, &amplifiers, &spreaders))
 }
 
 struct InfluenceScore {
@@ -749,6 +864,42 @@ fn active_accounts(posts: &Path) -> anyhow::Result<BTreeSet<String>> {
     Ok(out)
 }
 
+fn print_leak(l: &LeakScore) -> std::io::Result<()> {
+    let mark = |ok: bool| if ok { "found " } else { "MISSED" };
+    outln!(
+        "\nHack-and-leak dump (injected → flagged by `mail verify`, and with the verdict that names it):"
+    )?;
+    for k in l.kinds.iter().filter(|k| k.kind != MessageKind::Authentic.as_str()) {
+        let grouped = if k.kind == MessageKind::Forged.as_str() {
+            format!("; {} grouped with the genuine message named", l.forgeries_grouped)
+        } else {
+            String::new()
+        };
+        outln!(
+            "  {} {:<16} {:>3}/{:<3} flagged, {} named{grouped}",
+            mark(k.flagged == k.messages),
+            k.kind,
+            k.flagged,
+            k.messages,
+            k.named
+        )?;
+    }
+    if let Some(a) = l.kind(MessageKind::Authentic) {
+        outln!("  false alarms: {} of {} authentic messages flagged", a.flagged, a.messages)?;
+    }
+    outln!(
+        "  {} amplifying network: {}/{} accounts spreading it placed in a detected network",
+        mark(l.amplifiers_in_network * 2 > l.amplifiers),
+        l.amplifiers_in_network,
+        l.amplifiers
+    )?;
+    outln!(
+        "  false alarms: {} of {} ordinary spreaders placed in a network",
+        l.ordinary_in_network,
+        l.ordinary_spreaders
+    )
+}
+
 fn print_summary(s: &ExerciseScore, secs: f64, report: &Path, dir: &Path) -> std::io::Result<()> {
     let mark = |ok: bool| if ok { "found " } else { "MISSED" };
     outln!("Election-season exercise finished in {secs:.1} s\n")?;
@@ -786,6 +937,7 @@ fn print_summary(s: &ExerciseScore, secs: f64, report: &Path, dir: &Path) -> std
         outln!("  {} {k:<20} {f:>3}/{n:<3}", mark(f == n))?;
     }
     outln!("  false alarms: {} findings outside the injected set", s.ballots_false)?;
+    print_leak(&s.leak)?;
     outln!("\nRisk-limiting audit of the count:")?;
     for a in &s.audit {
         let truth = s.audit_truth.iter().find(|t| t.contest == a.contest);

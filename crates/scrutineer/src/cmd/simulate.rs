@@ -57,6 +57,36 @@ pub enum SimulateCommand {
     /// for two statewide contests, one tabulated honestly and one altered in half the
     /// counties (enough to flip its reported winner). truth.json says which.
     Count(CountArgs),
+    /// A hack-and-leak campaign: a leaked mailbox (dump.mbox, DKIM-signed, with altered,
+    /// forged and unsigned messages seeded in it), its senders' key archive with rotated
+    /// keys (keys.csv), the posts of a network amplifying it among ordinary accounts
+    /// (posts.csv, amplifiers.csv); truth.csv gives every message's kind.
+    Mail(MailArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MailArgs {
+    /// Seed: the same seed and flags always write the same files.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Messages in the dump, injected ones included.
+    #[arg(long, default_value_t = 300)]
+    messages: u32,
+    /// The mailbox's first day, YYYY-MM-DD.
+    #[arg(long, default_value = "2020-08-01")]
+    first_day: String,
+    /// Days the mailbox covers (the dump is released two days after its last).
+    #[arg(long, default_value_t = 60)]
+    days: u32,
+    /// Ordinary accounts posting in the week around the release.
+    #[arg(long, default_value_t = 600)]
+    accounts: u32,
+    /// Accounts of the network amplifying the dump.
+    #[arg(long, default_value_t = 12)]
+    amplifiers: u32,
+    /// Directory to write into (created if needed).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -224,6 +254,7 @@ pub fn run(ctx: &Context, cmd: SimulateCommand) -> anyhow::Result<()> {
         SimulateCommand::Social(args) => run_social(ctx, args),
         SimulateCommand::Infra(args) => simulate_infra(ctx, args),
         SimulateCommand::Count(args) => simulate_count(ctx, args),
+        SimulateCommand::Mail(args) => simulate_mail(ctx, args),
         SimulateCommand::Ballots {
             seed,
             voters,
@@ -288,6 +319,50 @@ fn simulate_count(ctx: &Context, args: CountArgs) -> anyhow::Result<()> {
         for f in &w.files {
             outln!("  {}", f.display())?;
         }
+    }
+    Ok(())
+}
+
+fn simulate_mail(ctx: &Context, a: MailArgs) -> anyhow::Result<()> {
+    use scrutineer_simulate::mail::{MailScenario, generate};
+    let started = std::time::Instant::now();
+    let first_day = chrono::NaiveDate::parse_from_str(&a.first_day, "%Y-%m-%d")
+        .with_context(|| format!("--first-day: '{}' is not a date YYYY-MM-DD", a.first_day))?;
+    let s = MailScenario {
+        messages: a.messages,
+        first_day,
+        days: a.days,
+        organic_accounts: a.accounts,
+        amplifiers: a.amplifiers,
+        ..MailScenario::new(a.seed)
+    };
+    let bar = ctx.stage(&format!("signing {} messages", a.messages));
+    let w = generate(&s, &a.out).with_context(|| format!("writing the dump into {}", a.out.display()))?;
+    bar.finish_and_clear();
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&w)?)?;
+        return Ok(());
+    }
+    let kinds: Vec<String> = w.kinds.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    outln!(
+        "{} messages from {} ({}) and {} key records in {:.1} s",
+        w.messages,
+        w.domains.join(", "),
+        kinds.join(", "),
+        w.key_records,
+        started.elapsed().as_secs_f64()
+    )?;
+    outln!(
+        "released {} on {} (#{}); {} posts by {} ordinary accounts and a network of {}",
+        w.released,
+        w.host,
+        w.hashtag,
+        w.posts,
+        w.organic_accounts,
+        w.amplifiers
+    )?;
+    for f in &w.files {
+        outln!("  {}", f.display())?;
     }
     Ok(())
 }

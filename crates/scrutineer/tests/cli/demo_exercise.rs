@@ -1,7 +1,8 @@
-//! `scrutineer demo` at a small size: every injected operation, campaign and manufactured
-//! ballot must be found, and findings outside the injected set must stay within the
-//! false-alarm budget stated in the README. The score is computed here from the ground-truth
-//! files and the engines' outputs, not taken from the demo's own summary.
+//! `scrutineer demo` at a small size: every injected operation, campaign, manufactured
+//! ballot and altered, forged or unsigned message of the leaked mailbox must be found,
+//! and findings outside the injected set must stay within the false-alarm budget stated
+//! in the README. The score is computed here from the ground-truth files and the
+//! engines' outputs, not taken from the demo's own summary.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
@@ -46,6 +47,74 @@ fn addresses_in(v: &serde_json::Value) -> BTreeSet<String> {
         _ => {}
     }
     out
+}
+
+/// The leaked mailbox: every message `mail/truth.csv` calls altered, forged or unsigned
+/// has no authentic signature in `verdicts.csv` and every authentic one has one (rows
+/// joined by the message's offset in the dump); the network amplifying it is placed
+/// among the spreaders, ordinary spreaders within the false-alarm budget.
+fn check_leak(dir: &Path) {
+    let truth = rows(&dir.join("mail/truth.csv"));
+    let kinds: BTreeSet<&str> = truth.iter().map(|t| t["kind"].as_str()).collect();
+    for kind in ["authentic", "altered_body", "altered_header", "forged", "unsigned"] {
+        assert!(kinds.contains(kind), "no {kind} message in the dump: {kinds:?}");
+    }
+    let verdict_rows = rows(&dir.join("mail-out/verdicts.csv"));
+    let mut verdicts: HashMap<&str, Vec<&HashMap<String, String>>> = HashMap::new();
+    for r in &verdict_rows {
+        verdicts.entry(r["offset"].as_str()).or_default().push(r);
+    }
+    let (mut injected, mut authentic) = (0, 0);
+    for t in &truth {
+        let found = verdicts.get(t["offset"].as_str()).unwrap_or_else(|| panic!("no verdict for {t:?}"));
+        assert!(found.iter().all(|r| r["message_id"] == t["message_id"]), "{t:?} joined with {found:?}");
+        let says: Vec<&str> = found.iter().map(|r| r["verdict"].as_str()).collect();
+        if t["kind"] == "authentic" {
+            authentic += 1;
+            assert!(says.contains(&"authentic"), "authentic message flagged: {t:?}: {says:?}");
+        } else {
+            injected += 1;
+            assert!(!says.contains(&"authentic"), "{} message not flagged: {t:?}: {says:?}", t["kind"]);
+        }
+    }
+    assert!(injected > 0 && authentic > 0);
+    // Authentic messages signed with a key rotated out before the dump: verified from the
+    // archive by their date.
+    let rotated: BTreeSet<String> = rows(&dir.join("mail/keys.csv"))
+        .into_iter()
+        .filter(|k| !k["last_seen"].is_empty())
+        .map(|k| k["name"].clone())
+        .collect();
+    let old_key_authentic = verdict_rows
+        .iter()
+        .filter(|r| r["verdict"] == "authentic")
+        .filter(|r| rotated.contains(&format!("{}._domainkey.{}", r["selector"], r["signing_domain"])))
+        .count();
+    assert!(old_key_authentic > 0, "no authentic message under a rotated-out key ({rotated:?})");
+
+    let amplifiers: BTreeSet<String> =
+        rows(&dir.join("mail/amplifiers.csv")).into_iter().map(|r| r["account"].clone()).collect();
+    let spreaders = rows(&dir.join("mail-spread/spreaders.csv"));
+    let placed = |amplifier: bool| {
+        spreaders
+            .iter()
+            .filter(|s| amplifiers.contains(&s["account"]) == amplifier && !s["network"].is_empty())
+            .count()
+    };
+    assert!(
+        placed(true) as f64 >= OPERATION_FOUND * amplifiers.len() as f64,
+        "{} of the {} accounts amplifying the dump placed in a network",
+        placed(true),
+        amplifiers.len()
+    );
+    let posters: BTreeSet<String> =
+        rows(&dir.join("mail/posts.csv")).into_iter().map(|r| r["author_id"].clone()).collect();
+    let ordinary = posters.iter().filter(|a| !amplifiers.contains(*a)).count();
+    assert!(
+        placed(false) as f64 <= ORGANIC_ACCOUNT_BUDGET * ordinary as f64,
+        "{} ordinary spreaders of {ordinary} ordinary accounts placed in a network",
+        placed(false)
+    );
 }
 
 #[test]
@@ -177,6 +246,8 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
     let extra: Vec<_> = bfound.difference(&btruth).collect();
     assert!(extra.is_empty(), "false findings: {extra:?}");
 
+    check_leak(&dir);
+
     // The count: the honest contest is confirmed, the altered one goes to a full hand count
     // that names the paper winner.
     let ctruth = json(&dir.join("count/truth.json"));
@@ -239,7 +310,8 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
         .iter()
         .filter_map(|f| f["engine"].as_str().map(str::to_owned))
         .collect();
-    for e in ["influence", "infra", "ballots", "audit"] {
+    assert!(html.contains("data-chart=\"mail-verdicts\""), "the report has no verdict chart of the dump");
+    for e in ["influence", "infra", "ballots", "audit", "mail"] {
         assert!(engines.contains(e), "no {e} findings in the store: {engines:?}");
     }
 }
