@@ -3,8 +3,8 @@
 # networks against Linvill and Warren's hand-coded roles and the adjusted mutual
 # information between networks and roles, at the default settings. Every printed figure
 # is gated close to its measured value (MEASURED in eval-influence.py): 441 eligible
-# accounts exactly, 12 networks (9..15), 386 accounts placed (within 5%), recall 0.773,
-# purity 0.995 and AMI 0.789 (at most 0.02, 0.01 and 0.03 below). Fails outside a gate,
+# accounts exactly, 12 networks (9..15), 382 accounts placed (within 4%), recall 0.769,
+# purity 0.995 and AMI 0.799 (at most 0.016, 0.01 and 0.03 below). Fails outside a gate,
 # or when the data is missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

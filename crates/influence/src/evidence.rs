@@ -45,8 +45,10 @@
 //!
 //! Members that fail are removed from their community (they are listed, not silently
 //! dropped: [`Pruned`]), and a community left below the minimum network size is
-//! dissolved. The evidence is computed once against Leiden's partition; synchronised
-//! minutes are not items and give no account evidence on their own (activity in the
+//! dissolved; the test is applied again to the networks as they stand until no member
+//! fails, so that no placed account rests on members that were removed. The crowd is
+//! fixed by Leiden's partition: accounts it grouped nowhere and that no kept tie (other
+//! than synchronised minutes) binds. Synchronised minutes are not items and give no account evidence on their own (activity in the
 //! same minutes is the weakest tie, and a detector of it alone accuses every busy
 //! account on a news night).
 //!
@@ -146,6 +148,10 @@ enum Benign {
 /// rule is there for a burst of a few items (one evening's event), and dozens of items no
 /// crowd shares are not that.
 const BURST_OVERRIDE: f64 = 3.0;
+
+/// Pruning stops after this many rounds even if a round still removed someone (each round
+/// only removes accounts, so it converges; the bound keeps a pathological case linear).
+const MAX_PRUNE_ROUNDS: u32 = 8;
 
 /// An account that acted together with fellow members on this many distinct items is
 /// repeating, not coinciding, even when the items were popular (an operation's posts
@@ -252,11 +258,10 @@ pub struct Placement {
     pub pruned: Vec<Pruned>,
 }
 
-/// Applies the account-level test to Leiden's communities. It is applied once, against
-/// Leiden's partition: a second round on the networks as they stand would also remove the
-/// accounts whose ties ran to the weak members removed in the first, and on the IRA's
-/// 2016 season those are an operation's accounts (4 of the 441 it holds with 20 posts or
-/// more), not ordinary ones.
+/// Applies the account-level test to Leiden's communities, round after round until no
+/// member fails: an account whose evidence rested on members removed in one round is
+/// tested again against the network as it stands, so that no placed account shows less
+/// than the minimum. The crowd stays what Leiden's partition left ungrouped (and untied).
 pub fn prune(
     corpus: &Corpus,
     behaviours: &[BehaviourEdges],
@@ -275,38 +280,73 @@ pub fn prune(
             }
         }
     }
-    let mut pruned = Vec::new();
-    let (evidence, _) = measure(corpus, behaviours, &communities, &grouped, params);
-    let mut kept: Vec<Community> = Vec::new();
-    for c in communities {
-        let mut members = Vec::with_capacity(c.members.len());
-        for &m in &c.members {
-            let e = evidence.get(&m).copied().unwrap_or_default();
-            let repeated = e.items >= REPEATED_ITEMS && e.evidence >= params.min_account_evidence / 2.0;
-            if e.evidence < params.min_account_evidence && !repeated {
-                pruned.push(Pruned { account: m, reason: PruneReason::WeakEvidence, evidence: e });
-            } else if e.days < params.min_account_days
-                && e.evidence < BURST_OVERRIDE * params.min_account_evidence
-            {
-                pruned.push(Pruned { account: m, reason: PruneReason::SingleBurst, evidence: e });
-            } else {
-                members.push(m);
-            }
+    // An account with a kept tie of its own (other than synchronised minutes) is no
+    // independent crowd either: an operation whose members Leiden left out of every
+    // community still retweets its leaders and links its own sites.
+    let mut crowd: Vec<bool> = grouped.iter().map(|&g| !g).collect();
+    for be in behaviours {
+        if be.behaviour == Behaviour::Sync {
+            continue;
         }
-        if members.len() >= params.min_network_size {
-            kept.push(Community { members });
-        } else {
-            for m in members {
-                let e = evidence.get(&m).copied().unwrap_or_default();
-                pruned.push(Pruned { account: m, reason: PruneReason::CommunityTooSmall, evidence: e });
+        for e in &be.pairs {
+            for x in [e.a, e.b] {
+                if let Some(slot) = crowd.get_mut(x as usize) {
+                    *slot = false;
+                }
             }
         }
     }
-    kept.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
+    let mut pruned = Vec::new();
+    let mut current = communities;
+    // Pruned to a fixed point: an account whose evidence rested on members removed in one
+    // round is tested again against the network as it stands, so that no placed account
+    // shows less evidence than the minimum. The round that removes no one measured the
+    // networks as placed, and its figures are the ones reported.
+    for _ in 0..MAX_PRUNE_ROUNDS {
+        current.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
+        let (evidence, per_community) = measure(corpus, behaviours, &current, &grouped, &crowd, params);
+        let before = pruned.len();
+        let mut kept: Vec<Community> = Vec::with_capacity(current.len());
+        for c in current {
+            let mut members = Vec::with_capacity(c.members.len());
+            for &m in &c.members {
+                let e = evidence.get(&m).copied().unwrap_or_default();
+                match failed_test(&e, params) {
+                    Some(reason) => pruned.push(Pruned { account: m, reason, evidence: e }),
+                    None => members.push(m),
+                }
+            }
+            if members.len() >= params.min_network_size {
+                kept.push(Community { members });
+            } else {
+                for m in members {
+                    let e = evidence.get(&m).copied().unwrap_or_default();
+                    pruned.push(Pruned { account: m, reason: PruneReason::CommunityTooSmall, evidence: e });
+                }
+            }
+        }
+        current = kept;
+        if pruned.len() == before {
+            pruned.sort_by_key(|p| p.account);
+            return Placement { communities: current, evidence, per_community, pruned };
+        }
+    }
+    current.sort_by(|a, b| b.members.len().cmp(&a.members.len()).then(a.members.cmp(&b.members)));
     pruned.sort_by_key(|p| p.account);
-    // The figures reported are those of the networks as placed.
-    let (evidence, per_community) = measure(corpus, behaviours, &kept, &grouped, params);
-    Placement { communities: kept, evidence, per_community, pruned }
+    let (evidence, per_community) = measure(corpus, behaviours, &current, &grouped, &crowd, params);
+    Placement { communities: current, evidence, per_community, pruned }
+}
+
+/// Which part of the account-level test `e` fails, if any.
+fn failed_test(e: &AccountEvidence, params: &ScanParams) -> Option<PruneReason> {
+    let repeated = e.items >= REPEATED_ITEMS && e.evidence >= params.min_account_evidence / 2.0;
+    if e.evidence < params.min_account_evidence && !repeated {
+        Some(PruneReason::WeakEvidence)
+    } else if e.days < params.min_account_days && e.evidence < BURST_OVERRIDE * params.min_account_evidence {
+        Some(PruneReason::SingleBurst)
+    } else {
+        None
+    }
 }
 
 /// One pass over every behaviour's repeated actions: each member's evidence and each
@@ -316,6 +356,7 @@ fn measure(
     behaviours: &[BehaviourEdges],
     communities: &[Community],
     grouped: &[bool],
+    crowd: &[bool],
     params: &ScanParams,
 ) -> (FxHashMap<u32, AccountEvidence>, Vec<CommunityEvidence>) {
     let n_accounts = grouped.len();
@@ -391,25 +432,16 @@ fn measure(
                 _ => None,
             };
             members.sort_unstable();
-            let placed_on_item = distinct(
+            let crowd_on_item = distinct(
                 &mut scratch,
-                run.iter().map(|a| a.account).filter(|&a| grouped.get(a as usize).copied().unwrap_or(false)),
+                run.iter().map(|a| a.account).filter(|&a| crowd.get(a as usize).copied().unwrap_or(false)),
             );
+            let placed_on_item = d - crowd_on_item;
             for group in members.chunk_by(|x, y| x.0 == y.0) {
                 let community = group[0].0;
                 if distinct(&mut scratch, group.iter().map(|x| x.2)) < 2 {
                     continue;
                 }
-                // The crowd is every account on the item that no community holds: members
-                // of other communities are not a crowd but likely the same operation,
-                // which community detection often splits when its ties are sparse.
-                let outside = d.saturating_sub(placed_on_item);
-                // What the item is worth as an ordinary item, and what it is worth here.
-                let as_item = 1.0 / (1.0 + outside as f64);
-                let weight = match benign {
-                    Benign::None => as_item,
-                    _ => 1.0 / (d.saturating_sub(1).max(1)) as f64,
-                };
                 coordinated.clear();
                 // `group` is sorted by time: the nearest actions of other members are
                 // found by walking out from each action while within the window.
@@ -424,6 +456,17 @@ fn measure(
                 }
                 coordinated.sort_unstable();
                 coordinated.dedup();
+                // The crowd is every account on the item that no community holds and that no
+                // kept tie binds: members of other communities are not a crowd but likely
+                // the same operation, which community detection often splits when its ties
+                // are sparse.
+                let outside = crowd_on_item;
+                // What the item is worth as an ordinary item, and what it is worth here.
+                let as_item = 1.0 / (1.0 + outside as f64);
+                let weight = match benign {
+                    Benign::None => as_item,
+                    _ => 1.0 / (d.saturating_sub(1).max(1)) as f64,
+                };
                 let c = &mut per[community as usize];
                 for &acc in &coordinated {
                     c.coordinated_actions += 1;
@@ -492,7 +535,7 @@ fn measure(
     // amplification is.
     let mut site_readers: FxHashMap<u64, u32> = FxHashMap::default();
     for &(site, acc) in site_volume.keys() {
-        if !grouped.get(acc as usize).copied().unwrap_or(false) {
+        if crowd.get(acc as usize).copied().unwrap_or(false) {
             *site_readers.entry(site).or_insert(0) += 1;
         }
     }
