@@ -118,6 +118,9 @@ pub struct Network {
     pub attribution: Attribution,
     /// The benign explanations checked for this cluster and why each was ruled out.
     pub benign_explanations: Vec<BenignCheck>,
+    /// Who acted first and who followed on the items members shared (see
+    /// [`crate::Leadership`]).
+    pub leadership: crate::lead::Leadership,
 }
 
 /// The score that ranks networks, in 0..1: a weighted mean of how strongly members are
@@ -257,6 +260,7 @@ pub fn explain(
                     .get(i)
                     .map(|e| benign_checks(e, params))
                     .unwrap_or_default(),
+                leadership: Default::default(),
             }
         })
         .collect();

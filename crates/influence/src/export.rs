@@ -1,5 +1,5 @@
 //! Exports with fixed names that other tools and scripts rely on:
-//! `networks.json`, `accounts.csv`, `edges/<behaviour>.csv`, `network.gexf`,
+//! `networks.json`, `accounts.csv`, `leaders.csv`, `edges/<behaviour>.csv`, `network.gexf`,
 //! `network.graphml`.
 
 use std::fs::{self, File};
@@ -56,10 +56,15 @@ struct BehaviourReport<'a> {
     stats: &'a BehaviourStats,
 }
 
+/// The layout version of `networks.json`, written in it as `schema_version`: 2 added each
+/// network's `leadership` and the file's `spread`; files without the field are version 1.
+pub const NETWORKS_SCHEMA_VERSION: u32 = 2;
+
 #[derive(Serialize)]
 struct NetworksFile<'a> {
     generator: &'static str,
     version: &'static str,
+    schema_version: u32,
     params: &'a ScanParams,
     posts: u64,
     accounts: usize,
@@ -69,6 +74,8 @@ struct NetworksFile<'a> {
     /// Accounts that community detection grouped but whose own evidence was too weak to
     /// place them (see `crate::evidence`), so an analyst can see who was left out and why.
     not_placed: Vec<NotPlaced<'a>>,
+    /// Links and texts seen on several platforms (see `crate::spread`).
+    spread: &'a crate::spread::Spread,
 }
 
 #[derive(Serialize)]
@@ -85,17 +92,19 @@ pub fn write_all(analysis: &Analysis, params: &ScanParams, dir: &Path) -> Result
     enum Job<'a> {
         Networks,
         Accounts,
+        Leaders,
         Edges(&'a BehaviourEdges),
         Gexf,
         Graphml,
     }
-    let mut jobs = vec![Job::Networks, Job::Accounts];
+    let mut jobs = vec![Job::Networks, Job::Accounts, Job::Leaders];
     jobs.extend(analysis.detection.behaviours.iter().map(Job::Edges));
     jobs.extend([Job::Gexf, Job::Graphml]);
     jobs.into_par_iter()
         .map(|job| match job {
             Job::Networks => write_networks(analysis, params, &dir.join("networks.json")),
             Job::Accounts => write_accounts(analysis, &dir.join("accounts.csv")),
+            Job::Leaders => write_leaders(analysis, &dir.join("leaders.csv")),
             Job::Edges(be) => {
                 write_edges(analysis, be, &dir.join("edges").join(format!("{}.csv", be.behaviour.as_str())))
             }
@@ -119,6 +128,7 @@ fn write_networks(analysis: &Analysis, params: &ScanParams, path: &Path) -> Resu
     let file = NetworksFile {
         generator: "scrutineer",
         version: env!("CARGO_PKG_VERSION"),
+        schema_version: NETWORKS_SCHEMA_VERSION,
         params,
         posts: analysis.corpus.posts,
         accounts: analysis.corpus.accounts.len(),
@@ -136,6 +146,7 @@ fn write_networks(analysis: &Analysis, params: &ScanParams, path: &Path) -> Resu
             .iter()
             .map(|p| NotPlaced { account: analysis.corpus.account_key(p.account), pruned: p })
             .collect(),
+        spread: &analysis.spread,
     };
     let f = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::new(f);
@@ -155,6 +166,44 @@ fn write_accounts(analysis: &Analysis, path: &Path) -> Result<PathBuf, ExportErr
                 a.account.as_str(),
                 net.id.as_str(),
                 &format!("{:.4}", a.score),
+            ]))
+            .map_err(csv_err(path))?;
+        }
+    }
+    w.flush().map_err(io_err(path))?;
+    Ok(path.to_path_buf())
+}
+
+/// `leaders.csv`: each member's timing against its network (see `crate::lead`). Kept apart
+/// from `accounts.csv`, whose three columns scripts read as they are.
+fn write_leaders(analysis: &Analysis, path: &Path) -> Result<PathBuf, ExportError> {
+    let mut w = csv::Writer::from_path(path).map_err(csv_err(path))?;
+    w.write_record([
+        "account",
+        "network",
+        "led",
+        "followed",
+        "tied",
+        "leader_score",
+        "sign_test_p",
+        "median_lag_secs",
+        "role",
+        "fast",
+    ])
+    .map_err(csv_err(path))?;
+    for net in &analysis.networks {
+        for a in &net.leadership.accounts {
+            w.write_record(csv_safe_record([
+                a.account.as_str(),
+                net.id.as_str(),
+                &a.led.to_string(),
+                &a.followed.to_string(),
+                &a.tied.to_string(),
+                &format!("{:.4}", a.leader_score),
+                &format!("{:.3e}", a.sign_test_p),
+                &a.median_lag_secs.map(|l| l.to_string()).unwrap_or_default(),
+                a.role.as_str(),
+                if a.fast { "true" } else { "false" },
             ]))
             .map_err(csv_err(path))?;
         }
@@ -186,6 +235,10 @@ struct NodeRow {
     score: f64,
     posts: u32,
     category: String,
+    /// Who led (0 and not fast for an account not compared, or not placed).
+    leader_score: f64,
+    role: &'static str,
+    fast: bool,
 }
 
 struct EdgeRow {
@@ -198,9 +251,13 @@ struct EdgeRow {
 fn graph_rows(analysis: &Analysis) -> (Vec<NodeRow>, Vec<EdgeRow>, Vec<Behaviour>) {
     let corpus = &analysis.corpus;
     let mut placed: FxHashMap<&str, (&str, f64)> = FxHashMap::default();
+    let mut lead: FxHashMap<&str, &crate::lead::AccountLead> = FxHashMap::default();
     for net in &analysis.networks {
         for a in &net.accounts {
             placed.insert(a.account.as_str(), (net.id.as_str(), a.score));
+        }
+        for a in &net.leadership.accounts {
+            lead.insert(a.account.as_str(), a);
         }
     }
     let behaviours: Vec<Behaviour> = analysis.detection.behaviours.iter().map(|b| b.behaviour).collect();
@@ -218,7 +275,11 @@ fn graph_rows(analysis: &Analysis) -> (Vec<NodeRow>, Vec<EdgeRow>, Vec<Behaviour
         .map(|&id| {
             let p = &corpus.accounts[id as usize];
             let (network, score) = placed.get(p.key.as_str()).copied().unwrap_or(("", 0.0));
+            let lead = lead.get(p.key.as_str());
             NodeRow {
+                leader_score: lead.map_or(0.0, |l| l.leader_score),
+                role: lead.map_or("", |l| l.role.as_str()),
+                fast: lead.is_some_and(|l| l.fast),
                 id: p.key.clone(),
                 label: p.handle.clone().unwrap_or_else(|| p.key.clone()),
                 network: network.to_owned(),
@@ -260,6 +321,9 @@ fn write_gexf(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
         writeln!(w, r#"      <attribute id="score" title="score" type="double"/>"#)?;
         writeln!(w, r#"      <attribute id="posts" title="posts" type="integer"/>"#)?;
         writeln!(w, r#"      <attribute id="category" title="category" type="string"/>"#)?;
+        writeln!(w, r#"      <attribute id="leader_score" title="leader_score" type="double"/>"#)?;
+        writeln!(w, r#"      <attribute id="lead_role" title="lead_role" type="string"/>"#)?;
+        writeln!(w, r#"      <attribute id="fast" title="fast" type="boolean"/>"#)?;
         writeln!(w, r#"    </attributes>"#)?;
         writeln!(w, r#"    <attributes class="edge">"#)?;
         for b in &behaviours {
@@ -270,13 +334,16 @@ fn write_gexf(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
         for n in &nodes {
             writeln!(
                 w,
-                r#"      <node id="{}" label="{}"><attvalues><attvalue for="network" value="{}"/><attvalue for="score" value="{:.4}"/><attvalue for="posts" value="{}"/><attvalue for="category" value="{}"/></attvalues></node>"#,
+                r#"      <node id="{}" label="{}"><attvalues><attvalue for="network" value="{}"/><attvalue for="score" value="{:.4}"/><attvalue for="posts" value="{}"/><attvalue for="category" value="{}"/><attvalue for="leader_score" value="{:.4}"/><attvalue for="lead_role" value="{}"/><attvalue for="fast" value="{}"/></attvalues></node>"#,
                 xml(&n.id),
                 xml(&n.label),
                 xml(&n.network),
                 n.score,
                 n.posts,
-                xml(&n.category)
+                xml(&n.category),
+                n.leader_score,
+                n.role,
+                n.fast
             )?;
         }
         writeln!(w, "    </nodes>")?;
@@ -317,6 +384,9 @@ fn write_graphml(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
         writeln!(w, r#"  <key id="score" for="node" attr.name="score" attr.type="double"/>"#)?;
         writeln!(w, r#"  <key id="posts" for="node" attr.name="posts" attr.type="int"/>"#)?;
         writeln!(w, r#"  <key id="category" for="node" attr.name="category" attr.type="string"/>"#)?;
+        writeln!(w, r#"  <key id="leader_score" for="node" attr.name="leader_score" attr.type="double"/>"#)?;
+        writeln!(w, r#"  <key id="lead_role" for="node" attr.name="lead_role" attr.type="string"/>"#)?;
+        writeln!(w, r#"  <key id="fast" for="node" attr.name="fast" attr.type="boolean"/>"#)?;
         writeln!(w, r#"  <key id="weight" for="edge" attr.name="weight" attr.type="double"/>"#)?;
         for b in &behaviours {
             writeln!(w, r#"  <key id="{0}" for="edge" attr.name="{0}" attr.type="int"/>"#, b.as_str())?;
@@ -325,13 +395,16 @@ fn write_graphml(analysis: &Analysis, path: &Path) -> Result<(), ExportError> {
         for n in &nodes {
             writeln!(
                 w,
-                r#"    <node id="{}"><data key="label">{}</data><data key="network">{}</data><data key="score">{:.4}</data><data key="posts">{}</data><data key="category">{}</data></node>"#,
+                r#"    <node id="{}"><data key="label">{}</data><data key="network">{}</data><data key="score">{:.4}</data><data key="posts">{}</data><data key="category">{}</data><data key="leader_score">{:.4}</data><data key="lead_role">{}</data><data key="fast">{}</data></node>"#,
                 xml(&n.id),
                 xml(&n.label),
                 xml(&n.network),
                 n.score,
                 n.posts,
-                xml(&n.category)
+                xml(&n.category),
+                n.leader_score,
+                n.role,
+                n.fast
             )?;
         }
         for e in &edges {

@@ -25,8 +25,11 @@
 //!    into communities with Leiden, keeps the accounts whose evidence holds
 //!    ([`AccountEvidence`], [`Pruned`]) and ranks the resulting [`Network`]s with their
 //!    [`Attribution`] signals (office hours, languages, clients, creation bursts,
-//!    state-affiliated media from a [`StateMediaList`]): signals, never verdicts. The
-//!    result is an [`Analysis`].
+//!    state-affiliated media from a [`StateMediaList`]): signals, never verdicts. Inside
+//!    each network it says who acted first and who followed ([`Leadership`], with the
+//!    fast sub-network of ties within seconds), and across the scan which links and texts
+//!    reached several platforms and in what order ([`Spread`]). The result is an
+//!    [`Analysis`].
 //! 4. **Report.** [`network_findings`] turns the networks into findings for the store,
 //!    [`write_exports`] writes `networks.json`, `accounts.csv`, `edges/<behaviour>.csv`,
 //!    GEXF and GraphML, and a [`RunSummary`] (with its [`GraphSummary`] for the HTML
@@ -45,12 +48,14 @@ mod explain;
 mod export;
 mod group;
 mod keyset;
+mod lead;
 mod minhash;
 mod normalize;
 mod nullmodel;
 mod params;
 mod post;
 mod read;
+mod spread;
 mod summary;
 
 pub use attribution::{
@@ -64,7 +69,8 @@ pub use explain::{
     BehaviourSummary as NetworkBehaviour, BenignCheck, Network, NetworkAccount, SampleEvidence, SharedItem,
     network_findings,
 };
-pub use export::{ExportError, write_all as write_exports};
+pub use export::{ExportError, NETWORKS_SCHEMA_VERSION, write_all as write_exports};
+pub use lead::{AccountLead, EdgeLead, FastSubnetwork, LeadRole, Leadership, ROLE_P};
 pub use params::{Behaviour, EdgeFilter, ParamsError, ScanParams};
 pub use post::{AccountMeta, Post, PostKind, PostRef};
 pub use read::{
@@ -72,8 +78,13 @@ pub use read::{
     estimate_posts, extract_entities, ingest_items, read_posts, read_posts_from_path, read_posts_limited,
     read_posts_with,
 };
+pub use spread::{
+    NetworkSpread, PlatformOrder, PlatformReach, SPREAD_ITEMS_SHOWN, Spread, SpreadItem, platform_of,
+};
 pub use summary::{
-    BehaviourSummary, GraphEdge, GraphNode, GraphSummary, ReadSummary, RunSummary, StageSeconds,
+    BehaviourSummary, GraphEdge, GraphNode, GraphSummary, MemberLeadSummary, NetworkLeadSummary,
+    NetworkOrderSummary, PlatformOrderSummary, ReachSummary, ReadSummary, RunSummary, SpreadItemSummary,
+    SpreadSummary, StageSeconds,
 };
 
 use detect::Detection;
@@ -84,6 +95,10 @@ pub struct Analysis {
     pub(crate) detection: Detection,
     /// The networks found, highest score first.
     pub networks: Vec<Network>,
+    /// Links and texts seen on several platforms.
+    pub spread: Spread,
+    /// Seconds spent on who led and the spread, part of [`analyse`].
+    lead_and_spread_seconds: f64,
 }
 
 impl Analysis {
@@ -95,6 +110,12 @@ impl Analysis {
     /// Posts in the corpus.
     pub fn posts(&self) -> u64 {
         self.corpus.posts
+    }
+
+    /// Seconds [`analyse`] spent on who led and the cross-platform spread (the stages
+    /// after the networks are explained), so that their cost can be told apart.
+    pub fn lead_and_spread_seconds(&self) -> f64 {
+        self.lead_and_spread_seconds
     }
 
     /// Accounts placed in a network.
@@ -118,6 +139,10 @@ impl Analysis {
 /// Runs detection and explanation on an ingested corpus.
 pub fn analyse(mut corpus: Corpus, params: &ScanParams, state_media: &StateMediaList) -> Analysis {
     let detection = detect::detect(&mut corpus, params);
-    let networks = explain::explain(&corpus, &detection, params, state_media);
-    Analysis { corpus, detection, networks }
+    let mut networks = explain::explain(&corpus, &detection, params, state_media);
+    let started = std::time::Instant::now();
+    lead::annotate(&corpus, &detection, &mut networks, params);
+    let spread = spread::spread(&corpus, &detection, &networks);
+    let lead_and_spread_seconds = started.elapsed().as_secs_f64();
+    Analysis { corpus, detection, networks, spread, lead_and_spread_seconds }
 }

@@ -186,6 +186,14 @@ pub struct ScanParams {
     /// of accounts whose ties are far denser than chance allows. 0 turns the test off.
     #[serde(default = "default_group_alpha")]
     pub group_alpha: f64,
+    /// Who led: a tie between two members is in the network's fast sub-network when
+    /// their median gap on the items they shared is at most this many seconds.
+    #[serde(default = "default_fast_lag_secs")]
+    pub fast_lag_secs: i64,
+}
+
+fn default_fast_lag_secs() -> i64 {
+    ScanParams::default().fast_lag_secs
 }
 
 fn default_group_alpha() -> f64 {
@@ -211,6 +219,7 @@ impl Default for ScanParams {
             min_account_evidence: 3.0,
             min_account_days: 3,
             group_alpha: 1e-3,
+            fast_lag_secs: 10,
         }
     }
 }
@@ -233,6 +242,9 @@ pub enum ParamsError {
     /// The time window is a duration.
     #[error("the time window must not be negative, got {0} seconds")]
     Window(i64),
+    /// The fast sub-network's threshold is a duration.
+    #[error("the fast-lag threshold must not be negative, got {0} seconds")]
+    FastLag(i64),
 }
 
 impl ScanParams {
@@ -256,6 +268,9 @@ impl ScanParams {
         }
         if self.window_secs < 0 {
             return Err(ParamsError::Window(self.window_secs));
+        }
+        if self.fast_lag_secs < 0 {
+            return Err(ParamsError::FastLag(self.fast_lag_secs));
         }
         if !(self.group_alpha >= 0.0 && self.group_alpha < 1.0) {
             return Err(ParamsError::GroupAlpha(self.group_alpha));
@@ -282,6 +297,7 @@ mod tests {
             (ScanParams { alpha: 1.0, ..ok.clone() }, ParamsError::Alpha(1.0)),
             (ScanParams { min_account_evidence: -1.0, ..ok.clone() }, ParamsError::MinAccountEvidence(-1.0)),
             (ScanParams { window_secs: -1, ..ok.clone() }, ParamsError::Window(-1)),
+            (ScanParams { fast_lag_secs: -1, ..ok.clone() }, ParamsError::FastLag(-1)),
             (ScanParams { group_alpha: 1.0, ..ok.clone() }, ParamsError::GroupAlpha(1.0)),
             (ScanParams { group_alpha: -0.1, ..ok.clone() }, ParamsError::GroupAlpha(-0.1)),
         ] {

@@ -7,7 +7,8 @@ use scrutineer_store::{FindingFilter, RunRecord, Store, StoreError};
 /// The latest finished run of each engine, its summary read as the engine's type.
 #[derive(Debug, Clone, Default)]
 pub struct LatestRuns {
-    /// The latest `influence scan`.
+    /// The latest `influence scan` (a version-1 summary reads with who led and the
+    /// spread unknown).
     pub influence: Option<scrutineer_influence::RunSummary>,
     /// The latest `infra scan`.
     pub infra: Option<scrutineer_infra::RunSummary>,
@@ -55,7 +56,14 @@ pub enum InputError {
 pub fn read_store(store: &Store) -> Result<StoreContents, InputError> {
     let findings = store.findings(&FindingFilter::default())?;
     let runs = LatestRuns {
-        influence: latest(store, Engine::Influence)?,
+        influence: store
+            .latest_finished_run(Engine::Influence)?
+            .map(|run| {
+                scrutineer_influence::RunSummary::from_stored(&run.stored_summary()).map_err(|source| {
+                    InputError::Summary { run: run.id, command: run.command.clone(), source }
+                })
+            })
+            .transpose()?,
         infra: latest(store, Engine::Infra)?,
         ballots: latest(store, Engine::Ballots)?,
         audit: latest(store, Engine::Audit)?,

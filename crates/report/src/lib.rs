@@ -380,9 +380,128 @@ fn influence(h: &mut String, input: &ReportInput) {
     }
     h.push_str("</div>");
     influence_behaviours(h, &s.behaviours);
+    influence_leadership(h, s.leadership.as_deref());
+    influence_spread(h, s.spread.as_ref());
     h.push_str("<h3>Ranked networks</h3>");
     findings_table(h, &sorted_findings(input, Engine::Influence), 15);
     h.push_str("</section>");
+}
+
+/// Who led in each network: the members that acted first, how consistently, and the
+/// ties within seconds.
+fn influence_leadership(h: &mut String, leadership: Option<&[scrutineer_influence::NetworkLeadSummary]>) {
+    let Some(networks) = leadership else {
+        h.push_str("<h3>Who led</h3><p class=\"muted\">This run was recorded before scrutineer measured who led; scan again to see it.</p>");
+        return;
+    };
+    if networks.is_empty() {
+        return;
+    }
+    h.push_str("<h3>Who led</h3><p class=\"muted\">On the items members shared within the window: which acted first (leader score 1 always first, −1 always after; a leader leans that way with a sign test p ≤ 0.01), the median gap between tied members, and the fast sub-network of ties whose median gap is within seconds.</p>");
+    h.push_str("<table><tr><th>network</th><th>items compared</th><th>median gap</th><th>leaders</th><th>fast sub-network</th><th>first to act (score, led/followed/tied, p)</th></tr>");
+    for n in networks {
+        let top: Vec<String> = n
+            .top
+            .iter()
+            .filter(|m| m.leader_score > 0.0)
+            .take(3)
+            .map(|m| {
+                format!(
+                    "{} ({:+.2}, {}/{}/{}, p={:.1e}{})",
+                    esc(&m.account),
+                    m.leader_score,
+                    m.led,
+                    m.followed,
+                    m.tied,
+                    m.sign_test_p,
+                    if m.role == "leader" { ", leader" } else { "" }
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{} accounts, {} ties (≤ {} s)</td><td>{}</td></tr>",
+            esc(&n.network),
+            n.compared_items,
+            n.median_lag_secs.map(duration).unwrap_or_else(|| "–".into()),
+            n.leaders,
+            n.fast_accounts,
+            n.fast_edges,
+            n.fast_threshold_secs,
+            if top.is_empty() { "none ahead".to_owned() } else { top.join("; ") }
+        );
+    }
+    h.push_str("</table>");
+}
+
+/// A duration in seconds, readably.
+fn duration(secs: f64) -> String {
+    if secs < 120.0 {
+        format!("{secs:.0} s")
+    } else if secs < 7200.0 {
+        format!("{:.0} min", secs / 60.0)
+    } else {
+        format!("{:.1} h", secs / 3600.0)
+    }
+}
+
+/// Links and texts seen on several platforms, in the order the platforms were reached.
+fn influence_spread(h: &mut String, spread: Option<&scrutineer_influence::SpreadSummary>) {
+    let Some(s) = spread else {
+        return;
+    };
+    if s.cross_platform_items == 0 {
+        return;
+    }
+    let _ = write!(
+        h,
+        "<h3>Across platforms</h3><p>{} links and texts appeared on several platforms.</p>",
+        s.cross_platform_items
+    );
+    h.push_str("<table><tr><th>order the platforms were reached</th><th>items</th></tr>");
+    for o in s.orders.iter().take(8) {
+        let _ = write!(h, "<tr><td>{}</td><td>{}</td></tr>", esc(&o.order.join(" → ")), o.items);
+    }
+    h.push_str("</table>");
+    if !s.networks.is_empty() {
+        h.push_str("<table><tr><th>network</th><th>items carried across platforms</th><th>most common order</th></tr>");
+        for n in &s.networks {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{} ({} items)</td></tr>",
+                esc(&n.network),
+                n.items,
+                esc(&n.order.join(" → ")),
+                n.order_items
+            );
+        }
+        h.push_str("</table>");
+    }
+    h.push_str("<table><tr><th>item</th><th>networks</th><th>reached (first account, time)</th></tr>");
+    for i in &s.items {
+        let reached: Vec<String> = i
+            .reached
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}: {} at {} (+{})",
+                    esc(&r.platform),
+                    esc(&r.first_account),
+                    r.first.format("%Y-%m-%d %H:%M"),
+                    duration(r.after_secs as f64)
+                )
+            })
+            .collect();
+        let _ = write!(
+            h,
+            "<tr><td>{} <span class=\"muted\">({})</span></td><td>{}</td><td>{}</td></tr>",
+            esc(&i.item),
+            esc(&i.behaviour),
+            esc(&i.networks.join(", ")),
+            reached.join("<br>")
+        );
+    }
+    h.push_str("</table>");
 }
 
 fn influence_behaviours(h: &mut String, behaviours: &[scrutineer_influence::BehaviourSummary]) {

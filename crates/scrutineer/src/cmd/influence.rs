@@ -44,7 +44,7 @@ pub struct ScanArgs {
     /// Column mapping for --format csv from a TOML file.
     #[arg(long, value_name = "FILE", conflicts_with = "map")]
     mapping: Option<PathBuf>,
-    /// Write networks.json, accounts.csv, edges/<behaviour>.csv, network.gexf and network.graphml here.
+    /// Write networks.json, accounts.csv, leaders.csv, edges/<behaviour>.csv, network.gexf and network.graphml here.
     #[arg(long, short)]
     out: Option<PathBuf>,
     /// Behaviours to compute (comma-separated): co_retweet, co_link, co_hashtag, co_tweet, sync; also co_tag
@@ -93,6 +93,10 @@ pub struct ScanArgs {
     /// a group of accounts whose ties are far denser than chance allows; 0 turns the test off.
     #[arg(long, default_value_t = 1e-3)]
     group_alpha: f64,
+    /// Who led: a tie between two network members is in the fast sub-network when their median gap on the items
+    /// they shared is at most this many seconds.
+    #[arg(long, default_value_t = 10)]
+    fast_lag: i64,
     /// Random seed (Leiden, MinHash), for reproducible runs.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -160,6 +164,7 @@ impl ScanArgs {
             min_account_evidence: self.min_account_evidence,
             min_account_days: self.min_account_days,
             group_alpha: self.group_alpha,
+            fast_lag_secs: self.fast_lag,
             ..ScanParams::default()
         }
         .validated()
@@ -303,6 +308,7 @@ fn record_and_export(
         export_secs = secs;
     }
     summary["export_seconds"] = serde_json::json!(export_secs);
+    summary["lead_and_spread_seconds"] = serde_json::json!(analysis.lead_and_spread_seconds());
     summary["total_seconds"] = serde_json::json!(seconds.total);
     Ok(Scanned { analysis, findings, summary, seconds, export_secs, written })
 }
