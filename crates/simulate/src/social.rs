@@ -17,6 +17,7 @@
 //! Every draw is a pure function of (seed, entity, stream) except the retweet urn, which is
 //! one sequential stream in time order: the same seed and flags write the same bytes.
 
+pub mod mixed;
 pub(crate) mod text;
 
 use std::collections::{HashMap, HashSet};

@@ -244,6 +244,15 @@ pub struct SocialArgs {
     /// Schema of the posts file.
     #[arg(long, value_enum, default_value = "ira")]
     format: SocialOutFormat,
+    /// Mixed input: write twitter.csv (IRA release layout), telegram/result.json (Telegram Desktop export) and
+    /// reddit.ndjson (Pushshift), each with organic traffic, and one operation of --operation-size accounts per
+    /// platform whose articles reach the platforms in the order given (e.g. telegram,twitter,reddit).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        conflicts_with_all = ["background_only", "evasive", "format", "operations", "tactics"]
+    )]
+    platforms: Vec<scrutineer_simulate::social::mixed::Platform>,
     /// Directory to write into (created if needed).
     #[arg(long)]
     out: PathBuf,
@@ -420,8 +429,60 @@ fn simulate_ballots(ctx: &Context, args: BallotsArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `simulate social --platforms ...`: one operation across Twitter, Telegram and Reddit.
+fn run_mixed(ctx: &Context, a: SocialArgs) -> anyhow::Result<()> {
+    use scrutineer_simulate::social::SocialScenario;
+    use scrutineer_simulate::social::mixed::{MixedScenario, generate_mixed};
+    let mut base = SocialScenario { accounts: 3_000, days: 14, ..SocialScenario::background(a.seed) };
+    base.start = chrono::NaiveDate::from_ymd_opt(2016, 10, 1).context("default start date")?;
+    if let Some(n) = a.accounts {
+        base.accounts = n;
+    }
+    if let Some(n) = a.days {
+        base.days = n;
+    }
+    if let Some(d) = &a.start {
+        base.start = chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .with_context(|| format!("--start: '{d}' is not a date YYYY-MM-DD"))?;
+    }
+    let s = MixedScenario {
+        base,
+        order: a.platforms.clone(),
+        accounts_per_platform: a.operation_size,
+        utc_offset_minutes: a.operation_utc_offset.map_or(180, |h| (h * 60.0).round() as i32),
+    };
+    let bar = ctx.stage(&format!("simulating {} accounts on three platforms", s.base.accounts));
+    let started = std::time::Instant::now();
+    let written = generate_mixed(&s, &a.out, &|m| bar.set_message(m.to_string()))
+        .with_context(|| format!("writing the mixed scenario into {}", a.out.display()))?;
+    bar.finish_and_clear();
+    if ctx.json {
+        outln!("{}", serde_json::to_string_pretty(&written)?)?;
+    } else {
+        let order: Vec<&str> = s.order.iter().map(|p| p.as_str()).collect();
+        outln!(
+            "{} twitter, {} telegram, {} reddit posts in {:.1} s; the operation: {} accounts, {} articles reaching {}, {} posts",
+            written.posts.get("twitter").copied().unwrap_or(0),
+            written.posts.get("telegram").copied().unwrap_or(0),
+            written.posts.get("reddit").copied().unwrap_or(0),
+            started.elapsed().as_secs_f64(),
+            written.injected_accounts,
+            written.articles,
+            order.join(" → "),
+            written.injected_posts
+        )?;
+        for f in &written.files {
+            outln!("  {}", f.display())?;
+        }
+    }
+    Ok(())
+}
+
 fn run_social(ctx: &Context, a: SocialArgs) -> anyhow::Result<()> {
     use scrutineer_simulate::social::{SocialFormat, SocialScenario, default_operations, generate};
+    if !a.platforms.is_empty() {
+        return run_mixed(ctx, a);
+    }
     let bg = a.background_only;
     let mut s = if bg {
         SocialScenario::background(a.seed)

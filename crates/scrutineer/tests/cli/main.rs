@@ -13,6 +13,7 @@ mod demo_exercise;
 mod hostile_input;
 mod hunt;
 mod influence_cnt_format;
+mod influence_mixed;
 mod influence_platforms;
 mod influence_scan;
 mod infra;
