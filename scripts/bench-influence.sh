@@ -13,7 +13,14 @@
 #     behaviours, chance filter, networks, store, exports) on BENCH_POSTS synthetic posts
 #     (default 10,000,000; 0 skips it). Target: peak RSS < 4 GiB.
 #
-# Environment: BENCH_POSTS, BENCH_CNT_POSTS, BENCH_SKIP_IRA=1, SCRUTINEER_BIN.
+# (c) The cost of who led and the cross-platform spread (the stage after the networks are
+#     explained) against the rest of detection, in the same scan: on the synthetic file of
+#     (b) and on a three-platform scan of `simulate social --platforms` with
+#     BENCH_MIXED_ACCOUNTS organic accounts over BENCH_MIXED_DAYS days (default 60,000 and
+#     40: about a million posts; 0 accounts skips it). Target: under 5% of detection.
+#
+# Environment: BENCH_POSTS, BENCH_CNT_POSTS, BENCH_MIXED_ACCOUNTS, BENCH_MIXED_DAYS,
+# BENCH_SKIP_IRA=1, SCRUTINEER_BIN.
 # Generated inputs are kept in target/bench/influence and reused when present.
 set -euo pipefail
 root="$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
@@ -117,6 +124,34 @@ if [ "$cnt_posts" -gt 0 ]; then
   versus "synthetic-$cnt_posts" "$syn" "$cnt_posts"
 fi
 
+# Prints who-led-and-spread seconds against the detection seconds of a `--json` scan.
+lead_share() { # label json
+  python3 - "$1" "$2" <<'PY'
+import json, sys
+label, path = sys.argv[1], sys.argv[2]
+s = json.load(open(path))["summary"]
+lead, analyse = s["lead_and_spread_seconds"], s["analyse_seconds"]
+share = lead / analyse if analyse > 0 else 0.0
+print(f"   {label}: who led + spread {lead:.3f} s of {analyse:.3f} s detection ({100 * share:.1f}%; target < 5%)"
+      + ("" if share < 0.05 else "  below target"))
+PY
+}
+
+mixed_accounts="${BENCH_MIXED_ACCOUNTS:-60000}"
+if [ "$mixed_accounts" -gt 0 ]; then
+  echo "(c) who led and the cross-platform spread"
+  sim="$work/mixed-$mixed_accounts"
+  if [ ! -s "$sim/reddit.ndjson" ]; then
+    "$bin" --quiet simulate social --seed 1 --accounts "$mixed_accounts" --days "${BENCH_MIXED_DAYS:-40}" \
+      --platforms telegram,twitter,reddit --out "$sim" >/dev/null
+  fi
+  rm -rf "$work/out-mixed" "$work/store-mixed.db"
+  "$bin" --quiet --json --store "$work/store-mixed.db" influence scan "$sim/twitter.csv" \
+    "$sim/telegram/result.json" "$sim/reddit.ndjson" --out "$work/out-mixed" --top 0 >"$work/mixed.json"
+  n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["summary"]["posts"])' "$work/mixed.json")
+  lead_share "three platforms, $n posts" "$work/mixed.json"
+fi
+
 if [ "$posts" -eq 0 ]; then
   exit 0
 fi
@@ -136,3 +171,7 @@ echo "   scrutineer influence scan: ${wall} s wall, ${rate} posts/s, peak RSS $(
 if [ "$rss" -ge $((4 * 1024 * 1024)) ]; then
   echo "   below target: peak RSS $(gib "$rss") >= 4 GiB"
 fi
+rm -rf "$work/out-big-json" "$work/store-big-json.db"
+"$bin" --quiet --json --store "$work/store-big-json.db" influence scan "$big" --format csv --map "$map" \
+  --out "$work/out-big-json" --top 0 >"$work/big.json"
+lead_share "synthetic, $posts posts" "$work/big.json"

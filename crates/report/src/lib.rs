@@ -877,6 +877,60 @@ mod summary_tests {
         Ok(render(&input))
     }
 
+    /// An influence run whose one network has a member that always acts first: five
+    /// accounts share twelve items, `lead` first and the others five minutes later.
+    fn influence_summary() -> serde_json::Value {
+        use scrutineer_influence::{Behaviour, Corpus, ScanParams, StateMediaList};
+        let mut items = String::from("account,item,time\n");
+        for k in 0..12i64 {
+            for (m, account) in ["lead", "f1", "f2", "f3", "f4"].iter().enumerate() {
+                let t = 1_476_000_000 + k * 86_400 + if m == 0 { 0 } else { 300 + m as i64 };
+                items += &format!("{account},img{k},{t}\n");
+            }
+        }
+        for p in 0..40 {
+            for k in 0..10 {
+                items += &format!(
+                    "person{p},own{p}-{k},{}\n",
+                    1_476_000_000 + (p * 7919 + k * 104_729) % 1_000_000
+                );
+            }
+        }
+        let params = ScanParams { behaviours: vec![Behaviour::CoItem], ..ScanParams::default() }
+            .validated()
+            .expect("valid");
+        let mut corpus = Corpus::new(&params);
+        scrutineer_influence::ingest_items(&mut corpus, items.as_bytes(), "items.csv").expect("reads");
+        let analysis = scrutineer_influence::analyse(corpus, &params, &StateMediaList::default());
+        let summary =
+            scrutineer_influence::RunSummary::new(vec![], &analysis, &params, &[], Default::default());
+        serde_json::to_value(summary).expect("serialize")
+    }
+
+    fn store_with_influence_run(version: u32, body: serde_json::Value) -> Store {
+        let store = Store::open_in_memory().expect("store");
+        let run = store.begin_run(Engine::Influence, "influence scan").expect("run");
+        let stored = StoredSummary { engine: Engine::Influence, version: Some(version), body };
+        store.finish_run(run, &stored).expect("finish");
+        store
+    }
+
+    #[test]
+    fn the_influence_section_shows_who_led_and_reads_version_1_summaries() {
+        let body = influence_summary();
+        let html = rendered(&store_with_influence_run(2, body.clone())).expect("renders");
+        let who_led = html.split("<h3>Who led</h3>").nth(1).expect("a who-led section");
+        let table = who_led.split("</table>").next().unwrap_or("");
+        assert!(table.contains("lead (+1.00, 12/0/0"), "the account that always acts first leads: {table}");
+        assert!(table.contains(", leader)"), "{table}");
+        let mut old = body;
+        let map = old.as_object_mut().expect("object");
+        map.remove("leadership");
+        map.remove("spread");
+        let html = rendered(&store_with_influence_run(1, old)).expect("a version-1 summary still renders");
+        assert!(html.contains("recorded before scrutineer measured who led"), "{html}");
+    }
+
     #[test]
     fn an_unversioned_summary_of_the_current_layout_migrates() {
         let html = rendered(&store_with_audit_run(None, unversioned_audit_summary())).expect("migrates");
