@@ -1,24 +1,32 @@
 #!/usr/bin/env bash
 # Agreement of `scrutineer hunt evtx` with a peer Sigma engine: Zircolite's pipeline on
-# PyPI (`evtx` flattens the records into SQLite, pySigma with pysigma-backend-sqlite and
-# the Sysmon and Windows log-source pipelines runs the same rules as SQL). Hayabusa and
-# Chainsaw are on none of the registries this project installs from.
+# PyPI (`evtx` flattens the records into SQLite, pySigma with pysigma-backend-sqlite runs
+# the same rules as SQL). Hayabusa and Chainsaw are on none of the registries this
+# project installs from (crates.io's `hayabusa` and `chainsaw` are other projects).
+#
+# Routing: Zircolite ships two rule sets, one converted with pySigma's Sysmon and Windows
+# log-source pipelines (process_creation on Sysmon event 1) and a generic one converted
+# with the windows_audit and Windows log-source pipelines (process_creation on Security
+# event 4688, NewProcessName for Image, ParentProcessName for ParentImage). scrutineer
+# routes a process_creation rule to both logs, so the peer converts such a rule with both
+# and takes the matches of both queries (scripts/peers_hunt.py).
 #
 # Both engines run SigmaHQ's Windows rules over the EVTX-to-MITRE samples and the
 # SigmaHQ regression samples; for every rule that matches anything in either engine, the
 # sets of (file, EventRecordID) are compared. Every difference is printed and listed in
 # target/peers-hunt/comparison.json; crates/hunt/README.md explains them. Measured: of
-# the 234 rules that match anything, 232 give identical sets and 2 differ (the peer's
-# EVTX library writes GUIDs without their braces). Gated at 230 agreeing (AGREE_MIN)
+# the 295 rules that match anything, 293 give identical sets and 2 differ (the peer's
+# EVTX library writes GUIDs without their braces). Gated at 291 agreeing (AGREE_MIN)
 # and at most 4 differing (DIFFER_MAX): two rules of slack either way.
-# The peer's and scrutineer's records per second are printed from the same run.
+# Both engines' detection share on the EVTX-to-MITRE samples (Sigma rules only) and their
+# records per second are printed from the same run.
 set -euo pipefail
 
 root="$(git rev-parse --show-toplevel)"
 data="$root/../shared/data/hunt"
 rules="$data/sigma-rules/rules/windows"
 inputs=("$data/evtx-to-mitre" "$data/sigma-regression-even/regression_data")
-agree_min="${AGREE_MIN:-230}"
+agree_min="${AGREE_MIN:-291}"
 differ_max="${DIFFER_MAX:-4}"
 
 for d in "$rules" "${inputs[@]}"; do
@@ -53,7 +61,15 @@ s = json.load(open(sys.argv[1]))
 print(f"scrutineer: {s['totals']['records']} records, {s['rules']['rules']} rules, {s['seconds']:.2f} s "
       f"({s['records_per_second']:.0f} records/s, {s['bytes_per_second'] / 1e6:.1f} MB/s)")
 PY
-"$venv/bin/python" scripts/peers_hunt.py "$rules" "$work/scrutineer/hits.csv" "$work/comparison.json" "${inputs[@]}"
+"$venv/bin/python" scripts/peers_hunt.py "$rules" "$work/scrutineer/hits.csv" "$work/comparison.json" \
+  "$work/peer-hits.csv" "${inputs[@]}"
+
+# The detection share of scripts/eval-hunt.sh, Sigma rules only, for both engines on the
+# same files (eval-hunt.sh's figure adds the built-in detections).
+echo "detection share on EVTX-to-MITRE, SigmaHQ rules only: scrutineer"
+python3 scripts/eval_hunt.py coverage "${inputs[0]}" "$work/scrutineer/hits.csv" 0 | tail -1
+echo "detection share on EVTX-to-MITRE, SigmaHQ rules only: peer"
+python3 scripts/eval_hunt.py coverage "${inputs[0]}" "$work/peer-hits.csv" 0 | tail -1
 
 python3 - "$work/comparison.json" "$agree_min" "$differ_max" <<'PY'
 import json, sys

@@ -4,8 +4,12 @@ EVTX records are read by `evtx` (the Python binding of the same parser family Zi
 uses), flattened as Zircolite does (System children by name, attributes as
 Parent_Attribute, EventData/UserData leaves by their own name), and loaded into an
 SQLite table of case-insensitive text columns. Each Sigma rule is converted to SQL by
-pySigma's SQLite backend with the Sysmon and Windows log-source pipelines and run on
-that table. The matched (file, EventRecordID) sets are compared per rule with the
+pySigma's SQLite backend with the Sysmon and Windows log-source pipelines (Zircolite's
+Sysmon rule set) and run on that table; a `process_creation` rule is converted a second
+time with the `windows_audit` and Windows log-source pipelines (Zircolite's generic rule
+set: Security 4688, NewProcessName for Image, ...) and its matches are those of both
+queries. Zircolite runs one rule set or the other; scrutineer routes such a rule to both
+logs, so the peer runs both. The matched (file, EventRecordID) sets are compared per rule with the
 `rule` column of scrutineer's hits.csv.
 """
 
@@ -21,7 +25,7 @@ import evtx
 from sigma.backends.sqlite import sqliteBackend
 from sigma.collection import SigmaCollection
 from sigma.pipelines.sysmon import sysmon_pipeline
-from sigma.pipelines.windows import windows_logsource_pipeline
+from sigma.pipelines.windows import windows_audit_pipeline, windows_logsource_pipeline
 
 
 def flatten_system(key, value, out):
@@ -119,6 +123,17 @@ def regexp(pattern, value):
         return False
 
 
+def attack_techniques(rule):
+    """ATT&CK technique ids of a rule's attack.tNNNN tags, as scrutineer reads them."""
+    out = []
+    for tag in rule.tags or []:
+        if tag.namespace == "attack" and re.fullmatch(r"t\d{4}(\.\d{3})?", tag.name.lower()):
+            t = tag.name.upper()
+            if t not in out:
+                out.append(t)
+    return out
+
+
 def rule_files(root):
     for r, _, files in sorted(os.walk(root)):
         for f in sorted(files):
@@ -126,49 +141,119 @@ def rule_files(root):
                 yield os.path.join(r, f)
 
 
-def main():
-    rules_dir, hits_csv, out_json = sys.argv[1], sys.argv[2], sys.argv[3]
-    paths = sys.argv[4:]
+class Conversion:
+    """Every Windows rule under a directory converted to SQL, and what could not be."""
+
+    def __init__(self, rules_dir):
+        backend = sqliteBackend(processing_pipeline=sysmon_pipeline() + windows_logsource_pipeline())
+        audit_backend = sqliteBackend(processing_pipeline=windows_audit_pipeline() + windows_logsource_pipeline())
+        self.queries, self.unconverted, self.rule_ids = [], [], set()
+        self.audit_converted, self.techniques = set(), {}
+        for path in rule_files(rules_dir):
+            try:
+                text = open(path).read()
+                collection = SigmaCollection.from_yaml(text)
+            except Exception as e:
+                self.unconverted.append((path, f"parse: {e}"))
+                continue
+            for index, rule in enumerate(collection.rules):
+                if not rule.logsource or (rule.logsource.product or "").lower() != "windows":
+                    continue
+                rid = str(rule.id) if rule.id else rule.title
+                self.rule_ids.add(rid)
+                self.techniques[rid] = attack_techniques(rule)
+                audit = (rule.logsource.category or "").lower() == "process_creation"
+                try:
+                    queries = list(backend.convert_rule(rule))
+                    if audit:
+                        # A pipeline rewrites the rule it converts: a fresh copy for the second.
+                        fresh = SigmaCollection.from_yaml(text).rules[index]
+                        queries += audit_backend.convert_rule(fresh)
+                        self.audit_converted.add(rid)
+                except Exception as e:
+                    self.unconverted.append((path, str(e).splitlines()[0] if str(e) else type(e).__name__))
+                    continue
+                sql = [re.sub(r"^SELECT \* FROM", 'SELECT "_file", "_record" FROM', q) for q in queries]
+                self.queries.append((path, rid, sql))
+
+
+def run_queries(db, conversion, unconverted):
+    """The (file, record) set each converted rule matches in the `logs` table."""
+    peer = {}
+    for path, rid, queries in conversion.queries:
+        matched = set()
+        for sql in queries:
+            for _ in range(20):
+                try:
+                    matched.update(db.execute(sql).fetchall())
+                    break
+                except sqlite3.OperationalError as e:
+                    m = re.match(r"no such column: (.+)", str(e))
+                    if not m:
+                        unconverted.append((path, f"sql: {e}"))
+                        break
+                    # A field no record has: added empty, as a record without it reads.
+                    db.execute(f'ALTER TABLE logs ADD COLUMN "{m.group(1)}" TEXT COLLATE NOCASE')
+        peer[rid] = matched
+    return peer
+
+
+def new_db():
     db = sqlite3.connect(":memory:")
     db.create_function("regexp", 2, regexp, deterministic=True)
+    return db
+
+
+def bench(rules_dir, out_json, paths):
+    """One timed run of the peer as Zircolite runs it: rules converted (Zircolite ships
+    them converted, so this is timed apart), records loaded into SQLite, queries run.
+    Each phase's wall-clock and CPU seconds are written to `out_json`."""
+    phases = {}
+
+    def timed(name, f):
+        wall, cpu = time.perf_counter(), time.process_time()
+        out = f()
+        phases[f"{name}_seconds"] = time.perf_counter() - wall
+        phases[f"{name}_cpu_seconds"] = time.process_time() - cpu
+        return out
+
+    conversion = timed("convert", lambda: Conversion(rules_dir))
+    db = new_db()
+    records, _ = timed("load", lambda: load(paths, db))
+    peer = timed("query", lambda: run_queries(db, conversion, []))
+    with open(out_json, "w") as fh:
+        json.dump({
+            "records": records,
+            "bytes": sum(os.path.getsize(p) for p in evtx_files(paths)),
+            "rules": len(conversion.queries),
+            "matches": sum(len(v) for v in peer.values()),
+            **phases,
+        }, fh)
+
+
+def main():
+    if sys.argv[1] == "bench":
+        bench(sys.argv[2], sys.argv[3], sys.argv[4:])
+        return
+    rules_dir, hits_csv, out_json, peer_hits_csv = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+    paths = sys.argv[5:]
+    db = new_db()
     started = time.time()
     records, columns = load(paths, db)
     load_seconds = time.time() - started
-    backend = sqliteBackend(processing_pipeline=sysmon_pipeline() + windows_logsource_pipeline())
-    peer, unconverted, rule_ids = {}, [], set()
     started = time.time()
-    for path in rule_files(rules_dir):
-        try:
-            collection = SigmaCollection.from_yaml(open(path).read())
-        except Exception as e:
-            unconverted.append((path, f"parse: {e}"))
-            continue
-        for rule in collection.rules:
-            if not rule.logsource or (rule.logsource.product or "").lower() != "windows":
-                continue
-            rid = str(rule.id) if rule.id else rule.title
-            rule_ids.add(rid)
-            try:
-                queries = backend.convert_rule(rule)
-            except Exception as e:
-                unconverted.append((path, str(e).splitlines()[0] if str(e) else type(e).__name__))
-                continue
-            matched = set()
-            for query in queries:
-                sql = re.sub(r"^SELECT \* FROM", 'SELECT "_file", "_record" FROM', query)
-                for _ in range(20):
-                    try:
-                        matched.update(db.execute(sql).fetchall())
-                        break
-                    except sqlite3.OperationalError as e:
-                        m = re.match(r"no such column: (.+)", str(e))
-                        if not m:
-                            unconverted.append((path, f"sql: {e}"))
-                            break
-                        # A field no record has: added empty, as a record without it reads.
-                        db.execute(f'ALTER TABLE logs ADD COLUMN "{m.group(1)}" TEXT COLLATE NOCASE')
-            peer[rid] = matched
+    conversion = Conversion(rules_dir)
+    unconverted, rule_ids, techniques = conversion.unconverted, conversion.rule_ids, conversion.techniques
+    audit_converted = conversion.audit_converted
+    peer = run_queries(db, conversion, unconverted)
     match_seconds = time.time() - started
+    # The peer's matches in the layout of scrutineer's hits.csv, for the detection share.
+    with open(peer_hits_csv, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["file", "record", "rule", "source", "technique", "severity"])
+        for rid in sorted(peer):
+            for f, r in sorted(peer[rid]):
+                w.writerow([f, r, rid, "", ";".join(techniques.get(rid, [])), ""])
     ours = {}
     with open(hits_csv, newline="") as fh:
         for h in csv.DictReader(fh):
@@ -198,6 +283,7 @@ def main():
         "peer_records_per_second": round(records / (load_seconds + match_seconds), 1) if records else 0,
         "rules": len(rule_ids),
         "peer_unconverted": len(unconverted),
+        "peer_rules_also_on_4688": len(audit_converted),
         "rules_matching_in_either": active,
         "rules_agreeing": agree,
         "rules_differing": len(differing),
@@ -207,7 +293,8 @@ def main():
     }
     with open(out_json, "w") as fh:
         json.dump(report, fh, indent=1)
-    print(f"records: {records}; rules: {len(rule_ids)} ({len(unconverted)} the peer cannot convert)")
+    print(f"records: {records}; rules: {len(rule_ids)} ({len(unconverted)} the peer cannot convert, "
+          f"{len(audit_converted)} process_creation rules also converted for Security 4688)")
     print(f"rules matching in either engine: {active}; identical record sets: {agree}; differing: {len(differing)}")
     for d in differing:
         print(f"  differs: {d['rule']}: scrutineer {d['scrutineer']}, peer {d['peer']}")

@@ -5,7 +5,9 @@
 //! reports a broken rule by file and line, keeps the rules written for Windows, and
 //! routes each rule to its event log the way pySigma's Sysmon and Windows pipelines do
 //! (the pipelines Zircolite uses): a `category` becomes its Sysmon `EventID` and the
-//! Sysmon channel, a `service` its `Channel`.
+//! Sysmon channel, a `service` its `Channel`. A `process_creation` rule is also routed to
+//! Security event 4688 with its fields renamed, as pySigma's `windows_audit` pipeline
+//! (Zircolite's generic rule set) routes it, so logs without Sysmon are covered too.
 
 use std::path::{Path, PathBuf};
 
@@ -94,6 +96,8 @@ pub struct RuleLoadStats {
 /// Compiled Sigma rules, ready to evaluate records.
 pub struct SigmaRules {
     engine: Engine,
+    /// The rules of [`AUDIT_CATEGORIES`] again, routed to the Security log's events.
+    audit: Engine,
     by_id: FxHashMap<String, usize>,
     rules: Vec<SigmaRuleInfo>,
     /// What was loaded.
@@ -211,6 +215,27 @@ const CATEGORY_EVENTS: &[(&str, &str, &[u32])] = &[
     ("ps_classic_script", "powershell-classic", &[800]),
 ];
 
+/// Generic categories the Security log also records, with its event id: pySigma's
+/// `windows_audit` pipeline (Zircolite's generic rule set). That pipeline also sends the
+/// registry categories to event 4657, on condition that `OperationType` reads "New
+/// registry value created" or "Existing registry value modified"; event logs hold that
+/// field as the message ids `%%1904`/`%%1905`, so the condition never holds on EVTX
+/// records and those categories are not routed here.
+const AUDIT_CATEGORIES: &[(&str, u32)] = &[("process_creation", 4688)];
+
+/// Sysmon's field names and the Security log's for the same thing, as the `windows_audit`
+/// pipeline (and Hayabusa's 4688 rule conversion) renames them. Sysmon's `User`
+/// (`DOMAIN\user`, `NT AUTHORITY\SYSTEM`) is not renamed: 4688's `SubjectUserName` holds
+/// the bare name, and the machine account for SYSTEM, so rules comparing `User` values
+/// would not mean the same on it; fields 4688 does not record (`OriginalFileName`,
+/// `Hashes`, `ParentCommandLine`, `CurrentDirectory`, ...) are absent from its records.
+const AUDIT_FIELDS: &[(&str, &str)] = &[
+    ("Image", "NewProcessName"),
+    ("ParentImage", "ParentProcessName"),
+    ("Details", "NewValue"),
+    ("LogonId", "SubjectLogonId"),
+];
+
 fn channels_of(service: &str) -> &'static [&'static str] {
     SERVICE_CHANNELS.iter().find(|(s, _)| *s == service).map(|(_, c)| *c).unwrap_or(&[])
 }
@@ -245,6 +270,22 @@ fn windows_pipeline_yaml() -> String {
         y.push_str(&format!(
             "    rule_conditions:\n      - type: logsource\n        product: windows\n        service: {service}\n"
         ));
+    }
+    y
+}
+
+/// The Security-log routing of [`AUDIT_CATEGORIES`], in the same pipeline language:
+/// the Security channel and the category's event id added, the fields renamed.
+fn audit_pipeline_yaml() -> String {
+    let mut y = String::from("name: scrutineer_windows_audit\npriority: 10\ntransformations:\n");
+    for (category, id) in AUDIT_CATEGORIES {
+        y.push_str(&format!(
+            "  - id: audit_{category}\n    type: add_condition\n    conditions:\n      Channel:\n        - 'Security'\n      EventID:\n        - {id}\n    rule_conditions:\n      - type: logsource\n        product: windows\n        category: {category}\n"
+        ));
+    }
+    y.push_str("  - id: audit_fields\n    type: field_name_mapping\n    mapping:\n");
+    for (sysmon, security) in AUDIT_FIELDS {
+        y.push_str(&format!("      {sysmon}: {security}\n"));
     }
     y
 }
@@ -396,8 +437,16 @@ impl SigmaRules {
             message: e.to_string(),
         })?;
         engine.add_pipeline(windows);
+        let mut audit = Engine::new();
+        let audit_pipeline = parse_pipeline(&audit_pipeline_yaml()).map_err(|e| RuleError::Compile {
+            path: PathBuf::from("<built-in Windows audit pipeline>"),
+            title: String::new(),
+            message: e.to_string(),
+        })?;
+        audit.add_pipeline(audit_pipeline);
         let mut rules = SigmaRules {
             engine,
+            audit,
             by_id: FxHashMap::default(),
             rules: Vec::new(),
             stats: RuleLoadStats::default(),
@@ -432,11 +481,16 @@ impl SigmaRules {
         }
         let mut rule = rule.clone();
         anchor_wildcards(&mut rule);
-        self.engine.add_rule(&rule).map_err(|e| RuleError::Compile {
+        let compile = |e: rsigma_eval::EvalError| RuleError::Compile {
             path: path.to_owned(),
             title: rule.title.clone(),
             message: e.to_string(),
-        })?;
+        };
+        self.engine.add_rule(&rule).map_err(compile)?;
+        let category = rule.logsource.category.as_deref().unwrap_or("");
+        if AUDIT_CATEGORIES.iter().any(|(c, _)| c.eq_ignore_ascii_case(category)) {
+            self.audit.add_rule(&rule).map_err(compile)?;
+        }
         self.by_id.insert(id.clone(), self.rules.len());
         self.rules.push(SigmaRuleInfo {
             id,
@@ -449,6 +503,12 @@ impl SigmaRules {
         Ok(())
     }
 
+    /// How many of the loaded rules are also evaluated on Security audit events
+    /// (`process_creation` rules on event 4688).
+    pub fn audit_routed(&self) -> usize {
+        self.audit.rule_count()
+    }
+
     /// The loaded rules, in load order.
     pub fn rules(&self) -> &[SigmaRuleInfo] {
         &self.rules
@@ -458,10 +518,16 @@ impl SigmaRules {
     pub fn matches(&self, record: &EventRecord) -> Vec<usize> {
         let value = serde_json::Value::Object(record.fields.clone());
         let event = JsonEvent::borrow(&value);
+        // Every rule of the audit engine carries the pipeline's Security channel and event
+        // id conditions, so other records are not given to it at all.
+        let audited = record.channel.eq_ignore_ascii_case("Security")
+            && AUDIT_CATEGORIES.iter().any(|(_, id)| *id == record.event_id);
+        let audit = if audited { self.audit.evaluate(&event) } else { Vec::new() };
         let mut hits: Vec<usize> = self
             .engine
             .evaluate(&event)
             .into_iter()
+            .chain(audit)
             .filter_map(|r| {
                 let key = r.header.rule_id.unwrap_or(r.header.rule_title);
                 self.by_id.get(&key).copied()
@@ -508,6 +574,41 @@ mod tests {
             record(json!({"System": {"EventID": 11, "Channel": "Microsoft-Windows-Sysmon/Operational"},
             "EventData": {"Image": "C:\\whoami.exe"}}));
         assert!(rules.matches(&other_event).is_empty());
+    }
+
+    #[test]
+    fn a_process_rule_matches_security_4688_with_the_audit_field_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = "title: Child of Word\nid: w-1\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    ParentImage|endswith: '\\winword.exe'\n    Image|endswith: '\\cmd.exe'\n    CommandLine|contains: '/c'\n  condition: sel\n";
+        let rules = load(dir.path(), "w.yml", text).expect("load");
+        assert_eq!(rules.audit_routed(), 1);
+        let process = |channel: &str, id: u32, data: serde_json::Value| {
+            record(json!({"System": {"EventID": id, "Channel": channel}, "EventData": data}))
+        };
+        let audit_fields = json!({"ParentProcessName": "C:\\Office\\WINWORD.EXE",
+            "NewProcessName": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c whoami"});
+        let sysmon_fields = json!({"ParentImage": "C:\\Office\\WINWORD.EXE",
+            "Image": "C:\\Windows\\System32\\cmd.exe", "CommandLine": "cmd /c whoami"});
+        assert_eq!(rules.matches(&process("Security", 4688, audit_fields.clone())), vec![0]);
+        assert_eq!(rules.matches(&process(SYSMON, 1, sysmon_fields.clone())), vec![0]);
+        // Each log with its own field names, and only on its own event.
+        assert!(rules.matches(&process("Security", 4688, sysmon_fields)).is_empty());
+        assert!(rules.matches(&process(SYSMON, 1, audit_fields.clone())).is_empty());
+        assert!(rules.matches(&process("Security", 4689, audit_fields.clone())).is_empty());
+        assert!(rules.matches(&process("System", 4688, audit_fields)).is_empty());
+    }
+
+    #[test]
+    fn a_rule_on_a_field_4688_lacks_does_not_match_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = "title: Renamed\nid: o-1\nlogsource:\n  product: windows\n  category: process_creation\ndetection:\n  sel:\n    OriginalFileName: 'psexec.c'\n  condition: sel\n";
+        let rules = load(dir.path(), "o.yml", text).expect("load");
+        let security = record(json!({"System": {"EventID": 4688, "Channel": "Security"},
+            "EventData": {"NewProcessName": "C:\\psexec.exe"}}));
+        assert!(rules.matches(&security).is_empty());
+        let service = "title: Cleared\nid: c-2\nlogsource:\n  product: windows\n  service: security\ndetection:\n  sel:\n    EventID: 4688\n  condition: sel\n";
+        let rules = load(dir.path(), "s.yml", service).expect("load");
+        assert_eq!(rules.audit_routed(), 0, "only process_creation rules are routed to 4688");
     }
 
     #[test]

@@ -147,8 +147,12 @@ fn evtx(ctx: &Context, args: &EvtxArgs) -> anyhow::Result<()> {
         stage.finish_and_clear();
         let s = &rules.stats;
         ctx.note(format!(
-            "{} Sigma rules for Windows loaded from {} files ({} for other products and {} correlation rules not evaluated)",
-            s.rules, s.files, s.other_products, s.correlations
+            "{} Sigma rules for Windows loaded from {} files, {} of them process_creation rules also run on Security 4688 events ({} for other products and {} correlation rules not evaluated)",
+            s.rules,
+            s.files,
+            rules.audit_routed(),
+            s.other_products,
+            s.correlations
         ));
         Some(rules)
     };
