@@ -31,6 +31,21 @@ pub enum SimulateError {
     Invalid(String),
 }
 
+/// Maps an I/O error on `path` into [`SimulateError::Io`].
+pub(crate) fn io_err(path: &std::path::Path) -> impl Fn(std::io::Error) -> SimulateError + '_ {
+    move |source| SimulateError::Io { path: path.to_path_buf(), source }
+}
+
+/// Maps a CSV error on `path` into [`SimulateError::Io`].
+pub(crate) fn csv_err(path: &std::path::Path) -> impl Fn(csv::Error) -> SimulateError + '_ {
+    move |e| SimulateError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) }
+}
+
+/// Maps a JSON error on `path` into [`SimulateError::Io`].
+pub(crate) fn json_err(path: &std::path::Path) -> impl Fn(serde_json::Error) -> SimulateError + '_ {
+    move |e| SimulateError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) }
+}
+
 /// The `n` most populous counties of the simulated state (North Carolina's, by accepted mail
 /// ballots in 2020) with their relative weights, largest first.
 pub fn largest_counties(n: usize) -> Vec<(String, u32)> {

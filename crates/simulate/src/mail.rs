@@ -37,8 +37,8 @@ use chrono::{DateTime, Duration, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
 use scrutineer_mail::{DkimSigner, SigningKey};
 use serde::{Deserialize, Serialize};
 
-use crate::SimulateError;
 use crate::rng::{Draws, mix};
+use crate::{SimulateError, csv_err, io_err};
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -167,14 +167,6 @@ pub struct MailWritten {
     pub posts: usize,
     pub organic_accounts: usize,
     pub amplifiers: usize,
-}
-
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> SimulateError + '_ {
-    move |source| SimulateError::Io { path: path.to_path_buf(), source }
-}
-
-fn csv_err(path: &Path) -> impl Fn(csv::Error) -> SimulateError + '_ {
-    move |e| SimulateError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) }
 }
 
 pub(crate) const HOST: &str = "leaks.example/harbor-files";

@@ -29,8 +29,8 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate, TimeZone, Utc, Weekday};
 
-use crate::SimulateError;
 use crate::rng::Draws;
+use crate::{SimulateError, csv_err, io_err};
 
 /// How an injected operation coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -1301,12 +1301,23 @@ impl Gen<'_> {
     }
 }
 
-fn io_err(path: &Path) -> impl Fn(std::io::Error) -> SimulateError + '_ {
-    move |source| SimulateError::Io { path: path.to_path_buf(), source }
-}
-
-fn csv_err(path: &Path) -> impl Fn(csv::Error) -> SimulateError + '_ {
-    move |e| SimulateError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) }
+/// Writes `truth.csv` (`account,operation,tactic,utc_offset`), one row per injected
+/// account: (account key, operation number from 1, tactic, UTC offset in minutes). Returns
+/// the rows written.
+fn write_truth<'a>(
+    path: &Path,
+    rows: impl IntoIterator<Item = (&'a str, usize, &'a str, i32)>,
+) -> Result<u64, SimulateError> {
+    let mut wr = csv::Writer::from_path(path).map_err(csv_err(path))?;
+    wr.write_record(["account", "operation", "tactic", "utc_offset"]).map_err(csv_err(path))?;
+    let mut n = 0;
+    for (account, op, tactic, offset) in rows {
+        wr.write_record([account, &format!("op{op}"), tactic, &offset_label(offset)])
+            .map_err(csv_err(path))?;
+        n += 1;
+    }
+    wr.flush().map_err(io_err(path))?;
+    Ok(n)
 }
 
 fn offset_label(min: i32) -> String {
@@ -1388,21 +1399,13 @@ pub fn generate(
     w.files.push(posts_path);
 
     let truth = out.join("truth.csv");
-    {
-        let mut wr = csv::Writer::from_path(&truth).map_err(csv_err(&truth))?;
-        wr.write_record(["account", "operation", "tactic", "utc_offset"]).map_err(csv_err(&truth))?;
-        for (acc, o) in &members {
-            let spec = &s.operations[*o];
-            wr.write_record([
-                g.accounts[*acc as usize].key.as_str(),
-                &format!("op{}", o + 1),
-                spec.tactic.as_str(),
-                &offset_label(spec.utc_offset_minutes),
-            ])
-            .map_err(csv_err(&truth))?;
-        }
-        wr.flush().map_err(io_err(&truth))?;
-    }
+    write_truth(
+        &truth,
+        members.iter().map(|&(acc, o)| {
+            let spec = &s.operations[o];
+            (g.accounts[acc as usize].key.as_str(), o + 1, spec.tactic.as_str(), spec.utc_offset_minutes)
+        }),
+    )?;
     w.files.push(truth);
 
     let scen = out.join("scenario.json");

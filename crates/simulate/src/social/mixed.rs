@@ -29,9 +29,11 @@ use std::path::{Path, PathBuf};
 
 use chrono::{Datelike, TimeZone, Utc};
 
-use super::{Gen, Kind, NONE, Office, SocialFormat, SocialScenario, base62, date_of, offset_label, text};
-use crate::SimulateError;
+use super::{
+    Gen, Kind, NONE, Office, SocialFormat, SocialScenario, base62, date_of, offset_label, text, write_truth,
+};
 use crate::rng::Draws;
+use crate::{SimulateError, csv_err, io_err, json_err};
 
 /// A platform the mixed scenario writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -161,7 +163,7 @@ pub fn generate_mixed(
     if s.base.days == 0 {
         return Err(SimulateError::Invalid("--days must be at least 1".into()));
     }
-    std::fs::create_dir_all(out.join("telegram")).map_err(super::io_err(out))?;
+    std::fs::create_dir_all(out.join("telegram")).map_err(io_err(out))?;
     // One organic world per platform, each with its own seed and accounts.
     let scenarios: Vec<SocialScenario> = Platform::ALL
         .iter()
@@ -331,23 +333,10 @@ pub fn generate_mixed(
     }
 
     let truth = out.join("truth.csv");
-    {
-        let mut wr = csv::Writer::from_path(&truth).map_err(super::csv_err(&truth))?;
-        wr.write_record(["account", "operation", "tactic", "utc_offset"]).map_err(super::csv_err(&truth))?;
-        for personas in &op {
-            for persona in personas {
-                wr.write_record([
-                    persona.key.as_str(),
-                    "op1",
-                    "cross_platform",
-                    &offset_label(s.utc_offset_minutes),
-                ])
-                .map_err(super::csv_err(&truth))?;
-                written.injected_accounts += 1;
-            }
-        }
-        wr.flush().map_err(super::io_err(&truth))?;
-    }
+    written.injected_accounts += write_truth(
+        &truth,
+        op.iter().flatten().map(|persona| (persona.key.as_str(), 1, "cross_platform", s.utc_offset_minutes)),
+    )?;
     written.files.push(truth);
     let scenario = out.join("scenario.json");
     let doc = serde_json::json!({
@@ -361,7 +350,7 @@ pub fn generate_mixed(
         "written": &written,
     });
     std::fs::write(&scenario, serde_json::to_string_pretty(&doc).unwrap_or_default())
-        .map_err(super::io_err(&scenario))?;
+        .map_err(io_err(&scenario))?;
     written.files.push(scenario);
     Ok(written)
 }
@@ -404,11 +393,7 @@ fn operation_personas(s: &MixedScenario) -> Vec<Vec<Persona>> {
 }
 
 fn csv_io(path: &Path) -> impl Fn(csv::Error) -> SimulateError + '_ {
-    super::csv_err(path)
-}
-
-fn json_err(path: &Path) -> impl Fn(serde_json::Error) -> SimulateError + '_ {
-    move |e| SimulateError::Io { path: path.to_path_buf(), source: std::io::Error::other(e) }
+    csv_err(path)
 }
 
 /// The links of a text, in order.
@@ -447,7 +432,7 @@ fn write_twitter<'p>(
     seed: u64,
     path: &Path,
 ) -> Result<(), SimulateError> {
-    let file = File::create(path).map_err(super::io_err(path))?;
+    let file = File::create(path).map_err(io_err(path))?;
     let mut wr = csv::Writer::from_writer(BufWriter::with_capacity(1 << 20, file));
     wr.write_record(CLEMSON_COLUMNS).map_err(csv_io(path))?;
     let mut updates: HashMap<&str, u32> = HashMap::new();
@@ -505,7 +490,7 @@ fn write_twitter<'p>(
         ])
         .map_err(csv_io(path))?;
     }
-    wr.flush().map_err(super::io_err(path))?;
+    wr.flush().map_err(io_err(path))?;
     Ok(())
 }
 
@@ -617,11 +602,11 @@ fn write_telegram<'p>(
         "about": "Here is the data you requested. Remember: Telegram is ad free, it doesn't sell your data.",
         "chats": {"about": "This page lists all chats from this export.", "list": list},
     });
-    let file = File::create(path).map_err(super::io_err(path))?;
+    let file = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     serde_json::to_writer_pretty(&mut w, &doc).map_err(json_err(path))?;
-    w.write_all(b"\n").map_err(super::io_err(path))?;
-    w.flush().map_err(super::io_err(path))?;
+    w.write_all(b"\n").map_err(io_err(path))?;
+    w.flush().map_err(io_err(path))?;
     Ok(())
 }
 
@@ -649,7 +634,7 @@ fn write_reddit<'p>(
     seed: u64,
     path: &Path,
 ) -> Result<(), SimulateError> {
-    let file = File::create(path).map_err(super::io_err(path))?;
+    let file = File::create(path).map_err(io_err(path))?;
     let mut w = BufWriter::with_capacity(1 << 20, file);
     // Each item's id (`t3_`/`t1_` + base 36) and its submission.
     let mut fullname: Vec<String> = Vec::with_capacity(items.len());
@@ -726,8 +711,8 @@ fn write_reddit<'p>(
             })
         };
         serde_json::to_writer(&mut w, &v).map_err(json_err(path))?;
-        w.write_all(b"\n").map_err(super::io_err(path))?;
+        w.write_all(b"\n").map_err(io_err(path))?;
     }
-    w.flush().map_err(super::io_err(path))?;
+    w.flush().map_err(io_err(path))?;
     Ok(())
 }
