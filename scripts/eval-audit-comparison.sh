@@ -186,7 +186,7 @@ PY
 "$BIN" --quiet audit replay --format colorado-contest "$OUT/arapahoe-report.csv" --out "$OUT/arapahoe-replay.csv"
 python3 - "$A" "$AR/test_e-1-20170310104116_arapahoe-CVR_Export.csv" "$OUT/arapahoe-report.csv" \
   "$OUT/retrieval/round-1-retrieval.csv" "$OUT/arapahoe-replay.csv" "$SEED" <<'PY' || fail=1
-import csv, hashlib, json, sys, collections
+import csv, hashlib, json, re, sys, collections
 state = json.load(open(sys.argv[1]))
 rows = list(csv.reader(open(sys.argv[2], newline='')))
 seed = sys.argv[6]
@@ -237,7 +237,9 @@ for r in rep:
     else:
         bad += 1; print(f"  REPORT MISMATCH {r['contest_name']}: margin {r['min_margin']} vs {m}", file=sys.stderr)
 retr = list(csv.DictReader(open(sys.argv[4], newline='')))
-order = [(r['container'], int(r['tabulator']), int(r['batch']), int(r['position'])) for r in retr]
+# Containers in natural order: runs of digits compare as numbers ("Bin 2" before "Bin 10").
+natural = lambda s: [(0, int(p), '') if p.isdigit() else (1, 0, p) for p in re.findall(r'\d+|\D+', s)]
+order = [(natural(r['container']), int(r['tabulator']), int(r['batch']), int(r['position'])) for r in retr]
 if order != sorted(order):
     bad += 1; print("  RETRIEVAL LIST not in container, tabulator, batch, position order", file=sys.stderr)
 replay = list(csv.DictReader(open(sys.argv[5], newline='')))

@@ -1139,7 +1139,7 @@ impl ComparisonAudit {
         let boards = boards_per_jurisdiction.max(1);
         let mut cards: Vec<&DrawnCard> =
             self.cards.iter().filter(|c| round.is_none_or(|r| c.round == r)).collect();
-        let natural = |s: &str| (s.parse::<u64>().ok(), s.to_owned());
+        let natural = natural_key;
         cards.sort_by(|a, b| {
             (&a.jurisdiction, natural(&a.container), natural(&a.tabulator), natural(&a.batch), a.position)
                 .cmp(&(
@@ -1899,9 +1899,45 @@ pub fn canvass_row(c: &AuditedContest, risk_limit: f64, gamma: f64) -> ContestRe
     }
 }
 
+/// A piece of a label in natural order: runs of digits compare as numbers.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum LabelPart {
+    Number(u64),
+    Text(String),
+}
+
+/// A label's natural sort key, so that boards walk "Box 2" before "Box 10" and tabulator 9
+/// before tabulator 10 (a run of digits too long for a number compares as text).
+fn natural_key(s: &str) -> Vec<LabelPart> {
+    let mut parts = Vec::new();
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let digit = c.is_ascii_digit();
+        let end = rest.find(|x: char| x.is_ascii_digit() != digit).unwrap_or(rest.len());
+        let (run, tail) = rest.split_at(end);
+        parts.push(match run.parse::<u64>() {
+            Ok(n) if digit => LabelPart::Number(n),
+            _ => LabelPart::Text(run.to_owned()),
+        });
+        rest = tail;
+    }
+    parts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn labels_sort_with_their_numbers_as_numbers() {
+        let mut labels =
+            vec!["Box 10", "Box 2", "Bin 1", "10", "9", "Box 2a", "Box 02", "Box 99999999999999999999"];
+        labels.sort_by_key(|l| natural_key(l));
+        assert_eq!(
+            labels,
+            vec!["9", "10", "Bin 1", "Box 2", "Box 02", "Box 2a", "Box 10", "Box 99999999999999999999"]
+        );
+    }
 
     fn contest(vote_for: u64, choices: &[&str], winners: &[&str]) -> AuditedContest {
         AuditedContest {

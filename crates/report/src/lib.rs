@@ -277,6 +277,18 @@ fn exercise(h: &mut String, x: &ExerciseScore) {
             a.confirmed_after.unwrap_or(a.ballots_examined)
         );
     }
+    for c in &x.comparison {
+        let decision = if c.decision == "stop" { "outcome confirmed".to_owned() } else { esc(&c.decision) };
+        let _ = write!(
+            h,
+            "<tr><td>comparison audit</td><td>{}</td><td>{} after {} cards compared with their CVRs</td><td>overstatements: {} two-vote, {} one-vote</td></tr>",
+            esc(&c.contest),
+            decision,
+            c.confirmed_after.unwrap_or(c.cards_examined),
+            c.o2,
+            c.o1
+        );
+    }
     h.push_str("</table>");
 }
 

@@ -13,6 +13,17 @@
 //! - `truth.json`: per contest the true and the reported winner, the altered counties and
 //!   the number of switched votes.
 //!
+//! and, for a ballot-comparison audit (`scrutineer audit comparison`), in `comparison/`:
+//! - `jurisdictions.csv`: `jurisdiction,manifest,cvr`, one row per county;
+//! - `COUNTY-manifest.csv`: the county's ballot manifest in ColoradoRLA's layout
+//!   (`CountyID,ScannerID,BatchID,NumBallots,StorageLocation`): batch `b` of a county was
+//!   scanned on tabulator `b mod 3 + 1` and is stored in box `b / 4 + 1`, so that the
+//!   retrieval lists have containers and tabulators to sort by;
+//! - `COUNTY-CVR_Export.csv`: the same cast-vote records as `cvr.csv`, as a Dominion
+//!   Democracy Suite CSV export (four header rows, one 0/1 column per choice);
+//! - `paper.csv`: `jurisdiction,tabulator,batch,position,contest,choice`: the paper
+//!   ballots, addressed as the comparison audit's retrieval lists address them.
+//!
 //! An alteration switches a share of the true leader's votes to the runner-up on the CVRs
 //! of the altered counties (the "hacked tabulator" of the threat model): the reported
 //! totals follow the CVRs, the paper does not change.
@@ -24,8 +35,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::SimulateError;
 use crate::rng::Draws;
+use crate::{SimulateError, csv_err};
+
+/// Tabulators per county in the comparison files (batch `b` on tabulator `b mod 3 + 1`).
+const TABULATORS: u64 = 3;
+/// Batches per storage box in the comparison files.
+const BATCHES_PER_BOX: u64 = 4;
 
 #[derive(Debug, Clone)]
 pub struct ContestSpec {
@@ -148,6 +164,21 @@ pub fn generate(s: &CountScenario, out: &Path) -> Result<CountWritten, SimulateE
     writeln!(manifest, "Jurisdiction,Batch Name,Number of Ballots").map_err(io(&manifest_p))?;
     writeln!(paper, "batch,position,contest,choice").map_err(io(&paper_p))?;
     writeln!(cvr, "cvr_id,batch,position,contest,choice").map_err(io(&cvr_p))?;
+    let cmp_dir = out.join("comparison");
+    std::fs::create_dir_all(&cmp_dir).map_err(io(&cmp_dir))?;
+    let csv_writer = |p: &Path| -> Result<csv::Writer<BufWriter<File>>, SimulateError> {
+        let f = File::create(p).map_err(io(p))?;
+        Ok(csv::WriterBuilder::new().flexible(true).from_writer(BufWriter::with_capacity(1 << 20, f)))
+    };
+    let jurisdictions_p = cmp_dir.join("jurisdictions.csv");
+    let mut jurisdictions = csv_writer(&jurisdictions_p)?;
+    jurisdictions.write_record(["jurisdiction", "manifest", "cvr"]).map_err(csv_err(&jurisdictions_p))?;
+    let cmp_paper_p = cmp_dir.join("paper.csv");
+    let mut cmp_paper = csv_writer(&cmp_paper_p)?;
+    cmp_paper
+        .write_record(["jurisdiction", "tabulator", "batch", "position", "contest", "choice"])
+        .map_err(csv_err(&cmp_paper_p))?;
+    let mut files = Vec::new();
 
     // (contest, county, candidate) -> (paper, reported)
     let mut tallies: BTreeMap<(usize, String, usize), (u64, u64)> = BTreeMap::new();
@@ -156,15 +187,49 @@ pub fn generate(s: &CountScenario, out: &Path) -> Result<CountWritten, SimulateE
     let mut batches = 0u64;
     let mut cvr_id = 0u64;
     for (ci, (county, cast)) in s.counties.iter().enumerate() {
+        let manifest_name = format!("{county}-manifest.csv");
+        let export_name = format!("{county}-CVR_Export.csv");
+        jurisdictions
+            .write_record([county.as_str(), &manifest_name, &export_name])
+            .map_err(csv_err(&jurisdictions_p))?;
+        let county_manifest_p = cmp_dir.join(&manifest_name);
+        let mut county_manifest = csv_writer(&county_manifest_p)?;
+        county_manifest
+            .write_record(["CountyID", "ScannerID", "BatchID", "NumBallots", "StorageLocation"])
+            .map_err(csv_err(&county_manifest_p))?;
+        let export_p = cmp_dir.join(&export_name);
+        let mut export = csv_writer(&export_p)?;
+        write_dominion_headers(&mut export, &s.contests).map_err(csv_err(&export_p))?;
         let n_batches = cast.div_ceil(s.batch_size);
         for b in 0..n_batches {
             let in_batch = if b + 1 == n_batches { cast - b * s.batch_size } else { s.batch_size };
             let label = format!("B{:04}", b + 1);
             writeln!(manifest, "{county},{label},{in_batch}").map_err(io(&manifest_p))?;
+            let (tabulator, batch_id) = ((b % TABULATORS + 1).to_string(), (b + 1).to_string());
+            county_manifest
+                .write_record([
+                    county.as_str(),
+                    &tabulator,
+                    &batch_id,
+                    &in_batch.to_string(),
+                    &format!("Box {}", b / BATCHES_PER_BOX + 1),
+                ])
+                .map_err(csv_err(&county_manifest_p))?;
             batches += 1;
             for pos in 1..=in_batch {
                 ballots += 1;
                 cvr_id += 1;
+                let position = pos.to_string();
+                let mut record = vec![
+                    protect(&cvr_id.to_string()),
+                    protect(&tabulator),
+                    protect(&batch_id),
+                    protect(&position),
+                    protect(&format!("{tabulator}-{batch_id}-{pos}")),
+                    protect("Mail"),
+                    protect("Precinct 1"),
+                    protect("1"),
+                ];
                 let mut r = Draws::new(s.seed, (ci as u64) << 40 | b << 20 | pos, 91);
                 for (k, c) in s.contests.iter().enumerate() {
                     let truth = draw_choice(&mut r, &c.candidates, s.undervote);
@@ -178,6 +243,20 @@ pub fn generate(s: &CountScenario, out: &Path) -> Result<CountWritten, SimulateE
                         .map_err(io(&paper_p))?;
                     writeln!(cvr, "{cvr_id},{county}/{label},{pos},{},{}", c.name, name(recorded))
                         .map_err(io(&cvr_p))?;
+                    cmp_paper
+                        .write_record([
+                            county.as_str(),
+                            &tabulator,
+                            &batch_id,
+                            &position,
+                            &c.name,
+                            name(truth),
+                        ])
+                        .map_err(csv_err(&cmp_paper_p))?;
+                    record.extend(
+                        (0..c.candidates.len())
+                            .map(|i| if recorded == Some(i) { "1" } else { "0" }.to_owned()),
+                    );
                     if let Some(t) = truth {
                         tallies.entry((k, county.clone(), t)).or_default().0 += 1;
                     }
@@ -185,9 +264,18 @@ pub fn generate(s: &CountScenario, out: &Path) -> Result<CountWritten, SimulateE
                         tallies.entry((k, county.clone(), t)).or_default().1 += 1;
                     }
                 }
+                export.write_record(&record).map_err(csv_err(&export_p))?;
             }
         }
+        county_manifest.flush().map_err(io(&county_manifest_p))?;
+        export.flush().map_err(io(&export_p))?;
+        files.push(county_manifest_p);
+        files.push(export_p);
     }
+    jurisdictions.flush().map_err(io(&jurisdictions_p))?;
+    cmp_paper.flush().map_err(io(&cmp_paper_p))?;
+    files.push(jurisdictions_p);
+    files.push(cmp_paper_p);
     for (p, w) in [(&manifest_p, &mut manifest), (&paper_p, &mut paper), (&cvr_p, &mut cvr)] {
         w.flush().map_err(io(p))?;
     }
@@ -236,12 +324,48 @@ pub fn generate(s: &CountScenario, out: &Path) -> Result<CountWritten, SimulateE
     let json_p = out.join("truth.json");
     let text = serde_json::to_string_pretty(&contests).map_err(|e| SimulateError::Invalid(e.to_string()))?;
     std::fs::write(&json_p, text).map_err(io(&json_p))?;
-    Ok(CountWritten {
-        files: vec![manifest_p, paper_p, cvr_p, results_p, by_county_p, truth_p, json_p],
-        ballots,
-        batches,
-        contests,
-    })
+    let mut all = vec![manifest_p, paper_p, cvr_p, results_p, by_county_p, truth_p, json_p];
+    all.extend(files);
+    Ok(CountWritten { files: all, ballots, batches, contests })
+}
+
+/// A field as Dominion writes its identifiers (`="12"`), so that spreadsheets keep them text.
+fn protect(s: &str) -> String {
+    format!("=\"{s}\"")
+}
+
+/// The four header rows of a Dominion CSV export: the election's title, each choice's
+/// contest (with its `(Vote For=1)`), the choice, and the column names (the party codes
+/// over the choices).
+fn write_dominion_headers<W: Write>(w: &mut csv::Writer<W>, contests: &[ContestSpec]) -> csv::Result<()> {
+    const FIXED: [&str; 8] = [
+        "CvrNumber",
+        "TabulatorNum",
+        "BatchId",
+        "RecordId",
+        "ImprintedId",
+        "CountingGroup",
+        "PrecinctPortion",
+        "BallotType",
+    ];
+    let choices: usize = contests.iter().map(|c| c.candidates.len()).sum();
+    let blank = || vec![String::new(); FIXED.len()];
+    let mut title = vec!["Simulated general election".to_owned(), "5.2.13.9".to_owned()];
+    title.resize(FIXED.len() + choices, String::new());
+    w.write_record(&title)?;
+    let mut contest_row = blank();
+    let mut choice_row = blank();
+    let mut names = FIXED.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    for c in contests {
+        for (i, (candidate, _)) in c.candidates.iter().enumerate() {
+            contest_row.push(format!("{} (Vote For=1)", c.name));
+            choice_row.push(candidate.clone());
+            names.push(format!("P{}", i + 1));
+        }
+    }
+    w.write_record(&contest_row)?;
+    w.write_record(&choice_row)?;
+    w.write_record(&names)
 }
 
 #[cfg(test)]

@@ -46,6 +46,33 @@ pub struct AuditOutcome {
     pub rounds: usize,
 }
 
+/// The ballot-comparison audit of one contest: the count's cast-vote records compared
+/// with the paper cards drawn, county by county, from retrieval lists.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComparisonOutcome {
+    /// The contest.
+    pub contest: String,
+    /// The audit's last decision (`stop`, `continue`, `full_hand_count`).
+    pub decision: String,
+    /// Cards compared with their CVRs in all.
+    pub cards_examined: u64,
+    /// Cards compared when the contest first met its risk limit (confirmed).
+    pub confirmed_after: Option<u64>,
+    /// The measured risk at the end.
+    pub measured_risk: f64,
+    /// The reported winners.
+    pub reported_winners: Vec<String>,
+    /// Two- and one-vote overstatements, one- and two-vote understatements found.
+    pub o2: u64,
+    pub o1: u64,
+    pub u1: u64,
+    pub u2: u64,
+    /// Rounds drawn.
+    pub rounds: usize,
+    /// Retrieval-list rows written over the rounds (one per card to pull).
+    pub cards_retrieved: u64,
+}
+
 /// One kind of message of the simulated dump, against `mail verify`'s verdicts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeakKindScore {
@@ -208,8 +235,12 @@ pub struct ExerciseScore {
     pub ballots_injected: BTreeMap<String, (usize, usize)>,
     /// Ballot findings that no injection explains.
     pub ballots_false: usize,
-    /// The audit of each contest.
+    /// The ballot-polling audit of each contest.
     pub audit: Vec<AuditOutcome>,
+    /// The ballot-comparison audit of each contest (layout version 3 on; empty when read
+    /// from a version 2 score).
+    #[serde(default)]
+    pub comparison: Vec<ComparisonOutcome>,
     /// The count's ground truth per contest (as `count/truth.json` holds it).
     pub audit_truth: Vec<ContestTruth>,
     /// The leaked dump: verdicts against its truth, and its amplifying network.
@@ -233,17 +264,19 @@ pub enum ScoreError {
 }
 
 impl ExerciseScore {
-    /// The layout version this build writes and reads.
-    pub const VERSION: u32 = 2;
+    /// The layout version this build writes.
+    pub const VERSION: u32 = 3;
+    /// The oldest layout version this build reads (version 2 has no comparison audit).
+    pub const OLDEST_READ: u32 = 2;
 
-    /// Reads a score from its JSON text, refusing another layout version by name.
+    /// Reads a score from its JSON text, refusing a layout version it does not know by name.
     pub fn from_json(text: &str) -> Result<ExerciseScore, ScoreError> {
         #[derive(Deserialize)]
         struct VersionOnly {
             version: u32,
         }
         let found = serde_json::from_str::<VersionOnly>(text)?.version;
-        if found != Self::VERSION {
+        if !(Self::OLDEST_READ..=Self::VERSION).contains(&found) {
             return Err(ScoreError::Version { found, known: Self::VERSION });
         }
         Ok(serde_json::from_str(text)?)
@@ -285,6 +318,20 @@ mod tests {
             ballots_injected: BTreeMap::from([("double_vote".into(), (4, 4)), ("ghost".into(), (3, 2))]),
             ballots_false: 1,
             audit: Vec::new(),
+            comparison: vec![ComparisonOutcome {
+                contest: "Governor".into(),
+                decision: "stop".into(),
+                cards_examined: 40,
+                confirmed_after: Some(40),
+                measured_risk: 0.02,
+                reported_winners: vec!["Avery Hale".into()],
+                o2: 0,
+                o1: 0,
+                u1: 1,
+                u2: 0,
+                rounds: 1,
+                cards_retrieved: 40,
+            }],
             audit_truth: Vec::new(),
             leak: LeakScore {
                 kinds: Vec::new(),
@@ -318,6 +365,18 @@ mod tests {
         let err = ExerciseScore::from_json(&v.to_string()).expect_err("missing field");
         assert!(err.to_string().contains("organic_in_networks"), "{err}");
         assert!(ExerciseScore::from_json("{\"operations\": []}").is_err(), "no version at all");
+    }
+
+    #[test]
+    fn a_version_2_score_reads_without_a_comparison_audit() {
+        let mut v = serde_json::to_value(score()).expect("json");
+        v["version"] = 2.into();
+        v.as_object_mut().expect("object").remove("comparison");
+        let back = ExerciseScore::from_json(&v.to_string()).expect("version 2");
+        assert!(back.comparison.is_empty());
+        let mut v = serde_json::to_value(score()).expect("json");
+        v["version"] = (ExerciseScore::VERSION + 1).into();
+        assert!(ExerciseScore::from_json(&v.to_string()).is_err(), "a newer layout is refused");
     }
 
     fn truth(id: &str, kind: MessageKind, offset: u64) -> MessageTruth {

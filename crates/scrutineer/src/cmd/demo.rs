@@ -18,7 +18,7 @@ use scrutineer_audit::{AuditDecision, ContestSummary};
 use scrutineer_core::Finding;
 use scrutineer_simulate::count::ContestTruth;
 use scrutineer_simulate::mail::MessageKind;
-use scrutineer_simulate::score::{AuditOutcome, ExerciseScore, LeakScore, OperationScore};
+use scrutineer_simulate::score::{AuditOutcome, ComparisonOutcome, ExerciseScore, LeakScore, OperationScore};
 
 use crate::ui::{Context, outln};
 
@@ -153,11 +153,11 @@ fn shell_word(s: &str) -> String {
     }
 }
 
-fn arg(v: impl ToString) -> String {
+pub(super) fn arg(v: impl ToString) -> String {
     v.to_string()
 }
 
-fn path_arg(p: &Path) -> String {
+pub(super) fn path_arg(p: &Path) -> String {
     p.display().to_string()
 }
 
@@ -177,7 +177,7 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
         a.scale,
         store.display()
     ));
-    let mut st = Stages::new(ctx, 13, logs);
+    let mut st = Stages::new(ctx, 14, logs);
 
     // 1–4: the season.
     let season = simulate_season(&mut st, &store, &dir, &a)?;
@@ -194,9 +194,16 @@ pub fn run(ctx: &Context, a: DemoArgs) -> anyhow::Result<()> {
     st.begin("audit: risk-limiting audit of the count");
     let audit = audit_count(&mut st, &store, &season.count, a.seed)?;
     st.done("audit: risk-limiting audit of the count", audit_started);
+    // 12: the same count audited by comparing the tabulators' cast-vote records with the
+    // paper cards, pulled county by county from retrieval lists.
+    let comparison_started = Instant::now();
+    let stage = "audit: ballot-comparison audit of the count, with retrieval lists";
+    st.begin(stage);
+    let comparison = crate::cmd::demo_comparison::audit(&mut st.commands, &store, &season.count, a.seed)?;
+    st.done(stage, comparison_started);
 
-    // 12–13: the score against the ground truth, then the report that shows it.
-    let score = score(&dir, &audit)?;
+    // 13–14: the score against the ground truth, then the report that shows it.
+    let score = score(&dir, &audit, &comparison)?;
     let score_path = dir.join("score.json");
     std::fs::write(&score_path, serde_json::to_string_pretty(&score)?)
         .with_context(|| format!("writing {}", score_path.display()))?;
@@ -562,14 +569,14 @@ fn init_audit(st: &mut Stages, board: &AuditBoard<'_>, count: &Path, seed: u64) 
 }
 
 /// The audit commands the demo runs as the audit board, on one audit file.
-struct AuditBoard<'a> {
-    store: &'a Path,
-    audit_file: &'a Path,
+pub(super) struct AuditBoard<'a> {
+    pub(super) store: &'a Path,
+    pub(super) audit_file: &'a Path,
 }
 
 impl AuditBoard<'_> {
     /// Runs `scrutineer ARGS` quietly on the store; returns its standard output.
-    fn run(&self, args: Vec<String>) -> anyhow::Result<String> {
+    pub(super) fn run(&self, args: Vec<String>) -> anyhow::Result<String> {
         let exe = std::env::current_exe().context("finding the scrutineer executable")?;
         let mut full = vec!["--quiet".to_owned(), "--store".to_owned(), self.store.display().to_string()];
         full.extend(args);
@@ -646,7 +653,11 @@ fn csv_rows(path: &Path) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
     Ok(out)
 }
 
-fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<ExerciseScore> {
+fn score(
+    dir: &Path,
+    audit: &[AuditOutcome],
+    comparison: &[ComparisonOutcome],
+) -> anyhow::Result<ExerciseScore> {
     let influence = score_influence(dir)?;
     let infra = score_infra(dir)?;
     let (ballots_injected, ballots_false) = score_ballots(dir)?;
@@ -669,6 +680,7 @@ fn score(dir: &Path, audit: &[AuditOutcome]) -> anyhow::Result<ExerciseScore> {
         ballots_injected,
         ballots_false,
         audit: audit.to_vec(),
+        comparison: comparison.to_vec(),
         audit_truth,
         leak: score_leak(dir)?,
     })
@@ -952,6 +964,28 @@ fn print_summary(s: &ExerciseScore, secs: f64, report: &Path, dir: &Path) -> std
             (d, _) => format!("{d} after examining {} ballots", a.ballots_examined),
         };
         outln!("  {:<20} {examined:>6} ballots examined: {verdict}", a.contest)?;
+    }
+    if !s.comparison.is_empty() {
+        let retrieved = s.comparison.iter().map(|c| c.cards_retrieved).max().unwrap_or(0);
+        let rounds = s.comparison.iter().map(|c| c.rounds).max().unwrap_or(0);
+        outln!(
+            "\nBallot-comparison audit of the count ({rounds} rounds, {retrieved} cards pulled from retrieval lists):"
+        )?;
+        for c in &s.comparison {
+            let truth = s.audit_truth.iter().find(|t| t.contest == c.contest);
+            let altered = truth.is_some_and(|t| t.true_winner != t.reported_winner);
+            let examined = c.confirmed_after.unwrap_or(c.cards_examined);
+            let verdict = match (c.decision.as_str(), altered) {
+                ("stop", false) => "confirmed the reported winner (correct)".to_owned(),
+                ("full_hand_count", true) => format!(
+                    "caught the altered tally: {} two-vote and {} one-vote overstatements",
+                    c.o2, c.o1
+                ),
+                ("stop", true) => "MISSED: confirmed an altered outcome".to_owned(),
+                (d, _) => format!("{d} after comparing {} cards", c.cards_examined),
+            };
+            outln!("  {:<20} {examined:>6} cards compared: {verdict}", c.contest)?;
+        }
     }
     outln!("\nReport: {}   (open it in a browser; or `scrutineer report --out FILE`)", report.display())?;
     outln!("STIX 2.1 bundle for partners: {}", dir.join("infra-out/stix-bundle.json").display())?;

@@ -8,6 +8,7 @@ pub mod audit_raire;
 pub mod ballots;
 pub mod bulletin;
 pub mod demo;
+mod demo_comparison;
 pub mod findings;
 pub mod hunt;
 pub mod influence;

@@ -49,6 +49,85 @@ fn addresses_in(v: &serde_json::Value) -> BTreeSet<String> {
     out
 }
 
+/// The ballot-comparison audit of the count: the honest contest stops, the altered one
+/// goes to a full hand count; the overstatements it counted equal the cards drawn whose
+/// CVR recorded the reported winner where the paper shows the true one (counted here from
+/// the retrieval lists and the paper file); every retrieval list is sorted as boards walk
+/// the storage room (county, container, tabulator, batch, position).
+fn check_comparison_audit(dir: &Path, store: &Path, ctruth: &serde_json::Value) {
+    let out = crate::util::scrutineer()
+        .arg("--store")
+        .arg(store)
+        .args(["--quiet", "--json", "audit", "comparison", "status", "--audit"])
+        .arg(dir.join("count/comparison-audit.json"))
+        .output()
+        .expect("comparison status");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).expect("status json");
+    let paper = rows(&dir.join("count/comparison/paper.csv"));
+    let mut drawn = BTreeSet::new();
+    let mut lists = 0;
+    for entry in std::fs::read_dir(dir.join("count/retrieval")).expect("retrieval lists") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "csv") {
+            continue;
+        }
+        lists += 1;
+        let list = rows(&path);
+        let key = |r: &HashMap<String, String>| {
+            let n = |k: &str| r[k].parse::<u64>().unwrap_or_else(|_| panic!("{k} in {}", path.display()));
+            // Containers compare as their names' numbers do ("Box 2" before "Box 10").
+            let container = &r["container"];
+            let digits = container.trim_start_matches(|c: char| !c.is_ascii_digit());
+            let label = (container[..container.len() - digits.len()].to_owned(), digits.parse::<u64>().ok());
+            (r["jurisdiction"].clone(), label, n("tabulator"), n("batch"), n("position"))
+        };
+        let keys: Vec<_> = list.iter().map(key).collect();
+        assert!(keys.windows(2).all(|w| w[0] <= w[1]), "{} is not in walking order", path.display());
+        drawn.extend(list.iter().map(|r| {
+            (r["jurisdiction"].clone(), r["tabulator"].clone(), r["batch"].clone(), r["position"].clone())
+        }));
+    }
+    assert!(lists >= 1 && !drawn.is_empty(), "no retrieval list written");
+    // The CVRs as the tabulators recorded them, by card: the county exports list them in
+    // the order of the paper file (county, batch, position), so cvr.csv's rows line up.
+    let cvr = rows(&dir.join("count/cvr.csv"));
+    assert_eq!(cvr.len(), paper.len(), "one CVR row per paper row");
+    for c in ctruth.as_array().expect("contests") {
+        let name = c["contest"].as_str().expect("contest");
+        let s = status["contests"]
+            .as_array()
+            .expect("contests")
+            .iter()
+            .find(|s| s["contest"] == name)
+            .unwrap_or_else(|| panic!("no comparison status for {name}"));
+        let (truth, reported) =
+            (c["true_winner"].as_str().expect("w"), c["reported_winner"].as_str().expect("r"));
+        if truth == reported {
+            assert_eq!(s["decision"], "stop", "honest contest not confirmed by the comparison audit: {s}");
+        } else {
+            assert_eq!(s["decision"], "full_hand_count", "altered contest: {s}");
+            let flipped = paper
+                .iter()
+                .zip(&cvr)
+                .filter(|(p, v)| {
+                    p["contest"] == name
+                        && drawn.contains(&(
+                            p["jurisdiction"].clone(),
+                            p["tabulator"].clone(),
+                            p["batch"].clone(),
+                            p["position"].clone(),
+                        ))
+                        && p["choice"] == truth
+                        && v["choice"] == reported
+                })
+                .count() as u64;
+            assert!(flipped > 0);
+            assert_eq!(s["discrepancies"]["o2"].as_u64(), Some(flipped), "two-vote overstatements: {s}");
+        }
+    }
+}
+
 /// The leaked mailbox: every message `mail/truth.csv` calls altered, forged or unsigned
 /// has no authentic signature in `verdicts.csv` and every authentic one has one (rows
 /// joined by the message's offset in the dump); the network amplifying it is placed
@@ -283,6 +362,8 @@ fn small_demo_finds_every_injected_item_within_the_false_alarm_budget() {
             );
         }
     }
+
+    check_comparison_audit(&dir, &store, &ctruth);
 
     // The ballots stage signed its ledger, with the key outside the ledger's folder.
     crate::util::scrutineer()
