@@ -11,7 +11,10 @@
 #     file of BENCH_CNT_POSTS rows (default 1,000,000; 0 skips it).
 # (b) Posts per second of `scrutineer influence scan` at its default settings (all five
 #     behaviours, chance filter, networks, store, exports) on BENCH_POSTS synthetic posts
-#     (default 10,000,000; 0 skips it). Target: peak RSS < 4 GiB.
+#     (default 10,000,000; 0 skips it). Target: peak RSS < 4 GiB. Then where the time
+#     goes: the read floor (the file split into lines by `wc -l`, no parsing) beside the
+#     scan's reading, and each analysis stage (key, count, filter per behaviour; group
+#     test, communities, account test, explain, who led and spread; store, exports).
 #
 # (c) The cost of who led and the cross-platform spread (the stage after the networks are
 #     explained) against the rest of detection, in the same scan: on the synthetic file of
@@ -175,3 +178,24 @@ rm -rf "$work/out-big-json" "$work/store-big-json.db"
 "$bin" --quiet --json --store "$work/store-big-json.db" influence scan "$big" --format csv --map "$map" \
   --out "$work/out-big-json" --top 0 >"$work/big.json"
 lead_share "synthetic, $posts posts" "$work/big.json"
+
+# Where the time goes: the read floor on this machine (the file read and split into lines,
+# no parsing: `wc -l`) beside the scan's own reading, then the scan's stages.
+timed wc -l "$big"
+floor_wall="$wall"
+python3 - "$work/big.json" "$big" "$floor_wall" "$posts" <<'PY'
+import json, os, sys
+path, big, floor, posts = sys.argv[1], sys.argv[2], float(sys.argv[3]), int(sys.argv[4])
+s = json.load(open(path))["summary"]
+mb = os.path.getsize(big) / 1e6
+read = s["read_seconds"]
+rate = lambda secs: f"{mb / secs:,.0f} MB/s, {posts / secs:,.0f} posts/s" if secs > 0 else "n/a"
+print(f"   read floor (wc -l, {mb:,.0f} MB): {floor:.2f} s ({rate(floor)})")
+print(f"   scan's read and ingest:          {read:.2f} s ({rate(read)}; {read / floor if floor > 0 else 0:.1f}x the floor)")
+st = s["analysis_stage_seconds"]
+print(f"   analysis {s['analyse_seconds']:.2f} s: behaviours {st['behaviours']:.2f} s wall "
+      f"(summed over behaviours: key {st['key']:.2f}, count {st['count']:.2f}, filter {st['filter']:.2f}), "
+      f"group test {st['group']:.2f}, communities {st['communities']:.2f}, account test {st['prune']:.2f}, "
+      f"explain {st['explain']:.2f}, who led + spread {st['lead_and_spread']:.2f}")
+print(f"   store {s['store_seconds']:.2f} s, exports {s['export_seconds']:.2f} s (written while the store is updated)")
+PY

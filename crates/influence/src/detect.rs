@@ -1,5 +1,7 @@
 //! Detection: from a [`Corpus`] to filtered behaviour edges and ranked networks.
 
+use std::time::Instant;
+
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -97,6 +99,8 @@ pub struct Community {
 }
 
 pub struct Detection {
+    /// Seconds per stage (the explaining stages are added by [`crate::analyse`]).
+    pub times: StageTimes,
     pub behaviours: Vec<BehaviourEdges>,
     /// Combined undirected weights `(a, b, Σ shared)` over kept pairs of all behaviours.
     pub combined: Vec<(u32, u32, f64)>,
@@ -111,9 +115,40 @@ pub struct Detection {
     pub pruned: Vec<Pruned>,
 }
 
+/// Seconds per stage of [`analyse`](crate::analyse), so that a benchmark shows where a
+/// scan's time goes. The behaviours run side by side, so their per-behaviour stages
+/// (`key`, `count`, `filter`) are sums over behaviours and may exceed the wall time they
+/// took together (`behaviours`); the other stages run one after another.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct StageTimes {
+    /// Keying the actions: merging near-duplicate texts into one item, setting apart the
+    /// items acted on once (summed over behaviours).
+    pub key: f64,
+    /// Counting co-occurrences per account pair within the window (summed over behaviours).
+    pub count: f64,
+    /// The chance filter: the pair tests and the false-discovery control (summed over
+    /// behaviours).
+    pub filter: f64,
+    /// Wall time of the behaviours' key, count and filter stages together.
+    pub behaviours: f64,
+    /// Combining the behaviours' edges and the group test.
+    pub group: f64,
+    /// Leiden communities.
+    pub communities: f64,
+    /// The account-level test (pruning to a fixed point).
+    pub prune: f64,
+    /// Explaining and ranking the networks (attribution, benign explanations).
+    pub explain: f64,
+    /// Who led inside each network and the cross-platform spread.
+    pub lead_and_spread: f64,
+}
+
 /// Runs every enabled behaviour, the filter, and community detection.
 pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
     let n_accounts = corpus.accounts.len();
+    let mut times = StageTimes::default();
+    let started = Instant::now();
+    let mut merge_seconds = 0.0;
     // Each behaviour's input, taken out of the corpus: actions (near-duplicate texts merged
     // first, which needs the corpus) or, for sync, active minutes; and (texts merged,
     // crowded buckets skipped).
@@ -131,7 +166,9 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
         } else {
             actions = std::mem::take(&mut corpus.actions[b.index()]);
             if b == Behaviour::CoTweet && params.text_similarity < 1.0 {
+                let begun = Instant::now();
                 merged = Some(merge_near_duplicates(corpus, &mut actions, params));
+                merge_seconds += begun.elapsed().as_secs_f64();
             }
         }
         inputs.push((b, actions, minutes, merged));
@@ -139,15 +176,22 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
     let corpus: &Corpus = corpus;
     // The behaviours are independent, so they run side by side: one's serial stretches
     // (item statistics, merging counts) overlap another's parallel scan.
-    let behaviours: Vec<BehaviourEdges> = inputs
+    let timed: Vec<(BehaviourEdges, [f64; 3])> = inputs
         .into_par_iter()
         .map(|(b, mut actions, minutes, merged)| match b {
-            Behaviour::Sync => sync_edges(minutes, params),
+            Behaviour::Sync => {
+                let begun = Instant::now();
+                let e = sync_edges(minutes, params);
+                // Sync's minutes are counted and tested in one pass.
+                (e, [0.0, begun.elapsed().as_secs_f64(), 0.0])
+            }
             _ => {
+                let begun = Instant::now();
                 // Most items are acted on once; only the rest need sorting and scanning.
                 // Merging near-duplicates joins items, so then every action stays.
                 let singles = if merged.is_none() { corpus.take_singles(&mut actions) } else { Vec::new() };
                 let merged = merged.unwrap_or_default();
+                let keyed = begun.elapsed().as_secs_f64();
                 // Only links and single hashtags can put several items in one post.
                 let posts_may_repeat = matches!(b, Behaviour::CoLink | Behaviour::CoTag);
                 let co = co_occurrence(
@@ -158,22 +202,42 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
                     params.max_item_accounts,
                     posts_may_repeat,
                 );
+                let counted = begun.elapsed().as_secs_f64();
                 let mut e = filter_edges(b, co, params, actions.len() + singles.len());
                 e.stats.near_duplicates_merged = merged.0;
                 e.stats.crowded_buckets_skipped = merged.1;
                 e.actions = actions;
-                e
+                let filtered = begun.elapsed().as_secs_f64();
+                (e, [keyed, counted - keyed, filtered - counted])
             }
         })
         .collect();
-    let mut behaviours = behaviours;
+    let mut behaviours = Vec::with_capacity(timed.len());
+    times.key = merge_seconds;
+    for (e, [key, count, filter]) in timed {
+        times.key += key;
+        times.count += count;
+        times.filter += filter;
+        behaviours.push(e);
+    }
+    times.behaviours = started.elapsed().as_secs_f64();
+    let mut begun = Instant::now();
+    let lap = |begun: &mut Instant| {
+        let s = begun.elapsed().as_secs_f64();
+        *begun = Instant::now();
+        s
+    };
     let mut combined = combine(&behaviours);
     if crate::group::promote(&mut behaviours, &combined, n_accounts, params) > 0 {
         combined = combine(&behaviours);
     }
+    times.group = lap(&mut begun);
     let communities = communities(n_accounts, &combined, params);
+    times.communities = lap(&mut begun);
     let placement = crate::evidence::prune(corpus, &behaviours, communities, params);
+    times.prune = lap(&mut begun);
     Detection {
+        times,
         behaviours,
         combined,
         communities: placement.communities,

@@ -63,7 +63,7 @@ pub use attribution::{
     StateMediaList, StateMediaShare,
 };
 pub use corpus::{Corpus, SamplePost, ingest, ingest_limited};
-pub use detect::BehaviourStats;
+pub use detect::{BehaviourStats, StageTimes};
 pub use evidence::{AccountEvidence, PruneReason, Pruned};
 pub use explain::{
     BehaviourSummary as NetworkBehaviour, BenignCheck, Network, NetworkAccount, SampleEvidence, SharedItem,
@@ -97,8 +97,6 @@ pub struct Analysis {
     pub networks: Vec<Network>,
     /// Links and texts seen on several platforms.
     pub spread: Spread,
-    /// Seconds spent on who led and the spread, part of [`analyse`].
-    lead_and_spread_seconds: f64,
 }
 
 impl Analysis {
@@ -115,7 +113,12 @@ impl Analysis {
     /// Seconds [`analyse`] spent on who led and the cross-platform spread (the stages
     /// after the networks are explained), so that their cost can be told apart.
     pub fn lead_and_spread_seconds(&self) -> f64 {
-        self.lead_and_spread_seconds
+        self.detection.times.lead_and_spread
+    }
+
+    /// Seconds [`analyse`] spent in each of its stages.
+    pub fn stage_times(&self) -> StageTimes {
+        self.detection.times
     }
 
     /// Accounts placed in a network.
@@ -138,11 +141,13 @@ impl Analysis {
 
 /// Runs detection and explanation on an ingested corpus.
 pub fn analyse(mut corpus: Corpus, params: &ScanParams, state_media: &StateMediaList) -> Analysis {
-    let detection = detect::detect(&mut corpus, params);
+    let mut detection = detect::detect(&mut corpus, params);
+    let started = std::time::Instant::now();
     let mut networks = explain::explain(&corpus, &detection, params, state_media);
+    detection.times.explain = started.elapsed().as_secs_f64();
     let started = std::time::Instant::now();
     lead::annotate(&corpus, &detection, &mut networks, params);
     let spread = spread::spread(&corpus, &detection, &networks);
-    let lead_and_spread_seconds = started.elapsed().as_secs_f64();
-    Analysis { corpus, detection, networks, spread, lead_and_spread_seconds }
+    detection.times.lead_and_spread = started.elapsed().as_secs_f64();
+    Analysis { corpus, detection, networks, spread }
 }

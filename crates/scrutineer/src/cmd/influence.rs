@@ -309,6 +309,7 @@ fn record_and_export(
     }
     summary["export_seconds"] = serde_json::json!(export_secs);
     summary["lead_and_spread_seconds"] = serde_json::json!(analysis.lead_and_spread_seconds());
+    summary["analysis_stage_seconds"] = serde_json::to_value(analysis.stage_times())?;
     summary["total_seconds"] = serde_json::json!(seconds.total);
     Ok(Scanned { analysis, findings, summary, seconds, export_secs, written })
 }
