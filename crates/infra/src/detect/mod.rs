@@ -539,6 +539,32 @@ pub fn source_addresses(f: &Finding) -> Vec<IpAddr> {
     out
 }
 
+/// The accounts a finding names: the accounts tried by a brute-force or spraying
+/// source, the account attacked from many sources, those accepted after failures, read
+/// from the finding's evidence, lower-case, sorted and without repeats. Empty for
+/// findings about no account.
+pub fn source_accounts(f: &Finding) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in &f.evidence {
+        match e.kind.as_str() {
+            "accounts" => {
+                let names = e.data["accounts"].as_array().into_iter().flatten().filter_map(|v| v.as_str());
+                out.extend(names.map(str::to_ascii_lowercase));
+            }
+            "sources" => out.extend(e.data["account"].as_str().map(str::to_ascii_lowercase)),
+            "accepted_after_failures" => {
+                let names = e.data.as_array().into_iter().flatten().filter_map(|v| v["user"].as_str());
+                out.extend(names.map(str::to_ascii_lowercase));
+            }
+            _ => {}
+        }
+    }
+    out.retain(|a| !a.is_empty());
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// How the observable evidence of a source address begins (an indicator's begins with
 /// its kind instead).
 const SOURCE_ADDRESS: &str = "source address ";
