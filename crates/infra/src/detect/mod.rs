@@ -814,6 +814,14 @@ mod tests {
         assert!(after.techniques.iter().any(|t| t.id == "T1078"));
         assert!(after.severity >= before.severity);
         assert!(after.evidence.iter().any(|e| e.kind == "accepted_after_failures"));
+        // The account tried and the one accepted, named once; the other findings none.
+        assert_eq!(source_accounts(after), vec!["admin".to_owned()]);
+        let no_account = loud.findings.iter().filter(|f| f.kind != "brute_force");
+        assert!(
+            no_account.clone().all(|f| source_accounts(f).is_empty()),
+            "{:?}",
+            no_account.collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -839,6 +847,7 @@ mod tests {
         let addresses = source_addresses(found[0]);
         assert_eq!(addresses.len(), k);
         assert!(addresses.iter().all(|a| a.to_string().starts_with("192.0.2.1")));
+        assert_eq!(source_accounts(found[0]), vec!["elections".to_owned()]);
     }
 
     fn auth_at(src: &str, office: &str, user: &str, second: i64) -> Event {
