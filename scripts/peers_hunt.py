@@ -204,36 +204,41 @@ def new_db():
     return db
 
 
-def bench(rules_dir, out_json, paths):
-    """One timed run of the peer as Zircolite runs it: rules converted (Zircolite ships
-    them converted, so this is timed apart), records loaded into SQLite, queries run.
-    Each phase's wall-clock and CPU seconds are written to `out_json`."""
-    phases = {}
+def bench(rules_dir, out_json, reps, paths):
+    """Timed runs of the peer as Zircolite runs it: rules converted once (Zircolite ships
+    them converted, so this is timed apart), then `reps` times records loaded into a new
+    SQLite database and the queries run. Each phase's wall-clock and CPU seconds are
+    written to `out_json`, one entry per repetition."""
 
-    def timed(name, f):
+    def timed(phases, name, f):
         wall, cpu = time.perf_counter(), time.process_time()
         out = f()
         phases[f"{name}_seconds"] = time.perf_counter() - wall
         phases[f"{name}_cpu_seconds"] = time.process_time() - cpu
         return out
 
-    conversion = timed("convert", lambda: Conversion(rules_dir))
-    db = new_db()
-    records, _ = timed("load", lambda: load(paths, db))
-    peer = timed("query", lambda: run_queries(db, conversion, []))
+    converted = {}
+    conversion = timed(converted, "convert", lambda: Conversion(rules_dir))
+    runs = []
+    for _ in range(reps):
+        phases = {}
+        db = new_db()
+        records, _ = timed(phases, "load", lambda: load(paths, db))
+        peer = timed(phases, "query", lambda: run_queries(db, conversion, []))
+        db.close()
+        runs.append({"records": records, "matches": sum(len(v) for v in peer.values()), **phases})
     with open(out_json, "w") as fh:
         json.dump({
-            "records": records,
             "bytes": sum(os.path.getsize(p) for p in evtx_files(paths)),
             "rules": len(conversion.queries),
-            "matches": sum(len(v) for v in peer.values()),
-            **phases,
+            **converted,
+            "runs": runs,
         }, fh)
 
 
 def main():
     if sys.argv[1] == "bench":
-        bench(sys.argv[2], sys.argv[3], sys.argv[4:])
+        bench(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])
         return
     rules_dir, hits_csv, out_json, peer_hits_csv = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
     paths = sys.argv[5:]

@@ -126,6 +126,9 @@ pub struct BuiltinHit {
     pub technique: Technique,
     /// The key the match is grouped under in findings (source address, account, service).
     pub subject: String,
+    /// The account the record is about (the logon's or the new account's target user
+    /// name, lower-case); empty when it names none.
+    pub account: String,
     /// When it was logged.
     pub time: chrono::DateTime<chrono::Utc>,
 }
@@ -139,6 +142,11 @@ pub fn match_record(file: usize, r: &EventRecord) -> Option<BuiltinHit> {
         computer: r.computer.clone(),
         severity,
         technique: detection.technique(),
+        account: if detection == Builtin::AccountCreated {
+            subject.to_ascii_lowercase()
+        } else {
+            String::new()
+        },
         subject,
         time: r.time,
     };
@@ -379,6 +387,7 @@ fn logon_hit(
         severity,
         technique,
         subject: source.to_owned(),
+        account: l.account.clone(),
         time: l.time,
     }
 }

@@ -1,7 +1,8 @@
 //! A hunt over event log files: every record through the Sigma rules and the built-in
 //! detections, files in parallel, then matches grouped into findings.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -56,6 +57,8 @@ pub struct Hit {
     pub origin: HitOrigin,
     /// What built-in matches are grouped under (source address, account); empty for Sigma.
     pub subject: String,
+    /// The account a built-in match is about (lower-case); empty when none, and for Sigma.
+    pub account: String,
 }
 
 /// How one input file was read.
@@ -137,6 +140,7 @@ fn hunt_file(index: usize, path: &Path, config: &HuntConfig<'_>) -> FileOutcome 
                     time: record.time,
                     origin: HitOrigin::Sigma(r),
                     subject: String::new(),
+                    account: String::new(),
                 });
             }
         }
@@ -165,6 +169,7 @@ fn builtin_hit(h: BuiltinHit) -> Hit {
         time: h.time,
         origin: HitOrigin::Builtin(h.detection),
         subject: h.subject,
+        account: h.account,
     }
 }
 
@@ -214,12 +219,20 @@ fn findings(report: &HuntReport, sigma: Option<&SigmaRules>, files: &[PathBuf]) 
                 f = f.technique(t.clone());
             }
         }
+        if let Some(e) = sources_evidence(origin, subject, &hits) {
+            f = f.evidence(e);
+        }
         for h in hits.iter().take(EVIDENCE_RECORDS) {
             let file = files.get(h.file).map(|p| p.display().to_string()).unwrap_or_default();
+            let mut data =
+                json!({"file": file, "record": h.record, "rule": rule, "time": h.time, "subject": h.subject});
+            if !h.account.is_empty() {
+                data["account"] = json!(h.account);
+            }
             f = f.evidence(Evidence::new(
                 "event_record",
                 format!("record {} of {file} matched {rule}", h.record),
-                json!({"file": file, "record": h.record, "rule": rule, "time": h.time, "subject": h.subject}),
+                data,
             ));
         }
         if hits.len() > EVIDENCE_RECORDS {
@@ -233,4 +246,63 @@ fn findings(report: &HuntReport, sigma: Option<&SigmaRules>, files: &[PathBuf]) 
     }
     out.sort_by(|a, b| b.severity.cmp(&a.severity).then_with(|| a.title.cmp(&b.title)));
     out
+}
+
+/// The built-in logon detections, whose subject is the source of the logons.
+const LOGON_DETECTIONS: [Builtin; 4] =
+    [Builtin::PasswordSpraying, Builtin::BruteForce, Builtin::LogonAfterFailures, Builtin::RemoteLogonSource];
+
+/// The `sources` evidence of a built-in finding: the source address of a logon
+/// detection (when its source is an address, not a workstation name) and every account
+/// its records name, so that the binary can join it with other engines' findings about
+/// the same address or account.
+fn sources_evidence(origin: HitOrigin, subject: &str, hits: &[&Hit]) -> Option<Evidence> {
+    let HitOrigin::Builtin(b) = origin else { return None };
+    let address = LOGON_DETECTIONS.contains(&b).then(|| subject.parse::<IpAddr>().ok()).flatten();
+    let accounts: BTreeSet<&str> =
+        hits.iter().map(|h| h.account.as_str()).filter(|a| !a.is_empty() && *a != "-").collect();
+    if address.is_none() && accounts.is_empty() {
+        return None;
+    }
+    let addresses: Vec<String> = address.iter().map(IpAddr::to_string).collect();
+    let mut description = Vec::new();
+    if !addresses.is_empty() {
+        description.push(format!("source address {}", addresses.join(", ")));
+    }
+    if !accounts.is_empty() {
+        let shown: Vec<&str> = accounts.iter().take(10).copied().collect();
+        let more = accounts.len() - shown.len();
+        let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+        description.push(format!("accounts {}{more}", shown.join(", ")));
+    }
+    Some(Evidence::new(
+        "sources",
+        description.join("; "),
+        json!({"addresses": addresses, "accounts": accounts}),
+    ))
+}
+
+/// The source addresses a hunt finding names (its `sources` evidence), sorted, without
+/// repeats.
+pub fn source_addresses(f: &Finding) -> Vec<IpAddr> {
+    let mut out: Vec<IpAddr> = sources_field(f, "addresses").filter_map(|a| a.parse().ok()).collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// The accounts a hunt finding names (its `sources` evidence), lower-case, sorted,
+/// without repeats.
+pub fn source_accounts(f: &Finding) -> Vec<String> {
+    let out: BTreeSet<String> = sources_field(f, "accounts").map(str::to_ascii_lowercase).collect();
+    out.into_iter().collect()
+}
+
+fn sources_field<'f>(f: &'f Finding, field: &'static str) -> impl Iterator<Item = &'f str> {
+    let is_hunt = f.engine == Engine::Hunt;
+    f.evidence
+        .iter()
+        .filter(move |e| is_hunt && e.kind == "sources")
+        .flat_map(move |e| e.data[field].as_array().into_iter().flatten())
+        .filter_map(|v| v.as_str())
 }

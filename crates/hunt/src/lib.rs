@@ -13,7 +13,9 @@
 //! 3. **Report.** [`hunt_evtx`] runs a [`HuntConfig`] over many files in parallel and
 //!    gives a [`HuntReport`]: every [`Hit`] (a row of `hits.csv`, written by
 //!    [`write_hits_csv`]) and the findings grouping them, with ATT&CK techniques;
-//!    [`HuntSummary`] is the run's stored summary.
+//!    [`HuntSummary`] is the run's stored summary. A built-in finding's `sources`
+//!    evidence names its source address and accounts, read back by [`source_addresses`]
+//!    and [`source_accounts`] (the binary joins them with the infra engine's findings).
 //!
 //! 4. **Files.** [`scan_files`] hashes files, directories and archives (zip, tar, tar.gz)
 //!    in parallel, matches them against [`FileIndicators`] (hashes, names and paths from
@@ -54,6 +56,8 @@ pub use files::{
 };
 pub use fuzzing::{parse_sigma_condition, parse_sigma_rule, read_evtx_chunk};
 pub use hits::{HITS_CSV_HEADER, write_hits_csv};
-pub use hunt::{FileRead, Hit, HitOrigin, HuntConfig, HuntReport, hunt_evtx};
+pub use hunt::{
+    FileRead, Hit, HitOrigin, HuntConfig, HuntReport, hunt_evtx, source_accounts, source_addresses,
+};
 pub use sigma::{RuleError, RuleLoadStats, SigmaRuleInfo, SigmaRules, attack_techniques, parse_rule_text};
 pub use summary::{HuntSummary, RuleHits};

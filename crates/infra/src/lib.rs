@@ -46,7 +46,8 @@ mod trend;
 
 pub use analyse::{Analysed, Analyser};
 pub use detect::{
-    Aggregator, Campaign, Enrichment, Report, Thresholds, TrendRow, source_addresses, trend_rows,
+    Aggregator, Campaign, Enrichment, Report, Thresholds, TrendRow, source_accounts, source_addresses,
+    trend_rows,
 };
 pub use event::{AuthOutcome, Event, EventKind, IdsAlert, NetDetail, ZeekLog};
 pub use fuzzing::read_and_analyse;

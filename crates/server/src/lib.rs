@@ -847,17 +847,29 @@ async fn findings(
     Ok(axum::Json(found))
 }
 
+/// One finding as `/api/findings/{id}` gives it: the finding's own fields and the
+/// findings of other engines it is linked to by a shared address or account.
+#[derive(Serialize)]
+struct FindingWithLinks {
+    #[serde(flatten)]
+    finding: scrutineer_core::Finding,
+    links: Vec<scrutineer_store::FindingLink>,
+}
+
 async fn finding(
     State(st): State<Shared>,
     axum::Extension(caller): axum::Extension<Caller>,
     id: Result<UrlPath<String>, axum::extract::rejection::PathRejection>,
-) -> Result<axum::Json<scrutineer_core::Finding>, ApiError> {
+) -> Result<axum::Json<FindingWithLinks>, ApiError> {
     let UrlPath(id) = id.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let mut found =
-        read(&st, move |s| s.finding(&id)?.ok_or_else(|| ApiError::NotFound(format!("no finding '{id}'"))))
-            .await?;
+    let (mut found, links) = read(&st, move |s| {
+        let f = s.finding(&id)?.ok_or_else(|| ApiError::NotFound(format!("no finding '{id}'")))?;
+        let links = s.links_of(&f.id.0)?;
+        Ok((f, links))
+    })
+    .await?;
     redact_finding(&mut found, &caller.voter_engines);
-    Ok(axum::Json(found))
+    Ok(axum::Json(FindingWithLinks { finding: found, links }))
 }
 
 #[derive(Deserialize)]

@@ -488,3 +488,29 @@ async fn taxii_collections_honour_the_readers_clearance() {
     assert!(seen.iter().all(|o| o["object_marking_refs"] == serde_json::json!([green])), "{seen:?}");
     assert!(seen.len() < objects(fx.analyst.clone()).await.len(), "the other finding's objects were served");
 }
+
+/// A finding's JSON carries the findings it is linked to, read from the store's links.
+#[tokio::test]
+async fn a_finding_shows_its_links() {
+    let fx = fixture(RefusedLogLimit::default());
+    let (a, b) = (finding("10.0.0.1").id.0, finding("10.0.0.2").id.0);
+    let mut store = Store::open(&fx.store_path).expect("writer");
+    let link = scrutineer_store::NewLink {
+        finding_id: a.clone(),
+        linked_id: b.clone(),
+        kind: scrutineer_store::LinkKeyKind::Address,
+        value: "10.0.0.9".into(),
+    };
+    store.sync_links("test", &[link]).expect("links");
+    let shown: serde_json::Value = serde_json::from_str(
+        &body(get(&fx.state, &format!("/api/findings/{b}"), Some(&fx.analyst)).await).await,
+    )
+    .expect("json");
+    assert_eq!(shown["id"], b.as_str());
+    let links = shown["links"].as_array().expect("links");
+    assert_eq!(links.len(), 1, "{links:?}");
+    assert_eq!(
+        (links[0]["linked_id"].as_str(), links[0]["kind"].as_str()),
+        (Some(a.as_str()), Some("address"))
+    );
+}

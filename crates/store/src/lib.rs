@@ -18,15 +18,20 @@
 //!   pool), and [`Store::change_counter`] tells them whether findings or runs changed.
 //! - [`Store::check_on_disk`] notices a store file deleted or replaced under an open
 //!   connection, which SQLite itself would keep writing to unseen.
+//! - [`Store::sync_links`] keeps the links between findings of different engines that
+//!   name the same address or account, both directions, once each; [`Store::links_of`]
+//!   reads them.
 
 mod accounts;
 mod allow;
+mod links;
 mod overview;
 mod sharing;
 mod triage;
 
 pub use crate::accounts::{FailedSignIn, SessionRecord, UserRecord};
 pub use crate::allow::{ALLOW_LIST_ENGINES, AllowEntry, AllowEvent, AllowHit, allow_subjects};
+pub use crate::links::{FindingLink, LinkKeyKind, LinkSync, NewLink};
 pub use crate::sharing::SharedObject;
 pub use crate::triage::{NumberedTriageEvent, TriageChange, TriageEvent, TriageState, UNTRIAGED};
 
@@ -219,6 +224,18 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX allow_list_hits_entry ON allow_list_hits(entry_id, run_id);
     CREATE INDEX findings_recorded ON findings(recorded_at);",
+    // 8: links between findings of different engines that name the same address or
+    // account, one row per direction, written whole by each join (see `links`).
+    "CREATE TABLE finding_links (
+        finding_id TEXT NOT NULL,
+        linked_id TEXT NOT NULL,
+        key_kind TEXT NOT NULL,
+        key_value TEXT NOT NULL,
+        join_name TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (finding_id, linked_id, key_kind, key_value)
+    );
+    CREATE INDEX finding_links_join ON finding_links(join_name);",
 ];
 
 /// A finding's id and engine and when it was last written, for followers of the store.

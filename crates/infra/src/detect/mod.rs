@@ -539,6 +539,32 @@ pub fn source_addresses(f: &Finding) -> Vec<IpAddr> {
     out
 }
 
+/// The accounts a finding names: the accounts tried by a brute-force or spraying
+/// source, the account attacked from many sources, those accepted after failures, read
+/// from the finding's evidence, lower-case, sorted and without repeats. Empty for
+/// findings about no account.
+pub fn source_accounts(f: &Finding) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for e in &f.evidence {
+        match e.kind.as_str() {
+            "accounts" => {
+                let names = e.data["accounts"].as_array().into_iter().flatten().filter_map(|v| v.as_str());
+                out.extend(names.map(str::to_ascii_lowercase));
+            }
+            "sources" => out.extend(e.data["account"].as_str().map(str::to_ascii_lowercase)),
+            "accepted_after_failures" => {
+                let names = e.data.as_array().into_iter().flatten().filter_map(|v| v["user"].as_str());
+                out.extend(names.map(str::to_ascii_lowercase));
+            }
+            _ => {}
+        }
+    }
+    out.retain(|a| !a.is_empty());
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// How the observable evidence of a source address begins (an indicator's begins with
 /// its kind instead).
 const SOURCE_ADDRESS: &str = "source address ";
@@ -788,6 +814,14 @@ mod tests {
         assert!(after.techniques.iter().any(|t| t.id == "T1078"));
         assert!(after.severity >= before.severity);
         assert!(after.evidence.iter().any(|e| e.kind == "accepted_after_failures"));
+        // The account tried and the one accepted, named once; the other findings none.
+        assert_eq!(source_accounts(after), vec!["admin".to_owned()]);
+        let no_account = loud.findings.iter().filter(|f| f.kind != "brute_force");
+        assert!(
+            no_account.clone().all(|f| source_accounts(f).is_empty()),
+            "{:?}",
+            no_account.collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -813,6 +847,7 @@ mod tests {
         let addresses = source_addresses(found[0]);
         assert_eq!(addresses.len(), k);
         assert!(addresses.iter().all(|a| a.to_string().starts_with("192.0.2.1")));
+        assert_eq!(source_accounts(found[0]), vec!["elections".to_owned()]);
     }
 
     fn auth_at(src: &str, office: &str, user: &str, second: i64) -> Event {

@@ -72,8 +72,11 @@ fn show(ctx: &Context, id: &str) -> anyhow::Result<()> {
     let Some(f) = store.finding(id).context("reading the finding")? else {
         bail!("no finding with id or unique prefix '{}' in {}", terminal(id), ctx.store_path.display());
     };
+    let links = store.links_of(&f.id.0).context("reading the finding's links")?;
     if ctx.json {
-        outln!("{}", serde_json::to_string_pretty(&f)?)?;
+        let mut shown = serde_json::to_value(&f)?;
+        shown["links"] = serde_json::to_value(&links)?;
+        outln!("{}", serde_json::to_string_pretty(&shown)?)?;
         return Ok(());
     }
     // Every text below came from an input; a stored id or title can hold terminal
@@ -101,6 +104,22 @@ fn show(ctx: &Context, id: &str) -> anyhow::Result<()> {
         outln!("  - [{}] {}", terminal(&e.kind), terminal(&e.description))?;
         if !e.data.is_null() {
             outln!("      {}", terminal(&truncate(&e.data.to_string(), 300)))?;
+        }
+    }
+    if !links.is_empty() {
+        outln!("linked findings ({}):", links.len())?;
+        for l in &links {
+            let title = store.finding(&l.linked_id).context("reading a linked finding")?.map_or_else(
+                || "(no longer in the store)".to_owned(),
+                |linked| format!("{} {}: {}", linked.engine, linked.kind, linked.title),
+            );
+            outln!(
+                "  - same {} {}: {}  [{}]",
+                l.kind,
+                terminal(&l.value),
+                terminal(&title),
+                terminal(&l.linked_id)
+            )?;
         }
     }
     Ok(())

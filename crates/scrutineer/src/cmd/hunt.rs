@@ -185,6 +185,7 @@ fn evtx(ctx: &Context, args: &EvtxArgs) -> anyhow::Result<()> {
         let run = store.begin_run(Engine::Hunt, "hunt evtx").context("starting a run in the store")?;
         store.put_findings(Some(run), &report.findings).context("storing findings")?;
         store.finish_run(run, &StoredSummary::new(&summary)?).context("finishing the run")?;
+        crate::cmd::join::link_hunt_and_infra(ctx, &mut store)?;
     }
     if ctx.json {
         outln!("{}", serde_json::to_string_pretty(&summary)?)?;

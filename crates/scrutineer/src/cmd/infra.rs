@@ -561,6 +561,7 @@ fn store_scan(
     note_allow_list(ctx, &hidden);
     store.put_findings(Some(run), &kept).context("storing findings")?;
     store.finish_run(run, &StoredSummary::new(summary)?).context("finishing the run")?;
+    crate::cmd::join::link_hunt_and_infra(ctx, &mut store)?;
     Ok(())
 }
 

@@ -13,6 +13,7 @@ pub mod findings;
 pub mod hunt;
 pub mod influence;
 pub mod infra;
+pub mod join;
 pub mod ledger;
 pub mod mail;
 pub mod mail_spread;

@@ -12,6 +12,7 @@ mod compressed_inputs;
 mod demo_exercise;
 mod hostile_input;
 mod hunt;
+mod hunt_infra_join;
 mod influence_cnt_format;
 mod influence_mixed;
 mod influence_platforms;
