@@ -64,6 +64,9 @@ pub struct RankedBallot {
     pub precinct: Option<String>,
     /// Its batch (box, tabulator batch), when the export says.
     pub batch: Option<String>,
+    /// Its position in the batch, from 1, when the export says (Clear Ballot's
+    /// `BoxPosition`, Hart's `BatchSequence`).
+    pub position: Option<u64>,
     /// The marks, rank 1 first.
     pub ranks: Vec<RankMark>,
 }
@@ -77,6 +80,8 @@ pub struct RankedContest {
     pub name: String,
     /// Its choices.
     pub choices: Vec<String>,
+    /// Votes allowed (plurality); 1 when the export does not say.
+    pub vote_for: u64,
     /// Its ballots, in file order.
     pub ballots: Vec<RankedBallot>,
 }

@@ -23,7 +23,7 @@ struct ChoiceColumn {
 
 /// Splits a choice header `Choice_ID_N:CONTEST:RANK:VOTE FOR:CANDIDATE:PARTY`; the
 /// candidate may itself hold colons (the parts around it are fixed).
-fn split_header(h: &str) -> Option<(&str, usize, &str)> {
+fn split_header(h: &str) -> Option<(&str, usize, &str, u64)> {
     let parts: Vec<&str> = h.split(':').collect();
     if parts.len() < 6 || !parts[0].starts_with("Choice_") {
         return None;
@@ -31,7 +31,9 @@ fn split_header(h: &str) -> Option<(&str, usize, &str)> {
     let rank = parts[2].trim().parse().ok().filter(|&r: &usize| r >= 1)?;
     let candidate_end = h.len() - parts[parts.len() - 1].len() - 1;
     let candidate_start = parts[..4].iter().map(|p| p.len() + 1).sum::<usize>();
-    Some((parts[1], rank, h.get(candidate_start..candidate_end)?))
+    // `Vote For 2` or `Number of Winners 1`: the last word.
+    let vote_for = parts[3].split_whitespace().last().and_then(|w| w.parse().ok()).unwrap_or(1);
+    Some((parts[1], rank, h.get(candidate_start..candidate_end)?, vote_for))
 }
 
 /// Reads a Clear Ballot CSV export. `labels` maps candidate names (and the undeclared
@@ -44,13 +46,14 @@ pub fn read_clear_ballot(path: &Path, labels: &ChoiceLabels) -> Result<VendorCvr
     let ballot_col = cols.require("BallotID")?;
     let precinct_col = cols.find("PrecinctID");
     let box_col = cols.find("BoxID");
+    let position_col = cols.find("BoxPosition");
     let mut contests: Vec<RankedContest> = Vec::new();
     let mut choice_cols = Vec::new();
     for (index, h) in cols.names().iter().enumerate() {
         if !h.starts_with("Choice_") {
             continue;
         }
-        let (contest_name, rank, candidate) = split_header(h).ok_or_else(|| {
+        let (contest_name, rank, candidate, vote_for) = split_header(h).ok_or_else(|| {
             AuditError::field(path, 1, h, h, "expected 'Choice_ID_N:CONTEST:RANK:VOTE FOR:CANDIDATE:PARTY'")
         })?;
         let contest = match contests.iter().position(|c| c.name == contest_name) {
@@ -60,6 +63,7 @@ pub fn read_clear_ballot(path: &Path, labels: &ChoiceLabels) -> Result<VendorCvr
                     id: contest_name.to_owned(),
                     name: contest_name.to_owned(),
                     choices: Vec::new(),
+                    vote_for,
                     ballots: Vec::new(),
                 });
                 contests.len() - 1
@@ -142,6 +146,7 @@ pub fn read_clear_ballot(path: &Path, labels: &ChoiceLabels) -> Result<VendorCvr
                 line,
                 precinct: field(precinct_col),
                 batch: field(box_col),
+                position: field(position_col).and_then(|p| p.parse().ok()),
                 ranks: ranks
                     .into_iter()
                     .map(|cs| if cs.is_empty() { RankMark::Skipped } else { RankMark::Choices(cs) })
@@ -161,9 +166,9 @@ mod tests {
     fn choice_headers_split_around_candidates_with_colons() {
         assert_eq!(
             split_header("Choice_6_1:City of Portland, Auditor:2:Number of Winners 1:Simone Rede:NON"),
-            Some(("City of Portland, Auditor", 2, "Simone Rede"))
+            Some(("City of Portland, Auditor", 2, "Simone Rede", 1))
         );
-        assert_eq!(split_header("Choice_1_1:C:1:Vote For 1:A: B:DEM"), Some(("C", 1, "A: B")));
+        assert_eq!(split_header("Choice_1_1:C:1:Vote For 1:A: B:DEM"), Some(("C", 1, "A: B", 1)));
         assert_eq!(split_header("Choice_1_1:C:x:Vote For 1:A:DEM"), None);
         assert_eq!(split_header("RowNumber"), None);
     }

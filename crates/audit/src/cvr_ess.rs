@@ -117,6 +117,7 @@ pub fn read_ess(path: &Path, layout: &EssLayout, labels: &ChoiceLabels) -> Resul
             layout.contest.clone()
         },
         choices: labels.declared.clone(),
+        vote_for: 1,
         ballots: Vec::new(),
     };
     let mut out = VendorCvrs {
@@ -228,6 +229,7 @@ fn read_row(
         line,
         precinct: get(layout.precinct_column),
         batch: get(layout.batch_column),
+        position: None,
         ranks,
     });
 }

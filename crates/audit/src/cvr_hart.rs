@@ -87,6 +87,12 @@ fn read_card(
     let id = child_text(root, "CvrGuid").ok_or_else(|| bad(line_of(root), "CvrGuid", "missing".into()))?;
     let precinct = child(root, "PrecinctSplit").and_then(|p| child_text(p, "Name"));
     let batch = child_text(root, "BatchNumber");
+    let position = match child_text(root, "BatchSequence") {
+        Some(p) => {
+            Some(p.parse::<u64>().map_err(|e| bad(line_of(root), "BatchSequence", format!("'{p}': {e}")))?)
+        }
+        None => None,
+    };
     // Read the whole card before adding it, so that a bad contest leaves none of it in.
     let mut read: Vec<(usize, RankedBallot)> = Vec::new();
     let Some(list) = child(root, "Contests") else { return Ok(()) };
@@ -100,12 +106,14 @@ fn read_card(
                     id: cid.clone(),
                     name: child_text(ct, "Name").unwrap_or_else(|| cid.clone()),
                     choices: Vec::new(),
+                    vote_for: 1,
                     ballots: Vec::new(),
                 });
                 contests.len() - 1
             }
         };
         let mut ranks: Vec<Vec<usize>> = Vec::new();
+        let mut marks = 0u64;
         for opt in child(ct, "Options")
             .into_iter()
             .flat_map(|o| o.children())
@@ -141,7 +149,18 @@ fn read_card(
                     ranks.resize(rank + 1, Vec::new());
                 }
                 ranks[rank].push(choice);
+                marks += 1;
             }
+        }
+        // A plurality contest's votes allowed: the marks plus the undervotes Hart counts.
+        let undervotes = match child_text(ct, "Undervotes") {
+            Some(u) => {
+                u.parse::<u64>().map_err(|e| bad(line_of(ct), "Contest/Undervotes", format!("'{u}': {e}")))?
+            }
+            None => 0,
+        };
+        if ranks.len() <= 1 {
+            contests[k].vote_for = contests[k].vote_for.max(marks + undervotes);
         }
         read.push((
             k,
@@ -151,6 +170,7 @@ fn read_card(
                 line: line_of(ct),
                 precinct: precinct.clone(),
                 batch: batch.clone(),
+                position,
                 ranks: ranks
                     .into_iter()
                     .map(|cs| if cs.is_empty() { RankMark::Skipped } else { RankMark::Choices(cs) })

@@ -104,9 +104,9 @@ pub use colorado::{
 };
 pub use comparison::{
     AuditedContest, COMPARISON_STATE_VERSION, CardReading, ComparisonAudit, ComparisonDecision,
-    ComparisonParams, ComparisonStatus, ContestDef, ContestReportRow, CvrCard, CvrSet, DrawnCard,
-    Jurisdiction, JurisdictionFiles, LocatedReading, ManifestBatch, RetrievalRow, RiskFunction, Round,
-    SeedCeremony, Universe, canvass_row, card_discrepancy, colorado_canvass,
+    ComparisonParams, ComparisonStatus, ContestDef, ContestReportRow, CvrCard, CvrFileFormat, CvrSet,
+    DrawnCard, Jurisdiction, JurisdictionFiles, LocatedReading, ManifestBatch, RetrievalRow, RiskFunction,
+    Round, SeedCeremony, Universe, canvass_row, card_discrepancy, colorado_canvass,
     colorado_comparison_discrepancies, read_ballot_manifest, read_jurisdictions, read_readings,
     retrieval_html, write_report_csv, write_retrieval_csv,
 };

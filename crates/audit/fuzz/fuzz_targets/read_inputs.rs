@@ -108,6 +108,7 @@ fn comparison(data: &[u8], raw: &std::path::Path) {
         manifest_sha256: String::new(),
         cvr_file: raw.to_owned(),
         cvr_sha256: String::new(),
+        cvr_format: Default::default(),
         batches,
     };
     let params = audit::ComparisonParams {

@@ -115,3 +115,62 @@ fn hart_folder_reads_every_card_file() {
     assert!(text.contains(&format!("files={files} ")), "{text}");
     assert!(text.contains("contest \"CEDAR PARK SCHOOL BOARD\""), "{text}");
 }
+
+#[test]
+fn comparison_audit_takes_a_clear_ballot_jurisdiction_through_the_format_column() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let mut text = String::from(
+        "RowNumber,BoxID,BoxPosition,BallotID,PrecinctID,BallotStyleID,PrecinctStyleName,ScanComputerName,Status,Remade,\
+Choice_1_1:Mayor:1:Vote For 1:Ann:NON,Choice_2_1:Mayor:1:Vote For 1:Bob:NON\n",
+    );
+    // Two boxes of 20 cards, Ann on 7 cards in 10: 28 against 12, margin 16 over 40 cards.
+    let mut n = 0;
+    for b in ["B1", "B2"] {
+        for p in 1..=20 {
+            n += 1;
+            let ann = u8::from(n % 10 < 7);
+            text.push_str(&format!("{n},{b},{p},{b}+{p},1,1,P1,S1,0,0,{ann},{}\n", 1 - ann));
+        }
+    }
+    fs::write(d.join("cvr.csv"), text).expect("w");
+    fs::write(d.join("manifest.csv"), "Batch,Number of Ballots,Container\nB1,20,Shelf 1\nB2,20,Shelf 2\n")
+        .expect("w");
+    fs::write(d.join("j.csv"), "jurisdiction,manifest,cvr,format\nKing,manifest.csv,cvr.csv,clear-ballot\n")
+        .expect("w");
+    let run = |args: &[&str]| {
+        let out = bin().current_dir(d).args(args).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["audit", "comparison", "start", "--jurisdictions", "j.csv", "--out", "a.json"]);
+    run(&["audit", "comparison", "seed", "--audit", "a.json", "--seed", "12345", "--rolled-by", "R"]);
+    run(&["audit", "comparison", "draw", "--audit", "a.json", "--retrieval-dir", "lists"]);
+    let state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("a.json")).expect("state")).expect("json");
+    assert_eq!(state["jurisdictions"][0]["cvr_format"], "clear-ballot");
+    let mayor = &state["contests"][0];
+    assert_eq!(mayor["min_margin"], 16);
+    assert_eq!(mayor["universe_cards"], 40);
+    let list = crate::util::csv_maps(&d.join("lists/round-1-retrieval.csv"));
+    assert!(!list.is_empty());
+    for r in &list {
+        assert!(r["batch"] == "B1" || r["batch"] == "B2", "{r:?}");
+        let p: u64 = r["position"].parse().expect("position");
+        assert!((1..=20).contains(&p));
+    }
+
+    // An unknown layout names the file, line and field.
+    fs::write(d.join("j.csv"), "jurisdiction,manifest,cvr,format\nKing,manifest.csv,cvr.csv,sequoia\n")
+        .expect("w");
+    let out = bin()
+        .current_dir(d)
+        .args(["audit", "comparison", "start", "--jurisdictions", "j.csv", "--out", "b.json"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("j.csv:2: field 'format'"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
