@@ -270,3 +270,19 @@ fn an_undeclared_ess_candidate_is_reported_with_its_row_and_column() {
     );
     assert_eq!(cvrs.contests[0].ballots.len() + cvrs.malformed.len(), cvrs.cards as usize);
 }
+
+#[test]
+fn the_comparison_workflow_refuses_ranked_contests_by_name() {
+    let files = hart_files(&rctab_dir().join("_shared/hart_cvr_archive")).expect("files");
+    let cvrs = read_hart(&files, &Default::default(), None).expect("reads");
+    let e = scrutineer_audit::CvrSet::from_vendor(&cvrs).expect_err("Cedar Park is ranked");
+    assert!(e.to_string().contains("is ranked"), "{e}");
+    // The same cards without their ranked contests give one card per file.
+    let mut plurality = cvrs.clone();
+    plurality.contests.retain(|c| c.ballots.iter().all(|b| b.ranks.len() <= 1));
+    let set = scrutineer_audit::CvrSet::from_vendor(&plurality).expect("plurality contests");
+    let cards_with_contests: std::collections::BTreeSet<&Path> =
+        plurality.contests.iter().flat_map(|c| c.ballots.iter().map(|b| b.file.as_path())).collect();
+    assert_eq!(set.cards.len(), cards_with_contests.len());
+    assert!(set.cards.iter().all(|c| c.batch == "1" && c.position >= 1));
+}
