@@ -105,6 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             manifest_sha256: String::new(),
             cvr_file: PathBuf::new(),
             cvr_sha256: String::new(),
+            cvr_format: Default::default(),
             batches,
         });
         sets.push(CvrSet { contests: defs.clone(), cards: list });

@@ -198,6 +198,142 @@ impl CvrSet {
     pub fn read_dominion_csv(path: &Path) -> Result<CvrSet> {
         CvrSet::from_dominion_csv(path, &read_cvr_csv(path)?)
     }
+
+    /// The cards of a vendor export (plurality contests only), grouped by card: a Clear
+    /// Ballot row, a Hart card file, an ES&S row. A card's batch is Clear Ballot's
+    /// `BoxID`, Hart's `BatchNumber`, ES&S's batch column (empty without one), its
+    /// tabulator empty (the manifest's batches are matched by batch alone, a manifest
+    /// without a tabulator column); its position is `BoxPosition`, `BatchSequence`, or for
+    /// ES&S the row's order among its batch's rows. A malformed row, a ranked contest or
+    /// an overvote label without its choices is refused: the audit needs every card.
+    pub fn from_vendor(cvrs: &crate::cvr::VendorCvrs) -> Result<CvrSet> {
+        use crate::cvr::RankMark;
+        if let Some(m) = cvrs.malformed.first() {
+            return Err(AuditError::field(
+                &m.file,
+                m.line,
+                &m.field,
+                "",
+                format!("{} ({} malformed rows)", m.message, cvrs.malformed.len()),
+            ));
+        }
+        let mut contests = Vec::new();
+        for c in &cvrs.contests {
+            let ranks = c.ballots.iter().map(|b| b.ranks.len()).max().unwrap_or(0);
+            if ranks > 1 {
+                return Err(AuditError::Invalid(format!(
+                    "{}: contest '{}' is ranked ({ranks} ranks): the ballot-comparison workflow audits plurality contests (use `audit raire-assertions`)",
+                    cvrs.files.first().map(|f| f.display().to_string()).unwrap_or_default(),
+                    c.name
+                )));
+            }
+            contests.push(ContestDef {
+                name: c.name.clone(),
+                vote_for: c.vote_for,
+                choices: c.choices.clone(),
+            });
+        }
+        let mut index: HashMap<(&Path, &str), usize> = HashMap::new();
+        let mut cards: Vec<CvrCard> = Vec::new();
+        let mut next_position: HashMap<String, u64> = HashMap::new();
+        for (ci, c) in cvrs.contests.iter().enumerate() {
+            for b in &c.ballots {
+                let k = *index.entry((b.file.as_path(), b.id.as_str())).or_insert_with(|| {
+                    let batch = b.batch.clone().unwrap_or_default();
+                    let position = b.position.unwrap_or_else(|| {
+                        let n = next_position.entry(batch.clone()).or_insert(0);
+                        *n += 1;
+                        *n
+                    });
+                    cards.push(CvrCard {
+                        tabulator: String::new(),
+                        batch,
+                        position,
+                        imprinted_id: b.id.clone(),
+                        votes: Vec::new(),
+                    });
+                    cards.len() - 1
+                });
+                let chosen = match b.ranks.first() {
+                    None | Some(RankMark::Skipped) => Vec::new(),
+                    Some(RankMark::Choices(cs)) => cs.iter().map(|&x| x as u32).collect(),
+                    Some(RankMark::Overvote) => {
+                        return Err(AuditError::format(
+                            &b.file,
+                            b.line,
+                            format!("contest '{}': an overvote label without the choices marked", c.name),
+                        ));
+                    }
+                };
+                cards[k].votes.push((ci as u32, chosen));
+            }
+        }
+        Ok(CvrSet { contests, cards })
+    }
+
+    /// Reads a jurisdiction's export in its layout: Dominion CSV, or a vendor export
+    /// ([`CvrSet::from_vendor`]) read with every label its own choice.
+    pub fn read(path: &Path, format: CvrFileFormat) -> Result<CvrSet> {
+        let labels = crate::cvr::ChoiceLabels::default();
+        match format {
+            CvrFileFormat::DominionCsv => CvrSet::read_dominion_csv(path),
+            CvrFileFormat::Ess => {
+                let layout = crate::cvr_ess::EssLayout::default();
+                CvrSet::from_vendor(&crate::cvr_ess::read_ess(path, &layout, &labels)?)
+            }
+            CvrFileFormat::ClearBallot => {
+                CvrSet::from_vendor(&crate::cvr_clear_ballot::read_clear_ballot(path, &labels)?)
+            }
+            CvrFileFormat::Hart => CvrSet::from_vendor(&crate::cvr_hart::read_hart(
+                &crate::cvr_hart::hart_files(path)?,
+                &labels,
+                None,
+            )?),
+        }
+    }
+}
+
+/// The layout of a jurisdiction's CVR export (the `format` column of the jurisdictions
+/// file).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CvrFileFormat {
+    /// Dominion's `CVR_Export.csv` (the default).
+    #[default]
+    DominionCsv,
+    /// An ES&S workbook in ES&S's usual layout.
+    Ess,
+    /// A Clear Ballot CSV export.
+    ClearBallot,
+    /// A folder of Hart card files.
+    Hart,
+}
+
+impl CvrFileFormat {
+    fn parse(s: &str) -> Option<CvrFileFormat> {
+        match s {
+            "" | "dominion-csv" => Some(CvrFileFormat::DominionCsv),
+            "ess" => Some(CvrFileFormat::Ess),
+            "clear-ballot" => Some(CvrFileFormat::ClearBallot),
+            "hart" => Some(CvrFileFormat::Hart),
+            _ => None,
+        }
+    }
+}
+
+/// SHA-256 of a CVR export: the file's, or for a folder (Hart) the SHA-256 of the lines
+/// `NAME SHA256` of its files in name order.
+fn sha256_cvr(path: &Path) -> Result<String> {
+    if !path.is_dir() {
+        return sha256_file(path);
+    }
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for f in crate::cvr_hart::hart_files(path)? {
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        h.update(format!("{name} {}\n", sha256_file(&f)?).as_bytes());
+    }
+    Ok(hex::encode(h.finalize()))
 }
 
 // ---------------------------------------------------------------- the audit's state
@@ -236,8 +372,11 @@ pub struct Jurisdiction {
     pub manifest_sha256: String,
     /// The CVR export.
     pub cvr_file: PathBuf,
-    /// Its SHA-256.
+    /// Its SHA-256 (a folder's: see the README).
     pub cvr_sha256: String,
+    /// Its layout (state files without it are Dominion CSV).
+    #[serde(default)]
+    pub cvr_format: CvrFileFormat,
     /// The manifest's batches.
     pub batches: Vec<ManifestBatch>,
 }
@@ -417,16 +556,21 @@ pub struct JurisdictionFiles {
     pub name: String,
     /// Its ballot manifest.
     pub manifest: PathBuf,
-    /// Its Dominion CSV CVR export.
+    /// Its CVR export.
     pub cvr: PathBuf,
+    /// The export's layout.
+    pub format: CvrFileFormat,
 }
 
-/// Reads `jurisdiction,manifest,cvr` rows; relative paths are relative to the file.
+/// Reads `jurisdiction,manifest,cvr[,format]` rows (`format`: `dominion-csv`, the default
+/// when empty or absent, `ess`, `clear-ballot` or `hart`); relative paths are relative to
+/// the file.
 pub fn read_jurisdictions(path: &Path) -> Result<Vec<JurisdictionFiles>> {
     let mut reader = csv::Reader::from_reader(open_lines(path)?);
     let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
     let cols = Columns::new(path, &headers);
     let (cj, cm, cc) = (cols.require("jurisdiction")?, cols.require("manifest")?, cols.require("cvr")?);
+    let cf = cols.find("format");
     let base = path.parent().unwrap_or(Path::new("."));
     let mut out: Vec<JurisdictionFiles> = Vec::new();
     for rec in reader.records() {
@@ -452,7 +596,16 @@ pub fn read_jurisdictions(path: &Path) -> Result<Vec<JurisdictionFiles>> {
             let p = base.join(get(i, name)?);
             std::fs::canonicalize(&p).map_err(|e| AuditError::io(&p, e))
         };
-        out.push(JurisdictionFiles { name, manifest: resolve(cm, "manifest")?, cvr: resolve(cc, "cvr")? });
+        let raw = cf.and_then(|i| r.get(i)).unwrap_or("").trim();
+        let format = CvrFileFormat::parse(raw).ok_or_else(|| {
+            AuditError::field(path, line, "format", raw, "expected dominion-csv, ess, clear-ballot or hart")
+        })?;
+        out.push(JurisdictionFiles {
+            name,
+            manifest: resolve(cm, "manifest")?,
+            cvr: resolve(cc, "cvr")?,
+            format,
+        });
     }
     if out.is_empty() {
         return Err(AuditError::format(path, 1, "no jurisdictions"));
@@ -556,7 +709,7 @@ fn check_against_manifest(
 fn load(j: &Jurisdiction, verify: bool) -> Result<LoadedJurisdiction> {
     if verify {
         for (file, want) in [(&j.manifest_file, &j.manifest_sha256), (&j.cvr_file, &j.cvr_sha256)] {
-            let got = sha256_file(file)?;
+            let got = sha256_cvr(file)?;
             if &got != want {
                 return Err(AuditError::Invalid(format!(
                     "{}: SHA-256 {got} differs from {want} recorded when the audit started: the file changed",
@@ -565,7 +718,7 @@ fn load(j: &Jurisdiction, verify: bool) -> Result<LoadedJurisdiction> {
             }
         }
     }
-    let cvrs = CvrSet::read_dominion_csv(&j.cvr_file)?;
+    let cvrs = CvrSet::read(&j.cvr_file, j.cvr_format)?;
     let batch_of = check_against_manifest(&j.name, &j.cvr_file, &j.batches, &cvrs)?;
     Ok(LoadedJurisdiction { cvrs, batch_of })
 }
@@ -605,7 +758,8 @@ impl ComparisonAudit {
                 manifest_file: f.manifest.clone(),
                 manifest_sha256: sha256_file(&f.manifest)?,
                 cvr_file: f.cvr.clone(),
-                cvr_sha256: sha256_file(&f.cvr)?,
+                cvr_sha256: sha256_cvr(&f.cvr)?,
+                cvr_format: f.format,
                 batches,
             };
             loaded.push(load(&j, false)?);

@@ -28,6 +28,12 @@
 //!   [`read_cvr_csv`], [`check_dominion_csv`], [`check_hashes`]); RAIRE ranked-choice
 //!   files ([`read_raire`], IRV with [`tabulate_irv`], [`check_raire`]), NSW's ballot SQL
 //!   ([`read_nsw_sql`]) and USIRV files ([`read_usirv`]).
+//! - **Vendor cast-vote records**, ranked or plurality, into one [`VendorCvrs`] of
+//!   [`RankedContest`]s: ES&S workbooks ([`read_ess`] with an [`EssLayout`]), Clear
+//!   Ballot CSV ([`read_clear_ballot`]), Hart card folders ([`read_hart`]); labels and
+//!   candidate codes from RCTab's configuration ([`RctabConfig`], [`ChoiceLabels`]);
+//!   RCTab's ballot rules ([`BallotRules`]) give the first-round count ([`FirstRound`])
+//!   and the rankings IRV reads; malformed rows are kept as [`MalformedRow`]s.
 //! - **Ranked-choice (IRV) audits**: [`generate_assertions`] finds RAIRE's NEB and NEN
 //!   assertions proving the winner (branch and bound over elimination-order tails with a
 //!   [`DifficultyMeasure`], then [`Trim`]), an [`AssertionSet`] with each
@@ -66,6 +72,10 @@ mod batch;
 mod bravo;
 mod colorado;
 mod comparison;
+mod cvr;
+mod cvr_clear_ballot;
+mod cvr_ess;
+mod cvr_hart;
 mod dominion;
 mod error;
 mod hybrid;
@@ -94,12 +104,20 @@ pub use colorado::{
 };
 pub use comparison::{
     AuditedContest, COMPARISON_STATE_VERSION, CardReading, ComparisonAudit, ComparisonDecision,
-    ComparisonParams, ComparisonStatus, ContestDef, ContestReportRow, CvrCard, CvrSet, DrawnCard,
-    Jurisdiction, JurisdictionFiles, LocatedReading, ManifestBatch, RetrievalRow, RiskFunction, Round,
-    SeedCeremony, Universe, canvass_row, card_discrepancy, colorado_canvass,
+    ComparisonParams, ComparisonStatus, ContestDef, ContestReportRow, CvrCard, CvrFileFormat, CvrSet,
+    DrawnCard, Jurisdiction, JurisdictionFiles, LocatedReading, ManifestBatch, RetrievalRow, RiskFunction,
+    Round, SeedCeremony, Universe, canvass_row, card_discrepancy, colorado_canvass,
     colorado_comparison_discrepancies, read_ballot_manifest, read_jurisdictions, read_readings,
     retrieval_html, write_report_csv, write_retrieval_csv,
 };
+pub use cvr::{
+    BallotOutcome, BallotRules, ChoiceLabels, FirstRound, MalformedRow, OvervoteRule, RankMark, RankedBallot,
+    RankedContest, RctabCandidate, RctabConfig, RctabOutput, RctabRules, RctabSource, UNDECLARED_WRITE_IN,
+    VendorContestSummary, VendorCvrs, VendorFormat, summarise_vendor,
+};
+pub use cvr_clear_ballot::read_clear_ballot;
+pub use cvr_ess::{EssLayout, read_ess};
+pub use cvr_hart::{hart_files, read_hart};
 pub use dominion::{
     Card, CardContest, CsvCheck, CsvContest, CsvExport, CsvRecord, CvrExport, DominionManifests, HashCheck,
     Interpretation, JsonCheck, Mark, Session, check_csv as check_dominion_csv, check_hashes,

@@ -86,6 +86,7 @@ fn audit_with(
             manifest_sha256: String::new(),
             cvr_file: PathBuf::new(),
             cvr_sha256: String::new(),
+            cvr_format: Default::default(),
             batches: c.manifest.clone(),
         })
         .collect();

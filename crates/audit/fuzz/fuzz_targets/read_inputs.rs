@@ -1,6 +1,7 @@
 //! Any bytes as each audit input: a ballot manifest, contest results, ballot
 //! interpretations, an Arlo report, a RAIRE file, ColoradoRLA contest CSV, and Dominion
-//! CVR exports (JSON and CSV, checked against a manifest), and the ballot-comparison
+//! CVR exports (JSON and CSV, checked against a manifest), vendor CVRs (Clear Ballot
+//! CSV, a Hart card, an ES&S workbook, summarised and taken as a comparison CVR set), and the ballot-comparison
 //! inputs (manifests with containers, jurisdictions, audit-board readings, Colorado's
 //! comparison export, a state file), with an audit started and drawn from whatever reads;
 //! likewise batch tallies and a batch-comparison audit (start, draw, record, status). Each reader returns the data
@@ -53,6 +54,23 @@ fuzz_target!(|data: &[u8]| {
     }
     if let Ok(rows) = audit::read_colorado_contests(&raw) {
         let _ = audit::replay_colorado(&rows);
+    }
+    let vendor = |v: audit::VendorCvrs| {
+        let _ = audit::summarise_vendor(&v, &audit::BallotRules::default());
+        let _ = audit::CvrSet::from_vendor(&v);
+    };
+    let clear_ballot_header = "RowNumber,BoxID,BoxPosition,BallotID,PrecinctID,BallotStyleID,PrecinctStyleName,\
+ScanComputerName,Status,Remade,Choice_1_1:C:1:Vote For 1:A:NON,Choice_2_1:C:2:Vote For 1:B:NON\n";
+    for p in [raw.clone(), file("clear-ballot.csv", &with_header(clear_ballot_header, data))] {
+        if let Ok(v) = audit::read_clear_ballot(&p, &audit::ChoiceLabels::default()) {
+            vendor(v);
+        }
+    }
+    if let Ok(v) = audit::read_hart(std::slice::from_ref(&raw), &audit::ChoiceLabels::default(), None) {
+        vendor(v);
+    }
+    if let Ok(v) = audit::read_ess(&raw, &audit::EssLayout::default(), &audit::ChoiceLabels::default()) {
+        vendor(v);
     }
     let _ = audit::read_cvr_json(&raw);
     let _ = audit::read_cvr_json_lossless(&raw);
@@ -108,6 +126,7 @@ fn comparison(data: &[u8], raw: &std::path::Path) {
         manifest_sha256: String::new(),
         cvr_file: raw.to_owned(),
         cvr_sha256: String::new(),
+        cvr_format: Default::default(),
         batches,
     };
     let params = audit::ComparisonParams {

@@ -42,6 +42,12 @@ pub enum CvrFormat {
     DominionCsv,
     /// RAIRE ranked-choice ballots: IRV count and assertions.
     Raire,
+    /// ES&S cast-vote-record workbook (.xlsx).
+    Ess,
+    /// Clear Ballot CSV export.
+    ClearBallot,
+    /// Hart: a folder of card XML files (or the files).
+    Hart,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,6 +126,10 @@ pub enum AuditCommand {
         /// Dominion CSV: files `*-hash.txt` declaring the SHA-256 of the CVR / manifest.
         #[arg(long)]
         hash: Vec<PathBuf>,
+        /// ES&S, Clear Ballot, Hart: RCTab's configuration (candidate codes, labels,
+        /// columns, ballot rules); without it, ES&S's usual layout and every label its own choice.
+        #[arg(long)]
+        rctab_config: Option<PathBuf>,
     },
     /// Recompute a state's published sample-size figures from its round report.
     Replay {
@@ -223,8 +233,8 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
         }
         AuditCommand::Rounds { input } => rounds_cmd(&input),
         AuditCommand::Arlo { file, totals } => arlo_cmd(ctx, &file, totals.as_deref()),
-        AuditCommand::Cvr { format, files, manifest, hash } => {
-            cvr_cmd(ctx, format, &files, manifest.as_deref(), &hash)
+        AuditCommand::Cvr { format, files, manifest, hash, rctab_config } => {
+            cvr_cmd(ctx, format, &files, manifest.as_deref(), &hash, rctab_config.as_deref())
         }
     }
 }
@@ -496,8 +506,12 @@ fn cvr_cmd(
     files: &[PathBuf],
     manifest: Option<&std::path::Path>,
     hashes: &[PathBuf],
+    rctab_config: Option<&Path>,
 ) -> anyhow::Result<()> {
     let value = match format {
+        CvrFormat::Ess | CvrFormat::ClearBallot | CvrFormat::Hart => {
+            vendor_cvrs(format, files, rctab_config)?
+        }
         CvrFormat::DominionJson => {
             let dir = manifest.context("--manifest FOLDER (with the *Manifest.json files) is required")?;
             let m = audit::DominionManifests::read_dir(dir)?;
@@ -542,7 +556,69 @@ fn cvr_cmd(
     } else {
         summarise(&value)?;
     }
+    // The vendor readers keep reading past a malformed row so that every one is listed;
+    // the command still fails, since those ballots are not in the counts.
+    let malformed: u64 =
+        value.as_array().map(|a| a.iter().filter_map(|v| v["malformed_rows"].as_u64()).sum()).unwrap_or(0);
+    if malformed > 0 {
+        bail!(
+            "{malformed} malformed rows, left out of the counts (the first 20 listed above; --json lists every one)"
+        );
+    }
     Ok(())
+}
+
+/// Reads a vendor export and summarises it: cards, contests, each one's choices and
+/// first-round tally under the ballot rules, and every malformed row.
+fn vendor_cvrs(
+    format: CvrFormat,
+    files: &[PathBuf],
+    config_path: Option<&Path>,
+) -> anyhow::Result<serde_json::Value> {
+    let config = config_path
+        .map(|p| audit::RctabConfig::read(p).with_context(|| format!("reading {}", p.display())))
+        .transpose()?;
+    let source = config.as_ref().and_then(|c| c.cvr_file_sources.first()).cloned().unwrap_or_default();
+    let labels = config.as_ref().map(|c| c.labels(&source)).unwrap_or_default();
+    let rules = match &config {
+        Some(c) => c.ballot_rules()?,
+        None => audit::BallotRules::default(),
+    };
+    let mut all = Vec::new();
+    for f in files {
+        let cvrs = match format {
+            CvrFormat::Ess => {
+                let layout = match &config {
+                    Some(c) => audit::EssLayout::from_rctab(
+                        &source,
+                        &c.output_settings.contest_name,
+                        rules.max_rankings,
+                    )?,
+                    None => audit::EssLayout::default(),
+                };
+                audit::read_ess(f, &layout, &labels)?
+            }
+            CvrFormat::ClearBallot => audit::read_clear_ballot(f, &labels)?,
+            _ => {
+                let contest = (!source.contest_id.is_empty()).then_some(source.contest_id.as_str());
+                audit::read_hart(&audit::hart_files(f)?, &labels, contest)?
+            }
+        };
+        all.push(cvrs);
+    }
+    let mut out = Vec::new();
+    for cvrs in &all {
+        let contests = audit::summarise_vendor(cvrs, &rules);
+        out.push(serde_json::json!({
+            "format": cvrs.format,
+            "files": cvrs.files.len(),
+            "cards": cvrs.cards,
+            "contests": contests,
+            "malformed_rows": cvrs.malformed.len(),
+            "problems": cvrs.malformed.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(serde_json::Value::Array(out))
 }
 
 fn summarise(v: &serde_json::Value) -> std::io::Result<()> {
@@ -565,6 +641,28 @@ fn summarise(v: &serde_json::Value) -> std::io::Result<()> {
             if let Some(serde_json::Value::Array(p)) = map.get("problems") {
                 for x in p.iter().take(20) {
                     outln!("  problem: {}", x.as_str().unwrap_or(""))?;
+                }
+            }
+            if let Some(serde_json::Value::Array(cs)) = map.get("contests") {
+                for c in cs {
+                    let tally = c["first_round"]["tally"]
+                        .as_object()
+                        .map(|t| t.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join(", "))
+                        .unwrap_or_default();
+                    let fr = &c["first_round"];
+                    outln!(
+                        "  contest {} choices={} cards={} ranks={} undervotes={} overvotes={} skipped={} exhausted={}{}",
+                        c["contest"],
+                        c["choices"],
+                        c["cards"],
+                        c["ranks"],
+                        fr["undervotes"],
+                        fr["overvotes"],
+                        fr["skipped_rankings"],
+                        fr["exhausted_choices"],
+                        c["irv_winner"].as_str().map(|w| format!(" irv_winner=\"{w}\"")).unwrap_or_default()
+                    )?;
+                    outln!("    first round: {tally}")?;
                 }
             }
             if let Some(serde_json::Value::Array(h)) = map.get("hash_checks") {

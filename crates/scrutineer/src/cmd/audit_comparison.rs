@@ -33,7 +33,8 @@ pub enum RiskArg {
 pub enum ComparisonCommand {
     /// Start an audit from each jurisdiction's ballot manifest and CVR export.
     Start {
-        /// CSV `jurisdiction,manifest,cvr` (paths relative to this file; CVRs are Dominion CSV exports).
+        /// CSV `jurisdiction,manifest,cvr[,format]` (paths relative to this file; `format`
+        /// dominion-csv (the default), clear-ballot, hart or ess).
         #[arg(long)]
         jurisdictions: PathBuf,
         /// The audit's name (printed on retrieval lists).

@@ -5,6 +5,7 @@
 mod audit;
 mod audit_batch;
 mod audit_comparison;
+mod audit_vendor_cvr;
 mod ballots_detection;
 mod ballots_formats;
 mod broken_pipe;
