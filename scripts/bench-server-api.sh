@@ -181,7 +181,8 @@ warmed=$(date +%s.%N)
 # much slower than the rest, are where the p99 comes from.
 : >"$WORK/timed"
 while read -r url; do get "$url" >/dev/null; done < <(cat "$WORK/findings.urls" "$WORK/taxii.urls")
-sort -rn "$WORK/timed" | head -n "${BENCH_API_SLOWEST:-3}" | awk '{ printf "slowest:     %.1f ms %s\n", $1 * 1000, $2 }'
+sort -rn "$WORK/timed" >"$WORK/slowest"
+head -n "${BENCH_API_SLOWEST:-3}" "$WORK/slowest" | awk '{ printf "slowest:     %.1f ms %s\n", $1 * 1000, $2 }'
 
 printf 'urls:        %s /api/findings, %s TAXII objects, gathered (caches warmed) in %.1f s\n' \
   "$(wc -l <"$WORK/findings.urls")" "$(wc -l <"$WORK/taxii.urls")" \

@@ -1023,7 +1023,7 @@ mod tests {
         let all = store.findings(&FindingFilter::default()).expect("list");
         let status_of = |i: usize| match i {
             _ if i % 600 == 1 => "escalated",
-            _ if i % 10 != 0 => "acknowledged",
+            _ if !i.is_multiple_of(10) => "acknowledged",
             _ => "new",
         };
         for (i, f) in all.iter().enumerate().filter(|(i, _)| status_of(*i) != "new") {
