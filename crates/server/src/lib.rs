@@ -19,11 +19,16 @@
 //! (the store is in WAL mode, so readers never wait for the writer), and the dashboard
 //! page is rendered once per change of the store's findings or runs and then served
 //! from memory: a dashboard open in several browsers does not hold up `/healthz` or the
-//! API. A store file deleted or replaced while serving is noticed at the next request,
+//! API. TAXII collections are likewise built once per change of findings, triage or
+//! the inbox. Access-log rows are written by one thread in batches, one transaction
+//! for all the requests waiting, and each request is answered once its row is
+//! committed. A store file deleted or replaced while serving is noticed at the next request,
 //! which fails with 503, as does every request after it.
 //!
 //! Routes: `/` (the dashboard), `/api/summary`,
-//! `/api/findings?engine=&kind=&min_severity=&limit=`, `/api/findings/{id}`,
+//! `/api/findings?engine=&kind=&min_severity=&status=&q=&after=&limit=` (a keyset page:
+//! a full page names its last finding in `x-next-after`, the `after` of the next),
+//! `/api/findings/{id}`,
 //! `/api/runs?engine=`, `/api/stix/infra`, `/api/access-log` (admin), `/login` (GET the
 //! form, POST it), `/logout` (POST), `/healthz`; the workspace's `/findings`, `/overview`
 //! and `/allow-list` pages with their APIs, and `/api/events`, the live updates every
@@ -308,8 +313,11 @@ struct CachedPage {
 /// The server's state: the store's connections, the token file's path, the dashboard's
 /// cache and the access log's limits.
 pub struct AppState {
-    /// Writes the access log. Only ever locked on blocking threads.
-    writer: Mutex<Store>,
+    /// The writing connection (triage, the inbox, the access log). Only ever locked on
+    /// blocking threads.
+    writer: Arc<Mutex<Store>>,
+    /// Requests' access-log rows, to the thread that writes them in batches.
+    access_rows: std::sync::mpsc::Sender<PendingRow>,
     readers: Mutex<Vec<Store>>,
     read_permits: tokio::sync::Semaphore,
     on_disk: OnDisk,
@@ -332,6 +340,8 @@ pub struct AppState {
     live: live::Live,
     /// TAXII status resources of posts since the server started, with who posted.
     taxii_status: Mutex<std::collections::HashMap<String, (String, serde_json::Value)>>,
+    /// TAXII collections' objects, built once per change of the store.
+    taxii_entries: taxii::EntriesCache,
 }
 
 /// The state as the handlers share it.
@@ -351,14 +361,29 @@ impl AppState {
         refused_limit: RefusedLogLimit,
         sessions: SessionOptions,
     ) -> Shared {
+        let on_disk = store.on_disk();
+        let store_path = store.path().to_path_buf();
+        let writer = Arc::new(Mutex::new(store));
+        let (access_rows, pending) = std::sync::mpsc::channel();
+        {
+            let (writer, on_disk) = (writer.clone(), on_disk.clone());
+            // Ends when the state is dropped (and with it the sender).
+            std::thread::Builder::new()
+                .name("access-log".into())
+                .spawn(move || write_access_rows(&writer, &on_disk, &pending))
+                .map(drop)
+                .unwrap_or_else(|e| eprintln!("scrutineer serve: starting the access-log writer: {e}"));
+        }
         Arc::new(AppState {
             sessions,
+            access_rows,
             live: live::Live::new(),
             taxii_status: Mutex::new(std::collections::HashMap::new()),
+            taxii_entries: taxii::EntriesCache::default(),
             hashing: tokio::sync::Semaphore::new(2),
-            on_disk: store.on_disk(),
-            store_path: store.path().to_path_buf(),
-            writer: Mutex::new(store),
+            store_path,
+            on_disk,
+            writer,
             readers: Mutex::new(Vec::new()),
             read_permits: tokio::sync::Semaphore::new(READERS),
             store_gone_reported: AtomicBool::new(false),
@@ -431,6 +456,31 @@ impl AppState {
             .map_err(|e| ApiError::Internal(format!("writing the access log: {e}")))
     }
 
+    /// Has the access-log writer thread write a row with the next batch, and waits for
+    /// the batch's commit: a request is answered only once it is logged.
+    async fn log_request(&self, who: &str, action: &str, target: &str) -> Result<(), ApiError> {
+        let (done, committed) = tokio::sync::oneshot::channel();
+        let row = scrutineer_store::AccessRecord {
+            at: Utc::now(),
+            actor: who.to_owned(),
+            action: action.to_owned(),
+            target: target.to_owned(),
+        };
+        let stopped = || ApiError::Internal("writing the access log: the writer has stopped".into());
+        self.access_rows.send(PendingRow { row, done }).map_err(|_| stopped())?;
+        match committed.await.map_err(|_| stopped())? {
+            Ok(()) => Ok(()),
+            Err(LogFailure::Gone(m)) => Err(ApiError::Unavailable(m)),
+            Err(LogFailure::Failed(m)) => Err(ApiError::Internal(format!("writing the access log: {m}"))),
+        }
+    }
+
+    /// Whether the window of refused requests is over, so that [`AppState::flush_refused`]
+    /// has a row to write.
+    fn refused_window_over(&self) -> bool {
+        self.refused.lock().map(|w| w.started.elapsed() >= self.refused_limit.window).unwrap_or(true)
+    }
+
     fn check_store(&self) -> Result<(), ApiError> {
         self.on_disk.check().map_err(|e| {
             if !self.store_gone_reported.swap(true, Ordering::Relaxed) {
@@ -440,6 +490,55 @@ impl AppState {
             }
             ApiError::from(e)
         })
+    }
+}
+
+/// A request's access-log row, and where to say whether its batch was committed.
+struct PendingRow {
+    row: scrutineer_store::AccessRecord,
+    done: tokio::sync::oneshot::Sender<Result<(), LogFailure>>,
+}
+
+/// Why a batch of access-log rows was not written, told to each of its requests.
+#[derive(Debug, Clone)]
+enum LogFailure {
+    /// The store file is gone (503).
+    Gone(String),
+    /// Anything else (500).
+    Failed(String),
+}
+
+/// Rows written in one transaction at most.
+const ACCESS_BATCH: usize = 1024;
+
+/// The access-log writer: takes every row waiting, writes them in one transaction
+/// (one commit, and one emptying of the readers' page caches, per batch instead of per
+/// request), and tells each request the outcome.
+fn write_access_rows(
+    writer: &Mutex<Store>,
+    on_disk: &OnDisk,
+    pending: &std::sync::mpsc::Receiver<PendingRow>,
+) {
+    while let Ok(first) = pending.recv() {
+        let mut batch = vec![first];
+        while batch.len() < ACCESS_BATCH {
+            match pending.try_recv() {
+                Ok(row) => batch.push(row),
+                Err(_) => break,
+            }
+        }
+        let rows: Vec<scrutineer_store::AccessRecord> = batch.iter().map(|p| p.row.clone()).collect();
+        let outcome = match on_disk.check() {
+            Err(e) => Err(LogFailure::Gone(e.to_string())),
+            Ok(()) => match writer.lock() {
+                Err(_) => Err(LogFailure::Failed("a lock was poisoned by a failed request".into())),
+                Ok(mut store) => store.log_access_batch(&rows).map_err(|e| LogFailure::Failed(e.to_string())),
+            },
+        };
+        for p in batch {
+            // A request that went away meanwhile has nobody to tell.
+            let _ = p.done.send(outcome.clone());
+        }
     }
 }
 
@@ -660,18 +759,20 @@ async fn log_access(State(st): State<Shared>, req: Request, next: Next) -> Respo
     }
     let who = resp.extensions().get::<Caller>().map(|c| c.name.clone());
     let action = format!("http {} {method} {path}", resp.status().as_u16());
-    let state = st.clone();
-    let logged = tokio::task::spawn_blocking(move || {
-        state.flush_refused(false)?;
+    let logged = async {
+        if st.refused_window_over() {
+            let state = st.clone();
+            tokio::task::spawn_blocking(move || state.flush_refused(false))
+                .await
+                .map_err(|e| ApiError::Internal(format!("writing the access log: {e}")))??;
+        }
         match who {
-            Some(who) => state.write_log(&who, &action, &query),
-            None if state.admit_refused_row()? => state.write_log("anonymous", &action, &query),
+            Some(who) => st.log_request(&who, &action, &query).await,
+            None if st.admit_refused_row()? => st.log_request("anonymous", &action, &query).await,
             None => Ok(()),
         }
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("writing the access log: {e}")))
-    .and_then(|r| r);
+    }
+    .await;
     // A failed log write must not pass silently: the request fails instead.
     match logged {
         Ok(()) => resp,
@@ -817,14 +918,24 @@ struct FindingsQuery {
     engine: Option<String>,
     kind: Option<String>,
     min_severity: Option<String>,
+    status: Option<String>,
+    q: Option<String>,
+    after: Option<String>,
     limit: Option<usize>,
 }
 
+/// The response header naming the cursor of the next page (`after=` it), sent when the
+/// page is full: the id of the last finding the page looked at.
+const NEXT_AFTER_HEADER: &str = "x-next-after";
+
+/// `GET /api/findings`: findings in the listing order (most severe, most confident, then
+/// id), filtered by engine, kind, severity floor, triage status and text, a page of
+/// `limit` (default 1000) after the `after` cursor.
 async fn findings(
     State(st): State<Shared>,
     axum::Extension(caller): axum::Extension<Caller>,
     ApiQuery(q): ApiQuery<FindingsQuery>,
-) -> Result<axum::Json<Vec<scrutineer_core::Finding>>, ApiError> {
+) -> Result<Response, ApiError> {
     let engine = q
         .engine
         .as_deref()
@@ -835,16 +946,79 @@ async fn findings(
         .as_deref()
         .map(|s| s.parse::<Severity>().map_err(|_| ApiError::BadRequest(format!("unknown severity '{s}'"))))
         .transpose()?;
+    let status = q.status.filter(|s| !s.is_empty());
+    if let Some(s) = &status
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(ApiError::BadRequest(format!("unknown status '{s}' (one of {})", STATUSES.join(", "))));
+    }
+    let limit = q.limit.unwrap_or(1000);
+    if limit == 0 {
+        return Err(ApiError::BadRequest("limit must be at least 1".into()));
+    }
+    let needle = q.q.filter(|n| !n.is_empty());
     let filter = FindingFilter {
         engine,
         kind: q.kind,
         min_severity,
-        run_id: None,
-        limit: Some(q.limit.unwrap_or(1000)),
+        status,
+        text: needle.clone(),
+        after: q.after.filter(|a| !a.is_empty()),
+        limit: Some(limit),
+        ..FindingFilter::default()
     };
-    let mut found = read(&st, move |s| Ok(s.findings(&filter)?)).await?;
-    redact_findings(&mut found, &caller.voter_engines);
-    Ok(axum::Json(found))
+    let may_see = caller.voter_engines.clone();
+    let (found, next) = read(&st, move |s| Ok(s.snapshot(|s| findings_page(s, filter, needle, &may_see))))
+        .await?
+        .map_err(|e| match e {
+            scrutineer_store::StoreError::UnknownCursor(_) => ApiError::BadRequest(e.to_string()),
+            e => ApiError::from(e),
+        })?;
+    let mut resp = axum::Json(found).into_response();
+    if let Some(next) = next {
+        let value = HeaderValue::from_str(&next)
+            .map_err(|_| ApiError::Internal(format!("finding id '{next}' cannot be a header")))?;
+        resp.headers_mut().insert(NEXT_AFTER_HEADER, value);
+    }
+    Ok(resp)
+}
+
+/// A page of findings as the caller may see them, and the cursor after it if the page
+/// is full. The text is matched in SQL, then again on the redacted title and summary,
+/// so that a search cannot tell a caller what a redacted field held; a finding that
+/// fails the second match is skipped and the page filled from further on.
+fn findings_page(
+    store: &Store,
+    mut filter: FindingFilter,
+    needle: Option<String>,
+    may_see: &[Engine],
+) -> Result<(Vec<scrutineer_core::Finding>, Option<String>), scrutineer_store::StoreError> {
+    let limit = filter.limit.unwrap_or(usize::MAX);
+    let needle = needle.map(|n| n.to_lowercase());
+    let mut page = Vec::new();
+    loop {
+        filter.limit = Some(limit - page.len());
+        let batch = store.findings(&filter)?;
+        let full = batch.len() == limit - page.len();
+        let last = batch.last().map(|f| f.id.0.clone());
+        for mut f in batch {
+            redact_finding(&mut f, may_see);
+            if let Some(n) = &needle
+                && !f.title.to_lowercase().contains(n)
+                && !f.summary.to_lowercase().contains(n)
+            {
+                continue;
+            }
+            page.push(f);
+        }
+        if !full {
+            return Ok((page, None));
+        }
+        if page.len() == limit {
+            return Ok((page, last));
+        }
+        filter.after = last;
+    }
 }
 
 /// One finding as `/api/findings/{id}` gives it: the finding's own fields and the

@@ -63,8 +63,12 @@ const OPERATIONS: &[Operation] = &[
     },
     op("get", "/api/summary", "findings per engine and severity, the latest runs"),
     Operation {
-        query: &["engine", "kind", "min_severity", "limit"],
-        ..op("get", "/api/findings", "findings, voter fields by role")
+        query: &["engine", "kind", "min_severity", "status", "q", "after", "limit"],
+        ..op(
+            "get",
+            "/api/findings",
+            "findings, most severe first, voter fields by role; filtered by engine, kind, min_severity, triage status and text q (title or summary); a full page names its last finding in the x-next-after header, the after= of the next page",
+        )
     },
     op("get", "/api/findings/{id}", "one finding by id or unique prefix"),
     op("get", "/api/findings/{id}/triage", "a finding's triage and history"),

@@ -17,6 +17,7 @@
 //! the status resource with the reason. `/api/imported-indicators` lists what came in.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path as UrlPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -350,33 +351,109 @@ fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// What a collection's entries depend on beside the store: the collection, the
+/// reader's clearance, and whether the reader sees the voter fields of its engine.
+type EntriesKey = (&'static str, usize, bool);
+
+/// A collection's entries as built for one [`EntriesKey`], with the store's
+/// [`Store::sharing_version`] they were built from.
+struct CachedEntries {
+    version: (i64, i64),
+    entries: Arc<Vec<Entry>>,
+}
+
+/// Collections' entries, built once per change of what they are made of (findings,
+/// runs, triage, the inbox) and then served from memory: building an engine's
+/// collection exports every finding of that engine, which at a million findings takes
+/// seconds, and a TAXII client pages through the same collection many times.
+#[derive(Default)]
+pub(crate) struct EntriesCache {
+    built: Mutex<HashMap<EntriesKey, CachedEntries>>,
+    /// Held while a collection is built, so that readers arriving meanwhile wait for it
+    /// instead of building it again.
+    building: tokio::sync::Mutex<()>,
+}
+
+/// The entries of a collection the caller may read, from the cache if the store has
+/// not changed since they were built.
+async fn entries_of(
+    st: &Shared,
+    caller: &Caller,
+    collection: &'static CollectionDef,
+) -> Result<Arc<Vec<Entry>>, ApiError> {
+    let max_rank = clearance(caller.role);
+    let sees_voters = collection.engine.is_some_and(|e| caller.voter_engines.contains(&e));
+    let key: EntriesKey = (collection.name, max_rank, sees_voters);
+    let now = read(st, |s| Ok(s.sharing_version()?)).await?;
+    let cached = |now: (i64, i64)| -> Result<Option<Arc<Vec<Entry>>>, ApiError> {
+        let built = st.taxii_entries.built.lock().map_err(|_| crate::poisoned())?;
+        Ok(built.get(&key).filter(|c| c.version == now).map(|c| c.entries.clone()))
+    };
+    if let Some(entries) = cached(now)? {
+        return Ok(entries);
+    }
+    let _building = st.taxii_entries.building.lock().await;
+    let now = read(st, |s| Ok(s.sharing_version()?)).await?;
+    if let Some(entries) = cached(now)? {
+        return Ok(entries);
+    }
+    let caller = caller.clone();
+    let (version, entries) = read(st, move |s| {
+        // The version and the entries from one state of the store, so that a write
+        // landing meanwhile makes the next request build again.
+        let (version, entries) =
+            s.snapshot(|s| Ok((s.sharing_version()?, build_entries(s, collection, &caller, max_rank))))?;
+        Ok((version, entries?))
+    })
+    .await?;
+    let entries = Arc::new(entries);
+    st.taxii_entries
+        .built
+        .lock()
+        .map_err(|_| crate::poisoned())?
+        .insert(key, CachedEntries { version, entries: entries.clone() });
+    Ok(entries)
+}
+
+fn build_entries(
+    store: &Store,
+    collection: &CollectionDef,
+    caller: &Caller,
+    max_rank: usize,
+) -> Result<Vec<Entry>, ApiError> {
+    match collection.engine {
+        Some(engine) => engine_entries(store, engine, caller, max_rank),
+        None => inbox_entries(store, max_rank),
+    }
+}
+
 /// The entries of a collection the caller may read, filtered and cut to a page; whether
-/// more follow.
+/// more follow, and the offset after the page. The entries are sorted by `date_added`,
+/// so `added_after` is a binary search and a page without `match[…]` filters costs
+/// only its own objects.
 async fn page_of(
     st: &Shared,
     caller: &Caller,
     collection: &'static CollectionDef,
     p: Paging,
 ) -> Result<(Vec<Entry>, bool, usize), ApiError> {
-    let caller = caller.clone();
-    let max_rank = clearance(caller.role);
-    let all = read(st, move |s| match collection.engine {
-        Some(engine) => engine_entries(s, engine, &caller, max_rank),
-        None => inbox_entries(s, max_rank),
-    })
-    .await?;
-    let selected: Vec<Entry> = all
-        .into_iter()
-        .filter(|e| p.added_after.is_none_or(|t| e.date_added > t))
-        .filter(|e| {
-            p.types.is_empty()
-                || p.types.iter().any(|t| Some(t.as_str()) == e.object.get("type").and_then(Value::as_str))
-        })
-        .filter(|e| p.ids.is_empty() || p.ids.iter().any(|i| i == id_of(&e.object)))
-        .collect();
-    let end = (p.next + p.limit).min(selected.len());
-    let more = end < selected.len();
-    let page = selected.get(p.next.min(selected.len())..end).map(<[Entry]>::to_vec).unwrap_or_default();
+    let all = entries_of(st, caller, collection).await?;
+    let start = p.added_after.map_or(0, |t| all.partition_point(|e| e.date_added <= t));
+    let later = &all[start..];
+    let wanted = |e: &&Entry| {
+        (p.types.is_empty()
+            || p.types.iter().any(|t| Some(t.as_str()) == e.object.get("type").and_then(Value::as_str)))
+            && (p.ids.is_empty() || p.ids.iter().any(|i| i == id_of(&e.object)))
+    };
+    if p.types.is_empty() && p.ids.is_empty() {
+        let end = (p.next + p.limit).min(later.len());
+        let page = later.get(p.next.min(later.len())..end).map(<[Entry]>::to_vec).unwrap_or_default();
+        return Ok((page, end < later.len(), end));
+    }
+    let mut selected = later.iter().filter(wanted).skip(p.next);
+    let page: Vec<Entry> = selected.by_ref().take(p.limit).cloned().collect();
+    let more = selected.next().is_some();
+    let end = p.next + page.len();
     Ok((page, more, end))
 }
 

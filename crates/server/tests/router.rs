@@ -514,3 +514,126 @@ async fn a_finding_shows_its_links() {
         (Some(a.as_str()), Some("address"))
     );
 }
+
+/// Ids of a `/api/findings` answer, and its next-page cursor.
+async fn finding_ids(state: &Shared, uri: &str, token: &str) -> (Vec<String>, Option<String>) {
+    let resp = get(state, uri, Some(token)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+    let next = resp.headers().get("x-next-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let v: serde_json::Value = serde_json::from_str(&body(resp).await).expect("json");
+    let ids =
+        v.as_array().expect("a list").iter().map(|f| f["id"].as_str().expect("id").to_owned()).collect();
+    (ids, next)
+}
+
+#[tokio::test]
+async fn findings_filter_by_status_and_text_and_page_by_cursor() {
+    let fx = fixture(RefusedLogLimit::default());
+    // Ties in severity and confidence, so that the cursor must order by id too.
+    let many: Vec<Finding> = (0..23)
+        .map(|i| {
+            let severity = [Severity::Low, Severity::Medium, Severity::High][i % 3];
+            let title =
+                if i % 4 == 0 { format!("Beacon to host {i}") } else { format!("scan from 10.1.0.{i}") };
+            Finding::new(Engine::Infra, "scanning", &format!("10.1.0.{i}"), title)
+                .severity(severity)
+                .confidence([0.5, 0.9][i % 2])
+        })
+        .collect();
+    Store::open(&fx.store_path).expect("store").put_findings(None, &many).expect("put");
+    let (everything, none_after) = finding_ids(&fx.state, "/api/findings?engine=infra", &fx.analyst).await;
+    assert_eq!(everything.len(), 25);
+    assert_eq!(none_after, None, "a page that is not full has no next page");
+
+    // Pages of 4 by the cursor are the whole list, in order, once each.
+    let mut paged = Vec::new();
+    let mut uri = "/api/findings?engine=infra&limit=4".to_owned();
+    loop {
+        let (ids, next) = finding_ids(&fx.state, &uri, &fx.analyst).await;
+        assert!(ids.len() <= 4);
+        paged.extend(ids);
+        match next {
+            Some(after) => uri = format!("/api/findings?engine=infra&limit=4&after={after}"),
+            None => break,
+        }
+    }
+    assert_eq!(paged, everything);
+
+    // Status: triaged findings by their status, the rest as `new`.
+    let triage = |id: &str, status: &str| {
+        let req = Request::builder()
+            .method("POST")
+            .uri(format!("/api/findings/{id}/triage"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", fx.analyst))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(format!(r#"{{"status": "{status}"}}"#)))
+            .expect("request");
+        router(fx.state.clone()).oneshot(req)
+    };
+    for id in &everything[3..6] {
+        assert_eq!(triage(id, "escalated").await.expect("infallible").status(), StatusCode::OK);
+    }
+    assert_eq!(triage(&everything[7], "resolved").await.expect("infallible").status(), StatusCode::OK);
+    let (escalated, _) = finding_ids(&fx.state, "/api/findings?status=escalated", &fx.analyst).await;
+    assert_eq!(escalated, everything[3..6].to_vec());
+    let (new, _) = finding_ids(&fx.state, "/api/findings?engine=infra&status=new", &fx.analyst).await;
+    let expected: Vec<String> = everything
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !(3..6).contains(i) && *i != 7)
+        .map(|(_, id)| id.clone())
+        .collect();
+    assert_eq!(new, expected);
+    let (escalated_pages, next) =
+        finding_ids(&fx.state, "/api/findings?status=escalated&limit=2", &fx.analyst).await;
+    let after = next.expect("a full page has a cursor");
+    let (rest, _) =
+        finding_ids(&fx.state, &format!("/api/findings?status=escalated&limit=2&after={after}"), &fx.analyst)
+            .await;
+    assert_eq!([escalated_pages, rest].concat(), everything[3..6].to_vec());
+
+    // Text: in the title or summary, letters without case, `%` and `_` as themselves.
+    let (beacons, _) = finding_ids(&fx.state, "/api/findings?q=bEaCoN", &fx.analyst).await;
+    let expected: Vec<String> = many
+        .iter()
+        .filter(|f| f.title.starts_with("Beacon"))
+        .map(|f| f.id.0.clone())
+        .filter(|id| everything.contains(id))
+        .collect();
+    assert_eq!(beacons.len(), 6);
+    assert_eq!(beacons.iter().collect::<std::collections::BTreeSet<_>>(), expected.iter().collect());
+    let (wild, _) = finding_ids(&fx.state, "/api/findings?q=%25", &fx.analyst).await;
+    assert!(wild.is_empty(), "'%' matched as a wildcard: {wild:?}");
+
+    for bad in ["/api/findings?status=closed", "/api/findings?after=no-such-finding", "/api/findings?limit=0"]
+    {
+        let resp = get(&fx.state, bad, Some(&fx.analyst)).await;
+        assert_eq!(resp.status(), StatusCode::BAD_REQUEST, "{bad}");
+        let v: serde_json::Value = serde_json::from_str(&body(resp).await).expect("json");
+        assert!(v["error"].is_string(), "{bad}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn taxii_objects_follow_findings_written_by_another_process() {
+    let fx = fixture(RefusedLogLimit::default());
+    let observed = |ip: &str| {
+        finding(ip).evidence(scrutineer_core::Evidence::new(
+            "observable",
+            format!("scans from {ip}"),
+            serde_json::json!({"type": "ipv4-addr", "value": ip, "sighting_count": 3}),
+        ))
+    };
+    let count = || async {
+        let resp = get(&fx.state, "/taxii2/api/collections/infra/objects/?limit=1000", Some(&fx.admin)).await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let v: serde_json::Value = serde_json::from_str(&body(resp).await).expect("json");
+        v["objects"].as_array().map_or(0, Vec::len)
+    };
+    let mut engine = Store::open(&fx.store_path).expect("store");
+    engine.put_findings(None, &[observed("10.0.0.9")]).expect("put");
+    let before = count().await;
+    assert_eq!(count().await, before, "the same store serves the same objects");
+    engine.put_findings(None, &[observed("10.0.0.10")]).expect("put");
+    assert!(count().await > before, "a finding written after the collection was read is not served");
+}

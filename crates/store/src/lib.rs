@@ -72,9 +72,16 @@ pub enum StoreError {
     NoUser(String),
     #[error("allow-list: {0}")]
     AllowList(String),
+    #[error("no finding '{0}' to list findings after")]
+    UnknownCursor(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// Below this many findings with a triage status, listing by that status starts from
+/// the status index (and sorts what it finds); above, it walks the listing order, where
+/// matches are dense enough to fill a page soon.
+const FEW_WITH_STATUS: i64 = 5_000;
 
 /// Migrations in order; entry `i` takes the schema from version `i` to `i + 1`.
 /// Never edit a released entry: append a new one.
@@ -236,6 +243,29 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (finding_id, linked_id, key_kind, key_value)
     );
     CREATE INDEX finding_links_join ON finding_links(join_name);",
+    // 9: the listing order (most severe, most confident, then id) as ascending columns,
+    // so that one index serves both the order and a keyset cursor `(rank, confidence,
+    // id) > (…)`, with or without an engine: a page deep in a million findings is a
+    // seek, not a sort of every row. The columns are virtual: nothing is stored twice.
+    // And a counter of changes to triage and to the TAXII inbox (whoever writes them),
+    // which with the findings' counter keys the server's cache of TAXII collections.
+    "ALTER TABLE findings ADD COLUMN order_rank INTEGER GENERATED ALWAYS AS (-severity_rank) VIRTUAL;
+    ALTER TABLE findings ADD COLUMN order_confidence REAL GENERATED ALWAYS AS (-confidence) VIRTUAL;
+    DROP INDEX findings_engine;
+    CREATE INDEX findings_order ON findings(order_rank, order_confidence, id);
+    CREATE INDEX findings_engine_order ON findings(engine, order_rank, order_confidence, id);
+    CREATE INDEX triage_status ON triage(status, finding_id);
+    CREATE TABLE sharing_changes (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        counter INTEGER NOT NULL
+    );
+    INSERT INTO sharing_changes (id, counter) VALUES (1, 0);
+    CREATE TRIGGER triage_inserted_sharing AFTER INSERT ON triage BEGIN UPDATE sharing_changes SET counter = counter + 1; END;
+    CREATE TRIGGER triage_updated_sharing AFTER UPDATE ON triage BEGIN UPDATE sharing_changes SET counter = counter + 1; END;
+    CREATE TRIGGER triage_deleted_sharing AFTER DELETE ON triage BEGIN UPDATE sharing_changes SET counter = counter + 1; END;
+    CREATE TRIGGER shared_objects_inserted AFTER INSERT ON shared_objects BEGIN UPDATE sharing_changes SET counter = counter + 1; END;
+    CREATE TRIGGER shared_objects_updated AFTER UPDATE ON shared_objects BEGIN UPDATE sharing_changes SET counter = counter + 1; END;
+    CREATE TRIGGER shared_objects_deleted AFTER DELETE ON shared_objects BEGIN UPDATE sharing_changes SET counter = counter + 1; END;",
 ];
 
 /// A finding's id and engine and when it was last written, for followers of the store.
@@ -288,6 +318,15 @@ pub struct FindingFilter {
     pub kind: Option<String>,
     pub min_severity: Option<Severity>,
     pub run_id: Option<i64>,
+    /// Only findings with this triage status (`new` for those never triaged, or
+    /// triaged back to `new`).
+    pub status: Option<String>,
+    /// Only findings whose title or summary holds this text (SQL `LIKE`: letters
+    /// compared without case for ASCII only).
+    pub text: Option<String>,
+    /// Only findings after this one in the listing order (a keyset cursor: the id of
+    /// the last finding of the page before). An id the store does not hold is an error.
+    pub after: Option<String>,
     pub limit: Option<usize>,
 }
 
@@ -628,28 +667,97 @@ impl Store {
         Ok(findings.len())
     }
 
-    /// Findings matching the filter, most severe and most confident first.
+    /// Findings matching the filter, most severe and most confident first, then by id.
+    ///
+    /// The statement holds only the conditions asked for, so that SQLite can seek the
+    /// listing-order indices (migration 9) on the engine and the cursor; the status is
+    /// a lookup per candidate row, the order is never a sort.
     pub fn findings(&self, filter: &FindingFilter) -> Result<Vec<Finding>> {
-        let mut stmt = self.conn.prepare(
+        use rusqlite::types::Value as Sql;
+        // Few findings with the status asked for: read them by the status index and
+        // sort them, rather than walk the listing order past every other finding (the
+        // other conditions are then written `+column`, which SQLite does not seek on).
+        let few_with_status = match filter.status.as_deref() {
+            None | Some(triage::UNTRIAGED) => false,
+            Some(status) => {
+                let with_status: i64 = self.conn.query_row(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM triage WHERE status = ?1 LIMIT ?2)",
+                    params![status, FEW_WITH_STATUS],
+                    |r| r.get(0),
+                )?;
+                with_status < FEW_WITH_STATUS
+            }
+        };
+        let seek = |seekable: &'static str, unseekable: &'static str| {
+            if few_with_status { unseekable } else { seekable }
+        };
+        let mut conditions: Vec<&str> = Vec::new();
+        let mut values: Vec<Sql> = Vec::new();
+        if let Some(engine) = filter.engine {
+            conditions.push(seek("engine = ?", "+engine = ?"));
+            values.push(Sql::Text(engine.as_str().to_owned()));
+        }
+        if let Some(kind) = &filter.kind {
+            conditions.push(seek("kind = ?", "+kind = ?"));
+            values.push(Sql::Text(kind.clone()));
+        }
+        if let Some(min) = filter.min_severity {
+            conditions.push(seek("order_rank <= ?", "+order_rank <= ?"));
+            values.push(Sql::Integer(-(min as i64)));
+        }
+        if let Some(run_id) = filter.run_id {
+            conditions.push(seek("run_id = ?", "+run_id = ?"));
+            values.push(Sql::Integer(run_id));
+        }
+        match filter.status.as_deref() {
+            None => {}
+            Some(triage::UNTRIAGED) => conditions.push(
+                "NOT EXISTS (SELECT 1 FROM triage t WHERE t.finding_id = findings.id AND t.status <> 'new')",
+            ),
+            Some(status) => {
+                conditions.push(seek(
+                    "EXISTS (SELECT 1 FROM triage t WHERE t.finding_id = findings.id AND t.status = ?)",
+                    "id IN (SELECT finding_id FROM triage INDEXED BY triage_status WHERE status = ?)",
+                ));
+                values.push(Sql::Text(status.to_owned()));
+            }
+        }
+        if let Some(text) = &filter.text {
+            conditions.push("(title LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\')");
+            let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let pattern = format!("%{escaped}%");
+            values.push(Sql::Text(pattern.clone()));
+            values.push(Sql::Text(pattern));
+        }
+        if let Some(after) = &filter.after {
+            let (rank, confidence): (i64, f64) = self
+                .conn
+                .query_row(
+                    "SELECT order_rank, order_confidence FROM findings WHERE id = ?1",
+                    params![after],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| StoreError::UnknownCursor(after.clone()))?;
+            conditions.push(seek(
+                "(order_rank, order_confidence, id) > (?, ?, ?)",
+                "(+order_rank, +order_confidence, +id) > (?, ?, ?)",
+            ));
+            values.extend([Sql::Integer(rank), Sql::Real(confidence), Sql::Text(after.clone())]);
+        }
+        let mut sql = String::from(
             "SELECT id, engine, kind, title, summary, severity, confidence, span_start, span_end,
                     scope, techniques, evidence
-             FROM findings
-             WHERE (?1 IS NULL OR engine = ?1) AND (?2 IS NULL OR kind = ?2)
-               AND (?3 IS NULL OR severity_rank >= ?3) AND (?4 IS NULL OR run_id = ?4)
-             ORDER BY severity_rank DESC, confidence DESC, id
-             LIMIT ?5",
-        )?;
-        let limit = filter.limit.map(|l| l as i64).unwrap_or(-1);
-        let rows = stmt.query_map(
-            params![
-                filter.engine.map(Engine::as_str),
-                filter.kind,
-                filter.min_severity.map(|s| s as i64),
-                filter.run_id,
-                limit
-            ],
-            row_to_raw,
-        )?;
+             FROM findings",
+        );
+        if !conditions.is_empty() {
+            sql.push_str(" WHERE ");
+            sql.push_str(&conditions.join(" AND "));
+        }
+        sql.push_str(" ORDER BY order_rank, order_confidence, id LIMIT ?");
+        values.push(Sql::Integer(filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1)));
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), row_to_raw)?;
         rows.map(|r| r.map_err(StoreError::from).and_then(RawFinding::into_finding)).collect()
     }
 
@@ -746,6 +854,22 @@ impl Store {
             "INSERT INTO access_log (at, actor, action, target) VALUES (?1, ?2, ?3, ?4)",
             params![Utc::now().to_rfc3339(), actor, action, target],
         )?;
+        Ok(())
+    }
+
+    /// Appends rows to the access log in one transaction (a server's requests, written
+    /// together so that a busy server commits once per batch, not once per request).
+    pub fn log_access_batch(&mut self, rows: &[AccessRecord]) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached(
+                "INSERT INTO access_log (at, actor, action, target) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for r in rows {
+                stmt.execute(params![r.at.to_rfc3339(), r.actor, r.action, r.target])?;
+            }
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -900,6 +1024,62 @@ mod tests {
         assert_eq!(runs.len(), 1);
         assert_eq!(runs[0].summary["posts"], 10);
         assert_eq!(runs[0].stored_summary(), summary);
+    }
+
+    /// Pages by the keyset cursor, under both ways of reading a status (by the status
+    /// index when few findings have it, along the listing order otherwise), are the
+    /// list filtered in Rust, in order, once each.
+    #[test]
+    fn status_filters_and_cursor_pages_agree_with_the_whole_list() {
+        let mut store = Store::open_in_memory().expect("open");
+        let severities = [Severity::Low, Severity::Medium, Severity::High];
+        let fs: Vec<Finding> = (0..6_000)
+            .map(|i| sample(&format!("k{i}"), severities[i % 3], [0.25, 0.5, 0.75][i % 7 % 3]))
+            .collect();
+        store.put_findings(None, &fs).expect("put");
+        let all = store.findings(&FindingFilter::default()).expect("list");
+        let status_of = |i: usize| match i {
+            _ if i % 600 == 1 => "escalated",
+            _ if !i.is_multiple_of(10) => "acknowledged",
+            _ => "new",
+        };
+        for (i, f) in all.iter().enumerate().filter(|(i, _)| status_of(*i) != "new") {
+            store
+                .conn
+                .execute(
+                    "INSERT INTO triage (finding_id, status, updated_at, updated_by) VALUES (?1, ?2, '', 't')",
+                    params![f.id.0, status_of(i)],
+                )
+                .expect("triage");
+        }
+        for status in ["escalated", "acknowledged", "new"] {
+            let expected: Vec<&str> = all
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| status_of(*i) == status && f.severity >= Severity::Medium)
+                .map(|(_, f)| f.id.0.as_str())
+                .collect();
+            let mut paged = Vec::new();
+            let mut after = None;
+            loop {
+                let filter = FindingFilter {
+                    status: Some(status.into()),
+                    min_severity: Some(Severity::Medium),
+                    after: after.take(),
+                    limit: Some(7),
+                    ..FindingFilter::default()
+                };
+                let page = store.findings(&filter).expect("page");
+                after = page.last().map(|f| f.id.0.clone());
+                paged.extend(page.into_iter().map(|f| f.id.0));
+                if after.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(paged, expected, "{status}");
+        }
+        let unknown = FindingFilter { after: Some("no-such-id".into()), ..FindingFilter::default() };
+        assert!(matches!(store.findings(&unknown), Err(StoreError::UnknownCursor(_))));
     }
 
     #[test]

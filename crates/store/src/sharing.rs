@@ -21,6 +21,17 @@ pub struct SharedObject {
 }
 
 impl Store {
+    /// A pair that changes whenever what the TAXII collections are made of changes:
+    /// findings or runs ([`Store::change_counter`]), triage (statuses and markings), or
+    /// the objects partners posted. Triggers keep it, so writes by any process count.
+    pub fn sharing_version(&self) -> Result<(i64, i64)> {
+        Ok(self.conn.query_row(
+            "SELECT (SELECT counter FROM changes WHERE id = 1), (SELECT counter FROM sharing_changes WHERE id = 1)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
     /// When each of an engine's findings was last written, by finding id.
     pub fn finding_times(&self, engine: Engine) -> Result<Vec<(String, DateTime<Utc>)>> {
         let mut stmt = self.conn.prepare("SELECT id, recorded_at FROM findings WHERE engine = ?1")?;

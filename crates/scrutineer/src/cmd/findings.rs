@@ -31,9 +31,10 @@ pub enum FindingsCommand {
 
 pub fn run(ctx: &Context, cmd: FindingsCommand) -> anyhow::Result<()> {
     match cmd {
-        FindingsCommand::List { engine, kind, min_severity, limit } => {
-            list(ctx, FindingFilter { engine, kind, min_severity, run_id: None, limit: Some(limit) })
-        }
+        FindingsCommand::List { engine, kind, min_severity, limit } => list(
+            ctx,
+            FindingFilter { engine, kind, min_severity, limit: Some(limit), ..FindingFilter::default() },
+        ),
         FindingsCommand::Show { id } => show(ctx, &id),
     }
 }
@@ -135,8 +136,7 @@ pub fn export_stix(
     identity: &str,
 ) -> anyhow::Result<()> {
     let store = ctx.open_store(&format!("{engine} export"), &out.display().to_string())?;
-    let filter =
-        FindingFilter { engine: Some(engine), kind: None, min_severity: None, run_id: None, limit: None };
+    let filter = FindingFilter { engine: Some(engine), ..FindingFilter::default() };
     let findings = store.findings(&filter).with_context(|| format!("reading {engine} findings"))?;
     if findings.is_empty() {
         bail!("no {engine} findings in {}: run `scrutineer {first}` first", ctx.store_path.display());
