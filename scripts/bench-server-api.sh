@@ -59,28 +59,11 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-STORE="$WORK/store.db"
+# shellcheck source=scripts/bench_server_common.sh
+. scripts/bench_server_common.sh
 
 started=$(date +%s.%N)
-"$BIN" --store "$STORE" --quiet demo --scale 0.2 --dir "$WORK/demo" >/dev/null
-TOKEN="$("$BIN" --store "$STORE" --quiet tokens add bench --role admin)"
-base=$(sqlite3 "$STORE" "SELECT COUNT(*) FROM findings")
-copies=$(( (FINDINGS - base + base - 1) / base ))
-if [ "$FINDINGS" -gt "$base" ]; then
-  sqlite3 -batch -bail "$STORE" <<SQL
-.timeout 10000
-BEGIN;
-WITH RECURSIVE copy(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM copy WHERE i < $copies)
-INSERT INTO findings (id, run_id, engine, kind, title, summary, severity, severity_rank, confidence,
-                      span_start, span_end, scope, techniques, evidence, recorded_at)
-SELECT f.id || '-copy' || copy.i, f.run_id, f.engine, f.kind, f.title || ' (copy ' || copy.i || ')',
-       f.summary, f.severity, f.severity_rank, f.confidence, f.span_start, f.span_end, f.scope,
-       f.techniques, f.evidence, f.recorded_at
-FROM copy CROSS JOIN (SELECT * FROM findings ORDER BY id) AS f
-LIMIT $((FINDINGS - base));
-COMMIT;
-SQL
-fi
+fill_store "$FINDINGS"
 sqlite3 -batch -bail "$STORE" <<'SQL'
 .timeout 10000
 BEGIN;
@@ -101,14 +84,7 @@ printf 'store:       %s findings (%s from the demo; %s), %s triaged, %.0f MB, bu
   "$total" "$base" "$per_engine" "$triaged" "$(du -cm "$STORE"* | tail -1 | cut -f1)" \
   "$(awk -v a="$started" -v b="$built" 'BEGIN { print b - a }')"
 
-"$BIN" --store "$STORE" --quiet serve --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SERVER_PID=$!
-for _ in $(seq 1 300); do
-  grep -q '^listening on' "$WORK/serve.out" 2>/dev/null && break
-  sleep 0.1
-done
-ADDR="$(sed -n 's|^listening on http://||p' "$WORK/serve.out")"
-[ -n "$ADDR" ] || { echo "bench-server-api: the server did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+start_server bench-server-api 300
 BASE="http://$ADDR"
 
 # GET a path with the token; the headers go to $WORK/h, the body to stdout. Any answer

@@ -41,42 +41,18 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-STORE="$WORK/store.db"
+# shellcheck source=scripts/bench_server_common.sh
+. scripts/bench_server_common.sh
 
 started=$(date +%s.%N)
-"$BIN" --store "$STORE" --quiet demo --scale 0.2 --dir "$WORK/demo" >/dev/null
-TOKEN="$("$BIN" --store "$STORE" --quiet tokens add bench --role admin)"
-base=$(sqlite3 "$STORE" "SELECT COUNT(*) FROM findings")
-copies=$(( (FINDINGS - base + base - 1) / base ))
-if [ "$FINDINGS" -gt "$base" ]; then
-  sqlite3 -batch -bail "$STORE" <<SQL
-.timeout 10000
-BEGIN;
-WITH RECURSIVE copy(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM copy WHERE i < $copies)
-INSERT INTO findings (id, run_id, engine, kind, title, summary, severity, severity_rank, confidence,
-                      span_start, span_end, scope, techniques, evidence, recorded_at)
-SELECT f.id || '-copy' || copy.i, f.run_id, f.engine, f.kind, f.title || ' (copy ' || copy.i || ')',
-       f.summary, f.severity, f.severity_rank, f.confidence, f.span_start, f.span_end, f.scope,
-       f.techniques, f.evidence, f.recorded_at
-FROM copy CROSS JOIN (SELECT * FROM findings ORDER BY id) AS f
-LIMIT $((FINDINGS - base));
-COMMIT;
-SQL
-fi
+fill_store "$FINDINGS"
 total=$(sqlite3 "$STORE" "SELECT COUNT(*) FROM findings")
 built=$(date +%s.%N)
 printf 'store:                 %s findings (%s from the demo), %.0f MB, built in %.1f s\n' \
   "$total" "$base" "$(du -cm "$STORE"* | tail -1 | cut -f1)" "$(awk -v a="$started" -v b="$built" 'BEGIN { print b - a }')"
 
 echo "machine:               $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-"$BIN" --store "$STORE" --quiet serve --listen 127.0.0.1:0 >"$WORK/serve.out" 2>"$WORK/serve.err" &
-SERVER_PID=$!
-for _ in $(seq 1 100); do
-  grep -q '^listening on' "$WORK/serve.out" 2>/dev/null && break
-  sleep 0.1
-done
-ADDR="$(sed -n 's|^listening on http://||p' "$WORK/serve.out")"
-[ -n "$ADDR" ] || { echo "bench-server: the server did not start:" >&2; cat "$WORK/serve.err" >&2; exit 1; }
+start_server bench-server 100
 
 set +e
 python3 scripts/bench_server_load.py "$ADDR" "$TOKEN" "$CLIENTS" "$DURATION" | tee "$WORK/load.txt"
