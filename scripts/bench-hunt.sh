@@ -56,18 +56,9 @@ if ! find "${inputs[@]}" -name '*.evtx' -print -quit | grep -q .; then
 fi
 
 cd "$root"
-venv="$root/target/peers-hunt-venv"
-if [ ! -x "$venv/bin/python" ]; then
-  python3 -m venv "$venv"
-fi
-"$venv/bin/pip" install --quiet evtx pysigma pysigma-backend-sqlite pysigma-pipeline-sysmon pysigma-pipeline-windows
-
-# SCRUTINEER_BIN runs an existing build instead of the release one.
-bin="${SCRUTINEER_BIN:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p scrutineer --quiet
-  bin="$root/target/release/scrutineer"
-fi
+# shellcheck source=scripts/hunt_peer_common.sh
+. scripts/hunt_peer_common.sh
+hunt_peer_setup
 work="$root/target/bench-hunt"
 rm -rf "$work"
 mkdir -p "$work"
