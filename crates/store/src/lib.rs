@@ -763,21 +763,24 @@ impl Store {
 
     /// One finding by id, or by a unique prefix of its id.
     pub fn finding(&self, id_or_prefix: &str) -> Result<Option<Finding>> {
-        let mut stmt = self.conn.prepare(
+        // Ids sort as text, so every id that starts with the prefix comes right at or after
+        // it: the first two ids from the prefix on, read by seeking the primary key, say
+        // whether it is an id, a unique prefix or neither (a `LIKE` would read every row,
+        // and would take `_` and `%` in the prefix as wildcards).
+        let mut stmt = self.conn.prepare_cached(
             "SELECT id, engine, kind, title, summary, severity, confidence, span_start, span_end,
                     scope, techniques, evidence
-             FROM findings WHERE id = ?1 OR id LIKE ?2 ORDER BY id LIMIT 2",
+             FROM findings WHERE id >= ?1 ORDER BY id LIMIT 2",
         )?;
-        let pattern = format!("{}%", id_or_prefix.replace(['%', '_'], ""));
-        let mut rows: Vec<RawFinding> =
-            stmt.query_map(params![id_or_prefix, pattern], row_to_raw)?.collect::<rusqlite::Result<_>>()?;
-        if let Some(pos) = rows.iter().position(|r| r.id == id_or_prefix) {
-            return rows.swap_remove(pos).into_finding().map(Some);
+        let mut rows: Vec<RawFinding> = stmt
+            .query_map(params![id_or_prefix], row_to_raw)?
+            .filter(|r| r.as_ref().map_or(true, |r| r.id.starts_with(id_or_prefix)))
+            .collect::<rusqlite::Result<_>>()?;
+        let unique = rows.len() == 1 || rows.first().is_some_and(|r| r.id == id_or_prefix);
+        if id_or_prefix.is_empty() || !unique {
+            return Ok(None);
         }
-        if rows.len() == 1 {
-            return rows.pop().map(RawFinding::into_finding).transpose();
-        }
-        Ok(None)
+        rows.swap_remove(0).into_finding().map(Some)
     }
 
     /// Findings written after `since` (by an engine run, in whatever process), oldest
@@ -1137,6 +1140,30 @@ mod tests {
         let prefix = &f.id.0[..14];
         assert_eq!(store.finding(prefix).expect("get"), Some(f));
         assert_eq!(store.finding("influence-zzzz").expect("get"), None);
+    }
+
+    #[test]
+    fn lookup_takes_an_id_or_a_unique_prefix_and_no_wildcards() {
+        let mut store = Store::open_in_memory().expect("open");
+        let with_id = |id: &str| {
+            let mut f = sample(id, Severity::Low, 0.5);
+            f.id.0 = id.to_owned();
+            f
+        };
+        let all = [with_id("net_a"), with_id("net_ab"), with_id("netXa"), with_id("nez"), with_id("x_1abc")];
+        store.put_findings(None, &all).expect("put");
+        let got = |q: &str| store.finding(q).expect("get").map(|f| f.id.0);
+        assert_eq!(got("net_a").as_deref(), Some("net_a"), "an id that is also a prefix is that id");
+        assert_eq!(got("net_ab").as_deref(), Some("net_ab"));
+        assert_eq!(got("netX").as_deref(), Some("netXa"), "a unique prefix");
+        assert_eq!(got("net_"), None, "two ids start with it");
+        assert_eq!(got("net"), None, "three ids start with it");
+        assert_eq!(got("net%"), None, "% is a character, not a wildcard");
+        assert_eq!(got("ne_a"), None, "_ is a character, not a wildcard");
+        assert_eq!(got("x_1").as_deref(), Some("x_1abc"), "a prefix holding an underscore");
+        assert_eq!(got("nez").as_deref(), Some("nez"));
+        assert_eq!(got("nf"), None);
+        assert_eq!(got(""), None, "an empty prefix names nothing");
     }
 
     #[test]
