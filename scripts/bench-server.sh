@@ -34,13 +34,6 @@ if ! command -v sqlite3 >/dev/null; then
 fi
 command -v python3 >/dev/null || { echo "bench-server: python3 is needed" >&2; exit 1; }
 
-WORK="$(mktemp -d)"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 # shellcheck source=scripts/bench_server_common.sh
 . scripts/bench_server_common.sh
 

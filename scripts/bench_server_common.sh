@@ -1,7 +1,15 @@
-# Sourced by the server benchmarks (bench-server.sh, bench-server-api.sh): a store of
-# findings at the size asked for, and a server on loopback. Expects BIN (the scrutineer
-# executable) and WORK (a scratch folder the caller removes); sets STORE, TOKEN (an admin
-# API token), base (findings the demo wrote), SERVER_PID and ADDR.
+# Sourced by the server benchmarks (bench-server.sh, bench-server-api.sh): a scratch folder
+# WORK, removed on exit with the server stopped; a store of findings at the size asked
+# for, and a server on loopback. Expects BIN (the scrutineer executable); sets STORE,
+# TOKEN (an admin API token), base (findings the demo wrote), SERVER_PID and ADDR.
+
+WORK="$(mktemp -d)"
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
 
 # fill_store FINDINGS: the demo's store at scale 0.2, its findings copied under new ids
 # (plain SQL, as fast as SQLite inserts) up to FINDINGS.

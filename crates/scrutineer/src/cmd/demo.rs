@@ -587,6 +587,12 @@ impl AuditBoard<'_> {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     }
 
+    /// [`AuditBoard::run`], with the command appended to `commands` as a person would type it.
+    pub(super) fn run_logged(&self, commands: &mut Vec<String>, args: Vec<String>) -> anyhow::Result<String> {
+        commands.push(format!("scrutineer {}", args.join(" ")));
+        self.run(args)
+    }
+
     /// Every contest's status, as `audit status --json` prints it.
     fn status(&self) -> anyhow::Result<Vec<ContestSummary>> {
         let args =

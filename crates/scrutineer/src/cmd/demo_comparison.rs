@@ -5,7 +5,7 @@
 //! acts as the boards, reading each card pulled from the paper ballots.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use scrutineer_audit::{ComparisonDecision, ComparisonStatus};
@@ -38,12 +38,8 @@ pub(super) fn audit(
     let audit_file = count.join("comparison-audit.json");
     let retrieval = count.join("retrieval");
     let board = AuditBoard { store, audit_file: &audit_file };
-    let mut run = |commands: &mut Vec<String>, args: Vec<String>| -> anyhow::Result<String> {
-        commands.push(format!("scrutineer {}", args.join(" ")));
-        board.run(args)
-    };
     let af = || path_arg(&audit_file);
-    run(
+    board.run_logged(
         commands,
         vec![
             arg("audit"),
@@ -58,7 +54,7 @@ pub(super) fn audit(
         ],
     )?;
     // The public seed: in a real audit, dice rolled in public by the people named.
-    run(
+    board.run_logged(
         commands,
         vec![
             arg("audit"),
@@ -80,6 +76,8 @@ pub(super) fn audit(
     let mut first_stop: BTreeMap<String, u64> = BTreeMap::new();
     let mut retrieved = 0u64;
     let mut round = 0u32;
+    // Contests that the last round left open.
+    let mut open: Vec<String> = Vec::new();
     let contests = loop {
         round += 1;
         let mut draw = vec![
@@ -96,17 +94,16 @@ pub(super) fn audit(
         if round > ESCALATING_ROUNDS {
             // The contests still open after Colorado's rounds are counted by hand: every
             // card of their universe is drawn (sizes are capped at the universe).
-            let open = status(&mut run, commands, &audit_file)?;
-            for c in open.iter().filter(|c| c.decision == ComparisonDecision::Continue) {
+            for contest in &open {
                 draw.push(arg("--size"));
-                draw.push(format!("{}={}", c.contest, u64::MAX));
+                draw.push(format!("{contest}={}", u64::MAX));
             }
         }
-        run(commands, draw)?;
+        board.run_logged(commands, draw)?;
         let list = retrieval.join(format!("round-{round}-retrieval.csv"));
         retrieved += count_rows(&list)?;
         let form = count.join(format!("comparison-form-round{round}.csv"));
-        run(
+        board.run_logged(
             commands,
             vec![
                 arg("audit"),
@@ -125,7 +122,7 @@ pub(super) fn audit(
         // The audit boards: each card pulled is read and its marks written on the form.
         let readings = count.join(format!("comparison-readings-round{round}.csv"));
         fill_form(&paper, &form, &readings)?;
-        run(
+        board.run_logged(
             commands,
             vec![
                 arg("audit"),
@@ -137,20 +134,25 @@ pub(super) fn audit(
                 path_arg(&readings),
             ],
         )?;
-        let st = status(&mut run, commands, &audit_file)?;
+        let st = status(&board, commands)?;
         for c in &st {
             if c.decision == ComparisonDecision::Stop {
                 first_stop.entry(c.contest.clone()).or_insert(c.examined);
             }
         }
-        if !st.iter().any(|c| c.decision == ComparisonDecision::Continue) {
+        open = st
+            .iter()
+            .filter(|c| c.decision == ComparisonDecision::Continue)
+            .map(|c| c.contest.clone())
+            .collect();
+        if open.is_empty() {
             break st;
         }
         if round > ESCALATING_ROUNDS {
             bail!("the comparison audit is still open after every card of its contests was drawn");
         }
     };
-    run(
+    board.run_logged(
         commands,
         vec![
             arg("audit"),
@@ -186,20 +188,16 @@ pub(super) fn audit(
         .collect())
 }
 
-fn status(
-    run: &mut impl FnMut(&mut Vec<String>, Vec<String>) -> anyhow::Result<String>,
-    commands: &mut Vec<String>,
-    audit_file: &Path,
-) -> anyhow::Result<Vec<ComparisonStatus>> {
+fn status(board: &AuditBoard<'_>, commands: &mut Vec<String>) -> anyhow::Result<Vec<ComparisonStatus>> {
     let args = vec![
         arg("--json"),
         arg("audit"),
         arg("comparison"),
         arg("status"),
         arg("--audit"),
-        path_arg(audit_file),
+        path_arg(board.audit_file),
     ];
-    let text = run(commands, args)?;
+    let text = board.run_logged(commands, args)?;
     let s: StatusJson = serde_json::from_str(&text).context("reading `audit comparison status --json`")?;
     Ok(s.contests)
 }
@@ -269,7 +267,7 @@ fn fill_form(
     Ok(())
 }
 
-fn count_rows(path: &PathBuf) -> anyhow::Result<u64> {
+fn count_rows(path: &Path) -> anyhow::Result<u64> {
     let mut r = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
     let mut n = 0;
     for rec in r.records() {
