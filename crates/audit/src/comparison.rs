@@ -24,7 +24,7 @@
 //! Kaplan-Markov p-value ([`crate::kaplan_markov_pvalue`]) over the contest's sample in
 //! ticket order, up to its first card not yet read.
 
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -200,12 +200,14 @@ impl CvrSet {
     }
 
     /// The cards of a vendor export (plurality contests only), grouped by card: a Clear
-    /// Ballot row, a Hart card file, an ES&S row. A card's batch is Clear Ballot's
-    /// `BoxID`, Hart's `BatchNumber`, ES&S's batch column (empty without one), its
-    /// tabulator empty (the manifest's batches are matched by batch alone, a manifest
-    /// without a tabulator column); its position is `BoxPosition`, `BatchSequence`, or for
-    /// ES&S the row's order among its batch's rows. A malformed row, a ranked contest or
-    /// an overvote label without its choices is refused: the audit needs every card.
+    /// Ballot row, a Hart card file, an ES&S row, a CDF `CVR`. A card's batch is Clear
+    /// Ballot's `BoxID`, Hart's `BatchNumber`, ES&S's batch column (empty without one),
+    /// CDF's `BatchId`, its tabulator empty (the manifest's batches are matched by batch
+    /// alone, a manifest without a tabulator column); its position is `BoxPosition`,
+    /// `BatchSequence`, CDF's `BatchSequenceId`, or for ES&S (and a CDF card without a
+    /// sequence) the card's order among its batch's cards. A malformed row, a ranked
+    /// contest or an overvote label without its choices is refused: the audit needs
+    /// every card.
     pub fn from_vendor(cvrs: &crate::cvr::VendorCvrs) -> Result<CvrSet> {
         use crate::cvr::RankMark;
         if let Some(m) = cvrs.malformed.first() {
@@ -271,12 +273,133 @@ impl CvrSet {
         Ok(CvrSet { contests, cards })
     }
 
+    /// The records of a Dominion JSON export: a folder holding the `CvrExport*.json`
+    /// files and the `*Manifest.json` files that decode them. One record per session
+    /// (a ballot's scan) at tabulator `TabulatorId`, batch `BatchId`, position
+    /// `RecordId`, its votes the marks counted (`IsVote`) of the current interpretation
+    /// (the adjudicated one when it is current) over all its cards. Contests are the
+    /// contest manifest's plurality contests, in id order, choices the candidate
+    /// manifest's in id order; ranked contests (`NumOfRanks` above 1) are left out
+    /// (audited with `audit raire-assertions`). A mark for a candidate of another
+    /// contest, an unknown contest or candidate, or a `RecordId` that is not a whole
+    /// number from 1 stops the read, naming the file, the session and the field.
+    pub fn read_dominion_json(dir: &Path) -> Result<CvrSet> {
+        let m = crate::dominion::DominionManifests::read_dir(dir)?;
+        let mut contests = Vec::new();
+        let mut contest_index: HashMap<u64, u32> = HashMap::new();
+        let mut ranked: HashSet<u64> = HashSet::new();
+        let mut choice_index: HashMap<u64, (u64, u32)> = HashMap::new();
+        for (&id, (name, vote_for, ranks)) in &m.contests {
+            if *ranks > 1 {
+                ranked.insert(id);
+                continue;
+            }
+            let mut candidates: Vec<(&u64, &String)> =
+                m.candidates.iter().filter(|(_, (_, c))| *c == id).map(|(k, (d, _))| (k, d)).collect();
+            candidates.sort();
+            for (i, (cid, _)) in candidates.iter().enumerate() {
+                choice_index.insert(**cid, (id, i as u32));
+            }
+            contest_index.insert(id, contests.len() as u32);
+            contests.push(ContestDef {
+                name: name.clone(),
+                vote_for: *vote_for,
+                choices: candidates.into_iter().map(|(_, d)| d.clone()).collect(),
+            });
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| AuditError::io(dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("CvrExport") && n.contains(".json"))
+            })
+            .collect();
+        files.sort();
+        if files.is_empty() {
+            return Err(AuditError::Invalid(format!("{}: no CvrExport*.json file", dir.display())));
+        }
+        let mut cards = Vec::new();
+        for f in &files {
+            let export = crate::dominion::read_cvr_json(f)?;
+            for (i, session) in export.sessions.iter().enumerate() {
+                let at = format!("Sessions[{i}]");
+                let record = match &session.record_id {
+                    serde_json::Value::Number(n) => n.as_u64(),
+                    serde_json::Value::String(s) => s.trim().parse().ok(),
+                    _ => None,
+                }
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| {
+                    AuditError::field(
+                        f,
+                        0,
+                        &format!("{at}/RecordId"),
+                        &session.record_id.to_string(),
+                        "not a whole number from 1",
+                    )
+                })?;
+                let mut votes: Vec<(u32, Vec<u32>)> = Vec::new();
+                for card in &session.current().cards {
+                    for c in &card.contests {
+                        if ranked.contains(&c.id) {
+                            continue;
+                        }
+                        let ci = *contest_index.get(&c.id).ok_or_else(|| {
+                            AuditError::field(
+                                f,
+                                0,
+                                &format!("{at}/Cards/Contests/Id"),
+                                &c.id.to_string(),
+                                "not in the contest manifest",
+                            )
+                        })?;
+                        let mut chosen = Vec::new();
+                        for mark in c.marks.iter().filter(|k| k.is_vote) {
+                            match choice_index.get(&mark.candidate_id) {
+                                Some(&(contest, k)) if contest == c.id => chosen.push(k),
+                                _ => {
+                                    return Err(AuditError::field(
+                                        f,
+                                        0,
+                                        &format!("{at}/Cards/Contests/Marks/CandidateId"),
+                                        &mark.candidate_id.to_string(),
+                                        format!(
+                                            "not a candidate of contest {} in the candidate manifest",
+                                            c.id
+                                        ),
+                                    ));
+                                }
+                            }
+                        }
+                        chosen.sort_unstable();
+                        chosen.dedup();
+                        match votes.iter_mut().find(|(x, _)| *x == ci) {
+                            Some((_, v)) => v.extend(chosen),
+                            None => votes.push((ci, chosen)),
+                        }
+                    }
+                }
+                cards.push(CvrCard {
+                    tabulator: session.tabulator_id.to_string(),
+                    batch: session.batch_id.to_string(),
+                    position: record,
+                    imprinted_id: format!("{}-{}-{}", session.tabulator_id, session.batch_id, record),
+                    votes,
+                });
+            }
+        }
+        Ok(CvrSet { contests, cards })
+    }
+
     /// Reads a jurisdiction's export in its layout: Dominion CSV, or a vendor export
     /// ([`CvrSet::from_vendor`]) read with every label its own choice.
     pub fn read(path: &Path, format: CvrFileFormat) -> Result<CvrSet> {
         let labels = crate::cvr::ChoiceLabels::default();
         match format {
             CvrFileFormat::DominionCsv => CvrSet::read_dominion_csv(path),
+            CvrFileFormat::DominionJson => CvrSet::read_dominion_json(path),
             CvrFileFormat::Ess => {
                 let layout = crate::cvr_ess::EssLayout::default();
                 CvrSet::from_vendor(&crate::cvr_ess::read_ess(path, &layout, &labels)?)
@@ -289,6 +412,9 @@ impl CvrSet {
                 &labels,
                 None,
             )?),
+            CvrFileFormat::NistCdf => {
+                CvrSet::from_vendor(&crate::cvr_nist::read_nist_cdf(path, &labels, None)?)
+            }
         }
     }
 }
@@ -301,21 +427,27 @@ pub enum CvrFileFormat {
     /// Dominion's `CVR_Export.csv` (the default).
     #[default]
     DominionCsv,
+    /// A folder of Dominion's JSON export (`CvrExport*.json` and the `*Manifest.json` files).
+    DominionJson,
     /// An ES&S workbook in ES&S's usual layout.
     Ess,
     /// A Clear Ballot CSV export.
     ClearBallot,
     /// A folder of Hart card files.
     Hart,
+    /// A NIST SP 1500-103 Common Data Format report (JSON or XML).
+    NistCdf,
 }
 
 impl CvrFileFormat {
     fn parse(s: &str) -> Option<CvrFileFormat> {
         match s {
             "" | "dominion-csv" => Some(CvrFileFormat::DominionCsv),
+            "dominion-json" => Some(CvrFileFormat::DominionJson),
             "ess" => Some(CvrFileFormat::Ess),
             "clear-ballot" => Some(CvrFileFormat::ClearBallot),
             "hart" => Some(CvrFileFormat::Hart),
+            "nist-cdf" => Some(CvrFileFormat::NistCdf),
             _ => None,
         }
     }
@@ -323,13 +455,26 @@ impl CvrFileFormat {
 
 /// SHA-256 of a CVR export: the file's, or for a folder (Hart) the SHA-256 of the lines
 /// `NAME SHA256` of its files in name order.
-fn sha256_cvr(path: &Path) -> Result<String> {
+fn sha256_cvr(path: &Path, format: CvrFileFormat) -> Result<String> {
     if !path.is_dir() {
         return sha256_file(path);
     }
     use sha2::{Digest, Sha256};
+    let files = match format {
+        // A Dominion JSON export: every `.json` file of the folder (exports and manifests).
+        CvrFileFormat::DominionJson => {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|e| AuditError::io(path, e))?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("json")))
+                .collect();
+            files.sort();
+            files
+        }
+        _ => crate::cvr_hart::hart_files(path)?,
+    };
     let mut h = Sha256::new();
-    for f in crate::cvr_hart::hart_files(path)? {
+    for f in files {
         let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         h.update(format!("{name} {}\n", sha256_file(&f)?).as_bytes());
     }
@@ -563,8 +708,8 @@ pub struct JurisdictionFiles {
 }
 
 /// Reads `jurisdiction,manifest,cvr[,format]` rows (`format`: `dominion-csv`, the default
-/// when empty or absent, `ess`, `clear-ballot` or `hart`); relative paths are relative to
-/// the file.
+/// when empty or absent, `dominion-json`, `ess`, `clear-ballot`, `hart` or `nist-cdf`);
+/// relative paths are relative to the file.
 pub fn read_jurisdictions(path: &Path) -> Result<Vec<JurisdictionFiles>> {
     let mut reader = csv::Reader::from_reader(open_lines(path)?);
     let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
@@ -598,7 +743,13 @@ pub fn read_jurisdictions(path: &Path) -> Result<Vec<JurisdictionFiles>> {
         };
         let raw = cf.and_then(|i| r.get(i)).unwrap_or("").trim();
         let format = CvrFileFormat::parse(raw).ok_or_else(|| {
-            AuditError::field(path, line, "format", raw, "expected dominion-csv, ess, clear-ballot or hart")
+            AuditError::field(
+                path,
+                line,
+                "format",
+                raw,
+                "expected dominion-csv, dominion-json, ess, clear-ballot, hart or nist-cdf",
+            )
         })?;
         out.push(JurisdictionFiles {
             name,
@@ -709,7 +860,7 @@ fn check_against_manifest(
 fn load(j: &Jurisdiction, verify: bool) -> Result<LoadedJurisdiction> {
     if verify {
         for (file, want) in [(&j.manifest_file, &j.manifest_sha256), (&j.cvr_file, &j.cvr_sha256)] {
-            let got = sha256_cvr(file)?;
+            let got = sha256_cvr(file, j.cvr_format)?;
             if &got != want {
                 return Err(AuditError::Invalid(format!(
                     "{}: SHA-256 {got} differs from {want} recorded when the audit started: the file changed",
@@ -758,7 +909,7 @@ impl ComparisonAudit {
                 manifest_file: f.manifest.clone(),
                 manifest_sha256: sha256_file(&f.manifest)?,
                 cvr_file: f.cvr.clone(),
-                cvr_sha256: sha256_cvr(&f.cvr)?,
+                cvr_sha256: sha256_cvr(&f.cvr, f.format)?,
                 cvr_format: f.format,
                 batches,
             };

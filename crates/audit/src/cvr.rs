@@ -1,6 +1,6 @@
 //! One representation of ranked and plurality cast-vote records for the vendor readers
 //! (ES&S [`crate::cvr_ess`], Clear Ballot [`crate::cvr_clear_ballot`], Hart
-//! [`crate::cvr_hart`]), the RCTab configuration that says how a vendor's export is to
+//! [`crate::cvr_hart`], NIST's Common Data Format [`crate::cvr_nist`]), the RCTab configuration that says how a vendor's export is to
 //! be read, and the first-round tally and IRV rankings under RCTab's ballot rules.
 //!
 //! A plurality contest is a ranked contest with one rank.
@@ -25,6 +25,8 @@ pub enum VendorFormat {
     ClearBallot,
     /// Hart: a folder of XML files, one per card.
     Hart,
+    /// NIST SP 1500-103 Cast Vote Record Common Data Format, JSON or XML.
+    NistCdf,
 }
 
 impl VendorFormat {
@@ -34,6 +36,7 @@ impl VendorFormat {
             "ess" => Some(VendorFormat::Ess),
             "clearBallot" => Some(VendorFormat::ClearBallot),
             "hart" => Some(VendorFormat::Hart),
+            "cdf" | "CDF" => Some(VendorFormat::NistCdf),
             _ => None,
         }
     }
@@ -233,22 +236,22 @@ pub struct RctabSource {
     /// The file or folder, relative to the configuration file.
     pub file_path: String,
     /// The contest's id (Clear Ballot: its name; Hart: its GUID).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub contest_id: String,
     /// ES&S: the first rank's column.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub first_vote_column_index: String,
     /// ES&S: the first ballot's row.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub first_vote_row_index: String,
     /// ES&S: the record id's column.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub id_column_index: String,
     /// ES&S: the batch's column.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub batch_column_index: String,
     /// ES&S: the precinct's column.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub precinct_column_index: String,
     /// ES&S: the separator of several candidates in one cell.
     #[serde(default)]
@@ -292,32 +295,57 @@ pub struct RctabCandidate {
 #[serde(rename_all = "camelCase")]
 pub struct RctabRules {
     /// `singleWinnerMajority`, `multiWinner...`, `bottomsUp`, `multiPassIrv`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub winner_election_mode: String,
     /// `exhaustImmediately`, `alwaysSkipToNextRank`, `exhaustIfMultipleContinuing`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub overvote_rule: String,
     /// A number, or `unlimited`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub max_skipped_ranks_allowed: String,
     /// A number, or `max`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub max_rankings_allowed: String,
     /// Whether a repeated candidate exhausts the ballot.
     #[serde(default)]
     pub exhaust_on_duplicate_candidate: bool,
     /// Seats.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub number_of_winners: String,
     /// A candidate needs at least this many votes to stay in.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub minimum_vote_threshold: String,
     /// Stop after this round.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub stop_tabulation_early_after_round: String,
     /// The winning threshold is fixed by the first round's active ballots.
     #[serde(default)]
     pub does_first_round_determine_threshold: bool,
+    /// How a tie is broken: `useCandidateOrder`, `generatePermutation`, `random`,
+    /// `previousRoundCountsThenRandom`, `previousRoundCountsThenAsk`, `stopCountingAndAsk`.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub tiebreak_mode: String,
+    /// The seed of Java's `java.util.Random` for the random modes.
+    #[serde(default, deserialize_with = "lenient_string")]
+    pub random_seed: String,
+    /// Candidates who could not overtake the next one even with all their votes
+    /// together are eliminated in one round.
+    #[serde(default)]
+    pub batch_elimination: bool,
+    /// The count goes on after the winner is found until two candidates remain.
+    #[serde(default)]
+    pub continue_until_two_candidates_remain: bool,
+}
+
+/// RCTab writes most rule values as strings, some configurations as numbers: both are read.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<String, D::Error> {
+    match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Ok(s),
+        serde_json::Value::Null => Ok(String::new()),
+        serde_json::Value::Number(n) => Ok(n.to_string()),
+        serde_json::Value::Bool(b) => Ok(b.to_string()),
+        other => Err(serde::de::Error::custom(format!("expected a string or a number, found {other}"))),
+    }
 }
 
 impl RctabConfig {
@@ -542,6 +570,14 @@ impl BallotRules {
         (order, BallotOutcome::Exhausted)
     }
 
+    /// The choice a ballot counts for with `continuing` choices, or `None` when it is
+    /// exhausted (nothing marked, an overvote, too many skipped ranks, a repeat, or no
+    /// continuing choice left). Exact under every overvote rule, since it is asked
+    /// afresh with each round's continuing choices.
+    pub fn current_choice(&self, ballot: &RankedBallot, continuing: &[bool]) -> Option<usize> {
+        self.walk(ballot, continuing).0.first().copied()
+    }
+
     /// Where one ballot counts in the first round (every candidate not excluded continuing).
     pub fn first_round_outcome(&self, contest: &RankedContest, ballot: &RankedBallot) -> BallotOutcome {
         let continuing: Vec<bool> = self.excluded_mask(contest).iter().map(|x| !x).collect();
@@ -609,21 +645,51 @@ pub struct VendorContestSummary {
     pub ranks: usize,
     /// The first-round count.
     pub first_round: FirstRound,
-    /// The IRV winner (ranked contests of two or more choices).
+    /// The IRV winner (ranked contests of two or more choices): RCTab's count when its
+    /// counting rules are given, else [`crate::tabulate_irv`]'s.
     pub irv_winner: Option<String>,
+    /// RCTab's count round by round, when its counting rules are given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rctab_count: Option<crate::rctab::RctabCount>,
+    /// Why RCTab's count could not finish (a tie left to the operator, say).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count_error: Option<String>,
 }
 
-/// Summaries of every contest of an export under `rules`.
-pub fn summarise_vendor(cvrs: &VendorCvrs, rules: &BallotRules) -> Vec<VendorContestSummary> {
+/// Summaries of every contest of an export under `rules`; with `count` (RCTab's
+/// counting rules of a single-winner contest) the contest they name (without a name,
+/// each ranked contest) is counted as RCTab counts it, tie-breaks included.
+pub fn summarise_vendor(
+    cvrs: &VendorCvrs,
+    rules: &BallotRules,
+    count: Option<&crate::rctab::CountRules>,
+) -> Vec<VendorContestSummary> {
     cvrs.contests
         .iter()
         .map(|c| {
             let ranks = c.ballots.iter().map(|b| b.ranks.len()).max().unwrap_or(0);
-            let irv_winner = if ranks > 1 && rules.overvote != OvervoteRule::ExhaustIfMultipleContinuing {
-                crate::raire::tabulate(c.choices.len(), &rules.rankings(c))
-                    .map(|r| c.choices[r.winner].clone())
-            } else {
-                None
+            let (mut rctab, mut count_error) = (None, None);
+            let irv_winner = match count {
+                Some(count)
+                    if count.contest.as_ref().map_or(ranks > 1, |want| *want == c.id || *want == c.name) =>
+                {
+                    match crate::rctab::rctab_count(c, rules, count) {
+                        Ok(r) => {
+                            let w = r.winner.clone();
+                            rctab = Some(r);
+                            w
+                        }
+                        Err(e) => {
+                            count_error = Some(e.to_string());
+                            None
+                        }
+                    }
+                }
+                _ if ranks > 1 && rules.overvote != OvervoteRule::ExhaustIfMultipleContinuing => {
+                    crate::raire::tabulate(c.choices.len(), &rules.rankings(c))
+                        .map(|r| c.choices[r.winner].clone())
+                }
+                _ => None,
             };
             VendorContestSummary {
                 contest: c.name.clone(),
@@ -632,6 +698,8 @@ pub fn summarise_vendor(cvrs: &VendorCvrs, rules: &BallotRules) -> Vec<VendorCon
                 ranks,
                 first_round: rules.first_round(c),
                 irv_winner,
+                rctab_count: rctab,
+                count_error,
             }
         })
         .collect()

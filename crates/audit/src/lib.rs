@@ -76,6 +76,7 @@ mod cvr;
 mod cvr_clear_ballot;
 mod cvr_ess;
 mod cvr_hart;
+mod cvr_nist;
 mod dominion;
 mod error;
 mod hybrid;
@@ -83,6 +84,7 @@ mod manifest;
 mod minerva;
 mod raire;
 mod raire_search;
+mod rctab;
 mod risk;
 mod sampler;
 mod suite;
@@ -118,6 +120,7 @@ pub use cvr::{
 pub use cvr_clear_ballot::read_clear_ballot;
 pub use cvr_ess::{EssLayout, read_ess};
 pub use cvr_hart::{hart_files, read_hart};
+pub use cvr_nist::read_nist_cdf;
 pub use dominion::{
     Card, CardContest, CsvCheck, CsvContest, CsvExport, CsvRecord, CvrExport, DominionManifests, HashCheck,
     Interpretation, JsonCheck, Mark, Session, check_csv as check_dominion_csv, check_hashes,
@@ -143,6 +146,9 @@ pub use raire::{
 pub use raire_search::{
     AssertionRisk, AssertionSet, DifficultyMeasure, GenerateOptions, RaireError, ScoredAssertion, Trim,
     assertions_prove_winner, audit_assertions, generate_assertions,
+};
+pub use rctab::{
+    CountRound, CountRules, JavaRandom, RctabCount, TieBroken, TiebreakMode, java_hash_set_order, rctab_count,
 };
 pub use risk::{
     BatchTally, alpha_pvalues, comparison_assort, comparison_sample_size, kaplan_markov_pvalue, macro_bound,

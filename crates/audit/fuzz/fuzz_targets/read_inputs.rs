@@ -56,7 +56,8 @@ fuzz_target!(|data: &[u8]| {
         let _ = audit::replay_colorado(&rows);
     }
     let vendor = |v: audit::VendorCvrs| {
-        let _ = audit::summarise_vendor(&v, &audit::BallotRules::default());
+        let _ = audit::summarise_vendor(&v, &audit::BallotRules::default(), None);
+        let _ = audit::summarise_vendor(&v, &audit::BallotRules::default(), Some(&audit::CountRules::default()));
         let _ = audit::CvrSet::from_vendor(&v);
     };
     let clear_ballot_header = "RowNumber,BoxID,BoxPosition,BallotID,PrecinctID,BallotStyleID,PrecinctStyleName,\

@@ -48,6 +48,8 @@ pub enum CvrFormat {
     ClearBallot,
     /// Hart: a folder of card XML files (or the files).
     Hart,
+    /// NIST SP 1500-103 Cast Vote Record Common Data Format report (.json or .xml).
+    NistCdf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -126,10 +128,15 @@ pub enum AuditCommand {
         /// Dominion CSV: files `*-hash.txt` declaring the SHA-256 of the CVR / manifest.
         #[arg(long)]
         hash: Vec<PathBuf>,
-        /// ES&S, Clear Ballot, Hart: RCTab's configuration (candidate codes, labels,
+        /// ES&S, Clear Ballot, Hart, NIST CDF: RCTab's configuration (candidate codes, labels,
         /// columns, ballot rules); without it, ES&S's usual layout and every label its own choice.
         #[arg(long)]
         rctab_config: Option<PathBuf>,
+        /// With an RCTab configuration whose tie-break asks the operator
+        /// (`stopCountingAndAsk`, `previousRoundCountsThenAsk`): the candidate chosen at
+        /// each tie, in the order the ties arise (repeat the option).
+        #[arg(long = "tiebreak-choice", value_name = "CANDIDATE")]
+        tiebreak_choices: Vec<String>,
     },
     /// Recompute a state's published sample-size figures from its round report.
     Replay {
@@ -233,9 +240,15 @@ pub fn run(ctx: &Context, cmd: AuditCommand) -> anyhow::Result<()> {
         }
         AuditCommand::Rounds { input } => rounds_cmd(&input),
         AuditCommand::Arlo { file, totals } => arlo_cmd(ctx, &file, totals.as_deref()),
-        AuditCommand::Cvr { format, files, manifest, hash, rctab_config } => {
-            cvr_cmd(ctx, format, &files, manifest.as_deref(), &hash, rctab_config.as_deref())
-        }
+        AuditCommand::Cvr { format, files, manifest, hash, rctab_config, tiebreak_choices } => cvr_cmd(
+            ctx,
+            format,
+            &files,
+            manifest.as_deref(),
+            &hash,
+            rctab_config.as_deref(),
+            &tiebreak_choices,
+        ),
     }
 }
 
@@ -507,10 +520,14 @@ fn cvr_cmd(
     manifest: Option<&std::path::Path>,
     hashes: &[PathBuf],
     rctab_config: Option<&Path>,
+    tiebreak_choices: &[String],
 ) -> anyhow::Result<()> {
+    if !tiebreak_choices.is_empty() && rctab_config.is_none() {
+        bail!("--tiebreak-choice needs --rctab-config (whose tiebreakMode asks the operator)");
+    }
     let value = match format {
-        CvrFormat::Ess | CvrFormat::ClearBallot | CvrFormat::Hart => {
-            vendor_cvrs(format, files, rctab_config)?
+        CvrFormat::Ess | CvrFormat::ClearBallot | CvrFormat::Hart | CvrFormat::NistCdf => {
+            vendor_cvrs(format, files, rctab_config, tiebreak_choices)?
         }
         CvrFormat::DominionJson => {
             let dir = manifest.context("--manifest FOLDER (with the *Manifest.json files) is required")?;
@@ -560,10 +577,20 @@ fn cvr_cmd(
     // the command still fails, since those ballots are not in the counts.
     let malformed: u64 =
         value.as_array().map(|a| a.iter().filter_map(|v| v["malformed_rows"].as_u64()).sum()).unwrap_or(0);
+    let unfinished: Vec<String> = value
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|v| v["contests"].as_array().cloned().unwrap_or_default())
+        .filter_map(|c| c["count_error"].as_str().map(|e| format!("{}: {e}", c["contest"])))
+        .collect();
     if malformed > 0 {
         bail!(
             "{malformed} malformed rows, left out of the counts (the first 20 listed above; --json lists every one)"
         );
+    }
+    if !unfinished.is_empty() {
+        bail!("RCTab's count did not finish: {}", unfinished.join("; "));
     }
     Ok(())
 }
@@ -574,6 +601,7 @@ fn vendor_cvrs(
     format: CvrFormat,
     files: &[PathBuf],
     config_path: Option<&Path>,
+    tiebreak_choices: &[String],
 ) -> anyhow::Result<serde_json::Value> {
     let config = config_path
         .map(|p| audit::RctabConfig::read(p).with_context(|| format!("reading {}", p.display())))
@@ -583,6 +611,16 @@ fn vendor_cvrs(
     let rules = match &config {
         Some(c) => c.ballot_rules()?,
         None => audit::BallotRules::default(),
+    };
+    // A single-winner configuration is counted as RCTab counts it (its tie-breaks
+    // included); other counts get the plain IRV winner.
+    let count = match &config {
+        Some(c) if c.is_single_winner() => {
+            let mut count = c.count_rules()?;
+            count.operator_choices = tiebreak_choices.to_vec();
+            Some(count)
+        }
+        _ => None,
     };
     let mut all = Vec::new();
     for f in files {
@@ -599,6 +637,10 @@ fn vendor_cvrs(
                 audit::read_ess(f, &layout, &labels)?
             }
             CvrFormat::ClearBallot => audit::read_clear_ballot(f, &labels)?,
+            CvrFormat::NistCdf => {
+                let contest = (!source.contest_id.is_empty()).then_some(source.contest_id.as_str());
+                audit::read_nist_cdf(f, &labels, contest)?
+            }
             _ => {
                 let contest = (!source.contest_id.is_empty()).then_some(source.contest_id.as_str());
                 audit::read_hart(&audit::hart_files(f)?, &labels, contest)?
@@ -608,7 +650,7 @@ fn vendor_cvrs(
     }
     let mut out = Vec::new();
     for cvrs in &all {
-        let contests = audit::summarise_vendor(cvrs, &rules);
+        let contests = audit::summarise_vendor(cvrs, &rules, count.as_ref());
         out.push(serde_json::json!({
             "format": cvrs.format,
             "files": cvrs.files.len(),
@@ -663,6 +705,23 @@ fn summarise(v: &serde_json::Value) -> std::io::Result<()> {
                         c["irv_winner"].as_str().map(|w| format!(" irv_winner=\"{w}\"")).unwrap_or_default()
                     )?;
                     outln!("    first round: {tally}")?;
+                    if let Some(count) = c.get("rctab_count") {
+                        let rounds = count["rounds"].as_array().map(Vec::len).unwrap_or(0);
+                        outln!("    RCTab count: {rounds} rounds")?;
+                        for t in count["ties"].as_array().into_iter().flatten() {
+                            outln!(
+                                "    tie in round {} among {}: {} {} ({})",
+                                t["round"],
+                                t["tied"],
+                                t["chosen"],
+                                if t["for_winner"].as_bool() == Some(true) { "wins" } else { "eliminated" },
+                                t["reason"].as_str().unwrap_or("")
+                            )?;
+                        }
+                    }
+                    if let Some(e) = c["count_error"].as_str() {
+                        outln!("    RCTab count not finished: {e}")?;
+                    }
                 }
             }
             if let Some(serde_json::Value::Array(h)) = map.get("hash_checks") {

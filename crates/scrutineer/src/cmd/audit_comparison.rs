@@ -34,7 +34,7 @@ pub enum ComparisonCommand {
     /// Start an audit from each jurisdiction's ballot manifest and CVR export.
     Start {
         /// CSV `jurisdiction,manifest,cvr[,format]` (paths relative to this file; `format`
-        /// dominion-csv (the default), clear-ballot, hart or ess).
+        /// dominion-csv (the default), dominion-json, clear-ballot, hart, ess or nist-cdf).
         #[arg(long)]
         jurisdictions: PathBuf,
         /// The audit's name (printed on retrieval lists).

@@ -1,6 +1,7 @@
-//! `scrutineer audit cvr --format ess|clear-ballot|hart`: a Clear Ballot file written
-//! here and counted by hand, a malformed row named with its line, and RCTab's Portland
-//! ES&S workbook from `../shared` against round 1 of RCTab's expected report.
+//! `scrutineer audit cvr --format ess|clear-ballot|hart|nist-cdf`: a Clear Ballot file and
+//! a NIST CDF report written here and counted by hand, malformed rows named with their
+//! line, RCTab's Portland ES&S workbook and NIST CDF XML example from `../shared` against
+//! RCTab's expected reports, and the comparison workflow's `format` column.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -172,5 +173,198 @@ Choice_1_1:Mayor:1:Vote For 1:Ann:NON,Choice_2_1:Mayor:1:Vote For 1:Bob:NON\n",
         String::from_utf8_lossy(&out.stderr).contains("j.csv:2: field 'format'"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A NIST SP 1500-103 CDF JSON report of one plurality contest (Mayor: Ann, Bob), one
+/// `CVR` per card with its batch and sequence, written in the schema's layout.
+fn cdf_report(cards: &[(&str, u64, Option<&str>)]) -> serde_json::Value {
+    let cvrs: Vec<serde_json::Value> = cards
+        .iter()
+        .enumerate()
+        .map(|(i, (batch, seq, choice))| {
+            let selections: Vec<serde_json::Value> = choice
+                .iter()
+                .map(|c| {
+                    serde_json::json!({
+                        "@type": "CVR.CVRContestSelection",
+                        "ContestSelectionId": format!("cs-{c}"),
+                        "SelectionPosition": [{
+                            "@type": "CVR.SelectionPosition",
+                            "HasIndication": "yes",
+                            "IsAllocable": "yes",
+                            "NumberVotes": 1
+                        }]
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "@type": "CVR.CVR",
+                "BallotPrePrintedId": format!("{}", i + 1),
+                "BatchId": batch,
+                "BatchSequenceId": seq,
+                "CurrentSnapshotId": format!("snap-{}", i + 1),
+                "CVRSnapshot": [{
+                    "@id": format!("snap-{}", i + 1),
+                    "@type": "CVR.CVRSnapshot",
+                    "Type": "original",
+                    "CVRContest": [{
+                        "@type": "CVR.CVRContest",
+                        "ContestId": "contest-mayor",
+                        "CVRContestSelection": selections
+                    }]
+                }],
+                "ElectionId": "election-1"
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "@type": "CVR.CastVoteRecordReport",
+        "Version": "1.0.0",
+        "GeneratedDate": "2026-11-03T21:00:00-07:00",
+        "ReportGeneratingDeviceIds": ["rd-1"],
+        "ReportingDevice": [{"@id": "rd-1", "@type": "CVR.ReportingDevice", "Application": "test"}],
+        "GpUnit": [{"@id": "gpu-1", "@type": "CVR.GpUnit", "Name": "King", "Type": "county"}],
+        "Election": [{
+            "@id": "election-1",
+            "@type": "CVR.Election",
+            "ElectionScopeId": "gpu-1",
+            "Candidate": [
+                {"@id": "cand-ann", "@type": "CVR.Candidate", "Name": "Ann"},
+                {"@id": "cand-bob", "@type": "CVR.Candidate", "Name": "Bob"}
+            ],
+            "Contest": [{
+                "@id": "contest-mayor",
+                "@type": "CVR.CandidateContest",
+                "Name": "Mayor",
+                "VotesAllowed": 1,
+                "ContestSelection": [
+                    {"@id": "cs-ann", "@type": "CVR.CandidateSelection", "CandidateIds": ["cand-ann"]},
+                    {"@id": "cs-bob", "@type": "CVR.CandidateSelection", "CandidateIds": ["cand-bob"]}
+                ]
+            }]
+        }],
+        "CVR": cvrs
+    })
+}
+
+#[test]
+fn comparison_audit_takes_a_nist_cdf_jurisdiction_through_the_format_column() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    // Two batches of 20 cards, Ann on 7 cards in 10, the last card of each blank.
+    let mut cards = Vec::new();
+    let mut n = 0;
+    for b in ["B1", "B2"] {
+        for p in 1..=20u64 {
+            n += 1;
+            let choice = if n % 20 == 0 {
+                None
+            } else if n % 10 < 7 {
+                Some("ann")
+            } else {
+                Some("bob")
+            };
+            cards.push((b, p, choice));
+        }
+    }
+    let (ann, bob) = cards.iter().fold((0, 0), |(a, b), c| match c.2 {
+        Some("ann") => (a + 1, b),
+        Some(_) => (a, b + 1),
+        None => (a, b),
+    });
+    fs::write(d.join("cvr.json"), serde_json::to_string_pretty(&cdf_report(&cards)).expect("json"))
+        .expect("w");
+    fs::write(d.join("manifest.csv"), "Batch,Number of Ballots,Container\nB1,20,Shelf 1\nB2,20,Shelf 2\n")
+        .expect("w");
+    fs::write(d.join("j.csv"), "jurisdiction,manifest,cvr,format\nKing,manifest.csv,cvr.json,nist-cdf\n")
+        .expect("w");
+    let run = |args: &[&str]| {
+        let out = bin().current_dir(d).args(args).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        out
+    };
+    run(&["audit", "comparison", "start", "--jurisdictions", "j.csv", "--out", "a.json"]);
+    run(&["audit", "comparison", "seed", "--audit", "a.json", "--seed", "12345", "--rolled-by", "R"]);
+    run(&["audit", "comparison", "draw", "--audit", "a.json", "--retrieval-dir", "lists"]);
+    let state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("a.json")).expect("state")).expect("json");
+    assert_eq!(state["jurisdictions"][0]["cvr_format"], "nist-cdf");
+    let mayor = &state["contests"][0];
+    assert_eq!(mayor["min_margin"], ann - bob);
+    assert_eq!(mayor["universe_cards"], 40);
+    let list = crate::util::csv_maps(&d.join("lists/round-1-retrieval.csv"));
+    assert!(!list.is_empty());
+    for r in &list {
+        assert!(r["batch"] == "B1" || r["batch"] == "B2", "{r:?}");
+        let p: u64 = r["position"].parse().expect("position");
+        assert!((1..=20).contains(&p));
+    }
+
+    // `audit cvr` reads the same report: the tally is the cards' choices.
+    let out = run(&["--json", "audit", "cvr", "--format", "nist-cdf", "cvr.json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let tally = &v[0]["contests"][0]["first_round"]["tally"];
+    assert_eq!(tally["Ann"], ann);
+    assert_eq!(tally["Bob"], bob);
+    let blank = cards.iter().filter(|c| c.2.is_none()).count();
+    assert_eq!(v[0]["contests"][0]["first_round"]["undervotes"], blank);
+
+    // A card naming a selection the contest does not declare is listed with its line
+    // and field, and the command fails.
+    let mut broken = cdf_report(&cards);
+    broken["CVR"][5]["CVRSnapshot"][0]["CVRContest"][0]["CVRContestSelection"][0]["ContestSelectionId"] =
+        "cs-carol".into();
+    let text = serde_json::to_string_pretty(&broken).expect("json");
+    // The line named is the one opening card 6's record (the nearest a JSON reader
+    // keeping no positions can name): the last `{` before its id.
+    let id_at = text.find("\"BallotPrePrintedId\": \"6\"").expect("card 6");
+    let open = text[..id_at].rfind('{').expect("record");
+    let record_line = 1 + text[..open].matches('\n').count();
+    fs::write(d.join("broken.json"), &text).expect("w");
+    let out = bin()
+        .current_dir(d)
+        .args(["audit", "cvr", "--format", "nist-cdf", "broken.json"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout
+            .contains(&format!("broken.json:{record_line}: field 'CVRContestSelection/ContestSelectionId'"))
+            && stdout.contains("cs-carol"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn nist_cdf_xml_with_rctab_config_matches_rctab_report() {
+    let out = bin()
+        .args(["--json", "audit", "cvr", "--format", "nist-cdf"])
+        .arg(rctab("nist_xml_cdf_2/nist_xml_cdf_2.xml"))
+        .arg("--rctab-config")
+        .arg(rctab("nist_xml_cdf_2/nist_xml_cdf_2_config.json"))
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let report: serde_json::Value = serde_json::from_str(
+        &fs::read_to_string(rctab("nist_xml_cdf_2/nist_xml_cdf_2_expected_detailed_report.json"))
+            .expect("report"),
+    )
+    .expect("report JSON");
+    let ours = &v[0]["contests"][0];
+    assert_eq!(
+        ours["cards"].as_u64(),
+        report["summary"]["totalNumBallots"].as_str().and_then(|s| s.parse().ok())
+    );
+    let elected = report["results"].as_array().expect("rounds").iter().find_map(|r| {
+        r["tallyResults"].as_array()?.iter().find_map(|t| t["elected"].as_str().map(str::to_owned))
+    });
+    // Every candidate ties at 0 votes: RCTab's random tie-breaks with the seed decide.
+    assert_eq!(ours["irv_winner"].as_str().map(str::to_owned), elected);
+    assert_eq!(
+        ours["rctab_count"]["rounds"].as_array().map(Vec::len),
+        report["results"].as_array().map(Vec::len)
     );
 }
