@@ -484,3 +484,59 @@ fn a_dominion_json_export_gives_the_comparison_workflow_one_record_per_session()
         }
     }
 }
+
+#[test]
+fn corrupted_nist_cdf_cards_are_reported_with_their_line_field_and_value() {
+    let src = rctab_dir().join("unisyn_cvrs/101-RCV-CVT_TEST_3_UNIOVS2103-2.xml");
+    let text = std::fs::read_to_string(&src).expect("read");
+    let good = read_nist_cdf(&src, &Default::default(), None).expect("reads");
+    assert!(good.malformed.is_empty(), "{:?}", good.malformed);
+    // One card's first rank becomes a word, another card names a selection the contest
+    // does not declare; each is named at the line of its CVRContestSelection.
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    let rank_at = lines.iter().position(|l| l.trim() == "<Rank>1</Rank>").expect("a rank");
+    lines[rank_at] = lines[rank_at].replace("<Rank>1</Rank>", "<Rank>first</Rank>");
+    let sel_at = lines
+        .iter()
+        .enumerate()
+        .skip(rank_at + 200)
+        .find(|(_, l)| l.contains("<ContestSelectionId>"))
+        .map(|(i, _)| i)
+        .expect("a later selection");
+    let id = lines[sel_at]
+        .trim()
+        .trim_start_matches("<ContestSelectionId>")
+        .trim_end_matches("</ContestSelectionId>")
+        .to_owned();
+    lines[sel_at] = lines[sel_at].replace(&id, "CONS_NOT_DECLARED");
+    let opening = |at: usize| {
+        1 + (0..at).rev().find(|&i| lines[i].contains("<CVRContestSelection>")).expect("opening") as u64
+    };
+    let (rank_line, sel_line) = (opening(rank_at), opening(sel_at));
+    let path = temp_dir("cdf").join("unisyn.xml");
+    std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+    let bad = read_nist_cdf(&path, &Default::default(), None).expect("reads the rest");
+    assert_eq!(bad.cards, good.cards);
+    assert_eq!(bad.malformed.len(), 2, "{:?}", bad.malformed);
+    let rank = bad.malformed.iter().find(|m| m.field == "Rank").expect("the rank");
+    assert_eq!((rank.file.as_path(), rank.line), (path.as_path(), rank_line));
+    assert!(rank.message.contains("'first'"), "{rank}");
+    let sel = bad.malformed.iter().find(|m| m.field.ends_with("ContestSelectionId")).expect("the selection");
+    assert_eq!(sel.line, sel_line);
+    assert!(sel.message.contains("CONS_NOT_DECLARED"), "{sel}");
+    let ballots = |v: &VendorCvrs| v.contests.iter().map(|c| c.ballots.len()).sum::<usize>();
+    assert_eq!(ballots(&bad) + 2, ballots(&good));
+
+    // A report cut short is an error naming its line, not a panic.
+    let cut = temp_dir("cdf").join("cut.xml");
+    std::fs::write(&cut, &text[..text.len() / 2]).expect("write");
+    let e = read_nist_cdf(&cut, &Default::default(), None).expect_err("not well-formed");
+    assert!(e.to_string().contains("cut.xml:") && e.to_string().contains("not well-formed XML"), "{e}");
+    let cut = temp_dir("cdf").join("cut.json");
+    let json = std::fs::read_to_string(
+        rctab_dir().join("test_set_0_skipped_first_choice/test_set_0_skipped_first_choice_cvr.json"),
+    )
+    .expect("read");
+    std::fs::write(&cut, &json[..json.len() / 2]).expect("write");
+    assert!(read_nist_cdf(&cut, &Default::default(), None).is_err());
+}

@@ -62,6 +62,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let clear_ballot_header = "RowNumber,BoxID,BoxPosition,BallotID,PrecinctID,BallotStyleID,PrecinctStyleName,\
 ScanComputerName,Status,Remade,Choice_1_1:C:1:Vote For 1:A:NON,Choice_2_1:C:2:Vote For 1:B:NON\n";
+    if let Ok(v) = audit::read_nist_cdf(&raw, &audit::ChoiceLabels::default(), None) {
+        vendor(v);
+    }
     for p in [raw.clone(), file("clear-ballot.csv", &with_header(clear_ballot_header, data))] {
         if let Ok(v) = audit::read_clear_ballot(&p, &audit::ChoiceLabels::default()) {
             vendor(v);
