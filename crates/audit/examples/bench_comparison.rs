@@ -106,6 +106,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             cvr_file: PathBuf::new(),
             cvr_sha256: String::new(),
             cvr_format: Default::default(),
+            rctab_config: None,
             batches,
         });
         sets.push(CvrSet { contests: defs.clone(), cards: list });

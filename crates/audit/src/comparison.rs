@@ -396,12 +396,41 @@ impl CvrSet {
     /// Reads a jurisdiction's export in its layout: Dominion CSV, or a vendor export
     /// ([`CvrSet::from_vendor`]) read with every label its own choice.
     pub fn read(path: &Path, format: CvrFileFormat) -> Result<CvrSet> {
-        let labels = crate::cvr::ChoiceLabels::default();
+        CvrSet::read_with(path, format, None)
+    }
+
+    /// As [`CvrSet::read`], a vendor export read as an RCTab configuration says when one
+    /// is given: its first source's labels (candidate names and their codes, the
+    /// overvote, skipped-rank and undeclared write-in labels), ES&S's columns and first
+    /// row, Hart's and CDF's contest. A label the configuration does not declare is a
+    /// malformed row. Dominion exports are decoded by their own manifests: a
+    /// configuration is refused for them.
+    pub fn read_with(
+        path: &Path,
+        format: CvrFileFormat,
+        config: Option<&crate::cvr::RctabConfig>,
+    ) -> Result<CvrSet> {
+        let source = config.and_then(|c| c.cvr_file_sources.first()).cloned().unwrap_or_default();
+        let labels = config.map(|c| c.labels(&source)).unwrap_or_default();
+        let contest = (!source.contest_id.trim().is_empty()).then(|| source.contest_id.trim());
+        if config.is_some() && matches!(format, CvrFileFormat::DominionCsv | CvrFileFormat::DominionJson) {
+            return Err(AuditError::Invalid(format!(
+                "{}: an RCTab configuration applies to ES&S, Clear Ballot, Hart and NIST CDF exports, not Dominion's",
+                path.display()
+            )));
+        }
         match format {
             CvrFileFormat::DominionCsv => CvrSet::read_dominion_csv(path),
             CvrFileFormat::DominionJson => CvrSet::read_dominion_json(path),
             CvrFileFormat::Ess => {
-                let layout = crate::cvr_ess::EssLayout::default();
+                let layout = match config {
+                    Some(c) => crate::cvr_ess::EssLayout::from_rctab(
+                        &source,
+                        &c.output_settings.contest_name,
+                        c.ballot_rules()?.max_rankings,
+                    )?,
+                    None => crate::cvr_ess::EssLayout::default(),
+                };
                 CvrSet::from_vendor(&crate::cvr_ess::read_ess(path, &layout, &labels)?)
             }
             CvrFileFormat::ClearBallot => {
@@ -410,10 +439,10 @@ impl CvrSet {
             CvrFileFormat::Hart => CvrSet::from_vendor(&crate::cvr_hart::read_hart(
                 &crate::cvr_hart::hart_files(path)?,
                 &labels,
-                None,
+                contest,
             )?),
             CvrFileFormat::NistCdf => {
-                CvrSet::from_vendor(&crate::cvr_nist::read_nist_cdf(path, &labels, None)?)
+                CvrSet::from_vendor(&crate::cvr_nist::read_nist_cdf(path, &labels, contest)?)
             }
         }
     }
@@ -522,6 +551,10 @@ pub struct Jurisdiction {
     /// Its layout (state files without it are Dominion CSV).
     #[serde(default)]
     pub cvr_format: CvrFileFormat,
+    /// The RCTab configuration its vendor export is read with, and the file's SHA-256
+    /// (state files without it read the export with every label its own choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rctab_config: Option<(PathBuf, String)>,
     /// The manifest's batches.
     pub batches: Vec<ManifestBatch>,
 }
@@ -705,17 +738,21 @@ pub struct JurisdictionFiles {
     pub cvr: PathBuf,
     /// The export's layout.
     pub format: CvrFileFormat,
+    /// An RCTab configuration to read a vendor export with (the `rctab_config` column).
+    pub rctab_config: Option<PathBuf>,
 }
 
-/// Reads `jurisdiction,manifest,cvr[,format]` rows (`format`: `dominion-csv`, the default
-/// when empty or absent, `dominion-json`, `ess`, `clear-ballot`, `hart` or `nist-cdf`);
-/// relative paths are relative to the file.
+/// Reads `jurisdiction,manifest,cvr[,format][,rctab_config]` rows (`format`:
+/// `dominion-csv`, the default when empty or absent, `dominion-json`, `ess`,
+/// `clear-ballot`, `hart` or `nist-cdf`; `rctab_config`: an RCTab configuration to read a
+/// vendor export with, optional); relative paths are relative to the file.
 pub fn read_jurisdictions(path: &Path) -> Result<Vec<JurisdictionFiles>> {
     let mut reader = csv::Reader::from_reader(open_lines(path)?);
     let headers = reader.headers().map_err(|e| csv_err(path, e))?.clone();
     let cols = Columns::new(path, &headers);
     let (cj, cm, cc) = (cols.require("jurisdiction")?, cols.require("manifest")?, cols.require("cvr")?);
     let cf = cols.find("format");
+    let cr = cols.find("rctab_config");
     let base = path.parent().unwrap_or(Path::new("."));
     let mut out: Vec<JurisdictionFiles> = Vec::new();
     for rec in reader.records() {
@@ -751,11 +788,16 @@ pub fn read_jurisdictions(path: &Path) -> Result<Vec<JurisdictionFiles>> {
                 "expected dominion-csv, dominion-json, ess, clear-ballot, hart or nist-cdf",
             )
         })?;
+        let rctab_config = match cr.and_then(|i| r.get(i)).map(str::trim).filter(|v| !v.is_empty()) {
+            Some(_) => Some(resolve(cr.expect("the column"), "rctab_config")?),
+            None => None,
+        };
         out.push(JurisdictionFiles {
             name,
             manifest: resolve(cm, "manifest")?,
             cvr: resolve(cc, "cvr")?,
             format,
+            rctab_config,
         });
     }
     if out.is_empty() {
@@ -869,7 +911,22 @@ fn load(j: &Jurisdiction, verify: bool) -> Result<LoadedJurisdiction> {
             }
         }
     }
-    let cvrs = CvrSet::read(&j.cvr_file, j.cvr_format)?;
+    let config = match &j.rctab_config {
+        Some((file, want)) => {
+            if verify {
+                let got = sha256_file(file)?;
+                if &got != want {
+                    return Err(AuditError::Invalid(format!(
+                        "{}: SHA-256 {got} differs from {want} recorded when the audit started: the file changed",
+                        file.display()
+                    )));
+                }
+            }
+            Some(crate::cvr::RctabConfig::read(file)?)
+        }
+        None => None,
+    };
+    let cvrs = CvrSet::read_with(&j.cvr_file, j.cvr_format, config.as_ref())?;
     let batch_of = check_against_manifest(&j.name, &j.cvr_file, &j.batches, &cvrs)?;
     Ok(LoadedJurisdiction { cvrs, batch_of })
 }
@@ -911,6 +968,10 @@ impl ComparisonAudit {
                 cvr_file: f.cvr.clone(),
                 cvr_sha256: sha256_cvr(&f.cvr, f.format)?,
                 cvr_format: f.format,
+                rctab_config: match &f.rctab_config {
+                    Some(c) => Some((c.clone(), sha256_file(c)?)),
+                    None => None,
+                },
                 batches,
             };
             loaded.push(load(&j, false)?);

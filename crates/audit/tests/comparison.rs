@@ -87,6 +87,7 @@ fn audit_with(
             cvr_file: PathBuf::new(),
             cvr_sha256: String::new(),
             cvr_format: Default::default(),
+            rctab_config: None,
             batches: c.manifest.clone(),
         })
         .collect();

@@ -131,6 +131,7 @@ fn comparison(data: &[u8], raw: &std::path::Path) {
         cvr_file: raw.to_owned(),
         cvr_sha256: String::new(),
         cvr_format: Default::default(),
+        rctab_config: None,
         batches,
     };
     let params = audit::ComparisonParams {

@@ -368,3 +368,73 @@ fn nist_cdf_xml_with_rctab_config_matches_rctab_report() {
         report["results"].as_array().map(Vec::len)
     );
 }
+
+#[test]
+fn comparison_audit_reads_a_jurisdiction_with_its_rctab_config() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    // The export writes candidate codes; the county's RCTab configuration names them.
+    let mut text = String::from(
+        "RowNumber,BoxID,BoxPosition,BallotID,PrecinctID,BallotStyleID,PrecinctStyleName,ScanComputerName,Status,Remade,\
+Choice_1_1:Mayor:1:Vote For 1:ANN:NON,Choice_2_1:Mayor:1:Vote For 1:BOB:NON\n",
+    );
+    let mut ann = 0;
+    for p in 1..=20u64 {
+        let a = u64::from(p % 10 < 7);
+        ann += a;
+        text.push_str(&format!("{p},B1,{p},B1+{p},1,1,P1,S1,0,0,{a},{}\n", 1 - a));
+    }
+    fs::write(d.join("cvr.csv"), text).expect("w");
+    fs::write(d.join("manifest.csv"), "Batch,Number of Ballots,Container\nB1,20,Shelf 1\n").expect("w");
+    let config = |codes: &[(&str, &str)]| {
+        let candidates: Vec<serde_json::Value> =
+            codes.iter().map(|(name, code)| serde_json::json!({"name": name, "aliases": [code]})).collect();
+        serde_json::json!({
+            "outputSettings": {"contestName": "Mayor"},
+            "cvrFileSources": [{"filePath": "cvr.csv", "provider": "clearBallot", "contestId": "Mayor"}],
+            "candidates": candidates,
+            "rules": {"tiebreakMode": "useCandidateOrder", "winnerElectionMode": "singleWinnerMajority"}
+        })
+        .to_string()
+    };
+    fs::write(d.join("rctab.json"), config(&[("Ann Lee", "ANN"), ("Bob Day", "BOB")])).expect("w");
+    fs::write(
+        d.join("j.csv"),
+        "jurisdiction,manifest,cvr,format,rctab_config\nKing,manifest.csv,cvr.csv,clear-ballot,rctab.json\n",
+    )
+    .expect("w");
+    let out = bin()
+        .current_dir(d)
+        .args(["audit", "comparison", "start", "--jurisdictions", "j.csv", "--out", "a.json"])
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let state: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(d.join("a.json")).expect("state")).expect("json");
+    let tallies = &state["contests"][0]["tallies"];
+    assert_eq!(tallies["Ann Lee"], ann);
+    assert_eq!(tallies["Bob Day"], 20 - ann);
+    assert!(state["jurisdictions"][0]["rctab_config"][0].as_str().is_some_and(|p| p.ends_with("rctab.json")));
+    // The draw checks the configuration is the one the audit started with.
+    fs::write(d.join("rctab.json"), config(&[("Ann Lee", "ANN"), ("Robert Day", "BOB")])).expect("w");
+    let run = |args: &[&str]| bin().current_dir(d).args(args).output().expect("run");
+    assert!(
+        run(&["audit", "comparison", "seed", "--audit", "a.json", "--seed", "1", "--rolled-by", "R"])
+            .status
+            .success()
+    );
+    let draw = run(&["audit", "comparison", "draw", "--audit", "a.json"]);
+    assert!(!draw.status.success());
+    let err = String::from_utf8_lossy(&draw.stderr);
+    assert!(err.contains("rctab.json: SHA-256") && err.contains("the file changed"), "{err}");
+    // A code the configuration does not declare names the file, line and field.
+    fs::write(d.join("rctab.json"), config(&[("Ann Lee", "ANN")])).expect("w");
+    let out = bin()
+        .current_dir(d)
+        .args(["audit", "comparison", "start", "--jurisdictions", "j.csv", "--out", "b.json"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cvr.csv:") && err.contains("BOB"), "{err}");
+}
