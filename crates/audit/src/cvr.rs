@@ -1,7 +1,8 @@
 //! One representation of ranked and plurality cast-vote records for the vendor readers
 //! (ES&S [`crate::cvr_ess`], Clear Ballot [`crate::cvr_clear_ballot`], Hart
-//! [`crate::cvr_hart`], NIST's Common Data Format [`crate::cvr_nist`]), the RCTab configuration that says how a vendor's export is to
-//! be read, and the first-round tally and IRV rankings under RCTab's ballot rules.
+//! [`crate::cvr_hart`], NIST's Common Data Format [`crate::cvr_nist`]), the RCTab
+//! configuration that says how a vendor's export is to be read, and the first-round
+//! tally and IRV rankings under RCTab's ballot rules (the whole count: [`crate::rctab`]).
 //!
 //! A plurality contest is a ranked contest with one rank.
 
