@@ -342,7 +342,7 @@ mod tests {
             let sets: Vec<&[u32]> = owned.iter().map(Vec::as_slice).collect();
             let banding = Banding { bands: 3, rows: 2 };
             // A relation that is not transitive, so that skipping joined pairs matters.
-            let keep = |a: u32, b: u32| (a * 7 + b * 3) % (modulus + 1) == 0 || jaccard(sets[a as usize], sets[b as usize]) >= 0.6;
+            let keep = |a: u32, b: u32| (a * 7 + b * 3).is_multiple_of(modulus + 1) || jaccard(sets[a as usize], sets[b as usize]) >= 0.6;
             let (pairs, skipped) = matching_pairs(&sets, banding, 5, max_bucket, keep);
             let mut want = DisjointSets::new(sets.len());
             for (a, b) in pairs {
