@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use crate::cooccur::{CoOccurrence, co_occurrence};
 use crate::corpus::{Action, Corpus};
 use crate::evidence::{AccountEvidence, CommunityEvidence, Pruned};
-use crate::minhash::{Banding, DisjointSets, candidate_pairs, intersection_size, jaccard, matching_pairs};
+use crate::minhash::{
+    Banding, DisjointSets, candidate_pairs, intersection_size, jaccard, matching_components,
+};
 use crate::nullmodel::{expected_shared, poisson_upper_log10};
 use crate::params::{Behaviour, EdgeFilter, ScanParams};
 
@@ -321,14 +323,15 @@ fn merge_near_duplicates(corpus: &mut Corpus, actions: &mut [Action], params: &S
         return (0, 0);
     }
     let sets: Vec<&[u32]> = items.iter().map(|k| corpus.text_tokens[k].as_slice()).collect();
-    let (verified, skipped) =
-        matching_pairs(&sets, Banding { bands: 5, rows: 4 }, params.seed, 500, |i, j| {
-            jaccard(sets[i as usize], sets[j as usize]) >= params.text_similarity
+    let similarity = params.text_similarity;
+    let (mut dsu, skipped) =
+        matching_components(&sets, Banding { bands: 5, rows: 4 }, params.seed, 500, |i, j| {
+            let (a, b) = (sets[i as usize], sets[j as usize]);
+            // Jaccard is at most the smaller set's size over the larger's: sets of very
+            // different sizes are told apart without intersecting them.
+            let (short, long) = (a.len().min(b.len()), a.len().max(b.len()));
+            (short as f64) >= similarity * long as f64 && jaccard(a, b) >= similarity
         });
-    let mut dsu = DisjointSets::new(items.len());
-    for (i, j) in verified {
-        dsu.union(i, j);
-    }
     let mut remap: FxHashMap<u64, u64> = FxHashMap::default();
     for i in 0..items.len() as u32 {
         let root = dsu.find(i);
