@@ -347,6 +347,8 @@ pub struct AppState {
     answers: answers::AnswerCache,
     /// The token file as last read, with what its metadata was then.
     tokens: Mutex<Option<(TokenStamp, Arc<TokenFile>)>>,
+    /// A read connection for [`AppState::sharing_version`] alone.
+    version_reader: Mutex<Option<Store>>,
 }
 
 /// What identifies a version of the token file without reading it: `tokens add` and
@@ -436,6 +438,7 @@ impl AppState {
             taxii_entries: taxii::EntriesCache::default(),
             answers: answers::AnswerCache::default(),
             tokens: Mutex::new(None),
+            version_reader: Mutex::new(None),
             hashing: tokio::sync::Semaphore::new(2),
             store_path,
             on_disk,
@@ -455,6 +458,20 @@ impl AppState {
                 suppressed: 0,
             }),
         })
+    }
+
+    /// The store's [`Store::sharing_version`] now, read on the calling thread: one row
+    /// read, a few microseconds, less than handing the read to a blocking thread and
+    /// back, which is what a request answered from a cache would otherwise cost most.
+    /// (The store is in WAL mode: a reader never waits for a writer.)
+    fn sharing_version(&self) -> Result<(i64, i64), ApiError> {
+        self.check_store()?;
+        let mut reader = self.version_reader.lock().map_err(|_| poisoned())?;
+        let store = match reader.as_ref() {
+            Some(s) => s,
+            None => reader.insert(Store::open_read_only(&self.store_path)?),
+        };
+        Ok(store.sharing_version()?)
     }
 
     /// How many times the dashboard page has been rendered since the server started.
@@ -1046,11 +1063,10 @@ async fn findings(
     let may_see = caller.voter_engines.clone();
     let key = (query.unwrap_or_default(), may_see.clone());
     let state = st.clone();
-    let answer = read(&st, move |s| {
-        let version = s.sharing_version()?;
-        if let Some(answer) = state.answers.get(&key, version) {
-            return Ok(answer);
-        }
+    let kept = st.answers.get(&key, st.sharing_version()?);
+    let answer = match kept {
+        Some(answer) => answer,
+        None => read(&st, move |s| {
         // The page and the state it is kept under from one read transaction, so that
         // a write landing meanwhile is not hidden behind an answer kept as newer.
         let (version, answer) = s
@@ -1063,7 +1079,8 @@ async fn findings(
         state.answers.put(key, version, answer.clone());
         Ok(answer)
     })
-    .await?;
+    .await?,
+    };
     let mut resp = Response::new(axum::body::Body::from(answer.body));
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Some(next) = answer.next {

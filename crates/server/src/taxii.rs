@@ -400,7 +400,7 @@ async fn entries_of(
     let max_rank = clearance(caller.role);
     let sees_voters = collection.engine.is_some_and(|e| caller.voter_engines.contains(&e));
     let key: EntriesKey = (collection.name, max_rank, sees_voters);
-    let now = read(st, |s| Ok(s.sharing_version()?)).await?;
+    let now = st.sharing_version()?;
     let cached = |now: (i64, i64)| -> Result<Option<Arc<Vec<Entry>>>, ApiError> {
         let built = st.taxii_entries.built.lock().map_err(|_| crate::poisoned())?;
         Ok(built.get(&key).filter(|c| c.version == now).map(|c| c.entries.clone()))
@@ -408,8 +408,22 @@ async fn entries_of(
     if let Some(entries) = cached(now)? {
         return Ok(entries);
     }
-    let _building = st.taxii_entries.building.lock().await;
-    let now = read(st, |s| Ok(s.sharing_version()?)).await?;
+    // While another request builds the collection anew (seconds at a million findings),
+    // readers are served the collection as last built rather than wait: every change
+    // dates what it adds or opens at the change (a finding's recording, a marking set at
+    // triage), later than anything built before, so a client polling with `added_after`
+    // gets those objects from its next poll, after the build.
+    let _building = match st.taxii_entries.building.try_lock() {
+        Ok(building) => building,
+        Err(_) => {
+            let last = st.taxii_entries.built.lock().map_err(|_| crate::poisoned())?.get(&key).map(|c| c.entries.clone());
+            match last {
+                Some(entries) => return Ok(entries),
+                None => st.taxii_entries.building.lock().await,
+            }
+        }
+    };
+    let now = st.sharing_version()?;
     if let Some(entries) = cached(now)? {
         return Ok(entries);
     }

@@ -1487,6 +1487,152 @@ mod tests {
         assert_eq!(s.findings(&FindingFilter::default()).expect("list").len(), 1);
     }
 
+    /// What a text search must find: findings whose title or summary holds the text,
+    /// anywhere and in any case, in the listing order; counted here over every finding.
+    fn holding(all: &[Finding], text: &str) -> Vec<String> {
+        let text = text.to_lowercase();
+        all.iter()
+            .filter(|f| f.title.to_lowercase().contains(&text) || f.summary.to_lowercase().contains(&text))
+            .map(|f| f.id.0.clone())
+            .collect()
+    }
+
+    fn search(store: &Store, text: &str, limit: usize) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let filter =
+                FindingFilter { text: Some(text.into()), after: after.take(), limit: Some(limit), ..Default::default() };
+            let page = store.findings(&filter).expect("search");
+            after = (page.len() == limit).then(|| page.last().map(|f| f.id.0.clone())).flatten();
+            found.extend(page.into_iter().map(|f| f.id.0));
+            if after.is_none() {
+                return found;
+            }
+        }
+    }
+
+    /// The trigram index finds substrings of the title and the summary without case,
+    /// pages by the cursor, follows findings rewritten and deleted, and takes a text
+    /// that is FTS5 query syntax as plain text; texts too short for a trigram are still
+    /// found, row by row.
+    #[test]
+    fn text_search_by_the_index_finds_substrings_and_follows_changes() {
+        let mut store = Store::open_in_memory().expect("open");
+        let severities = [Severity::Low, Severity::Medium, Severity::High];
+        let mut fs: Vec<Finding> = (0..300)
+            .map(|i| {
+                let f = sample(&format!("k{i}"), severities[i % 3], [0.25, 0.5][i % 2]);
+                match i % 5 {
+                    0 => f.summary(format!("host {i} scanned /wp-login.php")),
+                    1 => Finding { title: format!("Scanner \"NEAR\" AND {i}"), ..f },
+                    _ => f,
+                }
+            })
+            .collect();
+        store.put_findings(None, &fs).expect("put");
+        let in_order = |store: &Store| store.findings(&FindingFilter::default()).expect("list");
+        for text in ["scanned", "SCAN", "can", "wp-login", "\"near\" and", "network k1", "nothing like it", "k7", "%"] {
+            let all = in_order(&store);
+            let expected = holding(&all, text);
+            assert_eq!(search(&store, text, 7), expected, "{text}");
+        }
+        assert!(!search(&store, "scanned", 1000).is_empty());
+
+        // Rewritten: found by its new text only; deleted: not found.
+        fs[0].summary = "quiet now".into();
+        fs[5].title = "renamed to a beacon".into();
+        store.put_findings(None, &[fs[0].clone(), fs[5].clone()]).expect("rewrite");
+        let all = in_order(&store);
+        assert_eq!(all.len(), 300, "rewriting kept one row per finding");
+        for text in ["scanned", "quiet now", "beacon"] {
+            assert_eq!(search(&store, text, 10), holding(&all, text), "{text}");
+        }
+        assert!(search(&store, "beacon", 10).contains(&fs[5].id.0));
+        store.clear_findings(Engine::Influence, None).expect("clear");
+        assert!(search(&store, "scanned", 10).is_empty());
+    }
+
+    /// A store from before the text index and the access log's own file (schema 9, with
+    /// findings and access-log rows) is upgraded on opening: its findings are found by
+    /// text, its access log is in the new file with every row in order, and the old
+    /// table is gone; a reader then opens it.
+    #[test]
+    fn opening_a_schema_9_store_indexes_its_text_and_moves_its_access_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        let old_rows: Vec<(String, String)> = (0..25).map(|i| (format!("user{i}"), format!("http 200 GET /{i}"))).collect();
+        {
+            let c = Connection::open(&path).expect("open");
+            for sql in &MIGRATIONS[..9] {
+                c.execute_batch(sql).expect("old schema");
+            }
+            c.pragma_update(None, "user_version", 9).expect("version");
+            for (i, key) in ["a", "b", "c"].iter().enumerate() {
+                c.execute(
+                    "INSERT INTO findings (id, engine, kind, title, summary, severity, severity_rank, confidence,
+                                           techniques, evidence, recorded_at)
+                     VALUES (?1, 'infra', 'scanning', ?2, ?3, 'high', 3, 0.5, '[]', '[]', '2026-01-01T00:00:00+00:00')",
+                    params![format!("infra-{key}"), format!("old finding {key}"), if i == 1 { "scanned twice" } else { "" }],
+                )
+                .expect("old finding");
+            }
+            for (actor, action) in &old_rows {
+                c.execute(
+                    "INSERT INTO access_log (at, actor, action, target) VALUES ('2026-01-01T00:00:00+00:00', ?1, ?2, '')",
+                    params![actor, action],
+                )
+                .expect("old row");
+            }
+        }
+        let store = Store::open(&path).expect("upgrade");
+        assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len());
+        assert_eq!(search(&store, "SCANNED", 10), ["infra-b"]);
+        assert_eq!(search(&store, "old finding", 2).len(), 3);
+        store.log_access("new", "http 200 GET /new", "").expect("log");
+        let log = store.access_log(100).expect("log");
+        let mut expected: Vec<(String, String)> = old_rows.clone();
+        expected.push(("new".into(), "http 200 GET /new".into()));
+        expected.reverse();
+        assert_eq!(log.iter().map(|r| (r.actor.clone(), r.action.clone())).collect::<Vec<_>>(), expected);
+        let old_table: bool = store
+            .conn
+            .query_row("SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE name = 'access_log')", [], |r| r.get(0))
+            .expect("schema");
+        assert!(!old_table, "the old access-log table is still in the store's file");
+        assert!(access_log_path(&path).exists());
+        drop(store);
+        let reader = Store::open_read_only(&path).expect("reader");
+        assert_eq!(reader.access_log(1).expect("log")[0].actor, "new");
+        // Opening again moves nothing twice.
+        drop(Store::open(&path).expect("again"));
+        assert_eq!(reader.access_log(1000).expect("log").len(), old_rows.len() + 1);
+    }
+
+    /// Writing the access log leaves the store's own file alone (readers' page caches
+    /// stay), and its rows cannot be changed or removed.
+    #[test]
+    fn the_access_log_is_a_file_of_its_own_and_append_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let mut writer = Store::open(&path).expect("open");
+        let reader = Store::open_read_only(&path).expect("reader");
+        let version = |r: &Store| -> i64 { r.conn.query_row("PRAGMA main.data_version", [], |x| x.get(0)).expect("v") };
+        let before = version(&reader);
+        writer.log_access("ana", "http 200 GET /", "").expect("log");
+        writer
+            .log_access_batch(&[AccessRecord { at: Utc::now(), actor: "bo".into(), action: "x".into(), target: "".into() }])
+            .expect("batch");
+        assert_eq!(version(&reader), before, "an access-log write changed the store's file");
+        writer.put_findings(None, &[sample("a", Severity::Low, 0.5)]).expect("put");
+        assert_ne!(version(&reader), before, "data_version does not see writes at all");
+        for sql in ["UPDATE log.access_log SET actor = 'x'", "DELETE FROM log.access_log"] {
+            let err = writer.conn.execute(sql, []).expect_err(sql);
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+        assert_eq!(reader.access_log(10).expect("log").len(), 2);
+    }
+
     #[test]
     fn newer_schema_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
