@@ -6,8 +6,9 @@
 //! `session` for the cookie and the anti-forgery checks on every state-changing
 //! request). Roles are `viewer`, `analyst` and `admin`; voter-identifying fields are
 //! taken out of findings, in pages, API answers and exports alike, for every caller but
-//! an admin and an analyst granted the finding's engine. The token file is read again
-//! at each request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
+//! an admin and an analyst granted the finding's engine. The token file is checked at
+//! each request (read again whenever its metadata changed), so `scrutineer tokens
+//! revoke` and `tokens add` take effect at once. Every
 //! request, refused ones included, is written to the store's access log with the token's
 //! name, without any credential and with bounded fields; requests
 //! without a valid token are logged one by one up to a rate, then counted in one row per
@@ -20,7 +21,9 @@
 //! page is rendered once per change of the store's findings or runs and then served
 //! from memory: a dashboard open in several browsers does not hold up `/healthz` or the
 //! API. TAXII collections are likewise built once per change of findings, triage or
-//! the inbox. Access-log rows are written by one thread in batches, one transaction
+//! the inbox, their objects encoded once per build, and `/api/findings` answers are
+//! kept per store state (the store's state is read at every request, so a kept answer
+//! is never older than the store). Access-log rows are written by one thread in batches, one transaction
 //! for all the requests waiting, and each request is answered once its row is
 //! committed. A store file deleted or replaced while serving is noticed at the next request,
 //! which fails with 503, as does every request after it.
@@ -234,7 +237,8 @@ impl Default for RefusedLogLimit {
 pub struct ServerConfig {
     /// The address to listen on (`127.0.0.1:8080`).
     pub listen: String,
-    /// Read at each request: adding or revoking a token takes effect at once.
+    /// Checked at each request (read again whenever it changed): adding or revoking a
+    /// token takes effect at once.
     pub tokens_path: PathBuf,
     /// How long a client may take to send a request's headers (against slowloris).
     pub header_read_timeout: Duration,

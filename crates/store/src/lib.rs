@@ -988,20 +988,24 @@ impl Store {
             ));
             values.extend([Sql::Integer(rank), Sql::Real(confidence), Sql::Text(after.clone())]);
         }
-        let mut sql = String::from(
-            "SELECT id, engine, kind, title, summary, severity, confidence, span_start, span_end,
+        let columns = "SELECT id, engine, kind, title, summary, severity, confidence, span_start, span_end,
                     scope, techniques, evidence
-             FROM findings",
-        );
-        // Driven by the text index's matches, read by rowid: no index of the table.
+             FROM findings";
+        let mut sql = String::from(columns);
+        // Driven by the text index's matches, read by rowid: no index of the table. The
+        // matches are sorted by their keys alone and only the page's rows read whole, so
+        // that the sort does not copy the evidence of every match.
         if few_with_text {
-            sql.push_str(" NOT INDEXED");
+            sql = String::from("SELECT rowid FROM findings NOT INDEXED");
         }
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conditions.join(" AND "));
         }
         sql.push_str(" ORDER BY order_rank, order_confidence, id LIMIT ?");
+        if few_with_text {
+            sql = format!("{columns} WHERE rowid IN ({sql}) ORDER BY order_rank, order_confidence, id");
+        }
         values.push(Sql::Integer(filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1)));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(values), row_to_raw)?;
