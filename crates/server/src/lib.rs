@@ -1070,20 +1070,24 @@ async fn findings(
     let kept = st.answers.get(&key, st.sharing_version()?);
     let answer = match kept {
         Some(answer) => answer,
-        None => read(&st, move |s| {
-        // The page and the state it is kept under from one read transaction, so that
-        // a write landing meanwhile is not hidden behind an answer kept as newer.
-        let (version, answer) = s
-            .snapshot(|s| Ok((s.sharing_version()?, findings_page(s, filter, needle.as_deref(), &may_see))))
-            .map_err(|e| match e {
-                scrutineer_store::StoreError::UnknownCursor(_) => ApiError::BadRequest(e.to_string()),
-                e => ApiError::from(e),
-            })?;
-        let answer = answer?;
-        state.answers.put(key, version, answer.clone());
-        Ok(answer)
-    })
-    .await?,
+        None => {
+            read(&st, move |s| {
+                // The page and the state it is kept under from one read transaction, so that
+                // a write landing meanwhile is not hidden behind an answer kept as newer.
+                let (version, answer) = s
+                    .snapshot(|s| {
+                        Ok((s.sharing_version()?, findings_page(s, filter, needle.as_deref(), &may_see)))
+                    })
+                    .map_err(|e| match e {
+                        scrutineer_store::StoreError::UnknownCursor(_) => ApiError::BadRequest(e.to_string()),
+                        e => ApiError::from(e),
+                    })?;
+                let answer = answer?;
+                state.answers.put(key, version, answer.clone());
+                Ok(answer)
+            })
+            .await?
+        }
     };
     let mut resp = Response::new(axum::body::Body::from(answer.body));
     resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));

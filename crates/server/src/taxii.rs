@@ -416,7 +416,13 @@ async fn entries_of(
     let _building = match st.taxii_entries.building.try_lock() {
         Ok(building) => building,
         Err(_) => {
-            let last = st.taxii_entries.built.lock().map_err(|_| crate::poisoned())?.get(&key).map(|c| c.entries.clone());
+            let last = st
+                .taxii_entries
+                .built
+                .lock()
+                .map_err(|_| crate::poisoned())?
+                .get(&key)
+                .map(|c| c.entries.clone());
             match last {
                 Some(entries) => return Ok(entries),
                 None => st.taxii_entries.building.lock().await,

@@ -657,7 +657,10 @@ async fn kept_and_searched_answers_redact_voter_fields_per_caller() {
         ));
     let plain = Finding::new(Engine::Ballots, "late_return", "e2", "Late returns in precinct 12")
         .evidence(scrutineer_core::Evidence::new("count", "3 late", serde_json::json!({"late": 3})));
-    Store::open(&fx.store_path).expect("store").put_findings(None, &[voter.clone(), plain.clone()]).expect("put");
+    Store::open(&fx.store_path)
+        .expect("store")
+        .put_findings(None, &[voter.clone(), plain.clone()])
+        .expect("put");
     let page = |token: String, uri: &'static str| {
         let state = fx.state.clone();
         async move {
@@ -674,7 +677,11 @@ async fn kept_and_searched_answers_redact_voter_fields_per_caller() {
         let listed: Vec<Finding> = serde_json::from_str(&by_viewer).expect("findings");
         let shown = listed.iter().find(|f| f.id == voter.id).expect("the voter finding, redacted");
         assert_eq!(shown.evidence[0].data["voter_id"], scrutineer_server::REDACTED);
-        assert_eq!(listed.iter().find(|f| f.id == plain.id), Some(&plain), "a finding without voter fields as stored");
+        assert_eq!(
+            listed.iter().find(|f| f.id == plain.id),
+            Some(&plain),
+            "a finding without voter fields as stored"
+        );
         let found: Vec<Finding> =
             serde_json::from_str(&page(fx.admin.clone(), "/api/findings?q=7654321").await).expect("findings");
         assert_eq!(found.iter().map(|f| &f.id).collect::<Vec<_>>(), [&voter.id]);

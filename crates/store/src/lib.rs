@@ -595,8 +595,12 @@ impl Store {
                 .map_err(log_open)?;
             set_wal(&conn, "log").map_err(log_open)?;
             conn.pragma_update(Some("log"), "synchronous", "NORMAL").map_err(log_open)?;
-            let gone = |p: &Path, e: std::io::Error| StoreError::Gone { path: p.to_owned(), problem: e.to_string() };
-            (identity_of(&path).map_err(|e| gone(&path, e))?, identity_of(&log_path).map_err(|e| gone(&log_path, e))?)
+            let gone =
+                |p: &Path, e: std::io::Error| StoreError::Gone { path: p.to_owned(), problem: e.to_string() };
+            (
+                identity_of(&path).map_err(|e| gone(&path, e))?,
+                identity_of(&log_path).map_err(|e| gone(&log_path, e))?,
+            )
         };
         let mut store = Store { conn, path, identity, log_identity };
         store.migrate_log()?;
@@ -655,8 +659,10 @@ impl Store {
         let log_path = access_log_path(&self.path);
         let wrap = |version, source| StoreError::Migrate { path: log_path.clone(), version, source };
         let known = LOG_MIGRATIONS.len();
-        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| wrap(1, e))?;
-        let current: i64 = tx.query_row("PRAGMA log.user_version", [], |r| r.get(0)).map_err(|e| wrap(1, e))?;
+        let tx =
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| wrap(1, e))?;
+        let current: i64 =
+            tx.query_row("PRAGMA log.user_version", [], |r| r.get(0)).map_err(|e| wrap(1, e))?;
         let current = usize::try_from(current).unwrap_or(0);
         if current > known {
             return Err(StoreError::TooNew { path: log_path.clone(), found: current, known });
@@ -1505,8 +1511,12 @@ mod tests {
         let mut found = Vec::new();
         let mut after = None;
         loop {
-            let filter =
-                FindingFilter { text: Some(text.into()), after: after.take(), limit: Some(limit), ..Default::default() };
+            let filter = FindingFilter {
+                text: Some(text.into()),
+                after: after.take(),
+                limit: Some(limit),
+                ..Default::default()
+            };
             let page = store.findings(&filter).expect("search");
             after = (page.len() == limit).then(|| page.last().map(|f| f.id.0.clone())).flatten();
             found.extend(page.into_iter().map(|f| f.id.0));
@@ -1536,7 +1546,9 @@ mod tests {
             .collect();
         store.put_findings(None, &fs).expect("put");
         let in_order = |store: &Store| store.findings(&FindingFilter::default()).expect("list");
-        for text in ["scanned", "SCAN", "can", "wp-login", "\"near\" and", "network k1", "nothing like it", "k7", "%"] {
+        for text in
+            ["scanned", "SCAN", "can", "wp-login", "\"near\" and", "network k1", "nothing like it", "k7", "%"]
+        {
             let all = in_order(&store);
             let expected = holding(&all, text);
             assert_eq!(search(&store, text, 7), expected, "{text}");
@@ -1565,7 +1577,8 @@ mod tests {
     fn opening_a_schema_9_store_indexes_its_text_and_moves_its_access_log() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("old.db");
-        let old_rows: Vec<(String, String)> = (0..25).map(|i| (format!("user{i}"), format!("http 200 GET /{i}"))).collect();
+        let old_rows: Vec<(String, String)> =
+            (0..25).map(|i| (format!("user{i}"), format!("http 200 GET /{i}"))).collect();
         {
             let c = Connection::open(&path).expect("open");
             for sql in &MIGRATIONS[..9] {
@@ -1601,7 +1614,11 @@ mod tests {
         assert_eq!(log.iter().map(|r| (r.actor.clone(), r.action.clone())).collect::<Vec<_>>(), expected);
         let old_table: bool = store
             .conn
-            .query_row("SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE name = 'access_log')", [], |r| r.get(0))
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE name = 'access_log')",
+                [],
+                |r| r.get(0),
+            )
             .expect("schema");
         assert!(!old_table, "the old access-log table is still in the store's file");
         assert!(access_log_path(&path).exists());
@@ -1621,11 +1638,17 @@ mod tests {
         let path = dir.path().join("s.db");
         let mut writer = Store::open(&path).expect("open");
         let reader = Store::open_read_only(&path).expect("reader");
-        let version = |r: &Store| -> i64 { r.conn.query_row("PRAGMA main.data_version", [], |x| x.get(0)).expect("v") };
+        let version =
+            |r: &Store| -> i64 { r.conn.query_row("PRAGMA main.data_version", [], |x| x.get(0)).expect("v") };
         let before = version(&reader);
         writer.log_access("ana", "http 200 GET /", "").expect("log");
         writer
-            .log_access_batch(&[AccessRecord { at: Utc::now(), actor: "bo".into(), action: "x".into(), target: "".into() }])
+            .log_access_batch(&[AccessRecord {
+                at: Utc::now(),
+                actor: "bo".into(),
+                action: "x".into(),
+                target: "".into(),
+            }])
             .expect("batch");
         assert_eq!(version(&reader), before, "an access-log write changed the store's file");
         writer.put_findings(None, &[sample("a", Severity::Low, 0.5)]).expect("put");
