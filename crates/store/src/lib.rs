@@ -843,6 +843,12 @@ impl Store {
     pub fn put_findings(&mut self, run_id: Option<i64>, findings: &[Finding]) -> Result<usize> {
         let now = Utc::now().to_rfc3339();
         let tx = self.conn.transaction()?;
+        // The store's write lock first, by a write of its own: the text index's triggers
+        // read the index before they write it, and a transaction that has read before
+        // it writes fails at once (SQLITE_BUSY_SNAPSHOT) when another process committed
+        // meanwhile, instead of waiting for the lock. (`BEGIN IMMEDIATE` would also
+        // lock the access log's file, holding up every request's row for the write.)
+        tx.execute("UPDATE changes SET counter = counter + 1 WHERE id = 1", [])?;
         {
             let mut stmt = tx.prepare(
                 // In place, not `OR REPLACE`: a replaced row would get a new rowid, and
