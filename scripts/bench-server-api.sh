@@ -26,6 +26,10 @@
 #   BENCH_API_SLOWEST      how many of the slowest URLs to print, timed one by one before
 #                          the load (default 3)
 #   SCRUTINEER_BIN         the binary to measure (default: target/release/scrutineer, built)
+#   BENCH_API_STORE        a store filled by an earlier run (e.g. kept with
+#                          BENCH_API_KEEP_STORE), copied instead of filled: a million
+#                          findings take minutes to fill; the copy is what is served
+#   BENCH_API_KEEP_STORE   copy the filled store (before the server opens it) to this path
 #
 # Prints per group: requests, requests/s, p50/p90/p99/max latency, non-2xx answers and
 # socket errors (connect, read, write, timeout); exits 1 if any request failed or a
@@ -56,8 +60,14 @@ fi
 . scripts/bench_server_common.sh
 
 started=$(date +%s.%N)
-fill_store "$FINDINGS"
-sqlite3 -batch -bail "$STORE" <<'SQL'
+if [ -n "${BENCH_API_STORE:-}" ]; then
+  STORE="$WORK/store.db"
+  cp "$BENCH_API_STORE" "$STORE"
+  TOKEN="$("$BIN" --store "$STORE" --quiet tokens add bench --role admin)"
+  base="(copied)"
+else
+  fill_store "$FINDINGS"
+  sqlite3 -batch -bail "$STORE" <<'SQL'
 .timeout 10000
 BEGIN;
 INSERT OR REPLACE INTO triage (finding_id, status, assignee, tlp, updated_at, updated_by)
@@ -69,6 +79,11 @@ FROM findings
 WHERE rowid % 5 = 0 OR rowid % 7 = 0 OR rowid % 11 = 0 OR rowid % 13 = 0 OR rowid % 17 = 0;
 COMMIT;
 SQL
+  if [ -n "${BENCH_API_KEEP_STORE:-}" ]; then
+    sqlite3 "$STORE" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null
+    cp "$STORE" "$BENCH_API_KEEP_STORE"
+  fi
+fi
 total=$(sqlite3 "$STORE" "SELECT COUNT(*) FROM findings")
 per_engine=$(sqlite3 "$STORE" "SELECT group_concat(engine || ' ' || n, ', ') FROM (SELECT engine, COUNT(*) AS n FROM findings GROUP BY engine)")
 triaged=$(sqlite3 "$STORE" "SELECT COUNT(*) FROM triage")

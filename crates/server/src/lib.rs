@@ -6,8 +6,9 @@
 //! `session` for the cookie and the anti-forgery checks on every state-changing
 //! request). Roles are `viewer`, `analyst` and `admin`; voter-identifying fields are
 //! taken out of findings, in pages, API answers and exports alike, for every caller but
-//! an admin and an analyst granted the finding's engine. The token file is read again
-//! at each request, so `scrutineer tokens revoke` and `tokens add` take effect at once. Every
+//! an admin and an analyst granted the finding's engine. The token file is checked at
+//! each request (read again whenever its metadata changed), so `scrutineer tokens
+//! revoke` and `tokens add` take effect at once. Every
 //! request, refused ones included, is written to the store's access log with the token's
 //! name, without any credential and with bounded fields; requests
 //! without a valid token are logged one by one up to a rate, then counted in one row per
@@ -20,7 +21,9 @@
 //! page is rendered once per change of the store's findings or runs and then served
 //! from memory: a dashboard open in several browsers does not hold up `/healthz` or the
 //! API. TAXII collections are likewise built once per change of findings, triage or
-//! the inbox. Access-log rows are written by one thread in batches, one transaction
+//! the inbox, their objects encoded once per build, and `/api/findings` answers are
+//! kept per store state (the store's state is read at every request, so a kept answer
+//! is never older than the store). Access-log rows are written by one thread in batches, one transaction
 //! for all the requests waiting, and each request is answered once its row is
 //! committed. A store file deleted or replaced while serving is noticed at the next request,
 //! which fails with 503, as does every request after it.
@@ -44,6 +47,7 @@
 
 mod accounts;
 mod allow;
+mod answers;
 mod auth;
 mod bulletin;
 mod hygiene;
@@ -233,7 +237,8 @@ impl Default for RefusedLogLimit {
 pub struct ServerConfig {
     /// The address to listen on (`127.0.0.1:8080`).
     pub listen: String,
-    /// Read at each request: adding or revoking a token takes effect at once.
+    /// Checked at each request (read again whenever it changed): adding or revoking a
+    /// token takes effect at once.
     pub tokens_path: PathBuf,
     /// How long a client may take to send a request's headers (against slowloris).
     pub header_read_timeout: Duration,
@@ -342,6 +347,61 @@ pub struct AppState {
     taxii_status: Mutex<std::collections::HashMap<String, (String, serde_json::Value)>>,
     /// TAXII collections' objects, built once per change of the store.
     taxii_entries: taxii::EntriesCache,
+    /// `/api/findings` answers, kept per store state.
+    answers: answers::AnswerCache,
+    /// The token file as last read, with what its metadata was then.
+    tokens: Mutex<Option<(TokenStamp, Arc<TokenFile>)>>,
+    /// A read connection for [`AppState::sharing_version`] alone.
+    version_reader: Mutex<Option<Store>>,
+}
+
+/// What identifies a version of the token file without reading it: `tokens add` and
+/// `revoke` write a new file and rename it into place (a new inode), an edit in place
+/// changes the size or the modification time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct TokenStamp {
+    present: bool,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    dev_ino_ctime: (u64, u64, i64, i64),
+}
+
+impl TokenStamp {
+    fn of(path: &std::path::Path) -> std::io::Result<TokenStamp> {
+        let m = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(TokenStamp {
+                    present: false,
+                    len: 0,
+                    modified: None,
+                    #[cfg(unix)]
+                    dev_ino_ctime: (0, 0, 0, 0),
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        #[cfg(unix)]
+        use std::os::unix::fs::MetadataExt as _;
+        Ok(TokenStamp {
+            present: true,
+            len: m.len(),
+            modified: m.modified().ok(),
+            #[cfg(unix)]
+            dev_ino_ctime: (m.dev(), m.ino(), m.ctime(), m.ctime_nsec()),
+        })
+    }
+
+    /// Whether a file with this stamp may have been written again since without the
+    /// stamp changing: file times move in clock ticks, so a write within the same tick
+    /// as the one read leaves them equal. Such a file is read again at every request
+    /// until it is older than that.
+    fn recent(&self) -> bool {
+        self.modified
+            .and_then(|m| std::time::SystemTime::now().duration_since(m).ok())
+            .is_none_or(|age| age < Duration::from_secs(2))
+    }
 }
 
 /// The state as the handlers share it.
@@ -380,6 +440,9 @@ impl AppState {
             live: live::Live::new(),
             taxii_status: Mutex::new(std::collections::HashMap::new()),
             taxii_entries: taxii::EntriesCache::default(),
+            answers: answers::AnswerCache::default(),
+            tokens: Mutex::new(None),
+            version_reader: Mutex::new(None),
             hashing: tokio::sync::Semaphore::new(2),
             store_path,
             on_disk,
@@ -401,17 +464,49 @@ impl AppState {
         })
     }
 
+    /// The store's [`Store::sharing_version`] now, read on the calling thread: one row
+    /// read, a few microseconds, less than handing the read to a blocking thread and
+    /// back, which is what a request answered from a cache would otherwise cost most.
+    /// (The store is in WAL mode: a reader never waits for a writer.)
+    fn sharing_version(&self) -> Result<(i64, i64), ApiError> {
+        self.check_store()?;
+        let mut reader = self.version_reader.lock().map_err(|_| poisoned())?;
+        let store = match reader.as_ref() {
+            Some(s) => s,
+            None => reader.insert(Store::open_read_only(&self.store_path)?),
+        };
+        Ok(store.sharing_version()?)
+    }
+
     /// How many times the dashboard page has been rendered since the server started.
     pub fn dashboard_renders(&self) -> u64 {
         self.renders.load(Ordering::Relaxed)
     }
 
-    /// The caller a presented token belongs to, from the token file as it is now.
+    /// The caller a presented token belongs to, from the token file as it is now: read
+    /// again whenever its metadata changed (or it was written too recently to tell),
+    /// else kept from the last read.
     fn caller(&self, token: &str) -> Result<Option<Caller>, ApiError> {
-        let tokens = TokenFile::load(&self.tokens_path).map_err(|e| {
+        let refuse = |e: &dyn std::fmt::Display| {
             eprintln!("scrutineer serve: refusing requests: {e}");
             ApiError::Internal(format!("reading the token file: {e}"))
-        })?;
+        };
+        let stamp = TokenStamp::of(&self.tokens_path).map_err(|e| refuse(&e))?;
+        let kept = self
+            .tokens
+            .lock()
+            .map_err(|_| poisoned())?
+            .as_ref()
+            .filter(|(s, _)| *s == stamp && !s.recent())
+            .map(|(_, t)| t.clone());
+        let tokens = match kept {
+            Some(t) => t,
+            None => {
+                let t = Arc::new(TokenFile::load(&self.tokens_path).map_err(|e| refuse(&e))?);
+                *self.tokens.lock().map_err(|_| poisoned())? = Some((stamp, t.clone()));
+                t
+            }
+        };
         Ok(tokens.check(token).map(|e| Caller::new(&e.name, e.role, &e.voter_engines)))
     }
 
@@ -934,8 +1029,10 @@ const NEXT_AFTER_HEADER: &str = "x-next-after";
 async fn findings(
     State(st): State<Shared>,
     axum::Extension(caller): axum::Extension<Caller>,
+    uri: axum::http::Uri,
     ApiQuery(q): ApiQuery<FindingsQuery>,
 ) -> Result<Response, ApiError> {
+    let query = uri.query().map(str::to_owned);
     let engine = q
         .engine
         .as_deref()
@@ -968,14 +1065,33 @@ async fn findings(
         ..FindingFilter::default()
     };
     let may_see = caller.voter_engines.clone();
-    let (found, next) = read(&st, move |s| Ok(s.snapshot(|s| findings_page(s, filter, needle, &may_see))))
-        .await?
-        .map_err(|e| match e {
-            scrutineer_store::StoreError::UnknownCursor(_) => ApiError::BadRequest(e.to_string()),
-            e => ApiError::from(e),
-        })?;
-    let mut resp = axum::Json(found).into_response();
-    if let Some(next) = next {
+    let key = (query.unwrap_or_default(), may_see.clone());
+    let state = st.clone();
+    let kept = st.answers.get(&key, st.sharing_version()?);
+    let answer = match kept {
+        Some(answer) => answer,
+        None => {
+            read(&st, move |s| {
+                // The page and the state it is kept under from one read transaction, so that
+                // a write landing meanwhile is not hidden behind an answer kept as newer.
+                let (version, answer) = s
+                    .snapshot(|s| {
+                        Ok((s.sharing_version()?, findings_page(s, filter, needle.as_deref(), &may_see)))
+                    })
+                    .map_err(|e| match e {
+                        scrutineer_store::StoreError::UnknownCursor(_) => ApiError::BadRequest(e.to_string()),
+                        e => ApiError::from(e),
+                    })?;
+                let answer = answer?;
+                state.answers.put(key, version, answer.clone());
+                Ok(answer)
+            })
+            .await?
+        }
+    };
+    let mut resp = Response::new(axum::body::Body::from(answer.body));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Some(next) = answer.next {
         let value = HeaderValue::from_str(&next)
             .map_err(|_| ApiError::Internal(format!("finding id '{next}' cannot be a header")))?;
         resp.headers_mut().insert(NEXT_AFTER_HEADER, value);
@@ -983,42 +1099,44 @@ async fn findings(
     Ok(resp)
 }
 
-/// A page of findings as the caller may see them, and the cursor after it if the page
-/// is full. The text is matched in SQL, then again on the redacted title and summary,
-/// so that a search cannot tell a caller what a redacted field held; a finding that
-/// fails the second match is skipped and the page filled from further on.
+/// A page of findings as the caller may see them (a JSON list), and the cursor after it
+/// if the page is full. The text is matched in SQL, then again on the redacted title
+/// and summary, so that a search cannot tell a caller what a redacted field held; a
+/// finding that fails the second match is skipped and the page filled from further on.
 fn findings_page(
     store: &Store,
     mut filter: FindingFilter,
-    needle: Option<String>,
+    needle: Option<&str>,
     may_see: &[Engine],
-) -> Result<(Vec<scrutineer_core::Finding>, Option<String>), scrutineer_store::StoreError> {
+) -> Result<answers::Answer, ApiError> {
     let limit = filter.limit.unwrap_or(usize::MAX);
-    let needle = needle.map(|n| n.to_lowercase());
-    let mut page = Vec::new();
-    loop {
-        filter.limit = Some(limit - page.len());
-        let batch = store.findings(&filter)?;
-        let full = batch.len() == limit - page.len();
+    let needle = needle.map(str::to_lowercase);
+    let mut body = Vec::with_capacity(64 * 1024);
+    body.push(b'[');
+    let mut written = 0;
+    let next = loop {
+        filter.limit = Some(limit - written);
+        let batch = store.stored_findings(&filter).map_err(|e| match e {
+            scrutineer_store::StoreError::UnknownCursor(_) => ApiError::BadRequest(e.to_string()),
+            e => ApiError::from(e),
+        })?;
+        let full = batch.len() == limit - written;
         let last = batch.last().map(|f| f.id.0.clone());
-        for mut f in batch {
-            redact_finding(&mut f, may_see);
-            if let Some(n) = &needle
-                && !f.title.to_lowercase().contains(n)
-                && !f.summary.to_lowercase().contains(n)
-            {
-                continue;
+        for f in batch {
+            if answers::push_visible(&mut body, f, may_see, needle.as_deref())? {
+                written += 1;
             }
-            page.push(f);
         }
         if !full {
-            return Ok((page, None));
+            break None;
         }
-        if page.len() == limit {
-            return Ok((page, last));
+        if written == limit {
+            break last;
         }
         filter.after = last;
-    }
+    };
+    body.push(b']');
+    Ok(answers::Answer { body: bytes::Bytes::from(body), next })
 }
 
 /// One finding as `/api/findings/{id}` gives it: the finding's own fields and the

@@ -168,6 +168,27 @@ pub(crate) fn scrub_like(finding: &Finding, text: &str) -> String {
     scrub(text, &found)
 }
 
+/// Whether evidence stored as `json` (a finding of `engine`) may hold a voter field:
+/// `false` only when no key [`redact_finding`] looks for can be in it, so that the text
+/// can be passed on without decoding it. Conservative: each key is looked for as a
+/// substring of the whole text, folded as keys are compared (ASCII case, `-`, ` `, `.`
+/// as `_`), and a text with any `\u` escape, which could spell a key, may hold one.
+pub(crate) fn may_hold_voter_fields(engine: Engine, json: &str) -> bool {
+    if json.contains("\\u") {
+        return true;
+    }
+    let folded: Vec<u8> = json
+        .bytes()
+        .map(|b| match b.to_ascii_lowercase() {
+            b'-' | b' ' | b'.' => b'_',
+            b => b,
+        })
+        .collect();
+    let holds = |key: &str| folded.windows(key.len()).any(|w| w == key.as_bytes());
+    VOTER_KEYS.iter().any(|k| holds(k))
+        || (VOTER_FILE_ENGINES.contains(&engine) && VOTER_FILE_KEYS.iter().any(|k| holds(k)))
+}
+
 /// [`redact_finding`] over a list.
 pub fn redact_findings(findings: &mut [Finding], may_see: &[Engine]) {
     for f in findings {
@@ -203,6 +224,30 @@ mod tests {
         assert_eq!(f.summary, "voter [redacted] returned twice; voter 12345679 once");
         assert_eq!(f.evidence[0].data["envelope_id"], "E1");
         assert_eq!(f.evidence[0].data["rows"][0]["n"], 2);
+    }
+
+    /// Evidence said to hold no voter field is left as it is by redaction, for every
+    /// key spelling redaction reads, and evidence with one is always said to.
+    #[test]
+    fn evidence_without_voter_keys_is_recognised_and_with_them_never_missed() {
+        let cases = [
+            (Engine::Ballots, json!({"Voter-ID": "1234567"})),
+            (Engine::Ballots, json!({"rows": [{" Name ": "Ada Byron"}]})),
+            (Engine::Infra, json!({"DATE.OF.BIRTH": "1970-01-01"})),
+            (Engine::Infra, json!({"address": "10.0.0.1", "hits": 3})),
+            (Engine::Influence, json!({"accounts": ["a", "b"], "window": 60})),
+            (Engine::Audit, json!({"nested": {"street": "Main St 1"}})),
+        ];
+        for (engine, data) in cases {
+            let mut f = Finding::new(engine, "k", "1", "t 1234567 Ada Byron 1970-01-01 Main St 1")
+                .evidence(Evidence::new("e", "d", data.clone()));
+            let json = serde_json::to_string(&f.evidence).expect("json");
+            let changed = redact_finding(&mut f, &[]);
+            assert!(!changed || may_hold_voter_fields(engine, &json), "{engine:?} {data}");
+        }
+        let plain = serde_json::to_string(&[Evidence::new("e", "d", json!({"hits": 3}))]).expect("json");
+        assert!(!may_hold_voter_fields(Engine::Infra, &plain));
+        assert!(may_hold_voter_fields(Engine::Infra, "[{\"kind\":\"\\u0076oter_id\"}]"));
     }
 
     #[test]

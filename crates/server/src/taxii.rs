@@ -209,7 +209,23 @@ pub(crate) async fn collection(
 struct Entry {
     date_added: DateTime<Utc>,
     rank: usize,
-    object: Value,
+    /// Shared, so that a page of entries is not a copy of their objects.
+    object: Arc<Value>,
+    /// The object encoded, once when the collection is built: a page is then these
+    /// bytes joined, not an encoding of every object at every request.
+    json: bytes::Bytes,
+}
+
+impl Entry {
+    fn new(date_added: DateTime<Utc>, rank: usize, object: Value) -> Entry {
+        Entry { date_added, rank, object: Arc::new(object), json: bytes::Bytes::new() }
+    }
+
+    /// Encodes the object as it now is into `json`.
+    fn encoded(mut self) -> Entry {
+        self.json = bytes::Bytes::from(self.object.to_string());
+        self
+    }
 }
 
 fn version_of(object: &Value) -> String {
@@ -259,12 +275,12 @@ fn engine_entries(
                 Some(e) => {
                     if recorded < e.date_added {
                         e.date_added = recorded;
-                        e.object = object;
+                        e.object = Arc::new(object);
                     }
                     e.rank = e.rank.min(rank);
                 }
                 None => {
-                    merged.insert(id, Entry { date_added: recorded, rank, object });
+                    merged.insert(id, Entry::new(recorded, rank, object));
                 }
             }
         }
@@ -272,8 +288,8 @@ fn engine_entries(
     let mut out: Vec<Entry> = merged
         .into_values()
         .map(|mut e| {
-            e.object["object_marking_refs"] = json!([TLP_MARKINGS[e.rank].1]);
-            e
+            Arc::make_mut(&mut e.object)["object_marking_refs"] = json!([TLP_MARKINGS[e.rank].1]);
+            e.encoded()
         })
         .collect();
     sort(&mut out);
@@ -290,12 +306,12 @@ fn inbox_entries(store: &Store, max_rank: usize) -> Result<Vec<Entry>, ApiError>
     let mut out: Vec<Entry> = store
         .shared_objects()?
         .into_iter()
-        .map(|o| Entry {
-            date_added: to_millis(o.date_added),
-            rank: marking_rank(&o.object).unwrap_or(tlp_rank("amber")),
-            object: o.object,
+        .map(|o| {
+            let rank = marking_rank(&o.object).unwrap_or(tlp_rank("amber"));
+            Entry::new(to_millis(o.date_added), rank, o.object)
         })
         .filter(|e| e.rank <= max_rank)
+        .map(Entry::encoded)
         .collect();
     sort(&mut out);
     Ok(out)
@@ -384,7 +400,7 @@ async fn entries_of(
     let max_rank = clearance(caller.role);
     let sees_voters = collection.engine.is_some_and(|e| caller.voter_engines.contains(&e));
     let key: EntriesKey = (collection.name, max_rank, sees_voters);
-    let now = read(st, |s| Ok(s.sharing_version()?)).await?;
+    let now = st.sharing_version()?;
     let cached = |now: (i64, i64)| -> Result<Option<Arc<Vec<Entry>>>, ApiError> {
         let built = st.taxii_entries.built.lock().map_err(|_| crate::poisoned())?;
         Ok(built.get(&key).filter(|c| c.version == now).map(|c| c.entries.clone()))
@@ -392,8 +408,28 @@ async fn entries_of(
     if let Some(entries) = cached(now)? {
         return Ok(entries);
     }
-    let _building = st.taxii_entries.building.lock().await;
-    let now = read(st, |s| Ok(s.sharing_version()?)).await?;
+    // While another request builds the collection anew (seconds at a million findings),
+    // readers are served the collection as last built rather than wait: every change
+    // dates what it adds or opens at the change (a finding's recording, a marking set at
+    // triage), later than anything built before, so a client polling with `added_after`
+    // gets those objects from its next poll, after the build.
+    let _building = match st.taxii_entries.building.try_lock() {
+        Ok(building) => building,
+        Err(_) => {
+            let last = st
+                .taxii_entries
+                .built
+                .lock()
+                .map_err(|_| crate::poisoned())?
+                .get(&key)
+                .map(|c| c.entries.clone());
+            match last {
+                Some(entries) => return Ok(entries),
+                None => st.taxii_entries.building.lock().await,
+            }
+        }
+    };
+    let now = st.sharing_version()?;
     if let Some(entries) = cached(now)? {
         return Ok(entries);
     }
@@ -480,12 +516,28 @@ pub(crate) async fn objects(
 ) -> Result<Response, ApiError> {
     let c = find_collection(&id)?;
     let (page, more, end) = page_of(&st, &caller, c, paging(req.uri().query())?).await?;
-    let mut body =
-        json!({ "more": more, "objects": page.iter().map(|e| e.object.clone()).collect::<Vec<_>>() });
-    if more {
-        body["next"] = json!(end.to_string());
+    Ok(with_date_headers(envelope(&page, more.then_some(end)), &page))
+}
+
+/// A TAXII envelope of `page`'s objects, written from their encoded bytes, with `next`
+/// when more follow.
+fn envelope(page: &[Entry], next: Option<usize>) -> Response {
+    let mut body = Vec::with_capacity(64 + page.iter().map(|e| e.json.len() + 1).sum::<usize>());
+    body.extend_from_slice(format!("{{\"more\":{}", next.is_some()).as_bytes());
+    if let Some(next) = next {
+        body.extend_from_slice(format!(",\"next\":\"{next}\"").as_bytes());
     }
-    Ok(with_date_headers(taxii(StatusCode::OK, &body), &page))
+    body.extend_from_slice(b",\"objects\":[");
+    for (i, e) in page.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(&e.json);
+    }
+    body.extend_from_slice(b"]}");
+    let mut resp = Response::new(axum::body::Body::from(body));
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(TAXII_MEDIA));
+    resp
 }
 
 /// `GET /taxii2/api/collections/{id}/objects/{object_id}/`.
@@ -500,8 +552,7 @@ pub(crate) async fn object(
     if page.is_empty() {
         return Err(ApiError::NotFound(format!("no object '{object_id}' in '{}' at this clearance", c.name)));
     }
-    let body = json!({ "more": false, "objects": page.iter().map(|e| e.object.clone()).collect::<Vec<_>>() });
-    Ok(with_date_headers(taxii(StatusCode::OK, &body), &page))
+    Ok(with_date_headers(envelope(&page, None), &page))
 }
 
 /// `GET /taxii2/api/collections/{id}/manifest/`.
@@ -626,7 +677,7 @@ pub(crate) async fn imported_indicators(
     let entries = read(&st, move |s| inbox_entries(s, max_rank)).await?;
     let mut out = Vec::new();
     for e in entries {
-        let text = Value::Array(vec![e.object.clone()]).to_string();
+        let text = Value::Array(vec![(*e.object).clone()]).to_string();
         for i in scrutineer_share::import_bundle(&text).map_err(|e| ApiError::Internal(e.to_string()))? {
             let mut v = serde_json::to_value(&i).map_err(|e| ApiError::Internal(e.to_string()))?;
             v["date_added"] = json!(ts(e.date_added));

@@ -637,3 +637,55 @@ async fn taxii_objects_follow_findings_written_by_another_process() {
     engine.put_findings(None, &[observed("10.0.0.10")]).expect("put");
     assert!(count().await > before, "a finding written after the collection was read is not served");
 }
+
+/// A search and a page served from the stored evidence text still redact voter fields
+/// for a caller who may not see them, after an admin's unredacted answer of the same
+/// page was kept: answers are kept per visibility, and the text is matched again after
+/// redaction, so that a viewer cannot find a finding by a voter id it hides.
+#[tokio::test]
+async fn kept_and_searched_answers_redact_voter_fields_per_caller() {
+    let fx = fixture(RefusedLogLimit::default());
+    let mut tokens = TokenFile::load(&fx.tokens_path).expect("load");
+    let viewer = tokens.add("vic", Role::Viewer).expect("add");
+    tokens.save(&fx.tokens_path).expect("save");
+    let voter = Finding::new(Engine::Ballots, "duplicate_return", "v1", "Duplicate return: voter 7654321")
+        .summary("voter 7654321 returned two envelopes")
+        .evidence(scrutineer_core::Evidence::new(
+            "envelope",
+            "envelope E9 of voter 7654321",
+            serde_json::json!({"envelope_id": "E9", "voter_id": "7654321"}),
+        ));
+    let plain = Finding::new(Engine::Ballots, "late_return", "e2", "Late returns in precinct 12")
+        .evidence(scrutineer_core::Evidence::new("count", "3 late", serde_json::json!({"late": 3})));
+    Store::open(&fx.store_path)
+        .expect("store")
+        .put_findings(None, &[voter.clone(), plain.clone()])
+        .expect("put");
+    let page = |token: String, uri: &'static str| {
+        let state = fx.state.clone();
+        async move {
+            let resp = get(&state, uri, Some(&token)).await;
+            assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+            body(resp).await
+        }
+    };
+    for _ in 0..2 {
+        let by_admin = page(fx.admin.clone(), "/api/findings?engine=ballots").await;
+        assert!(by_admin.contains("7654321"), "{by_admin}");
+        let by_viewer = page(viewer.clone(), "/api/findings?engine=ballots").await;
+        assert!(!by_viewer.contains("7654321"), "{by_viewer}");
+        let listed: Vec<Finding> = serde_json::from_str(&by_viewer).expect("findings");
+        let shown = listed.iter().find(|f| f.id == voter.id).expect("the voter finding, redacted");
+        assert_eq!(shown.evidence[0].data["voter_id"], scrutineer_server::REDACTED);
+        assert_eq!(
+            listed.iter().find(|f| f.id == plain.id),
+            Some(&plain),
+            "a finding without voter fields as stored"
+        );
+        let found: Vec<Finding> =
+            serde_json::from_str(&page(fx.admin.clone(), "/api/findings?q=7654321").await).expect("findings");
+        assert_eq!(found.iter().map(|f| &f.id).collect::<Vec<_>>(), [&voter.id]);
+        let found = page(viewer.clone(), "/api/findings?q=7654321").await;
+        assert_eq!(found, "[]", "a viewer found a finding by the voter id it hides");
+    }
+}

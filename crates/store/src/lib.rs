@@ -83,6 +83,16 @@ pub type Result<T> = std::result::Result<T, StoreError>;
 /// matches are dense enough to fill a page soon.
 const FEW_WITH_STATUS: i64 = 5_000;
 
+/// Below this many findings holding a searched text, the search starts from the text
+/// index (and sorts what it finds); above, it walks the listing order.
+const FEW_WITH_TEXT: i64 = 50_000;
+
+/// `text` as an FTS5 phrase: quoted, so that the index matches it as one substring and
+/// reads none of its characters as query syntax.
+fn fts_phrase(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
 /// Migrations in order; entry `i` takes the schema from version `i` to `i + 1`.
 /// Never edit a released entry: append a new one.
 const MIGRATIONS: &[&str] = &[
@@ -266,7 +276,61 @@ const MIGRATIONS: &[&str] = &[
     CREATE TRIGGER shared_objects_inserted AFTER INSERT ON shared_objects BEGIN UPDATE sharing_changes SET counter = counter + 1; END;
     CREATE TRIGGER shared_objects_updated AFTER UPDATE ON shared_objects BEGIN UPDATE sharing_changes SET counter = counter + 1; END;
     CREATE TRIGGER shared_objects_deleted AFTER DELETE ON shared_objects BEGIN UPDATE sharing_changes SET counter = counter + 1; END;",
+    // 10: an index of the findings' title and summary by trigrams (FTS5), so that a text
+    // search reads the findings that hold the text instead of every finding it walks
+    // past; trigrams keep substring search (`scan` finds `scanned`), without case.
+    // External content: the text is not stored twice, the index follows the findings by
+    // rowid through triggers (which is why `put_findings` updates a finding in place
+    // rather than replacing its row, and the store never vacuums: either could give a
+    // finding another rowid behind the index's back).
+    "CREATE VIRTUAL TABLE findings_text USING fts5(title, summary, content='findings', content_rowid='rowid', tokenize='trigram');
+    CREATE TRIGGER findings_text_inserted AFTER INSERT ON findings BEGIN
+        INSERT INTO findings_text (rowid, title, summary) VALUES (new.rowid, new.title, new.summary);
+    END;
+    CREATE TRIGGER findings_text_deleted AFTER DELETE ON findings BEGIN
+        INSERT INTO findings_text (findings_text, rowid, title, summary) VALUES ('delete', old.rowid, old.title, old.summary);
+    END;
+    CREATE TRIGGER findings_text_updated AFTER UPDATE OF title, summary ON findings BEGIN
+        INSERT INTO findings_text (findings_text, rowid, title, summary) VALUES ('delete', old.rowid, old.title, old.summary);
+        INSERT INTO findings_text (rowid, title, summary) VALUES (new.rowid, new.title, new.summary);
+    END;
+    INSERT INTO findings_text (findings_text) VALUES ('rebuild');",
+    // 11: the access log lives in a database file of its own beside the store (see
+    // `LOG_MIGRATIONS`), its rows moved there first by `Store::move_access_log`. A
+    // server writes a row per request: in the store's own file, each of those commits
+    // emptied every reader's page cache, since SQLite drops a connection's cache when
+    // another connection has written to the file.
+    "DROP TABLE main.access_log;",
 ];
+
+/// The schema version from which the access log is in its own file.
+const ACCESS_LOG_MOVED: usize = 11;
+
+/// Migrations of the access log's own file (attached as `log`), as [`MIGRATIONS`].
+const LOG_MIGRATIONS: &[&str] = &[
+    // 1: the access log, append-only (nothing of the project updates or deletes a row;
+    // a row changed or removed through SQL is refused), and visits by who and what, for
+    // "new since your last visit".
+    "CREATE TABLE log.access_log (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        target TEXT NOT NULL
+    );
+    CREATE INDEX log.access_log_visits ON access_log(actor, action, target, at);
+    CREATE TRIGGER log.access_log_no_update BEFORE UPDATE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;
+    CREATE TRIGGER log.access_log_no_delete BEFORE DELETE ON access_log
+        BEGIN SELECT RAISE(ABORT, 'the access log is append-only'); END;",
+];
+
+/// The access log's file for the store at `path`: beside it, named after it.
+pub fn access_log_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".access-log");
+    PathBuf::from(name)
+}
 
 /// A finding's id and engine and when it was last written, for followers of the store.
 #[derive(Debug, Clone, PartialEq)]
@@ -333,29 +397,38 @@ pub struct FindingFilter {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-    /// The file's device and inode when opened (`None` in memory or off Unix).
+    /// The file's device and inode when opened (`None` in memory or off Unix), and the
+    /// access log's.
     identity: Option<FileIdentity>,
+    log_identity: Option<FileIdentity>,
 }
 
-/// The store file's identity when it was opened; [`OnDisk::check`] fails once the path
-/// no longer names that file.
+/// The store file's identity when it was opened, and its access log's; [`OnDisk::check`]
+/// fails once either path no longer names that file.
 #[derive(Debug, Clone)]
 pub struct OnDisk {
     path: PathBuf,
     identity: Option<FileIdentity>,
+    log_identity: Option<FileIdentity>,
 }
 
 impl OnDisk {
     pub fn check(&self) -> Result<()> {
-        let Some(opened) = self.identity else { return Ok(()) };
-        match identity_of(&self.path) {
-            Ok(Some(now)) if now == opened => Ok(()),
-            Ok(_) => Err(StoreError::Gone {
-                path: self.path.clone(),
-                problem: "another file now has its name".into(),
-            }),
-            Err(e) => Err(StoreError::Gone { path: self.path.clone(), problem: e.to_string() }),
+        let log_path = access_log_path(&self.path);
+        for (path, opened) in [(&self.path, self.identity), (&log_path, self.log_identity)] {
+            let Some(opened) = opened else { continue };
+            match identity_of(path) {
+                Ok(Some(now)) if now == opened => {}
+                Ok(_) => {
+                    return Err(StoreError::Gone {
+                        path: path.clone(),
+                        problem: "another file now has its name".into(),
+                    });
+                }
+                Err(e) => return Err(StoreError::Gone { path: path.clone(), problem: e.to_string() }),
+            }
         }
+        Ok(())
     }
 }
 
@@ -381,11 +454,11 @@ fn identity_of(_path: &Path) -> std::io::Result<Option<FileIdentity>> {
 /// on its busy handler for the exclusive lock this needs when another connection is
 /// creating the same store, so the switch is retried here for as long as the busy
 /// timeout would have waited.
-fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
+fn set_wal(conn: &Connection, schema: &str) -> rusqlite::Result<()> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         let mode: rusqlite::Result<String> =
-            conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0));
+            conn.pragma_update_and_check(Some(schema), "journal_mode", "WAL", |r| r.get(0));
         match mode {
             Ok(_) => return Ok(()),
             Err(rusqlite::Error::SqliteFailure(e, _))
@@ -396,6 +469,16 @@ fn set_wal(conn: &Connection) -> rusqlite::Result<()> {
             Err(e) => return Err(e),
         }
     }
+}
+
+/// How a read-only connection reads: the store file mapped into memory (pages are read
+/// where the operating system caches them, with no copy into SQLite's own cache, which
+/// SQLite empties whenever another connection has written) and a larger page cache for
+/// the pages still read through it (those in the write-ahead log). Mapping is safe here
+/// because nothing shrinks the store file while it is open: the store never vacuums.
+fn read_tuning(conn: &Connection) -> rusqlite::Result<()> {
+    conn.pragma_update(None, "mmap_size", 2_i64 << 30)?;
+    conn.pragma_update(None, "cache_size", -32_768_i64)
 }
 
 /// Creates an empty store file readable by its owner only, unless it exists. SQLite
@@ -437,9 +520,10 @@ impl Store {
         )
         .map_err(open)?;
         conn.busy_timeout(std::time::Duration::from_secs(10)).map_err(open)?;
+        read_tuning(&conn).map_err(open)?;
         let identity = identity_of(&path)
             .map_err(|e| StoreError::Gone { path: path.clone(), problem: e.to_string() })?;
-        let store = Store { conn, path, identity };
+        let mut store = Store { conn, path, identity, log_identity: None };
         let found = store.schema_version()?;
         let known = MIGRATIONS.len();
         if found > known {
@@ -448,6 +532,23 @@ impl Store {
         if found < known {
             return Err(StoreError::TooOld { path: store.path, found, known });
         }
+        // Attached on a read-only connection, the access log is read-only too.
+        let log_path = access_log_path(&store.path);
+        store
+            .conn
+            .execute("ATTACH DATABASE ?1 AS log", params![log_path.to_string_lossy()])
+            .map_err(|source| StoreError::Open { path: log_path.clone(), source })?;
+        let found: i64 = store.conn.query_row("PRAGMA log.user_version", [], |r| r.get(0))?;
+        let (found, known) = (usize::try_from(found).unwrap_or(0), LOG_MIGRATIONS.len());
+        if found != known {
+            return Err(if found > known {
+                StoreError::TooNew { path: log_path, found, known }
+            } else {
+                StoreError::TooOld { path: log_path, found, known }
+            });
+        }
+        store.log_identity = identity_of(&log_path)
+            .map_err(|e| StoreError::Gone { path: log_path.clone(), problem: e.to_string() })?;
         Ok(store)
     }
 
@@ -473,17 +574,36 @@ impl Store {
         // WAL lets the dashboard read while an engine writes; NORMAL sync is durable
         // across application crashes, which is what findings need (the ballot ledger
         // keeps its own fsync policy).
-        set_wal(&conn).map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        set_wal(&conn, "main").map_err(|source| StoreError::Open { path: path.clone(), source })?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        let identity = if path.as_os_str() == ":memory:" {
-            None
+        // A row replaced by `INSERT OR REPLACE` (from any tool on this connection) then
+        // fires its delete triggers, which keep the text index right.
+        conn.pragma_update(None, "recursive_triggers", "ON")
+            .map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        let in_memory = path.as_os_str() == ":memory:";
+        let log_path = access_log_path(&path);
+        let log_open = |source| StoreError::Open { path: log_path.clone(), source };
+        let (identity, log_identity) = if in_memory {
+            conn.execute_batch("ATTACH DATABASE ':memory:' AS log").map_err(log_open)?;
+            (None, None)
         } else {
-            identity_of(&path).map_err(|e| StoreError::Gone { path: path.clone(), problem: e.to_string() })?
+            create_private(&log_path)?;
+            conn.execute("ATTACH DATABASE ?1 AS log", params![log_path.to_string_lossy()])
+                .map_err(log_open)?;
+            set_wal(&conn, "log").map_err(log_open)?;
+            conn.pragma_update(Some("log"), "synchronous", "NORMAL").map_err(log_open)?;
+            let gone =
+                |p: &Path, e: std::io::Error| StoreError::Gone { path: p.to_owned(), problem: e.to_string() };
+            (
+                identity_of(&path).map_err(|e| gone(&path, e))?,
+                identity_of(&log_path).map_err(|e| gone(&log_path, e))?,
+            )
         };
-        let mut store = Store { conn, path, identity };
+        let mut store = Store { conn, path, identity, log_identity };
+        store.migrate_log()?;
         store.migrate()?;
         Ok(store)
     }
@@ -498,7 +618,7 @@ impl Store {
     /// What [`Store::check_on_disk`] checks, apart from the connection, so that a caller
     /// can check without waiting for a connection another thread holds.
     pub fn on_disk(&self) -> OnDisk {
-        OnDisk { path: self.path.clone(), identity: self.identity }
+        OnDisk { path: self.path.clone(), identity: self.identity, log_identity: self.log_identity }
     }
 
     /// Runs `read` in one read transaction, so that everything it reads (the change
@@ -534,11 +654,85 @@ impl Store {
         Ok(usize::try_from(v).unwrap_or(0))
     }
 
-    fn migrate(&mut self) -> Result<()> {
-        let known = MIGRATIONS.len();
-        if self.schema_version()? == known {
+    /// Brings the access log's file up to date (see [`LOG_MIGRATIONS`]).
+    fn migrate_log(&mut self) -> Result<()> {
+        let log_path = access_log_path(&self.path);
+        let wrap = |version, source| StoreError::Migrate { path: log_path.clone(), version, source };
+        let known = LOG_MIGRATIONS.len();
+        let tx =
+            self.conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(|e| wrap(1, e))?;
+        let current: i64 =
+            tx.query_row("PRAGMA log.user_version", [], |r| r.get(0)).map_err(|e| wrap(1, e))?;
+        let current = usize::try_from(current).unwrap_or(0);
+        if current > known {
+            return Err(StoreError::TooNew { path: log_path.clone(), found: current, known });
+        }
+        if current == known {
             return Ok(());
         }
+        for (i, sql) in LOG_MIGRATIONS.iter().enumerate().skip(current) {
+            let version = i + 1;
+            tx.execute_batch(sql).map_err(|e| wrap(version, e))?;
+            tx.pragma_update(Some("log"), "user_version", version as i64).map_err(|e| wrap(version, e))?;
+        }
+        tx.commit().map_err(|e| wrap(known, e))
+    }
+
+    /// Copies the rows of an access log still in the store's own file (a store older
+    /// than [`ACCESS_LOG_MOVED`]) to the access log's file, in a transaction of that
+    /// file alone, ids kept, so that copying again adds nothing. The migration that then
+    /// drops the old table checks, under the store's write lock, that every row is in
+    /// the new file; a row written meanwhile by an older build makes it copy again.
+    /// (One transaction over both files would not do: in WAL mode SQLite commits
+    /// attached files one after the other, the store's first, so a crash between the
+    /// two commits would lose the rows.)
+    fn move_access_log(&mut self) -> Result<()> {
+        let has_old: bool = self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE type = 'table' AND name = 'access_log')",
+            [],
+            |r| r.get(0),
+        )?;
+        if has_old {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO log.access_log (id, at, actor, action, target)
+                 SELECT id, at, actor, action, target FROM main.access_log",
+                [],
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let known = MIGRATIONS.len();
+        // A row an older build adds to the old access log between the copy and the
+        // migration is copied on the next try.
+        for _ in 0..10 {
+            if self.schema_version()? == known {
+                return Ok(());
+            }
+            if self.schema_version()? < ACCESS_LOG_MOVED {
+                self.move_access_log()?;
+            }
+            if self.migrate_once()? {
+                return Ok(());
+            }
+        }
+        Err(StoreError::Migrate {
+            path: self.path.clone(),
+            version: ACCESS_LOG_MOVED,
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                Some("rows kept arriving in the old access log while it was moved".into()),
+            ),
+        })
+    }
+
+    /// Runs the migrations the store lacks in one transaction; `false` if the access
+    /// log's rows are not all moved yet (nothing is then changed).
+    fn migrate_once(&mut self) -> Result<bool> {
+        let known = MIGRATIONS.len();
         // Under the write lock, read the version again: another command may have
         // created or upgraded the store while this one waited.
         let first = self.schema_version()? + 1;
@@ -555,10 +749,24 @@ impl Store {
         }
         for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
             let version = i + 1;
+            if version == ACCESS_LOG_MOVED {
+                let unmoved: i64 = tx
+                    .query_row(
+                        "SELECT COUNT(*) FROM main.access_log AS m
+                         WHERE NOT EXISTS (SELECT 1 FROM log.access_log AS l WHERE l.id = m.id)",
+                        [],
+                        |r| r.get(0),
+                    )
+                    .map_err(|e| wrap(version, e))?;
+                if unmoved > 0 {
+                    return Ok(false);
+                }
+            }
             tx.execute_batch(sql).map_err(|e| wrap(version, e))?;
             tx.pragma_update(None, "user_version", version as i64).map_err(|e| wrap(version, e))?;
         }
-        tx.commit().map_err(|e| wrap(known, e))
+        tx.commit().map_err(|e| wrap(known, e))?;
+        Ok(true)
     }
 
     /// Records the start of a run and returns its id.
@@ -635,11 +843,26 @@ impl Store {
     pub fn put_findings(&mut self, run_id: Option<i64>, findings: &[Finding]) -> Result<usize> {
         let now = Utc::now().to_rfc3339();
         let tx = self.conn.transaction()?;
+        // The store's write lock first, by a write of its own: the text index's triggers
+        // read the index before they write it, and a transaction that has read before
+        // it writes fails at once (SQLITE_BUSY_SNAPSHOT) when another process committed
+        // meanwhile, instead of waiting for the lock. (`BEGIN IMMEDIATE` would also
+        // lock the access log's file, holding up every request's row for the write.)
+        tx.execute("UPDATE changes SET counter = counter + 1 WHERE id = 1", [])?;
         {
             let mut stmt = tx.prepare(
-                "INSERT OR REPLACE INTO findings (id, run_id, engine, kind, title, summary, severity,
+                // In place, not `OR REPLACE`: a replaced row would get a new rowid, and
+                // the text index (migration 10) follows rows by rowid.
+                "INSERT INTO findings (id, run_id, engine, kind, title, summary, severity,
                  severity_rank, confidence, span_start, span_end, scope, techniques, evidence, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                 ON CONFLICT (id) DO UPDATE SET run_id = excluded.run_id, engine = excluded.engine,
+                     kind = excluded.kind, title = excluded.title, summary = excluded.summary,
+                     severity = excluded.severity, severity_rank = excluded.severity_rank,
+                     confidence = excluded.confidence, span_start = excluded.span_start,
+                     span_end = excluded.span_end, scope = excluded.scope,
+                     techniques = excluded.techniques, evidence = excluded.evidence,
+                     recorded_at = excluded.recorded_at",
             )?;
             for f in findings {
                 let techniques = serde_json::to_string(&f.techniques).unwrap_or_else(|_| "[]".into());
@@ -673,11 +896,36 @@ impl Store {
     /// listing-order indices (migration 9) on the engine and the cursor; the status is
     /// a lookup per candidate row, the order is never a sort.
     pub fn findings(&self, filter: &FindingFilter) -> Result<Vec<Finding>> {
+        self.stored_findings(filter)?.into_iter().map(StoredFinding::into_finding).collect()
+    }
+
+    /// [`Store::findings`] with each finding's evidence and techniques left as the JSON
+    /// text the store holds, for a caller that passes them on as they are (the server's
+    /// API, where decoding and encoding them again was most of the cost of a page).
+    ///
+    /// A text search reads the trigram index (migration 10) when few findings hold the
+    /// text: those findings are then read by rowid and sorted. When many do, the listing
+    /// order is walked instead and each row tested, since matches are then dense enough
+    /// to fill a page soon. Texts under three characters have no trigram and are always
+    /// tested row by row.
+    pub fn stored_findings(&self, filter: &FindingFilter) -> Result<Vec<StoredFinding>> {
         use rusqlite::types::Value as Sql;
+        let few_with_text = match filter.text.as_deref() {
+            Some(text) if text.chars().count() >= 3 => {
+                let with_text: i64 = self.conn.query_row(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM findings_text WHERE findings_text MATCH ?1 LIMIT ?2)",
+                    params![fts_phrase(text), FEW_WITH_TEXT],
+                    |r| r.get(0),
+                )?;
+                with_text < FEW_WITH_TEXT
+            }
+            _ => false,
+        };
         // Few findings with the status asked for: read them by the status index and
         // sort them, rather than walk the listing order past every other finding (the
         // other conditions are then written `+column`, which SQLite does not seek on).
         let few_with_status = match filter.status.as_deref() {
+            _ if few_with_text => false,
             None | Some(triage::UNTRIAGED) => false,
             Some(status) => {
                 let with_status: i64 = self.conn.query_row(
@@ -689,7 +937,7 @@ impl Store {
             }
         };
         let seek = |seekable: &'static str, unseekable: &'static str| {
-            if few_with_status { unseekable } else { seekable }
+            if few_with_status || few_with_text { unseekable } else { seekable }
         };
         let mut conditions: Vec<&str> = Vec::new();
         let mut values: Vec<Sql> = Vec::new();
@@ -715,13 +963,20 @@ impl Store {
                 "NOT EXISTS (SELECT 1 FROM triage t WHERE t.finding_id = findings.id AND t.status <> 'new')",
             ),
             Some(status) => {
-                conditions.push(seek(
-                    "EXISTS (SELECT 1 FROM triage t WHERE t.finding_id = findings.id AND t.status = ?)",
-                    "id IN (SELECT finding_id FROM triage INDEXED BY triage_status WHERE status = ?)",
-                ));
+                conditions.push(if few_with_status {
+                    "id IN (SELECT finding_id FROM triage INDEXED BY triage_status WHERE status = ?)"
+                } else {
+                    "EXISTS (SELECT 1 FROM triage t WHERE t.finding_id = findings.id AND t.status = ?)"
+                });
                 values.push(Sql::Text(status.to_owned()));
             }
         }
+        if few_with_text && let Some(text) = &filter.text {
+            conditions.push("rowid IN (SELECT rowid FROM findings_text WHERE findings_text MATCH ?)");
+            values.push(Sql::Text(fts_phrase(text)));
+        }
+        // The index's matches are candidates: trigrams fold case beyond ASCII, which
+        // `LIKE` does not, so the `LIKE` stays and says what matches.
         if let Some(text) = &filter.text {
             conditions.push("(title LIKE ? ESCAPE '\\' OR summary LIKE ? ESCAPE '\\')");
             let escaped = text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -745,20 +1000,28 @@ impl Store {
             ));
             values.extend([Sql::Integer(rank), Sql::Real(confidence), Sql::Text(after.clone())]);
         }
-        let mut sql = String::from(
-            "SELECT id, engine, kind, title, summary, severity, confidence, span_start, span_end,
+        let columns = "SELECT id, engine, kind, title, summary, severity, confidence, span_start, span_end,
                     scope, techniques, evidence
-             FROM findings",
-        );
+             FROM findings";
+        let mut sql = String::from(columns);
+        // Driven by the text index's matches, read by rowid: no index of the table. The
+        // matches are sorted by their keys alone and only the page's rows read whole, so
+        // that the sort does not copy the evidence of every match.
+        if few_with_text {
+            sql = String::from("SELECT rowid FROM findings NOT INDEXED");
+        }
         if !conditions.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&conditions.join(" AND "));
         }
         sql.push_str(" ORDER BY order_rank, order_confidence, id LIMIT ?");
+        if few_with_text {
+            sql = format!("{columns} WHERE rowid IN ({sql}) ORDER BY order_rank, order_confidence, id");
+        }
         values.push(Sql::Integer(filter.limit.map(|l| i64::try_from(l).unwrap_or(i64::MAX)).unwrap_or(-1)));
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map(rusqlite::params_from_iter(values), row_to_raw)?;
-        rows.map(|r| r.map_err(StoreError::from).and_then(RawFinding::into_finding)).collect()
+        rows.map(|r| r.map_err(StoreError::from).and_then(RawFinding::into_stored)).collect()
     }
 
     /// One finding by id, or by a unique prefix of its id.
@@ -854,7 +1117,7 @@ impl Store {
     /// writes the store records who ran it and on what.
     pub fn log_access(&self, actor: &str, action: &str, target: &str) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO access_log (at, actor, action, target) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO log.access_log (at, actor, action, target) VALUES (?1, ?2, ?3, ?4)",
             params![Utc::now().to_rfc3339(), actor, action, target],
         )?;
         Ok(())
@@ -866,7 +1129,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         {
             let mut stmt = tx.prepare_cached(
-                "INSERT INTO access_log (at, actor, action, target) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO log.access_log (at, actor, action, target) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for r in rows {
                 stmt.execute(params![r.at.to_rfc3339(), r.actor, r.action, r.target])?;
@@ -879,7 +1142,7 @@ impl Store {
     pub fn access_log(&self, limit: usize) -> Result<Vec<AccessRecord>> {
         let mut stmt = self
             .conn
-            .prepare("SELECT at, actor, action, target FROM access_log ORDER BY id DESC LIMIT ?1")?;
+            .prepare("SELECT at, actor, action, target FROM log.access_log ORDER BY id DESC LIMIT ?1")?;
         let rows = stmt.query_map(params![limit as i64], |r| {
             Ok(AccessRecord {
                 at: parse_time(&r.get::<_, String>(0)?).unwrap_or_default(),
@@ -928,8 +1191,57 @@ fn row_to_raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawFinding> {
     })
 }
 
+/// A finding as the store holds it: its fields, and its evidence and techniques as the
+/// JSON text they were stored as (written by `serde_json` from the finding's own types,
+/// so encoding the decoded values again gives the same text).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFinding {
+    pub id: FindingId,
+    pub engine: Engine,
+    pub kind: String,
+    pub title: String,
+    pub summary: String,
+    pub severity: Severity,
+    pub confidence: f64,
+    pub time_span: Option<TimeSpan>,
+    pub scope: Option<String>,
+    /// The evidence list as stored (JSON).
+    pub evidence_json: String,
+    /// The techniques as stored (JSON).
+    pub techniques_json: String,
+}
+
+impl StoredFinding {
+    /// The finding with its evidence and techniques decoded.
+    pub fn into_finding(self) -> Result<Finding> {
+        let techniques: Vec<Technique> = serde_json::from_str(&self.techniques_json).map_err(|source| {
+            StoreError::Corrupt { id: format!("finding {}", self.id.0), column: "techniques", source }
+        })?;
+        let evidence: Vec<Evidence> = serde_json::from_str(&self.evidence_json).map_err(|source| {
+            StoreError::Corrupt { id: format!("finding {}", self.id.0), column: "evidence", source }
+        })?;
+        Ok(Finding {
+            id: self.id,
+            engine: self.engine,
+            kind: self.kind,
+            title: self.title,
+            summary: self.summary,
+            severity: self.severity,
+            confidence: self.confidence,
+            time_span: self.time_span,
+            scope: self.scope,
+            evidence,
+            techniques,
+        })
+    }
+}
+
 impl RawFinding {
     fn into_finding(self) -> Result<Finding> {
+        self.into_stored()?.into_finding()
+    }
+
+    fn into_stored(self) -> Result<StoredFinding> {
         let engine = self.engine.parse::<Engine>().map_err(|e| StoreError::UnknownValue {
             id: format!("finding {}", self.id),
             column: "engine",
@@ -940,12 +1252,6 @@ impl RawFinding {
             column: "severity",
             value: e.value,
         })?;
-        let techniques: Vec<Technique> = serde_json::from_str(&self.techniques).map_err(|source| {
-            StoreError::Corrupt { id: format!("finding {}", self.id), column: "techniques", source }
-        })?;
-        let evidence: Vec<Evidence> = serde_json::from_str(&self.evidence).map_err(|source| {
-            StoreError::Corrupt { id: format!("finding {}", self.id), column: "evidence", source }
-        })?;
         let time_span = match (
             self.span_start.as_deref().and_then(parse_time),
             self.span_end.as_deref().and_then(parse_time),
@@ -953,7 +1259,7 @@ impl RawFinding {
             (Some(a), Some(b)) => Some(TimeSpan::new(a, b)),
             _ => None,
         };
-        Ok(Finding {
+        Ok(StoredFinding {
             id: FindingId(self.id),
             engine,
             kind: self.kind,
@@ -963,8 +1269,8 @@ impl RawFinding {
             confidence: self.confidence,
             time_span,
             scope: self.scope,
-            evidence,
-            techniques,
+            evidence_json: self.evidence,
+            techniques_json: self.techniques,
         })
     }
 }
@@ -1195,6 +1501,169 @@ mod tests {
         assert!(!dir.path().join("s.db-wal").exists(), "the log is checkpointed and removed");
         let s = Store::open(&path).expect("reopen");
         assert_eq!(s.findings(&FindingFilter::default()).expect("list").len(), 1);
+    }
+
+    /// What a text search must find: findings whose title or summary holds the text,
+    /// anywhere and in any case, in the listing order; counted here over every finding.
+    fn holding(all: &[Finding], text: &str) -> Vec<String> {
+        let text = text.to_lowercase();
+        all.iter()
+            .filter(|f| f.title.to_lowercase().contains(&text) || f.summary.to_lowercase().contains(&text))
+            .map(|f| f.id.0.clone())
+            .collect()
+    }
+
+    fn search(store: &Store, text: &str, limit: usize) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut after = None;
+        loop {
+            let filter = FindingFilter {
+                text: Some(text.into()),
+                after: after.take(),
+                limit: Some(limit),
+                ..Default::default()
+            };
+            let page = store.findings(&filter).expect("search");
+            after = (page.len() == limit).then(|| page.last().map(|f| f.id.0.clone())).flatten();
+            found.extend(page.into_iter().map(|f| f.id.0));
+            if after.is_none() {
+                return found;
+            }
+        }
+    }
+
+    /// The trigram index finds substrings of the title and the summary without case,
+    /// pages by the cursor, follows findings rewritten and deleted, and takes a text
+    /// that is FTS5 query syntax as plain text; texts too short for a trigram are still
+    /// found, row by row.
+    #[test]
+    fn text_search_by_the_index_finds_substrings_and_follows_changes() {
+        let mut store = Store::open_in_memory().expect("open");
+        let severities = [Severity::Low, Severity::Medium, Severity::High];
+        let mut fs: Vec<Finding> = (0..300)
+            .map(|i| {
+                let f = sample(&format!("k{i}"), severities[i % 3], [0.25, 0.5][i % 2]);
+                match i % 5 {
+                    0 => f.summary(format!("host {i} scanned /wp-login.php")),
+                    1 => Finding { title: format!("Scanner \"NEAR\" AND {i}"), ..f },
+                    _ => f,
+                }
+            })
+            .collect();
+        store.put_findings(None, &fs).expect("put");
+        let in_order = |store: &Store| store.findings(&FindingFilter::default()).expect("list");
+        for text in
+            ["scanned", "SCAN", "can", "wp-login", "\"near\" and", "network k1", "nothing like it", "k7", "%"]
+        {
+            let all = in_order(&store);
+            let expected = holding(&all, text);
+            assert_eq!(search(&store, text, 7), expected, "{text}");
+        }
+        assert!(!search(&store, "scanned", 1000).is_empty());
+
+        // Rewritten: found by its new text only; deleted: not found.
+        fs[0].summary = "quiet now".into();
+        fs[5].title = "renamed to a beacon".into();
+        store.put_findings(None, &[fs[0].clone(), fs[5].clone()]).expect("rewrite");
+        let all = in_order(&store);
+        assert_eq!(all.len(), 300, "rewriting kept one row per finding");
+        for text in ["scanned", "quiet now", "beacon"] {
+            assert_eq!(search(&store, text, 10), holding(&all, text), "{text}");
+        }
+        assert!(search(&store, "beacon", 10).contains(&fs[5].id.0));
+        store.clear_findings(Engine::Influence, None).expect("clear");
+        assert!(search(&store, "scanned", 10).is_empty());
+    }
+
+    /// A store from before the text index and the access log's own file (schema 9, with
+    /// findings and access-log rows) is upgraded on opening: its findings are found by
+    /// text, its access log is in the new file with every row in order, and the old
+    /// table is gone; a reader then opens it.
+    #[test]
+    fn opening_a_schema_9_store_indexes_its_text_and_moves_its_access_log() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("old.db");
+        let old_rows: Vec<(String, String)> =
+            (0..25).map(|i| (format!("user{i}"), format!("http 200 GET /{i}"))).collect();
+        {
+            let c = Connection::open(&path).expect("open");
+            for sql in &MIGRATIONS[..9] {
+                c.execute_batch(sql).expect("old schema");
+            }
+            c.pragma_update(None, "user_version", 9).expect("version");
+            for (i, key) in ["a", "b", "c"].iter().enumerate() {
+                c.execute(
+                    "INSERT INTO findings (id, engine, kind, title, summary, severity, severity_rank, confidence,
+                                           techniques, evidence, recorded_at)
+                     VALUES (?1, 'infra', 'scanning', ?2, ?3, 'high', 3, 0.5, '[]', '[]', '2026-01-01T00:00:00+00:00')",
+                    params![format!("infra-{key}"), format!("old finding {key}"), if i == 1 { "scanned twice" } else { "" }],
+                )
+                .expect("old finding");
+            }
+            for (actor, action) in &old_rows {
+                c.execute(
+                    "INSERT INTO access_log (at, actor, action, target) VALUES ('2026-01-01T00:00:00+00:00', ?1, ?2, '')",
+                    params![actor, action],
+                )
+                .expect("old row");
+            }
+        }
+        let store = Store::open(&path).expect("upgrade");
+        assert_eq!(store.schema_version().expect("version"), MIGRATIONS.len());
+        assert_eq!(search(&store, "SCANNED", 10), ["infra-b"]);
+        assert_eq!(search(&store, "old finding", 2).len(), 3);
+        store.log_access("new", "http 200 GET /new", "").expect("log");
+        let log = store.access_log(100).expect("log");
+        let mut expected: Vec<(String, String)> = old_rows.clone();
+        expected.push(("new".into(), "http 200 GET /new".into()));
+        expected.reverse();
+        assert_eq!(log.iter().map(|r| (r.actor.clone(), r.action.clone())).collect::<Vec<_>>(), expected);
+        let old_table: bool = store
+            .conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM main.sqlite_master WHERE name = 'access_log')",
+                [],
+                |r| r.get(0),
+            )
+            .expect("schema");
+        assert!(!old_table, "the old access-log table is still in the store's file");
+        assert!(access_log_path(&path).exists());
+        drop(store);
+        let reader = Store::open_read_only(&path).expect("reader");
+        assert_eq!(reader.access_log(1).expect("log")[0].actor, "new");
+        // Opening again moves nothing twice.
+        drop(Store::open(&path).expect("again"));
+        assert_eq!(reader.access_log(1000).expect("log").len(), old_rows.len() + 1);
+    }
+
+    /// Writing the access log leaves the store's own file alone (readers' page caches
+    /// stay), and its rows cannot be changed or removed.
+    #[test]
+    fn the_access_log_is_a_file_of_its_own_and_append_only() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("s.db");
+        let mut writer = Store::open(&path).expect("open");
+        let reader = Store::open_read_only(&path).expect("reader");
+        let version =
+            |r: &Store| -> i64 { r.conn.query_row("PRAGMA main.data_version", [], |x| x.get(0)).expect("v") };
+        let before = version(&reader);
+        writer.log_access("ana", "http 200 GET /", "").expect("log");
+        writer
+            .log_access_batch(&[AccessRecord {
+                at: Utc::now(),
+                actor: "bo".into(),
+                action: "x".into(),
+                target: "".into(),
+            }])
+            .expect("batch");
+        assert_eq!(version(&reader), before, "an access-log write changed the store's file");
+        writer.put_findings(None, &[sample("a", Severity::Low, 0.5)]).expect("put");
+        assert_ne!(version(&reader), before, "data_version does not see writes at all");
+        for sql in ["UPDATE log.access_log SET actor = 'x'", "DELETE FROM log.access_log"] {
+            let err = writer.conn.execute(sql, []).expect_err(sql);
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+        assert_eq!(reader.access_log(10).expect("log").len(), 2);
     }
 
     #[test]

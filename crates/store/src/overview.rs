@@ -92,7 +92,7 @@ impl Store {
     /// query (a page's own live refresh carries one, and is not a visit).
     pub fn last_access(&self, actor: &str, action: &str) -> Result<Option<DateTime<Utc>>> {
         let at: Option<String> = self.conn.query_row(
-            "SELECT MAX(at) FROM access_log WHERE actor = ?1 AND action = ?2 AND target = ''",
+            "SELECT MAX(at) FROM log.access_log WHERE actor = ?1 AND action = ?2 AND target = ''",
             params![actor, action],
             |r| r.get(0),
         )?;

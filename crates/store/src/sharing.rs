@@ -25,11 +25,13 @@ impl Store {
     /// findings or runs ([`Store::change_counter`]), triage (statuses and markings), or
     /// the objects partners posted. Triggers keep it, so writes by any process count.
     pub fn sharing_version(&self) -> Result<(i64, i64)> {
-        Ok(self.conn.query_row(
-            "SELECT (SELECT counter FROM changes WHERE id = 1), (SELECT counter FROM sharing_changes WHERE id = 1)",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?)
+        // Asked at every request the server answers from a cache: prepared once.
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT (SELECT counter FROM changes WHERE id = 1), (SELECT counter FROM sharing_changes WHERE id = 1)",
+            )?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?)
     }
 
     /// When each of an engine's findings was last written, by finding id.
