@@ -22,11 +22,13 @@ if [ ! -f "$ira_gz" ]; then
 fi
 command -v python3 >/dev/null || { apt-get update && apt-get install -y python3; }
 [ -f "$work/ira.csv" ] || gzip -dc "$ira_gz" >"$work/ira.csv"
-# The exports are regenerated when the size asked for is not the size on disk.
-stamp="$work/.generated-mb"
-if [ "$(cat "$stamp" 2>/dev/null)" != "$mb" ]; then
+# The exports are regenerated when the size asked for, or the generator, is not what made
+# the files on disk.
+stamp="$work/.generated"
+want="$mb $(sha256sum "$root/scripts/bench_readers_gen.py" | cut -c1-16)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   python3 "$root/scripts/bench_readers_gen.py" "$work" "$mb"
-  echo "$mb" >"$stamp"
+  echo "$want" >"$stamp"
 fi
 cargo build --release --quiet --manifest-path "$root/Cargo.toml" -p scrutineer-influence --example read_speed
 bin="$root/target/release/examples/read_speed"
@@ -42,7 +44,8 @@ run ira "$work/ira.csv"
 ira_speed="$speed"
 below=0
 for pair in telegram:result.json telegram-html:messages.html telethon:telethon.jsonl reddit:RC_2024-10.ndjson \
-  reddit-export:reddit-export/comments.csv bluesky:jetstream.jsonl bluesky-car:repo.car meta:meta.csv crowdtangle:crowdtangle.csv tiktok:tiktok.jsonl youtube:youtube.jsonl \
+  reddit-export:reddit-export/comments.csv bluesky:jetstream.jsonl bluesky-car:repo.car bluesky-firehose:firehose.bin \
+  meta:meta.csv crowdtangle:crowdtangle.csv tiktok:tiktok.jsonl youtube:youtube.jsonl \
   4cat:4cat.csv 4cat:4cat.ndjson; do
   run "${pair%%:*}" "$work/${pair#*:}"
   ratio=$(awk -v a="$speed" -v b="$ira_speed" 'BEGIN { printf "%.2f", a / b }')

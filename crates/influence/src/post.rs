@@ -69,6 +69,32 @@ impl<S: PartialEq> AccountMeta<S> {
     }
 }
 
+/// What sort of reaction a [`Reaction`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReactionKind {
+    /// A standard emoji, held in [`Reaction::emoji`].
+    Emoji,
+    /// A platform's custom emoji (a Telegram sticker-set emoji): [`Reaction::emoji`] holds
+    /// the platform's id for it, not a character.
+    CustomEmoji,
+    /// A paid reaction (Telegram Stars): no emoji.
+    Paid,
+}
+
+/// How many reacted to a post one way, as the platform counted them when the post was
+/// collected (Telegram's reactions). Kept with the post for exports and analysts; detection
+/// does not read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction<S = String> {
+    /// What sort of reaction.
+    pub kind: ReactionKind,
+    /// The emoji, or the custom emoji's id; `None` for a paid reaction.
+    pub emoji: Option<S>,
+    /// How many reacted so.
+    pub count: u64,
+}
+
 /// One social-media post, whatever format it came from. `S` is the string type: owned
 /// (`String`, the default) or, as [`PostRef`], borrowed from the record it was read from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +140,10 @@ pub struct Post<S = String> {
     /// chat or channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community: Option<S>,
+    /// The reactions counted on the post, where the platform gives them, in the platform's
+    /// order. Empty for platforms without reactions (and for posts without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction<S>>,
 }
 
 /// A post whose strings borrow from the record it was read from where they can: CSV
@@ -142,6 +172,7 @@ impl<S> Post<S> {
             account_meta: None,
             thread_id: None,
             community: None,
+            reactions: Vec::new(),
         }
     }
 }
@@ -189,6 +220,11 @@ impl<'a> PostRef<'a> {
             }),
             thread_id: own(self.thread_id),
             community: own(self.community),
+            reactions: self
+                .reactions
+                .into_iter()
+                .map(|r| Reaction { kind: r.kind, emoji: own(r.emoji), count: r.count })
+                .collect(),
         }
     }
 }
@@ -228,6 +264,11 @@ impl Post {
             }),
             thread_id: lend(&self.thread_id),
             community: lend(&self.community),
+            reactions: self
+                .reactions
+                .iter()
+                .map(|r| Reaction { kind: r.kind, emoji: lend(&r.emoji), count: r.count })
+                .collect(),
         }
     }
 }

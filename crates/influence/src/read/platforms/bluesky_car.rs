@@ -232,6 +232,42 @@ fn classify(repo: &mut Repository, cid: Cid, data: &[u8], block: u64, offset: u6
     // need, such as the blocks of a record's own links.
 }
 
+/// The blocks of a CAR v1 held in memory (a firehose commit's `blocks`, a diff of the
+/// repository), each CID with its bytes, in file order. The header's roots are not needed
+/// by the firehose reader (the frame names its commit) and are not returned.
+pub(super) fn car_slice_blocks(bytes: &[u8]) -> Result<Vec<(Cid, &[u8])>, String> {
+    let section = |at: usize| -> Result<(usize, usize), String> {
+        let (len, rest) = unsigned_varint::decode::u64(&bytes[at..])
+            .map_err(|e| format!("the length at byte {at} of the CAR slice is not a varint ({e})"))?;
+        let start = bytes.len() - rest.len();
+        let end = usize::try_from(len).ok().and_then(|l| start.checked_add(l)).filter(|&e| e <= bytes.len());
+        let end = end.ok_or_else(|| {
+            format!(
+                "the section at byte {at} of the CAR slice claims {len} bytes, past its end ({})",
+                bytes.len()
+            )
+        })?;
+        Ok((start, end))
+    };
+    let (start, end) = section(0)?;
+    match serde_ipld_dagcbor::from_slice::<CarHeader>(&bytes[start..end]) {
+        Ok(h) if h.version == 1 => {}
+        Ok(h) => return Err(format!("the CAR slice is version {}, not 1", h.version)),
+        Err(e) => return Err(format!("the CAR slice's header is not {{version, roots}} ({e})")),
+    }
+    let mut blocks = Vec::new();
+    let mut at = end;
+    while at < bytes.len() {
+        let (start, end) = section(at)?;
+        let mut cursor = std::io::Cursor::new(&bytes[start..end]);
+        let cid = Cid::read_bytes(&mut cursor)
+            .map_err(|e| format!("the block at byte {at} of the CAR slice: its CID does not parse ({e})"))?;
+        blocks.push((cid, &bytes[start + cursor.position() as usize..end]));
+        at = end;
+    }
+    Ok(blocks)
+}
+
 /// Walks the tree from `node` in key order, handing each `(key, record CID)` to `visit`.
 fn walk(
     repo: &Repository,
