@@ -230,6 +230,51 @@ impl<'a> PostRef<'a> {
 }
 
 impl Post {
+    /// The post as a [`PostRef`] that owns its strings: moved, never copied (the lists'
+    /// buffers are reused in place, as `String` and `Cow<str>` have one layout), so that a
+    /// transform taking a [`PostRef`] and keeping its strings ([`PostRef::into_owned`])
+    /// copies nothing either.
+    pub(crate) fn into_cows(self) -> PostRef<'static> {
+        fn cow(s: Option<String>) -> Option<Cow<'static, str>> {
+            s.map(Cow::Owned)
+        }
+        fn cows(v: Vec<String>) -> Vec<Cow<'static, str>> {
+            v.into_iter().map(Cow::Owned).collect()
+        }
+        Post {
+            id: cow(self.id),
+            account: Cow::Owned(self.account),
+            handle: cow(self.handle),
+            time: self.time,
+            kind: self.kind,
+            text: Cow::Owned(self.text),
+            retweeted_id: cow(self.retweeted_id),
+            retweeted_account: cow(self.retweeted_account),
+            reply_to_id: cow(self.reply_to_id),
+            quoted_id: cow(self.quoted_id),
+            urls: cows(self.urls),
+            hashtags: cows(self.hashtags),
+            mentions: cows(self.mentions),
+            language: cow(self.language),
+            client: cow(self.client),
+            account_meta: self.account_meta.map(|m| AccountMeta {
+                created_at: m.created_at,
+                followers: m.followers,
+                following: m.following,
+                display_name: cow(m.display_name),
+                location: cow(m.location),
+                category: cow(m.category),
+            }),
+            thread_id: cow(self.thread_id),
+            community: cow(self.community),
+            reactions: self
+                .reactions
+                .into_iter()
+                .map(|r| Reaction { kind: r.kind, emoji: cow(r.emoji), count: r.count })
+                .collect(),
+        }
+    }
+
     /// The post as a [`PostRef`] borrowing its strings.
     pub fn borrowed(&self) -> PostRef<'_> {
         fn lend(s: &Option<String>) -> Option<Cow<'_, str>> {

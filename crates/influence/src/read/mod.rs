@@ -711,7 +711,9 @@ fn drive_owned<T: Send>(out: &mut Out<'_, T>, produce: impl FnOnce(&mut Out<'_>)
         let (done_tx, done_rx) = mpsc::channel::<Vec<T>>();
         scope.spawn(move || {
             for batch in work_rx {
-                let done: Vec<T> = batch.into_par_iter().map(|post| transform(post.borrowed())).collect();
+                // Moved, not borrowed: a transform that keeps the strings takes them
+                // as they are instead of copying each.
+                let done: Vec<T> = batch.into_par_iter().map(|post| transform(post.into_cows())).collect();
                 if done_tx.send(done).is_err() {
                     break;
                 }

@@ -32,6 +32,7 @@
 //! the same post id the original channel's own messages get, so co-forwarding is
 //! matched by message.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use serde::Deserialize;
@@ -68,27 +69,94 @@ impl Chat {
     }
 }
 
-/// One piece of a Desktop `text` array.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum TextPart {
-    Plain(String),
-    Entity {
-        #[serde(rename = "type", default)]
-        kind: String,
-        #[serde(default)]
-        text: String,
-        href: Option<String>,
-        #[serde(default, deserialize_with = "lenient_id")]
-        user_id: Option<String>,
-    },
+/// A Desktop `text`: a string, or an array mixing strings and entity objects
+/// (`{"type": "link", "text": "https://..."}`), whose concatenation is the text. Built as it
+/// is read, with the links, hashtags and mentions of its entities: the pieces are appended
+/// where they lie in the record's bytes, never held one by one.
+#[derive(Default)]
+struct DesktopText {
+    text: String,
+    urls: Vec<String>,
+    hashtags: Vec<String>,
+    mentions: Vec<String>,
 }
 
+/// One entity object of a `text` array.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Text {
-    Plain(String),
-    Parts(Vec<TextPart>),
+struct TextEntity<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    text: Cow<'a, str>,
+    href: Option<String>,
+    #[serde(default, deserialize_with = "lenient_id")]
+    user_id: Option<String>,
+}
+
+impl DesktopText {
+    fn add(&mut self, e: TextEntity<'_>) {
+        match &*e.kind {
+            "link" => self.urls.push(e.text.to_string()),
+            "text_link" => self.urls.extend(e.href),
+            "hashtag" => self.hashtags.push(e.text.trim_start_matches('#').to_string()),
+            "mention" => self.mentions.push(e.text.trim_start_matches('@').to_string()),
+            "mention_name" => {
+                self.mentions.extend(e.user_id.map(|u| qualify(PLATFORM, &format!("user{u}"))));
+            }
+            _ => {}
+        }
+        self.text.push_str(&e.text);
+    }
+}
+
+impl<'de> Deserialize<'de> for DesktopText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DesktopText, D::Error> {
+        struct Whole;
+        impl<'de> serde::de::Visitor<'de> for Whole {
+            type Value = DesktopText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, or an array of strings and entity objects")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<DesktopText, E> {
+                Ok(DesktopText { text: v.to_string(), ..DesktopText::default() })
+            }
+            fn visit_string<E>(self, v: String) -> Result<DesktopText, E> {
+                Ok(DesktopText { text: v, ..DesktopText::default() })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DesktopText, A::Error> {
+                let mut text = DesktopText::default();
+                while seq.next_element_seed(Piece(&mut text))?.is_some() {}
+                Ok(text)
+            }
+        }
+        d.deserialize_any(Whole)
+    }
+}
+
+/// One element of a `text` array, appended to the text being built.
+struct Piece<'t>(&'t mut DesktopText);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Piece<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Piece<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string or an entity object")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.text.push_str(v);
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let entity = TextEntity::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        self.0.add(entity);
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -103,7 +171,7 @@ struct DesktopMessage {
     from: Option<String>,
     #[serde(default, deserialize_with = "lenient_id")]
     from_id: Option<String>,
-    text: Option<Text>,
+    text: Option<DesktopText>,
     forwarded_from: Option<String>,
     #[serde(default, deserialize_with = "lenient_id")]
     forwarded_from_id: Option<String>,
@@ -172,29 +240,11 @@ fn desktop_post(m: DesktopMessage, chat: &Chat) -> Result<Option<Post>, String> 
     let sender =
         from_id.or_else(|| chat.key.clone()).ok_or("field from_id: missing, and the chat has no id")?;
     let mut post = Post::new(qualify(PLATFORM, &sender), time, PostKind::Original, String::new());
-    match m.text {
-        Some(Text::Plain(s)) => post.text = s,
-        Some(Text::Parts(parts)) => {
-            for part in parts {
-                match part {
-                    TextPart::Plain(s) => post.text.push_str(&s),
-                    TextPart::Entity { kind, text, href, user_id } => {
-                        match kind.as_str() {
-                            "link" => post.urls.push(text.clone()),
-                            "text_link" => post.urls.extend(href),
-                            "hashtag" => post.hashtags.push(text.trim_start_matches('#').to_string()),
-                            "mention" => post.mentions.push(text.trim_start_matches('@').to_string()),
-                            "mention_name" => {
-                                post.mentions.extend(user_id.map(|u| qualify(PLATFORM, &format!("user{u}"))));
-                            }
-                            _ => {}
-                        }
-                        post.text.push_str(&text);
-                    }
-                }
-            }
-        }
-        None => {}
+    if let Some(text) = m.text {
+        post.text = text.text;
+        post.urls = text.urls;
+        post.hashtags = text.hashtags;
+        post.mentions = text.mentions;
     }
     if post.urls.is_empty() && post.hashtags.is_empty() && post.mentions.is_empty() {
         super::fill_entities_from_text(&mut post);
