@@ -301,6 +301,54 @@ def bluesky_car():
             f.write(varint(len(cid) + len(data)) + cid + data)
 
 
+def bluesky_firehose():
+    """com.atproto.sync.subscribeRepos frames saved back to back: a header {t, op}, then a
+    #commit body whose blocks are a CAR slice (the commit, a tree node, the new record)."""
+    path = os.path.join(out, "firehose.bin")
+    with open(path, "wb") as f:
+        i = 0
+        while f.tell() < target:
+            did = f"did:plc:{i % 997:024d}"
+            if i % 5 == 4:
+                coll, rec = "app.bsky.feed.repost", {
+                    "$type": "app.bsky.feed.repost", "createdAt": "2024-10-01T00:00:00.000Z",
+                    "subject": {"cid": "bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi",
+                                "uri": f"at://did:plc:{i % 77:024d}/app.bsky.feed.post/3k{i % 991:011d}"}}
+            elif i % 5 == 3:
+                coll, rec = "app.bsky.feed.like", {
+                    "$type": "app.bsky.feed.like", "createdAt": "2024-10-01T00:00:00.000Z",
+                    "subject": {"cid": "bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi",
+                                "uri": f"at://did:plc:{i % 77:024d}/app.bsky.feed.post/3k{i % 991:011d}"}}
+            else:
+                t, u = text(), url()
+                coll, rec = "app.bsky.feed.post", {
+                    "$type": "app.bsky.feed.post", "createdAt": "2024-10-01T00:00:00.000Z", "langs": ["en"],
+                    "text": f"{t} {u}",
+                    "facets": [{"features": [{"$type": "app.bsky.richtext.facet#link", "uri": u}],
+                                "index": {"byteStart": len(t) + 1, "byteEnd": len(t) + 1 + len(u)}}]}
+            rkey = f"3l{i:011d}"
+            block = cbor(rec)
+            cid = cid_of(block)
+            # A leaf of the tree as a PDS sends it: the new key among its neighbours.
+            entries = [{"p": 0 if j == 0 else 19, "k": f"{coll}/3l{i + j:011d}".encode()[0 if j == 0 else 19:],
+                        "v": Link(cid), "t": None} for j in range(4)]
+            node = cbor({"l": None, "e": entries})
+            node_cid = cid_of(node)
+            commit = cbor({"did": did, "version": 3, "data": Link(node_cid), "rev": "3l2aaaaaaaa2f", "prev": None,
+                           "sig": bytes(64)})
+            commit_cid = cid_of(commit)
+            header = cbor({"version": 1, "roots": [Link(commit_cid)]})
+            car = varint(len(header)) + header
+            for c, data in ((commit_cid, commit), (node_cid, node), (cid, block)):
+                car += varint(len(c) + len(data)) + c + data
+            body = {"seq": 1000 + i, "rebase": False, "tooBig": False, "repo": did, "commit": Link(commit_cid),
+                    "rev": "3l2aaaaaaaa2f", "since": None, "blocks": car,
+                    "ops": [{"action": "create", "path": f"{coll}/{rkey}", "cid": Link(cid)}], "blobs": [],
+                    "time": f"2024-10-01T{i // 3600 % 24:02d}:{i // 60 % 60:02d}:{i % 60:02d}.123Z"}
+            f.write(cbor({"op": 1, "t": "#commit"}) + cbor(body))
+            i += 1
+
+
 def reddit_export():
     """Reddit's data export: posts.csv and comments.csv, and statistics.csv naming the account."""
     d = os.path.join(out, "reddit-export")
@@ -325,6 +373,7 @@ os.makedirs(out, exist_ok=True)
 telegram_desktop()
 telegram_html()
 bluesky_car()
+bluesky_firehose()
 reddit_export()
 write_lines("telethon.jsonl", telethon)
 write_lines("RC_2024-10.ndjson", reddit)

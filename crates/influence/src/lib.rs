@@ -72,7 +72,7 @@ pub use explain::{
 pub use export::{ExportError, NETWORKS_SCHEMA_VERSION, write_all as write_exports};
 pub use lead::{AccountLead, EdgeLead, FastSubnetwork, LeadRole, Leadership, ROLE_P};
 pub use params::{Behaviour, EdgeFilter, ParamsError, ScanParams};
-pub use post::{AccountMeta, Post, PostKind, PostRef};
+pub use post::{AccountMeta, Post, PostKind, PostRef, Reaction, ReactionKind};
 pub use read::{
     ColumnMapping, Fields, Format, ITEM_COLUMNS, MappedField, ReadError, ReadReport, Skip, TextEntities,
     estimate_posts, extract_entities, ingest_items, read_posts, read_posts_from_path, read_posts_limited,

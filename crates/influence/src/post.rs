@@ -69,6 +69,32 @@ impl<S: PartialEq> AccountMeta<S> {
     }
 }
 
+/// What sort of reaction a [`Reaction`] counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReactionKind {
+    /// A standard emoji, held in [`Reaction::emoji`].
+    Emoji,
+    /// A platform's custom emoji (a Telegram sticker-set emoji): [`Reaction::emoji`] holds
+    /// the platform's id for it, not a character.
+    CustomEmoji,
+    /// A paid reaction (Telegram Stars): no emoji.
+    Paid,
+}
+
+/// How many reacted to a post one way, as the platform counted them when the post was
+/// collected (Telegram's reactions). Kept with the post for exports and analysts; detection
+/// does not read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reaction<S = String> {
+    /// What sort of reaction.
+    pub kind: ReactionKind,
+    /// The emoji, or the custom emoji's id; `None` for a paid reaction.
+    pub emoji: Option<S>,
+    /// How many reacted so.
+    pub count: u64,
+}
+
 /// One social-media post, whatever format it came from. `S` is the string type: owned
 /// (`String`, the default) or, as [`PostRef`], borrowed from the record it was read from.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +140,10 @@ pub struct Post<S = String> {
     /// chat or channel.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub community: Option<S>,
+    /// The reactions counted on the post, where the platform gives them, in the platform's
+    /// order. Empty for platforms without reactions (and for posts without any).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction<S>>,
 }
 
 /// A post whose strings borrow from the record it was read from where they can: CSV
@@ -142,6 +172,7 @@ impl<S> Post<S> {
             account_meta: None,
             thread_id: None,
             community: None,
+            reactions: Vec::new(),
         }
     }
 }
@@ -189,11 +220,61 @@ impl<'a> PostRef<'a> {
             }),
             thread_id: own(self.thread_id),
             community: own(self.community),
+            reactions: self
+                .reactions
+                .into_iter()
+                .map(|r| Reaction { kind: r.kind, emoji: own(r.emoji), count: r.count })
+                .collect(),
         }
     }
 }
 
 impl Post {
+    /// The post as a [`PostRef`] that owns its strings: moved, never copied (the lists'
+    /// buffers are reused in place, as `String` and `Cow<str>` have one layout), so that a
+    /// transform taking a [`PostRef`] and keeping its strings ([`PostRef::into_owned`])
+    /// copies nothing either.
+    pub(crate) fn into_cows(self) -> PostRef<'static> {
+        fn cow(s: Option<String>) -> Option<Cow<'static, str>> {
+            s.map(Cow::Owned)
+        }
+        fn cows(v: Vec<String>) -> Vec<Cow<'static, str>> {
+            v.into_iter().map(Cow::Owned).collect()
+        }
+        Post {
+            id: cow(self.id),
+            account: Cow::Owned(self.account),
+            handle: cow(self.handle),
+            time: self.time,
+            kind: self.kind,
+            text: Cow::Owned(self.text),
+            retweeted_id: cow(self.retweeted_id),
+            retweeted_account: cow(self.retweeted_account),
+            reply_to_id: cow(self.reply_to_id),
+            quoted_id: cow(self.quoted_id),
+            urls: cows(self.urls),
+            hashtags: cows(self.hashtags),
+            mentions: cows(self.mentions),
+            language: cow(self.language),
+            client: cow(self.client),
+            account_meta: self.account_meta.map(|m| AccountMeta {
+                created_at: m.created_at,
+                followers: m.followers,
+                following: m.following,
+                display_name: cow(m.display_name),
+                location: cow(m.location),
+                category: cow(m.category),
+            }),
+            thread_id: cow(self.thread_id),
+            community: cow(self.community),
+            reactions: self
+                .reactions
+                .into_iter()
+                .map(|r| Reaction { kind: r.kind, emoji: cow(r.emoji), count: r.count })
+                .collect(),
+        }
+    }
+
     /// The post as a [`PostRef`] borrowing its strings.
     pub fn borrowed(&self) -> PostRef<'_> {
         fn lend(s: &Option<String>) -> Option<Cow<'_, str>> {
@@ -228,6 +309,11 @@ impl Post {
             }),
             thread_id: lend(&self.thread_id),
             community: lend(&self.community),
+            reactions: self
+                .reactions
+                .iter()
+                .map(|r| Reaction { kind: r.kind, emoji: lend(&r.emoji), count: r.count })
+                .collect(),
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The platform exports read as files: Telegram Desktop's HTML export, Bluesky repository
-//! CAR files and Reddit's own data-export CSVs, each in its published layout (see the
+//! CAR files and saved firehose frames, and Reddit's own data-export CSVs, each in its published layout (see the
 //! crate README for the sources), with their awkward parts and malformed records.
 
 use std::io::Write;
@@ -820,6 +820,331 @@ fn bluesky_car_cut_and_damaged() {
     assert!(report.skip_samples[0].reason.starts_with("not a CAR file"), "{:?}", report.skip_samples);
 }
 
+// ------------------------------------------------------------------ Bluesky firehose frames
+
+/// One `com.atproto.sync.subscribeRepos` frame as the event-stream spec lays it out: the
+/// header `{op: 1, t}` and the body, two DAG-CBOR objects back to back.
+fn frame(t: &str, body: &ipld_core::ipld::Ipld) -> Vec<u8> {
+    use car::{map, s};
+    use ipld_core::ipld::Ipld;
+    let mut out =
+        serde_ipld_dagcbor::to_vec(&map(vec![("op", Ipld::Integer(1)), ("t", s(t))])).expect("header");
+    out.extend(serde_ipld_dagcbor::to_vec(body).expect("body"));
+    out
+}
+
+/// A `#commit` body (the lexicon's required fields) by `repo`, whose `blocks` is a CAR
+/// slice rooted at the commit holding the commit, one tree node and `records`.
+fn commit_frame(
+    seq: i64,
+    repo: &str,
+    ops: Vec<(&str, &str, Option<&ipld_core::ipld::Ipld>)>,
+    time: &str,
+    too_big: bool,
+) -> Vec<u8> {
+    use car::{block, entry, map, s};
+    use ipld_core::ipld::Ipld;
+    let records: Vec<_> = ops.iter().map(|(_, path, r)| (*path, r.map(block))).collect();
+    let entries = records
+        .iter()
+        .filter_map(|(path, b)| b.as_ref().map(|(cid, _)| entry(0, path, *cid, None)))
+        .collect();
+    let (node_cid, node) = block(&map(vec![("l", Ipld::Null), ("e", Ipld::List(entries))]));
+    let commit = map(vec![
+        ("did", s(repo)),
+        ("version", Ipld::Integer(3)),
+        ("data", Ipld::Link(node_cid)),
+        ("rev", s("3l3qo2vuowo2b")),
+        ("prev", Ipld::Null),
+        ("sig", Ipld::Bytes(vec![9; 64])),
+    ]);
+    let (commit_cid, commit_bytes) = block(&commit);
+    let mut blocks = vec![(commit_cid, commit_bytes), (node_cid, node)];
+    blocks.extend(records.iter().filter_map(|(_, b)| b.clone()));
+    let ops = ops
+        .iter()
+        .zip(&records)
+        .map(|((action, path, _), (_, b))| {
+            map(vec![
+                ("action", s(action)),
+                ("path", s(path)),
+                ("cid", b.as_ref().map_or(Ipld::Null, |(cid, _)| Ipld::Link(*cid))),
+            ])
+        })
+        .collect();
+    let body = map(vec![
+        ("seq", Ipld::Integer(seq.into())),
+        ("rebase", Ipld::Bool(false)),
+        ("tooBig", Ipld::Bool(too_big)),
+        ("repo", s(repo)),
+        ("commit", Ipld::Link(commit_cid)),
+        ("rev", s("3l3qo2vuowo2b")),
+        ("since", Ipld::Null),
+        ("blocks", Ipld::Bytes(if too_big { Vec::new() } else { car::car(commit_cid, &blocks) })),
+        ("ops", Ipld::List(ops)),
+        ("blobs", Ipld::List(Vec::new())),
+        ("time", s(time)),
+    ]);
+    frame("#commit", &body)
+}
+
+/// Saved firehose frames: an `#identity` event; a commit creating a post (back-dated
+/// `createdAt`), a like and a repost and deleting a post; a `tooBig` commit whose blocks
+/// were left out; an `#account` event; a commit with a reply quoting a post; then an error
+/// frame (`{op: -1}`) as a relay sends before it drops a slow consumer.
+fn firehose() -> Vec<u8> {
+    use car::{map, s};
+    use ipld_core::ipld::Ipld;
+    let post = map(vec![
+        ("$type", s("app.bsky.feed.post")),
+        ("text", s("Polls open at 7 #vote https://ex.org/a")),
+        ("createdAt", s("2019-01-01T00:00:00.000Z")),
+        ("langs", Ipld::List(vec![s("en")])),
+        (
+            "facets",
+            Ipld::List(vec![
+                map(vec![
+                    ("index", map(vec![("byteStart", Ipld::Integer(16)), ("byteEnd", Ipld::Integer(21))])),
+                    (
+                        "features",
+                        Ipld::List(vec![map(vec![
+                            ("$type", s("app.bsky.richtext.facet#tag")),
+                            ("tag", s("vote")),
+                        ])]),
+                    ),
+                ]),
+                map(vec![
+                    ("index", map(vec![("byteStart", Ipld::Integer(22)), ("byteEnd", Ipld::Integer(38))])),
+                    (
+                        "features",
+                        Ipld::List(vec![map(vec![
+                            ("$type", s("app.bsky.richtext.facet#link")),
+                            ("uri", s("https://ex.org/a")),
+                        ])]),
+                    ),
+                ]),
+            ]),
+        ),
+    ]);
+    let like = map(vec![
+        ("$type", s("app.bsky.feed.like")),
+        ("createdAt", s("2024-10-01T12:00:00Z")),
+        ("subject", map(vec![("uri", s("at://did:plc:other/app.bsky.feed.post/3kp")), ("cid", s("bafyp"))])),
+    ]);
+    let repost = map(vec![
+        ("$type", s("app.bsky.feed.repost")),
+        ("createdAt", s("2024-10-01T12:00:00Z")),
+        ("subject", map(vec![("uri", s("at://did:plc:other/app.bsky.feed.post/3kp")), ("cid", s("bafyp"))])),
+    ]);
+    let reply = map(vec![
+        ("$type", s("app.bsky.feed.post")),
+        ("text", s("agreed")),
+        ("createdAt", s("2024-10-01T12:03:00Z")),
+        (
+            "reply",
+            map(vec![
+                (
+                    "root",
+                    map(vec![
+                        ("uri", s(&format!("at://{DID}/app.bsky.feed.post/3l3qo2vutsw2b"))),
+                        ("cid", s("c")),
+                    ]),
+                ),
+                (
+                    "parent",
+                    map(vec![
+                        ("uri", s(&format!("at://{DID}/app.bsky.feed.post/3l3qo2vutsw2b"))),
+                        ("cid", s("c")),
+                    ]),
+                ),
+            ]),
+        ),
+        (
+            "embed",
+            map(vec![
+                ("$type", s("app.bsky.embed.record")),
+                (
+                    "record",
+                    map(vec![("uri", s("at://did:plc:third/app.bsky.feed.post/3kq")), ("cid", s("bafyq"))]),
+                ),
+            ]),
+        ),
+    ]);
+    let mut file = frame(
+        "#identity",
+        &map(vec![("seq", Ipld::Integer(1)), ("did", s(DID)), ("time", s("2024-10-01T11:59:00Z"))]),
+    );
+    file.extend(commit_frame(
+        2,
+        DID,
+        vec![
+            ("create", "app.bsky.feed.post/3l3qo2vutsw2b", Some(&post)),
+            ("create", "app.bsky.feed.like/3l3qo2vutsw2c", Some(&like)),
+            ("create", "app.bsky.feed.repost/3l3qo2vutsw2d", Some(&repost)),
+            ("delete", "app.bsky.feed.post/3l3qo2vutaaaa", None),
+        ],
+        "2024-10-01T12:00:01.234Z",
+        false,
+    ));
+    file.extend(commit_frame(
+        3,
+        "did:plc:big",
+        vec![("create", "app.bsky.feed.post/3l3qo2vzzzzzz", Some(&post))],
+        "2024-10-01T12:01:00Z",
+        true,
+    ));
+    file.extend(frame(
+        "#account",
+        &map(vec![
+            ("seq", Ipld::Integer(4)),
+            ("did", s("did:plc:gone")),
+            ("time", s("2024-10-01T12:02:00Z")),
+            ("active", Ipld::Bool(false)),
+            ("status", s("deactivated")),
+        ]),
+    ));
+    file.extend(commit_frame(
+        5,
+        "did:plc:abc",
+        vec![("create", "app.bsky.feed.post/3l3qo2vw", Some(&reply))],
+        "2024-10-01T12:03:00.5Z",
+        false,
+    ));
+    let mut error = serde_ipld_dagcbor::to_vec(&map(vec![("op", Ipld::Integer(-1))])).expect("header");
+    error.extend(
+        serde_ipld_dagcbor::to_vec(&map(vec![
+            ("error", s("ConsumerTooSlow")),
+            ("message", s("Stream consumer too slow")),
+        ]))
+        .expect("body"),
+    );
+    file.extend(error);
+    file
+}
+
+#[test]
+fn bluesky_firehose_frames() {
+    let file = firehose();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("firehose.bin");
+    std::fs::write(&path, &file).expect("write");
+    let (posts, report) = read_path(&path, &Format::Auto);
+    assert_eq!(report.format, "bluesky-firehose", "sniffed from the first frame's header");
+    assert_eq!(
+        (report.records, report.posts, report.not_posts, report.skipped),
+        (9, 3, 4, 2),
+        "{report}: {:?}",
+        report.skip_samples
+    );
+    let reasons: Vec<String> = report.skip_samples.iter().map(|s| s.to_string()).collect();
+    assert!(
+        reasons[0].starts_with("frame 3 at byte ")
+            && reasons[0].contains("app.bsky.feed.post/3l3qo2vzzzzzz")
+            && reasons[0].contains("tooBig"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].starts_with("frame 6 at byte ") && reasons[1].contains("ConsumerTooSlow"),
+        "{reasons:?}"
+    );
+    let at: usize = reasons[1]["frame 6 at byte ".len()..]
+        .split(':')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("offset");
+    assert_eq!(&file[at..at + 5], b"\xa1\x62op\x20", "the offset named is the error frame's first byte");
+
+    let p = &posts[0];
+    assert_eq!(p.account, format!("bluesky:{DID}"));
+    assert_eq!(
+        p.id.as_deref(),
+        Some(format!("bluesky:at://{DID}/app.bsky.feed.post/3l3qo2vutsw2b").as_str())
+    );
+    assert_eq!(p.time.to_rfc3339(), "2024-10-01T12:00:01.234+00:00", "the frame's time, not createdAt");
+    assert_eq!(p.hashtags, ["vote"]);
+    assert_eq!(p.urls, ["https://ex.org/a"]);
+    assert_eq!(p.language.as_deref(), Some("en"));
+    let r = &posts[1];
+    assert_eq!(r.kind, PostKind::Retweet);
+    assert_eq!(r.retweeted_id.as_deref(), Some("bluesky:at://did:plc:other/app.bsky.feed.post/3kp"));
+    assert_eq!(r.retweeted_account.as_deref(), Some("bluesky:did:plc:other"));
+    let q = &posts[2];
+    assert_eq!(q.account, "bluesky:did:plc:abc");
+    assert_eq!(q.kind, PostKind::Quote);
+    assert_eq!(q.reply_to_id, p.id, "the reply points at the post's AT URI");
+    assert_eq!(q.quoted_id.as_deref(), Some("bluesky:at://did:plc:third/app.bsky.feed.post/3kq"));
+
+    // Compressed, and forced: the same posts.
+    for (name, bytes) in [("firehose.bin.gz", gzip(&file)), ("firehose.bin.zst", zstd(&file))] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).expect("write");
+        assert_eq!(read_path(&p, &Format::Auto).0, posts, "{name}");
+    }
+    assert_eq!(read_path(&path, &Format::BlueskyFirehose).0, posts);
+}
+
+#[test]
+fn bluesky_firehose_cut_and_damaged() {
+    let file = firehose();
+    // The reply's frame starts after the `#account` frame: find it by its record's text.
+    let reply_at = file.windows(6).position(|w| w == b"agreed").expect("reply record");
+
+    // Cut inside the reply's frame: the frames before it are kept, the cut reported.
+    let mut posts = Vec::new();
+    let report = read_posts(&file[..reply_at], "cut.bin", &Format::Auto, |p| posts.push(p)).expect("reads");
+    assert_eq!(posts.len(), 2, "{:?}", report.skip_samples);
+    assert!(report.truncated);
+    assert!(
+        report
+            .skip_samples
+            .iter()
+            .any(|s| s.reason.starts_with("frame 5 at byte ") && s.reason.contains("the file is cut")),
+        "{:?}",
+        report.skip_samples
+    );
+
+    // Bytes that are no frame between two frames: skipped, and reading resumes at the
+    // next frame header.
+    let header = serde_ipld_dagcbor::to_vec(&car::map(vec![
+        ("op", ipld_core::ipld::Ipld::Integer(1)),
+        ("t", car::s("#account")),
+    ]))
+    .expect("header");
+    let account_at = file.windows(header.len()).position(|w| w == header.as_slice()).expect("account frame");
+    let mut damaged = file[..account_at].to_vec();
+    damaged.extend_from_slice(b"\xff\x00\x13garbage");
+    damaged.extend_from_slice(&file[account_at..]);
+    let mut posts = Vec::new();
+    let report = read_posts(&damaged[..], "damaged.bin", &Format::Auto, |p| posts.push(p)).expect("reads");
+    assert_eq!(posts.len(), 3, "{:?}", report.skip_samples);
+    assert!(
+        report
+            .skip_samples
+            .iter()
+            .any(|s| s.reason.starts_with(&format!("frame 4 at byte {account_at}: the header"))),
+        "{:?}",
+        report.skip_samples
+    );
+    assert_eq!(report.not_posts, 4, "the #account frame after the garbage is read");
+
+    // A commit body without the fields its type needs: a skip, and the frames after it read.
+    let mut missing = frame("#commit", &car::map(vec![("seq", ipld_core::ipld::Ipld::Integer(9))]));
+    missing.extend_from_slice(&file);
+    let mut posts = Vec::new();
+    let report = read_posts(&missing[..], "missing.bin", &Format::Auto, |p| posts.push(p)).expect("reads");
+    assert_eq!(posts.len(), 3);
+    assert!(
+        report.skip_samples[0].reason.starts_with("frame 1 at byte 0: #commit: "),
+        "{:?}",
+        report.skip_samples
+    );
+
+    // Forced on a file that is no firehose: skips, no panic, no post.
+    let report = read_posts(&b"hello\n"[..], "x", &Format::BlueskyFirehose, |_| {}).expect("reads");
+    assert_eq!(report.posts, 0);
+    assert!(report.skipped > 0);
+}
+
 // ------------------------------------------------------------------ Reddit data export
 
 /// `posts.csv` and `comments.csv` as Reddit's data export writes them (bodies over several
@@ -902,6 +1227,11 @@ mod damage {
         FILE.get_or_init(|| super::repository().0)
     }
 
+    fn firehose_file() -> &'static [u8] {
+        static FILE: OnceLock<Vec<u8>> = OnceLock::new();
+        FILE.get_or_init(super::firehose)
+    }
+
     /// Reads `bytes` as `format` and as `auto`: never a panic, every post counted, the
     /// skips in input order.
     fn check(bytes: &[u8], format: &Format) {
@@ -918,17 +1248,18 @@ mod damage {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
-        /// The Telegram HTML and CAR fixtures with bytes overwritten and cut anywhere.
+        /// The Telegram HTML, CAR and firehose fixtures with bytes overwritten and cut
+        /// anywhere.
         #[test]
         fn damaged_exports_never_panic(
-            html in any::<bool>(),
+            which in 0..3u8,
             flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..12),
             cut in 0.0f64..=1.0,
         ) {
-            let (mut bytes, format) = if html {
-                (super::TELEGRAM_HTML.as_bytes().to_vec(), Format::TelegramHtml)
-            } else {
-                (car_file().to_vec(), Format::BlueskyCar)
+            let (mut bytes, format) = match which {
+                0 => (super::TELEGRAM_HTML.as_bytes().to_vec(), Format::TelegramHtml),
+                1 => (car_file().to_vec(), Format::BlueskyCar),
+                _ => (firehose_file().to_vec(), Format::BlueskyFirehose),
             };
             for (at, byte) in flips {
                 let i = at.index(bytes.len());

@@ -1,5 +1,5 @@
 //! Any bytes read as each platform format named (Telegram Desktop JSON and HTML, Telethon,
-//! Reddit, Bluesky Jetstream and repository CAR files, Meta Content Library, CrowdTangle,
+//! Reddit, Bluesky Jetstream, repository CAR files and firehose frames, Meta Content Library, CrowdTangle,
 //! TikTok, YouTube, 4CAT): every record
 //! becomes a post, a count (no account, not a post) or a skip with a line number, never a
 //! panic, and the skips come in input order.
@@ -10,13 +10,14 @@ use scrutineer_influence::{Fields, Format, read_posts_limited};
 
 // `reddit-export` is left out: it reads the account from a file beside its input, which
 // the fuzzer's bytes have not (its rows go through the CSV driver the others exercise).
-const FORMATS: [&str; 11] = [
+const FORMATS: [&str; 12] = [
     "telegram",
     "telegram-html",
     "telethon",
     "reddit",
     "bluesky",
     "bluesky-car",
+    "bluesky-firehose",
     "meta",
     "crowdtangle",
     "tiktok",

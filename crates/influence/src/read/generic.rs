@@ -529,6 +529,7 @@ impl RowMapper for GenericMapper {
             text,
             thread_id: None,
             community: None,
+            reactions: Vec::new(),
         })
     }
 }

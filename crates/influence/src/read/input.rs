@@ -19,15 +19,24 @@ pub(crate) struct Opened<'a> {
     /// a document written over several lines; `prefix` then holds up to [`PEEK_BYTES`]
     /// more of it, for sniffing.
     first_line_whole: bool,
-    /// The input is a CAR file (binary: `rest` is the decoded stream itself, with no line
-    /// limit, and nothing has been read from it).
-    car: bool,
+    /// The input is binary, a CAR file or saved firehose frames (`rest` is the decoded
+    /// stream itself, with no line limit, and nothing has been read from it).
+    binary: Option<Binary>,
     max_line: usize,
     prefix: Vec<u8>,
     rest: Box<dyn BufRead + 'a>,
 }
 
-/// How much of the decoded input is read to tell a CAR file by its header.
+/// A binary input, told by its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Binary {
+    /// A CAR v1 file: a Bluesky repository export.
+    Car,
+    /// Saved `com.atproto.sync.subscribeRepos` frames.
+    Firehose,
+}
+
+/// How much of the decoded input is read to tell a binary input by its first bytes.
 const CAR_MAGIC_BYTES: usize = 16;
 
 /// How much of a JSON document written over several lines is read ahead for sniffing.
@@ -44,14 +53,15 @@ impl<'a> Opened<'a> {
         }
     }
 
-    /// Whether the input is a CAR file (a Bluesky repository export), told by its header.
-    pub fn is_car(&self) -> bool {
-        self.car
+    /// Whether the input is binary (a Bluesky repository CAR file, or saved firehose
+    /// frames), told by its first bytes.
+    pub fn binary(&self) -> Option<Binary> {
+        self.binary
     }
 
     /// The decoded bytes, from the first, for binary readers: not cut into lines.
     pub fn into_binary(self) -> Box<dyn BufRead + 'a> {
-        if self.car { self.rest } else { Box::new(Cursor::new(self.prefix).chain(self.rest)) }
+        if self.binary.is_some() { self.rest } else { Box::new(Cursor::new(self.prefix).chain(self.rest)) }
     }
 
     /// Whether the first non-blank line is a whole JSON value, or not JSON at all (a CSV
@@ -62,7 +72,11 @@ impl<'a> Opened<'a> {
 
     /// The whole input again, from its first byte.
     pub fn into_stream(self) -> Chain<Cursor<Vec<u8>>, Box<dyn BufRead + 'a>> {
-        let rest = if self.car { Box::new(LineLimit::new(self.rest, self.max_line)) } else { self.rest };
+        let rest = if self.binary.is_some() {
+            Box::new(LineLimit::new(self.rest, self.max_line))
+        } else {
+            self.rest
+        };
         Cursor::new(self.prefix).chain(rest)
     }
 }
@@ -95,24 +109,32 @@ pub(crate) fn open<'a>(
             ReadError::UnsupportedCompression { source_name: source_name.to_string(), kind }
         }
     })?;
-    // A CAR file is binary: it is handed on whole, never cut into lines. An error here is
+    // A CAR file or firehose frames are binary: handed on whole, never cut into lines. An error here is
     // met again by the reader at the same place.
     let mut decoded = decoded;
     let mut magic = Vec::with_capacity(CAR_MAGIC_BYTES);
     let failed = (&mut decoded).take(CAR_MAGIC_BYTES as u64).read_to_end(&mut magic).err();
-    let car = failed.is_none() && super::platforms::is_car_header(&magic);
+    let binary = if failed.is_some() {
+        None
+    } else if super::platforms::is_car_header(&magic) {
+        Some(Binary::Car)
+    } else if super::platforms::is_firehose_header(&magic) {
+        Some(Binary::Firehose)
+    } else {
+        None
+    };
     // A read error here is handed on, after the bytes read before it, for the driver to
     // meet and report where it happened.
     let decoded: Box<dyn Read + 'a> = match failed {
         Some(e) => Box::new(Cursor::new(magic).chain(FailOnce(Some(e)))),
         None => Box::new(Cursor::new(magic).chain(decoded)),
     };
-    if car {
+    if binary.is_some() {
         return Ok(Opened {
             first_line: Vec::new(),
             first_start: 0,
             first_line_whole: true,
-            car: true,
+            binary,
             max_line,
             prefix: Vec::new(),
             rest: Box::new(BufReader::new(decoded)),
@@ -163,7 +185,7 @@ pub(crate) fn open<'a>(
             }
         }
     }
-    Ok(Opened { first_line, first_start, first_line_whole, car: false, max_line, prefix, rest })
+    Ok(Opened { first_line, first_start, first_line_whole, binary: None, max_line, prefix, rest })
 }
 
 fn is_blank(line: &[u8]) -> bool {

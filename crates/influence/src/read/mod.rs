@@ -14,6 +14,7 @@
 //! | `reddit-export` | Reddit's own data export (GDPR request) `posts.csv` and `comments.csv` |
 //! | `bluesky`    | Bluesky Jetstream JSON lines (`app.bsky.feed.post`, `repost`, `like`)    |
 //! | `bluesky-car` | a Bluesky repository export (`com.atproto.sync.getRepo`, CAR v1)       |
+//! | `bluesky-firehose` | saved `com.atproto.sync.subscribeRepos` frames (DAG-CBOR, `#commit` CAR slices) |
 //! | `meta`       | Meta Content Library CSV exports (Facebook and Instagram posts)         |
 //! | `crowdtangle`| CrowdTangle historical CSV exports (Facebook and Instagram)             |
 //! | `tiktok`     | TikTok Research API responses (videos and comments)                      |
@@ -87,6 +88,8 @@ pub enum Format {
     Bluesky,
     /// A Bluesky repository CAR export.
     BlueskyCar,
+    /// Saved Bluesky firehose (`com.atproto.sync.subscribeRepos`) frames.
+    BlueskyFirehose,
     /// Meta Content Library CSV.
     MetaContentLibrary,
     /// CrowdTangle historical CSV.
@@ -101,7 +104,7 @@ pub enum Format {
 
 impl Format {
     /// The names accepted by [`Format::from_str`], in the order `--help` lists them.
-    pub const NAMES: [&'static str; 18] = [
+    pub const NAMES: [&'static str; 19] = [
         "auto",
         "twitter-v1",
         "twitter-v2",
@@ -115,6 +118,7 @@ impl Format {
         "reddit-export",
         "bluesky",
         "bluesky-car",
+        "bluesky-firehose",
         "meta",
         "crowdtangle",
         "tiktok",
@@ -138,6 +142,7 @@ impl Format {
             Format::RedditExport => "reddit-export",
             Format::Bluesky => "bluesky",
             Format::BlueskyCar => "bluesky-car",
+            Format::BlueskyFirehose => "bluesky-firehose",
             Format::MetaContentLibrary => "meta",
             Format::CrowdTangle => "crowdtangle",
             Format::TikTok => "tiktok",
@@ -186,6 +191,7 @@ impl FromStr for Format {
             "reddit-export" | "reddit-gdpr" => Format::RedditExport,
             "bluesky" | "jetstream" => Format::Bluesky,
             "bluesky-car" | "atproto-car" | "car" => Format::BlueskyCar,
+            "bluesky-firehose" | "firehose" | "subscribe-repos" => Format::BlueskyFirehose,
             "meta" | "meta-content-library" => Format::MetaContentLibrary,
             "crowdtangle" => Format::CrowdTangle,
             "tiktok" => Format::TikTok,
@@ -352,7 +358,7 @@ pub enum ReadError {
          lines with \"_\": \"Message\" and peer_id), reddit (JSON lines with author, subreddit, \
          created_utc), reddit-export (Reddit's data-export CSV with id, permalink, date, and subreddit or \
          link), bluesky (Jetstream JSON lines with did, time_us, kind), bluesky-car (a repository CAR \
-         file), telegram-html (Telegram Desktop's messages.html), meta (CSV with id, \
+         file), bluesky-firehose (saved subscribeRepos frames), telegram-html (Telegram Desktop's messages.html), meta (CSV with id, \
          creation_time, post_owner.id or owner.id), crowdtangle (CSV with Post Created and Facebook Id \
          or User Name), tiktok (Research API JSON with data.videos or data.comments), youtube \
          (youtube#commentThread JSON), 4cat (CSV or JSON lines with id, thread_id, author, body, \
@@ -367,8 +373,8 @@ pub enum ReadError {
     },
     #[error(
         "unknown input format '{name}': expected one of auto, twitter-v1, twitter-v2, ira, io-archive, csv, \
-         telegram, telegram-html, telethon, reddit, reddit-export, bluesky, bluesky-car, meta, crowdtangle, \
-         tiktok, youtube, 4cat"
+         telegram, telegram-html, telethon, reddit, reddit-export, bluesky, bluesky-car, bluesky-firehose, \
+         meta, crowdtangle, tiktok, youtube, 4cat"
     )]
     /// A format name that is not one of [`Format::NAMES`].
     UnknownFormatName {
@@ -515,6 +521,7 @@ pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
                         | Format::Reddit
                         | Format::Bluesky
                         | Format::BlueskyCar
+                        | Format::BlueskyFirehose
                         | Format::TikTok
                         | Format::YouTube
                 )
@@ -530,8 +537,10 @@ pub fn estimate_posts<P: AsRef<Path>>(paths: &[P]) -> usize {
 pub fn detect_format<R: Read>(input: R, source_name: &str) -> Result<Format, ReadError> {
     let mut input = input;
     let opened = input::open(&mut input, source_name, DEFAULT_MAX_LINE_BYTES)?;
-    if opened.is_car() {
-        return Ok(Format::BlueskyCar);
+    match opened.binary() {
+        Some(input::Binary::Car) => return Ok(Format::BlueskyCar),
+        Some(input::Binary::Firehose) => return Ok(Format::BlueskyFirehose),
+        None => {}
     }
     if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(ReadError::Empty { source_name: source_name.to_string() });
@@ -590,7 +599,12 @@ fn read_dyn<T: Send>(
     let source_name = out.source().to_string();
     let opened = input::open(raw, &source_name, max_line)?;
     let resolved = match format {
-        Format::Auto if opened.is_car() => Resolved::Platform(platforms::Platform::BlueskyCar),
+        Format::Auto if opened.binary() == Some(input::Binary::Car) => {
+            Resolved::Platform(platforms::Platform::BlueskyCar)
+        }
+        Format::Auto if opened.binary() == Some(input::Binary::Firehose) => {
+            Resolved::Platform(platforms::Platform::BlueskyFirehose)
+        }
         Format::Auto => {
             if opened.first_line.iter().all(|b| b.is_ascii_whitespace()) {
                 return Err(ReadError::Empty { source_name });
@@ -609,6 +623,7 @@ fn read_dyn<T: Send>(
         Format::RedditExport => Resolved::Platform(platforms::Platform::RedditExport),
         Format::Bluesky => Resolved::Platform(platforms::Platform::Bluesky),
         Format::BlueskyCar => Resolved::Platform(platforms::Platform::BlueskyCar),
+        Format::BlueskyFirehose => Resolved::Platform(platforms::Platform::BlueskyFirehose),
         Format::MetaContentLibrary => Resolved::Platform(platforms::Platform::MetaContentLibrary),
         Format::CrowdTangle => Resolved::Platform(platforms::Platform::CrowdTangle),
         Format::TikTok => Resolved::Platform(platforms::Platform::TikTok),
@@ -626,11 +641,20 @@ fn read_dyn<T: Send>(
             .starts_with(b"{"),
         lines: opened.first_line_is_whole_json(),
     };
-    if let Resolved::Platform(platforms::Platform::BlueskyCar) = resolved {
-        out.report.format = "bluesky-car";
-        let stream = opened.into_binary();
-        drive_owned(out, |o| platforms::read_car(stream, o));
-        return Ok(());
+    match resolved {
+        Resolved::Platform(platforms::Platform::BlueskyCar) => {
+            out.report.format = "bluesky-car";
+            let stream = opened.into_binary();
+            drive_owned(out, |o| platforms::read_car(stream, o));
+            return Ok(());
+        }
+        Resolved::Platform(platforms::Platform::BlueskyFirehose) => {
+            out.report.format = "bluesky-firehose";
+            let stream = opened.into_binary();
+            drive_owned(out, |o| platforms::read_firehose(stream, o));
+            return Ok(());
+        }
+        _ => {}
     }
     let stream = opened.into_stream();
     match resolved {
@@ -687,7 +711,9 @@ fn drive_owned<T: Send>(out: &mut Out<'_, T>, produce: impl FnOnce(&mut Out<'_>)
         let (done_tx, done_rx) = mpsc::channel::<Vec<T>>();
         scope.spawn(move || {
             for batch in work_rx {
-                let done: Vec<T> = batch.into_par_iter().map(|post| transform(post.borrowed())).collect();
+                // Moved, not borrowed: a transform that keeps the strings takes them
+                // as they are instead of copying each.
+                let done: Vec<T> = batch.into_par_iter().map(|post| transform(post.into_cows())).collect();
                 if done_tx.send(done).is_err() {
                     break;
                 }

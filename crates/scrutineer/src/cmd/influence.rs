@@ -29,13 +29,13 @@ pub enum InfluenceCommand {
 pub struct ScanArgs {
     /// Input files: tweet JSON lines (API v1.1 or v2/twarc2), IRA CSV, Twitter IO archive CSV, or CSV with --map;
     /// Telegram (Desktop result.json or messages.html, Telethon JSON lines), Reddit (Pushshift/Arctic-Shift, or
-    /// its own data export's posts.csv/comments.csv), Bluesky (Jetstream, or a repository CAR file), Meta Content
+    /// its own data export's posts.csv/comments.csv), Bluesky (Jetstream, a repository CAR file, or saved firehose frames), Meta Content
     /// Library and CrowdTangle CSV, TikTok Research API, YouTube comment threads, 4CAT. Plain, gzip or zstd; with
     /// --format auto each file is sniffed on its own, so one scan can mix platforms.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Input format: auto, twitter-v1, twitter-v2, ira, io-archive, csv, telegram, telegram-html, telethon, reddit,
-    /// reddit-export, bluesky, bluesky-car, meta, crowdtangle, tiktok, youtube, 4cat.
+    /// reddit-export, bluesky, bluesky-car, bluesky-firehose, meta, crowdtangle, tiktok, youtube, 4cat.
     #[arg(long, short, default_value = "auto")]
     format: String,
     /// Column mapping for --format csv, e.g. `account=user_id,time=created_at,text=message,retweeted_id=repost_id`.

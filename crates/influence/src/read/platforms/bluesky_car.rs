@@ -111,6 +111,22 @@ struct TreeEntry {
     t: Option<Cid>,
 }
 
+/// A CID as a map key, hashed by the first 8 bytes of its digest (SHA-256: uniform
+/// already) and compared whole: hashing the whole CID, and comparing the CIDs of the many
+/// keys the hasher's weaker spread sent to one group, cost more than decoding the blocks.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Key(Cid);
+
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let digest = self.0.hash().digest();
+        let mut first = [0u8; 8];
+        let n = digest.len().min(8);
+        first[..n].copy_from_slice(&digest[..n]);
+        state.write_u64(u64::from_le_bytes(first));
+    }
+}
+
 /// A post or repost record, waiting for the tree to give its key.
 struct Held {
     record: Record,
@@ -122,22 +138,25 @@ struct Held {
 #[derive(Default)]
 struct Repository {
     roots: Vec<Cid>,
-    commits: HashMap<Cid, Commit>,
-    nodes: HashMap<Cid, TreeNode>,
-    held: HashMap<Cid, Held>,
+    commits: HashMap<Key, Commit>,
+    nodes: HashMap<Key, TreeNode>,
+    /// Boxed: a record is some hundreds of bytes, moved whole each time the map grows.
+    held: HashMap<Key, Box<Held>>,
     /// Records of other collections, by CID: met again on the walk, and not posts.
-    others: HashSet<Cid>,
+    others: HashSet<Key>,
     /// Blocks skipped as damaged: met again on the walk, and reported once.
-    damaged: HashSet<Cid>,
+    damaged: HashSet<Key>,
 }
 
 enum Read1 {
-    Block(Vec<u8>),
+    /// The section's bytes are in the buffer given.
+    Block,
     End,
 }
 
-/// Reads one varint-prefixed section; `End` at a clean end of input.
-fn section(r: &mut Counted<impl Read>, what: &str) -> Result<Read1, (bool, String)> {
+/// Reads one varint-prefixed section into `bytes` (one buffer for every block: records are
+/// decoded out of it, never kept in it); `End` at a clean end of input.
+fn section(r: &mut Counted<impl Read>, what: &str, bytes: &mut Vec<u8>) -> Result<Read1, (bool, String)> {
     let start = r.offset;
     let len = match unsigned_varint::io::read_u64(&mut *r) {
         Ok(len) => len,
@@ -162,10 +181,14 @@ fn section(r: &mut Counted<impl Read>, what: &str) -> Result<Read1, (bool, Strin
             ),
         ));
     }
-    let mut bytes = vec![0u8; len as usize];
+    bytes.clear();
     let body = r.offset;
-    match r.read_exact(&mut bytes) {
-        Ok(()) => Ok(Read1::Block(bytes)),
+    match (&mut *r).take(len).read_to_end(bytes) {
+        Ok(n) if n as u64 == len => Ok(Read1::Block),
+        Ok(_) => Err((
+            true,
+            format!("the input ends {} bytes into the {len}-byte {what} at byte {start}", r.offset - body),
+        )),
         Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err((
             true,
             format!("the input ends {} bytes into the {len}-byte {what} at byte {start}", r.offset - body),
@@ -179,21 +202,27 @@ fn section(r: &mut Counted<impl Read>, what: &str) -> Result<Read1, (bool, Strin
 const POST_TYPE: &[u8] = b"\x65$type\x72app.bsky.feed.post";
 const REPOST_TYPE: &[u8] = b"\x65$type\x74app.bsky.feed.repost";
 
+/// The searchers for those, built once (building one per block cost more than searching).
+static POST_FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(POST_TYPE));
+static REPOST_FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new(REPOST_TYPE));
+
 fn classify(repo: &mut Repository, cid: Cid, data: &[u8], block: u64, offset: u64, out: &mut Out<'_>) {
     let at = |reason: String| format!("block {block} at byte {offset} ({cid}): {reason}");
-    if (memchr::memmem::find(data, POST_TYPE).is_some() || memchr::memmem::find(data, REPOST_TYPE).is_some())
+    if (POST_FINDER.find(data).is_some() || REPOST_FINDER.find(data).is_some())
         && let Ok(record) = serde_ipld_dagcbor::from_slice::<Record>(data)
         && matches!(record.kind(), Some(POST | REPOST))
     {
         out.report.records += 1;
-        repo.held.insert(cid, Held { record, block, offset });
+        repo.held.insert(Key(cid), Box::new(Held { record, block, offset }));
         return;
     }
     let probe: Probe = match serde_ipld_dagcbor::from_slice(data) {
         Ok(p) => p,
         Err(e) => {
             out.skip(0, at(format!("not a DAG-CBOR map ({e})")));
-            repo.damaged.insert(cid);
+            repo.damaged.insert(Key(cid));
             return;
         }
     };
@@ -202,28 +231,28 @@ fn classify(repo: &mut Repository, cid: Cid, data: &[u8], block: u64, offset: u6
         if kind == POST || kind == REPOST {
             match serde_ipld_dagcbor::from_slice::<Record>(data) {
                 Ok(record) => {
-                    repo.held.insert(cid, Held { record, block, offset });
+                    repo.held.insert(Key(cid), Box::new(Held { record, block, offset }));
                 }
                 Err(e) => {
                     out.skip(0, at(format!("{kind} record: {e}")));
-                    repo.damaged.insert(cid);
+                    repo.damaged.insert(Key(cid));
                 }
             }
         } else {
             out.report.not_posts += 1;
-            repo.others.insert(cid);
+            repo.others.insert(Key(cid));
         }
     } else if probe.e.is_some() {
         match serde_ipld_dagcbor::from_slice::<TreeNode>(data) {
             Ok(node) => {
-                repo.nodes.insert(cid, node);
+                repo.nodes.insert(Key(cid), node);
             }
             Err(e) => out.skip(0, at(format!("repository tree node: {e}"))),
         }
     } else if probe.did.is_some() && probe.data.is_some() {
         match serde_ipld_dagcbor::from_slice::<Commit>(data) {
             Ok(commit) => {
-                repo.commits.insert(cid, commit);
+                repo.commits.insert(Key(cid), commit);
             }
             Err(e) => out.skip(0, at(format!("commit: {e}"))),
         }
@@ -232,19 +261,55 @@ fn classify(repo: &mut Repository, cid: Cid, data: &[u8], block: u64, offset: u6
     // need, such as the blocks of a record's own links.
 }
 
+/// The blocks of a CAR v1 held in memory (a firehose commit's `blocks`, a diff of the
+/// repository), each CID with its bytes, in file order. The header's roots are not needed
+/// by the firehose reader (the frame names its commit) and are not returned.
+pub(super) fn car_slice_blocks(bytes: &[u8]) -> Result<Vec<(Cid, &[u8])>, String> {
+    let section = |at: usize| -> Result<(usize, usize), String> {
+        let (len, rest) = unsigned_varint::decode::u64(&bytes[at..])
+            .map_err(|e| format!("the length at byte {at} of the CAR slice is not a varint ({e})"))?;
+        let start = bytes.len() - rest.len();
+        let end = usize::try_from(len).ok().and_then(|l| start.checked_add(l)).filter(|&e| e <= bytes.len());
+        let end = end.ok_or_else(|| {
+            format!(
+                "the section at byte {at} of the CAR slice claims {len} bytes, past its end ({})",
+                bytes.len()
+            )
+        })?;
+        Ok((start, end))
+    };
+    let (start, end) = section(0)?;
+    match serde_ipld_dagcbor::from_slice::<CarHeader>(&bytes[start..end]) {
+        Ok(h) if h.version == 1 => {}
+        Ok(h) => return Err(format!("the CAR slice is version {}, not 1", h.version)),
+        Err(e) => return Err(format!("the CAR slice's header is not {{version, roots}} ({e})")),
+    }
+    let mut blocks = Vec::new();
+    let mut at = end;
+    while at < bytes.len() {
+        let (start, end) = section(at)?;
+        let mut cursor = std::io::Cursor::new(&bytes[start..end]);
+        let cid = Cid::read_bytes(&mut cursor)
+            .map_err(|e| format!("the block at byte {at} of the CAR slice: its CID does not parse ({e})"))?;
+        blocks.push((cid, &bytes[start + cursor.position() as usize..end]));
+        at = end;
+    }
+    Ok(blocks)
+}
+
 /// Walks the tree from `node` in key order, handing each `(key, record CID)` to `visit`.
 fn walk(
     repo: &Repository,
     node: Cid,
     depth: usize,
-    seen: &mut HashSet<Cid>,
+    seen: &mut HashSet<Key>,
     visit: &mut dyn FnMut(Result<(String, Cid), String>),
 ) {
-    if depth > MAX_TREE_DEPTH || !seen.insert(node) {
+    if depth > MAX_TREE_DEPTH || !seen.insert(Key(node)) {
         visit(Err(format!("repository tree node {node} is reached again or too deep: the tree is corrupt")));
         return;
     }
-    let Some(n) = repo.nodes.get(&node) else {
+    let Some(n) = repo.nodes.get(&Key(node)) else {
         visit(Err(format!(
             "repository tree node {node} is not in the file; the records under it are not read"
         )));
@@ -282,8 +347,9 @@ fn walk(
 pub(super) fn read_car(stream: impl BufRead, out: &mut Out<'_>) {
     let mut r = Counted { inner: stream, offset: 0 };
     let mut repo = Repository::default();
-    match section(&mut r, "CAR header") {
-        Ok(Read1::Block(bytes)) => match serde_ipld_dagcbor::from_slice::<CarHeader>(&bytes) {
+    let mut bytes = Vec::new();
+    match section(&mut r, "CAR header", &mut bytes) {
+        Ok(Read1::Block) => match serde_ipld_dagcbor::from_slice::<CarHeader>(&bytes) {
             Ok(h) if h.version == 1 => repo.roots = h.roots,
             Ok(h) => {
                 out.skip(0, format!("CAR version {} is not read: getRepo writes version 1", h.version));
@@ -306,9 +372,9 @@ pub(super) fn read_car(stream: impl BufRead, out: &mut Out<'_>) {
     let mut block = 0u64;
     loop {
         let offset = r.offset;
-        match section(&mut r, "block") {
+        match section(&mut r, "block", &mut bytes) {
             Ok(Read1::End) => break,
-            Ok(Read1::Block(bytes)) => {
+            Ok(Read1::Block) => {
                 block += 1;
                 let mut cursor = std::io::Cursor::new(&bytes[..]);
                 match Cid::read_bytes(&mut cursor) {
@@ -328,7 +394,7 @@ pub(super) fn read_car(stream: impl BufRead, out: &mut Out<'_>) {
             }
         }
     }
-    let Some(commit) = repo.roots.first().and_then(|root| repo.commits.get(root)) else {
+    let Some(commit) = repo.roots.first().and_then(|root| repo.commits.get(&Key(*root))) else {
         let root = repo.roots.first().map_or("none".to_string(), Cid::to_string);
         out.skip(
             0,
@@ -355,8 +421,8 @@ pub(super) fn read_car(stream: impl BufRead, out: &mut Out<'_>) {
         if collection != POST && collection != REPOST {
             return;
         }
-        let Some(h) = held.remove(&cid) else {
-            if !repo.others.contains(&cid) && !repo.damaged.contains(&cid) {
+        let Some(h) = held.remove(&Key(cid)).map(|h| *h) else {
+            if !repo.others.contains(&Key(cid)) && !repo.damaged.contains(&Key(cid)) {
                 out.skip(0, format!("record {key} ({cid}) is named by the tree but not in the file"));
             }
             return;
@@ -375,7 +441,7 @@ pub(super) fn read_car(stream: impl BufRead, out: &mut Out<'_>) {
         }
     });
     // Post records the walk did not reach (a tree cut off, or blocks outside it).
-    let mut left: Vec<&Held> = held.values().collect();
+    let mut left: Vec<&Held> = held.values().map(|h| &**h).collect();
     left.sort_by_key(|h| h.block);
     for h in left {
         out.skip(

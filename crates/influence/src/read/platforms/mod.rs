@@ -6,11 +6,13 @@
 //! over several lines (Telegram's `result.json`, pretty-printed API responses) through
 //! [`doc`], which streams them without holding them whole; CSV exports through the shared
 //! CSV driver ([`super::csvio`]). Telegram's HTML export is cut into one message's markup
-//! at a time ([`telegram_html`]); a Bluesky repository CAR file is read from its binary
-//! stream, never cut into lines ([`bluesky_car`]).
+//! at a time ([`telegram_html`]); a Bluesky repository CAR file and saved firehose frames
+//! are read from their binary stream, never cut into lines ([`bluesky_car`],
+//! [`bluesky_firehose`]).
 
 mod bluesky;
 mod bluesky_car;
+mod bluesky_firehose;
 mod crowdtangle;
 mod doc;
 mod fourcat;
@@ -42,6 +44,7 @@ pub(crate) enum Platform {
     RedditExport,
     Bluesky,
     BlueskyCar,
+    BlueskyFirehose,
     MetaContentLibrary,
     CrowdTangle,
     TikTok,
@@ -59,6 +62,7 @@ impl Platform {
             Platform::RedditExport => Format::RedditExport,
             Platform::Bluesky => Format::Bluesky,
             Platform::BlueskyCar => Format::BlueskyCar,
+            Platform::BlueskyFirehose => Format::BlueskyFirehose,
             Platform::MetaContentLibrary => Format::MetaContentLibrary,
             Platform::CrowdTangle => Format::CrowdTangle,
             Platform::TikTok => Format::TikTok,
@@ -161,6 +165,7 @@ pub(super) fn read<T: Send>(
         Platform::TelegramHtml => super::drive_owned(out, |o| telegram_html::read_html(stream, o)),
         // Read from the binary stream by `read_car`, before any line is cut.
         Platform::BlueskyCar => super::drive_owned(out, |o| bluesky_car::read_car(stream, o)),
+        Platform::BlueskyFirehose => super::drive_owned(out, |o| bluesky_firehose::read_firehose(stream, o)),
         Platform::RedditExport => {
             let account = reddit_export::account_for(out.source())?;
             super::csvio::drive(stream, b',', out, "reddit-export", |h| {
@@ -197,9 +202,19 @@ pub(crate) fn is_car_header(head: &[u8]) -> bool {
     bluesky_car::is_car_header(head)
 }
 
+/// Whether `head` starts with a `com.atproto.sync.subscribeRepos` frame header.
+pub(crate) fn is_firehose_header(head: &[u8]) -> bool {
+    bluesky_firehose::is_firehose_header(head)
+}
+
 /// Reads a CAR file (the decoded bytes, not cut into lines).
 pub(crate) fn read_car(stream: impl BufRead, out: &mut Out<'_>) {
     bluesky_car::read_car(stream, out);
+}
+
+/// Reads saved firehose frames (the decoded bytes, not cut into lines).
+pub(crate) fn read_firehose(stream: impl BufRead, out: &mut Out<'_>) {
+    bluesky_firehose::read_firehose(stream, out);
 }
 
 /// Turns one JSON value (a response page, or one item) into posts; `at` names where it

@@ -32,15 +32,16 @@
 //! the same post id the original channel's own messages get, so co-forwarding is
 //! matched by message.
 
+use std::borrow::Cow;
 use std::io::BufRead;
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::{jsonscan, qualify, required_time};
-use crate::post::{AccountMeta, Post, PostKind};
+use crate::post::{AccountMeta, Post, PostKind, Reaction, ReactionKind};
 use crate::read::Out;
-use crate::read::jsonl::{LineError, LineParser, lenient_id, parse_json};
+use crate::read::jsonl::{LineError, LineParser, lenient_count, lenient_id, parse_json};
 
 const PLATFORM: &str = "telegram";
 
@@ -68,27 +69,94 @@ impl Chat {
     }
 }
 
-/// One piece of a Desktop `text` array.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum TextPart {
-    Plain(String),
-    Entity {
-        #[serde(rename = "type", default)]
-        kind: String,
-        #[serde(default)]
-        text: String,
-        href: Option<String>,
-        #[serde(default, deserialize_with = "lenient_id")]
-        user_id: Option<String>,
-    },
+/// A Desktop `text`: a string, or an array mixing strings and entity objects
+/// (`{"type": "link", "text": "https://..."}`), whose concatenation is the text. Built as it
+/// is read, with the links, hashtags and mentions of its entities: the pieces are appended
+/// where they lie in the record's bytes, never held one by one.
+#[derive(Default)]
+struct DesktopText {
+    text: String,
+    urls: Vec<String>,
+    hashtags: Vec<String>,
+    mentions: Vec<String>,
 }
 
+/// One entity object of a `text` array.
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Text {
-    Plain(String),
-    Parts(Vec<TextPart>),
+struct TextEntity<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Cow<'a, str>,
+    #[serde(borrow, default)]
+    text: Cow<'a, str>,
+    href: Option<String>,
+    #[serde(default, deserialize_with = "lenient_id")]
+    user_id: Option<String>,
+}
+
+impl DesktopText {
+    fn add(&mut self, e: TextEntity<'_>) {
+        match &*e.kind {
+            "link" => self.urls.push(e.text.to_string()),
+            "text_link" => self.urls.extend(e.href),
+            "hashtag" => self.hashtags.push(e.text.trim_start_matches('#').to_string()),
+            "mention" => self.mentions.push(e.text.trim_start_matches('@').to_string()),
+            "mention_name" => {
+                self.mentions.extend(e.user_id.map(|u| qualify(PLATFORM, &format!("user{u}"))));
+            }
+            _ => {}
+        }
+        self.text.push_str(&e.text);
+    }
+}
+
+impl<'de> Deserialize<'de> for DesktopText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<DesktopText, D::Error> {
+        struct Whole;
+        impl<'de> serde::de::Visitor<'de> for Whole {
+            type Value = DesktopText;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string, or an array of strings and entity objects")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<DesktopText, E> {
+                Ok(DesktopText { text: v.to_string(), ..DesktopText::default() })
+            }
+            fn visit_string<E>(self, v: String) -> Result<DesktopText, E> {
+                Ok(DesktopText { text: v, ..DesktopText::default() })
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<DesktopText, A::Error> {
+                let mut text = DesktopText::default();
+                while seq.next_element_seed(Piece(&mut text))?.is_some() {}
+                Ok(text)
+            }
+        }
+        d.deserialize_any(Whole)
+    }
+}
+
+/// One element of a `text` array, appended to the text being built.
+struct Piece<'t>(&'t mut DesktopText);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Piece<'_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Piece<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a string or an entity object")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<(), E> {
+        self.0.text.push_str(v);
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let entity = TextEntity::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        self.0.add(entity);
+        Ok(())
+    }
 }
 
 #[derive(Deserialize)]
@@ -103,12 +171,59 @@ struct DesktopMessage {
     from: Option<String>,
     #[serde(default, deserialize_with = "lenient_id")]
     from_id: Option<String>,
-    text: Option<Text>,
+    text: Option<DesktopText>,
     forwarded_from: Option<String>,
     #[serde(default, deserialize_with = "lenient_id")]
     forwarded_from_id: Option<String>,
     #[serde(default, deserialize_with = "lenient_id")]
     reply_to_message_id: Option<String>,
+    reactions: Option<Lenient<Vec<DesktopReaction>>>,
+}
+
+/// A field read when it has the shape expected and ignored when not: reactions are kept
+/// where they can be, and a shape not met before never costs the message itself.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Lenient<T> {
+    Known(T),
+    Other(serde::de::IgnoredAny),
+}
+
+impl<T> Lenient<T> {
+    fn known(this: Option<Self>) -> Option<T> {
+        match this {
+            Some(Lenient::Known(t)) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// One of a Desktop message's `reactions` (tdesktop's `export_output_json.cpp`):
+/// `{"type": "emoji", "count": 5, "emoji": "👍", "recent": [...]}`, `custom_emoji` with
+/// `document_id`, or `paid`.
+#[derive(Deserialize)]
+struct DesktopReaction {
+    #[serde(rename = "type", default)]
+    kind: String,
+    #[serde(default, deserialize_with = "lenient_count")]
+    count: Option<u64>,
+    emoji: Option<String>,
+    #[serde(default, deserialize_with = "lenient_id")]
+    document_id: Option<String>,
+}
+
+impl DesktopReaction {
+    /// The typed reaction; `None` for a type tdesktop may add later, which is not guessed at.
+    fn typed(self) -> Option<Reaction> {
+        let count = self.count.unwrap_or(0);
+        let (kind, emoji) = match self.kind.as_str() {
+            "emoji" => (ReactionKind::Emoji, Some(self.emoji?)),
+            "custom_emoji" => (ReactionKind::CustomEmoji, Some(self.document_id?)),
+            "paid" => (ReactionKind::Paid, None),
+            _ => return None,
+        };
+        Some(Reaction { kind, emoji, count })
+    }
 }
 
 fn desktop_post(m: DesktopMessage, chat: &Chat) -> Result<Option<Post>, String> {
@@ -125,29 +240,11 @@ fn desktop_post(m: DesktopMessage, chat: &Chat) -> Result<Option<Post>, String> 
     let sender =
         from_id.or_else(|| chat.key.clone()).ok_or("field from_id: missing, and the chat has no id")?;
     let mut post = Post::new(qualify(PLATFORM, &sender), time, PostKind::Original, String::new());
-    match m.text {
-        Some(Text::Plain(s)) => post.text = s,
-        Some(Text::Parts(parts)) => {
-            for part in parts {
-                match part {
-                    TextPart::Plain(s) => post.text.push_str(&s),
-                    TextPart::Entity { kind, text, href, user_id } => {
-                        match kind.as_str() {
-                            "link" => post.urls.push(text.clone()),
-                            "text_link" => post.urls.extend(href),
-                            "hashtag" => post.hashtags.push(text.trim_start_matches('#').to_string()),
-                            "mention" => post.mentions.push(text.trim_start_matches('@').to_string()),
-                            "mention_name" => {
-                                post.mentions.extend(user_id.map(|u| qualify(PLATFORM, &format!("user{u}"))));
-                            }
-                            _ => {}
-                        }
-                        post.text.push_str(&text);
-                    }
-                }
-            }
-        }
-        None => {}
+    if let Some(text) = m.text {
+        post.text = text.text;
+        post.urls = text.urls;
+        post.hashtags = text.hashtags;
+        post.mentions = text.mentions;
     }
     if post.urls.is_empty() && post.hashtags.is_empty() && post.mentions.is_empty() {
         super::fill_entities_from_text(&mut post);
@@ -164,6 +261,11 @@ fn desktop_post(m: DesktopMessage, chat: &Chat) -> Result<Option<Post>, String> 
     };
     post.kind = PostKind::from_references(forwarded.is_some(), false, post.reply_to_id.is_some());
     post.retweeted_account = forwarded;
+    post.reactions = Lenient::known(m.reactions)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(DesktopReaction::typed)
+        .collect();
     post.handle = m.from.clone();
     post.account_meta = AccountMeta { display_name: m.from, ..AccountMeta::default() }.non_empty();
     Ok(Some(post))
@@ -305,6 +407,53 @@ struct TelethonMessage {
     fwd_from: Option<FwdHeader>,
     reply_to: Option<ReplyHeader>,
     post_author: Option<String>,
+    reactions: Option<Lenient<MessageReactions>>,
+}
+
+/// `MessageReactions`: `results` holds a `ReactionCount` per reaction.
+#[derive(Deserialize)]
+struct MessageReactions {
+    #[serde(default)]
+    results: Vec<ReactionCount>,
+}
+
+#[derive(Deserialize)]
+struct ReactionCount {
+    reaction: Option<TlReaction>,
+    #[serde(default, deserialize_with = "lenient_count")]
+    count: Option<u64>,
+}
+
+/// A `ReactionCount`'s `reaction`: an object since API layer 145 (`ReactionEmoji` with
+/// `emoticon`, `ReactionCustomEmoji` with `document_id`, `ReactionPaid`), the emoji as a
+/// bare string before it.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum TlReaction {
+    Emoticon(String),
+    Object {
+        #[serde(rename = "_", default)]
+        kind: String,
+        emoticon: Option<String>,
+        #[serde(default, deserialize_with = "lenient_id")]
+        document_id: Option<String>,
+    },
+}
+
+impl ReactionCount {
+    fn typed(self) -> Option<Reaction> {
+        let count = self.count.unwrap_or(0);
+        let (kind, emoji) = match self.reaction? {
+            TlReaction::Emoticon(e) => (ReactionKind::Emoji, Some(e)),
+            TlReaction::Object { kind, emoticon, document_id } => match kind.as_str() {
+                "ReactionEmoji" => (ReactionKind::Emoji, Some(emoticon?)),
+                "ReactionCustomEmoji" => (ReactionKind::CustomEmoji, Some(document_id?)),
+                "ReactionPaid" => (ReactionKind::Paid, None),
+                _ => return None,
+            },
+        };
+        Some(Reaction { kind, emoji, count })
+    }
 }
 
 /// The piece of `text` at UTF-16 offsets `offset..offset + length` (Telegram counts
@@ -403,20 +552,25 @@ fn telethon_post(m: TelethonMessage) -> Result<Option<Post>, String> {
     post.kind =
         PostKind::from_references(post.retweeted_account.is_some(), false, post.reply_to_id.is_some());
     post.account_meta = AccountMeta { display_name: m.post_author, ..AccountMeta::default() }.non_empty();
+    post.reactions = Lenient::known(m.reactions)
+        .map(|r| r.results.into_iter().filter_map(ReactionCount::typed).collect())
+        .unwrap_or_default();
     Ok(Some(post))
 }
 
 #[cfg(test)]
 mod tests {
     use super::utf16_slice;
-    use crate::post::PostKind;
+    use crate::post::{PostKind, Reaction, ReactionKind};
     use crate::read::Format;
     use crate::read::platforms::testing::{compressed_reads_the_same, read_both};
 
     /// A channel export in Telegram Desktop's layout (pretty-printed with one space, as
     /// Desktop writes it): a service message, a message whose `text` mixes strings and
-    /// entity objects, a forward (by name only), a reply, an old-style message without
-    /// `date_unixtime`, and one whose `text` is a number (skipped, not the end of the export).
+    /// entity objects and reactions of each type, a forward (by name only), a reply (whose
+    /// `reactions` has a shape no export writes: ignored, the message kept), an old-style
+    /// message without `date_unixtime`, and one whose `text` is a number (skipped, not the
+    /// end of the export).
     const CHANNEL: &str = r##"{
  "name": "Новости 24",
  "type": "public_channel",
@@ -468,7 +622,30 @@ mod tests {
      "text": "!"
     }
    ],
-   "text_entities": []
+   "text_entities": [],
+   "reactions": [
+    {
+     "type": "emoji",
+     "count": 12,
+     "emoji": "👍",
+     "recent": [
+      {
+       "from": "Ann",
+       "from_id": "user42",
+       "date": "2022-02-24T06:01:00"
+      }
+     ]
+    },
+    {
+     "type": "custom_emoji",
+     "count": 3,
+     "document_id": "5368324170671202286"
+    },
+    {
+     "type": "paid",
+     "count": 50
+    }
+   ]
   },
   {
    "id": 3,
@@ -490,7 +667,8 @@ mod tests {
    "from_id": "channel1036362176",
    "reply_to_message_id": 2,
    "text": "a reply https://x.org/a",
-   "text_entities": []
+   "text_entities": [],
+   "reactions": "a shape no export writes"
   },
   {
    "id": 5,
@@ -538,6 +716,18 @@ mod tests {
         assert_eq!(p.mentions, vec!["someone"]);
         assert_eq!(p.time.to_rfc3339(), "2022-02-24T03:00:00+00:00", "date_unixtime, not the local date");
         assert_eq!(p.community.as_deref(), Some("telegram:channel1036362176"));
+        assert_eq!(
+            p.reactions,
+            vec![
+                Reaction { kind: ReactionKind::Emoji, emoji: Some("👍".to_string()), count: 12 },
+                Reaction {
+                    kind: ReactionKind::CustomEmoji,
+                    emoji: Some("5368324170671202286".to_string()),
+                    count: 3
+                },
+                Reaction { kind: ReactionKind::Paid, emoji: None, count: 50 },
+            ]
+        );
 
         let f = &posts[1];
         assert_eq!(f.kind, PostKind::Retweet);
@@ -547,6 +737,7 @@ mod tests {
         assert_eq!(r.kind, PostKind::Reply);
         assert_eq!(r.reply_to_id.as_deref(), Some("telegram:channel1036362176/2"));
         assert_eq!(r.urls, vec!["https://x.org/a"], "links found in plain text");
+        assert!(r.reactions.is_empty());
 
         let old = &posts[3];
         assert_eq!(old.account, "telegram:channel1036362176", "no from_id: the chat's id");
@@ -600,9 +791,9 @@ mod tests {
     fn telethon_lines() {
         // `json.dumps(message.to_dict(), default=str)`: dates are `str(datetime)`.
         let lines = [
-            r#"{"_": "Message", "id": 4431, "peer_id": {"_": "PeerChannel", "channel_id": 1101170442}, "date": "2024-03-01 09:30:00+00:00", "message": "👍 Look https://ex.org/a #тег", "out": false, "mentioned": false, "from_id": null, "fwd_from": {"_": "MessageFwdHeader", "date": "2024-03-01 09:00:00+00:00", "imported": false, "from_id": {"_": "PeerChannel", "channel_id": 1036362176}, "from_name": null, "channel_post": 2, "post_author": null}, "reply_to": null, "entities": [{"_": "MessageEntityUrl", "offset": 8, "length": 16}, {"_": "MessageEntityHashtag", "offset": 25, "length": 4}], "views": 1200, "forwards": 3}"#,
+            r#"{"_": "Message", "id": 4431, "peer_id": {"_": "PeerChannel", "channel_id": 1101170442}, "date": "2024-03-01 09:30:00+00:00", "message": "👍 Look https://ex.org/a #тег", "out": false, "mentioned": false, "from_id": null, "fwd_from": {"_": "MessageFwdHeader", "date": "2024-03-01 09:00:00+00:00", "imported": false, "from_id": {"_": "PeerChannel", "channel_id": 1036362176}, "from_name": null, "channel_post": 2, "post_author": null}, "reply_to": null, "entities": [{"_": "MessageEntityUrl", "offset": 8, "length": 16}, {"_": "MessageEntityHashtag", "offset": 25, "length": 4}], "views": 1200, "forwards": 3, "reactions": {"_": "MessageReactions", "results": [{"_": "ReactionCount", "reaction": {"_": "ReactionEmoji", "emoticon": "🔥"}, "count": 120, "chosen_order": null}, {"_": "ReactionCount", "reaction": {"_": "ReactionCustomEmoji", "document_id": 5368324170671202286}, "count": 7, "chosen_order": null}, {"_": "ReactionCount", "reaction": {"_": "ReactionPaid"}, "count": 15, "chosen_order": null}], "min": false, "can_see_list": false, "reactions_as_tags": false, "recent_reactions": [], "top_reactors": []}}"#,
             r#"{"_": "MessageService", "id": 4432, "peer_id": {"_": "PeerChannel", "channel_id": 1101170442}, "date": "2024-03-01 09:31:00+00:00", "action": {"_": "MessageActionPinMessage"}}"#,
-            r#"{"_": "Message", "id": 99, "peer_id": {"_": "PeerChannel", "channel_id": 1500000000}, "date": "2024-03-01T09:32:00+00:00", "message": "agreed", "from_id": {"_": "PeerUser", "user_id": 777000}, "reply_to": {"_": "MessageReplyHeader", "reply_to_msg_id": 98, "reply_to_peer_id": null, "reply_to_top_id": null}, "entities": []}"#,
+            r#"{"_": "Message", "id": 99, "peer_id": {"_": "PeerChannel", "channel_id": 1500000000}, "date": "2024-03-01T09:32:00+00:00", "message": "agreed", "from_id": {"_": "PeerUser", "user_id": 777000}, "reply_to": {"_": "MessageReplyHeader", "reply_to_msg_id": 98, "reply_to_peer_id": null, "reply_to_top_id": null}, "entities": [], "reactions": {"_": "MessageReactions", "results": [{"_": "ReactionCount", "reaction": "👍", "count": 2, "chosen": false}], "min": false, "can_see_list": false, "recent_reactions": null}}"#,
             r#"{"_": "Message", "id": 100, "date": "2024-03-01 09:33:00+00:00", "message": "no chat"}"#,
         ];
         let input = lines.join("\n");
@@ -620,6 +811,24 @@ mod tests {
         assert_eq!(r.account, "telegram:user777000");
         assert_eq!(r.reply_to_id.as_deref(), Some("telegram:channel1500000000/98"));
         assert_eq!(r.time.to_rfc3339(), "2024-03-01T09:32:00+00:00");
+        assert_eq!(
+            f.reactions,
+            vec![
+                Reaction { kind: ReactionKind::Emoji, emoji: Some("🔥".to_string()), count: 120 },
+                Reaction {
+                    kind: ReactionKind::CustomEmoji,
+                    emoji: Some("5368324170671202286".to_string()),
+                    count: 7
+                },
+                Reaction { kind: ReactionKind::Paid, emoji: None, count: 15 },
+            ],
+            "API layer 145 and later: reactions as objects"
+        );
+        assert_eq!(
+            r.reactions,
+            vec![Reaction { kind: ReactionKind::Emoji, emoji: Some("👍".to_string()), count: 2 }],
+            "before layer 145: the emoji as a bare string"
+        );
         compressed_reads_the_same(input.as_bytes(), &Format::Telethon);
     }
 

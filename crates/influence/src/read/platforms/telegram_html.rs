@@ -249,6 +249,20 @@ fn find_reply_link(tag: &HTMLTag<'_>, parser: &Parser<'_>, found: &mut Option<St
     }
 }
 
+/// `dd.MM.yyyy hh:mm:ss`, by hand: it is on every message, and chrono's format strings
+/// are re-read on every call.
+fn local_time(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    if b.len() != 19 || b[2] != b'.' || b[5] != b'.' || b[10] != b' ' || b[13] != b':' || b[16] != b':' {
+        return NaiveDateTime::parse_from_str(s, "%d.%m.%Y %H:%M:%S").ok().map(|t| t.and_utc());
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<u32> {
+        b[r].iter().try_fold(0u32, |acc, d| d.is_ascii_digit().then(|| acc * 10 + u32::from(d - b'0')))
+    };
+    let date = chrono::NaiveDate::from_ymd_opt(num(6..10)? as i32, num(3..5)?, num(0..2)?)?;
+    Some(date.and_hms_opt(num(11..13)?, num(14..16)?, num(17..19)?)?.and_utc())
+}
+
 /// `15.03.2024 12:34:56 UTC+03:00`, or without the offset (older exports: read as UTC).
 fn parse_date(title: &str) -> Option<DateTime<Utc>> {
     let title = title.trim();
@@ -256,7 +270,7 @@ fn parse_date(title: &str) -> Option<DateTime<Utc>> {
         Some((local, zone)) => (local, Some(zone)),
         None => (title, None),
     };
-    let local = NaiveDateTime::parse_from_str(local.trim(), "%d.%m.%Y %H:%M:%S").ok()?.and_utc();
+    let local = local_time(local.trim())?;
     let Some(zone) = zone else { return Some(local) };
     let (sign, hm) = match zone.as_bytes().first()? {
         b'+' => (1, &zone[1..]),
@@ -474,7 +488,11 @@ pub(crate) fn read_html(mut stream: impl BufRead, out: &mut Out<'_>) {
                 if p.fault.is_some() {
                     continue;
                 }
-                if let Some(long) = scrutineer_core::lines::long_line(line) {
+                // The marker starts with NUL bytes, which markup never holds: looked for
+                // only then (a search per line cost more than the parse).
+                if let Some(long) =
+                    memchr::memchr(0, line).and_then(|_| scrutineer_core::lines::long_line(line))
+                {
                     p.fault = Some(long.reason());
                 } else if p.bytes.len() + buf.len() > MAX_MESSAGE_BYTES {
                     p.fault = Some(format!(
