@@ -2,14 +2,16 @@
 # Reader benchmark (prints figures; never fails on speed, prints "below target").
 #
 # MB/s of each reader alone (every post collected, owned, no detection; the best of at
-# least BENCH_REPEAT runs, read again until BENCH_MIN_SECONDS have been spent on the file), per byte of plain input, against today's IRA CSV reader on the real IRA
-# election-season file (decompressed once, so that every format is read from a plain
+# least BENCH_REPEAT runs, read again until BENCH_MIN_SECONDS have been spent on the file),
+# per byte of plain input, against today's IRA CSV reader on the real IRA election-season
+# file (decompressed once, so that every format is read from a plain
 # file). The platform inputs are synthetic exports of BENCH_READER_MB megabytes each
 # (default 50), written by scripts/bench_readers_gen.py in each export's layout. Target:
 # every reader at least as fast per byte as the IRA reader.
 #
-# Environment: BENCH_READER_MB, BENCH_REPEAT (default 5), BENCH_MIN_SECONDS (default 2), BENCH_READER_GATE=1 (fail when a
-# format's ratio to the IRA reader falls below its floor in `floor` below).
+# Environment: BENCH_READER_MB, BENCH_REPEAT (default 5), BENCH_MIN_SECONDS (default 2),
+# BENCH_READER_GATE=1 (fail when a format's ratio to the IRA reader falls below its floor in
+# `floor` below).
 set -euo pipefail
 root="$(git -C "$(dirname "$0")" rev-parse --show-toplevel)"
 ira_gz="$root/../shared/data/influence/ira/tweets-2016-09-01_2016-11-30.csv.gz"
@@ -40,7 +42,7 @@ bin="$root/target/release/examples/read_speed"
 # (figures moved by up to ±30% between runs). telegram-html measured 0.74: below the target
 # of 1, its floor only keeps it from falling further. The best of three runs of a 5 MB file
 # (20 to 40 ms each) once fell to 0.6 of the reader's speed on a busy machine; the best of
-# every run within BENCH_MIN_SECONDS does not.
+# every run within BENCH_MIN_SECONDS filters out such stalls.
 floor() {
   case "$1" in
     telegram) echo 0.76 ;;
