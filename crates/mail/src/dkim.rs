@@ -165,7 +165,13 @@ pub struct Signature {
 /// Splits a tag list (`a=b; c=d`) into lower-level `(name, value)` pairs, whitespace
 /// around names and values removed; a duplicated or nameless tag makes the list invalid.
 pub fn parse_tag_list(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut tags: Vec<(String, String)> = Vec::new();
+    Ok(tag_list(text)?.into_iter().map(|(n, v)| (n.to_owned(), v.to_owned())).collect())
+}
+
+/// [`parse_tag_list`] borrowing from `text` (a signature is parsed once per message, and
+/// a string per tag name and value is most of what that costs).
+pub(crate) fn tag_list(text: &str) -> Result<Vec<(&str, &str)>, String> {
+    let mut tags: Vec<(&str, &str)> = Vec::with_capacity(16);
     for part in text.split(';') {
         if part.trim().is_empty() {
             continue;
@@ -180,17 +186,23 @@ pub fn parse_tag_list(text: &str) -> Result<Vec<(String, String)>, String> {
         {
             return Err(format!("bad tag name '{}'", scrutineer_core::text::echo_str(name)));
         }
-        if tags.iter().any(|(n, _)| n == name) {
+        if tags.iter().any(|(n, _)| *n == name) {
             return Err(format!("tag {name}= appears twice"));
         }
-        tags.push((name.to_owned(), value.trim().to_owned()));
+        tags.push((name, value.trim()));
     }
     Ok(tags)
 }
 
 fn b64(tag: &str, v: &str) -> Result<Vec<u8>, String> {
-    let clean: String = v.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    base64::engine::general_purpose::STANDARD.decode(clean).map_err(|e| format!("{tag}= is not base64: {e}"))
+    let engine = &base64::engine::general_purpose::STANDARD;
+    let decoded = if v.bytes().any(|b| b.is_ascii_whitespace()) {
+        let clean: Vec<u8> = v.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        engine.decode(clean)
+    } else {
+        engine.decode(v)
+    };
+    decoded.map_err(|e| format!("{tag}= is not base64: {e}"))
 }
 
 fn number(tag: &str, v: &str) -> Result<u64, String> {
@@ -231,8 +243,8 @@ impl Signature {
     /// (RFC 8617 section 4.1.2: no `v=`, and `i=` is the instance, not an identity).
     pub(crate) fn parse_as(value: &[u8], arc: bool) -> Result<Signature, String> {
         let text = std::str::from_utf8(value).map_err(|_| "the signature is not ASCII".to_owned())?;
-        let tags = parse_tag_list(text)?;
-        let get = |n: &str| tags.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        let tags = tag_list(text)?;
+        let get = |n: &str| tags.iter().find(|(k, _)| *k == n).map(|(_, v)| *v);
         let need = |n: &str| get(n).ok_or_else(|| format!("required tag {n}= missing"));
         if !arc && need("v")? != "1" {
             return Err(format!("v={} is not 1", scrutineer_core::text::echo_str(need("v")?)));
@@ -903,6 +915,39 @@ mod tests {
         assert_eq!(verdicts(&body, &keys), [Verdict::BodyAltered, Verdict::BodyAltered]);
         let header = RFC8463_MESSAGE.replace("Subject: Is dinner ready?", "Subject: Is lunch ready?");
         assert_eq!(verdicts(&header, &keys), [Verdict::HeadersAltered, Verdict::HeadersAltered]);
+    }
+
+    #[test]
+    fn oversigned_headers_added_anywhere_break_the_signature_and_others_are_named() {
+        // RFC 8463's signer lists From, Subject and Date in h= twice each, once more than
+        // the message has them: a field of those names added anywhere, in any case, takes
+        // the place of the null string the extra entry signed.
+        let keys = archive(&RFC8463_KEYS, "", "");
+        let (head, body) = RFC8463_MESSAGE.split_once("\r\n\r\n").expect("a body");
+        let with = |top: &str, bottom: &str| format!("{top}{head}\r\n{bottom}\r\n{body}");
+        for (top, bottom) in [
+            ("From: Mallory <mallory@football.example.com>\r\n", ""),
+            ("", "From: Mallory <mallory@football.example.com>\r\n"),
+            ("FROM:  Mallory\r\n <mallory@football.example.com>\r\n", ""),
+            ("", "subject: Dinner is cancelled\r\n"),
+            ("Date: Sat, 12 Jul 2003 09:00:00 -0700\r\n", ""),
+            ("", "Date: Sat, 12 Jul 2003 09:00:00 -0700\r\n"),
+        ] {
+            let m = with(top, bottom);
+            assert_eq!(verdicts(&m, &keys), [Verdict::HeadersAltered; 2], "{top}{bottom}");
+        }
+        // To is signed once, as often as it appears: a second one above it is what a
+        // reader sees, and the signature, still whole, does not cover it.
+        let m = Message::parse(with("To: Mallory <mallory@example.net>\r\n", "").as_bytes()).expect("parse");
+        let checks = verify_message(&m, &keys);
+        assert_eq!(checks.iter().map(|c| c.verdict).collect::<Vec<_>>(), [Verdict::UnsignedHeaderChanged; 2]);
+        assert!(checks.iter().all(|c| c.detail.contains("To (2 in the message, 1 signed")), "{checks:?}");
+        // A field h= does not name at all changes nothing signed but is named when trusted.
+        let m = Message::parse(with("Cc: mallory@example.net\r\n", "").as_bytes()).expect("parse");
+        let checks = verify_message(&m, &keys);
+        assert_eq!(checks.iter().map(|c| c.verdict).collect::<Vec<_>>(), [Verdict::UnsignedHeaderChanged; 2]);
+        assert!(checks.iter().all(|c| c.detail.contains("Cc (not signed)")), "{checks:?}");
+        assert_eq!(verdicts(&with("X-Mailer: anything\r\n", ""), &keys), [Verdict::Authentic; 2]);
     }
 
     #[test]

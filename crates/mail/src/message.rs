@@ -176,7 +176,7 @@ fn locate_headers(raw: &[u8]) -> Result<(Vec<HeaderField>, usize), MessageError>
             return Err(MessageError::HeaderTooLong);
         }
         line_no += 1;
-        let end = memchr::memmem::find(&raw[pos..], b"\r\n").map(|i| pos + i + 2).unwrap_or(raw.len());
+        let end = line_end(raw, pos);
         let line = &raw[pos..end];
         let content = line.strip_suffix(b"\r\n").unwrap_or(line);
         if content.is_empty() {
@@ -202,6 +202,16 @@ fn locate_headers(raw: &[u8]) -> Result<(Vec<HeaderField>, usize), MessageError>
         pos = end;
     }
     finish(headers, raw.len())
+}
+
+/// Where the line starting at `pos` ends: past its first CRLF, or at the end of `raw`.
+/// (A search for each LF checked for the CR before it: building a two-byte `memmem`
+/// finder for every header line cost more than the search.)
+fn line_end(raw: &[u8], pos: usize) -> usize {
+    let rest = &raw[pos..];
+    memchr::memchr_iter(b'\n', rest)
+        .find(|&i| i > 0 && rest[i - 1] == b'\r')
+        .map_or(raw.len(), |i| pos + i + 1)
 }
 
 fn finish(headers: Vec<HeaderField>, body_start: usize) -> Result<(Vec<HeaderField>, usize), MessageError> {
@@ -245,5 +255,15 @@ mod tests {
         }
         m.extend_from_slice(b"\n\nbody");
         assert_eq!(Message::parse(&m).expect_err("an error"), MessageError::HeaderTooLong);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_line_ends_past_its_first_crlf(raw in proptest::collection::vec(
+            proptest::sample::select(vec![b'\r', b'\n', b'a', b':']), 0..48), pos in 0usize..48) {
+            let pos = pos.min(raw.len());
+            let literal = raw[pos..].windows(2).position(|w| w == b"\r\n").map_or(raw.len(), |i| pos + i + 2);
+            proptest::prop_assert_eq!(line_end(&raw, pos), literal);
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! locality-sensitive banding finds the pairs without comparing every message with every
 //! other; only pairs of an authentic message and one that is not are reported.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use scrutineer_core::splitmix::mix;
@@ -24,15 +25,26 @@ const MAX_BUCKET: usize = 64;
 
 /// The MinHash signature of a text's word 3-shingles (lower case), if it is long enough.
 pub fn text_signature(text: &str) -> Option<[u32; HASHES]> {
-    let words: Vec<String> = text.split_whitespace().map(|w| w.to_lowercase()).collect();
+    text_signature_of_words(&text.split_whitespace().collect::<Vec<_>>())
+}
+
+/// [`text_signature`] of a text already split at whitespace (the verifier splits each
+/// message's text once for this and for its content digest).
+pub(crate) fn text_signature_of_words(words: &[&str]) -> Option<[u32; HASHES]> {
     if words.len() < MIN_WORDS {
         return None;
     }
+    // An ASCII word is lower-cased byte by byte as it is hashed (the same bytes as
+    // `to_lowercase`, without a string per word); only the others are converted.
+    let words: Vec<Cow<'_, str>> = words
+        .iter()
+        .map(|w| if w.is_ascii() { Cow::Borrowed(*w) } else { Cow::Owned(w.to_lowercase()) })
+        .collect();
     let mut sig = [u32::MAX; HASHES];
     for w in words.windows(3) {
         let mut h: u64 = 0xcbf2_9ce4_8422_2325;
         for word in w {
-            for b in word.bytes().chain([b' ']) {
+            for b in word.bytes().map(|b| b.to_ascii_lowercase()).chain([b' ']) {
                 h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
             }
         }
@@ -134,5 +146,34 @@ mod tests {
         assert!(same(&a, &b) >= 8, "{}", same(&a, &b));
         assert!(same(&a, &c) <= 2, "{}", same(&a, &c));
         assert!(text_signature("too short to say anything").is_none());
+    }
+
+    /// The signature as first written: each word lower-cased into a string of its own.
+    fn literal_signature(text: &str) -> Option<[u32; HASHES]> {
+        let words: Vec<String> = text.split_whitespace().map(|w| w.to_lowercase()).collect();
+        if words.len() < MIN_WORDS {
+            return None;
+        }
+        let mut sig = [u32::MAX; HASHES];
+        for w in words.windows(3) {
+            let joined: String = w.iter().map(|x| format!("{x} ")).collect();
+            let h = joined
+                .bytes()
+                .fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+            for (i, slot) in sig.iter_mut().enumerate() {
+                *slot = (*slot).min((mix(h ^ (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)) >> 32) as u32);
+            }
+        }
+        Some(sig)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn signatures_match_the_literal_reading_whatever_the_case_and_script(words in proptest::collection::vec(
+            proptest::sample::select(vec!["Budget", "BUDGET", "budget", "\u{d6}ffentlich", "\u{3a3}\u{39f}\u{3a3}", "\u{130}stanbul",
+                "\u{212a}elvin", "Stra\u{df}e", "a\u{b}b", "x\u{a0}y", "Z", "\u{1e9e}"]), 0..40)) {
+            let text = words.join(" ");
+            proptest::prop_assert_eq!(text_signature(&text), literal_signature(&text));
+        }
     }
 }
