@@ -11,11 +11,11 @@
 # (precision on the German 2021 collection, and so on the pooled run), a regression gate
 # just below the measured figure. Measured (default settings; see crates/influence/README.md):
 #   set         precision  organic placed  recall
-#   german      0.589      0.461%          0.776
+#   german      0.642      0.367%          0.771
 #   voterfraud  0.960      0.009%          0.769
 #   mueller     1.000      0.000%          0.769
 #   verified    1.000      0.000%          0.769
-#   pooled      0.573      0.116%          0.771
+#   pooled      0.624      0.094%          0.771
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="$root/../shared/data/influence"
@@ -28,11 +28,11 @@ trap 'rm -rf "$out"' EXIT
 py="$root/scripts/eval_influence_organic.py"
 # set: min precision, max organic share, min recall
 declare -A gate=(
-  [german]="0.56 0.0049 0.75"
+  [german]="0.61 0.0040 0.75"
   [voterfraud]="0.95 0.0005 0.75"
   [mueller]="0.99 0 0.75"
   [verified]="0.99 0 0.75"
-  [pooled]="0.545 0.0013 0.75"
+  [pooled]="0.595 0.0011 0.75"
 )
 gates() { read -r p o r <<<"${gate[$1]}"; echo --min-precision "$p" --max-organic "$o" --min-recall "$r"; }
 sets=(german voterfraud mueller verified)

@@ -205,7 +205,11 @@ pub fn detect(corpus: &mut Corpus, params: &ScanParams) -> Detection {
                     posts_may_repeat,
                 );
                 let counted = begun.elapsed().as_secs_f64();
-                let mut e = filter_edges(b, co, params, actions.len() + singles.len());
+                // Links are read by site: the co-link test also expects what reading the same
+                // sites gives (see `sitenull`).
+                let sites = (b == Behaviour::CoLink)
+                    .then(|| crate::sitenull::SiteReading::from_actions(corpus, &actions));
+                let mut e = filter_edges(b, co, params, actions.len() + singles.len(), sites.as_ref());
                 e.stats.near_duplicates_merged = merged.0;
                 e.stats.crowded_buckets_skipped = merged.1;
                 e.actions = actions;
@@ -254,6 +258,7 @@ fn filter_edges(
     co: CoOccurrence,
     params: &ScanParams,
     n_actions: usize,
+    sites: Option<&crate::sitenull::SiteReading>,
 ) -> BehaviourEdges {
     let mut stats = BehaviourStats {
         actions: n_actions,
@@ -282,7 +287,7 @@ fn filter_edges(
             co.crowding[a as usize],
             co.crowding[b as usize],
             co.incidences,
-        );
+        ) + sites.map_or(0.0, |s| s.expected(a, b));
         let log10_p = poisson_upper_log10(x, expected);
         tested.push(PairEdge { a, b, shared: x, expected, log10_p });
     }

@@ -217,7 +217,7 @@ fn share_source(label: &str) -> Option<u64> {
 /// The site a shared link belongs to: its host as link normalisation gives it (lower-cased,
 /// without `www.`), hashed. Shorteners are no site (their links lead anywhere, and `t.co`
 /// wraps every link on Twitter), nor is a label that is not a link. `buf` is scratch.
-fn link_site(label: &str, buf: &mut String) -> Option<u64> {
+pub(crate) fn link_site(label: &str, buf: &mut String) -> Option<u64> {
     use std::hash::{Hash, Hasher};
     buf.clear();
     let (_, host) = crate::normalize::push_normalized_url(label, buf);

@@ -55,6 +55,7 @@ mod nullmodel;
 mod params;
 mod post;
 mod read;
+mod sitenull;
 mod spread;
 mod summary;
 
